@@ -13,6 +13,7 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOSTNAME: z.string().min(1).default("0.0.0.0"),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  SIM_LAB_BASE_PORT: z.coerce.number().int().min(1024).max(60000).default(22000),
   VMATRIX_DATA_DIR: z.string().min(1).default(".data"),
   APP_URL: z.url("must be a URL such as http://localhost:3000").optional(),
   BETTER_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),

@@ -1,0 +1,25 @@
+import { auditRouter } from "./routers/audit";
+import { hostsRouter } from "./routers/hosts";
+import { matchesRouter } from "./routers/matches";
+import { operationsRouter } from "./routers/operations";
+import { replicasRouter } from "./routers/replicas";
+import { utilizationRouter } from "./routers/utilization";
+import { vmsRouter } from "./routers/vms";
+import { worldRouter } from "./routers/world";
+import { authedProcedure, createCallerFactory, router } from "./trpc";
+
+/** The API's table of contents. */
+export const appRouter = router({
+  me: authedProcedure.query(({ ctx }) => ctx.user),
+  world: worldRouter,
+  hosts: hostsRouter,
+  vms: vmsRouter,
+  replicas: replicasRouter,
+  operations: operationsRouter,
+  matches: matchesRouter,
+  utilization: utilizationRouter,
+  audit: auditRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

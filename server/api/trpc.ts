@@ -1,0 +1,86 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError, z } from "zod";
+import type { SessionUser } from "../auth/session";
+import { can, type Role } from "../auth/roles";
+import type { Db } from "../db/client";
+import { recordAudit, type AuditInput } from "./audit";
+import { toApiError } from "./db-errors";
+
+/**
+ * The context is built from plain values so tests call procedures directly with
+ * `createCaller(createInnerContext({ db, user }))`, no HTTP request needed.
+ */
+export function createInnerContext(opts: { db: Db; user: SessionUser | null }) {
+  return { db: opts.db, user: opts.user };
+}
+export type Context = ReturnType<typeof createInnerContext>;
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    return {
+      ...shape,
+      data: {
+        ...shape.data,
+        // Field-level messages for forms: { fieldErrors: { port: ["must be ≤ 65535"] } }.
+        zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
+      },
+    };
+  },
+});
+
+export const createCallerFactory = t.createCallerFactory;
+export const router = t.router;
+/** Every procedure: database refusals become clear API errors. */
+const baseProcedure = t.procedure.use(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const mapped = toApiError(result.error.cause);
+    if (mapped) throw mapped;
+  }
+  return result;
+});
+
+export const publicProcedure = baseProcedure;
+
+/** Any signed-in user: reading is open to every role. */
+export const authedProcedure = baseProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  return next({ ctx: { ...ctx, user: ctx.user } });
+});
+
+const ROLE_DENIAL: Record<string, string> = {
+  operate: "Only operators may change hosts, VMs and replicas.",
+  book: "Only clan admins may book or cancel matches.",
+  administer: "Only administrators may do this.",
+};
+
+/**
+ * A mutation allowed for some roles. It must record one audit event (who, what, when,
+ * before/after) through `ctx.audit`, in its transaction; forgetting to is a bug that
+ * fails loudly instead of leaving an unaudited change.
+ */
+function mutationFor(permission: keyof typeof can) {
+  return authedProcedure.use(async ({ ctx, next, path }) => {
+    const role: Role = ctx.user.role;
+    if (!can[permission](role)) {
+      throw new TRPCError({ code: "FORBIDDEN", message: `${ROLE_DENIAL[permission]} You are signed in as ${role.toLowerCase().replace("_", " ")}.` });
+    }
+    let audited = false;
+    const audit = async (tx: Pick<Db, "auditEvent">, event: AuditInput) => {
+      audited = true;
+      await recordAudit(tx, ctx.user, event);
+    };
+    const result = await next({ ctx: { ...ctx, audit } });
+    if (result.ok && !audited) {
+      throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Mutation ${path} did not record an audit event.` });
+    }
+    return result;
+  });
+}
+
+export const operatorProcedure = mutationFor("operate");
+export const clanAdminProcedure = mutationFor("book");
+export const adminProcedure = mutationFor("administer");

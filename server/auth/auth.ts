@@ -1,0 +1,35 @@
+import { betterAuth } from "better-auth";
+import { prismaAdapter } from "better-auth/adapters/prisma";
+import { nextCookies } from "better-auth/next-js";
+import { db } from "../db/client";
+
+function trustedOrigins(): string[] {
+  const port = process.env.PORT ?? "3000";
+  const origins = [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
+  if (process.env.APP_URL) origins.push(new URL(process.env.APP_URL).origin);
+  return origins;
+}
+
+function createAuth() {
+  return betterAuth({
+    database: prismaAdapter(db(), { provider: "postgresql" }),
+    secret: process.env.BETTER_AUTH_SECRET,
+    baseURL: process.env.APP_URL,
+    trustedOrigins: trustedOrigins(),
+    // Accounts are created by an admin (or the seed), never by self sign-up.
+    emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: 8 },
+    user: { additionalFields: { role: { type: "string", input: false, required: false } } },
+    session: { expiresIn: 60 * 60 * 24 * 7, cookieCache: { enabled: false } },
+    telemetry: { enabled: false },
+    plugins: [nextCookies()],
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;
+const globalForAuth = globalThis as unknown as { vmatrixAuth?: Auth };
+
+/** Built on first use so that importing this module needs no database. */
+export function auth(): Auth {
+  globalForAuth.vmatrixAuth ??= createAuth();
+  return globalForAuth.vmatrixAuth;
+}
