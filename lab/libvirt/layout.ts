@@ -1,0 +1,114 @@
+import path from "node:path";
+
+/**
+ * Where everything of the libvirt lab lives, and the fixed facts of its hosts.
+ *
+ * - DIR (default .data/lab-libvirt): root-owned lab state: manifest, the oracle's client
+ *   key, per-host sshd configs and host keys, the guest image.
+ * - /var/lib/vmx-lab/<host>: the home of each lab host's OS user. Kept short and out of
+ *   DIR because libvirt puts UNIX sockets under ~/.config/libvirt (108-byte path limit)
+ *   and because qemu, running as the user, must reach it whatever DIR is.
+ * - /run/vmx-lab/<host>: the user's XDG_RUNTIME_DIR (mode 700), where the per-user
+ *   libvirt session daemon puts its sockets and pid files.
+ */
+
+export const HOMES_ROOT = "/var/lib/vmx-lab";
+export const RUNTIME_ROOT = "/run/vmx-lab";
+export const DEFAULT_DIR = ".data/lab-libvirt";
+export const DEFAULT_HOSTS = 3;
+export const MAX_HOSTS = 16;
+/** Loopback ports 22600+i: clear of the sim lab (22000 + up to a few hundred hosts). */
+export const DEFAULT_BASE_PORT = 22600;
+
+export const BRIDGE = "vmxbr0";
+export const BRIDGE_ADDRESS = "10.77.0.1";
+export const BRIDGE_PREFIX_LEN = 24;
+export const GUEST_ADDRESS_PREFIX = "10.77.0.";
+/** Guest host numbers the lab hands out; .1 is the bridge, .250-.254 are the smoke test's. */
+export const GUEST_HOST_RANGE = { first: 10, last: 249 } as const;
+export const SMOKE_GUEST_HOST = 250;
+export const GUEST_HTTP_PORT = 80;
+export const GUEST_MEMORY_MIB = 96;
+
+export const HOST_NAME_RE = /^vmx-lab-[0-9]{1,2}$/;
+
+export type Role = "NEST" | "LOADING" | "PRODUCTION";
+
+/** Where a lab host claims to be. All run on this machine; the cities feed placement. */
+const CITIES: readonly { city: string; lat: number; lon: number }[] = [
+  { city: "Frankfurt", lat: 50.11, lon: 8.68 },
+  { city: "Amsterdam", lat: 52.37, lon: 4.9 },
+  { city: "London", lat: 51.51, lon: -0.13 },
+  { city: "Paris", lat: 48.86, lon: 2.35 },
+  { city: "Madrid", lat: 40.42, lon: -3.7 },
+  { city: "Warsaw", lat: 52.23, lon: 21.01 },
+  { city: "Stockholm", lat: 59.33, lon: 18.07 },
+  { city: "Milan", lat: 45.46, lon: 9.19 },
+];
+
+export interface HostPlan {
+  index: number;
+  name: string;
+  user: string;
+  role: Role;
+  city: string;
+  lat: number;
+  lon: number;
+  port: number;
+  home: string;
+  vmDir: string;
+  runtimeDir: string;
+  /** Root-owned per-host directory under DIR: sshd config, host key, authorized_keys. */
+  confDir: string;
+}
+
+export interface LabLayout {
+  dir: string;
+  manifestPath: string;
+  oracleDir: string;
+  oracleKey: string;
+  oracleKnownHosts: string;
+  guestDir: string;
+  hostsDir: string;
+}
+
+export function labLayout(dirArg: string): LabLayout {
+  const dir = path.resolve(dirArg);
+  return {
+    dir,
+    manifestPath: path.join(dir, "manifest.json"),
+    oracleDir: path.join(dir, "oracle"),
+    oracleKey: path.join(dir, "oracle", "id_ed25519"),
+    oracleKnownHosts: path.join(dir, "oracle", "known_hosts"),
+    guestDir: path.join(dir, "guest"),
+    hostsDir: path.join(dir, "hosts"),
+  };
+}
+
+function roleOf(index: number): Role {
+  if (index === 1) return "NEST";
+  if (index === 2) return "LOADING";
+  return "PRODUCTION";
+}
+
+export function hostPlan(layout: LabLayout, index: number, basePort: number): HostPlan {
+  const name = `vmx-lab-${index}`;
+  const place = CITIES[(index - 1) % CITIES.length]!;
+  const home = path.join(HOMES_ROOT, name);
+  return {
+    index,
+    name,
+    user: name,
+    role: roleOf(index),
+    ...place,
+    port: basePort + index,
+    home,
+    vmDir: path.join(home, "vms"),
+    runtimeDir: path.join(RUNTIME_ROOT, name),
+    confDir: path.join(layout.hostsDir, name),
+  };
+}
+
+export function hostPlans(layout: LabLayout, count: number, basePort: number): HostPlan[] {
+  return Array.from({ length: count }, (_, i) => hostPlan(layout, i + 1, basePort));
+}

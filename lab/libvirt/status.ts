@@ -1,0 +1,54 @@
+import { readLabManifest, type LabHost } from "../manifest";
+import { exists } from "./fsutil";
+import { BRIDGE, hostPlan, type LabLayout } from "./layout";
+import { bridgeExists } from "./network";
+import { sshdPid } from "./sshd";
+import { remote } from "./ssh";
+
+/** `status`: per host, is its sshd running, does it let the oracle in, does virsh answer. */
+
+export interface HostStatus {
+  name: string;
+  role: string;
+  port: number;
+  sshd: boolean;
+  virsh: string;
+  guests: string[];
+}
+
+export async function labStatus(layout: LabLayout): Promise<{ bridge: boolean; hosts: HostStatus[] } | undefined> {
+  if (!(await exists(layout.manifestPath))) return undefined;
+  const manifest = await readLabManifest(layout.manifestPath);
+  const hosts = await Promise.all(manifest.hosts.map((h) => hostStatus(layout, h)));
+  return { bridge: await bridgeExists(), hosts };
+}
+
+async function hostStatus(layout: LabLayout, host: LabHost): Promise<HostStatus> {
+  const plan = hostPlan(layout, Number(host.name.slice("vmx-lab-".length)), host.sshPort - Number(host.name.slice("vmx-lab-".length)));
+  // Reading sshd's pid file needs root; as another user, let the ssh attempt speak.
+  const sshd = (await sshdPid(plan).catch(() => undefined)) !== undefined;
+  const t = { host, knownHostsFile: layout.oracleKnownHosts };
+  const r = await remote(t, ["virsh", "list", "--all", "--name"], { allowFailure: true, timeoutMs: 30_000 }).catch(
+    (e: Error) => ({ code: 1, stdout: "", stderr: e.message }),
+  );
+  const ok = r.code === 0;
+  return {
+    name: host.name,
+    role: host.role,
+    port: host.sshPort,
+    sshd,
+    virsh: ok ? "answers" : `no answer: ${r.stderr.trim().split("\n").at(-1) ?? ""}`,
+    guests: ok ? r.stdout.split("\n").map((l) => l.trim()).filter(Boolean) : [],
+  };
+}
+
+export function formatStatus(s: { bridge: boolean; hosts: HostStatus[] }): string {
+  const lines = [`bridge ${BRIDGE}: ${s.bridge ? "up" : "missing"}`];
+  for (const h of s.hosts) {
+    lines.push(
+      `${h.name.padEnd(10)} ${h.role.padEnd(10)} 127.0.0.1:${h.port}  sshd ${h.sshd ? "running" : "stopped"}  virsh ${h.virsh}` +
+        (h.guests.length ? `  guests: ${h.guests.join(", ")}` : ""),
+    );
+  }
+  return lines.join("\n");
+}
