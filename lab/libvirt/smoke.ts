@@ -1,0 +1,94 @@
+import { parseArgs } from "node:util";
+import { SMOKE_GUEST_HOST } from "./layout";
+import {
+  fetchGuestStatus, guestAddress, guestFiles, readLibvirtManifest, removeGuest, sshTarget,
+  stageGuest, waitForGuestHttp, defaultManifestPath, type GuestStatus,
+} from "./fixture";
+import { copyGuestFiles, guestChecksums, retargetDomainXml } from "./move";
+import { remote } from "./ssh";
+
+/**
+ * End-to-end proof of the libvirt lab (npx tsx lab/libvirt/smoke.ts [--keep]):
+ * boot a guest on the LOADING host, read its HTTP status page, `virsh save` it, have the
+ * LOADING host's user scp disk + state + XML to the PRODUCTION host, define and restore
+ * it there, and check the page shows the same boot id with a larger uptime and a request
+ * counter that continued: the guest resumed, it did not reboot. Prints timings.
+ */
+
+const NAME = "vmx-smoke";
+
+async function timed<T>(timings: Record<string, number>, key: string, f: () => Promise<T>): Promise<T> {
+  const t = performance.now();
+  const r = await f();
+  timings[key] = Math.round((performance.now() - t) / 10) / 100;
+  return r;
+}
+
+function check(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`smoke check failed: ${what}`);
+  console.log(`  ok  ${what}`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { keep: { type: "boolean" }, manifest: { type: "string" } } });
+  const { manifest, guest } = await readLibvirtManifest(values.manifest ?? defaultManifestPath());
+  const hostA = manifest.hosts.find((h) => h.role === "LOADING");
+  const hostB = manifest.hosts.find((h) => h.role === "PRODUCTION");
+  if (!hostA || !hostB) throw new Error("the manifest needs a LOADING and a PRODUCTION host");
+  const a = sshTarget(guest, hostA);
+  const b = sshTarget(guest, hostB);
+  const address = guestAddress(guest, SMOKE_GUEST_HOST);
+  const timings: Record<string, number> = {};
+  console.log(`smoke: ${NAME} at ${address}, ${hostA.name} (LOADING) -> ${hostB.name} (PRODUCTION)`);
+
+  await Promise.all([removeGuest(a, NAME), removeGuest(b, NAME)]);
+  const files = await stageGuest(a, guest, NAME, address);
+  await remote(a, ["virsh", "define", files.xml]);
+  await timed(timings, "start", () => remote(a, ["virsh", "start", NAME]));
+  const boot = await waitForGuestHttp(guest, address);
+  timings.bootToHttp = Math.round(boot.seconds * 100) / 100;
+  console.log(`  booted on ${hostA.name}: boot id ${boot.status.bootId}, uptime ${boot.status.uptimeSeconds} s`);
+  check(boot.status.name === NAME && boot.status.address === address, "the guest answers with its name and address");
+  check(boot.status.diskLastBoot.includes(boot.status.bootId), "the guest wrote its boot to its disk");
+
+  await new Promise((r) => setTimeout(r, 1000));
+  const before: GuestStatus = await fetchGuestStatus(guest, address);
+
+  // The XML that travels is the defined one (with the uuid and MAC libvirt assigned).
+  const xml = (await remote(a, ["virsh", "dumpxml", "--inactive", NAME])).stdout;
+  await remote(a, ["tee", files.xml], { input: xml });
+  await timed(timings, "save", () => remote(a, ["virsh", "save", NAME, files.state]));
+  check((await remote(a, ["virsh", "domstate", NAME])).stdout.trim() === "shut off", `saved on ${hostA.name}: shut off`);
+
+  await timed(timings, "copy", () => copyGuestFiles(a, hostB, NAME));
+  const [sumA, sumB] = await Promise.all([guestChecksums(a, NAME), guestChecksums(b, NAME)]);
+  check(JSON.stringify(sumA) === JSON.stringify(sumB), "sha256 of disk, state and XML equal on both hosts");
+  const size = await remote(a, ["stat", "-c", "%s", files.state]);
+  timings.stateMB = Math.round(Number(size.stdout.trim()) / 1e5) / 10;
+
+  // The guest now lives on B: A forgets it, as after a move.
+  await removeGuest(a, NAME);
+  await retargetDomainXml(b, hostA, NAME);
+  const filesB = guestFiles(hostB, NAME);
+  await remote(b, ["virsh", "define", filesB.xml]);
+  await timed(timings, "restore", () => remote(b, ["virsh", "restore", filesB.state, "--xml", filesB.xml]));
+  const after = await timed(timings, "restoreToHttp", () => waitForGuestHttp(guest, address, 20_000));
+  console.log(`  restored on ${hostB.name}: boot id ${after.status.bootId}, uptime ${after.status.uptimeSeconds} s`);
+  check(after.status.bootId === before.bootId, "same boot id after the move (not rebooted)");
+  check(after.status.uptimeSeconds > before.uptimeSeconds, `uptime grew (${before.uptimeSeconds} -> ${after.status.uptimeSeconds} s)`);
+  check(after.status.requests === before.requests + 1, `request counter continued (${before.requests} -> ${after.status.requests})`);
+  check((await remote(b, ["virsh", "domstate", NAME])).stdout.trim() === "running", `running on ${hostB.name}`);
+
+  if (!values.keep) await removeGuest(b, NAME);
+  console.log(
+    `timings: start ${timings.start} s, boot-to-HTTP ${timings.bootToHttp} s, save ${timings.save} s ` +
+      `(state ${timings.stateMB} MB), copy ${timings.copy} s, restore ${timings.restore} s, ` +
+      `restore-to-HTTP ${timings.restoreToHttp} s`,
+  );
+  console.log(JSON.stringify({ smoke: "passed", timings }));
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
