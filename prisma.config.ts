@@ -9,10 +9,13 @@ import { defineConfig } from "prisma/config";
 
 // (1) Catalog columns of type "char" (OID 18) and name (OID 19) are rejected by the
 // adapter; they are plain text for its purposes.
-const originalAddFields = pg.Result.prototype.addFields;
-pg.Result.prototype.addFields = function (fields: pg.FieldDef[]) {
+// `addFields` is internal to pg (not in its types), hence the narrow cast.
+type WithAddFields = { addFields(fields: pg.FieldDef[]): void };
+const resultProto = pg.Result.prototype as unknown as WithAddFields;
+const originalAddFields = resultProto.addFields;
+resultProto.addFields = function (this: WithAddFields, fields: pg.FieldDef[]) {
   for (const f of fields) if (f.dataTypeID === 18 || f.dataTypeID === 19) f.dataTypeID = 25;
-  return originalAddFields.call(this, fields);
+  originalAddFields.call(this, fields);
 };
 
 // (2) The stock shadow database connection keeps the main connection string (so it

@@ -1,0 +1,5 @@
+import { HostsView } from "@/components/hosts-view";
+
+export default function HostsPage() {
+  return <HostsView />;
+}

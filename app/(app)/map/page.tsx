@@ -1,0 +1,5 @@
+import { MapView } from "@/components/map-view";
+
+export default function MapPage() {
+  return <MapView />;
+}

@@ -1,0 +1,5 @@
+import { MatchesView } from "@/components/matches-view";
+
+export default function MatchesPage() {
+  return <MatchesView />;
+}

@@ -1,0 +1,5 @@
+import { OperationsView } from "@/components/operations-view";
+
+export default function OperationsPage() {
+  return <OperationsView />;
+}

@@ -1,0 +1,5 @@
+import { UtilizationView } from "@/components/utilization-view";
+
+export default function UtilizationPage() {
+  return <UtilizationView />;
+}

@@ -1,0 +1,5 @@
+import { VmsView } from "@/components/vms-view";
+
+export default function VmsPage() {
+  return <VmsView />;
+}

@@ -1,0 +1,104 @@
+/**
+ * `npm start`: the whole product on embedded defaults — PostgreSQL (embedded unless
+ * DATABASE_URL is set), migrations, the demo world, and the web app — in one process
+ * tree that stops cleanly on Ctrl-C. `npm run dev` does the same with `next dev`.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { SEED_USERS, DEMO_PASSWORD } from "../prisma/seed-data/world";
+import { config, ConfigError } from "../server/config";
+import { EmbeddedDbError, portIsFree } from "../server/db/embedded";
+import { buildIfNeeded } from "./lib/build";
+import { prepareDatabase } from "./lib/database";
+import { authSecret } from "./lib/secret";
+
+const dev = process.argv.includes("--dev");
+const say = (line: string) => console.log(`[vmatrix] ${line}`);
+
+function fail(message: string): never {
+  console.error(`\n[vmatrix] ${message}\n`);
+  process.exit(1);
+}
+
+let cfg;
+try {
+  cfg = config();
+} catch (err) {
+  if (err instanceof ConfigError) fail(err.message);
+  throw err;
+}
+
+if (!(await portIsFree(cfg.PORT, cfg.HOSTNAME === "0.0.0.0" ? "0.0.0.0" : cfg.HOSTNAME))) {
+  fail(`Port ${cfg.PORT} is already in use (is vMatrix already running?). Stop the other program or choose another port: PORT=3001 npm start`);
+}
+
+const stops: (() => Promise<void>)[] = [];
+let stopping = false;
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  say("Stopping…");
+  for (const stop of stops.reverse()) await stop().catch((e: unknown) => console.error(e));
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+let database;
+try {
+  database = await prepareDatabase({ log: say });
+} catch (err) {
+  if (err instanceof EmbeddedDbError) fail(err.message);
+  fail(`The database could not be prepared: ${err instanceof Error ? err.message : String(err)}` +
+    (cfg.DATABASE_URL ? "\nCheck that DATABASE_URL points at a running PostgreSQL you can connect to." : ""));
+}
+stops.push(database.stop);
+
+const appUrl = cfg.APP_URL ?? `http://localhost:${cfg.PORT}`;
+const env = {
+  ...process.env,
+  DATABASE_URL: database.url,
+  BETTER_AUTH_SECRET: await authSecret(cfg.VMATRIX_DATA_DIR, cfg.BETTER_AUTH_SECRET),
+  APP_URL: appUrl,
+  PORT: String(cfg.PORT),
+  NEXT_TELEMETRY_DISABLED: "1",
+};
+
+if (!dev) {
+  try {
+    await buildIfNeeded(say);
+  } catch (err) {
+    await shutdown(1);
+    fail(err instanceof Error ? err.message : String(err));
+  }
+}
+
+const next = path.resolve("node_modules/next/dist/bin/next");
+const web: ChildProcess = spawn(process.execPath, [next, dev ? "dev" : "start", "-p", String(cfg.PORT), "-H", cfg.HOSTNAME], {
+  env: { ...env, NODE_ENV: dev ? "development" : "production" },
+  stdio: ["ignore", "inherit", "inherit"],
+});
+stops.push(async () => {
+  if (web.exitCode !== null) return;
+  web.kill("SIGTERM");
+  await new Promise((r) => web.once("exit", r));
+});
+web.on("exit", (code) => {
+  if (!stopping) {
+    console.error(`[vmatrix] The web app exited (code ${code}).`);
+    void shutdown(code ?? 1);
+  }
+});
+
+// Wait until the app answers, then tell the user where it is.
+const probe = `http://127.0.0.1:${cfg.PORT}/signin`;
+for (let i = 0; i < 240 && !stopping; i++) {
+  const ok = await fetch(probe).then((r) => r.status < 500, () => false);
+  if (ok) break;
+  await new Promise((r) => setTimeout(r, 500));
+}
+say("");
+say(`vMatrix Control Plane is up: ${appUrl}`);
+say(`Demo accounts (password "${DEMO_PASSWORD}"):`);
+for (const u of SEED_USERS) say(`  ${u.email.padEnd(24)} ${u.role}`);
+say("Press Ctrl-C to stop.");
