@@ -1,0 +1,49 @@
+import type { TestProject } from "vitest/node";
+import pg from "pg";
+import { migrateDeploy } from "../scripts/lib/database";
+import { startEmbeddedPostgres, type EmbeddedDb } from "../server/db/embedded";
+
+/**
+ * Integration tests run against a real PostgreSQL: DATABASE_URL's server when set (a
+ * throwaway template database is created there), else an embedded one kept apart from
+ * the app's (.data/pg-test). Migrations are applied once to a template; each test file
+ * clones it into its own database (test/db.ts).
+ */
+const TEMPLATE = "vmatrix_test_template";
+let embedded: EmbeddedDb | undefined;
+
+function serverUrlFrom(databaseUrl: string): string {
+  const u = new URL(databaseUrl);
+  u.pathname = "/";
+  return u.toString();
+}
+
+export default async function setup(project: TestProject) {
+  let serverUrl: string;
+  if (process.env.DATABASE_URL) serverUrl = serverUrlFrom(process.env.DATABASE_URL);
+  else {
+    embedded = await startEmbeddedPostgres({
+      dataDir: ".data/pg-test",
+      port: Number(process.env.EMBEDDED_PG_TEST_PORT ?? 54339),
+    });
+    serverUrl = embedded.serverUrl;
+  }
+  const admin = new pg.Client({ connectionString: serverUrl + "postgres" });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${TEMPLATE}" WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE "${TEMPLATE}"`);
+  await admin.end();
+  await migrateDeploy(serverUrl + TEMPLATE);
+  project.provide("pgServerUrl", serverUrl);
+  project.provide("pgTemplate", TEMPLATE);
+  return async () => {
+    await embedded?.stop();
+  };
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    pgServerUrl: string;
+    pgTemplate: string;
+  }
+}
