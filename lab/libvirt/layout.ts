@@ -10,10 +10,18 @@ import path from "node:path";
  *   and because qemu, running as the user, must reach it whatever DIR is.
  * - /run/vmx-lab/<host>: the user's XDG_RUNTIME_DIR (mode 700), where the per-user
  *   libvirt session daemon puts its sockets and pid files.
+ * - /var/lib/vmx-lab/vms: the VM directory, the SAME path on every lab host, as on real
+ *   machines with one layout. Each host's sshd sessions see their own instance of it,
+ *   /var/lib/vmx-lab/vms-inst/<host>, bind-mounted there by pam_namespace (see pam.ts):
+ *   a guest saved on one host names its disk by a path that is also valid on the host it
+ *   moves to, so `virsh restore` works there without rewriting the saved XML.
  */
 
 export const HOMES_ROOT = "/var/lib/vmx-lab";
 export const RUNTIME_ROOT = "/run/vmx-lab";
+export const VM_DIR = "/var/lib/vmx-lab/vms";
+/** Parent of the per-host instances of VM_DIR; mode 000 as pam_namespace expects. */
+export const VM_INSTANCES_ROOT = "/var/lib/vmx-lab/vms-inst";
 export const DEFAULT_DIR = ".data/lab-libvirt";
 export const DEFAULT_HOSTS = 3;
 export const MAX_HOSTS = 16;
@@ -56,7 +64,10 @@ export interface HostPlan {
   lon: number;
   port: number;
   home: string;
+  /** What the host's sessions see: VM_DIR, the same on every host. */
   vmDir: string;
+  /** Where the host's VM files really are (root's view; mounted on vmDir for the host). */
+  vmInstanceDir: string;
   runtimeDir: string;
   /** Root-owned per-host directory under DIR: sshd config, host key, authorized_keys. */
   confDir: string;
@@ -103,7 +114,8 @@ export function hostPlan(layout: LabLayout, index: number, basePort: number): Ho
     ...place,
     port: basePort + index,
     home,
-    vmDir: path.join(home, "vms"),
+    vmDir: VM_DIR,
+    vmInstanceDir: path.join(VM_INSTANCES_ROOT, name),
     runtimeDir: path.join(RUNTIME_ROOT, name),
     confDir: path.join(layout.hostsDir, name),
   };

@@ -27,15 +27,3 @@ export async function guestChecksums(t: SshTarget, name: string): Promise<Record
   const sums = r.stdout.trim().split("\n").map((l) => l.split(/\s+/)[0] ?? "");
   return { disk: sums[0] ?? "", state: sums[1] ?? "", xml: sums[2] ?? "" };
 }
-
-/**
- * Make the copied domain XML point at the target's VM directory: paths differ between
- * lab hosts (one user each), so restore needs `--xml` with the target's paths. Only
- * host-side paths change; the guest itself (uuid, MAC, devices) stays the same.
- */
-export async function retargetDomainXml(t: SshTarget, from: LabHost, name: string): Promise<void> {
-  const f = guestFiles(t.host, name);
-  const xml = (await remote(t, ["cat", f.xml])).stdout;
-  const rewritten = xml.split(`${from.vmDir}/`).join(`${t.host.vmDir}/`);
-  await remote(t, ["tee", f.xml], { input: rewritten });
-}

@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { run, type RunResult } from "./run";
 import { exists, readIfExists } from "./fsutil";
-import type { HostPlan } from "./layout";
+import { VM_DIR, type HostPlan } from "./layout";
 import { lookupUser } from "./users";
 
 /**
@@ -95,4 +95,15 @@ export async function stopSession(host: HostPlan): Promise<{ guests: string[]; k
   signal(rest, "SIGKILL");
   await waitGone(rest, 2000);
   return { guests, killed: daemons.length + rest.length };
+}
+
+/**
+ * Whether a process sees the host's own VM directory (pam_namespace's bind mount on
+ * VM_DIR). A session daemon started outside the lab's sshd (e.g. by hand with runuser)
+ * would not, and its guests would write into root's empty VM_DIR instead.
+ */
+export async function seesHostVmDir(pid: number): Promise<boolean> {
+  const mountinfo = await readIfExists(`/proc/${pid}/mountinfo`);
+  // Field 5 of each line is the mount point (spaces escaped as \040; VM_DIR has none).
+  return (mountinfo ?? "").split("\n").some((l) => l.split(" ")[4] === VM_DIR);
 }

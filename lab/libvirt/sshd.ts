@@ -36,7 +36,8 @@ export function sshdConfig(host: HostPlan): string {
     "PubkeyAuthentication yes",
     "PasswordAuthentication no",
     "KbdInteractiveAuthentication no",
-    "UsePAM no",
+    // PAM only for the session: pam_namespace gives the host its own VM directory (pam.ts).
+    "UsePAM yes",
     "StrictModes yes",
     "AllowTcpForwarding no",
     "AllowStreamLocalForwarding no",
@@ -76,15 +77,23 @@ export async function sshdPid(host: HostPlan): Promise<number | undefined> {
   return pid;
 }
 
-export async function startSshd(host: HostPlan, restart: boolean): Promise<"started" | "restarted" | "running"> {
+/**
+ * Start the host's sshd through `launcher` (a symlink to sshd whose name is the lab's PAM
+ * service, see pam.ts) unless it runs; restart it when its config changed.
+ */
+export async function startSshd(
+  host: HostPlan,
+  launcher: string,
+  restart: boolean,
+): Promise<"started" | "restarted" | "running"> {
   const p = sshdPaths(host);
   const running = await sshdPid(host);
   if (running && !restart) return "running";
   if (running) await stopSshd(host);
   // Privilege separation directory, normally made by systemd's ssh.service.
   await ensureDir("/run/sshd", 0o755);
-  await run(SSHD, ["-t", "-f", p.config]);
-  await run(SSHD, ["-f", p.config, "-E", p.log]);
+  await run(launcher, ["-t", "-f", p.config]);
+  await run(launcher, ["-f", p.config, "-E", p.log]);
   for (let i = 0; i < 50; i++) {
     if (await sshdPid(host)) return running ? "restarted" : "started";
     await new Promise((r) => setTimeout(r, 100));

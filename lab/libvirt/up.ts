@@ -13,8 +13,9 @@ import { ensureGuestImage, type GuestImage } from "./guest-image";
 import { ensureUser, ensureUserKey } from "./users";
 import { ensureHostKey, ensureOracleKey, fingerprint, knownHostsLine, type PublicKey } from "./keys";
 import { portListener, sshdPid, startSshd, stopSshd, writeSshdFiles } from "./sshd";
-import { stopSession } from "./session";
+import { seesHostVmDir, sessionDaemonPids, stopSession } from "./session";
 import { remote } from "./ssh";
+import { ensurePamNamespace, sshdLauncher } from "./pam";
 
 /**
  * `up`: every step checks what exists and only makes what is missing, so a second run
@@ -64,6 +65,13 @@ export async function labUp(layout: LabLayout, opts: UpOptions): Promise<UpResul
   const userKeys = new Map<string, string>();
   const owners = new Map<string, { uid: number; gid: number }>();
   for (const h of plans) {
+    for (const pid of await sessionDaemonPids(h)) {
+      if (!(await seesHostVmDir(pid))) {
+        log(`${h.name}: its libvirt session daemon was started outside the lab's sshd (no private VM directory); stopping it`);
+        await stopSession(h);
+        break;
+      }
+    }
     const owner = await ensureUser(h);
     owners.set(h.name, owner);
     userKeys.set(h.name, await ensureUserKey(h, owner));
@@ -71,13 +79,14 @@ export async function labUp(layout: LabLayout, opts: UpOptions): Promise<UpResul
   }
   await checkReadableByUser(plans[0]!, image);
 
+  await ensurePamNamespace(layout);
   const oracleLine = `${oracleKey.type} ${oracleKey.base64} vmatrix-oracle`;
   for (const h of plans) {
     // The oracle may do anything a host user does; peers may only run commands (scp/ssh).
     const peers = plans.filter((p) => p !== h).map((p) => `restrict ${userKeys.get(p.name)!}`);
     const changed = await writeSshdFiles(h, [oracleLine, ...peers]);
     await writePeerSshFiles(h, plans, hostKeys, owners.get(h.name)!);
-    log(`${h.name} (${h.role}) sshd on 127.0.0.1:${h.port}: ${await startSshd(h, changed)}`);
+    log(`${h.name} (${h.role}) sshd on 127.0.0.1:${h.port}: ${await startSshd(h, sshdLauncher(layout), changed)}`);
   }
   const knownHosts = plans.map((h) => knownHostsLine(h.port, hostKeys.get(h.name)!)).join("\n") + "\n";
   await writeIfChanged(layout.oracleKnownHosts, knownHosts, 0o600);

@@ -2,7 +2,7 @@ import path from "node:path";
 import { readFile } from "node:fs/promises";
 import { run } from "./run";
 import { ensureDir, exists, type Owner } from "./fsutil";
-import { HOMES_ROOT, RUNTIME_ROOT, type HostPlan } from "./layout";
+import { HOMES_ROOT, RUNTIME_ROOT, VM_DIR, VM_INSTANCES_ROOT, type HostPlan } from "./layout";
 
 /**
  * One OS user per lab host: the user's libvirt session daemon is that host's hypervisor,
@@ -24,8 +24,8 @@ export async function ensureUser(host: HostPlan): Promise<Owner> {
   await ensureDir(HOMES_ROOT, 0o755);
   let user = await lookupUser(host.user);
   if (!user) {
-    // Password "*" (no password, but not locked): sshd with UsePAM no refuses locked
-    // accounts ("!"), even for key logins.
+    // Password "*": no password login is possible, yet the account is not "locked"
+    // ("!"), which sshd would refuse even for key logins.
     await run("useradd", [
       "--no-create-home",
       "--home-dir", host.home,
@@ -43,7 +43,10 @@ export async function ensureUser(host: HostPlan): Promise<Owner> {
   const owner = { uid: user.uid, gid: user.gid };
   // Home not group/world-writable (sshd StrictModes); private to the user like a real host.
   await ensureDir(host.home, 0o700, owner);
-  await ensureDir(host.vmDir, 0o755, owner);
+  // The shared mount point (root's view stays empty) and this host's instance of it.
+  await ensureDir(VM_DIR, 0o755);
+  await ensureDir(VM_INSTANCES_ROOT, 0o000);
+  await ensureDir(host.vmInstanceDir, 0o755, owner);
   await ensureDir(path.join(host.home, ".ssh"), 0o700, owner);
   await ensureRuntimeDir(host, owner);
   return owner;
