@@ -23,7 +23,7 @@ export async function configuredHosts(layout: LabLayout): Promise<HostPlan[]> {
 }
 
 export async function labDown(layout: LabLayout, log: (line: string) => void): Promise<void> {
-  const problem = platformProblem();
+  const problem = await platformProblem();
   if (problem) throw new PreflightError(problem);
   const hosts = await configuredHosts(layout);
   if (hosts.length === 0) log(`no lab hosts configured under ${layout.dir}`);

@@ -32,13 +32,23 @@ export async function missingPackages(): Promise<string[]> {
   return names.filter((n) => !installed.has(n));
 }
 
-/** Why this machine cannot host the lab at all, or undefined when it can try. */
-export function platformProblem(): string | undefined {
+/**
+ * Why this machine cannot run the lab command, or undefined when it can try. Off root it
+ * also names the packages that are missing, so the operator knows the whole story.
+ */
+export async function platformProblem(): Promise<string | undefined> {
   if (process.platform !== "linux") {
     return `the libvirt lab needs Linux (this is ${process.platform}); use the sim lab (npm run lab:sim) instead`;
   }
   if (typeof process.getuid !== "function" || process.getuid() !== 0) {
-    return "the libvirt lab must run as root: it creates OS users, a network bridge, starts sshd and installs packages (try: sudo npm run lab:libvirt -- up)";
+    const missing = await missingPackages().catch(() => Object.keys(PACKAGES));
+    const pkgs = missing.length
+      ? `\nmissing Debian packages (root installs them):\n${missing.map((m) => `  ${m}: ${PACKAGES[m]}`).join("\n")}`
+      : "";
+    return (
+      "the libvirt lab must run as root: it creates OS users, a network bridge and per-host sshds, " +
+      `and installs packages; its keys are root-only (try: sudo npm run lab:libvirt -- up)${pkgs}`
+    );
   }
   return undefined;
 }

@@ -4,6 +4,7 @@ import { BRIDGE, hostPlan, type LabLayout } from "./layout";
 import { bridgeExists } from "./network";
 import { sshdPid } from "./sshd";
 import { remote } from "./ssh";
+import { platformProblem, PreflightError } from "./packages";
 
 /** `status`: per host, is its sshd running, does it let the oracle in, does virsh answer. */
 
@@ -17,6 +18,8 @@ export interface HostStatus {
 }
 
 export async function labStatus(layout: LabLayout): Promise<{ bridge: boolean; hosts: HostStatus[] } | undefined> {
+  const problem = await platformProblem();
+  if (problem) throw new PreflightError(problem);
   if (!(await exists(layout.manifestPath))) return undefined;
   const manifest = await readLabManifest(layout.manifestPath);
   const hosts = await Promise.all(manifest.hosts.map((h) => hostStatus(layout, h)));
@@ -25,8 +28,7 @@ export async function labStatus(layout: LabLayout): Promise<{ bridge: boolean; h
 
 async function hostStatus(layout: LabLayout, host: LabHost): Promise<HostStatus> {
   const plan = hostPlan(layout, Number(host.name.slice("vmx-lab-".length)), host.sshPort - Number(host.name.slice("vmx-lab-".length)));
-  // Reading sshd's pid file needs root; as another user, let the ssh attempt speak.
-  const sshd = (await sshdPid(plan).catch(() => undefined)) !== undefined;
+  const sshd = (await sshdPid(plan)) !== undefined;
   const t = { host, knownHostsFile: layout.oracleKnownHosts };
   const r = await remote(t, ["virsh", "list", "--all", "--name"], { allowFailure: true, timeoutMs: 30_000 }).catch(
     (e: Error) => ({ code: 1, stdout: "", stderr: e.message }),

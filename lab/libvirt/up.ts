@@ -35,7 +35,7 @@ export interface UpResult {
 
 export async function labUp(layout: LabLayout, opts: UpOptions): Promise<UpResult> {
   const { log } = opts;
-  const problem = platformProblem();
+  const problem = await platformProblem();
   if (problem) throw new PreflightError(problem);
   const timings: Record<string, number> = {};
   const t0 = performance.now();
