@@ -17,6 +17,7 @@ const schema = z.object({
   VMATRIX_DATA_DIR: z.string().min(1).default(".data"),
   APP_URL: z.url("must be a URL such as http://localhost:3000").optional(),
   BETTER_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  AUTH_SIGNIN_PER_MINUTE: z.coerce.number().int().min(1).max(10000).default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

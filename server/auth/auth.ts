@@ -19,6 +19,13 @@ function createAuth() {
     // Accounts are created by an admin (or the seed), never by self sign-up.
     emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: 8 },
     user: { additionalFields: { role: { type: "string", input: false, required: false } } },
+    // Brute-force protection on sign-in, per client address.
+    rateLimit: {
+      enabled: true,
+      window: 60,
+      max: 300,
+      customRules: { "/sign-in/email": { window: 60, max: Number(process.env.AUTH_SIGNIN_PER_MINUTE ?? 10) } },
+    },
     session: { expiresIn: 60 * 60 * 24 * 7, cookieCache: { enabled: false } },
     telemetry: { enabled: false },
     plugins: [nextCookies()],
