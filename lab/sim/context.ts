@@ -1,0 +1,46 @@
+import type { Readable, Writable } from "node:stream";
+import type { HostFs } from "./host-fs";
+import type { Hypervisor } from "./hypervisor";
+
+/** What a command line on a sim host can see of its host. */
+export interface SimHostRuntime {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  home: string;
+  vmDir: string;
+  lat: number;
+  lon: number;
+  cpus: number;
+  memoryKiB: number;
+  fs: HostFs;
+  hypervisor: Hypervisor;
+  /** Paths held by `flock` on this host. */
+  locks: Set<string>;
+  /** Simulated round-trip time from this host to an address, or null if it does not answer. */
+  rttMs(address: string): Promise<number | null>;
+}
+
+export interface Io {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+}
+
+export interface SimContext {
+  host: SimHostRuntime;
+  env: Record<string, string>;
+  cwd: string;
+  /** Aborted when the client sends a signal (KILL/TERM/…) or the session goes away. */
+  signal: AbortSignal;
+  /** Runs another command by name (for `env`, `flock`). */
+  exec(argv: string[], io: Io, env?: Record<string, string>): Promise<number>;
+}
+
+/** A command of the sim host: returns its exit status as a shell would see it. */
+export type Builtin = (argv: string[], io: Io, ctx: SimContext) => Promise<number>;
+
+/** Status of a process killed by a signal, as the shell reports it (128 + n). */
+export const KILLED = 137;
+export const SIGPIPE_STATUS = 141;

@@ -1,0 +1,40 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import ssh2 from "ssh2";
+import { sha256Fingerprint } from "../../server/hosts/fingerprint";
+
+export interface KeyPair {
+  /** OpenSSH private key text (what `ssh -i` and ssh2 both read). */
+  privateKey: string;
+  /** One authorized_keys / .pub line. */
+  publicKey: string;
+  fingerprint: string;
+}
+
+/**
+ * An ed25519 key pair stored at `path` (+ `.pub`), generated on first use and reused
+ * afterwards, so host fingerprints and the client key survive lab restarts.
+ */
+export async function persistentKeyPair(path: string, comment: string): Promise<KeyPair> {
+  let privateKey: string;
+  let publicKey: string;
+  try {
+    privateKey = await readFile(path, "utf8");
+    publicKey = (await readFile(`${path}.pub`, "utf8")).trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment });
+    privateKey = pair.private;
+    publicKey = pair.public.trim();
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await writeFile(path, privateKey, { mode: 0o600 });
+    await writeFile(`${path}.pub`, publicKey + "\n", { mode: 0o644 });
+  }
+  return { privateKey, publicKey, fingerprint: fingerprintOfPublicKey(publicKey) };
+}
+
+export function fingerprintOfPublicKey(publicKeyLine: string): string {
+  const parsed = ssh2.utils.parseKey(publicKeyLine);
+  if (parsed instanceof Error) throw parsed;
+  return sha256Fingerprint(parsed.getPublicSSH());
+}

@@ -1,0 +1,177 @@
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { labManifestSchema, type LabHost, type LabManifest } from "../manifest";
+import type { SimHostRuntime } from "./context";
+import { HostFs } from "./host-fs";
+import { Hypervisor } from "./hypervisor";
+import { persistentKeyPair } from "./keys";
+import { defaultRtt, type RttFn } from "./rtt";
+import { startHostServer, type HostServer } from "./ssh-server";
+
+export interface SimHostSpec {
+  name: string;
+  role: LabHost["role"];
+  city: string;
+  lat: number;
+  lon: number;
+  /** Fixed port, or an ephemeral one. */
+  sshPort?: number;
+  /** Loopback address to listen on (default: one 127.77.x.y per host on Linux). */
+  address?: string;
+  cpus?: number;
+  memoryMiB?: number;
+  /** Disk size this host reports and enforces (default: the real filesystem's). */
+  diskQuotaBytes?: number;
+}
+
+export interface SimLabOptions {
+  dataDir: string;
+  hosts: SimHostSpec[];
+  /** RTT answered by the hosts' `ping`; default: the product's latency model (rtt.ts). */
+  rttMs?: RttFn;
+  /** State-file memory image size as a fraction of guest memory (default 0.25). */
+  saveImageFraction?: number;
+  /** How long a guest takes to power off after `virsh shutdown` (default 500 ms). */
+  shutdownDelayMs?: number;
+}
+
+export interface SimLab {
+  manifest: LabManifest;
+  /** Drives a domain's CPU use (fraction of each vCPU), wherever it runs. */
+  setLoad(vmName: string, fraction: number): void;
+  /** Changes a host's disk size (undefined: the real filesystem's again). */
+  setDiskQuota(hostName: string, bytes: number | undefined): void;
+  stop(): Promise<void>;
+}
+
+export const SIM_USER = "vmatrix";
+export const SIM_HOME = `/home/${SIM_USER}`;
+export const SIM_VM_DIR = "/var/lib/vmatrix/vms";
+const IDLE_LOAD = 0.02;
+
+/**
+ * Starts one real SSH server per host on loopback. Everything a host keeps lives under
+ * `dataDir/<host>/`: its host key, its hypervisor's domains, and `root/` (the host's
+ * filesystem with the VM directory and the user's home). The oracle's client key is
+ * `dataDir/client/id_ed25519`; every host authorizes it and every other host's own key
+ * (~/.ssh/id_ed25519), so hosts can send files to each other.
+ */
+export async function startSimLab(options: SimLabOptions): Promise<SimLab> {
+  const dataDir = resolve(options.dataDir);
+  const names = new Set<string>();
+  for (const h of options.hosts) {
+    if (names.has(h.name)) throw new Error(`duplicate sim host name ${h.name}`);
+    names.add(h.name);
+  }
+  const client = await persistentKeyPair(join(dataDir, "client", "id_ed25519"), "vmatrix-oracle@sim-lab");
+  const loads = new Map<string, number>();
+  const addresses = options.hosts.map((h, i) => h.address ?? defaultAddress(i));
+  const places = new Map(options.hosts.map((h, i) => [addresses[i]!, { lat: h.lat, lon: h.lon }]));
+  const rtt = options.rttMs ?? (await defaultRtt(places));
+
+  const runtimes: SimHostRuntime[] = [];
+  const hostKeys: { fingerprint: string; privateKey: string }[] = [];
+  const identities: string[] = [];
+  for (const [i, spec] of options.hosts.entries()) {
+    const dir = join(dataDir, spec.name);
+    const hostKey = await persistentKeyPair(join(dir, "ssh_host_ed25519_key"), `root@${spec.name}`);
+    const fs = await HostFs.open(join(dir, "root"), [SIM_HOME, SIM_VM_DIR, "/tmp"], spec.diskQuotaBytes);
+    const identity = await persistentKeyPair(fs.real(`${SIM_HOME}/.ssh/id_ed25519`), `${SIM_USER}@${spec.name}`);
+    const hypervisor = await Hypervisor.open(join(dir, "hypervisor.json"), fs, {
+      loadOf: (vm) => loads.get(vm) ?? IDLE_LOAD,
+      saveImageFraction: options.saveImageFraction ?? 0.25,
+      shutdownDelayMs: options.shutdownDelayMs ?? 500,
+    });
+    const from = { lat: spec.lat, lon: spec.lon };
+    runtimes.push({
+      name: spec.name,
+      address: addresses[i]!,
+      port: 0,
+      user: SIM_USER,
+      home: SIM_HOME,
+      vmDir: SIM_VM_DIR,
+      lat: spec.lat,
+      lon: spec.lon,
+      cpus: spec.cpus ?? 8,
+      memoryKiB: (spec.memoryMiB ?? 32 * 1024) * 1024,
+      fs,
+      hypervisor,
+      locks: new Set(),
+      rttMs: async (address) => rtt(from, address),
+    });
+    hostKeys.push(hostKey);
+    identities.push(identity.publicKey);
+  }
+  const authorized = [client.publicKey, ...identities].join("\n") + "\n";
+  for (const rt of runtimes) await writeFile(rt.fs.real(`${SIM_HOME}/.ssh/authorized_keys`), authorized, { mode: 0o600 });
+
+  const servers: HostServer[] = [];
+  try {
+    for (const [i, rt] of runtimes.entries()) {
+      const server = await startHostServer(rt, hostKeys[i]!.privateKey, rt.address, options.hosts[i]!.sshPort ?? 0);
+      rt.port = server.port;
+      servers.push(server);
+    }
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.close()));
+    throw err;
+  }
+
+  const manifest = labManifestSchema.parse({
+    lab: "sim",
+    createdAt: new Date().toISOString(),
+    hosts: runtimes.map((rt, i) => ({
+      name: rt.name,
+      role: options.hosts[i]!.role,
+      city: options.hosts[i]!.city,
+      lat: rt.lat,
+      lon: rt.lon,
+      sshHost: rt.address,
+      sshPort: rt.port,
+      sshUser: SIM_USER,
+      privateKeyPath: join(dataDir, "client", "id_ed25519"),
+      hostKeyFingerprint: hostKeys[i]!.fingerprint,
+      vmDir: SIM_VM_DIR,
+    })),
+    guest: SIM_GUEST,
+  });
+
+  return {
+    manifest,
+    setLoad(vmName, fraction) {
+      for (const rt of runtimes) rt.hypervisor.settleLoad(vmName);
+      loads.set(vmName, Math.min(1, Math.max(0, fraction)));
+    },
+    setDiskQuota(hostName, bytes) {
+      const rt = runtimes.find((r) => r.name === hostName);
+      if (!rt) throw new Error(`no sim host ${hostName}`);
+      rt.fs.quotaBytes = bytes;
+    },
+    async stop() {
+      await Promise.all(servers.map((s) => s.close()));
+    },
+  };
+}
+
+/**
+ * The sim lab's test guest: a qemu domain whose files are a disk image of `diskMiB`
+ * random bytes in the VM directory (the sim checks the files exist when it boots).
+ */
+export const SIM_GUEST = { domainType: "qemu", memoryMiB: 64, vcpus: 1, diskMiB: 4 };
+
+/**
+ * Distinct loopback addresses per host (Linux routes all of 127/8 to lo), so a host's
+ * address identifies it, e.g. for `ping` between hosts. Elsewhere only 127.0.0.1 exists.
+ */
+function defaultAddress(index: number): string {
+  if (process.platform !== "linux") return "127.0.0.1";
+  return `127.77.${Math.floor(index / 250)}.${(index % 250) + 1}`;
+}
+
+export async function writeManifest(dataDir: string, manifest: LabManifest): Promise<string> {
+  const path = join(resolve(dataDir), "manifest.json");
+  await mkdir(resolve(dataDir), { recursive: true });
+  await writeFile(`${path}.tmp`, JSON.stringify(manifest, null, 2) + "\n");
+  await rename(`${path}.tmp`, path);
+  return path;
+}

@@ -1,0 +1,112 @@
+import { posix } from "node:path";
+import { hostAddress, nonNegativeInteger, vmDirectory, vmPath } from "./command";
+import { CommandFailedError, InvalidArgumentError, UnexpectedOutputError } from "./errors";
+import { parseDf, parsePing, parseSha256sum, parseStatSize, type DiskSpace, type PingResult } from "./shell-output";
+import type { ExecResult, SshEndpoint, SshTransport } from "./ssh-transport";
+import { OutputShapeError } from "./virsh-output";
+
+/** A host as far as its files are concerned. */
+export interface FileEndpoint extends SshEndpoint {
+  /** Directory holding VM files; every path the driver touches is inside it. */
+  vmDir: string;
+}
+
+/**
+ * File, disk and network probes on a host through coreutils/iputils over SSH. Paths are
+ * checked to be inside the host's VM directory before any command is built.
+ */
+export class HostFiles {
+  constructor(private readonly transport: SshTransport) {}
+
+  /** Resolves and validates a path (relative to, or absolute under, the VM directory). */
+  path(host: FileEndpoint, path: string, field = "path"): string {
+    return vmPath(host.vmDir, path, field);
+  }
+
+  /** Size in bytes, or null when the file does not exist. */
+  async size(host: FileEndpoint, path: string, options: { timeoutMs?: number } = {}): Promise<number | null> {
+    const file = this.path(host, path);
+    const r = await this.exec(host, ["stat", "-c", "%s", "--", file], options.timeoutMs);
+    if (r.exitCode !== 0) {
+      if (/No such file or directory/.test(r.stderr)) return null;
+      throw new CommandFailedError(host.name, r.command, r.exitCode, r.signal, r.stderr);
+    }
+    return this.parse(host, r, parseStatSize);
+  }
+
+  async sha256(host: FileEndpoint, path: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string> {
+    const file = this.path(host, path);
+    // Hashing reads the whole file: allow ~20 MB/s on a slow disk before giving up.
+    const r = await this.run(host, ["sha256sum", "--", file], options.timeoutMs ?? 30 * 60_000, options.signal);
+    return this.parse(host, r, (out) => parseSha256sum(out, file));
+  }
+
+  /** Free and total bytes of the filesystem holding the VM directory. */
+  async diskSpace(host: FileEndpoint): Promise<DiskSpace> {
+    const r = await this.run(host, ["df", "-B1", "--output=avail,size", "--", vmDirectory(host.vmDir)]);
+    return this.parse(host, r, parseDf);
+  }
+
+  async remove(host: FileEndpoint, path: string): Promise<void> {
+    await this.run(host, ["rm", "-f", "--", this.path(host, path)]);
+  }
+
+  /** rename(2): atomic within one filesystem, replaces the destination. */
+  async rename(host: FileEndpoint, from: string, to: string): Promise<void> {
+    await this.run(host, ["mv", "-f", "--", this.path(host, from, "from"), this.path(host, to, "to")]);
+  }
+
+  /** `mkdir -p`; the VM directory itself is allowed (it may not exist yet on a new host). */
+  async makeDirectory(host: FileEndpoint, path: string): Promise<void> {
+    const dir = vmDirectory(host.vmDir);
+    await this.run(host, ["mkdir", "-p", "--", path === dir ? dir : this.path(host, path)]);
+  }
+
+  /** fsync one file so a rename after it cannot expose unwritten data after a crash. */
+  async sync(host: FileEndpoint, path: string, options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.run(host, ["sync", "--", this.path(host, path)], options.timeoutMs ?? 10 * 60_000);
+  }
+
+  /** Small files only (domain XML, known_hosts): SFTP to a temporary name, then rename. */
+  async writeSmall(host: FileEndpoint, path: string, data: Buffer | string, options: { mode?: number } = {}): Promise<void> {
+    const file = this.path(host, path);
+    const temp = `${posix.dirname(file)}/.${posix.basename(file)}.tmp-${process.pid}-${Date.now()}`;
+    await this.makeDirectory(host, posix.dirname(file));
+    await this.transport.writeFile(host, temp, data, { mode: options.mode });
+    await this.rename(host, temp, file);
+  }
+
+  async readSmall(host: FileEndpoint, path: string, options: { maxBytes?: number } = {}): Promise<Buffer> {
+    return this.transport.readFile(host, this.path(host, path), options);
+  }
+
+  /** Round-trip time from this host to an address (§6.2.1 "ping profiles"). */
+  async ping(host: FileEndpoint, address: string, count = 3): Promise<PingResult> {
+    if (nonNegativeInteger(count, "count") < 1 || count > 20) throw new InvalidArgumentError("count", "must be from 1 to 20");
+    const target = hostAddress(address);
+    const r = await this.exec(host, ["ping", "-n", "-q", "-c", String(count), "-i", "0.2", "-W", "2", "--", target], 10_000 + count * 2_500);
+    // iputils: 0 = replies, 1 = no reply (statistics still printed), 2 = error.
+    if (r.exitCode !== 0 && r.exitCode !== 1) throw new CommandFailedError(host.name, r.command, r.exitCode, r.signal, r.stderr);
+    return this.parse(host, r, parsePing);
+  }
+
+  private exec(host: FileEndpoint, argv: string[], timeoutMs?: number, signal?: AbortSignal): Promise<ExecResult> {
+    // LC_ALL=C: messages such as "No such file or directory" are matched untranslated.
+    return this.transport.exec(host, ["env", "LC_ALL=C", ...argv], { timeoutMs, signal });
+  }
+
+  private async run(host: FileEndpoint, argv: string[], timeoutMs?: number, signal?: AbortSignal): Promise<ExecResult> {
+    const r = await this.exec(host, argv, timeoutMs, signal);
+    if (r.exitCode !== 0) throw new CommandFailedError(host.name, r.command, r.exitCode, r.signal, r.stderr);
+    return r;
+  }
+
+  private parse<T>(host: FileEndpoint, r: ExecResult, parser: (stdout: string) => T): T {
+    try {
+      return parser(r.stdout);
+    } catch (err) {
+      if (err instanceof OutputShapeError) throw new UnexpectedOutputError(host.name, r.command, err.message, r.stdout);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import { OutputShapeError } from "./virsh-output";
+
+/**
+ * Strict parsers for the coreutils / iputils commands the driver runs (always under
+ * LC_ALL=C, so the texts below are the untranslated ones).
+ */
+
+export interface DiskSpace {
+  availableBytes: number;
+  sizeBytes: number;
+}
+
+export interface PingResult {
+  transmitted: number;
+  received: number;
+  /** null when nothing came back. */
+  minMs: number | null;
+  avgMs: number | null;
+  maxMs: number | null;
+}
+
+function safeUint(text: string, what: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new OutputShapeError(`${what} is not an integer: ${text}`);
+  return n;
+}
+
+/** `df -B1 --output=avail,size -- DIR` */
+export function parseDf(stdout: string): DiskSpace {
+  const all = stdout.replace(/\n$/, "").split("\n");
+  if (all.length !== 2 || !/^ *Avail +1B-blocks$/.test(all[0]!)) {
+    throw new OutputShapeError('expected the "Avail 1B-blocks" header and one row');
+  }
+  const m = /^ *(\d+) +(\d+)$/.exec(all[1]!);
+  if (!m) throw new OutputShapeError("expected two byte counts");
+  return { availableBytes: safeUint(m[1]!, "Avail"), sizeBytes: safeUint(m[2]!, "1B-blocks") };
+}
+
+/** `stat -c %s -- FILE` */
+export function parseStatSize(stdout: string): number {
+  const m = /^(\d+)\n$/.exec(stdout);
+  if (!m) throw new OutputShapeError("expected one size in bytes");
+  return safeUint(m[1]!, "size");
+}
+
+/** `sha256sum -- FILE` for one file whose name the caller knows. */
+export function parseSha256sum(stdout: string, path: string): string {
+  const m = /^([0-9a-f]{64}) {2}(.*)\n$/.exec(stdout);
+  if (!m) throw new OutputShapeError('expected "<64 hex digits>  <file>"');
+  if (m[2] !== path) throw new OutputShapeError(`checksum is for ${JSON.stringify(m[2])}, not ${JSON.stringify(path)}`);
+  return m[1]!;
+}
+
+/** iputils `ping -n -q` summary; exit code 1 (no reply) still has the statistics line. */
+export function parsePing(stdout: string): PingResult {
+  const stats = /^(\d+) packets transmitted, (\d+) received(?:, .*)?$/m.exec(stdout);
+  if (!stats) throw new OutputShapeError('missing "<n> packets transmitted, <m> received"');
+  const transmitted = safeUint(stats[1]!, "transmitted");
+  const received = safeUint(stats[2]!, "received");
+  const rtt = /^rtt min\/avg\/max\/mdev = ([\d.]+)\/([\d.]+)\/([\d.]+)\/([\d.]+) ms$/m.exec(stdout);
+  if (received > 0 && !rtt) throw new OutputShapeError('replies received but no "rtt min/avg/max/mdev" line');
+  return {
+    transmitted,
+    received,
+    minMs: rtt ? Number(rtt[1]) : null,
+    avgMs: rtt ? Number(rtt[2]) : null,
+    maxMs: rtt ? Number(rtt[3]) : null,
+  };
+}

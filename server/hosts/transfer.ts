@@ -1,0 +1,281 @@
+import { posix } from "node:path";
+import {
+  appendStdoutTo,
+  commandLine,
+  hostAddress,
+  loginName,
+  pipeline,
+  plainHostPath,
+  tcpPort,
+  VM_NAME_RE,
+  type ShellLine,
+} from "./command";
+import {
+  CommandFailedError,
+  InvalidArgumentError,
+  TransferBusyError,
+  TransferChecksumError,
+  TransferError,
+  TransferNoSpaceError,
+  TransferTargetExistsError,
+} from "./errors";
+import { knownHostsLine } from "./fingerprint";
+import type { FileEndpoint, HostFiles } from "./host-files";
+import type { SshTransport } from "./ssh-transport";
+
+/** A host as a sender or receiver of VM files. */
+export interface TransferEndpoint extends FileEndpoint {
+  /**
+   * How other hosts reach this one over SSH, when it differs from the oracle's view
+   * (e.g. a private network between hosts). Defaults to address, port and user.
+   */
+  peer?: { address: string; port: number; user: string };
+  /**
+   * Private key file on this host that it uses to send to other hosts; its public half
+   * must be in the receivers' authorized_keys. Unset: ssh's defaults (~/.ssh/id_*).
+   */
+  transferIdentityFile?: string;
+}
+
+export interface TransferRequest {
+  /** On the source host, inside its VM directory. */
+  sourcePath: string;
+  /** On the target host, inside its VM directory; appears only once verified. */
+  targetPath: string;
+  /** Known checksum of the source (skips hashing it again). */
+  expectedSha256?: string;
+}
+
+export type TransferPhase = "checking" | "copying" | "verifying" | "done";
+
+export interface TransferProgress {
+  phase: TransferPhase;
+  bytesDone: number;
+  totalBytes: number;
+  percent: number;
+  /** Recent rate of the copy (0 outside the copying phase). */
+  bytesPerSecond: number;
+  /** Bytes already on the target from an interrupted earlier attempt. */
+  resumedFrom: number;
+}
+
+export interface TransferOptions {
+  onProgress?: (progress: TransferProgress) => void;
+  /** Aborting kills the copy; the partial file stays so the next attempt resumes. */
+  signal?: AbortSignal;
+  progressIntervalMs?: number;
+  /** fsync the file before it gets its final name (default true). */
+  durable?: boolean;
+}
+
+export interface TransferResult {
+  targetPath: string;
+  bytes: number;
+  sha256: string;
+  /** Bytes actually sent in this call. */
+  bytesCopied: number;
+  resumedFrom: number;
+  /** A resumed partial file failed the checksum and the copy started over. */
+  restarted: boolean;
+  /** The target already held the same file: nothing was copied. */
+  alreadyPresent: boolean;
+  seconds: number;
+}
+
+/** Exit status flock(1) gives when the partial file is locked by another writer. */
+const BUSY_EXIT = 75;
+
+/**
+ * Host-to-host transfer of VM files (thesis §3.3): the oracle tells the source host to
+ * send straight to the target over SSH; the bytes never pass through the oracle.
+ *
+ * - Pinned end to end: the oracle writes the target's key, as verified by its own pinned
+ *   connection, into a known_hosts file on the source, and the source's ssh runs with
+ *   StrictHostKeyChecking=yes against that file only.
+ * - Nothing half-written: bytes go to `<target>.part` (flock-ed against concurrent
+ *   writers), which is renamed to the final name only after its sha256 matched.
+ * - Resumable: a later attempt appends to an existing `.part`; if the result does not
+ *   verify, the partial file is dropped and the copy starts over once.
+ * - Disk: free space is checked before copying, and "No space left on device" during
+ *   the copy is reported as TransferNoSpaceError with the partial file removed.
+ */
+export class HostTransfer {
+  constructor(
+    private readonly transport: SshTransport,
+    private readonly files: HostFiles,
+  ) {}
+
+  async transfer(from: TransferEndpoint, to: TransferEndpoint, request: TransferRequest, options: TransferOptions = {}): Promise<TransferResult> {
+    const started = Date.now();
+    const src = this.files.path(from, request.sourcePath, "sourcePath");
+    const dst = this.files.path(to, request.targetPath, "targetPath");
+    if (posix.basename(dst).endsWith(".part")) throw new InvalidArgumentError("targetPath", "must not end in .part (reserved for partial files)");
+    if (from.name === to.name) throw new InvalidArgumentError("to", "source and target are the same host");
+    if (request.expectedSha256 !== undefined && !/^[0-9a-f]{64}$/.test(request.expectedSha256)) {
+      throw new InvalidArgumentError("expectedSha256", "must be 64 lowercase hex digits");
+    }
+    const peer = peerOf(to);
+    const identity = from.transferIdentityFile === undefined ? undefined : plainHostPath(from.transferIdentityFile, "transferIdentityFile");
+    const part = `${dst}.part`;
+    const emit = (p: Omit<TransferProgress, "percent">) =>
+      options.onProgress?.({ ...p, percent: p.totalBytes === 0 ? 100 : Math.min(100, (100 * p.bytesDone) / p.totalBytes) });
+
+    const size = await this.files.size(from, src);
+    if (size === null) throw new TransferError(from.name, `source file ${src} does not exist`);
+    emit({ phase: "checking", bytesDone: 0, totalBytes: size, bytesPerSecond: 0, resumedFrom: 0 });
+
+    const sourceHash = () => (request.expectedSha256 ? Promise.resolve(request.expectedSha256) : this.files.sha256(from, src, { signal: options.signal }));
+
+    if ((await this.files.size(to, dst)) !== null) {
+      const [want, have] = await Promise.all([sourceHash(), this.files.sha256(to, dst, { signal: options.signal })]);
+      if (want !== have) throw new TransferTargetExistsError(to.name, `${dst} already exists with different content (sha256 ${have}); not overwritten`);
+      emit({ phase: "done", bytesDone: size, totalBytes: size, bytesPerSecond: 0, resumedFrom: 0 });
+      return { targetPath: dst, bytes: size, sha256: have, bytesCopied: 0, resumedFrom: 0, restarted: false, alreadyPresent: true, seconds: (Date.now() - started) / 1000 };
+    }
+
+    // The oracle's own pinned connection to the target vouches for the key the source will see.
+    const targetKey = await this.transport.verifiedHostKey(to);
+    const knownHosts = `${from.vmDir}/.vmatrix/known_hosts-${to.name}`;
+    await this.files.writeSmall(from, knownHosts, knownHostsLine(peer.address, peer.port, targetKey), { mode: 0o600 });
+    await this.files.makeDirectory(to, posix.dirname(dst));
+
+    let restarted = false;
+    let hashing: Promise<string> | null = null;
+    for (;;) {
+      let offset = (await this.files.size(to, part)) ?? 0;
+      if (offset > size) {
+        await this.files.remove(to, part);
+        offset = 0;
+      }
+      const needed = size - offset;
+      const space = await this.files.diskSpace(to);
+      if (space.availableBytes < needed) throw new TransferNoSpaceError(to.name, dst, needed, space.availableBytes);
+
+      // The source is hashed while it is being sent: both read the same (cached) pages.
+      hashing ??= sourceHash();
+      hashing.catch(() => undefined);
+      const send = pipeline(
+        commandLine(["env", "LC_ALL=C", "tail", "-c", `+${offset + 1}`, "--", src]),
+        sshToPeer(peer, knownHosts, identity, appendStdoutTo(commandLine(["env", "LC_ALL=C", "flock", "-n", "-E", String(BUSY_EXIT), "--", part, "cat"]), part)),
+      );
+      const poller = this.pollProgress(to, part, size, offset, options, emit);
+      let copy;
+      try {
+        copy = await this.transport.exec(from, send, { signal: options.signal, timeoutMs: copyTimeoutMs(needed) });
+      } finally {
+        poller.stop();
+      }
+      if (copy.exitCode !== 0) await this.failCopy(from, to, dst, part, needed, copy);
+
+      emit({ phase: "verifying", bytesDone: size, totalBytes: size, bytesPerSecond: 0, resumedFrom: offset });
+      const [want, have] = await Promise.all([hashing, this.files.sha256(to, part, { signal: options.signal })]);
+      if (want !== have) {
+        await this.files.remove(to, part);
+        if (offset > 0 && !restarted) {
+          // The old partial file was not a prefix of this source: start over, once.
+          restarted = true;
+          continue;
+        }
+        throw new TransferChecksumError(to.name, dst, want, have);
+      }
+      if (options.durable ?? true) await this.files.sync(to, part);
+      await this.files.rename(to, part, dst);
+      emit({ phase: "done", bytesDone: size, totalBytes: size, bytesPerSecond: 0, resumedFrom: offset });
+      return { targetPath: dst, bytes: size, sha256: have, bytesCopied: needed, resumedFrom: offset, restarted, alreadyPresent: false, seconds: (Date.now() - started) / 1000 };
+    }
+  }
+
+  /** Turns a failed copy into the most specific error; never leaves a final file. */
+  private async failCopy(from: TransferEndpoint, to: TransferEndpoint, dst: string, part: string, needed: number, copy: { command: string; exitCode: number | null; signal: string | null; stderr: string }): Promise<never> {
+    const err = copy.stderr;
+    if (/No space left on device/.test(err)) {
+      // A full disk hurts the VMs running there: free it now rather than keep a partial file.
+      await this.files.remove(to, part).catch(() => undefined);
+      throw new TransferNoSpaceError(to.name, dst, needed, null);
+    }
+    if (copy.exitCode === BUSY_EXIT) throw new TransferBusyError(to.name, `another transfer is still writing ${part}`);
+    if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key is known/i.test(err)) {
+      throw new TransferError(from.name, `refused the host key of ${to.name} (it differs from the pinned one); nothing copied`);
+    }
+    if (/Permission denied \(publickey/.test(err)) {
+      throw new TransferError(from.name, `${to.name} refused this host's transfer key: add its public key to ${peerOf(to).user}'s authorized_keys on ${to.name}`);
+    }
+    if (/Connection refused|Connection timed out|No route to host|Could not resolve|Network is unreachable/.test(err)) {
+      const p = peerOf(to);
+      throw new TransferError(from.name, `cannot reach ${to.name} at ${p.address}:${p.port}: ${err.trim()}`);
+    }
+    throw new CommandFailedError(from.name, copy.command, copy.exitCode, copy.signal, err, "copy to " + to.name + " failed");
+  }
+
+  /** Polls the size of the partial file on the target and reports rate and percentage. */
+  private pollProgress(to: TransferEndpoint, part: string, total: number, offset: number, options: TransferOptions, emit: (p: Omit<TransferProgress, "percent">) => void): { stop: () => void } {
+    const interval = options.progressIntervalMs ?? 500;
+    let stopped = false;
+    let last = { at: Date.now(), bytes: offset };
+    let rate = 0;
+    const tick = async () => {
+      while (!stopped) {
+        await new Promise((r) => setTimeout(r, interval));
+        if (stopped) return;
+        const bytes = await this.files.size(to, part, { timeoutMs: Math.max(5000, interval * 4) }).catch(() => null);
+        if (stopped || bytes === null) continue;
+        const now = Date.now();
+        const instant = ((bytes - last.bytes) * 1000) / Math.max(1, now - last.at);
+        // Smoothed so one slow poll does not make the rate jump around in the UI.
+        rate = rate === 0 ? instant : 0.7 * rate + 0.3 * instant;
+        last = { at: now, bytes };
+        emit({ phase: "copying", bytesDone: Math.min(bytes, total), totalBytes: total, bytesPerSecond: Math.max(0, rate), resumedFrom: offset });
+      }
+    };
+    emit({ phase: "copying", bytesDone: offset, totalBytes: total, bytesPerSecond: 0, resumedFrom: offset });
+    void tick();
+    return { stop: () => (stopped = true) };
+  }
+}
+
+function peerOf(host: TransferEndpoint): { address: string; port: number; user: string } {
+  const p = host.peer ?? { address: host.address, port: host.port, user: host.user };
+  if (!VM_NAME_RE.test(host.name)) throw new InvalidArgumentError("host name", "is not a valid host name");
+  return { address: hostAddress(p.address, "peer address"), port: tcpPort(p.port, "peer port"), user: loginName(p.user, "peer user") };
+}
+
+/** The ssh command a source host runs to reach a peer: batch mode, pinned key only. */
+function sshToPeer(peer: { address: string; port: number; user: string }, knownHostsFile: string, identity: string | undefined, remote: ShellLine): ShellLine {
+  return commandLine([
+    "env",
+    "LC_ALL=C",
+    "ssh",
+    "-T",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    `UserKnownHostsFile=${knownHostsFile}`,
+    "-o",
+    "GlobalKnownHostsFile=/dev/null",
+    "-o",
+    "UpdateHostKeys=no",
+    "-o",
+    "ConnectTimeout=10",
+    "-o",
+    "ServerAliveInterval=15",
+    "-o",
+    "ServerAliveCountMax=4",
+    "-o",
+    "LogLevel=ERROR",
+    ...(identity ? ["-i", identity, "-o", "IdentitiesOnly=yes"] : []),
+    "-p",
+    String(peer.port),
+    "-l",
+    peer.user,
+    "--",
+    peer.address,
+    remote,
+  ]);
+}
+
+/** Generous: at least 10 minutes, or the size at 2 MB/s. */
+function copyTimeoutMs(bytes: number): number {
+  return Math.max(10 * 60_000, Math.ceil(bytes / 2_000_000) * 1000);
+}
