@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { provisionDatabase } from "../server/db/provision";
 import { prismaEnv } from "./lib/prisma-env";
 
 const name = process.argv[2];
@@ -16,12 +17,15 @@ if (!name || !/^[a-z][a-z0-9_]{0,60}$/.test(name)) {
   console.error("Usage: npm run db:new-migration -- NAME   (NAME: lower case letters, digits and _)");
   process.exit(2);
 }
+// The CLI opens the configured adapter even for a file-to-file diff.
+const db = await provisionDatabase();
 const cli = createRequire(import.meta.url).resolve("prisma/build/index.js");
 const r = spawnSync(
   process.execPath,
   [cli, "migrate", "diff", "--from-schema-datamodel", "prisma/schema.migrated.prisma", "--to-schema-datamodel", "prisma/schema.prisma", "--script"],
-  { env: { ...process.env, ...prismaEnv() }, encoding: "utf8" },
+  { env: { ...process.env, ...prismaEnv(), DATABASE_URL: db.url }, encoding: "utf8" },
 );
+await db.stop();
 if (r.status !== 0) {
   console.error(r.stderr || r.stdout);
   process.exit(1);
