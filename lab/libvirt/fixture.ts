@@ -2,6 +2,8 @@ import path from "node:path";
 import { z } from "zod";
 import { readLabManifest, type LabHost, type LabManifest } from "../manifest";
 import { remote, type SshTarget } from "./ssh";
+import { setFreeSpace, type DiskSpace } from "./disk";
+import { DEFAULT_BASE_PORT, HOST_NAME_RE, hostPlan, labLayout } from "./layout";
 
 /**
  * What a test needs to make a real guest on a libvirt-lab host: the manifest's `guest`
@@ -139,4 +141,15 @@ export async function waitForGuestHttp(
 
 export function sshTarget(guest: LibvirtGuest, host: LabHost): SshTarget {
   return { host, knownHostsFile: guest.oracleKnownHostsPath };
+}
+
+/**
+ * Make a lab host's disk nearly full: leave `freeBytes` available on it (undefined: give
+ * it all back). Real ENOSPC from the host's own filesystem (see disk.ts); root only.
+ */
+export async function setHostFreeSpace(hostName: string, freeBytes: number | undefined): Promise<DiskSpace> {
+  if (!HOST_NAME_RE.test(hostName)) throw new Error(`${hostName} is not a libvirt-lab host`);
+  // Disk paths depend only on the host's name, not on DIR or the port.
+  const plan = hostPlan(labLayout("."), Number(hostName.slice("vmx-lab-".length)), DEFAULT_BASE_PORT);
+  return setFreeSpace(plan, freeBytes);
 }

@@ -15,6 +15,8 @@ import path from "node:path";
  *   /var/lib/vmx-lab/vms-inst/<host>, bind-mounted there by pam_namespace (see pam.ts):
  *   a guest saved on one host names its disk by a path that is also valid on the host it
  *   moves to, so `virsh restore` works there without rewriting the saved XML.
+ * - /var/lib/vmx-lab/disks/<host>.ext4 mounted on /var/lib/vmx-lab/fs/<host>: the host's
+ *   own disk; its `vms` folder is what gets bind-mounted on vms-inst/<host> (disk.ts).
  */
 
 export const HOMES_ROOT = "/var/lib/vmx-lab";
@@ -22,6 +24,10 @@ export const RUNTIME_ROOT = "/run/vmx-lab";
 export const VM_DIR = "/var/lib/vmx-lab/vms";
 /** Parent of the per-host instances of VM_DIR; mode 000 as pam_namespace expects. */
 export const VM_INSTANCES_ROOT = "/var/lib/vmx-lab/vms-inst";
+/** Each host's own filesystem (a sparse ext4 image on a loop device): its own df, its own ENOSPC. */
+export const DISK_IMAGES_ROOT = "/var/lib/vmx-lab/disks";
+export const DISK_MOUNTS_ROOT = "/var/lib/vmx-lab/fs";
+export const HOST_DISK_BYTES = 8 * 1024 ** 3;
 export const DEFAULT_DIR = ".data/lab-libvirt";
 export const DEFAULT_HOSTS = 3;
 export const MAX_HOSTS = 16;
@@ -68,6 +74,9 @@ export interface HostPlan {
   vmDir: string;
   /** Where the host's VM files really are (root's view; mounted on vmDir for the host). */
   vmInstanceDir: string;
+  /** The host's filesystem image and where root mounts it (its `vms` is vmInstanceDir). */
+  diskImage: string;
+  diskMount: string;
   runtimeDir: string;
   /** Root-owned per-host directory under DIR: sshd config, host key, authorized_keys. */
   confDir: string;
@@ -116,6 +125,8 @@ export function hostPlan(layout: LabLayout, index: number, basePort: number): Ho
     home,
     vmDir: VM_DIR,
     vmInstanceDir: path.join(VM_INSTANCES_ROOT, name),
+    diskImage: path.join(DISK_IMAGES_ROOT, `${name}.ext4`),
+    diskMount: path.join(DISK_MOUNTS_ROOT, name),
     runtimeDir: path.join(RUNTIME_ROOT, name),
     confDir: path.join(layout.hostsDir, name),
   };

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { SMOKE_GUEST_HOST } from "./layout";
 import {
   fetchGuestStatus, guestAddress, guestFiles, readLibvirtManifest, removeGuest, sshTarget,
-  stageGuest, waitForGuestHttp, defaultManifestPath, type GuestStatus,
+  stageGuest, waitForGuestHttp, defaultManifestPath, setHostFreeSpace, type GuestStatus,
 } from "./fixture";
 import { copyGuestFiles, guestChecksums } from "./move";
 import { remote } from "./ssh";
@@ -85,6 +85,19 @@ async function main(): Promise<void> {
   check(after.status.uptimeSeconds > before.uptimeSeconds, `uptime grew (${before.uptimeSeconds} -> ${after.status.uptimeSeconds} s)`);
   check(after.status.requests === before.requests + 1, `request counter continued (${before.requests} -> ${after.status.requests})`);
   check((await remote(b, ["virsh", "domstate", NAME])).stdout.trim() === "running", `running on ${hostB.name}`);
+
+  // A full disk on the target is a real ENOSPC from that host's own filesystem.
+  await setHostFreeSpace(hostA.name, 1024 * 1024);
+  try {
+    // -O: the classic scp protocol passes the target's errno text on; over SFTP (scp's
+    // default since OpenSSH 9) ENOSPC arrives only as "Failure".
+    const full = await remote(b, ["scp", "-O", "-q", "-P", String(hostA.sshPort), "-o", "BatchMode=yes",
+      filesB.state, `${hostA.sshUser}@${hostA.sshHost}:${hostA.vmDir}/${NAME}.state`], { allowFailure: true });
+    check(full.code !== 0 && /No space left on device/.test(full.stderr), `copy to a full ${hostA.name} fails with "No space left on device"`);
+  } finally {
+    await setHostFreeSpace(hostA.name, undefined);
+    await remote(a, ["rm", "-f", guestFiles(hostA, NAME).state]);
+  }
 
   if (!values.keep) await removeGuest(b, NAME);
   console.log(

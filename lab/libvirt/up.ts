@@ -16,6 +16,7 @@ import { portListener, sshdPid, startSshd, stopSshd, writeSshdFiles } from "./ss
 import { seesHostVmDir, sessionDaemonPids, stopSession } from "./session";
 import { remote } from "./ssh";
 import { ensurePamNamespace, sshdLauncher } from "./pam";
+import { ensureHostDisk } from "./disk";
 
 /**
  * `up`: every step checks what exists and only makes what is missing, so a second run
@@ -74,6 +75,11 @@ export async function labUp(layout: LabLayout, opts: UpOptions): Promise<UpResul
     }
     const owner = await ensureUser(h);
     owners.set(h.name, owner);
+    if ((await ensureHostDisk(h, owner)) && (await sessionDaemonPids(h)).length > 0) {
+      // A daemon started before the disk was mounted would keep the old, empty view.
+      log(`${h.name}: disk mounted; restarting its libvirt session daemon`);
+      await stopSession(h);
+    }
     userKeys.set(h.name, await ensureUserKey(h, owner));
     hostKeys.set(h.name, await ensureHostKey(h));
   }
