@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { z } from "zod";
 import { readLabManifest, type LabHost, type LabManifest } from "../manifest";
@@ -76,14 +77,34 @@ export function guestFiles(host: LabHost, name: string): GuestFiles {
   };
 }
 
+/**
+ * A stable uuid for a guest name (name-based, RFC 4122 layout): rendering the same guest
+ * for two hosts gives the same uuid, which `virsh restore` requires of the domain a state
+ * file is restored into.
+ */
+export function guestUuid(name: string): string {
+  const h = createHash("sha256").update(`vmx-lab-guest:${name}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString("hex");
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
 /** The domain XML for a guest on a host. Every value is validated, so nothing needs escaping. */
-export function renderDomainXml(guest: LibvirtGuest, host: LabHost, name: string, address: string): string {
+export function renderDomainXml(
+  guest: LibvirtGuest,
+  host: LabHost,
+  name: string,
+  address: string,
+  uuid: string = guestUuid(name),
+): string {
   const files = guestFiles(host, name);
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid)) throw new Error(`bad uuid ${uuid}`);
   if (!address.startsWith(guest.guestAddressPrefix) || !/^[0-9.]+$/.test(address)) {
     throw new Error(`guest address ${address} is outside the lab's ${guest.guestAddressPrefix}0/24`);
   }
   if (!/^\/[A-Za-z0-9._/-]+$/.test(files.disk)) throw new Error(`unexpected VM directory ${host.vmDir}`);
-  const values: Record<string, string> = { name, address, diskPath: files.disk };
+  const values: Record<string, string> = { name, uuid, address, diskPath: files.disk };
   return guest.domainXmlTemplate.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
     const v = values[key];
     if (v === undefined) throw new Error(`domain XML template has unknown placeholder {{${key}}}`);

@@ -16,7 +16,7 @@ import { BRIDGE, GUEST_MEMORY_MIB, type LabLayout } from "./layout";
 const WANTED_MODULES = ["virtio_pci", "virtio_net", "virtio_blk"];
 const DISK_BYTES = 16 * 1024 * 1024;
 /** Bump when the image's construction changes, so `up` rebuilds it. */
-const IMAGE_FORMAT = 1;
+const IMAGE_FORMAT = 2;
 
 export interface GuestImage {
   kernelPath: string;
@@ -115,12 +115,14 @@ async function initramfs(modulesDir: string, order: string[]): Promise<Buffer> {
 
 /**
  * The domain XML every lab guest is defined from. Lab-wide facts (kernel, initrd, bridge,
- * memory) are filled in now; {{name}}, {{diskPath}} and {{address}} per guest (see
- * fixture.ts). type='qemu' (TCG): KVM fails on this kind of machine.
+ * memory) are filled in now; {{name}}, {{uuid}}, {{diskPath}} and {{address}} per guest
+ * (see fixture.ts). The uuid is explicit so the same domain defined on another host
+ * accepts a state file saved on the first. type='qemu' (TCG): KVM fails on this kind of machine.
  */
 export function domainXmlTemplate(kernelPath: string, initrdPath: string): string {
   return `<domain type='qemu'>
   <name>{{name}}</name>
+  <uuid>{{uuid}}</uuid>
   <memory unit='MiB'>${GUEST_MEMORY_MIB}</memory>
   <vcpu>1</vcpu>
   <os>

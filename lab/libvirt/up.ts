@@ -188,6 +188,7 @@ function buildManifest(
       domainXmlTemplate: image.domainXmlTemplate,
       placeholders: {
         name: "domain name, /^[a-z][a-z0-9-]{0,39}$/",
+        uuid: "domain uuid; the same on every host the guest moves to (fixture.ts derives one from the name)",
         diskPath: "absolute path of the guest's disk in the host's vmDir (<vmDir>/<name>.img)",
         address: `guest IPv4 address ${GUEST_ADDRESS_PREFIX}N, N in guestAddressRange, unique in the lab`,
       },
