@@ -17,6 +17,8 @@ export interface SeedOptions {
 }
 
 const MiB = 1024n * 1024n;
+/** The VM directory on every sim-lab host (lab/sim). */
+const VM_DIR = "/var/lib/vmatrix/vms";
 const GiB = 1024n * MiB;
 
 /** Deterministic pseudo-random numbers so the demo world is the same everywhere. */
@@ -126,7 +128,7 @@ async function seedHosts(db: Db, opts: SeedOptions) {
           sshPort: port,
           sshUser: "vmatrix",
           sshKeyRef: opts.sshKeyRef,
-          vmDir: "/var/lib/vmatrix",
+          vmDir: VM_DIR,
           cpus: cap.cpus,
           memoryMiB: cap.memoryMiB,
           diskBytes: cap.diskBytes,
@@ -180,7 +182,7 @@ async function seedVms(
     const vm = async (phase: "NEST" | "LOADING" | "PRODUCTION", host: SeededHost) => {
       n += 1;
       const name = `${s.slug}-${String(n).padStart(3, "0")}`;
-      const dir = `/var/lib/vmatrix/${name}`;
+      const dir = VM_DIR;
       const stateBytes = BigInt(svc.memoryMiB) * MiB;
       return db.vm.upsert({
         where: { name },

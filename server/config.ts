@@ -18,6 +18,13 @@ const schema = z.object({
   APP_URL: z.url("must be a URL such as http://localhost:3000").optional(),
   BETTER_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   AUTH_SIGNIN_PER_MINUTE: z.coerce.number().int().min(1).max(10000).default(10),
+  HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).default(5000),
+  HEARTBEAT_DOWN_AFTER: z.coerce.number().int().min(1).max(100).default(3),
+  /** A Local Oracle's scope: comma-separated hosting network slugs (all when unset). */
+  ORACLE_HOSTING_NETWORKS: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*(,[a-z][a-z0-9-]*)*$/, "must be comma-separated hosting network slugs, e.g. tokyo,frankfurt")
+    .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

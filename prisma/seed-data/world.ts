@@ -50,7 +50,11 @@ export const SEED_CITIES: SeedCity[] = [
   { slug: "auckland", city: "Auckland", country: "NZ", continent: "Oceania", lat: -36.8485, lon: 174.7633 },
 ];
 
-/** Demo services from the thesis (§4 map service, §5 finance vs sports, §6 game server). */
+/**
+ * Demo services from the thesis (§4 map service, §5 finance vs sports, §6 game server).
+ * Image sizes are small because the sim lab keeps and copies real bytes for every VM;
+ * real images are gigabytes (thesis §3.4).
+ */
 export const SEED_SERVICES = [
   {
     slug: "map",
@@ -60,7 +64,7 @@ export const SEED_SERVICES = [
     ownerDomain: "mapco.example",
     dnsName: "map.vmatrix.test",
     description: "Single-tier web map service (thesis §4), replicated close to its users.",
-    image: { diskMiB: 768, memoryMiB: 256, vcpus: 1 },
+    image: { diskMiB: 96, memoryMiB: 128, vcpus: 1 },
     nestCities: ["ashburn", "frankfurt", "singapore", "sao-paulo", "sydney", "johannesburg"],
     productionCities: ["new-york", "frankfurt", "tokyo", "sao-paulo"],
   },
@@ -72,7 +76,7 @@ export const SEED_SERVICES = [
     ownerDomain: "finco.example",
     dnsName: "finance.vmatrix.test",
     description: "Busy on weekday business hours (thesis §5).",
-    image: { diskMiB: 1024, memoryMiB: 512, vcpus: 2 },
+    image: { diskMiB: 160, memoryMiB: 256, vcpus: 2 },
     nestCities: ["ashburn", "london", "frankfurt", "tokyo", "hong-kong", "chicago"],
     productionCities: ["new-york", "london"],
   },
@@ -84,7 +88,7 @@ export const SEED_SERVICES = [
     ownerDomain: "sportsco.example",
     dnsName: "sports.vmatrix.test",
     description: "Busy on evenings and weekends: the opposite of finance (thesis §5).",
-    image: { diskMiB: 896, memoryMiB: 384, vcpus: 2 },
+    image: { diskMiB: 128, memoryMiB: 192, vcpus: 2 },
     nestCities: ["ashburn", "london", "madrid", "sao-paulo", "sydney", "mumbai"],
     productionCities: ["london", "sydney"],
   },
@@ -96,7 +100,7 @@ export const SEED_SERVICES = [
     ownerDomain: "clans.example",
     dnsName: null,
     description: "Game server placed equi-ping between the players of a match (thesis §6).",
-    image: { diskMiB: 640, memoryMiB: 256, vcpus: 1 },
+    image: { diskMiB: 80, memoryMiB: 128, vcpus: 1 },
     nestCities: ["chicago", "dallas", "denver", "frankfurt", "singapore", "sydney"],
     productionCities: [],
   },

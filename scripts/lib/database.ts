@@ -51,6 +51,11 @@ export async function migrateDeploy(url: string): Promise<void> {
   if (code !== 0) throw new Error(`prisma migrate deploy failed:\n${output.trim()}`);
 }
 
+/** The sim lab's client key (lab/sim writes it under its data folder). */
+export function simLabKeyRef(dataDir: string): string {
+  return `file:${path.resolve(dataDir, "lab-sim", "client", "id_ed25519")}`;
+}
+
 /** Database up (embedded unless DATABASE_URL), migrated and seeded. */
 export async function prepareDatabase(opts: { log: (line: string) => void; seed?: boolean }) {
   const cfg = config();
@@ -66,7 +71,7 @@ export async function prepareDatabase(opts: { log: (line: string) => void; seed?
     try {
       const counts = await seedDemoWorld(client, {
         simLabBasePort: cfg.SIM_LAB_BASE_PORT,
-        sshKeyRef: `file:${path.resolve(cfg.VMATRIX_DATA_DIR, "lab-sim", "id_ed25519")}`,
+        sshKeyRef: simLabKeyRef(cfg.VMATRIX_DATA_DIR),
       });
       opts.log(
         `Demo world: ${counts.hostingNetworks} hosting networks, ${counts.hosts} hosts, ${counts.services} services, ${counts.vms} VMs, ${counts.users} users.`,

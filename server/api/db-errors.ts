@@ -1,4 +1,6 @@
 import { TRPCError } from "@trpc/server";
+import { HostError, InvalidArgumentError } from "../hosts/errors";
+import { RegistryError } from "../hosts/registry";
 
 /**
  * Turns database refusals into API errors a user can act on. Integrity lives in the
@@ -6,6 +8,11 @@ import { TRPCError } from "@trpc/server";
  */
 export function toApiError(err: unknown): TRPCError | null {
   if (!err || typeof err !== "object") return null;
+  // Host problems are answers in words ("host x: unreachable at …"), not server crashes.
+  if (err instanceof RegistryError || err instanceof InvalidArgumentError) {
+    return new TRPCError({ code: "BAD_REQUEST", message: err.message, cause: err });
+  }
+  if (err instanceof HostError) return new TRPCError({ code: "PRECONDITION_FAILED", message: err.message, cause: err });
   const e = err as { code?: unknown; meta?: Record<string, unknown>; message?: unknown };
   const message = typeof e.message === "string" ? e.message : "";
   switch (e.code) {

@@ -4,6 +4,8 @@ import { ZodError, z } from "zod";
 import type { SessionUser } from "../auth/session";
 import { can, type Role } from "../auth/roles";
 import type { Db } from "../db/client";
+import type { HostDriver } from "../hosts/driver";
+import { sharedDriver } from "../hosts/shared-driver";
 import { recordAudit, type AuditInput } from "./audit";
 import { toApiError } from "./db-errors";
 
@@ -11,8 +13,8 @@ import { toApiError } from "./db-errors";
  * The context is built from plain values so tests call procedures directly with
  * `createCaller(createInnerContext({ db, user }))`, no HTTP request needed.
  */
-export function createInnerContext(opts: { db: Db; user: SessionUser | null }) {
-  return { db: opts.db, user: opts.user };
+export function createInnerContext(opts: { db: Db; user: SessionUser | null; hosts?: () => HostDriver }) {
+  return { db: opts.db, user: opts.user, hosts: opts.hosts ?? sharedDriver };
 }
 export type Context = ReturnType<typeof createInnerContext>;
 

@@ -1,13 +1,15 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { confirmHostKey, previewHostKey, probeRegisteredHost, registerHost } from "../../hosts/registry";
+import { confirmHostKeyInput, previewHostKeyInput, registerHostInput } from "../../hosts/registry.schema";
 import { authedProcedure, operatorProcedure, router } from "../trpc";
 
 const id = z.string().min(1, "is required").max(64);
 
 export const hostsRouter = router({
   /** Hosts grouped by hosting network, each with the VMs it holds. */
-  list: authedProcedure.query(async ({ ctx }) => {
-    const networks = await ctx.db.hostingNetwork.findMany({
+  list: authedProcedure.query(({ ctx }) =>
+    ctx.db.hostingNetwork.findMany({
       orderBy: [{ continent: "asc" }, { city: "asc" }],
       include: {
         hosts: {
@@ -16,20 +18,70 @@ export const hostsRouter = router({
           include: {
             vms: {
               orderBy: { name: "asc" },
-              select: { id: true, name: true, phase: true, power: true, service: { select: { slug: true } } },
+              select: { id: true, name: true, phase: true, power: true, flagged: true, service: { select: { slug: true } } },
             },
           },
         },
       },
+    }),
+  ),
+
+  /** Open alerts (host down, changed host key, unexpected VM, …), newest first. */
+  alerts: authedProcedure.query(({ ctx }) =>
+    ctx.db.alert.findMany({ where: { resolvedAt: null }, orderBy: { createdAt: "desc" }, take: 50, include: { host: { select: { name: true } } } }),
+  ),
+
+  /** Registration step 1: the key the host presents, for the operator to compare out of band. */
+  previewKey: operatorProcedure.input(previewHostKeyInput).mutation(async ({ ctx, input }) => {
+    const key = await previewHostKey(input.sshHost, input.sshPort);
+    await ctx.audit(ctx.db, { action: "host.previewKey", entityType: "Host", after: { ...input, ...key } });
+    return key;
+  }),
+
+  /** Registration step 2: probe with the confirmed key pinned, then record the host. */
+  register: operatorProcedure.input(registerHostInput).mutation(async ({ ctx, input }) => {
+    const { data, facts } = await registerHost(ctx.db, ctx.hosts(), input);
+    return ctx.db.$transaction(async (tx) => {
+      const host = await tx.host.create({ data });
+      await ctx.audit(tx, { action: "host.register", entityType: "Host", entityId: host.id, after: { ...data, facts } });
+      return host;
     });
-    return networks;
+  }),
+
+  probe: operatorProcedure.input(z.object({ hostId: id })).mutation(async ({ ctx, input }) => {
+    const before = await ctx.db.host.findUnique({ where: { id: input.hostId } });
+    if (!before) throw new TRPCError({ code: "NOT_FOUND", message: `No host with id ${input.hostId}.` });
+    const after = await probeRegisteredHost(ctx.db, ctx.hosts(), input.hostId);
+    await ctx.audit(ctx.db, {
+      action: "host.probe",
+      entityType: "Host",
+      entityId: after.id,
+      before: { cpus: before.cpus, memoryMiB: before.memoryMiB, freeDiskBytes: before.freeDiskBytes },
+      after: { cpus: after.cpus, memoryMiB: after.memoryMiB, freeDiskBytes: after.freeDiskBytes },
+    });
+    return after;
+  }),
+
+  /** After a host key change the operator has checked: pin the key the host presents now. */
+  confirmKey: operatorProcedure.input(confirmHostKeyInput).mutation(async ({ ctx, input }) => {
+    const { before, fingerprint } = await confirmHostKey(ctx.db, input.hostId, input.hostKeyFingerprint);
+    return ctx.db.$transaction(async (tx) => {
+      const after = await tx.host.update({
+        where: { id: input.hostId },
+        data: { hostKeyFingerprint: fingerprint, hostKeyTrust: "TRUSTED", missedBeats: 0, lastError: null },
+      });
+      await tx.alert.updateMany({ where: { hostId: input.hostId, kind: "host-key-mismatch", resolvedAt: null }, data: { resolvedAt: new Date() } });
+      ctx.hosts().forget(after.name);
+      await ctx.audit(tx, { action: "host.confirmKey", entityType: "Host", entityId: after.id, before, after: { hostKeyFingerprint: fingerprint, hostKeyTrust: "TRUSTED" } });
+      return after;
+    });
   }),
 
   /** Drain (stop placing VMs here) or return a host to service. */
   setDraining: operatorProcedure
     .input(z.object({ hostId: id, draining: z.boolean() }))
-    .mutation(async ({ ctx, input }) => {
-      return ctx.db.$transaction(async (tx) => {
+    .mutation(async ({ ctx, input }) =>
+      ctx.db.$transaction(async (tx) => {
         const before = await tx.host.findUnique({ where: { id: input.hostId } });
         if (!before) throw new TRPCError({ code: "NOT_FOUND", message: `No host with id ${input.hostId}.` });
         if (before.retiredAt) throw new TRPCError({ code: "BAD_REQUEST", message: `Host ${before.name} is retired.` });
@@ -42,6 +94,21 @@ export const hostsRouter = router({
           after: { draining: after.draining },
         });
         return after;
-      });
+      }),
+    ),
+
+  /** Retire an empty host: it leaves the registry's lists and is never used again. */
+  retire: operatorProcedure.input(z.object({ hostId: id })).mutation(async ({ ctx, input }) =>
+    ctx.db.$transaction(async (tx) => {
+      const before = await tx.host.findUnique({ where: { id: input.hostId }, include: { _count: { select: { vms: true } } } });
+      if (!before) throw new TRPCError({ code: "NOT_FOUND", message: `No host with id ${input.hostId}.` });
+      if (before._count.vms > 0) {
+        throw new TRPCError({ code: "BAD_REQUEST", message: `Host ${before.name} still holds ${before._count.vms} VM(s); move them away first.` });
+      }
+      const after = await tx.host.update({ where: { id: input.hostId }, data: { retiredAt: new Date(), draining: true } });
+      ctx.hosts().forget(after.name);
+      await ctx.audit(tx, { action: "host.retire", entityType: "Host", entityId: after.id, before: { retiredAt: null }, after: { retiredAt: after.retiredAt } });
+      return after;
     }),
+  ),
 });

@@ -1,0 +1,39 @@
+/**
+ * The Oracle worker process (`npm start` runs one; more can run anywhere with the same
+ * DATABASE_URL, e.g. one per hosting network: ORACLE_HOSTING_NETWORKS=tokyo,seoul).
+ */
+import { config, ConfigError } from "../server/config";
+import { createDb } from "../server/db/client";
+import { SshHostDriver } from "../server/hosts/driver";
+import { log } from "../server/log";
+import { startOracle } from "../server/worker/oracle";
+
+let cfg;
+try {
+  cfg = config();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+if (!cfg.DATABASE_URL) {
+  console.error("The oracle needs DATABASE_URL (npm start provides it).");
+  process.exit(1);
+}
+const db = createDb(cfg.DATABASE_URL);
+const driver = new SshHostDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000, log: log.child({ component: "ssh" }) });
+const oracle = startOracle(db, driver, {
+  heartbeatIntervalMs: cfg.HEARTBEAT_INTERVAL_MS,
+  downAfter: cfg.HEARTBEAT_DOWN_AFTER,
+  hostingNetworks: cfg.ORACLE_HOSTING_NETWORKS?.split(",") ?? [],
+});
+
+async function stop() {
+  await oracle.stop();
+  await db.$disconnect();
+  process.exit(0);
+}
+process.on("SIGINT", () => void stop());
+process.on("SIGTERM", () => void stop());

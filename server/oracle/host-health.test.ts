@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { nextHealth, reconcileDomains } from "./host-health";
+
+const at = new Date("2026-11-25T12:00:00Z");
+const miss = { ok: false as const, at, kind: "unreachable" as const, message: "connection refused" };
+
+describe("heartbeat health", () => {
+  it("marks a host DOWN only after the configured number of missed beats, alerting once", () => {
+    let s = { status: "UP" as const, missedBeats: 0 } as { status: "UP" | "DOWN" | "UNKNOWN"; missedBeats: number };
+    const alerts: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const next = nextHealth("h1", s, miss, 3);
+      if (next.alert) alerts.push(next.alert.kind);
+      s = next;
+      expect(s.status).toBe(i < 2 ? "UP" : "DOWN");
+    }
+    expect(alerts).toEqual(["host-down"]);
+    const back = nextHealth("h1", s, { ok: true, at }, 3);
+    expect(back).toMatchObject({ status: "UP", missedBeats: 0, lastHeartbeatAt: at, lastError: null });
+    expect(back.alert?.kind).toBe("host-up");
+  });
+
+  it("refuses a host with a changed key at once", () => {
+    const next = nextHealth("h1", { status: "UP", missedBeats: 0 }, { ok: false, at, kind: "keyMismatch", message: "expected A, presented B" }, 3);
+    expect(next.status).toBe("DOWN");
+    expect(next.alert).toMatchObject({ kind: "host-key-mismatch", severity: "CRITICAL" });
+  });
+});
+
+describe("domains against the database", () => {
+  const vm = (name: string, power: "RUNNING" | "SAVED" | "PAUSED", flagged: string | null = null) => ({ id: name, name, power, flagged });
+
+  it("takes power states from the host and flags what is missing or unexpected", () => {
+    const r = reconcileDomains(
+      [vm("a", "RUNNING"), vm("b", "RUNNING"), vm("c", "SAVED"), vm("d", "RUNNING")],
+      [
+        { name: "a", state: "running" },
+        { name: "b", state: "paused" },
+        { name: "x", state: "running" },
+      ],
+    );
+    expect(r.updates).toEqual([
+      { id: "b", power: "PAUSED", flagged: null },
+      { id: "d", power: "RUNNING", flagged: "not found on its host" },
+    ]);
+    expect(r.unexpected).toEqual([{ name: "x", state: "running" }]);
+  });
+
+  it("keeps a hibernated VM SAVED while its domain is defined but off, and clears old flags", () => {
+    const r = reconcileDomains([vm("c", "SAVED", "not found on its host")], [{ name: "c", state: "shut off" }]);
+    expect(r.updates).toEqual([{ id: "c", power: "SAVED", flagged: null }]);
+  });
+});

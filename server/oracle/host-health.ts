@@ -1,0 +1,122 @@
+/**
+ * Host heartbeat decisions, pure: given what the database believes and what one beat
+ * found, what to record. The I/O (SSH, database) is in server/hosts/heartbeat.ts.
+ */
+
+export type HostStatus = "UNKNOWN" | "UP" | "DOWN";
+export type VmPower = "RUNNING" | "PAUSED" | "SAVED" | "SHUTOFF" | "UNKNOWN";
+
+export type BeatOutcome =
+  | { ok: true; at: Date }
+  | { ok: false; at: Date; kind: "unreachable" | "keyMismatch" | "authentication" | "error"; message: string };
+
+export interface HealthState {
+  status: HostStatus;
+  missedBeats: number;
+}
+
+export interface HealthChange extends HealthState {
+  lastHeartbeatAt?: Date;
+  lastError: string | null;
+  /** Set when the operator must be told (the alert is raised once, on the transition). */
+  alert?: { kind: string; severity: "WARNING" | "CRITICAL"; message: string };
+}
+
+/**
+ * A host is DOWN after `downAfter` missed beats in a row, UP at the first good beat.
+ * A changed host key is never "just a missed beat": the host is refused at once.
+ */
+export function nextHealth(name: string, current: HealthState, beat: BeatOutcome, downAfter: number): HealthChange {
+  if (beat.ok) {
+    const recovered = current.status === "DOWN";
+    return {
+      status: "UP",
+      missedBeats: 0,
+      lastHeartbeatAt: beat.at,
+      lastError: null,
+      alert: recovered ? { kind: "host-up", severity: "WARNING", message: `Host ${name} answers again.` } : undefined,
+    };
+  }
+  if (beat.kind === "keyMismatch") {
+    return {
+      status: "DOWN",
+      missedBeats: current.missedBeats + 1,
+      lastError: beat.message,
+      alert: current.status !== "DOWN" || current.missedBeats === 0
+        ? { kind: "host-key-mismatch", severity: "CRITICAL", message: `Host ${name} presented a different SSH host key; it is refused until an operator confirms the new key. ${beat.message}` }
+        : undefined,
+    };
+  }
+  const missed = current.missedBeats + 1;
+  const goesDown = missed >= downAfter && current.status !== "DOWN";
+  return {
+    status: missed >= downAfter ? "DOWN" : current.status,
+    missedBeats: missed,
+    lastError: beat.message,
+    alert: goesDown ? { kind: "host-down", severity: "CRITICAL", message: `Host ${name} missed ${missed} heartbeats: ${beat.message}` } : undefined,
+  };
+}
+
+export interface KnownVm {
+  id: string;
+  name: string;
+  power: VmPower;
+  flagged: string | null;
+}
+
+export interface ObservedDomain {
+  name: string;
+  state: string; // virsh state words: "running", "paused", "shut off", …
+}
+
+export interface DomainReconciliation {
+  /** VMs the database places on this host, with the power state the host shows. */
+  updates: { id: string; power: VmPower; flagged: string | null }[];
+  /** Domains on the host that the database does not place there. */
+  unexpected: ObservedDomain[];
+}
+
+export function powerFromState(state: string): VmPower {
+  switch (state) {
+    case "running":
+    case "idle":
+    case "in shutdown":
+      return "RUNNING";
+    case "paused":
+    case "pmsuspended":
+      return "PAUSED";
+    case "shut off":
+    case "crashed":
+      return "SHUTOFF";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+/**
+ * The database follows the host: power states are taken from what libvirt reports. A VM
+ * that is hibernated (saved to a state file) is not a defined running domain, so its
+ * absence is expected; any other absence, and any domain the database does not know
+ * here, is flagged for an operator rather than silently "fixed".
+ */
+export function reconcileDomains(known: KnownVm[], observed: ObservedDomain[]): DomainReconciliation {
+  const byName = new Map(observed.map((d) => [d.name, d]));
+  const updates: DomainReconciliation["updates"] = [];
+  for (const vm of known) {
+    const d = byName.get(vm.name);
+    let power: VmPower = vm.power;
+    let flagged: string | null = null;
+    if (d) {
+      const seen = powerFromState(d.state);
+      // A saved VM's domain stays defined but shut off: the state file holds it.
+      power = vm.power === "SAVED" && seen === "SHUTOFF" ? "SAVED" : seen;
+      if (d.state === "crashed") flagged = "crashed on its host";
+    } else if (vm.power !== "SAVED") {
+      flagged = "not found on its host";
+    }
+    if (power !== vm.power || flagged !== vm.flagged) updates.push({ id: vm.id, power, flagged });
+  }
+  const knownNames = new Set(known.map((v) => v.name));
+  const unexpected = observed.filter((d) => !knownNames.has(d.name));
+  return { updates, unexpected };
+}
