@@ -8,8 +8,10 @@ import path from "node:path";
 import { SEED_USERS, DEMO_PASSWORD } from "../prisma/seed-data/world";
 import { config, ConfigError } from "../server/config";
 import { EmbeddedDbError, portIsFree } from "../server/db/embedded";
+import { createDb } from "../server/db/client";
 import { buildIfNeeded } from "./lib/build";
-import { prepareDatabase } from "./lib/database";
+import { prepareDatabase, simLabKeyRef } from "./lib/database";
+import { startSimLabForWorld } from "./lib/sim-lab";
 import { authSecret } from "./lib/secret";
 
 const dev = process.argv.includes("--dev");
@@ -54,6 +56,18 @@ try {
 }
 stops.push(database.stop);
 
+// The sim lab: one real SSH server per seeded host, in this process.
+const labDb = createDb(database.url, 2);
+try {
+  const lab = await startSimLabForWorld(labDb, { dataDir: cfg.VMATRIX_DATA_DIR, keyRef: simLabKeyRef(cfg.VMATRIX_DATA_DIR), log: say });
+  stops.push(() => lab.stop());
+} catch (err) {
+  console.error(`\n[vmatrix] The sim lab did not start: ${err instanceof Error ? err.message : String(err)}. Is SIM_LAB_BASE_PORT (${cfg.SIM_LAB_BASE_PORT}) free, with the ports after it?\n`);
+  await shutdown(1);
+} finally {
+  await labDb.$disconnect();
+}
+
 const appUrl = cfg.APP_URL ?? `http://localhost:${cfg.PORT}`;
 const env = {
   ...process.env,
@@ -68,27 +82,33 @@ if (!dev) {
   try {
     await buildIfNeeded(say);
   } catch (err) {
+    console.error(`\n[vmatrix] ${err instanceof Error ? err.message : String(err)}\n`);
     await shutdown(1);
-    fail(err instanceof Error ? err.message : String(err));
   }
 }
 
+/** A child process that takes the whole product down if it dies unexpectedly. */
+function child(name: string, args: string[], extraEnv: Record<string, string>): ChildProcess {
+  const proc = spawn(process.execPath, args, { env: { ...env, ...extraEnv }, stdio: ["ignore", "inherit", "inherit"] });
+  stops.push(async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.kill("SIGTERM");
+    await new Promise((r) => proc.once("exit", r));
+  });
+  proc.on("exit", (code) => {
+    if (!stopping) {
+      console.error(`[vmatrix] The ${name} exited (code ${code}).`);
+      void shutdown(code ?? 1);
+    }
+  });
+  return proc;
+}
+
+// The Oracle: heartbeats (and, as they arrive, operations and control loops).
+child("oracle", [path.resolve("node_modules/tsx/dist/cli.mjs"), "scripts/oracle.ts"], {});
+
 const next = path.resolve("node_modules/next/dist/bin/next");
-const web: ChildProcess = spawn(process.execPath, [next, dev ? "dev" : "start", "-p", String(cfg.PORT), "-H", cfg.HOSTNAME], {
-  env: { ...env, NODE_ENV: dev ? "development" : "production" },
-  stdio: ["ignore", "inherit", "inherit"],
-});
-stops.push(async () => {
-  if (web.exitCode !== null) return;
-  web.kill("SIGTERM");
-  await new Promise((r) => web.once("exit", r));
-});
-web.on("exit", (code) => {
-  if (!stopping) {
-    console.error(`[vmatrix] The web app exited (code ${code}).`);
-    void shutdown(code ?? 1);
-  }
-});
+child("web app", [next, dev ? "dev" : "start", "-p", String(cfg.PORT), "-H", cfg.HOSTNAME], { NODE_ENV: dev ? "development" : "production" });
 
 // Wait until the app answers, then tell the user where it is.
 const probe = `http://127.0.0.1:${cfg.PORT}/signin`;
