@@ -36,6 +36,8 @@ export interface SimContext {
   signal: AbortSignal;
   /** Runs another command by name (for `env`, `flock`). */
   exec(argv: string[], io: Io, env?: Record<string, string>): Promise<number>;
+  /** Runs a command line in a child shell (`sh -c`, for `flock -c`). */
+  shell(line: string, io: Io): Promise<number>;
 }
 
 /** A command of the sim host: returns its exit status as a shell would see it. */

@@ -58,6 +58,11 @@ export class HostFs {
     return fs;
   }
 
+  /** Bytes in files on this host (what a quota counts). */
+  get usedBytes(): number {
+    return this.used;
+  }
+
   /** Absolute virtual path for `path` seen from `cwd`. */
   virtual(path: string, cwd: string): string {
     return posix.resolve(cwd, path);
@@ -111,7 +116,7 @@ export class HostFs {
       throw asFsError(err, virtualPath);
     }
     const account = (n: number) => this.reserve(n, virtualPath);
-    return new Writable({
+    const stream = new Writable({
       highWaterMark: 256 * 1024,
       write(chunk: Buffer, _enc, done) {
         const { allowed, error } = account(chunk.length);
@@ -131,6 +136,9 @@ export class HostFs {
         );
       },
     });
+    // Writers learn of failures (ENOSPC) from their write callbacks; the event is a duplicate.
+    stream.on("error", () => undefined);
+    return stream;
   }
 
   /** Positional write for SFTP; grows the accounted size only by what the file grows. */

@@ -204,8 +204,12 @@ export class Hypervisor {
     await this.persist();
   }
 
-  /** Reads a state file and runs the domain it holds ("running (restored)"). */
-  async restore(path: string): Promise<void> {
+  /**
+   * Reads a state file and runs the domain it holds ("running (restored)"). `altXml`
+   * (virsh restore --xml) replaces the saved definition, e.g. with this host's disk
+   * paths; its name and uuid must match the image's, as libvirt requires.
+   */
+  async restore(path: string, altXml?: string): Promise<void> {
     let data: Buffer;
     try {
       data = await readFile(this.fs.real(path));
@@ -221,7 +225,14 @@ export class Hypervisor {
     if (data.length !== SAVE_HEADER_BYTES + xmlLen + imageBytes) {
       throw new HypervisorError(["internal error: qemu unexpectedly closed the monitor: load of migration failed: Input/output error"]);
     }
-    const config = parseDomainXml(data.toString("utf8", SAVE_HEADER_BYTES, SAVE_HEADER_BYTES + xmlLen));
+    const saved = parseDomainXml(data.toString("utf8", SAVE_HEADER_BYTES, SAVE_HEADER_BYTES + xmlLen));
+    const config = altXml === undefined ? saved : parseDomainXml(altXml);
+    if (config.uuid !== saved.uuid) {
+      throw new HypervisorError([`unsupported configuration: Target domain uuid ${config.uuid} does not match source ${saved.uuid}`]);
+    }
+    if (config.name !== saved.name) {
+      throw new HypervisorError([`unsupported configuration: Target domain name '${config.name}' does not match source '${saved.name}'`]);
+    }
     let d = this.domains.get(config.name);
     if (d && d.config.uuid !== config.uuid) {
       throw new HypervisorError([`operation failed: domain '${config.name}' is already defined with uuid ${d.config.uuid}`]);

@@ -39,8 +39,8 @@ export interface SimLab {
   manifest: LabManifest;
   /** Drives a domain's CPU use (fraction of each vCPU), wherever it runs. */
   setLoad(vmName: string, fraction: number): void;
-  /** Changes a host's disk size (undefined: the real filesystem's again). */
-  setDiskQuota(hostName: string, bytes: number | undefined): void;
+  /** Leaves exactly `freeBytes` free on a host's disk (undefined: the real filesystem's again). */
+  setFreeDisk(hostName: string, freeBytes: number | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -142,10 +142,10 @@ export async function startSimLab(options: SimLabOptions): Promise<SimLab> {
       for (const rt of runtimes) rt.hypervisor.settleLoad(vmName);
       loads.set(vmName, Math.min(1, Math.max(0, fraction)));
     },
-    setDiskQuota(hostName, bytes) {
+    setFreeDisk(hostName, freeBytes) {
       const rt = runtimes.find((r) => r.name === hostName);
       if (!rt) throw new Error(`no sim host ${hostName}`);
-      rt.fs.quotaBytes = bytes;
+      rt.fs.quotaBytes = freeBytes === undefined ? undefined : rt.fs.usedBytes + freeBytes;
     },
     async stop() {
       await Promise.all(servers.map((s) => s.close()));

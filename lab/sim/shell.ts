@@ -31,6 +31,7 @@ export async function runCommandLine(line: string, io: Io, host: SimHostRuntime,
     cwd: host.home,
     signal,
     exec: (argv, cmdIo, env) => runProgram(argv, cmdIo, env ? { ...ctx, env } : ctx),
+    shell: (child, cmdIo) => runCommandLine(child, cmdIo, host, signal),
   };
   let status = 0;
   for (const item of items) {

@@ -23,7 +23,8 @@ export async function startHostServer(host: SimHostRuntime, hostKey: string, bin
   const connections = new Set<Connection>();
   const server = new ssh2.Server({ hostKeys: [hostKey], ident: "OpenSSH_9.2p1 Debian-2+deb12u3" }, (client) => {
     connections.add(client);
-    client.setNoDelay(true);
+    // ssh2 has setNoDelay on server connections too; its typings only omit it.
+    (client as unknown as { setNoDelay(on: boolean): void }).setNoDelay(true);
     client.on("close", () => connections.delete(client));
     client.on("error", () => undefined);
     client.on("authentication", (ctx) => {
@@ -64,6 +65,8 @@ export async function startHostServer(host: SimHostRuntime, hostKey: string, bin
           // until the exit status is sent.
           const stdin = new PassThrough();
           channel.pipe(stdin);
+          // A dropped connection closes the command's stdin (EOF), as sshd's pipe does.
+          channel.on("close", () => stdin.end());
           runCommandLine(info.command, { stdin, stdout: channel, stderr: channel.stderr }, host, killer.signal).then(
             (status) => finish(channel, killedBy ?? status),
             (err: unknown) => {

@@ -34,6 +34,8 @@ export function write(dst: Writable, chunk: Buffer | string): Promise<void> {
 export function pump(src: Readable, dst: Writable, signal: AbortSignal, onChunk?: (n: number) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
+    // A program ends only after its last write(2) returned: never with one in flight.
+    let inFlight: Promise<unknown> = Promise.resolve();
     const settle = (err?: unknown) => {
       if (settled) return;
       settled = true;
@@ -42,12 +44,12 @@ export function pump(src: Readable, dst: Writable, signal: AbortSignal, onChunk?
       src.off("error", onError);
       src.off("close", onClose);
       signal.removeEventListener("abort", onAbort);
-      if (err === undefined) resolve();
-      else reject(err);
+      void inFlight.catch(() => undefined).then(() => (err === undefined ? resolve() : reject(err)));
     };
     const onData = (chunk: Buffer) => {
       src.pause();
-      write(dst, chunk).then(
+      inFlight = write(dst, chunk);
+      inFlight.then(
         () => {
           onChunk?.(chunk.length);
           src.resume();

@@ -32,6 +32,11 @@ export function pipeline(...commands: ShellLine[]): ShellLine {
   return commands.join(" | ") as ShellLine;
 }
 
+/** `a && b`: b runs only if a succeeded. */
+export function andThen(first: ShellLine, second: ShellLine): ShellLine {
+  return `${first} && ${second}` as ShellLine;
+}
+
 /** `cmd >> 'path'` (the path must already be validated by the caller). */
 export function appendStdoutTo(command: ShellLine, path: string): ShellLine {
   return `${command} >> ${shellQuote(path)}` as ShellLine;

@@ -40,7 +40,10 @@ export interface HostDriver {
   domainState(host: HostTarget, name: string): Promise<DomainStateWithReason>;
   domainStats(host: HostTarget, name: string): Promise<DomainStats>;
 
-  /** Writes `<vmDir>/<name>.xml` and defines the domain from it; the XML must name `name`. */
+  /**
+   * Writes `<vmDir>/<name>.xml` and defines the domain from it; the XML must name `name`
+   * and should carry a <uuid>, so a state file saved elsewhere restores into it.
+   */
   define(host: HostTarget, name: string, domainXml: string): Promise<{ xmlPath: string }>;
   undefine(host: HostTarget, name: string): Promise<void>;
   start(host: HostTarget, name: string): Promise<void>;
@@ -50,7 +53,11 @@ export interface HostDriver {
   resume(host: HostTarget, name: string): Promise<void>;
   /** Hibernates to a state file (default `<vmDir>/<name>.state`); returns its path. */
   save(host: HostTarget, name: string, statePath?: string): Promise<string>;
-  restore(host: HostTarget, statePath: string): Promise<void>;
+  /**
+   * Runs the domain saved in a state file. When the file comes from another host whose
+   * VM directory differs, pass `xmlPath`: this host's domain XML (same name and uuid).
+   */
+  restore(host: HostTarget, statePath: string, options?: { xmlPath?: string }): Promise<void>;
 
   fileSize(host: HostTarget, path: string): Promise<number | null>;
   sha256(host: HostTarget, path: string): Promise<string>;
@@ -101,27 +108,27 @@ export class SshHostDriver implements HostDriver {
     };
   }
 
-  version(host: HostTarget): Promise<VirshVersion> {
+  async version(host: HostTarget): Promise<VirshVersion> {
     return this.virsh.version(host);
   }
 
-  nodeInfo(host: HostTarget): Promise<NodeInfo> {
+  async nodeInfo(host: HostTarget): Promise<NodeInfo> {
     return this.virsh.nodeInfo(host);
   }
 
-  diskSpace(host: HostTarget): Promise<DiskSpace> {
+  async diskSpace(host: HostTarget): Promise<DiskSpace> {
     return this.files.diskSpace(host);
   }
 
-  listDomains(host: HostTarget): Promise<DomainListEntry[]> {
+  async listDomains(host: HostTarget): Promise<DomainListEntry[]> {
     return this.virsh.list(host);
   }
 
-  domainState(host: HostTarget, name: string): Promise<DomainStateWithReason> {
+  async domainState(host: HostTarget, name: string): Promise<DomainStateWithReason> {
     return this.virsh.domState(host, name);
   }
 
-  domainStats(host: HostTarget, name: string): Promise<DomainStats> {
+  async domainStats(host: HostTarget, name: string): Promise<DomainStats> {
     return this.virsh.domStats(host, name);
   }
 
@@ -139,27 +146,27 @@ export class SshHostDriver implements HostDriver {
     return { xmlPath };
   }
 
-  undefine(host: HostTarget, name: string): Promise<void> {
+  async undefine(host: HostTarget, name: string): Promise<void> {
     return this.virsh.undefine(host, name);
   }
 
-  start(host: HostTarget, name: string): Promise<void> {
+  async start(host: HostTarget, name: string): Promise<void> {
     return this.virsh.start(host, name);
   }
 
-  shutdown(host: HostTarget, name: string): Promise<void> {
+  async shutdown(host: HostTarget, name: string): Promise<void> {
     return this.virsh.shutdown(host, name);
   }
 
-  destroy(host: HostTarget, name: string): Promise<void> {
+  async destroy(host: HostTarget, name: string): Promise<void> {
     return this.virsh.destroy(host, name);
   }
 
-  suspend(host: HostTarget, name: string): Promise<void> {
+  async suspend(host: HostTarget, name: string): Promise<void> {
     return this.virsh.suspend(host, name);
   }
 
-  resume(host: HostTarget, name: string): Promise<void> {
+  async resume(host: HostTarget, name: string): Promise<void> {
     return this.virsh.resume(host, name);
   }
 
@@ -169,39 +176,40 @@ export class SshHostDriver implements HostDriver {
     return path;
   }
 
-  restore(host: HostTarget, statePath: string): Promise<void> {
-    return this.virsh.restore(host, this.files.path(host, statePath, "statePath"));
+  async restore(host: HostTarget, statePath: string, options: { xmlPath?: string } = {}): Promise<void> {
+    const xmlPath = options.xmlPath === undefined ? undefined : this.files.path(host, options.xmlPath, "xmlPath");
+    return this.virsh.restore(host, this.files.path(host, statePath, "statePath"), xmlPath);
   }
 
-  fileSize(host: HostTarget, path: string): Promise<number | null> {
+  async fileSize(host: HostTarget, path: string): Promise<number | null> {
     return this.files.size(host, path);
   }
 
-  sha256(host: HostTarget, path: string): Promise<string> {
+  async sha256(host: HostTarget, path: string): Promise<string> {
     return this.files.sha256(host, path);
   }
 
-  removeFile(host: HostTarget, path: string): Promise<void> {
+  async removeFile(host: HostTarget, path: string): Promise<void> {
     return this.files.remove(host, path);
   }
 
-  readSmallFile(host: HostTarget, path: string, maxBytes?: number): Promise<Buffer> {
+  async readSmallFile(host: HostTarget, path: string, maxBytes?: number): Promise<Buffer> {
     return this.files.readSmall(host, path, { maxBytes });
   }
 
-  writeSmallFile(host: HostTarget, path: string, data: Buffer | string): Promise<void> {
+  async writeSmallFile(host: HostTarget, path: string, data: Buffer | string): Promise<void> {
     return this.files.writeSmall(host, path, data);
   }
 
-  ping(host: HostTarget, address: string, count?: number): Promise<PingResult> {
+  async ping(host: HostTarget, address: string, count?: number): Promise<PingResult> {
     return this.files.ping(host, address, count);
   }
 
-  transfer(from: HostTarget, to: HostTarget, request: TransferRequest, options?: TransferOptions): Promise<TransferResult> {
+  async transfer(from: HostTarget, to: HostTarget, request: TransferRequest, options?: TransferOptions): Promise<TransferResult> {
     return this.transfers.transfer(from, to, request, options);
   }
 
-  hostKey(host: HostTarget): Promise<HostPublicKey> {
+  async hostKey(host: HostTarget): Promise<HostPublicKey> {
     return this.transport.verifiedHostKey(host);
   }
 
@@ -209,7 +217,7 @@ export class SshHostDriver implements HostDriver {
     this.transport.disconnect(hostName);
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     return this.transport.close();
   }
 }

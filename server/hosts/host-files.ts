@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
 import { hostAddress, nonNegativeInteger, vmDirectory, vmPath } from "./command";
 import { CommandFailedError, InvalidArgumentError, UnexpectedOutputError } from "./errors";
@@ -70,7 +71,8 @@ export class HostFiles {
   /** Small files only (domain XML, known_hosts): SFTP to a temporary name, then rename. */
   async writeSmall(host: FileEndpoint, path: string, data: Buffer | string, options: { mode?: number } = {}): Promise<void> {
     const file = this.path(host, path);
-    const temp = `${posix.dirname(file)}/.${posix.basename(file)}.tmp-${process.pid}-${Date.now()}`;
+    // Unique per write: concurrent writers of the same file each rename their own copy.
+    const temp = `${posix.dirname(file)}/.${posix.basename(file)}.tmp-${randomBytes(6).toString("hex")}`;
     await this.makeDirectory(host, posix.dirname(file));
     await this.transport.writeFile(host, temp, data, { mode: options.mode });
     await this.rename(host, temp, file);

@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import {
+  andThen,
   appendStdoutTo,
   commandLine,
   hostAddress,
@@ -154,10 +155,21 @@ export class HostTransfer {
       // The source is hashed while it is being sent: both read the same (cached) pages.
       hashing ??= sourceHash();
       hashing.catch(() => undefined);
-      const send = pipeline(
-        commandLine(["env", "LC_ALL=C", "tail", "-c", `+${offset + 1}`, "--", src]),
-        sshToPeer(peer, knownHosts, identity, appendStdoutTo(commandLine(["env", "LC_ALL=C", "flock", "-n", "-E", String(BUSY_EXIT), "--", part, "cat"]), part)),
-      );
+      // On the target, under an exclusive lock on the partial file: cut it to exactly the
+      // bytes this attempt resumes from (a killed earlier writer may have added more since
+      // it was measured), then append the stream.
+      const receive = commandLine([
+        "env",
+        "LC_ALL=C",
+        "flock",
+        "-n",
+        "-E",
+        String(BUSY_EXIT),
+        part,
+        "-c",
+        andThen(commandLine(["truncate", "-s", String(offset), "--", part]), appendStdoutTo(commandLine(["cat"]), part)),
+      ]);
+      const send = pipeline(commandLine(["env", "LC_ALL=C", "tail", "-c", `+${offset + 1}`, "--", src]), sshToPeer(peer, knownHosts, identity, receive));
       const poller = this.pollProgress(to, part, size, offset, options, emit);
       let copy;
       try {

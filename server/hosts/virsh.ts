@@ -88,9 +88,13 @@ export class Virsh {
     if (saved !== name || to !== statePath) throw new UnexpectedOutputError(host.name, r.command, "confirmation names another domain or file", r.stdout);
   }
 
-  /** Starts the domain from a state file ("running (restored)"). */
-  async restore(host: HypervisorEndpoint, statePath: string): Promise<void> {
-    const r = await this.virsh(host, ["restore", "--file", statePath], this.timeouts.saveRestoreMs);
+  /**
+   * Starts the domain from a state file ("running (restored)"). `xmlPath` replaces the
+   * definition saved in the file (same name and uuid), e.g. with this host's file paths.
+   */
+  async restore(host: HypervisorEndpoint, statePath: string, xmlPath?: string): Promise<void> {
+    const xml = xmlPath === undefined ? [] : ["--xml", xmlPath];
+    const r = await this.virsh(host, ["restore", "--file", statePath, ...xml], this.timeouts.saveRestoreMs);
     const [from] = this.parse(host, r, (out) => parseConfirmation("restore", out));
     if (from !== statePath) throw new UnexpectedOutputError(host.name, r.command, "restored from another file", r.stdout);
   }

@@ -267,14 +267,18 @@ export const env: Builtin = async (argv, io, ctx) => {
   return ctx.exec(argv.slice(i), io, { ...ctx.env, ...vars });
 };
 
-/** `flock -n -E CODE -- FILE COMMAND [ARG]...`: one holder per file on this host. */
+/**
+ * `flock -n [-E CODE] [--] FILE COMMAND [ARG]...` or `… FILE -c COMMAND_LINE`: one holder
+ * per file on this host; a busy lock exits with CODE at once.
+ */
 export const flock = command(
   "flock",
   { flags: ["n"], values: ["E"], stopAtOperand: true },
   async ({ options, operands }, io, ctx) => {
     const [file, ...cmd] = operands;
-    if (!options.has("n") || file === undefined || cmd.length === 0) {
-      await say(io, "flock: the sim host supports only: flock -n [-E CODE] -- FILE COMMAND [ARG]...");
+    const line = cmd[0] === "-c" ? cmd[1] : undefined;
+    if (!options.has("n") || file === undefined || cmd.length === 0 || (cmd[0] === "-c" && (line === undefined || cmd.length !== 2))) {
+      await say(io, "flock: the sim host supports only: flock -n [-E CODE] FILE {COMMAND [ARG]... | -c COMMAND_LINE}");
       return 64;
     }
     const conflict = Number(options.get("E") ?? 1);
@@ -288,7 +292,7 @@ export const flock = command(
     if (ctx.host.locks.has(key)) return conflict;
     ctx.host.locks.add(key);
     try {
-      return await ctx.exec(cmd, io);
+      return line === undefined ? await ctx.exec(cmd, io) : await ctx.shell(line, io);
     } finally {
       ctx.host.locks.delete(key);
     }

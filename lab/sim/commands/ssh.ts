@@ -85,7 +85,8 @@ export const ssh: Builtin = async (argv, io, ctx) => {
   const client = new Client();
   let verdict: "ok" | "unknown" | "changed" = "ok";
   let keyType = "";
-  const onAbort = () => client.end();
+  // Killed: the socket goes away at once, as when the kernel closes a dead process's fds.
+  const onAbort = () => client.destroy();
   ctx.signal.addEventListener("abort", onAbort, { once: true });
   try {
     const ready = await new Promise<true | string>((resolve) => {
@@ -154,10 +155,11 @@ function runRemote(client: Client, command: string, io: Io, ctx: SimContext): Pr
         .catch((err: unknown) => {
           if (!isBrokenPipe(err)) channel.destroy();
         });
-      const out = pump(channel, io.stdout, ctx.signal);
-      const errOut = pump(channel.stderr, io.stderr, ctx.signal);
+      // Output errors (a reader that went away) only end the copy; the status still counts.
+      const out = pump(channel, io.stdout, ctx.signal).catch(() => undefined);
+      const errOut = pump(channel.stderr, io.stderr, ctx.signal).catch(() => undefined);
       channel.on("close", () => {
-        void Promise.allSettled([out, errOut]).then(() => resolve(ctx.signal.aborted ? KILLED : status));
+        void Promise.all([out, errOut]).then(() => resolve(ctx.signal.aborted ? KILLED : status));
       });
     });
   });

@@ -70,13 +70,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     values: ["file"],
     required: ["file"],
     async run(args, hv, ctx) {
-      const file = ctx.host.fs.virtual(args.get("file") as string, ctx.cwd);
-      let xml: string;
-      try {
-        xml = await readFile(ctx.host.fs.real(file), "utf8");
-      } catch (err) {
-        throw new HypervisorError([`Failed to open file '${args.get("file")}': ${new FsError((err as NodeJS.ErrnoException).code ?? "EIO", file).message}`]);
-      }
+      const xml = await readXml(args.get("file") as string, ctx);
       const name = await api(`Failed to define domain from ${args.get("file")}`, () => hv.define(xml));
       return `Domain '${name}' defined from ${args.get("file")}\n`;
     },
@@ -108,11 +102,13 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   restore: {
-    values: ["file"],
+    values: ["file", "xml"],
     required: ["file"],
     async run(args, hv, ctx) {
       const file = args.get("file") as string;
-      await api(`Failed to restore domain from ${file}`, () => hv.restore(ctx.host.fs.virtual(file, ctx.cwd)));
+      const xmlFile = args.get("xml") as string | undefined;
+      const xml = xmlFile === undefined ? undefined : await readXml(xmlFile, ctx);
+      await api(`Failed to restore domain from ${file}`, () => hv.restore(ctx.host.fs.virtual(file, ctx.cwd), xml));
       return `Domain restored from ${file}\n`;
     },
   },
@@ -144,6 +140,16 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
 };
+
+/** virsh reads XML files itself (virFileReadAll), before any API call. */
+async function readXml(file: string, ctx: SimContext): Promise<string> {
+  const path = ctx.host.fs.virtual(file, ctx.cwd);
+  try {
+    return await readFile(ctx.host.fs.real(path), "utf8");
+  } catch (err) {
+    throw new HypervisorError([`Failed to open file '${file}': ${new FsError((err as NodeJS.ErrnoException).code ?? "EIO", path).message}`]);
+  }
+}
 
 function lifecycle(cmd: string, failure: string, done: string, fn: (hv: Hypervisor, name: string) => Promise<void>): CommandSpec {
   return {

@@ -1,0 +1,69 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import type { LabManifest } from "../manifest";
+import type { HostDriver, HostTarget } from "../../server/hosts/driver";
+
+/**
+ * How the contract suite makes a test guest on a lab host. The default reads the
+ * manifest's `guest` record; a lab whose guests need more can pass its own fixture.
+ */
+export interface GuestFixture {
+  /** Creates the guest's own files (its disk) on a host; returns them relative to vmDir. */
+  createFiles(ctx: { driver: HostDriver; host: HostTarget; name: string; manifest: LabManifest }): Promise<string[]>;
+  /** Domain XML for the guest on `host`, with files under that host's VM directory. */
+  domainXml(ctx: { host: HostTarget; name: string; uuid: string; manifest: LabManifest }): string;
+}
+
+/**
+ * The `guest` record both labs may use: a qemu domain with a raw disk of `diskMiB`
+ * random bytes in the VM directory, booting the kernel/initrd given as host paths
+ * (libvirt lab) or nothing bootable at all (the sim only checks the files exist).
+ */
+export const guestRecordSchema = z.object({
+  domainType: z.enum(["qemu", "kvm"]).default("qemu"),
+  memoryMiB: z.number().int().positive().default(64),
+  vcpus: z.number().int().positive().default(1),
+  diskMiB: z.number().int().positive().default(4),
+  kernel: z.string().optional(),
+  initrd: z.string().optional(),
+  cmdline: z.string().optional(),
+});
+
+export const manifestGuest: GuestFixture = {
+  async createFiles({ driver, host, name, manifest }) {
+    const g = guestRecordSchema.parse(manifest.guest);
+    const disk = `${name}.img`;
+    await driver.writeSmallFile(host, disk, randomBytes(g.diskMiB * 1024 * 1024));
+    return [disk];
+  },
+  domainXml({ host, name, uuid, manifest }) {
+    const g = guestRecordSchema.parse(manifest.guest);
+    const boot = [
+      g.kernel ? `    <kernel>${g.kernel}</kernel>` : null,
+      g.initrd ? `    <initrd>${g.initrd}</initrd>` : null,
+      g.cmdline ? `    <cmdline>${g.cmdline}</cmdline>` : null,
+    ].filter(Boolean);
+    return [
+      `<domain type='${g.domainType}'>`,
+      `  <name>${name}</name>`,
+      `  <uuid>${uuid}</uuid>`,
+      `  <memory unit='MiB'>${g.memoryMiB}</memory>`,
+      `  <vcpu>${g.vcpus}</vcpu>`,
+      `  <os>`,
+      `    <type arch='x86_64'>hvm</type>`,
+      ...boot,
+      `  </os>`,
+      `  <devices>`,
+      `    <disk type='file' device='disk'>`,
+      `      <driver name='qemu' type='raw'/>`,
+      `      <source file='${host.vmDir}/${name}.img'/>`,
+      `      <target dev='vda' bus='virtio'/>`,
+      `    </disk>`,
+      `    <serial type='pty'/>`,
+      `    <console type='pty'/>`,
+      `  </devices>`,
+      `</domain>`,
+      "",
+    ].join("\n");
+  },
+};
