@@ -2,7 +2,9 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { AddHostForm } from "./add-host-form";
 import { formatAge, formatBytes, titleCase } from "./format";
+import { HostAlerts } from "./host-alerts";
 import { Badge, QueryState } from "./query-state";
 import { useTRPC } from "./trpc";
 import { useMe } from "./use-me";
@@ -11,12 +13,23 @@ const STATUS_TONE = { UP: "ok", DOWN: "bad", UNKNOWN: "muted" } as const;
 
 export function HostsView() {
   const trpc = useTRPC();
-  const hosts = useQuery(trpc.hosts.list.queryOptions());
+  const hosts = useQuery({ ...trpc.hosts.list.queryOptions(), refetchInterval: 5000 });
+  const { canOperate } = useMe();
   const [filter, setFilter] = useState("");
+  const [adding, setAdding] = useState(false);
   return (
     <>
       <h1>Hosts</h1>
       <p className="muted">Real machines per hosting network: Hibernation Nest, Loading Chambers and production hosts (one live VM each).</p>
+      <HostAlerts />
+      {canOperate &&
+        (adding ? (
+          <AddHostForm onDone={() => setAdding(false)} />
+        ) : (
+          <button type="button" onClick={() => setAdding(true)}>
+            Add a host…
+          </button>
+        ))}
       <label className="inline">
         Filter by city{" "}
         <input value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="e.g. Tokyo" />
@@ -51,7 +64,9 @@ export function HostsView() {
                       <td>
                         <Badge tone={STATUS_TONE[h.status]}>{titleCase(h.status)}</Badge>
                         {h.draining && <Badge tone="warn">draining</Badge>}
-                        {h.hostKeyTrust === "MISMATCH" && <Badge tone="bad">host key mismatch</Badge>}
+                        {h.hostKeyTrust === "MISMATCH" && <Badge tone="bad">host key changed</Badge>}
+                        {h.hostKeyTrust === "PENDING" && <Badge tone="muted">key not confirmed</Badge>}
+                        {h.lastError && h.status !== "UP" && <div className="field-error small">{h.lastError}</div>}
                       </td>
                       <td>{formatAge(h.lastHeartbeatAt)}</td>
                       <td>
@@ -73,7 +88,7 @@ export function HostsView() {
                         )}
                       </td>
                       <td>
-                        <DrainButton hostId={h.id} name={h.name} draining={h.draining} />
+                        <HostActions host={h} />
                       </td>
                     </tr>
                   ))}
@@ -87,45 +102,68 @@ export function HostsView() {
   );
 }
 
-/** Drain asks for confirmation: it stops new placements on the host. */
-function DrainButton({ hostId, name, draining }: { hostId: string; name: string; draining: boolean }) {
+type Confirm = "drain" | "retire" | null;
+
+/** Operator actions on one host; the destructive ones ask for confirmation. */
+function HostActions({ host }: { host: { id: string; name: string; draining: boolean; hostKeyTrust: string; vms: unknown[] } }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { canOperate } = useMe();
-  const [confirming, setConfirming] = useState(false);
-  const mutation = useMutation(
-    trpc.hosts.setDraining.mutationOptions({
-      onSettled: () => {
-        setConfirming(false);
-        return queryClient.invalidateQueries({ queryKey: trpc.hosts.list.queryKey() });
-      },
-    }),
-  );
+  const [confirming, setConfirming] = useState<Confirm>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const done = {
+    onSuccess: () => setMessage(null),
+    onError: (err: { message: string }) => setMessage(err.message),
+    onSettled: () => {
+      setConfirming(null);
+      return queryClient.invalidateQueries({ queryKey: trpc.hosts.list.queryKey() });
+    },
+  };
+  const drain = useMutation(trpc.hosts.setDraining.mutationOptions(done));
+  const retire = useMutation(trpc.hosts.retire.mutationOptions(done));
+  const probe = useMutation(trpc.hosts.probe.mutationOptions({ ...done, onSuccess: () => setMessage("Probed: facts updated.") }));
+  const busy = drain.isPending || retire.isPending || probe.isPending;
   if (!canOperate) return null;
-  if (mutation.isError) return <span className="field-error">{mutation.error.message}</span>;
-  if (draining) {
+  if (confirming) {
     return (
-      <button type="button" disabled={mutation.isPending} onClick={() => mutation.mutate({ hostId, draining: false })}>
-        Return to service
-      </button>
-    );
-  }
-  if (!confirming) {
-    return (
-      <button type="button" onClick={() => setConfirming(true)}>
-        Drain
-      </button>
+      <span className="confirm">
+        {confirming === "drain" ? `Drain ${host.name}? No new VMs will be placed on it.` : `Retire ${host.name}? It is removed from the registry.`}{" "}
+        <button
+          type="button"
+          className="danger"
+          disabled={busy}
+          onClick={() => (confirming === "drain" ? drain.mutate({ hostId: host.id, draining: true }) : retire.mutate({ hostId: host.id }))}
+        >
+          {confirming === "drain" ? "Yes, drain" : "Yes, retire"}
+        </button>{" "}
+        <button type="button" onClick={() => setConfirming(null)}>
+          Cancel
+        </button>
+      </span>
     );
   }
   return (
-    <span className="confirm">
-      Drain {name}?{" "}
-      <button type="button" className="danger" disabled={mutation.isPending} onClick={() => mutation.mutate({ hostId, draining: true })}>
-        Yes, drain
-      </button>{" "}
-      <button type="button" onClick={() => setConfirming(false)}>
-        Cancel
-      </button>
+    <span className="actions">
+      {host.hostKeyTrust === "TRUSTED" && (
+        <button type="button" disabled={busy} onClick={() => probe.mutate({ hostId: host.id })}>
+          {probe.isPending ? "Probing…" : "Probe"}
+        </button>
+      )}{" "}
+      {host.draining ? (
+        <button type="button" disabled={busy} onClick={() => drain.mutate({ hostId: host.id, draining: false })}>
+          Return to service
+        </button>
+      ) : (
+        <button type="button" onClick={() => setConfirming("drain")}>
+          Drain
+        </button>
+      )}{" "}
+      {host.vms.length === 0 && (
+        <button type="button" onClick={() => setConfirming("retire")}>
+          Retire
+        </button>
+      )}
+      {message && <div className={message.startsWith("Probed") ? "muted small" : "field-error"}>{message}</div>}
     </span>
   );
 }
