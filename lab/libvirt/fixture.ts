@@ -90,6 +90,18 @@ export function guestUuid(name: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
+/**
+ * The guest's MAC, from its address (52:54:00 is QEMU's prefix; then the last three
+ * octets): unique in the lab like the address, and the same on every host it moves to.
+ */
+export function guestMac(address: string): string {
+  const octets = address.split(".").map(Number);
+  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) {
+    throw new Error(`bad guest address ${address}`);
+  }
+  return ["52", "54", "00", ...octets.slice(1).map((o) => o.toString(16).padStart(2, "0"))].join(":");
+}
+
 /** The domain XML for a guest on a host. Every value is validated, so nothing needs escaping. */
 export function renderDomainXml(
   guest: LibvirtGuest,
@@ -104,7 +116,7 @@ export function renderDomainXml(
     throw new Error(`guest address ${address} is outside the lab's ${guest.guestAddressPrefix}0/24`);
   }
   if (!/^\/[A-Za-z0-9._/-]+$/.test(files.disk)) throw new Error(`unexpected VM directory ${host.vmDir}`);
-  const values: Record<string, string> = { name, uuid, address, diskPath: files.disk };
+  const values: Record<string, string> = { name, uuid, address, mac: guestMac(address), diskPath: files.disk };
   return guest.domainXmlTemplate.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
     const v = values[key];
     if (v === undefined) throw new Error(`domain XML template has unknown placeholder {{${key}}}`);

@@ -16,7 +16,7 @@ import { BRIDGE, GUEST_MEMORY_MIB, type LabLayout } from "./layout";
 const WANTED_MODULES = ["virtio_pci", "virtio_net", "virtio_blk"];
 const DISK_BYTES = 16 * 1024 * 1024;
 /** Bump when the image's construction changes, so `up` rebuilds it. */
-const IMAGE_FORMAT = 2;
+const IMAGE_FORMAT = 3;
 
 export interface GuestImage {
   kernelPath: string;
@@ -115,9 +115,9 @@ async function initramfs(modulesDir: string, order: string[]): Promise<Buffer> {
 
 /**
  * The domain XML every lab guest is defined from. Lab-wide facts (kernel, initrd, bridge,
- * memory) are filled in now; {{name}}, {{uuid}}, {{diskPath}} and {{address}} per guest
- * (see fixture.ts). The uuid is explicit so the same domain defined on another host
- * accepts a state file saved on the first. type='qemu' (TCG): KVM fails on this kind of machine.
+ * memory) are filled in now; {{name}}, {{uuid}}, {{diskPath}}, {{address}} and {{mac}}
+ * per guest (see fixture.ts). uuid and MAC are explicit because `virsh restore --xml`
+ * on another host refuses a domain whose uuid or NIC MAC differ from the saved one. type='qemu' (TCG): KVM fails on this kind of machine.
  */
 export function domainXmlTemplate(kernelPath: string, initrdPath: string): string {
   return `<domain type='qemu'>
@@ -142,6 +142,7 @@ export function domainXmlTemplate(kernelPath: string, initrdPath: string): strin
       <target dev='vda' bus='virtio'/>
     </disk>
     <interface type='bridge'>
+      <mac address='{{mac}}'/>
       <source bridge='${BRIDGE}'/>
       <model type='virtio'/>
     </interface>

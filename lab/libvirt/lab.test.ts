@@ -92,6 +92,7 @@ describe("renderDomainXml", () => {
     expect(xml).toContain("<name>web-1</name>");
     expect(xml).toContain("<source file='/var/lib/vmx-lab/vms/web-1.img'/>");
     expect(xml).toContain("vmx.ip=10.77.0.42/24");
+    expect(xml).toContain("<mac address='52:54:00:4d:00:2a'/>");
     expect(xml).toContain("<domain type='qemu'>");
     expect(xml).toMatch(/<uuid>[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}<\/uuid>/);
     expect(renderDomainXml(guest, { ...host, name: "vmx-lab-3" }, "web-1", "10.77.0.42")).toBe(xml);

@@ -191,6 +191,7 @@ function buildManifest(
         uuid: "domain uuid; the same on every host the guest moves to (fixture.ts derives one from the name)",
         diskPath: "absolute path of the guest's disk in the host's vmDir (<vmDir>/<name>.img)",
         address: `guest IPv4 address ${GUEST_ADDRESS_PREFIX}N, N in guestAddressRange, unique in the lab`,
+        mac: "NIC MAC; 52:54:00 + the address's last three octets (fixture.ts guestMac), the same on every host",
       },
       httpPort: GUEST_HTTP_PORT,
       statusPath: "/cgi-bin/status",
