@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { parseDf, parsePing, parseSha256sum, parseStatSize } from "./shell-output";
+import { OutputShapeError } from "./virsh-output";
+
+// Outputs captured from GNU coreutils 9.1 and iputils 20221126 (Debian 12), LC_ALL=C.
+
+describe("parseDf (df -B1 --output=avail,size)", () => {
+  it("reads the right-aligned columns", () => {
+    expect(parseDf("      Avail    1B-blocks\n83851943936 270553174016\n")).toEqual({ availableBytes: 83851943936, sizeBytes: 270553174016 });
+    expect(parseDf("Avail 1B-blocks\n    0    1024\n")).toEqual({ availableBytes: 0, sizeBytes: 1024 });
+  });
+  it.each(["", "Filesystem 1B-blocks Used Available\n/dev/x 1 2 3\n", "      Avail    1B-blocks\n-1 5\n", "      Avail    1B-blocks\n1 2\n3 4\n"])("refuses %j", (out) => {
+    expect(() => parseDf(out)).toThrow(OutputShapeError);
+  });
+});
+
+describe("parseStatSize / parseSha256sum", () => {
+  it("reads sizes", () => {
+    expect(parseStatSize("1053\n")).toBe(1053);
+    expect(() => parseStatSize("1053")).toThrow(OutputShapeError);
+    expect(() => parseStatSize("big\n")).toThrow(OutputShapeError);
+  });
+  it("reads a checksum and checks it is for the file asked", () => {
+    const line = "2909ad7059d9f31cf0090e6a645263ccde6ae5eee045e22078094ac5c3fe00f5  /tmp/t.save\n";
+    expect(parseSha256sum(line, "/tmp/t.save")).toBe("2909ad7059d9f31cf0090e6a645263ccde6ae5eee045e22078094ac5c3fe00f5");
+    expect(() => parseSha256sum(line, "/tmp/other")).toThrow(/not "\/tmp\/other"/);
+    expect(() => parseSha256sum("\\" + line, "/tmp/t.save")).toThrow(OutputShapeError);
+  });
+});
+
+describe("parsePing (ping -n -q)", () => {
+  it("reads replies", () => {
+    const out = [
+      "PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.",
+      "",
+      "--- 127.0.0.1 ping statistics ---",
+      "3 packets transmitted, 3 received, 0% packet loss, time 408ms",
+      "rtt min/avg/max/mdev = 0.047/0.074/0.127/0.037 ms",
+      "",
+    ].join("\n");
+    expect(parsePing(out)).toEqual({ transmitted: 3, received: 3, minMs: 0.047, avgMs: 0.074, maxMs: 0.127 });
+  });
+  it("reads total loss (no rtt line)", () => {
+    const out = "PING 10.9.9.9 (10.9.9.9) 56(84) bytes of data.\n\n--- 10.9.9.9 ping statistics ---\n2 packets transmitted, 0 received, 100% packet loss, time 1020ms\n\n";
+    expect(parsePing(out)).toEqual({ transmitted: 2, received: 0, minMs: null, avgMs: null, maxMs: null });
+  });
+  it("refuses replies without times, and other text", () => {
+    expect(() => parsePing("2 packets transmitted, 2 received, 0% packet loss, time 1ms\n")).toThrow(/rtt/);
+    expect(() => parsePing("ping: unknown host\n")).toThrow(OutputShapeError);
+  });
+});

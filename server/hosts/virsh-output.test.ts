@@ -1,0 +1,157 @@
+import { describe, expect, it } from "vitest";
+import {
+  classifyVirshError,
+  OutputShapeError,
+  parseConfirmation,
+  parseDomainList,
+  parseDomState,
+  parseDomStats,
+  parseNodeInfo,
+  parseVersion,
+} from "./virsh-output";
+
+// Outputs below were captured from virsh 9.0.0 (Debian 12) byte for byte.
+
+describe("parseDomainList (virsh list --all)", () => {
+  it("reads active and inactive rows of vshTable", () => {
+    const out = [
+      " Id   Name             State",
+      "---------------------------------",
+      " 1    test             running",
+      " 2    zeta-long-name   running",
+      " -    alpha            shut off",
+      "",
+      "",
+    ].join("\n");
+    expect(parseDomainList(out)).toEqual([
+      { id: 1, name: "test", state: "running" },
+      { id: 2, name: "zeta-long-name", state: "running" },
+      { id: null, name: "alpha", state: "shut off" },
+    ]);
+  });
+
+  it("reads an empty table and names with spaces", () => {
+    expect(parseDomainList(" Id   Name   State\n--------------------\n\n")).toEqual([]);
+    expect(parseDomainList(" Id   Name        State\n-----------------------------\n 7    odd name    paused\n\n")).toEqual([
+      { id: 7, name: "odd name", state: "paused" },
+    ]);
+  });
+
+  it.each([
+    ["", "header"],
+    ["Id Name State\n---\n", "header"],
+    [" Id   Name   State\n----------------------\n 1    test   exploded\n\n", "row"],
+    [" Id   Name   State\n----------------------\n garbage\n\n", "row"],
+  ])("refuses %j", (out, what) => expect(() => parseDomainList(out)).toThrow(new RegExp(what === "row" ? "unexpected table row" : "table header")));
+});
+
+describe("parseDomState (virsh domstate --reason)", () => {
+  it.each([
+    ["running (booted)\n\n", "running", "booted"],
+    ["paused (user)\n\n", "paused", "user"],
+    ["shut off (saved)\n\n", "shut off", "saved"],
+    ["shut off (destroyed)\n\n", "shut off", "destroyed"],
+    ["running (from snapshot)\n\n", "running", "from snapshot"],
+    ["in shutdown (user)\n\n", "in shutdown", "user"],
+  ])("%j", (out, state, reason) => expect(parseDomState(out)).toEqual({ state, reason }));
+
+  it.each(["running\n\n", "exploded (boom)\n\n", "running (booted)\nrunning (booted)\n\n", ""])("refuses %j", (out) => {
+    expect(() => parseDomState(out)).toThrow(OutputShapeError);
+  });
+});
+
+describe("parseDomStats (virsh domstats --cpu-total --balloon)", () => {
+  it("reads a running qemu domain", () => {
+    const out = [
+      "Domain: 'vm1'",
+      "  cpu.time=1916584000",
+      "  cpu.user=1090000000",
+      "  cpu.system=680000000",
+      "  cpu.cache.monitor.count=0",
+      "  balloon.current=98304",
+      "  balloon.maximum=98304",
+      "  balloon.last-update=0",
+      "  balloon.rss=61236",
+      "",
+      "",
+    ].join("\n");
+    const [s] = parseDomStats(out);
+    expect(s).toMatchObject({ name: "vm1", cpuTimeNs: 1916584000, cpuUserNs: 1090000000, cpuSystemNs: 680000000, balloonCurrentKiB: 98304, balloonMaximumKiB: 98304, balloonRssKiB: 61236 });
+    expect(s!.fields["balloon.last-update"]).toBe("0");
+  });
+
+  it("reads an inactive domain (no CPU fields) and several records", () => {
+    const out = "Domain: 'alpha'\n  balloon.current=65536\n  balloon.maximum=65536\n\nDomain: 'test'\n\n";
+    expect(parseDomStats(out)).toEqual([
+      { name: "alpha", cpuTimeNs: null, cpuUserNs: null, cpuSystemNs: null, balloonCurrentKiB: 65536, balloonMaximumKiB: 65536, balloonRssKiB: null, fields: { "balloon.current": "65536", "balloon.maximum": "65536" } },
+      { name: "test", cpuTimeNs: null, cpuUserNs: null, cpuSystemNs: null, balloonCurrentKiB: null, balloonMaximumKiB: null, balloonRssKiB: null, fields: {} },
+    ]);
+  });
+
+  it.each([
+    ["  cpu.time=1\n", "before any Domain header"],
+    ["Domain: 'x'\ncpu.time=1\n", "unindented field"],
+    ["Domain: 'x'\n  cpu.time=-5\n", "negative counter"],
+    ["Domain: 'x'\n  cpu.time=12abc\n", "non-numeric counter"],
+  ])("refuses %j (%s)", (out) => expect(() => parseDomStats(out)).toThrow(OutputShapeError));
+});
+
+describe("parseNodeInfo / parseVersion", () => {
+  it("reads nodeinfo", () => {
+    const out = [
+      "CPU model:           x86_64",
+      "CPU(s):              16",
+      "CPU frequency:       1400 MHz",
+      "CPU socket(s):       2",
+      "Core(s) per socket:  2",
+      "Thread(s) per core:  2",
+      "NUMA cell(s):        2",
+      "Memory size:         3145728 KiB",
+      "",
+      "",
+    ].join("\n");
+    expect(parseNodeInfo(out)).toEqual({ cpuModel: "x86_64", cpus: 16, cpuFrequencyMHz: 1400, sockets: 2, coresPerSocket: 2, threadsPerCore: 2, numaCells: 2, memoryKiB: 3145728 });
+    expect(() => parseNodeInfo(out.replace("CPU(s):              16\n", ""))).toThrow('missing "CPU(s)"');
+    expect(() => parseNodeInfo(out.replace("3145728 KiB", "3 GiB"))).toThrow(/Memory size/);
+  });
+
+  it("reads version", () => {
+    const out = "Compiled against library: libvirt 9.0.0\nUsing library: libvirt 9.0.0\nUsing API: QEMU 9.0.0\nRunning hypervisor: QEMU 7.2.0\n\n";
+    expect(parseVersion(out)).toEqual({ libvirt: "9.0.0", hypervisor: "QEMU", hypervisorVersion: "7.2.0" });
+    expect(() => parseVersion("Using library: libvirt 9.0.0\n\n")).toThrow(/Running hypervisor/);
+    expect(() => parseVersion(out + "surprise\n")).toThrow(OutputShapeError);
+  });
+});
+
+describe("parseConfirmation", () => {
+  it.each([
+    ["define", "Domain 'alpha' defined from /tmp/d1.xml\n\n", ["alpha", "/tmp/d1.xml"]],
+    ["define", "Domain alpha defined from /tmp/d1.xml\n\n", ["alpha", "/tmp/d1.xml"]],
+    ["undefine", "Domain 'test' has been undefined\n\n", ["test"]],
+    ["start", "Domain 'test' started\n\n", ["test"]],
+    ["shutdown", "Domain 'test' is being shutdown\n\n", ["test"]],
+    ["destroy", "Domain 'test' destroyed\n\n", ["test"]],
+    ["suspend", "Domain 'test' suspended\n\n", ["test"]],
+    ["resume", "Domain 'test' resumed\n\n", ["test"]],
+    ["save", "\nDomain 'test' saved to /tmp/t2.save\n\n", ["test", "/tmp/t2.save"]],
+    ["restore", "Domain restored from /tmp/t3.save\n\n", ["/tmp/t3.save"]],
+  ] as const)("%s: %j", (action, out, captures) => expect(parseConfirmation(action, out)).toEqual(captures));
+
+  it("refuses anything else", () => {
+    expect(() => parseConfirmation("start", "\n")).toThrow(OutputShapeError);
+    expect(() => parseConfirmation("start", "Domain 'a' destroyed\n\n")).toThrow(OutputShapeError);
+    expect(() => parseConfirmation("start", "Domain 'a' started\nextra\n\n")).toThrow(OutputShapeError);
+  });
+});
+
+describe("classifyVirshError", () => {
+  it.each([
+    ["error: failed to get domain 'nope'\n", "domain-not-found"],
+    ["error: Domain is already active\n", "already-active"],
+    ["error: Failed to destroy domain 'test'\nerror: Requested operation is not valid: domain is not running\n", "not-running"],
+    ["error: Failed to resume domain 'alpha'\nerror: internal error: domain 'alpha' not paused\n", "not-paused"],
+    ["error: Failed to define domain from x.xml\nerror: operation failed: domain 'a' already exists with uuid 1\n", "already-exists"],
+    ["error: Failed to restore domain from /tmp/nope\nerror: cannot read domain image '/tmp/nope': No such file or directory\n", "file-not-found"],
+    ["error: failed to connect to the hypervisor\n", "other"],
+  ] as const)("%j → %s", (stderr, kind) => expect(classifyVirshError(stderr)).toBe(kind));
+});
