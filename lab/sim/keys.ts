@@ -23,14 +23,28 @@ export async function persistentKeyPair(path: string, comment: string): Promise<
     publicKey = (await readFile(`${path}.pub`, "utf8")).trim();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment });
-    privateKey = pair.private;
-    publicKey = pair.public.trim();
+    ({ privateKey, publicKey } = generateParsableKeyPair(comment));
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     await writeFile(path, privateKey, { mode: 0o600 });
     await writeFile(`${path}.pub`, publicKey + "\n", { mode: 0o644 });
   }
   return { privateKey, publicKey, fingerprint: fingerprintOfPublicKey(publicKey) };
+}
+
+/**
+ * ssh2's generator now and then (about 1 key in 200) writes an ed25519 public key that its
+ * own parser rejects ("Malformed OpenSSH public key"); such a key would break the lab, so
+ * draw again.
+ */
+function generateParsableKeyPair(comment: string): { privateKey: string; publicKey: string } {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment });
+    const publicKey = pair.public.trim();
+    if (!(ssh2.utils.parseKey(publicKey) instanceof Error) && !(ssh2.utils.parseKey(pair.private) instanceof Error)) {
+      return { privateKey: pair.private, publicKey };
+    }
+  }
+  throw new Error("could not generate a usable ed25519 key pair");
 }
 
 export function fingerprintOfPublicKey(publicKeyLine: string): string {
