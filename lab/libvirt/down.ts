@@ -4,6 +4,8 @@ import { platformProblem, PreflightError } from "./packages";
 import { stopSshd } from "./sshd";
 import { stopSession } from "./session";
 import { removeBridge } from "./network";
+import { withLabLock } from "./lock";
+import { exists } from "./fsutil";
 
 /**
  * `down`: stop every lab host's sshd, guests and session daemons, and remove the bridge.
@@ -25,6 +27,14 @@ export async function configuredHosts(layout: LabLayout): Promise<HostPlan[]> {
 export async function labDown(layout: LabLayout, log: (line: string) => void): Promise<void> {
   const problem = await platformProblem();
   if (problem) throw new PreflightError(problem);
+  if (!(await exists(layout.dir))) {
+    log(`no lab under ${layout.dir}`);
+    return;
+  }
+  await withLabLock(layout, log, () => down(layout, log));
+}
+
+async function down(layout: LabLayout, log: (line: string) => void): Promise<void> {
   const hosts = await configuredHosts(layout);
   if (hosts.length === 0) log(`no lab hosts configured under ${layout.dir}`);
   for (const h of hosts) {

@@ -17,6 +17,7 @@ import { seesHostVmDir, sessionDaemonPids, stopSession } from "./session";
 import { remote } from "./ssh";
 import { ensurePamNamespace, sshdLauncher } from "./pam";
 import { ensureHostDisk } from "./disk";
+import { withLabLock } from "./lock";
 
 /**
  * `up`: every step checks what exists and only makes what is missing, so a second run
@@ -35,9 +36,13 @@ export interface UpResult {
 }
 
 export async function labUp(layout: LabLayout, opts: UpOptions): Promise<UpResult> {
-  const { log } = opts;
   const problem = await platformProblem();
   if (problem) throw new PreflightError(problem);
+  return withLabLock(layout, opts.log, () => up(layout, opts));
+}
+
+async function up(layout: LabLayout, opts: UpOptions): Promise<UpResult> {
+  const { log } = opts;
   const timings: Record<string, number> = {};
   const t0 = performance.now();
 
