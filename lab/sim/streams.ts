@@ -44,7 +44,11 @@ export function pump(src: Readable, dst: Writable, signal: AbortSignal, onChunk?
       src.off("error", onError);
       src.off("close", onClose);
       signal.removeEventListener("abort", onAbort);
-      void inFlight.catch(() => undefined).then(() => (err === undefined ? resolve() : reject(err)));
+      // 'end' can arrive while the last write is still pending: its failure still counts.
+      inFlight.then(
+        () => (err === undefined ? resolve() : reject(err)),
+        (writeErr: unknown) => reject(err ?? writeErr),
+      );
     };
     const onData = (chunk: Buffer) => {
       src.pause();
