@@ -108,7 +108,19 @@ export class SshTransport {
     const release = await link.slots.acquire(deadline, options.signal, onTimeout, onAbort);
     try {
       const client = await bounded(this.connect(link), deadline, options.signal, onTimeout, onAbort);
-      return await this.runChannel(link, client, line, options, deadline, timeoutMs);
+      try {
+        return await this.runChannel(link, client, line, options, deadline, timeoutMs);
+      } catch (err) {
+        if (!(err instanceof NotStartedError)) throw err;
+        // The reused connection had died unnoticed (idle drop, host restart) before the
+        // command started: nothing ran, so one attempt on a fresh connection is safe.
+        if (link.client === client) link.client = null;
+        client.end();
+        const fresh = await bounded(this.connect(link), deadline, options.signal, onTimeout, onAbort);
+        return await this.runChannel(link, fresh, line, options, deadline, timeoutMs).catch((e: unknown) => {
+          throw e instanceof NotStartedError ? new HostConnectionLostError(endpoint.name, `connection lost before running: ${line}`) : e;
+        });
+      }
     } finally {
       release();
     }
@@ -306,71 +318,74 @@ export class SshTransport {
     const started = Date.now();
     const cap = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
     return new Promise<ExecResult>((resolve, reject) => {
-      client.exec(line, (err, channel) => {
-        if (err) {
-          reject(
-            link.client === client
-              ? new HostError(host, `cannot open a session: ${err.message}`)
-              : new HostConnectionLostError(host, `connection lost before running: ${line}`),
-          );
-          return;
-        }
-        const out = new OutputBuffer(cap);
-        const errOut = new OutputBuffer(cap);
-        let exitCode: number | null = null;
-        let exitSignal: string | null = null;
-        let settled = false;
+      // ssh2 throws at once ("Not connected") when the connection died in the meantime.
+      try {
+        client.exec(line, (err, channel) => {
+          if (err) {
+            // A refused channel (e.g. the server's session limit) is the host's answer; any
+            // other failure here means the connection is gone.
+            reject(/Channel open failure/i.test(err.message) ? new HostError(host, `cannot open a session: ${err.message}`) : new NotStartedError(err.message));
+            return;
+          }
+          const out = new OutputBuffer(cap);
+          const errOut = new OutputBuffer(cap);
+          let exitCode: number | null = null;
+          let exitSignal: string | null = null;
+          let settled = false;
 
-        const settle = (fn: () => void) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          options.signal?.removeEventListener("abort", onAbort);
-          fn();
-        };
-        // Kill, not just close: sshd answers a "signal" request with killpg() on the
-        // command's process group, so pipelines die too; closing alone leaves them running.
-        const kill = (error: Error) =>
-          settle(() => {
-            killChannel(channel);
-            reject(error);
-          });
-        const onAbort = () => kill(new CommandAbortedError(host, line));
-        const timer = setTimeout(() => kill(new CommandTimeoutError(host, line, timeoutMs)), Math.max(0, deadline - Date.now()));
-        if (options.signal?.aborted) return onAbort();
-        options.signal?.addEventListener("abort", onAbort, { once: true });
-
-        channel.on("data", (chunk: Buffer) => {
-          out.push(chunk);
-          options.onStdout?.(chunk);
-        });
-        channel.stderr.on("data", (chunk: Buffer) => {
-          errOut.push(chunk);
-          options.onStderr?.(chunk);
-        });
-        channel.on("exit", (code: number | null, signal?: string) => {
-          if (typeof code === "number") exitCode = code;
-          else exitSignal = signal ?? "SIGKILL";
-        });
-        channel.on("close", () =>
-          settle(() => {
-            if (exitCode === null && exitSignal === null) {
-              reject(new HostConnectionLostError(host, `session ended without an exit status: ${line}`));
-              return;
-            }
-            resolve({
-              command: line,
-              exitCode,
-              signal: exitSignal,
-              stdout: out.text(),
-              stderr: errOut.text(),
-              truncated: out.truncated || errOut.truncated,
-              durationMs: Date.now() - started,
+          const settle = (fn: () => void) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            options.signal?.removeEventListener("abort", onAbort);
+            fn();
+          };
+          // Kill, not just close: sshd answers a "signal" request with killpg() on the
+          // command's process group, so pipelines die too; closing alone leaves them running.
+          const kill = (error: Error) =>
+            settle(() => {
+              killChannel(channel);
+              reject(error);
             });
-          }),
-        );
-        if (options.stdin !== undefined) channel.end(options.stdin);
-      });
+          const onAbort = () => kill(new CommandAbortedError(host, line));
+          const timer = setTimeout(() => kill(new CommandTimeoutError(host, line, timeoutMs)), Math.max(0, deadline - Date.now()));
+          if (options.signal?.aborted) return onAbort();
+          options.signal?.addEventListener("abort", onAbort, { once: true });
+
+          channel.on("data", (chunk: Buffer) => {
+            out.push(chunk);
+            options.onStdout?.(chunk);
+          });
+          channel.stderr.on("data", (chunk: Buffer) => {
+            errOut.push(chunk);
+            options.onStderr?.(chunk);
+          });
+          channel.on("exit", (code: number | null, signal?: string) => {
+            if (typeof code === "number") exitCode = code;
+            else exitSignal = signal ?? "SIGKILL";
+          });
+          channel.on("close", () =>
+            settle(() => {
+              if (exitCode === null && exitSignal === null) {
+                reject(new HostConnectionLostError(host, `session ended without an exit status: ${line}`));
+                return;
+              }
+              resolve({
+                command: line,
+                exitCode,
+                signal: exitSignal,
+                stdout: out.text(),
+                stderr: errOut.text(),
+                truncated: out.truncated || errOut.truncated,
+                durationMs: Date.now() - started,
+              });
+            }),
+          );
+          if (options.stdin !== undefined) channel.end(options.stdin);
+        });
+      } catch (err) {
+        reject(new NotStartedError((err as Error).message));
+      }
     });
   }
 
@@ -384,9 +399,13 @@ export class SshTransport {
     let sftp: SFTPWrapper | undefined;
     try {
       const client = await bounded(this.connect(link), deadline, undefined, onTimeout, onAbort);
-      const session = new Promise<SFTPWrapper>((resolve, reject) =>
-        client.sftp((err, s) => (err ? reject(new HostError(endpoint.name, `cannot open SFTP: ${err.message}`)) : resolve(s))),
-      );
+      const session = new Promise<SFTPWrapper>((resolve, reject) => {
+        try {
+          client.sftp((err, s) => (err ? reject(new HostError(endpoint.name, `cannot open SFTP: ${err.message}`)) : resolve(s)));
+        } catch (err) {
+          reject(new HostConnectionLostError(endpoint.name, `connection lost before ${what}: ${(err as Error).message}`));
+        }
+      });
       sftp = await bounded(session, deadline, undefined, onTimeout, onAbort);
       return await bounded(fn(sftp), deadline, undefined, onTimeout, onAbort);
     } finally {
@@ -434,6 +453,9 @@ export async function probeHostKey(address: string, port: number, options: { tim
     });
   });
 }
+
+/** The session could not even be opened: the command never ran. */
+class NotStartedError extends Error {}
 
 class HostLink {
   client: Client | null = null;
