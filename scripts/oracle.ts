@@ -8,6 +8,11 @@ import { SshHostDriver } from "../server/hosts/driver";
 import { log } from "../server/log";
 import { startOracle } from "../server/worker/oracle";
 
+/** Connection chatter (one line per host and reconnect) only when debugging. */
+function sshLogLevel(): string {
+  return ["debug", "trace"].includes(process.env.LOG_LEVEL ?? "") ? (process.env.LOG_LEVEL as string) : "warn";
+}
+
 let cfg;
 try {
   cfg = config();
@@ -23,7 +28,7 @@ if (!cfg.DATABASE_URL) {
   process.exit(1);
 }
 const db = createDb(cfg.DATABASE_URL);
-const driver = new SshHostDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000, log: log.child({ component: "ssh" }) });
+const driver = new SshHostDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000, log: log.child({ component: "ssh" }, { level: sshLogLevel() }) });
 const oracle = startOracle(db, driver, {
   heartbeatIntervalMs: cfg.HEARTBEAT_INTERVAL_MS,
   downAfter: cfg.HEARTBEAT_DOWN_AFTER,

@@ -11,7 +11,7 @@ import { EmbeddedDbError, portIsFree } from "../server/db/embedded";
 import { createDb } from "../server/db/client";
 import { buildIfNeeded } from "./lib/build";
 import { prepareDatabase, simLabKeyRef } from "./lib/database";
-import { startSimLabForWorld } from "./lib/sim-lab";
+import { materializeSeededVms, startSimLabForWorld } from "./lib/sim-lab";
 import { authSecret } from "./lib/secret";
 
 const dev = process.argv.includes("--dev");
@@ -59,8 +59,10 @@ stops.push(database.stop);
 // The sim lab: one real SSH server per seeded host, in this process.
 const labDb = createDb(database.url, 2);
 try {
-  const lab = await startSimLabForWorld(labDb, { dataDir: cfg.VMATRIX_DATA_DIR, keyRef: simLabKeyRef(cfg.VMATRIX_DATA_DIR), log: say });
+  const keyRef = simLabKeyRef(cfg.VMATRIX_DATA_DIR);
+  const lab = await startSimLabForWorld(labDb, { dataDir: cfg.VMATRIX_DATA_DIR, keyRef, log: say });
   stops.push(() => lab.stop());
+  await materializeSeededVms(labDb, { keyRef, log: say });
 } catch (err) {
   console.error(`\n[vmatrix] The sim lab did not start: ${err instanceof Error ? err.message : String(err)}. Is SIM_LAB_BASE_PORT (${cfg.SIM_LAB_BASE_PORT}) free, with the ports after it?\n`);
   await shutdown(1);

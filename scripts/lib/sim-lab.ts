@@ -1,6 +1,10 @@
 import path from "node:path";
 import { startSimLab, type SimLab } from "../../lab/sim/lab";
 import type { Db } from "../../server/db/client";
+import type { Host } from "../../server/db/generated/client";
+import { domainXml } from "../../server/hosts/domain-xml";
+import { SshHostDriver } from "../../server/hosts/driver";
+import { hostTarget } from "../../server/hosts/registry";
 
 /**
  * Starts the sim lab for the hosts the database places in it (the seeded world: hosts
@@ -38,4 +42,61 @@ export async function startSimLabForWorld(db: Db, opts: { dataDir: string; keyRe
   }
   opts.log(`Sim lab: ${hosts.length} SSH hosts on ${hosts[0]?.sshHost ?? "loopback"} ports ${hosts[0]?.sshPort}–${hosts.at(-1)?.sshPort}${repinned ? ` (${repinned} host keys were regenerated and re-pinned)` : ""}.`);
   return lab;
+}
+
+/**
+ * Gives the seeded VMs real files and domains on their sim hosts, through the same SSH
+ * driver the oracle uses (what an administrator does once when a world is built): a disk
+ * image, a defined domain, booted; Nest VMs are then hibernated to a state file
+ * (§3.4 pre-boot + suspend). Idempotent: what exists is left alone.
+ */
+export async function materializeSeededVms(db: Db, opts: { keyRef: string; log: (line: string) => void }): Promise<void> {
+  const vms = await db.vm.findMany({
+    where: { host: { sshKeyRef: opts.keyRef, hostKeyTrust: "TRUSTED", retiredAt: null }, diskPath: { not: null } },
+    include: { host: true },
+    orderBy: { name: "asc" },
+  });
+  const driver = new SshHostDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 30_000 });
+  let created = 0;
+  try {
+    const queue = [...vms];
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let vm = queue.shift(); vm; vm = queue.shift()) {
+          if (await materialize(driver, db, vm)) created += 1;
+        }
+      }),
+    );
+  } finally {
+    await driver.close();
+  }
+  if (created) opts.log(`Sim lab: created ${created} seeded VMs on their hosts.`);
+}
+
+type SeededVm = Awaited<ReturnType<Db["vm"]["findMany"]>>[number] & { host: Host | null };
+
+async function materialize(driver: SshHostDriver, db: Db, vm: SeededVm): Promise<boolean> {
+  if (!vm.host || !vm.diskPath) return false;
+  const host = hostTarget(vm.host);
+  const domains = await driver.listDomains(host);
+  const domain = domains.find((d) => d.name === vm.name);
+  const wantSaved = vm.phase === "NEST";
+  const statePath = vm.statePath ?? `${host.vmDir}/${vm.name}.state`;
+  if (domain && (wantSaved ? (await driver.fileSize(host, statePath)) !== null : domain.state === "running")) return false;
+  if ((await driver.fileSize(host, vm.diskPath)) === null) {
+    // A sparse disk image of the VM's size (a real world copies an installed image).
+    await driver.transport.run(host, ["truncate", "-s", String(vm.diskBytes), vm.diskPath]);
+  }
+  if (!domain) {
+    await driver.define(host, vm.name, domainXml({ name: vm.name, memoryMiB: vm.memoryMiB, vcpus: vm.vcpus, vmDir: host.vmDir, diskPath: vm.diskPath }));
+  }
+  if (domain?.state !== "running") await driver.start(host, vm.name);
+  if (wantSaved) {
+    await driver.save(host, vm.name, statePath);
+    const stateBytes = (await driver.fileSize(host, statePath)) ?? 0;
+    await db.vm.update({ where: { id: vm.id }, data: { power: "SAVED", statePath, stateBytes: BigInt(stateBytes), flagged: null } });
+  } else {
+    await db.vm.update({ where: { id: vm.id }, data: { power: "RUNNING", flagged: null } });
+  }
+  return true;
 }
