@@ -1,7 +1,7 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { cloneElement, useState, type FormEvent, type ReactElement } from "react";
 import { registerHostInput } from "@/server/hosts/registry.schema";
 import { useTRPC } from "./trpc";
 
@@ -64,12 +64,17 @@ export function AddHostForm({ onDone }: { onDone: () => void }) {
     }
   }
 
-  const field = (k: keyof Fields, label: string, input: React.ReactNode) => (
-    <label>
-      {label}
-      {input}
-      {errors[k] && <span className="field-error">{errors[k]}</span>}
-    </label>
+  // The error sits outside the label (described-by), so a field's name stays its label.
+  const field = (k: keyof Fields, label: string, input: ReactElement<{ id?: string; "aria-describedby"?: string }>) => (
+    <div className="field">
+      <label htmlFor={`host-${k}`}>{label}</label>
+      {cloneElement(input, { id: `host-${k}`, "aria-describedby": errors[k] ? `host-${k}-error` : undefined })}
+      {errors[k] && (
+        <span id={`host-${k}-error`} className="field-error">
+          {errors[k]}
+        </span>
+      )}
+    </div>
   );
   return (
     <form className="card form grid" onSubmit={onPreview} noValidate aria-label="Add a host">
