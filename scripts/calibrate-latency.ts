@@ -1,0 +1,86 @@
+/**
+ * Fits the geographic RTT model on measured pairs and reports its error on held-out
+ * nodes, next to the plain distance fit.
+ *
+ *   npm run calibrate:latency -- --input ../shared/data/latency/wonderproxy-2020-07-19-calibration.json [--json]
+ *
+ * The printed `FITTED_MODEL` is what server/latency/constants.ts ships.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import {
+  crossValidate,
+  DEFAULT_FIT_OPTIONS,
+  fitLinearBaseline,
+  fitModel,
+  toSamples,
+  type ErrorSummary,
+} from "../server/latency/calibrate";
+
+const dataSchema = z.object({
+  nodes: z
+    .array(z.object({ id: z.union([z.string(), z.number()]).transform(String), lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }))
+    .min(2),
+  pairs: z
+    .array(
+      z.object({
+        a: z.union([z.string(), z.number()]).transform(String),
+        b: z.union([z.string(), z.number()]).transform(String),
+        rttMs: z.number().positive(),
+        minMs: z.number().nonnegative().optional(),
+      }),
+    )
+    .min(1),
+});
+
+function main(): void {
+  const { values } = parseArgs({ options: { input: { type: "string" }, json: { type: "boolean", default: false } } });
+  if (!values.input) fail("missing --input FILE (a calibration JSON with nodes and pairs)");
+  const parsed = dataSchema.safeParse(readJson(values.input));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    fail(`${values.input}: ${issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "invalid"}`);
+  }
+  const data = parsed.data;
+  const samples = toSamples(data);
+  const fitted = fitModel(samples);
+  const baseline = fitLinearBaseline(samples);
+  const cv = crossValidate(data);
+
+  if (values.json) {
+    console.log(JSON.stringify({ options: DEFAULT_FIT_OPTIONS, fitted, linearBaseline: baseline, crossValidation: cv }, null, 2));
+    return;
+  }
+  const line = (name: string, e: ErrorSummary) =>
+    `  ${name.padEnd(34)} median ${e.median.toFixed(4)}  p90 ${e.p90.toFixed(4)}  mean ${e.mean.toFixed(4)}  (${e.pairs} pairs)`;
+  console.log(`Calibration: ${data.nodes.length} nodes, ${data.pairs.length} pairs (${cv.nonPhysicalPairs} faster than light in fibre, left out of every fit)`);
+  console.log(`\nHeld-out relative error |predicted − measured| / measured, ${cv.folds}-fold split by node:`);
+  console.log(line("model (distance curve + location)", cv.model));
+  console.log(line("distance curve only", cv.distanceCurveOnly));
+  console.log(line("linear baseline a + b·d", cv.linearBaseline));
+  console.log(`\nLinear baseline on all data: ${baseline.interceptMs} ms + ${baseline.msPerKm} ms/km`);
+  console.log(`\nFitted on all data (paste into server/latency/constants.ts):\n`);
+  console.log(`export const FITTED_MODEL: ModelParams = ${JSON.stringify(fitted)};`);
+}
+
+function readJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    fail(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    fail(`${path} is not valid JSON: ${(error as Error).message.split("\n")[0]}`);
+  }
+}
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+main();
