@@ -38,7 +38,9 @@ export function sshdConfig(host: HostPlan): string {
     "KbdInteractiveAuthentication no",
     // PAM only for the session: pam_namespace gives the host its own VM directory (pam.ts).
     "UsePAM yes",
-    "StrictModes yes",
+    // The root-owned key files live under the project's data folder, which may sit below a
+    // world-writable directory such as /tmp (a CI checkout); StrictModes would refuse them.
+    "StrictModes no",
     "AllowTcpForwarding no",
     "AllowStreamLocalForwarding no",
     "AllowAgentForwarding no",
