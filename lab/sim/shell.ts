@@ -1,5 +1,5 @@
 import { PassThrough, type Writable } from "node:stream";
-import { cat, df, env, flock, mkdir, mv, rm, sha256sum, stat, sync, tail, truncate } from "./commands/coreutils";
+import { cat, df, env, flock, mkdir, mv, nice, rm, sha256sum, stat, sync, tail, truncate } from "./commands/coreutils";
 import { ping } from "./commands/ping";
 import { ssh } from "./commands/ssh";
 import { virsh } from "./commands/virsh";
@@ -10,7 +10,7 @@ import { parseLine, ShellSyntaxError, type SimpleCommand } from "./shell-parse";
 import { write } from "./streams";
 
 /** Every program a sim host has; anything else is "command not found" (127). */
-const PROGRAMS: Record<string, Builtin> = { cat, df, env, flock, mkdir, mv, ping, rm, sha256sum, ssh, stat, sync, tail, truncate, virsh };
+const PROGRAMS: Record<string, Builtin> = { cat, df, env, flock, mkdir, mv, nice, ping, rm, sha256sum, ssh, stat, sync, tail, truncate, virsh };
 
 /**
  * The login shell of a sim host: runs one command line (what sshd hands to `bash -c`)
@@ -30,7 +30,7 @@ export async function runCommandLine(line: string, io: Io, host: SimHostRuntime,
     env: { HOME: host.home, USER: host.user, LOGNAME: host.user, SHELL: "/bin/bash", PATH: "/usr/local/bin:/usr/bin:/bin" },
     cwd: host.home,
     signal,
-    exec: (argv, cmdIo, env) => runProgram(argv, cmdIo, env ? { ...ctx, env } : ctx),
+    exec: (argv, cmdIo, options = {}) => runProgram(argv, cmdIo, options.env ? { ...ctx, env: options.env } : ctx, options.notFound),
     shell: (child, cmdIo) => runCommandLine(child, cmdIo, host, signal),
   };
   let status = 0;
@@ -88,11 +88,12 @@ async function runSimple(command: SimpleCommand, io: Io, ctx: SimContext): Promi
   }
 }
 
-async function runProgram(argv: string[], io: Io, ctx: SimContext): Promise<number> {
+async function runProgram(argv: string[], io: Io, ctx: SimContext, notFound?: (name: string) => string): Promise<number> {
   const name = argv[0]!;
   const program = Object.hasOwn(PROGRAMS, name) ? PROGRAMS[name] : undefined;
   if (!program) {
-    await write(io.stderr, name.includes("/") ? `bash: ${name}: No such file or directory\n` : `bash: ${name}: command not found\n`);
+    const message = notFound?.(name) ?? (name.includes("/") ? `bash: ${name}: No such file or directory` : `bash: ${name}: command not found`);
+    await write(io.stderr, message + "\n");
     return 127;
   }
   return program(argv, io, ctx);

@@ -37,6 +37,11 @@ export function andThen(first: ShellLine, second: ShellLine): ShellLine {
   return `${first} && ${second}` as ShellLine;
 }
 
+/** `cmd < 'path'` (the path must already be validated by the caller). */
+export function stdinFrom(command: ShellLine, path: string): ShellLine {
+  return `${command} < ${shellQuote(path)}` as ShellLine;
+}
+
 /** `cmd >> 'path'` (the path must already be validated by the caller). */
 export function appendStdoutTo(command: ShellLine, path: string): ShellLine {
   return `${command} >> ${shellQuote(path)}` as ShellLine;

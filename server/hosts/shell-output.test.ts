@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDf, parsePing, parseSha256sum, parseStatSize } from "./shell-output";
+import { parseDf, parseOpensslSha256, parsePing, parseSha256sum, parseStatSize } from "./shell-output";
 import { OutputShapeError } from "./virsh-output";
 
 // Outputs captured from GNU coreutils 9.1 and iputils 20221126 (Debian 12), LC_ALL=C.
@@ -25,6 +25,15 @@ describe("parseStatSize / parseSha256sum", () => {
     expect(parseSha256sum(line, "/tmp/t.save")).toBe("2909ad7059d9f31cf0090e6a645263ccde6ae5eee045e22078094ac5c3fe00f5");
     expect(() => parseSha256sum(line, "/tmp/other")).toThrow(/not "\/tmp\/other"/);
     expect(() => parseSha256sum("\\" + line, "/tmp/t.save")).toThrow(OutputShapeError);
+  });
+});
+
+describe("parseOpensslSha256 (openssl dgst -sha256 -r, OpenSSL 3.0)", () => {
+  it("reads the digest and checks the file", () => {
+    const line = "427f93cafd9cc19be6eec03e590c9c6cdf9f688a5eaf21fa8d72351e2b15fd05 */etc/hostname\n";
+    expect(parseOpensslSha256(line, "/etc/hostname")).toBe("427f93cafd9cc19be6eec03e590c9c6cdf9f688a5eaf21fa8d72351e2b15fd05");
+    expect(() => parseOpensslSha256(line, "/etc/other")).toThrow(OutputShapeError);
+    expect(() => parseOpensslSha256("SHA2-256(/etc/hostname)= 427f\n", "/etc/hostname")).toThrow(OutputShapeError);
   });
 });
 

@@ -51,6 +51,14 @@ export function parseSha256sum(stdout: string, path: string): string {
   return m[1]!;
 }
 
+/** `openssl dgst -sha256 -r -- FILE`: coreutils layout with the binary-mode '*'. */
+export function parseOpensslSha256(stdout: string, path: string): string {
+  const m = /^([0-9a-f]{64}) \*(.*)\n$/.exec(stdout);
+  if (!m) throw new OutputShapeError('expected "<64 hex digits> *<file>"');
+  if (m[2] !== path) throw new OutputShapeError(`checksum is for ${JSON.stringify(m[2])}, not ${JSON.stringify(path)}`);
+  return m[1]!;
+}
+
 /** iputils `ping -n -q` summary; exit code 1 (no reply) still has the statistics line. */
 export function parsePing(stdout: string): PingResult {
   const stats = /^(\d+) packets transmitted, (\d+) received(?:, .*)?$/m.exec(stdout);

@@ -7,6 +7,7 @@ import {
   loginName,
   pipeline,
   plainHostPath,
+  stdinFrom,
   tcpPort,
   VM_NAME_RE,
   type ShellLine,
@@ -19,6 +20,7 @@ import {
   TransferError,
   TransferNoSpaceError,
   TransferTargetExistsError,
+  UnexpectedOutputError,
 } from "./errors";
 import { knownHostsLine } from "./fingerprint";
 import type { FileEndpoint, HostFiles } from "./host-files";
@@ -95,10 +97,13 @@ const BUSY_EXIT = 75;
  *   StrictHostKeyChecking=yes against that file only.
  * - Nothing half-written: bytes go to `<target>.part` (flock-ed against concurrent
  *   writers), which is renamed to the final name only after its sha256 matched.
- * - Resumable: a later attempt appends to an existing `.part`; if the result does not
- *   verify, the partial file is dropped and the copy starts over once.
+ * - Verified on arrival, at rest: the target hashes the file it wrote; the source is
+ *   hashed while it is sent; both must match, as must the size.
+ * - Resumable: a later attempt appends to an existing `.part`; if the whole file then
+ *   does not verify, the copy starts over once.
  * - Disk: free space is checked before copying, and "No space left on device" during
  *   the copy is reported as TransferNoSpaceError with the partial file removed.
+ * - Durable: the file is fsynced on the target before it gets its final name.
  */
 export class HostTransfer {
   constructor(
@@ -121,76 +126,78 @@ export class HostTransfer {
     const emit = (p: Omit<TransferProgress, "percent">) =>
       options.onProgress?.({ ...p, percent: p.totalBytes === 0 ? 100 : Math.min(100, (100 * p.bytesDone) / p.totalBytes) });
 
-    const size = await this.files.size(from, src);
+    const knownHosts = `${from.vmDir}/.vmatrix/known_hosts-${to.name}`;
+    // Checking: every independent question to either host at once (each is a round trip).
+    const [size, existing, partSize, space] = await Promise.all([
+      this.files.size(from, src),
+      this.files.size(to, dst),
+      this.files.size(to, part),
+      this.files.diskSpace(to),
+      this.files.makeDirectory(to, posix.dirname(dst)),
+      // The oracle's own pinned connection to the target vouches for the key the source will see.
+      this.transport.verifiedHostKey(to).then((key) => this.files.writeSmall(from, knownHosts, knownHostsLine(peer.address, peer.port, key), { mode: 0o600 })),
+    ]);
     if (size === null) throw new TransferError(from.name, `source file ${src} does not exist`);
     emit({ phase: "checking", bytesDone: 0, totalBytes: size, bytesPerSecond: 0, resumedFrom: 0 });
+    const sourceHash = (background = false) =>
+      request.expectedSha256 ? Promise.resolve(request.expectedSha256) : this.files.sha256(from, src, { signal: options.signal, background });
 
-    const sourceHash = () => (request.expectedSha256 ? Promise.resolve(request.expectedSha256) : this.files.sha256(from, src, { signal: options.signal }));
-
-    if ((await this.files.size(to, dst)) !== null) {
+    if (existing !== null) {
       const [want, have] = await Promise.all([sourceHash(), this.files.sha256(to, dst, { signal: options.signal })]);
       if (want !== have) throw new TransferTargetExistsError(to.name, `${dst} already exists with different content (sha256 ${have}); not overwritten`);
       emit({ phase: "done", bytesDone: size, totalBytes: size, bytesPerSecond: 0, resumedFrom: 0 });
       return { targetPath: dst, bytes: size, sha256: have, bytesCopied: 0, resumedFrom: 0, restarted: false, alreadyPresent: true, seconds: (Date.now() - started) / 1000 };
     }
 
-    // The oracle's own pinned connection to the target vouches for the key the source will see.
-    const targetKey = await this.transport.verifiedHostKey(to);
-    const knownHosts = `${from.vmDir}/.vmatrix/known_hosts-${to.name}`;
-    await this.files.writeSmall(from, knownHosts, knownHostsLine(peer.address, peer.port, targetKey), { mode: 0o600 });
-    await this.files.makeDirectory(to, posix.dirname(dst));
-
+    let offset = partSize !== null && partSize <= size ? partSize : 0;
+    let available = space.availableBytes + (partSize ?? 0);
     let restarted = false;
-    let hashing: Promise<string> | null = null;
+    // The source is hashed while it is being sent (both read the same cached pages), at
+    // low priority so that where the two share CPUs the copy goes first.
+    const hashing = sourceHash(true);
+    hashing.catch(() => undefined);
     for (;;) {
-      let offset = (await this.files.size(to, part)) ?? 0;
-      if (offset > size) {
-        await this.files.remove(to, part);
-        offset = 0;
-      }
       const needed = size - offset;
-      const space = await this.files.diskSpace(to);
-      if (space.availableBytes < needed) throw new TransferNoSpaceError(to.name, dst, needed, space.availableBytes);
+      // The partial file is cut to `offset` first, so its bytes count as free here.
+      if (available - offset < needed) throw new TransferNoSpaceError(to.name, dst, needed, available - offset);
 
-      // The source is hashed while it is being sent: both read the same (cached) pages.
-      hashing ??= sourceHash();
-      hashing.catch(() => undefined);
-      // On the target, under an exclusive lock on the partial file: cut it to exactly the
-      // bytes this attempt resumes from (a killed earlier writer may have added more since
-      // it was measured), then append the stream.
-      const receive = commandLine([
-        "env",
-        "LC_ALL=C",
-        "flock",
-        "-n",
-        "-E",
-        String(BUSY_EXIT),
-        part,
-        "-c",
-        andThen(commandLine(["truncate", "-s", String(offset), "--", part]), appendStdoutTo(commandLine(["cat"]), part)),
-      ]);
-      const send = pipeline(commandLine(["env", "LC_ALL=C", "tail", "-c", `+${offset + 1}`, "--", src]), sshToPeer(peer, knownHosts, identity, receive));
       const poller = this.pollProgress(to, part, size, offset, options, emit);
       let copy;
       try {
-        copy = await this.transport.exec(from, send, { signal: options.signal, timeoutMs: copyTimeoutMs(needed) });
+        copy = await this.transport.exec(from, sendCommand(src, offset, part, peer, knownHosts, identity), {
+          signal: options.signal,
+          timeoutMs: copyTimeoutMs(needed),
+        });
       } finally {
         poller.stop();
       }
       if (copy.exitCode !== 0) await this.failCopy(from, to, dst, part, needed, copy);
+      const received = /^(\d+)\n$/.exec(copy.stdout);
+      if (!received) throw new UnexpectedOutputError(from.name, copy.command, "expected the size the target ended with", copy.stdout);
+      if (Number(received[1]) !== size) {
+        await this.files.remove(to, part);
+        throw new TransferError(to.name, `${part} has ${received[1]} bytes after the copy, expected ${size}; removed`);
+      }
 
       emit({ phase: "verifying", bytesDone: size, totalBytes: size, bytesPerSecond: 0, resumedFrom: offset });
-      const [want, have] = await Promise.all([hashing, this.files.sha256(to, part, { signal: options.signal })]);
+      // Verified at rest: the target re-reads what it wrote, whole, from its page cache
+      // while the fsync writes those pages out.
+      const [want, have] = await Promise.all([
+        hashing,
+        this.files.sha256(to, part, { signal: options.signal }),
+        (options.durable ?? true) ? this.files.sync(to, part) : undefined,
+      ]);
       if (want !== have) {
-        await this.files.remove(to, part);
         if (offset > 0 && !restarted) {
           // The old partial file was not a prefix of this source: start over, once.
           restarted = true;
+          available += offset;
+          offset = 0;
           continue;
         }
+        await this.files.remove(to, part);
         throw new TransferChecksumError(to.name, dst, want, have);
       }
-      if (options.durable ?? true) await this.files.sync(to, part);
       await this.files.rename(to, part, dst);
       emit({ phase: "done", bytesDone: size, totalBytes: size, bytesPerSecond: 0, resumedFrom: offset });
       return { targetPath: dst, bytes: size, sha256: have, bytesCopied: needed, resumedFrom: offset, restarted, alreadyPresent: false, seconds: (Date.now() - started) / 1000 };
@@ -245,14 +252,33 @@ export class HostTransfer {
   }
 }
 
-function peerOf(host: TransferEndpoint): { address: string; port: number; user: string } {
+/**
+ * What the source host runs: send the file from `offset` over SSH to the target, which,
+ * holding an exclusive lock on the partial file, cuts it to exactly `offset` bytes (a
+ * killed earlier writer may have added more since it was measured), appends the stream
+ * and prints the size it ended with. A whole file goes straight from disk into ssh; a
+ * resumed one through `tail`.
+ */
+function sendCommand(src: string, offset: number, part: string, peer: Peer, knownHosts: string, identity: string | undefined): ShellLine {
+  const steps = andThen(
+    andThen(commandLine(["truncate", "-s", String(offset), "--", part]), appendStdoutTo(commandLine(["cat"]), part)),
+    commandLine(["stat", "-c", "%s", "--", part]),
+  );
+  const ssh = sshToPeer(peer, knownHosts, identity, commandLine(["env", "LC_ALL=C", "flock", "-n", "-E", String(BUSY_EXIT), part, "-c", steps]));
+  if (offset === 0) return stdinFrom(ssh, src);
+  return pipeline(commandLine(["env", "LC_ALL=C", "tail", "-c", `+${offset + 1}`, "--", src]), ssh);
+}
+
+type Peer = { address: string; port: number; user: string };
+
+function peerOf(host: TransferEndpoint): Peer {
   const p = host.peer ?? { address: host.address, port: host.port, user: host.user };
   if (!VM_NAME_RE.test(host.name)) throw new InvalidArgumentError("host name", "is not a valid host name");
   return { address: hostAddress(p.address, "peer address"), port: tcpPort(p.port, "peer port"), user: loginName(p.user, "peer user") };
 }
 
 /** The ssh command a source host runs to reach a peer: batch mode, pinned key only. */
-function sshToPeer(peer: { address: string; port: number; user: string }, knownHostsFile: string, identity: string | undefined, remote: ShellLine): ShellLine {
+function sshToPeer(peer: Peer, knownHostsFile: string, identity: string | undefined, remote: ShellLine): ShellLine {
   return commandLine([
     "env",
     "LC_ALL=C",

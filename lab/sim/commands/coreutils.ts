@@ -247,6 +247,17 @@ export const truncate = command("truncate", { values: ["s"], long: ["size="] }, 
   return 0;
 });
 
+/** `nice [-n N] COMMAND [ARG]...`: the sim has no CPU contention to yield to. */
+export const nice = command("nice", { values: ["n"], stopAtOperand: true }, async ({ options, operands }, io, ctx) => {
+  const n = options.get("n");
+  if (n !== undefined && !/^-?\d+$/.test(String(n))) {
+    await say(io, `nice: invalid adjustment ${q(String(n))}`);
+    return 125;
+  }
+  if (operands.length === 0) return missingOperand(io, "nice");
+  return ctx.exec(operands, io, { notFound: (name) => `nice: '${name}': No such file or directory` });
+}, 125);
+
 /** `env [NAME=VALUE]... COMMAND [ARG]...` */
 export const env: Builtin = async (argv, io, ctx) => {
   const vars: Record<string, string> = {};
@@ -264,7 +275,7 @@ export const env: Builtin = async (argv, io, ctx) => {
     for (const [k, v] of Object.entries({ ...ctx.env, ...vars })) await write(io.stdout, `${k}=${v}\n`);
     return 0;
   }
-  return ctx.exec(argv.slice(i), io, { ...ctx.env, ...vars });
+  return ctx.exec(argv.slice(i), io, { env: { ...ctx.env, ...vars }, notFound: (name) => `env: '${name}': No such file or directory` });
 };
 
 /**
@@ -292,7 +303,7 @@ export const flock = command(
     if (ctx.host.locks.has(key)) return conflict;
     ctx.host.locks.add(key);
     try {
-      return line === undefined ? await ctx.exec(cmd, io) : await ctx.shell(line, io);
+      return line === undefined ? await ctx.exec(cmd, io, { notFound: (name) => `flock: failed to execute ${name}: No such file or directory` }) : await ctx.shell(line, io);
     } finally {
       ctx.host.locks.delete(key);
     }

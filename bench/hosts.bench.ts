@@ -1,0 +1,172 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { labHostTarget } from "../lab/contract/targets";
+import { readLabManifest, type LabManifest } from "../lab/manifest";
+import { SshHostDriver, type HostTarget } from "../server/hosts/driver";
+import type { TransferProgress } from "../server/hosts/transfer";
+
+/**
+ * npm run bench:hosts — figures printed, nothing asserted.
+ *
+ * (a) Sim lab, 200 hosts in a separate process (so this process is only the oracle):
+ *     50 concurrent commands per host through one pooled connection each;
+ *     commands/s, latency percentiles (queueing included), oracle RSS.
+ * (b) libvirt lab (when .data/lab-libvirt/manifest.json exists): a 1 GiB file between
+ *     two lab hosts, the product's transfer (copy + checksum on both ends + rename) vs a
+ *     plain `scp` between the same hosts, alternating, in the same run.
+ */
+
+const SIM_HOSTS = Number(process.env.BENCH_SIM_HOSTS ?? 200);
+const PER_HOST = Number(process.env.BENCH_PER_HOST ?? 50);
+const LIBVIRT_MANIFEST = resolve(process.env.BENCH_LIBVIRT_MANIFEST ?? ".data/lab-libvirt/manifest.json");
+const GiB = 1024 ** 3;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+
+async function simBench(): Promise<void> {
+  console.log(`\n(a) sim lab: ${SIM_HOSTS} hosts × ${PER_HOST} concurrent commands`);
+  const dataDir = await mkdtemp(join(tmpdir(), "vmatrix-bench-sim-"));
+  const tsx = resolve("node_modules/.bin/tsx");
+  const child = spawn(tsx, ["lab/sim/cli.ts", "up", "--hosts", String(SIM_HOSTS), "--data", dataDir], { stdio: ["ignore", "ignore", "inherit"] });
+  const driver = new SshHostDriver({ connectTimeoutMs: 30_000, commandTimeoutMs: 120_000 });
+  try {
+    const manifest = await waitForManifest(join(dataDir, "manifest.json"), 120_000);
+    const hosts = manifest.hosts.map(labHostTarget);
+
+    let t0 = performance.now();
+    await Promise.all(hosts.map((h) => driver.listDomains(h)));
+    const connectSeconds = (performance.now() - t0) / 1000;
+    console.log(`  connect + first command on all ${hosts.length} hosts: ${connectSeconds.toFixed(2)} s`);
+
+    const latencies: number[] = [];
+    let peakRss = process.memoryUsage().rss;
+    const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+    // The mix a heartbeat and the metrics loop send: list, state, node facts, disk.
+    const commands: ((h: HostTarget) => Promise<unknown>)[] = [(h) => driver.listDomains(h), (h) => driver.nodeInfo(h), (h) => driver.diskSpace(h), (h) => driver.version(h)];
+    t0 = performance.now();
+    await Promise.all(
+      hosts.flatMap((h) =>
+        Array.from({ length: PER_HOST }, async (_, i) => {
+          const start = performance.now();
+          await commands[i % commands.length]!(h);
+          latencies.push(performance.now() - start);
+        }),
+      ),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    clearInterval(rssTimer);
+    latencies.sort((x, y) => x - y);
+    const total = latencies.length;
+    console.log(`  ${total} commands in ${seconds.toFixed(2)} s: ${(total / seconds).toFixed(0)} commands/s`);
+    console.log(`  latency (queue + run): p50 ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, max ${latencies.at(-1)!.toFixed(0)} ms`);
+    console.log(`  oracle RSS: peak ${mb(peakRss)} MB (${driver.transport.stats().connected} SSH connections open)`);
+  } finally {
+    await driver.close();
+    child.kill("SIGINT");
+    await new Promise((r) => child.once("exit", r));
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function libvirtBench(): Promise<void> {
+  console.log("\n(b) libvirt lab: 1 GiB between two lab hosts, product transfer vs plain scp");
+  if (!existsSync(LIBVIRT_MANIFEST)) {
+    console.log(`  skipped: no libvirt lab manifest at ${LIBVIRT_MANIFEST} (start one with \`npm run lab:libvirt -- up\`, Linux as root)`);
+    return;
+  }
+  const manifest = await readLabManifest(LIBVIRT_MANIFEST);
+  if (manifest.hosts.length < 2) {
+    console.log("  skipped: the libvirt lab has fewer than two hosts");
+    return;
+  }
+  const [a, b] = manifest.hosts.slice(0, 2).map(labHostTarget) as [HostTarget, HostTarget];
+  const driver = new SshHostDriver({ connectTimeoutMs: 15_000, commandTimeoutMs: 30 * 60_000 });
+  const file = `bench-${process.pid}.bin`;
+  const viaScp = `bench-${process.pid}-scp.bin`;
+  try {
+    const src = `${a.vmDir}/${file}`;
+    await driver.transport.run(a, ["dd", "if=/dev/urandom", `of=${src}`, "bs=1M", "count=1024", "status=none"], { timeoutMs: 10 * 60_000 });
+    // The product's first transfer also leaves the pinned known_hosts file scp will use.
+    const knownHosts = `${a.vmDir}/.vmatrix/known_hosts-${b.name}`;
+    const runs: { kind: "product" | "scp"; seconds: number; copySeconds?: number }[] = [];
+    for (let round = 0; round < 2; round++) {
+      await driver.removeFile(b, file);
+      const phases = new Map<string, number>();
+      const t0 = performance.now();
+      const r = await driver.transfer(a, b, { sourcePath: file, targetPath: file }, {
+        onProgress: (p: TransferProgress) => {
+          if (!phases.has(p.phase)) phases.set(p.phase, performance.now());
+        },
+      });
+      const seconds = (performance.now() - t0) / 1000;
+      const copySeconds = ((phases.get("verifying") ?? t0) - (phases.get("copying") ?? t0)) / 1000;
+      runs.push({ kind: "product", seconds, copySeconds });
+      if (r.bytes !== GiB) throw new Error(`transferred ${r.bytes} bytes, expected ${GiB}`);
+
+      await driver.removeFile(b, viaScp);
+      const s0 = performance.now();
+      await driver.transport.run(
+        a,
+        [
+          "scp",
+          "-q",
+          "-o",
+          "BatchMode=yes",
+          "-o",
+          "StrictHostKeyChecking=yes",
+          "-o",
+          `UserKnownHostsFile=${knownHosts}`,
+          "-o",
+          "GlobalKnownHostsFile=/dev/null",
+          "-P",
+          String(b.port),
+          "--",
+          src,
+          `${b.user}@${b.address}:${b.vmDir}/${viaScp}`,
+        ],
+        { timeoutMs: 30 * 60_000 },
+      );
+      runs.push({ kind: "scp", seconds: (performance.now() - s0) / 1000 });
+    }
+    for (const r of runs) {
+      const extra = r.copySeconds === undefined ? "" : ` (copy ${r.copySeconds.toFixed(2)} s, checks + verify + rename ${(r.seconds - r.copySeconds).toFixed(2)} s)`;
+      console.log(`  ${r.kind.padEnd(7)} ${r.seconds.toFixed(2)} s = ${mb(GiB / r.seconds)} MB/s${extra}`);
+    }
+    const best = (kind: string) => Math.min(...runs.filter((r) => r.kind === kind).map((r) => r.seconds));
+    const ratio = best("scp") / best("product");
+    console.log(`  best product ${mb(GiB / best("product"))} MB/s vs best scp ${mb(GiB / best("scp"))} MB/s: ratio ${ratio.toFixed(2)} (target ≥ 0.90)`);
+  } finally {
+    for (const [h, f] of [[a, file], [b, file], [b, viaScp]] as const) await driver.removeFile(h, f).catch(() => undefined);
+    await driver.close();
+  }
+}
+
+async function waitForManifest(path: string, ms: number): Promise<LabManifest> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (existsSync(path)) return readLabManifest(path);
+    if (Date.now() > until) throw new Error(`the sim lab did not write ${path} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:hosts on ${process.platform}, node ${process.version}`);
+  await simBench();
+  await libvirtBench();
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
