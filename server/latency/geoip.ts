@@ -4,6 +4,7 @@
  */
 import { createRequire } from "node:module";
 import { BlockList, isIP } from "node:net";
+import type * as geoipLite from "geoip-lite";
 import type { LatLon } from "./model";
 
 /** The text is not an IPv4 or IPv6 address. */
@@ -46,11 +47,11 @@ for (const [network, prefix] of [
   NOT_ROUTED.addSubnet(network, prefix, "ipv6");
 }
 
-type GeoIpLite = typeof import("geoip-lite");
-let database: GeoIpLite | undefined;
+type GeoIpDatabase = typeof geoipLite;
+let database: GeoIpDatabase | undefined;
 /** Loaded on first use: the database is large (~150 MB in memory) and slow to open. */
-function geoip(): GeoIpLite {
-  return (database ??= createRequire(import.meta.url)("geoip-lite") as GeoIpLite);
+function geoip(): GeoIpDatabase {
+  return (database ??= createRequire(import.meta.url)("geoip-lite") as GeoIpDatabase);
 }
 
 /**

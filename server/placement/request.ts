@@ -39,8 +39,10 @@ export function checkRequest(request: PlacementRequest): CheckedRequest {
   if (!(maxRttMs > 0) || !Number.isFinite(maxRttMs)) throw new PlacementInputError(`maxRttMs must be a positive number, got ${maxRttMs}`);
   const objective = request.objective ?? "closeness";
   if (!OBJECTIVES.includes(objective)) throw new PlacementInputError(`unknown objective ${JSON.stringify(objective)}; use one of ${OBJECTIVES.join(", ")}`);
-  const limit = request.limit ?? m;
-  if (!Number.isInteger(limit) || limit < 1) throw new PlacementInputError(`limit must be a positive integer, got ${limit}`);
+  const limit = request.limit ?? Number.POSITIVE_INFINITY;
+  if (request.limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+    throw new PlacementInputError(`limit must be a positive integer, got ${limit}`);
+  }
   const teams = indexTeams(players);
   if (objective === "clanDifference" && !teams) {
     throw new PlacementInputError("objective clanDifference needs a team for every player and at least two teams");
