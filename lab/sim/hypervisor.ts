@@ -171,6 +171,7 @@ export class Hypervisor {
 
   async resume(name: string): Promise<void> {
     const d = this.mustBeActive(name);
+    if (d.state === "running") throw new HypervisorError(["Requested operation is not valid: domain is already running"]);
     if (d.state === "paused") {
       d.since = Date.now();
       d.state = "running";
@@ -222,6 +223,7 @@ export class Hypervisor {
     const xmlLen = data.readUInt32LE(20);
     const wasRunning = data.readUInt32LE(24) === 1;
     const imageBytes = data.readUInt32LE(36);
+    if (data.length < SAVE_HEADER_BYTES + xmlLen) throw new HypervisorError(["operation failed: failed to read domain XML"]);
     if (data.length !== SAVE_HEADER_BYTES + xmlLen + imageBytes) {
       throw new HypervisorError(["internal error: qemu unexpectedly closed the monitor: load of migration failed: Input/output error"]);
     }
@@ -251,25 +253,33 @@ export class Hypervisor {
     await this.persist();
   }
 
-  /** virsh domstats --cpu-total --balloon fields, in libvirt's order. */
+  /**
+   * virsh domstats --cpu-total --balloon fields, in the order libvirt 9.0's qemu driver
+   * prints them for a session daemon. An inactive domain still shows CPU time (that of
+   * its last run) but no live balloon figures.
+   */
   stats(name: string): [string, string][] {
     const d = this.must(name);
-    const mem = d.config.memoryKiB;
-    if (d.id === null) {
-      return [
-        ["balloon.current", String(mem)],
-        ["balloon.maximum", String(mem)],
-      ];
-    }
-    const cpu = Math.round(this.cpuNs(d, Date.now()));
-    const load = d.state === "running" ? this.load(d.config.name) : 0;
-    const rss = Math.round(Math.min(mem, mem * (0.35 + 0.5 * load)));
-    return [
+    const mem = String(d.config.memoryKiB);
+    // Like /proc-based accounting: whole 10 ms ticks.
+    const cpu = Math.floor(this.cpuNs(d, Date.now()) / 1e7) * 1e7;
+    const user = Math.floor((cpu * 0.6) / 1e7) * 1e7;
+    const cpuFields: [string, string][] = [
       ["cpu.time", String(cpu)],
-      ["cpu.user", String(Math.round(cpu * 0.7))],
-      ["cpu.system", String(Math.round(cpu * 0.3))],
-      ["balloon.current", String(mem)],
-      ["balloon.maximum", String(mem)],
+      ["cpu.user", String(user)],
+      ["cpu.system", String(cpu - user)],
+    ];
+    if (d.id === null) return [...cpuFields, ["balloon.current", mem], ["balloon.maximum", mem]];
+    const load = d.state === "running" ? this.load(d.config.name) : 0;
+    const rss = Math.round(Math.min(d.config.memoryKiB * 1.25, d.config.memoryKiB * (0.35 + 0.5 * load) + 20_000));
+    return [
+      ...cpuFields,
+      ["cpu.cache.monitor.count", "0"],
+      ["cpu.haltpoll.success.time", "0"],
+      ["cpu.haltpoll.fail.time", "0"],
+      ["balloon.current", mem],
+      ["balloon.maximum", mem],
+      ["balloon.last-update", "0"],
       ["balloon.rss", String(rss)],
     ];
   }
@@ -290,10 +300,10 @@ export class Hypervisor {
   }
 
   private stop(d: DomainRecord, reason: string): void {
+    this.settle(d);
     d.id = null;
     d.state = "shut off";
     d.reason = reason;
-    d.cpuNs = 0;
     d.shutdownPending = false;
     if (!d.persistent) this.domains.delete(d.config.name);
   }
@@ -313,7 +323,7 @@ export class Hypervisor {
   private async checkFiles(config: DomainConfig): Promise<void> {
     for (const file of config.files) {
       if (!(await this.fs.exists(file))) {
-        throw new HypervisorError([`Cannot access storage file '${file}' (as uid:1000, gid:1000): No such file or directory`]);
+        throw new HypervisorError([`Cannot access storage file '${file}': No such file or directory`]);
       }
     }
   }

@@ -97,7 +97,10 @@ describe("sim host programs", () => {
     expect((await sh("virsh list --all")).out).toBe(" Id   Name    State\n-----------------------\n 1    alpha   running\n\n");
     expect(await sh("virsh start --domain alpha")).toEqual({ status: 1, out: "\n", err: "error: Domain is already active\n" });
     const stats = (await sh("virsh domstats --cpu-total --balloon --domain alpha")).out;
-    expect(stats).toMatch(/^Domain: 'alpha'\n {2}cpu\.time=\d+\n {2}cpu\.user=\d+\n {2}cpu\.system=\d+\n {2}balloon\.current=16384\n {2}balloon\.maximum=16384\n {2}balloon\.rss=\d+\n\n$/);
+    expect(stats).toMatch(
+      /^Domain: 'alpha'\n {2}cpu\.time=\d+\n {2}cpu\.user=\d+\n {2}cpu\.system=\d+\n {2}cpu\.cache\.monitor\.count=0\n {2}cpu\.haltpoll\.success\.time=0\n {2}cpu\.haltpoll\.fail\.time=0\n {2}balloon\.current=16384\n {2}balloon\.maximum=16384\n {2}balloon\.last-update=0\n {2}balloon\.rss=\d+\n\n$/,
+    );
+    expect((await sh("virsh resume alpha")).err).toBe("error: Failed to resume domain 'alpha'\nerror: Requested operation is not valid: domain is already running\n");
     expect((await sh(`virsh save --domain alpha --file ${VM_DIR}/alpha.state`)).out).toBe(`\nDomain 'alpha' saved to ${VM_DIR}/alpha.state\n\n`);
     expect((await sh("virsh domstate --domain alpha --reason")).out).toBe("shut off (saved)\n\n");
     expect((await sh(`virsh restore --file ${VM_DIR}/alpha.state`)).out).toBe(`Domain restored from ${VM_DIR}/alpha.state\n\n`);
@@ -134,6 +137,8 @@ describe("sim host programs", () => {
     const bad = await sh(`virsh restore ${VM_DIR}/beta.state`);
     expect(bad.status).toBe(1);
     expect(bad.err).toMatch(/^error: Failed to restore domain from .*\nerror: .*load of migration failed/);
+    await sh(`truncate -s 120 -- ${VM_DIR}/beta.state`);
+    expect((await sh(`virsh restore ${VM_DIR}/beta.state`)).err).toBe(`error: Failed to restore domain from ${VM_DIR}/beta.state\nerror: operation failed: failed to read domain XML\n`);
   });
 
   it("answers coreutils like GNU", async () => {

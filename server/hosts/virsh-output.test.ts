@@ -61,23 +61,30 @@ describe("parseDomState (virsh domstate --reason)", () => {
 });
 
 describe("parseDomStats (virsh domstats --cpu-total --balloon)", () => {
-  it("reads a running qemu domain", () => {
+  it("reads a running qemu domain (qemu:///session)", () => {
     const out = [
-      "Domain: 'vm1'",
-      "  cpu.time=1916584000",
-      "  cpu.user=1090000000",
-      "  cpu.system=680000000",
+      "Domain: 'x1'",
+      "  cpu.time=880000000",
+      "  cpu.user=430000000",
+      "  cpu.system=450000000",
       "  cpu.cache.monitor.count=0",
-      "  balloon.current=98304",
-      "  balloon.maximum=98304",
+      "  cpu.haltpoll.success.time=0",
+      "  cpu.haltpoll.fail.time=0",
+      "  balloon.current=32768",
+      "  balloon.maximum=32768",
       "  balloon.last-update=0",
-      "  balloon.rss=61236",
+      "  balloon.rss=40252",
       "",
       "",
     ].join("\n");
     const [s] = parseDomStats(out);
-    expect(s).toMatchObject({ name: "vm1", cpuTimeNs: 1916584000, cpuUserNs: 1090000000, cpuSystemNs: 680000000, balloonCurrentKiB: 98304, balloonMaximumKiB: 98304, balloonRssKiB: 61236 });
-    expect(s!.fields["balloon.last-update"]).toBe("0");
+    expect(s).toMatchObject({ name: "x1", cpuTimeNs: 880000000, cpuUserNs: 430000000, cpuSystemNs: 450000000, balloonCurrentKiB: 32768, balloonMaximumKiB: 32768, balloonRssKiB: 40252 });
+    expect(s!.fields["cpu.haltpoll.fail.time"]).toBe("0");
+  });
+
+  it("reads an inactive qemu domain: CPU time of the last run, no live memory", () => {
+    const out = "Domain: 'x1'\n  cpu.time=370000000\n  cpu.user=150000000\n  cpu.system=220000000\n  balloon.current=32768\n  balloon.maximum=32768\n\n";
+    expect(parseDomStats(out)[0]).toMatchObject({ cpuTimeNs: 370000000, balloonCurrentKiB: 32768, balloonRssKiB: null });
   });
 
   it("reads an inactive domain (no CPU fields) and several records", () => {
