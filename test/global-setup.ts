@@ -9,7 +9,8 @@ import { startEmbeddedPostgres, type EmbeddedDb } from "../server/db/embedded";
  * the app's (.data/pg-test). Migrations are applied once to a template; each test file
  * clones it into its own database (test/db.ts).
  */
-const TEMPLATE = "vmatrix_test_template";
+// Per run, so that test runs in several checkouts can share one PostgreSQL server.
+const TEMPLATE = `vmatrix_test_template_${process.pid}`;
 let embedded: EmbeddedDb | undefined;
 
 function serverUrlFrom(databaseUrl: string): string {
@@ -37,6 +38,11 @@ export default async function setup(project: TestProject) {
   project.provide("pgServerUrl", serverUrl);
   project.provide("pgTemplate", TEMPLATE);
   return async () => {
+    const c = new pg.Client({ connectionString: serverUrl + "postgres" });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS "${TEMPLATE}" WITH (FORCE)`);
+    await c.end();
+    // Stops the server only if this run started it (a shared one is left running).
     await embedded?.stop();
   };
 }
