@@ -9,6 +9,7 @@ import {
   HostUnreachableError,
   InvalidArgumentError,
   TransferBusyError,
+  TransferError,
   TransferNoSpaceError,
   TransferTargetExistsError,
   VirshError,
@@ -355,6 +356,21 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
       } finally {
         await wrong.close();
       }
+    });
+
+    it("keeps the target's key pinned on the host-to-host hop: a different key there is refused", async () => {
+      const data = randomBytes(1000);
+      const src = track(a, `ct-${run}-pin.bin`);
+      const dst = track(b, `ct-${run}-pin.bin`);
+      await driver.writeSmallFile(a, src, data);
+      // The oracle vouches for B's key, but the source is sent to an address where another
+      // host (A itself) answers: its ssh must refuse, as a man in the middle would be refused.
+      const impostor = { ...b, peer: { address: a.address, port: a.port, user: a.user } };
+      const err = await driver.transfer(a, impostor, { sourcePath: src, targetPath: dst }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TransferError);
+      expect((err as Error).message).toMatch(/refused the host key of/);
+      expect(await driver.fileSize(b, dst)).toBeNull();
+      expect(await driver.fileSize(b, `${dst}.part`)).toBeNull();
     });
 
     it("reports an unreachable host clearly within the connect timeout", async () => {

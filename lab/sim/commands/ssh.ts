@@ -85,6 +85,7 @@ export const ssh: Builtin = async (argv, io, ctx) => {
   const client = new Client();
   let verdict: "ok" | "unknown" | "changed" = "ok";
   let keyType = "";
+  let presented = "";
   // Killed: the socket goes away at once, as when the kernel closes a dead process's fds.
   const onAbort = () => client.destroy();
   ctx.signal.addEventListener("abort", onAbort, { once: true });
@@ -96,7 +97,23 @@ export const ssh: Builtin = async (argv, io, ctx) => {
       });
       client.on("error", (e: Error & { code?: string; level?: string }) => {
         if (verdict === "unknown") resolve(`No ${keyName(keyType)} host key is known for ${label} and you have requested strict checking.\nHost key verification failed.`);
-        else if (verdict === "changed") resolve([...CHANGED_BANNER, `Host key for ${label} has changed and you have requested strict checking.`, "Host key verification failed."].join("\n"));
+        else if (verdict === "changed") {
+          const offending = known.find((k) => k.type === keyType) ?? known[0]!;
+          resolve(
+            [
+              ...CHANGED_BANNER,
+              `The fingerprint for the ${keyName(keyType)} key sent by the remote host is`,
+              `${presented}.`,
+              "Please contact your system administrator.",
+              `Add correct host key in ${offending.file} to get rid of this message.`,
+              `Offending ${keyName(offending.type)} key in ${offending.file}:${offending.line}`,
+              "  remove with:",
+              `  ssh-keygen -f "${offending.file}" -R "${label}"`,
+              `Host key for ${label} has changed and you have requested strict checking.`,
+              "Host key verification failed.",
+            ].join("\n"),
+          );
+        }
         else if (e.level === "client-authentication") resolve(`${user}@${address}: Permission denied (publickey).`);
         else if (e.code === "ECONNREFUSED") resolve(`ssh: connect to host ${address} port ${port}: Connection refused`);
         else if (/Timed out/.test(e.message) || e.code === "ETIMEDOUT") resolve(`ssh: connect to host ${address} port ${port}: Connection timed out`);
@@ -114,6 +131,7 @@ export const ssh: Builtin = async (argv, io, ctx) => {
         hostVerifier: (blob: Buffer) => {
           const key = hostPublicKey(blob);
           keyType = key.type;
+          presented = key.fingerprint;
           const sameType = known.filter((k) => k.type === key.type);
           if (sameType.some((k) => k.blob.equals(key.blob))) return true;
           verdict = sameType.length > 0 || known.length > 0 ? "changed" : "unknown";
@@ -168,6 +186,9 @@ function runRemote(client: Client, command: string, io: Io, ctx: SimContext): Pr
 interface KnownKey {
   type: string;
   blob: Buffer;
+  /** Where it was listed, for OpenSSH's "Offending key in FILE:LINE". */
+  file: string;
+  line: number;
 }
 
 /** Keys listed for `label` in the user and global known_hosts files (plain entries). */
@@ -184,10 +205,10 @@ async function knownKeys(ctx: SimContext, config: Map<string, string>, label: st
     } catch {
       continue;
     }
-    for (const line of text.split("\n")) {
+    for (const [i, line] of text.split("\n").entries()) {
       const [patterns, type, b64] = line.trim().split(/\s+/);
       if (!patterns || !type || !b64 || patterns.startsWith("#") || patterns.startsWith("@") || patterns.startsWith("|")) continue;
-      if (patterns.split(",").includes(label)) keys.push({ type, blob: Buffer.from(b64, "base64") });
+      if (patterns.split(",").includes(label)) keys.push({ type, blob: Buffer.from(b64, "base64"), file, line: i + 1 });
     }
   }
   return keys;
