@@ -13,6 +13,15 @@ import { startEmbeddedPostgres, type EmbeddedDb } from "../server/db/embedded";
 const TEMPLATE = `vmatrix_test_template_${process.pid}`;
 let embedded: EmbeddedDb | undefined;
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function serverUrlFrom(databaseUrl: string): string {
   const u = new URL(databaseUrl);
   u.pathname = "/";
@@ -41,9 +50,16 @@ export default async function setup(project: TestProject) {
     const c = new pg.Client({ connectionString: serverUrl + "postgres" });
     await c.connect();
     await c.query(`DROP DATABASE IF EXISTS "${TEMPLATE}" WITH (FORCE)`);
+    // Other runs still using this server (their process alive); stale templates are removed.
+    const others = await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'vmatrix\\_test\\_template\\_%'");
+    let live = 0;
+    for (const { datname } of others.rows) {
+      if (isAlive(Number(datname.split("_").pop()))) live += 1;
+      else await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    }
     await c.end();
-    // Stops the server only if this run started it (a shared one is left running).
-    await embedded?.stop();
+    // Stops the server only if this run started it and no other run still uses it.
+    if (live === 0) await embedded?.stop();
   };
 }
 
