@@ -40,7 +40,8 @@ function main(): void {
   const parsed = dataSchema.safeParse(readJson(values.input));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    fail(`${values.input}: ${issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "invalid"}`);
+    const path = issue?.path.map((key, i) => (typeof key === "number" ? `[${key}]` : `${i ? "." : ""}${String(key)}`)).join("");
+    fail(`${values.input}: ${path ? `${path}: ` : ""}${issue?.message ?? "invalid data set"}`);
   }
   const data = parsed.data;
   const samples = toSamples(data);
@@ -74,13 +75,17 @@ function readJson(path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    fail(`${path} is not valid JSON: ${(error as Error).message.split("\n")[0]}`);
+    fail(`${path} is not valid JSON: ${(error as Error).message}`);
   }
 }
 
 function fail(message: string): never {
-  console.error(message);
+  process.stderr.write(`${message.replace(/\s*\n\s*/g, " ")}\n`);
   process.exit(1);
 }
 
-main();
+try {
+  main();
+} catch (error) {
+  fail(error instanceof Error ? error.message : String(error));
+}
