@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LabManifest } from "../manifest";
-import { SshHostDriver, type HostDriver, type HostTarget } from "../../server/hosts/driver";
+import { SshHostDriver, type HostTarget } from "../../server/hosts/driver";
 import {
   CommandAbortedError,
   HostKeyMismatchError,

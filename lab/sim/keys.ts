@@ -47,7 +47,7 @@ function generateParsableKeyPair(comment: string): { privateKey: string; publicK
   throw new Error("could not generate a usable ed25519 key pair");
 }
 
-export function fingerprintOfPublicKey(publicKeyLine: string): string {
+function fingerprintOfPublicKey(publicKeyLine: string): string {
   const parsed = ssh2.utils.parseKey(publicKeyLine);
   if (parsed instanceof Error) throw parsed;
   return sha256Fingerprint(parsed.getPublicSSH());

@@ -157,7 +157,7 @@ export async function startSimLab(options: SimLabOptions): Promise<SimLab> {
  * The sim lab's test guest: a qemu domain whose files are a disk image of `diskMiB`
  * random bytes in the VM directory (the sim checks the files exist when it boots).
  */
-export const SIM_GUEST = { domainType: "qemu", memoryMiB: 64, vcpus: 1, diskMiB: 4 };
+const SIM_GUEST = { domainType: "qemu", memoryMiB: 64, vcpus: 1, diskMiB: 4 };
 
 /**
  * Distinct loopback addresses per host (Linux routes all of 127/8 to lo), so a host's

@@ -28,7 +28,8 @@ export async function defaultRtt(hostPlaces: Map<string, Place>): Promise<RttFn>
     const host = hostPlaces.get(toAddress);
     if (host) return sameSpot(from, host) ? 0.05 : estimate(from, host);
     if (isLoopback(toAddress)) return 0.05;
-    const place = locate ? asPlace(await locate(toAddress)) : null;
+    // An address the lookup cannot place (or refuses) does not answer, like a dead one.
+    const place = locate ? asPlace(await Promise.resolve().then(() => locate(toAddress)).catch(() => null)) : null;
     return place ? estimate(from, place) : null;
   };
 }
@@ -58,7 +59,7 @@ function sameSpot(a: Place, b: Place): boolean {
  * speed of light in fibre (~200 km/ms), both ways, with a typical route inflation and a
  * last-mile term.
  */
-export function greatCircleRttMs(a: Place, b: Place): number {
+function greatCircleRttMs(a: Place, b: Place): number {
   const rad = Math.PI / 180;
   const h = Math.sin(((b.lat - a.lat) * rad) / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(((b.lon - a.lon) * rad) / 2) ** 2;
   const km = 2 * 6371 * Math.asin(Math.sqrt(h));

@@ -30,7 +30,7 @@ type Token = { kind: "word"; text: string } | { kind: "op"; text: string };
 
 const UNSUPPORTED_OPS = new Set(["&", "(", ")"]);
 
-export function tokenize(line: string): Token[] {
+function tokenize(line: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   let word: string | null = null;

@@ -223,7 +223,7 @@ export class SshHostDriver implements HostDriver {
 }
 
 /** The top-level <name> of a domain XML document (libvirt's own rule: exactly one). */
-export function domainName(xml: string): string {
+function domainName(xml: string): string {
   if (!/^\s*(<\?xml[^>]*\?>\s*)?<domain[\s>]/.test(xml)) throw new InvalidArgumentError("domainXml", "is not a <domain> document");
   // Nested elements may also be called <name> (rare); the domain's own comes first.
   const m = /<name>\s*([^<]*?)\s*<\/name>/.exec(xml);
