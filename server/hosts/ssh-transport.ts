@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from "ssh2";
 import { commandLine, type ShellLine } from "./command";
@@ -606,7 +607,8 @@ async function loadPrivateKey(ep: SshEndpoint): Promise<Buffer> {
 }
 
 function endpointIdentity(ep: SshEndpoint): string {
-  const key = "path" in ep.privateKey ? `path:${ep.privateKey.path}` : `secret:${ep.privateKey.key.length}:${ep.privateKey.key.subarray(-16).toString("base64")}`;
+  // A digest stands for key bytes: the pool keeps no copy of secret material in its keys.
+  const key = "path" in ep.privateKey ? `path:${ep.privateKey.path}` : `secret:${createHash("sha256").update(ep.privateKey.key).digest("hex")}`;
   return [ep.address, ep.port, ep.user, ep.hostKeyFingerprint, key].join("|");
 }
 
