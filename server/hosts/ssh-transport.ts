@@ -319,73 +319,81 @@ export class SshTransport {
     const started = Date.now();
     const cap = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
     return new Promise<ExecResult>((resolve, reject) => {
-      // ssh2 throws at once ("Not connected") when the connection died in the meantime.
-      try {
-        client.exec(line, (err, channel) => {
-          if (err) {
-            // A refused channel (e.g. the server's session limit) is the host's answer; any
-            // other failure here means the connection is gone.
-            reject(/Channel open failure/i.test(err.message) ? new HostError(host, `cannot open a session: ${err.message}`) : new NotStartedError(err.message));
-            return;
-          }
-          const out = new OutputBuffer(cap);
-          const errOut = new OutputBuffer(cap);
-          let exitCode: number | null = null;
-          let exitSignal: string | null = null;
-          let settled = false;
-
-          const settle = (fn: () => void) => {
-            if (settled) return;
-            settled = true;
-            clearTimeout(timer);
-            options.signal?.removeEventListener("abort", onAbort);
-            fn();
-          };
-          // Kill, not just close: sshd answers a "signal" request with killpg() on the
-          // command's process group, so pipelines die too; closing alone leaves them running.
-          const kill = (error: Error) =>
-            settle(() => {
-              killChannel(channel);
-              reject(error);
-            });
-          const onAbort = () => kill(new CommandAbortedError(host, line));
-          const timer = setTimeout(() => kill(new CommandTimeoutError(host, line, timeoutMs)), Math.max(0, deadline - Date.now()));
-          if (options.signal?.aborted) return onAbort();
-          options.signal?.addEventListener("abort", onAbort, { once: true });
-
-          channel.on("data", (chunk: Buffer) => {
-            out.push(chunk);
-            options.onStdout?.(chunk);
-          });
-          channel.stderr.on("data", (chunk: Buffer) => {
-            errOut.push(chunk);
-            options.onStderr?.(chunk);
-          });
-          channel.on("exit", (code: number | null, signal?: string) => {
-            if (typeof code === "number") exitCode = code;
-            else exitSignal = signal ?? "SIGKILL";
-          });
-          channel.on("close", () =>
-            settle(() => {
-              if (exitCode === null && exitSignal === null) {
-                reject(new HostConnectionLostError(host, `session ended without an exit status: ${line}`));
-                return;
-              }
-              resolve({
-                command: line,
-                exitCode,
-                signal: exitSignal,
-                stdout: out.text(),
-                stderr: errOut.text(),
-                truncated: out.truncated || errOut.truncated,
-                durationMs: Date.now() - started,
-              });
-            }),
-          );
-          if (options.stdin !== undefined) channel.end(options.stdin);
+      const out = new OutputBuffer(cap);
+      const errOut = new OutputBuffer(cap);
+      let channel: ClientChannel | null = null;
+      let exitCode: number | null = null;
+      let exitSignal: string | null = null;
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+        fn();
+      };
+      // Kill, not just close: sshd answers a "signal" request with killpg() on the
+      // command's process group, so pipelines die too; closing alone leaves them running.
+      // (After stdin was sent and closed, ssh2 can no longer signal: closing is all left.)
+      const kill = (error: Error) =>
+        settle(() => {
+          if (channel) killChannel(channel);
+          reject(error);
         });
+      const onAbort = () => kill(new CommandAbortedError(host, line));
+      // Armed before the session is opened: a server that never answers times out too.
+      const timer = setTimeout(() => kill(new CommandTimeoutError(host, line, timeoutMs)), Math.max(0, deadline - Date.now()));
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+
+      const onChannel = (err: Error | undefined, ch: ClientChannel) => {
+        if (settled) {
+          if (ch) killChannel(ch);
+          return;
+        }
+        if (err) {
+          // A refused channel (e.g. the server's session limit) is the host's answer; any
+          // other failure here means the connection is gone.
+          settle(() => reject(/Channel open failure/i.test(err.message) ? new HostError(host, `cannot open a session: ${err.message}`) : new NotStartedError(err.message)));
+          return;
+        }
+        channel = ch;
+        ch.on("data", (chunk: Buffer) => {
+          out.push(chunk);
+          options.onStdout?.(chunk);
+        });
+        ch.stderr.on("data", (chunk: Buffer) => {
+          errOut.push(chunk);
+          options.onStderr?.(chunk);
+        });
+        ch.on("exit", (code: number | null, signal?: string) => {
+          if (typeof code === "number") exitCode = code;
+          else exitSignal = signal ?? "SIGKILL";
+        });
+        ch.on("close", () =>
+          settle(() => {
+            if (exitCode === null && exitSignal === null) {
+              reject(new HostConnectionLostError(host, `session ended without an exit status: ${line}`));
+              return;
+            }
+            resolve({
+              command: line,
+              exitCode,
+              signal: exitSignal,
+              stdout: out.text(),
+              stderr: errOut.text(),
+              truncated: out.truncated || errOut.truncated,
+              durationMs: Date.now() - started,
+            });
+          }),
+        );
+        if (options.stdin !== undefined) ch.end(options.stdin);
+      };
+      try {
+        client.exec(line, onChannel);
       } catch (err) {
-        reject(new NotStartedError((err as Error).message));
+        // ssh2 throws at once ("Not connected") when the connection died in the meantime.
+        settle(() => reject(new NotStartedError((err as Error).message)));
       }
     });
   }
