@@ -47,6 +47,16 @@ async function simBench(): Promise<void> {
     const connectSeconds = (performance.now() - t0) / 1000;
     console.log(`  connect + first command on all ${hosts.length} hosts: ${connectSeconds.toFixed(2)} s`);
 
+    // One command at a time to one host: the round trip without any queueing.
+    const single: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const start = performance.now();
+      await driver.listDomains(hosts[0]!);
+      single.push(performance.now() - start);
+    }
+    single.sort((x, y) => x - y);
+    console.log(`  one at a time: p50 ${percentile(single, 50).toFixed(1)} ms, p95 ${percentile(single, 95).toFixed(1)} ms per command`);
+
     const latencies: number[] = [];
     let peakRss = process.memoryUsage().rss;
     const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
