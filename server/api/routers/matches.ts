@@ -1,6 +1,38 @@
 import { TRPCError } from "@trpc/server";
-import { z } from "zod";
+import { ZodError, z } from "zod";
+import { can } from "../../auth/roles";
+import { bookMatch } from "../../matches/book";
+import { bookRequest, matchRequest, measurePingsRequest } from "../../matches/booking-schema";
+import { BookingConflictError, BookingFieldError } from "../../matches/errors";
+import { measurePings } from "../../matches/measure-pings";
+import { previewMatch } from "../../matches/preview";
 import { authedProcedure, clanAdminProcedure, router } from "../trpc";
+
+/** Booking refusals in words; field errors also carry their path for the form. */
+function bookingApiError(err: unknown): TRPCError | null {
+  if (err instanceof BookingFieldError) {
+    const cause = new ZodError(err.issues.map((i) => ({ code: "custom" as const, path: i.path, message: i.message, input: undefined })));
+    return new TRPCError({ code: "BAD_REQUEST", message: err.message, cause });
+  }
+  if (err instanceof BookingConflictError) return new TRPCError({ code: "CONFLICT", message: err.message, cause: err });
+  return null;
+}
+
+function rethrowBookingErrors<R extends { ok: true } | { ok: false; error: { cause?: unknown } }>(result: R): R {
+  if (!result.ok) {
+    const mapped = bookingApiError(result.error.cause);
+    if (mapped) throw mapped;
+  }
+  return result;
+}
+
+const withBookingErrors = authedProcedure.use(async ({ next }) => rethrowBookingErrors(await next()));
+
+/** Reads for those who may book: they change nothing, so they record no audit event. */
+const plannerProcedure = withBookingErrors.use(({ ctx, next }) => {
+  if (!can.book(ctx.user.role)) throw new TRPCError({ code: "FORBIDDEN", message: "Only clan admins may plan and book matches." });
+  return next();
+});
 
 export const matchesRouter = router({
   /** Clan admins see their own bookings; other roles see all of them. */
@@ -16,6 +48,25 @@ export const matchesRouter = router({
       },
     }),
   ),
+
+  /** Games a match can be booked for. */
+  games: authedProcedure.query(({ ctx }) =>
+    ctx.db.service.findMany({ where: { kind: "GAME" }, select: { id: true, name: true, slug: true }, orderBy: { name: "asc" } }),
+  ),
+
+  /** The fairest servers for a match from the latency model, with every exclusion's reason. */
+  preview: plannerProcedure.input(matchRequest).mutation(({ ctx, input }) => previewMatch(ctx.db, input)),
+
+  /** The model's top candidates refined with real pings from those hosts. */
+  measurePings: plannerProcedure
+    .input(measurePingsRequest)
+    .mutation(({ ctx, input }) => measurePings(ctx.db, ctx.hosts(), input, input.candidates)),
+
+  /** Reserves the chosen host for the slot; a host taken meanwhile is refused naming the next best. */
+  book: clanAdminProcedure
+    .use(async ({ next }) => rethrowBookingErrors(await next()))
+    .input(bookRequest)
+    .mutation(({ ctx, input }) => bookMatch(ctx.db, ctx.user, input, ctx.audit)),
 
   cancel: clanAdminProcedure
     .input(z.object({ matchId: z.string().min(1, "is required").max(64) }))

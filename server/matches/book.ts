@@ -1,0 +1,113 @@
+import type { AuditInput } from "../api/audit";
+import type { Db } from "../db/client";
+import type { BookRequest } from "./booking-schema";
+import { BookingConflictError } from "./errors";
+import { previewMatch, type Preview } from "./preview";
+import type { RankedCandidate } from "./ranking";
+
+type Audit = (tx: Pick<Db, "auditEvent">, event: AuditInput) => Promise<void>;
+
+/** How many runners-up the stored decision keeps (the admin saw them; support may ask why). */
+const STORED_RUNNERS_UP = 5;
+
+/**
+ * Books the chosen host for the slot. The choice is checked again against the current
+ * state (the admin's preview may be minutes old); the database's exclusion constraint
+ * settles a race with another booking of the same host. Either way the loser is told
+ * which server is now the best.
+ */
+export async function bookMatch(db: Db, user: { id: string }, request: BookRequest, audit: Audit) {
+  // No limit: the admin may pick any eligible host, not only the ones ranked first.
+  const preview = await previewMatch(db, request, undefined);
+  const chosen = preview.candidates.find((c) => c.hostId === request.hostId);
+  if (!chosen) throw unavailable(preview, request.hostId);
+  try {
+    return await db.$transaction(async (tx) => {
+      const match = await tx.match.create({
+        data: {
+          serviceId: request.serviceId,
+          hostId: chosen.hostId,
+          clanA: request.clanA,
+          clanB: request.clanB,
+          startsAt: preview.startsAt,
+          endsAt: preview.endsAt,
+          bookedById: user.id,
+          placement: decisionRecord(preview, chosen),
+          players: {
+            create: preview.players.map((p, i) => ({ name: p.name, team: p.team, ip: p.ip, lat: p.lat, lon: p.lon, rttMs: chosen.rttMs[i] })),
+          },
+        },
+        include: { host: { select: { name: true } } },
+      });
+      await audit(tx, {
+        action: "match.book",
+        entityType: "Match",
+        entityId: match.id,
+        after: { host: chosen.hostName, clanA: match.clanA, clanB: match.clanB, startsAt: match.startsAt, endsAt: match.endsAt, closeness: chosen.closeness },
+      });
+      return match;
+    });
+  } catch (err) {
+    if (!isOverlappingBooking(err)) throw err;
+    const fresh = await previewMatch(db, request, undefined);
+    throw takenMeanwhile(chosen, fresh.candidates.find((c) => c.hostId !== chosen.hostId) ?? null);
+  }
+}
+
+function unavailable(preview: Preview, hostId: string): Error {
+  const excluded = preview.excluded.find((e) => e.hostId === hostId);
+  const next = preview.recommended;
+  if (!excluded) return new BookingConflictError(`That server is not a production host that can run this match.${offer(next)}`, nextBest(next));
+  return new BookingConflictError(`${excluded.hostName} (${excluded.city}) cannot host this match any more: ${excluded.reason}.${offer(next)}`, nextBest(next));
+}
+
+function takenMeanwhile(chosen: RankedCandidate, next: RankedCandidate | null): BookingConflictError {
+  return new BookingConflictError(
+    `${chosen.hostName} (${chosen.city}) was booked for an overlapping time by someone else meanwhile.${offer(next)}`,
+    nextBest(next),
+  );
+}
+
+function offer(next: RankedCandidate | null): string {
+  return next
+    ? ` Next best server: ${next.hostName} (${next.city}), C_s ${next.closeness.toFixed(1)} ms, max RTT ${next.maxRtt.toFixed(0)} ms.`
+    : " No other server can host this match in that slot.";
+}
+
+function nextBest(next: RankedCandidate | null) {
+  return next && { hostId: next.hostId, hostName: next.hostName, city: next.city };
+}
+
+/** The decision as the admin saw it: objective, cap, the chosen host and the runners-up. */
+function decisionRecord(preview: Preview, chosen: RankedCandidate) {
+  const summary = (c: RankedCandidate) => ({
+    hostId: c.hostId,
+    hostName: c.hostName,
+    city: c.city,
+    closeness: c.closeness,
+    maxRtt: c.maxRtt,
+    spread: c.spread,
+    clanDifference: c.clanDifference,
+    rttMs: c.rttMs,
+  });
+  return {
+    rttSource: "model",
+    objective: preview.objective,
+    maxRttMs: preview.maxRttMs,
+    players: preview.players.map((p) => p.name),
+    chosen: summary(chosen),
+    runnersUp: preview.candidates.filter((c) => c.hostId !== chosen.hostId).slice(0, STORED_RUNNERS_UP).map(summary),
+    eligibleCount: preview.eligibleCount,
+    excludedCount: preview.excluded.length,
+  };
+}
+
+/** The database refused an overlapping live booking of the host (exclusion constraint). */
+export function isOverlappingBooking(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && typeof e === "object" && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { message, code, originalCode } = e as { message?: unknown; code?: unknown; originalCode?: unknown };
+    if (typeof message === "string" && message.includes("Match_no_overlapping_bookings_per_host")) return true;
+    if (code === "23P01" || originalCode === "23P01") return true;
+  }
+  return false;
+}

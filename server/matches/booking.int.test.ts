@@ -1,0 +1,246 @@
+import { TRPCError } from "@trpc/server";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase } from "../../test/db";
+import { makeWorld } from "../../test/fixtures";
+import { createCaller } from "../api/root";
+import { createInnerContext } from "../api/trpc";
+import type { Role } from "../auth/roles";
+import type { Db } from "../db/client";
+import type { HostDriver } from "../hosts/driver";
+import { isOverlappingBooking } from "./book";
+
+let db: Db;
+let drop: () => Promise<void>;
+beforeAll(async () => ({ db, drop } = await createTestDatabase()));
+afterAll(() => drop());
+// Every test builds its own hosts; retiring the previous ones keeps them out of its ranking.
+afterEach(async () => {
+  await db.host.updateMany({ where: { role: "PRODUCTION", retiredAt: null }, data: { retiredAt: new Date() } });
+});
+
+type User = { id: string; email: string; name: string; role: Role };
+function callerFor(user: User, hosts?: () => HostDriver) {
+  return createCaller(createInnerContext({ db, user, hosts }));
+}
+
+async function trpcError(p: Promise<unknown>): Promise<TRPCError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(TRPCError);
+  return err as TRPCError;
+}
+
+let n = 0;
+/** US hosting networks around a US-east vs US-west match, one host per situation. */
+async function bookingWorld() {
+  n += 1;
+  const w = await makeWorld(db);
+  const network = (slug: string, city: string, lat: number, lon: number) =>
+    db.hostingNetwork.create({ data: { slug: `${slug}-${n}`, name: `${city} HN`, city, country: "US", continent: "North America", lat, lon, publicPoolCidr: "192.0.2.0/28" } });
+  const [denver, dallas, chicago, sydney] = await Promise.all([
+    network("denver", "Denver", 39.7392, -104.9903),
+    network("dallas", "Dallas", 32.7767, -96.797),
+    network("chicago", "Chicago", 41.8781, -87.6298),
+    network("sydney", "Sydney", -33.8688, 151.2093),
+  ]);
+  const host = (name: string, hostingNetworkId: string, facts: Record<string, unknown> = {}) =>
+    db.host.create({
+      data: {
+        name: `${name}-${n}`,
+        hostingNetworkId,
+        role: "PRODUCTION",
+        sshHost: "127.0.0.1",
+        sshUser: "vmatrix",
+        sshKeyRef: "file:/dev/null",
+        hostKeyFingerprint: "SHA256:" + "A".repeat(43),
+        hostKeyTrust: "TRUSTED",
+        status: "UP",
+        ...facts,
+      },
+    });
+  const hosts = {
+    denverFree: await host("denver-1", denver.id),
+    denverBusy: await host("denver-2", denver.id),
+    dallasFree: await host("dallas-1", dallas.id),
+    dallasDraining: await host("dallas-2", dallas.id, { draining: true }),
+    chicagoDown: await host("chicago-1", chicago.id, { status: "DOWN" }),
+    chicagoUntrusted: await host("chicago-2", chicago.id, { hostKeyTrust: "MISMATCH" }),
+    chicagoServing: await host("chicago-3", chicago.id),
+    sydney: await host("sydney-1", sydney.id),
+  };
+  const nest = await db.host.create({
+    data: { name: `denver-nest-${n}`, hostingNetworkId: denver.id, role: "NEST", sshHost: "127.0.0.1", sshUser: "vmatrix", sshKeyRef: "file:/dev/null", vmSlots: 10 },
+  });
+  const game = await db.service.create({ data: { slug: `halo-${n}`, name: `Halo ${n}`, kind: "GAME", port: 2302, ownerDomain: "clans.example" } });
+  await db.vm.create({ data: { name: `halo-${n}-001`, serviceId: game.id, phase: "NEST", power: "SAVED", hostId: nest.id } });
+  await db.vm.create({ data: { name: `map-${n}-001`, serviceId: w.service.id, phase: "PRODUCTION", power: "RUNNING", hostId: hosts.chicagoServing.id } });
+  return { ...w, game, hosts };
+}
+
+const startsAt = () => new Date(Date.now() + 3 * 86_400_000);
+function request(gameId: string, overrides: Record<string, unknown> = {}) {
+  return {
+    serviceId: gameId,
+    clanA: "Red Clan",
+    clanB: "Blue Clan",
+    // Two players by IP (GeoIP places them), two by a place picked on the map.
+    players: [
+      { name: "red-ny", team: "A" as const, ip: "12.14.0.10" },
+      { name: "red-boston", team: "A" as const, lat: 42.36, lon: -71.06 },
+      { name: "blue-la", team: "B" as const, ip: "12.42.185.10" },
+      { name: "blue-seattle", team: "B" as const, lat: 47.61, lon: -122.33 },
+    ],
+    startsAt: startsAt(),
+    durationMinutes: 90,
+    ...overrides,
+  };
+}
+
+describe("match booking", () => {
+  it("excludes busy, down, untrusted, draining and serving hosts with reasons, and ranks the rest by C_s", async () => {
+    const w = await bookingWorld();
+    const slot = request(w.game.id);
+    await db.match.create({
+      data: { serviceId: w.game.id, hostId: w.hosts.denverBusy.id, clanA: "X", clanB: "Y", startsAt: new Date(slot.startsAt.getTime() + 30 * 60_000), endsAt: new Date(slot.startsAt.getTime() + 120 * 60_000), bookedById: w.clanB.id },
+    });
+    const preview = await callerFor(w.clanA).matches.preview(slot);
+
+    const reason = (id: string) => preview.excluded.find((e) => e.hostId === id)?.reason;
+    expect(reason(w.hosts.denverBusy.id)).toMatch(/busy: booked for another match in this slot/);
+    expect(reason(w.hosts.chicagoDown.id)).toMatch(/down/);
+    expect(reason(w.hosts.chicagoUntrusted.id)).toMatch(/untrusted: its SSH host key changed/);
+    expect(reason(w.hosts.dallasDraining.id)).toMatch(/draining/);
+    expect(reason(w.hosts.chicagoServing.id)).toMatch(/runs production VM map-/);
+    expect(reason(w.hosts.sydney.id)).toMatch(/exceeds the 180 ms cap/);
+
+    expect(preview.candidates.map((c) => c.hostName)).toEqual([w.hosts.denverFree.name, w.hosts.dallasFree.name]);
+    expect(preview.recommended?.hostName).toBe(w.hosts.denverFree.name);
+    const [best, second] = preview.candidates;
+    expect(best!.closeness).toBeLessThanOrEqual(second!.closeness);
+    expect(best!.rttMs).toHaveLength(4);
+    expect(best!.maxRtt).toBe(Math.max(...best!.rttMs));
+    expect(preview.players.find((p) => p.name === "red-ny")).toMatchObject({ ip: "12.14.0.10" });
+    expect(preview.players.find((p) => p.name === "red-boston")).toMatchObject({ ip: null, lat: 42.36 });
+  });
+
+  it("excludes every host, saying why, when no VM of the game waits in a Nest", async () => {
+    const w = await bookingWorld();
+    await db.vm.deleteMany({ where: { serviceId: w.game.id } });
+    const preview = await callerFor(w.clanA).matches.preview(request(w.game.id));
+    expect(preview.recommended).toBeNull();
+    expect(preview.excluded.find((e) => e.hostId === w.hosts.denverFree.id)?.reason).toMatch(/the game's VM image is in no Hibernation Nest/);
+  });
+
+  it("lets exactly one of two concurrent bookings of a host win; the other is told the next best server", async () => {
+    const w = await bookingWorld();
+    const slot = request(w.game.id);
+    const overlapping = { ...slot, startsAt: new Date(slot.startsAt.getTime() + 30 * 60_000), clanA: "Green Clan" };
+    const results = await Promise.allSettled([
+      callerFor(w.clanA).matches.book({ ...slot, hostId: w.hosts.denverFree.id }),
+      callerFor(w.clanB).matches.book({ ...overlapping, hostId: w.hosts.denverFree.id }),
+    ]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const loser = results.find((r) => r.status === "rejected")?.reason as TRPCError;
+    expect(loser.code).toBe("CONFLICT");
+    expect(loser.message).toContain(w.hosts.denverFree.name);
+    expect(loser.message).toContain(`Next best server: ${w.hosts.denverBusy.name} (Denver)`);
+
+    const booked = await db.match.findMany({ where: { hostId: w.hosts.denverFree.id }, include: { players: true } });
+    expect(booked).toHaveLength(1);
+    expect(booked[0]!.status).toBe("SCHEDULED");
+    expect(booked[0]!.players).toHaveLength(4);
+    expect(booked[0]!.players.every((p) => (p.rttMs ?? 0) > 0)).toBe(true);
+    expect(booked[0]!.placement).toMatchObject({ objective: "closeness", maxRttMs: 180, chosen: { hostName: w.hosts.denverFree.name } });
+    expect(await db.auditEvent.count({ where: { entityId: booked[0]!.id, action: "match.book" } })).toBe(1);
+  });
+
+  it("recognises the database's refusal of an overlapping booking", async () => {
+    const w = await bookingWorld();
+    const slot = { serviceId: w.game.id, hostId: w.hosts.dallasFree.id, clanA: "X", clanB: "Y", bookedById: w.clanA.id, startsAt: startsAt(), endsAt: new Date(startsAt().getTime() + 3600_000) };
+    await db.match.create({ data: slot });
+    const err = await db.match.create({ data: { ...slot, startsAt: new Date(slot.startsAt.getTime() + 1800_000) } }).catch((e: unknown) => e);
+    expect(isOverlappingBooking(err)).toBe(true);
+    expect(isOverlappingBooking(new Error("something else"))).toBe(false);
+  });
+
+  it("refuses a host that is no longer free, naming the next best, and books that one", async () => {
+    const w = await bookingWorld();
+    const slot = request(w.game.id);
+    await callerFor(w.clanB).matches.book({ ...slot, clanA: "Green Clan", hostId: w.hosts.denverFree.id });
+    const err = await trpcError(callerFor(w.clanA).matches.book({ ...slot, hostId: w.hosts.denverFree.id }));
+    expect(err.code).toBe("CONFLICT");
+    expect(err.message).toMatch(/busy: booked for another match in this slot/);
+    const preview = await callerFor(w.clanA).matches.preview(slot);
+    expect(err.message).toContain(`Next best server: ${preview.recommended!.hostName}`);
+    const match = await callerFor(w.clanA).matches.book({ ...slot, hostId: preview.recommended!.hostId });
+    expect(match.host.name).toBe(preview.recommended!.hostName);
+  });
+
+  it("names the field and the reason for bad input", async () => {
+    const w = await bookingWorld();
+    const a = callerFor(w.clanA);
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ durationMinutes: 5 }, /durationMinutes[\s\S]*at least 15 minutes/],
+      [{ durationMinutes: 600 }, /durationMinutes[\s\S]*at most 480 minutes/],
+      [{ startsAt: new Date(Date.now() - 60_000) }, /startsAt[\s\S]*in the future/],
+      [{ startsAt: new Date(Date.now() + 200 * 86_400_000) }, /startsAt[\s\S]*at most 90 days ahead/],
+      [{ clanB: "red clan" }, /clanB[\s\S]*different names/],
+      [{ clanA: " " }, /clanA[\s\S]*Clan A's name is required/],
+      [{ players: [{ name: "solo", team: "A", ip: "12.14.0.10" }] }, /players[\s\S]*at least 2 players/],
+      [{ players: [{ name: "a", team: "A", ip: "12.14.0.10" }, { name: "b", team: "A", ip: "12.42.185.10" }] }, /players[\s\S]*Blue Clan needs at least one player/],
+      [{ players: [{ name: "a", team: "A", ip: "12.14.0.10" }, { name: "A", team: "B", ip: "12.42.185.10" }] }, /"name"[\s\S]*Player name .*A.* is used twice/],
+      [{ players: [{ name: "a", team: "A", ip: "1.2.3" }, { name: "b", team: "B", ip: "12.42.185.10" }] }, /ip[\s\S]*Not an IPv4 or IPv6 address/],
+    ];
+    for (const [overrides, message] of cases) {
+      const err = await trpcError(a.matches.preview(request(w.game.id, overrides)));
+      expect(err.code).toBe("BAD_REQUEST");
+      expect(err.message).toMatch(message);
+    }
+    const privateIp = await trpcError(
+      a.matches.preview(request(w.game.id, { players: [{ name: "lan-party", team: "A", ip: "192.168.1.20" }, { name: "b", team: "B", ip: "12.42.185.10" }] })),
+    );
+    expect(privateIp.code).toBe("BAD_REQUEST");
+    expect(privateIp.message).toMatch(/Player "lan-party": 192.168.1.20 is a private, reserved or unknown address/);
+    const wrongService = await trpcError(a.matches.preview(request(w.service.id)));
+    expect(wrongService.message).toMatch(/is not a game server/);
+  });
+
+  it("keeps bookings between their clan admin and administrators", async () => {
+    const w = await bookingWorld();
+    const match = await callerFor(w.clanA).matches.book({ ...request(w.game.id), hostId: w.hosts.dallasFree.id });
+    const b = callerFor(w.clanB);
+    expect((await b.matches.list()).map((m) => m.id)).not.toContain(match.id);
+    expect((await trpcError(b.matches.cancel({ matchId: match.id }))).code).toBe("NOT_FOUND");
+    expect((await callerFor(w.clanA).matches.list()).map((m) => m.id)).toContain(match.id);
+    expect((await trpcError(callerFor(w.manager).matches.preview(request(w.game.id)))).code).toBe("FORBIDDEN");
+    expect((await trpcError(callerFor(w.operator).matches.book({ ...request(w.game.id), hostId: w.hosts.denverFree.id }))).code).toBe("FORBIDDEN");
+    expect((await callerFor(w.admin).matches.cancel({ matchId: match.id })).status).toBe("CANCELLED");
+  });
+
+  it("refines the top candidates with pings from those hosts; map-placed players keep the model value", async () => {
+    const w = await bookingWorld();
+    const pinged: string[] = [];
+    const driver = {
+      ping: async (host: { name: string }, address: string) => {
+        pinged.push(`${host.name}→${address}`);
+        if (address === "12.42.185.10" && host.name === w.hosts.denverFree.name) throw new Error("connection reset");
+        return { transmitted: 3, received: 3, minMs: 20, avgMs: 28, maxMs: 40 };
+      },
+    } as unknown as HostDriver;
+    const a = callerFor(w.clanA, () => driver);
+    const top3 = (await a.matches.preview(request(w.game.id))).candidates.slice(0, 3).map((c) => c.hostName);
+    expect(top3).toContain(w.hosts.dallasFree.name);
+    const measured = await a.matches.measurePings({ ...request(w.game.id), candidates: 3 });
+    // Only the players with an IP are pinged, from each of the top three hosts.
+    expect(pinged.sort()).toEqual(top3.flatMap((h) => [`${h}→12.14.0.10`, `${h}→12.42.185.10`]).sort());
+    const dallas = measured.candidates.find((c) => c.hostId === w.hosts.dallasFree.id)!;
+    // Median of three probes from min/avg/max: 3·28 − 20 − 40 = 24.
+    expect(dallas.cells[0]).toEqual({ rttMs: 24, source: "measured" });
+    expect(dallas.cells[1]).toMatchObject({ source: "model", why: "placed on the map: no IP to ping" });
+    const denver = measured.candidates.find((c) => c.hostId === w.hosts.denverFree.id)!;
+    expect(denver.cells[2]).toMatchObject({ source: "model", why: "ping failed: connection reset" });
+    expect(measured.candidates).toHaveLength(3);
+  });
+});

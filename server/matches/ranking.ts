@@ -1,0 +1,120 @@
+/**
+ * From hosts and located players to the admin's ranked choice: RTTs from the latency
+ * model, the equi-ping engine (thesis §6.2.1) through its decision cache, and the
+ * facts shown per candidate. Pure apart from the cache it is given.
+ */
+import { createHash } from "node:crypto";
+import { modelledRttMatrix } from "../latency/matrix";
+import { DecisionCache, placeMatchCached } from "../placement/cache";
+import type { Objective, PlacementRequest, PlacementResult } from "../placement/types";
+import type { SlotHost } from "./candidates";
+import type { LocatedPlayer } from "./players";
+
+export type RankedCandidate = {
+  hostId: string;
+  hostName: string;
+  city: string;
+  country: string;
+  lat: number;
+  lon: number;
+  /** C_s: mean over player pairs of |RTT(s,p) − RTT(s,i)|, ms. */
+  closeness: number;
+  maxRtt: number;
+  spread: number;
+  /** |mean RTT of clan A − mean RTT of clan B|, ms. */
+  clanDifference: number | null;
+  /** Per player, in the request's order, ms. */
+  rttMs: number[];
+};
+
+export type Exclusion = { hostId: string; hostName: string; city: string; reason: string };
+
+export type Ranking = {
+  objective: Objective;
+  maxRttMs: number;
+  recommended: RankedCandidate | null;
+  /** Best first, at most `limit`. */
+  candidates: RankedCandidate[];
+  /** How many hosts passed every filter (may exceed candidates.length). */
+  eligibleCount: number;
+  excluded: Exclusion[];
+};
+
+export type RankOptions = { objective: Objective; maxRttMs: number; limit?: number };
+
+/** One cache per process; its version token drops every entry when the hosts change. */
+const decisions = new DecisionCache<PlacementResult>(512);
+
+/**
+ * The engine knows a player by id; the id carries the player's place so that the cache
+ * (keyed by player ids) never answers for the same names at other places. It also
+ * reads well in the engine's over-cap reasons.
+ */
+export function playerKey(p: Pick<LocatedPlayer, "name" | "lat" | "lon">): string {
+  return `${p.name} (${p.lat.toFixed(3)}, ${p.lon.toFixed(3)})`;
+}
+
+/** Everything the decision depends on besides the players: the eligible hosts and their places. */
+export function hostsVersion(eligible: readonly SlotHost[]): string {
+  const hash = createHash("sha256");
+  for (const h of eligible) hash.update(`${h.id}@${h.lat},${h.lon};`);
+  return hash.digest("base64url");
+}
+
+export function rankHosts(hosts: readonly SlotHost[], players: readonly LocatedPlayer[], options: RankOptions): Ranking {
+  const eligible = hosts.filter((h) => h.reasons.length === 0);
+  const rttMs = modelledRttMatrix(eligible, players);
+  const request: PlacementRequest = {
+    servers: eligible.map((h) => ({ id: h.id })),
+    players: players.map((p) => ({ id: playerKey(p), team: p.team })),
+    rttMs,
+    maxRttMs: options.maxRttMs,
+    objective: options.objective,
+    limit: options.limit,
+  };
+  const result = eligible.length ? placeMatchCached(decisions, hostsVersion(eligible), request) : null;
+  return describe(hosts, eligible, rttMs, players.length, options, result);
+}
+
+/** Turns the engine's ids back into hosts, with each candidate's per-player RTTs. */
+export function describe(
+  hosts: readonly SlotHost[],
+  eligible: readonly SlotHost[],
+  rttMs: Float64Array,
+  playerCount: number,
+  options: RankOptions,
+  result: PlacementResult | null,
+): Ranking {
+  const row = new Map(eligible.map((h, s) => [h.id, s]));
+  const byId = new Map(hosts.map((h) => [h.id, h]));
+  const candidates = (result?.candidates ?? []).map((c): RankedCandidate => {
+    const host = byId.get(c.id)!;
+    const s = row.get(c.id)!;
+    return {
+      hostId: host.id,
+      hostName: host.name,
+      city: host.city,
+      country: host.country,
+      lat: host.lat,
+      lon: host.lon,
+      closeness: c.closeness,
+      maxRtt: c.maxRtt,
+      spread: c.spread,
+      clanDifference: c.clanDifference,
+      rttMs: Array.from(rttMs.subarray(s * playerCount, (s + 1) * playerCount)),
+    };
+  });
+  const overCap = (result?.excluded ?? []).map((e) => byId.get(e.id) && { host: byId.get(e.id)!, reason: e.reason });
+  const excluded: Exclusion[] = [
+    ...hosts.filter((h) => h.reasons.length > 0).map((h) => ({ host: h, reason: h.reasons.join("; ") })),
+    ...overCap.filter((e): e is { host: SlotHost; reason: string } => !!e),
+  ].map(({ host, reason }) => ({ hostId: host.id, hostName: host.name, city: host.city, reason }));
+  return {
+    objective: options.objective,
+    maxRttMs: options.maxRttMs,
+    recommended: candidates[0] ?? null,
+    candidates,
+    eligibleCount: eligible.length - (result?.excluded.length ?? 0),
+    excluded,
+  };
+}
