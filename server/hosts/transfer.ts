@@ -126,6 +126,27 @@ export class HostTransfer {
     const emit = (p: Omit<TransferProgress, "percent">) =>
       options.onProgress?.({ ...p, percent: p.totalBytes === 0 ? 100 : Math.min(100, (100 * p.bytesDone) / p.totalBytes) });
 
+    // However the transfer ends, nothing it started keeps running on a host (a source
+    // hash of a huge file would otherwise go on for minutes after a refusal).
+    const done = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, done.signal]) : done.signal;
+    try {
+      return await this.copyVerified(from, to, { src, dst, part, peer, identity, expectedSha256: request.expectedSha256 }, signal, options, emit, started);
+    } finally {
+      done.abort();
+    }
+  }
+
+  private async copyVerified(
+    from: TransferEndpoint,
+    to: TransferEndpoint,
+    t: { src: string; dst: string; part: string; peer: Peer; identity: string | undefined; expectedSha256: string | undefined },
+    signal: AbortSignal,
+    options: TransferOptions,
+    emit: (p: Omit<TransferProgress, "percent">) => void,
+    started: number,
+  ): Promise<TransferResult> {
+    const { src, dst, part, peer, identity } = t;
     const knownHosts = `${from.vmDir}/.vmatrix/known_hosts-${to.name}`;
     // Checking: every independent question to either host at once (each is a round trip).
     const [size, existing, partSize, space] = await Promise.all([
@@ -140,10 +161,10 @@ export class HostTransfer {
     if (size === null) throw new TransferError(from.name, `source file ${src} does not exist`);
     emit({ phase: "checking", bytesDone: 0, totalBytes: size, bytesPerSecond: 0, resumedFrom: 0 });
     const sourceHash = (background = false) =>
-      request.expectedSha256 ? Promise.resolve(request.expectedSha256) : this.files.sha256(from, src, { signal: options.signal, background });
+      t.expectedSha256 ? Promise.resolve(t.expectedSha256) : this.files.sha256(from, src, { signal, background });
 
     if (existing !== null) {
-      const [want, have] = await Promise.all([sourceHash(), this.files.sha256(to, dst, { signal: options.signal })]);
+      const [want, have] = await Promise.all([sourceHash(), this.files.sha256(to, dst, { signal })]);
       if (want !== have) throw new TransferTargetExistsError(to.name, `${dst} already exists with different content (sha256 ${have}); not overwritten`);
       emit({ phase: "done", bytesDone: size, totalBytes: size, bytesPerSecond: 0, resumedFrom: 0 });
       return { targetPath: dst, bytes: size, sha256: have, bytesCopied: 0, resumedFrom: 0, restarted: false, alreadyPresent: true, seconds: (Date.now() - started) / 1000 };
@@ -152,20 +173,21 @@ export class HostTransfer {
     let offset = partSize !== null && partSize <= size ? partSize : 0;
     let available = space.availableBytes + (partSize ?? 0);
     let restarted = false;
-    // The source is hashed while it is being sent (both read the same cached pages), at
-    // low priority so that where the two share CPUs the copy goes first.
-    const hashing = sourceHash(true);
-    hashing.catch(() => undefined);
+    let hashing: Promise<string> | undefined;
     for (;;) {
       const needed = size - offset;
       // The partial file is cut to `offset` first, so its bytes count as free here.
       if (available - offset < needed) throw new TransferNoSpaceError(to.name, dst, needed, available - offset);
+      // The source is hashed while it is being sent (both read the same cached pages), at
+      // low priority so that where the two share CPUs the copy goes first.
+      hashing ??= sourceHash(true);
+      hashing.catch(() => undefined);
 
       const poller = this.pollProgress(to, part, size, offset, options, emit);
       let copy;
       try {
         copy = await this.transport.exec(from, sendCommand(src, offset, part, peer, knownHosts, identity), {
-          signal: options.signal,
+          signal,
           timeoutMs: copyTimeoutMs(needed),
         });
       } finally {
@@ -184,7 +206,7 @@ export class HostTransfer {
       // while the fsync writes those pages out.
       const [want, have] = await Promise.all([
         hashing,
-        this.files.sha256(to, part, { signal: options.signal }),
+        this.files.sha256(to, part, { signal }),
         (options.durable ?? true) ? this.files.sync(to, part) : undefined,
       ]);
       if (want !== have) {
