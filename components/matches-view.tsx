@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { BookingForm } from "./booking-form";
 import { formatDateTime, titleCase } from "./format";
 import { Badge, QueryState } from "./query-state";
 import { useTRPC } from "./trpc";
@@ -9,7 +10,7 @@ import { useMe } from "./use-me";
 
 export function MatchesView() {
   const trpc = useTRPC();
-  const { user } = useMe();
+  const { user, canBook } = useMe();
   const matches = useQuery(trpc.matches.list.queryOptions());
   return (
     <>
@@ -17,6 +18,8 @@ export function MatchesView() {
       <p className="muted">
         {user?.role === "CLAN_ADMIN" ? "Your bookings" : "All bookings"}: each match reserves one production host, chosen equi-ping (fair) to every player.
       </p>
+      {canBook && <BookingForm />}
+      <h2>{user?.role === "CLAN_ADMIN" ? "Your bookings" : "Bookings"}</h2>
       <QueryState query={matches} isEmpty={(d) => d.length === 0} empty={<p>No matches booked yet.</p>}>
         {(data) => (
           <table data-testid="matches">

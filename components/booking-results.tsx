@@ -1,0 +1,128 @@
+"use client";
+
+import type { inferRouterOutputs } from "@trpc/server";
+import { OBJECTIVES, type Objective } from "@/server/placement/types";
+import type { AppRouter } from "@/server/api/root";
+
+type Outputs = inferRouterOutputs<AppRouter>["matches"];
+export type PreviewResult = Outputs["preview"];
+export type MeasuredResult = Outputs["measurePings"];
+type Candidate = PreviewResult["candidates"][number];
+type MeasuredCandidate = MeasuredResult["candidates"][number];
+
+export const OBJECTIVE_LABEL: Record<Objective, string> = {
+  closeness: "Fairest (smallest C_s, thesis)",
+  maxRtt: "Lowest worst-case RTT",
+  spread: "Smallest spread (max − min)",
+  clanDifference: "Smallest difference between clans",
+};
+
+const ms = (v: number | null) => (v === null ? "–" : `${v.toFixed(1)}`);
+
+export function ObjectiveSelect({ value, onChange, disabled }: { value: Objective; onChange: (o: Objective) => void; disabled?: boolean }) {
+  return (
+    <label className="inline">
+      Rank by
+      <select value={value} onChange={(e) => onChange(e.target.value as Objective)} disabled={disabled}>
+        {OBJECTIVES.map((o) => (
+          <option key={o} value={o}>
+            {OBJECTIVE_LABEL[o]}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** The ranked servers with the facts behind the ranking, each bookable. */
+export function CandidatesTable({
+  preview,
+  measured,
+  onBook,
+  booking,
+}: {
+  preview: PreviewResult;
+  measured: MeasuredResult | null;
+  onBook: (c: Candidate) => void;
+  booking: boolean;
+}) {
+  const rows: (Candidate | MeasuredCandidate)[] = measured ? measured.candidates : preview.candidates;
+  return (
+    <table data-testid="candidates">
+      <thead>
+        <tr>
+          <th>#</th>
+          <th>Server</th>
+          <th title="Mean over player pairs of |RTT difference| (thesis §6.2.1)">C_s (ms)</th>
+          <th>Max RTT (ms)</th>
+          <th>Spread (ms)</th>
+          <th>Clan diff. (ms)</th>
+          {preview.players.map((p) => (
+            <th key={p.name} title={`Clan ${p.team}`}>
+              {p.name}
+            </th>
+          ))}
+          <th></th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((c, i) => (
+          <tr key={c.hostId} data-testid={`candidate-${c.hostName}`}>
+            <td className="num">{i + 1}</td>
+            <td>
+              <strong>{c.hostName}</strong> <span className="muted">({c.city})</span>
+            </td>
+            <td className="num">{ms(c.closeness)}</td>
+            <td className="num">{ms(c.maxRtt)}</td>
+            <td className="num">{ms(c.spread)}</td>
+            <td className="num">{ms(c.clanDifference)}</td>
+            {c.rttMs.map((v, p) => {
+              const cell = "cells" in c ? c.cells[p] : undefined;
+              const modelled = !cell || cell.source === "model";
+              return (
+                <td key={p} className={`num${modelled && cell ? " rtt-model" : ""}`} title={cell ? (cell.source === "measured" ? "measured by ping" : `model: ${cell.why}`) : "model estimate"}>
+                  {v.toFixed(0)}
+                  {cell && (cell.source === "measured" ? " ✓" : " ≈")}
+                </td>
+              );
+            })}
+            <td>
+              <button type="button" className={i === 0 ? "primary" : undefined} disabled={booking} onClick={() => onBook(c)}>
+                Book this server
+              </button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function ExclusionsList({ excluded }: { excluded: PreviewResult["excluded"] }) {
+  if (excluded.length === 0) return <p className="muted">No server was excluded.</p>;
+  return (
+    <details data-testid="exclusions">
+      <summary>
+        {excluded.length} server{excluded.length === 1 ? "" : "s"} excluded, with the reason
+      </summary>
+      <table>
+        <thead>
+          <tr>
+            <th>Server</th>
+            <th>City</th>
+            <th>Why not</th>
+          </tr>
+        </thead>
+        <tbody>
+          {excluded.map((e) => (
+            <tr key={e.hostId}>
+              <td>{e.hostName}</td>
+              <td>{e.city}</td>
+              <td>{e.reason}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}
