@@ -16,12 +16,40 @@ import {
   invalidRttMessage,
   overCapReason,
 } from "./request";
-import { type CandidateScore, type Exclusion, PlacementInputError, type PlacementRequest, type PlacementResult } from "./types";
+import {
+  type CandidateScore,
+  type Exclusion,
+  PlacementInputError,
+  type PlacementRequest,
+  type PlacementResult,
+  type RttMatrix,
+} from "./types";
+
+/** The thesis' steps 1–2 for all m servers: C_s, or NaN where an RTT exceeds the cap. */
+export function thesisCloseness(rttMs: RttMatrix, m: number, n: number, maxRttMs: number): Float64Array {
+  const closeness = new Float64Array(m);
+  for (let s = 0; s < m; s++) {
+    const row = s * n;
+    let overCap = false;
+    for (let p = 0; p < n; p++) if (rttMs[row + p]! > maxRttMs) overCap = true;
+    if (overCap) {
+      closeness[s] = Number.NaN;
+      continue;
+    }
+    let sum = 0;
+    for (let p = 0; p < n; p++) {
+      for (let i = p + 1; i < n; i++) sum += Math.abs(rttMs[row + p]! - rttMs[row + i]!);
+    }
+    closeness[s] = sum / ((n * (n - 1)) / 2);
+  }
+  return closeness;
+}
 
 export function placeMatchReference(request: PlacementRequest): PlacementResult {
-  const { m, n, maxRttMs, objective, limit, teams } = checkRequest(request);
+  const { m, n, maxRttMs, objective, limit, clans } = checkRequest(request);
   const { servers, players, rttMs } = request;
   const rtt = (s: number, p: number) => rttMs[s * n + p] ?? Number.NaN;
+  const closeness = thesisCloseness(rttMs, m, n, maxRttMs);
   const candidates: CandidateScore[] = [];
   const excluded: Exclusion[] = [];
 
@@ -43,10 +71,6 @@ export function placeMatchReference(request: PlacementRequest): PlacementResult 
       continue;
     }
 
-    let sum = 0;
-    for (let p = 0; p < n; p++) {
-      for (let i = p + 1; i < n; i++) sum += Math.abs(rtt(s, p) - rtt(s, i));
-    }
     let min = Infinity;
     let max = -Infinity;
     for (let p = 0; p < n; p++) {
@@ -54,15 +78,16 @@ export function placeMatchReference(request: PlacementRequest): PlacementResult 
       max = Math.max(max, rtt(s, p));
     }
     let clanDifference: number | null = null;
-    if (teams) {
-      const means = Array.from({ length: teams.count }, (_, t) => {
-        let total = 0;
-        for (let p = 0; p < n; p++) if (teams.teamOf[p] === t) total += rtt(s, p);
-        return total / (teams.sizes[t] ?? 1);
-      });
-      clanDifference = Math.max(...means) - Math.min(...means);
+    if (clans) {
+      let first = 0;
+      let second = 0;
+      for (let p = 0; p < n; p++) {
+        if (clans.inFirst[p]) first += rtt(s, p);
+        else second += rtt(s, p);
+      }
+      clanDifference = Math.abs(first / clans.firstSize - second / clans.secondSize);
     }
-    candidates.push({ id: server.id, closeness: sum / ((n * (n - 1)) / 2), maxRtt: max, spread: max - min, clanDifference });
+    candidates.push({ id: server.id, closeness: closeness[s]!, maxRtt: max, spread: max - min, clanDifference });
   }
 
   candidates.sort(compareCandidates(objective));

@@ -13,8 +13,11 @@ import {
   type ServerCandidate,
 } from "./types";
 
-/** Players grouped by team, or null when teams are not given for every player. */
-export type TeamIndex = { teamOf: Int32Array; count: number; sizes: Float64Array };
+/**
+ * The two clans: `inFirst[p]` is 1 for the first clan's players and 0 for the other's.
+ * Null unless every player has a team and there are exactly two.
+ */
+export type Clans = { inFirst: Float64Array; firstSize: number; secondSize: number };
 
 export type CheckedRequest = {
   m: number;
@@ -22,7 +25,7 @@ export type CheckedRequest = {
   maxRttMs: number;
   objective: Objective;
   limit: number;
-  teams: TeamIndex | null;
+  clans: Clans | null;
 };
 
 export function checkRequest(request: PlacementRequest): CheckedRequest {
@@ -43,11 +46,11 @@ export function checkRequest(request: PlacementRequest): CheckedRequest {
   if (request.limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
     throw new PlacementInputError(`limit must be a positive integer, got ${limit}`);
   }
-  const teams = indexTeams(players);
-  if (objective === "clanDifference" && !teams) {
-    throw new PlacementInputError("objective clanDifference needs a team for every player and at least two teams");
+  const clans = indexClans(players);
+  if (objective === "clanDifference" && !clans) {
+    throw new PlacementInputError("objective clanDifference needs a team for every player and exactly two teams");
   }
-  return { m, n, maxRttMs, objective, limit, teams };
+  return { m, n, maxRttMs, objective, limit, clans };
 }
 
 function assertUniqueIds(what: string, items: readonly { id: string }[]): void {
@@ -59,23 +62,19 @@ function assertUniqueIds(what: string, items: readonly { id: string }[]): void {
   });
 }
 
-function indexTeams(players: readonly MatchPlayer[]): TeamIndex | null {
-  const numbers = new Map<string, number>();
-  const teamOf = new Int32Array(players.length);
-  for (const [p, player] of players.entries()) {
-    if (player.team === undefined) return null;
-    let t = numbers.get(player.team);
-    if (t === undefined) numbers.set(player.team, (t = numbers.size));
-    teamOf[p] = t;
-  }
-  if (numbers.size < 2) return null;
-  const sizes = new Float64Array(numbers.size);
-  for (const t of teamOf) sizes[t] = (sizes[t] ?? 0) + 1;
-  return { teamOf, count: numbers.size, sizes };
+function indexClans(players: readonly MatchPlayer[]): Clans | null {
+  const first = players[0]?.team;
+  const second = players.find((p) => p.team !== first)?.team;
+  if (first === undefined || second === undefined) return null;
+  if (players.some((p) => p.team !== first && p.team !== second)) return null;
+  const inFirst = Float64Array.from(players, (p) => (p.team === first ? 1 : 0));
+  const firstSize = inFirst.reduce((sum, v) => sum + v, 0);
+  return { inFirst, firstSize, secondSize: players.length - firstSize };
 }
 
 /** Why a server cannot host the match whatever its RTTs, or null if it can. */
 export function availabilityReason(server: ServerCandidate): string | null {
+  if (!server.down && !server.busy && !server.untrusted && !server.missingImage) return null;
   const reasons = [
     server.down && "host is down",
     server.busy && "host is booked in the requested time slot",

@@ -39,7 +39,7 @@ export type CandidateScore = {
   maxRtt: number;
   /** max − min RTT over the players. */
   spread: number;
-  /** max − min over teams of the team's mean RTT (|A − B| for two clans); null without teams. */
+  /** |mean RTT of clan A − mean RTT of clan B|; null unless every player is in one of two teams. */
   clanDifference: number | null;
 };
 

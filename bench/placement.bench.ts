@@ -1,0 +1,165 @@
+/**
+ * Placement engine benchmark: `npm run bench:placement`. Prints figures, asserts nothing.
+ *
+ * Sizes (issue 6): m = 100,000 servers × n = 64 players, and m = 1,000,000 × n = 16.
+ * Two RTT matrices per size, flat row-major Float64Array:
+ * - geographic: two clans (US east, US west), servers spread uniformly over the globe,
+ *   RTTs from the calibrated latency model; most far servers fail the 180 ms cap.
+ * - uniform: every RTT uniform in [5, 175) ms: every server eligible, no structure,
+ *   the worst case for pruning.
+ * Every figure is the best of 3 runs in this one process (the machine may be shared).
+ *
+ * Core — the algorithm alone, same output (index of the chosen server):
+ * - plain pass: one loop summing the whole matrix (the cost of reading the data once);
+ * - reference: the thesis as written, O(n²m): drop over-cap servers, C_s by the double
+ *   pair loop, argmin (reference.ts thesisCloseness);
+ * - fast, every eligible: the engine's one-pass scan, then the sort-based exact C_s
+ *   (closeness.ts) for every eligible server, argmin;
+ * - fast, pruned: the scan, then exact C_s only for the servers whose bounds leave them
+ *   a chance to be best (engine.ts selectByBounds), argmin.
+ * End to end — the placeMatch API with ids, input checks, an exclusion reason per
+ * dropped server and the ranked candidates:
+ * - reference: placeMatchReference (all C_s, full sort), limit 10;
+ * - engine: placeMatch, limit 10 and limit 1 (pruning by bounds on C_s: exact C_s only
+ *   for servers that can still make the cut).
+ */
+import { modelledRttMatrix } from "../server/latency/matrix";
+import { closenessKernel } from "../server/placement/closeness";
+import { placeMatch, selectByBounds } from "../server/placement/engine";
+import { placeMatchReference, thesisCloseness } from "../server/placement/reference";
+import { checkRequest } from "../server/placement/request";
+import { type RowFacts, rowExtremes, scanRows } from "../server/placement/scan";
+import type { PlacementRequest } from "../server/placement/types";
+
+const MAX_RTT_MS = 180;
+const RUNS = 3;
+
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function geographicMatrix(m: number, n: number, next: () => number): Float64Array {
+  const east = { lat: 40.7, lon: -74 };
+  const west = { lat: 37.8, lon: -122.4 };
+  const players = Array.from({ length: n }, (_, p) => {
+    const home = p < n / 2 ? east : west;
+    return { lat: home.lat + (next() - 0.5) * 6, lon: home.lon + (next() - 0.5) * 8 };
+  });
+  const servers = Array.from({ length: m }, () => ({
+    lat: (Math.asin(2 * next() - 1) * 180) / Math.PI, // uniform over the sphere's area
+    lon: next() * 360 - 180,
+  }));
+  return modelledRttMatrix(servers, players);
+}
+
+function uniformMatrix(m: number, n: number, next: () => number): Float64Array {
+  return Float64Array.from({ length: m * n }, () => 5 + next() * 170);
+}
+
+function bestOf<T>(run: () => T): { ms: number; value: T } {
+  let best = Infinity;
+  let value: T | undefined;
+  for (let i = 0; i < RUNS; i++) {
+    const start = performance.now();
+    value = run();
+    best = Math.min(best, performance.now() - start);
+  }
+  return { ms: best, value: value as T };
+}
+
+function argminDefined(scores: Float64Array): number {
+  let best = -1;
+  for (let s = 0; s < scores.length; s++) {
+    if (!Number.isNaN(scores[s]!) && (best < 0 || scores[s]! < scores[best]!)) best = s;
+  }
+  return best;
+}
+
+function benchmark(label: string, m: number, n: number, rttMs: Float64Array): void {
+  const request: PlacementRequest = {
+    servers: Array.from({ length: m }, (_, s) => ({ id: `s${s}` })),
+    players: Array.from({ length: n }, (_, p) => ({ id: `p${p}`, team: p < n / 2 ? "east" : "west" })),
+    rttMs,
+    maxRttMs: MAX_RTT_MS,
+  };
+  const checked = checkRequest(request);
+
+  const plain = bestOf(() => {
+    let sum = 0;
+    for (let i = 0; i < rttMs.length; i++) sum += rttMs[i]!;
+    return sum;
+  });
+  const reference = bestOf(() => argminDefined(thesisCloseness(rttMs, m, n, MAX_RTT_MS)));
+  const closeness = closenessKernel(n);
+  const exactFor = (servers: readonly number[]) => {
+    const scores = new Float64Array(m).fill(Number.NaN);
+    for (const s of servers) {
+      const { min, max } = rowExtremes(rttMs, s * n, n);
+      scores[s] = closeness(rttMs, s * n, min, max);
+    }
+    return argminDefined(scores);
+  };
+  const eligibleOf = (rows: RowFacts) => {
+    const eligible: number[] = [];
+    for (let s = 0; s < m; s++) if (!rows.overCap[s]) eligible.push(s);
+    return eligible;
+  };
+  const fast = bestOf(() => {
+    const eligible = eligibleOf(scanRows(request, checked));
+    return { best: exactFor(eligible), eligible: eligible.length };
+  });
+  const pruned = bestOf(() => {
+    const rows = scanRows(request, checked);
+    const survivors = selectByBounds(eligibleOf(rows), rows, 1);
+    return { best: exactFor(survivors), scored: survivors.length };
+  });
+  const referenceApi = bestOf(() => placeMatchReference({ ...request, limit: 10 }));
+  const engineTop10 = bestOf(() => placeMatch({ ...request, limit: 10 }));
+  const engineBest = bestOf(() => placeMatch({ ...request, limit: 1 }));
+
+  const chosen = [reference.value, fast.value.best, pruned.value.best].map((s) => (s < 0 ? null : `s${s}`));
+  const agree = [...chosen, referenceApi.value.chosen, engineTop10.value.chosen, engineBest.value.chosen].every((c) => c === chosen[0]);
+  const row = (name: string, ms: number, base: number) =>
+    `    ${name.padEnd(36)} ${ms.toFixed(1).padStart(9)} ms  ${(base / ms).toFixed(2).padStart(7)}× faster than reference  ${(ms / plain.ms).toFixed(1).padStart(6)}× plain pass`;
+  console.log(`\n${label}: m = ${m.toLocaleString("en")} servers × n = ${n} players, ${fast.value.eligible.toLocaleString("en")} eligible (≤ ${MAX_RTT_MS} ms)`);
+  console.log("  core (chosen index only):");
+  console.log(row("plain pass (sum of the matrix)", plain.ms, reference.ms));
+  console.log(row("reference, thesis O(n²m)", reference.ms, reference.ms));
+  console.log(row("fast, exact C_s for every eligible", fast.ms, reference.ms));
+  console.log(row(`fast, pruned (${pruned.value.scored.toLocaleString("en")} scored exactly)`, pruned.ms, reference.ms));
+  console.log("  end to end (placeMatch API):");
+  console.log(row("reference placeMatchReference top 10", referenceApi.ms, referenceApi.ms));
+  console.log(row("engine placeMatch top 10", engineTop10.ms, referenceApi.ms));
+  console.log(row("engine placeMatch best (limit 1)", engineBest.ms, referenceApi.ms));
+  console.log(`  chosen: ${chosen[0] ?? "none"} (all methods agree: ${agree ? "yes" : "NO"})`);
+  console.log(`  matrix ${mib(rttMs.byteLength)}; peak resident memory of the process so far ${mib(process.resourceUsage().maxRSS * 1024)}`);
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+function main(): void {
+  const next = random(2024);
+  console.log(`Placement benchmark, Node ${process.version}, best of ${RUNS} runs per figure`);
+  for (const [m, n] of [
+    [100_000, 64],
+    [1_000_000, 16],
+  ] as const) {
+    const start = performance.now();
+    const geographic = geographicMatrix(m, n, next);
+    console.log(`\n(geographic matrix ${m}×${n} built in ${((performance.now() - start) / 1000).toFixed(1)} s, not timed below)`);
+    benchmark("geographic", m, n, geographic);
+    benchmark("uniform", m, n, uniformMatrix(m, n, next));
+  }
+  const usage = process.memoryUsage();
+  console.log(
+    `\nPeak resident memory: ${mib(process.resourceUsage().maxRSS * 1024)} (now: rss ${mib(usage.rss)}, heap ${mib(usage.heapUsed)}, array buffers ${mib(usage.arrayBuffers)})`,
+  );
+}
+
+main();
