@@ -58,6 +58,10 @@ export function placeMatch(request: PlacementRequest): PlacementResult {
  * lower bound exceeds T is strictly worse than the limit-th best and is dropped.
  */
 export function selectByBounds(eligible: readonly number[], rows: RowFacts, limit: number): number[] {
-  const threshold = kthSmallest(Float64Array.from(eligible, (s) => rows.upper[s]!), limit);
-  return eligible.filter((s) => rows.lower[s]! <= threshold);
+  const uppers = new Float64Array(eligible.length);
+  for (let i = 0; i < eligible.length; i++) uppers[i] = rows.upper[eligible[i]!]!;
+  const threshold = kthSmallest(uppers, limit);
+  const kept: number[] = [];
+  for (const s of eligible) if (rows.lower[s]! <= threshold) kept.push(s);
+  return kept;
 }
