@@ -1,6 +1,7 @@
 import type { AuditInput } from "../api/audit";
 import type { Db } from "../db/client";
 import type { BookRequest } from "./booking-schema";
+import { BUSY_REASON } from "./eligibility";
 import { BookingConflictError } from "./errors";
 import { previewMatch, type Preview } from "./preview";
 import type { RankedCandidate } from "./ranking";
@@ -50,7 +51,8 @@ export async function bookMatch(db: Db, user: { id: string }, request: BookReque
   } catch (err) {
     if (!isOverlappingBooking(err)) throw err;
     const fresh = await previewMatch(db, request, undefined);
-    throw takenMeanwhile(chosen, fresh.candidates.find((c) => c.hostId !== chosen.hostId) ?? null);
+    // The winner has committed (the constraint waits for it), so it is excluded already; the filter is a belt.
+    throw alreadyBooked(chosen, fresh.candidates.find((c) => c.hostId !== chosen.hostId) ?? null);
   }
 }
 
@@ -58,14 +60,13 @@ function unavailable(preview: Preview, hostId: string): Error {
   const excluded = preview.excluded.find((e) => e.hostId === hostId);
   const next = preview.recommended;
   if (!excluded) return new BookingConflictError(`That server is not a production host that can run this match.${offer(next)}`, nextBest(next));
+  if (excluded.reason.includes(BUSY_REASON)) return alreadyBooked(excluded, next);
   return new BookingConflictError(`${excluded.hostName} (${excluded.city}) cannot host this match any more: ${excluded.reason}.${offer(next)}`, nextBest(next));
 }
 
-function takenMeanwhile(chosen: RankedCandidate, next: RankedCandidate | null): BookingConflictError {
-  return new BookingConflictError(
-    `${chosen.hostName} (${chosen.city}) was booked for an overlapping time by someone else meanwhile.${offer(next)}`,
-    nextBest(next),
-  );
+/** Same words whether the preview saw the other booking or the database refused ours. */
+function alreadyBooked(host: { hostName: string; city: string }, next: RankedCandidate | null): BookingConflictError {
+  return new BookingConflictError(`${host.hostName} (${host.city}) is already booked for an overlapping time.${offer(next)}`, nextBest(next));
 }
 
 function offer(next: RankedCandidate | null): string {

@@ -144,7 +144,7 @@ describe("match booking", () => {
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     const loser = results.find((r) => r.status === "rejected")?.reason as TRPCError;
     expect(loser.code).toBe("CONFLICT");
-    expect(loser.message).toContain(w.hosts.denverFree.name);
+    expect(loser.message).toContain(`${w.hosts.denverFree.name} (Denver) is already booked for an overlapping time.`);
     expect(loser.message).toContain(`Next best server: ${w.hosts.denverBusy.name} (Denver)`);
 
     const booked = await db.match.findMany({ where: { hostId: w.hosts.denverFree.id }, include: { players: true } });
@@ -171,11 +171,15 @@ describe("match booking", () => {
     await callerFor(w.clanB).matches.book({ ...slot, clanA: "Green Clan", hostId: w.hosts.denverFree.id });
     const err = await trpcError(callerFor(w.clanA).matches.book({ ...slot, hostId: w.hosts.denverFree.id }));
     expect(err.code).toBe("CONFLICT");
-    expect(err.message).toMatch(/busy: booked for another match in this slot/);
+    expect(err.message).toContain(`${w.hosts.denverFree.name} (Denver) is already booked for an overlapping time.`);
     const preview = await callerFor(w.clanA).matches.preview(slot);
     expect(err.message).toContain(`Next best server: ${preview.recommended!.hostName}`);
     const match = await callerFor(w.clanA).matches.book({ ...slot, hostId: preview.recommended!.hostId });
     expect(match.host.name).toBe(preview.recommended!.hostName);
+
+    const down = await trpcError(callerFor(w.clanA).matches.book({ ...slot, startsAt: new Date(slot.startsAt.getTime() + 86_400_000), hostId: w.hosts.chicagoDown.id }));
+    expect(down.code).toBe("CONFLICT");
+    expect(down.message).toMatch(/chicago-1-\d+ \(Chicago\) cannot host this match any more: down \(missed heartbeats\)\. Next best server: /);
   });
 
   it("names the field and the reason for bad input", async () => {

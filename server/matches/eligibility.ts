@@ -16,6 +16,8 @@ export type HostFacts = {
   gameImageReachable: boolean;
 };
 
+export const BUSY_REASON = "busy: booked for another match in this slot";
+
 export function exclusionReasons(host: HostFacts): string[] {
   const reasons: string[] = [];
   if (host.retired) reasons.push("retired");
@@ -25,7 +27,7 @@ export function exclusionReasons(host: HostFacts): string[] {
   if (host.hostKeyTrust === "PENDING") reasons.push("untrusted: its SSH host key is not confirmed");
   if (host.draining) reasons.push("draining");
   if (host.productionVm) reasons.push(`runs production VM ${host.productionVm}`);
-  if (host.bookedInSlot) reasons.push("busy: booked for another match in this slot");
+  if (host.bookedInSlot) reasons.push(BUSY_REASON);
   if (!host.gameImageReachable) reasons.push("the game's VM image is in no Hibernation Nest");
   return reasons;
 }
