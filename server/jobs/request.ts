@@ -38,9 +38,9 @@ export interface OperationRequest {
  * that runs it, in one transaction: either both exist or neither. Placements are taken
  * one at a time (a transaction lock), so two requests never pick the same free host; the
  * database's constraints back both rules (one active operation per VM, one production VM
- * per host).
+ * per host). `inTransaction` (e.g. the audit event) commits or fails with the rest.
  */
-export async function requestOperation(db: Db, req: OperationRequest) {
+export async function requestOperation(db: Db, req: OperationRequest, inTransaction?: (tx: Prisma.TransactionClient, op: { id: string; targetHostId: string | null }) => Promise<void>) {
   try {
     return await db.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:placement'))`;
@@ -102,6 +102,7 @@ export async function requestOperation(db: Db, req: OperationRequest) {
       });
       // graphile-worker's own SQL API, inside this transaction: the job exists iff the row does.
       await tx.$queryRaw`SELECT (graphile_worker.add_job(${OPERATION_TASK}, json_build_object('operationId', ${op.id}::text), job_key := ${`operation:${op.id}`}, max_attempts := ${OPERATION_MAX_ATTEMPTS}::int)).id::text AS id`;
+      await inTransaction?.(tx, op);
       return op;
     });
   } catch (err) {

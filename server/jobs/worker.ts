@@ -17,6 +17,8 @@ export interface OperationsWorkerOptions {
   orphanAfterMs?: number;
   /** How often to look for jobs of oracles that died (default 15 s). */
   recoverEveryMs?: number;
+  /** How often to look for due jobs beyond the instant notifications (graphile-worker's default 2 s). */
+  pollIntervalMs?: number;
 }
 
 /** Advisory-lock class of operation leases (any constant unlikely to collide: "vM"). */
@@ -67,6 +69,7 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
     connectionString,
     concurrency: opts.concurrency,
     noHandleSignals: true,
+    pollInterval: opts.pollIntervalMs,
     taskList: { [OPERATION_TASK]: task },
     logger: graphileLogger(logger),
   });

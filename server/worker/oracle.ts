@@ -1,6 +1,7 @@
 import type { Db } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
 import { heartbeatSweep } from "../hosts/heartbeat";
+import { startOperationsWorker } from "../jobs/worker";
 import { log } from "../log";
 
 export interface OracleOptions {
@@ -8,6 +9,8 @@ export interface OracleOptions {
   downAfter: number;
   /** Hosting network slugs this (Local) Oracle looks after; all when empty. */
   hostingNetworks: string[];
+  /** Run operations (durable jobs from the shared queue); unset: this oracle runs none. */
+  operations?: { concurrency: number; connectionString?: string };
 }
 
 /**
@@ -46,12 +49,21 @@ export function startOracle(db: Db, driver: HostDriver, opts: OracleOptions) {
     }, opts.heartbeatIntervalMs);
   }
   running = beat().finally(schedule);
+  // Operations come from the queue every oracle shares; a failure to start leaves the heartbeat running.
+  const operations = opts.operations
+    ? startOperationsWorker(db, driver, opts.operations).catch((err: unknown) => {
+        logger.error({ err }, "the operations worker did not start; this oracle runs no operations");
+        return null;
+      })
+    : Promise.resolve(null);
   logger.info({ scope: opts.hostingNetworks.length ? opts.hostingNetworks : "all", heartbeatMs: opts.heartbeatIntervalMs }, "oracle started");
 
   return {
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      // Running operations finish first: stopping mid-copy would only make another oracle redo it.
+      await (await operations)?.stop();
       await running;
       await driver.close();
     },

@@ -1,0 +1,30 @@
+/**
+ * Test fixture: an oracle process that runs operations and kills itself (SIGKILL, no
+ * cleanup of any kind) right after the step named by CRASH_AFTER_STEP is recorded DONE.
+ * Used by operations-crash.int.test.ts to check that another oracle resumes the work.
+ * It loads, says "loaded", and takes jobs only after a line on stdin, so the test can
+ * start it while the previous operation is still finishing.
+ */
+import { once } from "node:events";
+import { createDb } from "../db/client";
+import { SshHostDriver } from "../hosts/driver";
+import { startOperationsWorker } from "./worker";
+
+const url = process.env.DATABASE_URL;
+const crashAfter = process.env.CRASH_AFTER_STEP;
+if (!url || !crashAfter) throw new Error("DATABASE_URL and CRASH_AFTER_STEP are required");
+
+process.stdout.write("loaded\n");
+await once(process.stdin, "data");
+const db = createDb(url, 2);
+await startOperationsWorker(db, new SshHostDriver({ connectTimeoutMs: 2000, commandTimeoutMs: 10_000 }), {
+  connectionString: url,
+  concurrency: 1,
+  hooks: {
+    afterStep: (_operationId, step) => {
+      if (step === crashAfter) process.kill(process.pid, "SIGKILL");
+    },
+  },
+  pollIntervalMs: 100,
+});
+process.stdout.write("ready\n");
