@@ -1,4 +1,7 @@
+import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCaller } from "../api/root";
+import { createInnerContext } from "../api/trpc";
 import { startOpsLab, type OpsLab } from "./ops-lab.test-support";
 import { OperationRefused, requestOperation } from "./request";
 import { startOperationsWorker } from "./worker";
@@ -132,3 +135,29 @@ describe("activate and deactivate", () => {
     expect(await t.domainNames("ops-loading")).toEqual([]);
   });
 });
+
+describe("API", () => {
+  const as = (user: OpsLab["world"]["operator"]) => createCaller(createInnerContext({ db: t.db, user, hosts: () => t.driver }));
+
+  it("lets operators activate and deactivate, audited; others and second requests are refused in words", async () => {
+    const vm = await t.makeVm("web-3", "ops-nest", true);
+    const denied = await as(t.world.manager).vms.activate({ vmId: vm.id }).catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(TRPCError);
+    expect((denied as TRPCError).code).toBe("FORBIDDEN");
+
+    const op = await as(t.world.operator).vms.activate({ vmId: vm.id, reason: "flash crowd" });
+    const again = await as(t.world.operator).vms.activate({ vmId: vm.id }).catch((e: unknown) => e);
+    expect((again as TRPCError).code).toBe("CONFLICT");
+    expect((again as TRPCError).message).toMatch(/web-3 already has an operation in progress/);
+    expect(await t.db.auditEvent.count({ where: { entityId: vm.id, action: "vm.activate" } })).toBe(1);
+
+    expect((await t.finished(op.id)).state).toBe("SUCCEEDED");
+    const shown = await as(t.world.manager).operations.get({ id: op.id });
+    expect(shown).toMatchObject({ kind: "ACTIVATE", state: "SUCCEEDED", reason: "flash crowd", requestedBy: { email: t.world.operator.email } });
+
+    const back = await as(t.world.operator).vms.deactivate({ vmId: vm.id, to: "LOADING" });
+    expect((await t.finished(back.id)).state).toBe("SUCCEEDED");
+    expect(await t.db.vm.findUniqueOrThrow({ where: { id: vm.id } })).toMatchObject({ phase: "LOADING", hostId: t.hosts["ops-loading"]!.id, power: "SAVED" });
+  });
+});
+
