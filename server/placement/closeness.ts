@@ -7,7 +7,7 @@ import type { RttMatrix } from "./types";
  *   Σ_{i<j} |x_i − x_j| = Σ_j x_j · (2j − n + 1)
  *
  * (x_j is the larger of a pair j times and the smaller n−1−j times). Sorting is a bucket
- * sort over [min, max], which the caller's scan already knows: n buckets, then one
+ * sort over [min, max] (the caller has them from rowExtremes): n buckets, then one
  * insertion pass over an almost sorted array. A row whose values pile into one bucket
  * falls back to the built-in sort, keeping the O(n log n) bound.
  *
