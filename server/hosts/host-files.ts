@@ -40,16 +40,14 @@ export class HostFiles {
   /**
    * SHA-256 of a file, with OpenSSL where the host has it (it uses the CPU's SHA
    * instructions: about three times coreutils' sha256sum on VM-sized files), else with
-   * sha256sum; which one a host has is learnt once. `background`: at low CPU priority,
-   * so it yields to a copy running beside it.
+   * sha256sum; which one a host has is learnt once.
    */
-  async sha256(host: FileEndpoint, path: string, options: { timeoutMs?: number; signal?: AbortSignal; background?: boolean } = {}): Promise<string> {
+  async sha256(host: FileEndpoint, path: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string> {
     const file = this.path(host, path);
-    const nice = options.background ? ["nice", "-n", "10"] : [];
     // Hashing reads the whole file: allow ~20 MB/s on a slow disk before giving up.
     const timeoutMs = options.timeoutMs ?? 30 * 60_000;
     if (this.hashers.get(host.name) !== "sha256sum") {
-      const r = await this.exec(host, [...nice, "openssl", "dgst", "-sha256", "-r", "--", file], timeoutMs, options.signal);
+      const r = await this.exec(host, ["openssl", "dgst", "-sha256", "-r", "--", file], timeoutMs, options.signal);
       if (r.exitCode === 0) {
         this.hashers.set(host.name, "openssl");
         return this.parse(host, r, (out) => parseOpensslSha256(out, file));
@@ -58,8 +56,21 @@ export class HostFiles {
       if (r.exitCode !== 127) throw new CommandFailedError(host.name, r.command, r.exitCode, r.signal, r.stderr);
       this.hashers.set(host.name, "sha256sum");
     }
-    const r = await this.run(host, [...nice, "sha256sum", "--", file], timeoutMs, options.signal);
+    const r = await this.run(host, ["sha256sum", "--", file], timeoutMs, options.signal);
     return this.parse(host, r, (out) => parseSha256sum(out, file));
+  }
+
+  /**
+   * The command that hashes its stdin on this host (the faster one it has, as for
+   * sha256); its output is read with parseStdinSha256. Learnt once per host.
+   */
+  async stdinHasher(host: FileEndpoint): Promise<string[]> {
+    if (!this.hashers.has(host.name)) {
+      const r = await this.exec(host, ["openssl", "version"]);
+      if (r.exitCode !== 0 && r.exitCode !== 127) throw new CommandFailedError(host.name, r.command, r.exitCode, r.signal, r.stderr);
+      this.hashers.set(host.name, r.exitCode === 0 ? "openssl" : "sha256sum");
+    }
+    return this.hashers.get(host.name) === "openssl" ? ["openssl", "dgst", "-sha256", "-r"] : ["sha256sum"];
   }
 
   /** Free and total bytes of the filesystem holding the VM directory. */
@@ -83,9 +94,13 @@ export class HostFiles {
     await this.run(host, ["mkdir", "-p", "--", path === dir ? dir : this.path(host, path)]);
   }
 
-  /** fsync one file, so that a rename after it cannot expose unwritten data after a crash. */
-  async sync(host: FileEndpoint, path: string, options: { timeoutMs?: number } = {}): Promise<void> {
-    await this.run(host, ["sync", "--", this.path(host, path)], options.timeoutMs ?? 10 * 60_000);
+  /**
+   * fsync one file, so that a rename after it cannot expose unwritten data after a crash.
+   * `dataOnly`: fdatasync, to get a file's data written out early (it is cheaper and
+   * leaves the metadata to the final fsync).
+   */
+  async sync(host: FileEndpoint, path: string, options: { timeoutMs?: number; signal?: AbortSignal; dataOnly?: boolean } = {}): Promise<void> {
+    await this.run(host, ["sync", ...(options.dataOnly ? ["--data"] : []), "--", this.path(host, path)], options.timeoutMs ?? 10 * 60_000, options.signal);
   }
 
   /** Small files only (domain XML, known_hosts): SFTP to a temporary name, then rename. */
