@@ -75,7 +75,10 @@ export function OperationsView() {
                     <td>
                       <progress max={1} value={op.progress} /> {Math.round(op.progress * 100)}%
                     </td>
-                    <td className="num">{formatBytes(op.bytesMoved)}</td>
+                    <td className="num">
+                      {formatBytes(op.bytesMoved)}
+                      {op.bytesTotal > 0n && <span className="muted"> of {formatBytes(op.bytesTotal)}</span>}
+                    </td>
                     <td className="num">{op.startedAt && op.finishedAt ? formatDuration(op.finishedAt.getTime() - op.startedAt.getTime()) : "—"}</td>
                     <td>{op.requestedBy?.email ?? "oracle"}</td>
                   </tr>
@@ -88,11 +91,13 @@ export function OperationsView() {
                               <Badge tone={s.state === "DONE" ? "ok" : s.state === "FAILED" ? "bad" : "muted"}>{titleCase(s.state)}</Badge> {s.name}
                               {s.startedAt && s.finishedAt && <span className="muted"> · {formatDuration(s.finishedAt.getTime() - s.startedAt.getTime())}</span>}
                               {s.bytes > 0n && <span className="muted"> · {formatBytes(s.bytes)}</span>}
+                              {s.detail && <span className="muted small"> · {s.detail}</span>}
                               {s.error && <span className="field-error"> · {s.error}</span>}
                             </li>
                           ))}
                         </ol>
                         {op.reason && <p className="muted small">Reason: {op.reason}</p>}
+                        {placementSummary(op.decision) && <p className="muted small">Placement: {placementSummary(op.decision)}</p>}
                       </td>
                     </tr>
                   )}
@@ -105,3 +110,10 @@ export function OperationsView() {
     </>
   );
 }
+
+/** The scheduler's one-sentence reason, when the operation recorded one (server/jobs/plan.ts). */
+function placementSummary(decision: unknown): string | null {
+  const placement = (decision as { placement?: { summary?: unknown } } | null)?.placement;
+  return typeof placement?.summary === "string" ? placement.summary : null;
+}
+

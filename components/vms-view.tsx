@@ -1,10 +1,12 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import { useState } from "react";
 import { formatBytes, titleCase } from "./format";
 import { Badge, QueryState } from "./query-state";
 import { useTRPC } from "./trpc";
+import { useMe } from "./use-me";
 
 const PHASES = [
   { phase: "NEST", title: "Hibernation Nest", help: "Pre-booted, saved VMs waiting to be resumed" },
@@ -59,6 +61,7 @@ export function VmsView() {
                         disk {formatBytes(v.diskBytes)}
                         {v.stateBytes > 0n && ` · saved state ${formatBytes(v.stateBytes)}`} · {v.privateAddress ?? "no address"}
                       </div>
+                      <VmActions vm={v} />
                     </article>
                   ))}
                 </section>
@@ -70,3 +73,56 @@ export function VmsView() {
     </>
   );
 }
+
+/**
+ * Operator actions on one VM: activate (to a production host the scheduler picks) or
+ * deactivate (back to the Nest). Both move files and stop or start a live service, so
+ * both ask first; the move itself then shows on the Operations page.
+ */
+function VmActions({ vm }: { vm: { id: string; name: string; phase: "NEST" | "LOADING" | "PRODUCTION"; hostId: string | null } }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const { canOperate } = useMe();
+  const [confirming, setConfirming] = useState(false);
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const done = {
+    onSuccess: () => setMessage({ text: "Requested; follow it on the", error: false }),
+    onError: (err: { message: string }) => setMessage({ text: err.message, error: true }),
+    onSettled: () => {
+      setConfirming(false);
+      return queryClient.invalidateQueries({ queryKey: trpc.vms.list.queryKey() });
+    },
+  };
+  const activate = useMutation(trpc.vms.activate.mutationOptions(done));
+  const deactivate = useMutation(trpc.vms.deactivate.mutationOptions(done));
+  if (!canOperate || !vm.hostId) return null;
+  const toProduction = vm.phase !== "PRODUCTION";
+  const busy = activate.isPending || deactivate.isPending;
+  return (
+    <div className="actions small">
+      {confirming ? (
+        <span className="confirm">
+          {toProduction
+            ? `Activate ${vm.name} on a free production host? It is suspended, copied and resumed there.`
+            : `Deactivate ${vm.name}? It stops serving, is saved and moved to the Hibernation Nest.`}{" "}
+          <button type="button" className={toProduction ? undefined : "danger"} disabled={busy} onClick={() => (toProduction ? activate : deactivate).mutate({ vmId: vm.id })}>
+            {toProduction ? "Yes, activate" : "Yes, deactivate"}
+          </button>{" "}
+          <button type="button" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </span>
+      ) : (
+        <button type="button" onClick={() => setConfirming(true)}>
+          {toProduction ? "Activate…" : "Deactivate…"}
+        </button>
+      )}
+      {message && (
+        <div className={message.error ? "field-error" : "muted"}>
+          {message.text} {!message.error && <Link href="/operations">Operations page</Link>}
+        </div>
+      )}
+    </div>
+  );
+}
+

@@ -48,6 +48,7 @@ describe("activate and deactivate", () => {
     expect(done.progress).toBe(1);
     expect(done.bytesMoved).toBe(done.steps.reduce((sum, s) => sum + s.bytes, 0n));
     expect(done.bytesMoved).toBeGreaterThan(512n * 1024n);
+    expect(done.bytesTotal).toBe(done.bytesMoved);
 
     const prodName = (await t.db.host.findUniqueOrThrow({ where: { id: done.targetHostId! } })).name;
     expect(prodName).toMatch(/^ops-prod-/);

@@ -77,7 +77,7 @@ export async function runOperation(db: Db, driver: HostDriver, operationId: stri
           where: { id: row.id },
           data: { state: out.skipped ? "SKIPPED" : "DONE", finishedAt: new Date(), bytes: row.bytes, detail: out.detail ?? null },
         });
-        await tx.operation.update({ where: { id: op.id }, data: { progress: (i + 1) / defs.length, bytesMoved } });
+        await tx.operation.update({ where: { id: op.id }, data: { progress: (i + 1) / defs.length, bytesMoved, ...(out.bytesTotal === undefined ? {} : { bytesTotal: BigInt(out.bytesTotal) }) } });
         if (out.vmUpdate) await tx.vm.update({ where: { id: op.vmId }, data: out.vmUpdate });
       });
       row.state = out.skipped ? "SKIPPED" : "DONE";

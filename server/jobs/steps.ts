@@ -27,6 +27,8 @@ export interface StepOutcome {
   bytes?: number;
   /** Nothing to do for this VM (e.g. no saved state on a cold move). */
   skipped?: boolean;
+  /** Bytes the operation will copy, once known (the saved state exists only after `suspend`). */
+  bytesTotal?: number;
   /** The database change this step commits, written in one transaction with the step's DONE. */
   vmUpdate?: Prisma.VmUncheckedUpdateInput;
 }
@@ -80,12 +82,13 @@ const suspend: StepDef = {
   async run({ driver, source, vm, files }) {
     const state = await domainState(driver, source, vm.name);
     if (state === null) throw new Error(`VM ${vm.name} is not defined on ${source.name}`);
-    if (ACTIVE.includes(state)) {
-      await driver.save(source, vm.name, files.state.from);
-      return { detail: `saved the running VM to ${files.state.from}` };
-    }
-    if ((await driver.fileSize(source, files.state.from)) !== null) return { detail: "already saved (pre-booted)" };
-    return { detail: "shut off, no saved state: a cold move", skipped: true };
+    const saved = ACTIVE.includes(state);
+    if (saved) await driver.save(source, vm.name, files.state.from);
+    const sizes = await Promise.all([files.disk, files.state, files.xml].map((f) => driver.fileSize(source, f.from)));
+    const bytesTotal = sizes.reduce<number>((sum, n) => sum + (n ?? 0), 0);
+    if (saved) return { bytesTotal, detail: `saved the running VM to ${files.state.from}` };
+    if (sizes[1] !== null) return { bytesTotal, detail: "already saved (pre-booted)" };
+    return { bytesTotal, detail: "shut off, no saved state: a cold move", skipped: true };
   },
   // Put a VM that was running back to running; a VM that was saved stays saved.
   async compensate({ driver, source, vm, files }) {
