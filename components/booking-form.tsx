@@ -240,7 +240,7 @@ export function BookingForm() {
             <p data-testid="recommended">
               Recommended: <strong>{recommended.hostName}</strong> ({recommended.city}, {recommended.country}) — C_s <strong>{recommended.closeness.toFixed(1)} ms</strong>, max
               RTT {recommended.maxRtt.toFixed(0)} ms, spread {recommended.spread.toFixed(0)} ms
-              {recommended.clanDifference !== null && `, clan difference ${recommended.clanDifference.toFixed(0)} ms`}. Ranked by {OBJECTIVE_LABEL[result.objective].toLowerCase()},
+              {recommended.clanDifference !== null && `, clan difference ${recommended.clanDifference.toFixed(0)} ms`}. Ranked by: {OBJECTIVE_LABEL[result.objective]};
               cap {result.maxRttMs} ms.{" "}
               <button type="button" className="primary" disabled={book.isPending} onClick={() => onBook(recommended.hostId)}>
                 {book.isPending ? "Booking…" : "Book this server"}
