@@ -104,7 +104,7 @@ function benchmark(label: string, m: number, n: number, rttMs: Float64Array): vo
     return sum;
   };
   const closeness = closenessKernel(n);
-  const exactFor = (servers: readonly number[]) => {
+  const exactFor = (servers: Int32Array) => {
     const scores = new Float64Array(m).fill(Number.NaN);
     for (const s of servers) {
       const { min, max } = rowExtremes(rttMs, s * n, n);
@@ -113,9 +113,10 @@ function benchmark(label: string, m: number, n: number, rttMs: Float64Array): vo
     return argminDefined(scores);
   };
   const eligibleOf = (rows: RowFacts) => {
-    const eligible: number[] = [];
-    for (let s = 0; s < m; s++) if (!rows.overCap[s]) eligible.push(s);
-    return eligible;
+    const eligible = new Int32Array(m);
+    let count = 0;
+    for (let s = 0; s < m; s++) if (!rows.overCap[s]) eligible[count++] = s;
+    return eligible.subarray(0, count);
   };
   const core = race(
     {

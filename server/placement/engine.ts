@@ -24,7 +24,9 @@ export function placeMatch(request: PlacementRequest): PlacementResult {
   const { rttMs, servers, players } = request;
   const rows = scanRows(request, checked);
   const excluded: Exclusion[] = [];
-  const eligible: number[] = [];
+  // Server indices in a typed array: a million pushes into a JS array cost more than the scan.
+  const eligible = new Int32Array(m);
+  let eligibleCount = 0;
   for (let s = 0; s < m; s++) {
     const server = servers[s]!;
     const unavailable = availabilityReason(server);
@@ -32,12 +34,13 @@ export function placeMatch(request: PlacementRequest): PlacementResult {
     else if (rows.overCap[s]) {
       const { max, worst } = rowExtremes(rttMs, s * n, n);
       excluded.push({ id: server.id, reason: overCapReason(players[worst]!, max, maxRttMs) });
-    } else eligible.push(s);
+    } else eligible[eligibleCount++] = s;
   }
 
-  const toScore = objective === "closeness" && limit < eligible.length ? selectByBounds(eligible, rows, limit) : eligible;
+  const within = eligible.subarray(0, eligibleCount);
+  const toScore = objective === "closeness" && limit < eligibleCount ? selectByBounds(within, rows, limit) : within;
   const closeness = closenessKernel(n);
-  const candidates = toScore.map((s): CandidateScore => {
+  const candidates = Array.from(toScore, (s): CandidateScore => {
     const { min, max } = rowExtremes(rttMs, s * n, n);
     return {
       id: servers[s]!.id,
@@ -57,11 +60,12 @@ export function placeMatch(request: PlacementRequest): PlacementResult {
  * `limit` servers have C_s ≤ T (T = limit-th smallest upper bound), so any server whose
  * lower bound exceeds T is strictly worse than the limit-th best and is dropped.
  */
-export function selectByBounds(eligible: readonly number[], rows: RowFacts, limit: number): number[] {
+export function selectByBounds(eligible: Int32Array, rows: RowFacts, limit: number): Int32Array {
   const uppers = new Float64Array(eligible.length);
   for (let i = 0; i < eligible.length; i++) uppers[i] = rows.upper[eligible[i]!]!;
   const threshold = kthSmallest(uppers, limit);
-  const kept: number[] = [];
-  for (const s of eligible) if (rows.lower[s]! <= threshold) kept.push(s);
-  return kept;
+  const kept = new Int32Array(eligible.length);
+  let count = 0;
+  for (const s of eligible) if (rows.lower[s]! <= threshold) kept[count++] = s;
+  return kept.subarray(0, count);
 }
