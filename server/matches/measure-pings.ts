@@ -3,12 +3,13 @@ import type { HostDriver } from "../hosts/driver";
 import { hostTarget } from "../hosts/registry";
 import type { MatchRequest } from "./booking-schema";
 import { type MeasuredRanking, type PingOutcome, rankMeasured, rttCell } from "./ping-profile";
+import type { LocatedPlayer } from "./players";
 import { previewMatch } from "./preview";
 
 /** Three probes: enough for a median (see pingRttMs), short enough for an interactive wait. */
 const PROBES = 3;
 
-export type MeasuredPreview = MeasuredRanking & { startsAt: Date; endsAt: Date; players: Awaited<ReturnType<typeof previewMatch>>["players"] };
+export type MeasuredPreview = MeasuredRanking & { startsAt: Date; endsAt: Date; players: LocatedPlayer[] };
 
 /**
  * Refines the model's top `count` candidates with real pings from those hosts to the

@@ -7,7 +7,7 @@ import { placeMatch } from "../placement/engine";
 import type { PingResult } from "../hosts/shell-output";
 import type { SlotHost } from "./candidates";
 import type { LocatedPlayer } from "./players";
-import { describe, playerKey, type RankedCandidate, type RankOptions, type Ranking } from "./ranking";
+import { playerKey, type RankedCandidate, type RankOptions, type Ranking, toRanking } from "./ranking";
 
 /** One server→player value and its source, in the order the admin should trust it. */
 export type RttCell = { rttMs: number; source: "measured" } | { rttMs: number; source: "model"; why: string };
@@ -59,7 +59,7 @@ export function rankMeasured(hosts: readonly SlotHost[], players: readonly Locat
     maxRttMs: options.maxRttMs,
     objective: options.objective,
   });
-  const ranking = describe(hosts, hosts, rttMs, n, options, result);
+  const ranking = toRanking(hosts, hosts, rttMs, n, options, result);
   const index = new Map(hosts.map((h, s) => [h.id, s]));
   const candidates = ranking.candidates.map((c) => ({ ...c, cells: cells[index.get(c.hostId)!]! }));
   return { ...ranking, recommended: candidates[0] ?? null, candidates };

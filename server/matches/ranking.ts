@@ -73,11 +73,11 @@ export function rankHosts(hosts: readonly SlotHost[], players: readonly LocatedP
     limit: options.limit,
   };
   const result = eligible.length ? placeMatchCached(decisions, hostsVersion(eligible), request) : null;
-  return describe(hosts, eligible, rttMs, players.length, options, result);
+  return toRanking(hosts, eligible, rttMs, players.length, options, result);
 }
 
 /** Turns the engine's ids back into hosts, with each candidate's per-player RTTs. */
-export function describe(
+export function toRanking(
   hosts: readonly SlotHost[],
   eligible: readonly SlotHost[],
   rttMs: Float64Array,
