@@ -22,7 +22,9 @@ export function placeMatch(request: PlacementRequest): PlacementResult {
   const checked = checkRequest(request);
   const { m, n, maxRttMs, objective, limit } = checked;
   const { rttMs, servers, players } = request;
-  const rows = scanRows(request, checked);
+  // Bounds only matter when pruning can happen: the closeness objective with a limit.
+  const prunable = objective === "closeness" && limit < m;
+  const rows = scanRows(request, checked, { bounds: prunable });
   const excluded: Exclusion[] = [];
   // Server indices in a typed array: a million pushes into a JS array cost more than the scan.
   const eligible = new Int32Array(m);
@@ -38,7 +40,7 @@ export function placeMatch(request: PlacementRequest): PlacementResult {
   }
 
   const within = eligible.subarray(0, eligibleCount);
-  const toScore = objective === "closeness" && limit < eligibleCount ? selectByBounds(within, rows, limit) : within;
+  const toScore = prunable && limit < eligibleCount ? selectByBounds(within, rows, limit) : within;
   const closeness = closenessKernel(n);
   const candidates = Array.from(toScore, (s): CandidateScore => {
     const { min, max } = rowExtremes(rttMs, s * n, n);

@@ -35,7 +35,7 @@ describe("scanRows", () => {
     }
     for (const row of rows) {
       const req = request([row], 1000);
-      const facts = scanRows(req, checkRequest(req));
+      const facts = scanRows(req, checkRequest(req), { bounds: true });
       const c = closeness(row);
       expect(facts.lower[0]).toBeLessThanOrEqual(c);
       expect(facts.upper[0]).toBeGreaterThanOrEqual(c);
@@ -45,7 +45,7 @@ describe("scanRows", () => {
   it("is tight for two exact clusters (the typical two-clan row)", () => {
     const row = [20, 20, 20, 90, 90, 90, 90, 20];
     const req = request([row]);
-    const facts = scanRows(req, checkRequest(req));
+    const facts = scanRows(req, checkRequest(req), { bounds: true });
     expect(facts.lower[0]).toBeCloseTo(closeness(row), 4);
   });
 
@@ -55,11 +55,11 @@ describe("scanRows", () => {
       [10, 181, 30, 40],
       [1e100, 1e100, 3e100, 3e100],
     ], 1e300);
-    const facts = scanRows({ ...req, maxRttMs: 180 }, checkRequest({ ...req, maxRttMs: 180 }));
+    const facts = scanRows({ ...req, maxRttMs: 180 }, checkRequest({ ...req, maxRttMs: 180 }), { bounds: true });
     expect([...facts.overCap]).toEqual([0, 1, 1]);
     // Teams alternate b, a, b, a: b = (10 + 30) / 2, a = (20 + 40) / 2.
     expect(facts.clanDifference?.[0]).toBe(10);
-    const huge = scanRows(req, checkRequest(req));
+    const huge = scanRows(req, checkRequest(req), { bounds: true });
     expect(huge.overCap[2]).toBe(0);
     expect(huge.lower[2]).toBeLessThanOrEqual(closeness([1e100, 1e100, 3e100, 3e100]));
     expect(huge.upper[2]).toBeGreaterThanOrEqual(closeness([1e100, 1e100, 3e100, 3e100]));
@@ -67,7 +67,7 @@ describe("scanRows", () => {
 
   it("names the first invalid value", () => {
     const req = request([[1, 2, 3], [4, Number.NaN, -1]]);
-    expect(() => scanRows(req, checkRequest(req))).toThrow('RTT from server "s1" to player "p1" must be a non-negative number, got NaN');
+    expect(() => scanRows(req, checkRequest(req), { bounds: true })).toThrow('RTT from server "s1" to player "p1" must be a non-negative number, got NaN');
   });
 });
 

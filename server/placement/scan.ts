@@ -7,7 +7,7 @@ const BOUND_SLACK = 1e-6;
 export type RowFacts = {
   /** 1 where some RTT exceeds the cap; the other fields are then left at 0. */
   overCap: Uint8Array;
-  /** lower ≤ C_s ≤ upper (see scanRows). */
+  /** lower ≤ C_s ≤ upper (see scanRows); 0 and 0 when bounds were not asked for. */
   lower: Float64Array;
   upper: Float64Array;
   clanDifference: Float64Array | null;
@@ -28,7 +28,11 @@ export type RowFacts = {
  * ordered pairs, Σ d² = 2(n·S2 − S1²) and Σ d⁴ = 2(n·S4 − 4·S1·S3 + 3·S2²) from the
  * power sums S_k of the row shifted by its first value (less cancellation).
  */
-export function scanRows(request: PlacementRequest, { m, n, maxRttMs, clans }: CheckedRequest): RowFacts {
+export function scanRows(
+  request: PlacementRequest,
+  { m, n, maxRttMs, clans }: CheckedRequest,
+  { bounds }: { bounds: boolean },
+): RowFacts {
   const rtt = request.rttMs;
   // Locals, not fields of the result: V8 keeps them in registers across the hot loop.
   const overCap = new Uint8Array(m);
@@ -52,6 +56,7 @@ export function scanRows(request: PlacementRequest, { m, n, maxRttMs, clans }: C
       overCap[s] = 1;
       continue; // far servers, usually most of them, need nothing more
     }
+    if (!bounds && !clanDifference) continue;
     const origin = rtt[offset]!;
     let s1 = 0;
     let s2 = 0;
