@@ -2,15 +2,17 @@
  * Equi-ping placement, fast path. Same decisions as the thesis algorithm in
  * reference.ts (property-tested):
  *
- * 1. One branch-free pass over each server's row (scan.ts) checks the values and the
- *    cap and computes cheap bounds on C_s and the clans' mean difference.
+ * 1. A pass over each server's row checks the values and the cap; rows within the cap
+ *    get the clans' mean difference and, when pruning can happen, cheap bounds on C_s
+ *    (scan.ts).
  * 2. Unavailable and over-cap servers are excluded with a reason.
  * 3. When only the best `limit` are wanted under the closeness objective, servers whose
  *    lower bound exceeds the limit-th smallest upper bound cannot make the cut and are
  *    skipped (selectByBounds).
  * 4. The rest get their exact C_s — sort-based, O(n) expected / O(n log n) worst case
- *    per server instead of O(n²) (closeness.ts) — max RTT and spread, and are ranked by
- *    compareCandidates (objective, then deterministic ties).
+ *    per server instead of O(n²), or the direct pair loop below 24 players where V8 runs
+ *    it faster (closeness.ts) — max RTT and spread, and are ranked by compareCandidates
+ *    (objective, then deterministic ties).
  */
 import { closenessKernel } from "./closeness";
 import { availabilityReason, checkRequest, compareCandidates, overCapReason } from "./request";
