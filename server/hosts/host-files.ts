@@ -60,19 +60,6 @@ export class HostFiles {
     return this.parse(host, r, (out) => parseSha256sum(out, file));
   }
 
-  /**
-   * The command that hashes its stdin on this host (the faster one it has, as for
-   * sha256); its output is read with parseStdinSha256. Learnt once per host.
-   */
-  async stdinHasher(host: FileEndpoint): Promise<string[]> {
-    if (!this.hashers.has(host.name)) {
-      const r = await this.exec(host, ["openssl", "version"]);
-      if (r.exitCode !== 0 && r.exitCode !== 127) throw new CommandFailedError(host.name, r.command, r.exitCode, r.signal, r.stderr);
-      this.hashers.set(host.name, r.exitCode === 0 ? "openssl" : "sha256sum");
-    }
-    return this.hashers.get(host.name) === "openssl" ? ["openssl", "dgst", "-sha256", "-r"] : ["sha256sum"];
-  }
-
   /** Free and total bytes of the filesystem holding the VM directory. */
   async diskSpace(host: FileEndpoint): Promise<DiskSpace> {
     const r = await this.run(host, ["df", "-B1", "--output=avail,size", "--", vmDirectory(host.vmDir)]);

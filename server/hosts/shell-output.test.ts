@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDf, parseOpensslSha256, parsePing, parseSha256sum, parseStatSize, parseStdinSha256 } from "./shell-output";
+import { parseDf, parseOpensslSha256, parsePing, parseSha256sum, parseStatSize } from "./shell-output";
 import { OutputShapeError } from "./virsh-output";
 
 // Outputs captured from GNU coreutils 9.1 and iputils 20221126 (Debian 12), LC_ALL=C.
@@ -25,19 +25,6 @@ describe("parseStatSize / parseSha256sum", () => {
     expect(parseSha256sum(line, "/tmp/t.save")).toBe("2909ad7059d9f31cf0090e6a645263ccde6ae5eee045e22078094ac5c3fe00f5");
     expect(() => parseSha256sum(line, "/tmp/other")).toThrow(/not "\/tmp\/other"/);
     expect(() => parseSha256sum("\\" + line, "/tmp/t.save")).toThrow(OutputShapeError);
-  });
-});
-
-describe("parseStdinSha256 (sha256sum and openssl dgst -sha256 -r reading stdin)", () => {
-  const hex = "98ea6e4f216f2fb4b69fff9b3a44842c38686ca685f3f55dc48c5d3fb1107be4";
-  it("reads either tool's line for stdin", () => {
-    expect(parseStdinSha256(`${hex}  -\n`)).toBe(hex);
-    expect(parseStdinSha256(`${hex} *stdin\n`)).toBe(hex);
-  });
-  it("refuses a line about a file, or anything more", () => {
-    expect(() => parseStdinSha256(`${hex}  /tmp/f\n`)).toThrow(OutputShapeError);
-    expect(() => parseStdinSha256(`${hex} *stdin\n${hex} *stdin\n`)).toThrow(OutputShapeError);
-    expect(() => parseStdinSha256(`${hex} *stdin`)).toThrow(OutputShapeError);
   });
 });
 

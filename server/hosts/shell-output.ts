@@ -59,16 +59,6 @@ export function parseOpensslSha256(stdout: string, path: string): string {
   return m[1]!;
 }
 
-/**
- * A hash of stdin: `sha256sum` prints "<hex>  -", `openssl dgst -sha256 -r` prints
- * "<hex> *stdin".
- */
-export function parseStdinSha256(stdout: string): string {
-  const m = /^([0-9a-f]{64})(?: {2}-| \*stdin)\n$/.exec(stdout);
-  if (!m) throw new OutputShapeError('expected "<64 hex digits>  -" or "<64 hex digits> *stdin"');
-  return m[1]!;
-}
-
 /** iputils `ping -n -q` summary; exit code 1 (no reply) still has the statistics line. */
 export function parsePing(stdout: string): PingResult {
   const stats = /^(\d+) packets transmitted, (\d+) received(?:, .*)?$/m.exec(stdout);

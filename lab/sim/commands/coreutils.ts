@@ -234,57 +234,6 @@ export const cat = command("cat", {}, async ({ operands }, io, ctx) => {
   return ctx.signal.aborted ? KILLED : status;
 });
 
-/**
- * `tee [-a] [--] FILE...`: stdin to stdout and to each file (appended with -a). A file
- * that cannot be opened or written (a full disk) is reported and dropped while the
- * others and stdout get the rest, and the exit status is then 1: GNU's behaviour.
- */
-export const tee = command("tee", { flags: ["a"], long: ["append"] }, async ({ options, operands }, io, ctx) => {
-  const append = options.has("a") || options.has("append");
-  let status = 0;
-  const files: { name: string; out: Writable }[] = [];
-  const fail = async (name: string, err: unknown) => {
-    await say(io, `tee: ${quotef(name)}: ${asFsError(err, name).message}`);
-    status = 1;
-  };
-  try {
-    for (const name of operands) {
-      try {
-        if (!append) await ctx.host.fs.truncate(path(ctx, name), 0);
-        files.push({ name, out: await ctx.host.fs.appendStream(path(ctx, name)) });
-      } catch (err) {
-        await fail(name, err);
-      }
-    }
-    const fanOut = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        void (async () => {
-          // stdout first: its reader going away ends tee (SIGPIPE), as on a real host.
-          await write(io.stdout, chunk);
-          for (const f of [...files]) {
-            try {
-              await write(f.out, chunk);
-            } catch (err) {
-              files.splice(files.indexOf(f), 1);
-              f.out.destroy();
-              await fail(f.name, err);
-            }
-          }
-        })().then(() => done(), done);
-      },
-    });
-    await pump(io.stdin, fanOut, ctx.signal);
-  } finally {
-    await Promise.all(files.map((f) => new Promise<void>((resolve) => f.out.end(() => resolve()))));
-  }
-  return ctx.signal.aborted ? KILLED : status;
-});
-
-/** GNU's quoting of a name in a diagnostic: only when the shell would need it. */
-function quotef(name: string): string {
-  return /^[A-Za-z0-9._/+:,@%^=-]+$/.test(name) ? name : q(name);
-}
-
 export const truncate = command("truncate", { values: ["s"], long: ["size="] }, async ({ options, operands }, io, ctx) => {
   const size = options.get("s") ?? options.get("size");
   if (typeof size !== "string" || !/^\d+$/.test(size)) {
