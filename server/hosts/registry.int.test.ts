@@ -174,7 +174,13 @@ describe("heartbeat", () => {
   });
 
   it("lets only one of several oracles beat a hosting network at a time", async () => {
-    const reports = await Promise.all([1, 2, 3].map(() => heartbeatSweep(db, driver, { downAfter: 3, hostingNetworkIds: [world.hn.id] })));
+    // Slow hosts, so the three sweeps surely overlap (under load they might not otherwise).
+    const slow = Object.create(driver) as SshHostDriver;
+    slow.listDomains = async (host) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      return driver.listDomains(host);
+    };
+    const reports = await Promise.all([1, 2, 3].map(() => heartbeatSweep(db, slow, { downAfter: 3, hostingNetworkIds: [world.hn.id] })));
     expect(reports.reduce((s, r) => s + r.beaten, 0)).toBe(2);
     expect(reports.reduce((s, r) => s + r.skippedLocked, 0)).toBe(2);
   });
