@@ -6,7 +6,6 @@
  *
  * The printed `FITTED_MODEL` is what server/latency/constants.ts ships.
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import {
@@ -17,6 +16,7 @@ import {
   toSamples,
   type ErrorSummary,
 } from "../server/latency/calibrate";
+import { fail, readJson, runCli } from "./lib/one-line-cli";
 
 const dataSchema = z.object({
   nodes: z
@@ -65,27 +65,4 @@ function main(): void {
   console.log(`export const FITTED_MODEL: ModelParams = ${JSON.stringify(fitted)};`);
 }
 
-function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    fail(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    fail(`${path} is not valid JSON: ${(error as Error).message}`);
-  }
-}
-
-function fail(message: string): never {
-  process.stderr.write(`${message.replace(/\s*\n\s*/g, " ")}\n`);
-  process.exit(1);
-}
-
-try {
-  main();
-} catch (error) {
-  fail(error instanceof Error ? error.message : String(error));
-}
+runCli(main);

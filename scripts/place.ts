@@ -13,7 +13,6 @@
  * (eligible only, best first), "excluded": [{"id", "reason"}]}.
  * Bad input: exit 1 with one line on stderr naming the problem.
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { locateIp } from "../server/latency/geoip";
 import { modelledRttMatrix } from "../server/latency/matrix";
@@ -21,6 +20,7 @@ import type { LatLon } from "../server/latency/model";
 import { placeMatch } from "../server/placement/engine";
 import { describeFirstIssue, type PlaceRequestInput, placeRequestSchema } from "../server/placement/request-schema";
 import { PlacementInputError } from "../server/placement/types";
+import { fail, readJson, runCli } from "./lib/one-line-cli";
 
 function main(): void {
   const { values } = parseArgs({ options: { input: { type: "string" } } });
@@ -62,27 +62,4 @@ function locate(file: string, list: "servers" | "players") {
   };
 }
 
-function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    fail(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    fail(`${path} is not valid JSON: ${(error as Error).message}`);
-  }
-}
-
-function fail(message: string): never {
-  process.stderr.write(`${message.replace(/\s*\n\s*/g, " ")}\n`);
-  process.exit(1);
-}
-
-try {
-  main();
-} catch (error) {
-  fail(error instanceof Error ? error.message : String(error));
-}
+runCli(main);

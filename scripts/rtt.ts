@@ -6,10 +6,10 @@
  * FILE: {"pairs": [{"from": {"lat", "lon"}, "to": {"lat", "lon"}}]}
  * Prints {"rttMs": number[]}, one per pair in order. Bad input: exit 1, one line on stderr.
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { estimateRttMs } from "../server/latency/model";
+import { fail, readJson, runCli } from "./lib/one-line-cli";
 
 const point = z.object({
   lat: z.number("lat must be a number").min(-90, "lat must be ≥ -90").max(90, "lat must be ≤ 90"),
@@ -30,27 +30,4 @@ function main(): void {
   process.stdout.write(`${JSON.stringify({ rttMs })}\n`);
 }
 
-function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    fail(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    fail(`${path} is not valid JSON: ${(error as Error).message}`);
-  }
-}
-
-function fail(message: string): never {
-  process.stderr.write(`${message.replace(/\s*\n\s*/g, " ")}\n`);
-  process.exit(1);
-}
-
-try {
-  main();
-} catch (error) {
-  fail(error instanceof Error ? error.message : String(error));
-}
+runCli(main);
