@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { LabManifest } from "../manifest";
 import type { HostDriver, HostTarget } from "../../server/hosts/driver";
+import { domainXml } from "../../server/hosts/domain-xml";
 
 /**
  * How the contract suite makes a test guest on a lab host. The default reads the
@@ -38,32 +39,17 @@ export const manifestGuest: GuestFixture = {
   },
   domainXml({ host, name, uuid, manifest }) {
     const g = guestRecordSchema.parse(manifest.guest);
-    const boot = [
-      g.kernel ? `    <kernel>${g.kernel}</kernel>` : null,
-      g.initrd ? `    <initrd>${g.initrd}</initrd>` : null,
-      g.cmdline ? `    <cmdline>${g.cmdline}</cmdline>` : null,
-    ].filter(Boolean);
-    return [
-      `<domain type='${g.domainType}'>`,
-      `  <name>${name}</name>`,
-      `  <uuid>${uuid}</uuid>`,
-      `  <memory unit='MiB'>${g.memoryMiB}</memory>`,
-      `  <vcpu>${g.vcpus}</vcpu>`,
-      `  <os>`,
-      `    <type arch='x86_64'>hvm</type>`,
-      ...boot,
-      `  </os>`,
-      `  <devices>`,
-      `    <disk type='file' device='disk'>`,
-      `      <driver name='qemu' type='raw'/>`,
-      `      <source file='${host.vmDir}/${name}.img'/>`,
-      `      <target dev='vda' bus='virtio'/>`,
-      `    </disk>`,
-      `    <serial type='pty'/>`,
-      `    <console type='pty'/>`,
-      `  </devices>`,
-      `</domain>`,
-      "",
-    ].join("\n");
+    return domainXml({
+      name,
+      uuid,
+      domainType: g.domainType,
+      memoryMiB: g.memoryMiB,
+      vcpus: g.vcpus,
+      vmDir: host.vmDir,
+      diskPath: `${name}.img`,
+      kernel: g.kernel,
+      initrd: g.initrd,
+      cmdline: g.cmdline,
+    });
   },
 };

@@ -3,6 +3,10 @@ import { vmName, vmPath } from "./command";
 
 export interface DomainSpec {
   name: string;
+  /** Defaults to the uuid derived from the name (domainUuid). */
+  uuid?: string;
+  /** "kvm" where the host has hardware virtualisation; the labs use "qemu" (TCG). */
+  domainType?: "qemu" | "kvm";
   memoryMiB: number;
   vcpus: number;
   vmDir: string;
@@ -32,6 +36,8 @@ function xmlText(value: string, field: string): string {
 export function domainXml(spec: DomainSpec): string {
   const name = vmName(spec.name);
   const disk = xmlText(vmPath(spec.vmDir, spec.diskPath, "diskPath"), "diskPath");
+  const uuid = spec.uuid ?? domainUuid(name);
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uuid)) throw new Error("uuid: must be a UUID");
   if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 16) throw new Error("memoryMiB: must be a whole number of at least 16");
   if (!Number.isInteger(spec.vcpus) || spec.vcpus < 1 || spec.vcpus > 64) throw new Error("vcpus: must be 1 to 64");
   const boot = [
@@ -40,9 +46,9 @@ export function domainXml(spec: DomainSpec): string {
     spec.cmdline ? `    <cmdline>${xmlText(spec.cmdline, "cmdline")}</cmdline>` : null,
   ].filter((l): l is string => l !== null);
   return [
-    `<domain type='qemu'>`,
+    `<domain type='${spec.domainType ?? "qemu"}'>`,
     `  <name>${name}</name>`,
-    `  <uuid>${domainUuid(name)}</uuid>`,
+    `  <uuid>${uuid}</uuid>`,
     `  <memory unit='MiB'>${spec.memoryMiB}</memory>`,
     `  <vcpu>${spec.vcpus}</vcpu>`,
     `  <os>`,
