@@ -8,10 +8,11 @@ import { CircleMarker, GeoJSON, MapContainer, Polyline, Tooltip, useMap, useMapE
 import { feature } from "topojson-client";
 import type { GeometryCollection, Topology } from "topojson-specification";
 import atlas from "world-atlas/countries-110m.json";
+import { drawableCountries } from "./basemap";
 
 /** Offline basemap: country shapes as vectors, no tile server (the product runs without Internet access). */
 const topology = atlas as unknown as Topology<{ countries: GeometryCollection }>;
-const COUNTRIES = feature(topology, topology.objects.countries) as FeatureCollection;
+const COUNTRIES = drawableCountries(feature(topology, topology.objects.countries) as FeatureCollection);
 
 export type MapPlayer = { name: string; team: "A" | "B"; lat: number; lon: number };
 export type MapServer = { hostName: string; city: string; lat: number; lon: number };
