@@ -6,6 +6,7 @@ import { config, ConfigError } from "../server/config";
 import { createDb } from "../server/db/client";
 import { SshHostDriver } from "../server/hosts/driver";
 import { log } from "../server/log";
+import { productLoops } from "../server/worker/loops";
 import { startOracle } from "../server/worker/oracle";
 
 /** Connection chatter (one line per host and reconnect) only when debugging. */
@@ -35,6 +36,7 @@ const oracle = startOracle(db, driver, {
   hostingNetworks: cfg.ORACLE_HOSTING_NETWORKS?.split(",") ?? [],
   // A few at once: each holds SSH sessions to two hosts and a database connection for its lease.
   operations: { concurrency: 4, connectionString: cfg.DATABASE_URL },
+  loops: productLoops(cfg),
 });
 
 async function stop() {

@@ -3,6 +3,7 @@ import type { HostDriver } from "../hosts/driver";
 import { heartbeatSweep } from "../hosts/heartbeat";
 import { startOperationsWorker } from "../jobs/worker";
 import { log } from "../log";
+import { runLoop, type LoopContext, type OracleLoop } from "./loop";
 
 export interface OracleOptions {
   heartbeatIntervalMs: number;
@@ -11,18 +12,28 @@ export interface OracleOptions {
   hostingNetworks: string[];
   /** Run operations (durable jobs from the shared queue); unset: this oracle runs none. */
   operations?: { concurrency: number; connectionString?: string };
+  /** Further control loops (metrics, reconciler, autoscaler…), run beside the heartbeat. */
+  loops?: OracleLoop[];
+}
+
+/** The heartbeat as a control loop: hosts UP/DOWN, their VMs' power states (server/hosts/heartbeat.ts). */
+export function heartbeatLoop(intervalMs: number, downAfter: number): OracleLoop {
+  return {
+    name: "heartbeat",
+    intervalMs,
+    async tick({ db, driver, scope, logger }) {
+      const report = await heartbeatSweep(db, driver, { downAfter, hostingNetworkIds: await scope() });
+      logger.debug(report, "heartbeat sweep");
+    },
+  };
 }
 
 /**
- * The Oracle's control loops. Each loop is level-triggered: it reads the database and
- * the hosts and makes one idempotent step, so it can be killed and restarted anywhere,
- * and several oracles can run at once (the loops take database locks, not local state).
+ * The Oracle: its control loops and the operations worker. Each loop is level-triggered
+ * (server/worker/loop.ts), so several oracles can run at once.
  */
 export function startOracle(db: Db, driver: HostDriver, opts: OracleOptions) {
   const logger = log.child({ component: "oracle" });
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
 
   async function scope(): Promise<string[] | undefined> {
     if (opts.hostingNetworks.length === 0) return undefined;
@@ -32,39 +43,22 @@ export function startOracle(db: Db, driver: HostDriver, opts: OracleOptions) {
     return found.map((f) => f.id);
   }
 
-  async function beat() {
-    const started = Date.now();
-    try {
-      const report = await heartbeatSweep(db, driver, { downAfter: opts.downAfter, hostingNetworkIds: await scope() });
-      logger.debug({ ...report, ms: Date.now() - started }, "heartbeat sweep");
-    } catch (err) {
-      logger.error({ err }, "heartbeat sweep failed");
-    }
-  }
-
-  function schedule() {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = beat().finally(schedule);
-    }, opts.heartbeatIntervalMs);
-  }
-  running = beat().finally(schedule);
-  // Operations come from the queue every oracle shares; a failure to start leaves the heartbeat running.
+  const ctx: LoopContext = { db, driver, scope, logger };
+  const loops = [heartbeatLoop(opts.heartbeatIntervalMs, opts.downAfter), ...(opts.loops ?? [])].map((l) => runLoop(l, ctx));
+  // Operations come from the queue every oracle shares; a failure to start leaves the loops running.
   const operations = opts.operations
     ? startOperationsWorker(db, driver, opts.operations).catch((err: unknown) => {
         logger.error({ err }, "the operations worker did not start; this oracle runs no operations");
         return null;
       })
     : Promise.resolve(null);
-  logger.info({ scope: opts.hostingNetworks.length ? opts.hostingNetworks : "all", heartbeatMs: opts.heartbeatIntervalMs }, "oracle started");
+  logger.info({ scope: opts.hostingNetworks.length ? opts.hostingNetworks : "all", heartbeatMs: opts.heartbeatIntervalMs, loops: (opts.loops ?? []).map((l) => l.name) }, "oracle started");
 
   return {
     async stop() {
-      stopped = true;
-      clearTimeout(timer);
       // Running operations finish first: stopping mid-copy would only make another oracle redo it.
       await (await operations)?.stop();
-      await running;
+      await Promise.all(loops.map((l) => l.stop()));
       await driver.close();
     },
   };
