@@ -2,148 +2,28 @@
  * The operator CLI: `npm run vmatrix -- <noun> <verb> [options]`. It calls the same tRPC
  * procedures as the web app (validation, roles, audit), as the system user on behalf of
  * the OS user running it. Every listing takes --json and prints an array of objects.
+ * Each noun is a module in scripts/cli/.
  */
 import { userInfo } from "node:os";
-import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import { createCaller } from "../server/api/root";
 import { createInnerContext } from "../server/api/trpc";
 import { systemUser } from "../server/auth/system-user";
-import { createDb, type Db } from "../server/db/client";
+import { createDb } from "../server/db/client";
 import { provisionDatabase } from "../server/db/provision";
 import { SshHostDriver } from "../server/hosts/driver";
+import { type CliCommand, type Options, UsageError } from "./cli/command";
+import { hostsCommand } from "./cli/hosts";
 
-const USAGE = `Usage: npm run vmatrix -- <command> [options]
+const COMMANDS: Record<string, CliCommand> = {
+  hosts: hostsCommand,
+};
 
-  hosts list [--json] [--hosting-network SLUG]
-  hosts add --name NAME --hosting-network SLUG --role NEST|LOADING|PRODUCTION
-            --ssh USER@HOST[:PORT] --key file:/path/to/key|env:VAR [--vm-dir DIR]
-            [--fingerprint SHA256:… | --yes]
-  hosts probe NAME
-  hosts drain NAME [--undo]
-  hosts retire NAME
-`;
-
-class UsageError extends Error {}
-
-const { values: opts, positionals } = parseArgs({
-  allowPositionals: true,
-  strict: true,
-  options: {
-    json: { type: "boolean" },
-    "hosting-network": { type: "string" },
-    name: { type: "string" },
-    role: { type: "string" },
-    ssh: { type: "string" },
-    key: { type: "string" },
-    "vm-dir": { type: "string" },
-    fingerprint: { type: "string" },
-    yes: { type: "boolean" },
-    undo: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  },
-});
-
-function out(value: unknown) {
-  console.log(JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2));
-}
-
-async function hostByName(db: Db, name: string | undefined) {
-  if (!name) throw new UsageError("name the host: e.g. hosts probe tokyo-prod-1");
-  const host = await db.host.findUnique({ where: { name } });
-  if (!host) throw new UsageError(`no host named ${name}`);
-  return host;
-}
-
-async function main(db: Db) {
-  const [noun, verb, arg] = positionals;
-  if (opts.help || !noun) {
-    console.log(USAGE);
-    return;
-  }
-  const driver = new SshHostDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000 });
-  const api = createCaller(createInnerContext({ db, user: await systemUser(db, `cli:${userInfo().username}`), hosts: () => driver }));
-  try {
-    if (noun !== "hosts") throw new UsageError(`unknown command ${noun}`);
-    switch (verb) {
-      case "list": {
-        const networks = await api.hosts.list();
-        const rows = networks
-          .filter((n) => !opts["hosting-network"] || n.slug === opts["hosting-network"])
-          .flatMap((n) =>
-            n.hosts.map((h) => ({
-              name: h.name,
-              hostingNetwork: n.slug,
-              role: h.role,
-              status: h.status,
-              lastHeartbeatAt: h.lastHeartbeatAt?.toISOString() ?? null,
-              draining: h.draining,
-              hostKeyTrust: h.hostKeyTrust,
-              ssh: `${h.sshUser}@${h.sshHost}:${h.sshPort}`,
-              vms: h.vms.length,
-            })),
-          );
-        if (opts.json) return out(rows);
-        if (rows.length === 0) return console.log("No hosts.");
-        for (const r of rows) {
-          console.log(`${r.name.padEnd(24)} ${r.hostingNetwork.padEnd(14)} ${r.role.padEnd(10)} ${r.status.padEnd(7)} ${(r.lastHeartbeatAt ?? "never").padEnd(24)} ${r.draining ? "draining" : ""}`);
-        }
-        return;
-      }
-      case "add": {
-        const m = /^([^@\s]+)@([^:\s]+)(?::(\d+))?$/.exec(opts.ssh ?? "");
-        if (!m) throw new UsageError("--ssh must be USER@HOST or USER@HOST:PORT");
-        const network = await db.hostingNetwork.findUnique({ where: { slug: opts["hosting-network"] ?? "" } });
-        if (!network) throw new UsageError(`--hosting-network: no hosting network ${JSON.stringify(opts["hosting-network"] ?? "")}`);
-        const sshHost = m[2]!;
-        const sshPort = Number(m[3] ?? 22);
-        let fingerprint = opts.fingerprint;
-        if (!fingerprint) {
-          const key = await api.hosts.previewKey({ sshHost, sshPort });
-          console.error(`${sshHost}:${sshPort} presents a ${key.keyType} key with fingerprint ${key.fingerprint}`);
-          if (!opts.yes) {
-            if (!process.stdin.isTTY) throw new UsageError("confirm the fingerprint: pass --fingerprint SHA256:… (checked against the host) or --yes");
-            const rl = createInterface({ input: process.stdin, output: process.stderr });
-            const answer = await rl.question("Does it match the host's real key (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the host)? [y/N] ");
-            rl.close();
-            if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError("not registered: fingerprint not confirmed");
-          }
-          fingerprint = key.fingerprint;
-        }
-        const host = await api.hosts.register({
-          name: opts.name ?? "",
-          hostingNetworkId: network.id,
-          role: (opts.role ?? "") as "NEST",
-          sshHost,
-          sshPort,
-          sshUser: m[1]!,
-          sshKeyRef: opts.key ?? "",
-          vmDir: opts["vm-dir"] ?? "/var/lib/vmatrix/vms",
-          hostKeyFingerprint: fingerprint,
-        });
-        return out({ name: host.name, hostingNetwork: network.slug, role: host.role, status: host.status, cpus: host.cpus, memoryMiB: host.memoryMiB, hostKeyFingerprint: host.hostKeyFingerprint });
-      }
-      case "probe": {
-        const host = await api.hosts.probe({ hostId: (await hostByName(db, arg)).id });
-        return out({ name: host.name, cpus: host.cpus, memoryMiB: host.memoryMiB, diskBytes: host.diskBytes, freeDiskBytes: host.freeDiskBytes, hypervisor: host.hypervisor });
-      }
-      case "drain": {
-        const host = await api.hosts.setDraining({ hostId: (await hostByName(db, arg)).id, draining: !opts.undo });
-        return out({ name: host.name, draining: host.draining });
-      }
-      case "retire": {
-        const host = await api.hosts.retire({ hostId: (await hostByName(db, arg)).id });
-        return out({ name: host.name, retiredAt: host.retiredAt });
-      }
-      default:
-        throw new UsageError(`unknown command hosts ${verb ?? ""}`.trim());
-    }
-  } finally {
-    await driver.close();
-  }
-}
+const USAGE = `Usage: npm run vmatrix -- <command> [options]\n\n${Object.values(COMMANDS)
+  .map((c) => c.usage)
+  .join("\n")}\n`;
 
 /** One line per problem, naming the field; no stack traces for expected refusals. */
 function describe(err: unknown): string {
@@ -154,16 +34,43 @@ function describe(err: unknown): string {
   return String(err);
 }
 
+let parsed: { values: unknown; positionals: string[] };
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    strict: true,
+    options: Object.assign({ json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, ...Object.values(COMMANDS).map((c) => c.options)),
+  });
+} catch (err) {
+  console.error(`vmatrix: ${describe(err)}\n\n${USAGE}`);
+  process.exit(1);
+}
+const opts = parsed.values as Options;
+const positionals = parsed.positionals;
+const [noun, verb, ...args] = positionals;
+if (opts.help || !noun) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const command = COMMANDS[noun];
+if (!command) {
+  console.error(`vmatrix: unknown command ${noun}\n\n${USAGE}`);
+  process.exit(1);
+}
+
 const database = await provisionDatabase();
 const db = createDb(database.url, 2);
+const driver = new SshHostDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000 });
 let code = 0;
 try {
-  await main(db);
+  const api = createCaller(createInnerContext({ db, user: await systemUser(db, `cli:${userInfo().username}`), hosts: () => driver }));
+  await command.run({ db, api, verb, args, opts });
 } catch (err) {
   console.error(`vmatrix: ${describe(err)}`);
   if (err instanceof UsageError) console.error(`\n${USAGE}`);
   code = 1;
 } finally {
+  await driver.close();
   await db.$disconnect();
   await database.stop();
 }

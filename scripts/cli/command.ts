@@ -1,0 +1,35 @@
+import type { ParseArgsConfig } from "node:util";
+import type { createCaller } from "../../server/api/root";
+import type { Db } from "../../server/db/client";
+
+/** A mistake in how the command was typed: printed with the usage. */
+export class UsageError extends Error {}
+
+export type Api = ReturnType<typeof createCaller>;
+export type Options = Record<string, string | boolean | undefined>;
+
+/** What a command module gets: the database, the API (as the system user), its verb, arguments and options. */
+export interface CliContext {
+  db: Db;
+  api: Api;
+  verb: string | undefined;
+  args: string[];
+  opts: Options;
+}
+
+/** One noun of `npm run vmatrix -- <noun> <verb>`: its usage lines, its options, and what it does. */
+export interface CliCommand {
+  usage: string;
+  options: NonNullable<ParseArgsConfig["options"]>;
+  run(ctx: CliContext): Promise<void>;
+}
+
+/** JSON on stdout (bigints as strings): what scripts read. */
+export function out(value: unknown) {
+  console.log(JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2));
+}
+
+export function stringOpt(opts: Options, name: string): string | undefined {
+  const v = opts[name];
+  return typeof v === "string" ? v : undefined;
+}
