@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Vm" ADD COLUMN     "deletedAt" TIMESTAMP(3);
