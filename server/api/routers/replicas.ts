@@ -3,22 +3,24 @@ import { z } from "zod";
 import { authedProcedure, operatorProcedure, router } from "../trpc";
 
 export const replicasRouter = router({
-  /** Desired vs running replicas per (service, hosting network). */
+  /**
+   * Desired vs running replicas per (service, hosting network), with the reconciler's
+   * word (blockedReason, reconciledAt). Running VMs are counted in SQL, in one query.
+   */
   list: authedProcedure.query(async ({ ctx }) => {
     const [targets, running] = await Promise.all([
       ctx.db.replicaTarget.findMany({
         include: { service: { select: { slug: true, name: true } }, hostingNetwork: { select: { slug: true, city: true } } },
         orderBy: [{ service: { slug: "asc" } }, { hostingNetwork: { city: "asc" } }],
       }),
-      ctx.db.vm.findMany({
-        where: { phase: "PRODUCTION", power: "RUNNING" },
-        select: { serviceId: true, host: { select: { hostingNetworkId: true } } },
-      }),
+      ctx.db.$queryRaw<{ serviceId: string; hn: string; running: number }[]>`
+        SELECT v."serviceId", h."hostingNetworkId" AS hn, count(*)::int AS running
+          FROM "Vm" v JOIN "Host" h ON h.id = v."hostId"
+         WHERE v.phase = 'PRODUCTION' AND v.power = 'RUNNING' AND v."deletedAt" IS NULL
+         GROUP BY 1, 2`,
     ]);
-    return targets.map((t) => ({
-      ...t,
-      running: running.filter((v) => v.serviceId === t.serviceId && v.host?.hostingNetworkId === t.hostingNetworkId).length,
-    }));
+    const counts = new Map(running.map((r) => [`${r.serviceId}/${r.hn}`, r.running]));
+    return targets.map((t) => ({ ...t, running: counts.get(`${t.serviceId}/${t.hostingNetworkId}`) ?? 0 }));
   }),
 
   /**
@@ -42,7 +44,7 @@ export const replicasRouter = router({
         if (currentVersion !== input.version) {
           throw new TRPCError({
             code: "CONFLICT",
-            message: `Someone else changed this knob (now ${before?.desired ?? 0} replicas, version ${currentVersion}); reload and try again.`,
+            message: `Changed by someone else, now ${before?.desired ?? 0} (version ${currentVersion}); your change to ${input.desired} was not saved.`,
           });
         }
         const after = before
