@@ -25,6 +25,15 @@ const schema = z.object({
     .string()
     .regex(/^[a-z][a-z0-9-]*(,[a-z][a-z0-9-]*)*$/, "must be comma-separated hosting network slugs, e.g. tokyo,frankfurt")
     .optional(),
+  /** Bearer token of outside systems posting demand (/api/demand) and asking for the nearest replica (/api/nearest); unset: both refuse. */
+  DEMAND_INGEST_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** Synthetic demand from the sim lab's world (the oracle's demand loop, flash crowds); off when real shippers post demand. */
+  SIM_DEMAND: z.enum(["on", "off"], "must be on or off").default("on"),
+  /** Online map tiles for the Map page, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (off: offline country shapes only). */
+  MAP_TILE_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s"'<>]*\{z\}[^\s"'<>]*\{x\}[^\s"'<>]*\{y\}[^\s"'<>]*$/, "must be an http(s) tile URL template with {z}, {x} and {y}, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -1,4 +1,5 @@
 import { auditRouter } from "./routers/audit";
+import { demandRouter } from "./routers/demand";
 import { hostsRouter } from "./routers/hosts";
 import { matchesRouter } from "./routers/matches";
 import { operationsRouter } from "./routers/operations";
@@ -19,6 +20,7 @@ export const appRouter = router({
   matches: matchesRouter,
   utilization: utilizationRouter,
   audit: auditRouter,
+  demand: demandRouter,
 });
 
 export type AppRouter = typeof appRouter;

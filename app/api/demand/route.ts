@@ -1,0 +1,8 @@
+import { config } from "@/server/config";
+import { db } from "@/server/db/client";
+import { demandIngestHandler } from "@/server/demand/http";
+
+export const dynamic = "force-dynamic";
+
+/** Demand samples from load balancers and DNS log shippers (docs/demand.md). */
+export const POST = demandIngestHandler({ db, token: () => config().DEMAND_INGEST_TOKEN });

@@ -1,0 +1,88 @@
+/**
+ * Plain HTTP endpoints for outside systems (load balancers, DNS log shippers, DNS
+ * servers): bearer-token auth, bounded bodies, JSON errors naming the problem.
+ * The route files under app/api only wire these to Next.js.
+ */
+import type { Db } from "../db/client";
+import { ingestBatch } from "./ingest";
+import { bearerMatches } from "./token";
+
+/** A batch of 10,000 samples with IPv6 addresses and ISO times is about 1.3 MB. */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+export interface EndpointDeps {
+  db: () => Db;
+  /** The expected bearer token; undefined: the endpoint is off. */
+  token: () => string | undefined;
+}
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+}
+
+/** null when the caller may proceed; else the refusal to send. */
+export function authorize(req: Request, deps: EndpointDeps): Response | null {
+  const token = deps.token();
+  if (!token) return json(503, { error: "This endpoint is off: set DEMAND_INGEST_TOKEN on the server (see docs/demand.md)." });
+  if (!bearerMatches(req.headers.get("authorization"), token)) {
+    return json(401, { error: "Send the ingest token as Authorization: Bearer <token>." }, { "www-authenticate": 'Bearer realm="vmatrix-demand"' });
+  }
+  return null;
+}
+
+class TooLarge extends Error {}
+
+/** The body as text, refusing more than `limit` bytes whatever Content-Length claims. */
+async function readCapped(req: Request, limit: number): Promise<string> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > limit) throw new TooLarge();
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new TooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** POST /api/demand: one batch of samples, written whole or refused whole. */
+export function demandIngestHandler(deps: EndpointDeps) {
+  return async (req: Request): Promise<Response> => {
+    const refused = authorize(req, deps);
+    if (refused) return refused;
+    if (!/^application\/json\b/i.test(req.headers.get("content-type") ?? "")) {
+      return json(415, { error: "Send the batch as JSON (Content-Type: application/json)." });
+    }
+    let text: string;
+    try {
+      text = await readCapped(req, MAX_BODY_BYTES);
+    } catch (err) {
+      if (err instanceof TooLarge) return json(413, { error: `The body is larger than ${MAX_BODY_BYTES} bytes: send smaller batches.` });
+      throw err;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      return json(400, { error: `The body is not valid JSON: ${(err as Error).message}` });
+    }
+    const result = await ingestBatch(deps.db(), body);
+    if (!result.ok) {
+      const shown = result.errors.slice(0, 100);
+      return json(400, {
+        error: `Nothing was stored: ${result.errors.length} problem${result.errors.length === 1 ? "" : "s"} in the batch${result.errors.length > shown.length ? ` (first ${shown.length} listed)` : ""}.`,
+        errors: shown,
+      });
+    }
+    const { ok: _ok, ...counts } = result;
+    return json(200, counts);
+  };
+}
