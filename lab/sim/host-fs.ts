@@ -1,5 +1,5 @@
 import { createReadStream, type Stats } from "node:fs";
-import { mkdir, open, readdir, rename, stat, statfs, truncate, unlink, type FileHandle } from "node:fs/promises";
+import { copyFile, mkdir, open, readdir, rename, stat, statfs, truncate, unlink, type FileHandle } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { Writable, type Readable } from "node:stream";
 
@@ -217,6 +217,25 @@ export class HostFs {
       throw asFsError(err, to);
     }
     this.used -= replaced;
+  }
+
+  /** copy_file_range-like: the destination is replaced; its bytes count against the quota. */
+  async copy(from: string, to: string): Promise<void> {
+    this.assertWritable(to);
+    const src = await this.stat(from);
+    if (src.isDirectory()) throw new FsError("EISDIR", from);
+    const replaced = await stat(this.real(to)).then((s) => (s.isFile() ? s.size : 0), () => 0);
+    const { allowed, error } = this.reserve(Math.max(0, src.size - replaced), to);
+    if (error) {
+      this.used -= allowed;
+      throw error;
+    }
+    try {
+      await copyFile(this.real(from), this.real(to));
+    } catch (err) {
+      throw asFsError(err, to);
+    }
+    if (src.size < replaced) this.used -= replaced - src.size;
   }
 
   async mkdirp(virtualPath: string): Promise<void> {

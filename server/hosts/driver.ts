@@ -6,7 +6,7 @@ import type { DiskSpace, PingResult } from "./shell-output";
 import { SshTransport, type TransportOptions } from "./ssh-transport";
 import { HostTransfer, type TransferEndpoint, type TransferOptions, type TransferRequest, type TransferResult } from "./transfer";
 import { Virsh, type HypervisorEndpoint, type VirshTimeouts } from "./virsh";
-import type { DomainListEntry, DomainStateWithReason, DomainStats, NodeInfo, VirshVersion } from "./virsh-output";
+import type { DomainListEntry, DomainStateWithReason, DomainStats, NodeCpuTimes, NodeInfo, NodeMemory, VirshVersion } from "./virsh-output";
 
 /** Everything the oracle needs to drive one host (built from the host registry). */
 export interface HostTarget extends TransferEndpoint, HypervisorEndpoint {}
@@ -39,6 +39,11 @@ export interface HostDriver {
   listDomains(host: HostTarget): Promise<DomainListEntry[]>;
   domainState(host: HostTarget, name: string): Promise<DomainStateWithReason>;
   domainStats(host: HostTarget, name: string): Promise<DomainStats>;
+  /** Counters of every active domain (CPU, memory, interfaces), in one command. */
+  activeDomainStats(host: HostTarget): Promise<DomainStats[]>;
+  /** Cumulative host CPU times and current host memory, for the metrics sampler. */
+  nodeCpuStats(host: HostTarget): Promise<NodeCpuTimes>;
+  nodeMemStats(host: HostTarget): Promise<NodeMemory>;
 
   /**
    * Writes `<vmDir>/<name>.xml` and defines the domain from it; the XML must name `name`
@@ -62,6 +67,8 @@ export interface HostDriver {
   fileSize(host: HostTarget, path: string): Promise<number | null>;
   sha256(host: HostTarget, path: string): Promise<string>;
   removeFile(host: HostTarget, path: string): Promise<void>;
+  /** Copies a file within the host (sparse); the destination appears whole or not at all. */
+  copyFile(host: HostTarget, from: string, to: string): Promise<void>;
   readSmallFile(host: HostTarget, path: string, maxBytes?: number): Promise<Buffer>;
   writeSmallFile(host: HostTarget, path: string, data: Buffer | string): Promise<void>;
 
@@ -132,6 +139,18 @@ export class SshHostDriver implements HostDriver {
     return this.virsh.domStats(host, name);
   }
 
+  async activeDomainStats(host: HostTarget): Promise<DomainStats[]> {
+    return this.virsh.activeDomainStats(host);
+  }
+
+  async nodeCpuStats(host: HostTarget): Promise<NodeCpuTimes> {
+    return this.virsh.nodeCpuStats(host);
+  }
+
+  async nodeMemStats(host: HostTarget): Promise<NodeMemory> {
+    return this.virsh.nodeMemStats(host);
+  }
+
   async define(host: HostTarget, name: string, domainXml: string): Promise<{ xmlPath: string }> {
     vmName(name);
     const named = domainName(domainXml);
@@ -191,6 +210,10 @@ export class SshHostDriver implements HostDriver {
 
   async removeFile(host: HostTarget, path: string): Promise<void> {
     return this.files.remove(host, path);
+  }
+
+  async copyFile(host: HostTarget, from: string, to: string): Promise<void> {
+    return this.files.copy(host, from, to);
   }
 
   async readSmallFile(host: HostTarget, path: string, maxBytes?: number): Promise<Buffer> {

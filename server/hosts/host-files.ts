@@ -75,6 +75,19 @@ export class HostFiles {
     await this.run(host, ["mv", "-f", "--", this.path(host, from, "from"), this.path(host, to, "to")]);
   }
 
+  /** `cp --sparse=always` to a temporary name, then rename: never a partial file at `to`. */
+  async copy(host: FileEndpoint, from: string, to: string, timeoutMs = 30 * 60_000): Promise<void> {
+    const src = this.path(host, from, "from");
+    const dst = this.path(host, to, "to");
+    const temp = `${posix.dirname(dst)}/.${posix.basename(dst)}.tmp-${randomBytes(6).toString("hex")}`;
+    try {
+      await this.run(host, ["cp", "--sparse=always", "--", src, temp], timeoutMs);
+      await this.rename(host, temp, dst);
+    } finally {
+      await this.run(host, ["rm", "-f", "--", temp]).catch(() => {});
+    }
+  }
+
   /** `mkdir -p`; the VM directory itself is allowed (it may not exist yet on a new host). */
   async makeDirectory(host: FileEndpoint, path: string): Promise<void> {
     const dir = vmDirectory(host.vmDir);

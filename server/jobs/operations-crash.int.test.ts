@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOpsLab, type OpsLab } from "./ops-lab.test-support";
 import { requestOperation } from "./request";
-import { STEPS } from "./steps";
+import { planSteps } from "./plan";
 import { startOperationsWorker } from "./worker";
 
 // An oracle SIGKILLed at every step boundary of an activation and of a deactivation;
@@ -61,13 +61,18 @@ async function expectWhole(name: string, sha: string) {
   expect(await t.fileNames(vm.host!.name, name)).toEqual(running ? ["img", "xml"] : ["img", "state", "xml"]);
   expect(await t.driver.sha256(t.target(vm.host!.name), vm.diskPath!)).toBe(sha);
   expect(vm.power).toBe(running ? "RUNNING" : "SAVED");
+  // In the load balancer's rotation exactly while it serves.
+  const bindings = await t.db.networkBinding.findMany({ where: { vmId: vm.id, kind: "LB" } });
+  expect(bindings.map((b) => [b.hostingNetworkId, b.state])).toEqual(running ? [[vm.host!.hostingNetworkId, "APPLIED"]] : []);
 }
 
 describe("an oracle killed mid-operation", () => {
   it("is resumed by another oracle at every step boundary, and the VM stays whole", { timeout: 300_000 }, async () => {
     const vm = await t.makeVm("crash-1", "ops-nest", true);
     const sha = await t.driver.sha256(t.target("ops-nest"), vm.diskPath!);
-    const boundaries = STEPS.ACTIVATE.flatMap((_, i) => (["ACTIVATE", "DEACTIVATE"] as const).flatMap((kind) => (STEPS[kind][i] ? [{ kind, i, step: STEPS[kind][i].name }] : [])));
+    const steps = { ACTIVATE: planSteps("ACTIVATE", { phase: "NEST", power: "SAVED" }, "PRODUCTION"), DEACTIVATE: planSteps("DEACTIVATE", { phase: "PRODUCTION", power: "RUNNING" }, "NEST") };
+    const longest = Math.max(steps.ACTIVATE.length, steps.DEACTIVATE.length);
+    const boundaries = Array.from({ length: longest }, (_, i) => (["ACTIVATE", "DEACTIVATE"] as const).flatMap((kind) => (steps[kind][i] ? [{ kind, i, step: steps[kind][i] }] : []))).flat();
     let next = crashingOracle(boundaries[0]!.step);
     try {
       for (const [n, { kind, i, step }] of boundaries.entries()) {

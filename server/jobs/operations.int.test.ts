@@ -42,6 +42,7 @@ describe("activate and deactivate", () => {
       ["copy config", "DONE"],
       ["register", "DONE"],
       ["resume", "DONE"],
+      ["bind", "DONE"],
       ["record", "DONE"],
       ["clean source", "DONE"],
     ]);
@@ -116,6 +117,7 @@ describe("activate and deactivate", () => {
         ["copy config", "PENDING"],
         ["register", "PENDING"],
         ["resume", "PENDING"],
+        ["bind", "PENDING"],
         ["record", "PENDING"],
         ["clean source", "PENDING"],
       ]);

@@ -1,27 +1,79 @@
 import { z } from "zod";
+import type { OperationKind } from "../db/generated/client";
 import type { PlacementDecision } from "../oracle/scheduler";
+
+export type Phase = "NEST" | "LOADING" | "PRODUCTION";
+/** What the VM's domain is when the operation ends: running, saved to a state file, or shut off. */
+export type EndPower = "RUNNING" | "SAVED" | "SHUTOFF" | "SAVED_OR_SHUTOFF";
 
 /**
  * What an operation was asked to do, fixed when it is requested and stored with it
- * (Operation.decision): the placement (why this target) and the VM's file names. The
- * file names are kept because the Vm row changes at the commit step, and a step re-run
- * after a crash must still find the source's files.
+ * (Operation.decision): the placement (why this target), the VM's file names, where it
+ * ends up, and its steps. The file names are kept because the Vm row changes at the
+ * commit step, and a step re-run after a crash must still find the source's files.
  */
 export interface OperationPlan {
   placement: PlacementDecision | null;
   /** Base names inside each host's VM directory. */
   files: { disk: string; state: string; xml: string };
-  /** The phase the VM enters on the target. */
-  toPhase: "NEST" | "LOADING" | "PRODUCTION";
+  /** The phase the VM is in when the operation succeeds. */
+  toPhase: Phase;
+  toPower: EndPower;
+  /** The golden image a CREATE copies (a file `<name>.image` in the host's VM directory). */
+  image?: { name: string; memoryMiB: number; vcpus: number };
+  /** HIBERNATE: how long the freshly booted VM runs before it is saved (§3.4 pre-boot). */
+  bootSettleMs?: number;
+  /** How long a drain waits for connections to end before taking the VM out anyway. */
+  drainTimeoutMs?: number;
 }
 
 const fileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/);
+const phase = z.enum(["NEST", "LOADING", "PRODUCTION"]);
 const planSchema = z.object({
   files: z.object({ disk: fileName, state: fileName, xml: fileName }),
-  toPhase: z.enum(["NEST", "LOADING", "PRODUCTION"]),
+  toPhase: phase,
+  // Plans written before the field existed ended production runs running, the rest saved or off.
+  toPower: z.enum(["RUNNING", "SAVED", "SHUTOFF", "SAVED_OR_SHUTOFF"]).optional(),
+  image: z.object({ name: fileName, memoryMiB: z.number().int().min(16), vcpus: z.number().int().min(1).max(64) }).optional(),
+  bootSettleMs: z.number().int().min(0).max(600_000).optional(),
+  drainTimeoutMs: z.number().int().min(0).max(3_600_000).optional(),
 });
 
+export type ExecutablePlan = Omit<OperationPlan, "placement">;
+
 /** The stored plan's executable part, validated (it is JSON from the database). */
-export function readPlan(decision: unknown): Pick<OperationPlan, "files" | "toPhase"> {
-  return planSchema.parse(decision);
+export function readPlan(decision: unknown): ExecutablePlan {
+  const p = planSchema.parse(decision);
+  return { ...p, toPower: p.toPower ?? (p.toPhase === "PRODUCTION" ? "RUNNING" : "SAVED_OR_SHUTOFF") };
+}
+
+/**
+ * The steps of an operation, in order (thesis §3.3 for the moves). Network steps bracket
+ * production: a VM leaves load-balancer rotation (drain) before it stops serving, and
+ * joins it (bind) once it runs on its new host. Pure: the same inputs give the same list,
+ * which is stored with the operation when it is requested.
+ */
+export function planSteps(kind: OperationKind, vm: { phase: Phase; power: string }, toPhase: Phase): string[] {
+  const serving = vm.phase === "PRODUCTION";
+  const move = ["suspend", "copy disk", "copy state", "copy config", "register"];
+  switch (kind) {
+    case "ACTIVATE":
+    case "CLONE":
+      return [...move, "resume", "bind", "record", "clean source"];
+    case "DEACTIVATE":
+      return ["drain", ...move, "record", "clean source"];
+    case "HIBERNATE":
+      return ["boot", ...move, "record", "clean source"];
+    case "COLD_MOVE":
+      // Two files (disk, config), then start where it lands if it serves (§6.3).
+      return toPhase === "PRODUCTION"
+        ? [...(serving ? ["drain"] : []), ...move, "resume", "bind", "record", "clean source"]
+        : [...move, "record", "clean source"];
+    case "RESTART":
+      return serving ? ["drain", "shut down", "start", "bind", "record"] : ["shut down", "start", "record"];
+    case "DELETE":
+      return [...(serving ? ["drain"] : []), "stop", "forget", "remove domain", "remove files"];
+    case "CREATE":
+      return ["create disk", "define", "record"];
+  }
 }

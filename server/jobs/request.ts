@@ -1,21 +1,23 @@
-import { posix } from "node:path";
 import type { Db } from "../db/client";
-import type { Prisma } from "../db/generated/client";
-import { placeVm, type HostCandidate } from "../oracle/scheduler";
-import type { OperationPlan } from "./plan";
-import { STEPS, type SupportedKind } from "./steps";
+import type { OperationKind, Prisma } from "../db/generated/client";
+import { vmName } from "../hosts/command";
+import { InvalidArgumentError } from "../hosts/errors";
+import { placeVm, type HostCandidate, type HostRole, type PlacementDecision } from "../oracle/scheduler";
+import { planSteps, type EndPower, type OperationPlan, type Phase } from "./plan";
 
 /** graphile-worker task that executes operations (server/jobs/worker.ts). */
 export const OPERATION_TASK = "vmatrix_operation";
 /** Retries (with graphile-worker's exponential backoff, about an hour in all) before an operation is FAILED. */
 export const OPERATION_MAX_ATTEMPTS = 8;
-const ACTIVE_STATES = ["QUEUED", "RUNNING", "CANCELLING"] as const;
+export const ACTIVE_STATES = ["QUEUED", "RUNNING", "CANCELLING"] as const;
+/** HIBERNATE's pre-boot: how long a VM runs before it is saved into the Nest (config HIBERNATE_BOOT_SECONDS). */
+const DEFAULT_BOOT_SETTLE_MS = 10_000;
 
 /** A request the product turns down, with the reason in words and the API error it maps to. */
 export class OperationRefused extends Error {
   override readonly name = "OperationRefused";
   constructor(
-    readonly code: "NOT_FOUND" | "CONFLICT" | "PRECONDITION_FAILED",
+    readonly code: "NOT_FOUND" | "CONFLICT" | "PRECONDITION_FAILED" | "BAD_REQUEST",
     message: string,
   ) {
     super(message);
@@ -23,15 +25,30 @@ export class OperationRefused extends Error {
 }
 
 export interface OperationRequest {
-  kind: SupportedKind;
-  vmId: string;
+  kind: OperationKind;
+  /** The VM (every kind but CREATE and CLONE, which name a service). */
+  vmId?: string;
   requestedById: string | null;
   /** Skip the scheduler's choice (it still checks that host with every filter). */
   targetHostId?: string;
   /** Where a deactivation takes the VM (default: the Hibernation Nest). */
   to?: "NEST" | "LOADING";
   reason?: string;
+  /** CREATE, CLONE: the service. */
+  serviceId?: string;
+  /** CREATE: the new VM's name and its image (default: the service's newest). */
+  name?: string;
+  imageId?: string;
+  /** CLONE: the hosting network the new replica should run in. */
+  hostingNetworkId?: string;
+  /** HIBERNATE: seconds the VM runs before it is saved. */
+  bootSettleMs?: number;
 }
+
+type Tx = Prisma.TransactionClient;
+type VmRow = NonNullable<Awaited<ReturnType<typeof loadVm>>>;
+const loadVm = (tx: Tx, id: string) => tx.vm.findUnique({ where: { id }, include: { host: true } });
+const refuse = (code: OperationRefused["code"], message: string) => new OperationRefused(code, message);
 
 /**
  * Records an operation (row + its steps + the scheduler's decision) and enqueues the job
@@ -40,63 +57,52 @@ export interface OperationRequest {
  * database's constraints back both rules (one active operation per VM, one production VM
  * per host). `inTransaction` (e.g. the audit event) commits or fails with the rest.
  */
-export async function requestOperation(db: Db, req: OperationRequest, inTransaction?: (tx: Prisma.TransactionClient, op: { id: string; targetHostId: string | null }) => Promise<void>) {
+export async function requestOperation(db: Db, req: OperationRequest, inTransaction?: (tx: Prisma.TransactionClient, op: { id: string; vmId: string; targetHostId: string | null }) => Promise<void>) {
   try {
     return await db.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:placement'))`;
-      const vm = await tx.vm.findUnique({ where: { id: req.vmId }, include: { host: true } });
-      if (!vm) throw new OperationRefused("NOT_FOUND", "No such VM.");
+      const { vm, kind } = await subject(tx, req);
+      if (vm.deletedAt) throw refuse("PRECONDITION_FAILED", `VM ${vm.name} was deleted.`);
       const active = await tx.operation.findFirst({ where: { vmId: vm.id, state: { in: [...ACTIVE_STATES] } } });
       if (active) {
-        throw new OperationRefused("CONFLICT", `VM ${vm.name} already has an operation in progress (${active.kind.toLowerCase()}, ${active.state.toLowerCase()}); one at a time.`);
+        throw refuse("CONFLICT", `VM ${vm.name} already has an operation in progress (${active.kind.toLowerCase()}, ${active.state.toLowerCase()}); one at a time.`);
       }
-      if (!vm.host) throw new OperationRefused("PRECONDITION_FAILED", `VM ${vm.name} is on no host.`);
-      const toPhase = req.kind === "ACTIVATE" ? "PRODUCTION" : (req.to ?? "NEST");
-      if (req.kind === "ACTIVATE" && vm.phase === "PRODUCTION") throw new OperationRefused("PRECONDITION_FAILED", `VM ${vm.name} is already in production.`);
-      if (req.kind === "DEACTIVATE" && vm.phase !== "PRODUCTION") throw new OperationRefused("PRECONDITION_FAILED", `VM ${vm.name} is not in production.`);
-
-      const vmBytes = Number(vm.diskBytes + vm.stateBytes);
-      const [hosts, incoming] = await Promise.all([
-        tx.host.findMany({ where: { role: toPhase, ...(req.targetHostId ? { id: req.targetHostId } : {}) }, include: { _count: { select: { vms: true } } } }),
-        tx.operation.groupBy({ by: ["targetHostId"], where: { state: { in: [...ACTIVE_STATES] } }, _count: true }),
-      ]);
-      const hns = new Map((await tx.hostingNetwork.findMany({ where: { id: { in: hosts.map((h) => h.hostingNetworkId) } } })).map((hn) => [hn.id, hn]));
-      if (req.targetHostId && hosts.length === 0) throw new OperationRefused("NOT_FOUND", `No ${toPhase.toLowerCase()} host with that id.`);
-      const candidates: HostCandidate[] = hosts.map((h) => ({
-        id: h.id,
-        name: h.name,
-        role: h.role,
-        status: h.status,
-        hostKeyTrust: h.hostKeyTrust,
-        draining: h.draining,
-        retired: h.retiredAt !== null,
-        hostingNetworkId: h.hostingNetworkId,
-        lat: hns.get(h.hostingNetworkId)?.lat ?? 0,
-        lon: hns.get(h.hostingNetworkId)?.lon ?? 0,
-        vmSlots: h.vmSlots,
-        vmsPlaced: h._count.vms + (incoming.find((o) => o.targetHostId === h.id)?._count ?? 0),
-        freeDiskBytes: Number(h.freeDiskBytes),
-        bytesPresent: h.id === vm.hostId ? vmBytes : 0,
-      }));
-      const placement = placeVm(candidates, { vmBytes, role: toPhase, excludeHostIds: [vm.host.id] });
-      if (!placement.chosen) {
-        const only = req.targetHostId ? placement.candidates[0]?.dropped : undefined;
-        throw new OperationRefused("PRECONDITION_FAILED", only ? `Host refused by ${only.filter}: ${only.reason}.` : placement.summary);
+      const where = destination(kind, vm, req);
+      let placement: PlacementDecision | null = null;
+      let targetHostId: string;
+      if (where.sameHost) {
+        if (!vm.host) throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is on no host.`);
+        targetHostId = vm.host.id;
+      } else {
+        if (kind !== "CREATE" && !vm.host) throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is on no host.`);
+        placement = await place(tx, vm, where.role, req);
+        targetHostId = placement.chosen!.hostId;
       }
-
-      const name = (path: string | null, ext: string) => posix.basename(path ?? `${vm.name}.${ext}`);
-      const plan: OperationPlan = { placement, toPhase, files: { disk: name(vm.diskPath, "img"), state: name(vm.statePath, "state"), xml: name(vm.xmlPath, "xml") } };
+      const files = {
+        disk: base(vm.diskPath, `${vm.name}.img`),
+        state: base(vm.statePath, `${vm.name}.state`),
+        xml: base(vm.xmlPath, `${vm.name}.xml`),
+      };
+      const image = kind === "CREATE" ? await tx.vmImage.findUnique({ where: { id: vm.imageId ?? "" } }) : null;
+      const plan: OperationPlan = {
+        placement,
+        files,
+        toPhase: where.toPhase,
+        toPower: where.toPower,
+        ...(image ? { image: { name: image.name, memoryMiB: image.memoryMiB, vcpus: image.vcpus } } : {}),
+        ...(kind === "HIBERNATE" ? { bootSettleMs: req.bootSettleMs ?? DEFAULT_BOOT_SETTLE_MS } : {}),
+      };
       const op = await tx.operation.create({
         data: {
-          kind: req.kind,
+          kind,
           vmId: vm.id,
-          sourceHostId: vm.host.id,
-          targetHostId: placement.chosen.hostId,
+          sourceHostId: vm.host?.id ?? targetHostId,
+          targetHostId,
           requestedById: req.requestedById,
           reason: req.reason ?? "",
-          bytesTotal: vm.diskBytes + vm.stateBytes,
+          bytesTotal: where.sameHost ? 0n : vm.diskBytes + vm.stateBytes,
           decision: JSON.parse(JSON.stringify(plan)) as Prisma.InputJsonValue,
-          steps: { create: STEPS[req.kind].map((s, index) => ({ index, name: s.name })) },
+          steps: { create: planSteps(kind, vm, where.toPhase).map((name, index) => ({ index, name })) },
         },
         include: { steps: { orderBy: { index: "asc" } } },
       });
@@ -107,10 +113,153 @@ export async function requestOperation(db: Db, req: OperationRequest, inTransact
     });
   } catch (err) {
     const msg = err instanceof Error ? err.message : "";
-    if (/Operation_one_active_per_vm/.test(msg)) throw new OperationRefused("CONFLICT", "That VM already has an operation in progress; one at a time.");
+    if (/Operation_one_active_per_vm/.test(msg)) throw refuse("CONFLICT", "That VM already has an operation in progress; one at a time.");
+    if (/Vm_name_key|Unique constraint failed on the fields: \(`name`\)/.test(msg)) throw refuse("CONFLICT", `name: a VM named ${req.name ?? ""} already exists.`);
     if (/graphile_worker/.test(msg) && /does not exist/.test(msg)) {
-      throw new OperationRefused("PRECONDITION_FAILED", "The operations queue is not installed yet: start an oracle (it installs it), then try again.");
+      throw refuse("PRECONDITION_FAILED", "The operations queue is not installed yet: start an oracle (it installs it), then try again.");
     }
     throw err;
   }
 }
+
+const base = (path: string | null, fallback: string) => (path ? path.slice(path.lastIndexOf("/") + 1) : fallback);
+
+/** The VM the operation is about: named, made (CREATE), or chosen from the Nest (CLONE). */
+async function subject(tx: Tx, req: OperationRequest): Promise<{ vm: VmRow; kind: OperationKind }> {
+  if (req.kind === "CREATE") return { vm: await newVm(tx, req), kind: "CREATE" };
+  if (req.kind === "CLONE") return { vm: await nestReplica(tx, req), kind: "CLONE" };
+  if (!req.vmId) throw refuse("BAD_REQUEST", "vmId: required");
+  const vm = await loadVm(tx, req.vmId);
+  if (!vm) throw refuse("NOT_FOUND", "No such VM.");
+  return { vm, kind: req.kind };
+}
+
+/** Where each kind takes the VM, and what must be true of it first. */
+function destination(kind: OperationKind, vm: VmRow, req: OperationRequest): { sameHost: boolean; role: HostRole; toPhase: Phase; toPower: EndPower } {
+  const here = { sameHost: true, role: vm.phase, toPhase: vm.phase };
+  switch (kind) {
+    case "ACTIVATE":
+    case "CLONE":
+      if (vm.phase === "PRODUCTION") throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is already in production.`);
+      return { sameHost: false, role: "PRODUCTION", toPhase: "PRODUCTION", toPower: "RUNNING" };
+    case "DEACTIVATE": {
+      if (vm.phase !== "PRODUCTION") throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is not in production.`);
+      const to = req.to ?? "NEST";
+      return { sameHost: false, role: to, toPhase: to, toPower: "SAVED_OR_SHUTOFF" };
+    }
+    case "HIBERNATE":
+      if (vm.phase !== "LOADING") throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is not in the Loading Chambers (it is ${phaseWord(vm.phase)}); only a loaded VM is pre-booted into the Nest.`);
+      return { sameHost: false, role: "NEST", toPhase: "NEST", toPower: "SAVED" };
+    case "COLD_MOVE":
+      if (vm.power !== "SHUTOFF") throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is ${vm.power.toLowerCase()}; a cold move takes a stopped VM (deactivate or restart moves a live one).`);
+      return { sameHost: false, role: vm.phase, toPhase: vm.phase, toPower: vm.phase === "PRODUCTION" ? "RUNNING" : "SHUTOFF" };
+    case "RESTART":
+      if (vm.power === "SAVED") throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is hibernated; activate it instead of restarting (a restart would lose its saved memory).`);
+      return { ...here, toPower: "RUNNING" };
+    case "DELETE":
+      return { ...here, toPower: "SHUTOFF" };
+    case "CREATE":
+      return { sameHost: false, role: "LOADING", toPhase: "LOADING", toPower: "SHUTOFF" };
+  }
+}
+
+const phaseWord = (p: Phase) => ({ NEST: "in the Nest", LOADING: "in the Loading Chambers", PRODUCTION: "in production" })[p];
+
+/** Candidate hosts of a role, as the scheduler sees them, and its decision; a refusal says why nothing fits. */
+async function place(tx: Tx, vm: VmRow, role: HostRole, req: OperationRequest): Promise<PlacementDecision> {
+  const vmBytes = Number(vm.diskBytes + vm.stateBytes);
+  const [hosts, incoming] = await Promise.all([
+    tx.host.findMany({ where: { role, ...(req.targetHostId ? { id: req.targetHostId } : {}) }, include: { _count: { select: { vms: { where: { deletedAt: null } } } }, hostingNetwork: true } }),
+    tx.operation.groupBy({ by: ["targetHostId"], where: { state: { in: [...ACTIVE_STATES] } }, _count: true }),
+  ]);
+  if (req.targetHostId && hosts.length === 0) throw refuse("NOT_FOUND", `No ${role.toLowerCase()} host with that id.`);
+  const candidates: HostCandidate[] = hosts.map((h) => ({
+    id: h.id,
+    name: h.name,
+    role: h.role,
+    status: h.status,
+    hostKeyTrust: h.hostKeyTrust,
+    draining: h.draining,
+    retired: h.retiredAt !== null,
+    hostingNetworkId: h.hostingNetworkId,
+    lat: h.hostingNetwork.lat,
+    lon: h.hostingNetwork.lon,
+    vmSlots: h.vmSlots,
+    vmsPlaced: h._count.vms + (incoming.find((o) => o.targetHostId === h.id)?._count ?? 0),
+    freeDiskBytes: Number(h.freeDiskBytes),
+    bytesPresent: h.id === vm.hostId ? vmBytes : 0,
+  }));
+  const placement = placeVm(candidates, { vmBytes, role, excludeHostIds: vm.hostId ? [vm.hostId] : [], hostingNetworkId: req.hostingNetworkId });
+  if (!placement.chosen) {
+    const only = req.targetHostId ? placement.candidates[0]?.dropped : undefined;
+    throw refuse("PRECONDITION_FAILED", only ? `Host refused by ${only.filter}: ${only.reason}.` : placement.summary);
+  }
+  return placement;
+}
+
+/** CREATE: the new VM's row (LOADING, on no host until its record step), with a private address in its owner domain. */
+async function newVm(tx: Tx, req: OperationRequest): Promise<VmRow> {
+  let name: string;
+  try {
+    name = vmName(req.name, "name");
+  } catch (err) {
+    throw refuse("BAD_REQUEST", err instanceof InvalidArgumentError ? err.message : "name: invalid");
+  }
+  const service = await tx.service.findUnique({ where: { id: req.serviceId ?? "" }, include: { images: { orderBy: { createdAt: "desc" } } } });
+  if (!service) throw refuse("NOT_FOUND", "serviceId: no such service.");
+  const image = req.imageId ? service.images.find((i) => i.id === req.imageId) : service.images[0];
+  if (!image) throw refuse(req.imageId ? "NOT_FOUND" : "PRECONDITION_FAILED", req.imageId ? `imageId: no such image of ${service.slug}.` : `Service ${service.slug} has no image to create a VM from.`);
+  if (await tx.vm.findUnique({ where: { name } })) throw refuse("CONFLICT", `name: a VM named ${name} already exists.`);
+  const vm = await tx.vm.create({
+    data: {
+      name,
+      serviceId: service.id,
+      imageId: image.id,
+      phase: "LOADING",
+      power: "UNKNOWN",
+      privateAddress: await freeAddress(tx, service.ownerDomain),
+      diskBytes: image.diskBytes,
+      memoryMiB: image.memoryMiB,
+      vcpus: image.vcpus,
+    },
+  });
+  return { ...vm, host: null };
+}
+
+/**
+ * A private address unique within the owner domain (§4.3.1: domains may repeat each
+ * other's addresses, one domain may not): the lowest free one in 10.200.0.0/16.
+ */
+async function freeAddress(tx: Tx, ownerDomain: string): Promise<string> {
+  const used = new Set((await tx.vm.findMany({ where: { service: { ownerDomain }, deletedAt: null, privateAddress: { not: null } }, select: { privateAddress: true } })).map((v) => v.privateAddress));
+  for (let n = 2; n < 65_534; n++) {
+    const a = `10.200.${Math.floor(n / 256)}.${n % 256}`;
+    if (n % 256 !== 0 && n % 256 !== 255 && !used.has(a)) return a;
+  }
+  throw refuse("PRECONDITION_FAILED", `Owner domain ${ownerDomain} has no free private address left in 10.200.0.0/16.`);
+}
+
+/**
+ * CLONE (§3.4, flash crowds): another replica of the service, resumed from a pre-booted
+ * VM in the Nest (else one in the Loading Chambers), not busy with another operation.
+ */
+async function nestReplica(tx: Tx, req: OperationRequest): Promise<VmRow> {
+  const service = await tx.service.findUnique({ where: { id: req.serviceId ?? "" } });
+  if (!service) throw refuse("NOT_FOUND", "serviceId: no such service.");
+  const spare = await tx.vm.findMany({
+    where: {
+      serviceId: service.id,
+      deletedAt: null,
+      phase: { in: ["NEST", "LOADING"] },
+      host: { status: "UP", hostKeyTrust: "TRUSTED" },
+      operations: { none: { state: { in: [...ACTIVE_STATES] } } },
+    },
+    include: { host: true },
+  });
+  // Pre-booted Nest VMs first (they resume instead of booting), then smaller files, then by name.
+  spare.sort((a, b) => rank(a) - rank(b) || Number(a.diskBytes + a.stateBytes - (b.diskBytes + b.stateBytes)) || a.name.localeCompare(b.name));
+  const vm = spare[0];
+  if (!vm) throw refuse("PRECONDITION_FAILED", `Service ${service.slug} has no spare VM in the Nest or the Loading Chambers to replicate.`);
+  return vm;
+}
+const rank = (v: { phase: string; power: string }) => (v.phase === "NEST" && v.power === "SAVED" ? 0 : v.phase === "NEST" ? 1 : 2);

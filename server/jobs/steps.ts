@@ -1,8 +1,12 @@
+import type { Db } from "../db/client";
 import type { Prisma, VmPower } from "../db/generated/client";
 import type { HostDriver, HostTarget } from "../hosts/driver";
+import { domainXml } from "../hosts/domain-xml";
 import { VirshError } from "../hosts/errors";
 import type { TransferProgress } from "../hosts/transfer";
 import type { DomainState } from "../hosts/virsh-output";
+import type { ExecutablePlan } from "./plan";
+import { bindStep, drainStep } from "./network-steps";
 
 /** A file of the VM: the same name in the source's and the target's VM directory. */
 export interface FilePair {
@@ -10,15 +14,21 @@ export interface FilePair {
   to: string;
 }
 
-/** What a step sees: the hosts, the VM's files on both, and a way to report progress. */
+export type StepHost = HostTarget & { id: string; hostingNetworkId: string };
+
+/** What a step sees: the hosts, the VM's files on both, the plan, and a way to report progress. */
 export interface StepContext {
+  db: Db;
   driver: HostDriver;
-  vm: { id: string; name: string; power: VmPower; phase: "NEST" | "LOADING" | "PRODUCTION" };
-  source: HostTarget;
-  target: HostTarget & { id: string };
+  vm: { id: string; name: string; power: VmPower; phase: "NEST" | "LOADING" | "PRODUCTION"; privateAddress: string | null };
+  service: { id: string; slug: string; port: number };
+  /** Where the VM is; for single-host operations (restart, delete, create) the same as the target. */
+  source: StepHost;
+  target: StepHost;
   files: { disk: FilePair; state: FilePair; xml: FilePair };
-  /** Phase the VM enters on the target (PRODUCTION for activations). */
-  toPhase: "NEST" | "LOADING" | "PRODUCTION";
+  plan: ExecutablePlan;
+  /** Aborted when the operation is cancelled: long steps stop and the operation rolls back. */
+  signal: AbortSignal;
   onProgress: (p: TransferProgress) => void;
 }
 
@@ -42,12 +52,12 @@ export interface StepDef {
   name: string;
   run(ctx: StepContext): Promise<StepOutcome>;
   compensate?(ctx: StepContext): Promise<void>;
-  /** The move is decided once this step is done: later failures are retried, not rolled back. */
+  /** The operation is decided once this step is done: later failures are retried, not rolled back. */
   commits?: boolean;
 }
 
 /** The domain's state on a host, or null when the host does not know it. */
-async function domainState(driver: HostDriver, host: HostTarget, name: string): Promise<DomainState | null> {
+export async function domainState(driver: HostDriver, host: HostTarget, name: string): Promise<DomainState | null> {
   try {
     return (await driver.domainState(host, name)).state;
   } catch (err) {
@@ -75,6 +85,38 @@ async function removeTargetFile(ctx: StepContext, pair: FilePair): Promise<void>
   await ctx.driver.removeFile(ctx.target, pair.to);
   await ctx.driver.removeFile(ctx.target, `${pair.to}.part`);
 }
+
+/** Waits `ms`, or less if the operation is cancelled meanwhile. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
+
+/** §3.4 pre-creation: boot the VM where it is, let its OS come up, so the Nest holds a booted VM. */
+const boot: StepDef = {
+  name: "boot",
+  async run({ driver, source, vm, files, plan, signal }) {
+    const state = await domainState(driver, source, vm.name);
+    if (state === null) throw new Error(`VM ${vm.name} is not defined on ${source.name}`);
+    if (state === "running") return { detail: "already running" };
+    if (state === "paused") await driver.resume(source, vm.name);
+    else if ((await driver.fileSize(source, files.state.from)) !== null) {
+      await driver.restore(source, files.state.from, { xmlPath: files.xml.from });
+      await driver.removeFile(source, files.state.from);
+    } else await driver.start(source, vm.name);
+    const settle = plan.bootSettleMs ?? 0;
+    await pause(settle, signal);
+    return { detail: `booted on ${source.name}; ran ${(settle / 1000).toFixed(0)} s before saving` };
+  },
+  // A VM that was off goes back to off (a saved one is saved again by the next attempt's suspend).
+  async compensate({ driver, source, vm }) {
+    if (vm.power === "RUNNING") return;
+    if (ACTIVE.includes(await domainState(driver, source, vm.name))) await driver.destroy(source, vm.name);
+  },
+};
 
 /** Thesis §3.3 step 2: freeze the VM into a state file on the source (nothing to do if already saved). */
 const suspend: StepDef = {
@@ -109,7 +151,7 @@ function copy(name: string, file: keyof StepContext["files"], optional: boolean)
       if (optional && (await ctx.driver.fileSize(ctx.source, pair.from)) === null) {
         return { detail: `no ${file} file on ${ctx.source.name}`, skipped: true };
       }
-      const r = await ctx.driver.transfer(ctx.source, ctx.target, { sourcePath: pair.from, targetPath: pair.to }, { onProgress: ctx.onProgress });
+      const r = await ctx.driver.transfer(ctx.source, ctx.target, { sourcePath: pair.from, targetPath: pair.to }, { onProgress: ctx.onProgress, signal: ctx.signal });
       const how = r.alreadyPresent ? "already there" : r.resumedFrom > 0 ? `resumed at ${r.resumedFrom} bytes` : `${r.seconds.toFixed(1)} s`;
       return { bytes: r.bytes, detail: `sha256 ${r.sha256} (${how})` };
     },
@@ -155,23 +197,25 @@ const resume: StepDef = {
 };
 
 /**
- * The commit point: the database now places the VM on the target. Checked against the
- * target first, so the database never claims a VM that is not really there.
+ * The commit point: the database now places the VM on the target, in the phase and power
+ * the plan names. Checked against the target first, so the database never claims a VM
+ * that is not really there, or running when it is not.
  */
 const record: StepDef = {
   name: "record",
   commits: true,
-  async run({ driver, target, vm, files, toPhase }) {
+  async run({ driver, target, vm, files, plan }) {
     const state = await domainState(driver, target, vm.name);
-    const running = toPhase === "PRODUCTION";
+    const running = plan.toPower === "RUNNING";
     if (running ? state !== "running" : state === null || ACTIVE.includes(state)) {
       throw new Error(`VM ${vm.name} is ${state ?? "not defined"} on ${target.name}; expected ${running ? "running" : "defined and stopped"}`);
     }
     const [diskBytes, stateBytes] = await Promise.all([driver.fileSize(target, files.disk.to), running ? null : driver.fileSize(target, files.state.to)]);
+    if (plan.toPower === "SAVED" && stateBytes === null) throw new Error(`VM ${vm.name} has no saved state on ${target.name}`);
     return {
-      detail: `${vm.name} is now ${toPhase.toLowerCase()} on ${target.name}`,
+      detail: `${vm.name} is now ${plan.toPhase.toLowerCase()} on ${target.name}`,
       vmUpdate: {
-        phase: toPhase,
+        phase: plan.toPhase,
         hostId: target.id,
         power: running ? "RUNNING" : stateBytes === null ? "SHUTOFF" : "SAVED",
         diskPath: files.disk.to,
@@ -179,6 +223,7 @@ const record: StepDef = {
         statePath: stateBytes === null ? null : files.state.to,
         stateBytes: BigInt(stateBytes ?? 0),
         ...(diskBytes === null ? {} : { diskBytes: BigInt(diskBytes) }),
+        ...(plan.toPhase === "NEST" && stateBytes !== null ? { preBooted: true } : {}),
         flagged: null,
         version: { increment: 1 },
       },
@@ -189,7 +234,7 @@ const record: StepDef = {
 /** Thesis DESIGN "clean the source": forget the domain and remove its files there. */
 const cleanSource: StepDef = {
   name: "clean source",
-  async run({ driver, source, target, vm, files, toPhase }) {
+  async run({ driver, source, target, vm, files, plan }) {
     // A VM must never run twice: a running copy on the source is a fault to look at, not to destroy.
     if (ACTIVE.includes(await domainState(driver, source, vm.name))) {
       throw new Error(`VM ${vm.name} is running on ${source.name} as well; not cleaning it`);
@@ -197,16 +242,136 @@ const cleanSource: StepDef = {
     await removeDomain(driver, source, vm.name);
     for (const f of [files.disk.from, files.state.from, files.xml.from]) await driver.removeFile(source, f);
     // A restored state file is spent: resuming it again would roll the disk's guest back in time.
-    if (toPhase === "PRODUCTION") await driver.removeFile(target, files.state.to);
+    if (plan.toPower === "RUNNING") await driver.removeFile(target, files.state.to);
     return { detail: `removed ${vm.name} from ${source.name}` };
   },
 };
 
-/** §3.3 steps per operation kind; the order is the order they run in. */
-export const STEPS = {
-  ACTIVATE: [suspend, copy("copy disk", "disk", false), copy("copy state", "state", true), copy("copy config", "xml", false), register, resume, record, cleanSource],
-  DEACTIVATE: [suspend, copy("copy disk", "disk", false), copy("copy state", "state", true), copy("copy config", "xml", false), register, record, cleanSource],
-} satisfies Record<string, StepDef[]>;
+/** Restart, first half: a clean shutdown (ACPI), then a hard stop if the guest ignores it. */
+const SHUTDOWN_GRACE_MS = 30_000;
+const shutDown: StepDef = {
+  name: "shut down",
+  async run({ driver, source, vm, signal }) {
+    const state = await domainState(driver, source, vm.name);
+    if (state === null) throw new Error(`VM ${vm.name} is not defined on ${source.name}`);
+    if (!ACTIVE.includes(state)) return { detail: `already ${state}` };
+    await driver.shutdown(source, vm.name);
+    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+    while (Date.now() < deadline && !signal.aborted) {
+      if (!ACTIVE.includes(await domainState(driver, source, vm.name))) return { detail: "shut down cleanly" };
+      await pause(500, signal);
+    }
+    if (ACTIVE.includes(await domainState(driver, source, vm.name))) await driver.destroy(source, vm.name);
+    return { detail: `no clean shutdown within ${SHUTDOWN_GRACE_MS / 1000} s: stopped` };
+  },
+  async compensate({ driver, source, vm }) {
+    if (vm.power === "RUNNING" && !ACTIVE.includes(await domainState(driver, source, vm.name))) await driver.start(source, vm.name);
+  },
+};
 
-export type SupportedKind = keyof typeof STEPS;
-export const SUPPORTED_KINDS = Object.keys(STEPS) as SupportedKind[];
+/** Restart, second half: boot it again. */
+const start: StepDef = {
+  name: "start",
+  async run({ driver, target, vm }) {
+    const state = await domainState(driver, target, vm.name);
+    if (state === "running") return { detail: "already running" };
+    if (state === "paused") await driver.resume(target, vm.name);
+    else await driver.start(target, vm.name);
+    return { detail: `started on ${target.name}` };
+  },
+};
+
+/** Delete, first: stop the VM (its files stay until the delete is decided). */
+const stop: StepDef = {
+  name: "stop",
+  async run({ driver, source, vm }) {
+    const state = await domainState(driver, source, vm.name);
+    if (!ACTIVE.includes(state)) return { detail: state === null ? "not defined" : `already ${state}` };
+    await driver.destroy(source, vm.name);
+    return { detail: `stopped on ${source.name}` };
+  },
+  async compensate({ driver, source, vm }) {
+    if (vm.power === "RUNNING" && (await domainState(driver, source, vm.name)) === "shut off") await driver.start(source, vm.name);
+  },
+};
+
+/** Delete's commit point: the VM leaves the inventory (the row stays, for its history). */
+const forget: StepDef = {
+  name: "forget",
+  commits: true,
+  async run({ vm, source }) {
+    return { detail: `${vm.name} deleted from ${source.name}`, vmUpdate: { deletedAt: new Date(), hostId: null, power: "UNKNOWN", version: { increment: 1 } } };
+  },
+};
+
+const removeDomainStep: StepDef = {
+  name: "remove domain",
+  async run({ driver, source, vm }) {
+    await removeDomain(driver, source, vm.name);
+    return { detail: `undefined on ${source.name}` };
+  },
+};
+
+const removeFiles: StepDef = {
+  name: "remove files",
+  async run({ driver, source, files }) {
+    for (const f of [files.disk.from, files.state.from, files.xml.from]) await driver.removeFile(source, f);
+    return { detail: `removed its files from ${source.name}` };
+  },
+};
+
+/** Create, first: the VM's disk from the golden image on the host (a copy, so the image stays). */
+const createDisk: StepDef = {
+  name: "create disk",
+  async run({ driver, target, files, plan }) {
+    if (!plan.image) throw new Error("the plan names no image");
+    const existing = await driver.fileSize(target, files.disk.to);
+    if (existing !== null) return { detail: "disk already there", bytes: existing };
+    const image = `${plan.image.name}.image`;
+    if ((await driver.fileSize(target, image)) === null) throw new Error(`image ${plan.image.name} is not on ${target.name} (expected ${target.vmDir}/${image})`);
+    await driver.copyFile(target, image, files.disk.to);
+    const bytes = (await driver.fileSize(target, files.disk.to)) ?? 0;
+    return { detail: `copied from ${image}`, bytes, bytesTotal: bytes };
+  },
+  compensate: ({ driver, target, files }) => driver.removeFile(target, files.disk.to),
+};
+
+/** Create, second: define the domain from the image's size, with the product's XML builder. */
+const define: StepDef = {
+  name: "define",
+  async run({ driver, target, vm, files, plan }) {
+    if (!plan.image) throw new Error("the plan names no image");
+    if ((await domainState(driver, target, vm.name)) !== null) return { detail: `already defined on ${target.name}` };
+    await driver.define(target, vm.name, domainXml({ name: vm.name, memoryMiB: plan.image.memoryMiB, vcpus: plan.image.vcpus, vmDir: target.vmDir, diskPath: files.disk.to }));
+    return { detail: `defined on ${target.name}` };
+  },
+  async compensate({ driver, target, vm, files }) {
+    await removeDomain(driver, target, vm.name);
+    await driver.removeFile(target, files.xml.to);
+  },
+};
+
+/** Every step, by the name stored in the operation's rows. */
+export const STEP_REGISTRY: Record<string, StepDef> = Object.fromEntries(
+  [
+    boot,
+    suspend,
+    copy("copy disk", "disk", false),
+    copy("copy state", "state", true),
+    copy("copy config", "xml", false),
+    register,
+    resume,
+    record,
+    cleanSource,
+    shutDown,
+    start,
+    stop,
+    forget,
+    removeDomainStep,
+    removeFiles,
+    createDisk,
+    define,
+    drainStep,
+    bindStep,
+  ].map((s) => [s.name, s]),
+);

@@ -50,7 +50,7 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
       const { rows } = await lease.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok", [LEASE_CLASS, operationId]);
       if (!rows[0]?.ok) throw new Error(`operation ${operationId} is being run by another oracle`);
       try {
-        await runOperation(db, driver, operationId, opts.hooks);
+        await runOperation(db, driver, operationId, opts.hooks, { number: helpers.job.attempts, max: helpers.job.max_attempts });
       } catch (err) {
         if (helpers.job.attempts < helpers.job.max_attempts) throw err;
         // Out of retries: say so on the operation; the job ends here.

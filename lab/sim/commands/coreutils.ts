@@ -145,6 +145,25 @@ export const mv = command("mv", { flags: ["f"] }, async ({ operands }, io, ctx) 
   }
 });
 
+/** `cp [--sparse=always] -- FROM TO`: one file. */
+export const cp = command("cp", { long: ["sparse="] }, async ({ operands }, io, ctx) => {
+  if (operands.length !== 2) return missingOperand(io, "cp");
+  const [from, to] = operands as [string, string];
+  try {
+    await ctx.host.fs.stat(path(ctx, from));
+  } catch (err) {
+    await say(io, `cp: cannot stat ${q(from)}: ${(err as FsError).message}`);
+    return 1;
+  }
+  try {
+    await ctx.host.fs.copy(path(ctx, from), path(ctx, to));
+    return 0;
+  } catch (err) {
+    await say(io, `cp: cannot create regular file ${q(to)}: ${(err as FsError).message}`);
+    return 1;
+  }
+});
+
 export const mkdir = command("mkdir", { flags: ["p"] }, async ({ options, operands }, io, ctx) => {
   if (operands.length === 0) return missingOperand(io, "mkdir");
   if (!options.has("p")) {
