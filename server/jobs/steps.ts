@@ -86,12 +86,14 @@ async function removeTargetFile(ctx: StepContext, pair: FilePair): Promise<void>
   await ctx.driver.removeFile(ctx.target, `${pair.to}.part`);
 }
 
-/** Waits `ms`, or less if the operation is cancelled meanwhile. */
+/** Waits `ms`; a cancel meanwhile ends the wait with an error, so the step stops there. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+  return new Promise((resolve, reject) => {
+    const cancelled = () => reject(new Error("cancelled"));
+    if (signal.aborted) return cancelled();
+    const timer = setTimeout(() => (signal.removeEventListener("abort", onAbort), resolve()), ms);
+    const onAbort = () => (clearTimeout(timer), cancelled());
+    signal.addEventListener("abort", onAbort, { once: true });
   });
 }
 
@@ -257,7 +259,7 @@ const shutDown: StepDef = {
     if (!ACTIVE.includes(state)) return { detail: `already ${state}` };
     await driver.shutdown(source, vm.name);
     const deadline = Date.now() + SHUTDOWN_GRACE_MS;
-    while (Date.now() < deadline && !signal.aborted) {
+    while (Date.now() < deadline) {
       if (!ACTIVE.includes(await domainState(driver, source, vm.name))) return { detail: "shut down cleanly" };
       await pause(500, signal);
     }
