@@ -34,8 +34,7 @@ const oracle = startOracle(db, driver, {
   heartbeatIntervalMs: cfg.HEARTBEAT_INTERVAL_MS,
   downAfter: cfg.HEARTBEAT_DOWN_AFTER,
   hostingNetworks: cfg.ORACLE_HOSTING_NETWORKS?.split(",") ?? [],
-  // A few at once: each holds SSH sessions to two hosts and a database connection for its lease.
-  operations: { concurrency: 4, connectionString: cfg.DATABASE_URL },
+  operations: { concurrency: cfg.OPERATIONS_CONCURRENCY, connectionString: cfg.DATABASE_URL },
   loops: productLoops(cfg),
 });
 

@@ -1,6 +1,8 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { authedProcedure, router } from "../trpc";
+import { cancelOperation } from "../../jobs/cancel";
+import { OperationRefused } from "../../jobs/request";
+import { authedProcedure, operatorProcedure, router } from "../trpc";
 
 const DETAIL = {
   vm: { select: { name: true, service: { select: { slug: true } } } },
@@ -11,14 +13,21 @@ const DETAIL = {
 } as const;
 
 const STATES = ["QUEUED", "RUNNING", "CANCELLING", "SUCCEEDED", "FAILED", "CANCELLED", "ROLLED_BACK"] as const;
+const KINDS = ["CREATE", "HIBERNATE", "ACTIVATE", "DEACTIVATE", "CLONE", "COLD_MOVE", "RESTART", "DELETE"] as const;
+const id = z.string().min(1).max(64);
 
 export const operationsRouter = router({
   list: authedProcedure
     .input(
       z
         .object({
-          state: z.enum(STATES).optional(),
-          serviceId: z.string().max(64).optional(),
+          /** A state, or "active" for queued + running + cancelling. */
+          state: z.enum([...STATES, "active"]).optional(),
+          kind: z.enum(KINDS).optional(),
+          serviceId: id.optional(),
+          /** Operations moving a VM from or to this host. */
+          hostId: id.optional(),
+          vmName: z.string().max(63).optional(),
           limit: z.number().int().min(1).max(500).default(100),
         })
         .optional(),
@@ -26,8 +35,10 @@ export const operationsRouter = router({
     .query(({ ctx, input }) =>
       ctx.db.operation.findMany({
         where: {
-          state: input?.state,
-          vm: input?.serviceId ? { serviceId: input.serviceId } : undefined,
+          state: input?.state === "active" ? { in: ["QUEUED", "RUNNING", "CANCELLING"] } : input?.state,
+          kind: input?.kind,
+          vm: input?.serviceId || input?.vmName ? { serviceId: input.serviceId, name: input.vmName } : undefined,
+          ...(input?.hostId ? { OR: [{ sourceHostId: input.hostId }, { targetHostId: input.hostId }] } : {}),
         },
         orderBy: { createdAt: "desc" },
         take: input?.limit ?? 100,
@@ -36,9 +47,21 @@ export const operationsRouter = router({
     ),
 
   /** One operation with its steps and the scheduler's decision (for `--wait` and a VM's history). */
-  get: authedProcedure.input(z.object({ id: z.string().min(1).max(64) })).query(async ({ ctx, input }) => {
+  get: authedProcedure.input(z.object({ id })).query(async ({ ctx, input }) => {
     const op = await ctx.db.operation.findUnique({ where: { id: input.id }, include: DETAIL });
     if (!op) throw new TRPCError({ code: "NOT_FOUND", message: "No such operation." });
     return op;
+  }),
+
+  /** Stops a queued or running operation before its commit step; what ran is undone. */
+  cancel: operatorProcedure.input(z.object({ id })).mutation(async ({ ctx, input }) => {
+    try {
+      const op = await cancelOperation(ctx.db, input.id);
+      await ctx.db.$transaction((tx) => ctx.audit(tx, { action: "operation.cancel", entityType: "Operation", entityId: op.id, after: { state: op.state } }));
+      return op;
+    } catch (err) {
+      if (err instanceof OperationRefused) throw new TRPCError({ code: err.code, message: err.message, cause: err });
+      throw err;
+    }
   }),
 });

@@ -1,35 +1,87 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { config } from "../../config";
+import type { Prisma } from "../../db/generated/client";
 import { OperationRefused, requestOperation, type OperationRequest } from "../../jobs/request";
 import { authedProcedure, operatorProcedure, router } from "../trpc";
 
 const id = z.string().min(1).max(64);
 const reason = z.string().trim().max(500).optional();
+const vmInput = z.object({ vmId: id, reason });
+const BOARD_INCLUDE = {
+  service: { select: { slug: true, name: true } },
+  host: { select: { name: true, hostingNetwork: { select: { city: true, slug: true } } } },
+  operations: { where: { state: { in: ["QUEUED", "RUNNING", "CANCELLING"] } }, select: { id: true, kind: true, state: true, progress: true } },
+} satisfies Prisma.VmInclude;
 
 export const vmsRouter = router({
-  /** VMs for the lifecycle board: Nest | Loading Chambers | Production. */
+  /** VMs for the lifecycle board: Nest | Loading Chambers | Production (deleted ones are left out). */
   list: authedProcedure
     .input(z.object({ serviceId: z.string().max(64).optional() }).optional())
     .query(({ ctx, input }) =>
       ctx.db.vm.findMany({
-        where: input?.serviceId ? { serviceId: input.serviceId } : undefined,
+        where: { deletedAt: null, ...(input?.serviceId ? { serviceId: input.serviceId } : {}) },
         orderBy: [{ phase: "asc" }, { name: "asc" }],
-        include: {
-          service: { select: { slug: true, name: true } },
-          host: { select: { name: true, hostingNetwork: { select: { city: true } } } },
-        },
+        include: BOARD_INCLUDE,
       }),
     ),
 
+  /** One VM (deleted ones too) with its operation history, newest first, for its timeline. */
+  get: authedProcedure.input(z.object({ name: z.string().min(1).max(63) })).query(async ({ ctx, input }) => {
+    const vm = await ctx.db.vm.findUnique({
+      where: { name: input.name },
+      include: {
+        ...BOARD_INCLUDE,
+        image: { select: { name: true } },
+        bindings: true,
+        operations: {
+          orderBy: { createdAt: "desc" },
+          take: 100,
+          include: { steps: { orderBy: { index: "asc" } }, sourceHost: { select: { name: true } }, targetHost: { select: { name: true } }, requestedBy: { select: { email: true } } },
+        },
+      },
+    });
+    if (!vm) throw new TRPCError({ code: "NOT_FOUND", message: `No VM named ${input.name}.` });
+    return vm;
+  }),
+
+  /** Images a new VM can be created from, per service. */
+  images: authedProcedure.query(({ ctx }) => ctx.db.vmImage.findMany({ orderBy: { name: "asc" }, include: { service: { select: { slug: true } } } })),
+
+  /** A new VM from the service's image, in the Loading Chambers (a host the scheduler picks, or the one given). */
+  create: operatorProcedure
+    .input(z.object({ serviceId: id, name: z.string().trim().min(1, "is required").max(63), imageId: id.optional(), targetHostId: id.optional(), reason }))
+    .mutation(({ ctx, input }) => request(ctx, { kind: "CREATE", ...input })),
+
+  /** Loading Chambers → the Hibernation Nest: boot, save, store (§3.4 pre-creation). */
+  hibernate: operatorProcedure
+    .input(vmInput.extend({ targetHostId: id.optional() }))
+    .mutation(({ ctx, input }) => request(ctx, { kind: "HIBERNATE", ...input, bootSettleMs: config().HIBERNATE_BOOT_SECONDS * 1000 })),
+
   /** Nest / Loading Chambers → a free production host the scheduler picks (or the one given). */
   activate: operatorProcedure
-    .input(z.object({ vmId: id, targetHostId: id.optional(), reason }))
-    .mutation(({ ctx, input }) => request(ctx, { kind: "ACTIVATE", vmId: input.vmId, targetHostId: input.targetHostId, reason: input.reason })),
+    .input(vmInput.extend({ targetHostId: id.optional() }))
+    .mutation(({ ctx, input }) => request(ctx, { kind: "ACTIVATE", ...input })),
 
   /** Production → the Hibernation Nest (default) or the Loading Chambers, saved; frees the host. */
   deactivate: operatorProcedure
-    .input(z.object({ vmId: id, to: z.enum(["NEST", "LOADING"]).default("NEST"), targetHostId: id.optional(), reason }))
-    .mutation(({ ctx, input }) => request(ctx, { kind: "DEACTIVATE", vmId: input.vmId, to: input.to, targetHostId: input.targetHostId, reason: input.reason })),
+    .input(vmInput.extend({ to: z.enum(["NEST", "LOADING"]).default("NEST"), targetHostId: id.optional() }))
+    .mutation(({ ctx, input }) => request(ctx, { kind: "DEACTIVATE", ...input })),
+
+  /** Another replica of a service: a pre-booted Nest VM resumed in production (flash crowds, §3.4). */
+  clone: operatorProcedure
+    .input(z.object({ serviceId: id, hostingNetworkId: id.optional(), targetHostId: id.optional(), reason }))
+    .mutation(({ ctx, input }) => request(ctx, { kind: "CLONE", ...input })),
+
+  /** A stopped VM to another host of its phase: disk and config, then start if it serves (§6.3). */
+  move: operatorProcedure
+    .input(vmInput.extend({ targetHostId: id.optional() }))
+    .mutation(({ ctx, input }) => request(ctx, { kind: "COLD_MOVE", ...input })),
+
+  restart: operatorProcedure.input(vmInput).mutation(({ ctx, input }) => request(ctx, { kind: "RESTART", ...input })),
+
+  /** Stops the VM and removes it from its host; its history stays. */
+  delete: operatorProcedure.input(vmInput).mutation(({ ctx, input }) => request(ctx, { kind: "DELETE", ...input })),
 });
 
 type OperatorContext = Parameters<Parameters<typeof operatorProcedure.mutation>[0]>[0]["ctx"];
@@ -38,7 +90,12 @@ type OperatorContext = Parameters<Parameters<typeof operatorProcedure.mutation>[
 async function request(ctx: OperatorContext, req: Omit<OperationRequest, "requestedById">) {
   try {
     return await requestOperation(ctx.db, { ...req, requestedById: ctx.user.id }, (tx, op) =>
-      ctx.audit(tx, { action: `vm.${req.kind.toLowerCase()}`, entityType: "Vm", entityId: req.vmId, after: { operationId: op.id, targetHostId: op.targetHostId, reason: req.reason } }),
+      ctx.audit(tx, {
+        action: `vm.${req.kind.toLowerCase()}`,
+        entityType: "Vm",
+        entityId: op.vmId,
+        after: { operationId: op.id, targetHostId: op.targetHostId, reason: req.reason, ...(req.name ? { name: req.name } : {}) },
+      }),
     );
   } catch (err) {
     if (err instanceof OperationRefused) throw new TRPCError({ code: err.code, message: err.message, cause: err });
