@@ -21,6 +21,8 @@ export interface DomainConfig {
   vcpus: number;
   /** Files the guest needs to boot (disks, kernel, initrd), as paths on the host. */
   files: string[];
+  /** <interface> elements: each is a tap device the host counts traffic on. */
+  interfaces?: number;
   xml: string;
 }
 
@@ -30,8 +32,10 @@ interface DomainRecord {
   state: SimState;
   reason: string;
   id: number | null;
-  /** CPU time accounted up to `since` (ms epoch). */
+  /** CPU time and interface bytes accounted up to `since` (ms epoch). */
   cpuNs: number;
+  netRxBytes?: number;
+  netTxBytes?: number;
   since: number;
   /** An ACPI shutdown was requested while paused: it completes on resume. */
   shutdownPending: boolean;
@@ -50,13 +54,26 @@ export class HypervisorError extends Error {
 }
 
 export interface HypervisorOptions {
-  /** CPU demand of a running domain, as a fraction of each of its vCPUs (0..1). */
+  /**
+   * CPU demand of a running domain, as a fraction of each of its vCPUs (0..1). Its
+   * network traffic follows the same load (NET_BYTES_PER_VCPU_SECOND at full load).
+   */
   loadOf: (name: string) => number;
   /** Size of the memory image in a state file, as a fraction of guest memory. */
   saveImageFraction: number;
   /** Time a guest takes to power off after an ACPI shutdown request. */
   shutdownDelayMs: number;
 }
+
+/**
+ * Traffic of a fully loaded vCPU, per second: a web front end receives requests and
+ * sends larger responses. Only domains with an <interface> have counters, as in libvirt.
+ */
+export const NET_BYTES_PER_VCPU_SECOND = { rx: 1_250_000, tx: 6_250_000 };
+/** The host's own work beside its guests (hypervisor, sshd), as a fraction of one CPU. */
+const HOST_OVERHEAD_CPUS = 0.02;
+/** Memory the host itself uses beside its guests. */
+const HOST_BASE_KIB = 512 * 1024;
 
 /** libvirt's qemu save header: magic, then uint32 fields, 96 bytes in all. */
 const SAVE_MAGIC = "LibvirtQemudSave";
@@ -65,6 +82,10 @@ const SAVE_HEADER_BYTES = 96;
 export class Hypervisor {
   private nextId = 1;
   private readonly domains = new Map<string, DomainRecord>();
+  /** Host counters start at the lab's start, as /proc/stat's do at boot. */
+  private readonly bootedAt = Date.now();
+  /** Guest CPU time already charged to the host (settled domain time, all runs). */
+  private guestBusyNs = 0;
   private persisting: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -254,11 +275,11 @@ export class Hypervisor {
   }
 
   /**
-   * virsh domstats --cpu-total --balloon fields, in the order libvirt 9.0's qemu driver
-   * prints them for a session daemon. An inactive domain still shows CPU time (that of
-   * its last run) but no live balloon figures.
+   * virsh domstats --cpu-total --balloon [--interface] fields, in the order libvirt 9.0's
+   * qemu driver prints them for a session daemon. An inactive domain still shows CPU time
+   * (that of its last run) but no live balloon or interface figures.
    */
-  stats(name: string): [string, string][] {
+  stats(name: string, groups: { interface?: boolean } = {}): [string, string][] {
     const d = this.must(name);
     const mem = String(d.config.memoryKiB);
     // Like /proc-based accounting: whole 10 ms ticks.
@@ -270,8 +291,6 @@ export class Hypervisor {
       ["cpu.system", String(cpu - user)],
     ];
     if (d.id === null) return [...cpuFields, ["balloon.current", mem], ["balloon.maximum", mem]];
-    const load = d.state === "running" ? this.load(d.config.name) : 0;
-    const rss = Math.round(Math.min(d.config.memoryKiB * 1.25, d.config.memoryKiB * (0.35 + 0.5 * load) + 20_000));
     return [
       ...cpuFields,
       ["cpu.cache.monitor.count", "0"],
@@ -280,8 +299,62 @@ export class Hypervisor {
       ["balloon.current", mem],
       ["balloon.maximum", mem],
       ["balloon.last-update", "0"],
-      ["balloon.rss", String(rss)],
+      ["balloon.rss", String(this.rssKiB(d))],
+      ...(groups.interface ? this.interfaceFields(d) : []),
     ];
+  }
+
+  /**
+   * Host CPU times for virsh nodecpustats (ns since the lab started): its guests' CPU
+   * time plus a little of its own, the rest idle, in whole 10 ms ticks like /proc/stat.
+   */
+  nodeCpuTimes(cpus: number): { userNs: number; systemNs: number; idleNs: number; iowaitNs: number } {
+    const now = Date.now();
+    const elapsedNs = (now - this.bootedAt) * 1e6;
+    let busy = this.guestBusyNs + elapsedNs * HOST_OVERHEAD_CPUS;
+    for (const d of this.domains.values()) busy += this.cpuNs(d, now) - d.cpuNs;
+    const tick = (ns: number) => Math.floor(ns / 1e7) * 1e7;
+    const total = elapsedNs * cpus;
+    const iowait = tick(total * 0.001);
+    const user = tick(busy * 0.6);
+    const system = tick(busy) - user;
+    return { userNs: user, systemNs: system, idleNs: Math.max(0, tick(total - busy - iowait)), iowaitNs: iowait };
+  }
+
+  /** Host memory in use: its own plus each active guest's resident memory (KiB). */
+  memoryInUseKiB(): number {
+    let used = HOST_BASE_KIB;
+    for (const d of this.domains.values()) if (d.id !== null) used += this.rssKiB(d);
+    return used;
+  }
+
+  private rssKiB(d: DomainRecord): number {
+    const load = d.state === "running" ? this.load(d.config.name) : 0;
+    return Math.round(Math.min(d.config.memoryKiB * 1.25, d.config.memoryKiB * (0.35 + 0.5 * load) + 20_000));
+  }
+
+  /** net.* fields: one tap device per <interface>, traffic split evenly between them. */
+  private interfaceFields(d: DomainRecord): [string, string][] {
+    const n = d.config.interfaces ?? 0;
+    const out: [string, string][] = [["net.count", String(n)]];
+    const { rx, tx } = this.netBytes(d, Date.now());
+    for (let i = 0; i < n; i++) {
+      const share = (total: number) => String(Math.floor(total / n));
+      // Packets as an MTU-sized average, so counters stay consistent with the bytes.
+      const pkts = (bytes: number) => String(Math.floor(bytes / n / 1400));
+      out.push(
+        [`net.${i}.name`, `vnet${(d.id ?? 0) * 8 + i}`],
+        [`net.${i}.rx.bytes`, share(rx)],
+        [`net.${i}.rx.pkts`, pkts(rx)],
+        [`net.${i}.rx.errs`, "0"],
+        [`net.${i}.rx.drop`, "0"],
+        [`net.${i}.tx.bytes`, share(tx)],
+        [`net.${i}.tx.pkts`, pkts(tx)],
+        [`net.${i}.tx.errs`, "0"],
+        [`net.${i}.tx.drop`, "0"],
+      );
+    }
+    return out;
   }
 
   /** Called before a domain's load changes, so past time is charged at the old load. */
@@ -295,6 +368,9 @@ export class Hypervisor {
     d.state = "running";
     d.reason = reason;
     d.cpuNs = 0;
+    // A new run gets new tap devices, whose counters start at zero.
+    d.netRxBytes = 0;
+    d.netTxBytes = 0;
     d.since = Date.now();
     d.shutdownPending = false;
   }
@@ -337,9 +413,23 @@ export class Hypervisor {
     return d.cpuNs + (now - d.since) * 1e6 * d.config.vcpus * this.load(d.config.name);
   }
 
+  /** Interface bytes up to `now`; a domain without interfaces has no traffic to count. */
+  private netBytes(d: DomainRecord, now: number): { rx: number; tx: number } {
+    const rx = d.netRxBytes ?? 0;
+    const tx = d.netTxBytes ?? 0;
+    if (d.state !== "running" || !d.config.interfaces) return { rx, tx };
+    const vcpuSeconds = ((now - d.since) / 1000) * d.config.vcpus * this.load(d.config.name);
+    return { rx: rx + vcpuSeconds * NET_BYTES_PER_VCPU_SECOND.rx, tx: tx + vcpuSeconds * NET_BYTES_PER_VCPU_SECOND.tx };
+  }
+
   private settle(d: DomainRecord): void {
     const now = Date.now();
-    d.cpuNs = this.cpuNs(d, now);
+    const cpu = this.cpuNs(d, now);
+    const net = this.netBytes(d, now);
+    this.guestBusyNs += cpu - d.cpuNs;
+    d.cpuNs = cpu;
+    d.netRxBytes = net.rx;
+    d.netTxBytes = net.tx;
     d.since = now;
   }
 
@@ -385,8 +475,9 @@ export function parseDomainXml(xml: string): DomainConfig {
     ...[...xml.matchAll(/<disk\b[\s\S]*?<\/disk>/g)].flatMap((m) => [.../<source\s+file=['"]([^'"]+)['"]/.exec(m[0])?.slice(1) ?? []]),
     ...[...xml.matchAll(/<(kernel|initrd)>\s*([^<]+?)\s*<\/\1>/g)].map((m) => m[2]!),
   ];
+  const interfaces = (xml.match(/<interface\b/g) ?? []).length;
   // Like libvirt's own XML, the stored copy always carries the uuid (save images too).
-  return { name, uuid, type, memoryKiB: toKiB(Number(memory[2]), memory[1] ?? "KiB"), vcpus, files, xml: withUuid(xml, uuid) };
+  return { name, uuid, type, memoryKiB: toKiB(Number(memory[2]), memory[1] ?? "KiB"), vcpus, files, interfaces, xml: withUuid(xml, uuid) };
 }
 
 function withUuid(xml: string, uuid: string): string {

@@ -37,8 +37,14 @@ export interface SimLabOptions {
 
 export interface SimLab {
   manifest: LabManifest;
-  /** Drives a domain's CPU use (fraction of each vCPU), wherever it runs. */
+  /**
+   * Drives a domain's CPU use (fraction of each vCPU), wherever it runs; its interface
+   * traffic and its host's CPU follow. Services set it through scripts/lib/sim-lab.ts's
+   * serviceLoads, which spreads a service's demand over its running VMs.
+   */
   setLoad(vmName: string, fraction: number): void;
+  /** Back to idle (a VM no longer serving). */
+  clearLoad(vmName: string): void;
   /** Leaves exactly `freeBytes` free on a host's disk (undefined: the real filesystem's again). */
   setFreeDisk(hostName: string, freeBytes: number | undefined): void;
   stop(): Promise<void>;
@@ -141,6 +147,11 @@ export async function startSimLab(options: SimLabOptions): Promise<SimLab> {
     setLoad(vmName, fraction) {
       for (const rt of runtimes) rt.hypervisor.settleLoad(vmName);
       loads.set(vmName, Math.min(1, Math.max(0, fraction)));
+    },
+    clearLoad(vmName) {
+      if (!loads.has(vmName)) return;
+      for (const rt of runtimes) rt.hypervisor.settleLoad(vmName);
+      loads.delete(vmName);
     },
     setFreeDisk(hostName, freeBytes) {
       const rt = runtimes.find((r) => r.name === hostName);

@@ -100,3 +100,63 @@ async function materialize(driver: SshHostDriver, db: Db, vm: SeededVm): Promise
   }
   return true;
 }
+
+/** What the product calls to turn each service's demand into CPU load on its VMs. */
+export interface ServiceLoads {
+  /**
+   * Sets a service's demand in host units (1.0 = one production host fully used) and
+   * spreads it evenly over the service's running production VMs now: each runs at
+   * min(1, hostUnits / n) of its vCPUs. Demand beyond n hosts saturates them (overload).
+   */
+  setServiceLoad(serviceSlug: string, hostUnits: number): Promise<void>;
+  /** Spreads every set demand again over the VMs running now (after activations). */
+  refresh(): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Service demand → VM load for the in-process sim lab. Level-triggered: every
+ * `refreshMs` it re-reads which VMs of each service run in production, so a VM activated
+ * or deactivated by the autoscaler picks up or drops its share without another call.
+ */
+export function serviceLoads(db: Db, lab: Pick<SimLab, "setLoad" | "clearLoad">, opts: { refreshMs?: number } = {}): ServiceLoads {
+  const demand = new Map<string, number>();
+  const loaded = new Map<string, Set<string>>();
+  let applying: Promise<void> = Promise.resolve();
+
+  async function apply(slug: string) {
+    const units = demand.get(slug)!;
+    const vms = await db.vm.findMany({
+      where: { service: { slug }, phase: "PRODUCTION", power: "RUNNING", deletedAt: null },
+      select: { name: true },
+    });
+    const now = new Set(vms.map((v) => v.name));
+    for (const name of loaded.get(slug) ?? []) if (!now.has(name)) lab.clearLoad(name);
+    for (const name of now) lab.setLoad(name, vms.length ? units / vms.length : 0);
+    loaded.set(slug, now);
+  }
+  // Serialized, so two refreshes never interleave their set/clear calls.
+  const run = (fn: () => Promise<void>) => (applying = applying.then(fn, fn));
+
+  const timer = setInterval(() => void run(async () => {
+    for (const slug of demand.keys()) await apply(slug);
+  }).catch(() => undefined), opts.refreshMs ?? 5000);
+  timer.unref();
+
+  return {
+    async setServiceLoad(serviceSlug, hostUnits) {
+      if (!/^[a-z][a-z0-9-]*$/.test(serviceSlug)) throw new Error(`serviceSlug: ${JSON.stringify(serviceSlug)} is not a service slug`);
+      if (!Number.isFinite(hostUnits) || hostUnits < 0) throw new Error(`hostUnits: must be a number ≥ 0 (got ${hostUnits})`);
+      demand.set(serviceSlug, hostUnits);
+      await run(() => apply(serviceSlug));
+    },
+    async refresh() {
+      await run(async () => {
+        for (const slug of demand.keys()) await apply(slug);
+      });
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}

@@ -6,7 +6,9 @@ import {
   parseDomainList,
   parseDomState,
   parseDomStats,
+  parseNodeCpuStats,
   parseNodeInfo,
+  parseNodeMemStats,
   parseVersion,
 } from "./virsh-output";
 
@@ -90,8 +92,8 @@ describe("parseDomStats (virsh domstats --cpu-total --balloon)", () => {
   it("reads an inactive domain (no CPU fields) and several records", () => {
     const out = "Domain: 'alpha'\n  balloon.current=65536\n  balloon.maximum=65536\n\nDomain: 'test'\n\n";
     expect(parseDomStats(out)).toEqual([
-      { name: "alpha", cpuTimeNs: null, cpuUserNs: null, cpuSystemNs: null, balloonCurrentKiB: 65536, balloonMaximumKiB: 65536, balloonRssKiB: null, fields: { "balloon.current": "65536", "balloon.maximum": "65536" } },
-      { name: "test", cpuTimeNs: null, cpuUserNs: null, cpuSystemNs: null, balloonCurrentKiB: null, balloonMaximumKiB: null, balloonRssKiB: null, fields: {} },
+      { name: "alpha", cpuTimeNs: null, cpuUserNs: null, cpuSystemNs: null, balloonCurrentKiB: 65536, balloonMaximumKiB: 65536, balloonRssKiB: null, netRxBytes: null, netTxBytes: null, fields: { "balloon.current": "65536", "balloon.maximum": "65536" } },
+      { name: "test", cpuTimeNs: null, cpuUserNs: null, cpuSystemNs: null, balloonCurrentKiB: null, balloonMaximumKiB: null, balloonRssKiB: null, netRxBytes: null, netTxBytes: null, fields: {} },
     ]);
   });
 
@@ -101,6 +103,122 @@ describe("parseDomStats (virsh domstats --cpu-total --balloon)", () => {
     ["Domain: 'x'\n  cpu.time=-5\n", "negative counter"],
     ["Domain: 'x'\n  cpu.time=12abc\n", "non-numeric counter"],
   ])("refuses %j (%s)", (out) => expect(() => parseDomStats(out)).toThrow(OutputShapeError));
+});
+
+describe("parseDomStats --interface (virsh domstats --cpu-total --balloon --interface --list-active)", () => {
+  // libvirt 9.0's qemu driver: interface fields follow the balloon group; an interface
+  // with a host-side device (tap/vnet, bridge) has counters, user-mode networking only
+  // counts towards net.count.
+  const bridged = [
+    "Domain: 'web-1'",
+    "  cpu.time=5120000000",
+    "  cpu.user=3070000000",
+    "  cpu.system=2050000000",
+    "  cpu.cache.monitor.count=0",
+    "  cpu.haltpoll.success.time=0",
+    "  cpu.haltpoll.fail.time=0",
+    "  balloon.current=98304",
+    "  balloon.maximum=98304",
+    "  balloon.last-update=0",
+    "  balloon.rss=112044",
+    "  net.count=2",
+    "  net.0.name=tap0",
+    "  net.0.rx.bytes=1048576",
+    "  net.0.rx.pkts=812",
+    "  net.0.rx.errs=0",
+    "  net.0.rx.drop=0",
+    "  net.0.tx.bytes=5242880",
+    "  net.0.tx.pkts=3904",
+    "  net.0.tx.errs=0",
+    "  net.0.tx.drop=0",
+    "  net.1.name=vnet3",
+    "  net.1.rx.bytes=100",
+    "  net.1.rx.pkts=2",
+    "  net.1.rx.errs=0",
+    "  net.1.rx.drop=0",
+    "  net.1.tx.bytes=200",
+    "  net.1.tx.pkts=3",
+    "  net.1.tx.errs=0",
+    "  net.1.tx.drop=0",
+    "",
+    "Domain: 'usernet'",
+    "  cpu.time=880000000",
+    "  cpu.user=430000000",
+    "  cpu.system=450000000",
+    "  balloon.current=32768",
+    "  balloon.maximum=32768",
+    "  balloon.rss=40252",
+    "  net.count=1",
+    "",
+    "Domain: 'nonic'",
+    "  cpu.time=10000000",
+    "  balloon.current=32768",
+    "  balloon.maximum=32768",
+    "  net.count=0",
+    "",
+    "",
+  ].join("\n");
+
+  it("sums the counters of every interface", () => {
+    const [web, user, none] = parseDomStats(bridged);
+    expect(web).toMatchObject({ name: "web-1", cpuTimeNs: 5120000000, balloonRssKiB: 112044, netRxBytes: 1048676, netTxBytes: 5243080 });
+    expect(user).toMatchObject({ name: "usernet", netRxBytes: null, netTxBytes: null });
+    expect(none).toMatchObject({ name: "nonic", netRxBytes: null, netTxBytes: null });
+  });
+
+  it("reads no active domains as an empty list", () => {
+    expect(parseDomStats("\n")).toEqual([]);
+    expect(parseDomStats("")).toEqual([]);
+  });
+
+  it("refuses a non-numeric byte counter", () => {
+    expect(() => parseDomStats("Domain: 'x'\n  net.count=1\n  net.0.rx.bytes=lots\n\n")).toThrow(/net.0.rx.bytes/);
+  });
+});
+
+describe("parseNodeCpuStats (virsh nodecpustats)", () => {
+  // "%-15s %20llu\n" per field, as virsh prints them on Linux (ns since boot).
+  const row = (label: string, n: string) => `${label.padEnd(15)} ${n.padStart(20)}`;
+  const linux = [row("user:", "1534260000000"), row("system:", "412880000000"), row("idle:", "98273410000000"), row("iowait:", "5230000000"), "", ""].join("\n");
+
+  it("reads Linux's four counters", () => {
+    expect(linux.split("\n")[0]).toBe("user:                  1534260000000");
+    expect(parseNodeCpuStats(linux)).toEqual({ userNs: 1534260000000, systemNs: 412880000000, idleNs: 98273410000000, iowaitNs: 5230000000, intrNs: null });
+  });
+
+  it("reads a platform that reports intr instead of iowait", () => {
+    const bsd = [row("user:", "10"), row("system:", "20"), row("idle:", "30"), row("intr:", "4"), "", ""].join("\n");
+    expect(parseNodeCpuStats(bsd)).toMatchObject({ iowaitNs: null, intrNs: 4 });
+  });
+
+  it.each([
+    [[row("user:", "1"), row("idle:", "3")].join("\n") + "\n\n", /missing "system:"/],
+    [[row("user:", "1"), row("system:", "2"), row("idle:", "3"), row("user:", "4")].join("\n") + "\n\n", /appears twice/],
+    // --percent output is not what the sampler asked for.
+    [["usage:            3.2%", "user:             2.0%"].join("\n") + "\n\n", /unexpected line/],
+    [row("user:", "-1") + "\n", /unexpected line|unsigned/],
+  ])("refuses %j", (out, why) => expect(() => parseNodeCpuStats(out)).toThrow(why));
+});
+
+describe("parseNodeMemStats (virsh nodememstats)", () => {
+  // "%-7s: %20llu KiB\n" per field.
+  const row = (label: string, n: string) => `${label.padEnd(7)}: ${n.padStart(20)} KiB`;
+  const linux = [row("total", "16323412"), row("free", "9123456"), row("buffers", "204800"), row("cached", "3145728"), "", ""].join("\n");
+
+  it("reads total, free, buffers and cached", () => {
+    expect(linux.split("\n")[0]).toBe("total  :             16323412 KiB");
+    expect(parseNodeMemStats(linux)).toEqual({ totalKiB: 16323412, freeKiB: 9123456, buffersKiB: 204800, cachedKiB: 3145728 });
+  });
+
+  it("accepts a platform without buffers and cached", () => {
+    expect(parseNodeMemStats([row("total", "100"), row("free", "40"), "", ""].join("\n"))).toEqual({ totalKiB: 100, freeKiB: 40, buffersKiB: null, cachedKiB: null });
+  });
+
+  it.each([
+    [row("total", "100") + "\n\n", /missing "free"/],
+    ["total  :   100 MiB\n\n", /unexpected line/],
+    ["Total: 100 KiB\n\n", /unexpected line/],
+  ])("refuses %j", (out, why) => expect(() => parseNodeMemStats(out)).toThrow(why));
 });
 
 describe("parseNodeInfo / parseVersion", () => {

@@ -47,6 +47,13 @@ export interface DomainStats {
   balloonMaximumKiB: number | null;
   /** Host memory used by the guest process, active domains only. */
   balloonRssKiB: number | null;
+  /**
+   * Bytes through all the domain's interfaces (`--interface`: net.N.rx.bytes / tx.bytes
+   * summed); null when no interface reports counters (none asked for, none defined, or
+   * user-mode networking, which has no host-side device to count on).
+   */
+  netRxBytes: number | null;
+  netTxBytes: number | null;
   /** Every field as printed, for callers that need more. */
   fields: Record<string, string>;
 }
@@ -60,6 +67,27 @@ export interface NodeInfo {
   threadsPerCore: number;
   numaCells: number;
   memoryKiB: number;
+}
+
+/**
+ * Cumulative host CPU time (virsh nodecpustats, ns since boot, all CPUs). Linux reports
+ * user (+nice), system (kernel + irq + softirq), idle and iowait; other platforms may
+ * report intr instead of iowait.
+ */
+export interface NodeCpuTimes {
+  userNs: number;
+  systemNs: number;
+  idleNs: number;
+  iowaitNs: number | null;
+  intrNs: number | null;
+}
+
+/** Host memory (virsh nodememstats, KiB); buffers and cached exist on Linux only. */
+export interface NodeMemory {
+  totalKiB: number;
+  freeKiB: number;
+  buffersKiB: number | null;
+  cachedKiB: number | null;
 }
 
 export interface VirshVersion {
@@ -124,6 +152,15 @@ export function parseDomStats(stdout: string): DomainStats[] {
   }
   return records.map(({ name, fields }) => {
     const num = (key: string): number | null => (fields[key] === undefined ? null : uint(fields[key], key));
+    const nets = num("net.count") ?? 0;
+    let rx: number | null = null;
+    let tx: number | null = null;
+    for (let i = 0; i < nets; i++) {
+      const r = num(`net.${i}.rx.bytes`);
+      const t = num(`net.${i}.tx.bytes`);
+      if (r !== null) rx = (rx ?? 0) + r;
+      if (t !== null) tx = (tx ?? 0) + t;
+    }
     return {
       name,
       cpuTimeNs: num("cpu.time"),
@@ -132,6 +169,8 @@ export function parseDomStats(stdout: string): DomainStats[] {
       balloonCurrentKiB: num("balloon.current"),
       balloonMaximumKiB: num("balloon.maximum"),
       balloonRssKiB: num("balloon.rss"),
+      netRxBytes: rx,
+      netTxBytes: tx,
       fields,
     };
   });
@@ -163,6 +202,42 @@ export function parseNodeInfo(stdout: string): NodeInfo {
     numaCells: uint(get("NUMA cell(s)"), "NUMA cell(s)"),
     memoryKiB: uint(mem[1]!, "Memory size"),
   };
+}
+
+/** Lines "<label>: <value>" of the node stats commands, each label at most once. */
+function labelled(stdout: string, line: RegExp): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const text of lines(stdout)) {
+    const m = line.exec(text);
+    if (!m) throw new OutputShapeError(`unexpected line ${JSON.stringify(text)}`);
+    if (out.has(m[1]!)) throw new OutputShapeError(`"${m[1]}" appears twice`);
+    out.set(m[1]!, m[2]!);
+  }
+  return out;
+}
+
+/** `virsh nodecpustats` (no --percent): "%-15s %20llu" per field, in ns. */
+export function parseNodeCpuStats(stdout: string): NodeCpuTimes {
+  const f = labelled(stdout, /^(user|system|idle|iowait|intr): +(\S+)$/);
+  const need = (k: string) => {
+    const v = f.get(k);
+    if (v === undefined) throw new OutputShapeError(`missing "${k}:"`);
+    return uint(v, k);
+  };
+  const opt = (k: string) => (f.has(k) ? uint(f.get(k)!, k) : null);
+  return { userNs: need("user"), systemNs: need("system"), idleNs: need("idle"), iowaitNs: opt("iowait"), intrNs: opt("intr") };
+}
+
+/** `virsh nodememstats`: "%-7s: %20llu KiB" per field. */
+export function parseNodeMemStats(stdout: string): NodeMemory {
+  const f = labelled(stdout, /^([a-z]+) *: +(\d+) KiB$/);
+  const need = (k: string) => {
+    const v = f.get(k);
+    if (v === undefined) throw new OutputShapeError(`missing "${k}"`);
+    return uint(v, k);
+  };
+  const opt = (k: string) => (f.has(k) ? uint(f.get(k)!, k) : null);
+  return { totalKiB: need("total"), freeKiB: need("free"), buffersKiB: opt("buffers"), cachedKiB: opt("cached") };
 }
 
 export function parseVersion(stdout: string): VirshVersion {

@@ -8,13 +8,17 @@ import {
   parseDomainList,
   parseDomState,
   parseDomStats,
+  parseNodeCpuStats,
   parseNodeInfo,
+  parseNodeMemStats,
   parseVersion,
   type DomainListEntry,
   type DomainStats,
   type DomainStateWithReason,
   type LifecycleAction,
+  type NodeCpuTimes,
   type NodeInfo,
+  type NodeMemory,
   type VirshVersion,
 } from "./virsh-output";
 
@@ -117,6 +121,24 @@ export class Virsh {
       throw new UnexpectedOutputError(host.name, r.command, `expected exactly the stats of '${name}'`, r.stdout);
     }
     return records[0]!;
+  }
+
+  /**
+   * CPU, memory and interface counters of every active (running or paused) domain in
+   * one command: the metrics sampler's view of a host.
+   */
+  async activeDomainStats(host: HypervisorEndpoint): Promise<DomainStats[]> {
+    const r = await this.virsh(host, ["domstats", "--cpu-total", "--balloon", "--interface", "--list-active"]);
+    return this.parse(host, r, parseDomStats);
+  }
+
+  /** Cumulative host CPU times since boot (ns). */
+  async nodeCpuStats(host: HypervisorEndpoint): Promise<NodeCpuTimes> {
+    return this.parse(host, await this.virsh(host, ["nodecpustats"]), parseNodeCpuStats);
+  }
+
+  async nodeMemStats(host: HypervisorEndpoint): Promise<NodeMemory> {
+    return this.parse(host, await this.virsh(host, ["nodememstats"]), parseNodeMemStats);
   }
 
   async nodeInfo(host: HypervisorEndpoint): Promise<NodeInfo> {

@@ -59,11 +59,12 @@ const COMMANDS: Record<string, CommandSpec> = {
   },
   domstats: {
     values: ["domain"],
-    bools: ["cpu-total", "balloon"],
+    bools: ["cpu-total", "balloon", "interface", "list-active"],
     async run(args, hv) {
-      if (!args.has("cpu-total") || !args.has("balloon")) throw new HypervisorError(["the sim host supports only domstats --cpu-total --balloon"]);
-      const names = args.has("domain") ? [domainArg(args, hv)] : hv.list().map((d) => d.name);
-      return names.map((n) => `Domain: '${n}'\n` + hv.stats(n).map(([k, v]) => `  ${k}=${v}\n`).join("")).join("\n");
+      if (!args.has("cpu-total") || !args.has("balloon")) throw new HypervisorError(["the sim host supports only domstats --cpu-total --balloon [--interface]"]);
+      const names = args.has("domain") ? [domainArg(args, hv)] : hv.list().filter((d) => !args.has("list-active") || d.id !== null).map((d) => d.name);
+      const groups = { interface: args.has("interface") };
+      return names.map((n) => `Domain: '${n}'\n` + hv.stats(n, groups).map(([k, v]) => `  ${k}=${v}\n`).join("")).join("\n");
     },
   },
   define: {
@@ -126,6 +127,25 @@ const COMMANDS: Record<string, CommandSpec> = {
         ["Memory size", `${h.memoryKiB} KiB`],
       ];
       return rows.map(([k, v]) => `${(k + ":").padEnd(21)}${v}\n`).join("");
+    },
+  },
+  // "%-15s %20llu" per field (ns), as virsh prints Linux's counters.
+  nodecpustats: {
+    async run(_args, hv, ctx) {
+      const t = hv.nodeCpuTimes(ctx.host.cpus);
+      const rows: [string, number][] = [["user:", t.userNs], ["system:", t.systemNs], ["idle:", t.idleNs], ["iowait:", t.iowaitNs]];
+      return rows.map(([k, v]) => `${k.padEnd(15)} ${String(v).padStart(20)}\n`).join("");
+    },
+  },
+  // "%-7s: %20llu KiB" per field; buffers and cached as a lightly used Linux host has.
+  nodememstats: {
+    async run(_args, hv, ctx) {
+      const total = ctx.host.memoryKiB;
+      const buffers = Math.round(total * 0.01);
+      const cached = Math.round(total * 0.05);
+      const free = Math.max(0, total - hv.memoryInUseKiB() - buffers - cached);
+      const rows: [string, number][] = [["total", total], ["free", free], ["buffers", buffers], ["cached", cached]];
+      return rows.map(([k, v]) => `${k.padEnd(7)}: ${String(v).padStart(20)} KiB\n`).join("");
     },
   },
   version: {

@@ -1,0 +1,243 @@
+import type { Db } from "../db/client";
+import type { MetricResolution } from "../db/generated/enums";
+import { alignSeries, busiest, planBuckets, round1, savedPercent, staticHostsFor, type BucketPlan, type BucketRow } from "./downsample";
+
+export interface ChartQuery {
+  from: Date;
+  to: Date;
+  /** Plot width in pixels: at most this many buckets per series. */
+  width: number;
+  /** Only the hosts of this hosting network in the per-host series (all when unset). */
+  hostingNetworkId?: string;
+  /** Per-host series returned: the busiest this many (all hosts of a hosting network when one is named). */
+  maxHosts: number;
+  rawIntervalMs: number;
+}
+
+export interface ServiceSeries {
+  slug: string;
+  name: string;
+  thresholdPercent: number;
+  cpuMean: (number | null)[];
+  cpuMax: (number | null)[];
+  /** Host units (1 = one production host fully used), time-averaged over the bucket. */
+  demand: (number | null)[];
+  /** Production hosts the service ran on (time-weighted within the bucket). */
+  hosts: (number | null)[];
+  peakDemand: number;
+  staticHosts: number;
+}
+
+export interface HostSeries {
+  name: string;
+  hostingNetwork: string;
+  role: string;
+  cpuMean: (number | null)[];
+  cpuMax: (number | null)[];
+}
+
+export interface UtilizationChart {
+  from: number;
+  to: number;
+  resolution: MetricResolution;
+  bucketSeconds: number;
+  /** Bucket starts, unix seconds. */
+  times: number[];
+  services: ServiceSeries[];
+  hosts: HostSeries[];
+  hostsWithData: number;
+  /** Production hosts running a service VM, per bucket. */
+  hostsInUse: (number | null)[];
+  staticHosts: number;
+  hostHours: number;
+  staticHostHours: number;
+  savedPercent: number | null;
+  serverLoss: { at: number; service: string; reason: string }[];
+  operationsPerDay: { day: number; activate: number; deactivate: number; other: number }[];
+}
+
+const DEFAULT_THRESHOLD = 90;
+
+/**
+ * Everything the manager's utilization page draws for [from, to), downsampled to the
+ * plot width (server/metrics/downsample.ts). Reads go through the (hostId, resolution,
+ * at) index: every sample row carries its host.
+ */
+export async function utilizationChart(db: Db, q: ChartQuery): Promise<UtilizationChart> {
+  const fromMs = q.from.getTime();
+  const toMs = q.to.getTime();
+  const hosts = await db.host.findMany({
+    where: { retiredAt: null },
+    select: { id: true, name: true, role: true, hostingNetworkId: true, hostingNetwork: { select: { slug: true } } },
+  });
+  const hostIds = hosts.map((h) => h.id);
+  const production = hosts.filter((h) => h.role === "PRODUCTION").map((h) => h.id);
+
+  const plan = await planBuckets({
+    fromMs,
+    toMs,
+    width: q.width,
+    rawIntervalMs: q.rawIntervalMs,
+    firstAt: async (resolution) => {
+      const [row] = await db.$queryRawUnsafe<{ first: number | null }[]>(
+        `SELECT (extract(epoch FROM min(f.at)) * 1000)::float8 AS first
+           FROM unnest($1::text[]) AS h(id)
+           CROSS JOIN LATERAL (
+             SELECT m.at FROM "MetricSample" m
+              WHERE m."hostId" = h.id AND m.resolution = $2::"MetricResolution"
+                AND m.at >= ${ts(2 + 1)} AND m.at < ${ts(2 + 2)}
+              ORDER BY m.at LIMIT 1) f`,
+        hostIds,
+        resolution,
+        fromMs,
+        toMs,
+      );
+      return row?.first ?? null;
+    },
+  });
+  const weight = plan.stepMs / plan.strideMs;
+  const bin = `date_bin(make_interval(secs => ${plan.strideMs / 1000}), m.at, ${ts(3)})`;
+
+  const [serviceRows, hostRows, services, losses, ops] = await Promise.all([
+    db.$queryRawUnsafe<{ s: string; t: number; mean: number; peak: number; demand: number; hosts: number | null }[]>(
+      `WITH per_host AS (
+         SELECT v."serviceId" AS s, m."hostId" AS h, ${bin} AS b,
+                count(*) AS n, sum(m."cpuPercent") AS csum, max(m."cpuPercent") AS cmax
+           FROM "MetricSample" m JOIN "Vm" v ON v.id = m."vmId"
+          WHERE m."hostId" = ANY($1::text[]) AND m."vmId" IS NOT NULL
+            AND m.resolution = $2::"MetricResolution" AND m.at >= ${ts(3)} AND m.at < ${ts(4)}
+          GROUP BY 1, 2, 3)
+       SELECT s, (extract(epoch FROM b) * 1000)::float8 AS t,
+              (sum(csum) / sum(n))::float8 AS mean, max(cmax)::float8 AS peak,
+              (sum(csum) / 100.0 * $5)::float8 AS demand,
+              (sum(least(1.0, n * $5)) FILTER (WHERE h = ANY($6::text[])))::float8 AS hosts
+         FROM per_host GROUP BY s, b`,
+      hostIds,
+      plan.resolution,
+      fromMs,
+      toMs,
+      weight,
+      production,
+    ),
+    db.$queryRawUnsafe<{ h: string; t: number; mean: number; peak: number }[]>(
+      `SELECT m."hostId" AS h, (extract(epoch FROM ${bin}) * 1000)::float8 AS t,
+              avg(m."cpuPercent")::float8 AS mean, max(m."cpuPercent")::float8 AS peak
+         FROM "MetricSample" m
+        WHERE m."hostId" = ANY($1::text[]) AND m."vmId" IS NULL
+          AND m.resolution = $2::"MetricResolution" AND m.at >= ${ts(3)} AND m.at < ${ts(4)}
+        GROUP BY 1, 2`,
+      q.hostingNetworkId ? hosts.filter((h) => h.hostingNetworkId === q.hostingNetworkId).map((h) => h.id) : hostIds,
+      plan.resolution,
+      fromMs,
+      toMs,
+    ),
+    db.service.findMany({ select: { id: true, slug: true, name: true, policy: { select: { cpuThresholdPercent: true } } }, orderBy: { slug: "asc" } }),
+    db.$queryRawUnsafe<{ at: number; service: string; reason: string }[]>(
+      `SELECT (extract(epoch FROM d.at))::float8 AS at, s.slug AS service, d.reason
+         FROM "AutoscalerDecision" d JOIN "Service" s ON s.id = d."serviceId"
+        WHERE d.action = 'SERVER_LOSS' AND d.at >= ${ts(1)} AND d.at < ${ts(2)}
+        ORDER BY d.at LIMIT 1000`,
+      fromMs,
+      toMs,
+    ),
+    db.$queryRawUnsafe<{ day: number; kind: string; n: number }[]>(
+      `SELECT (extract(epoch FROM date_trunc('day', o."createdAt")))::float8 AS day, o.kind::text AS kind, count(*)::int AS n
+         FROM "Operation" o
+        WHERE o."createdAt" >= ${ts(1)} AND o."createdAt" < ${ts(2)}
+        GROUP BY 1, 2 ORDER BY 1`,
+      fromMs,
+      toMs,
+    ),
+  ]);
+
+  const times = Array.from({ length: plan.buckets }, (_, i) => Math.round((fromMs + i * plan.strideMs) / 1000));
+  const hostsInUse: (number | null)[] = new Array(plan.buckets).fill(null);
+  const serviceSeries: ServiceSeries[] = [];
+  for (const svc of services) {
+    const rows = serviceRows.filter((r) => r.s === svc.id);
+    if (rows.length === 0) continue;
+    const cpu = alignSeries(rows.map((r): BucketRow => ({ at: r.t, mean: r.mean, max: r.peak })), fromMs, plan);
+    const demand = alignExtra(rows, fromMs, plan, (r) => r.demand);
+    const held = alignExtra(rows, fromMs, plan, (r) => r.hosts);
+    held.forEach((v, i) => {
+      if (v !== null) hostsInUse[i] = (hostsInUse[i] ?? 0) + v;
+    });
+    const peakDemand = Math.max(0, ...demand.filter((v): v is number => v !== null));
+    const thresholdPercent = svc.policy?.cpuThresholdPercent ?? DEFAULT_THRESHOLD;
+    serviceSeries.push({
+      slug: svc.slug,
+      name: svc.name,
+      thresholdPercent,
+      cpuMean: cpu.mean,
+      cpuMax: cpu.max,
+      demand: demand.map((v) => (v === null ? null : Math.round(v * 100) / 100)),
+      hosts: held.map((v) => (v === null ? null : round1(v))),
+      peakDemand: Math.round(peakDemand * 100) / 100,
+      staticHosts: staticHostsFor([{ peakDemand, thresholdPercent }]),
+    });
+  }
+
+  const byHost = new Map(hosts.map((h) => [h.id, h]));
+  const hostSeries: HostSeries[] = [];
+  const grouped = new Map<string, BucketRow[]>();
+  for (const r of hostRows) {
+    const list = grouped.get(r.h) ?? [];
+    list.push({ at: r.t, mean: r.mean, max: r.peak });
+    grouped.set(r.h, list);
+  }
+  for (const [id, rows] of grouped) {
+    const h = byHost.get(id)!;
+    const cpu = alignSeries(rows, fromMs, plan);
+    hostSeries.push({ name: h.name, hostingNetwork: h.hostingNetwork.slug, role: h.role, cpuMean: cpu.mean, cpuMax: cpu.max });
+  }
+  const shown = q.hostingNetworkId
+    ? hostSeries.sort((a, b) => a.name.localeCompare(b.name))
+    : busiest(hostSeries.map((s) => ({ ...s, mean: s.cpuMean })), q.maxHosts).map(({ mean: _mean, ...s }) => s);
+
+  const staticHosts = staticHostsFor(serviceSeries);
+  const bucketHours = plan.strideMs / 3600_000;
+  const used = hostsInUse.filter((v): v is number => v !== null);
+  const hostHours = used.reduce((a, b) => a + b, 0) * bucketHours;
+  const staticHostHours = staticHosts * used.length * bucketHours;
+
+  const days = new Map<number, { day: number; activate: number; deactivate: number; other: number }>();
+  for (const o of ops) {
+    const d = days.get(o.day) ?? { day: o.day, activate: 0, deactivate: 0, other: 0 };
+    if (o.kind === "ACTIVATE") d.activate += o.n;
+    else if (o.kind === "DEACTIVATE") d.deactivate += o.n;
+    else d.other += o.n;
+    days.set(o.day, d);
+  }
+
+  return {
+    from: fromMs,
+    to: toMs,
+    resolution: plan.resolution,
+    bucketSeconds: plan.strideMs / 1000,
+    times,
+    services: serviceSeries,
+    hosts: shown,
+    hostsWithData: hostSeries.length,
+    hostsInUse: hostsInUse.map((v) => (v === null ? null : round1(v))),
+    staticHosts,
+    hostHours: Math.round(hostHours * 10) / 10,
+    staticHostHours: Math.round(staticHostHours * 10) / 10,
+    savedPercent: savedPercent(hostHours, staticHostHours),
+    serverLoss: losses.map((l) => ({ at: Math.round(l.at), service: l.service, reason: l.reason })),
+    operationsPerDay: [...days.values()],
+  };
+}
+
+/** `$n` (ms epoch) as the UTC timestamp Prisma stores. */
+function ts(n: number): string {
+  return `(to_timestamp($${n}::float8 / 1000.0) AT TIME ZONE 'UTC')`;
+}
+
+function alignExtra<R extends { t: number }>(rows: readonly R[], fromMs: number, plan: BucketPlan, value: (r: R) => number | null): (number | null)[] {
+  const out: (number | null)[] = new Array(plan.buckets).fill(null);
+  for (const r of rows) {
+    const i = Math.round((r.t - fromMs) / plan.strideMs);
+    if (i >= 0 && i < plan.buckets) out[i] = value(r);
+  }
+  return out;
+}
