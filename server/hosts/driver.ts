@@ -44,11 +44,6 @@ export interface HostDriver {
   /** Cumulative host CPU times and current host memory, for the metrics sampler. */
   nodeCpuStats(host: HostTarget): Promise<NodeCpuTimes>;
   nodeMemStats(host: HostTarget): Promise<NodeMemory>;
-  /** Counters of every active domain (CPU, memory, interfaces), in one command. */
-  activeDomainStats(host: HostTarget): Promise<DomainStats[]>;
-  /** Cumulative host CPU times and current host memory, for the metrics sampler. */
-  nodeCpuStats(host: HostTarget): Promise<NodeCpuTimes>;
-  nodeMemStats(host: HostTarget): Promise<NodeMemory>;
 
   /**
    * Writes `<vmDir>/<name>.xml` and defines the domain from it; the XML must name `name`
@@ -142,18 +137,6 @@ export class SshHostDriver implements HostDriver {
 
   async domainStats(host: HostTarget, name: string): Promise<DomainStats> {
     return this.virsh.domStats(host, name);
-  }
-
-  async activeDomainStats(host: HostTarget): Promise<DomainStats[]> {
-    return this.virsh.activeDomainStats(host);
-  }
-
-  async nodeCpuStats(host: HostTarget): Promise<NodeCpuTimes> {
-    return this.virsh.nodeCpuStats(host);
-  }
-
-  async nodeMemStats(host: HostTarget): Promise<NodeMemory> {
-    return this.virsh.nodeMemStats(host);
   }
 
   async activeDomainStats(host: HostTarget): Promise<DomainStats[]> {
