@@ -12,7 +12,7 @@ export function QueryState<T>({
 }: {
   query: UseQueryResult<T, { message: string }>;
   isEmpty?: (data: T) => boolean;
-  empty: ReactNode;
+  empty?: ReactNode;
   children: (data: T) => ReactNode;
 }) {
   if (query.isPending) return <p className="muted" role="status">Loading…</p>;

@@ -7,6 +7,7 @@ import { formatBytes, titleCase } from "./format";
 import { Badge, QueryState } from "./query-state";
 import { useTRPC } from "./trpc";
 import { useMe } from "./use-me";
+import { VmActions } from "./vm-actions";
 
 const PHASES = [
   { phase: "NEST", title: "Hibernation Nest", help: "Pre-booted, saved VMs waiting to be resumed" },
@@ -14,28 +15,32 @@ const PHASES = [
   { phase: "PRODUCTION", title: "Production", help: "One live VM per host, serving users" },
 ] as const;
 
-const POWER_TONE = { RUNNING: "ok", PAUSED: "warn", SAVED: "info", SHUTOFF: "muted", UNKNOWN: "muted" } as const;
+export const POWER_TONE = { RUNNING: "ok", PAUSED: "warn", SAVED: "info", SHUTOFF: "muted", UNKNOWN: "muted" } as const;
 
-/** The VM lifecycle board (thesis §3.2): Nest → Loading Chambers → Production. */
+/** The VM lifecycle board (thesis §3.2): Nest → Loading Chambers → Production, per service. */
 export function VmsView() {
   const trpc = useTRPC();
   const services = useQuery(trpc.world.services.queryOptions());
   const [serviceId, setServiceId] = useState<string>("");
-  const vms = useQuery(trpc.vms.list.queryOptions(serviceId ? { serviceId } : undefined));
+  // Live: operations change phases and power states every few seconds.
+  const vms = useQuery({ ...trpc.vms.list.queryOptions(serviceId ? { serviceId } : undefined), refetchInterval: 3000 });
   return (
     <>
       <h1>VMs</h1>
-      <label className="inline">
-        Service{" "}
-        <select value={serviceId} onChange={(e) => setServiceId(e.target.value)}>
-          <option value="">All services</option>
-          {services.data?.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.name}
-            </option>
-          ))}
-        </select>
-      </label>
+      <div className="toolbar">
+        <label className="inline">
+          Service{" "}
+          <select value={serviceId} onChange={(e) => setServiceId(e.target.value)}>
+            <option value="">All services</option>
+            {services.data?.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        {serviceId && <ServiceActions serviceId={serviceId} />}
+      </div>
       <QueryState query={vms} isEmpty={(d) => d.length === 0} empty={<p>No VMs for this service yet.</p>}>
         {(data) => (
           <div className="board">
@@ -49,13 +54,21 @@ export function VmsView() {
                   <p className="muted small">{p.help}</p>
                   {inPhase.length === 0 && <p className="empty">No VMs here.</p>}
                   {inPhase.map((v) => (
-                    <article key={v.id} className="vm">
+                    <article key={v.id} className="vm" data-testid={`vm-${v.name}`}>
                       <div>
-                        <strong>{v.name}</strong> <Badge tone={POWER_TONE[v.power]}>{titleCase(v.power)}</Badge>
+                        <Link href={`/vms/${v.name}`}>
+                          <strong>{v.name}</strong>
+                        </Link>{" "}
+                        <Badge tone={POWER_TONE[v.power]}>{titleCase(v.power)}</Badge>
                         {v.flagged && <Badge tone="bad">flagged</Badge>}
+                        {v.operations.map((o) => (
+                          <Badge key={o.id} tone="info">
+                            {titleCase(o.kind)} {Math.round(o.progress * 100)}%
+                          </Badge>
+                        ))}
                       </div>
                       <div className="small">
-                        {v.service.name} · {v.host ? `${v.host.name} (${v.host.hostingNetwork.city})` : "no host"}
+                        {v.service.name} · {v.host ? `${v.host.name} (${v.host.hostingNetwork.city})` : "no host yet"}
                       </div>
                       <div className="small muted">
                         disk {formatBytes(v.diskBytes)}
@@ -74,55 +87,56 @@ export function VmsView() {
   );
 }
 
-/**
- * Operator actions on one VM: activate (to a production host the scheduler picks) or
- * deactivate (back to the Nest). Both move files and stop or start a live service, so
- * both ask first; the move itself then shows on the Operations page.
- */
-function VmActions({ vm }: { vm: { id: string; name: string; phase: "NEST" | "LOADING" | "PRODUCTION"; hostId: string | null } }) {
+/** Per service: a new VM from its image (Loading Chambers), or one more replica from the Nest (§3.4). */
+function ServiceActions({ serviceId }: { serviceId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { canOperate } = useMe();
-  const [confirming, setConfirming] = useState(false);
+  const [name, setName] = useState("");
+  const [creating, setCreating] = useState(false);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
-  const done = {
-    onSuccess: () => setMessage({ text: "Requested; follow it on the", error: false }),
+  const settle = {
+    onSuccess: () => setMessage({ text: "Requested; follow it on the Operations page.", error: false }),
     onError: (err: { message: string }) => setMessage({ text: err.message, error: true }),
-    onSettled: () => {
-      setConfirming(false);
-      return queryClient.invalidateQueries({ queryKey: trpc.vms.list.queryKey() });
-    },
+    onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.vms.pathKey() }),
   };
-  const activate = useMutation(trpc.vms.activate.mutationOptions(done));
-  const deactivate = useMutation(trpc.vms.deactivate.mutationOptions(done));
-  if (!canOperate || !vm.hostId) return null;
-  const toProduction = vm.phase !== "PRODUCTION";
-  const busy = activate.isPending || deactivate.isPending;
+  const create = useMutation(trpc.vms.create.mutationOptions({ ...settle, onSuccess: () => (setName(""), setCreating(false), settle.onSuccess()) }));
+  const clone = useMutation(trpc.vms.clone.mutationOptions(settle));
+  if (!canOperate) return null;
   return (
-    <div className="actions small">
-      {confirming ? (
-        <span className="confirm">
-          {toProduction
-            ? `Activate ${vm.name} on a free production host? It is suspended, copied and resumed there.`
-            : `Deactivate ${vm.name}? It stops serving, is saved and moved to the Hibernation Nest.`}{" "}
-          <button type="button" className={toProduction ? undefined : "danger"} disabled={busy} onClick={() => (toProduction ? activate : deactivate).mutate({ vmId: vm.id })}>
-            {toProduction ? "Yes, activate" : "Yes, deactivate"}
+    <span className="inline small">
+      <button type="button" disabled={clone.isPending} onClick={() => clone.mutate({ serviceId })}>
+        Add a replica from the Nest
+      </button>{" "}
+      {creating ? (
+        <form
+          className="inline"
+          onSubmit={(e) => {
+            e.preventDefault();
+            create.mutate({ serviceId, name });
+          }}
+        >
+          <label>
+            New VM name <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. map-101" aria-invalid={message?.error && /^name/.test(message.text)} />
+          </label>{" "}
+          <button type="submit" disabled={create.isPending}>
+            Create
           </button>{" "}
-          <button type="button" onClick={() => setConfirming(false)}>
+          <button type="button" onClick={() => setCreating(false)}>
             Cancel
           </button>
-        </span>
+        </form>
       ) : (
-        <button type="button" onClick={() => setConfirming(true)}>
-          {toProduction ? "Activate…" : "Deactivate…"}
+        <button type="button" onClick={() => setCreating(true)}>
+          New VM…
         </button>
       )}
       {message && (
-        <div className={message.error ? "field-error" : "muted"}>
-          {message.text} {!message.error && <Link href="/operations">Operations page</Link>}
-        </div>
+        <span className={message.error ? "field-error" : "muted"} role={message.error ? "alert" : "status"}>
+          {" "}
+          {message.text}
+        </span>
       )}
-    </div>
+    </span>
   );
 }
-
