@@ -4,7 +4,9 @@
  * The route files under app/api only wire these to Next.js.
  */
 import type { Db } from "../db/client";
+import { locateIp } from "../latency/geoip";
 import { ingestBatch } from "./ingest";
+import { ClientPlaceError, clientPlace, healthyReplicas, nearestReplica } from "./nearest";
 import { bearerMatches } from "./token";
 
 /** A batch of 10,000 samples with IPv6 addresses and ISO times is about 1.3 MB. */
@@ -84,5 +86,38 @@ export function demandIngestHandler(deps: EndpointDeps) {
     }
     const { ok: _ok, ...counts } = result;
     return json(200, counts);
+  };
+}
+
+/** GET /api/nearest?service=SLUG&ip=ADDR (or &lat=…&lon=…): the replica that should serve that client. */
+export function nearestHandler(deps: EndpointDeps) {
+  return async (req: Request): Promise<Response> => {
+    const refused = authorize(req, deps);
+    if (refused) return refused;
+    const q = new URL(req.url).searchParams;
+    const slug = q.get("service");
+    if (!slug) return json(400, { error: "service: is required (a service slug such as map)" });
+    const num = (name: "lat" | "lon", max: number): number | undefined | Response => {
+      const raw = q.get(name);
+      if (raw === null) return undefined;
+      const v = Number(raw);
+      return raw.trim() !== "" && Number.isFinite(v) && Math.abs(v) <= max ? v : json(400, { error: `${name}: must be a number within -${max}..${max}` });
+    };
+    const lat = num("lat", 90);
+    const lon = num("lon", 180);
+    if (lat instanceof Response) return lat;
+    if (lon instanceof Response) return lon;
+    const db = deps.db();
+    const service = await db.service.findUnique({ where: { slug }, select: { id: true, slug: true } });
+    if (!service) return json(404, { error: `service: no service ${JSON.stringify(slug)}` });
+    let client;
+    try {
+      client = clientPlace({ ip: q.get("ip") ?? undefined, lat, lon }, locateIp);
+    } catch (err) {
+      if (err instanceof ClientPlaceError) return json(400, { error: err.message });
+      throw err;
+    }
+    const best = nearestReplica(client, await healthyReplicas(db, service.id));
+    return json(200, { service: service.slug, client, replica: best ? { ...best.replica, rttMs: Math.round(best.rttMs * 10) / 10 } : null });
   };
 }

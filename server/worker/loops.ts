@@ -1,4 +1,5 @@
 import type { Config } from "../config";
+import { demandLoop } from "../demand/loop";
 import { metricsLoop } from "../metrics/loop";
 import type { OracleLoop } from "./loop";
 
@@ -7,5 +8,5 @@ import type { OracleLoop } from "./loop";
  * module of what it does; this list is the one place that turns them on.
  */
 export function productLoops(cfg: Config): OracleLoop[] {
-  return [metricsLoop(cfg.METRICS_INTERVAL_MS)];
+  return [metricsLoop(cfg.METRICS_INTERVAL_MS), ...(cfg.SIM_DEMAND === "on" ? [demandLoop()] : [])];
 }
