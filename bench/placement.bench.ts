@@ -25,11 +25,9 @@
  *   for servers that can still make the cut).
  */
 import { modelledRttMatrix } from "../server/latency/matrix";
-import { closenessKernel } from "../server/placement/closeness";
-import { placeMatch, selectByBounds } from "../server/placement/engine";
+import { placeMatch } from "../server/placement/engine";
 import { placeMatchReference, thesisCloseness } from "../server/placement/reference";
-import { checkRequest } from "../server/placement/request";
-import { type RowFacts, rowExtremes, scanRows } from "../server/placement/scan";
+import { type Scan, scanRows } from "../server/placement/scan";
 import type { PlacementRequest } from "../server/placement/types";
 
 const MAX_RTT_MS = 180;
@@ -96,40 +94,28 @@ function benchmark(label: string, m: number, n: number, rttMs: Float64Array): vo
     rttMs,
     maxRttMs: MAX_RTT_MS,
   };
-  const checked = checkRequest(request);
 
   const plainPass = () => {
     let sum = 0;
     for (let i = 0; i < rttMs.length; i++) sum += rttMs[i]!;
     return sum;
   };
-  const closeness = closenessKernel(n);
-  const exactFor = (servers: Int32Array) => {
-    const scores = new Float64Array(m).fill(Number.NaN);
-    for (const s of servers) {
-      const { min, max } = rowExtremes(rttMs, s * n, n);
-      scores[s] = closeness(rttMs, s * n, min, max);
-    }
-    return argminDefined(scores);
-  };
-  const eligibleOf = (rows: RowFacts) => {
-    const eligible = new Int32Array(m);
-    let count = 0;
-    for (let s = 0; s < m; s++) if (!rows.overCap[s]) eligible[count++] = s;
-    return eligible.subarray(0, count);
+  const argminScored = ({ scored, closeness }: Scan) => {
+    let best = -1;
+    for (let i = 0; i < scored.length; i++) if (best < 0 || closeness[i]! < closeness[best]!) best = i;
+    return best < 0 ? -1 : scored[best]!;
   };
   const core = race(
     {
       plain: plainPass,
       reference: () => argminDefined(thesisCloseness(rttMs, m, n, MAX_RTT_MS)),
       fast: () => {
-        const eligible = eligibleOf(scanRows(request, checked, { bounds: false }));
-        return { best: exactFor(eligible), eligible: eligible.length };
+        const scan = scanRows(request, MAX_RTT_MS, null, m);
+        return { best: argminScored(scan), eligible: scan.eligibleCount };
       },
       pruned: () => {
-        const rows = scanRows(request, checked, { bounds: true });
-        const survivors = selectByBounds(eligibleOf(rows), rows, 1);
-        return { best: exactFor(survivors), scored: survivors.length };
+        const scan = scanRows(request, MAX_RTT_MS, null, 1);
+        return { best: argminScored(scan), scored: scan.scored.length };
       },
     },
     CORE_RUNS,

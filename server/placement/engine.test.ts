@@ -180,6 +180,30 @@ describe("placeMatch agrees with the thesis reference (property)", () => {
     }
   });
 
+  it("at scale, where pruning skips most servers: identical output, ties and caps included", () => {
+    const next = random(5);
+    for (let trial = 0; trial < 40; trial++) {
+      const m = 200 + Math.floor(next() * 1800);
+      const n = 2 + Math.floor(next() * 70);
+      const distinct = trial % 2 ? 4 : 40; // few distinct values: many exact ties
+      const rtt = Float64Array.from({ length: m * n }, () => Math.round(next() * distinct) * (200 / distinct));
+      for (let copy = 0; copy < 20; copy++) {
+        const from = Math.floor(next() * m);
+        const to = Math.floor(next() * m);
+        rtt.copyWithin(to * n, from * n, from * n + n); // duplicate servers
+      }
+      const request: PlacementRequest = {
+        servers: Array.from({ length: m }, (_, i) => ({ id: `h${(i * 7919) % 100_000}`, down: next() < 0.02 })),
+        players: Array.from({ length: n }, (_, i) => ({ id: `p${i}`, team: i % 2 ? "A" : "B" })),
+        rttMs: rtt,
+        maxRttMs: [100, 150, 180, 1000][trial % 4],
+        objective: (["closeness", "closeness", "maxRtt", "spread", "clanDifference"] as const)[trial % 5],
+        limit: 1 + Math.floor(next() * 10),
+      };
+      expect(placeMatch(request), `trial ${trial}`).toEqual(placeMatchReference(request));
+    }
+  });
+
   it("does not depend on the order of servers or players", () => {
     const next = random(4);
     for (let trial = 0; trial < 100; trial++) {

@@ -1,98 +1,203 @@
-import { type CheckedRequest, invalidRttMessage } from "./request";
+import { absoluteDeviation, splitPairSumBound } from "./bounds";
+import { closeness } from "./closeness";
+import { invalidRttMessage } from "./request";
 import { PlacementInputError, type PlacementRequest, type RttMatrix } from "./types";
 
-/** Relative margin on the bounds so that rounding can never prune a server that belongs. */
-const BOUND_SLACK = 1e-6;
+/**
+ * Rounding margin on the bounds, relative to the row's sum: far above the rounding error
+ * of the bounds and of the exact C_s (≈ n·2⁻⁵³ of the values), far below any gap that
+ * matters, so a server whose C_s ties the cut is never skipped.
+ */
+const BOUND_SLACK = 1e-9;
+/**
+ * From this many players on, a server the deviation bound cannot skip gets the split bound
+ * before its exact C_s: two passes over a row in cache cost less than the sort-based C_s.
+ */
+const SPLIT_BOUND_FROM = 24;
 
-export type RowFacts = {
-  /** 1 where some RTT exceeds the cap; the other fields are then left at 0. */
+export type Scan = {
+  /** 1 where some RTT exceeds the cap (rows of skipped servers are left at 0). */
   overCap: Uint8Array;
-  /** lower ≤ C_s ≤ upper (see scanRows); 0 and 0 when bounds were not asked for. */
-  lower: Float64Array;
-  upper: Float64Array;
-  clanDifference: Float64Array | null;
+  /** Rows within the cap (not skipped). */
+  eligibleCount: number;
+  /** Rows scored exactly, in row order, and their C_s: every eligible row whose C_s can be among the `keep` smallest. */
+  scored: Int32Array;
+  closeness: Float64Array;
 };
 
 /**
- * Per row, one pass for validity and the cap, then — for rows within the cap only — one
- * branch-free pass for bounds on C_s and the clans' means.
- * Max and min are deliberately not tracked here: a running max is a loop-carried
- * compare that costs V8 several times a sum (measured ~3 ns vs < 1 ns per value), and
- * only the rows that survive need them (see rowExtremes).
- *
- * Bounds from power sums: with Q2 and Q4 the means over pairs of (x_i − x_j)² and
- * (x_i − x_j)⁴, C_s = mean |x_i − x_j| satisfies
- *   C_s ≤ √Q2                 (Jensen)
- *   C_s ≥ √(Q2³ / Q4)         (Hölder: E Y² ≤ (E Y)^⅔ (E Y⁴)^⅓ for Y = |d|)
- * The lower bound is exact for two tight clusters — the typical two-clan row. Over all
- * ordered pairs, Σ d² = 2(n·S2 − S1²) and Σ d⁴ = 2(n·S4 − 4·S1·S3 + 3·S2²) from the
- * power sums S_k of the row shifted by its first value (less cancellation).
+ * One pass over the matrix, row by row, with the row in cache for everything it needs:
+ * 1. validity and the cap, folded into one test per value, and the row's sum;
+ * 2. for rows within the cap, when only the best `keep` by C_s are wanted and `keep`
+ *    rows have been scored: the deviation bound (bounds.ts), then for larger rows the
+ *    split bound; a row whose bound exceeds the keep-th smallest C_s so far cannot make
+ *    the cut and is skipped;
+ * 3. the exact C_s of the rest (closeness.ts).
+ * The bar only falls as rows are scored, so after a few hundred rows almost every row
+ * stops at step 2. `skip[s]` = 1 marks servers excluded for other reasons: their values
+ * are still checked (bad input is refused whichever row it is in).
  */
 export function scanRows(
-  request: PlacementRequest,
-  { m, n, maxRttMs, clans }: CheckedRequest,
-  { bounds }: { bounds: boolean },
-): RowFacts {
+  request: Pick<PlacementRequest, "servers" | "players" | "rttMs">,
+  maxRttMs: number,
+  skip: Uint8Array | null,
+  keep: number,
+): Scan {
   const rtt = request.rttMs;
-  // Locals, not fields of the result: V8 keeps them in registers across the hot loop.
+  const m = request.servers.length;
+  const n = request.players.length;
   const overCap = new Uint8Array(m);
-  const lower = new Float64Array(m);
-  const upper = new Float64Array(m);
-  const clanDifference = clans ? new Float64Array(m) : null;
-  // Without clans every player counts as "second": the sums are then simply unused.
-  const inFirst = clans?.inFirst ?? new Float64Array(n);
-  const orderedPairs = n * (n - 1);
+  const best = new BestScores(keep < m ? keep : 0);
+  const scored = new GrowingList(keep < m ? 2 * keep + 64 : m);
+  const pairs = (n * (n - 1)) / 2;
+  const cap = maxRttMs;
+  // x·(cap − x) ≥ 0 ⇔ 0 ≤ x ≤ cap, false for NaN and ±Infinity: one test per value. A
+  // cap below 1 lets the product of a tiny negative x underflow to −0: check exactly then.
+  const recheck = !(cap >= 1);
+  const n4 = n & ~3;
+  let eligibleCount = 0;
+  let bar = best.bar();
+
   for (let s = 0; s < m; s++) {
     const offset = s * n;
-    let invalid = false;
-    let over = false;
-    for (let p = 0; p < n; p++) {
-      const x = rtt[offset + p]!;
-      if (!(x >= 0)) invalid = true; // NaN too; Infinity (unreachable) is valid and over the cap
-      if (x > maxRttMs) over = true;
-    }
-    if (invalid) throw invalidRow(request, offset, n, s);
-    if (over) {
-      overCap[s] = 1;
-      continue; // far servers, usually most of them, need nothing more
-    }
-    if (!bounds && !clanDifference) continue;
-    const origin = rtt[offset]!;
+    const end = offset + n;
+    let s0 = 0;
     let s1 = 0;
     let s2 = 0;
     let s3 = 0;
-    let s4 = 0;
-    let total = 0;
-    let firstClan = 0;
-    for (let p = 0; p < n; p++) {
-      const x = rtt[offset + p]!; // the row is still in L1 cache from the first loop
-      const d = x - origin;
-      const d2 = d * d;
-      s1 += d;
-      s2 += d2;
-      s3 += d2 * d;
-      s4 += d2 * d2;
-      total += x;
-      firstClan += inFirst[p]! * x; // 0/1 weight: exact, and no branch
+    let outside = recheck;
+    let p = offset;
+    for (const end4 = offset + n4; p < end4; p += 4) {
+      const a = rtt[p]!;
+      const b = rtt[p + 1]!;
+      const c = rtt[p + 2]!;
+      const d = rtt[p + 3]!;
+      s0 += a;
+      s1 += b;
+      s2 += c;
+      s3 += d;
+      if (!(a * (cap - a) >= 0 && b * (cap - b) >= 0 && c * (cap - c) >= 0 && d * (cap - d) >= 0)) outside = true;
     }
-    const q2 = Math.max(0, (2 * (n * s2 - s1 * s1)) / orderedPairs);
-    const q4 = Math.max(0, (2 * (n * s4 - 4 * s1 * s3 + 3 * s2 * s2)) / orderedPairs);
-    // Huge values can overflow the fourth powers: fall back to the trivial bounds.
-    const lo = q4 > 0 ? Math.sqrt((q2 * q2 * q2) / q4) * (1 - BOUND_SLACK) : 0;
-    const hi = Math.sqrt(q2) * (1 + BOUND_SLACK);
-    lower[s] = Number.isFinite(lo) ? lo : 0;
-    upper[s] = Number.isFinite(hi) ? hi : Infinity;
-    if (clanDifference && clans) {
-      clanDifference[s] = Math.abs(firstClan / clans.firstSize - (total - firstClan) / clans.secondSize);
+    for (; p < end; p++) {
+      const a = rtt[p]!;
+      s0 += a;
+      if (!(a * (cap - a) >= 0)) outside = true;
+    }
+    if (outside && rowOverCap(request, s, cap)) {
+      if (skip === null || skip[s] === 0) overCap[s] = 1;
+      continue;
+    }
+    if (skip !== null && skip[s] === 1) continue;
+    eligibleCount++;
+
+    if (bar < Infinity) {
+      const sum = s0 + s1 + s2 + s3;
+      const slack = BOUND_SLACK * sum * pairs;
+      if ((n / 2) * absoluteDeviation(rtt, offset, n, sum / n) - slack > bar * pairs) continue;
+      if (n >= SPLIT_BOUND_FROM && splitPairSumBound(rtt, offset, n, sum) - slack > bar * pairs) continue;
+    }
+    const score = closeness(rtt, offset, n);
+    if (score <= bar) {
+      best.offer(score);
+      bar = best.bar();
+      scored.push(s, score);
     }
   }
-  return { overCap, lower, upper, clanDifference };
+
+  // Rows scored early, before the bar settled, may since have fallen out of the cut.
+  return { overCap, eligibleCount, ...scored.within(bar) };
 }
 
-function invalidRow(request: PlacementRequest, offset: number, n: number, s: number): PlacementInputError {
-  let p = 0;
-  while (p < n && request.rttMs[offset + p]! >= 0) p++;
-  return new PlacementInputError(invalidRttMessage(request.servers[s]!, request.players[p]!, request.rttMs[offset + p]!));
+/** The `size` smallest scores offered so far (a max-heap); `bar` is the largest of them once full. */
+class BestScores {
+  private readonly heap: Float64Array;
+  private count = 0;
+
+  constructor(private readonly size: number) {
+    this.heap = new Float64Array(size);
+  }
+
+  /** Scores above this cannot be among the best `size`; Infinity until `size` were offered (always, for size 0). */
+  bar(): number {
+    return this.size > 0 && this.count === this.size ? this.heap[0]! : Infinity;
+  }
+
+  offer(score: number): void {
+    const heap = this.heap;
+    if (this.size === 0) return;
+    if (this.count < this.size) {
+      let i = this.count++;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (heap[parent]! >= score) break;
+        heap[i] = heap[parent]!;
+        i = parent;
+      }
+      heap[i] = score;
+      return;
+    }
+    if (score >= heap[0]!) return;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= this.count) break;
+      if (child + 1 < this.count && heap[child + 1]! > heap[child]!) child++;
+      if (heap[child]! <= score) break;
+      heap[i] = heap[child]!;
+      i = child;
+    }
+    heap[i] = score;
+  }
+}
+
+/** Row indices with their scores, in typed arrays that double when full. */
+class GrowingList {
+  private rows: Int32Array;
+  private scores: Float64Array;
+  private length = 0;
+
+  constructor(capacity: number) {
+    this.rows = new Int32Array(Math.max(capacity, 16));
+    this.scores = new Float64Array(Math.max(capacity, 16));
+  }
+
+  push(row: number, score: number): void {
+    if (this.length === this.rows.length) {
+      const rows = new Int32Array(2 * this.length);
+      const scores = new Float64Array(2 * this.length);
+      rows.set(this.rows);
+      scores.set(this.scores);
+      this.rows = rows;
+      this.scores = scores;
+    }
+    this.rows[this.length] = row;
+    this.scores[this.length++] = score;
+  }
+
+  /** The entries whose score is at most `bar`, in the order pushed. */
+  within(bar: number): { scored: Int32Array; closeness: Float64Array } {
+    let kept = 0;
+    for (let i = 0; i < this.length; i++) {
+      if (this.scores[i]! <= bar) {
+        this.rows[kept] = this.rows[i]!;
+        this.scores[kept++] = this.scores[i]!;
+      }
+    }
+    return { scored: this.rows.subarray(0, kept), closeness: this.scores.subarray(0, kept) };
+  }
+}
+
+/** Whether row s has a value over the cap; throws, naming it, at the first invalid value. */
+function rowOverCap(request: Pick<PlacementRequest, "servers" | "players" | "rttMs">, s: number, cap: number): boolean {
+  const n = request.players.length;
+  const offset = s * n;
+  let over = false;
+  for (let p = 0; p < n; p++) {
+    const x = request.rttMs[offset + p]!;
+    if (!(x >= 0)) throw new PlacementInputError(invalidRttMessage(request.servers[s]!, request.players[p]!, x));
+    if (x > cap) over = true;
+  }
+  return over;
 }
 
 /** Min, max and the first player with the max, of one server's row. */
