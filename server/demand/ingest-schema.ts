@@ -16,13 +16,12 @@ export const MAX_AGE_MS = 7 * 24 * 3600_000;
 /** Clock skew allowed between the shipper and us. */
 export const MAX_FUTURE_MS = 5 * 60_000;
 
+const TIME_FORMAT = "must be an ISO 8601 time with a zone (2026-11-28T10:15:00Z) or milliseconds since 1970";
 const SERVICE_SLUG = /^[a-z][a-z0-9-]{0,62}$/;
 
 const sampleSchema = z.strictObject({
   service: z.string("must be a service slug (text)").regex(SERVICE_SLUG, "must be a service slug such as map"),
-  time: z.union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()], {
-    error: "must be an ISO 8601 time with a zone (2026-11-28T10:15:00Z) or milliseconds since 1970",
-  }),
+  time: z.union([z.iso.datetime({ offset: true, error: TIME_FORMAT }), z.number().int(TIME_FORMAT).nonnegative(TIME_FORMAT)], { error: TIME_FORMAT }),
   count: z
     .number("must be a number")
     .int("must be a whole number")
