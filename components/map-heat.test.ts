@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { heatFrame } from "./map-heat";
+
+const buckets = [
+  { at: new Date("2026-11-27T10:00:00Z"), cells: [{ lat: 35.5, lon: 139.5, count: 40 }, { lat: 51.5, lon: -0.5, count: 10 }] },
+  { at: new Date("2026-11-27T11:00:00Z"), cells: [{ lat: 35.5, lon: 139.5, count: 5 }, { lat: 40.5, lon: -74.5, count: 80 }] },
+];
+
+describe("heat layer frames", () => {
+  it("shows one bucket at a time, scaled against the hottest cell of the whole window", () => {
+    expect(heatFrame(buckets, 0)).toEqual({ points: [[35.5, 139.5, 40], [51.5, -0.5, 10]], max: 80, total: 50 });
+    expect(heatFrame(buckets, 1).max).toBe(80);
+  });
+
+  it("sums the window per cell for the whole-day view", () => {
+    const all = heatFrame(buckets, "all");
+    expect(all.points).toEqual([[35.5, 139.5, 45], [51.5, -0.5, 10], [40.5, -74.5, 80]]);
+    expect(all).toMatchObject({ max: 80, total: 135 });
+  });
+
+  it("draws nothing for a window without demand", () => {
+    expect(heatFrame([], 0)).toEqual({ points: [], max: 1, total: 0 });
+    expect(heatFrame([], "all")).toEqual({ points: [], max: 1, total: 0 });
+  });
+});

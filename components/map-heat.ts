@@ -1,0 +1,39 @@
+/**
+ * The heat layer's frames from demand.heat's buckets: one bucket (the time slider's
+ * position) or the whole window summed. Intensities are scaled against the hottest cell
+ * of the window, so a colour means the same demand at every position of the slider.
+ */
+
+export interface HeatBucket {
+  at: Date;
+  cells: { lat: number; lon: number; count: number }[];
+}
+
+export interface HeatFrame {
+  points: [number, number, number][];
+  /** Count that maps to the hottest colour. */
+  max: number;
+  /** Requests in the frame. */
+  total: number;
+}
+
+export function heatFrame(buckets: readonly HeatBucket[], position: number | "all"): HeatFrame {
+  let hottest = 0;
+  for (const b of buckets) for (const c of b.cells) hottest = Math.max(hottest, c.count);
+  if (position === "all") {
+    const sum = new Map<string, [number, number, number]>();
+    for (const b of buckets) {
+      for (const c of b.cells) {
+        const key = `${c.lat},${c.lon}`;
+        const p = sum.get(key);
+        if (p) p[2] += c.count;
+        else sum.set(key, [c.lat, c.lon, c.count]);
+      }
+    }
+    const points = [...sum.values()];
+    return { points, max: points.reduce((m, p) => Math.max(m, p[2]), 1), total: points.reduce((s, p) => s + p[2], 0) };
+  }
+  const bucket = buckets[position];
+  const points = (bucket?.cells ?? []).map((c): [number, number, number] => [c.lat, c.lon, c.count]);
+  return { points, max: Math.max(1, hottest), total: points.reduce((s, p) => s + p[2], 0) };
+}

@@ -1,0 +1,50 @@
+"use client";
+
+import type { NetworkState } from "@/server/map/network-state";
+import { HEAT_GRADIENT } from "./map-heat-colours";
+import { STATE_COLOUR, STATE_LABEL, markerRadius } from "./map-markers";
+
+const ORDER: NetworkState[] = ["free", "busy", "full", "degraded", "down", "unknown"];
+
+/** What the colours, sizes, badges and heat mean. */
+export function MapLegend({ service, heat }: { service: string | null; heat: { maxPerBucket: number; bucketMinutes: number } | null }) {
+  const gradient = Object.entries(HEAT_GRADIENT)
+    .map(([stop, colour]) => `${colour} ${Number(stop) * 100}%`)
+    .join(", ");
+  return (
+    <aside className="wm-legend" aria-label="Legend" data-testid="legend">
+      <strong>Hosting networks</strong>
+      <ul>
+        {ORDER.map((s) => (
+          <li key={s}>
+            <span className="wm-dot" style={{ background: STATE_COLOUR[s] }} /> {STATE_LABEL[s]}
+          </li>
+        ))}
+      </ul>
+      <div className="wm-legend-sizes">
+        {[1, 4, 16].map((n) => (
+          <span key={n} className="wm-legend-size">
+            <span className="wm-dot" style={{ width: markerRadius(n) * 2 * 0.6, height: markerRadius(n) * 2 * 0.6, background: "#c3ccd6" }} />
+            {n}
+          </span>
+        ))}
+        <span className="muted"> production hosts</span>
+      </div>
+      {service && (
+        <div className="wm-legend-knob">
+          <span className="wm-count wm-count-sample">1/2</span> {service}: running / desired; ring: progress; <span className="wm-flight wm-flight-sample">1⟳</span> operations;{" "}
+          <span className="wm-blocked wm-blocked-sample">!</span> cannot be met
+        </div>
+      )}
+      {heat && (
+        <div className="wm-legend-heat">
+          Demand
+          <span className="wm-heat-scale" style={{ background: `linear-gradient(to right, ${gradient})` }} />
+          <span className="muted small">
+            0 – {heat.maxPerBucket.toLocaleString("en-US")} requests per cell per {heat.bucketMinutes} min
+          </span>
+        </div>
+      )}
+    </aside>
+  );
+}

@@ -1,0 +1,95 @@
+import { expect, test, type Page } from "@playwright/test";
+import { signIn } from "./helpers";
+
+/** Johannesburg: a hosting network alone on its part of the map (no cluster at the first zoom), with no map-service replica in the demo world. */
+const CITY = "Johannesburg";
+const KNOB = `Map service in ${CITY}`;
+
+// An operator's screen, so the screenshot shows the page as used.
+test.use({ viewport: { width: 1600, height: 1000 } });
+
+async function openMapService(page: Page) {
+  await page.getByLabel("Service").selectOption({ label: "Map service" });
+  await expect(page).toHaveURL(/service=map/);
+  await expect(page.getByTestId("legend")).toContainText("Map service: running / desired");
+}
+
+test("an operator opens the map, selects the map service, opens a hosting network and turns its knob with the keyboard", async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  await signIn(page, "operator@vmatrix.test");
+  const map = page.getByTestId("world-map");
+  // The offline basemap: country shapes drawn as vectors, no tiles.
+  await expect(map.locator("path").first()).toBeVisible();
+  await expect(map.locator(".leaflet-tile")).toHaveCount(0);
+
+  await openMapService(page);
+  const legend = page.getByTestId("legend");
+  await expect(legend).toContainText("Room for replicas");
+  await expect(legend).toContainText("production hosts");
+  // Markers: the seeded production replicas show running/desired.
+  await expect(map.locator(".leaflet-marker-icon").first()).toBeVisible();
+  await expect(map.locator(".wm-count", { hasText: "1/1" }).first()).toBeVisible();
+  // Demand hot spots from the last day, with a time slider.
+  await expect(map.getByTestId("demand-heat")).toBeAttached();
+  await expect(page.getByTestId("heat-time")).toContainText(/UTC · [\d,]+ requests/);
+  await expect(legend).toContainText("Demand");
+
+  // Open the hosting network from its marker.
+  await map.locator(`.leaflet-marker-icon[title^="${CITY}:"]`).click();
+  const panel = page.getByTestId("network-panel");
+  await expect(panel.getByRole("heading", { name: `${CITY}, ZA` })).toBeVisible();
+  await expect(panel.getByTestId("panel-hosts")).toContainText("johannesburg-nest-1");
+  await expect(panel.getByTestId("panel-hosts")).toContainText("Saved"); // the Nest's pre-booted VMs
+  await expect(panel.getByTestId("panel-replicas")).toContainText("0 running of 0 desired");
+  await expect(panel.getByTestId("estimate")).toContainText("already in this network's Nest");
+
+  // Step the knob with the keyboard: shown at once, then saved.
+  const slider = panel.getByLabel(`Desired replicas of ${KNOB}`);
+  await slider.focus();
+  await page.keyboard.press("ArrowUp");
+  await page.keyboard.press("+");
+  await expect(panel.getByLabel(`Desired for ${KNOB}`)).toHaveText("2");
+  await expect(map.locator(`.leaflet-marker-icon[title^="${CITY}: 0 running of 2 desired"]`)).toBeVisible();
+  await expect(panel.getByText("saved ✓")).toBeVisible();
+  await page.screenshot({ path: "test-results/map.png" });
+
+  // Confirmed by the server: still 2 after a reload.
+  await page.reload();
+  await page.getByRole("button", { name: `Open ${CITY}` }).first().click();
+  await expect(page.getByTestId("network-panel").getByLabel(`Desired for ${KNOB}`)).toHaveText("2");
+
+  // Two operators on one knob: the one who read an older version is refused and told the value now.
+  const panelNow = page.getByTestId("network-panel");
+  let hold = true;
+  await page.route(/\/api\/trpc\/[^?]*world\.map/, async (route) => {
+    while (hold) await new Promise((r) => setTimeout(r, 100));
+    await route.continue();
+  });
+  const other = await browser.newContext();
+  const admin = await other.newPage();
+  await signIn(admin, "admin@vmatrix.test");
+  await admin.goto("/map?service=map");
+  await admin.getByRole("button", { name: `Open ${CITY}` }).first().click();
+  const adminPanel = admin.getByTestId("network-panel");
+  await expect(adminPanel.getByLabel(`Desired for ${KNOB}`)).toHaveText("2");
+  await adminPanel.getByRole("button", { name: `More replicas of ${KNOB}` }).click();
+  await adminPanel.getByRole("button", { name: `More replicas of ${KNOB}` }).click();
+  await expect(adminPanel.getByText("saved ✓")).toBeVisible();
+  await other.close();
+
+  await panelNow.getByRole("button", { name: `Fewer replicas of ${KNOB}` }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "Changed by someone else" })).toContainText(`${CITY}: Changed by someone else, now 4`);
+  hold = false;
+  await page.unroute(/\/api\/trpc\/[^?]*world\.map/);
+  await expect(panelNow.getByLabel(`Desired for ${KNOB}`)).toHaveText("4");
+});
+
+test("a manager sees the map and the knobs, and may not turn them", async ({ page }) => {
+  await signIn(page, "manager@vmatrix.test");
+  await openMapService(page);
+  await page.getByRole("button", { name: "Open Tokyo" }).first().click();
+  const panel = page.getByTestId("network-panel");
+  await expect(panel.getByTestId("panel-replicas")).toContainText("1 running of 1 desired");
+  await expect(panel.getByRole("button", { name: "More replicas of Map service in Tokyo" })).toBeDisabled();
+  await expect(panel.getByLabel("Desired replicas of Map service in Tokyo")).toBeDisabled();
+});
