@@ -275,39 +275,156 @@ async function seedActivationHistory(db: Db, vmId: string, sourceHostId: string,
   });
 }
 
-/** Hourly CPU of each production VM over the last week, with each service's load profile. */
+/**
+ * A month of hourly history for the utilization page, as the autoscaler would have left
+ * it: each web service's demand per serving city (finance busy on weekday business
+ * hours, sports on evenings and weekends, the map service diurnal; local time), spread
+ * over as many production hosts as it needed at 75 % CPU. Extra hosts run the service's
+ * Nest VMs of a nearby city, activated and deactivated (with the operations to match);
+ * when a city ran out of hosts, a server-loss decision. Host rows follow the VM they
+ * hold (idle hosts ~1.5 %). Created once: skipped when host history exists.
+ */
 async function seedMetrics(db: Db, now: Date) {
-  const vms = await db.vm.findMany({
-    where: { phase: "PRODUCTION" },
-    include: { service: true, host: { include: { hostingNetwork: true } } },
-  });
   const hourMs = 3600_000;
   const end = Math.floor(now.getTime() / hourMs) * hourMs;
-  for (const [i, vm] of vms.entries()) {
-    if (await db.metricSample.findFirst({ where: { vmId: vm.id } })) continue;
-    const rnd = prng(1000 + i);
-    const lon = vm.host?.hostingNetwork.lon ?? 0;
-    const rows = [];
-    for (let h = 24 * 7; h >= 1; h--) {
-      const at = new Date(end - h * hourMs);
-      const local = new Date(at.getTime() + (lon / 15) * hourMs);
-      const hour = local.getUTCHours();
-      const weekend = local.getUTCDay() === 0 || local.getUTCDay() === 6;
-      let load: number;
-      if (vm.service.slug === "finance") load = !weekend && hour >= 8 && hour < 18 ? 70 : 12;
-      else if (vm.service.slug === "sports") load = weekend ? (hour >= 12 ? 80 : 35) : hour >= 18 ? 75 : 15;
-      else load = 25 + 35 * Math.max(0, Math.sin(((hour - 6) / 24) * 2 * Math.PI));
-      rows.push({
-        at,
-        resolution: "HOUR" as const,
-        vmId: vm.id,
-        hostId: vm.hostId,
-        cpuPercent: Math.min(100, Math.max(1, load + (rnd() - 0.5) * 12)),
-        memoryBytes: BigInt(vm.memoryMiB) * MiB,
+  const HOURS = 30 * 24;
+  if (await db.metricSample.findFirst({ where: { resolution: "HOUR", vmId: null } })) return;
+  // The older seed wrote a week of VM-only rows: replaced by the month below.
+  await db.metricSample.deleteMany({ where: { resolution: "HOUR", at: { lt: new Date(end) } } });
+
+  const hosts = await db.host.findMany({ where: { role: "PRODUCTION", retiredAt: null }, include: { hostingNetwork: true }, orderBy: { name: "asc" } });
+  const vms = await db.vm.findMany({ where: { deletedAt: null }, include: { service: true, host: { include: { hostingNetwork: true } } }, orderBy: { name: "asc" } });
+  const taken = new Set(vms.filter((v) => v.phase === "PRODUCTION" && v.hostId).map((v) => v.hostId!));
+  const nestOf = (v: (typeof vms)[number]) => v.host?.hostingNetwork;
+
+  type Slot = { vm: (typeof vms)[number]; hostId: string; sourceHostId: string | null; base: boolean };
+  type Market = { service: (typeof vms)[number]["service"]; lon: number; slots: Slot[] };
+  const markets: Market[] = [];
+  for (const base of vms.filter((v) => v.phase === "PRODUCTION" && v.host && v.service.kind === "WEB")) {
+    const city = base.host!.hostingNetwork;
+    const slots: Slot[] = [{ vm: base, hostId: base.hostId!, sourceHostId: null, base: true }];
+    // Extra capacity: the service's Nest VMs from cities within ~1 h of local time.
+    const extras = vms.filter((v) => v.serviceId === base.serviceId && v.phase === "NEST" && Math.abs((nestOf(v)?.lon ?? 999) - city.lon) <= 20);
+    for (const vm of extras) {
+      if (markets.some((m) => m.slots.some((s) => s.vm.id === vm.id))) continue;
+      const near = hosts
+        .filter((h) => !taken.has(h.id))
+        .sort((a, b) => Number(b.hostingNetworkId === city.id) - Number(a.hostingNetworkId === city.id) || Math.abs(a.hostingNetwork.lon - city.lon) - Math.abs(b.hostingNetwork.lon - city.lon));
+      const host = near[0];
+      if (!host || Math.abs(host.hostingNetwork.lon - city.lon) > 25) break;
+      taken.add(host.id);
+      slots.push({ vm, hostId: host.id, sourceHostId: vm.hostId, base: false });
+    }
+    markets.push({ service: base.service, lon: city.lon, slots });
+  }
+
+  const rnd = prng(4242);
+  const bigMatchDay = new Date(end - 9 * 24 * hourMs).getUTCDate();
+  const demandAt = (slug: string, at: number, lon: number): number => {
+    const local = new Date(at + (lon / 15) * hourMs);
+    const h = local.getUTCHours();
+    const weekend = local.getUTCDay() === 0 || local.getUTCDay() === 6;
+    const noise = 1 + (rnd() - 0.5) * 0.15;
+    if (slug === "finance") {
+      if (weekend) return 0.25 * noise;
+      if (h >= 9 && h < 17) return (2.1 + 0.5 * Math.sin(((h - 9) / 8) * Math.PI)) * noise;
+      if (h === 8 || h === 17) return 1.2 * noise;
+      return 0.35 * noise;
+    }
+    if (slug === "sports") {
+      const bigMatch = weekend && local.getUTCDate() === bigMatchDay && h >= 17 && h < 22;
+      if (bigMatch) return 4.6 * noise;
+      if (weekend) return (h >= 11 ? 2.6 : h >= 8 ? 1.0 : 0.4) * noise;
+      if (h >= 18) return 2.2 * noise;
+      return 0.4 * noise;
+    }
+    return (0.5 + 0.6 * Math.max(0, Math.sin(((h - 6) / 24) * 2 * Math.PI))) * noise;
+  };
+
+  const hostRows = new Map<string, { cpu: number; mem: number; rx: number; tx: number }>();
+  const vmRows: { at: number; hostId: string; vmId: string; cpu: number; mem: number; rx: number; tx: number }[] = [];
+  const ops: { vmId: string; kind: "ACTIVATE" | "DEACTIVATE"; at: number; source: string | null; target: string | null; bytes: bigint }[] = [];
+  const losses: { serviceId: string; at: number; reason: string }[] = [];
+  const active = new Map<string, boolean>();
+  const lossOpen = new Map<Market, boolean>();
+  const perVcpuHour = 3600 * 1_250_000;
+  for (let k = HOURS; k >= 1; k--) {
+    const at = end - k * hourMs;
+    hostRows.clear();
+    for (const m of markets) {
+      const d = demandAt(m.service.slug, at, m.lon);
+      const need = Math.max(1, Math.ceil(d / 0.75));
+      const n = Math.min(m.slots.length, need);
+      if (Math.ceil(d / 0.9) > m.slots.length) {
+        if (!lossOpen.get(m)) losses.push({ serviceId: m.service.id, at: at + 7 * 60_000, reason: `needed ${Math.ceil(d / 0.9)} production hosts near ${m.slots[0]!.vm.host!.hostingNetwork.city}, ${m.slots.length} available: every host held by another service or its own VMs` });
+        lossOpen.set(m, true);
+      } else lossOpen.set(m, false);
+      m.slots.forEach((s, i) => {
+        const on = i < n;
+        const was = active.get(s.vm.id) ?? s.base;
+        if (!s.base && on !== was && k < HOURS) {
+          const bytes = s.vm.diskBytes + s.vm.stateBytes;
+          ops.push(on
+            ? { vmId: s.vm.id, kind: "ACTIVATE", at: at - 4 * 60_000, source: s.sourceHostId, target: s.hostId, bytes }
+            : { vmId: s.vm.id, kind: "DEACTIVATE", at: at + 2 * 60_000, source: s.hostId, target: s.sourceHostId, bytes });
+        }
+        active.set(s.vm.id, on);
+        if (!on) return;
+        const cpu = Math.min(100, Math.max(1, (d / n) * 100 * (1 + (rnd() - 0.5) * 0.1)));
+        const rx = Math.round((cpu / 100) * s.vm.vcpus * perVcpuHour);
+        const mem = s.vm.memoryMiB * 1024 * 1024 * (0.45 + 0.4 * (cpu / 100));
+        vmRows.push({ at, hostId: s.hostId, vmId: s.vm.id, cpu, mem, rx, tx: rx * 5 });
+        hostRows.set(s.hostId, { cpu, mem, rx, tx: rx * 5 });
       });
     }
-    await db.metricSample.createMany({ data: rows });
+    for (const h of hosts) {
+      const vm = hostRows.get(h.id);
+      const busy = vm ? (vm.cpu * 2) / Math.max(1, h.cpus) : 0;
+      vmRows.push({
+        at,
+        hostId: h.id,
+        vmId: "",
+        cpu: Math.min(100, 1.2 + rnd() * 0.6 + busy),
+        mem: 900 * 1024 * 1024 + (vm?.mem ?? 0),
+        rx: vm?.rx ?? 0,
+        tx: vm?.tx ?? 0,
+      });
+    }
   }
+  for (let i = 0; i < vmRows.length; i += 20_000) {
+    const part = vmRows.slice(i, i + 20_000);
+    await db.$executeRawUnsafe(
+      `INSERT INTO "MetricSample" ("at", "resolution", "hostId", "vmId", "cpuPercent", "memoryBytes", "netRxBytes", "netTxBytes")
+       SELECT to_timestamp(a / 1000.0) AT TIME ZONE 'UTC', 'HOUR', h, NULLIF(v, ''), c, m, rx, tx
+       FROM unnest($1::float8[], $2::text[], $3::text[], $4::float8[], $5::int8[], $6::int8[], $7::int8[]) AS t(a, h, v, c, m, rx, tx)`,
+      part.map((r) => r.at),
+      part.map((r) => r.hostId),
+      part.map((r) => r.vmId),
+      part.map((r) => Math.round(r.cpu * 10) / 10),
+      part.map((r) => Math.round(r.mem)),
+      part.map((r) => Math.round(r.rx)),
+      part.map((r) => Math.round(r.tx)),
+    );
+  }
+  for (const o of ops) {
+    await db.operation.create({
+      data: {
+        kind: o.kind,
+        state: "SUCCEEDED",
+        vmId: o.vmId,
+        sourceHostId: o.source,
+        targetHostId: o.target,
+        reason: o.kind === "ACTIVATE" ? "Autoscaler: CPU above threshold (demo history from the seed)" : "Autoscaler: no VM bottlenecked (demo history from the seed)",
+        progress: 1,
+        bytesMoved: o.bytes,
+        bytesTotal: o.bytes,
+        createdAt: new Date(o.at),
+        startedAt: new Date(o.at),
+        finishedAt: new Date(o.at + 17_000),
+      },
+    });
+  }
+  await db.autoscalerDecision.createMany({ data: losses.map((l) => ({ serviceId: l.serviceId, action: "SERVER_LOSS" as const, reason: l.reason, at: new Date(l.at) })) });
 }
 
 async function seedDemand(db: Db, mapServiceId: string, now: Date) {

@@ -1,43 +1,50 @@
+import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { config } from "../../config";
+import { utilizationChart } from "../../metrics/chart";
 import { authedProcedure, router } from "../trpc";
 
+const MAX_RANGE_MS = 400 * 24 * 3600_000;
+
+const chartInput = z
+  .object({
+    from: z.coerce.date({ error: "must be a date" }),
+    to: z.coerce.date({ error: "must be a date" }),
+    /** The plot's width in pixels: the answer has at most this many points per series. */
+    width: z.number().int("must be a whole number of pixels").min(50, "must be at least 50 pixels").max(4000, "must be at most 4000 pixels"),
+    /** Per-host series of this hosting network only (slug); default: the busiest hosts. */
+    hostingNetwork: z.string().regex(/^[a-z][a-z0-9-]*$/, "must be a hosting network slug").optional(),
+    maxHosts: z.number().int().min(1, "must be at least 1").max(500, "must be at most 500").default(12),
+  })
+  .refine((i) => i.to.getTime() > i.from.getTime(), { path: ["to"], message: "must be after from" })
+  .refine((i) => i.to.getTime() - i.from.getTime() <= MAX_RANGE_MS, { path: ["from"], message: "the range may span at most 400 days (the hourly retention)" });
+
+/** The manager's utilization page: read-only for every signed-in role. */
 export const utilizationRouter = router({
-  /** Hourly CPU per service and hosts in use, over the last `hours`. */
-  summary: authedProcedure
-    .input(z.object({ hours: z.number().int().min(1).max(24 * 31).default(24) }).optional())
-    .query(async ({ ctx, input }) => {
-      const hours = input?.hours ?? 24;
-      const since = new Date(Date.now() - hours * 3600_000);
-      const samples = await ctx.db.metricSample.findMany({
-        where: { at: { gte: since }, resolution: "HOUR", vmId: { not: null } },
-        select: { at: true, cpuPercent: true, vm: { select: { service: { select: { slug: true, name: true } } } } },
-        orderBy: { at: "asc" },
-      });
-      const byService = new Map<string, { name: string; samples: number; cpuSum: number; peak: number }>();
-      for (const s of samples) {
-        const svc = s.vm?.service;
-        if (!svc) continue;
-        const e = byService.get(svc.slug) ?? { name: svc.name, samples: 0, cpuSum: 0, peak: 0 };
-        e.samples += 1;
-        e.cpuSum += s.cpuPercent;
-        e.peak = Math.max(e.peak, s.cpuPercent);
-        byService.set(svc.slug, e);
-      }
-      const [productionHosts, productionVms] = await Promise.all([
-        ctx.db.host.count({ where: { role: "PRODUCTION", retiredAt: null } }),
-        ctx.db.vm.count({ where: { phase: "PRODUCTION" } }),
-      ]);
-      return {
-        hours,
-        productionHosts,
-        productionHostsInUse: productionVms,
-        services: [...byService.entries()].map(([slug, e]) => ({
-          slug,
-          name: e.name,
-          samples: e.samples,
-          meanCpuPercent: e.samples ? e.cpuSum / e.samples : 0,
-          peakCpuPercent: e.peak,
-        })),
-      };
-    }),
+  /**
+   * Utilization per service and per host over [from, to), downsampled on the server to
+   * the plot width, with hosts in use vs static provisioning, server-loss events and
+   * operations per day (server/metrics/chart.ts).
+   */
+  chart: authedProcedure.input(chartInput).query(async ({ ctx, input }) => {
+    let hostingNetworkId: string | undefined;
+    if (input.hostingNetwork) {
+      const hn = await ctx.db.hostingNetwork.findUnique({ where: { slug: input.hostingNetwork }, select: { id: true } });
+      if (!hn) throw new TRPCError({ code: "NOT_FOUND", message: `hostingNetwork: no hosting network "${input.hostingNetwork}".` });
+      hostingNetworkId = hn.id;
+    }
+    return utilizationChart(ctx.db, {
+      from: input.from,
+      to: input.to,
+      width: input.width,
+      hostingNetworkId,
+      maxHosts: input.maxHosts,
+      rawIntervalMs: config().METRICS_INTERVAL_MS,
+    });
+  }),
+
+  /** Hosting networks for the per-host filter. */
+  hostingNetworks: authedProcedure.query(({ ctx }) =>
+    ctx.db.hostingNetwork.findMany({ select: { slug: true, city: true }, orderBy: { city: "asc" } }),
+  ),
 });
