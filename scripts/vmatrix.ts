@@ -15,10 +15,18 @@ import { createDb } from "../server/db/client";
 import { provisionDatabase } from "../server/db/provision";
 import { SshHostDriver } from "../server/hosts/driver";
 import { type CliCommand, type Options, UsageError } from "./cli/command";
+import { demandCommand } from "./cli/demand";
 import { hostsCommand } from "./cli/hosts";
+import { opsCommand } from "./cli/ops";
+import { replicasCommand } from "./cli/replicas";
+import { vmCommand } from "./cli/vm";
 
 const COMMANDS: Record<string, CliCommand> = {
   hosts: hostsCommand,
+  vm: vmCommand,
+  ops: opsCommand,
+  replicas: replicasCommand,
+  demand: demandCommand,
 };
 
 const USAGE = `Usage: npm run vmatrix -- <command> [options]\n\n${Object.values(COMMANDS)
@@ -74,4 +82,4 @@ try {
   await db.$disconnect();
   await database.stop();
 }
-process.exit(code);
+process.exit(code || Number(process.exitCode ?? 0));

@@ -1,0 +1,84 @@
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startOpsLab, type OpsLab } from "../../server/jobs/ops-lab.test-support";
+import { startOperationsWorker } from "../../server/jobs/worker";
+
+// `vm …` and `ops …` as a script runs them: a separate process on the database of a sim
+// lab whose oracle (a real worker, here in the test process) runs the operations.
+let t: OpsLab;
+let worker: Awaited<ReturnType<typeof startOperationsWorker>>;
+beforeAll(async () => {
+  t = await startOpsLab();
+  worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2, pollIntervalMs: 100 });
+});
+afterAll(async () => {
+  await worker?.stop();
+  await t?.stop();
+});
+
+function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/vmatrix.ts", ...args], { env: { ...process.env, DATABASE_URL: t.url } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("vmatrix vm / ops", () => {
+  it("lists VMs as JSON objects with name, service, phase, power, host", async () => {
+    await t.makeVm("cli-1", "ops-nest", true);
+    const r = await cli("vm", "list", "--json");
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toContainEqual(expect.objectContaining({ name: "cli-1", service: t.world.service.slug, phase: "NEST", power: "SAVED", host: "ops-nest" }));
+  });
+
+  it("activates with --wait: returns when the operation ends, with its steps, exit 0", async () => {
+    const r = await cli("vm", "activate", "cli-1", "--wait");
+    expect(r.code, r.stderr).toBe(0);
+    const op = JSON.parse(r.stdout) as { state: string; vm: string; steps: { name: string; state: string }[] };
+    expect(op).toMatchObject({ state: "SUCCEEDED", vm: "cli-1" });
+    expect(op.steps.map((s) => s.name)).toContain("resume");
+    expect(r.stderr).toContain("activate cli-1: record done");
+    expect(await t.db.vm.findUniqueOrThrow({ where: { name: "cli-1" } })).toMatchObject({ phase: "PRODUCTION", power: "RUNNING" });
+  });
+
+  it("exits non-zero with the reason when the operation is refused or fails", async () => {
+    const refused = await cli("vm", "activate", "cli-1", "--wait");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("vmatrix: VM cli-1 is already in production.");
+    // A failing operation: the target's disk is full, so the copy fails and the move rolls back.
+    await t.makeVm("cli-2", "ops-nest", true);
+    const free = (await t.db.host.findMany({ where: { role: "PRODUCTION", name: { startsWith: "ops-prod" }, vms: { none: {} } } }))[0]!;
+    t.lab.setFreeDisk(free.name, 1024);
+    try {
+      const failed = await cli("vm", "activate", "cli-2", "--host", free.name, "--wait");
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/vmatrix: activate cli-2 rolled back: copy disk: /);
+      expect(JSON.parse(failed.stdout)).toMatchObject({ state: "ROLLED_BACK" });
+    } finally {
+      t.lab.setFreeDisk(free.name, undefined);
+    }
+  });
+
+  it("lists operations as JSON objects with id, kind, vm, state, steps", async () => {
+    const r = await cli("ops", "list", "--json", "--vm", "cli-1");
+    expect(r.code, r.stderr).toBe(0);
+    const ops = JSON.parse(r.stdout) as Record<string, unknown>[];
+    expect(ops).toHaveLength(1);
+    expect(ops[0]).toMatchObject({ kind: "ACTIVATE", vm: "cli-1", state: "SUCCEEDED" });
+    expect(ops[0]!.id).toEqual(expect.any(String));
+    expect(ops[0]!.steps).toEqual(expect.arrayContaining([expect.objectContaining({ name: "suspend", state: "DONE" })]));
+  });
+
+  it("asks for --yes before deleting, and names bad options", async () => {
+    const r = await cli("vm", "delete", "cli-1");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("add --yes to confirm");
+    const bad = await cli("ops", "list", "--state", "sideways");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("--state must be one of");
+  });
+});

@@ -1,0 +1,97 @@
+import type { Db } from "../../server/db/client";
+import { type Api, type CliCommand, type Options, out, stringOpt, UsageError } from "./command";
+import { operationJson, waitForOperation } from "./wait";
+
+async function vmId(db: Db, name: string | undefined, verb: string) {
+  if (!name) throw new UsageError(`name the VM: e.g. vm ${verb} map-001`);
+  const vm = await db.vm.findUnique({ where: { name } });
+  if (!vm) throw new UsageError(`no VM named ${name}`);
+  return vm.id;
+}
+
+async function hostId(db: Db, opts: Options) {
+  const name = stringOpt(opts, "host");
+  if (!name) return undefined;
+  const host = await db.host.findUnique({ where: { name } });
+  if (!host) throw new UsageError(`--host: no host named ${name}`);
+  return host.id;
+}
+
+async function serviceId(db: Db, opts: Options) {
+  const slug = stringOpt(opts, "service");
+  if (!slug) throw new UsageError("--service: name the service, e.g. --service map");
+  const service = await db.service.findUnique({ where: { slug } });
+  if (!service) throw new UsageError(`--service: no service ${slug}`);
+  return service.id;
+}
+
+/** Prints the requested operation; with --wait follows it and fails (exit 1) unless it succeeded. */
+async function finish(api: Api, opts: Options, op: { id: string }) {
+  if (!opts.wait) return out({ operationId: op.id, state: "QUEUED" });
+  const done = await waitForOperation(api, op.id);
+  out(operationJson(done));
+  if (done.state !== "SUCCEEDED") throw new Error(`${done.kind.toLowerCase()} ${done.vm.name} ${done.state.toLowerCase().replace("_", " ")}: ${done.error ?? "no reason recorded"}`);
+}
+
+/** `vm …`: the lifecycle (thesis §3.2–3.4) from scripts, through the same API as the VMs page. */
+export const vmCommand: CliCommand = {
+  usage: `  vm list [--json] [--service SLUG]
+  vm create NAME --service SLUG [--wait]
+  vm activate NAME [--host HOST] [--wait]
+  vm deactivate NAME [--to nest|loading] [--wait]
+  vm hibernate NAME [--wait]
+  vm clone --service SLUG [--hosting-network SLUG] [--wait]
+  vm move NAME [--host HOST] [--wait]          (a stopped VM)
+  vm restart NAME [--wait]
+  vm delete NAME --yes [--wait]`,
+  options: {
+    service: { type: "string" },
+    host: { type: "string" },
+    to: { type: "string" },
+    wait: { type: "boolean" },
+    "hosting-network": { type: "string" },
+    yes: { type: "boolean" },
+  },
+  async run({ db, api, verb, args, opts }) {
+    const name = args[0];
+    const reason = "requested from the CLI";
+    switch (verb) {
+      case "list": {
+        const slug = stringOpt(opts, "service");
+        const vms = await api.vms.list(slug ? { serviceId: await serviceId(db, opts) } : undefined);
+        const rows = vms.map((v) => ({ name: v.name, service: v.service.slug, phase: v.phase, power: v.power, host: v.host?.name ?? null, hostingNetwork: v.host?.hostingNetwork.slug ?? null, busy: v.operations.length > 0 }));
+        if (opts.json) return out(rows);
+        if (rows.length === 0) return console.log("No VMs.");
+        for (const r of rows) console.log(`${r.name.padEnd(24)} ${r.service.padEnd(10)} ${r.phase.padEnd(11)} ${r.power.padEnd(8)} ${r.host ?? "—"}${r.busy ? "  (operation in progress)" : ""}`);
+        return;
+      }
+      case "create":
+        if (!name) throw new UsageError("name the new VM: e.g. vm create map-101 --service map");
+        return finish(api, opts, await api.vms.create({ name, serviceId: await serviceId(db, opts), reason }));
+      case "activate":
+        return finish(api, opts, await api.vms.activate({ vmId: await vmId(db, name, verb), targetHostId: await hostId(db, opts), reason }));
+      case "deactivate": {
+        const to = (stringOpt(opts, "to") ?? "nest").toUpperCase();
+        if (to !== "NEST" && to !== "LOADING") throw new UsageError("--to must be nest or loading");
+        return finish(api, opts, await api.vms.deactivate({ vmId: await vmId(db, name, verb), to, targetHostId: await hostId(db, opts), reason }));
+      }
+      case "hibernate":
+        return finish(api, opts, await api.vms.hibernate({ vmId: await vmId(db, name, verb), targetHostId: await hostId(db, opts), reason }));
+      case "clone": {
+        const hn = stringOpt(opts, "hosting-network");
+        const network = hn ? await db.hostingNetwork.findUnique({ where: { slug: hn } }) : undefined;
+        if (hn && !network) throw new UsageError(`--hosting-network: no hosting network ${hn}`);
+        return finish(api, opts, await api.vms.clone({ serviceId: await serviceId(db, opts), hostingNetworkId: network?.id, reason }));
+      }
+      case "move":
+        return finish(api, opts, await api.vms.move({ vmId: await vmId(db, name, verb), targetHostId: await hostId(db, opts), reason }));
+      case "restart":
+        return finish(api, opts, await api.vms.restart({ vmId: await vmId(db, name, verb), reason }));
+      case "delete":
+        if (!opts.yes) throw new UsageError("delete removes the VM's files from its host for good: add --yes to confirm");
+        return finish(api, opts, await api.vms.delete({ vmId: await vmId(db, name, verb), reason }));
+      default:
+        throw new UsageError(`unknown command vm ${verb ?? ""}`.trim());
+    }
+  },
+};
