@@ -3,8 +3,15 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import dynamic from "next/dynamic";
 import { useState, type FormEvent, type ReactNode } from "react";
-import { matchRequest, MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, type MatchRequest } from "@/server/matches/booking-schema";
-import type { Objective } from "@/server/placement/types";
+import {
+  matchRequest,
+  MAX_DURATION_MINUTES,
+  MAX_MAX_RTT_MS,
+  MIN_DURATION_MINUTES,
+  MIN_MAX_RTT_MS,
+  type MatchRequest,
+} from "@/server/matches/booking-schema";
+import { DEFAULT_MAX_RTT_MS, type Objective } from "@/server/placement/types";
 import { PlayerRows, newPlayer, type PlayerRow } from "./booking-players";
 import { CandidatesTable, ExclusionsList, ObjectiveSelect, OBJECTIVE_LABEL } from "./booking-results";
 import { formatDateTime } from "./format";
@@ -13,7 +20,7 @@ import { useTRPC } from "./trpc";
 // Leaflet touches `window` when imported: the map renders in the browser only.
 const BookingMap = dynamic(() => import("./booking-map"), { ssr: false, loading: () => <div className="booking-map muted">Loading map…</div> });
 
-type Fields = { serviceId: string; clanA: string; clanB: string; date: string; time: string; duration: string; objective: Objective };
+type Fields = { serviceId: string; clanA: string; clanB: string; date: string; time: string; duration: string; maxRtt: string; objective: Objective };
 type ApiError = { message: string; data?: { code?: string; zodError?: { fieldErrors?: Record<string, string[] | undefined> } | null } | null };
 
 function tomorrowUtc(): string {
@@ -31,6 +38,7 @@ function toRequest(f: Fields, players: PlayerRow[]) {
     ),
     startsAt: new Date(`${f.date}T${f.time}:00Z`),
     durationMinutes: f.duration.trim() === "" ? Number.NaN : Number(f.duration),
+    maxRttMs: f.maxRtt.trim() === "" ? Number.NaN : Number(f.maxRtt),
     objective: f.objective,
   };
 }
@@ -48,11 +56,23 @@ export function BookingForm() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const games = useQuery(trpc.matches.games.queryOptions());
-  const [f, setF] = useState<Fields>({ serviceId: "", clanA: "", clanB: "", date: tomorrowUtc(), time: "20:00", duration: "90", objective: "closeness" });
+  const [f, setF] = useState<Fields>({
+    serviceId: "",
+    clanA: "",
+    clanB: "",
+    date: tomorrowUtc(),
+    time: "20:00",
+    duration: "90",
+    maxRtt: String(DEFAULT_MAX_RTT_MS),
+    objective: "closeness",
+  });
   const [players, setPlayers] = useState<PlayerRow[]>(() => [newPlayer("A"), newPlayer("B")]);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [picking, setPicking] = useState<number | null>(null);
   const [conflict, setConflict] = useState<string | null>(null);
+  // The signed record of the last pings: sent with the booking so it stores what was measured.
+  // It outlives the measured table (cleared on a conflict) but not a change to the request.
+  const [measurement, setMeasurement] = useState<string | null>(null);
   const preview = useMutation(trpc.matches.preview.mutationOptions());
   const pings = useMutation(trpc.matches.measurePings.mutationOptions());
   const book = useMutation(trpc.matches.book.mutationOptions());
@@ -62,6 +82,7 @@ export function BookingForm() {
   function stale() {
     preview.reset();
     pings.reset();
+    setMeasurement(null);
     setConflict(null);
   }
   const set = (k: keyof Fields) => (e: { target: { value: string } }) => {
@@ -106,14 +127,15 @@ export function BookingForm() {
 
   function onMeasure() {
     const request = validated();
-    if (request) pings.mutate({ ...request, candidates: 3 }, { onError: (err) => setErrors(apiFieldErrors(err)) });
+    if (!request) return;
+    pings.mutate({ ...request, candidates: 3 }, { onSuccess: (data) => setMeasurement(data.measurement), onError: (err) => setErrors(apiFieldErrors(err)) });
   }
 
   function onBook(hostId: string) {
     const request = validated();
     if (!request) return;
     book.mutate(
-      { ...request, hostId },
+      { ...request, hostId, measurement: measurement ?? undefined },
       {
         onSuccess: () => {
           stale();
@@ -183,6 +205,11 @@ export function BookingForm() {
             "durationMinutes",
             `Duration (minutes, ${MIN_DURATION_MINUTES}–${MAX_DURATION_MINUTES})`,
             <input {...described("durationMinutes")} inputMode="numeric" value={f.duration} onChange={set("duration")} />,
+          )}
+          {field(
+            "maxRttMs",
+            `Max RTT (ms, ${MIN_MAX_RTT_MS}–${MAX_MAX_RTT_MS})`,
+            <input {...described("maxRttMs")} inputMode="numeric" value={f.maxRtt} onChange={set("maxRtt")} title="Servers with a higher RTT to any player are excluded" />,
           )}
         </div>
         <PlayerRows rows={players} clanNames={{ A: f.clanA, B: f.clanB }} errors={errors} picking={picking} onChange={setRows} onPick={setPicking} />
@@ -254,6 +281,12 @@ export function BookingForm() {
           {measured && (
             <p className="muted small" data-testid="measured-note">
               Top {measured.candidates.length} re-ranked with pings from those hosts: ✓ measured, ≈ model (hover for why — players placed on the map have no IP to ping).
+              Booking one of them stores which RTTs were measured.
+            </p>
+          )}
+          {errors.measurement && (
+            <p className="error" role="alert">
+              {errors.measurement}
             </p>
           )}
           {pings.isError && (

@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { BookingForm } from "./booking-form";
+import type { PlacementRecord } from "@/server/matches/placement-record";
 import { formatDateTime, titleCase } from "./format";
 import { Badge, QueryState } from "./query-state";
 import { useTRPC } from "./trpc";
@@ -30,6 +31,7 @@ export function MatchesView() {
                 <th>Ends</th>
                 <th>Server</th>
                 <th>Players</th>
+                <th title="C_s of the booked server and where its RTTs came from">Placement</th>
                 <th>Status</th>
                 <th>Booked by</th>
                 <th></th>
@@ -47,6 +49,7 @@ export function MatchesView() {
                     {m.host.name} ({m.host.hostingNetwork.city})
                   </td>
                   <td>{m.players.map((p) => `${p.name} (${p.team})`).join(", ")}</td>
+                  <td>{m.placement ? <PlacementDetails record={m.placement} /> : <span className="muted">–</span>}</td>
                   <td>
                     <Badge tone={m.status === "FAILED" ? "bad" : m.status === "LIVE" ? "ok" : m.status === "CANCELLED" ? "muted" : "info"}>{titleCase(m.status)}</Badge>
                   </td>
@@ -59,6 +62,53 @@ export function MatchesView() {
         )}
       </QueryState>
     </>
+  );
+}
+
+const SOURCE_LABEL: Record<PlacementRecord["rttSource"], string> = {
+  model: "latency model",
+  measured: "measured pings",
+  mixed: "pings + model",
+};
+
+/** The stored decision: C_s and max RTT of the booked server, each player's RTT and whether it was measured. */
+function PlacementDetails({ record }: { record: PlacementRecord }) {
+  const { chosen, pings } = record;
+  const cells = pings?.chosen ?? null;
+  const measured = cells?.filter((c) => c.source === "measured").length ?? 0;
+  return (
+    <details data-testid="match-placement">
+      <summary>
+        C_s {chosen.closeness.toFixed(1)} ms · {SOURCE_LABEL[record.rttSource]}
+        {cells && ` (${measured} of ${cells.length} measured)`}
+      </summary>
+      <p className="small muted">
+        Max RTT {chosen.maxRtt.toFixed(0)} ms, spread {chosen.spread.toFixed(0)} ms; ranked by {record.objective}, cap {record.maxRttMs} ms; {record.eligibleCount} eligible,{" "}
+        {record.excludedCount} excluded.
+        {pings && ` Pings measured ${formatDateTime(new Date(pings.measuredAt))} from ${pings.hosts.map((h) => h.hostName).join(", ")}${cells ? "" : " (not the booked server: its RTTs are modelled)"}.`}
+      </p>
+      <table className="small">
+        <thead>
+          <tr>
+            <th>Player</th>
+            <th>RTT (ms)</th>
+            <th>Source</th>
+          </tr>
+        </thead>
+        <tbody>
+          {record.players.map((name, i) => {
+            const cell = cells?.[i];
+            return (
+              <tr key={name}>
+                <td>{name}</td>
+                <td className="num">{(cell?.rttMs ?? chosen.rttMs[i] ?? Number.NaN).toFixed(0)}</td>
+                <td>{!cell ? "model" : cell.source === "measured" ? "✓ measured" : `≈ model (${cell.why})`}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </details>
   );
 }
 

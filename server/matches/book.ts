@@ -3,6 +3,9 @@ import type { Db } from "../db/client";
 import type { BookRequest } from "./booking-schema";
 import { BUSY_REASON } from "./eligibility";
 import { BookingConflictError } from "./errors";
+import { type Measurement, verifyMeasurement } from "./measurement";
+import { type RttCell, withMeasuredRtts } from "./ping-profile";
+import { type PlacementRecord, type PlayerRtt, rttSource } from "./placement-record";
 import { previewMatch, type Preview } from "./preview";
 import type { RankedCandidate } from "./ranking";
 
@@ -15,13 +18,17 @@ const STORED_RUNNERS_UP = 5;
  * Books the chosen host for the slot. The choice is checked again against the current
  * state (the admin's preview may be minutes old); the database's exclusion constraint
  * settles a race with another booking of the same host. Either way the loser is told
- * which server is now the best.
+ * which server is now the best. With the token of measured pings, the booked host's
+ * facts and stored RTTs are the measured ones where a ping answered.
  */
-export async function bookMatch(db: Db, user: { id: string }, request: BookRequest, audit: Audit) {
+export async function bookMatch(db: Db, user: { id: string }, request: BookRequest, audit: Audit, now = new Date()) {
   // No limit: the admin may pick any eligible host, not only the ones ranked first.
   const preview = await previewMatch(db, request, undefined);
-  const chosen = preview.candidates.find((c) => c.hostId === request.hostId);
-  if (!chosen) throw unavailable(preview, request.hostId);
+  const measurement = request.measurement ? verifyMeasurement(request.measurement, { userId: user.id, players: preview.players }, now) : null;
+  const modelled = preview.candidates.find((c) => c.hostId === request.hostId);
+  if (!modelled) throw unavailable(preview, request.hostId);
+  const cells = measurement?.hosts.find((h) => h.hostId === modelled.hostId)?.cells ?? null;
+  const chosen = cells ? withMeasuredRtts(modelled, preview.players, cells) : modelled;
   try {
     return await db.$transaction(async (tx) => {
       const match = await tx.match.create({
@@ -33,7 +40,7 @@ export async function bookMatch(db: Db, user: { id: string }, request: BookReque
           startsAt: preview.startsAt,
           endsAt: preview.endsAt,
           bookedById: user.id,
-          placement: decisionRecord(preview, chosen),
+          placement: decisionRecord(preview, chosen, measurement, cells),
           players: {
             create: preview.players.map((p, i) => ({ name: p.name, team: p.team, ip: p.ip, lat: p.lat, lon: p.lon, rttMs: chosen.rttMs[i] })),
           },
@@ -44,7 +51,15 @@ export async function bookMatch(db: Db, user: { id: string }, request: BookReque
         action: "match.book",
         entityType: "Match",
         entityId: match.id,
-        after: { host: chosen.hostName, clanA: match.clanA, clanB: match.clanB, startsAt: match.startsAt, endsAt: match.endsAt, closeness: chosen.closeness },
+        after: {
+          host: chosen.hostName,
+          clanA: match.clanA,
+          clanB: match.clanB,
+          startsAt: match.startsAt,
+          endsAt: match.endsAt,
+          closeness: chosen.closeness,
+          rttSource: rttSource(cells && playerRtts(preview, cells)),
+        },
       });
       return match;
     });
@@ -79,8 +94,8 @@ function nextBest(next: RankedCandidate | null) {
   return next && { hostId: next.hostId, hostName: next.hostName, city: next.city };
 }
 
-/** The decision as the admin saw it: objective, cap, the chosen host and the runners-up. */
-function decisionRecord(preview: Preview, chosen: RankedCandidate) {
+/** The decision as the admin saw it: objective, cap, the chosen host, the runners-up and the RTTs' sources. */
+function decisionRecord(preview: Preview, chosen: RankedCandidate, measurement: Measurement | null, cells: RttCell[] | null): PlacementRecord {
   const summary = (c: RankedCandidate) => ({
     hostId: c.hostId,
     hostName: c.hostName,
@@ -91,16 +106,27 @@ function decisionRecord(preview: Preview, chosen: RankedCandidate) {
     clanDifference: c.clanDifference,
     rttMs: c.rttMs,
   });
+  const chosenRtts = cells && playerRtts(preview, cells);
   return {
-    rttSource: "model",
+    rttSource: rttSource(chosenRtts),
     objective: preview.objective,
     maxRttMs: preview.maxRttMs,
     players: preview.players.map((p) => p.name),
     chosen: summary(chosen),
+    // Runners-up as the model ranked them (only the booked host's RTTs are re-read from the pings).
     runnersUp: preview.candidates.filter((c) => c.hostId !== chosen.hostId).slice(0, STORED_RUNNERS_UP).map(summary),
     eligibleCount: preview.eligibleCount,
     excludedCount: preview.excluded.length,
+    pings: measurement && {
+      measuredAt: measurement.measuredAt,
+      hosts: measurement.hosts.map(({ hostId, hostName }) => ({ hostId, hostName })),
+      chosen: chosenRtts,
+    },
   };
+}
+
+function playerRtts(preview: Preview, cells: readonly RttCell[]): PlayerRtt[] {
+  return cells.map((c, i) => ({ player: preview.players[i]!.name, ...c }));
 }
 
 /** The database refused an overlapping live booking of the host (exclusion constraint). */

@@ -40,6 +40,13 @@ describe("matchRequest", () => {
     });
   });
 
+  it("takes the admin's max RTT, naming the field when it is out of range or not a number", () => {
+    expect(matchRequest.parse({ ...valid(), maxRttMs: 120 }).maxRttMs).toBe(120);
+    expect(fieldErrors({ ...valid(), maxRttMs: 5 })).toEqual({ maxRttMs: "Max RTT must be at least 10 ms" });
+    expect(fieldErrors({ ...valid(), maxRttMs: 5000 })).toEqual({ maxRttMs: "Max RTT must be at most 1000 ms" });
+    expect(fieldErrors({ ...valid(), maxRttMs: Number.NaN })).toEqual({ maxRttMs: "Max RTT must be a number of milliseconds" });
+  });
+
   it("checks each player row: address or place, not both, unique names", () => {
     const players = [
       { name: "a", team: "A", ip: "300.1.1.1" },

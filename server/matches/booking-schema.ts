@@ -11,6 +11,9 @@ export const MAX_PLAYERS = 64;
 export const MIN_DURATION_MINUTES = 15;
 export const MAX_DURATION_MINUTES = 480;
 export const MAX_DAYS_AHEAD = 90;
+/** Bounds of the admin's RTT cap (default 180 ms, thesis §6.2.1). */
+export const MIN_MAX_RTT_MS = 10;
+export const MAX_MAX_RTT_MS = 1000;
 /** How many candidates the preview ranks and returns (the rest are only counted). */
 export const PREVIEW_LIMIT = 20;
 export const DEFAULT_PING_CANDIDATES = 3;
@@ -66,7 +69,11 @@ const requestFields = {
     .min(MIN_DURATION_MINUTES, `Duration must be at least ${MIN_DURATION_MINUTES} minutes`)
     .max(MAX_DURATION_MINUTES, `Duration must be at most ${MAX_DURATION_MINUTES} minutes`),
   objective: z.enum(OBJECTIVES).default("closeness"),
-  maxRttMs: z.number().min(10, "The RTT cap must be at least 10 ms").max(1000, "The RTT cap must be at most 1000 ms").default(DEFAULT_MAX_RTT_MS),
+  maxRttMs: z
+    .number("Max RTT must be a number of milliseconds")
+    .min(MIN_MAX_RTT_MS, `Max RTT must be at least ${MIN_MAX_RTT_MS} ms`)
+    .max(MAX_MAX_RTT_MS, `Max RTT must be at most ${MAX_MAX_RTT_MS} ms`)
+    .default(DEFAULT_MAX_RTT_MS),
 };
 
 /** Checks across fields; the path names the field the message belongs to. */
@@ -101,7 +108,14 @@ export const measurePingsRequest = z
   })
   .superRefine(checkRequest);
 
-export const bookRequest = z.object({ ...requestFields, hostId: z.string().min(1, "Choose a server").max(64) }).superRefine(checkRequest);
+export const bookRequest = z
+  .object({
+    ...requestFields,
+    hostId: z.string().min(1, "Choose a server").max(64),
+    /** The token "measure pings" returned, when the admin chose on measured RTTs. */
+    measurement: z.string().max(200_000, "Measured pings: the token is too long").optional(),
+  })
+  .superRefine(checkRequest);
 export type BookRequest = z.infer<typeof bookRequest>;
 
 /** End of the half-open slot [startsAt, endsAt). */

@@ -1,13 +1,13 @@
 import { TRPCError } from "@trpc/server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../../test/db";
-import { makeWorld } from "../../test/fixtures";
 import { createCaller } from "../api/root";
 import { createInnerContext } from "../api/trpc";
 import type { Role } from "../auth/roles";
 import type { Db } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
 import { isOverlappingBooking } from "./book";
+import { bookingRequest as request, bookingWorld as makeBookingWorld, startsAt } from "./booking.fixture";
 
 let db: Db;
 let drop: () => Promise<void>;
@@ -32,75 +32,9 @@ async function trpcError(p: Promise<unknown>): Promise<TRPCError> {
   return err as TRPCError;
 }
 
-let n = 0;
-/** US hosting networks around a US-east vs US-west match, one host per situation. */
-async function bookingWorld() {
-  n += 1;
-  const w = await makeWorld(db);
-  const network = (slug: string, city: string, lat: number, lon: number) =>
-    db.hostingNetwork.create({ data: { slug: `${slug}-${n}`, name: `${city} HN`, city, country: "US", continent: "North America", lat, lon, publicPoolCidr: "192.0.2.0/28" } });
-  const [denver, dallas, chicago, sydney] = await Promise.all([
-    network("denver", "Denver", 39.7392, -104.9903),
-    network("dallas", "Dallas", 32.7767, -96.797),
-    network("chicago", "Chicago", 41.8781, -87.6298),
-    network("sydney", "Sydney", -33.8688, 151.2093),
-  ]);
-  const host = (name: string, hostingNetworkId: string, facts: Record<string, unknown> = {}) =>
-    db.host.create({
-      data: {
-        name: `${name}-${n}`,
-        hostingNetworkId,
-        role: "PRODUCTION",
-        sshHost: "127.0.0.1",
-        sshUser: "vmatrix",
-        sshKeyRef: "file:/dev/null",
-        hostKeyFingerprint: "SHA256:" + "A".repeat(43),
-        hostKeyTrust: "TRUSTED",
-        status: "UP",
-        ...facts,
-      },
-    });
-  const hosts = {
-    denverFree: await host("denver-1", denver.id),
-    denverBusy: await host("denver-2", denver.id),
-    dallasFree: await host("dallas-1", dallas.id),
-    dallasDraining: await host("dallas-2", dallas.id, { draining: true }),
-    chicagoDown: await host("chicago-1", chicago.id, { status: "DOWN" }),
-    chicagoUntrusted: await host("chicago-2", chicago.id, { hostKeyTrust: "MISMATCH" }),
-    chicagoServing: await host("chicago-3", chicago.id),
-    sydney: await host("sydney-1", sydney.id),
-  };
-  const nest = await db.host.create({
-    data: { name: `denver-nest-${n}`, hostingNetworkId: denver.id, role: "NEST", sshHost: "127.0.0.1", sshUser: "vmatrix", sshKeyRef: "file:/dev/null", vmSlots: 10 },
-  });
-  const game = await db.service.create({ data: { slug: `halo-${n}`, name: `Halo ${n}`, kind: "GAME", port: 2302, ownerDomain: "clans.example" } });
-  await db.vm.create({ data: { name: `halo-${n}-001`, serviceId: game.id, phase: "NEST", power: "SAVED", hostId: nest.id } });
-  await db.vm.create({ data: { name: `map-${n}-001`, serviceId: w.service.id, phase: "PRODUCTION", power: "RUNNING", hostId: hosts.chicagoServing.id } });
-  return { ...w, game, hosts };
-}
-
-const startsAt = () => new Date(Date.now() + 3 * 86_400_000);
-function request(gameId: string, overrides: Record<string, unknown> = {}) {
-  return {
-    serviceId: gameId,
-    clanA: "Red Clan",
-    clanB: "Blue Clan",
-    // Two players by IP (GeoIP places them), two by a place picked on the map.
-    players: [
-      { name: "red-ny", team: "A" as const, ip: "12.14.0.10" },
-      { name: "red-boston", team: "A" as const, lat: 42.36, lon: -71.06 },
-      { name: "blue-la", team: "B" as const, ip: "12.42.185.10" },
-      { name: "blue-seattle", team: "B" as const, lat: 47.61, lon: -122.33 },
-    ],
-    startsAt: startsAt(),
-    durationMinutes: 90,
-    ...overrides,
-  };
-}
-
 describe("match booking", () => {
   it("excludes busy, down, untrusted, draining and serving hosts with reasons, and ranks the rest by C_s", async () => {
-    const w = await bookingWorld();
+    const w = await makeBookingWorld(db);
     const slot = request(w.game.id);
     await db.match.create({
       data: { serviceId: w.game.id, hostId: w.hosts.denverBusy.id, clanA: "X", clanB: "Y", startsAt: new Date(slot.startsAt.getTime() + 30 * 60_000), endsAt: new Date(slot.startsAt.getTime() + 120 * 60_000), bookedById: w.clanB.id },
@@ -126,7 +60,7 @@ describe("match booking", () => {
   });
 
   it("excludes every host, saying why, when no VM of the game waits in a Nest", async () => {
-    const w = await bookingWorld();
+    const w = await makeBookingWorld(db);
     await db.vm.deleteMany({ where: { serviceId: w.game.id } });
     const preview = await callerFor(w.clanA).matches.preview(request(w.game.id));
     expect(preview.recommended).toBeNull();
@@ -134,7 +68,7 @@ describe("match booking", () => {
   });
 
   it("lets exactly one of two concurrent bookings of a host win; the other is told the next best server", async () => {
-    const w = await bookingWorld();
+    const w = await makeBookingWorld(db);
     const slot = request(w.game.id);
     const overlapping = { ...slot, startsAt: new Date(slot.startsAt.getTime() + 30 * 60_000), clanA: "Green Clan" };
     const results = await Promise.allSettled([
@@ -157,7 +91,7 @@ describe("match booking", () => {
   });
 
   it("recognises the database's refusal of an overlapping booking", async () => {
-    const w = await bookingWorld();
+    const w = await makeBookingWorld(db);
     const slot = { serviceId: w.game.id, hostId: w.hosts.dallasFree.id, clanA: "X", clanB: "Y", bookedById: w.clanA.id, startsAt: startsAt(), endsAt: new Date(startsAt().getTime() + 3600_000) };
     await db.match.create({ data: slot });
     const err = await db.match.create({ data: { ...slot, startsAt: new Date(slot.startsAt.getTime() + 1800_000) } }).catch((e: unknown) => e);
@@ -166,7 +100,7 @@ describe("match booking", () => {
   });
 
   it("refuses a host that is no longer free, naming the next best, and books that one", async () => {
-    const w = await bookingWorld();
+    const w = await makeBookingWorld(db);
     const slot = request(w.game.id);
     await callerFor(w.clanB).matches.book({ ...slot, clanA: "Green Clan", hostId: w.hosts.denverFree.id });
     const err = await trpcError(callerFor(w.clanA).matches.book({ ...slot, hostId: w.hosts.denverFree.id }));
@@ -183,11 +117,12 @@ describe("match booking", () => {
   });
 
   it("names the field and the reason for bad input", async () => {
-    const w = await bookingWorld();
+    const w = await makeBookingWorld(db);
     const a = callerFor(w.clanA);
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ durationMinutes: 5 }, /durationMinutes[\s\S]*at least 15 minutes/],
       [{ durationMinutes: 600 }, /durationMinutes[\s\S]*at most 480 minutes/],
+      [{ maxRttMs: 5 }, /maxRttMs[\s\S]*Max RTT must be at least 10 ms/],
       [{ startsAt: new Date(Date.now() - 60_000) }, /startsAt[\s\S]*in the future/],
       [{ startsAt: new Date(Date.now() + 200 * 86_400_000) }, /startsAt[\s\S]*at most 90 days ahead/],
       [{ clanB: "red clan" }, /clanB[\s\S]*different names/],
@@ -212,7 +147,7 @@ describe("match booking", () => {
   });
 
   it("keeps bookings between their clan admin and administrators", async () => {
-    const w = await bookingWorld();
+    const w = await makeBookingWorld(db);
     const match = await callerFor(w.clanA).matches.book({ ...request(w.game.id), hostId: w.hosts.dallasFree.id });
     const b = callerFor(w.clanB);
     expect((await b.matches.list()).map((m) => m.id)).not.toContain(match.id);
@@ -224,7 +159,7 @@ describe("match booking", () => {
   });
 
   it("refines the top candidates with pings from those hosts; map-placed players keep the model value", async () => {
-    const w = await bookingWorld();
+    const w = await makeBookingWorld(db);
     const pinged: string[] = [];
     const driver = {
       ping: async (host: { name: string }, address: string) => {

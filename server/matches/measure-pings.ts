@@ -2,6 +2,7 @@ import type { Db } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
 import { hostTarget } from "../hosts/registry";
 import type { MatchRequest } from "./booking-schema";
+import { playersFingerprint, signMeasurement } from "./measurement";
 import { type MeasuredRanking, type PingOutcome, rankMeasured, rttCell } from "./ping-profile";
 import type { LocatedPlayer } from "./players";
 import { previewMatch } from "./preview";
@@ -9,14 +10,27 @@ import { previewMatch } from "./preview";
 /** Three probes: enough for a median (see pingRttMs), short enough for an interactive wait. */
 const PROBES = 3;
 
-export type MeasuredPreview = MeasuredRanking & { startsAt: Date; endsAt: Date; players: LocatedPlayer[] };
+export type MeasuredPreview = MeasuredRanking & {
+  startsAt: Date;
+  endsAt: Date;
+  players: LocatedPlayer[];
+  /** Signed record of what was measured; sent back with the booking, stored as its basis. */
+  measurement: string;
+};
 
 /**
  * Refines the model's top `count` candidates with real pings from those hosts to the
  * players' IPs over SSH, then ranks them again. A failed ping keeps the model value and
  * says why; it does not fail the whole measurement.
  */
-export async function measurePings(db: Db, driver: HostDriver, request: MatchRequest, count: number): Promise<MeasuredPreview> {
+export async function measurePings(
+  db: Db,
+  driver: HostDriver,
+  user: { id: string },
+  request: MatchRequest,
+  count: number,
+  now = new Date(),
+): Promise<MeasuredPreview> {
   const preview = await previewMatch(db, request, count);
   const top = preview.candidates;
   const rows = await db.host.findMany({ where: { id: { in: top.map((c) => c.hostId) } } });
@@ -40,5 +54,11 @@ export async function measurePings(db: Db, driver: HostDriver, request: MatchReq
   );
   const hosts = top.map((c) => ({ id: c.hostId, name: c.hostName, city: c.city, country: c.country, lat: c.lat, lon: c.lon, reasons: [] }));
   const ranking = rankMeasured(hosts, preview.players, cells, { objective: preview.objective, maxRttMs: preview.maxRttMs });
-  return { ...ranking, startsAt: preview.startsAt, endsAt: preview.endsAt, players: preview.players };
+  const measurement = signMeasurement({
+    userId: user.id,
+    players: playersFingerprint(preview.players),
+    measuredAt: now.toISOString(),
+    hosts: top.map((c, s) => ({ hostId: c.hostId, hostName: c.hostName, cells: cells[s]! })),
+  });
+  return { ...ranking, startsAt: preview.startsAt, endsAt: preview.endsAt, players: preview.players, measurement };
 }

@@ -64,3 +64,19 @@ export function rankMeasured(hosts: readonly SlotHost[], players: readonly Locat
   const candidates = ranking.candidates.map((c) => ({ ...c, cells: cells[index.get(c.hostId)!]! }));
   return { ...ranking, recommended: candidates[0] ?? null, candidates };
 }
+
+/**
+ * The candidate's facts recomputed on the merged RTTs (measured where measured), for the
+ * booking of a host the admin had pinged. No cap: the facts are reported, not filtered.
+ */
+export function withMeasuredRtts(candidate: RankedCandidate, players: readonly LocatedPlayer[], cells: readonly RttCell[]): RankedCandidate {
+  const rttMs = cells.map((c) => c.rttMs);
+  const facts = placeMatch({
+    servers: [{ id: candidate.hostId }],
+    players: players.map((p) => ({ id: playerKey(p), team: p.team })),
+    rttMs: Float64Array.from(rttMs),
+    maxRttMs: Number.MAX_VALUE,
+  }).candidates[0]!;
+  const { closeness, maxRtt, spread, clanDifference } = facts;
+  return { ...candidate, closeness, maxRtt, spread, clanDifference, rttMs };
+}

@@ -31,6 +31,9 @@ describe("scanRows", () => {
     expect(() => scanRows(request(rows), 180, null, Infinity)).toThrow('RTT from server "s1" to player "p1" must be a non-negative number, got NaN');
     expect(() => scanRows(request(rows), 180, Uint8Array.from([0, 1]), 1)).toThrow(/"s1" to player "p1"/);
     expect(() => scanRows(request([[1, 2, 3, 4, 5, -0.5]]), 180, null, 1)).toThrow(/got -0.5/);
+    // Past a value over the cap, the rest of the row is still checked.
+    expect(() => scanRows(request([[500, 1, 2, 3, 4, 5, 6, -1]]), 180, null, 1)).toThrow(/player "p7" .* got -1/);
+    expect([...scanRows(request([[500, 1, 2, 3, 4, 5, 6, Infinity], [1, 2, 3, 4, 5, 6, 7, Infinity]]), 180, null, 1).overCap]).toEqual([1, 1]);
     // A tiny negative value next to a tiny cap (the product test could underflow there).
     expect(() => scanRows(request([[0, -5e-324, 0.1]]), 0.4, null, 1)).toThrow(/got -5e-324/);
     expect(scanRows(request([[0, -0, 0.1]]), 0.5, null, 1).eligibleCount).toBe(1);

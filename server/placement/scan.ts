@@ -65,7 +65,7 @@ export function scanRows(
     let s1 = 0;
     let s2 = 0;
     let s3 = 0;
-    let outside = recheck;
+    let outside = false;
     let p = offset;
     for (const end4 = offset + n4; p < end4; p += 4) {
       const a = rtt[p]!;
@@ -76,14 +76,17 @@ export function scanRows(
       s1 += b;
       s2 += c;
       s3 += d;
-      if (!(a * (cap - a) >= 0 && b * (cap - b) >= 0 && c * (cap - c) >= 0 && d * (cap - d) >= 0)) outside = true;
+      if (!(a * (cap - a) >= 0 && b * (cap - b) >= 0 && c * (cap - c) >= 0 && d * (cap - d) >= 0)) {
+        outside = true;
+        break; // the rest of the row only needs checking for bad values (rowOverCap)
+      }
     }
-    for (; p < end; p++) {
+    for (; p < end && !outside; p++) {
       const a = rtt[p]!;
       s0 += a;
       if (!(a * (cap - a) >= 0)) outside = true;
     }
-    if (outside && rowOverCap(request, s, cap)) {
+    if ((outside || recheck) && rowOverCap(request, s, cap, outside)) {
       if (skip === null || skip[s] === 0) overCap[s] = 1;
       continue;
     }
@@ -187,13 +190,24 @@ class GrowingList {
   }
 }
 
-/** Whether row s has a value over the cap; throws, naming it, at the first invalid value. */
-function rowOverCap(request: Pick<PlacementRequest, "servers" | "players" | "rttMs">, s: number, cap: number): boolean {
+/**
+ * Whether row s has a value over the cap; throws, naming it, at the first invalid value.
+ * `outside`: the scan saw a value outside [0, cap]. Then, if every value is ≥ 0 (one
+ * branch-free pass: |x| − x is exactly 0 for x ≥ 0, positive below, NaN for NaN and
+ * Infinity), the row is over the cap: the common case of a far server, kept cheap.
+ */
+function rowOverCap(request: Pick<PlacementRequest, "servers" | "players" | "rttMs">, s: number, cap: number, outside: boolean): boolean {
+  const rtt = request.rttMs;
   const n = request.players.length;
   const offset = s * n;
+  if (outside) {
+    let negative = 0;
+    for (let p = offset, end = offset + n; p < end; p++) negative += Math.abs(rtt[p]!) - rtt[p]!;
+    if (negative === 0) return true;
+  }
   let over = false;
   for (let p = 0; p < n; p++) {
-    const x = request.rttMs[offset + p]!;
+    const x = rtt[offset + p]!;
     if (!(x >= 0)) throw new PlacementInputError(invalidRttMessage(request.servers[s]!, request.players[p]!, x));
     if (x > cap) over = true;
   }

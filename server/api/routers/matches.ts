@@ -5,6 +5,7 @@ import { bookMatch } from "../../matches/book";
 import { bookRequest, matchRequest, measurePingsRequest } from "../../matches/booking-schema";
 import { BookingConflictError, BookingFieldError } from "../../matches/errors";
 import { measurePings } from "../../matches/measure-pings";
+import { readPlacementRecord } from "../../matches/placement-record";
 import { previewMatch } from "../../matches/preview";
 import { authedProcedure, clanAdminProcedure, router } from "../trpc";
 
@@ -35,9 +36,9 @@ const plannerProcedure = withBookingErrors.use(({ ctx, next }) => {
 });
 
 export const matchesRouter = router({
-  /** Clan admins see their own bookings; other roles see all of them. */
-  list: authedProcedure.query(({ ctx }) =>
-    ctx.db.match.findMany({
+  /** Clan admins see their own bookings; other roles see all of them. The stored decision comes back typed (null if unreadable). */
+  list: authedProcedure.query(async ({ ctx }) => {
+    const matches = await ctx.db.match.findMany({
       where: ctx.user.role === "CLAN_ADMIN" ? { bookedById: ctx.user.id } : undefined,
       orderBy: { startsAt: "asc" },
       include: {
@@ -46,8 +47,9 @@ export const matchesRouter = router({
         bookedBy: { select: { email: true } },
         players: { orderBy: [{ team: "asc" }, { name: "asc" }] },
       },
-    }),
-  ),
+    });
+    return matches.map((m) => ({ ...m, placement: readPlacementRecord(m.placement) }));
+  }),
 
   /** Games a match can be booked for. */
   games: authedProcedure.query(({ ctx }) =>
@@ -60,7 +62,7 @@ export const matchesRouter = router({
   /** The model's top candidates refined with real pings from those hosts. */
   measurePings: plannerProcedure
     .input(measurePingsRequest)
-    .mutation(({ ctx, input }) => measurePings(ctx.db, ctx.hosts(), input, input.candidates)),
+    .mutation(({ ctx, input }) => measurePings(ctx.db, ctx.hosts(), ctx.user, input, input.candidates)),
 
   /** Reserves the chosen host for the slot; a host taken meanwhile is refused naming the next best. */
   book: clanAdminProcedure
