@@ -2,7 +2,10 @@ import { randomUUID } from "node:crypto";
 import { hashPassword } from "better-auth/crypto";
 import type { Db } from "../server/db/client";
 import type { HostRole } from "../server/db/generated/client";
-import { DEMO_PASSWORD, SEED_CITIES, SEED_HOTSPOTS, SEED_SERVICES, SEED_USERS } from "./seed-data/world";
+import { BUCKET_MS, bucketStart } from "../server/demand/grid";
+import { ingestSamples } from "../server/demand/ingest";
+import { syntheticCells } from "../server/demand/synthetic";
+import { DEMO_PASSWORD, SEED_CITIES, SEED_SERVICES, SEED_USERS } from "./seed-data/world";
 
 /**
  * The demo world. Idempotent: every record is found by its natural key and created only
@@ -427,25 +430,16 @@ async function seedMetrics(db: Db, now: Date) {
   await db.autoscalerDecision.createMany({ data: losses.map((l) => ({ serviceId: l.serviceId, action: "SERVER_LOSS" as const, reason: l.reason, at: new Date(l.at) })) });
 }
 
-async function seedDemand(db: Db, mapServiceId: string, now: Date) {
-  if (await db.demandSample.findFirst({ where: { serviceId: mapServiceId } })) return;
-  const rnd = prng(7);
-  const rows = [];
-  for (let h = 24; h >= 1; h--) {
-    const at = new Date(now.getTime() - h * 3600_000);
-    for (const spot of SEED_HOTSPOTS) {
-      const localHour = (at.getUTCHours() + spot.lon / 15 + 24) % 24;
-      const diurnal = 0.3 + 0.7 * Math.max(0, Math.sin(((localHour - 6) / 24) * 2 * Math.PI));
-      rows.push({
-        serviceId: mapServiceId,
-        at,
-        lat: spot.lat + (rnd() - 0.5) * 0.5,
-        lon: spot.lon + (rnd() - 0.5) * 0.5,
-        count: Math.round(spot.peak * diurnal),
-      });
-    }
+async function seedDemand(db: Db, _mapServiceId: string, now: Date) {
+  // A day of the sim lab's synthetic demand for every service (server/demand/synthetic.ts),
+  // through the same aggregation path as posted samples; the oracle's demand loop carries on from now.
+  const first = bucketStart(now.getTime() - 24 * 3600_000).getTime();
+  for (const service of await db.service.findMany({ select: { id: true, slug: true } })) {
+    if (await db.demandSample.findFirst({ where: { serviceId: service.id } })) continue;
+    const cells = [];
+    for (let b = first; b <= now.getTime(); b += BUCKET_MS) cells.push(...syntheticCells({ serviceId: service.id, slug: service.slug }, new Date(b), now));
+    await ingestSamples(db, cells);
   }
-  await db.demandSample.createMany({ data: rows });
 }
 
 /** One booked match (Red vs Blue clan, US east vs west), tomorrow evening UTC. */
