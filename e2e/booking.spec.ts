@@ -100,6 +100,13 @@ test("a clan admin books an east-vs-west match in the middle; a host taken meanw
   await expect(page.getByTestId("booking-done")).toContainText(next);
   await expect(page.getByTestId("matches")).toContainText("East Clan vs West Clan");
   await expect(page.getByTestId("matches")).toContainText(next);
+
+  // The stored decision: C_s, and each player's RTT with where it came from (pinged hosts: measured).
+  const row = page.getByTestId("matches").locator("tr", { hasText: next }).filter({ hasText: "East Clan vs West Clan" });
+  const placement = row.getByTestId("match-placement");
+  await expect(placement.locator("summary")).toContainText(/C_s \d+\.\d ms · (latency model|measured pings|pings \+ model)/);
+  await placement.locator("summary").click();
+  for (const p of [...EAST, ...WEST]) await expect(placement.locator("tr", { hasText: p.name })).toContainText(/\d+\s+(✓ measured|≈ model|model)/);
 });
 
 test("the booking form names each wrong field, and a player can be placed on the map", async ({ page }) => {
@@ -107,10 +114,13 @@ test("the booking form names each wrong field, and a player can be placed on the
   await page.getByRole("link", { name: "Matches" }).click();
   const form = page.getByRole("form", { name: "Book a match" });
   await form.getByLabel(/Duration/).fill("5");
+  await expect(form.getByLabel(/Max RTT/)).toHaveValue("180");
+  await form.getByLabel(/Max RTT/).fill("5");
   await form.getByLabel("Player 1 IP address").fill("10.0.0");
   await form.getByRole("button", { name: "Find the fairest server" }).click();
   await expect(form.getByText("Clan A's name is required")).toBeVisible();
   await expect(form.getByText("Duration must be at least 15 minutes")).toBeVisible();
+  await expect(form.getByText("Max RTT must be at least 10 ms")).toBeVisible();
   await expect(form.getByText("Not an IPv4 or IPv6 address")).toBeVisible();
   await expect(form.getByText("Player name is required").first()).toBeVisible();
 

@@ -75,6 +75,21 @@ describe("scanRows", () => {
   });
 });
 
+describe("scanRows pruning", () => {
+  it("computes the exact C_s of only a few rows when one best server is wanted", () => {
+    let seed = 8;
+    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (const n of [16, 64]) {
+      const rows = Array.from({ length: 3000 }, () => Array.from({ length: n }, () => 5 + next() * 170));
+      const scan = scanRows(request(rows), 180, null, 1);
+      expect(scan.eligibleCount).toBe(3000);
+      expect(scan.exactCount).toBeLessThan(300); // a tenth of the rows at most
+      const best = rows.map(closeness).reduce((b, c, s, all) => (c < all[b]! ? s : b), 0);
+      expect([...scan.scored]).toEqual([best]);
+    }
+  });
+});
+
 describe("rowExtremes", () => {
   it("finds min, max and the first player with the max", () => {
     expect(rowExtremes(Float64Array.from([9, 5, 7, 9, 3, 9]), 1, 5)).toEqual({ min: 3, max: 9, worst: 2 });

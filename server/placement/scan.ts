@@ -20,6 +20,8 @@ export type Scan = {
   overCap: Uint8Array;
   /** Rows within the cap (not skipped). */
   eligibleCount: number;
+  /** How many rows got their exact C_s (the rest were skipped by their bounds). */
+  exactCount: number;
   /** Rows scored exactly, in row order, and their C_s: every eligible row whose C_s can be among the `keep` smallest. */
   scored: Int32Array;
   closeness: Float64Array;
@@ -56,6 +58,7 @@ export function scanRows(
   const recheck = !(cap >= 1);
   const n4 = n & ~3;
   let eligibleCount = 0;
+  let exactCount = 0;
   let bar = best.bar();
 
   for (let s = 0; s < m; s++) {
@@ -100,6 +103,7 @@ export function scanRows(
       if (n >= SPLIT_BOUND_FROM && splitPairSumBound(rtt, offset, n, sum) - slack > bar * pairs) continue;
     }
     const score = closeness(rtt, offset, n);
+    exactCount++;
     if (score <= bar) {
       best.offer(score);
       bar = best.bar();
@@ -108,7 +112,7 @@ export function scanRows(
   }
 
   // Rows scored early, before the bar settled, may since have fallen out of the cut.
-  return { overCap, eligibleCount, ...scored.within(bar) };
+  return { overCap, eligibleCount, exactCount, ...scored.within(bar) };
 }
 
 /** The `size` smallest scores offered so far (a max-heap); `bar` is the largest of them once full. */
