@@ -115,7 +115,7 @@ async function readService(db: Db, service: { id: string; slug: string }, room: 
     service,
     targets: targets.map((t) => ({ hostingNetworkId: t.hostingNetworkId, slug: t.hostingNetwork.slug, lat: t.hostingNetwork.lat, lon: t.hostingNetwork.lon, desired: t.desired })),
     running: vms
-      .filter((v) => v.phase === "PRODUCTION" && v.host?.status === "UP")
+      .filter((v) => v.phase === "PRODUCTION" && v.host !== null && v.host.status !== "DOWN")
       .map((v) => ({ vmId: v.id, name: v.name, hostingNetworkId: v.host!.hostingNetworkId, busy: v.operations.length > 0 })),
     pending,
     spares: vms

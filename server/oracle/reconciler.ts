@@ -42,7 +42,7 @@ export interface NetworkRoom {
 export interface ReconcileInput {
   service: { id: string; slug: string };
   targets: ReconcileTarget[];
-  /** Production replicas on hosts that are UP (one on a DOWN host is lost: it is replaced). */
+  /** Production replicas on hosts not DOWN (a host not yet heard from is not lost; one on a DOWN host is, and is replaced). */
   running: Replica[];
   /** Operations in flight per hosting network: +1 for each replica arriving, −1 for each leaving. */
   pending: Record<string, { arriving: number; leaving: number }>;
