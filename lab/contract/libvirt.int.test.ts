@@ -5,6 +5,7 @@ import { SshHostDriver } from "../../server/hosts/driver";
 import { defineDriverContract } from "./contract";
 import { labHostTarget } from "./targets";
 import { ensureLibvirtLab, libvirtLabDir, libvirtLabUnavailable, libvirtRequired, REQUIRE_ENV } from "../libvirt/readiness";
+import { holdLibvirtLab } from "../libvirt/test-lease";
 import { libvirtGuestAddress, libvirtGuestFixture, limitLibvirtDisk } from "../libvirt/contract-fixture";
 import { fetchGuestStatus, labGuest, waitForGuestHttp } from "../libvirt/fixture";
 
@@ -45,6 +46,14 @@ if (!manifest) {
   }
 } else {
   const lab = manifest;
+  // One libvirt suite at a time (lab/libvirt/test-lease.ts): this one fills host disks.
+  let release: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    release = await holdLibvirtLab(libvirtLabDir(), "driver contract (libvirt lab)", log);
+  }, 20 * 60_000);
+  afterAll(async () => {
+    await release?.();
+  });
   defineDriverContract(async () => lab, {
     label: "libvirt",
     guest: libvirtGuestFixture,

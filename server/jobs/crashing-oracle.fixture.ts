@@ -6,6 +6,7 @@
  * start it while the previous operation is still finishing.
  */
 import { once } from "node:events";
+import { z } from "zod";
 import { createDb } from "../db/client";
 import { SshHostDriver } from "../hosts/driver";
 import { startOperationsWorker } from "./worker";
@@ -13,11 +14,15 @@ import { startOperationsWorker } from "./worker";
 const url = process.env.DATABASE_URL;
 const crashAfter = process.env.CRASH_AFTER_STEP;
 if (!url || !crashAfter) throw new Error("DATABASE_URL and CRASH_AFTER_STEP are required");
+// The test's lab's SSH timeouts (a libvirt lab's saves take longer than the sim's).
+const timeouts = z
+  .object({ connectTimeoutMs: z.number().int().positive(), commandTimeoutMs: z.number().int().positive() })
+  .parse(JSON.parse(process.env.OPS_LAB_DRIVER ?? '{"connectTimeoutMs":2000,"commandTimeoutMs":10000}'));
 
 process.stdout.write("loaded\n");
 await once(process.stdin, "data");
 const db = createDb(url, 2);
-await startOperationsWorker(db, new SshHostDriver({ connectTimeoutMs: 2000, commandTimeoutMs: 10_000 }), {
+await startOperationsWorker(db, new SshHostDriver(timeouts), {
   connectionString: url,
   concurrency: 1,
   hooks: {

@@ -1,28 +1,25 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startOpsLab, type OpsLab } from "./ops-lab.test-support";
+import { describeWithLibvirtLab, libvirtLabForSuite } from "../../lab/libvirt/suite.test-support";
+import { startLibvirtOpsLab, startOpsLab, type AnyOpsLab } from "./ops-lab.test-support";
 import { requestOperation } from "./request";
 import { planSteps } from "./plan";
 import { startOperationsWorker } from "./worker";
 
 // An oracle SIGKILLed at every step boundary of an activation and of a deactivation;
 // another oracle then finishes the operation, and the VM exists exactly once, runs at
-// most once, has its files intact, and sits where the database says.
-let t: OpsLab;
-beforeAll(async () => {
-  t = await startOpsLab();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+// most once, has its files intact, and sits where the database says. The same test runs
+// on the sim lab and on the libvirt lab, where the guest also has to answer HTTP after
+// each activation with the boot id it had before (resumed, never rebooted).
 
 /**
  * Loads the crashing oracle (server/jobs/crashing-oracle.fixture.ts); `start()` lets it
  * take jobs. Loading takes seconds, so the next one loads while an operation finishes.
  */
-function crashingOracle(step: string) {
+function crashingOracle(t: AnyOpsLab, step: string) {
   const child = spawn(process.execPath, ["--import", "tsx", "server/jobs/crashing-oracle.fixture.ts"], {
-    env: { ...process.env, DATABASE_URL: t.url, CRASH_AFTER_STEP: step, LOG_LEVEL: "warn" },
+    env: { ...process.env, DATABASE_URL: t.url, CRASH_AFTER_STEP: step, OPS_LAB_DRIVER: JSON.stringify(t.driverTimeouts), LOG_LEVEL: "warn" },
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stderr = "";
@@ -49,7 +46,7 @@ function crashingOracle(step: string) {
   };
 }
 
-async function expectWhole(name: string, sha: string) {
+async function expectWhole(t: AnyOpsLab, name: string, sha: string) {
   const vm = await t.db.vm.findUniqueOrThrow({ where: { name }, include: { host: true } });
   const placed: string[] = [];
   for (const h of Object.keys(t.hosts)) {
@@ -64,24 +61,43 @@ async function expectWhole(name: string, sha: string) {
   // In the load balancer's rotation exactly while it serves.
   const bindings = await t.db.networkBinding.findMany({ where: { vmId: vm.id, kind: "LB" } });
   expect(bindings.map((b) => [b.hostingNetworkId, b.state])).toEqual(running ? [[vm.host!.hostingNetworkId, "APPLIED"]] : []);
+  if (t.guestStatus) {
+    // A real guest: serving in production with the boot id it was pre-booted with; silent when saved.
+    const status = await t.guestStatus(name, running ? 10_000 : 1500);
+    if (running) expect(status?.bootId, `${name} answers HTTP, not rebooted`).toBe(t.bootIds.get(name));
+    else expect(status, `${name} is saved and does not answer`).toBeNull();
+  }
 }
 
-describe("an oracle killed mid-operation", () => {
-  it("is resumed by another oracle at every step boundary, and the VM stays whole", { timeout: 300_000 }, async () => {
-    const vm = await t.makeVm("crash-1", "ops-nest", true);
-    const sha = await t.driver.sha256(t.target("ops-nest"), vm.diskPath!);
+function crashAtEveryStep(start: () => Promise<AnyOpsLab>, timeoutMs: number) {
+  let t: AnyOpsLab;
+  beforeAll(async () => {
+    t = await start();
+  }, 300_000);
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it("is resumed by another oracle at every step boundary, and the VM stays whole", { timeout: timeoutMs }, async () => {
+    const name = `crash-${randomBytes(3).toString("hex")}`;
+    const vm = await t.makeVm(name, t.roles.nest, true);
+    const sha = await t.driver.sha256(t.target(t.roles.nest), vm.diskPath!);
     const steps = { ACTIVATE: planSteps("ACTIVATE", { phase: "NEST", power: "SAVED" }, "PRODUCTION"), DEACTIVATE: planSteps("DEACTIVATE", { phase: "PRODUCTION", power: "RUNNING" }, "NEST") };
     const longest = Math.max(steps.ACTIVATE.length, steps.DEACTIVATE.length);
     const boundaries = Array.from({ length: longest }, (_, i) => (["ACTIVATE", "DEACTIVATE"] as const).flatMap((kind) => (steps[kind][i] ? [{ kind, i, step: steps[kind][i] }] : []))).flat();
-    let next = crashingOracle(boundaries[0]!.step);
+    const started = performance.now();
+    let next = crashingOracle(t, boundaries[0]!.step);
     try {
       for (const [n, { kind, i, step }] of boundaries.entries()) {
         const oracle = next;
+        const marks = [performance.now()];
         await oracle.start();
+        marks.push(performance.now());
         const op = await requestOperation(t.db, { kind, vmId: vm.id, requestedById: null });
         expect(await oracle.exited, `${kind} after ${step}`).toBe("SIGKILL");
+        marks.push(performance.now());
         const following = boundaries[n + 1];
-        if (following) next = crashingOracle(following.step);
+        if (following) next = crashingOracle(t, following.step);
         const crashed = await t.db.operation.findUniqueOrThrow({ where: { id: op.id }, include: { steps: { orderBy: { index: "asc" } } } });
         expect(crashed.state).toBe("RUNNING");
         expect(crashed.steps[i]?.state).toMatch(/DONE|SKIPPED/);
@@ -94,10 +110,22 @@ describe("an oracle killed mid-operation", () => {
         } finally {
           await survivor.stop();
         }
-        await expectWhole("crash-1", sha);
+        marks.push(performance.now());
+        await expectWhole(t, name, sha);
+        marks.push(performance.now());
+        const lap = marks.slice(1).map((m, k) => ((m - marks[k]!) / 1000).toFixed(1));
+        console.log(`[crash test, ${t.label} lab] ${kind} after ${step}: oracle ready ${lap[0]} s, ran to the crash ${lap[1]} s, resumed ${lap[2]} s, checked ${lap[3]} s`);
       }
     } finally {
       next.kill();
     }
+    console.log(`[crash test, ${t.label} lab] ${boundaries.length} crashes and resumptions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   });
-});
+}
+
+describe("an oracle killed mid-operation (sim lab)", () => crashAtEveryStep(() => startOpsLab(), 300_000));
+
+const log = (line: string) => console.log(`[crash test, libvirt lab] ${line}`);
+describeWithLibvirtLab("an oracle killed mid-operation (libvirt lab)", await libvirtLabForSuite(log), log, (manifest) =>
+  crashAtEveryStep(() => startLibvirtOpsLab(manifest), 30 * 60_000),
+);
