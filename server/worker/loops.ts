@@ -1,6 +1,7 @@
 import type { Config } from "../config";
 import { demandLoop } from "../demand/loop";
 import { metricsLoop } from "../metrics/loop";
+import { matchLoop } from "../oracle/match-loop";
 import { reconcileLoop } from "../oracle/reconcile-loop";
 import { recoveryLoop } from "../oracle/recovery";
 import type { OracleLoop } from "./loop";
@@ -10,5 +11,5 @@ import type { OracleLoop } from "./loop";
  * module of what it does; this list is the one place that turns them on.
  */
 export function productLoops(cfg: Config): OracleLoop[] {
-  return [reconcileLoop(), recoveryLoop(), metricsLoop(cfg.METRICS_INTERVAL_MS), ...(cfg.SIM_DEMAND === "on" ? [demandLoop()] : [])];
+  return [reconcileLoop(), recoveryLoop(), matchLoop(), metricsLoop(cfg.METRICS_INTERVAL_MS), ...(cfg.SIM_DEMAND === "on" ? [demandLoop()] : [])];
 }
