@@ -4,6 +4,7 @@
  *
  *   npm run simulate:switching -- --trace FILE [--hosts N] [--json]
  *                                  [--activation-delay SECONDS] [--deactivation-delay SECONDS]
+ *                                  [--scale-in-percent P]   (default: the policy's, 50)
  *
  * FILE: CSV `time,service,demand` (server/autoscaler/trace.ts). Prints a readable summary,
  * or with --json one object: thresholdPercent, staticHosts, staticHostHours, hostHours,
@@ -14,7 +15,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { DEFAULT_POLICY, DEFAULT_TUNING } from "../server/autoscaler/policy";
+import { type AutoscalingPolicy, DEFAULT_POLICY, DEFAULT_TUNING, policyProblems } from "../server/autoscaler/policy";
 import { replay, type ReplayResult } from "../server/autoscaler/replay";
 import { parseTrace, type Trace, TraceError } from "../server/autoscaler/trace";
 import { fail, runCli } from "./lib/one-line-cli";
@@ -40,6 +41,7 @@ function main(): void {
       json: { type: "boolean", default: false },
       "activation-delay": { type: "string" },
       "deactivation-delay": { type: "string" },
+      "scale-in-percent": { type: "string" },
     },
   });
   if (!values.trace) fail("missing --trace FILE (CSV with header time,service,demand)");
@@ -50,6 +52,14 @@ function main(): void {
   }
   const activationDelaySeconds = seconds("activation-delay", values["activation-delay"], DEFAULT_ACTIVATION_DELAY_S);
   const deactivationDelaySeconds = seconds("deactivation-delay", values["deactivation-delay"], activationDelaySeconds);
+  const policy = { ...DEFAULT_POLICY };
+  if (values["scale-in-percent"] !== undefined) {
+    policy.scaleInPercent = Number(values["scale-in-percent"]);
+    const problems = policyProblems(policy);
+    if (!/^\d+(\.\d+)?$/.test(values["scale-in-percent"]) || problems.length) {
+      fail(`--scale-in-percent: "${values["scale-in-percent"]}" must be a number from 0 to below the CPU threshold (${policy.cpuThresholdPercent})`);
+    }
+  }
 
   let text: string;
   try {
@@ -65,14 +75,13 @@ function main(): void {
     throw error;
   }
 
-  const result = replay(trace, { hosts, activationDelaySeconds, deactivationDelaySeconds });
-  process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : readable(values.trace, trace, result));
+  const result = replay(trace, { hosts, activationDelaySeconds, deactivationDelaySeconds, policy });
+  process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : readable(values.trace, trace, result, policy));
 }
 
 const n1 = (x: number) => x.toFixed(1);
 
-function readable(file: string, trace: Trace, r: ReplayResult): string {
-  const p = DEFAULT_POLICY;
+function readable(file: string, trace: Trace, r: ReplayResult, p: AutoscalingPolicy): string {
   const t = DEFAULT_TUNING;
   const steps = trace.times.slice(1).map((x, i) => x - trace.times[i]!);
   const step = steps.sort((a, b) => a - b)[Math.floor(steps.length / 2)]! / 1000;

@@ -52,6 +52,7 @@ export interface Forecast {
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+const MAX_Z = 700;
 
 /** Index of the first point at or after t (points sorted by `at`). */
 export function firstAtOrAfter(points: readonly LoadPoint[], t: number): number {
@@ -111,27 +112,53 @@ function sampleStep(points: readonly LoadPoint[], end: number): number | null {
 }
 
 /**
- * Volatility and headroom from the standardized one-step jumps of the profile before `end`.
- * σ_j² = w·(mean square jump over the recent window before j) + (1−w)·(over the longer one).
+ * Volatility and headroom from the profile before `end`. The one-step forecast the
+ * headroom must cover is "latest sample + the seasonal rise of that step", so its errors
+ * are the jumps the seasons did not predict:
+ *   e_j = (x_j − x_{j−1}) − max(0, min over seasons of the jump at the same time then).
+ * σ_j² = w·(mean e² over the recent window before j) + (1−w)·(over the longer one);
+ * headroom = the coverage quantile of e_j / σ_j over the history, times σ now.
  */
-function headroomFrom(points: readonly LoadPoint[], end: number, tuning: ForecastTuning): { volatility: number; headroom: number; basis: Forecast["headroomBasis"] } {
+function headroomFrom(
+  points: readonly LoadPoint[],
+  end: number,
+  tuning: ForecastTuning,
+): { volatility: number; headroom: number; basis: Forecast["headroomBasis"] } {
   const step = sampleStep(points, end);
   if (step === null || step <= 0 || end < 3) return { volatility: 0, headroom: 0, basis: "fallback" };
   const nRecent = Math.max(2, Math.round((tuning.volatilityRecentMinutes * MINUTE) / step));
   const nLong = Math.max(nRecent, Math.round((tuning.volatilityLongHours * HOUR) / step));
   const nHistory = Math.round((tuning.headroomHistoryDays * 24 * HOUR) / step);
   const first = Math.max(1, end - nHistory - nLong);
-  // Prefix sums of squared jumps: sq[k] = Σ over jumps first..first+k-1.
   const count = end - first;
-  const sq = new Float64Array(count + 1);
+
+  // Unpredicted jumps e (index k ↔ point first + k). The point a season ago is found at a
+  // fixed offset when the profile is regular, else by binary search.
+  const lags = tuning.seasonHours.map((h) => h * HOUR);
+  const offsets = lags.map((lag) => Math.round(lag / step));
+  const e = new Float64Array(count);
   for (let k = 0; k < count; k++) {
-    const d = points[first + k]!.demand - points[first + k - 1]!.demand;
-    sq[k + 1] = sq[k]! + d * d;
+    const j = first + k;
+    const t = points[j]!.at;
+    let seasonal = Infinity;
+    for (let l = 0; l < lags.length; l++) {
+      const want = t - lags[l]!;
+      if (want <= points[0]!.at) continue; // before the profile starts
+      let p = j - offsets[l]!;
+      if (p < 1 || points[p]!.at !== want) p = firstAtOrAfter(points, want);
+      if (p >= 1 && p < j && Math.abs(points[p]!.at - want) < step / 2) {
+        seasonal = Math.min(seasonal, points[p]!.demand - points[p - 1]!.demand);
+      }
+    }
+    const rise = seasonal === Infinity ? 0 : Math.max(0, seasonal);
+    e[k] = points[j]!.demand - points[j - 1]!.demand - rise;
   }
+  // Prefix sums of e²: sq[k] = Σ e[0..k-1].
+  const sq = new Float64Array(count + 1);
+  for (let k = 0; k < count; k++) sq[k + 1] = sq[k]! + e[k]! * e[k]!;
   const w = tuning.volatilityRecentWeight;
-  /** σ² from the jumps strictly before index j (absolute index into points). */
-  const sigma = (j: number) => {
-    const k = j - first;
+  /** σ from the errors strictly before index k. */
+  const sigma = (k: number) => {
     const r0 = Math.max(0, k - nRecent);
     const l0 = Math.max(0, k - nLong);
     if (k - l0 <= 0) return 0;
@@ -139,19 +166,22 @@ function headroomFrom(points: readonly LoadPoint[], end: number, tuning: Forecas
     const long = (sq[k]! - sq[l0]!) / (k - l0);
     return Math.sqrt(w * recent + (1 - w) * long);
   };
-  const volatility = sigma(end);
-  const z = new Float64Array(Math.max(0, end - Math.max(first + 1, end - nHistory)));
+  const volatility = sigma(count);
+  // At most MAX_Z errors enter the quantile (evenly spread): the cost stays flat however
+  // fine the profile, and a week of 5-minute samples still gives hundreds.
+  const from = Math.max(1, count - nHistory);
+  const stride = Math.max(1, Math.ceil((count - from) / MAX_Z));
+  const z = new Float64Array(Math.ceil((count - from) / stride));
   let n = 0;
-  for (let j = Math.max(first + 1, end - nHistory); j < end; j++) {
-    const s = sigma(j);
-    if (s > 1e-9) z[n++] = (points[j]!.demand - points[j - 1]!.demand) / s;
+  for (let k = count - 1; k >= from; k -= stride) {
+    const s = sigma(k);
+    if (s > 1e-9) z[n++] = e[k]! / s;
   }
   if (n < tuning.headroomMinSamples) {
     // Too little history for a quantile: a generous multiple of what we have.
     return { volatility, headroom: tuning.fallbackSigmas * volatility, basis: "fallback" };
   }
-  const zs = z.subarray(0, n);
-  const q = select(zs, Math.min(n - 1, Math.floor(tuning.coverage * n)));
+  const q = select(z.subarray(0, n), Math.min(n - 1, Math.floor(tuning.coverage * n)));
   return { volatility, headroom: Math.max(0, q) * volatility, basis: "history" };
 }
 

@@ -77,7 +77,7 @@ export const DEFAULT_TUNING: ForecastTuning = {
   volatilityRecentMinutes: 60,
   volatilityLongHours: 24,
   volatilityRecentWeight: 0.6,
-  headroomHistoryDays: 7,
+  headroomHistoryDays: 3,
   headroomMinSamples: 24,
   fallbackSigmas: 3,
 };

@@ -61,6 +61,8 @@ export interface ReplayResult {
   /** Of hostHours, the idle reserve's share. */
   reserveHostHours: number;
   durationHours: number;
+  /** hostsInUseHours[n]: hours during which n hosts were in use (reserve included). */
+  hostsInUseHours: number[];
   poolHosts: number;
   reserveHosts: number;
   activationDelaySeconds: number;
@@ -151,6 +153,7 @@ export function replay(trace: Trace, options: ReplayOptions): ReplayResult {
   let hostMs = 0;
   let reserveMs = 0;
   let peakHosts = 0;
+  const inUseMs: number[] = [];
   const overloadMs = services.map(() => 0);
 
   for (let i = 0; i < times.length; i++) {
@@ -215,6 +218,7 @@ export function replay(trace: Trace, options: ReplayOptions): ReplayResult {
       hostMs += (busy + kept) * len;
       reserveMs += kept * len;
       peakHosts = Math.max(peakHosts, busy + kept);
+      inUseMs[busy + kept] = (inUseMs[busy + kept] ?? 0) + len;
     }
 
     services.forEach((svc, s) => {
@@ -253,6 +257,7 @@ export function replay(trace: Trace, options: ReplayOptions): ReplayResult {
     deactivations,
     reserveHostHours: reserveMs / HOUR,
     durationHours: durationMs / HOUR,
+    hostsInUseHours: Array.from(inUseMs, (ms) => (ms ?? 0) / HOUR),
     poolHosts,
     reserveHosts: reserve,
     activationDelaySeconds: actDelay / 1000,
