@@ -43,6 +43,12 @@ export interface OperationRequest {
   hostingNetworkId?: string;
   /** HIBERNATE: seconds the VM runs before it is saved. */
   bootSettleMs?: number;
+  /**
+   * A person's request (API, CLI): the replica knobs of the hosting networks the VM leaves
+   * and enters follow it, so the reconciler keeps the change instead of undoing it. The
+   * reconciler's and the oracle's own requests leave the knobs alone.
+   */
+  followKnobs?: boolean;
 }
 
 type Tx = Prisma.TransactionClient;
@@ -106,6 +112,7 @@ export async function requestOperation(db: Db, req: OperationRequest, inTransact
         },
         include: { steps: { orderBy: { index: "asc" } } },
       });
+      if (req.followKnobs) await followKnobs(tx, kind, vm, where.toPhase, targetHostId);
       // graphile-worker's own SQL API, inside this transaction: the job exists iff the row does.
       await tx.$queryRaw`SELECT (graphile_worker.add_job(${OPERATION_TASK}, json_build_object('operationId', ${op.id}::text), job_key := ${`operation:${op.id}`}, max_attempts := ${OPERATION_MAX_ATTEMPTS}::int)).id::text AS id`;
       await inTransaction?.(tx, op);
@@ -119,6 +126,24 @@ export async function requestOperation(db: Db, req: OperationRequest, inTransact
       throw refuse("PRECONDITION_FAILED", "The operations queue is not installed yet: start an oracle (it installs it), then try again.");
     }
     throw err;
+  }
+}
+
+/** One replica more in the network the VM enters production in, one fewer where it leaves it. */
+async function followKnobs(tx: Tx, kind: OperationKind, vm: VmRow, toPhase: Phase, targetHostId: string) {
+  const leaving = vm.phase === "PRODUCTION" && vm.host && (kind === "DEACTIVATE" || kind === "DELETE" || kind === "COLD_MOVE") ? vm.host.hostingNetworkId : null;
+  const target = (toPhase === "PRODUCTION" && vm.phase !== "PRODUCTION") || kind === "COLD_MOVE" ? await tx.host.findUnique({ where: { id: targetHostId } }) : null;
+  const entering = target && toPhase === "PRODUCTION" && target.hostingNetworkId !== leaving ? target.hostingNetworkId : null;
+  if (leaving) {
+    await tx.replicaTarget.updateMany({ where: { serviceId: vm.serviceId, hostingNetworkId: leaving, desired: { gt: 0 } }, data: { desired: { decrement: 1 }, version: { increment: 1 } } });
+  }
+  if (entering) {
+    const running = await tx.vm.count({ where: { serviceId: vm.serviceId, phase: "PRODUCTION", deletedAt: null, host: { hostingNetworkId: entering } } });
+    await tx.replicaTarget.upsert({
+      where: { serviceId_hostingNetworkId: { serviceId: vm.serviceId, hostingNetworkId: entering } },
+      update: { desired: { increment: 1 }, version: { increment: 1 } },
+      create: { serviceId: vm.serviceId, hostingNetworkId: entering, desired: running + 1 },
+    });
   }
 }
 

@@ -13,7 +13,7 @@ const tag = (matchId: string) => `match ${matchId}:`;
  * match's service is resumed from the Nest onto the booked host (SCHEDULED → PREPARING →
  * LIVE, with the VM's address); when it ends, the VM goes back to the Nest (FINISHED).
  * A match whose server cannot be made live is FAILED with the reason. One pass at a time
- * across oracles.
+ * across oracles. The knobs follow (followKnobs), so the reconciler keeps the match's server.
  */
 export function matchLoop(intervalMs = 5000): OracleLoop {
   return {
@@ -47,7 +47,7 @@ export async function matchPass(db: Db, now = new Date()) {
       continue;
     }
     try {
-      const op = await requestOperation(db, { kind: "CLONE", serviceId: m.serviceId, targetHostId: m.hostId, requestedById: null, reason: `${tag(m.id)} ${m.clanA} vs ${m.clanB} on ${m.host.name}` });
+      const op = await requestOperation(db, { kind: "CLONE", serviceId: m.serviceId, targetHostId: m.hostId, requestedById: null, followKnobs: true, reason: `${tag(m.id)} ${m.clanA} vs ${m.clanB} on ${m.host.name}` });
       await db.match.update({ where: { id: m.id }, data: { status: "PREPARING", vmId: op.vmId, error: null } });
       r.preparing += 1;
     } catch (err) {
@@ -70,7 +70,7 @@ export async function matchPass(db: Db, now = new Date()) {
   for (const m of await db.match.findMany({ where: { status: "LIVE", endsAt: { lte: now } } })) {
     if (m.vmId && !(await db.operation.findFirst({ where: { vmId: m.vmId, state: { in: [...ACTIVE_STATES] } } }))) {
       try {
-        await requestOperation(db, { kind: "DEACTIVATE", vmId: m.vmId, to: "NEST", requestedById: null, reason: `${tag(m.id)} ended` });
+        await requestOperation(db, { kind: "DEACTIVATE", vmId: m.vmId, to: "NEST", requestedById: null, followKnobs: true, reason: `${tag(m.id)} ended` });
       } catch (err) {
         if (!(err instanceof OperationRefused)) throw err;
       }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOpsLab, type OpsLab } from "../jobs/ops-lab.test-support";
+import { requestOperation } from "../jobs/request";
 import { startOperationsWorker } from "../jobs/worker";
 import { reconcilePass } from "./reconcile-loop";
 import { recoverPass } from "./recovery";
@@ -52,6 +53,19 @@ describe("reconciler", () => {
     expect(await t.db.vm.count({ where: { phase: "NEST", deletedAt: null } })).toBe(2);
   });
 
+  it("keeps a person's own activation and deactivation: the knob follows them", async () => {
+    const spare = (await t.db.vm.findMany({ where: { phase: "NEST", deletedAt: null } }))[0]!;
+    const activation = await requestOperation(t.db, { kind: "ACTIVATE", vmId: spare.id, requestedById: t.world.operator.id, followKnobs: true });
+    expect((await t.db.replicaTarget.findFirstOrThrow({})).desired).toBe(2);
+    await settle();
+    expect(await reconcilePass(t.db)).toEqual({ requested: 0, refused: 0 });
+    expect(await production()).toHaveLength(2);
+    await t.finished((await requestOperation(t.db, { kind: "DEACTIVATE", vmId: spare.id, requestedById: t.world.operator.id, followKnobs: true })).id);
+    expect((await t.db.replicaTarget.findFirstOrThrow({})).desired).toBe(1);
+    expect(await reconcilePass(t.db)).toEqual({ requested: 0, refused: 0 });
+    expect(activation.kind).toBe("ACTIVATE");
+  });
+
   it("replaces a replica lost with its host (the knob counts only replicas on UP hosts)", async () => {
     const [lost] = await production();
     await t.db.host.update({ where: { id: lost!.hostId! }, data: { status: "DOWN" } });
@@ -69,7 +83,7 @@ describe("recovery without a knob", () => {
     await t.db.replicaTarget.deleteMany({});
     // Two production VMs now (the host came back); free one host, then lose the other's.
     const [a, b] = await production();
-    await t.finished((await (await import("../jobs/request")).requestOperation(t.db, { kind: "DEACTIVATE", vmId: b!.id, requestedById: null })).id);
+    await t.finished((await requestOperation(t.db, { kind: "DEACTIVATE", vmId: b!.id, requestedById: null })).id);
     await t.db.host.update({ where: { id: a!.hostId! }, data: { status: "DOWN", lastHeartbeatAt: new Date(Date.now() - 20_000) } });
     expect(await recoverPass(t.db)).toEqual({ requested: 1, refused: 0 });
     expect(await recoverPass(t.db)).toEqual({ requested: 0, refused: 0 });

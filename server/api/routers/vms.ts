@@ -89,7 +89,7 @@ type OperatorContext = Parameters<Parameters<typeof operatorProcedure.mutation>[
 /** Records the operation and its audit event together; a refusal becomes an API error in words. */
 async function request(ctx: OperatorContext, req: Omit<OperationRequest, "requestedById">) {
   try {
-    return await requestOperation(ctx.db, { ...req, requestedById: ctx.user.id }, (tx, op) =>
+    return await requestOperation(ctx.db, { ...req, requestedById: ctx.user.id, followKnobs: true }, (tx, op) =>
       ctx.audit(tx, {
         action: `vm.${req.kind.toLowerCase()}`,
         entityType: "Vm",
