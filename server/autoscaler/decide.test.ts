@@ -230,7 +230,7 @@ describe("decide: modes", () => {
   it("marks a dry-run service's decisions and still explains them", () => {
     const plan = decide({ now: NOW, services: [service("f", { policy: { dryRun: true }, vms: [vm("f1", [99, 99])] })], freeHosts: hosts(2) });
     expect(plan.decisions[0]).toMatchObject({ kind: "activate", dryRun: true });
-    expect(plan.summary[0]).toMatch(/^f: 1 running; CPU 99% over the last 10 min; wants 2: .* → activate 1$/);
+    expect(plan.summary[0]).toMatch(/^f: 1 running; CPU 99% over the last 10 min; wants 2: .* → activate f-spare-1 on free-1 \(2\.0 GiB to copy\)$/);
     expect(plan.summary.at(-1)).toBe("pool: 2 free production hosts, 1 after this plan; idle reserve wanted 1");
   });
 });

@@ -366,7 +366,7 @@ function allocate(needs: Need[], free: FreeHost[], reserve: number, decisions: D
       [...n.service.candidates].sort((a, b) => a.bytesToTransfer - b.bytesToTransfer || a.name.localeCompare(b.name)),
     ]),
   );
-  const granted = new Map<string, number>();
+  const granted = new Map<string, string[]>();
   const lost = new Map<Need, number>();
   const blocked = new Set<Need>();
   const waiting = new Set<Need>();
@@ -378,7 +378,10 @@ function allocate(needs: Need[], free: FreeHost[], reserve: number, decisions: D
       return false;
     }
     const host = free.shift()!;
-    granted.set(need.service.serviceId, (granted.get(need.service.serviceId) ?? 0) + 1);
+    granted.set(need.service.serviceId, [
+      ...(granted.get(need.service.serviceId) ?? []),
+      `${vm.name} on ${host.name} (${formatBytes(vm.bytesToTransfer)} to copy)`,
+    ]);
     decisions.push({
       kind: "activate",
       serviceId: need.service.serviceId,
@@ -426,9 +429,9 @@ function allocate(needs: Need[], free: FreeHost[], reserve: number, decisions: D
 
   for (const need of ordered) {
     const name = need.service.name;
-    const n = granted.get(need.service.serviceId) ?? 0;
+    const moves = granted.get(need.service.serviceId) ?? [];
     const extra: string[] = [];
-    if (n > 0) extra.push(`activate ${n}`);
+    if (moves.length > 0) extra.push(`activate ${moves.join(", ")}`);
     if (lost.has(need)) {
       const short = lost.get(need)!;
       decisions.push({
