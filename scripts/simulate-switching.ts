@@ -88,7 +88,7 @@ function readable(file: string, trace: Trace, r: ReplayResult, p: AutoscalingPol
   const when = (ms: number) => (trace.timeFormat === "iso" ? new Date(ms).toISOString().slice(0, 16) + "Z" : `${ms / 1000} s`);
   const lines = [
     `${file}: ${trace.services.length} services, ${trace.times.length} samples every ${step >= 60 ? `${n1(step / 60)} min` : `${step} s`}, ${n1(r.durationHours)} h (${when(trace.times[0]!)} to ${when(trace.times.at(-1)!)})`,
-    `policy: bottleneck at ${p.cpuThresholdPercent}% CPU over ${p.windowMinutes} min; scale in under ${p.scaleInPercent}% mean CPU after a ${p.cooldownMinutes} min cool-down; ${p.minReplicas}–${p.maxReplicas} replicas (or the service's static count); idle reserve ${r.reserveHosts}`,
+    `policy: bottleneck at ${p.cpuThresholdPercent}% CPU over ${p.windowMinutes} min; scale in under ${p.scaleInPercent}% mean CPU after a ${p.cooldownMinutes} min cool-down; at least ${p.minReplicas} replica, at most the service's static count; idle reserve ${r.reserveHosts}`,
     `forecast: ${t.leadMinutes} min ahead (scale-in ${t.scaleInLookaheadMinutes} min): latest load + the rise seen the same time ${t.seasonHours.map((h) => `${h} h`).join(" and ")} ago + headroom covering ${100 * t.coverage}% of the service's past jumps; activation ${r.activationDelaySeconds} s, deactivation ${r.deactivationDelaySeconds} s`,
     "",
     `static provisioning: ${r.staticHosts} hosts (each service at ceil(peak / ${r.thresholdPercent}%)) = ${n1(r.staticHostHours)} host-hours`,
