@@ -118,6 +118,25 @@ describe("cold move", () => {
   });
 });
 
+describe("Local Oracles", () => {
+  it("run only the operations whose hosts lie in their hosting networks", async () => {
+    await worker.stop();
+    const elsewhere = await t.db.hostingNetwork.create({ data: { slug: "elsewhere", name: "Elsewhere", city: "Lima", country: "PE", continent: "SA", lat: -12, lon: -77, publicPoolCidr: "203.0.113.64/28" } });
+    const outside = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 1, pollIntervalMs: 100, scope: [elsewhere.slug] });
+    const vm = await t.makeVm("scoped-1", "ops-nest", true);
+    const op = await requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null });
+    try {
+      await new Promise((r) => setTimeout(r, 2000));
+      expect((await t.db.operation.findUniqueOrThrow({ where: { id: op.id } })).state).toBe("QUEUED");
+    } finally {
+      await outside.stop();
+    }
+    worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2, pollIntervalMs: 100, scope: [t.world.hn.slug] });
+    expect((await t.finished(op.id)).state).toBe("SUCCEEDED");
+    await t.finished((await requestOperation(t.db, { kind: "DELETE", vmId: vm.id, requestedById: null })).id);
+  });
+});
+
 describe("cancel", () => {
   it("cancels a queued operation before it touches a host", async () => {
     const vm = await t.makeVm("cancel-1", "ops-nest", true);

@@ -114,7 +114,9 @@ export async function requestOperation(db: Db, req: OperationRequest, inTransact
       });
       if (req.followKnobs) await followKnobs(tx, kind, vm, where.toPhase, targetHostId);
       // graphile-worker's own SQL API, inside this transaction: the job exists iff the row does.
-      await tx.$queryRaw`SELECT (graphile_worker.add_job(${OPERATION_TASK}, json_build_object('operationId', ${op.id}::text), job_key := ${`operation:${op.id}`}, max_attempts := ${OPERATION_MAX_ATTEMPTS}::int)).id::text AS id`;
+      // Flags name the hosting networks it touches: a Local Oracle runs only jobs within its scope.
+      const flags = await networkFlags(tx, [op.sourceHostId, op.targetHostId]);
+      await tx.$queryRaw`SELECT (graphile_worker.add_job(${OPERATION_TASK}, json_build_object('operationId', ${op.id}::text), job_key := ${`operation:${op.id}`}, max_attempts := ${OPERATION_MAX_ATTEMPTS}::int, flags := ${flags}::text[])).id::text AS id`;
       await inTransaction?.(tx, op);
       return op;
     });
@@ -145,6 +147,14 @@ async function followKnobs(tx: Tx, kind: OperationKind, vm: VmRow, toPhase: Phas
       create: { serviceId: vm.serviceId, hostingNetworkId: entering, desired: running + 1 },
     });
   }
+}
+
+/** The job flag of a hosting network (server/jobs/worker.ts forbids the flags outside an oracle's scope). */
+export const networkFlag = (slug: string) => `hn:${slug}`;
+
+async function networkFlags(tx: Tx, hostIds: (string | null)[]): Promise<string[]> {
+  const hosts = await tx.host.findMany({ where: { id: { in: hostIds.filter((h): h is string => h !== null) } }, select: { hostingNetwork: { select: { slug: true } } } });
+  return [...new Set(hosts.map((h) => networkFlag(h.hostingNetwork.slug)))];
 }
 
 const base = (path: string | null, fallback: string) => (path ? path.slice(path.lastIndexOf("/") + 1) : fallback);

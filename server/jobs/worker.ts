@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Db } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
 import { log } from "../log";
-import { OPERATION_TASK } from "./request";
+import { networkFlag, OPERATION_TASK } from "./request";
 import { runOperation, type OperationHooks } from "./run-operation";
 
 export interface OperationsWorkerOptions {
@@ -19,6 +19,12 @@ export interface OperationsWorkerOptions {
   recoverEveryMs?: number;
   /** How often to look for due jobs beyond the instant notifications (graphile-worker's default 2 s). */
   pollIntervalMs?: number;
+  /**
+   * A Local Oracle's hosting networks (slugs): it runs only operations whose hosts all lie
+   * inside them (a move between two networks needs an oracle that reaches both, e.g. the
+   * global one). Unset: every operation.
+   */
+  scope?: string[];
 }
 
 /** Advisory-lock class of operation leases (any constant unlikely to collide: "vM"). */
@@ -71,6 +77,7 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
     noHandleSignals: true,
     pollInterval: opts.pollIntervalMs,
     taskList: { [OPERATION_TASK]: task },
+    ...(opts.scope?.length ? { forbiddenFlags: outsideScope(connectionString, opts.scope) } : {}),
     logger: graphileLogger(logger),
   });
 
@@ -104,6 +111,26 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
     },
     /** For tests: look for abandoned operations now. */
     recover,
+  };
+}
+
+/**
+ * The flags of every hosting network not in the scope, for graphile-worker to skip; asked
+ * at each poll, read from the database at most every 30 s (networks come and go rarely).
+ */
+function outsideScope(connectionString: string, scope: string[]): () => Promise<string[]> {
+  let cached: { at: number; flags: string[] } | null = null;
+  return async () => {
+    if (cached && Date.now() - cached.at < 30_000) return cached.flags;
+    const client = new pg.Client({ connectionString });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ slug: string }>(`SELECT slug FROM "HostingNetwork" WHERE slug <> ALL($1::text[])`, [scope]);
+      cached = { at: Date.now(), flags: rows.map((r) => networkFlag(r.slug)) };
+      return cached.flags;
+    } finally {
+      await client.end();
+    }
   };
 }
 

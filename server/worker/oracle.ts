@@ -47,7 +47,7 @@ export function startOracle(db: Db, driver: HostDriver, opts: OracleOptions) {
   const loops = [heartbeatLoop(opts.heartbeatIntervalMs, opts.downAfter), ...(opts.loops ?? [])].map((l) => runLoop(l, ctx));
   // Operations come from the queue every oracle shares; a failure to start leaves the loops running.
   const operations = opts.operations
-    ? startOperationsWorker(db, driver, opts.operations).catch((err: unknown) => {
+    ? startOperationsWorker(db, driver, { ...opts.operations, scope: opts.hostingNetworks }).catch((err: unknown) => {
         logger.error({ err }, "the operations worker did not start; this oracle runs no operations");
         return null;
       })
