@@ -144,11 +144,21 @@ describe("demand.heat", () => {
     const heat = await api.demand.heat({ serviceId: w.service.id });
     expect(heat.bucketMinutes).toBe(15);
     expect(heat.buckets).toEqual([
-      { at: new Date(bucket(now - 2 * 3600_000)), cells: [{ lat: 51.5, lon: -0.5, count: 4 }] },
-      { at: new Date(bucket(now)), cells: [{ lat: 35.5, lon: 139.5, count: 6 }] },
+      { at: new Date(bucket(now - 2 * 3600_000)), cells: [{ lat: 51.5, lon: -0.5, count: 4 }], total: 4, omittedCells: 0 },
+      { at: new Date(bucket(now)), cells: [{ lat: 35.5, lon: 139.5, count: 6 }], total: 6, omittedCells: 0 },
     ]);
     const week = await api.demand.heat({ serviceId: w.service.id, from: new Date(now - 7 * 86_400_000 + 60_000), to: new Date(now + 60_000) });
     expect(week.buckets).toHaveLength(3);
     await expect(api.demand.heat({ serviceId: w.service.id, from: new Date(now - 30 * 86_400_000) })).rejects.toThrow(/7 days/);
+  });
+
+  it("keeps each bucket's hottest cells, saying how many and how much were left out", async () => {
+    const w = await makeWorld(db);
+    const time = Date.now();
+    await post({ samples: [1, 5, 3, 2].map((count, i) => ({ service: w.service.slug, time, count, lat: 10.5 + i, lon: 20.5 })) });
+    const api = createCaller(createInnerContext({ db, user: w.manager }));
+    const heat = await api.demand.heat({ serviceId: w.service.id, maxCellsPerBucket: 2 });
+    expect(heat.buckets).toHaveLength(1);
+    expect(heat.buckets[0]).toMatchObject({ cells: [{ lat: 11.5, lon: 20.5, count: 5 }, { lat: 12.5, lon: 20.5, count: 3 }], total: 11, omittedCells: 2 });
   });
 });

@@ -3,7 +3,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { config } from "../../config";
 import { FLASH_CROWD_ACTION, FLASH_CROWD_ENTITY, flashCrowdRecord, flashCrowdsSince, MAX_FLASH_CROWD_MINUTES } from "../../demand/flash-crowds";
-import { demandHeat } from "../../demand/heat";
+import { DEFAULT_CELLS_PER_BUCKET, demandHeat } from "../../demand/heat";
 import { ClientPlaceError, clientPlace, healthyReplicas, nearestReplica } from "../../demand/nearest";
 import { suggestForService } from "../../demand/suggest-data";
 import { locateIp } from "../../latency/geoip";
@@ -22,11 +22,19 @@ async function serviceOrThrow(db: Parameters<typeof healthyReplicas>[0], where: 
 
 /** Demand: the heat layer, placement suggestions, nearest replica, flash crowds (docs/demand.md). */
 export const demandRouter = router({
-  /** Grid cells per time bucket of one service; by default the last 24 hours (at most 7 days). */
+  /**
+   * Grid cells per time bucket of one service; by default the last 24 hours (at most 7
+   * days), each bucket's hottest `maxCellsPerBucket` cells (default 500).
+   */
   heat: authedProcedure
     .input(
       z
-        .object({ serviceId: id, from: z.date().optional(), to: z.date().optional() })
+        .object({
+          serviceId: id,
+          from: z.date().optional(),
+          to: z.date().optional(),
+          maxCellsPerBucket: z.number().int().min(1, "must be at least 1").max(20_000, "must be at most 20000").default(DEFAULT_CELLS_PER_BUCKET),
+        })
         .refine((i) => !i.from || !i.to || i.from < i.to, { message: "must be before to", path: ["from"] })
         .refine((i) => (i.to?.getTime() ?? Date.now()) - (i.from?.getTime() ?? 0) <= 7 * DAY_MS || !i.from, {
           message: "the window may span at most 7 days",
@@ -36,7 +44,7 @@ export const demandRouter = router({
     .query(({ ctx, input }) => {
       const to = input.to ?? new Date();
       const from = input.from ?? new Date(to.getTime() - DAY_MS);
-      return demandHeat(ctx.db, input.serviceId, from, to);
+      return demandHeat(ctx.db, input.serviceId, from, to, input.maxCellsPerBucket);
     }),
 
   /**
