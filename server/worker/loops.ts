@@ -1,3 +1,4 @@
+import { autoscalerLoop } from "../autoscaler/loop";
 import type { Config } from "../config";
 import { demandLoop } from "../demand/loop";
 import { metricsLoop } from "../metrics/loop";
@@ -11,5 +12,5 @@ import type { OracleLoop } from "./loop";
  * module of what it does; this list is the one place that turns them on.
  */
 export function productLoops(cfg: Config): OracleLoop[] {
-  return [reconcileLoop(), recoveryLoop(), matchLoop(), metricsLoop(cfg.METRICS_INTERVAL_MS), ...(cfg.SIM_DEMAND === "on" ? [demandLoop()] : [])];
+  return [reconcileLoop(), recoveryLoop(), matchLoop(), autoscalerLoop(), metricsLoop(cfg.METRICS_INTERVAL_MS), ...(cfg.SIM_DEMAND === "on" ? [demandLoop()] : [])];
 }

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startOpsLab, type OpsLab } from "../jobs/ops-lab.test-support";
+import { startOperationsWorker } from "../jobs/worker";
+import { autoscalePass } from "./loop";
+
+// The live autoscaler against real SSH hosts (the sim lab) and a real queue: a
+// bottlenecked service gets another host through an ordinary activation, every decision
+// is recorded with its reason, and a dry run only says what it would do.
+let t: OpsLab;
+let worker: Awaited<ReturnType<typeof startOperationsWorker>>;
+beforeAll(async () => {
+  t = await startOpsLab();
+  worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2, pollIntervalMs: 100 });
+});
+afterAll(async () => {
+  await worker?.stop();
+  await t?.stop();
+});
+
+async function busy(vmId: string, hostId: string, percent: number) {
+  const now = Date.now();
+  await t.db.metricSample.createMany({ data: Array.from({ length: 12 }, (_, i) => ({ at: new Date(now - i * 60_000), vmId, hostId, cpuPercent: percent })) });
+}
+
+describe("autoscaler loop", () => {
+  it("dry run: records what it would do and starts nothing", async () => {
+    const live = await t.makeVm("auto-1", "ops-prod-a", false);
+    await t.makeVm("auto-2", "ops-nest", true);
+    await t.db.autoscalingPolicy.create({ data: { serviceId: t.world.service.id, dryRun: true, idleReserveHosts: 0 } });
+    await busy(live.id, live.hostId!, 97);
+    const plan = await autoscalePass(t.db);
+    expect(plan.decisions).toEqual([expect.objectContaining({ kind: "activate", vmName: "auto-2", hostName: "ops-prod-b", dryRun: true })]);
+    const recorded = await t.db.autoscalerDecision.findMany({});
+    expect(recorded).toEqual([expect.objectContaining({ action: "SCALE_OUT", dryRun: true, operationId: null })]);
+    expect(recorded[0]!.reason).toMatch(/auto-1 at or above 90% CPU/);
+    expect(await t.db.operation.count()).toBe(0);
+  });
+
+  it("acts: the bottlenecked service gets the free host through an activation", async () => {
+    await t.db.autoscalingPolicy.update({ where: { serviceId: t.world.service.id }, data: { dryRun: false } });
+    await autoscalePass(t.db);
+    const decision = await t.db.autoscalerDecision.findFirstOrThrow({ where: { dryRun: false, action: "SCALE_OUT" } });
+    expect(decision.operationId).not.toBeNull();
+    const done = await t.finished(decision.operationId!);
+    expect(done.state, done.error ?? "").toBe("SUCCEEDED");
+    expect(done.reason).toMatch(/^autoscaler: /);
+    expect(await t.domainNames("ops-prod-b")).toEqual(["auto-2:running"]);
+  });
+
+  it("records a server loss, and never takes another service's host, when the pool is empty", async () => {
+    await t.makeVm("auto-3", "ops-nest", true);
+    const vms = await t.db.vm.findMany({ where: { phase: "PRODUCTION" } });
+    for (const v of vms) await busy(v.id, v.hostId!, 99);
+    const plan = await autoscalePass(t.db);
+    expect(plan.decisions.filter((d) => d.kind === "activate")).toEqual([]);
+    expect(plan.decisions).toContainEqual(expect.objectContaining({ kind: "server-loss" }));
+    expect(await t.db.autoscalerDecision.count({ where: { action: "SERVER_LOSS" } })).toBe(1);
+    expect(await t.db.alert.count({ where: { kind: "server-loss" } })).toBe(1);
+  });
+});

@@ -1,0 +1,121 @@
+import type { Db } from "../db/client";
+import { ACTIVE_STATES, OperationRefused, requestOperation } from "../jobs/request";
+import type { OracleLoop } from "../worker/loop";
+import { decide, type AutoscalerPlan, type ServiceState } from "./decide";
+
+/**
+ * The autoscaler as an oracle loop (thesis §5.2.2): each pass reads every service with a
+ * policy — its production VMs' CPU over the window, its moves under way, the VMs waiting
+ * in the Nest and Loading Chambers, the free production hosts of the shared pool — asks
+ * the pure `decide` (the same function the trace replay runs), records every decision
+ * with its reason, and acts through ordinary operations unless the policy is a dry run.
+ * One pass at a time across oracles.
+ */
+export function autoscalerLoop(intervalMs = 30_000): OracleLoop {
+  return {
+    name: "autoscaler",
+    intervalMs,
+    async tick({ db, logger }) {
+      await db.$transaction(
+        async (tx) => {
+          const [lock] = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext('vmatrix:autoscaler')) AS ok`;
+          if (!lock?.ok) return;
+          const r = await autoscalePass(db);
+          if (r.decisions.length) logger.info({ decisions: r.decisions.map((d) => d.reason) }, "autoscaler");
+        },
+        { timeout: 120_000, maxWait: 10_000 },
+      );
+    },
+  };
+}
+
+const ACTION = { activate: "SCALE_OUT", deactivate: "SCALE_IN", "server-loss": "SERVER_LOSS" } as const;
+
+export async function autoscalePass(db: Db, now = new Date()): Promise<AutoscalerPlan> {
+  const plan = decide(await readState(db, now));
+  for (const d of plan.decisions) {
+    let operationId: string | null = null;
+    let reason = d.reason;
+    if (d.kind !== "server-loss" && !d.dryRun) {
+      try {
+        const op = await requestOperation(db, {
+          kind: d.kind === "activate" ? "ACTIVATE" : "DEACTIVATE",
+          vmId: d.vmId,
+          requestedById: null,
+          followKnobs: true,
+          reason: `autoscaler: ${d.reason}`,
+          ...(d.kind === "activate" ? { targetHostId: d.hostId } : { to: "NEST" as const }),
+        });
+        operationId = op.id;
+      } catch (err) {
+        if (!(err instanceof OperationRefused)) throw err;
+        reason = `${d.reason} — not started: ${err.message}`;
+      }
+    }
+    await db.autoscalerDecision.create({
+      data: {
+        serviceId: d.serviceId,
+        at: now,
+        action: ACTION[d.kind],
+        reason,
+        dryRun: d.kind === "server-loss" ? false : d.dryRun,
+        vmId: d.kind === "server-loss" ? null : d.vmId,
+        hostId: d.kind === "server-loss" ? null : d.hostId,
+        operationId,
+        inputs: JSON.parse(JSON.stringify(plan.services.find((s) => s.serviceId === d.serviceId) ?? null)),
+      },
+    });
+    if (d.kind === "server-loss") await db.alert.create({ data: { kind: "server-loss", severity: "WARNING", message: d.reason } });
+  }
+  return plan;
+}
+
+/** The world as `decide` sees it. */
+async function readState(db: Db, now: Date) {
+  const policies = await db.autoscalingPolicy.findMany({ include: { service: true } });
+  const longestWindow = Math.max(10, ...policies.map((p) => p.windowMinutes));
+  const since = new Date(now.getTime() - longestWindow * 60_000);
+  const services: ServiceState[] = [];
+  for (const p of policies) {
+    const vms = await db.vm.findMany({
+      where: { serviceId: p.serviceId, deletedAt: null },
+      include: {
+        host: true,
+        operations: { where: { state: { in: [...ACTIVE_STATES] } } },
+        metrics: { where: { resolution: "RAW", at: { gte: since } }, orderBy: { at: "asc" }, select: { at: true, cpuPercent: true } },
+      },
+    });
+    const lastMove = await db.operation.findFirst({ where: { vm: { serviceId: p.serviceId }, kind: { in: ["ACTIVATE", "DEACTIVATE", "CLONE"] } }, orderBy: { createdAt: "desc" } });
+    services.push({
+      serviceId: p.serviceId,
+      name: p.service.slug,
+      policy: p,
+      vms: vms
+        .filter((v) => v.phase === "PRODUCTION" && v.hostId && v.host?.status !== "DOWN" && v.operations.length === 0)
+        .map((v) => ({ vmId: v.id, name: v.name, hostId: v.hostId!, cpu: v.metrics.map((m) => ({ at: m.at.getTime(), percent: m.cpuPercent })), bytesToReturn: Number(v.diskBytes + v.stateBytes) })),
+      pending: vms.flatMap((v) =>
+        v.operations
+          .filter((o) => o.kind === "ACTIVATE" || o.kind === "CLONE" || o.kind === "DEACTIVATE")
+          .map((o) => ({ kind: o.kind === "DEACTIVATE" ? ("deactivate" as const) : ("activate" as const), vmId: v.id, hostId: (o.kind === "DEACTIVATE" ? o.sourceHostId : o.targetHostId) ?? "", startedAt: o.createdAt.getTime() })),
+      ),
+      candidates: vms
+        .filter((v) => v.phase !== "PRODUCTION" && v.operations.length === 0 && v.host?.status === "UP" && v.host.hostKeyTrust === "TRUSTED")
+        .map((v) => ({ vmId: v.id, name: v.name, phase: v.phase as "NEST" | "LOADING", bytesToTransfer: Number(v.diskBytes + v.stateBytes) })),
+      lastMoveAt: lastMove?.createdAt.getTime(),
+    });
+  }
+  const free = await db.host.findMany({
+    where: {
+      role: "PRODUCTION",
+      status: "UP",
+      hostKeyTrust: "TRUSTED",
+      draining: false,
+      retiredAt: null,
+      vms: { none: { deletedAt: null } },
+      targetOps: { none: { state: { in: [...ACTIVE_STATES] } } },
+    },
+    orderBy: { name: "asc" },
+    select: { id: true, name: true },
+  });
+  return { now: now.getTime(), services, freeHosts: free.map((h) => ({ hostId: h.id, name: h.name })) };
+}
