@@ -164,8 +164,9 @@ async function seedServices(db: Db) {
     await db.autoscalingPolicy.upsert({
       where: { serviceId: service.id },
       update: {},
-      // Match servers are placed per booking, not autoscaled.
-      create: { serviceId: service.id, enabled: s.kind === "WEB" },
+      // Finance and sports share hosts by server switching (§5); the map service is steered by
+      // its replica knobs (the human CPA, §4.3); match servers are placed per booking.
+      create: { serviceId: service.id, enabled: s.kind === "WEB" && s.slug !== "map" },
     });
     out.set(s.slug, { id: service.id, imageId: image.id, diskBytes, memoryMiB: s.image.memoryMiB, vcpus: s.image.vcpus });
   }

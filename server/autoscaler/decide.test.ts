@@ -133,10 +133,10 @@ describe("decide: scale-in", () => {
   });
 
   it("keeps every VM while the mean CPU is not under the scale-in level", () => {
-    const svc = { ...quiet(), vms: [vm("f1", [55, 55]), vm("f2", [55, 55]), vm("f3", [55, 55])], load: flat(1.65) };
+    const svc = { ...quiet(), vms: [vm("f1", [75, 75]), vm("f2", [75, 75]), vm("f3", [75, 75])], load: flat(2.25) };
     const plan = decide({ now: NOW, services: [svc], freeHosts: hosts(1) });
     expect(plan.decisions).toEqual([]);
-    expect(plan.services[0]!.note).toContain("not under the scale-in level of 50%");
+    expect(plan.services[0]!.note).toContain("not under the scale-in level of 70%");
   });
 
   it("waits for the cool-down after the service's last move", () => {
@@ -185,7 +185,7 @@ describe("decide: replica bounds", () => {
 describe("decide: the shared pool", () => {
   it("records a server loss when a service needs a host and none is free, and takes nothing from another service", () => {
     const finance = service("finance", { vms: [vm("f1", [98, 98]), vm("f2", [97, 97])] });
-    const sports = service("sports", { vms: [vm("s1", [60, 60]), vm("s2", [60, 60]), vm("s3", [60, 60])], load: flat(1.8) });
+    const sports = service("sports", { vms: [vm("s1", [80, 80]), vm("s2", [80, 80]), vm("s3", [80, 80])], load: flat(2.4) });
     const plan = decide({ now: NOW, services: [finance, sports], freeHosts: [] });
     expect(plan.decisions).toEqual([
       expect.objectContaining({ kind: "server-loss", serviceId: "finance", hostsShort: 1 }),

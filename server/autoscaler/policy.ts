@@ -32,7 +32,7 @@ export const DEFAULT_POLICY: AutoscalingPolicy = {
   dryRun: false,
   cpuThresholdPercent: 90,
   windowMinutes: 10,
-  scaleInPercent: 50,
+  scaleInPercent: 70,
   cooldownMinutes: 10,
   minReplicas: 1,
   maxReplicas: 8,

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "AutoscalingPolicy" ALTER COLUMN "scaleInPercent" SET DEFAULT 70;
