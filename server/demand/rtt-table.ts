@@ -25,7 +25,45 @@ export interface RttTable {
    * Σ weight × (nearest − RTT) over the points of `to` that point j of `from` would serve
    * faster than their `nearest`: the latency a site saves (one pass, nothing written).
    */
-  saving(from: PreparedPoints, j: number, to: PreparedPoints, nearest: Float64Array, weights: Float64Array): number;
+  saving(from: PreparedPoints, j: number, to: PreparedPoints, nearest: Float64Array, weights: Float64Array, blocks?: BlockBounds): number;
+  /** Groups points that `blockOrder` sorted into blocks, for `saving` to skip whole blocks. */
+  blocks(points: PreparedPoints): Blocks;
+}
+
+/** Points ordered by BLOCK_DEGREES blocks: each block's range, centre, radius and least e^u. */
+export interface Blocks {
+  count: number;
+  start: Int32Array;
+  end: Int32Array;
+  centre: PreparedPoints;
+  radiusKm: Float64Array;
+  minE: Float64Array;
+}
+
+/** Blocks with the largest `nearest` RTT of their points: `saving` skips a block no point of which it could serve faster. */
+export interface BlockBounds {
+  blocks: Blocks;
+  maxNearest: Float64Array;
+}
+
+const BLOCK_DEGREES = 10;
+const blockOf = (p: LatLon) => Math.min(17, Math.floor((p.lat + 90) / BLOCK_DEGREES)) * 36 + (Math.floor((((p.lon + 180) % 360) + 360) % 360 / BLOCK_DEGREES) % 36);
+
+/** Indices of `points` sorted by block: reorder points this way before `prepare` to use blocks. */
+export function blockOrder(points: readonly LatLon[]): number[] {
+  const keys = points.map(blockOf);
+  return points.map((_, i) => i).sort((a, b) => keys[a]! - keys[b]! || a - b);
+}
+
+/** The largest value of `nearest` in each block. */
+export function blockMaxima(blocks: Blocks, nearest: Float64Array): Float64Array {
+  const out = new Float64Array(blocks.count);
+  for (let b = 0; b < blocks.count; b++) {
+    let m = 0;
+    for (let i = blocks.start[b]!; i < blocks.end[b]!; i++) if (nearest[i]! > m) m = nearest[i]!;
+    out[b] = m;
+  }
+  return out;
 }
 
 /** Per point: x, y, z of its unit vector and e^u(point), side by side (one cache line for two points). */
@@ -105,15 +143,85 @@ export function createRttTable(model: LatencyModel = fittedModel): RttTable {
     }
   }
 
-  function saving(from: PreparedPoints, j: number, to: PreparedPoints, nearest: Float64Array, weights: Float64Array): number {
+  // Distance (km) per chord step, to bound a block's distance from its centre's.
+  const km = new Float64Array(STEPS + 1);
+  for (let k = 0; k <= STEPS; k++) km[k] = 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, k / STEPS));
+  const chordIndex = (x: number, y: number, z: number, p: Float64Array, o: number) => {
+    const dx = x - p[o]!;
+    const dy = y - p[o + 1]!;
+    const dz = z - p[o + 2]!;
+    return (Math.sqrt(dx * dx + dy * dy + dz * dz) * scale + 0.5) | 0;
+  };
+
+  function blocks(points: PreparedPoints): Blocks {
+    const q = points.packed;
+    const ranges: [number, number][] = [];
+    // Blocks are recovered from the points' own coordinates (they were sorted by block); a
+    // point rounded into a neighbour block only splits a range, and every range's centre and
+    // radius are computed from the points it holds, so the bounds stay true.
+    const keyOf = (i: number) => blockOf({ lat: Math.asin(Math.max(-1, Math.min(1, q[4 * i + 2]!))) / DEG, lon: Math.atan2(q[4 * i + 1]!, q[4 * i]!) / DEG });
+    for (let i = 0; i < points.length; ) {
+      const key = keyOf(i);
+      let e = i + 1;
+      while (e < points.length && keyOf(e) === key) e++;
+      ranges.push([i, e]);
+      i = e;
+    }
+    const count = ranges.length;
+    const b: Blocks = { count, start: new Int32Array(count), end: new Int32Array(count), centre: { length: count, packed: new Float64Array(4 * count) }, radiusKm: new Float64Array(count), minE: new Float64Array(count) };
+    ranges.forEach(([s0, e0], k) => {
+      let x = 0;
+      let y = 0;
+      let z = 0;
+      let minE = Infinity;
+      for (let i = s0; i < e0; i++) {
+        x += q[4 * i]!;
+        y += q[4 * i + 1]!;
+        z += q[4 * i + 2]!;
+        minE = Math.min(minE, q[4 * i + 3]!);
+      }
+      const norm = Math.hypot(x, y, z) || 1;
+      [x, y, z] = [x / norm, y / norm, z / norm];
+      let radius = 0;
+      for (let i = s0; i < e0; i++) radius = Math.max(radius, km[Math.min(STEPS, chordIndex(x, y, z, q, 4 * i) + 1)]!);
+      b.start[k] = s0;
+      b.end[k] = e0;
+      b.centre.packed.set([x, y, z, 1], 4 * k);
+      b.radiusKm[k] = radius;
+      b.minE[k] = minE;
+    });
+    return b;
+  }
+
+  function saving(from: PreparedPoints, j: number, to: PreparedPoints, nearest: Float64Array, weights: Float64Array, bounds?: BlockBounds): number {
     const f = from.packed;
     const fx = f[4 * j]!;
     const fy = f[4 * j + 1]!;
     const fz = f[4 * j + 2]!;
     const fe = f[4 * j + 3]!;
-    const q = to.packed;
+    if (bounds) {
+      // Skip blocks this site cannot serve faster: the model's RTT grows with distance, so
+      // the RTT at (distance to the centre − radius) with the block's least e^u bounds every point's.
+      const { blocks: bl, maxNearest } = bounds;
+      let sum = 0;
+      for (let b = 0; b < bl.count; b++) {
+        const dKm = km[chordIndex(fx, fy, fz, bl.centre.packed, 4 * b)]! - bl.radiusKm[b]!;
+        if (dKm > 0) {
+          const k = (2 * Math.sin(dKm / (2 * EARTH_RADIUS_KM)) * scale) | 0;
+          const v = t[2 * k]! * fe * bl.minE[b]!;
+          const fl = t[2 * k + 1]!;
+          if ((v > fl ? v : fl) >= maxNearest[b]!) continue;
+        }
+        sum += savingRange(fx, fy, fz, fe, to.packed, bl.start[b]!, bl.end[b]!, nearest, weights);
+      }
+      return sum;
+    }
+    return savingRange(fx, fy, fz, fe, to.packed, 0, to.length, nearest, weights);
+  }
+
+  function savingRange(fx: number, fy: number, fz: number, fe: number, q: Float64Array, from: number, to: number, nearest: Float64Array, weights: Float64Array): number {
     let sum = 0;
-    for (let i = 0, o = 0; i < to.length; i++, o += 4) {
+    for (let i = from, o = 4 * from; i < to; i++, o += 4) {
       const dx = fx - q[o]!;
       const dy = fy - q[o + 1]!;
       const dz = fz - q[o + 2]!;
@@ -126,7 +234,7 @@ export function createRttTable(model: LatencyModel = fittedModel): RttTable {
     return sum;
   }
 
-  return { prepare, rtt, row, saving };
+  return { prepare, rtt, row, saving, blocks };
 }
 
 /** The exact model, for checking the table against it. */

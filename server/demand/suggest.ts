@@ -19,7 +19,7 @@
  * only when the open ones are full.
  */
 import type { LatLon } from "../latency/model";
-import { createRttTable, type RttTable } from "./rtt-table";
+import { blockMaxima, blockOrder, type BlockBounds, createRttTable, type RttTable } from "./rtt-table";
 
 export interface SuggestSite extends LatLon {
   id: string;
@@ -69,12 +69,17 @@ let sharedTable: RttTable | undefined;
 
 export function suggestReplicas(sites: readonly SuggestSite[], demand: readonly DemandPoint[], budget: number, opts: SuggestOptions = {}): Suggestion {
   const table = opts.table ?? (sharedTable ??= createRttTable());
-  const cells = demand.filter((d) => d.weight > 0);
+  const served = demand.filter((d) => d.weight > 0);
+  // Cells grouped by 10° block, so a site's saving skips the blocks it cannot serve faster.
+  const cells = blockOrder(served).map((i) => served[i]!);
   const weights = Float64Array.from(cells, (c) => c.weight);
   const cellPts = table.prepare(cells);
   const sitePts = table.prepare(sites);
+  const blocks = table.blocks(cellPts);
+  let bounds: BlockBounds | undefined; // none while every cell is unserved
   const row = (j: number, out: Float64Array) => table.row(sitePts, j, cellPts, out);
-  const saving = (j: number, nearest: Float64Array) => table.saving(sitePts, j, cellPts, nearest, weights);
+  const saving = (j: number, nearest: Float64Array) => table.saving(sitePts, j, cellPts, nearest, weights, bounds);
+  const onOpen = (nearest: Float64Array) => (bounds = { blocks, maxNearest: blockMaxima(blocks, nearest) });
 
   const before = summarize(sites.map((s) => s.current > 0), row, weights);
   const suggested = new Array<number>(sites.length).fill(0);
@@ -85,6 +90,7 @@ export function suggestReplicas(sites: readonly SuggestSite[], demand: readonly 
     const total = weights.reduce((a, b) => a + b, 0);
     const greedy = lazyGreedy(candidates, row, weights, {
       saving,
+      onOpen,
       // Equal savings: keep replicas where they run (no move needed), then a stable order.
       prefer: (a, b) => sites[b]!.current - sites[a]!.current || (sites[a]!.slug < sites[b]!.slug ? -1 : 1),
     });
@@ -129,6 +135,8 @@ export function lazyGreedy(
     prefer?: (a: number, b: number) => number;
     /** The same as scoring with `row`, faster when the caller can fuse it (nothing written). */
     saving?: (j: number, nearest: Float64Array) => number;
+    /** Told the cells' new nearest RTTs after each site opens. */
+    onOpen?: (nearest: Float64Array) => void;
   } = {},
 ) {
   const n = weights.length;
@@ -201,6 +209,7 @@ export function lazyGreedy(
     }
     opened.push(j);
     round += 1;
+    opts.onOpen?.(nearest);
     return j;
   };
   /** Demand whose nearest open site is each site. */
