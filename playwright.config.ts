@@ -34,6 +34,8 @@ export default defineConfig({
       LOG_LEVEL: "warn",
       // Many sign-ins in a row from one address: lift the brute-force limit for tests.
       AUTH_SIGNIN_PER_MINUTE: "1000",
+      // Hibernation's pre-boot: a second is enough for the sim lab's VMs.
+      HIBERNATE_BOOT_SECONDS: "1",
     },
   },
 });

@@ -1,0 +1,63 @@
+import { expect, test, type Page } from "@playwright/test";
+import { signIn } from "./helpers";
+
+// A VM's round trip through the lifecycle (thesis §3.2) from the UI, on the sim lab's
+// real SSH hosts: Nest → Production → Loading Chambers → Nest, each step live on the
+// Operations page and in the VM's history.
+test.describe.configure({ timeout: 240_000 });
+
+const VM = "sports-001";
+
+async function act(page: Page, column: string, action: string, confirm: string) {
+  await page.getByRole("link", { name: "VMs" }).click();
+  const card = page.getByTestId(`vm-${VM}`);
+  await expect(page.getByTestId(`phase-${column}`).getByTestId(`vm-${VM}`)).toBeVisible();
+  await card.getByRole("button", { name: `${action}…` }).click();
+  await card.getByRole("button", { name: confirm }).click();
+  await expect(card.getByRole("status")).toContainText("Requested");
+}
+
+async function followOnOperationsPage(page: Page, kind: string, steps: string[]) {
+  await page.getByRole("link", { name: "Operations" }).click();
+  const row = page.getByTestId(`operation-${VM}`).filter({ hasText: kind }).first();
+  await expect(row).toBeVisible();
+  await row.getByRole("button").first().click();
+  // Live: the row reaches Succeeded without a reload, and its steps show as done.
+  await expect(row).toHaveAttribute("data-state", "SUCCEEDED", { timeout: 90_000 });
+  const detail = page.locator("tr.detail").first();
+  for (const step of steps) await expect(detail.locator(`li[data-state="DONE"]`, { hasText: step }).first()).toBeVisible();
+}
+
+test("an operator takes a VM from the Nest to production, to the Loading Chambers and back to the Nest", async ({ page }) => {
+  await signIn(page, "operator@vmatrix.test");
+
+  await act(page, "NEST", "Activate", "Yes, activate");
+  await followOnOperationsPage(page, "Activate", ["suspend", "copy disk", "copy state", "register", "resume", "bind", "record", "clean source"]);
+
+  await act(page, "PRODUCTION", "To Loading Chambers", "Yes, to loading chambers");
+  await followOnOperationsPage(page, "Deactivate", ["drain", "suspend", "copy disk", "record"]);
+
+  await act(page, "LOADING", "Hibernate", "Yes, hibernate");
+  await followOnOperationsPage(page, "Hibernate", ["boot", "suspend", "copy state", "record"]);
+
+  await page.getByRole("link", { name: "VMs" }).click();
+  await expect(page.getByTestId("phase-NEST").getByTestId(`vm-${VM}`)).toContainText("Saved");
+
+  // The VM's page tells the story, newest first.
+  await page.getByRole("link", { name: VM }).click();
+  const history = page.getByTestId("vm-history");
+  await expect(history.locator("> li")).toHaveCount(3);
+  await expect(history.locator("> li").nth(0)).toContainText("Hibernate");
+  await expect(history.locator("> li").nth(1)).toContainText("Deactivate");
+  await expect(history.locator("> li").nth(2)).toContainText("Activate");
+});
+
+test("a delete asks first, and can be called off", async ({ page }) => {
+  await signIn(page, "operator@vmatrix.test");
+  await page.getByRole("link", { name: "VMs" }).click();
+  const card = page.getByTestId("vm-finance-002");
+  await card.getByRole("button", { name: "Delete…" }).click();
+  await expect(card.getByRole("group", { name: "Confirm delete" })).toContainText("This cannot be undone.");
+  await card.getByRole("button", { name: "Cancel" }).click();
+  await expect(card.getByRole("button", { name: "Delete…" })).toBeVisible();
+});
