@@ -1,48 +1,74 @@
+import { currentEdges } from "../edge/registry";
+import { applyBinding, releaseBinding, reserveBinding, type BindSubject } from "../edge/network";
 import type { StepContext, StepDef, StepHost } from "./steps";
 
 /**
- * The network side of a move (thesis §4.3.1), as operation steps: a VM in production is a
- * member of its service's load-balancer backend in the hosting network it runs in (a
- * NetworkBinding of kind LB). `bind` adds that membership once the VM runs on its new
- * host; `drain` takes the VM out of rotation before it stops serving. The Local Oracle's
- * edge applies these rows to the real load balancer (issue 8); without an edge in a
- * hosting network there are no open connections to wait for.
+ * The network side of a move (thesis §4.3.1), as operation steps. `bind` gives the VM its
+ * place at the target's edge once it runs there: a public address from the hosting
+ * network's pool (or its service's shared one), the load-balancer membership or the
+ * destination NAT, the open port; the DNS server answers from the binding. `drain` takes
+ * it out of rotation before it stops serving: no new connections, the open ones end (or
+ * the plan's drain timeout), then it leaves and its address is released. A hosting
+ * network without an edge (no entry in the edge manifest) keeps the rows only.
  */
 
-async function bindAt(ctx: StepContext, host: StepHost) {
-  const where = { vmId: ctx.vm.id, hostingNetworkId: host.hostingNetworkId, kind: "LB" as const };
-  const existing = await ctx.db.networkBinding.findFirst({ where });
-  const data = { state: "APPLIED" as const, backend: ctx.service.slug, privateAddress: ctx.vm.privateAddress, port: ctx.service.port };
-  if (existing) await ctx.db.networkBinding.update({ where: { id: existing.id }, data });
-  else await ctx.db.networkBinding.create({ data: { ...where, ...data } });
+const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+async function subject(ctx: StepContext, host: StepHost): Promise<BindSubject> {
+  const [service, hostingNetwork] = await Promise.all([
+    ctx.db.service.findUniqueOrThrow({ where: { id: ctx.service.id }, select: { id: true, slug: true, port: true, kind: true, dnsName: true } }),
+    ctx.db.hostingNetwork.findUniqueOrThrow({ where: { id: host.hostingNetworkId }, select: { id: true, slug: true, publicPoolCidr: true } }),
+  ]);
+  return { vm: ctx.vm, service, hostingNetwork };
 }
 
-async function unbindAt(ctx: StepContext, host: StepHost) {
-  return ctx.db.networkBinding.deleteMany({ where: { vmId: ctx.vm.id, hostingNetworkId: host.hostingNetworkId, kind: "LB" } });
+async function bindAt(ctx: StepContext, host: StepHost) {
+  const s = await subject(ctx, host);
+  const edges = currentEdges();
+  const binding = await reserveBinding(ctx.db, s);
+  const edge = edges?.of(s.hostingNetwork.slug) ?? null;
+  await applyBinding(ctx.db, edges && edge ? { driver: edges.driver, edge } : null, binding, ctx.vm.name, s.hostingNetwork);
+  return { binding, edge };
+}
+
+async function unbindAll(ctx: StepContext, where: { hostingNetworkId?: string }, timeoutMs: number) {
+  const bindings = await ctx.db.networkBinding.findMany({ where: { vmId: ctx.vm.id, kind: { in: ["LB", "NAT"] }, ...where }, include: { hostingNetwork: true } });
+  const edges = currentEdges();
+  let leftOpen = 0;
+  for (const b of bindings) {
+    const edge = edges?.of(b.hostingNetwork.slug) ?? null;
+    const r = await releaseBinding(ctx.db, edges && edge ? { driver: edges.driver, edge } : null, b, ctx.vm.name, b.hostingNetwork, { timeoutMs, signal: ctx.signal });
+    leftOpen += r.leftOpen;
+  }
+  return { count: bindings.length, leftOpen, addresses: [...new Set(bindings.map((b) => b.publicAddress).filter(Boolean))] };
 }
 
 /** Out of rotation: no new connections; wait for open ones to end (or the drain timeout). */
 export const drainStep: StepDef = {
   name: "drain",
   async run(ctx) {
-    const bindings = await ctx.db.networkBinding.updateMany({ where: { vmId: ctx.vm.id, kind: "LB", state: "APPLIED" }, data: { state: "REMOVING" } });
-    // Connections are counted by the edge's load balancer; none is attached to these rows yet.
-    const removed = await ctx.db.networkBinding.deleteMany({ where: { vmId: ctx.vm.id, kind: "LB", state: "REMOVING" } });
-    if (bindings.count === 0 && removed.count === 0) return { detail: "not in any load-balancer backend", skipped: true };
-    return { detail: `out of rotation in ${ctx.service.slug}'s backend (${removed.count} binding${removed.count === 1 ? "" : "s"})` };
+    const r = await unbindAll(ctx, {}, ctx.plan.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+    if (r.count === 0) return { detail: "not in any load-balancer backend", skipped: true };
+    const left = r.leftOpen > 0 ? `; ${r.leftOpen} connection${r.leftOpen === 1 ? "" : "s"} still open at the drain timeout were closed` : "";
+    return { detail: `out of rotation in ${ctx.service.slug}'s backend (${r.count} binding${r.count === 1 ? "" : "s"}${r.addresses.length ? `, ${r.addresses.join(", ")}` : ""})${left}` };
   },
   // Back into rotation where it still runs.
-  compensate: (ctx) => bindAt(ctx, ctx.source),
+  compensate: async (ctx) => {
+    await bindAt(ctx, ctx.source);
+  },
 };
 
 /** Into rotation: the service's backend in the target's hosting network gets this replica. */
 export const bindStep: StepDef = {
   name: "bind",
   async run(ctx) {
-    await bindAt(ctx, ctx.target);
-    return { detail: `in ${ctx.service.slug}'s backend at ${ctx.vm.privateAddress ?? "(no private address)"}:${ctx.service.port}` };
+    const { binding, edge } = await bindAt(ctx, ctx.target);
+    const where = edge ? `at edge ${edge.name}` : "(no edge in this hosting network: recorded only)";
+    return {
+      detail: `in ${ctx.service.slug}'s ${binding.kind === "NAT" ? "NAT" : "backend"} at ${ctx.vm.privateAddress ?? "(no private address)"}:${ctx.service.port}, public ${binding.publicAddress} ${where}`,
+    };
   },
   compensate: async (ctx) => {
-    await unbindAt(ctx, ctx.target);
+    await unbindAll(ctx, { hostingNetworkId: ctx.target.hostingNetworkId }, 0);
   },
 };

@@ -1,0 +1,39 @@
+import { intToIp, ipToInt, parseCidr } from "./names";
+
+/**
+ * A hosting network's public address pool (thesis §4.3.1: the Local Oracle maps a VM's
+ * private address to one of its public addresses). Pure arithmetic over the CIDR.
+ */
+
+/** The usable addresses of a pool, lowest first: network and broadcast addresses excluded below /31. */
+export function poolAddresses(cidr: string): string[] {
+  const { base, prefix } = parseCidr(cidr);
+  const size = 2 ** (32 - prefix);
+  const [first, last] = prefix >= 31 ? [base, base + size - 1] : [base + 1, base + size - 2];
+  const out: string[] = [];
+  for (let n = first; n <= last; n++) out.push(intToIp(n));
+  return out;
+}
+
+export function inPool(cidr: string, address: string): boolean {
+  const { base, prefix } = parseCidr(cidr);
+  const n = ipToInt(address);
+  return n >= base && n < base + 2 ** (32 - prefix);
+}
+
+/** The lowest usable address not in `used`, or null when the pool is exhausted. */
+export function firstFree(cidr: string, used: ReadonlySet<string>): string | null {
+  return poolAddresses(cidr).find((a) => !used.has(a)) ?? null;
+}
+
+/** Every address of the pool is in use: names the pool so an operator knows which one to grow. */
+export class PoolExhaustedError extends Error {
+  override name = "PoolExhaustedError";
+  constructor(
+    readonly hostingNetwork: string,
+    readonly cidr: string,
+    readonly size: number,
+  ) {
+    super(`The public address pool ${cidr} of hosting network ${hostingNetwork} is exhausted (${size} of ${size} addresses in use).`);
+  }
+}
