@@ -1,5 +1,6 @@
 import type { Readable, Writable } from "node:stream";
 import type { HostFs } from "./host-fs";
+import type { SimEdge } from "./edge/state";
 import type { Hypervisor } from "./hypervisor";
 
 /** What a command line on a sim host can see of its host. */
@@ -16,6 +17,8 @@ export interface SimHostRuntime {
   memoryKiB: number;
   fs: HostFs;
   hypervisor: Hypervisor;
+  /** Set on a hosting network's edge (gateway): HAProxy, nftables and addresses (lab/sim/edge). */
+  edge?: SimEdge;
   /** Paths held by `flock` on this host. */
   locks: Set<string>;
   /** Simulated round-trip time from this host to an address, or null if it does not answer. */

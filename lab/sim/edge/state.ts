@@ -1,0 +1,91 @@
+import { readFile, rename, writeFile } from "node:fs/promises";
+
+/**
+ * What a sim edge (a hosting network's gateway) holds: HAProxy's backends with their
+ * servers and its map files, the nftables tables, and the addresses of its interfaces.
+ * Kept in memory and written atomically to a JSON file after every change, like the sim
+ * hypervisor, so an edge keeps its configuration across restarts of the lab.
+ */
+
+export interface SimServer {
+  name: string;
+  id: number;
+  address: string;
+  port: number;
+  /** HAProxy's srv_admin_state bits: 0x01 forced maintenance, 0x08 forced drain. */
+  admin: number;
+  /** Connections in use to it (tests and benches set them to model open sessions). */
+  used: number;
+  changedAt: number;
+}
+
+export interface SimBackend {
+  id: number;
+  nextServerId: number;
+  servers: SimServer[];
+}
+
+export interface SimChain {
+  header: string;
+  rules: string[];
+}
+
+export interface SimEdgeData {
+  backends: Record<string, SimBackend>;
+  maps: Record<string, { key: string; value: string; ref: number }[]>;
+  /** "family name" → chains in order. */
+  tables: Record<string, Record<string, SimChain>>;
+  links: Record<string, { ifindex: number; addresses: string[] }>;
+  nextRef: number;
+}
+
+export interface SimEdgeSpec {
+  /** HAProxy backends its configuration declares (one per public service). */
+  backends: string[];
+  adminSocket: string;
+  vipMap: string;
+  publicInterface: string;
+}
+
+export class SimEdge {
+  private constructor(
+    private readonly path: string,
+    readonly spec: SimEdgeSpec,
+    public data: SimEdgeData,
+  ) {}
+
+  /** Opens the edge's state (or creates it from the spec); backends the spec adds are declared. */
+  static async open(path: string, spec: SimEdgeSpec): Promise<SimEdge> {
+    let data: SimEdgeData;
+    try {
+      data = JSON.parse(await readFile(path, "utf8")) as SimEdgeData;
+    } catch {
+      data = { backends: {}, maps: {}, tables: {}, links: {}, nextRef: 1 };
+    }
+    data.maps[spec.vipMap] ??= [];
+    data.links.lo ??= { ifindex: 1, addresses: ["127.0.0.1/8"] };
+    data.links[spec.publicInterface] ??= { ifindex: 3, addresses: [] };
+    let nextId = Math.max(2, ...Object.values(data.backends).map((b) => b.id + 1));
+    for (const name of spec.backends) data.backends[name] ??= { id: nextId++, nextServerId: 1, servers: [] };
+    const edge = new SimEdge(path, spec, data);
+    await edge.save();
+    return edge;
+  }
+
+  async save(): Promise<void> {
+    await writeFile(`${this.path}.tmp`, JSON.stringify(this.data));
+    await rename(`${this.path}.tmp`, this.path);
+  }
+
+  server(backend: string, server: string): SimServer | undefined {
+    return this.data.backends[backend]?.servers.find((s) => s.name === server);
+  }
+
+  /** Models open sessions to a server (e.g. a drain that has to wait). */
+  async setConnections(backend: string, server: string, used: number): Promise<void> {
+    const s = this.server(backend, server);
+    if (!s) throw new Error(`no server ${backend}/${server} on this edge`);
+    s.used = used;
+    await this.save();
+  }
+}

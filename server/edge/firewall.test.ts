@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { firewallRules, parseTable, renderTable, replaceScript } from "./firewall";
+import { firstFree, inPool, poolAddresses } from "./pool";
+
+describe("the product's firewall table", () => {
+  const rules = firewallRules({
+    poolCidr: "203.0.113.0/28",
+    open: [
+      { publicAddress: "203.0.113.2", port: 443, proto: "tcp", owner: "finance" },
+      { publicAddress: "203.0.113.1", port: 80, proto: "tcp", owner: "map" },
+    ],
+    nat: [{ publicAddress: "203.0.113.3", privateAddress: "10.1.0.9", port: 2302, proto: "udp", vm: "halo-1" }],
+  });
+
+  it("opens only the declared ports, denies the rest of the pool, and NATs a game server's own address", () => {
+    expect(rules.input).toEqual([
+      "ct state established,related accept",
+      'ip daddr 203.0.113.1 tcp dport 80 accept comment "open map"',
+      'ip daddr 203.0.113.2 tcp dport 443 accept comment "open finance"',
+      'ip daddr 203.0.113.0/28 drop comment "default deny"',
+    ]);
+    expect(rules.prerouting).toEqual(['ip daddr 203.0.113.3 udp dport 2302 dnat to 10.1.0.9:2302 comment "nat halo-1"']);
+    expect(rules.forward).toContain('ip daddr 10.1.0.9 udp dport 2302 ct status dnat accept comment "nat halo-1"');
+  });
+
+  it("reads back what nft lists, and replaces the table in one transaction", () => {
+    expect(parseTable(renderTable(rules))).toEqual(rules);
+    expect(replaceScript(rules).split("\n").slice(0, 2)).toEqual(["table ip vmatrix", "delete table ip vmatrix"]);
+    expect(() => parseTable("table inet filter {\n}\n")).toThrow(/table header/);
+    expect(() => parseTable(renderTable(rules).replace("policy accept;", "policy drop;"))).toThrow(/hook or policy/);
+  });
+});
+
+describe("public address pools", () => {
+  it("hands out usable addresses lowest first and knows when none is left", () => {
+    expect(poolAddresses("192.0.2.0/30")).toEqual(["192.0.2.1", "192.0.2.2"]);
+    expect(poolAddresses("192.0.2.8/32")).toEqual(["192.0.2.8"]);
+    expect(firstFree("192.0.2.0/29", new Set(["192.0.2.1", "192.0.2.3"]))).toBe("192.0.2.2");
+    expect(firstFree("192.0.2.0/30", new Set(["192.0.2.1", "192.0.2.2"]))).toBeNull();
+    expect(inPool("192.0.2.0/28", "192.0.2.15")).toBe(true);
+    expect(inPool("192.0.2.0/28", "192.0.2.16")).toBe(false);
+    expect(() => poolAddresses("192.0.2.1/28")).toThrow(/host bits/);
+    expect(() => poolAddresses("nope")).toThrow(/publicPoolCidr/);
+  });
+});
