@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import type { MetricResolution } from "../db/generated/enums";
-import { alignSeries, busiest, planBuckets, round1, savedPercent, staticHostsFor, type BucketPlan, type BucketRow } from "./downsample";
+import { alignSeries, planBuckets, round1, savedPercent, staticHostsFor, type BucketPlan, type BucketRow } from "./downsample";
 
 export interface ChartQuery {
   from: Date;
@@ -99,7 +99,7 @@ export async function utilizationChart(db: Db, q: ChartQuery): Promise<Utilizati
   const bin = `date_bin(make_interval(secs => ${plan.strideMs / 1000}), m.at, ${ts(3)})`;
 
   const [serviceRows, hostRows, services, losses, ops] = await Promise.all([
-    db.$queryRawUnsafe<{ s: string; t: number; mean: number; peak: number; demand: number; hosts: number | null }[]>(
+    roomy(db, (tx) => tx.$queryRawUnsafe<{ s: string; t: number; mean: number; peak: number; demand: number; hosts: number | null }[]>(
       `WITH per_host AS (
          SELECT v."serviceId" AS s, m."hostId" AS h, ${bin} AS b,
                 count(*) AS n, sum(m."cpuPercent") AS csum, max(m."cpuPercent") AS cmax
@@ -118,19 +118,31 @@ export async function utilizationChart(db: Db, q: ChartQuery): Promise<Utilizati
       toMs,
       weight,
       production,
-    ),
-    db.$queryRawUnsafe<{ h: string; t: number; mean: number; peak: number }[]>(
-      `SELECT m."hostId" AS h, (extract(epoch FROM ${bin}) * 1000)::float8 AS t,
-              avg(m."cpuPercent")::float8 AS mean, max(m."cpuPercent")::float8 AS peak
-         FROM "MetricSample" m
-        WHERE m."hostId" = ANY($1::text[]) AND m."vmId" IS NULL
-          AND m.resolution = $2::"MetricResolution" AND m.at >= ${ts(3)} AND m.at < ${ts(4)}
-        GROUP BY 1, 2`,
+    )),
+    // Per-host series come back as one row per host with its buckets as arrays (a month
+    // of 200 hosts is 144 000 buckets: as rows, decoding them costs more than the query),
+    // and only the `maxHosts` busiest (or one hosting network's) are returned.
+    roomy(db, (tx) => tx.$queryRawUnsafe<{ h: string; i: number[]; mean: number[]; peak: number[]; total: number }[]>(
+      `WITH b AS (
+         SELECT m."hostId" AS h, floor(extract(epoch FROM (m.at - ${ts(3)})) / $5)::int AS i,
+                avg(m."cpuPercent") AS mean, max(m."cpuPercent") AS peak
+           FROM "MetricSample" m
+          WHERE m."hostId" = ANY($1::text[]) AND m."vmId" IS NULL
+            AND m.resolution = $2::"MetricResolution" AND m.at >= ${ts(3)} AND m.at < ${ts(4)}
+          GROUP BY 1, 2),
+       ranked AS (
+         SELECT h, count(*) OVER () AS total FROM b GROUP BY h ORDER BY avg(mean) DESC, h LIMIT $6)
+       SELECT b.h, r.total::int AS total, array_agg(b.i ORDER BY b.i) AS i,
+              array_agg(round(b.mean::numeric, 1)::float8 ORDER BY b.i) AS mean,
+              array_agg(round(b.peak::numeric, 1)::float8 ORDER BY b.i) AS peak
+         FROM b JOIN ranked r USING (h) GROUP BY b.h, r.total`,
       q.hostingNetworkId ? hosts.filter((h) => h.hostingNetworkId === q.hostingNetworkId).map((h) => h.id) : hostIds,
       plan.resolution,
       fromMs,
       toMs,
-    ),
+      plan.strideMs / 1000,
+      q.hostingNetworkId ? 100_000 : q.maxHosts,
+    )),
     db.service.findMany({ select: { id: true, slug: true, name: true, policy: { select: { cpuThresholdPercent: true } } }, orderBy: { slug: "asc" } }),
     db.$queryRawUnsafe<{ at: number; service: string; reason: string }[]>(
       `SELECT (extract(epoch FROM d.at))::float8 AS at, s.slug AS service, d.reason
@@ -178,21 +190,23 @@ export async function utilizationChart(db: Db, q: ChartQuery): Promise<Utilizati
   }
 
   const byHost = new Map(hosts.map((h) => [h.id, h]));
-  const hostSeries: HostSeries[] = [];
-  const grouped = new Map<string, BucketRow[]>();
-  for (const r of hostRows) {
-    const list = grouped.get(r.h) ?? [];
-    list.push({ at: r.t, mean: r.mean, max: r.peak });
-    grouped.set(r.h, list);
-  }
-  for (const [id, rows] of grouped) {
-    const h = byHost.get(id)!;
-    const cpu = alignSeries(rows, fromMs, plan);
-    hostSeries.push({ name: h.name, hostingNetwork: h.hostingNetwork.slug, role: h.role, cpuMean: cpu.mean, cpuMax: cpu.max });
-  }
-  const shown = q.hostingNetworkId
-    ? hostSeries.sort((a, b) => a.name.localeCompare(b.name))
-    : busiest(hostSeries.map((s) => ({ ...s, mean: s.cpuMean })), q.maxHosts).map(({ mean: _mean, ...s }) => s);
+  const shown: HostSeries[] = hostRows.map((r) => {
+    const h = byHost.get(r.h)!;
+    const cpuMean: (number | null)[] = new Array(plan.buckets).fill(null);
+    const cpuMax: (number | null)[] = new Array(plan.buckets).fill(null);
+    r.i.forEach((bucket, k) => {
+      if (bucket < 0 || bucket >= plan.buckets) return;
+      cpuMean[bucket] = r.mean[k]!;
+      cpuMax[bucket] = r.peak[k]!;
+    });
+    return { name: h.name, hostingNetwork: h.hostingNetwork.slug, role: h.role, cpuMean, cpuMax };
+  });
+  // Busiest first (ties by name), or by name for one hosting network.
+  const avg = (s: HostSeries) => {
+    const v = s.cpuMean.filter((x): x is number => x !== null);
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : -1;
+  };
+  shown.sort(q.hostingNetworkId ? (a, b) => a.name.localeCompare(b.name) : (a, b) => avg(b) - avg(a) || a.name.localeCompare(b.name));
 
   const staticHosts = staticHostsFor(serviceSeries);
   const bucketHours = plan.strideMs / 3600_000;
@@ -217,7 +231,7 @@ export async function utilizationChart(db: Db, q: ChartQuery): Promise<Utilizati
     times,
     services: serviceSeries,
     hosts: shown,
-    hostsWithData: hostSeries.length,
+    hostsWithData: hostRows[0]?.total ?? 0,
     hostsInUse: hostsInUse.map((v) => (v === null ? null : round1(v))),
     staticHosts,
     hostHours: Math.round(hostHours * 10) / 10,
@@ -226,6 +240,17 @@ export async function utilizationChart(db: Db, q: ChartQuery): Promise<Utilizati
     serverLoss: losses.map((l) => ({ at: Math.round(l.at), service: l.service, reason: l.reason })),
     operationsPerDay: [...days.values()],
   };
+}
+
+/**
+ * Runs a query with room to aggregate in memory: a month of 200 hosts groups 144 000
+ * host-hours, which spills to disk at PostgreSQL's default 4 MB work_mem.
+ */
+async function roomy<T>(db: Db, query: (tx: Pick<Db, "$queryRawUnsafe">) => Promise<T>): Promise<T> {
+  return db.$transaction(async (tx) => {
+    await tx.$executeRawUnsafe(`SET LOCAL work_mem = '64MB'`);
+    return query(tx);
+  });
 }
 
 /** `$n` (ms epoch) as the UTC timestamp Prisma stores. */

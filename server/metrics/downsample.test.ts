@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { alignSeries, busiest, niceStrideMs, planBuckets, savedPercent, staticHostsFor } from "./downsample";
+import { alignSeries, niceStrideMs, planBuckets, savedPercent, staticHostsFor } from "./downsample";
 
 const H = 3600_000;
 const D = 24 * H;
@@ -73,14 +73,5 @@ describe("series, static baseline, savings", () => {
     expect(staticHostsFor([{ peakDemand: 1.8, thresholdPercent: 90 }])).toBe(2);
     expect(savedPercent(50, 80)).toBe(37.5);
     expect(savedPercent(0, 0)).toBeNull();
-  });
-
-  it("picks the busiest series by mean", () => {
-    const s = [
-      { name: "a", mean: [10, null, 10] },
-      { name: "b", mean: [90, 80] },
-      { name: "c", mean: [null, null] },
-    ];
-    expect(busiest(s, 2).map((x) => x.name)).toEqual(["b", "a"]);
   });
 });

@@ -125,18 +125,3 @@ export function savedPercent(hostHours: number, staticHostHours: number): number
 export function round1(v: number): number {
   return Math.round(v * 10) / 10;
 }
-
-/** The `n` series with the highest mean (ties by name), for a readable per-host chart. */
-export function busiest<T extends { name: string; mean: (number | null)[] }>(series: readonly T[], n: number): T[] {
-  const avg = (s: T) => {
-    let sum = 0;
-    let k = 0;
-    for (const v of s.mean) {
-      if (v === null) continue;
-      sum += v;
-      k += 1;
-    }
-    return k ? sum / k : -1;
-  };
-  return [...series].sort((a, b) => avg(b) - avg(a) || a.name.localeCompare(b.name)).slice(0, n);
-}
