@@ -1,0 +1,522 @@
+/**
+ * npm run bench:lifecycle [-- --only libvirt,sim,mttr] — figures printed, nothing asserted.
+ * Run it alone: flock /tmp/vmatrix-heavy.lock npm run bench:lifecycle
+ *
+ * libvirt lab (root, Linux; skipped with the reason elsewhere), through the product's own
+ * code (requestOperation + a real operations worker), interleaved rounds in one run:
+ *  (a) "activate" → the guest answers HTTP on the production host: a pre-booted VM
+ *      resumed from the Nest vs a shut-off VM cold-booted by the same ACTIVATE (its
+ *      suspend and state copy are skipped, its resume step boots it);
+ *  (b) an activation of a running VM (save, copy, define, restore, clean) vs the same
+ *      steps typed by hand (virsh save, scp, virsh define, virsh restore, clean up);
+ *  (c) MTTR: a production host killed (sshd, libvirt, qemu gone) → seconds until the
+ *      service answers again from another host, with the product's heartbeat and its
+ *      recovery loop (server/oracle/recovery.ts) running as in `npm start`.
+ * sim lab:
+ *  (d) BENCH_SIM_OPS (1,000) activations of pre-booted Nest VMs spread over BENCH_SIM_NESTS
+ *      (200) Nest hosts, requested at once, run by one oracle process and then by two
+ *      sharing the queue (same total concurrency); completion time, operations/s, p95 per
+ *      operation, peak oracle RSS; every step start and every host-changing driver call
+ *      counted across the oracles (nothing may run twice).
+ *
+ * Environment: BENCH_ROUNDS (3), BENCH_SIM_OPS (1000), BENCH_SIM_NESTS (200),
+ * BENCH_CONCURRENCY (16, per single oracle; halved for each of two), DATABASE_URL (else an
+ * embedded PostgreSQL under .data/pg-bench), VMATRIX_LIBVIRT_LAB_DIR.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readdir, readFile, readlink, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { guestFiles, labGuest, removeGuest, sshTarget } from "../lab/libvirt/fixture";
+import { hostPlan, labLayout } from "../lab/libvirt/layout";
+import { copyGuestFiles } from "../lab/libvirt/move";
+import { ensureLibvirtLab, libvirtLabDir, libvirtLabUnavailable } from "../lab/libvirt/readiness";
+import { stopSshd } from "../lab/libvirt/sshd";
+import { remote } from "../lab/libvirt/ssh";
+import { holdLibvirtLab } from "../lab/libvirt/test-lease";
+import type { LabManifest } from "../lab/manifest";
+import { startSimLab } from "../lab/sim/lab";
+import { migrateDeploy } from "../scripts/lib/database";
+import { createDb } from "../server/db/client";
+import { startEmbeddedPostgres } from "../server/db/embedded";
+import { domainXml } from "../server/hosts/domain-xml";
+import { SshHostDriver, type HostDriver } from "../server/hosts/driver";
+import { startLibvirtOpsLab, type AnyOpsLab, type OpsLabDatabase } from "../server/jobs/ops-lab.test-support";
+import { requestOperation } from "../server/jobs/request";
+import { startOperationsWorker } from "../server/jobs/worker";
+import type { OracleLoop } from "../server/worker/loop";
+import { startOracle } from "../server/worker/oracle";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SIM_OPS = Number(process.env.BENCH_SIM_OPS ?? 1000);
+const SIM_NESTS = Number(process.env.BENCH_SIM_NESTS ?? 200);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const HEARTBEAT_MS = 5000; // the product's defaults (server/config.ts)
+const DOWN_AFTER = 3;
+
+const s = (ms: number) => (ms / 1000).toFixed(2);
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+};
+const percentile = (xs: number[], p: number) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)]!;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const hex = () => randomBytes(3).toString("hex");
+
+// ───────────────────────── database ─────────────────────────
+
+/** A fresh, migrated database for one part of the bench. */
+async function benchDatabase(): Promise<OpsLabDatabase & { serverStop: () => Promise<void> }> {
+  let serverUrl: string;
+  let serverStop = async () => {};
+  if (process.env.DATABASE_URL) {
+    const u = new URL(process.env.DATABASE_URL);
+    u.pathname = "/";
+    serverUrl = u.toString();
+  } else {
+    const e = await startEmbeddedPostgres({ dataDir: ".data/pg-bench", port: Number(process.env.EMBEDDED_PG_BENCH_PORT ?? 54349) });
+    serverUrl = e.serverUrl;
+    serverStop = () => e.stop();
+  }
+  const name = `vmatrix_bench_${hex()}`;
+  const admin = new pg.Client({ connectionString: serverUrl + "postgres" });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = serverUrl + name;
+  await migrateDeploy(url);
+  const db = createDb(url, 8);
+  return {
+    db,
+    url,
+    serverStop,
+    drop: async () => {
+      await db.$disconnect();
+      const c = new pg.Client({ connectionString: serverUrl + "postgres" });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+// ───────────────────────── libvirt lab ─────────────────────────
+
+/** Polls the guest's status page until it answers; the time it first did. */
+async function whenServing(t: AnyOpsLab, vm: string, limitMs = 300_000): Promise<number> {
+  const until = performance.now() + limitMs;
+  while (performance.now() < until) {
+    if (await t.guestStatus!(vm, 500)) return performance.now();
+    await sleep(50);
+  }
+  throw new Error(`${vm} did not answer HTTP within ${limitMs / 1000} s`);
+}
+
+async function deleteVm(t: AnyOpsLab, vmId: string) {
+  const op = await requestOperation(t.db, { kind: "DELETE", vmId, requestedById: null });
+  const done = await t.finished(op.id);
+  if (done.state !== "SUCCEEDED") throw new Error(`delete failed: ${done.error}`);
+}
+
+/** (a) activate → HTTP, resumed vs cold-booted, interleaved. */
+async function resumeVsBoot(t: AnyOpsLab) {
+  console.log(`\n(a) libvirt lab: "activate" → guest answers HTTP on the target, resumed from the Nest vs cold-booted (${ROUNDS} rounds, interleaved)`);
+  const rows: Record<"resume" | "boot", { toHttp: number; targetPart: number; op: number }[]> = { resume: [], boot: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const how of ["resume", "boot"] as const) {
+      const name = `bench-${how}-${hex()}`;
+      const vm = how === "resume" ? await t.makeVm(name, t.roles.nest, "saved") : await t.makeVm(name, t.roles.loading, "shutoff");
+      const t0 = performance.now();
+      const wall0 = Date.now();
+      const op = await requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null });
+      const serving = whenServing(t, name);
+      const done = await t.finished(op.id);
+      const answered = await serving;
+      if (done.state !== "SUCCEEDED") throw new Error(`activation failed: ${done.error}`);
+      const resumeStep = done.steps.find((x) => x.name === "resume")!;
+      // Target side: from the resume step (restore, or start) to the first HTTP answer.
+      const targetPart = answered - t0 - (resumeStep.startedAt!.getTime() - wall0);
+      rows[how].push({ toHttp: answered - t0, targetPart, op: done.finishedAt!.getTime() - done.createdAt.getTime() });
+      console.log(`  round ${r + 1} ${how.padEnd(6)}: activate→HTTP ${s(answered - t0)} s (operation ${s(done.finishedAt!.getTime() - done.createdAt.getTime())} s; on the target, ${how === "resume" ? "restore" : "start"}→HTTP ${s(targetPart)} s)`);
+      await deleteVm(t, vm.id);
+    }
+  }
+  const m = (how: "resume" | "boot", k: "toHttp" | "targetPart" | "op") => median(rows[how].map((x) => x[k]));
+  console.log(`  median activate→HTTP: resumed ${s(m("resume", "toHttp"))} s, cold-booted ${s(m("boot", "toHttp"))} s, ratio ${(m("resume", "toHttp") / m("boot", "toHttp")).toFixed(2)}`);
+  console.log(`  median on the target (restore→HTTP vs start→HTTP): ${s(m("resume", "targetPart"))} s vs ${s(m("boot", "targetPart"))} s, ratio ${(m("resume", "targetPart") / m("boot", "targetPart")).toFixed(2)}`);
+  return rows;
+}
+
+/** (b) an activation of a running VM vs the same steps by hand. */
+async function overhead(t: AnyOpsLab, manifest: LabManifest) {
+  console.log(`\n(b) libvirt lab: activation of a running VM vs the same steps by hand (${ROUNDS} rounds, interleaved)`);
+  const guest = labGuest(manifest);
+  const lab = (name: string) => manifest.hosts.find((h) => h.name === name)!;
+  const product: number[] = [];
+  const byHand: number[] = [];
+  const steps: Record<string, number[]> = {};
+  for (let r = 0; r < ROUNDS; r++) {
+    {
+      const name = `bench-ovh-${hex()}`;
+      const vm = await t.makeVm(name, t.roles.loading, "running");
+      const op = await requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null });
+      const done = await t.finished(op.id);
+      if (done.state !== "SUCCEEDED") throw new Error(`activation failed: ${done.error}`);
+      const ms = done.finishedAt!.getTime() - done.createdAt.getTime();
+      product.push(ms);
+      for (const st of done.steps) (steps[st.name] ??= []).push(st.finishedAt!.getTime() - st.startedAt!.getTime());
+      console.log(`  round ${r + 1} product: ${s(ms)} s (${done.steps.map((x) => `${x.name} ${s(x.finishedAt!.getTime() - x.startedAt!.getTime())}`).join(", ")})`);
+      await deleteVm(t, vm.id);
+    }
+    {
+      const name = `bench-hand-${hex()}`;
+      await t.makeVm(name, t.roles.loading, "running");
+      const from = sshTarget(guest, lab(t.roles.loading));
+      const toHost = lab(t.roles.production[0]!);
+      const to = sshTarget(guest, toHost);
+      const src = guestFiles(from.host, name);
+      const dst = guestFiles(toHost, name);
+      const t0 = performance.now();
+      await remote(from, ["virsh", "save", name, src.state]);
+      await copyGuestFiles(from, toHost, name);
+      await remote(to, ["virsh", "define", dst.xml]);
+      await remote(to, ["virsh", "restore", dst.state]);
+      await remote(from, ["virsh", "undefine", name]);
+      await remote(from, ["rm", "-f", src.disk, src.state, src.xml]);
+      await remote(to, ["rm", "-f", dst.state]);
+      const ms = performance.now() - t0;
+      byHand.push(ms);
+      console.log(`  round ${r + 1} by hand: ${s(ms)} s (virsh save; scp img+state+xml host to host; virsh define; virsh restore; undefine + rm on the source; rm state on the target)`);
+      await removeGuest(to, name);
+    }
+  }
+  const o = median(product) / median(byHand) - 1;
+  console.log(`  median: product ${s(median(product))} s, by hand ${s(median(byHand))} s → orchestration overhead ${(o * 100).toFixed(0)}%`);
+  console.log(`  median per step: ${Object.entries(steps).map(([k, v]) => `${k} ${s(median(v))}`).join(", ")} s`);
+  return { product, byHand, overhead: o };
+}
+
+/** Pids of a lab host's processes: its user's (qemu, libvirt, shells) and its sshd's sessions. */
+async function hostPids(user: string): Promise<number[]> {
+  const uid = Number((await remoteUid(user)).trim());
+  const pids: number[] = [];
+  for (const d of await readdir("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    const status = await readFile(`/proc/${d}/status`, "utf8").catch(() => "");
+    const owner = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+    const cmd = (await readFile(`/proc/${d}/cmdline`, "utf8").catch(() => "")).replace(/\0/g, " ");
+    const exe = await readlink(`/proc/${d}/exe`).catch(() => "");
+    if (Number(owner) === uid || (exe.endsWith("/sshd") && cmd.startsWith(`sshd: ${user}`))) pids.push(Number(d));
+  }
+  return pids;
+}
+async function remoteUid(user: string): Promise<string> {
+  const { execFile } = await import("node:child_process");
+  return new Promise((resolve, reject) => execFile("id", ["-u", user], (err, out) => (err ? reject(err) : resolve(out))));
+}
+
+/** (c) MTTR: kill a production host; time until the service answers from another host. */
+async function mttr(t: AnyOpsLab, manifest: LabManifest) {
+  console.log("\n(c) libvirt lab: MTTR — a production host killed; seconds until its service answers again from another host");
+  // Looked up at run time: the recovery loop is the oracle's (server/oracle/recovery.ts).
+  const recoveryModule = "../server/oracle/recovery";
+  const recovery = (await import(recoveryModule).catch(() => null)) as { recoveryLoop?: (ms?: number) => OracleLoop } | null;
+  if (!recovery?.recoveryLoop) {
+    console.log("  skipped: this checkout has no recovery loop (server/oracle/recovery.ts exporting recoveryLoop)");
+    return null;
+  }
+  if (t.roles.production.length < 2) {
+    console.log("  skipped: needs two production hosts (npm run lab:libvirt -- up --hosts 4)");
+    return null;
+  }
+  const live = await t.makeVm(`bench-live-${hex()}`, t.roles.nest, "saved");
+  const spare = await t.makeVm(`bench-spare-${hex()}`, t.roles.nest, "saved");
+  const act = await requestOperation(t.db, { kind: "ACTIVATE", vmId: live.id, requestedById: null });
+  const activated = await t.finished(act.id);
+  if (activated.state !== "SUCCEEDED") throw new Error(`activation failed: ${activated.error}`);
+  const victim = (await t.db.vm.findUniqueOrThrow({ where: { id: live.id }, include: { host: true } })).host!;
+  await t.db.host.updateMany({ data: { lastHeartbeatAt: new Date() } });
+  const oracle = startOracle(t.db, new SshHostDriver(t.driverTimeouts), {
+    heartbeatIntervalMs: HEARTBEAT_MS,
+    downAfter: DOWN_AFTER,
+    hostingNetworks: [],
+    operations: { concurrency: 2, connectionString: t.url },
+    loops: [recovery.recoveryLoop()],
+  });
+  try {
+    await sleep(HEARTBEAT_MS * 2); // a few healthy beats first
+    const spareName = spare.name;
+    if (await t.guestStatus!(spareName, 500)) throw new Error("the spare answers before any recovery");
+    // The host dies: its sshd, its session daemons, its guests.
+    const plan = hostPlan(labLayout(libvirtLabDir()), Number(victim.name.slice("vmx-lab-".length)), manifest.hosts[0]!.sshPort - 1);
+    const t0 = performance.now();
+    const wall0 = Date.now();
+    await stopSshd(plan);
+    for (const pid of await hostPids(plan.user)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+    let downAt = 0;
+    let opAt = 0;
+    const until = performance.now() + 300_000;
+    for (;;) {
+      if (performance.now() > until) throw new Error("the service did not come back within 300 s");
+      if (!downAt && (await t.db.host.findUniqueOrThrow({ where: { id: victim.id } })).status === "DOWN") downAt = performance.now();
+      if (!opAt) {
+        const op = await t.db.operation.findFirst({ where: { kind: "CLONE", vmId: spare.id } });
+        if (op) opAt = t0 + (op.createdAt.getTime() - wall0);
+      }
+      if (await t.guestStatus!(spareName, 300)) break;
+      await sleep(100);
+    }
+    const back = performance.now();
+    console.log(
+      `  MTTR ${s(back - t0)} s: host marked DOWN after ${s(downAt - t0)} s (heartbeat every ${HEARTBEAT_MS / 1000} s, DOWN after ${DOWN_AFTER} missed), ` +
+        `replacement requested after ${s(opAt - t0)} s, the Nest replica answering ${s(back - opAt)} s later`,
+    );
+    return { mttr: back - t0, detect: downAt - t0, request: opAt - t0 };
+  } finally {
+    await oracle.stop();
+    // The killed host comes back (its VM directory and definitions kept, as after a reboot).
+    await ensureLibvirtLab(() => undefined);
+  }
+}
+
+async function libvirtPart(only: Set<string>) {
+  const unavailable = await libvirtLabUnavailable();
+  if (unavailable) {
+    console.log(`\nlibvirt lab: skipped, ${unavailable.split("\n")[0]}`);
+    return;
+  }
+  const manifest = await ensureLibvirtLab((l) => console.log(`  [lab] ${l}`));
+  const release = await holdLibvirtLab(libvirtLabDir(), "bench:lifecycle", (l) => console.log(`  ${l}`));
+  const database = await benchDatabase();
+  const t = await startLibvirtOpsLab(manifest, database);
+  const worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2, pollIntervalMs: 100 });
+  try {
+    console.log(`libvirt lab: ${manifest.hosts.map((h) => `${h.name} ${h.role}`).join(", ")}; guest ${labGuest(manifest).memoryMiB} MiB`);
+    if (only.has("libvirt")) {
+      await resumeVsBoot(t);
+      await overhead(t, manifest);
+    }
+    if (only.has("mttr")) {
+      await worker.stop();
+      await mttr(t, manifest);
+    }
+  } finally {
+    await worker.stop().catch(() => undefined);
+    await t.stop();
+    await database.serverStop();
+    await release();
+  }
+}
+
+// ───────────────────────── sim lab: many activations ─────────────────────────
+
+interface OracleReport {
+  steps: [string, string][];
+  calls: Record<string, number>;
+  peakRssBytes: number;
+}
+
+/** One oracle process: runs operations, counts step completions and host-changing driver calls. */
+async function oracleChild() {
+  const url = process.env.DATABASE_URL!;
+  const concurrency = Number(process.env.BENCH_ORACLE_CONCURRENCY);
+  const db = createDb(url, concurrency + 2);
+  const base = new SshHostDriver({ connectTimeoutMs: 30_000, commandTimeoutMs: 300_000 });
+  const calls: Record<string, number> = {};
+  const counted = new Set(["save", "restore", "start", "define", "undefine", "destroy", "transfer", "removeFile"]);
+  // Every call that changes a host, keyed by what it changes: a second oracle repeating work shows here.
+  const driver = new Proxy(base, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof prop !== "string" || !counted.has(prop) || typeof v !== "function") return typeof v === "function" ? v.bind(target) : v;
+      return (...args: unknown[]) => {
+        const host = (args[0] as { name: string }).name;
+        const what = prop === "transfer" ? (args[2] as { sourcePath: string }).sourcePath : String(args[1]);
+        const key = `${prop} ${host} ${what}`;
+        calls[key] = (calls[key] ?? 0) + 1;
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  }) as HostDriver;
+  const steps: [string, string][] = [];
+  const worker = await startOperationsWorker(db, driver, {
+    connectionString: url,
+    concurrency,
+    pollIntervalMs: 200,
+    hooks: { afterStep: (op, step) => void steps.push([op, step]) },
+  });
+  process.stdout.write("ready\n");
+  for await (const line of createInterface({ input: process.stdin })) if (line === "stop") break;
+  await worker.stop();
+  const status = await readFile("/proc/self/status", "utf8");
+  const peakRssBytes = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
+  process.stdout.write(JSON.stringify({ steps, calls, peakRssBytes } satisfies OracleReport) + "\n");
+  await db.$disconnect();
+  await base.close();
+  process.exit(0);
+}
+
+function startOracleChild(url: string, concurrency: number) {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/lifecycle.bench.ts", "--oracle"], {
+    env: { ...process.env, DATABASE_URL: url, BENCH_ORACLE_CONCURRENCY: String(concurrency), LOG_LEVEL: "error" },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const next = () => new Promise<string>((resolve, reject) => {
+    lines.once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`oracle exited (${code})`)));
+  });
+  return {
+    ready: next(),
+    async stop(): Promise<OracleReport> {
+      const report = next();
+      child.stdin.write("stop\n");
+      return JSON.parse(await report) as OracleReport;
+    },
+  };
+}
+
+async function simRun(oracles: number) {
+  const perOracle = Math.max(1, Math.floor(CONCURRENCY / oracles));
+  console.log(`\n(d) sim lab: ${SIM_OPS} activations requested at once, ${SIM_OPS / SIM_NESTS} pre-booted VMs on each of ${SIM_NESTS} Nest hosts → ${SIM_OPS} production hosts; ${oracles} oracle process${oracles > 1 ? "es" : ""} × concurrency ${perOracle}`);
+  const dir = await mkdtemp(path.join(tmpdir(), "vmatrix-bench-ops-"));
+  const database = await benchDatabase();
+  const { db, url } = database;
+  const hostSpecs = [
+    ...Array.from({ length: SIM_NESTS }, (_, i) => ({ name: `nest-${i}`, role: "NEST" as const })),
+    ...Array.from({ length: SIM_OPS }, (_, i) => ({ name: `prod-${i}`, role: "PRODUCTION" as const })),
+    { name: "loading-0", role: "LOADING" as const },
+  ].map((h) => ({ ...h, city: "Tokyo", lat: 35.7, lon: 139.7 }));
+  // Small VMs: this measures the oracle, not the disk (16 MiB guests, 1% memory images).
+  const lab = await startSimLab({ dataDir: dir, hosts: hostSpecs, saveImageFraction: 0.01 });
+  const driver = new SshHostDriver({ connectTimeoutMs: 30_000, commandTimeoutMs: 300_000 });
+  try {
+    const hn = await db.hostingNetwork.create({ data: { slug: "bench", name: "Bench", city: "Tokyo", country: "JP", continent: "Asia", lat: 35.7, lon: 139.7, publicPoolCidr: "192.0.2.0/24" } });
+    const service = await db.service.create({ data: { slug: "bench-web", name: "Bench web", kind: "WEB", port: 80, ownerDomain: "bench.example" } });
+    await db.host.createMany({
+      data: lab.manifest.hosts.map((m) => ({
+        name: m.name,
+        hostingNetworkId: hn.id,
+        role: m.role,
+        sshHost: m.sshHost,
+        sshPort: m.sshPort,
+        sshUser: m.sshUser,
+        sshKeyRef: `file:${m.privateKeyPath}`,
+        hostKeyFingerprint: m.hostKeyFingerprint,
+        hostKeyTrust: "TRUSTED" as const,
+        vmDir: m.vmDir,
+        status: "UP" as const,
+        vmSlots: m.role === "PRODUCTION" ? 1 : SIM_OPS,
+        freeDiskBytes: 100n * 1024n ** 3n,
+      })),
+    });
+    const hosts = new Map((await db.host.findMany()).map((h) => [h.name, h]));
+    const setup0 = performance.now();
+    const nests = lab.manifest.hosts.filter((h) => h.role === "NEST");
+    const perNest = SIM_OPS / SIM_NESTS;
+    await Promise.all(
+      nests.map(async (m) => {
+        const target = { name: m.name, address: m.sshHost, port: m.sshPort, user: m.sshUser, privateKey: { path: m.privateKeyPath }, hostKeyFingerprint: m.hostKeyFingerprint, vmDir: m.vmDir };
+        for (let j = 0; j < perNest; j++) {
+          const name = `vm-${m.name}-${j}`;
+          const disk = `${m.vmDir}/${name}.img`;
+          await driver.writeSmallFile(target, disk, randomBytes(64 * 1024));
+          const { xmlPath } = await driver.define(target, name, domainXml({ name, memoryMiB: 16, vcpus: 1, vmDir: m.vmDir, diskPath: disk }));
+          await driver.start(target, name);
+          const statePath = await driver.save(target, name);
+          const stateBytes = (await driver.fileSize(target, statePath)) ?? 0;
+          await db.vm.create({ data: { name, serviceId: service.id, phase: "NEST", power: "SAVED", hostId: hosts.get(m.name)!.id, diskPath: disk, xmlPath, statePath, diskBytes: 64n * 1024n, stateBytes: BigInt(stateBytes), memoryMiB: 16, preBooted: true } });
+        }
+      }),
+    );
+    console.log(`  setup: ${hostSpecs.length} sim hosts, ${SIM_OPS} saved VMs in ${s(performance.now() - setup0)} s`);
+
+    const children = Array.from({ length: oracles }, () => startOracleChild(url, perOracle));
+    await Promise.all(children.map((c) => c.ready));
+    console.log(`  ${oracles} oracle process${oracles > 1 ? "es" : ""} ready`);
+    const vms = await db.vm.findMany({ select: { id: true } });
+    const t0 = performance.now();
+    const wall0 = Date.now();
+    // At once: requests as fast as the database takes them (placements take turns by
+    // design, a transaction lock; more in flight than the pool's connections only queues).
+    const queue = [...vms];
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        for (let v = queue.shift(); v; v = queue.shift()) await requestOperation(db, { kind: "ACTIVATE", vmId: v.id, requestedById: null });
+      }),
+    );
+    const submitted = performance.now() - t0;
+    let told = performance.now();
+    for (;;) {
+      const active = await db.operation.count({ where: { state: { in: ["QUEUED", "RUNNING"] } } });
+      if (active === 0) break;
+      if (performance.now() - told > 15_000) {
+        told = performance.now();
+        console.log(`  … ${active} operations still queued or running after ${s(told - t0)} s`);
+      }
+      await sleep(500);
+    }
+    const elapsed = performance.now() - t0;
+    const reports = await Promise.all(children.map((c) => c.stop()));
+    const ops = await db.operation.findMany({ include: { steps: true } });
+    const states = ops.reduce<Record<string, number>>((acc, o) => ((acc[o.state] = (acc[o.state] ?? 0) + 1), acc), {});
+    const run = ops.filter((o) => o.startedAt && o.finishedAt).map((o) => o.finishedAt!.getTime() - o.startedAt!.getTime());
+    const endToEnd = ops.filter((o) => o.finishedAt).map((o) => o.finishedAt!.getTime() - Math.max(o.createdAt.getTime(), wall0));
+    console.log(`  requested in ${s(submitted)} s; all ended ${s(elapsed)} s after the first request: ${JSON.stringify(states)}`);
+    console.log(`  throughput ${(ops.length / (elapsed / 1000)).toFixed(1)} operations/s; per operation (start→end) p50 ${s(percentile(run, 50))} s, p95 ${s(percentile(run, 95))} s; request→end p95 ${s(percentile(endToEnd, 95))} s`);
+    console.log(`  peak oracle RSS: ${reports.map((r) => `${(r.peakRssBytes / 1048576).toFixed(0)} MiB`).join(", ")}`);
+    // Nothing twice: step completions and host-changing calls, across all oracles.
+    const stepKeys = reports.flatMap((r) => r.steps.map(([o, st]) => `${o} ${st}`));
+    const dupSteps = stepKeys.length - new Set(stepKeys).size;
+    const calls: Record<string, number> = {};
+    for (const r of reports) for (const [k, n] of Object.entries(r.calls)) calls[k] = (calls[k] ?? 0) + n;
+    const repeated = Object.entries(calls).filter(([k, n]) => n > 1 && !k.startsWith("removeFile"));
+    const byOracle = reports.map((r) => new Set(r.steps.map(([o]) => o)).size);
+    const shared = oracles > 1 ? reports[0]!.steps.filter(([o]) => reports.slice(1).some((r) => r.steps.some(([p]) => p === o))).length : 0;
+    const restores = Object.entries(calls).filter(([k]) => k.startsWith("restore ")).reduce((n, [, c]) => n + c, 0);
+    const transfers = Object.entries(calls).filter(([k]) => k.startsWith("transfer ")).reduce((n, [, c]) => n + c, 0);
+    console.log(`  operations per oracle: ${byOracle.join(" + ")}; step completions ${stepKeys.length} (expected ${ops.reduce((n, o) => n + o.steps.length, 0)}), repeated ${dupSteps}; operations touched by more than one oracle: ${shared}`);
+    console.log(`  host-changing calls: ${restores} restores, ${transfers} transfers for ${ops.length} VMs; the same call on the same file more than once: ${repeated.length}${repeated.length ? ` (${repeated.slice(0, 5).map(([k, n]) => `${k} ×${n}`).join("; ")})` : ""}`);
+    const placed = await db.vm.groupBy({ by: ["hostId"], where: { phase: "PRODUCTION" }, _count: true });
+    console.log(`  production hosts holding more than one VM: ${placed.filter((p) => p._count > 1).length}`);
+    return { elapsed, submitted, ops: ops.length, p95: percentile(run, 95), rss: reports.map((r) => r.peakRssBytes), dupSteps, repeated: repeated.length };
+  } finally {
+    await driver.close();
+    await lab.stop();
+    await database.drop();
+    await database.serverStop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { only: { type: "string" }, oracle: { type: "boolean" } } });
+  if (values.oracle) return oracleChild();
+  const only = new Set((values.only ?? "libvirt,mttr,sim").split(","));
+  console.log(`bench:lifecycle — ${new Date().toISOString()}, load average ${(await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ")}`);
+  if (only.has("libvirt") || only.has("mttr")) await libvirtPart(only);
+  if (only.has("sim")) {
+    await simRun(1);
+    await simRun(2);
+  }
+  console.log(`\ndone; load average ${(await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ")}`);
+  process.exit(0);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});
