@@ -29,7 +29,8 @@ export type Scan = {
 
 /**
  * One pass over the matrix, row by row, with the row in cache for everything it needs:
- * 1. validity and the cap, folded into one test per value, and the row's sum;
+ * 1. validity and the cap, folded into one test per value, and the row's sum; a row
+ *    over the cap stops at its first far value (rowOverCap checks the rest for bad input);
  * 2. for rows within the cap, when only the best `keep` by C_s are wanted and `keep`
  *    rows have been scored: the deviation bound (bounds.ts), then for larger rows the
  *    split bound; a row whose bound exceeds the keep-th smallest C_s so far cannot make
@@ -205,9 +206,20 @@ function rowOverCap(request: Pick<PlacementRequest, "servers" | "players" | "rtt
   const n = request.players.length;
   const offset = s * n;
   if (outside) {
-    let negative = 0;
-    for (let p = offset, end = offset + n; p < end; p++) negative += Math.abs(rtt[p]!) - rtt[p]!;
-    if (negative === 0) return true;
+    let n0 = 0;
+    let n1 = 0;
+    let n2 = 0;
+    let n3 = 0;
+    const end = offset + n;
+    let p = offset;
+    for (const end4 = offset + (n & ~3); p < end4; p += 4) {
+      n0 += Math.abs(rtt[p]!) - rtt[p]!;
+      n1 += Math.abs(rtt[p + 1]!) - rtt[p + 1]!;
+      n2 += Math.abs(rtt[p + 2]!) - rtt[p + 2]!;
+      n3 += Math.abs(rtt[p + 3]!) - rtt[p + 3]!;
+    }
+    for (; p < end; p++) n0 += Math.abs(rtt[p]!) - rtt[p]!;
+    if (n0 + n1 + n2 + n3 === 0) return true;
   }
   let over = false;
   for (let p = 0; p < n; p++) {
