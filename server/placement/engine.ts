@@ -7,9 +7,9 @@
  *    when only the best `limit` by closeness are wanted, skips every row whose cheap
  *    lower bound on C_s (bounds.ts) exceeds the limit-th best C_s found so far; the rest
  *    get their exact C_s (closeness.ts).
- * 3. Other objectives (max RTT, spread, clan difference) are O(n) per row: they are
- *    computed for every eligible row, and C_s, their first tie-break, only for the rows
- *    that can make the cut.
+ * 3. Other objectives (max RTT, spread, clan difference) get no pruning by bounds on C_s:
+ *    every eligible row is scored exactly, then only the rows that can make the cut by
+ *    the objective (ties included) are ranked.
  * 4. The survivors get max RTT, spread and clan difference and are ranked by
  *    compareCandidates (objective, then deterministic ties).
  */
