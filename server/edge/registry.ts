@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { config } from "../config";
 import { resolveKeyRef } from "../hosts/registry";
 import type { EdgeTarget } from "./driver";
 import { SshEdgeDriver, type EdgeDriver } from "./driver";
@@ -81,7 +82,7 @@ export function useEdges(edges: Edges | null): void {
 
 export function currentEdges(): Edges | null {
   if (globalEdges.vmatrixEdges === undefined) {
-    const path = process.env.EDGE_MANIFEST;
+    const path = config().EDGE_MANIFEST;
     globalEdges.vmatrixEdges = path ? edgesFrom(readEdgeManifest(path), new SshEdgeDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000 })) : null;
   }
   return globalEdges.vmatrixEdges;

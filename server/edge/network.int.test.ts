@@ -1,0 +1,117 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import dnsPacket from "dns-packet";
+import { createSocket } from "node:dgram";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSimEdges, type SimEdges } from "../../lab/sim/edge/lab";
+import { startDnsServer, type DnsServer } from "../dns/server";
+import { startOpsLab, type OpsLab } from "../jobs/ops-lab.test-support";
+import { requestOperation } from "../jobs/request";
+import { startOperationsWorker } from "../jobs/worker";
+import { SshEdgeDriver } from "./driver";
+import { reserveBinding } from "./network";
+import { PoolExhaustedError } from "./pool";
+import { edgesFrom, useEdges, type Edges } from "./registry";
+
+// Network mimicking end to end on the sim lab: operations bind and drain through a real
+// SSH edge, and the DNS server answers over UDP from what they bound.
+let t: OpsLab;
+let simEdges: SimEdges;
+let edges: Edges;
+let dns: DnsServer;
+let dataDir: string;
+let worker: Awaited<ReturnType<typeof startOperationsWorker>>;
+const DNS_NAME = "web.vmatrix.test";
+
+beforeAll(async () => {
+  t = await startOpsLab();
+  dataDir = await mkdtemp(join(tmpdir(), "vmatrix-edge-net-"));
+  simEdges = await startSimEdges({ dataDir, edges: [{ hostingNetwork: t.world.hn.slug, lat: t.world.hn.lat, lon: t.world.hn.lon, backends: [t.world.service.slug] }] });
+  edges = edgesFrom(simEdges.manifest, new SshEdgeDriver({ connectTimeoutMs: 2000, commandTimeoutMs: 10_000 }));
+  useEdges(edges);
+  await t.db.service.update({ where: { id: t.world.service.id }, data: { dnsName: DNS_NAME } });
+  worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2 });
+  dns = await startDnsServer(t.db, { host: "127.0.0.1", port: 0, zone: "vmatrix.test", ttl: 30, maxAgeMs: 0 });
+}, 60_000);
+afterAll(async () => {
+  useEdges(null);
+  await worker?.stop();
+  await dns?.stop();
+  await edges?.driver.close();
+  await simEdges?.stop();
+  await t?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+/** `dig @127.0.0.1 -p PORT NAME A`: the addresses answered and their TTLs. */
+async function dig(name: string): Promise<{ rcode: string; answers: { data: string; ttl: number }[] }> {
+  const socket = createSocket("udp4");
+  try {
+    const reply = new Promise<Buffer>((resolve) => socket.once("message", (m) => resolve(m)));
+    socket.send(dnsPacket.encode({ id: 7, type: "query", flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type: "A", class: "IN" }] }), dns.port, "127.0.0.1");
+    const p = dnsPacket.decode(await reply);
+    return { rcode: p.rcode ?? "", answers: (p.answers ?? []).map((a) => ({ data: String(a.data), ttl: a.ttl ?? -1 })) };
+  } finally {
+    socket.close();
+  }
+}
+
+describe("network mimicking on the sim lab", () => {
+  let vmId: string;
+
+  it("an activation gives the replica a public address, a place in the load balancer, an open port and a DNS answer", async () => {
+    const vm = await t.makeVm("net-1", "ops-nest", true);
+    vmId = vm.id;
+    await t.db.vm.update({ where: { id: vm.id }, data: { privateAddress: "10.1.0.5" } });
+    const done = await t.finished((await requestOperation(t.db, { kind: "ACTIVATE", vmId, requestedById: null })).id);
+    expect(done.state, done.error ?? "").toBe("SUCCEEDED");
+    expect(done.steps.find((s) => s.name === "bind")?.detail).toMatch(/public 192\.0\.2\.1 at edge/);
+
+    const [binding] = await t.db.networkBinding.findMany({ where: { vmId } });
+    expect(binding).toMatchObject({ kind: "LB", state: "APPLIED", publicAddress: "192.0.2.1", privateAddress: "10.1.0.5", port: 80, backend: t.world.service.slug });
+    const edge = edges.of(t.world.hn.slug)!;
+    expect(await edges.driver.servers(edge, t.world.service.slug)).toMatchObject([{ server: "net-1", address: "10.1.0.5", port: 80, admin: "ready" }]);
+    expect(await edges.driver.vips(edge)).toEqual([{ key: "192.0.2.1", value: t.world.service.slug }]);
+    expect(await edges.driver.addresses(edge)).toEqual(["192.0.2.1"]);
+    expect((await edges.driver.firewall(edge))?.input).toContain(`ip daddr 192.0.2.1 tcp dport 80 accept comment "open ${t.world.service.slug}"`);
+
+    expect(await dig(DNS_NAME)).toEqual({ rcode: "NOERROR", answers: [{ data: "192.0.2.1", ttl: 30 }] });
+    expect((await dig("nope.vmatrix.test")).rcode).toBe("NXDOMAIN");
+    expect((await dig("example.com")).rcode).toBe("REFUSED");
+  });
+
+  it("a deactivation drains first: waits for open connections to end, then leaves and releases the address", async () => {
+    await simEdges.edge(t.world.hn.slug).setConnections(t.world.service.slug, "net-1", 2);
+    const op = await requestOperation(t.db, { kind: "DEACTIVATE", vmId, requestedById: null });
+    // While draining: out of rotation, still counted, still in the backend.
+    const edge = edges.of(t.world.hn.slug)!;
+    for (let i = 0; i < 100; i++) {
+      const s = (await edges.driver.servers(edge, t.world.service.slug)).find((x) => x.server === "net-1");
+      if (s?.admin === "drain") break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await edges.driver.servers(edge, t.world.service.slug)).find((x) => x.server === "net-1")).toMatchObject({ admin: "drain", used: 2 });
+    await simEdges.edge(t.world.hn.slug).setConnections(t.world.service.slug, "net-1", 0);
+    const done = await t.finished(op.id);
+    expect(done.state, done.error ?? "").toBe("SUCCEEDED");
+    expect(done.steps[0]).toMatchObject({ name: "drain", state: "DONE" });
+    expect(done.steps[0]!.detail).not.toMatch(/still open/);
+    expect(await edges.driver.servers(edge, t.world.service.slug)).toEqual([]);
+    expect(await edges.driver.addresses(edge)).toEqual([]);
+    expect(await edges.driver.vips(edge)).toEqual([]);
+    expect(await t.db.networkBinding.count({ where: { vmId } })).toBe(0);
+    expect(await dig(DNS_NAME)).toEqual({ rcode: "NOERROR", answers: [] });
+  });
+
+  it("an exhausted pool is an error that names the pool and the hosting network", async () => {
+    const hn = await t.db.hostingNetwork.create({ data: { slug: "tiny-pool", name: "Tiny", city: "Tiny", country: "US", continent: "North America", lat: 1, lon: 1, publicPoolCidr: "198.51.100.7/32" } });
+    const game = await t.db.service.findUniqueOrThrow({ where: { id: t.world.game.id } });
+    const vms = await Promise.all(["g-1", "g-2"].map((name) => t.db.vm.create({ data: { name, serviceId: game.id, phase: "PRODUCTION", privateAddress: "10.9.0.1" } })));
+    const subject = (vm: (typeof vms)[number]) => ({ vm, service: game, hostingNetwork: hn });
+    expect(await reserveBinding(t.db, subject(vms[0]!))).toMatchObject({ kind: "NAT", publicAddress: "198.51.100.7" });
+    const err = await reserveBinding(t.db, subject(vms[1]!)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PoolExhaustedError);
+    expect((err as Error).message).toBe("The public address pool 198.51.100.7/32 of hosting network tiny-pool is exhausted (1 of 1 addresses in use).");
+  });
+});
