@@ -227,6 +227,9 @@ try {
   say("Time to first map render: measured in e2e: see docs/world-map.md");
   say("Knob change to marker update (optimistic): measured in e2e: see docs/world-map.md");
   say(`Load average at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+} catch (err) {
+  console.error("bench:map failed:", err);
+  process.exitCode = 1;
 } finally {
   await db.$disconnect();
   const c = new pg.Client({ connectionString: embedded.serverUrl + "postgres" });
