@@ -81,7 +81,7 @@ async function benchDatabase(): Promise<OpsLabDatabase & { serverStop: () => Pro
     u.pathname = "/";
     serverUrl = u.toString();
   } else {
-    const e = await startEmbeddedPostgres({ dataDir: ".data/pg-bench", port: Number(process.env.EMBEDDED_PG_BENCH_PORT ?? 54349) });
+    const e = await startEmbeddedPostgres({ dataDir: ".data/pg-bench", port: Number(process.env.EMBEDDED_PG_BENCH_PORT ?? 54359) });
     serverUrl = e.serverUrl;
     serverStop = () => e.stop();
   }

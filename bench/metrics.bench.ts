@@ -32,7 +32,7 @@ const say = (s: string) => console.log(s);
 const pctl = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 say(`bench:metrics — load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")} (2 cores shared)`);
-const embedded = await startEmbeddedPostgres({ dataDir: ".data/pg-bench", port: Number(process.env.EMBEDDED_PG_BENCH_PORT ?? 54349) });
+const embedded = await startEmbeddedPostgres({ dataDir: ".data/pg-bench", port: Number(process.env.EMBEDDED_PG_BENCH_PORT ?? 54359) });
 const admin = new pg.Client({ connectionString: embedded.serverUrl + "postgres" });
 await admin.connect();
 await admin.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
