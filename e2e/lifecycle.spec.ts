@@ -9,7 +9,7 @@ test.describe.configure({ timeout: 240_000 });
 const VM = "sports-001";
 
 async function act(page: Page, column: string, action: string, confirm: string) {
-  await page.getByRole("link", { name: "VMs" }).click();
+  await page.getByRole("link", { name: "VMs", exact: true }).click();
   const card = page.getByTestId(`vm-${VM}`);
   await expect(page.getByTestId(`phase-${column}`).getByTestId(`vm-${VM}`)).toBeVisible();
   await card.getByRole("button", { name: `${action}…` }).click();
@@ -18,7 +18,7 @@ async function act(page: Page, column: string, action: string, confirm: string) 
 }
 
 async function followOnOperationsPage(page: Page, kind: string, steps: string[]) {
-  await page.getByRole("link", { name: "Operations" }).click();
+  await page.getByRole("link", { name: "Operations", exact: true }).click();
   const row = page.getByTestId(`operation-${VM}`).filter({ hasText: kind }).first();
   await expect(row).toBeVisible();
   await row.getByRole("button").first().click();
@@ -40,7 +40,7 @@ test("an operator takes a VM from the Nest to production, to the Loading Chamber
   await act(page, "LOADING", "Hibernate", "Yes, hibernate");
   await followOnOperationsPage(page, "Hibernate", ["boot", "suspend", "copy state", "record"]);
 
-  await page.getByRole("link", { name: "VMs" }).click();
+  await page.getByRole("link", { name: "VMs", exact: true }).click();
   await expect(page.getByTestId("phase-NEST").getByTestId(`vm-${VM}`)).toContainText("Saved");
 
   // The VM's page tells the story, newest first.
@@ -54,7 +54,7 @@ test("an operator takes a VM from the Nest to production, to the Loading Chamber
 
 test("a delete asks first, and can be called off", async ({ page }) => {
   await signIn(page, "operator@vmatrix.test");
-  await page.getByRole("link", { name: "VMs" }).click();
+  await page.getByRole("link", { name: "VMs", exact: true }).click();
   const card = page.getByTestId("vm-finance-002");
   await card.getByRole("button", { name: "Delete…" }).click();
   await expect(card.getByRole("group", { name: "Confirm delete" })).toContainText("This cannot be undone.");
