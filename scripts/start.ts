@@ -11,6 +11,7 @@ import { EmbeddedDbError, portIsFree } from "../server/db/embedded";
 import { createDb } from "../server/db/client";
 import { buildIfNeeded } from "./lib/build";
 import { prepareDatabase, simLabKeyRef } from "./lib/database";
+import { startSimEdgesForWorld } from "../lab/sim/edge/world";
 import { materializeSeededVms, startSimLabForWorld } from "./lib/sim-lab";
 import { authSecret } from "./lib/secret";
 
@@ -65,6 +66,10 @@ try {
   await materializeSeededVms(labDb, { keyRef, log: say });
 } catch (err) {
   console.error(`\n[vmatrix] The sim lab did not start: ${err instanceof Error ? err.message : String(err)}. Is SIM_LAB_BASE_PORT (${cfg.SIM_LAB_BASE_PORT}) free, with the ports after it?\n`);
+  const edges = await startSimEdgesForWorld(labDb, cfg.VMATRIX_DATA_DIR);
+  stops.push(() => edges.stop());
+  process.env.EDGE_MANIFEST ??= edges.manifestPath;
+  say(`Sim lab: ${edges.count} edges (HAProxy, nftables, public addresses); DNS on ${cfg.DNS_HOST}:${cfg.DNS_PORT}: dig @${cfg.DNS_HOST} -p ${cfg.DNS_PORT} map.${cfg.DNS_ZONE} A`);
   await shutdown(1);
 } finally {
   await labDb.$disconnect();
@@ -122,5 +127,8 @@ for (let i = 0; i < 240 && !stopping; i++) {
 say("");
 say(`vMatrix Control Plane is up: ${appUrl}`);
 say(`Demo accounts (password "${DEMO_PASSWORD}"):`);
+// The authoritative DNS server (docs/network.md).
+child("DNS server", [path.resolve("node_modules/tsx/dist/cli.mjs"), "server/dns/main.ts"], {});
+
 for (const u of SEED_USERS) say(`  ${u.email.padEnd(24)} ${u.role}`);
 say("Press Ctrl-C to stop.");

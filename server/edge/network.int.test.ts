@@ -50,7 +50,7 @@ async function dig(name: string): Promise<{ rcode: string; answers: { data: stri
   try {
     const reply = new Promise<Buffer>((resolve) => socket.once("message", (m) => resolve(m)));
     socket.send(dnsPacket.encode({ id: 7, type: "query", flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type: "A", class: "IN" }] }), dns.port, "127.0.0.1");
-    const p = dnsPacket.decode(await reply);
+    const p = dnsPacket.decode(await reply) as { rcode?: string; answers?: { data: unknown; ttl?: number }[] };
     return { rcode: p.rcode ?? "", answers: (p.answers ?? []).map((a) => ({ data: String(a.data), ttl: a.ttl ?? -1 })) };
   } finally {
     socket.close();

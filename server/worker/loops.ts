@@ -1,6 +1,7 @@
 import { autoscalerLoop } from "../autoscaler/loop";
 import type { Config } from "../config";
 import { demandLoop } from "../demand/loop";
+import { networkLoop } from "../edge/loop";
 import { metricsLoop } from "../metrics/loop";
 import { matchLoop } from "../oracle/match-loop";
 import { reconcileLoop } from "../oracle/reconcile-loop";
@@ -12,5 +13,5 @@ import type { OracleLoop } from "./loop";
  * module of what it does; this list is the one place that turns them on.
  */
 export function productLoops(cfg: Config): OracleLoop[] {
-  return [reconcileLoop(), recoveryLoop(), matchLoop(), autoscalerLoop(), metricsLoop(cfg.METRICS_INTERVAL_MS), ...(cfg.SIM_DEMAND === "on" ? [demandLoop()] : [])];
+  return [reconcileLoop(), recoveryLoop(), matchLoop(), networkLoop(), autoscalerLoop(), metricsLoop(cfg.METRICS_INTERVAL_MS), ...(cfg.SIM_DEMAND === "on" ? [demandLoop()] : [])];
 }

@@ -1,0 +1,85 @@
+import type { Db } from "../db/client";
+import type { OracleLoop } from "../worker/loop";
+import { compareEdge, type BoundMember, type ObservedEdge } from "./drift";
+import { applyBinding, desiredFirewall, reserveBinding } from "./network";
+import { currentEdges, type Edges } from "./registry";
+
+export const DRIFT_ALERT = "NETWORK_DRIFT";
+
+/**
+ * The Local Oracle's network pass, level-triggered: (1) a serving production VM with no
+ * binding (e.g. seeded, or bound before its edge existed) is bound; (2) each edge's real
+ * configuration is compared with the database and every difference is an alert (raised
+ * once, resolved when it is gone). Repairs stay with the operations and an operator: an
+ * edge that differs may be someone's deliberate change.
+ */
+export function networkLoop(intervalMs = 15_000): OracleLoop {
+  return {
+    name: "network",
+    intervalMs,
+    async tick({ db, scope, logger }) {
+      const edges = currentEdges();
+      const ids = await scope();
+      const bound = await bindMissing(db, edges, ids);
+      if (bound) logger.info({ bound }, "bound serving VMs that had no binding");
+      if (!edges) return;
+      const networks = await db.hostingNetwork.findMany({ where: ids ? { id: { in: ids } } : {}, select: { id: true, slug: true, publicPoolCidr: true } });
+      for (const hn of networks) {
+        const edge = edges.of(hn.slug);
+        if (!edge) continue;
+        try {
+          await reportDrift(db, edges, hn);
+        } catch (err) {
+          logger.warn({ edge: edge.name, err: (err as Error).message }, "edge not compared");
+        }
+      }
+    },
+  };
+}
+
+/** Binds running production VMs that have no binding and no operation in flight. */
+export async function bindMissing(db: Db, edges: Edges | null, hostingNetworkIds?: string[]): Promise<number> {
+  const vms = await db.vm.findMany({
+    where: {
+      phase: "PRODUCTION",
+      power: "RUNNING",
+      deletedAt: null,
+      bindings: { none: { kind: { in: ["LB", "NAT"] } } },
+      operations: { none: { state: { in: ["QUEUED", "RUNNING", "CANCELLING"] } } },
+      host: hostingNetworkIds ? { hostingNetworkId: { in: hostingNetworkIds } } : { isNot: null },
+    },
+    select: { id: true, name: true, privateAddress: true, service: { select: { id: true, slug: true, port: true, kind: true, dnsName: true } }, host: { select: { hostingNetwork: { select: { id: true, slug: true, publicPoolCidr: true } } } } },
+    take: 50,
+  });
+  let n = 0;
+  for (const vm of vms) {
+    const hn = vm.host!.hostingNetwork;
+    const binding = await reserveBinding(db, { vm, service: vm.service, hostingNetwork: hn });
+    const edge = edges?.of(hn.slug) ?? null;
+    await applyBinding(db, edges && edge ? { driver: edges.driver, edge } : null, binding, vm.name, hn);
+    n++;
+  }
+  return n;
+}
+
+/** Compares one edge with the database and keeps its drift alerts in step. Returns the findings. */
+export async function reportDrift(db: Db, edges: Edges, hn: { id: string; slug: string; publicPoolCidr: string }) {
+  const edge = edges.of(hn.slug)!;
+  const rows = await db.networkBinding.findMany({ where: { hostingNetworkId: hn.id, kind: { in: ["LB", "NAT"] } }, include: { vm: { select: { name: true } } } });
+  const bound: BoundMember[] = rows.map((b) => ({ kind: b.kind as "LB" | "NAT", state: b.state, vm: b.vm.name, backend: b.backend, publicAddress: b.publicAddress, privateAddress: b.privateAddress, port: b.port }));
+  const [vips, addresses, firewall] = await Promise.all([edges.driver.vips(edge), edges.driver.addresses(edge), edges.driver.firewall(edge)]);
+  const backends = new Set([...bound.filter((b) => b.kind === "LB" && b.backend).map((b) => b.backend!), ...vips.map((v) => v.value)]);
+  const servers: ObservedEdge["servers"] = {};
+  for (const be of backends) servers[be] = (await edges.driver.servers(edge, be)).map((s) => ({ server: s.server, address: s.address, port: s.port }));
+  const findings = compareEdge(hn.publicPoolCidr, bound, desiredFirewall(hn.publicPoolCidr, rows.filter((r) => r.state !== "FAILED")), { servers, vips, addresses, firewall });
+
+  const prefix = `Network drift at edge ${edge.name} (${hn.slug}): `;
+  const messages = new Set(findings.map((f) => prefix + f.message));
+  const open = await db.alert.findMany({ where: { kind: DRIFT_ALERT, resolvedAt: null, message: { startsWith: prefix } } });
+  const stale = open.filter((a) => !messages.has(a.message)).map((a) => a.id);
+  if (stale.length) await db.alert.updateMany({ where: { id: { in: stale } }, data: { resolvedAt: new Date() } });
+  const known = new Set(open.map((a) => a.message));
+  const fresh = [...messages].filter((m) => !known.has(m));
+  if (fresh.length) await db.alert.createMany({ data: fresh.map((message) => ({ kind: DRIFT_ALERT, severity: "WARNING" as const, message })) });
+  return findings;
+}
