@@ -2,9 +2,9 @@
 
 import "leaflet/dist/leaflet.css";
 import type { FeatureCollection } from "geojson";
-import { divIcon, type HeatLatLngTuple, type LatLngBoundsExpression } from "leaflet";
-import { useEffect, useMemo, useState, type ReactNode } from "react";
-import { GeoJSON, MapContainer, Marker, Popup, TileLayer, useMap, useMapEvents } from "react-leaflet";
+import { divIcon, type HeatLatLngTuple, type LatLngBoundsExpression, type Marker as LeafletMarker } from "leaflet";
+import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { GeoJSON, MapContainer, Marker, Popup, TileLayer, useMap, useMapEvents, type MarkerProps } from "react-leaflet";
 import Supercluster from "supercluster";
 import { feature } from "topojson-client";
 import type { GeometryCollection, Topology } from "topojson-specification";
@@ -129,12 +129,11 @@ function Networks({ networks, knobs, selectedId, onSelect }: Pick<MapCanvasProps
           const state = (Object.keys(STATE_SEVERITY) as NetworkState[]).find((s) => STATE_SEVERITY[s] === c.severity) ?? "unknown";
           const { html, size } = clusterHtml(c.point_count, state, c.running, c.desired, c.inFlight);
           return (
-            <Marker
+            <TitledMarker
               key={`c${c.cluster_id}`}
               position={[lat, lon]}
               icon={divIcon({ html, className: "wm-icon", iconSize: [size, size] })}
               title={`${c.point_count} hosting networks: zoom in`}
-              alt={`${c.point_count} hosting networks`}
               eventHandlers={{ click: () => map.flyTo([lat, lon], Math.min(index.getClusterExpansionZoom(c.cluster_id), 12)) }}
             />
           );
@@ -143,14 +142,13 @@ function Networks({ networks, knobs, selectedId, onSelect }: Pick<MapCanvasProps
         const n = byId.get(p.id)!;
         const k = knobs?.get(n.id) ?? null;
         const { html, size } = markerHtml(n.state, n.production, knobs ? (k ?? { desired: 0, running: 0, activating: 0, deactivating: 0, blockedReason: null }) : null, n.id === selectedId);
-        const title = k ? `${n.city}: ${k.running} running of ${k.desired} desired${k.blockedReason ? ` — ${k.blockedReason}` : ""}` : n.city;
+        const title = knobs ? `${n.city}: ${k?.running ?? 0} running of ${k?.desired ?? 0} desired${k?.blockedReason ? ` — ${k.blockedReason}` : ""}` : n.city;
         return (
-          <Marker
+          <TitledMarker
             key={n.id}
             position={[n.lat, n.lon]}
             icon={divIcon({ html, className: "wm-icon", iconSize: [size, size] })}
             title={title}
-            alt={n.city}
             zIndexOffset={n.id === selectedId ? 1000 : 0}
             eventHandlers={{ click: () => onSelect(n.id) }}
           />
@@ -158,6 +156,25 @@ function Networks({ networks, knobs, selectedId, onSelect }: Pick<MapCanvasProps
       })}
     </>
   );
+}
+
+/**
+ * A marker whose title (tooltip and accessible name) follows its state: Leaflet reads the
+ * title option only when it creates the icon, and react-leaflet does not pass changes on.
+ */
+function TitledMarker({ title, ...props }: MarkerProps & { title: string }) {
+  const ref = useRef<LeafletMarker>(null);
+  useEffect(() => {
+    const marker = ref.current;
+    if (!marker) return;
+    marker.options.title = title;
+    const el = marker.getElement();
+    if (el) {
+      el.title = title;
+      el.setAttribute("aria-label", title);
+    }
+  });
+  return <Marker ref={ref} title={title} {...props} />;
 }
 
 function FlyTo({ focus }: { focus: MapCanvasProps["focus"] }) {

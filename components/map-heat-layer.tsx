@@ -6,6 +6,10 @@ import { useMap } from "react-leaflet";
 import { HEAT_GRADIENT } from "./map-heat-colours";
 
 
+const PANE = "wm-demand";
+
+const scaled = (points: HeatLatLngTuple[]): HeatLatLngTuple[] => points.map(([lat, lon, count]) => [lat, lon, Math.sqrt(count)]);
+
 /**
  * Demand hot spots as a heat layer (leaflet.heat). The plugin is a script that extends the
  * global `L`, so Leaflet is put there first and the plugin loaded in the browser only.
@@ -25,11 +29,15 @@ export function DemandHeatLayer({ points, max }: { points: HeatLatLngTuple[]; ma
       (window as unknown as { L: typeof L }).L = L;
       await import("leaflet.heat");
       if (cancelled) return;
-      layer.current = L.heatLayer(latest.current.points, { radius: 22, blur: 18, minOpacity: 0.25, max: latest.current.max, gradient: HEAT_GRADIENT }).addTo(map);
-      // The canvas is drawn over the country shapes and under the markers; it must not catch clicks.
+      // Square roots: demand spans orders of magnitude, and a linear scale leaves all but the hottest cells invisible.
+      layer.current = L.heatLayer(scaled(latest.current.points), { radius: 24, blur: 18, minOpacity: 0.3, max: Math.sqrt(latest.current.max), gradient: HEAT_GRADIENT }).addTo(map);
+      // Its own pane, over the country shapes and under the markers; it must not catch clicks.
+      const pane = map.getPane(PANE) ?? map.createPane(PANE);
+      pane.style.zIndex = "450";
+      pane.style.pointerEvents = "none";
       const canvas = (layer.current as unknown as { _canvas?: HTMLCanvasElement })._canvas;
       if (canvas) {
-        canvas.style.pointerEvents = "none";
+        pane.appendChild(canvas);
         canvas.dataset.testid = "demand-heat";
       }
     })();
@@ -41,8 +49,8 @@ export function DemandHeatLayer({ points, max }: { points: HeatLatLngTuple[]; ma
   }, [map]);
 
   useEffect(() => {
-    layer.current?.setOptions({ max });
-    layer.current?.setLatLngs(points);
+    layer.current?.setOptions({ max: Math.sqrt(max) });
+    layer.current?.setLatLngs(scaled(points));
   }, [points, max]);
 
   return null;

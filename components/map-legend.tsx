@@ -2,13 +2,15 @@
 
 import type { NetworkState } from "@/server/map/network-state";
 import { HEAT_GRADIENT } from "./map-heat-colours";
-import { STATE_COLOUR, STATE_LABEL, markerRadius } from "./map-markers";
+import { STATE_COLOUR, STATE_SHORT, markerRadius } from "./map-markers";
 
 const ORDER: NetworkState[] = ["free", "busy", "full", "degraded", "down", "unknown"];
 
 /** What the colours, sizes, badges and heat mean. */
 export function MapLegend({ service, heat }: { service: string | null; heat: { maxPerBucket: number; bucketMinutes: number } | null }) {
+  // Sorted: "1" is an integer key, which JavaScript lists before "0.2".
   const gradient = Object.entries(HEAT_GRADIENT)
+    .sort((a, b) => Number(a[0]) - Number(b[0]))
     .map(([stop, colour]) => `${colour} ${Number(stop) * 100}%`)
     .join(", ");
   return (
@@ -17,7 +19,7 @@ export function MapLegend({ service, heat }: { service: string | null; heat: { m
       <ul>
         {ORDER.map((s) => (
           <li key={s}>
-            <span className="wm-dot" style={{ background: STATE_COLOUR[s] }} /> {STATE_LABEL[s]}
+            <span className="wm-dot" style={{ background: STATE_COLOUR[s] }} /> {STATE_SHORT[s]}
           </li>
         ))}
       </ul>
@@ -31,17 +33,21 @@ export function MapLegend({ service, heat }: { service: string | null; heat: { m
         <span className="muted"> production hosts</span>
       </div>
       {service && (
-        <div className="wm-legend-knob">
-          <span className="wm-count wm-count-sample">1/2</span> {service}: running / desired; ring: progress; <span className="wm-flight wm-flight-sample">1⟳</span> operations;{" "}
-          <span className="wm-blocked wm-blocked-sample">!</span> cannot be met
-        </div>
+        <ul className="wm-legend-knob">
+          <li>
+            <span className="wm-count wm-count-sample">1/2</span> {service}: running / desired (ring: progress)
+          </li>
+          <li>
+            <span className="wm-flight wm-flight-sample">1⟳</span> operations under way · <span className="wm-blocked wm-blocked-sample">!</span> cannot be met
+          </li>
+        </ul>
       )}
       {heat && (
         <div className="wm-legend-heat">
-          Demand
+          Demand <span className="muted">low</span>
           <span className="wm-heat-scale" style={{ background: `linear-gradient(to right, ${gradient})` }} />
-          <span className="muted small">
-            0 – {heat.maxPerBucket.toLocaleString("en-US")} requests per cell per {heat.bucketMinutes} min
+          <span className="muted">
+            {heat.maxPerBucket.toLocaleString("en-US")} requests / {heat.bucketMinutes} min
           </span>
         </div>
       )}

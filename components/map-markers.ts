@@ -25,6 +25,16 @@ export const STATE_LABEL: Record<NetworkState, string> = {
   down: "All hosts down",
 };
 
+/** The legend's words for the same states. */
+export const STATE_SHORT: Record<NetworkState, string> = {
+  free: "Room",
+  busy: "Busy (≥ 75%)",
+  full: "Full",
+  degraded: "Hosts down",
+  down: "All down",
+  unknown: "No heartbeat",
+};
+
 /** Marker radius in pixels: area grows with production hosts (capacity), within readable bounds. */
 export function markerRadius(productionHosts: number): number {
   return Math.round(Math.min(28, 9 + 3.2 * Math.sqrt(Math.max(0, productionHosts))));

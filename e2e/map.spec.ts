@@ -15,7 +15,7 @@ async function openMapService(page: Page) {
 }
 
 test("an operator opens the map, selects the map service, opens a hosting network and turns its knob with the keyboard", async ({ page, browser }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(240_000);
   await signIn(page, "operator@vmatrix.test");
   const map = page.getByTestId("world-map");
   // The offline basemap: country shapes drawn as vectors, no tiles.
@@ -24,7 +24,7 @@ test("an operator opens the map, selects the map service, opens a hosting networ
 
   await openMapService(page);
   const legend = page.getByTestId("legend");
-  await expect(legend).toContainText("Room for replicas");
+  await expect(legend).toContainText("Room");
   await expect(legend).toContainText("production hosts");
   // Markers: the seeded production replicas show running/desired.
   await expect(map.locator(".leaflet-marker-icon").first()).toBeVisible();
@@ -51,37 +51,43 @@ test("an operator opens the map, selects the map service, opens a hosting networ
   await expect(panel.getByLabel(`Desired for ${KNOB}`)).toHaveText("2");
   await expect(map.locator(`.leaflet-marker-icon[title^="${CITY}: 0 running of 2 desired"]`)).toBeVisible();
   await expect(panel.getByText("saved ✓")).toBeVisible();
-  await page.screenshot({ path: "test-results/map.png" });
+  await page.screenshot({ path: test.info().outputPath("map.png") });
 
   // Confirmed by the server: still 2 after a reload.
   await page.reload();
   await page.getByRole("button", { name: `Open ${CITY}` }).first().click();
-  await expect(page.getByTestId("network-panel").getByLabel(`Desired for ${KNOB}`)).toHaveText("2");
+  const panelNow = page.getByTestId("network-panel");
+  await expect(panelNow.getByLabel(`Desired for ${KNOB}`)).toHaveText("2");
+
+  // The reconciler turns the knob into activations (from the Nest next door) and the marker follows until 2 run.
+  await expect(panelNow.getByTestId("panel-replicas")).toContainText("2 running of 2 desired", { timeout: 90_000 });
+  await expect(map.locator(`.leaflet-marker-icon[title^="${CITY}: 2 running of 2 desired"]`)).toBeVisible();
+  await expect(map.locator(`.leaflet-marker-icon[title^="${CITY}:"] .wm-count`)).toHaveText("2/2");
 
   // Two operators on one knob: the one who read an older version is refused and told the value now.
-  const panelNow = page.getByTestId("network-panel");
+  // (This page's map refreshes are held back meanwhile, so it still shows the version it read.)
   let hold = true;
-  await page.route(/\/api\/trpc\/[^?]*world\.map/, async (route) => {
+  const mapRequests = /\/api\/trpc\/[^?]*world\.map/;
+  await page.route(mapRequests, async (route) => {
     while (hold) await new Promise((r) => setTimeout(r, 100));
     await route.continue();
   });
-  const other = await browser.newContext();
+  const other = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
   const admin = await other.newPage();
   await signIn(admin, "admin@vmatrix.test");
   await admin.goto("/map?service=map");
   await admin.getByRole("button", { name: `Open ${CITY}` }).first().click();
   const adminPanel = admin.getByTestId("network-panel");
   await expect(adminPanel.getByLabel(`Desired for ${KNOB}`)).toHaveText("2");
-  await adminPanel.getByRole("button", { name: `More replicas of ${KNOB}` }).click();
-  await adminPanel.getByRole("button", { name: `More replicas of ${KNOB}` }).click();
+  await adminPanel.getByRole("button", { name: `Fewer replicas of ${KNOB}` }).click();
   await expect(adminPanel.getByText("saved ✓")).toBeVisible();
   await other.close();
 
-  await panelNow.getByRole("button", { name: `Fewer replicas of ${KNOB}` }).click();
-  await expect(page.getByRole("alert").filter({ hasText: "Changed by someone else" })).toContainText(`${CITY}: Changed by someone else, now 4`);
+  await panelNow.getByRole("button", { name: `More replicas of ${KNOB}` }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "Changed by someone else" })).toContainText(`${CITY}: Changed by someone else, now 1`);
   hold = false;
-  await page.unroute(/\/api\/trpc\/[^?]*world\.map/);
-  await expect(panelNow.getByLabel(`Desired for ${KNOB}`)).toHaveText("4");
+  await page.unroute(mapRequests);
+  await expect(panelNow.getByLabel(`Desired for ${KNOB}`)).toHaveText("1");
 });
 
 test("a manager sees the map and the knobs, and may not turn them", async ({ page }) => {
