@@ -11,8 +11,10 @@ import { EmbeddedDbError, portIsFree } from "../server/db/embedded";
 import { createDb } from "../server/db/client";
 import { buildIfNeeded } from "./lib/build";
 import { prepareDatabase, simLabKeyRef } from "./lib/database";
+import { demandIngestToken } from "../server/demand/token";
+import { materializeSeededVms, serviceLoads, startSimLabForWorld } from "./lib/sim-lab";
+import { driveSimLoadFromDemand } from "./lib/sim-load";
 import { startSimEdgesForWorld } from "../lab/sim/edge/world";
-import { materializeSeededVms, startSimLabForWorld } from "./lib/sim-lab";
 import { authSecret } from "./lib/secret";
 
 const dev = process.argv.includes("--dev");
@@ -64,12 +66,21 @@ try {
   const lab = await startSimLabForWorld(labDb, { dataDir: cfg.VMATRIX_DATA_DIR, keyRef, log: say });
   stops.push(() => lab.stop());
   await materializeSeededVms(labDb, { keyRef, log: say });
-} catch (err) {
-  console.error(`\n[vmatrix] The sim lab did not start: ${err instanceof Error ? err.message : String(err)}. Is SIM_LAB_BASE_PORT (${cfg.SIM_LAB_BASE_PORT}) free, with the ports after it?\n`);
   const edges = await startSimEdgesForWorld(labDb, cfg.VMATRIX_DATA_DIR);
   stops.push(() => edges.stop());
   process.env.EDGE_MANIFEST ??= edges.manifestPath;
   say(`Sim lab: ${edges.count} edges (HAProxy, nftables, public addresses); DNS on ${cfg.DNS_HOST}:${cfg.DNS_PORT}: dig @${cfg.DNS_HOST} -p ${cfg.DNS_PORT} map.${cfg.DNS_ZONE} A`);
+  // The lab's VMs use CPU for the demand they serve (metrics, autoscaler).
+  const loadDb = createDb(database.url, 2);
+  const loads = serviceLoads(loadDb, lab);
+  const driver = driveSimLoadFromDemand(loadDb, loads, { log: say });
+  stops.push(async () => {
+    driver.stop();
+    loads.stop();
+    await loadDb.$disconnect();
+  });
+} catch (err) {
+  console.error(`\n[vmatrix] The sim lab did not start: ${err instanceof Error ? err.message : String(err)}. Is SIM_LAB_BASE_PORT (${cfg.SIM_LAB_BASE_PORT}) free, with the ports after it?\n`);
   await shutdown(1);
 } finally {
   await labDb.$disconnect();
@@ -80,6 +91,8 @@ const env = {
   ...process.env,
   DATABASE_URL: database.url,
   BETTER_AUTH_SECRET: await authSecret(cfg.VMATRIX_DATA_DIR, cfg.BETTER_AUTH_SECRET),
+  // Load balancers and DNS log shippers post demand with it (docs/demand.md).
+  DEMAND_INGEST_TOKEN: await demandIngestToken(cfg.VMATRIX_DATA_DIR, cfg.DEMAND_INGEST_TOKEN),
   APP_URL: appUrl,
   PORT: String(cfg.PORT),
   NEXT_TELEMETRY_DISABLED: "1",
@@ -114,6 +127,9 @@ function child(name: string, args: string[], extraEnv: Record<string, string>): 
 // The Oracle: heartbeats (and, as they arrive, operations and control loops).
 child("oracle", [path.resolve("node_modules/tsx/dist/cli.mjs"), "scripts/oracle.ts"], {});
 
+// The authoritative DNS server (docs/network.md).
+child("DNS server", [path.resolve("node_modules/tsx/dist/cli.mjs"), "server/dns/main.ts"], {});
+
 const next = path.resolve("node_modules/next/dist/bin/next");
 child("web app", [next, dev ? "dev" : "start", "-p", String(cfg.PORT), "-H", cfg.HOSTNAME], { NODE_ENV: dev ? "development" : "production" });
 
@@ -127,8 +143,6 @@ for (let i = 0; i < 240 && !stopping; i++) {
 say("");
 say(`vMatrix Control Plane is up: ${appUrl}`);
 say(`Demo accounts (password "${DEMO_PASSWORD}"):`);
-// The authoritative DNS server (docs/network.md).
-child("DNS server", [path.resolve("node_modules/tsx/dist/cli.mjs"), "server/dns/main.ts"], {});
-
 for (const u of SEED_USERS) say(`  ${u.email.padEnd(24)} ${u.role}`);
+say(`Demand ingest token (POST ${appUrl}/api/demand, docs/demand.md): in ${path.join(cfg.VMATRIX_DATA_DIR, "demand-ingest-token")}`);
 say("Press Ctrl-C to stop.");
