@@ -85,7 +85,8 @@ async function readState(db: Db, now: Date) {
         metrics: { where: { resolution: "RAW", at: { gte: since } }, orderBy: { at: "asc" }, select: { at: true, cpuPercent: true } },
       },
     });
-    const lastMove = await db.operation.findFirst({ where: { vm: { serviceId: p.serviceId }, kind: { in: ["ACTIVATE", "DEACTIVATE", "CLONE"] } }, orderBy: { createdAt: "desc" } });
+    // The cool-down runs from the autoscaler's own last move (its decisions carry the pass's clock).
+    const lastMove = await db.autoscalerDecision.findFirst({ where: { serviceId: p.serviceId, action: { in: ["SCALE_OUT", "SCALE_IN"] }, dryRun: false, operationId: { not: null } }, orderBy: { at: "desc" } });
     services.push({
       serviceId: p.serviceId,
       name: p.service.slug,
@@ -101,7 +102,7 @@ async function readState(db: Db, now: Date) {
       candidates: vms
         .filter((v) => v.phase !== "PRODUCTION" && v.operations.length === 0 && v.host?.status === "UP" && v.host.hostKeyTrust === "TRUSTED")
         .map((v) => ({ vmId: v.id, name: v.name, phase: v.phase as "NEST" | "LOADING", bytesToTransfer: Number(v.diskBytes + v.stateBytes) })),
-      lastMoveAt: lastMove?.createdAt.getTime(),
+      lastMoveAt: lastMove?.at.getTime(),
     });
   }
   const free = await db.host.findMany({
