@@ -16,6 +16,7 @@ import { provisionDatabase } from "../server/db/provision";
 import { SshHostDriver } from "../server/hosts/driver";
 import { type CliCommand, type Options, UsageError } from "./cli/command";
 import { demandCommand } from "./cli/demand";
+import { netCommand } from "./cli/net";
 import { hostsCommand } from "./cli/hosts";
 import { opsCommand } from "./cli/ops";
 import { replicasCommand } from "./cli/replicas";
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, CliCommand> = {
   ops: opsCommand,
   replicas: replicasCommand,
   demand: demandCommand,
+  net: netCommand,
 };
 
 const USAGE = `Usage: npm run vmatrix -- <command> [options]\n\n${Object.values(COMMANDS)

@@ -2,6 +2,7 @@ import { auditRouter } from "./routers/audit";
 import { demandRouter } from "./routers/demand";
 import { hostsRouter } from "./routers/hosts";
 import { matchesRouter } from "./routers/matches";
+import { networkRouter } from "./routers/network";
 import { operationsRouter } from "./routers/operations";
 import { replicasRouter } from "./routers/replicas";
 import { utilizationRouter } from "./routers/utilization";
@@ -21,6 +22,7 @@ export const appRouter = router({
   utilization: utilizationRouter,
   audit: auditRouter,
   demand: demandRouter,
+  network: networkRouter,
 });
 
 export type AppRouter = typeof appRouter;
