@@ -7,6 +7,7 @@ import { OPERATION_TONE, StepList } from "./operation-parts";
 import { Badge, QueryState } from "./query-state";
 import { useTRPC } from "./trpc";
 import { VmActions } from "./vm-actions";
+import { VmNetwork } from "./vm-network";
 import { POWER_TONE } from "./vms-view";
 
 const PHASE = { NEST: "Hibernation Nest", LOADING: "Loading Chambers", PRODUCTION: "Production" } as const;
@@ -53,6 +54,7 @@ export function VmDetail({ name }: { name: string }) {
               )}
             </dl>
             {!v.deletedAt && <VmActions vm={v} />}
+            <VmNetwork name={v.name} />
             <h2>History</h2>
             {v.operations.length === 0 ? (
               <p className="empty">No operations on this VM yet.</p>

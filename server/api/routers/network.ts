@@ -1,7 +1,17 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { poolUse, vmNetwork } from "../../edge/view";
+import { config } from "../../config";
+import { poolUse, resolveFrom, vmNetwork } from "../../edge/view";
 import { authedProcedure, router } from "../trpc";
+
+/** Where the Network panel asks "what does the DNS answer here?" from. */
+const SAMPLE_PLACES = [
+  { name: "New York", lat: 40.71, lon: -74.01 },
+  { name: "São Paulo", lat: -23.55, lon: -46.63 },
+  { name: "Frankfurt", lat: 50.11, lon: 8.68 },
+  { name: "Tokyo", lat: 35.68, lon: 139.69 },
+  { name: "Sydney", lat: -33.87, lon: 151.21 },
+];
 
 export const networkRouter = router({
   /** A VM's public address, NAT or backend membership, open ports, DNS name, tunnel, segment. */
@@ -9,6 +19,16 @@ export const networkRouter = router({
     const entries = await vmNetwork(ctx.db, input.name);
     if (!entries) throw new TRPCError({ code: "NOT_FOUND", message: `No VM named ${input.name}.` });
     return entries;
+  }),
+  /** What the DNS answers for a name to clients in a few places around the world. */
+  answersFrom: authedProcedure.input(z.object({ name: z.string().min(1).max(253) })).query(async ({ ctx, input }) => {
+    const cfg = config();
+    return Promise.all(
+      SAMPLE_PLACES.map(async (p) => {
+        const r = await resolveFrom(ctx.db, input.name, p, cfg.DNS_ZONE, cfg.DNS_TTL).catch(() => null);
+        return { place: p.name, ttl: cfg.DNS_TTL, answers: r?.answers ?? [] };
+      }),
+    );
   }),
   /** Public address pool use and open drift alerts per hosting network. */
   pools: authedProcedure.query(({ ctx }) => poolUse(ctx.db)),

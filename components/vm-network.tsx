@@ -1,0 +1,81 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { titleCase } from "./format";
+import { Badge } from "./query-state";
+import { useTRPC } from "./trpc";
+
+const STATE_TONE = { APPLIED: "ok", PENDING: "info", REMOVING: "warn", FAILED: "bad" } as const;
+
+/**
+ * The Network panel of a VM (thesis §4.3.1–4.3.2): public address and NAT or load-balancer
+ * membership per hosting network, open ports, what its DNS name answers from a few
+ * places, tunnel and segment; and its hosting network's pool use and drift alerts.
+ */
+export function VmNetwork({ name }: { name: string }) {
+  const trpc = useTRPC();
+  const net = useQuery({ ...trpc.network.vm.queryOptions({ name }), refetchInterval: 3000 });
+  const pools = useQuery({ ...trpc.network.pools.queryOptions(), refetchInterval: 10_000 });
+  const dnsName = net.data?.find((e) => e.dns)?.dns?.name ?? null;
+  const answers = useQuery({ ...trpc.network.answersFrom.queryOptions({ name: dnsName ?? "" }), enabled: dnsName !== null, refetchInterval: 5000 });
+  if (net.isPending) return <p className="small">Loading network…</p>;
+  if (net.error) return <p className="field-error">{net.error.message}</p>;
+  const entries = net.data;
+  const networks = new Set(entries.map((e) => e.hostingNetwork).filter(Boolean));
+  return (
+    <section data-testid="vm-network">
+      <h2>Network</h2>
+      <table>
+        <thead>
+          <tr>
+            <th>Hosting network</th>
+            <th>Public address</th>
+            <th>Private address</th>
+            <th>How</th>
+            <th>Open ports</th>
+            <th>DNS name</th>
+            <th>Tunnel</th>
+            <th>Segment</th>
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map((e, i) => (
+            <tr key={i}>
+              <td>{e.hostingNetwork ?? "—"}</td>
+              <td>{e.publicAddress ?? "none"}</td>
+              <td>{e.privateAddress ?? "none"}</td>
+              <td>
+                {e.kind === "LB" && e.backend ? `backend ${e.backend.name}, server ${e.backend.server}` : e.kind === "NAT" ? `NAT ${e.publicAddress} → ${e.privateAddress}` : "not in rotation"}{" "}
+                {e.state && <Badge tone={STATE_TONE[e.state as keyof typeof STATE_TONE] ?? "muted"}>{titleCase(e.state)}</Badge>}
+              </td>
+              <td>{e.ports.map((p) => `${p.port}/${p.proto}`).join(", ") || "none"}</td>
+              <td>{e.dns?.name ?? "—"}</td>
+              <td>{e.tunnel ?? "none"}</td>
+              <td>{e.segment}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {dnsName && (
+        <>
+          <h3>What {dnsName} answers</h3>
+          <ul data-testid="vm-network-dns">
+            {(answers.data ?? []).map((a) => (
+              <li key={a.place}>
+                from {a.place}: {a.answers.length ? a.answers.map((x) => `${x.address} (${x.vm}, ${x.city}${x.rttMs === null ? "" : `, ~${x.rttMs} ms`})`).join(", ") : "no serving replica"} — TTL {a.ttl} s
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {(pools.data ?? [])
+        .filter((p) => networks.has(p.hostingNetwork))
+        .map((p) => (
+          <p key={p.hostingNetwork} className="small" data-testid="vm-network-pool">
+            Pool {p.pool} of {p.hostingNetwork}: {p.used} of {p.size} addresses in use{p.addresses.length ? ` (${p.addresses.join(", ")})` : ""}.{" "}
+            {p.drift.length ? <Badge tone="warn">{p.drift.length} drift alert{p.drift.length === 1 ? "" : "s"}</Badge> : <Badge tone="ok">edge matches</Badge>}
+          </p>
+        ))}
+    </section>
+  );
+}
