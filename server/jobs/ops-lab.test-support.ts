@@ -167,17 +167,17 @@ async function registerLab(database: OpsLabDatabase, manifest: LabManifest, driv
   };
 }
 
-/** The sim lab: four hosts of its own (a Nest, a Loading Chambers host, two production hosts) in a fresh database. */
-export async function startOpsLab(database?: OpsLabDatabase): Promise<OpsLab> {
+/** The sim lab: hosts of its own (a Nest, a Loading Chambers host, two production hosts or as many as asked) in a fresh database. */
+export async function startOpsLab(database?: OpsLabDatabase, opts: { productionHosts?: number } = {}): Promise<OpsLab> {
   const dbase = database ?? (await testDatabase());
   const dir = await mkdtemp(path.join(tmpdir(), "vmatrix-ops-"));
+  const production = Array.from({ length: opts.productionHosts ?? 2 }, (_, i) => ({ name: `ops-prod-${String.fromCharCode(97 + i)}`, role: "PRODUCTION" as const, city: "Tokyo", lat: 35.7, lon: 139.7 }));
   const lab = await startSimLab({
     dataDir: dir,
     hosts: [
       { name: "ops-nest", role: "NEST", city: "Tokyo", lat: 35.7, lon: 139.7 },
       { name: "ops-loading", role: "LOADING", city: "Tokyo", lat: 35.7, lon: 139.7 },
-      { name: "ops-prod-a", role: "PRODUCTION", city: "Tokyo", lat: 35.7, lon: 139.7 },
-      { name: "ops-prod-b", role: "PRODUCTION", city: "Tokyo", lat: 35.7, lon: 139.7 },
+      ...production,
     ],
   });
   const base = await registerLab(dbase, lab.manifest, { connectTimeoutMs: 2000, commandTimeoutMs: 10_000 }, 30_000);
