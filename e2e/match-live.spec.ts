@@ -18,10 +18,9 @@ test("a booked match goes live on its host at start time", async ({ page }) => {
   expect(host, "the seeded Red Clan vs Blue Clan match").toBeTruthy();
 
   await signIn(page, "clan@vmatrix.test");
-  await page.getByRole("link", { name: "Matches" }).click();
   const row = page.getByTestId("matches").locator("tr", { hasText: "Red Clan vs Blue Clan" });
   await expect(async () => {
-    await page.reload();
+    await page.goto("/matches");
     await expect(row).toContainText("Live", { timeout: 2000 });
   }).toPass({ timeout: 120_000, intervals: [2000] });
   await expect(row).toContainText(host!);
