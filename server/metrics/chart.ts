@@ -71,7 +71,6 @@ export async function utilizationChart(db: Db, q: ChartQuery): Promise<Utilizati
     select: { id: true, name: true, role: true, hostingNetworkId: true, hostingNetwork: { select: { slug: true } } },
   });
   const hostIds = hosts.map((h) => h.id);
-  const production = hosts.filter((h) => h.role === "PRODUCTION").map((h) => h.id);
 
   const plan = await planBuckets({
     fromMs,
@@ -96,52 +95,51 @@ export async function utilizationChart(db: Db, q: ChartQuery): Promise<Utilizati
     },
   });
   const weight = plan.stepMs / plan.strideMs;
-  const bin = `date_bin(make_interval(secs => ${plan.strideMs / 1000}), m.at, ${ts(3)})`;
+  const bin = `date_bin(make_interval(secs => ${plan.strideMs / 1000}), m.at, ${ts(2)})`;
 
   const [serviceRows, hostRows, services, losses, ops] = await Promise.all([
+    // Joined from Host (hash or per-host index scans, as the planner sees fit) rather than
+    // filtered with "hostId = ANY(ids)", which costs a comparison per id per row.
     roomy(db, (tx) => tx.$queryRawUnsafe<{ s: string; t: number; mean: number; peak: number; demand: number; hosts: number | null }[]>(
-      `WITH per_host AS (
-         SELECT v."serviceId" AS s, m."hostId" AS h, ${bin} AS b,
-                count(*) AS n, sum(m."cpuPercent") AS csum, max(m."cpuPercent") AS cmax
-           FROM "MetricSample" m JOIN "Vm" v ON v.id = m."vmId"
-          WHERE m."hostId" = ANY($1::text[]) AND m."vmId" IS NOT NULL
-            AND m.resolution = $2::"MetricResolution" AND m.at >= ${ts(3)} AND m.at < ${ts(4)}
-          GROUP BY 1, 2, 3)
-       SELECT s, (extract(epoch FROM b) * 1000)::float8 AS t,
-              (sum(csum) / sum(n))::float8 AS mean, max(cmax)::float8 AS peak,
-              (sum(csum) / 100.0 * $5)::float8 AS demand,
-              (sum(least(1.0, n * $5)) FILTER (WHERE h = ANY($6::text[])))::float8 AS hosts
-         FROM per_host GROUP BY s, b`,
-      hostIds,
+      `SELECT v."serviceId" AS s, (extract(epoch FROM ${bin}) * 1000)::float8 AS t,
+              avg(m."cpuPercent")::float8 AS mean, max(m."cpuPercent")::float8 AS peak,
+              (sum(m."cpuPercent") / 100.0 * $3)::float8 AS demand,
+              (sum($3) FILTER (WHERE h.role = 'PRODUCTION'))::float8 AS hosts
+         FROM "Host" h
+         JOIN "MetricSample" m ON m."hostId" = h.id AND m."vmId" IS NOT NULL
+          AND m.resolution = $1::"MetricResolution" AND m.at >= ${ts(2)} AND m.at < ${ts(4)}
+         JOIN "Vm" v ON v.id = m."vmId"
+        WHERE h."retiredAt" IS NULL
+        GROUP BY 1, 2`,
       plan.resolution,
       fromMs,
-      toMs,
       weight,
-      production,
+      toMs,
     )),
     // Per-host series come back as one row per host with its buckets as arrays (a month
     // of 200 hosts is 144 000 buckets: as rows, decoding them costs more than the query),
     // and only the `maxHosts` busiest (or one hosting network's) are returned.
     roomy(db, (tx) => tx.$queryRawUnsafe<{ h: string; i: number[]; mean: number[]; peak: number[]; total: number }[]>(
       `WITH b AS (
-         SELECT m."hostId" AS h, floor(extract(epoch FROM (m.at - ${ts(3)})) / $5)::int AS i,
+         SELECT m."hostId" AS h, floor(extract(epoch FROM (m.at - ${ts(2)})) / $4)::int AS i,
                 avg(m."cpuPercent") AS mean, max(m."cpuPercent") AS peak
-           FROM "MetricSample" m
-          WHERE m."hostId" = ANY($1::text[]) AND m."vmId" IS NULL
-            AND m.resolution = $2::"MetricResolution" AND m.at >= ${ts(3)} AND m.at < ${ts(4)}
+           FROM "Host" hh
+           JOIN "MetricSample" m ON m."hostId" = hh.id AND m."vmId" IS NULL
+            AND m.resolution = $1::"MetricResolution" AND m.at >= ${ts(2)} AND m.at < ${ts(3)}
+          WHERE hh."retiredAt" IS NULL AND ($6::text IS NULL OR hh."hostingNetworkId" = $6)
           GROUP BY 1, 2),
        ranked AS (
-         SELECT h, count(*) OVER () AS total FROM b GROUP BY h ORDER BY avg(mean) DESC, h LIMIT $6)
+         SELECT h, count(*) OVER () AS total FROM b GROUP BY h ORDER BY avg(mean) DESC, h LIMIT $5)
        SELECT b.h, r.total::int AS total, array_agg(b.i ORDER BY b.i) AS i,
               array_agg(round(b.mean::numeric, 1)::float8 ORDER BY b.i) AS mean,
               array_agg(round(b.peak::numeric, 1)::float8 ORDER BY b.i) AS peak
          FROM b JOIN ranked r USING (h) GROUP BY b.h, r.total`,
-      q.hostingNetworkId ? hosts.filter((h) => h.hostingNetworkId === q.hostingNetworkId).map((h) => h.id) : hostIds,
       plan.resolution,
       fromMs,
       toMs,
       plan.strideMs / 1000,
       q.hostingNetworkId ? 100_000 : q.maxHosts,
+      q.hostingNetworkId ?? null,
     )),
     db.service.findMany({ select: { id: true, slug: true, name: true, policy: { select: { cpuThresholdPercent: true } } }, orderBy: { slug: "asc" } }),
     db.$queryRawUnsafe<{ at: number; service: string; reason: string }[]>(
