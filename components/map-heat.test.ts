@@ -18,6 +18,12 @@ describe("heat layer frames", () => {
     expect(all).toMatchObject({ max: 80, total: 135 });
   });
 
+  it("counts the requests of cells the server left out of a bucket", () => {
+    const trimmed = buckets.map((b) => ({ ...b, total: b.cells.reduce((s, c) => s + c.count, 0) + 7 }));
+    expect(heatFrame(trimmed, 0).total).toBe(57);
+    expect(heatFrame(trimmed, "all").total).toBe(149);
+  });
+
   it("draws nothing for a window without demand", () => {
     expect(heatFrame([], 0)).toEqual({ points: [], max: 1, total: 0 });
     expect(heatFrame([], "all")).toEqual({ points: [], max: 1, total: 0 });

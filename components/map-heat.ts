@@ -7,13 +7,15 @@
 export interface HeatBucket {
   at: Date;
   cells: { lat: number; lon: number; count: number }[];
+  /** Requests in the bucket including cells left out of `cells` (demand.heat keeps the hottest). */
+  total?: number;
 }
 
 export interface HeatFrame {
   points: [number, number, number][];
   /** Count that maps to the hottest colour. */
   max: number;
-  /** Requests in the frame. */
+  /** Requests in the frame (all cells, shown or not). */
   total: number;
 }
 
@@ -31,9 +33,11 @@ export function heatFrame(buckets: readonly HeatBucket[], position: number | "al
       }
     }
     const points = [...sum.values()];
-    return { points, max: points.reduce((m, p) => Math.max(m, p[2]), 1), total: points.reduce((s, p) => s + p[2], 0) };
+    return { points, max: points.reduce((m, p) => Math.max(m, p[2]), 1), total: buckets.reduce((s, b) => s + bucketTotal(b), 0) };
   }
   const bucket = buckets[position];
   const points = (bucket?.cells ?? []).map((c): [number, number, number] => [c.lat, c.lon, c.count]);
-  return { points, max: Math.max(1, hottest), total: points.reduce((s, p) => s + p[2], 0) };
+  return { points, max: Math.max(1, hottest), total: bucket ? bucketTotal(bucket) : 0 };
 }
+
+const bucketTotal = (b: HeatBucket) => b.total ?? b.cells.reduce((s, c) => s + c.count, 0);

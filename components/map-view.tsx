@@ -99,7 +99,7 @@ export function MapView({ tileUrl }: { tileUrl: string | null }) {
   const popup =
     selected && service && knobs ? (
       <div className="wm-popup" data-testid="map-popup">
-        <strong>{selected.city}</strong> · {service.name}: {replicaProgress(knobs.get(selected.id) ?? NO_KNOB(selected.id)).text} running/desired
+        <strong>{selected.city}</strong> · {service.name}: {(knobs.get(selected.id) ?? NO_KNOB(selected.id)).running} running of {(knobs.get(selected.id) ?? NO_KNOB(selected.id)).desired}
         {knobFor(selected, true)}
       </div>
     ) : selected ? (
