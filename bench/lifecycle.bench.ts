@@ -42,6 +42,7 @@ import type { LabManifest } from "../lab/manifest";
 import { startSimLab } from "../lab/sim/lab";
 import { migrateDeploy } from "../scripts/lib/database";
 import { createDb } from "../server/db/client";
+import { log } from "../server/log";
 import { startEmbeddedPostgres } from "../server/db/embedded";
 import { domainXml } from "../server/hosts/domain-xml";
 import { SshHostDriver, type HostDriver } from "../server/hosts/driver";
@@ -236,13 +237,8 @@ async function mttr(t: AnyOpsLab, manifest: LabManifest) {
     console.log("  skipped: needs two production hosts (npm run lab:libvirt -- up --hosts 4)");
     return null;
   }
-  const live = await t.makeVm(`bench-live-${hex()}`, t.roles.nest, "saved");
-  const spare = await t.makeVm(`bench-spare-${hex()}`, t.roles.nest, "saved");
-  const act = await requestOperation(t.db, { kind: "ACTIVATE", vmId: live.id, requestedById: null });
-  const activated = await t.finished(act.id);
-  if (activated.state !== "SUCCEEDED") throw new Error(`activation failed: ${activated.error}`);
-  const victim = (await t.db.vm.findUniqueOrThrow({ where: { id: live.id }, include: { host: true } })).host!;
   await t.db.host.updateMany({ data: { lastHeartbeatAt: new Date() } });
+  // The oracle as `npm start` runs it: heartbeat, recovery loop, operations worker.
   const oracle = startOracle(t.db, new SshHostDriver(t.driverTimeouts), {
     heartbeatIntervalMs: HEARTBEAT_MS,
     downAfter: DOWN_AFTER,
@@ -251,6 +247,12 @@ async function mttr(t: AnyOpsLab, manifest: LabManifest) {
     loops: [recovery.recoveryLoop()],
   });
   try {
+    const live = await t.makeVm(`bench-live-${hex()}`, t.roles.nest, "saved");
+    const spare = await t.makeVm(`bench-spare-${hex()}`, t.roles.nest, "saved");
+    const act = await requestOperation(t.db, { kind: "ACTIVATE", vmId: live.id, requestedById: null });
+    const activated = await t.finished(act.id);
+    if (activated.state !== "SUCCEEDED") throw new Error(`activation failed: ${activated.error}`);
+    const victim = (await t.db.vm.findUniqueOrThrow({ where: { id: live.id }, include: { host: true } })).host!;
     await sleep(HEARTBEAT_MS * 2); // a few healthy beats first
     const spareName = spare.name;
     if (await t.guestStatus!(spareName, 500)) throw new Error("the spare answers before any recovery");
@@ -506,6 +508,8 @@ async function main() {
   const { values } = parseArgs({ options: { only: { type: "string" }, oracle: { type: "boolean" } } });
   if (values.oracle) return oracleChild();
   const only = new Set((values.only ?? "libvirt,mttr,sim").split(","));
+  // Figures, not the operations' info lines (LOG_LEVEL=info shows them).
+  log.level = process.env.LOG_LEVEL ?? "warn";
   console.log(`bench:lifecycle — ${new Date().toISOString()}, load average ${(await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ")}`);
   if (only.has("libvirt") || only.has("mttr")) await libvirtPart(only);
   if (only.has("sim")) {
