@@ -24,7 +24,7 @@ import { createDb } from "../server/db/client";
 import { startEmbeddedPostgres } from "../server/db/embedded";
 import { startDnsServer } from "../server/dns/server";
 import { SshEdgeDriver } from "../server/edge/driver";
-import { edgesFrom, useEdges } from "../server/edge/registry";
+import { edgesFrom, setEdges } from "../server/edge/registry";
 import { startOpsLab } from "../server/jobs/ops-lab.test-support";
 import { requestOperation } from "../server/jobs/request";
 import { startOperationsWorker } from "../server/jobs/worker";
@@ -89,7 +89,7 @@ const t = await startOpsLab(database);
 const dir = await mkdtemp(path.join(tmpdir(), "vmatrix-bench-net-"));
 const simEdges = await startSimEdges({ dataDir: dir, edges: [{ hostingNetwork: t.world.hn.slug, lat: t.world.hn.lat, lon: t.world.hn.lon, backends: [t.world.service.slug] }] });
 const edges = edgesFrom(simEdges.manifest, new SshEdgeDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000 }));
-useEdges(edges);
+setEdges(edges);
 await t.db.service.update({ where: { id: t.world.service.id }, data: { dnsName: NAME } });
 const worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2 });
 const dns = await startDnsServer(t.db, { host: "127.0.0.1", port: 0, zone: "vmatrix.test", ttl: 30 });
@@ -127,7 +127,7 @@ try {
   console.log(`  bind step (address, HAProxy add+ready, VIP map, nft table) : ${stats(bindStep)}`);
   console.log(`  drain step on deactivation (no open connections)        : ${stats(deactivations)}`);
 } finally {
-  useEdges(null);
+  setEdges(null);
   await worker.stop();
   await dns.stop();
   await edges.driver.close();

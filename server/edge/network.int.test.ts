@@ -12,7 +12,7 @@ import { startOperationsWorker } from "../jobs/worker";
 import { SshEdgeDriver } from "./driver";
 import { reserveBinding } from "./network";
 import { PoolExhaustedError } from "./pool";
-import { edgesFrom, useEdges, type Edges } from "./registry";
+import { edgesFrom, setEdges, type Edges } from "./registry";
 
 // Network mimicking end to end on the sim lab: operations bind and drain through a real
 // SSH edge, and the DNS server answers over UDP from what they bound.
@@ -29,13 +29,13 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "vmatrix-edge-net-"));
   simEdges = await startSimEdges({ dataDir, edges: [{ hostingNetwork: t.world.hn.slug, lat: t.world.hn.lat, lon: t.world.hn.lon, backends: [t.world.service.slug] }] });
   edges = edgesFrom(simEdges.manifest, new SshEdgeDriver({ connectTimeoutMs: 2000, commandTimeoutMs: 10_000 }));
-  useEdges(edges);
+  setEdges(edges);
   await t.db.service.update({ where: { id: t.world.service.id }, data: { dnsName: DNS_NAME } });
   worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2 });
   dns = await startDnsServer(t.db, { host: "127.0.0.1", port: 0, zone: "vmatrix.test", ttl: 30, maxAgeMs: 0 });
 }, 60_000);
 afterAll(async () => {
-  useEdges(null);
+  setEdges(null);
   await worker?.stop();
   await dns?.stop();
   await edges?.driver.close();

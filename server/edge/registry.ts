@@ -76,7 +76,7 @@ const globalEdges = globalThis as unknown as { vmatrixEdges?: Edges | null };
  * The edges this process drives: set once at start (the oracle, from EDGE_MANIFEST; a
  * test, from its lab). Read by the network steps, which have no other way to be given them.
  */
-export function useEdges(edges: Edges | null): void {
+export function setEdges(edges: Edges | null): void {
   globalEdges.vmatrixEdges = edges;
 }
 
