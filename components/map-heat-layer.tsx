@@ -5,9 +5,6 @@ import { useEffect, useRef } from "react";
 import { useMap } from "react-leaflet";
 import { HEAT_GRADIENT } from "./map-heat-colours";
 
-
-const PANE = "wm-demand";
-
 const scaled = (points: HeatLatLngTuple[]): HeatLatLngTuple[] => points.map(([lat, lon, count]) => [lat, lon, Math.sqrt(count)]);
 
 /**
@@ -31,13 +28,11 @@ export function DemandHeatLayer({ points, max }: { points: HeatLatLngTuple[]; ma
       if (cancelled) return;
       // Square roots: demand spans orders of magnitude, and a linear scale leaves all but the hottest cells invisible.
       layer.current = L.heatLayer(scaled(latest.current.points), { radius: 24, blur: 18, minOpacity: 0.3, max: Math.sqrt(latest.current.max), gradient: HEAT_GRADIENT }).addTo(map);
-      // Its own pane, over the country shapes and under the markers; it must not catch clicks.
-      const pane = map.getPane(PANE) ?? map.createPane(PANE);
-      pane.style.zIndex = "450";
-      pane.style.pointerEvents = "none";
+      // Over the country shapes (same pane: the plugin removes its canvas from there) and click-through.
       const canvas = (layer.current as unknown as { _canvas?: HTMLCanvasElement })._canvas;
       if (canvas) {
-        pane.appendChild(canvas);
+        canvas.style.zIndex = "1";
+        canvas.style.pointerEvents = "none";
         canvas.dataset.testid = "demand-heat";
       }
     })();

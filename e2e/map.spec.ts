@@ -126,4 +126,23 @@ test("a manager sees the map and the knobs, and may not turn them", async ({ pag
   await expect(panel.getByTestId("panel-replicas")).toContainText("1 running of 1 desired");
   await expect(panel.getByRole("button", { name: "More replicas of Map service in Tokyo" })).toBeDisabled();
   await expect(panel.getByLabel("Desired replicas of Map service in Tokyo")).toBeDisabled();
+
+  // Placement suggestions from the last hour's demand: predicted latency now and after; applying is for operators.
+  const suggestions = page.getByTestId("suggestions");
+  await suggestions.getByLabel("Budget (replicas)").fill("0");
+  await expect(suggestions.getByText("Budget: must be a whole number from 1 to 10000")).toBeVisible();
+  await suggestions.getByLabel("Budget (replicas)").fill("6");
+  await suggestions.getByRole("button", { name: "Suggest" }).click();
+  await expect(suggestions.getByTestId("suggestion-latency")).toContainText(/Mean\s*\d+ ms\s*\d+ ms/);
+  await expect(suggestions.getByTestId("suggestion-rows").locator("tbody tr").first()).toBeVisible();
+  await expect(suggestions.getByRole("button", { name: /^Apply…/ })).toBeDisabled();
+
+  // The heat layer goes and comes back with its checkbox; leaving the page tears the map down cleanly.
+  const map = page.getByTestId("world-map");
+  await page.getByLabel("Demand", { exact: true }).uncheck();
+  await expect(map.getByTestId("demand-heat")).toHaveCount(0);
+  await page.getByLabel("Demand", { exact: true }).check();
+  await expect(map.getByTestId("demand-heat")).toBeAttached();
+  await page.getByRole("link", { name: "Hosts" }).click();
+  await expect(page.getByTestId("hosts-tokyo")).toBeVisible();
 });
