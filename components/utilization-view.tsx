@@ -101,6 +101,11 @@ export function UtilizationView() {
         <span className="muted small" data-testid="util-range">
           {fmtTime(from)} – {fmtTime(to)} UTC
         </span>
+        {chart.isFetching && chart.data && (
+          <span className="muted small" role="status">
+            Updating…
+          </span>
+        )}
         {chart.data && (
           <button type="button" onClick={() => download(chart.data)} data-testid="csv-export">
             Export CSV
@@ -140,12 +145,14 @@ function Charts({ data, width, onZoom }: { data: Chart; width: number; onZoom: (
   const hostCpu = useMemo<ChartSeries[]>(() => data.hosts.map((h, i) => ({ label: h.name, values: h.cpuMean, color: PALETTE[i % PALETTE.length]!, width: 1.5 })), [data]);
   const ops = useMemo(() => {
     const days = data.operationsPerDay;
+    // Stacked: each bar is drawn at the running sum, the tallest first; the legend shows
+    // each kind's own count.
     return {
       times: days.map((d) => d.day),
       series: [
+        { label: "Other", values: days.map((d) => d.activate + d.deactivate + d.other), display: days.map((d) => d.other), color: "#9aa3ad", bars: true },
+        { label: "Deactivations", values: days.map((d) => d.activate + d.deactivate), display: days.map((d) => d.deactivate), color: "#e69f00", bars: true },
         { label: "Activations", values: days.map((d) => d.activate), color: "#0072b2", bars: true },
-        { label: "Deactivations", values: days.map((d) => d.deactivate), color: "#e69f00", bars: true },
-        { label: "Other", values: days.map((d) => d.other), color: "#7a7f87", bars: true },
       ] satisfies ChartSeries[],
     };
   }, [data]);
@@ -182,7 +189,7 @@ function Charts({ data, width, onZoom }: { data: Chart; width: number; onZoom: (
           <span className="muted small">a service needed a host and none was free</span>
         </div>
       </div>
-      <p className="muted small">
+      <p className="muted small util-resolution" data-testid="util-resolution">
         {tier}, {bucket} buckets ({data.times.length} points per series).
       </p>
 
@@ -250,6 +257,7 @@ function Charts({ data, width, onZoom }: { data: Chart; width: number; onZoom: (
 
       <section className="card">
         <h2>Operations per day</h2>
+        <p className="muted small">Operations started per day (UTC), stacked by kind: activations, deactivations, others (create, move, hibernate…).</p>
         {ops.times.length ? (
           <TimeChart testId="chart-ops" times={ops.times} series={ops.series} width={plotWidth - 34} height={200} yLabel="Operations" format={countFmt} />
         ) : (
