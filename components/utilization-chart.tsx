@@ -16,6 +16,8 @@ export interface ChartSeries {
   stepped?: boolean;
   /** Legend entry only when the value is shown (default true). */
   show?: boolean;
+  /** Values the legend shows instead of the drawn ones (stacked bars draw running sums). */
+  display?: (number | null)[];
 }
 
 export interface TimeChartProps {
@@ -86,7 +88,10 @@ export function TimeChart(props: TimeChartProps) {
             points: { show: false },
             spanGaps: false,
             show: s.show ?? true,
-            value: (_u, v) => (v == null ? "–" : p.format(v)),
+            value: (_u, v, _si, idx) => {
+              const shown = s.display && idx != null ? s.display[idx] : v;
+              return shown == null ? "–" : p.format(shown);
+            },
           })),
         ],
         hooks: {
