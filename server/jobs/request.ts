@@ -119,7 +119,9 @@ export async function requestOperation(db: Db, req: OperationRequest, inTransact
       await tx.$queryRaw`SELECT (graphile_worker.add_job(${OPERATION_TASK}, json_build_object('operationId', ${op.id}::text), job_key := ${`operation:${op.id}`}, max_attempts := ${OPERATION_MAX_ATTEMPTS}::int, flags := ${flags}::text[])).id::text AS id`;
       await inTransaction?.(tx, op);
       return op;
-    });
+      // Requests queue on the placement lock: under a burst (a big drag, 1,000 at once) the
+      // last one waits longer than Prisma's default 5 s for a transaction.
+    }, { timeout: 60_000, maxWait: 10_000 });
   } catch (err) {
     const msg = err instanceof Error ? err.message : "";
     if (/Operation_one_active_per_vm/.test(msg)) throw refuse("CONFLICT", "That VM already has an operation in progress; one at a time.");
