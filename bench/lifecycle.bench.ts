@@ -473,8 +473,7 @@ async function simRun(oracles: number) {
     const t0 = performance.now();
     const wall0 = Date.now();
     // At once: requests back to back, as fast as the database takes them. Placements take
-    // turns by design (a transaction lock); with more in flight, a request waiting for
-    // the lock can outlive Prisma's 5 s interactive-transaction timeout and fail.
+    // turns by design (a transaction lock), so more in flight would only wait on it.
     const queue = [...vms];
     const requestMs: number[] = [];
     await Promise.all(
