@@ -160,7 +160,8 @@ function runRemote(client: Client, command: string, io: Io, ctx: SimContext): Pr
   return new Promise<number>((resolve) => {
     client.exec(command, (e, channel) => {
       if (e) {
-        void write(io.stderr, `channel 0: open failed: ${e.message}\r\n`).finally(() => resolve(255));
+        // stderr may already be closed (BrokenPipe): the exit status still counts.
+        void write(io.stderr, `channel 0: open failed: ${e.message}\r\n`).catch(() => {}).finally(() => resolve(255));
         return;
       }
       let status = 255;
