@@ -2,7 +2,7 @@
  * The Oracle worker process (`npm start` runs one; more can run anywhere with the same
  * DATABASE_URL, e.g. one per hosting network: ORACLE_HOSTING_NETWORKS=tokyo,seoul).
  */
-import { config, ConfigError } from "../server/config";
+import { childProcessConfig } from "../server/config";
 import { createDb } from "../server/db/client";
 import { SshHostDriver } from "../server/hosts/driver";
 import { log } from "../server/log";
@@ -14,20 +14,7 @@ function sshLogLevel(): string {
   return ["debug", "trace"].includes(process.env.LOG_LEVEL ?? "") ? (process.env.LOG_LEVEL as string) : "warn";
 }
 
-let cfg;
-try {
-  cfg = config();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
-if (!cfg.DATABASE_URL) {
-  console.error("The oracle needs DATABASE_URL (npm start provides it).");
-  process.exit(1);
-}
+const cfg = childProcessConfig("The oracle");
 const db = createDb(cfg.DATABASE_URL);
 const driver = new SshHostDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000, log: log.child({ component: "ssh" }, { level: sshLogLevel() }) });
 const oracle = startOracle(db, driver, {

@@ -68,3 +68,25 @@ export function config(): Config {
   cached ??= parseConfig(process.env);
   return cached;
 }
+
+/**
+ * For the processes `npm start` spawns (oracle, DNS server): the configuration with a
+ * database URL, or one line saying what is wrong and exit 1.
+ */
+export function childProcessConfig(who: string): Config & { DATABASE_URL: string } {
+  let cfg: Config;
+  try {
+    cfg = config();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  if (!cfg.DATABASE_URL) {
+    console.error(`${who} needs DATABASE_URL (npm start provides it).`);
+    process.exit(1);
+  }
+  return { ...cfg, DATABASE_URL: cfg.DATABASE_URL };
+}

@@ -2,25 +2,12 @@
  * The DNS server process (`npm start` runs one on DNS_HOST:DNS_PORT, default
  * 127.0.0.1:5353): `dig @127.0.0.1 -p 5353 map.vmatrix.test A`.
  */
-import { config, ConfigError } from "../config";
+import { childProcessConfig } from "../config";
 import { createDb } from "../db/client";
 import { log } from "../log";
 import { startDnsServer } from "./server";
 
-let cfg;
-try {
-  cfg = config();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
-if (!cfg.DATABASE_URL) {
-  console.error("The DNS server needs DATABASE_URL (npm start provides it).");
-  process.exit(1);
-}
+const cfg = childProcessConfig("The DNS server");
 const db = createDb(cfg.DATABASE_URL, 2);
 const logger = log.child({ component: "dns" });
 let server: Awaited<ReturnType<typeof startDnsServer>> | undefined;
