@@ -57,4 +57,25 @@ describe("autoscaler loop", () => {
     expect(await t.db.autoscalerDecision.count({ where: { action: "SERVER_LOSS" } })).toBe(1);
     expect(await t.db.alert.count({ where: { kind: "server-loss" } })).toBe(1);
   });
+
+  it("holds off for the cool-down after a person's move, then scales in the idle service", async () => {
+    const serviceId = t.world.service.id;
+    // The autoscaler's own moves are long past; only a person's deactivation is recent.
+    await t.db.autoscalerDecision.updateMany({ data: { at: new Date(Date.now() - 86_400_000) } });
+    await t.db.metricSample.deleteMany({});
+    const prod = await t.db.vm.findMany({ where: { serviceId, phase: "PRODUCTION" } });
+    expect(prod.length).toBeGreaterThan(1);
+    for (const v of prod) await busy(v.id, v.hostId!, 3);
+    const theirs = await t.db.operation.create({
+      data: { kind: "DEACTIVATE", state: "SUCCEEDED", vmId: prod[0]!.id, requestedById: t.world.operator.id, finishedAt: new Date() },
+    });
+
+    const held = await autoscalePass(t.db);
+    expect(held.decisions.filter((d) => d.kind === "deactivate")).toEqual([]);
+    expect(held.services.find((s) => s.serviceId === serviceId)?.note).toMatch(/cooling down/);
+
+    await t.db.operation.update({ where: { id: theirs.id }, data: { createdAt: new Date(Date.now() - 3_600_000) } });
+    const after = await autoscalePass(t.db);
+    expect(after.decisions).toContainEqual(expect.objectContaining({ kind: "deactivate", dryRun: false }));
+  });
 });

@@ -29,6 +29,9 @@ export function autoscalerLoop(intervalMs = 30_000): OracleLoop {
   };
 }
 
+/** Operations that change which VMs of a service serve in production. */
+const PRODUCTION_CHANGING = ["ACTIVATE", "CLONE", "DEACTIVATE", "DELETE"] as const;
+
 const ACTION = { activate: "SCALE_OUT", deactivate: "SCALE_IN", "server-loss": "SERVER_LOSS" } as const;
 
 export async function autoscalePass(db: Db, now = new Date()): Promise<AutoscalerPlan> {
@@ -85,8 +88,15 @@ async function readState(db: Db, now: Date) {
         metrics: { where: { resolution: "RAW", at: { gte: since } }, orderBy: { at: "asc" }, select: { at: true, cpuPercent: true } },
       },
     });
-    // The cool-down runs from the autoscaler's own last move (its decisions carry the pass's clock).
+    // The cool-down runs from the service's last move: the autoscaler's own (its decisions
+    // carry the pass's clock) or a person's, so it never undoes an operator's move at once.
     const lastMove = await db.autoscalerDecision.findFirst({ where: { serviceId: p.serviceId, action: { in: ["SCALE_OUT", "SCALE_IN"] }, dryRun: false, operationId: { not: null } }, orderBy: { at: "desc" } });
+    const lastPersonMove = await db.operation.findFirst({
+      where: { vm: { serviceId: p.serviceId }, requestedById: { not: null }, kind: { in: [...PRODUCTION_CHANGING] }, state: { not: "FAILED" } },
+      orderBy: { createdAt: "desc" },
+      select: { createdAt: true },
+    });
+    const lastMoveAt = Math.max(lastMove?.at.getTime() ?? -Infinity, Math.min(now.getTime(), lastPersonMove?.createdAt.getTime() ?? -Infinity));
     services.push({
       serviceId: p.serviceId,
       name: p.service.slug,
@@ -102,7 +112,7 @@ async function readState(db: Db, now: Date) {
       candidates: vms
         .filter((v) => v.phase !== "PRODUCTION" && v.operations.length === 0 && v.host?.status === "UP" && v.host.hostKeyTrust === "TRUSTED")
         .map((v) => ({ vmId: v.id, name: v.name, phase: v.phase as "NEST" | "LOADING", bytesToTransfer: Number(v.diskBytes + v.stateBytes) })),
-      lastMoveAt: lastMove?.at.getTime(),
+      lastMoveAt: Number.isFinite(lastMoveAt) ? lastMoveAt : undefined,
     });
   }
   const free = await db.host.findMany({
