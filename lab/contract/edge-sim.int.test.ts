@@ -16,7 +16,7 @@ defineEdgeContract(
     return {
       manifest: edges.manifest,
       backend: "map",
-      openConnections: (hn, backend, server, n) => edges!.edge(hn).setConnections(backend, server, n),
+      connections: { backend: "map", address: "10.20.0.8", port: 80, open: (hn, backend, server, n) => edges!.edge(hn).setConnections(backend, server, n) },
     };
   },
   { label: "sim" },

@@ -4,6 +4,7 @@ import { PreflightError } from "./packages";
 import { labUp } from "./up";
 import { labDown } from "./down";
 import { formatStatus, labStatus } from "./status";
+import { edgesUp } from "./edges";
 
 /**
  * npm run lab:libvirt -- up [--hosts N] [--data DIR] [--base-port P]
@@ -61,7 +62,7 @@ async function main(): Promise<number> {
       return 1;
     }
     console.log(values.json ? JSON.stringify(s, null, 2) : formatStatus(s));
-    return s.bridge && s.hosts.every((h) => h.sshd && h.virsh === "answers") ? 0 : 1;
+    return s.bridge && s.hosts.every((h) => h.sshd && h.virsh === "answers") && edgesUp(s) ? 0 : 1;
   }
   console.log(USAGE);
   return 2;

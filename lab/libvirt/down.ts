@@ -6,9 +6,11 @@ import { stopSession } from "./session";
 import { removeBridge } from "./network";
 import { withLabLock } from "./lock";
 import { exists } from "./fsutil";
+import { removeEdges } from "./edges";
 
 /**
- * `down`: stop every lab host's sshd, guests and session daemons, and remove the bridge.
+ * `down`: stop every lab host's sshd, guests and session daemons, the edges (HAProxy, sshd,
+ * namespaces) and remove the bridge.
  * Users, keys, homes (with VM files and domain definitions) and the guest image stay,
  * so the next `up` is quick and keeps the hosts' identities (pinned keys). Idempotent.
  */
@@ -43,5 +45,6 @@ async function down(layout: LabLayout, log: (line: string) => void): Promise<voi
     const guests = session.guests.length > 0 ? `, destroyed guests ${session.guests.join(", ")}` : "";
     log(`${h.name}: sshd ${sshd ? "stopped" : "not running"}${guests}`);
   }
+  await removeEdges(layout, log);
   log(`bridge: ${(await removeBridge()) ? "removed" : "not present"}`);
 }

@@ -35,7 +35,7 @@ export function hostKeyPath(host: HostPlan): string {
 }
 
 /** Generate a key pair unless it exists; root-owned, private part mode 600. */
-async function ensureKeyPair(file: string, comment: string): Promise<PublicKey> {
+export async function ensureKeyPair(file: string, comment: string): Promise<PublicKey> {
   if (!(await exists(file))) {
     await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file]);
   }

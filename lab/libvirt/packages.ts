@@ -12,6 +12,9 @@ export const PACKAGES: Readonly<Record<string, string>> = {
   "busybox-static": "the guest's userland (init, ip, httpd) in the initramfs",
   "linux-image-cloud-amd64": "the guest kernel and its virtio modules",
   "iputils-ping": "ping between hosts, as the driver uses it",
+  haproxy: "each edge's load balancer (2.6, runtime API), driven by the edge driver",
+  nftables: "each edge's firewall and destination NAT (`nft`)",
+  socat: "the edge driver's way to HAProxy's admin socket",
 };
 
 export class PreflightError extends Error {}

@@ -5,6 +5,7 @@ import { missingPackages, platformProblem } from "./packages";
 import { labStatus } from "./status";
 import { labUp } from "./up";
 import { run } from "./run";
+import { edgesStatus, edgesUp } from "./edges";
 
 /**
  * For test suites that use the libvirt lab: can this machine run it, and bring it up if
@@ -41,7 +42,7 @@ export async function libvirtLabUnavailable(): Promise<string | undefined> {
 export async function ensureLibvirtLab(log: (line: string) => void = () => undefined): Promise<LabManifest> {
   const layout = labLayout(libvirtLabDir());
   const status = await labStatus(layout).catch(() => undefined);
-  if (status && status.bridge && status.hosts.every((h) => h.sshd && h.virsh === "answers")) {
+  if (status && status.bridge && status.hosts.every((h) => h.sshd && h.virsh === "answers") && edgesUp(await edgesStatus(layout))) {
     return readLabManifest(layout.manifestPath);
   }
   const hosts = status ? Math.max(DEFAULT_HOSTS, status.hosts.length) : DEFAULT_HOSTS;

@@ -5,6 +5,7 @@ import { bridgeExists } from "./network";
 import { sshdPid } from "./sshd";
 import { remote } from "./ssh";
 import { platformProblem, PreflightError } from "./packages";
+import { edgesStatus, type EdgeStatus } from "./edges";
 
 /** `status`: per host, is its sshd running, does it let the oracle in, does virsh answer. */
 
@@ -17,13 +18,13 @@ export interface HostStatus {
   guests: string[];
 }
 
-export async function labStatus(layout: LabLayout): Promise<{ bridge: boolean; hosts: HostStatus[] } | undefined> {
+export async function labStatus(layout: LabLayout): Promise<{ bridge: boolean; hosts: HostStatus[]; internet: boolean; edges: EdgeStatus[] } | undefined> {
   const problem = await platformProblem();
   if (problem) throw new PreflightError(problem);
   if (!(await exists(layout.manifestPath))) return undefined;
   const manifest = await readLabManifest(layout.manifestPath);
   const hosts = await Promise.all(manifest.hosts.map((h) => hostStatus(layout, h)));
-  return { bridge: await bridgeExists(), hosts };
+  return { bridge: await bridgeExists(), hosts, ...(await edgesStatus(layout)) };
 }
 
 async function hostStatus(layout: LabLayout, host: LabHost): Promise<HostStatus> {
@@ -44,8 +45,9 @@ async function hostStatus(layout: LabLayout, host: LabHost): Promise<HostStatus>
   };
 }
 
-export function formatStatus(s: { bridge: boolean; hosts: HostStatus[] }): string {
-  const lines = [`bridge ${BRIDGE}: ${s.bridge ? "up" : "missing"}`];
+export function formatStatus(s: { bridge: boolean; hosts: HostStatus[]; internet: boolean; edges: EdgeStatus[] }): string {
+  const lines = [`bridge ${BRIDGE}: ${s.bridge ? "up" : "missing"}`, `internet namespace: ${s.internet ? "up" : "missing"}`];
+  for (const e of s.edges) lines.push(`${e.netns.padEnd(10)} namespace ${e.namespace ? "up" : "missing"}  HAProxy ${e.haproxy ? "running" : "stopped"}  sshd ${e.sshd ? "running" : "stopped"}`);
   for (const h of s.hosts) {
     lines.push(
       `${h.name.padEnd(10)} ${h.role.padEnd(10)} 127.0.0.1:${h.port}  sshd ${h.sshd ? "running" : "stopped"}  virsh ${h.virsh}` +

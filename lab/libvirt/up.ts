@@ -18,6 +18,7 @@ import { remote } from "./ssh";
 import { ensurePamNamespace, sshdLauncher } from "./pam";
 import { ensureHostDisk } from "./disk";
 import { withLabLock } from "./lock";
+import { ensureEdges } from "./edges";
 
 /**
  * `up`: every step checks what exists and only makes what is missing, so a second run
@@ -104,6 +105,11 @@ async function up(layout: LabLayout, opts: UpOptions): Promise<UpResult> {
 
   const manifest = buildManifest(layout, plans, hostKeys, image);
   await writeIfChanged(layout.manifestPath, JSON.stringify(manifest, null, 2) + "\n", 0o644);
+
+  // The network around the guests: an edge per hosting network, and the internet (edges.ts).
+  t = performance.now();
+  const edges = await ensureEdges(layout, oracleKey, log);
+  log(`edges ${edges.manifest.edges.map((e) => `${e.name} (${e.sshHost})`).join(", ")} and ${edges.facts.inetNamespace}: ready (${seconds(t)} s)`);
 
   // Prove the path the oracle will use: pinned key, key login, session virsh.
   t = performance.now();

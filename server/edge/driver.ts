@@ -20,6 +20,14 @@ import {
 import { parseAddrShow } from "./ip-output";
 import { backendName, edgePath, interfaceName, ipv4 } from "./names";
 
+/**
+ * iproute2's refusals that mean "already so" for `ip addr add|del`: the kernel's own words
+ * (extended ack, Debian 12's 6.1 kernel: "Error: ipv4: Address already assigned." / "Error:
+ * ipv4: Address not found."), or the errno text older kernels give.
+ */
+const ADDRESS_PRESENT = /^(Error: ipv4: Address already assigned\.|RTNETLINK answers: File exists)$/m;
+const ADDRESS_ABSENT = /^(Error: ipv4: Address not found\.|RTNETLINK answers: Cannot assign requested address)$/m;
+
 /** How the oracle reaches a hosting network's edge (gateway) host, and what it runs there. */
 export interface EdgeTarget extends SshEndpoint {
   /** The hosting network (slug) this edge serves. */
@@ -185,12 +193,12 @@ export class SshEdgeDriver implements EdgeDriver {
 
   async addAddress(edge: EdgeTarget, address: string): Promise<void> {
     const r = await this.transport.exec(edge, commandLine(["ip", "addr", "add", `${ipv4(address, "publicAddress")}/32`, "dev", interfaceName(edge.publicInterface, "publicInterface")]));
-    if (r.exitCode !== 0 && !/RTNETLINK answers: File exists/.test(r.stderr)) throw new CommandFailedError(edge.name, r.command, r.exitCode, r.signal, r.stderr);
+    if (r.exitCode !== 0 && !ADDRESS_PRESENT.test(r.stderr)) throw new CommandFailedError(edge.name, r.command, r.exitCode, r.signal, r.stderr);
   }
 
   async removeAddress(edge: EdgeTarget, address: string): Promise<void> {
     const r = await this.transport.exec(edge, commandLine(["ip", "addr", "del", `${ipv4(address, "publicAddress")}/32`, "dev", interfaceName(edge.publicInterface, "publicInterface")]));
-    if (r.exitCode !== 0 && !/RTNETLINK answers: Cannot assign requested address/.test(r.stderr)) throw new CommandFailedError(edge.name, r.command, r.exitCode, r.signal, r.stderr);
+    if (r.exitCode !== 0 && !ADDRESS_ABSENT.test(r.stderr)) throw new CommandFailedError(edge.name, r.command, r.exitCode, r.signal, r.stderr);
   }
 
   close(): Promise<void> {

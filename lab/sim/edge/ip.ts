@@ -3,7 +3,7 @@ import { write } from "../streams";
 
 /**
  * iproute2 6.1 `ip` on a sim edge: `ip -j addr show dev IF`, `ip addr add|del A/P dev IF`,
- * with iproute2's JSON and its RTNETLINK refusals.
+ * with iproute2's JSON and the refusals a Debian 12 edge prints (the 6.1 kernel's extended ack).
  */
 export const ip: Builtin = async (argv, io, ctx) => {
   const edge = ctx.host.edge;
@@ -52,11 +52,11 @@ export const ip: Builtin = async (argv, io, ctx) => {
     }
     const has = link.addresses.includes(a[2]!);
     if (a[1] === "add" && has) {
-      await write(io.stderr, "RTNETLINK answers: File exists\n");
+      await write(io.stderr, "Error: ipv4: Address already assigned.\n");
       return 2;
     }
     if (a[1] === "del" && !has) {
-      await write(io.stderr, "RTNETLINK answers: Cannot assign requested address\n");
+      await write(io.stderr, "Error: ipv4: Address not found.\n");
       return 2;
     }
     link.addresses = a[1] === "add" ? [...link.addresses, a[2]!] : link.addresses.filter((x) => x !== a[2]);

@@ -1,0 +1,123 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDnsServer, type DnsServer } from "../../server/dns/server";
+import { SshEdgeDriver } from "../../server/edge/driver";
+import { edgesFrom, setEdges, type Edges } from "../../server/edge/registry";
+import { startLibvirtOpsLab, type AnyOpsLab, type FinishedOperation } from "../../server/jobs/ops-lab.test-support";
+import { requestOperation } from "../../server/jobs/request";
+import { startOperationsWorker } from "../../server/jobs/worker";
+import {
+  connectFromInternet, edgeFacts, edgesFor, getFromInternet, holdConnections, readEdgeLab, resolveFromInternet, stopHolders, type EdgeLab,
+} from "../libvirt/edge-fixture";
+import { libvirtLabDir } from "../libvirt/readiness";
+import { describeWithLibvirtLab, libvirtLabForSuite } from "../libvirt/suite.test-support";
+import { defineEdgeContract } from "./edge-contract";
+
+/**
+ * The edge driver against the libvirt lab's real edges (lab/libvirt/edges.ts): a network
+ * namespace per hosting network with HAProxy 2.6, nftables and iproute2, reached over SSH
+ * like any gateway. First the same contract the sim edges pass; then issue 8's "done
+ * when" on the lab: the map service activated in hosting network A is reached by an
+ * internet client through its public address and its name, and only its port is open.
+ * Skipped with the reason where the lab cannot run; under VMATRIX_REQUIRE_LIBVIRT=1 (CI) a
+ * missing lab fails.
+ */
+
+const log = (line: string) => console.log(`[edges, libvirt lab] ${line}`);
+
+describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log), log, (manifest) => {
+  let edgeLab: EdgeLab;
+  afterAll(stopHolders);
+
+  defineEdgeContract(
+    async () => {
+      edgeLab = await readEdgeLab(libvirtLabDir());
+      const f = edgeLab.facts;
+      return {
+        manifest: edgesFor(edgeLab, { a: "lab-a" }),
+        backend: "map",
+        connections: {
+          backend: f.holdBackend,
+          address: f.holdServer.address,
+          port: f.holdServer.port,
+          open: (_hn, _backend, _server, n) => holdConnections(edgeLab, edgeFacts(edgeLab, "a").netns, n),
+        },
+      };
+    },
+    { label: "libvirt" },
+  );
+
+  describe("the map service activated in hosting network A, from the internet", () => {
+    let t: AnyOpsLab;
+    let worker: Awaited<ReturnType<typeof startOperationsWorker>>;
+    let dns: DnsServer;
+    let edges: Edges;
+    let vmId = "";
+    let publicAddress = "";
+    const name = `map-${randomBytes(3).toString("hex")}`;
+    const NAME = "map.vmatrix.test";
+
+    beforeAll(async () => {
+      edgeLab ??= await readEdgeLab(libvirtLabDir());
+      t = await startLibvirtOpsLab(manifest);
+      // The seeded world's map service (its backend is declared in every lab edge's HAProxy).
+      await t.db.service.update({ where: { id: t.world.service.id }, data: { slug: "map", dnsName: NAME } });
+      await t.db.hostingNetwork.update({ where: { id: t.world.hn.id }, data: { publicPoolCidr: edgeFacts(edgeLab, "a").poolCidr } });
+      edges = edgesFrom(edgesFor(edgeLab, { a: t.world.hn.slug }), new SshEdgeDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000 }));
+      setEdges(edges);
+      worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2, pollIntervalMs: 100 });
+      dns = await startDnsServer(t.db, { host: edgeLab.facts.dnsLink.root, port: 0, zone: "vmatrix.test", ttl: 30 });
+      vmId = (await t.makeVm(name, t.roles.nest, true)).id;
+    }, 300_000);
+
+    afterAll(async () => {
+      setEdges(null);
+      await worker?.stop();
+      await dns?.stop();
+      await edges?.driver.close();
+      await t?.stop();
+    });
+
+    async function operate(kind: "ACTIVATE" | "DEACTIVATE"): Promise<FinishedOperation> {
+      const done = await t.finished((await requestOperation(t.db, { kind, vmId, requestedById: t.world.operator.id })).id);
+      expect(done.state, `${kind}: ${done.error}`).toBe("SUCCEEDED");
+      log(`${kind} ${((done.finishedAt!.getTime() - done.createdAt.getTime()) / 1000).toFixed(1)} s: ${done.steps.map((s) => `${s.name} ${s.detail ?? ""}`.trim()).join("; ")}`);
+      return done;
+    }
+
+    it("answers an internet client's curl at A's public address, found by its name (TTL ≤ 30)", { timeout: 300_000 }, async () => {
+      await operate("ACTIVATE");
+      const vm = await t.db.vm.findUniqueOrThrow({ where: { id: vmId } });
+      const binding = await t.db.networkBinding.findFirstOrThrow({ where: { vmId, kind: "LB" } });
+      publicAddress = binding.publicAddress!;
+      expect(binding.state).toBe("APPLIED");
+
+      // The DNS server reads the database through a short cache: ask until it has the replica (bounded).
+      let answer = await resolveFromInternet(edgeLab, dns.port, NAME);
+      for (let i = 0; i < 20 && !answer.answers.some((a) => a.address === publicAddress); i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        answer = await resolveFromInternet(edgeLab, dns.port, NAME);
+      }
+      expect(answer.answers.map((a) => a.address)).toEqual([publicAddress]);
+      expect(answer.answers[0]!.ttl).toBeLessThanOrEqual(30);
+
+      const page = await getFromInternet(edgeLab, `http://${answer.answers[0]!.address}/cgi-bin/status`);
+      expect(page.status, page.error).toBe(200);
+      expect(JSON.parse(page.body!)).toMatchObject({ name, address: vm.privateAddress });
+    });
+
+    it("keeps every other port of that address closed at the edge (HAProxy listens on 443, the firewall drops it)", { timeout: 60_000 }, async () => {
+      expect(publicAddress).not.toBe("");
+      expect(await connectFromInternet(edgeLab, publicAddress, 80)).toEqual({ connected: true });
+      expect((await connectFromInternet(edgeLab, publicAddress, 443)).connected).toBe(false);
+    });
+
+    it("deactivation drains it out of the edge: no pool member, no address, nothing answers", { timeout: 300_000 }, async () => {
+      await operate("DEACTIVATE");
+      const edge = edges.of(t.world.hn.slug)!;
+      expect((await edges.driver.servers(edge, "map")).some((s) => s.server === name)).toBe(false);
+      expect(await edges.driver.addresses(edge)).not.toContain(publicAddress);
+      expect((await getFromInternet(edgeLab, `http://${publicAddress}/`, 2000)).status).toBeUndefined();
+    });
+  });
+});

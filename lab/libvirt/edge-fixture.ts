@@ -1,0 +1,151 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { edgeManifestSchema, type EdgeManifest } from "../../server/edge/registry";
+import { edgeManifestPath } from "./edge-layout";
+import { readNetworkFacts, type NetworkFacts } from "./edges";
+import { labLayout } from "./layout";
+import { run } from "./run";
+
+/**
+ * For tests and benchmarks on the libvirt lab's network: its edge manifest (with the lab's
+ * hosting networks A and B mapped onto a test's own), and clients run inside the lab's
+ * namespaces (netns-client.ts) — an internet client resolving a name, fetching a page,
+ * trying a port, a steady request loop, or open connections held through an edge.
+ */
+
+const CLIENT = fileURLToPath(new URL("./netns-client.ts", import.meta.url));
+
+export interface EdgeLab {
+  manifest: EdgeManifest;
+  facts: NetworkFacts;
+}
+
+export async function readEdgeLab(labDir: string): Promise<EdgeLab> {
+  const layout = labLayout(labDir);
+  const manifest = edgeManifestSchema.parse(JSON.parse(await readFile(edgeManifestPath(layout), "utf8")));
+  return { manifest, facts: await readNetworkFacts(layout) };
+}
+
+/** The lab's edges, each serving the hosting network the test names for its key ("a", "b"); others left out. */
+export function edgesFor(lab: EdgeLab, slugs: Record<string, string>): EdgeManifest {
+  const edges = lab.facts.edges
+    .filter((f) => slugs[f.key])
+    .map((f) => ({ ...lab.manifest.edges.find((e) => e.name === f.netns)!, hostingNetwork: slugs[f.key]! }));
+  return edgeManifestSchema.parse({ edges });
+}
+
+export const edgeFacts = (lab: EdgeLab, key: string) => {
+  const e = lab.facts.edges.find((x) => x.key === key);
+  if (!e) throw new Error(`the libvirt lab has no edge ${key}`);
+  return e;
+};
+
+const clientArgv = (ns: string, mode: string, args: (string | number)[]) => ["netns", "exec", ns, process.execPath, "--import", "tsx", CLIENT, mode, ...args.map(String)];
+
+async function once<T>(ns: string, mode: string, args: (string | number)[]): Promise<T> {
+  const r = await run("ip", clientArgv(ns, mode, args), { allowFailure: true, timeoutMs: 60_000 });
+  const line = r.stdout.trim().split("\n").at(-1) ?? "";
+  try {
+    return JSON.parse(line) as T;
+  } catch {
+    throw new Error(`netns client ${mode} in ${ns} answered ${JSON.stringify(r.stdout.slice(0, 300))} ${r.stderr.slice(0, 500)}`);
+  }
+}
+
+export interface DnsAnswer {
+  rcode?: string;
+  answers: { address: string; ttl: number }[];
+  error?: string;
+}
+
+/** An internet client's A query to the DNS server listening on the lab's DNS link (facts.dnsLink.root). */
+export function resolveFromInternet(lab: EdgeLab, dnsPort: number, name: string, clientSubnet?: string): Promise<DnsAnswer> {
+  return once(lab.facts.inetNamespace, "resolve", [lab.facts.dnsLink.root, dnsPort, name, ...(clientSubnet ? [clientSubnet] : [])]);
+}
+
+export interface HttpResult {
+  status?: number;
+  body?: string;
+  error?: string;
+  ms: number;
+}
+
+export function getFromInternet(lab: EdgeLab, url: string, timeoutMs = 10_000, client = lab.facts.clientAddresses[0]!): Promise<HttpResult> {
+  return once(lab.facts.inetNamespace, "get", [url, client, timeoutMs]);
+}
+
+export function connectFromInternet(lab: EdgeLab, address: string, port: number, timeoutMs = 2000, client = lab.facts.clientAddresses[0]!): Promise<{ connected: boolean; error?: string }> {
+  return once(lab.facts.inetNamespace, "connect", [address, port, client, timeoutMs]);
+}
+
+export interface LoopRequest {
+  /** Epoch ms when it was sent. */
+  at: number;
+  ms: number;
+  status?: number;
+  error?: string;
+  /** The guest that answered (its name from the status page). */
+  server?: string;
+}
+
+/**
+ * A steady request loop from an internet client (bounded: it ends at `maxMs` whatever
+ * happens); `stop()` ends it and returns every request's outcome.
+ */
+export function startLoop(lab: EdgeLab, url: string, rate: number, maxMs: number, client = lab.facts.clientAddresses[0]!) {
+  const child = spawn("ip", clientArgv(lab.facts.inetNamespace, "loop", [url, client, rate, maxMs]), { stdio: ["pipe", "pipe", "pipe"] });
+  const results: LoopRequest[] = [];
+  const ended = new Promise<void>((r) => child.on("close", () => r()));
+  createInterface({ input: child.stdout! }).on("line", (l) => {
+    try {
+      results.push(JSON.parse(l) as LoopRequest);
+    } catch {
+      // not a result line
+    }
+  });
+  return {
+    results,
+    async stop(): Promise<LoopRequest[]> {
+      child.stdin!.end();
+      await ended;
+      return results;
+    },
+  };
+}
+
+/** Children holding connections through an edge; ended by `stopHolders` if HAProxy did not end them. */
+const holders = new Set<ChildProcess>();
+
+/**
+ * `n` requests held open through an edge's `hold` frontend to a server (inside the edge) that
+ * accepts and never answers: HAProxy counts them as connections in use to whichever server of
+ * its hold backend is in rotation (the test puts exactly one there, at facts.holdServer).
+ */
+export async function holdConnections(lab: EdgeLab, edgeNetns: string, n: number, maxMs = 60_000): Promise<void> {
+  const f = lab.facts;
+  const child = spawn("ip", clientArgv(edgeNetns, "hold", [f.holdFrontend.address, f.holdFrontend.port, f.holdServer.address, f.holdServer.port, n, maxMs]), { stdio: ["ignore", "pipe", "pipe"] });
+  holders.add(child);
+  child.on("close", () => holders.delete(child));
+  let stderr = "";
+  child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (l) => {
+      if (l.includes('"ready"')) resolve();
+    });
+    child.on("close", (code) => reject(new Error(`the hold client in ${edgeNetns} ended (${code}) before holding ${n}: ${stderr.slice(0, 500)}`)));
+  });
+}
+
+export async function stopHolders(): Promise<void> {
+  await Promise.all(
+    [...holders].map(
+      (c) =>
+        new Promise<void>((r) => {
+          c.on("close", () => r());
+          c.kill("SIGTERM");
+        }),
+    ),
+  );
+}
