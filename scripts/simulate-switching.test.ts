@@ -31,18 +31,21 @@ describe("simulate:switching CLI", { timeout: 60_000 }, () => {
     expect(code).toBe(0);
     const r = JSON.parse(stdout);
     expect(r).toMatchObject({ thresholdPercent: 90, staticHosts: 2, staticHostHours: 8, peakHosts: 3, serverLossEvents: 0, serverLossMinutes: 0, moves: 1 });
-    expect(r.hostHours).toBeCloseTo(9, 9);
-    expect(r.savedPercent).toBeCloseTo(-12.5, 9);
-    expect(r.overloadPercent).toBeCloseTo((100 * 3660) / 14400, 9);
+    // Acted on 40 s into the step up (reaction), serving 60 s later (activation).
+    expect(r.reactionDelaySeconds).toBe(40);
+    expect(r.overloadPercent).toBeCloseTo((100 * 100) / 14400, 9);
+    expect(r.hostHours).toBeCloseTo((2 * 7240 + 3 * 7160) / 3600, 9);
+    expect(r.savedPercent).toBeCloseTo(100 * (1 - (2 * 7240 + 3 * 7160) / 3600 / 8), 9);
   });
 
   it.concurrent("prints a readable summary without --json, with the delay given", async () => {
     const { code, stdout } = await simulate("text", stepUp, ["--hosts", "3", "--activation-delay", "0"]);
     expect(code).toBe(0);
     expect(stdout).toContain("static provisioning: 2 hosts");
-    expect(stdout).toContain("-12.5% saved");
-    expect(stdout).toContain("overload:            25.00% of service-time");
+    expect(stdout).toContain("-24.9% saved");
+    expect(stdout).toContain("overload:            0.28% of service-time"); // the 40 s reaction delay only
     expect(stdout).toContain("activation 0 s");
+    expect(stdout).toContain("acted on 40 s after it starts");
   });
 
   it.concurrent("refuses a bad file with one line naming the file, the line and the reason", async () => {
@@ -56,6 +59,9 @@ describe("simulate:switching CLI", { timeout: 60_000 }, () => {
     const hosts = await simulate("opt", stepUp, ["--hosts", "0"]);
     expect(hosts.code).toBe(1);
     expect(hosts.stderr).toBe('--hosts: "0" is not a whole number ≥ 1\n');
+    const reaction = await simulate("opt-reaction", stepUp, ["--reaction-delay", "0"]);
+    expect(reaction.code).toBe(1);
+    expect(reaction.stderr).toBe('--reaction-delay: "0" is not a number of seconds > 0\n');
     const missing = await run("npx", ["tsx", "scripts/simulate-switching.ts"], { cwd: root }).then(
       () => ({ code: 0, stderr: "" }),
       (e: { code: number; stderr: string }) => e,

@@ -4,19 +4,21 @@
  *
  *   npm run simulate:switching -- --trace FILE [--hosts N] [--json]
  *                                  [--activation-delay SECONDS] [--deactivation-delay SECONDS]
- *                                  [--scale-in-percent P]   (default: the policy's, 50)
+ *                                  [--reaction-delay SECONDS] [--scale-in-percent P]
  *
  * FILE: CSV `time,service,demand` (server/autoscaler/trace.ts). Prints a readable summary,
  * or with --json one object: thresholdPercent, staticHosts, staticHostHours, hostHours,
  * savedPercent, peakHosts, serverLossEvents, serverLossMinutes, overloadPercent, moves,
  * plus activations, deactivations, reserveHostHours, durationHours, poolHosts,
- * reserveHosts, the delays and per-service figures.
+ * reserveHosts, the delays and per-service figures. The time model (reaction delay: a
+ * new load level is acted on one CPU sample + one loop pass after it starts) is in
+ * server/autoscaler/replay.ts and docs/server-switching.md.
  * Bad input: exit 1 with one line naming the file, the line and the reason.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type AutoscalingPolicy, DEFAULT_POLICY, DEFAULT_TUNING, policyProblems } from "../server/autoscaler/policy";
-import { replay, type ReplayResult } from "../server/autoscaler/replay";
+import { DEFAULT_REACTION_DELAY_S, replay, type ReplayResult } from "../server/autoscaler/replay";
 import { parseTrace, type Trace, TraceError } from "../server/autoscaler/trace";
 import { fail, runCli } from "./lib/one-line-cli";
 
@@ -41,6 +43,7 @@ function main(): void {
       json: { type: "boolean", default: false },
       "activation-delay": { type: "string" },
       "deactivation-delay": { type: "string" },
+      "reaction-delay": { type: "string" },
       "scale-in-percent": { type: "string" },
     },
   });
@@ -52,6 +55,12 @@ function main(): void {
   }
   const activationDelaySeconds = seconds("activation-delay", values["activation-delay"], DEFAULT_ACTIVATION_DELAY_S);
   const deactivationDelaySeconds = seconds("deactivation-delay", values["deactivation-delay"], activationDelaySeconds);
+  // Above 0: at the very start of a period its level has not been sampled yet.
+  const reactionText = values["reaction-delay"];
+  if (reactionText !== undefined && !(/^\d+(\.\d+)?$/.test(reactionText) && Number(reactionText) > 0)) {
+    fail(`--reaction-delay: "${reactionText}" is not a number of seconds > 0`);
+  }
+  const reactionDelaySeconds = reactionText === undefined ? DEFAULT_REACTION_DELAY_S : Number(reactionText);
   const policy = { ...DEFAULT_POLICY };
   if (values["scale-in-percent"] !== undefined) {
     policy.scaleInPercent = Number(values["scale-in-percent"]);
@@ -75,7 +84,7 @@ function main(): void {
     throw error;
   }
 
-  const result = replay(trace, { hosts, activationDelaySeconds, deactivationDelaySeconds, policy });
+  const result = replay(trace, { hosts, activationDelaySeconds, deactivationDelaySeconds, reactionDelaySeconds, policy });
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : readable(values.trace, trace, result, policy));
 }
 
@@ -89,7 +98,8 @@ function readable(file: string, trace: Trace, r: ReplayResult, p: AutoscalingPol
   const lines = [
     `${file}: ${trace.services.length} services, ${trace.times.length} samples every ${step >= 60 ? `${n1(step / 60)} min` : `${step} s`}, ${n1(r.durationHours)} h (${when(trace.times[0]!)} to ${when(trace.times.at(-1)!)})`,
     `policy: bottleneck at ${p.cpuThresholdPercent}% CPU over ${p.windowMinutes} min; scale in under ${p.scaleInPercent}% mean CPU after a ${p.cooldownMinutes} min cool-down; at least ${p.minReplicas} replica, at most the service's static count; idle reserve ${r.reserveHosts}`,
-    `forecast: ${t.leadMinutes} min ahead (scale-in ${t.scaleInLookaheadMinutes} min): latest load + the rise seen the same time ${t.seasonHours.map((h) => `${h} h`).join(" and ")} ago + headroom covering ${100 * t.coverage}% of the service's past jumps; activation ${r.activationDelaySeconds} s, deactivation ${r.deactivationDelaySeconds} s`,
+    `forecast: ${t.leadMinutes} min ahead (scale-in ${t.scaleInLookaheadMinutes} min): latest load + the rise seen the same time ${t.seasonHours.map((h) => `${h} h`).join(" and ")} ago + headroom covering ${100 * t.coverage}% of the service's past jumps (${100 * t.scaleInCoverage}% to give a host back)`,
+    `time: each level acted on ${r.reactionDelaySeconds} s after it starts (reaction: a CPU sample + a loop pass); activation ${r.activationDelaySeconds} s, deactivation ${r.deactivationDelaySeconds} s`,
     "",
     `static provisioning: ${r.staticHosts} hosts (each service at ceil(peak / ${r.thresholdPercent}%)) = ${n1(r.staticHostHours)} host-hours`,
     `server switching:    ${n1(r.hostHours)} host-hours (idle reserve ${n1(r.reserveHostHours)} included) on a pool of ${r.poolHosts}: ${n1(r.savedPercent)}% saved, peak ${r.peakHosts} hosts`,

@@ -328,7 +328,7 @@ function chooseScaleIn(
   if (report.bottlenecked.length > 0 || report.windowCpuPercent === null) return null;
   if (report.windowCpuPercent >= p.scaleInPercent) return null;
   if (service.lastMoveAt !== undefined && now - service.lastMoveAt < p.cooldownMinutes * MINUTE) return null;
-  const later = forecast.lookaheadPeak + forecast.headroom;
+  const later = forecast.lookaheadPeak + forecast.scaleInHeadroom;
   const enough = Math.max(p.minReplicas, hostsFor(later, p.cpuThresholdPercent));
   if (enough > service.vms.length - 1) return null;
   return {

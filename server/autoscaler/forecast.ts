@@ -46,13 +46,15 @@ export interface Forecast {
   volatility: number;
   /** Extra load to provision for (host units, ≥ 0). */
   headroom: number;
+  /** The larger headroom a host given back must leave (scaleInCoverage; ≥ headroom). */
+  scaleInHeadroom: number;
   /** How the headroom was found. */
   headroomBasis: "history" | "fallback";
 }
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-const MAX_Z = 700;
+const MAX_Z = 4096;
 
 /** Index of the first point at or after t (points sorted by `at`). */
 export function firstAtOrAfter(points: readonly LoadPoint[], t: number): number {
@@ -123,9 +125,9 @@ function headroomFrom(
   points: readonly LoadPoint[],
   end: number,
   tuning: ForecastTuning,
-): { volatility: number; headroom: number; basis: Forecast["headroomBasis"] } {
+): { volatility: number; headroom: number; scaleInHeadroom: number; basis: Forecast["headroomBasis"] } {
   const step = sampleStep(points, end);
-  if (step === null || step <= 0 || end < 3) return { volatility: 0, headroom: 0, basis: "fallback" };
+  if (step === null || step <= 0 || end < 3) return { volatility: 0, headroom: 0, scaleInHeadroom: 0, basis: "fallback" };
   const nRecent = Math.max(2, Math.round((tuning.volatilityRecentMinutes * MINUTE) / step));
   const nLong = Math.max(nRecent, Math.round((tuning.volatilityLongHours * HOUR) / step));
   const nHistory = Math.round((tuning.headroomHistoryDays * 24 * HOUR) / step);
@@ -168,7 +170,8 @@ function headroomFrom(
   };
   const volatility = sigma(count);
   // At most MAX_Z errors enter the quantile (evenly spread): the cost stays flat however
-  // fine the profile, and a week of 5-minute samples still gives hundreds.
+  // fine the profile. Below that every error counts: a stride of 2 would see only every
+  // other period and could miss a pattern that repeats on an even number of periods.
   const from = Math.max(1, count - nHistory);
   const stride = Math.max(1, Math.ceil((count - from) / MAX_Z));
   const z = new Float64Array(Math.ceil((count - from) / stride));
@@ -179,10 +182,12 @@ function headroomFrom(
   }
   if (n < tuning.headroomMinSamples) {
     // Too little history for a quantile: a generous multiple of what we have.
-    return { volatility, headroom: tuning.fallbackSigmas * volatility, basis: "fallback" };
+    const headroom = tuning.fallbackSigmas * volatility;
+    return { volatility, headroom, scaleInHeadroom: headroom, basis: "fallback" };
   }
-  const q = select(z.subarray(0, n), Math.min(n - 1, Math.floor(tuning.coverage * n)));
-  return { volatility, headroom: Math.max(0, q) * volatility, basis: "history" };
+  const quantile = (c: number) => Math.max(0, select(z.subarray(0, n), Math.min(n - 1, Math.floor(c * n)))) * volatility;
+  const headroom = quantile(tuning.coverage);
+  return { volatility, headroom, scaleInHeadroom: Math.max(headroom, quantile(tuning.scaleInCoverage)), basis: "history" };
 }
 
 /**
@@ -201,12 +206,15 @@ export function forecastLoad(
   const level = end > 0 ? points[end - 1]!.demand : 0;
   // The window's samples; when samples are sparser than the window, the latest one.
   const recent = maxIn(points, now - windowMinutes * MINUTE, now) ?? level;
+  // A horizon shorter than the profile's step would see no sample ahead: at least one step.
+  const step = sampleStep(points, end) ?? 0;
   const rises = (horizonMinutes: number) => {
     const seasonal: SeasonalRise[] = [];
+    const horizon = Math.max(horizonMinutes * MINUTE, step);
     for (const hoursAgo of tuning.seasonHours) {
       const lag = hoursAgo * HOUR;
       const at = firstAtOrAfter(points, now - lag);
-      const ahead = maxIn(points, now - lag, now - lag + horizonMinutes * MINUTE);
+      const ahead = maxIn(points, now - lag, now - lag + horizon);
       if (at > 0 && ahead !== null) seasonal.push({ hoursAgo, rise: ahead - points[at - 1]!.demand });
     }
     return { seasonal, rise: seasonal.length === 0 ? 0 : Math.max(0, Math.min(...seasonal.map((s) => s.rise))) };
@@ -223,6 +231,7 @@ export function forecastLoad(
     lookaheadPeak: level + Math.max(soon.rise, later.rise),
     volatility: h.volatility,
     headroom: h.headroom,
+    scaleInHeadroom: h.scaleInHeadroom,
     headroomBasis: h.basis,
   };
 }

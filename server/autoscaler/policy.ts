@@ -45,7 +45,10 @@ export const DEFAULT_POLICY: AutoscalingPolicy = {
  * docs/server-switching.md for why these values and how they were checked).
  */
 export interface ForecastTuning {
-  /** Scale-out looks this far ahead: an activation plus about one loop interval. */
+  /**
+   * Scale-out looks this far ahead: an activation (about a minute) plus a loop pass, with
+   * room for slower copies; at least one step of the load profile.
+   */
   leadMinutes: number;
   /** Scale-in looks this far ahead: a host given back should not be needed again soon. */
   scaleInLookaheadMinutes: number;
@@ -56,6 +59,12 @@ export interface ForecastTuning {
    * jumps in units of the volatility of their time).
    */
   coverage: number;
+  /**
+   * The same for scale-in: a host is given back only when the coming load with this
+   * larger quantile fits on one host fewer (hysteresis: giving a host back and fetching
+   * it again costs a move and the activation delay overloaded).
+   */
+  scaleInCoverage: number;
   /** Volatility = RMS jump, mixed from a recent window… */
   volatilityRecentMinutes: number;
   /** …and a longer one… */
@@ -70,10 +79,11 @@ export interface ForecastTuning {
 }
 
 export const DEFAULT_TUNING: ForecastTuning = {
-  leadMinutes: 10,
+  leadMinutes: 5,
   scaleInLookaheadMinutes: 30,
   seasonHours: [24, 168],
-  coverage: 0.975,
+  coverage: 0.85,
+  scaleInCoverage: 0.975,
   volatilityRecentMinutes: 60,
   volatilityLongHours: 24,
   volatilityRecentWeight: 0.6,

@@ -25,30 +25,40 @@ describe("replay arithmetic on hand-checkable traces", () => {
     });
   });
 
-  it("a step up is seen one period late and answered after the activation delay", () => {
-    // Periods of 1 h: 0.5, 0.5, 1.5, 1.5. The decision at 2 h sees only periods ending by then
-    // (0.5), so period 3 runs on one host (1.5 > 0.9: overloaded for 1 h); at 3 h it sees 1.5
-    // and activates a second host, running 60 s later: overloaded another 60 s.
+  it("a step up is acted on after the reaction delay and answered after the activation delay", () => {
+    // Periods of 1 h: 0.5, 0.5, 1.5, 1.5. The decision 40 s into period 1 sees only 0.5 (the
+    // future is not shown), so period 2 starts on one host; 40 s into it the decision sees
+    // 1.5 and activates a second host, running 60 s later: overloaded 100 s in all.
     const r = replay(hourly([0.5, 0.5, 1.5, 1.5]), { hosts: 3, activationDelaySeconds: 60 });
+    expect(r.reactionDelaySeconds).toBe(40);
     expect(r.staticHosts).toBe(2);
-    expect(r.overloadPercent).toBeCloseTo((100 * (3600 + 60)) / (4 * 3600), 9);
-    // Hosts in use: 1 VM + 1 reserve for 3 h, then 2 (one activating) + 1 reserve for 1 h.
-    expect(r.hostHours).toBeCloseTo(2 * 3 + 3 * 1, 9);
+    expect(r.overloadPercent).toBeCloseTo((100 * 100) / (4 * 3600), 9);
+    // Hosts in use: 1 VM + 1 reserve until the decision at 2 h 40 s, then 2 (one activating) + 1 reserve.
+    const decidedAt = 2 * 3600 + 40;
+    expect(r.hostHours).toBeCloseTo((2 * decidedAt + 3 * (4 * 3600 - decidedAt)) / 3600, 9);
     expect(r.reserveHostHours).toBeCloseTo(4, 9);
-    expect(r.savedPercent).toBeCloseTo(100 * (1 - 9 / 8), 9);
+    expect(r.savedPercent).toBeCloseTo(100 * (1 - r.hostHours / 8), 9);
     expect(r.peakHosts).toBe(3);
-    expect(r.moves).toBe(1);
-    expect(r.hostsInUseHours).toEqual([0, 0, 3, 1]);
+    expect(r.moves).toBe(1); // 1.5 on 2 hosts is 75% CPU, above the scale-in level: kept
+    expect(r.hostsInUseHours).toEqual([0, 0, decidedAt / 3600, (4 * 3600 - decidedAt) / 3600]);
   });
 
-  it("an instant activation leaves only the unseen period overloaded", () => {
+  it("an instant activation leaves only the reaction delay overloaded", () => {
     const r = replay(hourly([0.5, 0.5, 1.5, 1.5]), { hosts: 3, activationDelaySeconds: 0 });
-    expect(r.overloadPercent).toBeCloseTo(25, 9);
+    expect(r.overloadPercent).toBeCloseTo((100 * 40) / (4 * 3600), 9);
+  });
+
+  it("a reaction delay of a whole step is the model where a period is seen once it has ended", () => {
+    // The decision at 3 h sees period 2 (1.5): period 2 is overloaded for its hour, then 60 s more.
+    const r = replay(hourly([0.5, 0.5, 1.5, 1.5]), { hosts: 3, activationDelaySeconds: 60, reactionDelaySeconds: 3600 });
+    expect(r.overloadPercent).toBeCloseTo((100 * (3600 + 60)) / (4 * 3600), 9);
+    expect(r.moves).toBe(1);
   });
 
   it("counts a server loss when the pool has no free host, and moves nothing", () => {
+    // Both decisions that see 1.5 (periods 2 and 3) find no free host: one event of 2 periods.
     const r = replay(hourly([0.5, 0.5, 1.5, 1.5]), { hosts: 1, activationDelaySeconds: 60 });
-    expect(r).toMatchObject({ serverLossEvents: 1, serverLossMinutes: 60, moves: 0, hostHours: 4, staticHostHours: 8, savedPercent: 50 });
+    expect(r).toMatchObject({ serverLossEvents: 1, serverLossMinutes: 120, moves: 0, hostHours: 4, staticHostHours: 8, savedPercent: 50 });
     expect(r.overloadPercent).toBeCloseTo(50, 9);
   });
 });

@@ -2,17 +2,24 @@
  * Replays a demand trace through the autoscaler's decision function (decide.ts) with a
  * simulated pool of production hosts, and measures hosts used against static provisioning.
  *
- * Model (docs/server-switching.md):
- * - The decision loop runs at every trace time T_i and sees the samples of the periods
- *   that have ended (T_j < T_i): the service's demand as its load profile and, per VM,
- *   CPU = demand / hosts × 100 % (capped at 100 %).
+ * Time model: the live system the replay stands for (docs/server-switching.md):
+ * - Demand is constant over each trace period [T_i, T_i+1) (the trace gives its mean);
+ *   the last period lasts the median step.
+ * - The live system samples CPU every few seconds and decides every loop pass, so a new
+ *   level is acted on `reactionDelay` after it starts (one CPU sample + one loop pass):
+ *   the decision for period i runs at T_i + reactionDelay and sees the periods started
+ *   by then (j ≤ i), never a later one: the service's demand as its load profile and,
+ *   per VM, CPU = demand / hosts × 100 % (capped at 100 %) over the observed time.
+ *   A reaction delay of one whole step is the coarser model "a period is seen when it
+ *   has ended".
  * - An activation holds its host from the decision and adds capacity `activationDelay`
  *   later; a deactivation removes capacity at once (the VM is drained first) and frees
  *   its host `deactivationDelay` later.
- * - Demand is constant over each period [T_i, T_i+1); the last period lasts the median step.
- * - Hosts in use = production hosts holding a VM or a move + the idle reserve kept free.
- * - Overload: time during which a service's demand exceeds threshold × its running hosts.
- * - Server loss: a period in which the plan had a server-loss decision for the service;
+ * - Everything is integrated over time between events (period starts, decisions, moves
+ *   finishing): hosts in use = production hosts holding a VM or a move + the idle
+ *   reserve kept free; overload = time during which a service's demand exceeds
+ *   threshold × its running hosts (e.g. the reaction + activation delay after a jump).
+ * - Server loss: a period whose decision had a server-loss for the service;
  *   consecutive periods are one event.
  * - Start: each service runs the hosts its first sample needs (the operator sized it when
  *   switching was turned on); every host comes from the pool.
@@ -22,12 +29,20 @@ import { type CandidateVm, decide, type FreeHost, hostsFor, type ProductionVm, t
 import { type AutoscalingPolicy, DEFAULT_POLICY, DEFAULT_TUNING, type ForecastTuning } from "./policy";
 import type { Trace } from "./trace";
 
+/**
+ * Default reaction delay, seconds: a new load level shows in the next CPU sample
+ * (METRICS_INTERVAL_MS, 10 s) and is acted on at the next autoscaler pass (every 30 s).
+ */
+export const DEFAULT_REACTION_DELAY_S = 40;
+
 export interface ReplayOptions {
   /** Shared pool size; default: the static count. */
   hosts?: number;
   activationDelaySeconds: number;
   /** Default: the activation delay. */
   deactivationDelaySeconds?: number;
+  /** From the start of a period until the decision that sees it; default 40 s. */
+  reactionDelaySeconds?: number;
   policy?: AutoscalingPolicy;
   tuning?: ForecastTuning;
 }
@@ -67,6 +82,7 @@ export interface ReplayResult {
   reserveHosts: number;
   activationDelaySeconds: number;
   deactivationDelaySeconds: number;
+  reactionDelaySeconds: number;
   services: ServiceFigures[];
 }
 
@@ -85,9 +101,10 @@ interface SimService {
   activating: (SimVm & { readyAt: number })[];
   deactivating: (SimVm & { freeAt: number })[];
   lastMoveAt?: number;
+  /** The periods seen so far (its load profile). */
   load: LoadPoint[];
-  /** Per period: time-weighted running hosts (for the VMs' CPU samples). */
-  capacity: number[];
+  /** Per period: running-host milliseconds so far (for the VMs' CPU samples). */
+  capacityMs: number[];
   nextVm: number;
   inLoss: boolean;
   fig: ServiceFigures;
@@ -104,10 +121,13 @@ export function replay(trace: Trace, options: ReplayOptions): ReplayResult {
   const thr = basePolicy.cpuThresholdPercent;
   const actDelay = options.activationDelaySeconds * 1000;
   const deactDelay = (options.deactivationDelaySeconds ?? options.activationDelaySeconds) * 1000;
+  const reaction = (options.reactionDelaySeconds ?? DEFAULT_REACTION_DELAY_S) * 1000;
   const { times } = trace;
   const steps = times.slice(1).map((t, i) => t - times[i]!);
   const durations = [...steps, median(steps)];
-  const durationMs = durations.reduce((a, b) => a + b, 0);
+  const start = times[0]!;
+  const end = times.at(-1)! + durations.at(-1)!;
+  const durationMs = end - start;
 
   const peaks = trace.demand.map((d) => d.reduce((a, b) => Math.max(a, b), 0));
   const staticPer = peaks.map((p) => hostsFor(p, thr));
@@ -124,7 +144,7 @@ export function replay(trace: Trace, options: ReplayOptions): ReplayResult {
     activating: [],
     deactivating: [],
     load: [],
-    capacity: [],
+    capacityMs: times.map(() => 0),
     nextVm: 1,
     inLoss: false,
     fig: {
@@ -146,7 +166,7 @@ export function replay(trace: Trace, options: ReplayOptions): ReplayResult {
   services.forEach((svc, s) => {
     const want = Math.min(svc.policy.maxReplicas, Math.max(svc.policy.minReplicas, hostsFor(trace.demand[s]![0]!, thr)));
     for (let k = 0; k < want && free.length > 0; k++) {
-      svc.running.push({ vmId: `${svc.name}-vm-${svc.nextVm++}`, hostId: free.shift()!.hostId, activatedAt: times[0]! });
+      svc.running.push({ vmId: `${svc.name}-vm-${svc.nextVm++}`, hostId: free.shift()!.hostId, activatedAt: start });
     }
   });
 
@@ -156,19 +176,61 @@ export function replay(trace: Trace, options: ReplayOptions): ReplayResult {
   const inUseMs: number[] = [];
   const overloadMs = services.map(() => 0);
 
-  for (let i = 0; i < times.length; i++) {
-    const now = times[i]!;
-    const end = now + durations[i]!;
-    // Moves that finished by now.
+  /** Moves that have finished by `t` take effect. */
+  const settle = (t: number) => {
     for (const svc of services) {
-      svc.running.push(...svc.activating.filter((v) => v.readyAt <= now).map(({ vmId, hostId, activatedAt }) => ({ vmId, hostId, activatedAt })));
-      svc.activating = svc.activating.filter((v) => v.readyAt > now);
-      for (const v of svc.deactivating.filter((d) => d.freeAt <= now)) free.push({ hostId: v.hostId, name: v.hostId });
-      svc.deactivating = svc.deactivating.filter((v) => v.freeAt > now);
+      if (svc.activating.some((v) => v.readyAt <= t)) {
+        svc.running.push(...svc.activating.filter((v) => v.readyAt <= t).map(({ vmId, hostId, activatedAt }) => ({ vmId, hostId, activatedAt })));
+        svc.activating = svc.activating.filter((v) => v.readyAt > t);
+      }
+      if (svc.deactivating.some((v) => v.freeAt <= t)) {
+        for (const v of svc.deactivating.filter((d) => d.freeAt <= t)) free.push({ hostId: v.hostId, name: v.hostId });
+        svc.deactivating = svc.deactivating.filter((v) => v.freeAt > t);
+        free.sort((a, b) => Number(a.hostId.slice(5)) - Number(b.hostId.slice(5)));
+      }
     }
-    free.sort((a, b) => Number(a.hostId.slice(5)) - Number(b.hostId.slice(5)));
+  };
 
-    const plan = decide({ now, services: services.map((svc, s) => stateOf(svc, s, trace, now)), freeHosts: free, tuning });
+  // Time integration from `clock` to `to`, cut at period starts and moves finishing.
+  let clock = start;
+  let period = 0; // the period containing `clock`
+  const advance = (to: number) => {
+    while (clock < to) {
+      settle(clock);
+      while (period + 1 < times.length && times[period + 1]! <= clock) period++;
+      let next = Math.min(to, period + 1 < times.length ? times[period + 1]! : end);
+      for (const svc of services) {
+        for (const v of svc.activating) if (v.readyAt > clock && v.readyAt < next) next = v.readyAt;
+        for (const v of svc.deactivating) if (v.freeAt > clock && v.freeAt < next) next = v.freeAt;
+      }
+      const len = next - clock;
+      let busy = 0;
+      services.forEach((svc, s) => {
+        const cap = svc.running.length;
+        const own = cap + svc.activating.length + svc.deactivating.length;
+        busy += own;
+        svc.capacityMs[period]! += cap * len;
+        svc.fig.hostHours += (own * len) / HOUR;
+        svc.fig.peakHosts = Math.max(svc.fig.peakHosts, own);
+        if (trace.demand[s]![period]! > (thr / 100) * cap + 1e-12) overloadMs[s]! += len;
+      });
+      const kept = Math.max(0, Math.min(reserve, poolHosts - busy));
+      hostMs += (busy + kept) * len;
+      reserveMs += kept * len;
+      peakHosts = Math.max(peakHosts, busy + kept);
+      inUseMs[busy + kept] = (inUseMs[busy + kept] ?? 0) + len;
+      clock = next;
+    }
+    settle(clock);
+  };
+
+  for (let i = 0; i < times.length; i++) {
+    const now = times[i]! + reaction;
+    if (now >= end) break;
+    advance(now);
+    services.forEach((svc, s) => svc.load.push({ at: times[i]!, demand: trace.demand[s]![i]! }));
+
+    const plan = decide({ now, services: services.map((svc, s) => stateOf(svc, s, trace, now, times, durations)), freeHosts: free, tuning });
 
     const lossNow = new Set<string>();
     for (const d of plan.decisions) {
@@ -192,38 +254,7 @@ export function replay(trace: Trace, options: ReplayOptions): ReplayResult {
         lossNow.add(d.serviceId);
       }
     }
-
-    // Integrate over the period, piecewise between moves finishing inside it.
-    const marks = new Set<number>([now, end]);
-    for (const svc of services) {
-      for (const v of svc.activating) if (v.readyAt > now && v.readyAt < end) marks.add(v.readyAt);
-      for (const v of svc.deactivating) if (v.freeAt > now && v.freeAt < end) marks.add(v.freeAt);
-    }
-    const cuts = [...marks].sort((a, b) => a - b);
-    const capMs = services.map(() => 0);
-    for (let c = 0; c + 1 < cuts.length; c++) {
-      const [a, b] = [cuts[c]!, cuts[c + 1]!];
-      const len = b - a;
-      let busy = 0;
-      services.forEach((svc, s) => {
-        const cap = svc.running.length + svc.activating.filter((v) => v.readyAt <= a).length;
-        const own = svc.running.length + svc.activating.length + svc.deactivating.filter((v) => v.freeAt > a).length;
-        busy += own;
-        capMs[s]! += cap * len;
-        svc.fig.hostHours += (own * len) / HOUR;
-        svc.fig.peakHosts = Math.max(svc.fig.peakHosts, own);
-        if (trace.demand[s]![i]! > (thr / 100) * cap + 1e-12) overloadMs[s]! += len;
-      });
-      const kept = Math.max(0, Math.min(reserve, poolHosts - busy));
-      hostMs += (busy + kept) * len;
-      reserveMs += kept * len;
-      peakHosts = Math.max(peakHosts, busy + kept);
-      inUseMs[busy + kept] = (inUseMs[busy + kept] ?? 0) + len;
-    }
-
     services.forEach((svc, s) => {
-      svc.capacity.push(capMs[s]! / durations[i]!);
-      svc.load.push({ at: now, demand: trace.demand[s]![i]! });
       const lost = lossNow.has(String(s));
       if (lost) {
         if (!svc.inLoss) svc.fig.serverLossEvents++;
@@ -232,6 +263,7 @@ export function replay(trace: Trace, options: ReplayOptions): ReplayResult {
       svc.inLoss = lost;
     });
   }
+  advance(end);
 
   services.forEach((svc, s) => {
     svc.fig.overloadPercent = (100 * overloadMs[s]!) / durationMs;
@@ -262,19 +294,23 @@ export function replay(trace: Trace, options: ReplayOptions): ReplayResult {
     reserveHosts: reserve,
     activationDelaySeconds: actDelay / 1000,
     deactivationDelaySeconds: deactDelay / 1000,
+    reactionDelaySeconds: reaction / 1000,
     services: figs,
   };
 }
 
-/** What the decision function sees of a simulated service at `now`. */
-function stateOf(svc: SimService, s: number, trace: Trace, now: number): ServiceState {
+/** What the decision function sees of a simulated service at `now` (periods started by now − the reaction delay). */
+function stateOf(svc: SimService, s: number, trace: Trace, now: number, times: number[], durations: number[]): ServiceState {
   const windowStart = now - svc.policy.windowMinutes * 60_000;
-  // CPU samples of the periods that ended: the window's, or at least the latest one.
+  // CPU samples of the periods seen: the window's, or at least the latest one.
   let first = svc.load.length;
   while (first > 0 && svc.load[first - 1]!.at >= windowStart) first--;
   first = Math.min(first, Math.max(0, svc.load.length - 1));
   const cpu = svc.load.slice(first).map((p, k) => {
-    const hosts = svc.capacity[first + k]!;
+    const j = first + k;
+    // Hosts over the part of the period observed so far; at its very start, those running now.
+    const observed = Math.min(now, times[j]! + durations[j]!) - times[j]!;
+    const hosts = observed > 0 ? svc.capacityMs[j]! / observed : svc.running.length;
     return { at: p.at, percent: hosts > 0 ? Math.min(100, (100 * p.demand) / hosts) : 100 };
   });
   const vms: ProductionVm[] = svc.running.map((v) => ({ vmId: v.vmId, name: v.vmId, hostId: v.hostId, cpu, bytesToReturn: 0, activatedAt: v.activatedAt }));
