@@ -5,6 +5,7 @@ import type { HostRole } from "../server/db/generated/client";
 import { BUCKET_MS, bucketStart } from "../server/demand/grid";
 import { ingestSamples } from "../server/demand/ingest";
 import { syntheticCells } from "../server/demand/synthetic";
+import { writeSamples } from "../server/metrics/store";
 import { DEMO_PASSWORD, SEED_CITIES, SEED_SERVICES, SEED_USERS } from "./seed-data/world";
 
 /**
@@ -295,6 +296,7 @@ async function seedMetrics(db: Db, now: Date) {
   if (await db.metricSample.findFirst({ where: { resolution: "HOUR", vmId: null } })) return;
   // The older seed wrote a week of VM-only rows: replaced by the month below.
   await db.metricSample.deleteMany({ where: { resolution: "HOUR", at: { lt: new Date(end) } } });
+  await db.serviceUsage.deleteMany({ where: { resolution: "HOUR", at: { lt: new Date(end) } } });
 
   const hosts = await db.host.findMany({ where: { role: "PRODUCTION", retiredAt: null }, include: { hostingNetwork: true }, orderBy: { name: "asc" } });
   const vms = await db.vm.findMany({ where: { deletedAt: null }, include: { service: true, host: { include: { hostingNetwork: true } } }, orderBy: { name: "asc" } });
@@ -395,21 +397,11 @@ async function seedMetrics(db: Db, now: Date) {
       });
     }
   }
-  for (let i = 0; i < vmRows.length; i += 20_000) {
-    const part = vmRows.slice(i, i + 20_000);
-    await db.$executeRawUnsafe(
-      `INSERT INTO "MetricSample" ("at", "resolution", "hostId", "vmId", "cpuPercent", "memoryBytes", "netRxBytes", "netTxBytes")
-       SELECT to_timestamp(a / 1000.0) AT TIME ZONE 'UTC', 'HOUR', h, NULLIF(v, ''), c, m, rx, tx
-       FROM unnest($1::float8[], $2::text[], $3::text[], $4::float8[], $5::int8[], $6::int8[], $7::int8[]) AS t(a, h, v, c, m, rx, tx)`,
-      part.map((r) => r.at),
-      part.map((r) => r.hostId),
-      part.map((r) => r.vmId),
-      part.map((r) => Math.round(r.cpu * 10) / 10),
-      part.map((r) => Math.round(r.mem)),
-      part.map((r) => Math.round(r.rx)),
-      part.map((r) => Math.round(r.tx)),
-    );
-  }
+  await writeSamples(
+    db,
+    "HOUR",
+    vmRows.map((r) => ({ at: new Date(r.at), hostId: r.hostId, vmId: r.vmId || null, cpuPercent: Math.round(r.cpu * 10) / 10, memoryBytes: r.mem, netRxBytes: r.rx, netTxBytes: r.tx })),
+  );
   for (const o of ops) {
     await db.operation.create({
       data: {

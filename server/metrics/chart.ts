@@ -60,8 +60,8 @@ const DEFAULT_THRESHOLD = 90;
 
 /**
  * Everything the manager's utilization page draws for [from, to), downsampled to the
- * plot width (server/metrics/downsample.ts). Reads go through the (hostId, resolution,
- * at) index: every sample row carries its host.
+ * plot width (server/metrics/downsample.ts). Services read their usage rows
+ * (ServiceUsage); hosts read their own rows through the host-rows index.
  */
 export async function utilizationChart(db: Db, q: ChartQuery): Promise<UtilizationChart> {
   const fromMs = q.from.getTime();
@@ -95,45 +95,48 @@ export async function utilizationChart(db: Db, q: ChartQuery): Promise<Utilizati
     },
   });
   const weight = plan.stepMs / plan.strideMs;
-  const bin = `date_bin(make_interval(secs => ${plan.strideMs / 1000}), m.at, ${ts(2)})`;
+  const bin = (column: string) => `date_bin(make_interval(secs => ${plan.strideMs / 1000}), ${column}, ${ts(2)})`;
 
   const [serviceRows, hostRows, services, losses, ops] = await Promise.all([
-    // Joined from Host (hash or per-host index scans, as the planner sees fit) rather than
-    // filtered with "hostId = ANY(ids)", which costs a comparison per id per row.
-    roomy(db, (tx) => tx.$queryRawUnsafe<{ s: string; t: number; mean: number; peak: number; demand: number; hosts: number | null }[]>(
-      `SELECT v."serviceId" AS s, (extract(epoch FROM ${bin}) * 1000)::float8 AS t,
-              avg(m."cpuPercent")::float8 AS mean, max(m."cpuPercent")::float8 AS peak,
-              (sum(m."cpuPercent") / 100.0 * $3)::float8 AS demand,
-              (sum($3) FILTER (WHERE h.role = 'PRODUCTION'))::float8 AS hosts
-         FROM "Host" h
-         JOIN "MetricSample" m ON m."hostId" = h.id AND m."vmId" IS NOT NULL
-          AND m.resolution = $1::"MetricResolution" AND m.at >= ${ts(2)} AND m.at < ${ts(4)}
-         JOIN "Vm" v ON v.id = m."vmId"
-        WHERE h."retiredAt" IS NULL
+    // Services from their usage rows (a bucket per service, kept on every write), not
+    // from every VM row: a month is 720 rows per service whatever the number of VMs.
+    db.$queryRawUnsafe<{ s: string; t: number; mean: number; peak: number; demand: number; hosts: number | null }[]>(
+      `SELECT u."serviceId" AS s, (extract(epoch FROM ${bin("u.at")}) * 1000)::float8 AS t,
+              (sum(u."cpuSum") / sum(u."vmSamples"))::float8 AS mean, max(u."cpuMax")::float8 AS peak,
+              (sum(u."cpuSum") / 100.0 * $3)::float8 AS demand,
+              CASE WHEN sum(u."prodSamples") > 0 THEN (sum(u."prodSamples") * $3)::float8 END AS hosts
+         FROM "ServiceUsage" u
+        WHERE u.resolution = $1::"MetricResolution" AND u.at >= ${ts(2)} AND u.at < ${ts(4)} AND u."vmSamples" > 0
         GROUP BY 1, 2`,
       plan.resolution,
       fromMs,
       weight,
       toMs,
-    )),
-    // Per-host series come back as one row per host with its buckets as arrays (a month
-    // of 200 hosts is 144 000 buckets: as rows, decoding them costs more than the query),
-    // and only the `maxHosts` busiest (or one hosting network's) are returned.
+    ),
+    // Per-host series: the hosts are ranked on their own rows (an index-only scan of the
+    // host-rows index), then only the `maxHosts` busiest (or one hosting network's) are
+    // bucketed, one row per host with its buckets as arrays (a month of 200 hosts is
+    // 144 000 buckets: as rows, decoding them costs more than the query).
     roomy(db, (tx) => tx.$queryRawUnsafe<{ h: string; i: number[]; mean: number[]; peak: number[]; total: number }[]>(
-      `WITH b AS (
-         SELECT m."hostId" AS h, floor(extract(epoch FROM (m.at - ${ts(2)})) / $4)::int AS i,
-                avg(m."cpuPercent") AS mean, max(m."cpuPercent") AS peak
+      `WITH ranked AS (
+         SELECT m."hostId" AS h, count(*) OVER () AS total
            FROM "Host" hh
            JOIN "MetricSample" m ON m."hostId" = hh.id AND m."vmId" IS NULL
             AND m.resolution = $1::"MetricResolution" AND m.at >= ${ts(2)} AND m.at < ${ts(3)}
           WHERE hh."retiredAt" IS NULL AND ($6::text IS NULL OR hh."hostingNetworkId" = $6)
-          GROUP BY 1, 2),
-       ranked AS (
-         SELECT h, count(*) OVER () AS total FROM b GROUP BY h ORDER BY avg(mean) DESC, h LIMIT $5)
-       SELECT b.h, r.total::int AS total, array_agg(b.i ORDER BY b.i) AS i,
-              array_agg(round(b.mean::numeric, 1)::float8 ORDER BY b.i) AS mean,
-              array_agg(round(b.peak::numeric, 1)::float8 ORDER BY b.i) AS peak
-         FROM b JOIN ranked r USING (h) GROUP BY b.h, r.total`,
+          GROUP BY 1 ORDER BY avg(m."cpuPercent") DESC, 1 LIMIT $5),
+       b AS (
+         SELECT r.h, r.total, x.*
+           FROM ranked r
+           CROSS JOIN LATERAL (
+             SELECT array_agg(i ORDER BY i) AS i, array_agg(mean::float8 ORDER BY i) AS mean, array_agg(peak::float8 ORDER BY i) AS peak
+               FROM (SELECT floor(extract(epoch FROM (m.at - ${ts(2)})) / $4)::int AS i,
+                            avg(m."cpuPercent") AS mean, max(m."cpuPercent") AS peak
+                       FROM "MetricSample" m
+                      WHERE m."hostId" = r.h AND m."vmId" IS NULL
+                        AND m.resolution = $1::"MetricResolution" AND m.at >= ${ts(2)} AND m.at < ${ts(3)}
+                      GROUP BY 1) q) x)
+       SELECT h, total::int AS total, i, mean, peak FROM b`,
       plan.resolution,
       fromMs,
       toMs,
@@ -194,8 +197,8 @@ export async function utilizationChart(db: Db, q: ChartQuery): Promise<Utilizati
     const cpuMax: (number | null)[] = new Array(plan.buckets).fill(null);
     r.i.forEach((bucket, k) => {
       if (bucket < 0 || bucket >= plan.buckets) return;
-      cpuMean[bucket] = r.mean[k]!;
-      cpuMax[bucket] = r.peak[k]!;
+      cpuMean[bucket] = round1(r.mean[k]!);
+      cpuMax[bucket] = round1(r.peak[k]!);
     });
     return { name: h.name, hostingNetwork: h.hostingNetwork.slug, role: h.role, cpuMean, cpuMax };
   });

@@ -4,7 +4,7 @@ import { makeWorld } from "../../test/fixtures";
 import type { Db } from "../db/client";
 import { utilizationChart } from "./chart";
 import { rollUp } from "./rollup";
-import { writeRawSamples, type RawSample } from "./store";
+import { writeSamples, type Sample } from "./store";
 
 let db: Db;
 let drop: () => Promise<void>;
@@ -25,14 +25,14 @@ describe("rollups (RAW → MINUTE → HOUR) and retention, in SQL", () => {
   it("rolls finished minutes once: mean CPU and memory, summed bytes; reruns and concurrent runs add nothing", async () => {
     const w = await world();
     // 10 s samples from 10:00:00 to 10:02:50; CPU 10, 20, …, 60 within each minute.
-    const raw: RawSample[] = [];
+    const raw: Sample[] = [];
     for (let i = 0; i < 18; i++) {
       const at = new Date(T0 + i * 10_000);
       const cpu = 10 * ((i % 6) + 1);
       raw.push({ at, hostId: w.prod.id, vmId: null, cpuPercent: cpu / 2, memoryBytes: 1000, netRxBytes: 100, netTxBytes: 500 });
       raw.push({ at, hostId: w.prod.id, vmId: w.vm.id, cpuPercent: cpu, memoryBytes: 2000 + i, netRxBytes: 100, netTxBytes: 500 });
     }
-    expect(await writeRawSamples(db, raw)).toBe(36);
+    expect(await writeSamples(db, "RAW", raw)).toBe(36);
 
     // At 10:03:30 with a 60 s grace only 10:00 and 10:01 are finished enough.
     const first = await rollUp(db, { now: new Date(T0 + 210_000), hostIds: [w.prod.id] });
@@ -48,6 +48,14 @@ describe("rollups (RAW → MINUTE → HOUR) and retention, in SQL", () => {
     await rollUp(db, { now: new Date(T0 + 300_000), hostIds: [w.prod.id] });
     expect((await rows(w.prod.id, w.vm.id, "MINUTE")).length).toBe(3);
     expect((await rows(w.prod.id, null, "MINUTE")).map((r) => r.cpuPercent)).toEqual([17.5, 17.5, 17.5]);
+    // The service's usage follows every write once: 18 raw VM rows; three rolled minutes.
+    const usage = (resolution: "RAW" | "MINUTE") => db.serviceUsage.findMany({ where: { serviceId: w.service.id, resolution }, orderBy: { at: "asc" } });
+    expect((await usage("RAW")).map((u) => [u.vmSamples, u.prodSamples, u.cpuSum])).toEqual(raw.filter((r) => r.vmId).map((r) => [1, 1, r.cpuPercent]));
+    expect((await usage("MINUTE")).map((u) => [u.at.toISOString().slice(11, 16), u.vmSamples, u.cpuSum, u.cpuMax])).toEqual([
+      ["10:00", 1, 35, 35],
+      ["10:01", 1, 35, 35],
+      ["10:02", 1, 35, 35],
+    ]);
   });
 
   it("rolls finished hours from minutes, then continues after the last hour it holds", async () => {
@@ -70,6 +78,11 @@ describe("rollups (RAW → MINUTE → HOUR) and retention, in SQL", () => {
       ["2026-11-20T11:00:00.000Z", 80, 600n],
     ]);
     expect((await rollUp(db, { now: new Date(T0 + 2 * 3600_000 + 120_000), hostIds: [w.prod.id] })).hourRows).toBe(0);
+    const usage = await db.serviceUsage.findMany({ where: { serviceId: w.service.id, resolution: "HOUR" }, orderBy: { at: "asc" } });
+    expect(usage.map((u) => [u.at.toISOString(), u.vmSamples, u.prodSamples, u.cpuSum])).toEqual([
+      ["2026-11-20T10:00:00.000Z", 1, 1, 40],
+      ["2026-11-20T11:00:00.000Z", 1, 1, 80],
+    ]);
   });
 
   it("drops rows past each tier's retention (6 h raw, 8 days minute, 400 days hour) and keeps the rest", async () => {
@@ -90,6 +103,8 @@ describe("rollups (RAW → MINUTE → HOUR) and retention, in SQL", () => {
         { at: at(401 * D), resolution: "HOUR", vmId: w.vm.id, cpuPercent: 7 },
       ],
     });
+    const usageAt = (msAgo: number, cpuSum: number) => ({ serviceId: w.service.id, resolution: "HOUR" as const, at: at(msAgo), vmSamples: 1, prodSamples: 1, cpuSum, cpuMax: cpuSum });
+    await db.serviceUsage.createMany({ data: [usageAt(401 * D, 5), usageAt(399 * D, 6)] });
     // The whole table is in scope (so the hostless row goes too); earlier tests' rows are
     // also long expired by then, hence "at least".
     const report = await rollUp(db, { now: new Date(now) });
@@ -102,6 +117,9 @@ describe("rollups (RAW → MINUTE → HOUR) and retention, in SQL", () => {
     expect([kept("MINUTE", 3), kept("MINUTE", 4)]).toEqual([false, true]);
     expect([kept("HOUR", 5), kept("HOUR", 6), kept("HOUR", 7)]).toEqual([false, true, false]);
     expect(left.filter((r) => r.resolution === "RAW").map((r) => r.cpuPercent)).toEqual([2]);
+    const usageLeft = await db.serviceUsage.findMany({ where: { serviceId: w.service.id, resolution: "HOUR" } });
+    // The 401-day-old usage went; the minutes rolled into hours just now are new usage.
+    expect(usageLeft.map((u) => u.cpuSum).sort((a, b) => a - b)).toEqual([3, 4, 6]);
   });
 });
 
@@ -116,14 +134,15 @@ describe("chart query: downsampled to the plot width", () => {
     // A day of minutes: VM 1 at 40 % all day with one 99 % minute at 12:34; VM 2 runs
     // (on the second host) only from 12:00 to 18:00 at 60 %.
     const day0 = Date.parse("2026-11-10T00:00:00Z");
-    const data = [];
+    const data: Sample[] = [];
+    const sample = (at: Date, hostId: string, vmId: string | null, cpuPercent: number): Sample => ({ at, hostId, vmId, cpuPercent, memoryBytes: 0, netRxBytes: 0, netTxBytes: 0 });
     for (let m = 0; m < 1440; m++) {
       const at = new Date(day0 + m * 60_000);
-      data.push({ at, resolution: "MINUTE" as const, hostId: w.prod.id, vmId: w.vm.id, cpuPercent: m === 12 * 60 + 34 ? 99 : 40 });
-      data.push({ at, resolution: "MINUTE" as const, hostId: w.prod.id, vmId: null, cpuPercent: m === 12 * 60 + 34 ? 60 : 25 });
-      if (m >= 720 && m < 1080) data.push({ at, resolution: "MINUTE" as const, hostId: second.id, vmId: vm2.id, cpuPercent: 60 });
+      data.push(sample(at, w.prod.id, w.vm.id, m === 12 * 60 + 34 ? 99 : 40));
+      data.push(sample(at, w.prod.id, null, m === 12 * 60 + 34 ? 60 : 25));
+      if (m >= 720 && m < 1080) data.push(sample(at, second.id, vm2.id, 60));
     }
-    await db.metricSample.createMany({ data });
+    await writeSamples(db, "MINUTE", data);
     await db.autoscalerDecision.create({ data: { serviceId: w.service.id, action: "SERVER_LOSS", reason: "no free production host", at: new Date(day0 + 15 * 3600_000) } });
 
     const chart = await utilizationChart(db, { from: new Date(day0), to: new Date(day0 + 24 * 3600_000), width: 200, maxHosts: 500, rawIntervalMs: 10_000 });

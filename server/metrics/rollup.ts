@@ -1,5 +1,6 @@
 import type { Db } from "../db/client";
 import { RETENTION_MS } from "./retention";
+import { summarizeInto } from "./store";
 
 export interface RollupOptions {
   now: Date;
@@ -47,21 +48,26 @@ export async function rollUp(db: Db, opts: RollupOptions): Promise<RollupReport>
 }
 
 async function rollTier(tx: Tx, hostIds: string[], from: "RAW" | "MINUTE", to: "MINUTE" | "HOUR", unit: "minute" | "hour", untilMs: number): Promise<number> {
-  return tx.$executeRawUnsafe(
-    `INSERT INTO "MetricSample" ("at", "resolution", "hostId", "vmId", "cpuPercent", "memoryBytes", "netRxBytes", "netTxBytes")
-     SELECT date_trunc('${unit}', r.at), '${to}', r."hostId", r."vmId",
-            avg(r."cpuPercent"), round(avg(r."memoryBytes"))::bigint, sum(r."netRxBytes")::bigint, sum(r."netTxBytes")::bigint
-       FROM unnest($1::text[]) AS h(id)
-       CROSS JOIN LATERAL (
-         SELECT max(m.at) AS last FROM "MetricSample" m WHERE m."hostId" = h.id AND m.resolution = '${to}') done
-       JOIN "MetricSample" r
-         ON r."hostId" = h.id AND r.resolution = '${from}'
-        AND r.at >= coalesce(done.last + interval '1 ${unit}', '-infinity'::timestamp)
-        AND r.at < to_timestamp($2 / 1000.0) AT TIME ZONE 'UTC'
-      GROUP BY 1, r."hostId", r."vmId"`,
+  const [r] = await tx.$queryRawUnsafe<{ n: number }[]>(
+    `WITH ins AS (
+       INSERT INTO "MetricSample" ("at", "resolution", "hostId", "vmId", "cpuPercent", "memoryBytes", "netRxBytes", "netTxBytes")
+       SELECT date_trunc('${unit}', r.at), '${to}', r."hostId", r."vmId",
+              avg(r."cpuPercent"), round(avg(r."memoryBytes"))::bigint, sum(r."netRxBytes")::bigint, sum(r."netTxBytes")::bigint
+         FROM unnest($1::text[]) AS h(id)
+         CROSS JOIN LATERAL (
+           SELECT max(m.at) AS last FROM "MetricSample" m WHERE m."hostId" = h.id AND m.resolution = '${to}') done
+         JOIN "MetricSample" r
+           ON r."hostId" = h.id AND r.resolution = '${from}'
+          AND r.at >= coalesce(done.last + interval '1 ${unit}', '-infinity'::timestamp)
+          AND r.at < to_timestamp($2 / 1000.0) AT TIME ZONE 'UTC'
+        GROUP BY 1, r."hostId", r."vmId"
+       RETURNING at, "hostId", "vmId", "cpuPercent"),
+     usage AS (${summarizeInto(to)})
+     SELECT count(*)::int AS n FROM ins`,
     hostIds,
     untilMs,
   );
+  return r?.n ?? 0;
 }
 
 /**
@@ -77,6 +83,11 @@ async function expire(tx: Tx, hostIds: string[], allHosts: boolean, now: Date): 
       `DELETE FROM "MetricSample"
         WHERE "hostId" = ANY($1::text[]) AND resolution = '${resolution}' AND at < to_timestamp($2 / 1000.0) AT TIME ZONE 'UTC'`,
       hostIds,
+      cutoff,
+    );
+    // Usage rows are per service, not per host: every oracle may expire them.
+    deleted += await tx.$executeRawUnsafe(
+      `DELETE FROM "ServiceUsage" WHERE resolution = '${resolution}' AND at < to_timestamp($1 / 1000.0) AT TIME ZONE 'UTC'`,
       cutoff,
     );
     if (allHosts) {

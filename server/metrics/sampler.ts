@@ -3,7 +3,7 @@ import type { HostDriver } from "../hosts/driver";
 import { hostTarget } from "../hosts/registry";
 import type { DomainStats, NodeCpuTimes, NodeMemory } from "../hosts/virsh-output";
 import { bytesOverPeriod, domainCpuPercent, hostCpuPercent, type DomainReading, type NodeCpuReading } from "./rates";
-import { writeRawSamples, type RawSample } from "./store";
+import { writeSamples, type Sample } from "./store";
 
 export interface SamplerOptions {
   /** The sampling interval: a host sampled less than 0.8 × this ago is skipped. */
@@ -112,7 +112,7 @@ export class Sampler {
         const names = readings.flatMap((r) => r.domains.map((d) => d.name));
         const vms = names.length ? await tx.vm.findMany({ where: { name: { in: names } }, select: { id: true, name: true, vcpus: true } }) : [];
         const byName = new Map(vms.map((v) => [v.name, v]));
-        const rows: RawSample[] = [];
+        const rows: Sample[] = [];
         for (const r of readings) {
           const stored = lastAt.get(r.hostId);
           // The period a stored row stands for: since the host's last stored row, if recent.
@@ -120,7 +120,7 @@ export class Sampler {
           rows.push(...this.rowsFor(r.hostId, r.at, r.domains, r.cpu, r.mem, byName, periodMs));
           report.hosts += 1;
         }
-        report.rows += await writeRawSamples(tx, rows);
+        report.rows += await writeSamples(tx, "RAW", rows);
       },
       { timeout: timeoutMs * 3 + 10_000, maxWait: 10_000 },
     );
@@ -135,7 +135,7 @@ export class Sampler {
     mem: NodeMemory,
     vms: Map<string, { id: string; vcpus: number }>,
     periodMs: number,
-  ): RawSample[] {
+  ): Sample[] {
     const prev = this.readings.get(hostId);
     const node: NodeCpuReading = {
       at,
@@ -143,7 +143,7 @@ export class Sampler {
       totalNs: cpu.userNs + cpu.systemNs + cpu.idleNs + (cpu.iowaitNs ?? 0) + (cpu.intrNs ?? 0),
     };
     const current: HostReadings = { node, domains: new Map() };
-    const rows: RawSample[] = [];
+    const rows: Sample[] = [];
     let rx = 0;
     let tx = 0;
     for (const d of domains) {
