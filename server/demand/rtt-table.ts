@@ -25,34 +25,58 @@ export interface RttTable {
    * Σ weight × (nearest − RTT) over the points of `to` that point j of `from` would serve
    * faster than their `nearest`: the latency a site saves (one pass, nothing written).
    */
-  saving(from: PreparedPoints, j: number, to: PreparedPoints, nearest: Float64Array, weights: Float64Array, blocks?: BlockBounds): number;
+  saving(from: PreparedPoints, j: number, to: PreparedPoints, nearest: Float64Array, weights: Float64Array, bounds?: BlockBounds): number;
+  /**
+   * Opens point j of `from`: every point of `to` it serves faster than its `nearest` gets
+   * that RTT, and `owner` j; skips the blocks it cannot improve and keeps their maxima.
+   */
+  serve(from: PreparedPoints, j: number, to: PreparedPoints, nearest: Float64Array, owner: Int32Array | null, bounds: BlockBounds): void;
   /** Groups points that `blockOrder` sorted into blocks, for `saving` to skip whole blocks. */
   blocks(points: PreparedPoints): Blocks;
+  /**
+   * Per point of `from` (row) and block (column), an RTT below which no point of the block
+   * lies from it: from the chord to the block's centre minus the block's radius (the
+   * triangle inequality in 3-D), through tables of the least RTT at that chord or more.
+   */
+  lowerBounds(from: PreparedPoints, blocks: Blocks): Float64Array;
 }
 
-/** Points ordered by BLOCK_DEGREES blocks: each block's range, centre, radius and least e^u. */
+/** Points ordered by BLOCK_DEGREES blocks: each block's range, centre, radius (as a chord) and least e^u. */
 export interface Blocks {
   count: number;
   start: Int32Array;
   end: Int32Array;
   centre: PreparedPoints;
-  radiusKm: Float64Array;
+  radiusChord: Float64Array;
   minE: Float64Array;
 }
 
-/** Blocks with the largest `nearest` RTT of their points: `saving` skips a block no point of which it could serve faster. */
+/**
+ * What lets `saving` and `serve` skip a block no point of which a site could serve faster:
+ * each block's largest `nearest` RTT, and each site's lower bound to each block.
+ */
 export interface BlockBounds {
   blocks: Blocks;
   maxNearest: Float64Array;
+  /** `lowerBounds(sites, blocks)`: site j, block b at j × blocks.count + b. */
+  lower: Float64Array;
 }
 
 const BLOCK_DEGREES = 10;
-const blockOf = (p: LatLon) => Math.min(17, Math.floor((p.lat + 90) / BLOCK_DEGREES)) * 36 + (Math.floor((((p.lon + 180) % 360) + 360) % 360 / BLOCK_DEGREES) % 36);
+const ROWS = 180 / BLOCK_DEGREES;
+const COLS = 360 / BLOCK_DEGREES;
+const blockOf = (p: LatLon) => Math.min(ROWS - 1, Math.floor((p.lat + 90) / BLOCK_DEGREES)) * COLS + (Math.floor((((p.lon + 180) % 360) + 360) % 360 / BLOCK_DEGREES) % COLS);
 
 /** Indices of `points` sorted by block: reorder points this way before `prepare` to use blocks. */
 export function blockOrder(points: readonly LatLon[]): number[] {
-  const keys = points.map(blockOf);
-  return points.map((_, i) => i).sort((a, b) => keys[a]! - keys[b]! || a - b);
+  // Counting sort (stable: within a block, input order): no comparator calls.
+  const keys = Int32Array.from(points, blockOf);
+  const starts = new Int32Array(ROWS * COLS + 1);
+  for (const k of keys) starts[k + 1] = starts[k + 1]! + 1;
+  for (let k = 0; k < ROWS * COLS; k++) starts[k + 1] = starts[k + 1]! + starts[k]!;
+  const order = new Array<number>(points.length);
+  keys.forEach((k, i) => (order[starts[k]!++] = i));
+  return order;
 }
 
 /** The largest value of `nearest` in each block. */
@@ -89,13 +113,21 @@ export function createRttTable(model: LatencyModel = fittedModel): RttTable {
 
   // e^u per place: the same grid cells and hosting networks come back on every call,
   // and u (a sum of Gaussian bumps) costs far more than a pair does.
-  const offsets = new Map<string, number>();
+  // Keyed by latitude, then longitude (numbers: no key strings to build per point).
+  const offsets = new Map<number, Map<number, number>>();
+  let cached = 0;
   const expOffset = (pt: LatLon) => {
-    const key = `${pt.lat}|${pt.lon}`;
-    let e = offsets.get(key);
+    let byLon = offsets.get(pt.lat);
+    let e = byLon?.get(pt.lon);
     if (e === undefined) {
-      if (offsets.size >= 200_000) offsets.clear();
-      offsets.set(key, (e = Math.exp(model.locationOffset(pt))));
+      if (cached >= 200_000) {
+        offsets.clear();
+        cached = 0;
+        byLon = undefined;
+      }
+      if (!byLon) offsets.set(pt.lat, (byLon = new Map()));
+      byLon.set(pt.lon, (e = Math.exp(model.locationOffset(pt))));
+      cached += 1;
     }
     return e;
   };
@@ -143,15 +175,23 @@ export function createRttTable(model: LatencyModel = fittedModel): RttTable {
     }
   }
 
-  // Distance (km) per chord step, to bound a block's distance from its centre's.
-  const km = new Float64Array(STEPS + 1);
-  for (let k = 0; k <= STEPS; k++) km[k] = 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, k / STEPS));
-  const chordIndex = (x: number, y: number, z: number, p: Float64Array, o: number) => {
-    const dx = x - p[o]!;
-    const dy = y - p[o + 1]!;
-    const dz = z - p[o + 2]!;
-    return (Math.sqrt(dx * dx + dy * dy + dz * dz) * scale + 0.5) | 0;
-  };
+  // Least exp(curve) and least fibre floor at each coarse step (COARSE chord steps, ~3 km)
+  // or beyond: the RTT at any longer chord is at least what these give, whether or not the
+  // model grows with distance. Coarse, so the bounds' random lookups stay in the cache.
+  const COARSE = 16;
+  const coarseSteps = STEPS / COARSE;
+  const curveAtLeast = new Float64Array(coarseSteps + 1);
+  const floorAtLeast = new Float64Array(coarseSteps + 1);
+  let curveMin = Infinity;
+  let floorMin = Infinity;
+  for (let k = STEPS; k >= 0; k--) {
+    curveMin = Math.min(curveMin, t[2 * k]!);
+    floorMin = Math.min(floorMin, t[2 * k + 1]!);
+    if (k % COARSE === 0) {
+      curveAtLeast[k / COARSE] = curveMin;
+      floorAtLeast[k / COARSE] = floorMin;
+    }
+  }
 
   function blocks(points: PreparedPoints): Blocks {
     const q = points.packed;
@@ -168,7 +208,7 @@ export function createRttTable(model: LatencyModel = fittedModel): RttTable {
       i = e;
     }
     const count = ranges.length;
-    const b: Blocks = { count, start: new Int32Array(count), end: new Int32Array(count), centre: { length: count, packed: new Float64Array(4 * count) }, radiusKm: new Float64Array(count), minE: new Float64Array(count) };
+    const b: Blocks = { count, start: new Int32Array(count), end: new Int32Array(count), centre: { length: count, packed: new Float64Array(4 * count) }, radiusChord: new Float64Array(count), minE: new Float64Array(count) };
     ranges.forEach(([s0, e0], k) => {
       let x = 0;
       let y = 0;
@@ -183,14 +223,44 @@ export function createRttTable(model: LatencyModel = fittedModel): RttTable {
       const norm = Math.hypot(x, y, z) || 1;
       [x, y, z] = [x / norm, y / norm, z / norm];
       let radius = 0;
-      for (let i = s0; i < e0; i++) radius = Math.max(radius, km[Math.min(STEPS, chordIndex(x, y, z, q, 4 * i) + 1)]!);
+      for (let i = s0; i < e0; i++) radius = Math.max(radius, Math.hypot(x - q[4 * i]!, y - q[4 * i + 1]!, z - q[4 * i + 2]!));
       b.start[k] = s0;
       b.end[k] = e0;
       b.centre.packed.set([x, y, z, 1], 4 * k);
-      b.radiusKm[k] = radius;
+      // A hair more than measured: rounding in the hypotenuse must not make the bound too tight.
+      b.radiusChord[k] = radius * (1 + 1e-9) + 1e-12;
       b.minE[k] = minE;
     });
     return b;
+  }
+
+  function lowerBounds(from: PreparedPoints, bl: Blocks): Float64Array {
+    const count = bl.count;
+    const out = new Float64Array(from.length * count);
+    const f = from.packed;
+    const c = bl.centre.packed;
+    const radius = bl.radiusChord;
+    const minE = bl.minE;
+    for (let j = 0; j < from.length; j++) {
+      const fx = f[4 * j]!;
+      const fy = f[4 * j + 1]!;
+      const fz = f[4 * j + 2]!;
+      const fe = f[4 * j + 3]!;
+      for (let b = 0, o = 0, w = j * count; b < count; b++, o += 4, w++) {
+        const dx = fx - c[o]!;
+        const dy = fy - c[o + 1]!;
+        const dz = fz - c[o + 2]!;
+        const chord = Math.sqrt(dx * dx + dy * dy + dz * dz) - radius[b]!;
+        // A point's own step is its chord rounded; one step less covers that and any rounding
+        // here, and the coarse step at or below it holds the least RTT from there on.
+        const step = chord > 0 ? ((chord * scale) | 0) - 1 : 0;
+        const k = step > 0 ? (step / COARSE) | 0 : 0;
+        const v = curveAtLeast[k]! * fe * minE[b]!;
+        const fl = floorAtLeast[k]!;
+        out[w] = v > fl ? v : fl;
+      }
+    }
+    return out;
   }
 
   function saving(from: PreparedPoints, j: number, to: PreparedPoints, nearest: Float64Array, weights: Float64Array, bounds?: BlockBounds): number {
@@ -200,23 +270,48 @@ export function createRttTable(model: LatencyModel = fittedModel): RttTable {
     const fz = f[4 * j + 2]!;
     const fe = f[4 * j + 3]!;
     if (bounds) {
-      // Skip blocks this site cannot serve faster: the model's RTT grows with distance, so
-      // the RTT at (distance to the centre − radius) with the block's least e^u bounds every point's.
-      const { blocks: bl, maxNearest } = bounds;
+      // Skip the blocks this site cannot serve faster (its lower bound there is no better than
+      // any point's nearest). A skipped block would add exactly nothing, so the sum is the same.
+      const { blocks: bl, maxNearest, lower } = bounds;
+      const row = j * bl.count;
       let sum = 0;
       for (let b = 0; b < bl.count; b++) {
-        const dKm = km[chordIndex(fx, fy, fz, bl.centre.packed, 4 * b)]! - bl.radiusKm[b]!;
-        if (dKm > 0) {
-          const k = (2 * Math.sin(dKm / (2 * EARTH_RADIUS_KM)) * scale) | 0;
-          const v = t[2 * k]! * fe * bl.minE[b]!;
-          const fl = t[2 * k + 1]!;
-          if ((v > fl ? v : fl) >= maxNearest[b]!) continue;
-        }
+        if (lower[row + b]! >= maxNearest[b]!) continue;
         sum += savingRange(fx, fy, fz, fe, to.packed, bl.start[b]!, bl.end[b]!, nearest, weights);
       }
       return sum;
     }
     return savingRange(fx, fy, fz, fe, to.packed, 0, to.length, nearest, weights);
+  }
+
+  function serve(from: PreparedPoints, j: number, to: PreparedPoints, nearest: Float64Array, owner: Int32Array | null, bounds: BlockBounds): void {
+    const f = from.packed;
+    const fx = f[4 * j]!;
+    const fy = f[4 * j + 1]!;
+    const fz = f[4 * j + 2]!;
+    const fe = f[4 * j + 3]!;
+    const q = to.packed;
+    const { blocks: bl, maxNearest, lower } = bounds;
+    const row = j * bl.count;
+    for (let b = 0; b < bl.count; b++) {
+      if (lower[row + b]! >= maxNearest[b]!) continue;
+      let m = 0;
+      for (let i = bl.start[b]!, o = 4 * i; i < bl.end[b]!; i++, o += 4) {
+        const dx = fx - q[o]!;
+        const dy = fy - q[o + 1]!;
+        const dz = fz - q[o + 2]!;
+        const k = (Math.sqrt(dx * dx + dy * dy + dz * dz) * scale + 0.5) | 0;
+        const v = t[2 * k]! * fe * q[o + 3]!;
+        const fl = t[2 * k + 1]!;
+        const r = v > fl ? v : fl;
+        if (r < nearest[i]!) {
+          nearest[i] = r;
+          if (owner) owner[i] = j;
+        }
+        if (nearest[i]! > m) m = nearest[i]!;
+      }
+      maxNearest[b] = m;
+    }
   }
 
   function savingRange(fx: number, fy: number, fz: number, fe: number, q: Float64Array, from: number, to: number, nearest: Float64Array, weights: Float64Array): number {
@@ -234,7 +329,7 @@ export function createRttTable(model: LatencyModel = fittedModel): RttTable {
     return sum;
   }
 
-  return { prepare, rtt, row, saving, blocks };
+  return { prepare, rtt, row, saving, serve, blocks, lowerBounds };
 }
 
 /** The exact model, for checking the table against it. */

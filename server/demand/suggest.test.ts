@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { estimateRttMs } from "../latency/model";
-import { createRttTable } from "./rtt-table";
+import { blockOrder, createRttTable } from "./rtt-table";
 import { lazyGreedy, suggestReplicas, weightedSummary, type DemandPoint, type SuggestSite } from "./suggest";
 
 /** Deterministic pseudo-random numbers. */
@@ -161,5 +161,90 @@ describe("block skipping", () => {
     });
     for (let k = 0; k < 25; k++) g.open();
     expect(got.rows.filter((r) => r.suggested > 0).map((r) => r.slug).sort()).toEqual(g.opened.map((j) => sites[j]!.slug).sort());
+  });
+});
+
+describe("bounds that let scoring skip work", () => {
+  it("never put a block's lower bound above the RTT from a site to any cell of the block", () => {
+    const rnd = prng(21);
+    const cells = Array.from({ length: 4000 }, (_, i) =>
+      // Clustered and uniform cells, poles and the antimeridian included.
+      i % 4 === 0 ? { lat: rnd() * 180 - 90, lon: rnd() * 360 - 180 } : { lat: Math.floor(rnd() * 120 - 60) + 0.5, lon: i % 7 === 0 ? 179.5 : Math.floor(rnd() * 360 - 180) + 0.5 },
+    );
+    const sorted = blockOrder(cells).map((i) => cells[i]!);
+    const sites = Array.from({ length: 150 }, () => ({ lat: rnd() * 170 - 85, lon: rnd() * 360 - 180 }));
+    const cellPts = table.prepare(sorted);
+    const sitePts = table.prepare(sites);
+    const blocks = table.blocks(cellPts);
+    const lower = table.lowerBounds(sitePts, blocks);
+    const row = new Float64Array(sorted.length);
+    let tight = 0;
+    for (let j = 0; j < sites.length; j++) {
+      table.row(sitePts, j, cellPts, row);
+      for (let b = 0; b < blocks.count; b++) {
+        let least = Infinity;
+        for (let i = blocks.start[b]!; i < blocks.end[b]!; i++) least = Math.min(least, row[i]!);
+        expect(lower[j * blocks.count + b]).toBeLessThanOrEqual(least);
+        if (lower[j * blocks.count + b]! > 0.5 * least) tight += 1;
+      }
+    }
+    // Useful bounds too, not just true ones: most are within a factor of two.
+    expect(tight / (sites.length * blocks.count)).toBeGreaterThan(0.7);
+  });
+
+  it("orders points by block, keeping the input order within a block", () => {
+    const pts = [{ lat: 1, lon: 1 }, { lat: 45, lon: 100 }, { lat: 2, lon: 2 }, { lat: -80, lon: -170 }, { lat: 3, lon: 3 }];
+    expect(blockOrder(pts)).toEqual([3, 0, 2, 4, 1]);
+  });
+});
+
+describe("suggestReplicas against plain greedy", () => {
+  it("opens the sites plain greedy opens and reports the latency of exactly those sites, before and after", () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const rnd = prng(300 + seed);
+      const sites = Array.from({ length: 40 }, (_, j) => site(`s${String(j).padStart(2, "0")}`, rnd() * 140 - 60, rnd() * 360 - 180, 1, j % 9 === 0 ? 1 : 0));
+      const cells: DemandPoint[] = Array.from({ length: 600 }, () => ({ lat: rnd() * 150 - 70, lon: rnd() * 360 - 180, weight: 1 + Math.floor(rnd() * 100) }));
+      // Reference: every round, every unopened site scored from scratch on its full RTT row.
+      const pts = table.prepare(sites);
+      const cellPts = table.prepare(cells);
+      const rtt = sites.map((_, j) => {
+        const out = new Float64Array(cells.length);
+        table.row(pts, j, cellPts, out);
+        return out;
+      });
+      const costOf = (open: number[]) => cells.reduce((sum, c, i) => sum + c.weight * Math.min(...open.map((j) => rtt[j]![i]!)), 0);
+      const budget = 3 + seed;
+      const chosen: number[] = [];
+      for (let r = 0; r < budget; r++) {
+        let best = -1;
+        let bestCost = Infinity;
+        for (let j = 0; j < sites.length; j++) {
+          if (chosen.includes(j)) continue;
+          const c = costOf([...chosen, j]);
+          // Ties: a running replica first, then the slug (as suggestReplicas prefers).
+          if (c < bestCost - 1e-9 || (Math.abs(c - bestCost) <= 1e-9 && sites[j]!.current > sites[best]!.current)) [best, bestCost] = [j, c];
+        }
+        chosen.push(best);
+      }
+      const got = suggestReplicas(sites, cells, budget, { minGainMs: 0 });
+      expect(got.rows.filter((r) => r.suggested > 0).map((r) => r.slug).sort()).toEqual(chosen.map((j) => sites[j]!.slug).sort());
+      const total = cells.reduce((a, c) => a + c.weight, 0);
+      expect(got.after!.meanMs).toBeCloseTo(costOf(chosen) / total, 9);
+      const running = sites.flatMap((s, j) => (s.current > 0 ? [j] : []));
+      expect(got.before!.meanMs).toBeCloseTo(costOf(running) / total, 9);
+    }
+  });
+});
+
+describe("weightedSummary on many cells", () => {
+  it("gives what sorting every cell by RTT gives, equal RTTs included", () => {
+    const rnd = prng(5);
+    const values = Float64Array.from({ length: 5000 }, () => Math.round(rnd() * 300) / 2);
+    const weights = Float64Array.from({ length: 5000 }, () => 1 + Math.floor(rnd() * 50));
+    const order = Array.from(values.keys()).sort((a, b) => values[a]! - values[b]!);
+    const total = weights.reduce((a, b) => a + b, 0);
+    let acc = 0;
+    const p95 = order.find((i) => (acc += weights[i]!) >= 0.95 * total)!;
+    expect(weightedSummary(values, weights).p95Ms).toBe(values[p95]);
   });
 });
