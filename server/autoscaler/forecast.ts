@@ -10,9 +10,11 @@
  *   day is not replayed as a ramp;
  * - headroom: the service's own step-to-step jumps, measured in units of its current
  *   volatility (busy periods jump more than calm ones: volatility clusters), and the
- *   `coverage` quantile of those standardized jumps over the last week, times the
- *   current volatility. Nothing is fitted to one trace; every number comes from the
- *   service's own history.
+ *   `coverage` quantile of those standardized jumps over the last days, times the
+ *   current volatility; scale-in uses the larger `scaleInCoverage` quantile (hysteresis).
+ *   Nothing is fitted to one trace; every number comes from the service's own history.
+ * The horizons are at least one step of the profile (a coarse profile has no sample
+ * within a short lead).
  * Pure; times are epoch milliseconds.
  */
 import type { ForecastTuning } from "./policy";
