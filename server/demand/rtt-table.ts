@@ -79,17 +79,6 @@ export function blockOrder(points: readonly LatLon[]): number[] {
   return order;
 }
 
-/** The largest value of `nearest` in each block. */
-export function blockMaxima(blocks: Blocks, nearest: Float64Array): Float64Array {
-  const out = new Float64Array(blocks.count);
-  for (let b = 0; b < blocks.count; b++) {
-    let m = 0;
-    for (let i = blocks.start[b]!; i < blocks.end[b]!; i++) if (nearest[i]! > m) m = nearest[i]!;
-    out[b] = m;
-  }
-  return out;
-}
-
 /** Per point: x, y, z of its unit vector and e^u(point), side by side (one cache line for two points). */
 export interface PreparedPoints {
   length: number;
