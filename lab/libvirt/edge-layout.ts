@@ -10,14 +10,16 @@ import { BRIDGE_PREFIX_LEN, GUEST_ADDRESS_PREFIX } from "./layout";
  * are documentation ranges (RFC 5737) that exist only inside these namespaces, and the root
  * namespace gets routes to none of them, so no lab traffic can leave the machine.
  *
- *   root ns ── vmxbr0 (10.77.0.1, guests 10.77.0.N) ──┬── vmx-priv 10.77.0.2  [vmx-edge-a] vmx-pub ── vxi-a ┐
- *          │                                          └── vmx-priv 10.77.0.3  [vmx-edge-b] vmx-pub ── vxi-b ┤ [vmx-inet]
+ *   root ns ── vmxbr0 (10.77.0.1, guests 10.77.0.N) ──┬── vmx-priv 10.77.0.2  [vmx-edge-a] vmx-pub 10.79.1.6 ── vxi-a 10.79.1.5 ┐
+ *          │                                          └── vmx-priv 10.77.0.3  [vmx-edge-b] vmx-pub 10.79.2.6 ── vxi-b 10.79.2.5 ┤ [vmx-inet]
  *          ├── vxm-a 10.79.1.1/30 ── vmx-mgmt 10.79.1.2 (edge a: sshd)                                       │  clients 203.0.113.x
  *          ├── vxm-b 10.79.2.1/30 ── vmx-mgmt 10.79.2.2 (edge b: sshd)                                       │
  *          └── vxd-inet 10.79.0.1/30 ──────────────────────────────────────────────────── vmx-dns 10.79.0.2 ┘
  *
  * The oracle reaches an edge's sshd over its management link; HAProxy reaches the guests over
- * the guest bridge; clients reach the pool over the edge's public link; the product's DNS
+ * the guest bridge; clients reach the pool over the edge's public link (a /30 of its own, routed
+ * both ways: the pool's /32s come and go, and Linux drops a link's routes with its last
+ * address, so the link keeps one that is not the pool's); the product's DNS
  * server, started by a test on 10.79.0.1, is reached by clients over the DNS link.
  */
 
@@ -56,13 +58,16 @@ export interface EdgePlan {
   mgmtRootIf: string;
   mgmtRoot: string;
   mgmtEdge: string;
+  /** The public link's own /30: the internet's end and the edge's. */
+  publicLinkInet: string;
+  publicLinkEdge: string;
   /** Root-owned state: haproxy.cfg, the VIP map, sshd config and host key, pid files, logs. */
   dir: string;
   adminSocket: string;
   vipMap: string;
 }
 
-const EDGES: readonly Omit<EdgePlan, "dir" | "adminSocket" | "vipMap" | "netns" | "bridgePort" | "inetPort" | "mgmtRootIf" | "mgmtRoot" | "mgmtEdge" | "privateAddress">[] = [
+const EDGES: readonly Omit<EdgePlan, "dir" | "adminSocket" | "vipMap" | "netns" | "bridgePort" | "inetPort" | "mgmtRootIf" | "mgmtRoot" | "mgmtEdge" | "publicLinkInet" | "publicLinkEdge" | "privateAddress">[] = [
   { key: "a", hostingNetwork: "lab-a", city: "Frankfurt", lat: 50.11, lon: 8.68, poolCidr: "198.51.100.0/28" },
   { key: "b", hostingNetwork: "lab-b", city: "London", lat: 51.51, lon: -0.13, poolCidr: "198.51.100.16/28" },
 ];
@@ -80,6 +85,8 @@ export function edgePlans(layout: LabLayout): EdgePlan[] {
       mgmtRootIf: `vxm-${e.key}`,
       mgmtRoot: `10.79.${i + 1}.1`,
       mgmtEdge: `10.79.${i + 1}.2`,
+      publicLinkInet: `10.79.${i + 1}.5`,
+      publicLinkEdge: `10.79.${i + 1}.6`,
       dir,
       adminSocket: path.join(dir, "admin.sock"),
       vipMap: path.join(dir, "vips.map"),

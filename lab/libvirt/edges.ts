@@ -53,8 +53,8 @@ async function ensureAddress(ns: string | null, dev: string, cidr: string): Prom
   if (!r.stdout.includes(` ${cidr} `)) await run("ip", [...(ns ? ["-n", ns] : []), "addr", "add", cidr, "dev", dev]);
 }
 
-async function ensureRoute(ns: string, cidr: string, dev: string): Promise<void> {
-  await run("ip", ["-n", ns, "route", "replace", cidr, "dev", dev]);
+async function ensureRoute(ns: string, cidr: string, via: string): Promise<void> {
+  await run("ip", ["-n", ns, "route", "replace", cidr, "via", via]);
 }
 
 const up = (ns: string | null, dev: string) => run("ip", [...(ns ? ["-n", ns] : []), "link", "set", "dev", dev, "up"]);
@@ -112,8 +112,10 @@ async function ensureEdgeLinks(e: EdgePlan): Promise<void> {
   await ensureVeth(INET_NS, e.inetPort, e.netns, EDGE_IF.public);
   await up(INET_NS, e.inetPort);
   await up(e.netns, EDGE_IF.public);
-  await ensureRoute(INET_NS, e.poolCidr, e.inetPort);
-  await ensureRoute(e.netns, CLIENT_CIDR, EDGE_IF.public);
+  await ensureAddress(INET_NS, e.inetPort, `${e.publicLinkInet}/30`);
+  await ensureAddress(e.netns, EDGE_IF.public, `${e.publicLinkEdge}/30`);
+  await ensureRoute(INET_NS, e.poolCidr, e.publicLinkEdge);
+  await ensureRoute(e.netns, CLIENT_CIDR, e.publicLinkInet);
   // Management: the oracle's SSH.
   await ensureVeth(null, e.mgmtRootIf, e.netns, EDGE_IF.mgmt);
   await ensureAddress(null, e.mgmtRootIf, `${e.mgmtRoot}/30`);

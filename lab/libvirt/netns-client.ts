@@ -91,7 +91,7 @@ async function loop(url: string, local: string, rate: number, maxMs: number) {
   while (!stop && Date.now() < until) {
     const at = Date.now();
     const p: Promise<void> = get(url, local, 10_000).then((r) => {
-      out({ at, ms: Math.round(r.ms * 10) / 10, status: r.status, error: r.error, server: r.status === 200 ? /"name":"([^"]+)"/.exec(r.body ?? "")?.[1] : undefined });
+      out({ at, ms: Math.round(r.ms * 10) / 10, status: r.status, error: r.error, server: r.status === 200 ? /"name":"([^"]+)"|<title>([^<]+)<\/title>/.exec(r.body ?? "")?.slice(1).find(Boolean) : undefined });
       inFlight.delete(p);
     });
     inFlight.add(p);
