@@ -101,7 +101,8 @@ async function ensureInternet(): Promise<void> {
 async function ensureEdgeLinks(e: EdgePlan): Promise<void> {
   await ensureNetns(e.netns);
   // Destination NAT forwards from the public side to the guests.
-  await run("ip", inNs(e.netns, ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]));
+  // (/proc/sys/net is the namespace's own; procps' sysctl may be absent on a minimal Debian.)
+  await run("ip", inNs(e.netns, ["/bin/sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"]));
   // Guest side: a port of the lab's bridge.
   await ensureVeth(null, e.bridgePort, e.netns, EDGE_IF.private);
   await run("ip", ["link", "set", "dev", e.bridgePort, "master", BRIDGE]);
