@@ -4,7 +4,7 @@ import "leaflet/dist/leaflet.css";
 import type { FeatureCollection } from "geojson";
 import { divIcon, type HeatLatLngTuple, type LatLngBoundsExpression, type Marker as LeafletMarker } from "leaflet";
 import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
-import { GeoJSON, MapContainer, Marker, Popup, TileLayer, useMap, useMapEvents, type MarkerProps } from "react-leaflet";
+import { CircleMarker, GeoJSON, MapContainer, Marker, Popup, TileLayer, Tooltip, useMap, useMapEvents, type MarkerProps } from "react-leaflet";
 import Supercluster from "supercluster";
 import { feature } from "topojson-client";
 import type { GeometryCollection, Topology } from "topojson-specification";
@@ -36,6 +36,8 @@ export interface MapCanvasProps {
   selectedId: string | null;
   onSelect: (id: string | null) => void;
   heat: { points: HeatLatLngTuple[]; max: number } | null;
+  /** The hottest cells, hottest first: ringed and numbered as in the Hot spots list (a marker may sit on the heat's centre). */
+  hotSpots: { lat: number; lon: number }[];
   tileUrl: string | null;
   /** Fly here (e.g. a network picked in the "Go to" box); `seq` makes a repeat pick fly again. */
   focus: { lat: number; lon: number; seq: number } | null;
@@ -43,7 +45,7 @@ export interface MapCanvasProps {
   popup: ReactNode;
 }
 
-export default function MapCanvas({ networks, knobs, selectedId, onSelect, heat, tileUrl, focus, popup }: MapCanvasProps) {
+export default function MapCanvas({ networks, knobs, selectedId, onSelect, heat, hotSpots, tileUrl, focus, popup }: MapCanvasProps) {
   const selected = selectedId ? networks.find((n) => n.id === selectedId) : undefined;
   return (
     <MapContainer
@@ -60,6 +62,14 @@ export default function MapCanvas({ networks, knobs, selectedId, onSelect, heat,
       {tileUrl && <TileLayer url={tileUrl} attribution={`Tiles: ${new URL(tileUrl.replace(/[{}]/g, "")).host}`} />}
       <GeoJSON data={COUNTRIES} style={{ color: "#9aa8b8", weight: 0.6, fillColor: "#eef1f4", fillOpacity: tileUrl ? 0.15 : 1 }} interactive={false} />
       {heat && <DemandHeatLayer points={heat.points} max={heat.max} />}
+      {hotSpots.map((h, i) => (
+        // className as a prop: Leaflet reads it when it creates the path (react-leaflet's pathOptions only restyle).
+        <CircleMarker key={`${h.lat},${h.lon}`} center={[h.lat, h.lon]} radius={22} interactive={false} className="wm-hotspot-ring" pathOptions={{ color: "#b91c1c", weight: 2.5, dashArray: "5 4", fill: false }}>
+          <Tooltip permanent direction="right" offset={[20, -12]} className="wm-hotspot-label">
+            {i + 1}
+          </Tooltip>
+        </CircleMarker>
+      ))}
       <Networks networks={networks} knobs={knobs} selectedId={selectedId} onSelect={onSelect} />
       {selected && (
         <Popup

@@ -27,7 +27,9 @@ export function DemandHeatLayer({ points, max }: { points: HeatLatLngTuple[]; ma
       await import("leaflet.heat");
       if (cancelled) return;
       // Square roots: demand spans orders of magnitude, and a linear scale leaves all but the hottest cells invisible.
-      layer.current = L.heatLayer(scaled(latest.current.points), { radius: 24, blur: 18, minOpacity: 0.3, max: Math.sqrt(latest.current.max), gradient: HEAT_GRADIENT }).addTo(map);
+      // maxZoom 0: leaflet.heat otherwise divides every intensity by 2^(maxZoom − zoom) (1,024 at
+      // world zoom), which left every cell at minOpacity blue and the legend's colours meaningless.
+      layer.current = L.heatLayer(scaled(latest.current.points), { radius: 26, blur: 18, minOpacity: 0.3, maxZoom: 0, max: Math.sqrt(latest.current.max), gradient: HEAT_GRADIENT }).addTo(map);
       // Over the country shapes (same pane: the plugin removes its canvas from there) and click-through.
       const canvas = (layer.current as unknown as { _canvas?: HTMLCanvasElement })._canvas;
       if (canvas) {

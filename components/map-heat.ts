@@ -3,6 +3,7 @@
  * position) or the whole window summed. Intensities are scaled against the hottest cell
  * of the window, so a colour means the same demand at every position of the slider.
  */
+import { greatCircleKm, type LatLon } from "@/server/latency/model";
 
 export interface HeatBucket {
   at: Date;
@@ -41,3 +42,29 @@ export function heatFrame(buckets: readonly HeatBucket[], position: number | "al
 }
 
 const bucketTotal = (b: HeatBucket) => b.total ?? b.cells.reduce((s, c) => s + c.count, 0);
+
+export interface HotSpot {
+  lat: number;
+  lon: number;
+  count: number;
+  /** Share of the frame's requests (0..1). */
+  share: number;
+  /** The hosting network closest to the hot spot: where a replica would serve it best. */
+  nearest: { id: string; city: string; km: number } | null;
+}
+
+/**
+ * The frame's hottest cells, hottest first, each with its nearest hosting network: the
+ * heat layer as text, so an operator can go from a hot spot straight to a knob.
+ */
+export function hotSpots(frame: HeatFrame, networks: readonly ({ id: string; city: string } & LatLon)[], limit = 5): HotSpot[] {
+  const top = [...frame.points].sort((a, b) => b[2] - a[2] || a[0] - b[0] || a[1] - b[1]).slice(0, limit);
+  return top.map(([lat, lon, count]) => {
+    let nearest: HotSpot["nearest"] = null;
+    for (const n of networks) {
+      const km = greatCircleKm({ lat, lon }, n);
+      if (!nearest || km < nearest.km) nearest = { id: n.id, city: n.city, km };
+    }
+    return { lat, lon, count, share: frame.total > 0 ? count / frame.total : 0, nearest };
+  });
+}

@@ -49,6 +49,9 @@ export function MapLegend({ service, heat }: { service: string | null; heat: { m
           <span className="muted">
             {heat.maxPerBucket.toLocaleString("en-US")} requests / {heat.bucketMinutes} min
           </span>
+          <span>
+            <span className="wm-hotspot-sample">1</span> hottest cells, as in Hot spots
+          </span>
         </div>
       )}
     </aside>

@@ -88,7 +88,10 @@ export function SuggestionsPanel({
           e.preventDefault();
           setResult(null);
           setConfirming(false);
-          if (!budgetError) setAsked(budget);
+          if (budgetError) return;
+          // Asking again recomputes from the demand as it is now (a flash crowd grows by the minute).
+          if (asked === budget) void suggestion.refetch();
+          else setAsked(budget);
         }}
       >
         <label className="inline">

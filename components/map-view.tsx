@@ -8,7 +8,8 @@ import { useEffect, useMemo, useState } from "react";
 import type { MapKnob, MapNetwork, WorldMap } from "@/server/map/world-map";
 import { formatDateTime } from "./format";
 import { ReplicaEstimateNote } from "./map-estimate";
-import { heatFrame } from "./map-heat";
+import { heatFrame, hotSpots } from "./map-heat";
+import { HotSpotList } from "./map-hotspots";
 import { ReplicaKnob } from "./map-knob";
 import { useReplicaKnobs } from "./map-knobs";
 import { MapLegend } from "./map-legend";
@@ -70,6 +71,7 @@ export function MapView({ tileUrl }: { tileUrl: string | null }) {
   };
 
   const heat = useDemandHeat(serviceId);
+  const spots = useMemo(() => (heat.frame && map.data ? hotSpots(heat.frame, map.data.networks) : []), [heat.frame, map.data]);
 
   const chooseService = (slug: string) => {
     const q = new URLSearchParams(params.toString());
@@ -118,6 +120,7 @@ export function MapView({ tileUrl }: { tileUrl: string | null }) {
             selectedId={selectedId}
             onSelect={(id) => (id ? open(networks.get(id)!, false) : setSelectedId(null))}
             heat={heat.frame}
+            hotSpots={spots}
             tileUrl={tileUrl}
             focus={focus}
             popup={popup}
@@ -137,6 +140,7 @@ export function MapView({ tileUrl }: { tileUrl: string | null }) {
           ) : (
             <ServiceSummary name={service?.name ?? null} knobs={knobs} networks={networks} onChoose={chooseService} />
           )}
+          {heat.frame && <HotSpotList spots={spots} label={heat.label} networks={networks} onOpen={(n) => open(n, true)} />}
           {data.service && knobs && (
             <SuggestionsPanel
               key={data.service.id}
@@ -284,7 +288,7 @@ function useDemandHeat(serviceId: string | null) {
       {heat.isError && <span className="field-error">demand: {heat.error.message}</span>}
     </fieldset>
   ) : null;
-  return { frame, control, bucketMinutes: heat.data?.bucketMinutes ?? 0 };
+  return { frame, control, label, bucketMinutes: heat.data?.bucketMinutes ?? 0 };
 }
 
 function ServiceSummary({
