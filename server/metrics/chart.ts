@@ -95,6 +95,12 @@ export async function utilizationChart(db: Db, q: ChartQuery): Promise<Utilizati
     },
   });
   const weight = plan.stepMs / plan.strideMs;
+  // A bucket per stored row (e.g. a month of hourly rows): host rows are taken as they are.
+  const perRow = plan.strideMs === plan.stepMs;
+  const bucketOf = `floor(extract(epoch FROM (m.at - ${ts(2)})) / $4)::int`;
+  const hostBuckets = perRow
+    ? `SELECT ${bucketOf} AS i, m."cpuPercent" AS mean, m."cpuPercent" AS peak`
+    : `SELECT ${bucketOf} AS i, avg(m."cpuPercent") AS mean, max(m."cpuPercent") AS peak`;
   const bin = (column: string) => `date_bin(make_interval(secs => ${plan.strideMs / 1000}), ${column}, ${ts(2)})`;
 
   const [serviceRows, hostRows, services, losses, ops] = await Promise.all([
@@ -132,13 +138,13 @@ export async function utilizationChart(db: Db, q: ChartQuery): Promise<Utilizati
          SELECT r.h, r.total, x.*
            FROM ranked r
            CROSS JOIN LATERAL (
-             SELECT array_agg(i ORDER BY i) AS i, array_agg(mean::float8 ORDER BY i) AS mean, array_agg(peak::float8 ORDER BY i) AS peak
-               FROM (SELECT floor(extract(epoch FROM (m.at - ${ts(2)})) / $4)::int AS i,
-                            avg(m."cpuPercent") AS mean, max(m."cpuPercent") AS peak
+             -- The three arrays share one row order (the page places values by i).
+             SELECT array_agg(i) AS i, array_agg(mean::float8) AS mean, array_agg(peak::float8) AS peak
+               FROM (${hostBuckets}
                        FROM "MetricSample" m
                       WHERE m."hostId" = r.h AND m."vmId" IS NULL
                         AND m.resolution = $1::"MetricResolution" AND m.at >= ${ts(2)} AND m.at < ${ts(3)}
-                      GROUP BY 1) q) x)
+                      ${perRow ? "" : "GROUP BY 1"}) q) x)
        SELECT h, total::int AS total, i, mean, peak FROM b`,
       plan.resolution,
       fromMs,

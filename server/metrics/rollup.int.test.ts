@@ -174,5 +174,12 @@ describe("chart query: downsampled to the plot width", () => {
     expect(narrow.times.length).toBeLessThanOrEqual(50);
     expect(Math.max(...narrow.services.find((s) => s.slug === w.service.slug)!.cpuMax.filter((v): v is number => v !== null))).toBe(99);
     expect(narrow.hosts.length).toBe(1);
+
+    // Three hours at 1,000 px: a bucket per stored minute, each host row as it is.
+    const close = await utilizationChart(db, { from: new Date(day0 + 11 * 3600_000), to: new Date(day0 + 14 * 3600_000), width: 1000, maxHosts: 500, rawIntervalMs: 10_000 });
+    expect([close.resolution, close.bucketSeconds, close.times.length]).toEqual(["MINUTE", 60, 180]);
+    const mine = close.hosts.find((h) => h.name === w.prod.name)!;
+    expect(mine.cpuMean[94]).toBe(60); // 12:34
+    expect(mine.cpuMean.filter((v, i) => i !== 94 && v !== 25)).toEqual([]);
   });
 });
