@@ -1,17 +1,25 @@
-import { createSocket, type RemoteInfo } from "node:dgram";
-import dnsPacket from "dns-packet";
+import { createSocket } from "node:dgram";
+import { createServer, type Server, type Socket } from "node:net";
+import dnsPacket, { type Packet } from "dns-packet";
 import type { Db } from "../db/client";
 import { locateIp } from "../latency/geoip";
 import { answer } from "./answer";
+import { FrameReader, frame } from "./frames";
 import { zoneRecords } from "./records";
+import { fitUdp, udpLimit } from "./truncate";
 
 export interface DnsServerOptions {
   host: string;
+  /** UDP and TCP both listen on it; 0 picks a free port for both (tests). */
   port: number;
   zone: string;
   ttl: number;
   /** How old the cached view of the database may be (default 2 s). */
   maxAgeMs?: number;
+  /** A TCP connection with no query for this long is closed (default 10 s; RFC 7766 §6.2.3). */
+  tcpIdleMs?: number;
+  /** More open TCP connections than this are refused at once (default 256). */
+  maxTcpConnections?: number;
   log?: (obj: object, msg: string) => void;
 }
 
@@ -29,50 +37,118 @@ function locate(ip: string) {
   }
 }
 
+const FORMERR = 1;
+const SERVFAIL = 2;
+
 /**
- * The product's authoritative DNS server over UDP (dns-packet for the wire format): one
- * answer per query from the database's current bindings. A malformed packet whose
- * header is readable gets FORMERR; anything shorter is dropped, as servers do.
+ * The product's authoritative DNS server over UDP and TCP (dns-packet for the wire
+ * format): one answer per query from the database's current bindings. Over UDP a reply
+ * larger than the client accepts goes out with TC=1 and the client asks again over TCP
+ * (RFC 7766), where a connection may carry many queries, answered as each is ready. A
+ * malformed message whose header is readable gets FORMERR; anything shorter is dropped
+ * (UDP) or ends the connection (TCP), as servers do.
  */
 export async function startDnsServer(db: Db, opts: DnsServerOptions): Promise<DnsServer> {
   const zone = opts.zone.toLowerCase().replace(/\.$/, "");
   const names = zoneRecords(db, zone, opts.maxAgeMs);
-  const socket = createSocket(opts.host.includes(":") ? "udp6" : "udp4");
+  const idleMs = opts.tcpIdleMs ?? 10_000;
+  const maxConnections = opts.maxTcpConnections ?? 256;
 
-  async function handle(msg: Buffer, from: RemoteInfo) {
-    let query;
+  /** The reply to one message from a client, or null when there is none to give. */
+  async function respond(msg: Buffer, client: string): Promise<{ reply: Packet; query: Packet | null } | null> {
+    let query: Packet;
     try {
       query = dnsPacket.decode(msg);
     } catch {
-      if (msg.length < 12) return;
-      const id = msg.readUInt16BE(0);
-      socket.send(dnsPacket.encode({ id, type: "response", flags: dnsPacket.AUTHORITATIVE_ANSWER | 1, questions: [] }), from.port, from.address);
-      return;
+      if (msg.length < 12) return null;
+      return { reply: { id: msg.readUInt16BE(0), type: "response", flags: dnsPacket.AUTHORITATIVE_ANSWER | FORMERR, questions: [] }, query: null };
     }
-    if (query.type !== "query") return;
-    let out;
+    if (query.type !== "query") return null;
     try {
-      out = answer(query, { zone, ttl: opts.ttl, names: await names() }, { resolver: from.address, locate });
+      return { reply: answer(query, { zone, ttl: opts.ttl, names: await names() }, { resolver: client, locate }).packet, query };
     } catch (err) {
       opts.log?.({ err: (err as Error).message }, "dns query failed");
-      const flags = dnsPacket.AUTHORITATIVE_ANSWER | 2; // SERVFAIL
-      socket.send(dnsPacket.encode({ id: query.id, type: "response", flags, questions: query.questions }), from.port, from.address);
-      return;
+      return { reply: { id: query.id, type: "response", flags: dnsPacket.AUTHORITATIVE_ANSWER | SERVFAIL, questions: query.questions }, query };
     }
-    socket.send(dnsPacket.encode(out.packet), from.port, from.address);
   }
 
-  socket.on("message", (msg, from) => void handle(msg, from));
-  await new Promise<void>((resolve, reject) => {
-    socket.once("error", reject);
-    socket.bind(opts.port, opts.host, () => {
-      socket.off("error", reject);
-      resolve();
+  const connections = new Set<Socket>();
+  const tcp = createServer((socket) => {
+    if (connections.size >= maxConnections) {
+      socket.destroy();
+      return;
+    }
+    connections.add(socket);
+    socket.setNoDelay(true);
+    // Idle = no bytes either way for idleMs; a slow answer being computed keeps it open.
+    socket.setTimeout(idleMs, () => socket.end());
+    const client = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+    const reader = new FrameReader();
+    socket.on("data", (chunk) => {
+      for (const msg of reader.push(chunk)) {
+        if (msg.length < 12) {
+          socket.destroy();
+          return;
+        }
+        void respond(msg, client).then((r) => {
+          if (r && !socket.destroyed && socket.writable) socket.write(frame(dnsPacket.encode(r.reply)));
+        });
+      }
+    });
+    socket.on("error", () => socket.destroy());
+    socket.on("close", () => connections.delete(socket));
+  });
+
+  const { udp, port } = await listenBoth(tcp, opts.host, opts.port);
+  udp.on("message", (msg, from) => {
+    void respond(msg, from.address).then((r) => {
+      if (r) udp.send(fitUdp(r.reply, r.query ? udpLimit(r.query) : 512), from.port, from.address);
     });
   });
-  socket.on("error", (err) => opts.log?.({ err: err.message }, "dns socket error"));
+
+  udp.on("error", (err) => opts.log?.({ err: err.message }, "dns udp socket error"));
+  tcp.on("error", (err) => opts.log?.({ err: err.message }, "dns tcp server error"));
   return {
-    port: socket.address().port,
-    stop: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+    port,
+    async stop() {
+      for (const s of connections) s.destroy();
+      await Promise.all([new Promise<void>((resolve) => udp.close(() => resolve())), new Promise<void>((resolve) => tcp.close(() => resolve()))]);
+    },
   };
+}
+
+/**
+ * Binds TCP and then UDP on the same port. With port 0 the TCP port is picked by the
+ * system and UDP follows; if that UDP port is taken, another pair is tried.
+ */
+async function listenBoth(tcp: Server, host: string, port: number): Promise<{ udp: ReturnType<typeof createSocket>; port: number }> {
+  for (let attempt = 0; ; attempt++) {
+    await new Promise<void>((resolve, reject) => {
+      tcp.once("error", reject);
+      tcp.listen(port, host, () => {
+        tcp.off("error", reject);
+        resolve();
+      });
+    });
+    const chosen = (tcp.address() as { port: number }).port;
+    const udp = createSocket(host.includes(":") ? "udp6" : "udp4");
+    try {
+      await new Promise<void>((resolve, reject) => {
+        udp.once("error", reject);
+        udp.bind(chosen, host, () => {
+          udp.off("error", reject);
+          resolve();
+        });
+      });
+      return { udp, port: chosen };
+    } catch (err) {
+      try {
+        udp.close();
+      } catch {
+        // never bound: nothing to close
+      }
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      if (port !== 0 || attempt >= 4 || (err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+    }
+  }
 }
