@@ -174,10 +174,8 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
         await driver.start(a, name);
         const state = track(a, `${name}.state`);
         await driver.save(a, name, state);
-        for (const f of [`${name}.img`, state]) {
-          const r = await driver.transfer(a, b, { sourcePath: f, targetPath: track(b, f) });
-          expect(r.sha256).toBe(await driver.sha256(a, f));
-        }
+        const moved = await driver.transferMany(a, b, [`${name}.img`, state].map((f) => ({ sourcePath: f, targetPath: track(b, f) })));
+        for (const [i, f] of [`${name}.img`, state].entries()) expect(moved[i]!.sha256).toBe(await driver.sha256(a, f));
         track(b, `${name}.xml`);
         await driver.define(b, name, guest.domainXml({ host: b, name, uuid, manifest }));
         await driver.restore(b, state, { xmlPath: `${name}.xml` });
@@ -295,6 +293,104 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
     );
 
     it(
+      "moves several files in one session, each verified: new, empty, already there, and an optional absent one",
+      async () => {
+        const datas = [randomBytes(3 * 1024 * 1024 + 7), randomBytes(100), Buffer.alloc(0), randomBytes(5000)];
+        const srcs = datas.map((_, i) => track(a, `ct-${run}-m${i}.bin`));
+        const dsts = datas.map((_, i) => track(b, `ct-${run}-m${i}.bin`));
+        for (const [i, d] of datas.entries()) await driver.writeSmallFile(a, srcs[i]!, d);
+        await driver.writeSmallFile(b, dsts[3]!, datas[3]!);
+        const absent = track(b, `ct-${run}-m-absent.bin`);
+        const events: TransferProgress[] = [];
+        const rs = await driver.transferMany(
+          a,
+          b,
+          [
+            { sourcePath: srcs[0]!, targetPath: dsts[0]! },
+            { sourcePath: srcs[1]!, targetPath: dsts[1]! },
+            { sourcePath: `ct-${run}-m-absent.bin`, targetPath: absent, optional: true },
+            { sourcePath: srcs[2]!, targetPath: dsts[2]! },
+            { sourcePath: srcs[3]!, targetPath: dsts[3]! },
+          ],
+          { progressIntervalMs: 50, onProgress: (p) => events.push(p) },
+        );
+        expect(rs).toMatchObject([
+          { targetPath: `${b.vmDir}/${dsts[0]}`, bytes: datas[0]!.length, sha256: sha(datas[0]!), bytesCopied: datas[0]!.length, alreadyPresent: false },
+          { bytes: 100, sha256: sha(datas[1]!), bytesCopied: 100, alreadyPresent: false },
+          null,
+          { bytes: 0, sha256: sha(datas[2]!), bytesCopied: 0, alreadyPresent: false },
+          { bytes: 5000, sha256: sha(datas[3]!), bytesCopied: 0, alreadyPresent: true },
+        ]);
+        for (const [i, d] of datas.entries()) {
+          expect((await driver.readSmallFile(b, dsts[i]!, 8 * 1024 * 1024)).equals(d)).toBe(true);
+          expect(await driver.fileSize(b, `${dsts[i]}.part`)).toBeNull();
+        }
+        expect(await driver.fileSize(b, absent)).toBeNull();
+        expect(events[0]!.phase).toBe("checking");
+        expect(events.at(-1)).toMatchObject({ phase: "done", percent: 100, bytesDone: datas.reduce((n, d) => n + d.length, 0) });
+        expect(events.at(-1)!.files.map((f) => f?.bytesDone ?? null)).toEqual([datas[0]!.length, 100, null, 0, 5000]);
+      },
+      timeout,
+    );
+
+    it(
+      "places nothing of a batch when one target already holds other content or a source is missing",
+      async () => {
+        const data = randomBytes(64 * 1024);
+        const src = track(a, `ct-${run}-x0.bin`);
+        const dst = track(b, `ct-${run}-x0.bin`);
+        const taken = track(b, `ct-${run}-x1.bin`);
+        await driver.writeSmallFile(a, src, data);
+        await driver.writeSmallFile(b, taken, "someone else's file");
+        const requests = [
+          { sourcePath: src, targetPath: dst },
+          { sourcePath: src, targetPath: taken },
+        ];
+        await expect(driver.transferMany(a, b, requests)).rejects.toBeInstanceOf(TransferTargetExistsError);
+        const missing = driver.transferMany(a, b, [requests[0]!, { sourcePath: `ct-${run}-x-none.bin`, targetPath: track(b, `ct-${run}-x2.bin`) }]);
+        await expect(missing).rejects.toThrow(/does not exist/);
+        for (const f of [dst, `${dst}.part`, `ct-${run}-x2.bin`]) expect(await driver.fileSize(b, f)).toBeNull();
+        expect((await driver.readSmallFile(b, taken)).toString()).toBe("someone else's file");
+        await expect(driver.transferMany(a, b, [requests[0]!, requests[0]!])).rejects.toMatchObject({ name: "InvalidArgumentError", field: "targetPath" });
+      },
+      timeout,
+    );
+
+    it(
+      "resumes the largest partial file of a batch, sends the others whole, restarts one that does not verify",
+      async () => {
+        const big = randomBytes(4 * 1024 * 1024);
+        const small = randomBytes(2 * 1024 * 1024);
+        const [bigSrc, smallSrc] = [track(a, `ct-${run}-rb.bin`), track(a, `ct-${run}-rs.bin`)];
+        const [bigDst, smallDst] = [track(b, `ct-${run}-rb.bin`), track(b, `ct-${run}-rs.bin`)];
+        await driver.writeSmallFile(a, bigSrc, big);
+        await driver.writeSmallFile(a, smallSrc, small);
+        const requests = [
+          { sourcePath: smallSrc, targetPath: smallDst },
+          { sourcePath: bigSrc, targetPath: bigDst },
+        ];
+        const cutBig = 1536 * 1024;
+        await driver.writeSmallFile(b, `${bigDst}.part`, big.subarray(0, cutBig));
+        await driver.writeSmallFile(b, `${smallDst}.part`, small.subarray(0, 1024 * 1024));
+        const first = await driver.transferMany(a, b, requests);
+        expect(first).toMatchObject([
+          { resumedFrom: 0, bytesCopied: small.length, restarted: false, sha256: sha(small) },
+          { resumedFrom: cutBig, bytesCopied: big.length - cutBig, restarted: false, sha256: sha(big) },
+        ]);
+        for (const f of [bigDst, smallDst]) await driver.removeFile(b, f);
+
+        // The kept part of the big file is not a prefix of it: that file starts over.
+        await driver.writeSmallFile(b, `${bigDst}.part`, randomBytes(cutBig));
+        const second = await driver.transferMany(a, b, requests);
+        expect(second).toMatchObject([{ restarted: false, sha256: sha(small) }, { restarted: true, resumedFrom: 0, sha256: sha(big) }]);
+        expect(await driver.sha256(b, bigDst)).toBe(sha(big));
+        expect(await driver.sha256(b, smallDst)).toBe(sha(small));
+        expect(await driver.fileSize(b, `${bigDst}.part`)).toBeNull();
+      },
+      timeout,
+    );
+
+    it(
       "refuses a transfer that cannot fit on the target disk, before copying anything",
       async () => {
         const { availableBytes } = await driver.diskSpace(b);
@@ -371,6 +467,14 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
       expect((err as Error).message).toMatch(/refused the host key of/);
       expect(await driver.fileSize(b, dst)).toBeNull();
       expect(await driver.fileSize(b, `${dst}.part`)).toBeNull();
+    });
+
+    it("offers ciphers on the host-to-host hop as OpenSSH does: a list that names an unknown one is refused", async () => {
+      const hop = (ciphers: string) =>
+        driver.transport.exec(a, ["env", "LC_ALL=C", "ssh", "-T", "-c", ciphers, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-p", String(b.port), "-l", b.user, "--", b.address, "true"]);
+      const refused = await hop("aes128-gcm@openssh.com,rot13");
+      expect(refused.exitCode).toBe(255);
+      expect(refused.stderr).toContain("Unknown cipher type 'aes128-gcm@openssh.com,rot13'");
     });
 
     it("reports an unreachable host clearly within the connect timeout", async () => {

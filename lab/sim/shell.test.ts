@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
@@ -163,6 +163,28 @@ describe("sim host programs", () => {
     expect(await sh(`flock -n -E 75 ${VM_DIR}/lock -c 'stat -c %s -- ${VM_DIR}/log && stat -c %s -- /nope'`)).toMatchObject({ status: 1, out: "6\n" });
   });
 
+  it("lists several sizes with their names, and says which are missing", async () => {
+    await sh(`truncate -s 7 -- '${VM_DIR}/s p'`);
+    expect(await sh(`stat -c '%s %n' -- '${VM_DIR}/s p' ${VM_DIR}/missing ${VM_DIR}/f`)).toEqual({
+      status: 1,
+      out: `7 ${VM_DIR}/s p\n5 ${VM_DIR}/f\n`,
+      err: `stat: cannot statx '${VM_DIR}/missing': No such file or directory\n`,
+    });
+    expect(await sh(`stat -c '%s%%' -- ${VM_DIR}/f`)).toMatchObject({ status: 0, out: "5%\n" });
+    expect((await sh(`stat -c %Y -- ${VM_DIR}/f`)).status).toBe(1);
+  });
+
+  it("splits one stream into files with head -c, leaving the rest of it to the next command", async () => {
+    const line = `head -c 3 >> ${VM_DIR}/h1 && head -c 0 >> ${VM_DIR}/h2 && head -c 4 >> ${VM_DIR}/h3 && cat >> ${VM_DIR}/h4 && stat -c %s -- ${VM_DIR}/h1 ${VM_DIR}/h2 ${VM_DIR}/h3 ${VM_DIR}/h4`;
+    expect(await sh(line, "0123456789")).toEqual({ status: 0, out: "3\n0\n4\n3\n", err: "" });
+    expect(await readFile(host.fs.real(`${VM_DIR}/h3`), "utf8")).toBe("3456");
+    // At the end of the stream head takes what there is, like GNU's.
+    expect(await sh("head -c 10", "abc")).toEqual({ status: 0, out: "abc", err: "" });
+    expect(await sh("head -c 2x")).toEqual({ status: 1, out: "", err: "head: invalid number of bytes: '2x'\n" });
+    expect((await sh("head -c 1K")).err).toMatch(/supports only/);
+    expect(await sh(`tail -c +3 -- ${VM_DIR}/h3 | cat -- - ${VM_DIR}/h1`)).toEqual({ status: 0, out: "56012", err: "" });
+  });
+
   it("fdatasyncs a file with sync -d, and wants one", async () => {
     await sh(`truncate -s 3 -- ${VM_DIR}/synced`);
     expect(await sh(`sync -d -- ${VM_DIR}/synced`)).toEqual({ status: 0, out: "", err: "" });
@@ -175,6 +197,7 @@ describe("sim host programs", () => {
     try {
       const r = await sh(`cat >> ${VM_DIR}/full`, "0123456789");
       expect(r).toEqual({ status: 1, out: "", err: "cat: write error: No space left on device\n" });
+      expect(await sh(`head -c 8 >> ${VM_DIR}/full2`, "0123456789")).toEqual({ status: 1, out: "", err: "head: write error: No space left on device\n" });
       expect((await host.fs.stat(`${VM_DIR}/full`)).size).toBe(4);
       expect((await sh(`df -B1 --output=avail,size -- ${VM_DIR}`)).out).toMatch(/\n +0 +\d+\n$/);
     } finally {

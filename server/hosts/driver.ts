@@ -74,6 +74,8 @@ export interface HostDriver {
 
   ping(host: HostTarget, address: string, count?: number): Promise<PingResult>;
   transfer(from: HostTarget, to: HostTarget, request: TransferRequest, options?: TransferOptions): Promise<TransferResult>;
+  /** Several files in one host-to-host session with one verification round (null: optional file absent). */
+  transferMany(from: HostTarget, to: HostTarget, requests: readonly TransferRequest[], options?: TransferOptions): Promise<(TransferResult | null)[]>;
 
   /** The host key that matched the pin on the current connection. */
   hostKey(host: HostTarget): Promise<HostPublicKey>;
@@ -230,6 +232,10 @@ export class SshHostDriver implements HostDriver {
 
   async transfer(from: HostTarget, to: HostTarget, request: TransferRequest, options?: TransferOptions): Promise<TransferResult> {
     return this.transfers.transfer(from, to, request, options);
+  }
+
+  async transferMany(from: HostTarget, to: HostTarget, requests: readonly TransferRequest[], options?: TransferOptions): Promise<(TransferResult | null)[]> {
+    return this.transfers.transferMany(from, to, requests, options);
   }
 
   async hostKey(host: HostTarget): Promise<HostPublicKey> {

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
-import { hostAddress, nonNegativeInteger, vmDirectory, vmPath } from "./command";
+import { andThen, commandLine, hostAddress, nonNegativeInteger, vmDirectory, vmPath } from "./command";
 import { CommandFailedError, InvalidArgumentError, UnexpectedOutputError } from "./errors";
 import { parseDf, parseOpensslSha256, parsePing, parseSha256sum, parseStatSize, type DiskSpace, type PingResult } from "./shell-output";
+import { parseStatSizes } from "./stat-sizes";
 import type { ExecResult, SshEndpoint, SshTransport } from "./ssh-transport";
 import { OutputShapeError } from "./virsh-output";
 
@@ -38,26 +39,53 @@ export class HostFiles {
   }
 
   /**
+   * Sizes of several files in one command, in the order asked; null for a missing one.
+   * (A transfer asks about every file of a VM on a host at once: one round trip.)
+   */
+  async sizes(host: FileEndpoint, paths: readonly string[], options: { timeoutMs?: number } = {}): Promise<(number | null)[]> {
+    const files = paths.map((p) => this.path(host, p));
+    if (files.length === 0) return [];
+    const unique = [...new Set(files)];
+    const r = await this.exec(host, ["stat", "-c", "%s %n", "--", ...unique], options.timeoutMs);
+    // 1: some operand failed; only "No such file or directory" means "missing" here.
+    const missing = r.stderr.split("\n").filter((l) => l !== "");
+    if (r.exitCode !== 0 && (r.exitCode !== 1 || missing.length === 0 || !missing.every((l) => / No such file or directory$/.test(l)))) {
+      throw new CommandFailedError(host.name, r.command, r.exitCode, r.signal, r.stderr);
+    }
+    const found = this.parse(host, r, (out) => parseStatSizes(out, unique));
+    if (found.size + missing.length !== unique.length) {
+      throw new UnexpectedOutputError(host.name, r.command, `expected ${unique.length} files, stat listed ${found.size} and missed ${missing.length}`, r.stdout);
+    }
+    return files.map((f) => found.get(f) ?? null);
+  }
+
+  /**
    * SHA-256 of a file, with OpenSSL where the host has it (it uses the CPU's SHA
    * instructions: about three times coreutils' sha256sum on VM-sized files), else with
    * sha256sum; which one a host has is learnt once.
    */
   async sha256(host: FileEndpoint, path: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string> {
-    const file = this.path(host, path);
+    return (await this.sha256All(host, [path], options))[0]!;
+  }
+
+  /** SHA-256 of several files, in one command, in the order asked (one round trip). */
+  async sha256All(host: FileEndpoint, paths: readonly string[], options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string[]> {
+    const files = paths.map((p) => this.path(host, p));
+    if (files.length === 0) return [];
     // Hashing reads the whole file: allow ~20 MB/s on a slow disk before giving up.
     const timeoutMs = options.timeoutMs ?? 30 * 60_000;
     if (this.hashers.get(host.name) !== "sha256sum") {
-      const r = await this.exec(host, ["openssl", "dgst", "-sha256", "-r", "--", file], timeoutMs, options.signal);
+      const r = await this.exec(host, ["openssl", "dgst", "-sha256", "-r", "--", ...files], timeoutMs, options.signal);
       if (r.exitCode === 0) {
         this.hashers.set(host.name, "openssl");
-        return this.parse(host, r, (out) => parseOpensslSha256(out, file));
+        return this.parse(host, r, (out) => eachLine(out, files, parseOpensslSha256));
       }
       // 127: no openssl on this host. Anything else (e.g. a missing file) is a real error.
       if (r.exitCode !== 127) throw new CommandFailedError(host.name, r.command, r.exitCode, r.signal, r.stderr);
       this.hashers.set(host.name, "sha256sum");
     }
-    const r = await this.run(host, ["sha256sum", "--", file], timeoutMs, options.signal);
-    return this.parse(host, r, (out) => parseSha256sum(out, file));
+    const r = await this.run(host, ["sha256sum", "--", ...files], timeoutMs, options.signal);
+    return this.parse(host, r, (out) => eachLine(out, files, parseSha256sum));
   }
 
   /** Free and total bytes of the filesystem holding the VM directory. */
@@ -66,13 +94,25 @@ export class HostFiles {
     return this.parse(host, r, parseDf);
   }
 
-  async remove(host: FileEndpoint, path: string): Promise<void> {
-    await this.run(host, ["rm", "-f", "--", this.path(host, path)]);
+  /** `rm -f`: one file or several in one command; already missing is fine. */
+  async remove(host: FileEndpoint, paths: string | readonly string[]): Promise<void> {
+    const files = (typeof paths === "string" ? [paths] : paths).map((p) => this.path(host, p));
+    if (files.length > 0) await this.run(host, ["rm", "-f", "--", ...files]);
   }
 
   /** rename(2): atomic within one filesystem, replaces the destination. */
   async rename(host: FileEndpoint, from: string, to: string): Promise<void> {
     await this.run(host, ["mv", "-f", "--", this.path(host, from, "from"), this.path(host, to, "to")]);
+  }
+
+  /** Several renames in one command, in order; stops at the first that fails. */
+  async renameAll(host: FileEndpoint, moves: readonly { from: string; to: string }[]): Promise<void> {
+    if (moves.length === 0) return;
+    const line = moves
+      .map((m) => commandLine(["env", "LC_ALL=C", "mv", "-f", "--", this.path(host, m.from, "from"), this.path(host, m.to, "to")]))
+      .reduce((all, next) => andThen(all, next));
+    const r = await this.transport.exec(host, line);
+    if (r.exitCode !== 0) throw new CommandFailedError(host.name, r.command, r.exitCode, r.signal, r.stderr);
   }
 
   /** `cp --sparse=always` to a temporary name, then rename: never a partial file at `to`. */
@@ -88,19 +128,22 @@ export class HostFiles {
     }
   }
 
-  /** `mkdir -p`; the VM directory itself is allowed (it may not exist yet on a new host). */
-  async makeDirectory(host: FileEndpoint, path: string): Promise<void> {
+  /** `mkdir -p` (one or several); the VM directory itself is allowed (it may not exist yet on a new host). */
+  async makeDirectory(host: FileEndpoint, paths: string | readonly string[]): Promise<void> {
     const dir = vmDirectory(host.vmDir);
-    await this.run(host, ["mkdir", "-p", "--", path === dir ? dir : this.path(host, path)]);
+    const dirs = [...new Set((typeof paths === "string" ? [paths] : paths).map((p) => (p === dir ? dir : this.path(host, p))))];
+    if (dirs.length > 0) await this.run(host, ["mkdir", "-p", "--", ...dirs]);
   }
 
   /**
-   * fsync one file, so that a rename after it cannot expose unwritten data after a crash.
-   * `dataOnly`: fdatasync, to get a file's data written out early (it is cheaper and
-   * leaves the metadata to the final fsync).
+   * fsync files (one command), so that a rename after it cannot expose unwritten data
+   * after a crash. `dataOnly`: fdatasync, to get a file's data written out early (it is
+   * cheaper and leaves the metadata to the final fsync).
    */
-  async sync(host: FileEndpoint, path: string, options: { timeoutMs?: number; signal?: AbortSignal; dataOnly?: boolean } = {}): Promise<void> {
-    await this.run(host, ["sync", ...(options.dataOnly ? ["--data"] : []), "--", this.path(host, path)], options.timeoutMs ?? 10 * 60_000, options.signal);
+  async sync(host: FileEndpoint, paths: string | readonly string[], options: { timeoutMs?: number; signal?: AbortSignal; dataOnly?: boolean } = {}): Promise<void> {
+    const files = (typeof paths === "string" ? [paths] : paths).map((p) => this.path(host, p));
+    if (files.length === 0) return;
+    await this.run(host, ["sync", ...(options.dataOnly ? ["--data"] : []), "--", ...files], options.timeoutMs ?? 10 * 60_000, options.signal);
   }
 
   /** Small files only (domain XML, known_hosts): SFTP to a temporary name, then rename. */
@@ -113,7 +156,7 @@ export class HostFiles {
     await this.rename(host, temp, file);
   }
 
-  async readSmall(host: FileEndpoint, path: string, options: { maxBytes?: number } = {}): Promise<Buffer> {
+  async readSmall(host: FileEndpoint, path: string, options: { maxBytes?: number; timeoutMs?: number } = {}): Promise<Buffer> {
     return this.transport.readFile(host, this.path(host, path), options);
   }
 
@@ -146,4 +189,11 @@ export class HostFiles {
       throw err;
     }
   }
+}
+
+/** One line of a checksum tool's output per file, each parsed strictly, in order. */
+function eachLine(stdout: string, files: readonly string[], parse: (line: string, path: string) => string): string[] {
+  const lines = stdout.split("\n");
+  if (lines.pop() !== "" || lines.length !== files.length) throw new OutputShapeError(`expected ${files.length} checksum lines, got ${lines.length}`);
+  return lines.map((line, i) => parse(`${line}\n`, files[i]!));
 }

@@ -3,7 +3,7 @@ import type { Prisma, VmPower } from "../db/generated/client";
 import type { HostDriver, HostTarget } from "../hosts/driver";
 import { domainXml } from "../hosts/domain-xml";
 import { VirshError } from "../hosts/errors";
-import type { TransferProgress } from "../hosts/transfer";
+import type { TransferProgress, TransferResult } from "../hosts/transfer";
 import type { DomainState } from "../hosts/virsh-output";
 import type { ExecutablePlan } from "./plan";
 import { bindStep, drainStep } from "./network-steps";
@@ -80,10 +80,9 @@ async function removeDomain(driver: HostDriver, host: HostTarget, name: string):
   }
 }
 
-async function removeTargetFile(ctx: StepContext, pair: FilePair): Promise<void> {
-  // The partial file of an interrupted copy too: a rollback leaves the target as it was.
-  await ctx.driver.removeFile(ctx.target, pair.to);
-  await ctx.driver.removeFile(ctx.target, `${pair.to}.part`);
+/** Removes files from the target, with the partial files of an interrupted copy: a rollback leaves the target as it was. */
+async function removeTargetFiles(ctx: StepContext, pairs: FilePair[]): Promise<void> {
+  await Promise.all(pairs.flatMap((pair) => [ctx.driver.removeFile(ctx.target, pair.to), ctx.driver.removeFile(ctx.target, `${pair.to}.part`)]));
 }
 
 /** Waits `ms`; a cancel meanwhile ends the wait with an error, so the step stops there. */
@@ -144,20 +143,54 @@ const suspend: StepDef = {
   },
 };
 
-/** Thesis §3.3 step 3: copy one file host to host, checksummed, resumable, with progress. */
-function copy(name: string, file: keyof StepContext["files"], optional: boolean): StepDef {
+/** The VM's files in the order of the copy steps; the saved state may be absent (a cold move). */
+const COPY_ORDER = ["disk", "state", "xml"] as const;
+type FileKind = (typeof COPY_ORDER)[number];
+type Batch = { kinds: readonly FileKind[]; results: Promise<(TransferResult | null)[]> };
+
+/**
+ * The transfers of an operation run: the first copy step sends its file and those of the
+ * copy steps after it in one host-to-host session with one verification round (thesis
+ * §3.3, like one scp of disk, state and XML); the later steps find theirs in it. After a
+ * restart (a new context) the next copy step starts a batch of what is left; files that
+ * already arrived are verified there, not sent again.
+ */
+const batches = new WeakMap<StepContext, Batch>();
+
+function copyBatch(ctx: StepContext, kind: FileKind): { batch: Batch; index: number } {
+  const known = batches.get(ctx);
+  if (known?.kinds.includes(kind)) return { batch: known, index: known.kinds.indexOf(kind) };
+  const kinds = COPY_ORDER.slice(COPY_ORDER.indexOf(kind));
+  const requests = kinds.map((k) => ({ sourcePath: ctx.files[k].from, targetPath: ctx.files[k].to, optional: k === "state" }));
+  // Progress shows this step's own file: the operation's bytes then only ever grow.
+  const onProgress = (p: TransferProgress) => {
+    const own = p.files[0];
+    if (!own) return;
+    const percent = own.totalBytes === 0 ? 100 : Math.min(100, (100 * own.bytesDone) / own.totalBytes);
+    ctx.onProgress({ ...p, bytesDone: own.bytesDone, totalBytes: own.totalBytes, resumedFrom: own.resumedFrom, percent });
+  };
+  const batch = { kinds, results: ctx.driver.transferMany(ctx.source, ctx.target, requests, { onProgress, signal: ctx.signal }) };
+  batch.results.catch(() => undefined);
+  batches.set(ctx, batch);
+  return { batch, index: 0 };
+}
+
+/** Thesis §3.3 step 3: a VM file host to host, checksummed, resumable, with progress. */
+function copy(name: string, kind: FileKind): StepDef {
   return {
     name,
     async run(ctx) {
-      const pair = ctx.files[file];
-      if (optional && (await ctx.driver.fileSize(ctx.source, pair.from)) === null) {
-        return { detail: `no ${file} file on ${ctx.source.name}`, skipped: true };
-      }
-      const r = await ctx.driver.transfer(ctx.source, ctx.target, { sourcePath: pair.from, targetPath: pair.to }, { onProgress: ctx.onProgress, signal: ctx.signal });
+      const { batch, index } = copyBatch(ctx, kind);
+      const results = await batch.results;
+      const r = results[index];
+      if (!r) return { detail: `no ${kind} file on ${ctx.source.name}`, skipped: true };
       const how = r.alreadyPresent ? "already there" : r.resumedFrom > 0 ? `resumed at ${r.resumedFrom} bytes` : `${r.seconds.toFixed(1)} s`;
-      return { bytes: r.bytes, detail: `sha256 ${r.sha256} (${how})` };
+      const others = batch.kinds.filter((k, i) => i > 0 && results[i] !== null);
+      const along = index > 0 ? `; in one session with ${batch.kinds[0]}` : others.length > 0 ? `; with ${others.join(" and ")} in one session` : "";
+      return { bytes: r.bytes, detail: `sha256 ${r.sha256} (${how}${along})` };
     },
-    compensate: (ctx) => removeTargetFile(ctx, ctx.files[file]),
+    // Its batch may also have placed the later files: they go too (each removal is idempotent).
+    compensate: (ctx) => removeTargetFiles(ctx, COPY_ORDER.slice(COPY_ORDER.indexOf(kind)).map((k) => ctx.files[k])),
   };
 }
 
@@ -358,9 +391,9 @@ export const STEP_REGISTRY: Record<string, StepDef> = Object.fromEntries(
   [
     boot,
     suspend,
-    copy("copy disk", "disk", false),
-    copy("copy state", "state", true),
-    copy("copy config", "xml", false),
+    copy("copy disk", "disk"),
+    copy("copy state", "state"),
+    copy("copy config", "xml"),
     register,
     resume,
     record,

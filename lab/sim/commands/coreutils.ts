@@ -1,10 +1,10 @@
 import { createHash, type Hash } from "node:crypto";
 import { open } from "node:fs/promises";
-import { Writable } from "node:stream";
+import { Writable, type Readable } from "node:stream";
 import { asFsError, strerror, type FsError } from "../host-fs";
 import type { Builtin, Io, SimContext } from "../context";
 import { KILLED, SIGPIPE_STATUS } from "../context";
-import { isBrokenPipe, pump, write } from "../streams";
+import { BrokenPipe, isBrokenPipe, pump, write } from "../streams";
 import { parseArgs, q, UsageError, type ArgSpec, type ParsedArgs } from "./args";
 
 /**
@@ -47,15 +47,16 @@ async function missingOperand(io: Io, name: string): Promise<number> {
 export const stat = command("stat", { values: ["c"], long: ["format="] }, async ({ options, operands }, io, ctx) => {
   const format = options.get("c") ?? options.get("format");
   if (operands.length === 0) return missingOperand(io, "stat");
-  if (format !== "%s") {
-    await say(io, `stat: the sim host supports only -c %s`);
+  // GNU's -c directives the driver uses: %s (size), %n (name as given), %% (a '%').
+  if (typeof format !== "string" || !/^(?:[^%]|%[sn%])*$/.test(format)) {
+    await say(io, `stat: the sim host supports only -c formats made of %s, %n, %% and plain text`);
     return 1;
   }
   let status = 0;
   for (const file of operands) {
     try {
       const s = await ctx.host.fs.stat(path(ctx, file));
-      await write(io.stdout, `${s.size}\n`);
+      await write(io.stdout, format.replace(/%([sn%])/g, (_, d: string) => (d === "s" ? String(s.size) : d === "n" ? file : "%")) + "\n");
     } catch (err) {
       await say(io, `stat: cannot statx ${q(file)}: ${(err as FsError).message}`);
       status = 1;
@@ -63,6 +64,70 @@ export const stat = command("stat", { values: ["c"], long: ["format="] }, async 
   }
   return status;
 });
+
+/**
+ * `head -c BYTES`: that many bytes of stdin (fewer at its end) and not one more. GNU head
+ * never reads past the count, so in `head -c 3 > a; cat > b` the rest of a pipe reaches
+ * the next command; here the surplus of a chunk goes back to the stream for it.
+ */
+export const head = command("head", { values: ["c"], long: ["bytes="] }, async ({ options, operands }, io, ctx) => {
+  const spec = options.get("c") ?? options.get("bytes");
+  if (typeof spec !== "string" || (operands.length > 0 && (operands.length !== 1 || operands[0] !== "-"))) {
+    await say(io, "head: the sim host supports only: head -c BYTES (of stdin)");
+    return 1;
+  }
+  if (/^-|^\d+(?:b|[kKmMGTPEZYRQ](?:B|iB)?)$/.test(spec)) {
+    // GNU's "all but the last N" and unit suffixes (1K, 2MiB): valid there, not offered here.
+    await say(io, "head: the sim host supports only: head -c BYTES (of stdin)");
+    return 1;
+  }
+  if (!/^\d+$/.test(spec) || !Number.isSafeInteger(Number(spec))) {
+    await say(io, `head: invalid number of bytes: ${q(spec)}`);
+    return 1;
+  }
+  try {
+    await copyExactly(io.stdin, io.stdout, Number(spec), ctx.signal);
+  } catch (err) {
+    if (isBrokenPipe(err) || ctx.signal.aborted) throw err;
+    await say(io, `head: write error: ${strerror((err as NodeJS.ErrnoException).code ?? "EIO")}`);
+    return 1;
+  }
+  return ctx.signal.aborted ? KILLED : 0;
+});
+
+/** Copies at most `count` bytes from src to dst, reading nothing beyond them. */
+async function copyExactly(src: Readable, dst: Writable, count: number, signal: AbortSignal): Promise<void> {
+  let left = count;
+  // Paused: bytes flow only when read here (a flowing stream would hand them to nobody).
+  src.pause();
+  while (left > 0) {
+    if (signal.aborted) throw new BrokenPipe();
+    let chunk = src.read() as Buffer | null;
+    if (chunk === null) {
+      if (src.readableEnded || src.destroyed) return;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          src.off("readable", wake);
+          src.off("end", wake);
+          src.off("close", wake);
+          signal.removeEventListener("abort", wake);
+          resolve();
+        };
+        src.on("readable", wake);
+        src.on("end", wake);
+        src.on("close", wake);
+        signal.addEventListener("abort", wake);
+      });
+      continue;
+    }
+    if (chunk.length > left) {
+      src.unshift(chunk.subarray(left));
+      chunk = chunk.subarray(0, left);
+    }
+    left -= chunk.length;
+    await write(dst, chunk);
+  }
+}
 
 export const sha256sum = command("sha256sum", {}, async ({ operands }, io, ctx) => {
   let status = 0;

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { Client } from "ssh2";
+import { Client, type CipherAlgorithm } from "ssh2";
 import { hostPublicKey } from "../../../server/hosts/fingerprint";
 import type { Builtin, Io, SimContext } from "../context";
 import { KILLED } from "../context";
@@ -26,6 +26,20 @@ const OPTIONS = new Set([
   "identitiesonly",
 ]);
 
+/** Cipher names OpenSSH's client knows (`ssh -Q cipher`); ssh2 speaks all of them. */
+const CIPHERS = new Set([
+  "3des-cbc",
+  "aes128-cbc",
+  "aes192-cbc",
+  "aes256-cbc",
+  "aes128-ctr",
+  "aes192-ctr",
+  "aes256-ctr",
+  "aes128-gcm@openssh.com",
+  "aes256-gcm@openssh.com",
+  "chacha20-poly1305@openssh.com",
+]);
+
 const DEFAULT_IDENTITIES = ["~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa"];
 
 const CHANGED_BANNER = [
@@ -41,7 +55,7 @@ export const ssh: Builtin = async (argv, io, ctx) => {
   const err = (text: string) => write(io.stderr, text.replace(/\n/g, "\r\n") + "\r\n");
   let args;
   try {
-    args = parseArgs("ssh", argv.slice(1), { flags: ["T"], values: ["o", "i", "p", "l"], stopAtOperand: true });
+    args = parseArgs("ssh", argv.slice(1), { flags: ["T"], values: ["o", "i", "p", "l", "c"], stopAtOperand: true });
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     await err(e.message.replace(/^ssh: invalid option/, "ssh: illegal option") + "\nusage: ssh [-46AaCfGgKkMNnqsTtVvXxYy] destination [command [argument ...]]");
@@ -58,6 +72,13 @@ export const ssh: Builtin = async (argv, io, ctx) => {
     }
     config.set(m[1]!.toLowerCase(), m[2]!);
     i++;
+  }
+  // -c: the ciphers to offer, in order (OpenSSH refuses the whole list if one is unknown).
+  const cipherSpec = args.options.get("c") as string | undefined;
+  const ciphers = cipherSpec?.split(",") as CipherAlgorithm[] | undefined;
+  if (ciphers && !ciphers.every((c) => CIPHERS.has(c))) {
+    await err(`Unknown cipher type '${cipherSpec}'`);
+    return 255;
   }
   const [destination, ...words] = args.operands;
   if (!destination) {
@@ -115,6 +136,7 @@ export const ssh: Builtin = async (argv, io, ctx) => {
           );
         }
         else if (e.level === "client-authentication") resolve(`${user}@${address}: Permission denied (publickey).`);
+        else if (/no matching .*cipher/.test(e.message)) resolve(`Unable to negotiate with ${address} port ${port}: no matching cipher found.`);
         else if (e.code === "ECONNREFUSED") resolve(`ssh: connect to host ${address} port ${port}: Connection refused`);
         else if (/Timed out/.test(e.message) || e.code === "ETIMEDOUT") resolve(`ssh: connect to host ${address} port ${port}: Connection timed out`);
         else resolve(`ssh: connect to host ${address} port ${port}: ${e.message}`);
@@ -128,6 +150,7 @@ export const ssh: Builtin = async (argv, io, ctx) => {
         keepaliveInterval: Number(config.get("serveraliveinterval") ?? 0) * 1000,
         keepaliveCountMax: Number(config.get("serveralivecountmax") ?? 3),
         authHandler: ["publickey"],
+        ...(ciphers ? { algorithms: { cipher: ciphers } } : {}),
         hostVerifier: (blob: Buffer) => {
           const key = hostPublicKey(blob);
           keyType = key.type;
