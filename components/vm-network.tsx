@@ -2,10 +2,23 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { titleCase } from "./format";
+import { HostingNetworkEdge } from "./network-edge";
 import { Badge } from "./query-state";
 import { useTRPC } from "./trpc";
 
 const STATE_TONE = { APPLIED: "ok", PENDING: "info", REMOVING: "warn", FAILED: "bad" } as const;
+
+/**
+ * The destination NAT that reaches the VM, as the edge applies it: the game server's own
+ * public address translated by nftables, or the shared address whose HAProxy backend
+ * forwards to the replica's private address.
+ */
+function natRule(e: { kind: "LB" | "NAT" | null; publicAddress: string | null; privateAddress: string | null; ports: { port: number; proto: string }[]; backend: { name: string } | null }): string | null {
+  if (!e.kind || !e.publicAddress || !e.privateAddress) return null;
+  const rules = e.ports.map((p) => `${e.publicAddress}:${p.port}/${p.proto} → ${e.privateAddress}:${p.port}`);
+  if (rules.length === 0) return null;
+  return `${rules.join(", ")} ${e.kind === "NAT" ? "(nftables DNAT)" : `(HAProxy backend ${e.backend?.name ?? "?"})`}`;
+}
 
 /**
  * The Network panel of a VM (thesis §4.3.1–4.3.2): public address and NAT or load-balancer
@@ -15,13 +28,12 @@ const STATE_TONE = { APPLIED: "ok", PENDING: "info", REMOVING: "warn", FAILED: "
 export function VmNetwork({ name }: { name: string }) {
   const trpc = useTRPC();
   const net = useQuery({ ...trpc.network.vm.queryOptions({ name }), refetchInterval: 3000 });
-  const pools = useQuery({ ...trpc.network.pools.queryOptions(), refetchInterval: 10_000 });
   const dnsName = net.data?.find((e) => e.dns)?.dns?.name ?? null;
   const answers = useQuery({ ...trpc.network.answersFrom.queryOptions({ name: dnsName ?? "" }), enabled: dnsName !== null, refetchInterval: 5000 });
   if (net.isPending) return <p className="small">Loading network…</p>;
   if (net.error) return <p className="field-error">{net.error.message}</p>;
   const entries = net.data;
-  const networks = new Set(entries.map((e) => e.hostingNetwork).filter(Boolean));
+  const networks = [...new Set(entries.flatMap((e) => (e.hostingNetwork ? [e.hostingNetwork] : [])))];
   return (
     <section data-testid="vm-network">
       <h2>Network</h2>
@@ -32,6 +44,7 @@ export function VmNetwork({ name }: { name: string }) {
             <th>Public address</th>
             <th>Private address</th>
             <th>How</th>
+            <th>NAT rule</th>
             <th>Open ports</th>
             <th>DNS name</th>
             <th>Tunnel</th>
@@ -48,6 +61,7 @@ export function VmNetwork({ name }: { name: string }) {
                 {e.kind === "LB" && e.backend ? `backend ${e.backend.name}, server ${e.backend.server}` : e.kind === "NAT" ? `NAT ${e.publicAddress} → ${e.privateAddress}` : "not in rotation"}{" "}
                 {e.state && <Badge tone={STATE_TONE[e.state as keyof typeof STATE_TONE] ?? "muted"}>{titleCase(e.state)}</Badge>}
               </td>
+              <td data-testid="nat-rule">{natRule(e) ?? "none"}</td>
               <td>{e.ports.map((p) => `${p.port}/${p.proto}`).join(", ") || "none"}</td>
               <td>{e.dns?.name ?? "—"}</td>
               <td>{e.tunnel ?? "none"}</td>
@@ -68,14 +82,9 @@ export function VmNetwork({ name }: { name: string }) {
           </ul>
         </>
       )}
-      {(pools.data ?? [])
-        .filter((p) => networks.has(p.hostingNetwork))
-        .map((p) => (
-          <p key={p.hostingNetwork} className="small" data-testid="vm-network-pool">
-            Pool {p.pool} of {p.hostingNetwork}: {p.used} of {p.size} addresses in use{p.addresses.length ? ` (${p.addresses.join(", ")})` : ""}.{" "}
-            {p.drift.length ? <Badge tone="warn">{p.drift.length} drift alert{p.drift.length === 1 ? "" : "s"}</Badge> : <Badge tone="ok">edge matches</Badge>}
-          </p>
-        ))}
+      {networks.map((slug) => (
+        <HostingNetworkEdge key={slug} slug={slug} heading={`Hosting network ${slug}`} />
+      ))}
     </section>
   );
 }

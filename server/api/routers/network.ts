@@ -1,8 +1,10 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { config } from "../../config";
+import { currentEdges } from "../../edge/registry";
 import { poolUse, resolveFrom, vmNetwork } from "../../edge/view";
 import { authedProcedure, router } from "../trpc";
+import { hostingNetworkNetwork } from "./network-edge";
 
 /** Where the Network panel asks "what does the DNS answer here?" from. */
 const SAMPLE_PLACES = [
@@ -32,4 +34,10 @@ export const networkRouter = router({
   }),
   /** Public address pool use and open drift alerts per hosting network. */
   pools: authedProcedure.query(({ ctx }) => poolUse(ctx.db)),
+  /** One hosting network's network: what its pool's addresses serve, its edge's health, its drift alerts. */
+  hostingNetwork: authedProcedure.input(z.object({ slug: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "is not a hosting network slug") })).query(async ({ ctx, input }) => {
+    const view = await hostingNetworkNetwork(ctx.db, currentEdges(), input.slug);
+    if (!view) throw new TRPCError({ code: "NOT_FOUND", message: `No hosting network ${input.slug}.` });
+    return view;
+  }),
 });
