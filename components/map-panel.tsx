@@ -6,6 +6,7 @@ import { utilization } from "@/server/map/network-state";
 import type { MapKnob, MapNetwork } from "@/server/map/world-map";
 import { formatAge, titleCase } from "./format";
 import { STATE_COLOUR, STATE_LABEL } from "./map-markers";
+import { HostingNetworkEdge } from "./network-edge";
 import { Badge, QueryState } from "./query-state";
 import { useTRPC } from "./trpc";
 
@@ -125,6 +126,7 @@ export function NetworkPanel({
           </>
         )}
       </QueryState>
+      <HostingNetworkEdge slug={network.slug} />
     </section>
   );
 }
