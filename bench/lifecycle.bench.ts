@@ -130,6 +130,7 @@ async function deleteVm(t: AnyOpsLab, vmId: string) {
 async function resumeVsBoot(t: AnyOpsLab) {
   console.log(`\n(a) libvirt lab: "activate" → guest answers HTTP on the target, resumed from the Nest vs cold-booted (${ROUNDS} rounds, interleaved)`);
   const rows: Record<"resume" | "boot", { toHttp: number; targetPart: number; op: number }[]> = { resume: [], boot: [] };
+  const steps: Record<"resume" | "boot", Record<string, number[]>> = { resume: {}, boot: {} };
   for (let r = 0; r < ROUNDS; r++) {
     for (const how of ["resume", "boot"] as const) {
       const name = `bench-${how}-${hex()}`;
@@ -145,6 +146,7 @@ async function resumeVsBoot(t: AnyOpsLab) {
       // Target side: from the resume step (restore, or start) to the first HTTP answer.
       const targetPart = answered - t0 - (resumeStep.startedAt!.getTime() - wall0);
       rows[how].push({ toHttp: answered - t0, targetPart, op: done.finishedAt!.getTime() - done.createdAt.getTime() });
+      for (const st of done.steps) if (st.startedAt && st.finishedAt) (steps[how][st.name] ??= []).push(st.finishedAt.getTime() - st.startedAt.getTime());
       console.log(`  round ${r + 1} ${how.padEnd(6)}: activate→HTTP ${s(answered - t0)} s (operation ${s(done.finishedAt!.getTime() - done.createdAt.getTime())} s; on the target, ${how === "resume" ? "restore" : "start"}→HTTP ${s(targetPart)} s)`);
       await deleteVm(t, vm.id);
     }
@@ -152,6 +154,9 @@ async function resumeVsBoot(t: AnyOpsLab) {
   const m = (how: "resume" | "boot", k: "toHttp" | "targetPart" | "op") => median(rows[how].map((x) => x[k]));
   console.log(`  median activate→HTTP: resumed ${s(m("resume", "toHttp"))} s, cold-booted ${s(m("boot", "toHttp"))} s, ratio ${(m("resume", "toHttp") / m("boot", "toHttp")).toFixed(2)}`);
   console.log(`  median on the target (restore→HTTP vs start→HTTP): ${s(m("resume", "targetPart"))} s vs ${s(m("boot", "targetPart"))} s, ratio ${(m("resume", "targetPart") / m("boot", "targetPart")).toFixed(2)}`);
+  for (const how of ["resume", "boot"] as const) {
+    console.log(`  median per step (${how}): ${Object.entries(steps[how]).map(([k, v]) => `${k} ${s(median(v))}`).join(", ")} s`);
+  }
   return rows;
 }
 

@@ -7,6 +7,9 @@ import { parseStatSizes } from "./stat-sizes";
 import type { ExecResult, SshEndpoint, SshTransport } from "./ssh-transport";
 import { OutputShapeError } from "./virsh-output";
 
+/** SSH_FX_NO_SUCH_FILE (SFTP status 2). */
+const SFTP_NO_SUCH_FILE = 2;
+
 /** A host as far as its files are concerned. */
 export interface FileEndpoint extends SshEndpoint {
   /** Directory holding VM files; every path the driver touches is inside it. */
@@ -151,8 +154,14 @@ export class HostFiles {
     const file = this.path(host, path);
     // Unique per write: concurrent writers of the same file each rename their own copy.
     const temp = `${posix.dirname(file)}/.${posix.basename(file)}.tmp-${randomBytes(6).toString("hex")}`;
-    await this.makeDirectory(host, posix.dirname(file));
-    await this.transport.writeFile(host, temp, data, { mode: options.mode });
+    try {
+      await this.transport.writeFile(host, temp, data, { mode: options.mode });
+    } catch (err) {
+      // The folder is missing (SFTP "no such file"): made only then, saving a round trip per write.
+      if ((err as { cause?: { code?: unknown } }).cause?.code !== SFTP_NO_SUCH_FILE) throw err;
+      await this.makeDirectory(host, posix.dirname(file));
+      await this.transport.writeFile(host, temp, data, { mode: options.mode });
+    }
     await this.rename(host, temp, file);
   }
 
