@@ -1,6 +1,11 @@
+import { isIPv4 } from "node:net";
 import { config } from "../../server/config";
+import type { Db } from "../../server/db/client";
+import { inPool } from "../../server/edge/pool";
+import { currentEdges } from "../../server/edge/registry";
 import { ResolveError, resolveFrom } from "../../server/edge/view";
 import { type CliCommand, out, stringOpt, UsageError } from "./command";
+import { firewallVerdict } from "./firewall-verdict";
 
 /** `--from LAT,LON`: a place, checked field by field. */
 function place(raw: string | undefined) {
@@ -12,11 +17,42 @@ function place(raw: string | undefined) {
   return { lat, lon };
 }
 
+/**
+ * `net probe ADDRESS PORT`: what the edge that owns ADDRESS (the hosting network whose pool
+ * holds it) does with a new connection from the internet, from its live nftables table.
+ */
+async function probe(db: Db, args: string[], protoRaw: string | undefined) {
+  const [address, portRaw] = args;
+  if (!address || !isIPv4(address)) throw new UsageError("ADDRESS must be a public IPv4 address: net probe ADDRESS PORT [--proto tcp|udp]");
+  if (!portRaw || !/^\d{1,5}$/.test(portRaw) || Number(portRaw) < 1 || Number(portRaw) > 65535) throw new UsageError("PORT must be a number from 1 to 65535");
+  const proto = protoRaw ?? "tcp";
+  if (proto !== "tcp" && proto !== "udp") throw new UsageError("--proto must be tcp or udp");
+  const networks = await db.hostingNetwork.findMany({ select: { slug: true, publicPoolCidr: true } });
+  const hn = networks.find((n) => {
+    try {
+      return inPool(n.publicPoolCidr, address);
+    } catch {
+      return false;
+    }
+  });
+  if (!hn) throw new UsageError(`${address} is in no hosting network's public address pool`);
+  const edges = currentEdges();
+  const edge = edges?.of(hn.slug);
+  if (!edges || !edge) throw new UsageError(`hosting network ${hn.slug} has no edge in the edge manifest (EDGE_MANIFEST)`);
+  try {
+    const v = firewallVerdict(await edges.driver.firewall(edge), { address, port: Number(portRaw), proto });
+    return { address, port: Number(portRaw), proto, hostingNetwork: hn.slug, edge: edge.name, ...v };
+  } finally {
+    await edges.driver.close();
+  }
+}
+
 /** `net …`: what network mimicking gives a VM, and what the DNS answers a client at a place. */
 export const netCommand: CliCommand = {
   usage: `  net show VM [--json]
-  net resolve NAME --from LAT,LON [--json]`,
-  options: { from: { type: "string" } },
+  net resolve NAME --from LAT,LON [--json]
+  net probe ADDRESS PORT [--proto tcp|udp] [--json]`,
+  options: { from: { type: "string" }, proto: { type: "string" } },
   async run({ db, api, verb, args, opts }) {
     switch (verb) {
       case "show": {
@@ -47,8 +83,15 @@ export const netCommand: CliCommand = {
         for (const a of r.answers) console.log(`${r.name} ${r.ttl} IN A ${a.address}   ; ${a.vm} in ${a.city} (${a.hostingNetwork})${a.rttMs === null ? "" : `, ~${a.rttMs} ms`}`);
         return;
       }
+      case "probe": {
+        const r = await probe(db, args, stringOpt(opts, "proto"));
+        if (opts.json) return out(r);
+        const how = r.rule ? `by ${r.rule}` : `by the ${r.chain} chain's policy`;
+        console.log(`${r.address}:${r.port}/${r.proto} at edge ${r.edge} (${r.hostingNetwork}): ${r.verdict === "accept" ? "accepted" : "dropped"}${r.dnatTo ? ` (DNAT to ${r.dnatTo})` : ""} ${how}`);
+        return;
+      }
       default:
-        throw new UsageError(`unknown verb ${verb ?? "(none)"} for net: show or resolve`);
+        throw new UsageError(`unknown verb ${verb ?? "(none)"} for net: show, resolve or probe`);
     }
   },
 };
