@@ -284,9 +284,10 @@ async function seedActivationHistory(db: Db, vmId: string, sourceHostId: string,
  * A month of hourly history for the utilization page, as the autoscaler would have left
  * it: each web service's demand per serving city (finance busy on weekday business
  * hours, sports on evenings and weekends, the map service diurnal; local time), spread
- * over as many production hosts as it needed at 75 % CPU. Extra hosts run the service's
- * Nest VMs of a nearby city, activated and deactivated (with the operations to match);
- * when a city ran out of hosts, a server-loss decision. Host rows follow the VM they
+ * over as many production hosts as it needed at 75 % CPU. An autoscaled service's extra
+ * hosts run its Nest VMs of a nearby city, activated and deactivated (with the operations
+ * to match); when a city ran out of hosts, a server-loss decision. The map service (knobs,
+ * not the autoscaler) stays on its own hosts. Host rows follow the VM they
  * hold (idle hosts ~1.5 %). Created once: skipped when host history exists.
  */
 async function seedMetrics(db: Db, now: Date) {
@@ -299,18 +300,20 @@ async function seedMetrics(db: Db, now: Date) {
   await db.serviceUsage.deleteMany({ where: { resolution: "HOUR", at: { lt: new Date(end) } } });
 
   const hosts = await db.host.findMany({ where: { role: "PRODUCTION", retiredAt: null }, include: { hostingNetwork: true }, orderBy: { name: "asc" } });
-  const vms = await db.vm.findMany({ where: { deletedAt: null }, include: { service: true, host: { include: { hostingNetwork: true } } }, orderBy: { name: "asc" } });
+  const vms = await db.vm.findMany({ where: { deletedAt: null }, include: { service: { include: { policy: true } }, host: { include: { hostingNetwork: true } } }, orderBy: { name: "asc" } });
   const taken = new Set(vms.filter((v) => v.phase === "PRODUCTION" && v.hostId).map((v) => v.hostId!));
   const nestOf = (v: (typeof vms)[number]) => v.host?.hostingNetwork;
 
   type Slot = { vm: (typeof vms)[number]; hostId: string; sourceHostId: string | null; base: boolean };
-  type Market = { service: (typeof vms)[number]["service"]; lon: number; slots: Slot[] };
+  type Market = { service: (typeof vms)[number]["service"]; lon: number; slots: Slot[]; autoscaled: boolean };
   const markets: Market[] = [];
   for (const base of vms.filter((v) => v.phase === "PRODUCTION" && v.host && v.service.kind === "WEB")) {
     const city = base.host!.hostingNetwork;
     const slots: Slot[] = [{ vm: base, hostId: base.hostId!, sourceHostId: null, base: true }];
-    // Extra capacity: the service's Nest VMs from cities within ~1 h of local time.
-    const extras = vms.filter((v) => v.serviceId === base.serviceId && v.phase === "NEST" && Math.abs((nestOf(v)?.lon ?? 999) - city.lon) <= 20);
+    // Extra capacity for autoscaled services (the map service follows its knobs): the
+    // service's Nest VMs from cities within ~1 h of local time.
+    const autoscaled = base.service.policy?.enabled === true;
+    const extras = vms.filter((v) => autoscaled && v.serviceId === base.serviceId && v.phase === "NEST" && Math.abs((nestOf(v)?.lon ?? 999) - city.lon) <= 20);
     for (const vm of extras) {
       if (markets.some((m) => m.slots.some((s) => s.vm.id === vm.id))) continue;
       const near = hosts
@@ -321,7 +324,7 @@ async function seedMetrics(db: Db, now: Date) {
       taken.add(host.id);
       slots.push({ vm, hostId: host.id, sourceHostId: vm.hostId, base: false });
     }
-    markets.push({ service: base.service, lon: city.lon, slots });
+    markets.push({ service: base.service, lon: city.lon, slots, autoscaled });
   }
 
   const rnd = prng(4242);
@@ -361,7 +364,8 @@ async function seedMetrics(db: Db, now: Date) {
       const d = demandAt(m.service.slug, at, m.lon);
       const need = Math.max(1, Math.ceil(d / 0.75));
       const n = Math.min(m.slots.length, need);
-      if (Math.ceil(d / 0.9) > m.slots.length) {
+      // Only the autoscaler records server losses; a knob-steered service just runs hot.
+      if (m.autoscaled && Math.ceil(d / 0.9) > m.slots.length) {
         if (!lossOpen.get(m)) losses.push({ serviceId: m.service.id, at: at + 7 * 60_000, reason: `needed ${Math.ceil(d / 0.9)} production hosts near ${m.slots[0]!.vm.host!.hostingNetwork.city}, ${m.slots.length} available: every host held by another service or its own VMs` });
         lossOpen.set(m, true);
       } else lossOpen.set(m, false);
