@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOpsLab, type OpsLab } from "../jobs/ops-lab.test-support";
 import { startOperationsWorker } from "../jobs/worker";
-import { autoscalePass } from "./loop";
+import { autoscalePass, loadProfile } from "./loop";
 
 // The live autoscaler against real SSH hosts (the sim lab) and a real queue: a
 // bottlenecked service gets another host through an ordinary activation, every decision
@@ -77,5 +77,25 @@ describe("autoscaler loop", () => {
     await t.db.operation.update({ where: { id: theirs.id }, data: { createdAt: new Date(Date.now() - 3_600_000) } });
     const after = await autoscalePass(t.db);
     expect(after.decisions).toContainEqual(expect.objectContaining({ kind: "deactivate", dryRun: false }));
+  });
+
+  it("forecasts from the service's load profile: five-minute means of its minute usage, complete periods only", async () => {
+    const serviceId = t.world.service.id;
+    await t.db.autoscalingPolicy.update({ where: { serviceId }, data: { dryRun: true } });
+    const now = Math.floor(Date.now() / 300_000) * 300_000 + 120_000; // two minutes into a period
+    const start = now - 120_000 - 65 * 60_000; // 13 complete periods before the current one
+    // Host units rise by 0.1 per period; within a period the minutes are 0.1 apart around it.
+    await t.db.serviceUsage.createMany({
+      data: Array.from({ length: 67 }, (_, m) => {
+        const units = 0.5 + 0.1 * Math.floor(m / 5) + 0.1 * ((m % 5) - 2);
+        return { serviceId, resolution: "MINUTE" as const, at: new Date(start + m * 60_000), vmSamples: 2, prodSamples: 2, cpuSum: units * 100, cpuMax: units * 50 };
+      }),
+    });
+    const profile = await loadProfile(t.db, serviceId, new Date(now));
+    expect(profile.map((p) => p.at)).toEqual(Array.from({ length: 13 }, (_, i) => start + i * 300_000));
+    profile.forEach((p, i) => expect(p.demand).toBeCloseTo(0.5 + 0.1 * i, 9));
+
+    const plan = await autoscalePass(t.db, new Date(now));
+    expect(plan.services.find((s) => s.serviceId === serviceId)?.forecast?.level).toBeCloseTo(1.7, 9);
   });
 });

@@ -2,6 +2,7 @@ import type { Db } from "../db/client";
 import { ACTIVE_STATES, OperationRefused, requestOperation } from "../jobs/request";
 import type { OracleLoop } from "../worker/loop";
 import { decide, type AutoscalerPlan, type ServiceState } from "./decide";
+import type { LoadPoint } from "./forecast";
 
 /**
  * The autoscaler as an oracle loop (thesis §5.2.2): each pass reads every service with a
@@ -73,6 +74,32 @@ export async function autoscalePass(db: Db, now = new Date()): Promise<Autoscale
   return plan;
 }
 
+/** Profile step: the trace replay's, on which the forecast's defaults were checked. */
+const PROFILE_STEP_MINUTES = 5;
+/** A week (the longest season) plus the lookahead and a day of headroom history. */
+const PROFILE_DAYS = 8;
+
+/**
+ * The service's load profile for the forecast (§5.2.2: daily and weekly seasons), in host
+ * units: its usage rows at minute resolution (each VM row a minute's mean CPU) averaged
+ * per five minutes, complete periods only, over the last eight days.
+ */
+export async function loadProfile(db: Db, serviceId: string, now: Date): Promise<LoadPoint[]> {
+  const rows = await db.$queryRawUnsafe<{ at: number; demand: number }[]>(
+    `SELECT (extract(epoch FROM date_bin(make_interval(mins => ${PROFILE_STEP_MINUTES}), u.at, TIMESTAMP '2000-01-01')) * 1000)::float8 AS at,
+            (avg(u."cpuSum") / 100.0)::float8 AS demand
+       FROM "ServiceUsage" u
+      WHERE u."serviceId" = $1 AND u.resolution = 'MINUTE'
+        AND u.at >= to_timestamp($2 / 1000.0) AT TIME ZONE 'UTC' AND u.at < to_timestamp($3 / 1000.0) AT TIME ZONE 'UTC'
+      GROUP BY 1 HAVING count(*) = ${PROFILE_STEP_MINUTES}
+      ORDER BY 1`,
+    serviceId,
+    now.getTime() - PROFILE_DAYS * 24 * 3600_000,
+    now.getTime(),
+  );
+  return rows;
+}
+
 /** The world as `decide` sees it. */
 async function readState(db: Db, now: Date) {
   const policies = await db.autoscalingPolicy.findMany({ include: { service: true } });
@@ -97,10 +124,14 @@ async function readState(db: Db, now: Date) {
       select: { createdAt: true },
     });
     const lastMoveAt = Math.max(lastMove?.at.getTime() ?? -Infinity, Math.min(now.getTime(), lastPersonMove?.createdAt.getTime() ?? -Infinity));
+    const profile = await loadProfile(db, p.serviceId, now);
     services.push({
       serviceId: p.serviceId,
       name: p.service.slug,
       policy: p,
+      // An hour of profile or more: the forecast reads its seasons; less (a fresh install),
+      // the VMs' own recent samples.
+      ...(profile.length >= 12 ? { load: profile } : {}),
       vms: vms
         .filter((v) => v.phase === "PRODUCTION" && v.hostId && v.host?.status !== "DOWN" && v.operations.length === 0)
         .map((v) => ({ vmId: v.id, name: v.name, hostId: v.hostId!, cpu: v.metrics.map((m) => ({ at: m.at.getTime(), percent: m.cpuPercent })), bytesToReturn: Number(v.diskBytes + v.stateBytes) })),
