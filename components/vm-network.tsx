@@ -64,7 +64,7 @@ export function VmNetwork({ name }: { name: string }) {
               <td data-testid="nat-rule">{natRule(e) ?? "none"}</td>
               <td>{e.ports.map((p) => `${p.port}/${p.proto}`).join(", ") || "none"}</td>
               <td>{e.dns?.name ?? "—"}</td>
-              <td>{e.tunnel ?? "none"}</td>
+              <td>{e.tunnel ? `${e.tunnel.interface} → ${e.tunnel.endpoint} (${e.tunnel.backendCidr}), ${e.tunnel.state.toLowerCase()}` : "none"}</td>
               <td>{e.segment}</td>
             </tr>
           ))}

@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commandLine } from "../../server/hosts/command";
 import { InvalidArgumentError } from "../../server/hosts/errors";
-import { EdgeCommandError, SshEdgeDriver, type EdgeTarget } from "../../server/edge/driver";
+import { EdgeCommandError, SshEdgeDriver, type EdgeTarget, type TunnelSpec } from "../../server/edge/driver";
 import { firewallRules } from "../../server/edge/firewall";
 import { edgeTarget, type EdgeManifest } from "../../server/edge/registry";
 
@@ -25,6 +25,9 @@ export interface EdgeContractLab {
 
 const EVIL = ["x; rm -rf /", "$(id)", "a b", "a\nb", "UPPER", "-x", "a/b", ""];
 
+/** A WireGuard public key nobody holds the private half of here (a back end that never answers). */
+const someoneElsesKey = () => (generateKeyPairSync("x25519").publicKey.export({ format: "der", type: "spki" }) as Buffer).subarray(-32).toString("base64");
+
 /**
  * The edge driver's contract: every lab's edge (sim, libvirt) passes it unchanged,
  * through the real driver over real SSH.
@@ -35,6 +38,15 @@ export function defineEdgeContract(getLab: () => Promise<EdgeContractLab>, opts:
   let driver: SshEdgeDriver;
   let edge: EdgeTarget;
   const server = (n: number) => `ct-${run}-${n}`;
+  const tunnel = (peerPublicKey: string): TunnelSpec => ({
+    interface: `vmxct${run}`,
+    endpoint: "192.0.2.90:51820",
+    peerPublicKey,
+    allowedCidr: "10.250.0.0/24",
+    tunnelAddress: "100.64.250.1",
+    table: 29_990,
+    sources: ["10.20.0.50"],
+  });
 
   describe(`edge driver contract (${opts.label} lab)`, () => {
     beforeAll(async () => {
@@ -46,6 +58,7 @@ export function defineEdgeContract(getLab: () => Promise<EdgeContractLab>, opts:
       if (!driver) return;
       for (let n = 0; n < 4; n++) await driver?.deleteServer(edge, lab.backend, server(n)).catch(() => false);
       if (lab?.connections) await driver?.deleteServer(edge, lab.connections.backend, server(2)).catch(() => false);
+      await driver?.removeTunnel(edge, tunnel(someoneElsesKey()).interface, tunnel(someoneElsesKey()).table).catch(() => false);
       await driver?.close();
     });
 
@@ -118,6 +131,41 @@ export function defineEdgeContract(getLab: () => Promise<EdgeContractLab>, opts:
       await driver.removeAddress(edge, "192.0.2.78");
       await driver.removeAddress(edge, "192.0.2.78");
       expect(await driver.addresses(edge)).not.toContain("192.0.2.78");
+    });
+
+    it("makes a tunnel home with a key made on the edge, idempotently; a new back-end key replaces the peer", async () => {
+      const [first, second] = [someoneElsesKey(), someoneElsesKey()];
+      const made = await driver.ensureTunnel(edge, tunnel(first));
+      expect(await driver.ensureTunnel(edge, tunnel(first))).toEqual(made);
+      let mine = (await driver.tunnels(edge)).filter((x) => x.interface === tunnel(first).interface);
+      expect(mine).toEqual([{ interface: tunnel(first).interface, publicKey: made.publicKey, peers: [{ publicKey: first, endpoint: "192.0.2.90:51820", allowedIps: ["10.250.0.0/24"], latestHandshake: 0 }] }]);
+      expect(await driver.ensureTunnel(edge, tunnel(second))).toEqual(made);
+      mine = (await driver.tunnels(edge)).filter((x) => x.interface === tunnel(first).interface);
+      expect(mine[0]!.peers.map((p) => p.publicKey)).toEqual([second]);
+    });
+
+    it("removes a tunnel with its key; removing it again says it was not there; a new one gets a new key", async () => {
+      const spec = tunnel(someoneElsesKey());
+      const before = await driver.ensureTunnel(edge, spec);
+      expect(await driver.removeTunnel(edge, spec.interface, spec.table)).toBe(true);
+      expect(await driver.removeTunnel(edge, spec.interface, spec.table)).toBe(false);
+      expect((await driver.tunnels(edge)).some((x) => x.interface === spec.interface)).toBe(false);
+      const again = await driver.ensureTunnel(edge, spec);
+      expect(again.publicKey).not.toBe(before.publicKey);
+      expect(await driver.removeTunnel(edge, spec.interface, spec.table)).toBe(true);
+    });
+
+    it("refuses a tunnel whose back end is not a key, an endpoint or a network, before any command runs", async () => {
+      const ok = tunnel(someoneElsesKey());
+      for (const bad of EVIL) {
+        await expect(driver.ensureTunnel(edge, { ...ok, interface: bad })).rejects.toThrow(InvalidArgumentError);
+        await expect(driver.ensureTunnel(edge, { ...ok, peerPublicKey: bad })).rejects.toThrow(/backendPublicKey/);
+        await expect(driver.ensureTunnel(edge, { ...ok, endpoint: bad })).rejects.toThrow(/backendEndpoint/);
+        await expect(driver.ensureTunnel(edge, { ...ok, allowedCidr: bad })).rejects.toThrow(/backendCidr/);
+        await expect(driver.ensureTunnel(edge, { ...ok, sources: [bad] })).rejects.toThrow(InvalidArgumentError);
+      }
+      await expect(driver.ensureTunnel(edge, { ...ok, table: 254 })).rejects.toThrow(InvalidArgumentError);
+      expect((await driver.tunnels(edge)).some((x) => x.interface === ok.interface)).toBe(false);
     });
 
     it("refuses names and addresses that are not identifiers before any command runs", async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFile, stat } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDnsServer, type DnsServer } from "../../server/dns/server";
 import { SshEdgeDriver } from "../../server/edge/driver";
@@ -7,11 +8,13 @@ import { startLibvirtOpsLab, type AnyOpsLab, type FinishedOperation } from "../.
 import { requestOperation } from "../../server/jobs/request";
 import { startOperationsWorker } from "../../server/jobs/worker";
 import {
-  connectFromInternet, edgeFacts, edgesFor, getFromInternet, holdConnections, readEdgeLab, resolveFromInternet, stopHolders, type EdgeLab,
+  addOwnerPeer, connectFromInternet, edgeFacts, edgesFor, getFromEdge, getFromInternet, holdConnections, readEdgeLab, removeOwnerPeer, resolveFromInternet,
+  serveOwnerBack, stopHolders, type EdgeLab,
 } from "../libvirt/edge-fixture";
 import { libvirtLabDir } from "../libvirt/readiness";
 import { run } from "../libvirt/run";
 import { describeWithLibvirtLab, libvirtLabForSuite } from "../libvirt/suite.test-support";
+import { tunnelConfig } from "../../server/edge/tunnel";
 import { defineEdgeContract } from "./edge-contract";
 
 /**
@@ -19,7 +22,8 @@ import { defineEdgeContract } from "./edge-contract";
  * namespace per hosting network with HAProxy 2.6, nftables and iproute2, reached over SSH
  * like any gateway. First the same contract the sim edges pass; then issue 8's "done
  * when" on the lab: the map service activated in hosting network A is reached by an
- * internet client through its public address and its name, and only its port is open.
+ * internet client through its public address and its name, and only its port is open; as
+ * a two-tier service, its front end gets a tunnel home from edge A to the owner's back end.
  * Skipped with the reason where the lab cannot run; under VMATRIX_REQUIRE_LIBVIRT=1 (CI) a
  * missing lab fails.
  */
@@ -63,8 +67,13 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
     beforeAll(async () => {
       edgeLab ??= await readEdgeLab(libvirtLabDir());
       t = await startLibvirtOpsLab(manifest);
-      // The seeded world's map service (its backend is declared in every lab edge's HAProxy).
-      await t.db.service.update({ where: { id: t.world.service.id }, data: { slug: "map", dnsName: NAME } });
+      // The seeded world's map service (its backend is declared in every lab edge's HAProxy), two-tier:
+      // its owner's back end is the lab's vmx-owner-back.
+      const ob = edgeLab.facts.ownerBack;
+      await t.db.service.update({
+        where: { id: t.world.service.id },
+        data: { slug: "map", dnsName: NAME, backendEndpoint: ob.endpoint, backendPublicKey: ob.publicKey, backendCidr: ob.cidr },
+      });
       await t.db.hostingNetwork.update({ where: { id: t.world.hn.id }, data: { publicPoolCidr: edgeFacts(edgeLab, "a").poolCidr } });
       edges = edgesFrom(edgesFor(edgeLab, { a: t.world.hn.slug }), new SshEdgeDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000 }));
       setEdges(edges);
@@ -115,9 +124,46 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
       expect((await connectFromInternet(edgeLab, publicAddress, 443)).connected).toBe(false);
     });
 
-    it("deactivation drains it out of the edge: no pool member, no address, nothing answers", { timeout: 300_000 }, async () => {
+    it("carries the front end's traffic home: edge A's tunnel reaches the owner's back end; the edge's private key stays on the edge", { timeout: 120_000 }, async () => {
+      const row = await t.db.networkBinding.findFirstOrThrow({ where: { vmId, kind: "VPN" } });
+      const c = tunnelConfig(row);
+      expect(row.state).toBe("APPLIED");
+      const edge = edges.of(t.world.hn.slug)!;
+      const onEdge = (await edges.driver.tunnels(edge)).find((x) => x.interface === c.interface);
+      expect(onEdge?.publicKey).toBe(c.publicKey);
+      expect(onEdge?.peers.map((p) => ({ key: p.publicKey, endpoint: p.endpoint, allowed: p.allowedIps }))).toEqual([
+        { key: edgeLab.facts.ownerBack.publicKey, endpoint: edgeLab.facts.ownerBack.endpoint, allowed: [edgeLab.facts.ownerBack.cidr] },
+      ]);
+      // The private key: a file only root may read, on the edge; not in the database.
+      const keyFile = `${edge.tunnelDir}/${c.interface}.key`;
+      expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+      const privateKey = (await readFile(keyFile, "utf8")).trim();
+      expect(JSON.stringify(await t.db.networkBinding.findMany({ where: { vmId } }))).not.toContain(privateKey);
+
+      // The owner adds the edge as a peer of its back end (the addresses the binding says to allow).
+      await addOwnerPeer(edgeLab, c.publicKey!, c.backendAllows);
+      const server = await serveOwnerBack(edgeLab);
+      try {
+        // The guest image has no route to the edge (a change inside the VM), so the edge asks on its
+        // behalf from its tunnel address: the same table and tunnel the front end's traffic takes.
+        const url = `http://${edgeLab.facts.ownerBack.address}:${edgeLab.facts.ownerBack.httpPort}/from-front-end`;
+        let r = await getFromEdge(edgeLab, "a", url, c.tunnelAddress);
+        for (let i = 0; i < 5 && r.status !== 200; i++) r = await getFromEdge(edgeLab, "a", url, c.tunnelAddress);
+        expect(r.status, r.error).toBe(200);
+        expect(JSON.parse(r.body!)).toMatchObject({ name: "owner-back", from: c.tunnelAddress, path: "/from-front-end" });
+        log(`tunnel home ${c.interface}: GET from ${c.tunnelAddress} answered by the back end in ${r.ms.toFixed(0)} ms`);
+      } finally {
+        await server.stop();
+        await removeOwnerPeer(edgeLab, c.publicKey!, c.backendAllows);
+      }
+    });
+
+    it("deactivation drains it out of the edge: no pool member, no address, no tunnel, nothing answers", { timeout: 300_000 }, async () => {
+      const tunnel = tunnelConfig(await t.db.networkBinding.findFirstOrThrow({ where: { vmId, kind: "VPN" } }));
       await operate("DEACTIVATE");
       const edge = edges.of(t.world.hn.slug)!;
+      expect((await edges.driver.tunnels(edge)).some((x) => x.interface === tunnel.interface)).toBe(false);
+      expect(await t.db.networkBinding.count({ where: { vmId } })).toBe(0);
       expect((await edges.driver.servers(edge, "map")).some((s) => s.server === name)).toBe(false);
       expect(await edges.driver.addresses(edge)).not.toContain(publicAddress);
       expect((await getFromInternet(edgeLab, `http://${publicAddress}/`, 2000)).status).toBeUndefined();

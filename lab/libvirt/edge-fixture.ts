@@ -149,3 +149,42 @@ export async function stopHolders(): Promise<void> {
     ),
   );
 }
+
+/** The owner plays its part of a tunnel home: the edge's public key becomes a peer of its back end, allowed the given addresses (routed back into the tunnel). */
+export async function addOwnerPeer(lab: EdgeLab, publicKey: string, allowedIps: string[]): Promise<void> {
+  const o = lab.facts.ownerBack;
+  await run("ip", ["netns", "exec", o.netns, "wg", "set", o.wgIf, "peer", publicKey, "allowed-ips", allowedIps.join(",")]);
+  for (const cidr of allowedIps) await run("ip", ["-n", o.netns, "route", "replace", cidr, "dev", o.wgIf]);
+}
+
+export async function removeOwnerPeer(lab: EdgeLab, publicKey: string, allowedIps: string[]): Promise<void> {
+  const o = lab.facts.ownerBack;
+  await run("ip", ["netns", "exec", o.netns, "wg", "set", o.wgIf, "peer", publicKey, "remove"], { allowFailure: true });
+  for (const cidr of allowedIps) await run("ip", ["-n", o.netns, "route", "del", cidr, "dev", o.wgIf], { allowFailure: true });
+}
+
+/** A small HTTP server on the owner's back end (facts.ownerBack.address:httpPort) answering who asked; `stop()` ends it. */
+export async function serveOwnerBack(lab: EdgeLab, maxMs = 300_000): Promise<{ stop: () => Promise<void> }> {
+  const o = lab.facts.ownerBack;
+  const child = spawn("ip", clientArgv(o.netns, "serve", [o.address, o.httpPort, "owner-back", maxMs]), { stdio: ["pipe", "pipe", "pipe"] });
+  const ended = new Promise<void>((r) => child.on("close", () => r()));
+  let stderr = "";
+  child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (l) => {
+      if (l.includes('"listening"')) resolve();
+    });
+    child.on("close", (code) => reject(new Error(`the owner's back-end server ended (${code}): ${stderr.slice(0, 500)}`)));
+  });
+  return {
+    async stop() {
+      child.stdin!.end();
+      await ended;
+    },
+  };
+}
+
+/** One GET from inside an edge (e.g. from its tunnel address: the edge on a front end's behalf). */
+export function getFromEdge(lab: EdgeLab, key: string, url: string, local: string, timeoutMs = 5000): Promise<HttpResult> {
+  return once(edgeFacts(lab, key).netns, "get", [url, local, timeoutMs]);
+}

@@ -65,9 +65,12 @@ export interface EdgePlan {
   dir: string;
   adminSocket: string;
   vipMap: string;
+  /** Tunnels' private keys (mode 600), and the edge's own /run/wireguard (wireguard-go's sockets). */
+  tunnelDir: string;
+  wgRunDir: string;
 }
 
-const EDGES: readonly Omit<EdgePlan, "dir" | "adminSocket" | "vipMap" | "netns" | "bridgePort" | "inetPort" | "mgmtRootIf" | "mgmtRoot" | "mgmtEdge" | "publicLinkInet" | "publicLinkEdge" | "privateAddress">[] = [
+const EDGES: readonly Omit<EdgePlan, "dir" | "adminSocket" | "vipMap" | "tunnelDir" | "wgRunDir" | "netns" | "bridgePort" | "inetPort" | "mgmtRootIf" | "mgmtRoot" | "mgmtEdge" | "publicLinkInet" | "publicLinkEdge" | "privateAddress">[] = [
   { key: "a", hostingNetwork: "lab-a", city: "Frankfurt", lat: 50.11, lon: 8.68, poolCidr: "198.51.100.0/28" },
   { key: "b", hostingNetwork: "lab-b", city: "London", lat: 51.51, lon: -0.13, poolCidr: "198.51.100.16/28" },
 ];
@@ -90,6 +93,8 @@ export function edgePlans(layout: LabLayout): EdgePlan[] {
       dir,
       adminSocket: path.join(dir, "admin.sock"),
       vipMap: path.join(dir, "vips.map"),
+      tunnelDir: path.join(dir, "wireguard"),
+      wgRunDir: path.join(dir, "wg-run"),
     };
   });
 }
@@ -146,7 +151,8 @@ export function edgeSshdConfig(edge: EdgePlan): string {
   const f = edgeFiles(edge);
   return [
     `# vMatrix libvirt lab: sshd of edge ${edge.netns}, run inside that network namespace (written by lab/libvirt)`,
-    `# Its sessions see ${f.rootHome} as /root (bind-mounted when it starts).`,
+    `# Its sessions see ${f.rootHome} as /root and ${edge.wgRunDir} as /run/wireguard (bind-mounted when it starts),`,
+    "# so each edge's wireguard-go sockets are its own, as on separate machines.",
     "Port 22",
     `ListenAddress ${edge.mgmtEdge}`,
     `HostKey ${f.hostKey}`,
@@ -169,6 +175,30 @@ export function edgeSshdConfig(edge: EdgePlan): string {
     "",
   ].join("\n");
 }
+
+/**
+ * "An owner's back end" (issue 8, Labs): a namespace reached from the internet at WAN_ADDRESS
+ * with a wireguard-go peer (interface OWNER_BACK.wgIf, UDP port OWNER_BACK.port) and the
+ * owner's private network behind it (OWNER_BACK.cidr; the back end itself at .1, where a test
+ * runs a small HTTP server). Edges route its WAN address over the internet namespace.
+ *
+ *   [vmx-inet] vxo-back 10.79.9.1/30 ── vmx-wan 10.79.9.2/30 [vmx-owner-back] vmxob0 10.88.0.1/24 (WireGuard, :51820)
+ */
+export const OWNER_BACK = {
+  netns: "vmx-owner-back",
+  inetIf: "vxo-back",
+  wanIf: "vmx-wan",
+  inet: "10.79.9.1",
+  wan: "10.79.9.2",
+  wanCidr: "10.79.9.0/30",
+  wgIf: "vmxob0",
+  port: 51820,
+  cidr: "10.88.0.0/24",
+  address: "10.88.0.1",
+  httpPort: 8080,
+} as const;
+
+export const ownerBackFiles = (layout: LabLayout) => ({ dir: path.join(layout.dir, "owner-back"), key: path.join(layout.dir, "owner-back", "private.key") });
 
 /** The lab's own nftables table in an edge (not the product's): destination-NATed traffic to a guest leaves with the edge's address, as guests have no route back. */
 export const LAB_NAT_TABLE = `table ip vmxlab

@@ -5,7 +5,7 @@ import { fingerprint, ensureKeyPair, type PublicKey } from "./keys";
 import { BRIDGE, type LabLayout } from "./layout";
 import {
   CLIENT_ADDRESSES, CLIENT_CIDR, DNS_LINK, EDGE_BACKENDS, EDGE_IF, EDGE_PRIVATE_PREFIX_LEN, HOLD_BACKEND, HOLD_FRONTEND, HOLD_SERVER, INET_NS, LAB_NAT_TABLE,
-  edgeFiles, edgeManifestPath, edgePlans, edgeSshdConfig, haproxyConfig, networkFactsPath, type EdgePlan,
+  OWNER_BACK, edgeFiles, edgeManifestPath, edgePlans, edgeSshdConfig, haproxyConfig, networkFactsPath, ownerBackFiles, type EdgePlan,
 } from "./edge-layout";
 import { run } from "./run";
 
@@ -27,6 +27,8 @@ export interface NetworkFacts {
   holdFrontend: { address: string; port: number };
   holdServer: { address: string; port: number };
   edges: { key: string; netns: string; hostingNetwork: string; city: string; lat: number; lon: number; poolCidr: string; privateAddress: string; mgmtAddress: string; backends: string[] }[];
+  /** The owner's back end: its namespace, WireGuard endpoint and public key, private network and address. */
+  ownerBack: { netns: string; endpoint: string; publicKey: string; wgIf: string; cidr: string; address: string; httpPort: number };
 }
 
 const netnsPath = (ns: string) => `/run/netns/${ns}`;
@@ -98,6 +100,28 @@ async function ensureInternet(): Promise<void> {
   await up(INET_NS, DNS_LINK.inetIf);
 }
 
+/** The owner's back end: a namespace off the internet with a wireguard-go peer; peers are added by whoever plays the owner (a test). */
+async function ensureOwnerBack(layout: LabLayout): Promise<string> {
+  const o = OWNER_BACK;
+  const f = ownerBackFiles(layout);
+  await run("ip", inNs(INET_NS, ["/bin/sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"]));
+  await ensureNetns(o.netns);
+  await ensureVeth(INET_NS, o.inetIf, o.netns, o.wanIf);
+  await ensureAddress(INET_NS, o.inetIf, `${o.inet}/30`);
+  await ensureAddress(o.netns, o.wanIf, `${o.wan}/30`);
+  await up(INET_NS, o.inetIf);
+  await up(o.netns, o.wanIf);
+  // Back to the edges' public links (10.79.k.4/30) over the internet namespace.
+  await ensureRoute(o.netns, "10.79.0.0/16", o.inet);
+  await ensureDir(f.dir, 0o700);
+  if (!(await exists(f.key))) await run("/bin/sh", ["-c", 'umask 077 && wg genkey > "$0"', f.key]);
+  if (!(await linkExists(o.netns, o.wgIf))) await run("ip", inNs(o.netns, ["wireguard-go", o.wgIf]));
+  await run("ip", inNs(o.netns, ["wg", "set", o.wgIf, "private-key", f.key, "listen-port", String(o.port)]));
+  await ensureAddress(o.netns, o.wgIf, `${o.address}/24`);
+  await up(o.netns, o.wgIf);
+  return (await run("wg", ["pubkey"], { input: await readFile(f.key, "utf8") })).stdout.trim();
+}
+
 async function ensureEdgeLinks(e: EdgePlan): Promise<void> {
   await ensureNetns(e.netns);
   // Destination NAT forwards from the public side to the guests.
@@ -117,6 +141,7 @@ async function ensureEdgeLinks(e: EdgePlan): Promise<void> {
   await ensureAddress(e.netns, EDGE_IF.public, `${e.publicLinkEdge}/30`);
   await ensureRoute(INET_NS, e.poolCidr, e.publicLinkEdge);
   await ensureRoute(e.netns, CLIENT_CIDR, e.publicLinkInet);
+  await ensureRoute(e.netns, OWNER_BACK.wanCidr, e.publicLinkInet);
   // Management: the oracle's SSH.
   await ensureVeth(null, e.mgmtRootIf, e.netns, EDGE_IF.mgmt);
   await ensureAddress(null, e.mgmtRootIf, `${e.mgmtRoot}/30`);
@@ -159,7 +184,9 @@ async function ensureEdgeDaemons(e: EdgePlan, oracleKeyLine: string, log: (l: st
     // startup would otherwise run on every command (a pyenv init here costs 2 s). The bind
     // mount stays inside `ip netns exec`'s private mount namespace.
     await ensureDir(f.rootHome, 0o700);
-    await run("ip", inNs(e.netns, ["/bin/sh", "-c", 'mount --bind "$0" /root && exec "$@"', f.rootHome, SSHD, "-f", f.sshdConfig, "-E", f.sshdLog]));
+    await ensureDir(e.wgRunDir, 0o700);
+    await ensureDir("/run/wireguard", 0o755);
+    await run("ip", inNs(e.netns, ["/bin/sh", "-c", 'mount --bind "$0" /root && mount --bind "$1" /run/wireguard && shift && exec "$@"', f.rootHome, e.wgRunDir, SSHD, "-f", f.sshdConfig, "-E", f.sshdLog]));
     await waitFor(() => edgeSshdPid(e), `sshd of ${e.netns}`);
     log(`${e.netns}: sshd started on ${e.mgmtEdge}:22`);
   }
@@ -177,6 +204,7 @@ async function waitFor(fn: () => Promise<number | undefined>, what: string): Pro
 /** `up`'s network part: the internet namespace, every edge, the edge manifest and the facts file. */
 export async function ensureEdges(layout: LabLayout, oracleKey: PublicKey, log: (l: string) => void): Promise<{ manifest: EdgeManifest; facts: NetworkFacts }> {
   await ensureInternet();
+  const ownerBackKey = await ensureOwnerBack(layout);
   const plans = edgePlans(layout);
   const entries: EdgeManifest["edges"] = [];
   for (const e of plans) {
@@ -193,6 +221,7 @@ export async function ensureEdges(layout: LabLayout, oracleKey: PublicKey, log: 
       publicInterface: EDGE_IF.public,
       adminSocket: e.adminSocket,
       vipMap: e.vipMap,
+      tunnelDir: e.tunnelDir,
     });
   }
   const manifest = edgeManifestSchema.parse({ edges: entries });
@@ -207,6 +236,10 @@ export async function ensureEdges(layout: LabLayout, oracleKey: PublicKey, log: 
       key: e.key, netns: e.netns, hostingNetwork: e.hostingNetwork, city: e.city, lat: e.lat, lon: e.lon, poolCidr: e.poolCidr,
       privateAddress: e.privateAddress, mgmtAddress: e.mgmtEdge, backends: [...EDGE_BACKENDS, HOLD_BACKEND],
     })),
+    ownerBack: {
+      netns: OWNER_BACK.netns, endpoint: `${OWNER_BACK.wan}:${OWNER_BACK.port}`, publicKey: ownerBackKey, wgIf: OWNER_BACK.wgIf,
+      cidr: OWNER_BACK.cidr, address: OWNER_BACK.address, httpPort: OWNER_BACK.httpPort,
+    },
   };
   await writeIfChanged(edgeManifestPath(layout), JSON.stringify(manifest, null, 2) + "\n", 0o644);
   await writeIfChanged(networkFactsPath(layout), JSON.stringify(facts, null, 2) + "\n", 0o644);
@@ -224,7 +257,7 @@ export async function edgesStatus(layout: LabLayout): Promise<{ internet: boolea
   const edges = await Promise.all(
     edgePlans(layout).map(async (e) => ({ netns: e.netns, namespace: await netnsExists(e.netns), haproxy: (await haproxyPid(e)) !== undefined, sshd: (await edgeSshdPid(e)) !== undefined })),
   );
-  return { internet: await netnsExists(INET_NS), edges };
+  return { internet: (await netnsExists(INET_NS)) && (await netnsExists(OWNER_BACK.netns)), edges };
 }
 
 export const edgesUp = (s: { internet: boolean; edges: EdgeStatus[] }) => s.internet && s.edges.every((e) => e.namespace && e.haproxy && e.sshd);
@@ -245,6 +278,13 @@ export async function removeEdges(layout: LabLayout, log: (l: string) => void): 
     }
     // Root-side halves whose namespace was already gone.
     for (const dev of [e.bridgePort, e.mgmtRootIf]) if (await linkExists(null, dev)) await run("ip", ["link", "del", "dev", dev]);
+  }
+  // The owner's back end: deleting its WireGuard link ends its wireguard-go.
+  if (await netnsExists(OWNER_BACK.netns)) {
+    if (await linkExists(OWNER_BACK.netns, OWNER_BACK.wgIf)) await run("ip", ["-n", OWNER_BACK.netns, "link", "del", "dev", OWNER_BACK.wgIf]);
+    const ended = await endNamespacePids(OWNER_BACK.netns);
+    await run("ip", ["netns", "del", OWNER_BACK.netns]);
+    log(`${OWNER_BACK.netns}: namespace removed${ended ? ` (ended ${ended} process(es))` : ""}`);
   }
   const left = await endNamespacePids(INET_NS);
   if (await netnsExists(INET_NS)) {

@@ -12,6 +12,8 @@
  *                                            a server that accepts and never answers, and N requests to a
  *                                            frontend that reaches it; prints {"ready":N} once it holds N;
  *                                            ends when every socket is closed (or MAX_MS)
+ *   serve ADDRESS PORT NAME MAX_MS           an HTTP server answering {"name":NAME,"from":CLIENT_ADDRESS}; prints
+ *                                            {"listening":PORT}; ends when stdin closes (or MAX_MS)
  */
 import { createSocket } from "node:dgram";
 import http from "node:http";
@@ -126,6 +128,22 @@ async function hold(frontAddr: string, frontPort: number, serverAddr: string, se
   out({ ended: accepted });
 }
 
+async function serve(address: string, port: number, name: string, maxMs: number) {
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { "content-type": "application/json", connection: "close" });
+    res.end(JSON.stringify({ name, from: req.socket.remoteAddress, path: req.url }) + "\n");
+  });
+  await new Promise<void>((r) => server.listen(port, address, r));
+  out({ listening: port });
+  await new Promise<void>((r) => {
+    process.stdin.on("close", r);
+    process.stdin.on("end", r);
+    process.stdin.resume();
+    setTimeout(r, maxMs).unref();
+  });
+  server.close();
+}
+
 const [mode, ...a] = process.argv.slice(2);
 try {
   if (mode === "resolve") await resolve(a[0]!, Number(a[1]), a[2]!, a[3]);
@@ -133,6 +151,7 @@ try {
   else if (mode === "connect") await connect(a[0]!, Number(a[1]), a[2]!, Number(a[3]));
   else if (mode === "loop") await loop(a[0]!, a[1]!, Number(a[2]), Number(a[3]));
   else if (mode === "hold") await hold(a[0]!, Number(a[1]), a[2]!, Number(a[3]), Number(a[4]), Number(a[5]));
+  else if (mode === "serve") await serve(a[0]!, Number(a[1]), a[2]!, Number(a[3]));
   else throw new Error(`unknown mode ${JSON.stringify(mode)}`);
   process.exit(0);
 } catch (e) {

@@ -1,7 +1,7 @@
 import { PassThrough, type Writable } from "node:stream";
 import { cat, cp, df, env, flock, head, mkdir, mv, nice, rm, sha256sum, stat, sync, tail, truncate } from "./commands/coreutils";
 import { ping } from "./commands/ping";
-import { haproxySocat as socat, ip, nft } from "./edge/commands";
+import { haproxySocat as socat, ip, nft, umask, wg, wireguardGo } from "./edge/commands";
 import { ssh } from "./commands/ssh";
 import { virsh } from "./commands/virsh";
 import type { Builtin, Io, SimContext, SimHostRuntime } from "./context";
@@ -11,7 +11,7 @@ import { parseLine, ShellSyntaxError, type SimpleCommand } from "./shell-parse";
 import { write } from "./streams";
 
 /** Every program a sim host has; anything else is "command not found" (127). */
-const PROGRAMS: Record<string, Builtin> = { cat, cp, df, env, flock, head, ip, mkdir, mv, nft, nice, ping, rm, sha256sum, socat, ssh, stat, sync, tail, truncate, virsh };
+const PROGRAMS: Record<string, Builtin> = { cat, cp, df, env, flock, head, ip, mkdir, mv, nft, nice, ping, rm, sha256sum, socat, ssh, stat, sync, tail, truncate, umask, virsh, wg, "wireguard-go": wireguardGo };
 
 /**
  * The login shell of a sim host: runs one command line (what sshd hands to `bash -c`)

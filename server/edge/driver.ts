@@ -1,4 +1,4 @@
-import { commandLine, tcpPort, vmName } from "../hosts/command";
+import { andThen, commandLine, shellQuote, tcpPort, vmName, type ShellLine } from "../hosts/command";
 import { CommandFailedError, HostError, UnexpectedOutputError } from "../hosts/errors";
 import { SshTransport, type ExecResult, type SshEndpoint, type TransportOptions } from "../hosts/ssh-transport";
 import { parseTable, replaceScript, TABLE_FAMILY, TABLE_NAME, type FirewallRules } from "./firewall";
@@ -18,7 +18,8 @@ import {
   type ServerState,
 } from "./haproxy-output";
 import { parseAddrShow } from "./ip-output";
-import { backendName, edgePath, interfaceName, ipv4 } from "./names";
+import { backendName, edgePath, interfaceName, ipv4, parseCidr, routeTable, wgEndpoint, wgKey } from "./names";
+import { parseRules, parseWgShowAll, WG_KEY_RE, type TunnelState } from "./wg-output";
 
 /**
  * iproute2's refusals that mean "already so" for `ip addr add|del`: the kernel's own words
@@ -38,7 +39,33 @@ export interface EdgeTarget extends SshEndpoint {
   adminSocket: string;
   /** HAProxy map file: public address → backend (the frontend's `use_backend %[dst,map_ip(…)]`). */
   vipMap: string;
+  /** Where the edge keeps its tunnels' private keys (mode 600, never sent anywhere). */
+  tunnelDir: string;
 }
+
+/**
+ * A tunnel home (thesis §4.3.2) as the edge holds it: a WireGuard interface whose only peer
+ * is the owner's back end, the back end's private addresses routed into it (in a routing
+ * table of its own, chosen by source address, so two replicas' tunnels to one back-end
+ * network never compete), and the edge's own address in the tunnel.
+ */
+export interface TunnelSpec {
+  interface: string;
+  /** The owner's back end: "host:port", its public key, the private addresses behind it. */
+  endpoint: string;
+  peerPublicKey: string;
+  allowedCidr: string;
+  /** The edge's address inside the tunnel (the back end allows it, with the VMs' addresses). */
+  tunnelAddress: string;
+  /** Routing table and rule preference of this tunnel. */
+  table: number;
+  /** Private addresses whose traffic takes the tunnel (the front-end VMs). */
+  sources: string[];
+}
+
+/** iproute2's refusals that mean "not there": a link, a rule. */
+const LINK_ABSENT = /^(Cannot find device "[^"]+"|Device "[^"]+" does not exist\.)$/m;
+const RULE_ABSENT = /^RTNETLINK answers: No such file or directory$/m;
 
 export interface LbServer extends ServerState {
   /** Connections in use to it now (drain waits for 0). */
@@ -80,6 +107,12 @@ export interface EdgeDriver {
   addresses(edge: EdgeTarget): Promise<string[]>;
   addAddress(edge: EdgeTarget, address: string): Promise<void>;
   removeAddress(edge: EdgeTarget, address: string): Promise<void>;
+  /** The WireGuard tunnels on the edge (interfaces, their public keys, peers); never a private key. */
+  tunnels(edge: EdgeTarget): Promise<TunnelState[]>;
+  /** Makes the tunnel as specified (key generated on the edge if missing); returns the edge's public key. */
+  ensureTunnel(edge: EdgeTarget, spec: TunnelSpec): Promise<{ publicKey: string }>;
+  /** Removes a tunnel, its rules and its key; false when its interface was not there. */
+  removeTunnel(edge: EdgeTarget, iface: string, table: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -201,8 +234,85 @@ export class SshEdgeDriver implements EdgeDriver {
     if (r.exitCode !== 0 && !ADDRESS_ABSENT.test(r.stderr)) throw new CommandFailedError(edge.name, r.command, r.exitCode, r.signal, r.stderr);
   }
 
+  async tunnels(edge: EdgeTarget): Promise<TunnelState[]> {
+    const show = (what: string) => this.transport.run(edge, commandLine(["wg", "show", "all", what]));
+    const [publicKey, endpoints, allowedIps, handshakes] = await Promise.all([show("public-key"), show("endpoints"), show("allowed-ips"), show("latest-handshakes")]);
+    return this.parse(edge, publicKey, () => parseWgShowAll({ publicKey: publicKey.stdout, endpoints: endpoints.stdout, allowedIps: allowedIps.stdout, handshakes: handshakes.stdout }));
+  }
+
+  async ensureTunnel(edge: EdgeTarget, spec: TunnelSpec): Promise<{ publicKey: string }> {
+    const dev = interfaceName(spec.interface, "tunnel interface");
+    const peer = wgKey(spec.peerPublicKey, "backendPublicKey");
+    const endpoint = wgEndpoint(spec.endpoint, "backendEndpoint");
+    const cidr = parseCidr(spec.allowedCidr, "backendCidr").cidr;
+    const own = ipv4(spec.tunnelAddress, "tunnelAddress");
+    const table = String(routeTable(spec.table));
+    const sources = [...new Set([...spec.sources.map((a) => ipv4(a, "privateAddress")), own])];
+    const keyFile = this.keyFile(edge, dev);
+
+    // The key is made on the edge and stays there; only its public half comes back.
+    let publicKey = await this.publicKeyOf(edge, keyFile);
+    if (!publicKey) {
+      const dir = edgePath(edge.tunnelDir, "tunnelDir");
+      await this.transport.run(edge, andThen(andThen(commandLine(["umask", "077"]), commandLine(["mkdir", "-p", dir])), `${commandLine(["wg", "genkey"])} > ${shellQuote(keyFile)}` as ShellLine));
+      publicKey = await this.publicKeyOf(edge, keyFile);
+      if (!publicKey) throw new HostError(edge.name, `no key at ${keyFile} after wg genkey`);
+    }
+    // The interface: wireguard-go (userspace; no kernel module needed) creates it and stays in the background.
+    const link = await this.transport.exec(edge, commandLine(["ip", "-j", "link", "show", "dev", dev]));
+    if (link.exitCode !== 0) {
+      if (!LINK_ABSENT.test(link.stderr)) throw new CommandFailedError(edge.name, link.command, link.exitCode, link.signal, link.stderr);
+      await this.transport.run(edge, commandLine(["wireguard-go", dev]));
+    }
+    // One peer: the owner's back end (a stale one, e.g. after a key change, is removed).
+    const current = (await this.tunnels(edge)).find((t) => t.interface === dev);
+    for (const p of current?.peers ?? []) if (p.publicKey !== peer) await this.transport.run(edge, commandLine(["wg", "set", dev, "peer", p.publicKey, "remove"]));
+    await this.transport.run(edge, commandLine(["wg", "set", dev, "private-key", keyFile, "peer", peer, "endpoint", endpoint, "allowed-ips", cidr, "persistent-keepalive", "25"]));
+    await this.transport.run(edge, commandLine(["ip", "addr", "replace", `${own}/32`, "dev", dev]));
+    await this.transport.run(edge, commandLine(["ip", "link", "set", "dev", dev, "up"]));
+    await this.transport.run(edge, commandLine(["ip", "route", "replace", cidr, "dev", dev, "table", table]));
+    // Traffic from the front ends (and the edge's own tunnel address) looks up this tunnel's table.
+    const rules = this.parse(edge, await this.transport.run(edge, commandLine(["ip", "-j", "rule", "show"])), parseRules).filter((r) => String(r.priority) === table);
+    for (const r of rules) if (!r.src || !sources.includes(r.src) || r.table !== table) await this.transport.run(edge, commandLine(["ip", "rule", "del", ...(r.src && r.src !== "all" ? ["from", r.src] : []), "pref", table]));
+    for (const src of sources) if (!rules.some((r) => r.src === src && r.table === table)) await this.transport.run(edge, commandLine(["ip", "rule", "add", "from", src, "lookup", table, "pref", table]));
+    return { publicKey };
+  }
+
+  async removeTunnel(edge: EdgeTarget, iface: string, table: number): Promise<boolean> {
+    const dev = interfaceName(iface, "tunnel interface");
+    const pref = String(routeTable(table));
+    for (let i = 0; i < 64; i++) {
+      const r = await this.transport.exec(edge, commandLine(["ip", "rule", "del", "pref", pref]));
+      if (r.exitCode !== 0) {
+        if (RULE_ABSENT.test(r.stderr)) break;
+        throw new CommandFailedError(edge.name, r.command, r.exitCode, r.signal, r.stderr);
+      }
+    }
+    // Deleting the link ends its wireguard-go and takes the tunnel's routes with it.
+    const del = await this.transport.exec(edge, commandLine(["ip", "link", "del", "dev", dev]));
+    if (del.exitCode !== 0 && !LINK_ABSENT.test(del.stderr)) throw new CommandFailedError(edge.name, del.command, del.exitCode, del.signal, del.stderr);
+    await this.transport.run(edge, commandLine(["rm", "-f", this.keyFile(edge, dev)]));
+    return del.exitCode === 0;
+  }
+
   close(): Promise<void> {
     return this.transport.close();
+  }
+
+  private keyFile(edge: EdgeTarget, dev: string): string {
+    return `${edgePath(edge.tunnelDir, "tunnelDir")}/${dev}.key`;
+  }
+
+  /** The public half of a key file on the edge, or null when there is no such file. */
+  private async publicKeyOf(edge: EdgeTarget, keyFile: string): Promise<string | null> {
+    const r = await this.transport.exec(edge, `${commandLine(["wg", "pubkey"])} < ${shellQuote(keyFile)}` as ShellLine);
+    if (r.exitCode !== 0) {
+      if (/No such file/.test(r.stderr)) return null;
+      throw new CommandFailedError(edge.name, r.command, r.exitCode, r.signal, r.stderr);
+    }
+    const key = r.stdout.trim();
+    if (!WG_KEY_RE.test(key)) throw new UnexpectedOutputError(edge.name, r.command, "not a WireGuard public key", r.stdout);
+    return key;
   }
 
   /** One runtime API command; the answer's text (HAProxy answers refusals with exit 0 too). */

@@ -60,3 +60,23 @@ export function parseCidr(value: unknown, field = "publicPoolCidr"): Cidr {
   if (base % size !== 0) throw new InvalidArgumentError(field, `${value} has host bits set (did you mean ${intToIp(base - (base % size))}/${prefix}?)`);
   return { cidr: value as string, base, prefix };
 }
+
+/** A WireGuard public key (32 bytes, base64), e.g. a two-tier service's backendPublicKey. */
+export function wgKey(value: unknown, field = "publicKey"): string {
+  if (typeof value !== "string" || !/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/.test(value)) throw new InvalidArgumentError(field, "is not a WireGuard key (32 bytes in base64, 44 characters ending in '=')");
+  return value;
+}
+
+/** A tunnel endpoint "host:port": an IPv4 address or a DNS name, and a UDP port. */
+export function wgEndpoint(value: unknown, field = "endpoint"): string {
+  const m = typeof value === "string" ? /^([A-Za-z0-9.-]{1,253}):(\d{1,5})$/.exec(value) : null;
+  const port = m ? Number(m[2]) : 0;
+  if (!m || port < 1 || port > 65535 || m[1]!.startsWith("-") || m[1]!.includes("..")) throw new InvalidArgumentError(field, `${JSON.stringify(String(value).slice(0, 80))} is not host:port (an IPv4 address or DNS name, and a port 1–65535)`);
+  return value as string;
+}
+
+/** A policy-routing table (also the rule's preference) the product owns for a tunnel: 1000–99999. */
+export function routeTable(value: unknown, field = "table"): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1000 || value > 99_999) throw new InvalidArgumentError(field, "is not a routing table number from 1000 to 99999");
+  return value;
+}

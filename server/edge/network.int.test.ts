@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import dnsPacket from "dns-packet";
@@ -13,6 +13,8 @@ import { SshEdgeDriver } from "./driver";
 import { reserveBinding } from "./network";
 import { PoolExhaustedError } from "./pool";
 import { edgesFrom, setEdges, type Edges } from "./registry";
+import { tunnelConfig } from "./tunnel";
+import { vmNetwork } from "./view";
 
 // Network mimicking end to end on the sim lab: operations bind and drain through a real
 // SSH edge, and the DNS server answers over UDP from what they bound.
@@ -102,6 +104,37 @@ describe("network mimicking on the sim lab", () => {
     expect(await edges.driver.vips(edge)).toEqual([]);
     expect(await t.db.networkBinding.count({ where: { vmId } })).toBe(0);
     expect(await dig(DNS_NAME)).toEqual({ rcode: "NOERROR", answers: [] });
+  });
+
+  it("a two-tier service's replica gets a tunnel home at its edge (key made there, only its public half kept), removed on deactivation", async () => {
+    const backendPublicKey = "cshFUlacQtbr6i5oYCCzV1ENW/wtHuJlbn5DU76+jDs=";
+    await t.db.service.update({ where: { id: t.world.service.id }, data: { backendEndpoint: "203.0.113.50:51820", backendPublicKey, backendCidr: "10.88.0.0/24" } });
+    try {
+      const vm = await t.makeVm("net-2", "ops-nest", true);
+      await t.db.vm.update({ where: { id: vm.id }, data: { privateAddress: "10.1.0.6" } });
+      const done = await t.finished((await requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null })).id);
+      expect(done.state, done.error ?? "").toBe("SUCCEEDED");
+      expect(done.steps.find((s) => s.name === "bind")?.detail).toMatch(/tunnel home vmxwg1 to 203\.0\.113\.50:51820/);
+      const row = await t.db.networkBinding.findFirstOrThrow({ where: { vmId: vm.id, kind: "VPN" } });
+      const c = tunnelConfig(row);
+      expect(row.state).toBe("APPLIED");
+      expect(c).toMatchObject({ interface: "vmxwg1", table: 20_001, tunnelAddress: "100.64.0.1", backendAllows: ["10.1.0.6/32", "100.64.0.1/32"] });
+      const edge = edges.of(t.world.hn.slug)!;
+      const onEdge = await edges.driver.tunnels(edge);
+      expect(onEdge).toEqual([{ interface: "vmxwg1", publicKey: c.publicKey, peers: [{ publicKey: backendPublicKey, endpoint: "203.0.113.50:51820", allowedIps: ["10.88.0.0/24"], latestHandshake: 0 }] }]);
+      // The private key is a file on the edge; the row holds its public half only.
+      const keyFile = await readFile(join(dataDir, `${t.world.hn.slug}-edge`.slice(0, 63), "root", edge.tunnelDir, "vmxwg1.key"), "utf8");
+      expect(JSON.stringify(row)).not.toContain(keyFile.trim());
+      expect((await vmNetwork(t.db, "net-2"))![0]!.tunnel).toMatchObject({ interface: "vmxwg1", publicKey: c.publicKey, endpoint: "203.0.113.50:51820", state: "APPLIED" });
+
+      const off = await t.finished((await requestOperation(t.db, { kind: "DEACTIVATE", vmId: vm.id, requestedById: null })).id);
+      expect(off.state, off.error ?? "").toBe("SUCCEEDED");
+      expect(off.steps[0]!.detail).toMatch(/1 tunnel home removed/);
+      expect(await edges.driver.tunnels(edge)).toEqual([]);
+      expect(await t.db.networkBinding.count({ where: { vmId: vm.id } })).toBe(0);
+    } finally {
+      await t.db.service.update({ where: { id: t.world.service.id }, data: { backendEndpoint: null, backendPublicKey: null, backendCidr: null } });
+    }
   });
 
   it("an exhausted pool is an error that names the pool and the hosting network", async () => {

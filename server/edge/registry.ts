@@ -25,6 +25,7 @@ export const edgeEntrySchema = z.object({
   publicInterface: z.string().default("vmx-pub"),
   adminSocket: z.string().default("/run/haproxy/admin.sock"),
   vipMap: z.string().default("/etc/haproxy/vmatrix-vips.map"),
+  tunnelDir: z.string().default("/etc/vmatrix/wireguard"),
 });
 export const edgeManifestSchema = z.object({ edges: z.array(edgeEntrySchema) });
 export type EdgeEntry = z.infer<typeof edgeEntrySchema>;
@@ -42,6 +43,7 @@ export function edgeTarget(e: EdgeEntry): EdgeTarget {
     publicInterface: e.publicInterface,
     adminSocket: e.adminSocket,
     vipMap: e.vipMap,
+    tunnelDir: e.tunnelDir,
   };
 }
 

@@ -5,6 +5,7 @@ import type { LatLon } from "../latency/model";
 import { answer } from "../dns/answer";
 import { DRIFT_ALERT } from "./loop";
 import { poolAddresses } from "./pool";
+import { tunnelConfig } from "./tunnel";
 
 /** What the network gives one VM (thesis §4.3.1–4.3.2), as the CLI and the VM page show it. */
 export interface VmNetworkEntry {
@@ -18,20 +19,40 @@ export interface VmNetworkEntry {
   backend: { name: string; server: string } | null;
   /** The service's DNS name (its answers depend on where the client is: `net resolve`). */
   dns: { name: string } | null;
-  /** Tunnel home to the owner's back end (§4.3.2): not configured in this slice. */
-  tunnel: null;
+  /** Tunnel home to the owner's back end (§4.3.2) from this hosting network's edge; null for a one-tier service. */
+  tunnel: VmTunnel | null;
   /** The owner domain whose layer-2 segment the VM's private address lives in. */
   segment: string;
+}
+
+export interface VmTunnel {
+  interface: string;
+  /** The owner's back end and the private addresses routed to it. */
+  endpoint: string;
+  backendCidr: string;
+  /** The edge's public key (the owner adds it as a peer), its tunnel address, and what the back end must allow. */
+  publicKey: string | null;
+  tunnelAddress: string;
+  backendAllows: string[];
+  state: string;
 }
 
 export async function vmNetwork(db: Db, vmName: string): Promise<VmNetworkEntry[] | null> {
   const vm = await db.vm.findUnique({
     where: { name: vmName },
-    include: { service: true, bindings: { where: { kind: { in: ["LB", "NAT"] } }, include: { hostingNetwork: { select: { slug: true } } }, orderBy: { createdAt: "asc" } } },
+    include: { service: true, bindings: { where: { kind: { in: ["LB", "NAT", "VPN"] } }, include: { hostingNetwork: { select: { slug: true } } }, orderBy: { createdAt: "asc" } } },
   });
   if (!vm) return null;
   const proto = vm.service.kind === "GAME" ? ("udp" as const) : ("tcp" as const);
   const segment = `owner:${vm.service.ownerDomain}`;
+  const tunnels = vm.bindings.filter((b) => b.kind === "VPN");
+  const tunnelAt = (hostingNetworkId: string): VmTunnel | null => {
+    const b = tunnels.find((x) => x.hostingNetworkId === hostingNetworkId);
+    if (!b) return null;
+    const c = tunnelConfig(b);
+    return { interface: c.interface, endpoint: c.endpoint, backendCidr: c.backendCidr, publicKey: c.publicKey, tunnelAddress: c.tunnelAddress, backendAllows: c.backendAllows, state: b.state };
+  };
+  vm.bindings = vm.bindings.filter((b) => b.kind !== "VPN");
   if (vm.bindings.length === 0) return [{ hostingNetwork: null, kind: null, state: null, publicAddress: null, privateAddress: vm.privateAddress, ports: [], backend: null, dns: null, tunnel: null, segment }];
   return vm.bindings.map((b) => ({
     hostingNetwork: b.hostingNetwork.slug,
@@ -42,7 +63,7 @@ export async function vmNetwork(db: Db, vmName: string): Promise<VmNetworkEntry[
     ports: b.port === null ? [] : [{ port: b.port, proto }],
     backend: b.kind === "LB" && b.backend ? { name: b.backend, server: vm.name } : null,
     dns: b.dnsName ? { name: b.dnsName } : null,
-    tunnel: null,
+    tunnel: tunnelAt(b.hostingNetworkId),
     segment,
   }));
 }

@@ -1,5 +1,6 @@
 import { currentEdges } from "../edge/registry";
 import { applyBinding, releaseBinding, reserveBinding, type BindSubject } from "../edge/network";
+import { applyTunnel, isTwoTier, releaseTunnel, reserveTunnel, type TwoTier } from "../edge/tunnel";
 import type { StepContext, StepDef, StepHost } from "./steps";
 
 /**
@@ -14,9 +15,12 @@ import type { StepContext, StepDef, StepHost } from "./steps";
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
-async function subject(ctx: StepContext, host: StepHost): Promise<BindSubject> {
+async function subject(ctx: StepContext, host: StepHost): Promise<BindSubject & { service: TwoTier }> {
   const [service, hostingNetwork] = await Promise.all([
-    ctx.db.service.findUniqueOrThrow({ where: { id: ctx.service.id }, select: { id: true, slug: true, port: true, kind: true, dnsName: true } }),
+    ctx.db.service.findUniqueOrThrow({
+      where: { id: ctx.service.id },
+      select: { id: true, slug: true, port: true, kind: true, dnsName: true, backendEndpoint: true, backendPublicKey: true, backendCidr: true },
+    }),
     ctx.db.hostingNetwork.findUniqueOrThrow({ where: { id: host.hostingNetworkId }, select: { id: true, slug: true, publicPoolCidr: true } }),
   ]);
   return { vm: ctx.vm, service, hostingNetwork };
@@ -27,20 +31,30 @@ async function bindAt(ctx: StepContext, host: StepHost) {
   const edges = currentEdges();
   const binding = await reserveBinding(ctx.db, s);
   const edge = edges?.of(s.hostingNetwork.slug) ?? null;
-  await applyBinding(ctx.db, edges && edge ? { driver: edges.driver, edge } : null, binding, ctx.vm.name, s.hostingNetwork);
-  return { binding, edge };
+  const at = edges && edge ? { driver: edges.driver, edge } : null;
+  await applyBinding(ctx.db, at, binding, ctx.vm.name, s.hostingNetwork);
+  // A two-tier service's front end: its tunnel home from this edge (thesis §4.3.2).
+  const tunnel = isTwoTier(s.service) ? await applyTunnel(ctx.db, at, await reserveTunnel(ctx.db, ctx.vm, s.service, s.hostingNetwork)) : null;
+  return { binding, edge, tunnel };
 }
 
 async function unbindAll(ctx: StepContext, where: { hostingNetworkId?: string }, timeoutMs: number) {
-  const bindings = await ctx.db.networkBinding.findMany({ where: { vmId: ctx.vm.id, kind: { in: ["LB", "NAT"] }, ...where }, include: { hostingNetwork: true } });
+  const all = await ctx.db.networkBinding.findMany({ where: { vmId: ctx.vm.id, kind: { in: ["LB", "NAT", "VPN"] }, ...where }, include: { hostingNetwork: true } });
+  const bindings = all.filter((b) => b.kind !== "VPN");
   const edges = currentEdges();
+  const at = (slug: string) => {
+    const edge = edges?.of(slug) ?? null;
+    return edges && edge ? { driver: edges.driver, edge } : null;
+  };
   let leftOpen = 0;
   for (const b of bindings) {
-    const edge = edges?.of(b.hostingNetwork.slug) ?? null;
-    const r = await releaseBinding(ctx.db, edges && edge ? { driver: edges.driver, edge } : null, b, ctx.vm.name, b.hostingNetwork, { timeoutMs, signal: ctx.signal });
+    const r = await releaseBinding(ctx.db, at(b.hostingNetwork.slug), b, ctx.vm.name, b.hostingNetwork, { timeoutMs, signal: ctx.signal });
     leftOpen += r.leftOpen;
   }
-  return { count: bindings.length, leftOpen, addresses: [...new Set(bindings.map((b) => b.publicAddress).filter(Boolean))] };
+  // Out of rotation first, then its tunnel home goes (no request is left that could use it).
+  const tunnels = all.filter((b) => b.kind === "VPN");
+  for (const b of tunnels) await releaseTunnel(ctx.db, at(b.hostingNetwork.slug), b);
+  return { count: bindings.length, tunnels: tunnels.length, leftOpen, addresses: [...new Set(bindings.map((b) => b.publicAddress).filter(Boolean))] };
 }
 
 /** Out of rotation: no new connections; wait for open ones to end (or the drain timeout). */
@@ -48,9 +62,10 @@ export const drainStep: StepDef = {
   name: "drain",
   async run(ctx) {
     const r = await unbindAll(ctx, {}, ctx.plan.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
-    if (r.count === 0) return { detail: "not in any load-balancer backend", skipped: true };
+    if (r.count === 0 && r.tunnels === 0) return { detail: "not in any load-balancer backend", skipped: true };
     const left = r.leftOpen > 0 ? `; ${r.leftOpen} connection${r.leftOpen === 1 ? "" : "s"} still open at the drain timeout were closed` : "";
-    return { detail: `out of rotation in ${ctx.service.slug}'s backend (${r.count} binding${r.count === 1 ? "" : "s"}${r.addresses.length ? `, ${r.addresses.join(", ")}` : ""})${left}` };
+    const tunnels = r.tunnels ? `; ${r.tunnels} tunnel${r.tunnels === 1 ? "" : "s"} home removed` : "";
+    return { detail: `out of rotation in ${ctx.service.slug}'s backend (${r.count} binding${r.count === 1 ? "" : "s"}${r.addresses.length ? `, ${r.addresses.join(", ")}` : ""})${left}${tunnels}` };
   },
   // Back into rotation where it still runs.
   compensate: async (ctx) => {
@@ -62,10 +77,11 @@ export const drainStep: StepDef = {
 export const bindStep: StepDef = {
   name: "bind",
   async run(ctx) {
-    const { binding, edge } = await bindAt(ctx, ctx.target);
+    const { binding, edge, tunnel } = await bindAt(ctx, ctx.target);
     const where = edge ? `at edge ${edge.name}` : "(no edge in this hosting network: recorded only)";
+    const home = tunnel ? `; tunnel home ${(tunnel.config as { interface: string }).interface} to ${(tunnel.config as { endpoint: string }).endpoint}` : "";
     return {
-      detail: `in ${ctx.service.slug}'s ${binding.kind === "NAT" ? "NAT" : "backend"} at ${ctx.vm.privateAddress ?? "(no private address)"}:${ctx.service.port}, public ${binding.publicAddress} ${where}`,
+      detail: `in ${ctx.service.slug}'s ${binding.kind === "NAT" ? "NAT" : "backend"} at ${ctx.vm.privateAddress ?? "(no private address)"}:${ctx.service.port}, public ${binding.publicAddress} ${where}${home}`,
     };
   },
   compensate: async (ctx) => {

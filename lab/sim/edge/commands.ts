@@ -2,3 +2,4 @@
 export { socat as haproxySocat } from "./haproxy";
 export { ip } from "./ip";
 export { nft } from "./nft";
+export { umask, wg, wireguardGo } from "./wireguard";

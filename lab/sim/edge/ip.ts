@@ -2,9 +2,15 @@ import type { Builtin } from "../context";
 import { write } from "../streams";
 
 /**
- * iproute2 6.1 `ip` on a sim edge: `ip -j addr show dev IF`, `ip addr add|del A/P dev IF`,
- * with iproute2's JSON and the refusals a Debian 12 edge prints (the 6.1 kernel's extended ack).
+ * iproute2 6.1 `ip` on a sim edge: `ip -j addr show dev IF`, `ip addr add|del|replace A/P dev IF`,
+ * and for tunnels `ip -j link show dev IF`, `ip link set dev IF up`, `ip link del dev IF`,
+ * `ip route replace CIDR dev IF table T`, `ip -j rule show`, `ip rule add from A lookup T pref P`,
+ * `ip rule del [from A] pref P` — with iproute2's JSON and the refusals a Debian 12 edge
+ * prints (the 6.1 kernel's extended ack, RTNETLINK errno texts).
  */
+
+const CIDR_RE = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
+const ADDRESS_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
 export const ip: Builtin = async (argv, io, ctx) => {
   const edge = ctx.host.edge;
   if (!edge) {
@@ -38,6 +44,85 @@ export const ip: Builtin = async (argv, io, ctx) => {
       }),
     };
     await write(io.stdout, JSON.stringify([entry]) + "\n");
+    return 0;
+  }
+  const noDevice = async (dev: string) => {
+    await write(io.stderr, `Cannot find device "${dev}"\n`);
+    return 1;
+  };
+  if (a.length === 5 && a[0] === "-j" && a[1] === "link" && a[2] === "show" && a[3] === "dev") {
+    const link = links[a[4]!];
+    if (!link) {
+      await write(io.stderr, `Device "${a[4]}" does not exist.\n`);
+      return 1;
+    }
+    const wgLink = link.kind === "wireguard";
+    const flags = wgLink ? ["POINTOPOINT", "MULTICAST", "NOARP", ...(link.up ? ["UP", "LOWER_UP"] : [])] : ["BROADCAST", "NOARP", "UP", "LOWER_UP"];
+    const entry = { ifindex: link.ifindex, ifname: a[4], flags, mtu: wgLink ? 1420 : 1500, qdisc: wgLink ? (link.up ? "fq_codel" : "noop") : "noqueue", operstate: wgLink ? (link.up ? "UNKNOWN" : "DOWN") : "UNKNOWN", linkmode: "DEFAULT", group: "default", txqlen: wgLink ? 500 : 1000, link_type: wgLink ? "none" : "ether" };
+    await write(io.stdout, JSON.stringify([entry]) + "\n");
+    return 0;
+  }
+  if (a.length === 5 && a[0] === "link" && a[1] === "set" && a[2] === "dev" && a[4] === "up") {
+    const link = links[a[3]!];
+    if (!link) return noDevice(a[3]!);
+    link.up = true;
+    await edge.save();
+    return 0;
+  }
+  if (a.length === 4 && a[0] === "link" && a[1] === "del" && a[2] === "dev") {
+    const dev = a[3]!;
+    if (!links[dev]) return noDevice(dev);
+    delete links[dev];
+    // A wireguard-go device's process ends with it; its routes go with the link.
+    if (edge.data.wireguard) delete edge.data.wireguard[dev];
+    for (const [t, routes] of Object.entries(edge.data.routes ?? {})) edge.data.routes![t] = routes.filter((r) => r.dev !== dev);
+    await edge.save();
+    return 0;
+  }
+  if (a.length === 7 && a[0] === "route" && a[1] === "replace" && a[3] === "dev" && a[5] === "table" && CIDR_RE.test(a[2]!) && /^\d+$/.test(a[6]!)) {
+    if (!links[a[4]!]) return noDevice(a[4]!);
+    const routes = ((edge.data.routes ??= {})[a[6]!] ??= []);
+    const i = routes.findIndex((r) => r.dst === a[2]);
+    if (i >= 0) routes[i] = { dst: a[2]!, dev: a[4]! };
+    else routes.push({ dst: a[2]!, dev: a[4]! });
+    await edge.save();
+    return 0;
+  }
+  if (a.length === 3 && a[0] === "-j" && a[1] === "rule" && a[2] === "show") {
+    const mine = [...(edge.data.rules ?? [])].sort((x, y) => x.priority - y.priority);
+    const all = [{ priority: 0, src: "all", table: "local" }, ...mine, { priority: 32766, src: "all", table: "main" }, { priority: 32767, src: "all", table: "default" }];
+    await write(io.stdout, JSON.stringify(all) + "\n");
+    return 0;
+  }
+  if (a.length === 8 && a[0] === "rule" && a[1] === "add" && a[2] === "from" && a[4] === "lookup" && a[6] === "pref" && ADDRESS_RE.test(a[3]!) && /^\d+$/.test(a[5]!) && /^\d+$/.test(a[7]!)) {
+    const rules = (edge.data.rules ??= []);
+    const rule = { priority: Number(a[7]), src: a[3]!, table: a[5]! };
+    if (rules.some((r) => r.priority === rule.priority && r.src === rule.src && r.table === rule.table)) {
+      await write(io.stderr, "RTNETLINK answers: File exists\n");
+      return 2;
+    }
+    rules.push(rule);
+    await edge.save();
+    return 0;
+  }
+  if (a[0] === "rule" && a[1] === "del" && ((a.length === 4 && a[2] === "pref") || (a.length === 6 && a[2] === "from" && a[4] === "pref"))) {
+    const rules = (edge.data.rules ??= []);
+    const pref = Number(a.at(-1));
+    const src = a.length === 6 ? a[3] : undefined;
+    const i = rules.findIndex((r) => r.priority === pref && (src === undefined || r.src === src));
+    if (i < 0) {
+      await write(io.stderr, "RTNETLINK answers: No such file or directory\n");
+      return 2;
+    }
+    rules.splice(i, 1);
+    await edge.save();
+    return 0;
+  }
+  if (a.length === 5 && a[0] === "addr" && a[1] === "replace" && a[3] === "dev" && CIDR_RE.test(a[2]!)) {
+    const link = links[a[4]!];
+    if (!link) return noDevice(a[4]!);
+    if (!link.addresses.includes(a[2]!)) link.addresses = [...link.addresses, a[2]!];
+    await edge.save();
     return 0;
   }
   if (a.length === 5 && a[0] === "addr" && (a[1] === "add" || a[1] === "del") && a[3] === "dev") {

@@ -34,7 +34,7 @@ export interface SimEdges {
   stop(): Promise<void>;
 }
 
-export const SIM_EDGE_PATHS = { adminSocket: "/run/haproxy/admin.sock", vipMap: "/etc/haproxy/vmatrix-vips.map", publicInterface: "vmx-pub" };
+export const SIM_EDGE_PATHS = { adminSocket: "/run/haproxy/admin.sock", vipMap: "/etc/haproxy/vmatrix-vips.map", publicInterface: "vmx-pub", tunnelDir: `${SIM_HOME}/wireguard` };
 
 export async function startSimEdges(options: { dataDir: string; edges: SimEdgeHostSpec[] }): Promise<SimEdges> {
   const dataDir = resolve(options.dataDir);
