@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareEdge, type BoundMember } from "./drift";
+import { compareEdge, compareTunnels, type BoundMember } from "./drift";
 import { firewallRules } from "./firewall";
 
 const pool = "192.0.2.0/28";
@@ -38,5 +38,22 @@ describe("edge drift", () => {
     const seen = inStep();
     seen.servers.map = [{ server: "map-1", address: "10.0.0.7", port: 80 }];
     expect(compareEdge(pool, bound, fw, seen).map((d) => d.kind)).toEqual(["stale-member", "missing-member"]);
+  });
+});
+
+describe("tunnels home", () => {
+  const EDGE = "61kqv9oSwA20U0css17rT3RKAWPiKBLpEH2cYAkcTFg=";
+  const BACK = "cshFUlacQtbr6i5oYCCzV1ENW/wtHuJlbn5DU76+jDs=";
+  const bound = { vm: "map-1", state: "APPLIED" as const, interface: "vmxwg1", peerPublicKey: BACK, endpoint: "10.79.9.2:51820", backendCidr: "10.88.0.0/24", publicKey: EDGE };
+  const seen = { interface: "vmxwg1", publicKey: EDGE, peers: [{ publicKey: BACK, endpoint: "10.79.9.2:51820", allowedIps: ["10.88.0.0/24"], latestHandshake: 0 }] };
+
+  it("finds nothing when the edge holds what is bound", () => {
+    expect(compareTunnels([bound], [seen])).toEqual([]);
+  });
+
+  it("reports a missing tunnel, one leading elsewhere, and one nothing binds", () => {
+    expect(compareTunnels([bound], [])).toEqual([{ kind: "missing-tunnel", message: "tunnel home vmxwg1 of map-1 is not on the edge" }]);
+    expect(compareTunnels([bound], [{ ...seen, peers: [{ ...seen.peers[0]!, endpoint: "10.79.9.3:51820" }] }]).map((d) => d.kind)).toEqual(["stale-tunnel"]);
+    expect(compareTunnels([], [seen, { interface: "wg0", publicKey: null, peers: [] }])).toEqual([{ kind: "stray-tunnel", message: "tunnel vmxwg1 is on the edge but nothing binds it" }]);
   });
 });

@@ -1,6 +1,7 @@
 import type { FirewallRules } from "./firewall";
 import type { MapEntry } from "./haproxy-output";
 import { inPool } from "./pool";
+import type { TunnelState } from "./wg-output";
 
 /**
  * Differences between what the database binds in a hosting network and what its edge
@@ -27,7 +28,9 @@ export interface ObservedEdge {
 }
 
 export interface Drift {
-  kind: "address-mapped-twice" | "stale-member" | "missing-member" | "removed-rule" | "unexpected-rule" | "missing-address" | "stray-address" | "vip-mismatch";
+  kind:
+    | "address-mapped-twice" | "stale-member" | "missing-member" | "removed-rule" | "unexpected-rule" | "missing-address" | "stray-address" | "vip-mismatch"
+    | "missing-tunnel" | "stale-tunnel" | "stray-tunnel";
   message: string;
 }
 
@@ -62,5 +65,35 @@ export function compareEdge(poolCidr: string, bound: readonly BoundMember[], des
     for (const r of desiredFirewall[chain]) if (!have.includes(r)) out.push({ kind: "removed-rule", message: `${chain}: missing \`${r}\`` });
     for (const r of have) if (!desiredFirewall[chain].includes(r)) out.push({ kind: "unexpected-rule", message: `${chain}: unexpected \`${r}\`` });
   }
+  return out;
+}
+
+/** A tunnel home the database binds (kind VPN), as drift compares it. */
+export interface BoundTunnel {
+  vm: string;
+  state: "PENDING" | "APPLIED" | "REMOVING" | "FAILED";
+  interface: string;
+  peerPublicKey: string;
+  endpoint: string;
+  backendCidr: string;
+  publicKey: string | null;
+}
+
+/** Tunnels bound but missing or different on the edge, and product tunnels (vmxwg…) nothing binds. Pure. */
+export function compareTunnels(bound: readonly BoundTunnel[], seen: readonly TunnelState[]): Drift[] {
+  const out: Drift[] = [];
+  for (const b of bound.filter((x) => x.state === "APPLIED")) {
+    const t = seen.find((s) => s.interface === b.interface);
+    if (!t) {
+      out.push({ kind: "missing-tunnel", message: `tunnel home ${b.interface} of ${b.vm} is not on the edge` });
+      continue;
+    }
+    const peer = t.peers.length === 1 ? t.peers[0]! : null;
+    if (b.publicKey && t.publicKey !== b.publicKey) out.push({ kind: "stale-tunnel", message: `tunnel home ${b.interface} of ${b.vm} has another key than bound` });
+    if (!peer || peer.publicKey !== b.peerPublicKey || peer.endpoint !== b.endpoint || peer.allowedIps.join(" ") !== b.backendCidr) {
+      out.push({ kind: "stale-tunnel", message: `tunnel home ${b.interface} of ${b.vm} does not lead to ${b.endpoint} (${b.backendCidr}) alone` });
+    }
+  }
+  for (const t of seen) if (/^vmxwg\d+$/.test(t.interface) && !bound.some((b) => b.interface === t.interface && b.state !== "FAILED")) out.push({ kind: "stray-tunnel", message: `tunnel ${t.interface} is on the edge but nothing binds it` });
   return out;
 }

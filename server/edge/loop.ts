@@ -1,8 +1,9 @@
 import type { Db } from "../db/client";
 import type { OracleLoop } from "../worker/loop";
-import { compareEdge, type BoundMember, type ObservedEdge } from "./drift";
+import { compareEdge, compareTunnels, type BoundMember, type BoundTunnel, type ObservedEdge } from "./drift";
 import { applyBinding, desiredFirewall, reserveBinding } from "./network";
 import { currentEdges, type Edges } from "./registry";
+import { tunnelConfig } from "./tunnel";
 
 export const DRIFT_ALERT = "NETWORK_DRIFT";
 
@@ -72,6 +73,13 @@ export async function reportDrift(db: Db, edges: Edges, hn: { id: string; slug: 
   const servers: ObservedEdge["servers"] = {};
   for (const be of backends) servers[be] = (await edges.driver.servers(edge, be)).map((s) => ({ server: s.server, address: s.address, port: s.port }));
   const findings = compareEdge(hn.publicPoolCidr, bound, desiredFirewall(hn.publicPoolCidr, rows.filter((r) => r.state !== "FAILED")), { servers, vips, addresses, firewall });
+  // Tunnels home (two-tier services): one a person removed is reported like a removed rule.
+  const vpn = await db.networkBinding.findMany({ where: { hostingNetworkId: hn.id, kind: "VPN" }, include: { vm: { select: { name: true } } } });
+  const boundTunnels: BoundTunnel[] = vpn.map((b) => {
+    const c = tunnelConfig(b);
+    return { vm: b.vm.name, state: b.state, interface: c.interface, peerPublicKey: c.peerPublicKey, endpoint: c.endpoint, backendCidr: c.backendCidr, publicKey: c.publicKey };
+  });
+  findings.push(...compareTunnels(boundTunnels, await edges.driver.tunnels(edge)));
 
   const prefix = `Network drift at edge ${edge.name} (${hn.slug}): `;
   const messages = new Set(findings.map((f) => prefix + f.message));

@@ -13,6 +13,7 @@ import { SshEdgeDriver } from "./driver";
 import { reserveBinding } from "./network";
 import { PoolExhaustedError } from "./pool";
 import { edgesFrom, setEdges, type Edges } from "./registry";
+import { reportDrift } from "./loop";
 import { tunnelConfig } from "./tunnel";
 import { vmNetwork } from "./view";
 
@@ -126,6 +127,14 @@ describe("network mimicking on the sim lab", () => {
       const keyFile = await readFile(join(dataDir, `${t.world.hn.slug}-edge`.slice(0, 63), "root", edge.tunnelDir, "vmxwg1.key"), "utf8");
       expect(JSON.stringify(row)).not.toContain(keyFile.trim());
       expect((await vmNetwork(t.db, "net-2"))![0]!.tunnel).toMatchObject({ interface: "vmxwg1", publicKey: c.publicKey, endpoint: "203.0.113.50:51820", state: "APPLIED" });
+
+      // Someone removes the tunnel on the edge: the drift loop reports it (an alert), the next bind puts it back.
+      expect((await reportDrift(t.db, edges, t.world.hn)).filter((f) => f.kind.endsWith("tunnel"))).toEqual([]);
+      await edges.driver.removeTunnel(edge, "vmxwg1", 20_001);
+      expect((await reportDrift(t.db, edges, t.world.hn)).filter((f) => f.kind.endsWith("tunnel"))).toEqual([
+        { kind: "missing-tunnel", message: "tunnel home vmxwg1 of net-2 is not on the edge" },
+      ]);
+      expect(await t.db.alert.count({ where: { kind: "NETWORK_DRIFT", resolvedAt: null, message: { contains: "vmxwg1" } } })).toBe(1);
 
       const off = await t.finished((await requestOperation(t.db, { kind: "DEACTIVATE", vmId: vm.id, requestedById: null })).id);
       expect(off.state, off.error ?? "").toBe("SUCCEEDED");
