@@ -61,7 +61,9 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
     let edges: Edges;
     let vmId = "";
     let publicAddress = "";
-    const name = `map-${randomBytes(3).toString("hex")}`;
+    let hnB = { id: "", slug: "" };
+    const tag = randomBytes(3).toString("hex");
+    const name = `map-${tag}`;
     const NAME = "map.vmatrix.test";
 
     beforeAll(async () => {
@@ -74,8 +76,14 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
         where: { id: t.world.service.id },
         data: { slug: "map", dnsName: NAME, backendEndpoint: ob.endpoint, backendPublicKey: ob.publicKey, backendCidr: ob.cidr },
       });
-      await t.db.hostingNetwork.update({ where: { id: t.world.hn.id }, data: { publicPoolCidr: edgeFacts(edgeLab, "a").poolCidr } });
-      edges = edgesFrom(edgesFor(edgeLab, { a: t.world.hn.slug }), new SshEdgeDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000 }));
+      const [a, b] = [edgeFacts(edgeLab, "a"), edgeFacts(edgeLab, "b")];
+      await t.db.hostingNetwork.update({ where: { id: t.world.hn.id }, data: { publicPoolCidr: a.poolCidr, city: a.city, lat: a.lat, lon: a.lon } });
+      // Hosting network B (London, edge B) with the lab's LOADING host serving as its production host.
+      hnB = await t.db.hostingNetwork.create({
+        data: { slug: `lab-b-${tag}`, name: "Lab B", city: b.city, country: "GB", continent: "Europe", lat: b.lat, lon: b.lon, publicPoolCidr: b.poolCidr },
+        select: { id: true, slug: true },
+      });
+      edges = edgesFrom(edgesFor(edgeLab, { a: t.world.hn.slug, b: hnB.slug }), new SshEdgeDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000 }));
       setEdges(edges);
       worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2, pollIntervalMs: 100 });
       dns = await startDnsServer(t.db, { host: edgeLab.facts.dnsLink.root, port: 0, zone: "vmatrix.test", ttl: 30 });
@@ -155,6 +163,41 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
       } finally {
         await server.stop();
         await removeOwnerPeer(edgeLab, c.publicKey!, c.backendAllows);
+      }
+    });
+
+    it("once B also runs it, the DNS answers A's address to a client near A and B's to a client near B (TTL ≤ 30)", { timeout: 300_000 }, async () => {
+      // One production VM per lab host: the second replica lands on the host now in hosting network B.
+      await t.db.host.updateMany({ where: { name: { in: t.roles.production } }, data: { vmSlots: 1 } });
+      await t.db.host.update({ where: { id: t.hosts[t.roles.loading]!.id }, data: { role: "PRODUCTION", vmSlots: 1, hostingNetworkId: hnB.id } });
+      const second = await t.makeVm(`map-${tag}-b`, t.roles.nest, true);
+      const done = await t.finished((await requestOperation(t.db, { kind: "ACTIVATE", vmId: second.id, requestedById: t.world.operator.id })).id);
+      expect(done.state, `ACTIVATE in B: ${done.error}`).toBe("SUCCEEDED");
+      try {
+        const atB = await t.db.networkBinding.findFirstOrThrow({ where: { vmId: second.id, kind: "LB" } });
+        expect(atB.hostingNetworkId).toBe(hnB.id);
+        const addressB = atB.publicAddress!;
+        expect(addressB).not.toBe(publicAddress);
+        // Resolvers near each edge (their EDNS client subnets: Frankfurt, London), asked from the internet namespace.
+        const near = { a: "46.114.0.0/24", b: "51.140.0.0/24" };
+        const ask = (subnet: string) => resolveFromInternet(edgeLab, dns.port, NAME, subnet);
+        let fromB = await ask(near.b);
+        for (let i = 0; i < 20 && !fromB.answers.some((x) => x.address === addressB); i++) {
+          await new Promise((r) => setTimeout(r, 500));
+          fromB = await ask(near.b);
+        }
+        const fromA = await ask(near.a);
+        log(`DNS ${NAME}: near A (${near.a}) → ${fromA.answers.map((x) => `${x.address} ttl ${x.ttl}`).join(", ")}; near B (${near.b}) → ${fromB.answers.map((x) => `${x.address} ttl ${x.ttl}`).join(", ")}`);
+        expect(fromA.answers.map((x) => x.address)).toEqual([publicAddress]);
+        expect(fromB.answers.map((x) => x.address)).toEqual([addressB]);
+        for (const x of [...fromA.answers, ...fromB.answers]) expect(x.ttl).toBeLessThanOrEqual(30);
+        // And B's address serves the page of B's replica, through edge B.
+        const page = await getFromInternet(edgeLab, `http://${addressB}/cgi-bin/status`, 10_000, edgeLab.facts.clientAddresses[1]);
+        expect(page.status, page.error).toBe(200);
+        expect(JSON.parse(page.body!)).toMatchObject({ name: second.name });
+      } finally {
+        const off = await t.finished((await requestOperation(t.db, { kind: "DEACTIVATE", vmId: second.id, requestedById: t.world.operator.id })).id);
+        expect(off.state, `DEACTIVATE in B: ${off.error}`).toBe("SUCCEEDED");
       }
     });
 

@@ -3,7 +3,7 @@ import type { OracleLoop } from "../worker/loop";
 import { compareEdge, compareTunnels, type BoundMember, type BoundTunnel, type ObservedEdge } from "./drift";
 import { applyBinding, desiredFirewall, reserveBinding } from "./network";
 import { currentEdges, type Edges } from "./registry";
-import { tunnelConfig } from "./tunnel";
+import { applyTunnel, isTwoTier, reserveTunnel, tunnelConfig } from "./tunnel";
 
 export const DRIFT_ALERT = "NETWORK_DRIFT";
 
@@ -49,7 +49,13 @@ export async function bindMissing(db: Db, edges: Edges | null, hostingNetworkIds
       operations: { none: { state: { in: ["QUEUED", "RUNNING", "CANCELLING"] } } },
       host: hostingNetworkIds ? { hostingNetworkId: { in: hostingNetworkIds } } : { isNot: null },
     },
-    select: { id: true, name: true, privateAddress: true, service: { select: { id: true, slug: true, port: true, kind: true, dnsName: true } }, host: { select: { hostingNetwork: { select: { id: true, slug: true, publicPoolCidr: true } } } } },
+    select: {
+      id: true,
+      name: true,
+      privateAddress: true,
+      service: { select: { id: true, slug: true, port: true, kind: true, dnsName: true, backendEndpoint: true, backendPublicKey: true, backendCidr: true } },
+      host: { select: { hostingNetwork: { select: { id: true, slug: true, publicPoolCidr: true } } } },
+    },
     take: 50,
   });
   let n = 0;
@@ -57,7 +63,9 @@ export async function bindMissing(db: Db, edges: Edges | null, hostingNetworkIds
     const hn = vm.host!.hostingNetwork;
     const binding = await reserveBinding(db, { vm, service: vm.service, hostingNetwork: hn });
     const edge = edges?.of(hn.slug) ?? null;
-    await applyBinding(db, edges && edge ? { driver: edges.driver, edge } : null, binding, vm.name, hn);
+    const at = edges && edge ? { driver: edges.driver, edge } : null;
+    await applyBinding(db, at, binding, vm.name, hn);
+    if (isTwoTier(vm.service)) await applyTunnel(db, at, await reserveTunnel(db, vm, vm.service, hn));
     n++;
   }
   return n;
