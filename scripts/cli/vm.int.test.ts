@@ -1,20 +1,12 @@
 import { spawn } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startOpsLab, type OpsLab } from "../../server/jobs/ops-lab.test-support";
-import { startOperationsWorker } from "../../server/jobs/worker";
+import { describe, expect, it } from "vitest";
+import { withOpsLabAndWorker } from "../../server/jobs/ops-lab-hooks.test-support";
+import type { OpsLab } from "../../server/jobs/ops-lab.test-support";
 
 // `vm …` and `ops …` as a script runs them: a separate process on the database of a sim
 // lab whose oracle (a real worker, here in the test process) runs the operations.
 let t: OpsLab;
-let worker: Awaited<ReturnType<typeof startOperationsWorker>>;
-beforeAll(async () => {
-  t = await startOpsLab();
-  worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2, pollIntervalMs: 100 });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await t?.stop();
-});
+withOpsLabAndWorker((lab) => (t = lab), { pollIntervalMs: 100 });
 
 function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

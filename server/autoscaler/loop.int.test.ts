@@ -1,21 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startOpsLab, type OpsLab } from "../jobs/ops-lab.test-support";
-import { startOperationsWorker } from "../jobs/worker";
+import { describe, expect, it } from "vitest";
+import { withOpsLabAndWorker } from "../jobs/ops-lab-hooks.test-support";
+import type { OpsLab } from "../jobs/ops-lab.test-support";
 import { autoscalePass, loadProfile } from "./loop";
 
 // The live autoscaler against real SSH hosts (the sim lab) and a real queue: a
 // bottlenecked service gets another host through an ordinary activation, every decision
 // is recorded with its reason, and a dry run only says what it would do.
 let t: OpsLab;
-let worker: Awaited<ReturnType<typeof startOperationsWorker>>;
-beforeAll(async () => {
-  t = await startOpsLab();
-  worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2, pollIntervalMs: 100 });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await t?.stop();
-});
+withOpsLabAndWorker((lab) => (t = lab), { pollIntervalMs: 100 });
 
 async function busy(vmId: string, hostId: string, percent: number) {
   const now = Date.now();

@@ -1,24 +1,15 @@
 import { TRPCError } from "@trpc/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createCaller } from "../api/root";
 import { createInnerContext } from "../api/trpc";
-import { startOpsLab, type OpsLab } from "./ops-lab.test-support";
+import { withOpsLabAndWorker } from "./ops-lab-hooks.test-support";
+import type { OpsLab } from "./ops-lab.test-support";
 import { OperationRefused, requestOperation } from "./request";
-import { startOperationsWorker } from "./worker";
 
 // Activation and deactivation as durable jobs, against real SSH hosts (the sim lab) and a
 // real PostgreSQL queue: files really move, checksums really match, rollbacks really undo.
 let t: OpsLab;
-let worker: Awaited<ReturnType<typeof startOperationsWorker>>;
-
-beforeAll(async () => {
-  t = await startOpsLab();
-  worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2 });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await t?.stop();
-});
+withOpsLabAndWorker((lab) => (t = lab));
 
 describe("activate and deactivate", () => {
   it("activates a saved Nest VM onto a free production host, files checksummed, source clean", async () => {

@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startOpsLab, type OpsLab } from "../jobs/ops-lab.test-support";
-import { startOperationsWorker } from "../jobs/worker";
+import { describe, expect, it } from "vitest";
+import { withOpsLabAndWorker } from "../jobs/ops-lab-hooks.test-support";
+import type { OpsLab } from "../jobs/ops-lab.test-support";
 import { MATCH_LEAD_MS, matchPass } from "./match-loop";
 
 // Booked matches come alive on their host in the sim lab, and leave it when they end.
 let t: OpsLab;
-let worker: Awaited<ReturnType<typeof startOperationsWorker>>;
-beforeAll(async () => {
-  t = await startOpsLab();
-  worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2, pollIntervalMs: 100 });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await t?.stop();
-});
+withOpsLabAndWorker((lab) => (t = lab), { pollIntervalMs: 100 });
 
 async function book(hostName: string, startsInMs: number) {
   return t.db.match.create({

@@ -1,22 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startOpsLab, type OpsLab } from "../jobs/ops-lab.test-support";
+import { describe, expect, it } from "vitest";
+import { withOpsLabAndWorker } from "../jobs/ops-lab-hooks.test-support";
+import type { OpsLab } from "../jobs/ops-lab.test-support";
 import { requestOperation } from "../jobs/request";
-import { startOperationsWorker } from "../jobs/worker";
 import { reconcilePass } from "./reconcile-loop";
 import { recoverPass } from "./recovery";
 
 // The reconciler and host-failure recovery against real SSH hosts (the sim lab) and a
 // real queue: knobs become operations, a lost host's VM is replaced, reasons are written.
 let t: OpsLab;
-let worker: Awaited<ReturnType<typeof startOperationsWorker>>;
-beforeAll(async () => {
-  t = await startOpsLab();
-  worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2, pollIntervalMs: 100 });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await t?.stop();
-});
+withOpsLabAndWorker((lab) => (t = lab), { pollIntervalMs: 100 });
 
 async function settle() {
   for (const op of await t.db.operation.findMany({ where: { state: { in: ["QUEUED", "RUNNING"] } } })) {
