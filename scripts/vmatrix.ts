@@ -4,7 +4,9 @@
  * the OS user running it. Every listing takes --json and prints an array of objects.
  * Each noun is a module in scripts/cli/.
  */
+import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
@@ -21,6 +23,10 @@ import { hostsCommand } from "./cli/hosts";
 import { opsCommand } from "./cli/ops";
 import { replicasCommand } from "./cli/replicas";
 import { vmCommand } from "./cli/vm";
+
+// On the embedded defaults the edges are `npm start`'s sim edges, listed in its manifest.
+const simEdgeManifest = path.resolve(process.env.VMATRIX_DATA_DIR ?? ".data", "lab-sim", "edges.json");
+if (!process.env.EDGE_MANIFEST && existsSync(simEdgeManifest)) process.env.EDGE_MANIFEST = simEdgeManifest;
 
 const COMMANDS: Record<string, CliCommand> = {
   hosts: hostsCommand,
