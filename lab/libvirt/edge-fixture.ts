@@ -4,8 +4,8 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { edgeManifestSchema, type EdgeManifest } from "../../server/edge/registry";
 import { edgeManifestPath } from "./edge-layout";
-import { readNetworkFacts, type NetworkFacts } from "./edges";
-import { labLayout } from "./layout";
+import { ensureOwnerBack, readNetworkFacts, type NetworkFacts } from "./edges";
+import { labLayout, type LabLayout } from "./layout";
 import { run } from "./run";
 
 /**
@@ -18,6 +18,7 @@ import { run } from "./run";
 const CLIENT = fileURLToPath(new URL("./netns-client.ts", import.meta.url));
 
 export interface EdgeLab {
+  layout: LabLayout;
   manifest: EdgeManifest;
   facts: NetworkFacts;
 }
@@ -25,7 +26,7 @@ export interface EdgeLab {
 export async function readEdgeLab(labDir: string): Promise<EdgeLab> {
   const layout = labLayout(labDir);
   const manifest = edgeManifestSchema.parse(JSON.parse(await readFile(edgeManifestPath(layout), "utf8")));
-  return { manifest, facts: await readNetworkFacts(layout) };
+  return { layout, manifest, facts: await readNetworkFacts(layout) };
 }
 
 /** The lab's edges, each serving the hosting network the test names for its key ("a", "b"); others left out. */
@@ -153,6 +154,8 @@ export async function stopHolders(): Promise<void> {
 /** The owner plays its part of a tunnel home: the edge's public key becomes a peer of its back end, allowed the given addresses (routed back into the tunnel). */
 export async function addOwnerPeer(lab: EdgeLab, publicKey: string, allowedIps: string[]): Promise<void> {
   const o = lab.facts.ownerBack;
+  // Its wireguard-go is a process that may have ended since the lab came up: (re)start it.
+  await ensureOwnerBack(lab.layout);
   await run("ip", ["netns", "exec", o.netns, "wg", "set", o.wgIf, "peer", publicKey, "allowed-ips", allowedIps.join(",")]);
   for (const cidr of allowedIps) await run("ip", ["-n", o.netns, "route", "replace", cidr, "dev", o.wgIf]);
 }

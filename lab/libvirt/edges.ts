@@ -101,7 +101,7 @@ async function ensureInternet(): Promise<void> {
 }
 
 /** The owner's back end: a namespace off the internet with a wireguard-go peer; peers are added by whoever plays the owner (a test). */
-async function ensureOwnerBack(layout: LabLayout): Promise<string> {
+export async function ensureOwnerBack(layout: LabLayout): Promise<string> {
   const o = OWNER_BACK;
   const f = ownerBackFiles(layout);
   await run("ip", inNs(INET_NS, ["/bin/sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"]));
@@ -257,7 +257,10 @@ export async function edgesStatus(layout: LabLayout): Promise<{ internet: boolea
   const edges = await Promise.all(
     edgePlans(layout).map(async (e) => ({ netns: e.netns, namespace: await netnsExists(e.netns), haproxy: (await haproxyPid(e)) !== undefined, sshd: (await edgeSshdPid(e)) !== undefined })),
   );
-  return { internet: (await netnsExists(INET_NS)) && (await netnsExists(OWNER_BACK.netns)), edges };
+  // The owner's back end counts only with its WireGuard peer running (wireguard-go is a
+  // process: it can end with the session that started it).
+  const ownerBack = (await netnsExists(OWNER_BACK.netns)) && (await linkExists(OWNER_BACK.netns, OWNER_BACK.wgIf));
+  return { internet: (await netnsExists(INET_NS)) && ownerBack, edges };
 }
 
 export const edgesUp = (s: { internet: boolean; edges: EdgeStatus[] }) => s.internet && s.edges.every((e) => e.namespace && e.haproxy && e.sshd);
