@@ -398,15 +398,19 @@ export class HostTransfer {
 
   /**
    * While the copy runs, has the target write out (fdatasync) what arrived so far, every
-   * FLUSH_INTERVAL_MS. Best effort: the fsync before the rename is what guarantees it.
+   * FLUSH_INTERVAL_MS (start to start). Best effort: the fsync before the rename is what
+ * guarantees it.
    */
   private flushWhileCopying(to: TransferEndpoint, sends: readonly Item[], signal: AbortSignal): { stop: () => void } {
     let stopped = false;
     const parts = sends.map((it) => it.part);
     const loop = async () => {
+      let last = Date.now();
       while (!stopped) {
-        await new Promise((r) => setTimeout(r, FLUSH_INTERVAL_MS));
+        // Counted from the previous flush's start: a slow disk is kept writing, not left idle.
+        await new Promise((r) => setTimeout(r, Math.max(0, last + FLUSH_INTERVAL_MS - Date.now())));
         if (stopped) return;
+        last = Date.now();
         await this.files.sync(to, parts, { dataOnly: true, signal }).catch(() => undefined);
       }
     };
