@@ -10,7 +10,7 @@ import { removeEdges } from "./edges";
 
 /**
  * `down`: stop every lab host's sshd, guests and session daemons, the edges (HAProxy, sshd,
- * namespaces) and remove the bridge.
+ * namespaces) and remove the segment bridges.
  * Users, keys, homes (with VM files and domain definitions) and the guest image stay,
  * so the next `up` is quick and keeps the hosts' identities (pinned keys). Idempotent.
  */
@@ -46,5 +46,5 @@ async function down(layout: LabLayout, log: (line: string) => void): Promise<voi
     log(`${h.name}: sshd ${sshd ? "stopped" : "not running"}${guests}`);
   }
   await removeEdges(layout, log);
-  log(`bridge: ${(await removeBridge()) ? "removed" : "not present"}`);
+  log(`segment bridges: ${(await removeBridge()) ? "removed" : "not present"}`);
 }

@@ -10,20 +10,24 @@ import { BRIDGE_PREFIX_LEN, GUEST_ADDRESS_PREFIX } from "./layout";
  * are documentation ranges (RFC 5737) that exist only inside these namespaces, and the root
  * namespace gets routes to none of them, so no lab traffic can leave the machine.
  *
- *   root ns ── vmxbr0 (10.77.0.1, guests 10.77.0.N) ──┬── vmx-priv 10.77.0.2  [vmx-edge-a] vmx-pub 10.79.1.6 ── vxi-a 10.79.1.5 ┐
- *          │                                          └── vmx-priv 10.77.0.3  [vmx-edge-b] vmx-pub 10.79.2.6 ── vxi-b 10.79.2.5 ┤ [vmx-inet]
+ *   root ns ── vmxs1 (10.77.0.1, guests 10.77.0.N) ───┬── vmxs1 10.77.0.2  [vmx-edge-a] vmx-pub 10.79.1.6 ── vxi-a 10.79.1.5 ┐
+ *              vmxs2…vmxs4 (other owners' guests) ───┼── vmxs2…4 10.77.0.2 ┘                                              │
+ *                                                    └── vmxs1…4 10.77.0.3  [vmx-edge-b] vmx-pub 10.79.2.6 ── vxi-b 10.79.2.5 ┤ [vmx-inet]
  *          ├── vxm-a 10.79.1.1/30 ── vmx-mgmt 10.79.1.2 (edge a: sshd)                                       │  clients 203.0.113.x
  *          ├── vxm-b 10.79.2.1/30 ── vmx-mgmt 10.79.2.2 (edge b: sshd)                                       │
  *          └── vxd-inet 10.79.0.1/30 ──────────────────────────────────────────────────── vmx-dns 10.79.0.2 ┘
  *
  * The oracle reaches an edge's sshd over its management link; HAProxy reaches the guests over
- * the guest bridge; clients reach the pool over the edge's public link (a /30 of its own, routed
+ * the edge's leg into their owner's segment (one veth per segment bridge, `vmxs<n>` inside the
+ * edge, the same address on each: owners' subnets overlap, the product picks the leg); clients reach the pool over the edge's public link (a /30 of its own, routed
  * both ways: the pool's /32s come and go, and Linux drops a link's routes with its last
  * address, so the link keeps one that is not the pool's); the product's DNS
  * server, started by a test on 10.79.0.1, is reached by clients over the DNS link.
  */
 
 export const INET_NS = "vmx-inet";
+/** Where tests reach guests on segments other than 1 from: edge A, over its leg into the segment. */
+export const SEGMENT_PROBE_NETNS = "vmx-edge-a";
 /** Clients' addresses in the internet namespace (TEST-NET-3). */
 export const CLIENT_CIDR = "203.0.113.0/24";
 export const CLIENT_ADDRESSES = ["203.0.113.10", "203.0.113.20"] as const;
@@ -37,7 +41,9 @@ export const HOLD_FRONTEND = { address: "127.0.0.1", port: 8099 } as const;
 export const HOLD_SERVER = { address: "127.0.0.1", port: 8098 } as const;
 export const FRONTEND_PORTS = [80, 443] as const;
 /** What the edge's interfaces are called inside its namespace (the same in each: namespaces keep them apart). */
-export const EDGE_IF = { public: "vmx-pub", private: "vmx-priv", mgmt: "vmx-mgmt" } as const;
+export const EDGE_IF = { public: "vmx-pub", mgmt: "vmx-mgmt" } as const;
+/** The edge's leg into owner segment n is `vmxs<n>` inside it (the product's name); its root-side peer, a port of that segment's bridge: */
+export const segmentPort = (edge: { key: string }, n: number) => `vxs${n}-${edge.key}`;
 
 export interface EdgePlan {
   /** "a", "b": the lab's hosting networks A and B. */
@@ -50,10 +56,9 @@ export interface EdgePlan {
   lon: number;
   /** The public address pool (publicPoolCidr of the hosting network it serves). */
   poolCidr: string;
-  /** Its leg on the guest bridge: HAProxy's source address toward the guests. */
+  /** Its address on every segment leg: HAProxy's source address toward the guests. */
   privateAddress: string;
   /** Root-side veth names (in the root or the internet namespace). */
-  bridgePort: string;
   inetPort: string;
   mgmtRootIf: string;
   mgmtRoot: string;
@@ -70,7 +75,7 @@ export interface EdgePlan {
   wgRunDir: string;
 }
 
-const EDGES: readonly Omit<EdgePlan, "dir" | "adminSocket" | "vipMap" | "tunnelDir" | "wgRunDir" | "netns" | "bridgePort" | "inetPort" | "mgmtRootIf" | "mgmtRoot" | "mgmtEdge" | "publicLinkInet" | "publicLinkEdge" | "privateAddress">[] = [
+const EDGES: readonly Omit<EdgePlan, "dir" | "adminSocket" | "vipMap" | "tunnelDir" | "wgRunDir" | "netns" | "inetPort" | "mgmtRootIf" | "mgmtRoot" | "mgmtEdge" | "publicLinkInet" | "publicLinkEdge" | "privateAddress">[] = [
   { key: "a", hostingNetwork: "lab-a", city: "Frankfurt", lat: 50.11, lon: 8.68, poolCidr: "198.51.100.0/28" },
   { key: "b", hostingNetwork: "lab-b", city: "London", lat: 51.51, lon: -0.13, poolCidr: "198.51.100.16/28" },
 ];
@@ -83,7 +88,6 @@ export function edgePlans(layout: LabLayout): EdgePlan[] {
       netns: `vmx-edge-${e.key}`,
       // .2, .3 …: below the guests' range (10..249), above the bridge's .1.
       privateAddress: `${GUEST_ADDRESS_PREFIX}${2 + i}`,
-      bridgePort: `vxe-${e.key}`,
       inetPort: `vxi-${e.key}`,
       mgmtRootIf: `vxm-${e.key}`,
       mgmtRoot: `10.79.${i + 1}.1`,
@@ -206,7 +210,7 @@ delete table ip vmxlab
 table ip vmxlab {
 \tchain postrouting {
 \t\ttype nat hook postrouting priority srcnat; policy accept;
-\t\toifname "${EDGE_IF.private}" ct status dnat masquerade
+\t\toifname "vmxs*" ct status dnat masquerade
 \t}
 }
 `;

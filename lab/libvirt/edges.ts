@@ -2,10 +2,10 @@ import { readFile, readlink, rm } from "node:fs/promises";
 import { edgeManifestSchema, type EdgeManifest } from "../../server/edge/registry";
 import { ensureDir, exists, readIfExists, writeIfChanged } from "./fsutil";
 import { fingerprint, ensureKeyPair, type PublicKey } from "./keys";
-import { BRIDGE, type LabLayout } from "./layout";
+import { LAB_SEGMENTS, segmentBridge, type LabLayout } from "./layout";
 import {
   CLIENT_ADDRESSES, CLIENT_CIDR, DNS_LINK, EDGE_BACKENDS, EDGE_IF, EDGE_PRIVATE_PREFIX_LEN, HOLD_BACKEND, HOLD_FRONTEND, HOLD_SERVER, INET_NS, LAB_NAT_TABLE,
-  OWNER_BACK, edgeFiles, edgeManifestPath, edgePlans, edgeSshdConfig, haproxyConfig, networkFactsPath, ownerBackFiles, type EdgePlan,
+  OWNER_BACK, edgeFiles, edgeManifestPath, edgePlans, edgeSshdConfig, haproxyConfig, networkFactsPath, ownerBackFiles, segmentPort, type EdgePlan,
 } from "./edge-layout";
 import { run } from "./run";
 
@@ -127,12 +127,17 @@ async function ensureEdgeLinks(e: EdgePlan): Promise<void> {
   // Destination NAT forwards from the public side to the guests.
   // (/proc/sys/net is the namespace's own; procps' sysctl may be absent on a minimal Debian.)
   await run("ip", inNs(e.netns, ["/bin/sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"]));
-  // Guest side: a port of the lab's bridge.
-  await ensureVeth(null, e.bridgePort, e.netns, EDGE_IF.private);
-  await run("ip", ["link", "set", "dev", e.bridgePort, "master", BRIDGE]);
-  await up(null, e.bridgePort);
-  await ensureAddress(e.netns, EDGE_IF.private, `${e.privateAddress}/${EDGE_PRIVATE_PREFIX_LEN}`);
-  await up(e.netns, EDGE_IF.private);
+  // Guest side: a leg into each owner segment, a port of that segment's bridge. (An edge from
+  // before segments had one leg, vmx-priv: it goes, its root-side peer with it.)
+  if (await linkExists(e.netns, "vmx-priv")) await run("ip", ["-n", e.netns, "link", "del", "dev", "vmx-priv"]);
+  for (let n = 1; n <= LAB_SEGMENTS; n++) {
+    const leg = segmentBridge(n);
+    await ensureVeth(null, segmentPort(e, n), e.netns, leg);
+    await run("ip", ["link", "set", "dev", segmentPort(e, n), "master", segmentBridge(n)]);
+    await up(null, segmentPort(e, n));
+    await ensureAddress(e.netns, leg, `${e.privateAddress}/${EDGE_PRIVATE_PREFIX_LEN}`);
+    await up(e.netns, leg);
+  }
   // Public side: the pool is reached from the internet over this link, the clients back over it.
   await ensureVeth(INET_NS, e.inetPort, e.netns, EDGE_IF.public);
   await up(INET_NS, e.inetPort);
@@ -280,7 +285,8 @@ export async function removeEdges(layout: LabLayout, log: (l: string) => void): 
       log(`${e.netns}: HAProxy ${h ? "stopped" : "not running"}, sshd ${s ? "stopped" : "not running"}${left ? `, ended ${left} other process(es)` : ""}, namespace removed`);
     }
     // Root-side halves whose namespace was already gone.
-    for (const dev of [e.bridgePort, e.mgmtRootIf]) if (await linkExists(null, dev)) await run("ip", ["link", "del", "dev", dev]);
+    const ports = Array.from({ length: LAB_SEGMENTS }, (_, i) => segmentPort(e, i + 1));
+    for (const dev of [...ports, e.mgmtRootIf]) if (await linkExists(null, dev)) await run("ip", ["link", "del", "dev", dev]);
   }
   // The owner's back end: deleting its WireGuard link ends its wireguard-go.
   if (await netnsExists(OWNER_BACK.netns)) {

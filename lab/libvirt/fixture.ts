@@ -4,7 +4,9 @@ import { z } from "zod";
 import { readLabManifest, type LabHost, type LabManifest } from "../manifest";
 import { remote, type SshTarget } from "./ssh";
 import { setFreeSpace, type DiskSpace } from "./disk";
-import { DEFAULT_BASE_PORT, HOST_NAME_RE, hostPlan, labLayout } from "./layout";
+import { DEFAULT_BASE_PORT, HOST_NAME_RE, hostPlan, labLayout, ROOT_SEGMENT, segmentBridge } from "./layout";
+import { SEGMENT_PROBE_NETNS } from "./edge-layout";
+import { run } from "./run";
 
 /**
  * What a test needs to make a real guest on a libvirt-lab host: the manifest's `guest`
@@ -109,6 +111,7 @@ export function renderDomainXml(
   name: string,
   address: string,
   uuid: string = guestUuid(name),
+  bridge: string = guest.bridge,
 ): string {
   const files = guestFiles(host, name);
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid)) throw new Error(`bad uuid ${uuid}`);
@@ -116,7 +119,8 @@ export function renderDomainXml(
     throw new Error(`guest address ${address} is outside the lab's ${guest.guestAddressPrefix}0/24`);
   }
   if (!/^\/[A-Za-z0-9._/-]+$/.test(files.disk)) throw new Error(`unexpected VM directory ${host.vmDir}`);
-  const values: Record<string, string> = { name, uuid, address, mac: guestMac(address), diskPath: files.disk };
+  if (!/^vmxs\d{1,4}$/.test(bridge)) throw new Error(`bad segment bridge ${bridge}`);
+  const values: Record<string, string> = { name, uuid, address, mac: guestMac(address), diskPath: files.disk, bridge };
   return guest.domainXmlTemplate.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
     const v = values[key];
     if (v === undefined) throw new Error(`domain XML template has unknown placeholder {{${key}}}`);
@@ -144,9 +148,20 @@ export async function removeGuest(t: SshTarget, name: string): Promise<void> {
   await remote(t, ["rm", "-f", files.disk, files.state, files.xml]);
 }
 
-/** GET the guest's status page from the host side (the bridge address is the lab's own). */
-export async function fetchGuestStatus(guest: LibvirtGuest, address: string, timeoutMs = 3000): Promise<GuestStatus> {
+/**
+ * GET the guest's status page: on segment 1 from the host side (the bridge address is the
+ * lab's own); on another owner's segment from edge A's leg into it (curl bound to that leg),
+ * the only place outside that owner's guests that reaches it.
+ */
+export async function fetchGuestStatus(guest: LibvirtGuest, address: string, timeoutMs = 3000, segment = ROOT_SEGMENT): Promise<GuestStatus> {
   const url = `http://${address}:${guest.httpPort}${guest.statusPath}`;
+  if (segment !== ROOT_SEGMENT) {
+    const leg = segmentBridge(segment);
+    const seconds = String(Math.max(1, Math.ceil(timeoutMs / 1000)));
+    const r = await run("ip", ["netns", "exec", SEGMENT_PROBE_NETNS, "curl", "-sS", "--fail", "--max-time", seconds, "--interface", leg, url], { allowFailure: true, timeoutMs: timeoutMs + 5000 });
+    if (r.code !== 0) throw new Error(`${url} on segment ${segment} (from ${SEGMENT_PROBE_NETNS} over ${leg}): ${r.stderr.trim() || `curl exit ${r.code}`}`);
+    return guestStatusSchema.parse(JSON.parse(r.stdout));
+  }
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}`);
   return guestStatusSchema.parse(await res.json());
@@ -157,12 +172,13 @@ export async function waitForGuestHttp(
   guest: LibvirtGuest,
   address: string,
   timeoutMs = 60_000,
+  segment = ROOT_SEGMENT,
 ): Promise<{ status: GuestStatus; seconds: number }> {
   const started = performance.now();
   let last: unknown;
   while (performance.now() - started < timeoutMs) {
     try {
-      const status = await fetchGuestStatus(guest, address, 1000);
+      const status = await fetchGuestStatus(guest, address, 1000, segment);
       return { status, seconds: (performance.now() - started) / 1000 };
     } catch (e) {
       last = e;

@@ -3,7 +3,7 @@ import { chmod, copyFile, open, readdir, readFile, rename, rm, writeFile } from 
 import path from "node:path";
 import { buildCpio, type CpioEntry } from "./cpio";
 import { ensureDir, exists, readIfExists, writeIfChanged } from "./fsutil";
-import { BRIDGE, GUEST_MEMORY_MIB, type LabLayout } from "./layout";
+import { GUEST_MEMORY_MIB, type LabLayout } from "./layout";
 
 /**
  * The tiny test guest: Debian's cloud kernel plus a busybox-static initramfs that brings
@@ -114,9 +114,9 @@ async function initramfs(modulesDir: string, order: string[]): Promise<Buffer> {
 }
 
 /**
- * The domain XML every lab guest is defined from. Lab-wide facts (kernel, initrd, bridge,
- * memory) are filled in now; {{name}}, {{uuid}}, {{diskPath}}, {{address}} and {{mac}}
- * per guest (see fixture.ts). uuid and MAC are explicit because `virsh restore --xml`
+ * The domain XML every lab guest is defined from. Lab-wide facts (kernel, initrd, memory)
+ * are filled in now; {{name}}, {{uuid}}, {{diskPath}}, {{address}}, {{mac}} and {{bridge}}
+ * (its owner segment's) per guest (see fixture.ts). uuid and MAC are explicit because `virsh restore --xml`
  * on another host refuses a domain whose uuid or NIC MAC differ from the saved one. type='qemu' (TCG): KVM fails on this kind of machine.
  */
 export function domainXmlTemplate(kernelPath: string, initrdPath: string): string {
@@ -143,7 +143,7 @@ export function domainXmlTemplate(kernelPath: string, initrdPath: string): strin
     </disk>
     <interface type='bridge'>
       <mac address='{{mac}}'/>
-      <source bridge='${BRIDGE}'/>
+      <source bridge='{{bridge}}'/>
       <model type='virtio'/>
     </interface>
     <serial type='pty'/>

@@ -34,7 +34,23 @@ export const MAX_HOSTS = 16;
 /** Loopback ports 22600+i: clear of the sim lab (22000 + up to a few hundred hosts). */
 export const DEFAULT_BASE_PORT = 22600;
 
-export const BRIDGE = "vmxbr0";
+/**
+ * Owner segments (issue 8, §4.3.2): one bridge per owner domain, `vmxs<n>` as the product
+ * names them (server/edge/segments.ts); this kernel has no 802.1Q links, so no VLANs. The lab
+ * makes LAB_SEGMENTS of them. Segment 1 is the lab's own guest network: the root namespace
+ * (the hosts' side: tests, the smoke test) has its address there and reaches its guests
+ * directly; the others are reached only from the edges, as another owner's network would be.
+ * Every segment may use the same addresses (10.77.0.0/24).
+ */
+export const LAB_SEGMENTS = 4;
+export const segmentBridge = (n: number) => {
+  if (!Number.isInteger(n) || n < 1 || n > LAB_SEGMENTS) throw new Error(`the libvirt lab has owner segments 1 to ${LAB_SEGMENTS}, not ${n}`);
+  return `vmxs${n}`;
+};
+export const ROOT_SEGMENT = 1;
+export const BRIDGE = segmentBridge(ROOT_SEGMENT);
+/** The lab's guest bridge before owner segments; `up` removes it. */
+export const LEGACY_BRIDGE = "vmxbr0";
 export const BRIDGE_ADDRESS = "10.77.0.1";
 export const BRIDGE_PREFIX_LEN = 24;
 export const GUEST_ADDRESS_PREFIX = "10.77.0.";

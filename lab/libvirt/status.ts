@@ -1,6 +1,6 @@
 import { readLabManifest, type LabHost } from "../manifest";
 import { exists } from "./fsutil";
-import { BRIDGE, hostPlan, type LabLayout } from "./layout";
+import { BRIDGE, hostPlan, LAB_SEGMENTS, segmentBridge, type LabLayout } from "./layout";
 import { bridgeExists } from "./network";
 import { sshdPid } from "./sshd";
 import { remote } from "./ssh";
@@ -46,7 +46,7 @@ async function hostStatus(layout: LabLayout, host: LabHost): Promise<HostStatus>
 }
 
 export function formatStatus(s: { bridge: boolean; hosts: HostStatus[]; internet: boolean; edges: EdgeStatus[] }): string {
-  const lines = [`bridge ${BRIDGE}: ${s.bridge ? "up" : "missing"}`, `internet namespace: ${s.internet ? "up" : "missing"}`];
+  const lines = [`segment bridges ${BRIDGE}…${segmentBridge(LAB_SEGMENTS)}: ${s.bridge ? "up" : "missing"}`, `internet namespace: ${s.internet ? "up" : "missing"}`];
   for (const e of s.edges) lines.push(`${e.netns.padEnd(10)} namespace ${e.namespace ? "up" : "missing"}  HAProxy ${e.haproxy ? "running" : "stopped"}  sshd ${e.sshd ? "running" : "stopped"}`);
   for (const h of s.hosts) {
     lines.push(

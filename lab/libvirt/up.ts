@@ -4,7 +4,7 @@ import { labManifestSchema, type LabManifest } from "../manifest";
 import { run, seconds } from "./run";
 import { ensureDir, writeIfChanged } from "./fsutil";
 import {
-  BRIDGE, BRIDGE_ADDRESS, GUEST_ADDRESS_PREFIX, GUEST_HOST_RANGE, GUEST_HTTP_PORT, GUEST_MEMORY_MIB,
+  BRIDGE, BRIDGE_ADDRESS, LAB_SEGMENTS, segmentBridge, GUEST_ADDRESS_PREFIX, GUEST_HOST_RANGE, GUEST_HTTP_PORT, GUEST_MEMORY_MIB,
   HOST_NAME_RE, hostPlan, hostPlans, type HostPlan, type LabLayout,
 } from "./layout";
 import { ensurePackages, platformProblem, PreflightError } from "./packages";
@@ -63,7 +63,7 @@ async function up(layout: LabLayout, opts: UpOptions): Promise<UpResult> {
     if (other) throw new PreflightError(`port 127.0.0.1:${h.port} for ${h.name} is taken by another program:\n${other}\nuse --base-port`);
   }
 
-  log(`bridge ${BRIDGE}: ${await ensureBridge()}`);
+  log(`segment bridges ${BRIDGE}…${segmentBridge(LAB_SEGMENTS)}: ${await ensureBridge()}`);
   let t = performance.now();
   const { image, built } = await ensureGuestImage(layout);
   log(`guest image (kernel ${image.kernelVersion}): ${built ? `built in ${seconds(t)} s` : "current"}`);
@@ -203,6 +203,7 @@ function buildManifest(
         diskPath: "absolute path of the guest's disk in the host's vmDir (<vmDir>/<name>.img)",
         address: `guest IPv4 address ${GUEST_ADDRESS_PREFIX}N, N in guestAddressRange, unique in the lab`,
         mac: "NIC MAC; 52:54:00 + the address's last three octets (fixture.ts guestMac), the same on every host",
+        bridge: `the owner segment's bridge, ${segmentBridge(1)}…${segmentBridge(LAB_SEGMENTS)} (default: bridge, segment 1, the one the root namespace reaches)`,
       },
       httpPort: GUEST_HTTP_PORT,
       statusPath: "/cgi-bin/status",

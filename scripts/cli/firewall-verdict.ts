@@ -27,7 +27,8 @@ export interface Verdict {
 }
 
 const COMMENT = String.raw`(?: comment "[^"]*")?`;
-const DNAT = new RegExp(String.raw`^ip daddr (\S+) (tcp|udp) dport (\d+) dnat to (\d+\.\d+\.\d+\.\d+):(\d+)${COMMENT}$`);
+// A NAT rule may mark its connection with the owner segment first (server/edge/firewall.ts).
+const DNAT = new RegExp(String.raw`^ip daddr (\S+) (tcp|udp) dport (\d+) (?:meta mark set 0x[0-9a-f]{8} ct mark set 0x[0-9a-f]{8} )?dnat to (\d+\.\d+\.\d+\.\d+):(\d+)${COMMENT}$`);
 const FILTER = new RegExp(String.raw`^(?:ip daddr (\S+) )?(?:(tcp|udp) dport (\d+) )?(ct status dnat )?(accept|drop)${COMMENT}$`);
 const ESTABLISHED = /^ct state established,related (accept|drop)$/;
 

@@ -17,9 +17,13 @@ import {
   type ServerAdminState,
   type ServerState,
 } from "./haproxy-output";
-import { parseAddrShow } from "./ip-output";
+import { parseAddrShow, parseLinkDetail } from "./ip-output";
 import { backendName, edgePath, interfaceName, ipv4, parseCidr, routeTable, wgEndpoint, wgKey } from "./names";
+import { segmentInterface, segmentNumber, type SegmentLeg } from "./segments";
 import { parseRules, parseWgShowAll, WG_KEY_RE, type TunnelState } from "./wg-output";
+
+/** Routing tables (and rule preferences) of owner segments: 10001–14094, clear of the tunnels' 20001…. */
+export const SEGMENT_TABLE_BASE = 10_000;
 
 /**
  * iproute2's refusals that mean "already so" for `ip addr add|del`: the kernel's own words
@@ -93,8 +97,12 @@ export class EdgeCommandError extends HostError {
  */
 export interface EdgeDriver {
   servers(edge: EdgeTarget, backend: string): Promise<LbServer[]>;
-  /** Adds the server (if missing) at address:port and puts it in rotation. */
-  addServer(edge: EdgeTarget, backend: string, server: string, address: string, port: number): Promise<void>;
+  /**
+   * Adds the server (if missing) at address:port and puts it in rotation; `via` is the
+   * interface HAProxy reaches it through (the leg into its owner's segment: the same private
+   * address may sit on several segments).
+   */
+  addServer(edge: EdgeTarget, backend: string, server: string, address: string, port: number, via?: string): Promise<void>;
   setServerState(edge: EdgeTarget, backend: string, server: string, state: ServerAdminState): Promise<void>;
   /** Removes a server (to maintenance first); false when it was not there. */
   deleteServer(edge: EdgeTarget, backend: string, server: string): Promise<boolean>;
@@ -113,6 +121,14 @@ export interface EdgeDriver {
   ensureTunnel(edge: EdgeTarget, spec: TunnelSpec): Promise<{ publicKey: string }>;
   /** Removes a tunnel, its rules and its key; false when its interface was not there. */
   removeTunnel(edge: EdgeTarget, iface: string, table: number): Promise<boolean>;
+  /**
+   * The edge's leg into an owner segment (interface `vmxs<n>`, made by the site: a VLAN of its
+   * trunk, or a port into the segment's own bridge) and which of the two it is. A missing or
+   * down leg is an error that says so.
+   */
+  segmentLeg(edge: EdgeTarget, segment: number): Promise<SegmentLeg>;
+  /** Connections the firewall marked with the segment leave through its leg: one rule and one route, idempotent. */
+  ensureSegmentRoute(edge: EdgeTarget, segment: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -139,17 +155,19 @@ export class SshEdgeDriver implements EdgeDriver {
     });
   }
 
-  async addServer(edge: EdgeTarget, backend: string, server: string, address: string, port: number): Promise<void> {
+  async addServer(edge: EdgeTarget, backend: string, server: string, address: string, port: number, via?: string): Promise<void> {
     const be = backendName(backend);
     const name = vmName(server, "server");
-    const cmd = `add server ${be}/${name} ${ipv4(address, "privateAddress")}:${tcpPort(port)}`;
+    // `source 0.0.0.0 interface IF`: HAProxy binds its connections to the leg (SO_BINDTODEVICE).
+    const leg = via === undefined ? "" : ` source 0.0.0.0 interface ${interfaceName(via, "segment interface")}`;
+    const cmd = `add server ${be}/${name} ${ipv4(address, "privateAddress")}:${tcpPort(port)}${leg}`;
     const answer = await this.message(edge, cmd);
     if (answer === SERVER_EXISTS) {
       const current = (await this.servers(edge, be)).find((s) => s.server === name);
       if (current && (current.address !== address || current.port !== port)) {
         // A stale member under this name (the VM moved): replace it.
         await this.deleteServer(edge, be, name);
-        return this.addServer(edge, be, name, address, port);
+        return this.addServer(edge, be, name, address, port, via);
       }
     } else if (answer !== SERVER_ADDED) throw new EdgeCommandError(edge.name, cmd, answer);
     // Dynamic servers start in maintenance (HAProxy 2.6): into rotation now.
@@ -293,6 +311,31 @@ export class SshEdgeDriver implements EdgeDriver {
     if (del.exitCode !== 0 && !LINK_ABSENT.test(del.stderr)) throw new CommandFailedError(edge.name, del.command, del.exitCode, del.signal, del.stderr);
     await this.transport.run(edge, commandLine(["rm", "-f", this.keyFile(edge, dev)]));
     return del.exitCode === 0;
+  }
+
+  async segmentLeg(edge: EdgeTarget, segment: number): Promise<SegmentLeg> {
+    const dev = segmentInterface(segment);
+    const r = await this.transport.exec(edge, commandLine(["ip", "-j", "-d", "link", "show", "dev", dev]));
+    if (r.exitCode !== 0) {
+      if (LINK_ABSENT.test(r.stderr)) {
+        throw new HostError(edge.name, `has no leg into owner segment ${segment}: no interface ${dev} (link the edge to the segment: VLAN ${segment} on its trunk named ${dev}, or a port of the segment's bridge named ${dev})`);
+      }
+      throw new CommandFailedError(edge.name, r.command, r.exitCode, r.signal, r.stderr);
+    }
+    const link = this.parse(edge, r, (out) => parseLinkDetail(out, dev));
+    if (!link.up) throw new HostError(edge.name, `its leg ${dev} into owner segment ${segment} is down`);
+    return link.kind === "vlan" ? { interface: dev, mechanism: "vlan", vlanId: link.vlanId! } : { interface: dev, mechanism: "bridge" };
+  }
+
+  async ensureSegmentRoute(edge: EdgeTarget, segment: number): Promise<void> {
+    const n = segmentNumber(segment);
+    const table = String(SEGMENT_TABLE_BASE + n);
+    await this.transport.run(edge, commandLine(["ip", "route", "replace", "default", "dev", segmentInterface(n), "table", table]));
+    const rules = this.parse(edge, await this.transport.run(edge, commandLine(["ip", "-j", "rule", "show"])), parseRules).filter((r) => String(r.priority) === table);
+    const fwmark = `0x${n.toString(16)}`;
+    if (rules.some((r) => r.fwmark === fwmark && r.table === table)) return;
+    for (let i = 0; i < rules.length; i++) await this.transport.run(edge, commandLine(["ip", "rule", "del", "pref", table]));
+    await this.transport.run(edge, commandLine(["ip", "rule", "add", "fwmark", String(n), "lookup", table, "pref", table]));
   }
 
   close(): Promise<void> {

@@ -23,6 +23,31 @@ describe("the product's firewall table", () => {
     expect(rules.forward).toContain('ip daddr 10.1.0.9 udp dport 2302 ct status dnat accept comment "nat halo-1"');
   });
 
+  it("marks a NAT connection with its VM's owner segment, so two owners' equal private addresses are told apart", () => {
+    const two = firewallRules({
+      poolCidr: "203.0.113.0/28",
+      open: [],
+      nat: [
+        { publicAddress: "203.0.113.5", privateAddress: "10.200.0.2", port: 2302, proto: "udp", vm: "a-1", segment: 3 },
+        { publicAddress: "203.0.113.6", privateAddress: "10.200.0.2", port: 2302, proto: "udp", vm: "b-1", segment: 12 },
+      ],
+    });
+    // nft's own listing form (checked against nftables 1.0.6), so drift compares like with like.
+    expect(two.prerouting).toEqual([
+      'ip daddr 203.0.113.5 udp dport 2302 meta mark set 0x00000003 ct mark set 0x00000003 dnat to 10.200.0.2:2302 comment "nat a-1"',
+      'ip daddr 203.0.113.6 udp dport 2302 meta mark set 0x0000000c ct mark set 0x0000000c dnat to 10.200.0.2:2302 comment "nat b-1"',
+    ]);
+    // Later packets from the client get the connection's mark back; replies do not (they go by the main table).
+    expect(two.segment).toEqual(["ct direction original meta mark set ct mark"]);
+    expect(parseTable(renderTable(two))).toEqual(two);
+  });
+
+  it("reads a table written before the segment chain existed", () => {
+    const old = renderTable(rules).replace(/\n\tchain segment \{[^}]*\}\n/, "");
+    expect(old).not.toContain("chain segment");
+    expect(parseTable(old)).toEqual({ ...rules, segment: [] });
+  });
+
   it("reads back what nft lists, and replaces the table in one transaction", () => {
     expect(parseTable(renderTable(rules))).toEqual(rules);
     expect(replaceScript(rules).split("\n").slice(0, 2)).toEqual(["table ip vmatrix", "delete table ip vmatrix"]);

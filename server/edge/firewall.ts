@@ -6,6 +6,11 @@ import { OutputShapeError } from "./haproxy-output";
  * destination NAT of VMs that have a public address of their own. The table is replaced
  * whole and atomically (`nft -f` of one transaction); tables the product did not write
  * are never named, so never touched.
+ *
+ * Owners' private addresses may repeat (§4.3.2), so a NAT rule also marks its connection
+ * with the VM's owner segment; the mark picks the routing table that leaves through that
+ * segment's leg (EdgeDriver.ensureSegmentRoute), and chain `segment` puts the connection's
+ * mark back on each later packet from the client (replies go by the main table).
  */
 
 export const TABLE_FAMILY = "ip";
@@ -28,6 +33,8 @@ export interface NatRule {
   proto: Proto;
   /** The VM it reaches. */
   vm: string;
+  /** The VM's owner segment (its connections are marked with it); absent: the main table routes. */
+  segment?: number;
 }
 
 export interface FirewallSpec {
@@ -37,13 +44,19 @@ export interface FirewallSpec {
 }
 
 /** The rules of one chain as nft lists them (one line each, in order). */
-export type FirewallRules = Record<"prerouting" | "input" | "forward", string[]>;
+export type FirewallRules = Record<"prerouting" | "input" | "forward" | "segment", string[]>;
 
 const HEADERS: Record<keyof FirewallRules, string> = {
   prerouting: "type nat hook prerouting priority dstnat; policy accept;",
   input: "type filter hook input priority filter; policy accept;",
   forward: "type filter hook forward priority filter; policy accept;",
+  segment: "type filter hook prerouting priority mangle; policy accept;",
 };
+/** Chains a table written before them may lack (read as empty). */
+const ADDED_LATER: readonly (keyof FirewallRules)[] = ["segment"];
+
+/** A mark as nft lists it. */
+const mark = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
 
 const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 
@@ -52,7 +65,9 @@ export function firewallRules(spec: FirewallSpec): FirewallRules {
   const open = [...spec.open].sort(byKey((o) => `${o.publicAddress} ${o.proto} ${String(o.port).padStart(5, "0")}`));
   const nat = [...spec.nat].sort(byKey((n) => `${n.publicAddress} ${n.proto} ${String(n.port).padStart(5, "0")}`));
   return {
-    prerouting: nat.map((n) => `ip daddr ${n.publicAddress} ${n.proto} dport ${n.port} dnat to ${n.privateAddress}:${n.port} comment "nat ${n.vm}"`),
+    prerouting: nat.map(
+      (n) => `ip daddr ${n.publicAddress} ${n.proto} dport ${n.port} ${n.segment ? `meta mark set ${mark(n.segment)} ct mark set ${mark(n.segment)} ` : ""}dnat to ${n.privateAddress}:${n.port} comment "nat ${n.vm}"`,
+    ),
     input: [
       "ct state established,related accept",
       ...open.map((o) => `ip daddr ${o.publicAddress} ${o.proto} dport ${o.port} accept comment "open ${o.owner}"`),
@@ -63,6 +78,7 @@ export function firewallRules(spec: FirewallSpec): FirewallRules {
       ...nat.map((n) => `ip daddr ${n.privateAddress} ${n.proto} dport ${n.port} ct status dnat accept comment "nat ${n.vm}"`),
       'ct status dnat drop comment "default deny"',
     ],
+    segment: ["ct direction original meta mark set ct mark"],
   };
 }
 
@@ -108,6 +124,9 @@ export function parseTable(output: string): FirewallRules {
     i++;
   }
   if (lines[i] !== "}" || lines.slice(i + 1).some((l) => l !== "")) throw new OutputShapeError("the table is not closed where expected");
-  for (const name of Object.keys(HEADERS) as (keyof FirewallRules)[]) if (!rules[name]) throw new OutputShapeError(`chain ${name} is missing`);
+  for (const name of Object.keys(HEADERS) as (keyof FirewallRules)[]) {
+    if (!rules[name] && ADDED_LATER.includes(name)) rules[name] = [];
+    if (!rules[name]) throw new OutputShapeError(`chain ${name} is missing`);
+  }
   return rules as FirewallRules;
 }

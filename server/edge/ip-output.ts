@@ -23,3 +23,39 @@ export function parseAddrShow(output: string, ifname: string): { address: string
   if (parsed.data[0]!.ifname !== ifname) throw new OutputShapeError(`listed interface ${parsed.data[0]!.ifname}, asked for ${ifname}`);
   return parsed.data[0]!.addr_info.filter((a) => a.family === "inet").map((a) => ({ address: a.local, prefixlen: a.prefixlen }));
 }
+
+/** `ip -j -d link show dev IF`: what kind of link it is (veth, bridge, vlan with its 802.1Q id, …) and whether it is up. */
+const linkSchema = z
+  .array(
+    z.object({
+      ifname: z.string(),
+      operstate: z.string(),
+      linkinfo: z.object({ info_kind: z.string(), info_data: z.object({ protocol: z.string().optional(), id: z.number().int().optional() }).loose().optional() }).loose().optional(),
+    }).loose(),
+  )
+  .length(1);
+
+export interface LinkDetail {
+  kind: string | null;
+  /** The 802.1Q id when the link is a VLAN. */
+  vlanId: number | null;
+  up: boolean;
+}
+
+export function parseLinkDetail(output: string, ifname: string): LinkDetail {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(output);
+  } catch {
+    throw new OutputShapeError("not JSON");
+  }
+  const parsed = linkSchema.safeParse(raw);
+  if (!parsed.success) throw new OutputShapeError(`unexpected shape: ${parsed.error.issues[0]?.message ?? ""}`);
+  const link = parsed.data[0]!;
+  if (link.ifname !== ifname) throw new OutputShapeError(`listed interface ${link.ifname}, asked for ${ifname}`);
+  const kind = link.linkinfo?.info_kind ?? null;
+  const vlanId = kind === "vlan" ? (link.linkinfo?.info_data?.id ?? null) : null;
+  if (kind === "vlan" && vlanId === null) throw new OutputShapeError(`${ifname} is a VLAN link without an id`);
+  // A veth whose peer is down says LOWERLAYERDOWN; UNKNOWN is what links without carrier detection say.
+  return { kind, vlanId, up: link.operstate === "UP" || link.operstate === "UNKNOWN" };
+}

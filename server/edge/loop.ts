@@ -53,7 +53,7 @@ export async function bindMissing(db: Db, edges: Edges | null, hostingNetworkIds
       id: true,
       name: true,
       privateAddress: true,
-      service: { select: { id: true, slug: true, port: true, kind: true, dnsName: true, backendEndpoint: true, backendPublicKey: true, backendCidr: true } },
+      service: { select: { id: true, slug: true, port: true, kind: true, dnsName: true, ownerDomain: true, backendEndpoint: true, backendPublicKey: true, backendCidr: true } },
       host: { select: { hostingNetwork: { select: { id: true, slug: true, publicPoolCidr: true } } } },
     },
     take: 50,

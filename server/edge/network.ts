@@ -3,6 +3,7 @@ import type { NetworkBinding, ServiceKind } from "../db/generated/client";
 import type { EdgeDriver, EdgeTarget } from "./driver";
 import { firewallRules, type FirewallRules, type Proto } from "./firewall";
 import { firstFree, poolAddresses, PoolExhaustedError } from "./pool";
+import { ownerSegment, segmentLabel } from "./segments";
 
 /**
  * Network mimicking around one VM (thesis §4.3.1), database side and edge side:
@@ -12,11 +13,13 @@ import { firstFree, poolAddresses, PoolExhaustedError } from "./pool";
  *   address (binding kind NAT: games speak UDP, which HAProxy does not balance);
  * - only the service's port is open on that public address; the DNS server answers from
  *   these rows. Public addresses come from the hosting network's pool, each used once.
+ * The edge reaches the VM through the leg into its owner's segment (§4.3.2: owners' private
+ * addresses may repeat): HAProxy binds to that leg, a NAT rule marks its connections for it.
  */
 
 export interface BindSubject {
   vm: { id: string; name: string; privateAddress: string | null };
-  service: { id: string; slug: string; port: number; kind: ServiceKind; dnsName: string | null };
+  service: { id: string; slug: string; port: number; kind: ServiceKind; dnsName: string | null; ownerDomain: string };
   hostingNetwork: { id: string; slug: string; publicPoolCidr: string };
 }
 
@@ -30,6 +33,7 @@ export const serviceProto = (kind: ServiceKind): Proto => (kind === "GAME" ? "ud
  */
 export async function reserveBinding(db: Db, s: BindSubject): Promise<NetworkBinding> {
   const kind = bindingKind(s.service.kind);
+  const segment = await ownerSegment(db, s.service.ownerDomain);
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:pool'), hashtext(${s.hostingNetwork.id}))`;
     const existing = await tx.networkBinding.findFirst({ where: { vmId: s.vm.id, hostingNetworkId: s.hostingNetwork.id, kind } });
@@ -46,7 +50,7 @@ export async function reserveBinding(db: Db, s: BindSubject): Promise<NetworkBin
       address = firstFree(s.hostingNetwork.publicPoolCidr, new Set(used.map((u) => u.publicAddress!)));
       if (!address) throw new PoolExhaustedError(s.hostingNetwork.slug, s.hostingNetwork.publicPoolCidr, poolAddresses(s.hostingNetwork.publicPoolCidr).length);
     }
-    const data = { ...fields, publicAddress: address, config: { server: s.vm.name, proto: serviceProto(s.service.kind) } };
+    const data = { ...fields, publicAddress: address, config: { server: s.vm.name, proto: serviceProto(s.service.kind), segment } satisfies BindingConfig };
     if (existing) return tx.networkBinding.update({ where: { id: existing.id }, data });
     return tx.networkBinding.create({ data: { ...data, kind, state: "PENDING", vmId: s.vm.id, hostingNetworkId: s.hostingNetwork.id } });
   });
@@ -68,7 +72,15 @@ async function networkBindings(db: Db, hostingNetworkId: string): Promise<HnBind
   });
 }
 
-const protoOf = (b: NetworkBinding): Proto => ((b.config as { proto?: Proto } | null)?.proto === "udp" ? "udp" : "tcp");
+/** What a binding's `config` holds: its HAProxy server name, protocol, and the VM's owner segment (absent on bindings made before segments). */
+export interface BindingConfig {
+  server: string;
+  proto: Proto;
+  segment?: number;
+}
+const configOf = (b: NetworkBinding) => (b.config ?? {}) as Partial<BindingConfig>;
+const protoOf = (b: NetworkBinding): Proto => (configOf(b).proto === "udp" ? "udp" : "tcp");
+export const bindingSegment = (b: NetworkBinding): number | null => configOf(b).segment ?? null;
 
 /** The product's firewall for a hosting network, from its bindings. Pure. */
 export function desiredFirewall(poolCidr: string, bindings: readonly HnBinding[]): FirewallRules {
@@ -78,7 +90,7 @@ export function desiredFirewall(poolCidr: string, bindings: readonly HnBinding[]
     if (!b.publicAddress || b.port === null) continue;
     const proto = protoOf(b);
     open.set(`${b.publicAddress} ${proto} ${b.port}`, { publicAddress: b.publicAddress, port: b.port, proto, owner: b.backend ?? b.vm.name });
-    if (b.kind === "NAT" && b.privateAddress) nat.push({ publicAddress: b.publicAddress, privateAddress: b.privateAddress, port: b.port, proto, vm: b.vm.name });
+    if (b.kind === "NAT" && b.privateAddress) nat.push({ publicAddress: b.publicAddress, privateAddress: b.privateAddress, port: b.port, proto, vm: b.vm.name, segment: bindingSegment(b) ?? undefined });
   }
   return firewallRules({ poolCidr, open: [...open.values()], nat });
 }
@@ -102,16 +114,21 @@ async function applyShared(db: Db, driver: EdgeDriver, edge: EdgeTarget, hn: { i
 
 /** Puts a reserved binding on the edge (idempotent) and marks it APPLIED. */
 export async function applyBinding(db: Db, at: EdgeAt | null, binding: NetworkBinding, vmName: string, hn: { id: string; publicPoolCidr: string }): Promise<NetworkBinding> {
+  let segment = binding.segment;
   if (at) {
     const { driver, edge } = at;
     if (!binding.publicAddress || binding.port === null) throw new Error(`binding of ${vmName} has no public address or port`);
+    const n = bindingSegment(binding);
+    const leg = n === null ? null : await driver.segmentLeg(edge, n);
+    if (leg) segment = segmentLabel(leg);
     if (binding.kind === "LB") {
       if (!binding.privateAddress) throw new Error(`VM ${vmName} has no private address: the load balancer cannot reach it`);
-      await driver.addServer(edge, binding.backend!, vmName, binding.privateAddress, binding.port);
+      await driver.addServer(edge, binding.backend!, vmName, binding.privateAddress, binding.port, leg?.interface);
     }
+    if (binding.kind === "NAT" && n !== null) await driver.ensureSegmentRoute(edge, n);
     await applyShared(db, driver, edge, hn, binding.publicAddress);
   }
-  return db.networkBinding.update({ where: { id: binding.id }, data: { state: "APPLIED" } });
+  return db.networkBinding.update({ where: { id: binding.id }, data: { state: "APPLIED", segment } });
 }
 
 /** Waits `ms`, or throws when the operation is cancelled meanwhile. */

@@ -21,7 +21,11 @@ export interface VmNetworkEntry {
   dns: { name: string } | null;
   /** Tunnel home to the owner's back end (§4.3.2) from this hosting network's edge; null for a one-tier service. */
   tunnel: VmTunnel | null;
-  /** The owner domain whose layer-2 segment the VM's private address lives in. */
+  /**
+   * The layer-2 segment of the VM's owner domain (§4.3.2) as the edge reaches it: `vlan:<id>`
+   * or `bridge:<interface>` (what the edge driver found), `segment:<n>` before any edge did,
+   * `owner:<domain>` while the domain has no segment yet.
+   */
   segment: string;
 }
 
@@ -44,7 +48,8 @@ export async function vmNetwork(db: Db, vmName: string): Promise<VmNetworkEntry[
   });
   if (!vm) return null;
   const proto = vm.service.kind === "GAME" ? ("udp" as const) : ("tcp" as const);
-  const segment = `owner:${vm.service.ownerDomain}`;
+  const own = await db.ownerSegment.findUnique({ where: { ownerDomain: vm.service.ownerDomain } });
+  const segment = own ? `segment:${own.number}` : `owner:${vm.service.ownerDomain}`;
   const tunnels = vm.bindings.filter((b) => b.kind === "VPN");
   const tunnelAt = (hostingNetworkId: string): VmTunnel | null => {
     const b = tunnels.find((x) => x.hostingNetworkId === hostingNetworkId);
@@ -64,7 +69,7 @@ export async function vmNetwork(db: Db, vmName: string): Promise<VmNetworkEntry[
     backend: b.kind === "LB" && b.backend ? { name: b.backend, server: vm.name } : null,
     dns: b.dnsName ? { name: b.dnsName } : null,
     tunnel: tunnelAt(b.hostingNetworkId),
-    segment,
+    segment: b.segment ?? segment,
   }));
 }
 

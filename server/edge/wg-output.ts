@@ -73,10 +73,10 @@ export function parseWgShowAll(out: { publicKey: string; endpoints: string; allo
   return [...tunnels.values()];
 }
 
-const ruleSchema = z.array(z.object({ priority: z.number().int(), src: z.string().optional(), table: z.string().optional() }).loose());
+const ruleSchema = z.array(z.object({ priority: z.number().int(), src: z.string().optional(), table: z.string().optional(), fwmark: z.string().optional() }).loose());
 
-/** `ip -j rule show`: the policy-routing rules (priority, source, table). */
-export function parseRules(output: string): { priority: number; src: string | null; table: string | null }[] {
+/** `ip -j rule show`: the policy-routing rules (priority, source, firewall mark as iproute2 prints it, e.g. "0x7", table). */
+export function parseRules(output: string): { priority: number; src: string | null; table: string | null; fwmark: string | null }[] {
   let raw: unknown;
   try {
     raw = JSON.parse(output);
@@ -85,5 +85,5 @@ export function parseRules(output: string): { priority: number; src: string | nu
   }
   const parsed = ruleSchema.safeParse(raw);
   if (!parsed.success) throw new OutputShapeError(`unexpected shape: ${parsed.error.issues[0]?.message ?? ""}`);
-  return parsed.data.map((r) => ({ priority: r.priority, src: r.src ?? null, table: r.table ?? null }));
+  return parsed.data.map((r) => ({ priority: r.priority, src: r.src ?? null, table: r.table ?? null, fwmark: r.fwmark ?? null }));
 }

@@ -16,6 +16,8 @@ export interface DomainSpec {
   kernel?: string;
   initrd?: string;
   cmdline?: string;
+  /** The NIC: the host bridge of the VM's owner segment (server/edge/segments.ts) and a stable MAC. */
+  nic?: { bridge: string; mac: string };
 }
 
 /**
@@ -27,9 +29,28 @@ export function domainUuid(name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+function macAddress(value: string): string {
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(value)) throw new Error("nic.mac: must be a MAC address such as 52:54:00:12:34:56 (lowercase hex)");
+  return value;
+}
+
+function bridgeName(value: string): string {
+  if (!/^[a-z][a-z0-9_-]{0,14}$/.test(value)) throw new Error("nic.bridge: must be an interface name (lowercase letter, then letters, digits, '_' or '-', at most 15)");
+  return value;
+}
+
 function xmlText(value: string, field: string): string {
   if (/[<>&'"\n\r]/.test(value)) throw new Error(`${field}: may not contain < > & ' " or line breaks`);
   return value;
+}
+
+/**
+ * A VM's MAC, the same on every host it moves to (a restore needs the saved one): QEMU's
+ * locally administered prefix 52:54:00 and three bytes of a hash of the name.
+ */
+export function domainMac(name: string): string {
+  const h = createHash("sha256").update(`vmatrix-mac:${name}`).digest("hex");
+  return `52:54:00:${h.slice(0, 2)}:${h.slice(2, 4)}:${h.slice(4, 6)}`;
 }
 
 /** libvirt domain XML for a VM, built from validated values only. */
@@ -45,6 +66,15 @@ export function domainXml(spec: DomainSpec): string {
     spec.initrd ? `    <initrd>${xmlText(spec.initrd, "initrd")}</initrd>` : null,
     spec.cmdline ? `    <cmdline>${xmlText(spec.cmdline, "cmdline")}</cmdline>` : null,
   ].filter((l): l is string => l !== null);
+  const nic = spec.nic
+    ? [
+        `    <interface type='bridge'>`,
+        `      <mac address='${macAddress(spec.nic.mac)}'/>`,
+        `      <source bridge='${bridgeName(spec.nic.bridge)}'/>`,
+        `      <model type='virtio'/>`,
+        `    </interface>`,
+      ]
+    : [];
   return [
     `<domain type='${spec.domainType ?? "qemu"}'>`,
     `  <name>${name}</name>`,
@@ -61,6 +91,7 @@ export function domainXml(spec: DomainSpec): string {
     `      <source file='${disk}'/>`,
     `      <target dev='vda' bus='virtio'/>`,
     `    </disk>`,
+    ...nic,
     `    <serial type='pty'/>`,
     `    <console type='pty'/>`,
     `  </devices>`,

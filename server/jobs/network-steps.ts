@@ -19,7 +19,7 @@ async function subject(ctx: StepContext, host: StepHost): Promise<BindSubject & 
   const [service, hostingNetwork] = await Promise.all([
     ctx.db.service.findUniqueOrThrow({
       where: { id: ctx.service.id },
-      select: { id: true, slug: true, port: true, kind: true, dnsName: true, backendEndpoint: true, backendPublicKey: true, backendCidr: true },
+      select: { id: true, slug: true, port: true, kind: true, dnsName: true, ownerDomain: true, backendEndpoint: true, backendPublicKey: true, backendCidr: true },
     }),
     ctx.db.hostingNetwork.findUniqueOrThrow({ where: { id: host.hostingNetworkId }, select: { id: true, slug: true, publicPoolCidr: true } }),
   ]);

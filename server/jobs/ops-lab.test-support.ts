@@ -3,12 +3,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { libvirtGuestAddress, libvirtGuestFixture } from "../../lab/libvirt/contract-fixture";
-import { fetchGuestStatus, guestUuid, labGuest, removeGuest, sshTarget, waitForGuestHttp, type GuestStatus } from "../../lab/libvirt/fixture";
+import { fetchGuestStatus, guestUuid, labGuest, removeGuest, renderDomainXml, sshTarget, waitForGuestHttp, type GuestStatus } from "../../lab/libvirt/fixture";
+import { ROOT_SEGMENT, segmentBridge } from "../../lab/libvirt/layout";
 import type { LabManifest } from "../../lab/manifest";
 import { startSimLab, type SimLab } from "../../lab/sim/lab";
 import { makeWorld } from "../../test/fixtures";
 import type { Db } from "../db/client";
 import type { Host } from "../db/generated/client";
+import { ownerSegment } from "../edge/segments";
 import { domainXml } from "../hosts/domain-xml";
 import { SshHostDriver, type HostTarget } from "../hosts/driver";
 import { hostTarget } from "../hosts/registry";
@@ -54,7 +56,7 @@ export interface AnyOpsLab {
    * `saved` (true): a `virsh save`, a pre-booted VM as the Nest keeps them; `running`
    * (false): left running; `shutoff`: defined, never started (activating it boots it).
    */
-  makeVm(name: string, hostName: string, saved: boolean | VmStartState): Promise<Awaited<ReturnType<Db["vm"]["create"]>>>;
+  makeVm(name: string, hostName: string, saved: boolean | VmStartState, opts?: MakeVmOptions): Promise<Awaited<ReturnType<Db["vm"]["create"]>>>;
   /** Waits for an operation to end; `tick` runs on each poll (e.g. to recover abandoned jobs). */
   finished(operationId: string, tick?: () => Promise<void>): Promise<FinishedOperation>;
   /** `name:state` of every domain a host knows. */
@@ -68,6 +70,11 @@ export interface AnyOpsLab {
   stop(): Promise<void>;
 }
 export type VmStartState = "saved" | "running" | "shutoff";
+/** A VM of another service than the world's (its owner's segment with it), or at a given private address (libvirt lab). */
+export interface MakeVmOptions {
+  serviceId?: string;
+  address?: string;
+}
 const startState = (s: boolean | VmStartState): VmStartState => (s === true ? "saved" : s === false ? "running" : s);
 /** The sim lab's (what most operations tests use): also the lab itself, e.g. to fill a host's disk. */
 export type OpsLab = AnyOpsLab & { lab: SimLab };
@@ -144,12 +151,12 @@ async function registerLab(database: OpsLabDatabase, manifest: LabManifest, driv
     },
 
     /** The VM's row once its files exist on the host. */
-    async vmRow(name: string, hostName: string, o: { state: VmStartState; diskPath: string; xmlPath: string; statePath: string | null; diskBytes: number; memoryMiB: number; privateAddress?: string }) {
+    async vmRow(name: string, hostName: string, o: { state: VmStartState; diskPath: string; xmlPath: string; statePath: string | null; diskBytes: number; memoryMiB: number; privateAddress?: string; serviceId?: string }) {
       const host = target(hostName);
       return db.vm.create({
         data: {
           name,
-          serviceId: world.service.id,
+          serviceId: o.serviceId ?? world.service.id,
           phase: hosts[hostName]!.role,
           power: ({ saved: "SAVED", running: "RUNNING", shutoff: "SHUTOFF" } as const)[o.state],
           hostId: hosts[hostName]!.id,
@@ -188,7 +195,7 @@ export async function startOpsLab(database?: OpsLabDatabase, opts: { productionH
     label: "sim",
     lab,
 
-    async makeVm(name: string, hostName: string, saved: boolean | VmStartState) {
+    async makeVm(name: string, hostName: string, saved: boolean | VmStartState, opts: MakeVmOptions = {}) {
       const state = startState(saved);
       const host = base.target(hostName);
       const disk = `${host.vmDir}/${name}.img`;
@@ -196,7 +203,7 @@ export async function startOpsLab(database?: OpsLabDatabase, opts: { productionH
       const { xmlPath } = await base.driver.define(host, name, domainXml({ name, memoryMiB: 64, vcpus: 1, vmDir: host.vmDir, diskPath: disk }));
       if (state !== "shutoff") await base.driver.start(host, name);
       const statePath = state === "saved" ? await base.driver.save(host, name) : null;
-      return vmRow(name, hostName, { state, diskPath: disk, xmlPath, statePath, diskBytes: 512 * 1024, memoryMiB: 64 });
+      return vmRow(name, hostName, { state, diskPath: disk, xmlPath, statePath, diskBytes: 512 * 1024, memoryMiB: 64, privateAddress: opts.address, serviceId: opts.serviceId });
     },
 
     async stop() {
@@ -220,36 +227,42 @@ export async function startLibvirtOpsLab(manifest: LabManifest, database?: OpsLa
   const base = await registerLab(dbase, manifest, { connectTimeoutMs: 10_000, commandTimeoutMs: 120_000 }, 300_000);
   const { vmRow, ...shared } = base;
   const made = new Set<string>();
+  const placed = new Map<string, { address: string; segment: number }>();
   const everywhere = (name: string) => Promise.all(manifest.hosts.map((h) => removeGuest(sshTarget(guest, h), name)));
 
   return {
     ...shared,
     label: "libvirt",
 
-    async makeVm(name: string, hostName: string, saved: boolean | VmStartState) {
+    async makeVm(name: string, hostName: string, saved: boolean | VmStartState, opts: MakeVmOptions = {}) {
       const state = startState(saved);
       const host = base.target(hostName);
       await everywhere(name);
       made.add(name);
       const [disk] = await libvirtGuestFixture.createFiles({ driver: base.driver, host, name, manifest });
       const diskPath = `${host.vmDir}/${disk}`;
+      // On its owner's segment (§4.3.2), the bridge the product would give it (steps.ts `define`).
+      const service = await base.db.service.findUniqueOrThrow({ where: { id: opts.serviceId ?? base.world.service.id } });
+      const segment = await ownerSegment(base.db, service.ownerDomain);
+      const address = opts.address ?? libvirtGuestAddress(manifest, name);
+      placed.set(name, { address, segment });
       // The lab's guest XML names a stable uuid and MAC, as a restore on another host needs.
-      const xml = libvirtGuestFixture.domainXml({ host, name, uuid: guestUuid(name), manifest });
+      const xml = renderDomainXml(guest, manifest.hosts.find((h) => h.name === hostName)!, name, address, guestUuid(name), segmentBridge(segment));
       const { xmlPath } = await base.driver.define(host, name, xml);
-      const address = libvirtGuestAddress(manifest, name);
       if (state !== "shutoff") {
         await base.driver.start(host, name);
-        const booted = await waitForGuestHttp(guest, address, 120_000);
+        const booted = await waitForGuestHttp(guest, address, 120_000, segment);
         base.bootIds.set(name, booted.status.bootId);
       }
       const statePath = state === "saved" ? await base.driver.save(host, name) : null;
       const diskBytes = (await base.driver.fileSize(host, diskPath)) ?? 0;
-      return vmRow(name, hostName, { state, diskPath, xmlPath, statePath, diskBytes, memoryMiB: guest.memoryMiB, privateAddress: address });
+      return vmRow(name, hostName, { state, diskPath, xmlPath, statePath, diskBytes, memoryMiB: guest.memoryMiB, privateAddress: address, serviceId: service.id });
     },
 
     async guestStatus(vm: string, timeoutMs = 3000) {
+      const at = placed.get(vm) ?? { address: libvirtGuestAddress(manifest, vm), segment: ROOT_SEGMENT };
       try {
-        return await fetchGuestStatus(guest, libvirtGuestAddress(manifest, vm), timeoutMs);
+        return await fetchGuestStatus(guest, at.address, timeoutMs, at.segment);
       } catch {
         return null;
       }

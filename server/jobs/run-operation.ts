@@ -177,7 +177,7 @@ function context(op: LoadedOperation, db: Db, driver: HostDriver, signal: AbortS
     db,
     driver,
     vm: { id: op.vm.id, name: op.vm.name, power: op.vm.power, phase: op.vm.phase, privateAddress: op.vm.privateAddress },
-    service: { id: op.vm.service.id, slug: op.vm.service.slug, port: op.vm.service.port },
+    service: { id: op.vm.service.id, slug: op.vm.service.slug, port: op.vm.service.port, ownerDomain: op.vm.service.ownerDomain },
     source,
     target,
     files: { disk: pair(plan.files.disk), state: pair(plan.files.state), xml: pair(plan.files.xml) },

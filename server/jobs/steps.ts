@@ -1,7 +1,8 @@
 import type { Db } from "../db/client";
 import type { Prisma, VmPower } from "../db/generated/client";
 import type { HostDriver, HostTarget } from "../hosts/driver";
-import { domainXml } from "../hosts/domain-xml";
+import { domainMac, domainXml } from "../hosts/domain-xml";
+import { ownerSegment, segmentInterface } from "../edge/segments";
 import { VirshError } from "../hosts/errors";
 import type { TransferProgress, TransferResult } from "../hosts/transfer";
 import type { DomainState } from "../hosts/virsh-output";
@@ -21,7 +22,7 @@ export interface StepContext {
   db: Db;
   driver: HostDriver;
   vm: { id: string; name: string; power: VmPower; phase: "NEST" | "LOADING" | "PRODUCTION"; privateAddress: string | null };
-  service: { id: string; slug: string; port: number };
+  service: { id: string; slug: string; port: number; ownerDomain: string };
   /** Where the VM is; for single-host operations (restart, delete, create) the same as the target. */
   source: StepHost;
   target: StepHost;
@@ -374,11 +375,14 @@ const createDisk: StepDef = {
 /** Create, second: define the domain from the image's size, with the product's XML builder. */
 const define: StepDef = {
   name: "define",
-  async run({ driver, target, vm, files, plan }) {
+  async run({ db, driver, target, vm, service, files, plan }) {
     if (!plan.image) throw new Error("the plan names no image");
     if ((await domainState(driver, target, vm.name)) !== null) return { detail: `already defined on ${target.name}` };
-    await driver.define(target, vm.name, domainXml({ name: vm.name, memoryMiB: plan.image.memoryMiB, vcpus: plan.image.vcpus, vmDir: target.vmDir, diskPath: files.disk.to }));
-    return { detail: `defined on ${target.name}` };
+    // Its NIC joins the owner's segment (§4.3.2): the host's bridge of that segment.
+    const bridge = segmentInterface(await ownerSegment(db, service.ownerDomain));
+    const nic = { bridge, mac: domainMac(vm.name) };
+    await driver.define(target, vm.name, domainXml({ name: vm.name, memoryMiB: plan.image.memoryMiB, vcpus: plan.image.vcpus, vmDir: target.vmDir, diskPath: files.disk.to, nic }));
+    return { detail: `defined on ${target.name}, on ${service.ownerDomain}'s segment (bridge ${bridge})` };
   },
   async compensate({ driver, target, vm, files }) {
     await removeDomain(driver, target, vm.name);

@@ -62,8 +62,10 @@ async function runtimeCommand(edge: SimEdge, command: string): Promise<string> {
     if (!backend) return "No such backend.";
     if (backend.servers.some((s) => s.name === srv)) return "Already exists a server with the same name in backend.\n";
     const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(w[3] ?? "");
-    if (!m || w.length !== 4) return `'${w.slice(3).join(" ")}' : the sim edge supports only 'add server <backend>/<server> <ipv4>:<port>'.\n`;
-    backend.servers.push({ name: srv, id: backend.nextServerId++, address: m[1]!, port: Number(m[2]), admin: MAINT, used: 0, changedAt: Date.now() });
+    // The one server keyword the driver adds: its connections bound to an interface (an owner segment's leg).
+    const via = w.length === 8 && w[4] === "source" && w[5] === "0.0.0.0" && w[6] === "interface" ? w[7]! : null;
+    if (!m || (w.length !== 4 && via === null)) return `'${w.slice(3).join(" ")}' : the sim edge supports only 'add server <backend>/<server> <ipv4>:<port> [source 0.0.0.0 interface <if>]'.\n`;
+    backend.servers.push({ name: srv, id: backend.nextServerId++, address: m[1]!, port: Number(m[2]), admin: MAINT, used: 0, changedAt: Date.now(), ...(via ? { via } : {}) });
     await edge.save();
     return "New server registered.\n";
   }

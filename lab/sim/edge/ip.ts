@@ -5,9 +5,20 @@ import { write } from "../streams";
  * iproute2 6.1 `ip` on a sim edge: `ip -j addr show dev IF`, `ip addr add|del|replace A/P dev IF`,
  * and for tunnels `ip -j link show dev IF`, `ip link set dev IF up`, `ip link del dev IF`,
  * `ip route replace CIDR dev IF table T`, `ip -j rule show`, `ip rule add from A lookup T pref P`,
- * `ip rule del [from A] pref P` — with iproute2's JSON and the refusals a Debian 12 edge
- * prints (the 6.1 kernel's extended ack, RTNETLINK errno texts).
+ * `ip rule del [from A] pref P`; for owner segments `ip -j -d link show dev vmxsN`,
+ * `ip route replace default dev vmxsN table T`, `ip rule add fwmark N lookup T pref P` — with
+ * iproute2's JSON and the refusals a Debian 12 edge prints (the 6.1 kernel's extended ack,
+ * RTNETLINK errno texts). A sim edge has a trunk carrying every VLAN: its leg into owner
+ * segment N is the 802.1Q link vmxsN (VLAN N), as on a gateway whose site uses VLANs.
  */
+
+const TRUNK = "vmx-trunk";
+/** The leg into segment N, if `dev` names one: VLAN N of the trunk. */
+function segmentLeg(dev: string): { ifindex: number; vlanId: number } | null {
+  const m = /^vmxs([1-9]\d{0,3})$/.exec(dev);
+  const n = m ? Number(m[1]) : 0;
+  return n >= 1 && n <= 4094 ? { ifindex: 1000 + n, vlanId: n } : null;
+}
 
 const CIDR_RE = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
 const ADDRESS_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
@@ -50,6 +61,38 @@ export const ip: Builtin = async (argv, io, ctx) => {
     await write(io.stderr, `Cannot find device "${dev}"\n`);
     return 1;
   };
+  if (a.length === 6 && a[0] === "-j" && a[1] === "-d" && a[2] === "link" && a[3] === "show" && a[4] === "dev") {
+    const leg = segmentLeg(a[5]!);
+    if (!leg) {
+      await write(io.stderr, `Device "${a[5]}" does not exist.\n`);
+      return 1;
+    }
+    const entry = {
+      ifindex: leg.ifindex, link: TRUNK, ifname: a[5], flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], mtu: 1500, qdisc: "noqueue", operstate: "UP", linkmode: "DEFAULT", group: "default",
+      link_type: "ether", address: "a6:3e:51:0c:7d:13", broadcast: "ff:ff:ff:ff:ff:ff", promiscuity: 0, min_mtu: 0, max_mtu: 65535,
+      linkinfo: { info_kind: "vlan", info_data: { protocol: "802.1Q", id: leg.vlanId, flags: ["REORDER_HDR"] } },
+    };
+    await write(io.stdout, JSON.stringify([entry]) + "\n");
+    return 0;
+  }
+  if (a.length === 7 && a[0] === "route" && a[1] === "replace" && a[2] === "default" && a[3] === "dev" && a[5] === "table" && /^\d+$/.test(a[6]!)) {
+    if (!links[a[4]!] && !segmentLeg(a[4]!)) return noDevice(a[4]!);
+    const routes = ((edge.data.routes ??= {})[a[6]!] ??= []);
+    edge.data.routes[a[6]!] = [...routes.filter((r) => r.dst !== "default"), { dst: "default", dev: a[4]! }];
+    await edge.save();
+    return 0;
+  }
+  if (a.length === 8 && a[0] === "rule" && a[1] === "add" && a[2] === "fwmark" && a[4] === "lookup" && a[6] === "pref" && /^\d+$/.test(a[3]!) && /^\d+$/.test(a[5]!) && /^\d+$/.test(a[7]!)) {
+    const rules = (edge.data.rules ??= []);
+    const rule = { priority: Number(a[7]), src: "all", fwmark: `0x${Number(a[3]).toString(16)}`, table: a[5]! };
+    if (rules.some((r) => r.priority === rule.priority && r.fwmark === rule.fwmark && r.table === rule.table)) {
+      await write(io.stderr, "RTNETLINK answers: File exists\n");
+      return 2;
+    }
+    rules.push(rule);
+    await edge.save();
+    return 0;
+  }
   if (a.length === 5 && a[0] === "-j" && a[1] === "link" && a[2] === "show" && a[3] === "dev") {
     const link = links[a[4]!];
     if (!link) {

@@ -13,10 +13,11 @@ const RULE_SHAPES = [
   /^ct state established,related accept$/,
   /^ct status dnat (accept|drop)( comment "[^"]*")?$/,
   /^ip daddr \d{1,3}(\.\d{1,3}){3}(\/\d{1,2})? ((tcp|udp) dport \d{1,5} )?(ct status dnat )?(accept|drop)( comment "[^"]*")?$/,
-  /^ip daddr \d{1,3}(\.\d{1,3}){3} (tcp|udp) dport \d{1,5} dnat to \d{1,3}(\.\d{1,3}){3}:\d{1,5}( comment "[^"]*")?$/,
+  /^ip daddr \d{1,3}(\.\d{1,3}){3} (tcp|udp) dport \d{1,5} (meta mark set 0x[0-9a-f]{8} ct mark set 0x[0-9a-f]{8} )?dnat to \d{1,3}(\.\d{1,3}){3}:\d{1,5}( comment "[^"]*")?$/,
+  /^ct direction original meta mark set ct mark$/,
   /^(tcp|udp) dport \d{1,5} (accept|drop)$/,
 ];
-const HEADER = /^type (filter|nat) hook (prerouting|input|forward|output|postrouting) priority (dstnat|filter|srcnat|-?\d+); policy (accept|drop);$/;
+const HEADER = /^type (filter|nat) hook (prerouting|input|forward|output|postrouting) priority (dstnat|filter|srcnat|mangle|-?\d+); policy (accept|drop);$/;
 
 class NftError extends Error {}
 

@@ -16,6 +16,8 @@ export interface SimServer {
   admin: number;
   /** Connections in use to it (tests and benches set them to model open sessions). */
   used: number;
+  /** The interface its connections are bound to (`source 0.0.0.0 interface IF`), if any. */
+  via?: string;
   changedAt: number;
 }
 
@@ -40,7 +42,7 @@ export interface SimEdgeData {
   /** wireguard-go devices by interface: the private key (base64) and the peers. */
   wireguard?: Record<string, { privateKey: string | null; listenPort: number; peers: { publicKey: string; endpoint: string | null; allowedIps: string[]; keepalive: number }[] }>;
   /** Policy-routing rules (`ip rule`) and routes of the non-main tables (`ip route … table T`). */
-  rules?: { priority: number; src: string; table: string }[];
+  rules?: { priority: number; src: string; table: string; fwmark?: string }[];
   routes?: Record<string, { dst: string; dev: string }[]>;
 }
 

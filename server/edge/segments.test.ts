@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { parseLinkDetail } from "./ip-output";
+import { segmentInterface, segmentLabel, segmentOfLabel } from "./segments";
+import { OutputShapeError } from "./haproxy-output";
+
+describe("owner segments", () => {
+  it("name a segment's interface by its number, a VLAN id", () => {
+    expect(segmentInterface(1)).toBe("vmxs1");
+    expect(segmentInterface(4094)).toBe("vmxs4094");
+    expect(() => segmentInterface(0)).toThrow(/segment/);
+    expect(() => segmentInterface(4095)).toThrow(/1 to 4094/);
+    expect(() => segmentInterface(2.5)).toThrow(/segment/);
+  });
+
+  it("record how the edge reaches the segment, and read the number back", () => {
+    expect(segmentLabel({ interface: "vmxs7", mechanism: "vlan", vlanId: 7 })).toBe("vlan:7");
+    expect(segmentLabel({ interface: "vmxs7", mechanism: "bridge" })).toBe("bridge:vmxs7");
+    expect(segmentOfLabel("vlan:7")).toBe(7);
+    expect(segmentOfLabel("bridge:vmxs12")).toBe(12);
+    expect(segmentOfLabel("owner:acme.example")).toBeNull();
+    expect(segmentOfLabel(null)).toBeNull();
+  });
+});
+
+describe("ip -j -d link show dev IF", () => {
+  it("tells a VLAN leg (with its 802.1Q id) from a veth into a bridge, and whether it is up", () => {
+    // iproute2 6.1 on Debian 12, trimmed.
+    const vlan = '[{"ifindex":9,"link":"eth1","ifname":"vmxs7","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1500,"operstate":"UP","linkinfo":{"info_kind":"vlan","info_data":{"protocol":"802.1Q","id":7,"flags":["REORDER_HDR"]}}}]';
+    const veth = '[{"ifindex":12,"link":"vxs2-a","ifname":"vmxs2","flags":["BROADCAST","MULTICAST","M-DOWN"],"mtu":1500,"operstate":"LOWERLAYERDOWN","linkinfo":{"info_kind":"veth"}}]';
+    expect(parseLinkDetail(vlan, "vmxs7")).toEqual({ kind: "vlan", vlanId: 7, up: true });
+    expect(parseLinkDetail(veth, "vmxs2")).toEqual({ kind: "veth", vlanId: null, up: false });
+    expect(() => parseLinkDetail(vlan, "vmxs8")).toThrow(/asked for vmxs8/);
+    expect(() => parseLinkDetail('[{"ifname":"vmxs7","operstate":"UP","linkinfo":{"info_kind":"vlan"}}]', "vmxs7")).toThrow(/without an id/);
+    expect(() => parseLinkDetail('Device "vmxs7" does not exist.', "vmxs7")).toThrow(OutputShapeError);
+  });
+});

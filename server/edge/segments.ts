@@ -1,0 +1,56 @@
+import type { Db } from "../db/client";
+import { InvalidArgumentError } from "../hosts/errors";
+
+/**
+ * Owner isolation (thesis §4.3.2): each owner domain's VMs sit on a layer-2 segment of their
+ * own, so two owners may use the same private address and still never reach each other.
+ * A segment has a number, 1–4094: the 802.1Q VLAN id where hosts and edges carry VLANs. On
+ * every host and edge the segment is the interface `vmxs<number>`: the bridge a guest's NIC
+ * joins on a host, and the edge's leg into it. Whether that interface rides a VLAN of a trunk
+ * or is a bridge of its own is the site's choice; the edge driver reports which it found.
+ */
+
+export const MAX_SEGMENT = 4094;
+
+export function segmentNumber(value: unknown, field = "segment"): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_SEGMENT) {
+    throw new InvalidArgumentError(field, `${JSON.stringify(value)} is not a segment number (a VLAN id, 1 to ${MAX_SEGMENT})`);
+  }
+  return value;
+}
+
+/** The segment's interface on hosts (the guests' bridge) and edges (the edge's leg). */
+export const segmentInterface = (n: number) => `vmxs${segmentNumber(n)}`;
+
+/** How the edge's leg into a segment is made, as the edge driver found it. */
+export type SegmentLeg = { interface: string; mechanism: "vlan"; vlanId: number } | { interface: string; mechanism: "bridge" };
+
+/** What a binding records as its segment: `vlan:<id>` or `bridge:<interface>`. */
+export const segmentLabel = (leg: SegmentLeg) => (leg.mechanism === "vlan" ? `vlan:${leg.vlanId}` : `bridge:${leg.interface}`);
+
+/** The segment number back from a recorded label (null for anything else, e.g. a binding made before segments). */
+export function segmentOfLabel(label: string | null): number | null {
+  const m = label ? /^(?:vlan:|bridge:vmxs)(\d{1,4})$/.exec(label) : null;
+  const n = m ? Number(m[1]) : NaN;
+  return n >= 1 && n <= MAX_SEGMENT ? n : null;
+}
+
+/**
+ * The owner domain's segment number, given on first use: the lowest free one. Serialized by
+ * an advisory lock, so two oracles never give one number to two domains (the unique index
+ * would refuse it anyway).
+ */
+export async function ownerSegment(db: Db, ownerDomain: string): Promise<number> {
+  const found = await db.ownerSegment.findUnique({ where: { ownerDomain } });
+  if (found) return found.number;
+  return db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:segment'))`;
+    const again = await tx.ownerSegment.findUnique({ where: { ownerDomain } });
+    if (again) return again.number;
+    const [row] = await tx.$queryRaw<{ n: number }[]>`
+      SELECT n FROM generate_series(1, ${MAX_SEGMENT}) AS n
+      WHERE NOT EXISTS (SELECT 1 FROM "OwnerSegment" s WHERE s."number" = n) ORDER BY n LIMIT 1`;
+    if (!row) throw new Error(`all ${MAX_SEGMENT} owner segments are taken: no layer-2 segment left for owner domain ${ownerDomain}`);
+    return (await tx.ownerSegment.create({ data: { ownerDomain, number: row.n } })).number;
+  });
+}
