@@ -1,12 +1,14 @@
 /**
- * npm run bench:lifecycle [-- --only libvirt,sim,mttr] — figures printed, nothing asserted.
+ * npm run bench:lifecycle [-- --only libvirt,sim,mttr] [--guest busybox|debian] — figures printed, nothing asserted.
  * Run it alone: flock /tmp/vmatrix-heavy.lock npm run bench:lifecycle
  *
  * libvirt lab (root, Linux; skipped with the reason elsewhere), through the product's own
  * code (requestOperation + a real operations worker), interleaved rounds in one run:
  *  (a) "activate" → the guest answers HTTP on the production host: a pre-booted VM
  *      resumed from the Nest vs a shut-off VM cold-booted by the same ACTIVATE (its
- *      suspend and state copy are skipped, its resume step boots it);
+ *      suspend and state copy are skipped, its resume step boots it). `--guest debian`
+ *      runs it with the lab's Debian 12 service guest (systemd, lighttpd, sshd; 256 MiB;
+ *      lab/libvirt/debian-guest-image.ts, built on first use) instead of the busybox one;
  *  (b) an activation of a running VM (save, copy, define, restore, clean) vs the same
  *      steps typed by hand (virsh save, scp, virsh define, virsh restore, clean up);
  *  (c) MTTR: a production host killed (sshd, libvirt, qemu gone) → seconds until the
@@ -31,7 +33,9 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { guestFiles, labGuest, removeGuest, sshTarget } from "../lab/libvirt/fixture";
+import { libvirtGuestAddress } from "../lab/libvirt/contract-fixture";
+import { debianLabGuest, ensureDebianGuestImage, renderDebianDomainXml, type DebianGuestImage } from "../lab/libvirt/debian-guest-image";
+import { guestFiles, labGuest, removeGuest, sshTarget, waitForGuestHttp } from "../lab/libvirt/fixture";
 import { hostPlan, labLayout } from "../lab/libvirt/layout";
 import { copyGuestFiles } from "../lab/libvirt/move";
 import { ensureLibvirtLab, libvirtLabDir, libvirtLabUnavailable } from "../lab/libvirt/readiness";
@@ -46,7 +50,7 @@ import { log } from "../server/log";
 import { startEmbeddedPostgres } from "../server/db/embedded";
 import { domainXml } from "../server/hosts/domain-xml";
 import { SshHostDriver, type HostDriver } from "../server/hosts/driver";
-import { startLibvirtOpsLab, type AnyOpsLab, type OpsLabDatabase } from "../server/jobs/ops-lab.test-support";
+import { startLibvirtOpsLab, type AnyOpsLab, type OpsLabDatabase, type VmStartState } from "../server/jobs/ops-lab.test-support";
 import { requestOperation } from "../server/jobs/request";
 import { startOperationsWorker } from "../server/jobs/worker";
 import type { OracleLoop } from "../server/worker/loop";
@@ -69,6 +73,7 @@ const percentile = (xs: number[], p: number) => {
   return v[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)]!;
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const mb = (bytes: number | bigint) => `${(Number(bytes) / 1e6).toFixed(0)} MB`;
 const hex = () => randomBytes(3).toString("hex");
 
 // ───────────────────────── database ─────────────────────────
@@ -126,15 +131,81 @@ async function deleteVm(t: AnyOpsLab, vmId: string) {
   if (done.state !== "SUCCEEDED") throw new Error(`delete failed: ${done.error}`);
 }
 
+type MakeVm = (name: string, hostName: string, state: VmStartState) => ReturnType<AnyOpsLab["makeVm"]>;
+
+/**
+ * VMs of the Debian service guest, made as `makeVm` of the ops lab makes the busybox ones
+ * (disk copied from the image on the host, defined, booted, saved) and registered the same
+ * way. A Nest VM is saved once systemd says the boot is over, as a pre-booted server is.
+ */
+function debianVms(t: AnyOpsLab, manifest: LabManifest, image: DebianGuestImage) {
+  const guest = debianLabGuest(manifest, image);
+  const made = new Set<string>();
+  const everywhere = (name: string) => Promise.all(manifest.hosts.map((h) => removeGuest(sshTarget(guest, h), name)));
+  const make: MakeVm = async (name, hostName, state) => {
+    const lab = manifest.hosts.find((h) => h.name === hostName)!;
+    const host = t.target(hostName);
+    await everywhere(name);
+    made.add(name);
+    const address = libvirtGuestAddress(manifest, name);
+    const diskPath = guestFiles(lab, name).disk;
+    await remote(sshTarget(guest, lab), ["cp", "--sparse=always", "--", image.diskTemplatePath, diskPath]);
+    const { xmlPath } = await t.driver.define(host, name, renderDebianDomainXml(image.domainXmlTemplate, lab, { name, address, bridge: guest.bridge }));
+    if (state !== "shutoff") {
+      await t.driver.start(host, name);
+      const booted = await waitForGuestHttp(guest, address, 300_000);
+      t.bootIds.set(name, booted.status.bootId);
+      await systemBooted(address);
+    }
+    const statePath = state === "saved" ? await t.driver.save(host, name) : null;
+    const stateBytes = statePath ? ((await t.driver.fileSize(host, statePath)) ?? 0) : 0;
+    return t.db.vm.create({
+      data: {
+        name,
+        serviceId: t.world.service.id,
+        phase: t.hosts[hostName]!.role,
+        power: ({ saved: "SAVED", running: "RUNNING", shutoff: "SHUTOFF" } as const)[state],
+        hostId: t.hosts[hostName]!.id,
+        diskPath,
+        xmlPath,
+        statePath,
+        diskBytes: BigInt((await t.driver.fileSize(host, diskPath)) ?? 0),
+        stateBytes: BigInt(stateBytes),
+        memoryMiB: image.memoryMiB,
+        preBooted: statePath !== null,
+        privateAddress: address,
+      },
+    });
+  };
+  return { make, cleanup: async () => void (await Promise.all([...made].map((n) => everywhere(n).catch(() => undefined)))) };
+}
+
+/** Waits until the Debian guest's systemd reports the boot finished ("running", or "degraded" with a failed unit). */
+async function systemBooted(address: string, limitMs = 300_000) {
+  const until = performance.now() + limitMs;
+  let last = "";
+  while (performance.now() < until) {
+    last = await fetch(`http://${address}/cgi-bin/system-state`, { signal: AbortSignal.timeout(3000) })
+      .then((r) => r.text())
+      .catch((e: unknown) => String(e));
+    if (/^(running|degraded)/.test(last.trim())) return last.trim();
+    await sleep(500);
+  }
+  throw new Error(`${address}: systemd still says ${JSON.stringify(last.trim())} after ${limitMs / 1000} s`);
+}
+
 /** (a) activate → HTTP, resumed vs cold-booted, interleaved. */
-async function resumeVsBoot(t: AnyOpsLab) {
-  console.log(`\n(a) libvirt lab: "activate" → guest answers HTTP on the target, resumed from the Nest vs cold-booted (${ROUNDS} rounds, interleaved)`);
+async function resumeVsBoot(t: AnyOpsLab, guestLabel: string, makeVm: MakeVm) {
+  console.log(`\n(a) libvirt lab, ${guestLabel}: "activate" → guest answers HTTP on the target, resumed from the Nest vs cold-booted (${ROUNDS} rounds, interleaved)`);
   const rows: Record<"resume" | "boot", { toHttp: number; targetPart: number; op: number }[]> = { resume: [], boot: [] };
+  const sizes = { disk: [] as number[], state: [] as number[] };
   const steps: Record<"resume" | "boot", Record<string, number[]>> = { resume: {}, boot: {} };
   for (let r = 0; r < ROUNDS; r++) {
     for (const how of ["resume", "boot"] as const) {
       const name = `bench-${how}-${hex()}`;
-      const vm = how === "resume" ? await t.makeVm(name, t.roles.nest, "saved") : await t.makeVm(name, t.roles.loading, "shutoff");
+      const vm = how === "resume" ? await makeVm(name, t.roles.nest, "saved") : await makeVm(name, t.roles.loading, "shutoff");
+      sizes.disk.push(Number(vm.diskBytes));
+      if (how === "resume") sizes.state.push(Number(vm.stateBytes));
       const t0 = performance.now();
       const wall0 = Date.now();
       const op = await requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null });
@@ -157,6 +228,7 @@ async function resumeVsBoot(t: AnyOpsLab) {
   for (const how of ["resume", "boot"] as const) {
     console.log(`  median per step (${how}): ${Object.entries(steps[how]).map(([k, v]) => `${k} ${s(median(v))}`).join(", ")} s`);
   }
+  console.log(`  copied per activation: disk ${mb(median(sizes.disk))} (both), memory image ${mb(median(sizes.state))} (resumed only)`);
   return rows;
 }
 
@@ -299,13 +371,14 @@ async function mttr(t: AnyOpsLab, manifest: LabManifest) {
   }
 }
 
-async function libvirtPart(only: Set<string>) {
+async function libvirtPart(only: Set<string>, guestKind: "busybox" | "debian") {
   const unavailable = await libvirtLabUnavailable();
   if (unavailable) {
     console.log(`\nlibvirt lab: skipped, ${unavailable.split("\n")[0]}`);
     return;
   }
   const manifest = await ensureLibvirtLab((l) => console.log(`  [lab] ${l}`));
+  const debian = guestKind === "debian" && only.has("libvirt") ? await ensureDebianGuestImage(libvirtLabDir(), (l) => console.log(`  [debian guest] ${l}`)) : null;
   const release = await holdLibvirtLab(libvirtLabDir(), "bench:lifecycle", (l) => console.log(`  ${l}`));
   const database = await benchDatabase();
   const t = await startLibvirtOpsLab(manifest, database);
@@ -313,7 +386,18 @@ async function libvirtPart(only: Set<string>) {
   try {
     console.log(`libvirt lab: ${manifest.hosts.map((h) => `${h.name} ${h.role}`).join(", ")}; guest ${labGuest(manifest).memoryMiB} MiB`);
     if (only.has("libvirt")) {
-      await resumeVsBoot(t);
+      if (debian) {
+        const { image } = debian;
+        console.log(`Debian service guest: ${image.memoryMiB} MiB, disk ${mb(image.diskBytes)} (sparse: ${mb(image.diskAllocatedBytes)} allocated), kernel ${image.kernelVersion}`);
+        const vms = debianVms(t, manifest, image);
+        try {
+          await resumeVsBoot(t, "Debian 12 service guest (systemd, lighttpd)", vms.make);
+        } finally {
+          await vms.cleanup();
+        }
+      } else {
+        await resumeVsBoot(t, "busybox guest", (name, host, state) => t.makeVm(name, host, state));
+      }
       await overhead(t, manifest);
     }
     if (only.has("mttr")) {
@@ -537,13 +621,14 @@ async function simRun(oracles: number) {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { only: { type: "string" }, oracle: { type: "boolean" } } });
+  const { values } = parseArgs({ options: { only: { type: "string" }, oracle: { type: "boolean" }, guest: { type: "string", default: "busybox" } } });
   if (values.oracle) return oracleChild();
+  if (values.guest !== "busybox" && values.guest !== "debian") throw new Error(`--guest: busybox (the default) or debian, not ${values.guest}`);
   const only = new Set((values.only ?? "libvirt,mttr,sim").split(","));
   // Figures, not the operations' info lines (LOG_LEVEL=info shows them).
   log.level = process.env.LOG_LEVEL ?? "warn";
   console.log(`bench:lifecycle — ${new Date().toISOString()}, load average ${(await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ")}`);
-  if (only.has("libvirt") || only.has("mttr")) await libvirtPart(only);
+  if (only.has("libvirt") || only.has("mttr")) await libvirtPart(only, values.guest);
   if (only.has("sim")) {
     await simRun(1);
     await simRun(2);
