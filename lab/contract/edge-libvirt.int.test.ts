@@ -8,13 +8,16 @@ import { startLibvirtOpsLab, type AnyOpsLab, type FinishedOperation } from "../.
 import { requestOperation } from "../../server/jobs/request";
 import { startOperationsWorker } from "../../server/jobs/worker";
 import {
-  addOwnerPeer, connectFromInternet, edgeFacts, edgesFor, getFromEdge, getFromInternet, holdConnections, readEdgeLab, removeOwnerPeer, resolveFromInternet,
-  serveOwnerBack, stopHolders, type EdgeLab,
+  addOwnerPeer, connectFromInternet, edgeFacts, edgesFor, getFromEdge, getFromInternet, holdConnections, pings, readEdgeLab, removeOwnerPeer, resolveFromInternet,
+  segmentProbe, serveOwnerBack, stopHolders, type EdgeLab,
 } from "../libvirt/edge-fixture";
 import { libvirtLabDir } from "../libvirt/readiness";
 import { run } from "../libvirt/run";
 import { describeWithLibvirtLab, libvirtLabForSuite } from "../libvirt/suite.test-support";
 import { tunnelConfig } from "../../server/edge/tunnel";
+import { ownerSegment } from "../../server/edge/segments";
+import { libvirtGuestAddress } from "../libvirt/contract-fixture";
+import { fetchGuestStatus, labGuest } from "../libvirt/fixture";
 import { defineEdgeContract } from "./edge-contract";
 
 /**
@@ -111,6 +114,8 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
       const binding = await t.db.networkBinding.findFirstOrThrow({ where: { vmId, kind: "LB" } });
       publicAddress = binding.publicAddress!;
       expect(binding.state).toBe("APPLIED");
+      // Its owner's segment, as edge A reaches it: a bridge of its own (this kernel has no VLANs).
+      expect(binding.segment).toBe(`bridge:vmxs${await ownerSegment(t.db, t.world.service.ownerDomain)}`);
 
       // The DNS server reads the database through a short cache: ask until it has the replica (bounded).
       let answer = await resolveFromInternet(edgeLab, dns.port, NAME);
@@ -210,6 +215,94 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
       expect((await edges.driver.servers(edge, "map")).some((s) => s.server === name)).toBe(false);
       expect(await edges.driver.addresses(edge)).not.toContain(publicAddress);
       expect((await getFromInternet(edgeLab, `http://${publicAddress}/`, 2000)).status).toBeUndefined();
+    });
+  });
+
+  describe("two owners' VMs with the same private address (owner isolation, §4.3.2)", () => {
+    let t: AnyOpsLab;
+    let worker: Awaited<ReturnType<typeof startOperationsWorker>>;
+    let edges: Edges;
+    const tag = randomBytes(3).toString("hex");
+    const names = { a: `map-${tag}-o1`, b: `fin-${tag}-o2` };
+    const ids = { a: "", b: "" };
+    let address = "";
+    let segments = { a: 0, b: 0 };
+    const probeAddress = "10.77.0.253";
+
+    beforeAll(async () => {
+      edgeLab ??= await readEdgeLab(libvirtLabDir());
+      t = await startLibvirtOpsLab(manifest);
+      // Owner 1: the world's map service. Owner 2: a finance service of another domain (its backend is declared in the lab's HAProxy).
+      await t.db.service.update({ where: { id: t.world.service.id }, data: { slug: "map" } });
+      const finance = await t.db.service.create({ data: { slug: "finance", name: "Finance", kind: "WEB", port: 80, ownerDomain: `globex-${tag}.example` } });
+      segments = { a: await ownerSegment(t.db, t.world.service.ownerDomain), b: await ownerSegment(t.db, finance.ownerDomain) };
+      const a = edgeFacts(edgeLab, "a");
+      await t.db.hostingNetwork.update({ where: { id: t.world.hn.id }, data: { publicPoolCidr: a.poolCidr, city: a.city, lat: a.lat, lon: a.lon } });
+      edges = edgesFrom(edgesFor(edgeLab, { a: t.world.hn.slug }), new SshEdgeDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000 }));
+      setEdges(edges);
+      worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2, pollIntervalMs: 100 });
+      // The same private address for both, each on its owner's segment.
+      address = libvirtGuestAddress(manifest, names.a);
+      ids.a = (await t.makeVm(names.a, t.roles.nest, true)).id;
+      ids.b = (await t.makeVm(names.b, t.roles.nest, true, { serviceId: finance.id, address })).id;
+    }, 300_000);
+
+    afterAll(async () => {
+      for (const vmId of [ids.a, ids.b].filter(Boolean)) {
+        const vm = await t.db.vm.findUnique({ where: { id: vmId } });
+        if (vm?.phase === "PRODUCTION") await t.finished((await requestOperation(t.db, { kind: "DEACTIVATE", vmId, requestedById: t.world.operator.id })).id).catch(() => undefined);
+      }
+      setEdges(null);
+      await worker?.stop();
+      await edges?.driver.close();
+      await t?.stop();
+    }, 300_000);
+
+    it("both serve from the internet through edge A, each reached over its own owner's segment; neither reaches the other", { timeout: 600_000 }, async () => {
+      expect(segments.a).not.toBe(segments.b);
+      for (const vmId of [ids.a, ids.b]) {
+        const done = await t.finished((await requestOperation(t.db, { kind: "ACTIVATE", vmId, requestedById: t.world.operator.id })).id);
+        expect(done.state, `ACTIVATE: ${done.error}`).toBe("SUCCEEDED");
+      }
+      const [vmA, vmB] = await Promise.all([ids.a, ids.b].map((id) => t.db.vm.findUniqueOrThrow({ where: { id }, include: { host: true } })));
+      expect(vmA!.privateAddress).toBe(address);
+      expect(vmB!.privateAddress).toBe(address);
+      // Each guest's NIC is on its owner's bridge, on whichever production host it landed.
+      for (const [vm, n] of [[vmA!, segments.a], [vmB!, segments.b]] as const) {
+        const xml = (await t.driver.readSmallFile(t.target(vm.host!.name), vm.xmlPath!)).toString("utf8");
+        expect(xml).toContain(`<source bridge='vmxs${n}'/>`);
+      }
+      const [bindA, bindB] = await Promise.all([ids.a, ids.b].map((vmId) => t.db.networkBinding.findFirstOrThrow({ where: { vmId, kind: "LB" } })));
+      expect([bindA!.segment, bindB!.segment]).toEqual([`bridge:vmxs${segments.a}`, `bridge:vmxs${segments.b}`]);
+      expect(bindA!.publicAddress).not.toBe(bindB!.publicAddress);
+
+      // From the internet, each public address serves its own owner's VM (HAProxy picks the leg).
+      for (const [b, name] of [[bindA!, names.a], [bindB!, names.b]] as const) {
+        const page = await getFromInternet(edgeLab, `http://${b.publicAddress}/cgi-bin/status`);
+        expect(page.status, page.error).toBe(200);
+        expect(JSON.parse(page.body!)).toMatchObject({ name, address });
+      }
+      // Each segment sees only its own owner's machine at that address.
+      const guest = labGuest(manifest);
+      for (let i = 0; i < 3; i++) {
+        expect((await fetchGuestStatus(guest, address, 3000, segments.a)).name).toBe(names.a);
+        expect((await fetchGuestStatus(guest, address, 3000, segments.b)).name).toBe(names.b);
+      }
+      // Another machine on owner 2's segment: reachable over that segment, not from owner 1's (the root namespace sits on segment 1).
+      expect(segments.a).toBe(1);
+      const probe = await segmentProbe(segments.b, probeAddress);
+      try {
+        expect(await pings(edgeFacts(edgeLab, "a").netns, probeAddress, `vmxs${segments.b}`)).toBe(true);
+        expect(await pings(null, probeAddress)).toBe(false);
+        expect(await pings(edgeFacts(edgeLab, "a").netns, probeAddress, `vmxs${segments.a}`)).toBe(false);
+        // And from owner 2's segment, the shared address is owner 2's VM, whose page names it.
+        const r = await run("ip", ["netns", "exec", probe.netns, "curl", "-sS", "--max-time", "5", `http://${address}/cgi-bin/status`], { allowFailure: true });
+        expect(r.code, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout)).toMatchObject({ name: names.b });
+      } finally {
+        await probe.stop();
+      }
+      log(`owner isolation: ${names.a} (segment ${segments.a}) and ${names.b} (segment ${segments.b}) both at ${address}, public ${bindA!.publicAddress} and ${bindB!.publicAddress}`);
     });
   });
 });

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { edgeManifestSchema, type EdgeManifest } from "../../server/edge/registry";
 import { edgeManifestPath } from "./edge-layout";
 import { ensureOwnerBack, readNetworkFacts, type NetworkFacts } from "./edges";
-import { labLayout, type LabLayout } from "./layout";
+import { labLayout, segmentBridge, type LabLayout } from "./layout";
 import { run } from "./run";
 
 /**
@@ -190,4 +190,32 @@ export async function serveOwnerBack(lab: EdgeLab, maxMs = 300_000): Promise<{ s
 /** One GET from inside an edge (e.g. from its tunnel address: the edge on a front end's behalf). */
 export function getFromEdge(lab: EdgeLab, key: string, url: string, local: string, timeoutMs = 5000): Promise<HttpResult> {
   return once(edgeFacts(lab, key).netns, "get", [url, local, timeoutMs]);
+}
+
+/**
+ * Another machine on an owner's segment: a namespace with one port on the segment's bridge
+ * at `address` (/24, the lab's guest subnet). For isolation tests: who can reach it, who not.
+ */
+export async function segmentProbe(segment: number, address: string): Promise<{ netns: string; stop: () => Promise<void> }> {
+  const netns = `vmx-probe-s${segment}`;
+  const port = `vxp${segment}`;
+  const stop = async () => {
+    await run("ip", ["netns", "del", netns], { allowFailure: true });
+    await run("ip", ["link", "del", "dev", port], { allowFailure: true });
+  };
+  await stop();
+  await run("ip", ["netns", "add", netns]);
+  await run("ip", ["link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", netns]);
+  await run("ip", ["link", "set", "dev", port, "master", segmentBridge(segment), "up"]);
+  await run("ip", ["-n", netns, "addr", "add", `${address}/24`, "dev", "eth0"]);
+  await run("ip", ["-n", netns, "link", "set", "dev", "eth0", "up"]);
+  await run("ip", ["-n", netns, "link", "set", "dev", "lo", "up"]);
+  return { netns, stop };
+}
+
+/** One ping (1 s) from a namespace (null: the root one, on segment 1), optionally out of one interface: did it answer? */
+export async function pings(netns: string | null, address: string, via?: string): Promise<boolean> {
+  const ping = ["ping", "-n", "-c", "1", "-W", "1", ...(via ? ["-I", via] : []), address];
+  const r = netns ? await run("ip", ["netns", "exec", netns, ...ping], { allowFailure: true }) : await run("ping", ping.slice(1), { allowFailure: true });
+  return r.code === 0;
 }
