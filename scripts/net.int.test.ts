@@ -110,7 +110,8 @@ describe("the map service through the CLI on the sim lab", () => {
       ports: [{ port: 80, proto: "tcp" }],
       backend: { name: t.world.service.slug, server: "map-a" },
       dns: { name: NAME },
-      segment: "owner:example.org",
+      // The owner's segment, as the sim edge reaches it: VLAN 1 of its trunk.
+      segment: "vlan:1",
     });
     // The edge really holds it: a ready server in the backend, the address mapped to it.
     const edge = edges.of(A)!;

@@ -10,7 +10,8 @@ import { startOpsLab, type OpsLab } from "../jobs/ops-lab.test-support";
 import { requestOperation } from "../jobs/request";
 import { startOperationsWorker } from "../jobs/worker";
 import { SshEdgeDriver } from "./driver";
-import { reserveBinding } from "./network";
+import { applyBinding, reserveBinding } from "./network";
+import { ownerSegment } from "./segments";
 import { PoolExhaustedError } from "./pool";
 import { edgesFrom, setEdges, type Edges } from "./registry";
 import { reportDrift } from "./loop";
@@ -155,5 +156,37 @@ describe("network mimicking on the sim lab", () => {
     const err = await reserveBinding(t.db, subject(vms[1]!)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PoolExhaustedError);
     expect((err as Error).message).toBe("The public address pool 198.51.100.7/32 of hosting network tiny-pool is exhausted (1 of 1 addresses in use).");
+  });
+
+  it("two owners' game servers at one private address: each NAT rule marks its owner's segment, which routes out of that segment's leg", async () => {
+    const game = await t.db.service.findUniqueOrThrow({ where: { id: t.world.game.id } });
+    const other = await t.db.service.create({ data: { slug: "rival-game", name: "Rival", kind: "GAME", port: 2302, ownerDomain: "rival.example" } });
+    const [n1, n2] = [await ownerSegment(t.db, game.ownerDomain), await ownerSegment(t.db, other.ownerDomain)];
+    expect(n1).not.toBe(n2);
+    const edge = edges.of(t.world.hn.slug)!;
+    const at = { driver: edges.driver, edge };
+    const made: { vm: string; segment: number; publicAddress: string }[] = [];
+    for (const [service, segment, name] of [[game, n1, "gs-own1"], [other, n2, "gs-own2"]] as const) {
+      const vm = await t.db.vm.create({ data: { name, serviceId: service.id, phase: "PRODUCTION", privateAddress: "10.9.0.9" } });
+      const b = await applyBinding(t.db, at, await reserveBinding(t.db, { vm, service, hostingNetwork: t.world.hn }), vm.name, t.world.hn);
+      // The sim edge's legs are VLANs of its trunk: the driver says so.
+      expect(b).toMatchObject({ kind: "NAT", state: "APPLIED", segment: `vlan:${segment}` });
+      made.push({ vm: name, segment, publicAddress: b.publicAddress! });
+    }
+    const rules = (await edges.driver.firewall(edge))!;
+    const mark = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
+    for (const m of made) {
+      expect(rules.prerouting).toContain(`ip daddr ${m.publicAddress} udp dport 2302 meta mark set ${mark(m.segment)} ct mark set ${mark(m.segment)} dnat to 10.9.0.9:2302 comment "nat ${m.vm}"`);
+      // The mark's rule and its table's route out of the leg (sim edge state, as `ip rule` / `ip route` left it).
+      const state = simEdges.edge(t.world.hn.slug).data;
+      expect(state.rules).toContainEqual({ priority: 10_000 + m.segment, src: "all", fwmark: `0x${m.segment.toString(16)}`, table: String(10_000 + m.segment) });
+      expect(state.routes?.[String(10_000 + m.segment)]).toEqual([{ dst: "default", dev: `vmxs${m.segment}` }]);
+    }
+    expect(rules.segment).toEqual(["ct direction original meta mark set ct mark"]);
+    // Applying again changes nothing (idempotent), and the drift check finds the edge as the database says.
+    const again = await t.db.networkBinding.findFirstOrThrow({ where: { vm: { name: "gs-own1" } } });
+    await applyBinding(t.db, at, again, "gs-own1", t.world.hn);
+    expect(simEdges.edge(t.world.hn.slug).data.rules?.filter((r) => r.priority === 10_000 + n1)).toHaveLength(1);
+    expect((await reportDrift(t.db, edges, t.world.hn)).filter((f) => f.message.includes("gs-own"))).toEqual([]);
   });
 });
