@@ -1,5 +1,6 @@
 import type { Db } from "../db/client";
 import type { OracleLoop } from "../worker/loop";
+import { convergeTunnels } from "./backend";
 import { compareEdge, compareTunnels, type BoundMember, type BoundTunnel, type ObservedEdge } from "./drift";
 import { applyBinding, desiredFirewall, reserveBinding } from "./network";
 import { currentEdges, type Edges } from "./registry";
@@ -9,10 +10,11 @@ export const DRIFT_ALERT = "NETWORK_DRIFT";
 
 /**
  * The Local Oracle's network pass, level-triggered: (1) a serving production VM with no
- * binding (e.g. seeded, or bound before its edge existed) is bound; (2) each edge's real
- * configuration is compared with the database and every difference is an alert (raised
- * once, resolved when it is gone). Repairs stay with the operations and an operator: an
- * edge that differs may be someone's deliberate change.
+ * binding (e.g. seeded, or bound before its edge existed) is bound; (2) tunnels home follow
+ * their services' back ends as users declare them (made, re-pointed, removed); (3) each
+ * edge's real configuration is compared with the database and every difference is an alert
+ * (raised once, resolved when it is gone). Other repairs stay with the operations and an
+ * operator: an edge that differs may be someone's deliberate change.
  */
 export function networkLoop(intervalMs = 15_000): OracleLoop {
   return {
@@ -23,6 +25,8 @@ export function networkLoop(intervalMs = 15_000): OracleLoop {
       const ids = await scope();
       const bound = await bindMissing(db, edges, ids);
       if (bound) logger.info({ bound }, "bound serving VMs that had no binding");
+      const tunnels = await convergeTunnels(db, edges, logger, ids);
+      if (tunnels.made + tunnels.reapplied + tunnels.released + tunnels.failed) logger.info(tunnels, "tunnels home brought in line with their services' back ends");
       if (!edges) return;
       const networks = await db.hostingNetwork.findMany({ where: ids ? { id: { in: ids } } : {}, select: { id: true, slug: true, publicPoolCidr: true } });
       for (const hn of networks) {

@@ -1,9 +1,10 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { config } from "../../config";
+import { BACKEND_FIELDS, serviceBackend, serviceSlugSchema, setBackendInput } from "../../edge/backend";
 import { currentEdges } from "../../edge/registry";
 import { poolUse, resolveFrom, vmNetwork } from "../../edge/view";
-import { authedProcedure, router } from "../trpc";
+import { authedProcedure, operatorProcedure, router } from "../trpc";
 import { hostingNetworkNetwork } from "./network-edge";
 
 /** Where the Network panel asks "what does the DNS answer here?" from. */
@@ -39,5 +40,28 @@ export const networkRouter = router({
     const view = await hostingNetworkNetwork(ctx.db, currentEdges(), input.slug);
     if (!view) throw new TRPCError({ code: "NOT_FOUND", message: `No hosting network ${input.slug}.` });
     return view;
+  }),
+  /** A service's back end (two-tier when set, thesis §4.3.2) and its replicas' tunnels home. */
+  backend: authedProcedure.input(z.object({ service: serviceSlugSchema })).query(async ({ ctx, input }) => {
+    const view = await serviceBackend(ctx.db, input.service);
+    if (!view) throw new TRPCError({ code: "NOT_FOUND", message: `No service ${input.service}.` });
+    return view;
+  }),
+  /**
+   * Declare a service's back end (all three fields) or clear it (all three null). Only the
+   * desired state is written here; the network loop brings the edges' tunnels in line.
+   */
+  setBackend: operatorProcedure.input(setBackendInput).mutation(async ({ ctx, input }) => {
+    await ctx.db.$transaction(async (tx) => {
+      // Locked, so the audit's "before" is what this write replaced even with a concurrent one.
+      const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Service" WHERE slug = ${input.service} FOR UPDATE`;
+      if (!locked) throw new TRPCError({ code: "NOT_FOUND", message: `No service ${input.service}.` });
+      const fields = { backendEndpoint: true, backendPublicKey: true, backendCidr: true } as const;
+      const before = await tx.service.findUniqueOrThrow({ where: { id: locked.id }, select: fields });
+      const data = Object.fromEntries(BACKEND_FIELDS.map((f) => [f, input[f]])) as Pick<typeof input, (typeof BACKEND_FIELDS)[number]>;
+      const after = await tx.service.update({ where: { id: locked.id }, data, select: fields });
+      await ctx.audit(tx, { action: input.backendEndpoint === null ? "service.clearBackend" : "service.setBackend", entityType: "Service", entityId: locked.id, before, after });
+    });
+    return (await serviceBackend(ctx.db, input.service))!;
   }),
 });
