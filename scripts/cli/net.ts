@@ -4,7 +4,7 @@ import type { Db } from "../../server/db/client";
 import { inPool } from "../../server/edge/pool";
 import { currentEdges } from "../../server/edge/registry";
 import { ResolveError, resolveFrom } from "../../server/edge/view";
-import { type CliCommand, out, stringOpt, UsageError } from "./command";
+import { type Api, type CliCommand, type Options, out, stringOpt, UsageError } from "./command";
 import { firewallVerdict } from "./firewall-verdict";
 
 /** `--from LAT,LON`: a place, checked field by field. */
@@ -47,12 +47,32 @@ async function probe(db: Db, args: string[], protoRaw: string | undefined) {
   }
 }
 
+/**
+ * `net backend SERVICE [--endpoint HOST:PORT --public-key KEY --cidr CIDR | --clear]`: shows
+ * or declares a service's back end (two-tier, thesis §4.3.2) through network.setBackend, so
+ * its validation and audit are the API's; the network loop then converges the edges.
+ */
+async function backend(api: Api, args: string[], opts: Options) {
+  const [service] = args;
+  if (!service) throw new UsageError("name the service: net backend SERVICE [--endpoint HOST:PORT --public-key KEY --cidr CIDR | --clear]");
+  const given = { backendEndpoint: stringOpt(opts, "endpoint"), backendPublicKey: stringOpt(opts, "public-key"), backendCidr: stringOpt(opts, "cidr") };
+  const count = Object.values(given).filter((v) => v !== undefined).length;
+  if (opts.clear && count > 0) throw new UsageError("--clear takes no --endpoint, --public-key or --cidr");
+  if (count > 0 && count < 3) throw new UsageError("give --endpoint, --public-key and --cidr together (or --clear)");
+  if (opts.clear) return api.network.setBackend({ service, backendEndpoint: null, backendPublicKey: null, backendCidr: null });
+  if (count === 3) return api.network.setBackend({ service, backendEndpoint: given.backendEndpoint!, backendPublicKey: given.backendPublicKey!, backendCidr: given.backendCidr! });
+  return api.network.backend({ service });
+}
+
 /** `net …`: what network mimicking gives a VM, and what the DNS answers a client at a place. */
 export const netCommand: CliCommand = {
   usage: `  net show VM [--json]
   net resolve NAME --from LAT,LON [--json]
-  net probe ADDRESS PORT [--proto tcp|udp] [--json]`,
-  options: { from: { type: "string" }, proto: { type: "string" } },
+  net probe ADDRESS PORT [--proto tcp|udp] [--json]
+  net backend SERVICE [--json]                 (a service's back end and its tunnels home)
+  net backend SERVICE --endpoint HOST:PORT --public-key KEY --cidr CIDR [--json]
+  net backend SERVICE --clear [--json]`,
+  options: { from: { type: "string" }, proto: { type: "string" }, endpoint: { type: "string" }, "public-key": { type: "string" }, cidr: { type: "string" }, clear: { type: "boolean" } },
   async run({ db, api, verb, args, opts }) {
     switch (verb) {
       case "show": {
@@ -90,8 +110,18 @@ export const netCommand: CliCommand = {
         console.log(`${r.address}:${r.port}/${r.proto} at edge ${r.edge} (${r.hostingNetwork}): ${r.verdict === "accept" ? "accepted" : "dropped"}${r.dnatTo ? ` (DNAT to ${r.dnatTo})` : ""} ${how}`);
         return;
       }
+      case "backend": {
+        const b = await backend(api, args, opts);
+        if (opts.json) return out(b);
+        if (!b.twoTier) console.log(`${b.service}: one-tier (no back end)`);
+        else console.log(`${b.service}: back end ${b.backendEndpoint}, key ${b.backendPublicKey}, network ${b.backendCidr}`);
+        for (const t of b.tunnels) {
+          console.log(`  ${t.vm.padEnd(16)} ${t.hostingNetwork.padEnd(14)} ${t.interface} ${t.state.toLowerCase()}${t.current ? "" : " (converging)"} edge key ${t.publicKey ?? "-"} allow ${t.backendAllows.join(",")}`);
+        }
+        return;
+      }
       default:
-        throw new UsageError(`unknown verb ${verb ?? "(none)"} for net: show, resolve or probe`);
+        throw new UsageError(`unknown verb ${verb ?? "(none)"} for net: show, resolve, probe or backend`);
     }
   },
 };
