@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { titleCase } from "./format";
 import { HostingNetworkEdge } from "./network-edge";
 import { Badge } from "./query-state";
+import { ServiceBackend } from "./service-backend";
 import { useTRPC } from "./trpc";
 
 const STATE_TONE = { APPLIED: "ok", PENDING: "info", REMOVING: "warn", FAILED: "bad" } as const;
@@ -23,11 +24,14 @@ function natRule(e: { kind: "LB" | "NAT" | null; publicAddress: string | null; p
 /**
  * The Network panel of a VM (thesis §4.3.1–4.3.2): public address and NAT or load-balancer
  * membership per hosting network, open ports, what its DNS name answers from a few
- * places, tunnel and segment; and its hosting network's pool use and drift alerts.
+ * places, tunnel and segment; its service's back end (tunnel home); and its hosting
+ * network's pool use and drift alerts.
  */
 export function VmNetwork({ name }: { name: string }) {
   const trpc = useTRPC();
   const net = useQuery({ ...trpc.network.vm.queryOptions({ name }), refetchInterval: 3000 });
+  // The VM page's own query (same key): its service, for the tunnel home.
+  const service = useQuery(trpc.vms.get.queryOptions({ name })).data?.service.slug;
   const dnsName = net.data?.find((e) => e.dns)?.dns?.name ?? null;
   const answers = useQuery({ ...trpc.network.answersFrom.queryOptions({ name: dnsName ?? "" }), enabled: dnsName !== null, refetchInterval: 5000 });
   if (net.isPending) return <p className="small">Loading network…</p>;
@@ -70,6 +74,7 @@ export function VmNetwork({ name }: { name: string }) {
           ))}
         </tbody>
       </table>
+      {service && <ServiceBackend service={service} vm={name} />}
       {dnsName && (
         <>
           <h3>What {dnsName} answers</h3>
