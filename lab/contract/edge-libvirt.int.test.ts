@@ -292,9 +292,9 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
       expect(segments.a).toBe(1);
       const probe = await segmentProbe(segments.b, probeAddress);
       try {
-        expect(await pings(edgeFacts(edgeLab, "a").netns, probeAddress, `vmxs${segments.b}`)).toBe(true);
-        expect(await pings(null, probeAddress)).toBe(false);
-        expect(await pings(edgeFacts(edgeLab, "a").netns, probeAddress, `vmxs${segments.a}`)).toBe(false);
+        expect(await pings(edgeFacts(edgeLab, "a").netns, probeAddress, `vmxs${segments.b}`, 8)).toBe(true);
+        expect(await pings(null, probeAddress, undefined, 3)).toBe(false);
+        expect(await pings(edgeFacts(edgeLab, "a").netns, probeAddress, `vmxs${segments.a}`, 3)).toBe(false);
         // And from owner 2's segment, the shared address is owner 2's VM, whose page names it.
         const r = await run("ip", ["netns", "exec", probe.netns, "curl", "-sS", "--max-time", "5", `http://${address}/cgi-bin/status`], { allowFailure: true });
         expect(r.code, r.stderr).toBe(0);

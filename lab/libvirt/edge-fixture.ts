@@ -213,9 +213,16 @@ export async function segmentProbe(segment: number, address: string): Promise<{ 
   return { netns, stop };
 }
 
-/** One ping (1 s) from a namespace (null: the root one, on segment 1), optionally out of one interface: did it answer? */
-export async function pings(netns: string | null, address: string, via?: string): Promise<boolean> {
+/**
+ * Pings (1 s each, up to `attempts`) from a namespace (null: the root one, on segment 1),
+ * optionally out of one interface: did any answer? A neighbour entry left from an earlier run
+ * (another probe's MAC at that address) can cost the first few.
+ */
+export async function pings(netns: string | null, address: string, via?: string, attempts = 1): Promise<boolean> {
   const ping = ["ping", "-n", "-c", "1", "-W", "1", ...(via ? ["-I", via] : []), address];
-  const r = netns ? await run("ip", ["netns", "exec", netns, ...ping], { allowFailure: true }) : await run("ping", ping.slice(1), { allowFailure: true });
-  return r.code === 0;
+  for (let i = 0; i < attempts; i++) {
+    const r = netns ? await run("ip", ["netns", "exec", netns, ...ping], { allowFailure: true }) : await run("ping", ping.slice(1), { allowFailure: true });
+    if (r.code === 0) return true;
+  }
+  return false;
 }

@@ -20,7 +20,7 @@ import {
 import { parseAddrShow, parseLinkDetail } from "./ip-output";
 import { backendName, edgePath, interfaceName, ipv4, parseCidr, routeTable, wgEndpoint, wgKey } from "./names";
 import { segmentInterface, segmentNumber, type SegmentLeg } from "./segments";
-import { parseRules, parseWgShowAll, WG_KEY_RE, type TunnelState } from "./wg-output";
+import { parseRules, parseWgShowAll, WG_KEY_RE, type IpRule, type TunnelState } from "./wg-output";
 
 /** Routing tables (and rule preferences) of owner segments: 10001–14094, clear of the tunnels' 20001…. */
 export const SEGMENT_TABLE_BASE = 10_000;
@@ -65,6 +65,11 @@ export interface TunnelSpec {
   table: number;
   /** Private addresses whose traffic takes the tunnel (the front-end VMs). */
   sources: string[];
+  /**
+   * The leg those addresses come in on (their owner segment's): another owner may use the
+   * same addresses on its own segment, and its traffic must not take this tunnel.
+   */
+  sourceInterface?: string;
 }
 
 /** iproute2's refusals that mean "not there": a link, a rule. */
@@ -265,7 +270,10 @@ export class SshEdgeDriver implements EdgeDriver {
     const cidr = parseCidr(spec.allowedCidr, "backendCidr").cidr;
     const own = ipv4(spec.tunnelAddress, "tunnelAddress");
     const table = String(routeTable(spec.table));
-    const sources = [...new Set([...spec.sources.map((a) => ipv4(a, "privateAddress")), own])];
+    const leg = spec.sourceInterface === undefined ? null : interfaceName(spec.sourceInterface, "sourceInterface");
+    // The front ends' traffic as it comes in on their leg, and the edge's own from its tunnel address.
+    const wanted = [...new Set(spec.sources.map((a) => ipv4(a, "privateAddress")))].filter((a) => a !== own).map((src) => ({ src, iif: leg }));
+    wanted.push({ src: own, iif: null });
     const keyFile = this.keyFile(edge, dev);
 
     // The key is made on the edge and stays there; only its public half comes back.
@@ -290,9 +298,16 @@ export class SshEdgeDriver implements EdgeDriver {
     await this.transport.run(edge, commandLine(["ip", "link", "set", "dev", dev, "up"]));
     await this.transport.run(edge, commandLine(["ip", "route", "replace", cidr, "dev", dev, "table", table]));
     // Traffic from the front ends (and the edge's own tunnel address) looks up this tunnel's table.
-    const rules = this.parse(edge, await this.transport.run(edge, commandLine(["ip", "-j", "rule", "show"])), parseRules).filter((r) => String(r.priority) === table);
-    for (const r of rules) if (!r.src || !sources.includes(r.src) || r.table !== table) await this.transport.run(edge, commandLine(["ip", "rule", "del", ...(r.src && r.src !== "all" ? ["from", r.src] : []), "pref", table]));
-    for (const src of sources) if (!rules.some((r) => r.src === src && r.table === table)) await this.transport.run(edge, commandLine(["ip", "rule", "add", "from", src, "lookup", table, "pref", table]));
+    let rules = this.parse(edge, await this.transport.run(edge, commandLine(["ip", "-j", "rule", "show"])), parseRules).filter((r) => String(r.priority) === table);
+    const same = (r: IpRule, w: { src: string; iif: string | null }) => r.src === w.src && r.iif === w.iif && r.table === table;
+    if (rules.some((r) => !wanted.some((w) => same(r, w)))) {
+      // Anything else at this preference is stale: all of it goes, the wanted rules come back below.
+      for (let i = 0; i < rules.length; i++) await this.transport.run(edge, commandLine(["ip", "rule", "del", "pref", table]));
+      rules = [];
+    }
+    for (const w of wanted) {
+      if (!rules.some((r) => same(r, w))) await this.transport.run(edge, commandLine(["ip", "rule", "add", "from", w.src, ...(w.iif ? ["iif", w.iif] : []), "lookup", table, "pref", table]));
+    }
     return { publicKey };
   }
 

@@ -124,6 +124,13 @@ describe("network mimicking on the sim lab", () => {
       const edge = edges.of(t.world.hn.slug)!;
       const onEdge = await edges.driver.tunnels(edge);
       expect(onEdge).toEqual([{ interface: "vmxwg1", publicKey: c.publicKey, peers: [{ publicKey: backendPublicKey, endpoint: "203.0.113.50:51820", allowedIps: ["10.88.0.0/24"], latestHandshake: 0 }] }]);
+      // Only the front end's traffic from its own owner's segment takes the tunnel (another owner may use 10.1.0.6 too).
+      const leg = `vmxs${await ownerSegment(t.db, t.world.service.ownerDomain)}`;
+      expect(c.sourceInterface).toBe(leg);
+      expect(simEdges.edge(t.world.hn.slug).data.rules?.filter((r) => r.priority === 20_001)).toEqual([
+        { priority: 20_001, src: "10.1.0.6", iif: leg, table: "20001" },
+        { priority: 20_001, src: "100.64.0.1", table: "20001" },
+      ]);
       // The private key is a file on the edge; the row holds its public half only.
       const keyFile = await readFile(join(dataDir, `${t.world.hn.slug}-edge`.slice(0, 63), "root", edge.tunnelDir, "vmxwg1.key"), "utf8");
       expect(JSON.stringify(row)).not.toContain(keyFile.trim());

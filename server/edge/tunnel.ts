@@ -2,6 +2,7 @@ import type { Db } from "../db/client";
 import type { NetworkBinding } from "../db/generated/client";
 import type { EdgeAt } from "./network";
 import { intToIp, ipToInt } from "./names";
+import { ownerSegment, segmentInterface } from "./segments";
 
 /**
  * Tunnel home (thesis §4.3.2): a two-tier service's front end reaches its owner's back end
@@ -26,6 +27,8 @@ export interface TunnelConfig {
   publicKey: string | null;
   /** What the back end must allow from this peer: the front end's address and the edge's tunnel address. */
   backendAllows: string[];
+  /** The front end's owner-segment leg on the edge: only its traffic from there takes the tunnel (absent on tunnels made before segments). */
+  sourceInterface?: string;
 }
 
 export interface TwoTier {
@@ -50,9 +53,10 @@ export function tunnelSlot(index: number) {
 }
 
 /** The VM's tunnel binding in the hosting network, made (PENDING) with a free slot if missing. */
-export async function reserveTunnel(db: Db, vm: { id: string; privateAddress: string | null; name: string }, service: TwoTier, hn: { id: string }): Promise<NetworkBinding> {
+export async function reserveTunnel(db: Db, vm: { id: string; privateAddress: string | null; name: string }, service: TwoTier & { ownerDomain: string }, hn: { id: string }): Promise<NetworkBinding> {
   if (!isTwoTier(service)) throw new Error("not a two-tier service");
   if (!vm.privateAddress) throw new Error(`VM ${vm.name} has no private address: nothing to route into the tunnel`);
+  const sourceInterface = segmentInterface(await ownerSegment(db, service.ownerDomain));
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:tunnel'), hashtext(${hn.id}))`;
     const existing = await tx.networkBinding.findFirst({ where: { vmId: vm.id, hostingNetworkId: hn.id, kind: "VPN" } });
@@ -70,6 +74,7 @@ export async function reserveTunnel(db: Db, vm: { id: string; privateAddress: st
       backendCidr: service.backendCidr,
       publicKey: keep?.publicKey ?? null,
       backendAllows: [`${vm.privateAddress}/32`, `${slot.tunnelAddress}/32`],
+      sourceInterface,
     };
     const data = { privateAddress: vm.privateAddress, config: config as object };
     if (existing) return tx.networkBinding.update({ where: { id: existing.id }, data });
@@ -90,6 +95,7 @@ export async function applyTunnel(db: Db, at: EdgeAt | null, binding: NetworkBin
       tunnelAddress: c.tunnelAddress,
       table: c.table,
       sources: [binding.privateAddress!],
+      sourceInterface: c.sourceInterface,
     }));
   }
   return db.networkBinding.update({ where: { id: binding.id }, data: { state: "APPLIED", config: { ...c, publicKey } as object } });

@@ -34,9 +34,10 @@ describe("ip -j rule show", () => {
   it("reads priorities, sources and tables", () => {
     const out =
       '[{"priority":0,"src":"all","table":"local"},{"priority":20001,"src":"10.77.0.12","table":"20001"},{"priority":32766,"src":"all","table":"main"},{"priority":32767,"src":"all","table":"default"}]\n';
-    expect(parseRules(out)[1]).toEqual({ priority: 20001, src: "10.77.0.12", table: "20001", fwmark: null });
-    // An owner segment's rule (iproute2 6.1 prints the mark in hex).
-    expect(parseRules('[{"priority":10007,"src":"all","fwmark":"0x7","table":"10007"}]')[0]).toEqual({ priority: 10007, src: "all", table: "10007", fwmark: "0x7" });
+    expect(parseRules(out)[1]).toEqual({ priority: 20001, src: "10.77.0.12", iif: null, table: "20001", fwmark: null });
+    // An owner segment's rule (iproute2 6.1 prints the mark in hex), and a tunnel's rule for a front end on one segment.
+    expect(parseRules('[{"priority":10007,"src":"all","fwmark":"0x7","table":"10007"}]')[0]).toEqual({ priority: 10007, src: "all", iif: null, table: "10007", fwmark: "0x7" });
+    expect(parseRules('[{"priority":20001,"src":"10.77.0.12","iif":"vmxs2","table":"20001"}]')[0]).toMatchObject({ src: "10.77.0.12", iif: "vmxs2" });
     expect(() => parseRules("RTNETLINK answers: Operation not permitted")).toThrow(OutputShapeError);
   });
 });

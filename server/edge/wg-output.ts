@@ -73,10 +73,20 @@ export function parseWgShowAll(out: { publicKey: string; endpoints: string; allo
   return [...tunnels.values()];
 }
 
-const ruleSchema = z.array(z.object({ priority: z.number().int(), src: z.string().optional(), table: z.string().optional(), fwmark: z.string().optional() }).loose());
+const ruleSchema = z.array(z.object({ priority: z.number().int(), src: z.string().optional(), iif: z.string().optional(), table: z.string().optional(), fwmark: z.string().optional() }).loose());
 
-/** `ip -j rule show`: the policy-routing rules (priority, source, firewall mark as iproute2 prints it, e.g. "0x7", table). */
-export function parseRules(output: string): { priority: number; src: string | null; table: string | null; fwmark: string | null }[] {
+export interface IpRule {
+  priority: number;
+  src: string | null;
+  /** The interface a packet must have come in on ("iif"), if the rule names one. */
+  iif: string | null;
+  table: string | null;
+  /** The firewall mark as iproute2 prints it, e.g. "0x7". */
+  fwmark: string | null;
+}
+
+/** `ip -j rule show`: the policy-routing rules. */
+export function parseRules(output: string): IpRule[] {
   let raw: unknown;
   try {
     raw = JSON.parse(output);
@@ -85,5 +95,5 @@ export function parseRules(output: string): { priority: number; src: string | nu
   }
   const parsed = ruleSchema.safeParse(raw);
   if (!parsed.success) throw new OutputShapeError(`unexpected shape: ${parsed.error.issues[0]?.message ?? ""}`);
-  return parsed.data.map((r) => ({ priority: r.priority, src: r.src ?? null, table: r.table ?? null, fwmark: r.fwmark ?? null }));
+  return parsed.data.map((r) => ({ priority: r.priority, src: r.src ?? null, iif: r.iif ?? null, table: r.table ?? null, fwmark: r.fwmark ?? null }));
 }

@@ -5,7 +5,7 @@ import { write } from "../streams";
  * iproute2 6.1 `ip` on a sim edge: `ip -j addr show dev IF`, `ip addr add|del|replace A/P dev IF`,
  * and for tunnels `ip -j link show dev IF`, `ip link set dev IF up`, `ip link del dev IF`,
  * `ip route replace CIDR dev IF table T`, `ip -j rule show`, `ip rule add from A lookup T pref P`,
- * `ip rule del [from A] pref P`; for owner segments `ip -j -d link show dev vmxsN`,
+ * `ip rule add from A iif IF lookup T pref P`, `ip rule del [from A] pref P`; for owner segments `ip -j -d link show dev vmxsN`,
  * `ip route replace default dev vmxsN table T`, `ip rule add fwmark N lookup T pref P` — with
  * iproute2's JSON and the refusals a Debian 12 edge prints (the 6.1 kernel's extended ack,
  * RTNETLINK errno texts). A sim edge has a trunk carrying every VLAN: its leg into owner
@@ -137,10 +137,13 @@ export const ip: Builtin = async (argv, io, ctx) => {
     await write(io.stdout, JSON.stringify(all) + "\n");
     return 0;
   }
-  if (a.length === 8 && a[0] === "rule" && a[1] === "add" && a[2] === "from" && a[4] === "lookup" && a[6] === "pref" && ADDRESS_RE.test(a[3]!) && /^\d+$/.test(a[5]!) && /^\d+$/.test(a[7]!)) {
+  // `ip rule add from A [iif IF] lookup T pref P`
+  const iif = a[4] === "iif" ? a[5]! : null;
+  const r = iif ? [...a.slice(0, 4), ...a.slice(6)] : a;
+  if (r.length === 8 && r[0] === "rule" && r[1] === "add" && r[2] === "from" && r[4] === "lookup" && r[6] === "pref" && ADDRESS_RE.test(r[3]!) && /^\d+$/.test(r[5]!) && /^\d+$/.test(r[7]!)) {
     const rules = (edge.data.rules ??= []);
-    const rule = { priority: Number(a[7]), src: a[3]!, table: a[5]! };
-    if (rules.some((r) => r.priority === rule.priority && r.src === rule.src && r.table === rule.table)) {
+    const rule = { priority: Number(r[7]), src: r[3]!, table: r[5]!, ...(iif ? { iif } : {}) };
+    if (rules.some((x) => x.priority === rule.priority && x.src === rule.src && x.iif === rule.iif && x.table === rule.table)) {
       await write(io.stderr, "RTNETLINK answers: File exists\n");
       return 2;
     }

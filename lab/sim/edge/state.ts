@@ -42,7 +42,7 @@ export interface SimEdgeData {
   /** wireguard-go devices by interface: the private key (base64) and the peers. */
   wireguard?: Record<string, { privateKey: string | null; listenPort: number; peers: { publicKey: string; endpoint: string | null; allowedIps: string[]; keepalive: number }[] }>;
   /** Policy-routing rules (`ip rule`) and routes of the non-main tables (`ip route … table T`). */
-  rules?: { priority: number; src: string; table: string; fwmark?: string }[];
+  rules?: { priority: number; src: string; table: string; fwmark?: string; iif?: string }[];
   routes?: Record<string, { dst: string; dev: string }[]>;
 }
 
@@ -55,6 +55,7 @@ export interface SimEdgeSpec {
 }
 
 export class SimEdge {
+  private saves = 0;
   private constructor(
     private readonly path: string,
     readonly spec: SimEdgeSpec,
@@ -80,8 +81,11 @@ export class SimEdge {
   }
 
   async save(): Promise<void> {
-    await writeFile(`${this.path}.tmp`, JSON.stringify(this.data));
-    await rename(`${this.path}.tmp`, this.path);
+    // A temporary file per save: two commands saving at once (a test modelling connections while
+    // the driver drains) must not rename each other's file away.
+    const tmp = `${this.path}.${++this.saves}.tmp`;
+    await writeFile(tmp, JSON.stringify(this.data));
+    await rename(tmp, this.path);
   }
 
   server(backend: string, server: string): SimServer | undefined {
