@@ -147,8 +147,9 @@ describe("a service becomes two-tier while its replicas run, changes its back en
       expect.objectContaining({ vm: "web-dead", hostingNetwork: deadHn.slug, state: "PENDING", current: false }),
     ]);
 
-    // Converged: another pass changes nothing on the edge.
+    // Converged: another pass touches neither the binding nor the edge.
     await tick();
+    expect((await db.networkBinding.findUniqueOrThrow({ where: { id: row.id } })).updatedAt).toEqual(row.updatedAt);
     expect(await edgeTunnels()).toEqual([{ interface: "vmxwg1", publicKey: c.publicKey, peers: [expect.objectContaining({ publicKey: KEY })] }]);
   });
 

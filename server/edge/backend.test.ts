@@ -67,8 +67,8 @@ function vpn(hn: { id: string }, config: Partial<typeof BACK> = {}, state: Netwo
   };
 }
 
-function front(service: TunnelFront["service"], servedIn: { id: string; slug: string }[], tunnels: NetworkBinding[] = [], privateAddress: string | null = "10.1.0.5"): TunnelFront {
-  return { vm: { id: "vm", name: "map-1", privateAddress }, service, servedIn, tunnels: tunnels.map((b) => ({ binding: b, hostingNetwork: b.hostingNetworkId === A.id ? A : B })) };
+function front(service: TunnelFront["service"], servedIn: { id: string; slug: string }[], tunnels: NetworkBinding[] = [], privateAddress: string | null = "10.1.0.5", sourceInterface: string | null = null): TunnelFront {
+  return { vm: { id: "vm", name: "map-1", privateAddress }, service, sourceInterface, servedIn, tunnels: tunnels.map((b) => ({ binding: b, hostingNetwork: b.hostingNetworkId === A.id ? A : B })) };
 }
 
 const plan = (f: TunnelFront) => planTunnels([f]).map((a) => `${a.do} ${a.hostingNetwork.slug}${"why" in a ? ` (${a.why})` : ""}`);
@@ -89,6 +89,11 @@ describe("planTunnels", () => {
     expect(plan(front({ ...owner, ...BACK, backendCidr: "10.89.0.0/24" }, [A], [vpn(A)]))).toEqual(["reapply a (changed)"]);
     expect(plan(front({ ...owner, ...BACK }, [A], [vpn(A, {}, "APPLIED", "10.1.0.9")]))).toEqual(["reapply a (changed)"]);
     expect(plan(front({ ...owner, ...BACK }, [A], [vpn(A, {}, "PENDING")]))).toEqual(["reapply a (not applied)"]);
+    // Made before owner segments (no source leg): re-applied once the owner has a segment.
+    expect(plan(front({ ...owner, ...BACK }, [A], [vpn(A)], "10.1.0.5", "vmxs3"))).toEqual(["reapply a (changed)"]);
+    const withLeg = vpn(A);
+    withLeg.config = { ...(withLeg.config as object), sourceInterface: "vmxs3" };
+    expect(plan(front({ ...owner, ...BACK }, [A], [withLeg], "10.1.0.5", "vmxs3"))).toEqual([]);
   });
 
   it("releases every tunnel of a service that is no longer two-tier, and one where the replica no longer serves", () => {

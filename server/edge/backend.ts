@@ -5,6 +5,7 @@ import { InvalidArgumentError } from "../hosts/errors";
 import type { log } from "../log";
 import { parseCidr, wgEndpoint, wgKey } from "./names";
 import type { Edges } from "./registry";
+import { segmentInterface } from "./segments";
 import { applyTunnel, isTwoTier, releaseTunnel, reserveTunnel, tunnelConfig, type TwoTier } from "./tunnel";
 
 /**
@@ -142,6 +143,8 @@ interface Net {
 export interface TunnelFront {
   vm: { id: string; name: string; privateAddress: string | null };
   service: TwoTier & { ownerDomain: string };
+  /** The edge leg of the owner's segment (null before the domain has one): the tunnel takes traffic from there only. */
+  sourceInterface: string | null;
   /** Hosting networks where it has a load-balancer or NAT binding that is not going away. */
   servedIn: Net[];
   tunnels: { binding: NetworkBinding; hostingNetwork: Net }[];
@@ -167,7 +170,9 @@ export function planTunnels(fronts: readonly TunnelFront[]): TunnelAction[] {
         actions.push({ do: "release", front: f, hostingNetwork: t.hostingNetwork, binding: t.binding, why: isTwoTier(f.service) ? "not served there" : "one-tier" });
         continue;
       }
-      const changed = !sameBackend(tunnelConfig(t.binding), f.service) || t.binding.privateAddress !== f.vm.privateAddress;
+      const c = tunnelConfig(t.binding);
+      // A tunnel made before owner segments has no source leg: re-applied, it gets one.
+      const changed = !sameBackend(c, f.service) || t.binding.privateAddress !== f.vm.privateAddress || (f.sourceInterface !== null && c.sourceInterface !== f.sourceInterface);
       if (changed || t.binding.state !== "APPLIED") actions.push({ do: "reapply", front: f, hostingNetwork: t.hostingNetwork, binding: t.binding, why: changed ? "changed" : "not applied" });
     }
     for (const n of wanted) if (!f.tunnels.some((t) => t.hostingNetwork.id === n.id)) actions.push({ do: "make", front: f, hostingNetwork: n });
@@ -197,11 +202,14 @@ export async function tunnelFronts(db: Db, hostingNetworkIds?: string[]): Promis
       bindings: { where: { kind: { in: ["LB", "NAT", "VPN"] }, ...inScope }, include: { hostingNetwork: { select: { id: true, slug: true } } }, orderBy: { createdAt: "asc" } },
     },
   });
+  const segments = await db.ownerSegment.findMany({ where: { ownerDomain: { in: [...new Set(vms.map((v) => v.service.ownerDomain))] } } });
+  const legOf = new Map(segments.map((x) => [x.ownerDomain, segmentInterface(x.number)]));
   return vms.map((vm) => {
     const served = vm.bindings.filter((b) => b.kind !== "VPN" && b.state !== "REMOVING" && b.state !== "FAILED").map((b) => b.hostingNetwork);
     return {
       vm: { id: vm.id, name: vm.name, privateAddress: vm.privateAddress },
       service: vm.service,
+      sourceInterface: legOf.get(vm.service.ownerDomain) ?? null,
       servedIn: [...new Map(served.map((n) => [n.id, n])).values()],
       tunnels: vm.bindings.filter((b) => b.kind === "VPN").map((b) => ({ binding: b, hostingNetwork: b.hostingNetwork })),
     };
