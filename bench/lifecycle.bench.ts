@@ -28,6 +28,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdir, readFile, readlink, mkdtemp, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -35,7 +36,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { libvirtGuestAddress } from "../lab/libvirt/contract-fixture";
 import { debianLabGuest, ensureDebianGuestImage, renderDebianDomainXml, type DebianGuestImage } from "../lab/libvirt/debian-guest-image";
-import { guestFiles, labGuest, removeGuest, sshTarget, waitForGuestHttp } from "../lab/libvirt/fixture";
+import { guestFiles, guestStatusSchema, labGuest, removeGuest, sshTarget, waitForGuestHttp, type LibvirtGuest } from "../lab/libvirt/fixture";
 import { hostPlan, labLayout } from "../lab/libvirt/layout";
 import { copyGuestFiles } from "../lab/libvirt/move";
 import { ensureLibvirtLab, libvirtLabDir, libvirtLabUnavailable } from "../lab/libvirt/readiness";
@@ -115,14 +116,53 @@ async function benchDatabase(): Promise<OpsLabDatabase & { serverStop: () => Pro
 
 // ───────────────────────── libvirt lab ─────────────────────────
 
+/**
+ * One GET of the guest's status page: true when it answered with the status JSON. An
+ * attempt whose TCP connection is not up within 500 ms is given up (the guest is not
+ * there yet: its SYN was lost, and TCP would resend it only after 1 s); one that is
+ * connected gets 10 s to answer. Giving up a connected request after 500 ms instead
+ * made a guest that needs more for its first answer (a freshly restored one under TCG
+ * re-translates its kernel's and web server's code; with two loaded cores that took
+ * over 0.5 s) look unreachable for seconds, each abandoned request still costing it a
+ * CGI run.
+ */
+function statusAnswers(guest: LibvirtGuest, address: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: address, port: guest.httpPort, path: guest.statusPath, agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => {
+        let json: unknown = null;
+        try {
+          json = JSON.parse(body);
+        } catch {
+          /* not the status page (yet) */
+        }
+        resolve(res.statusCode === 200 && guestStatusSchema.safeParse(json).success);
+      });
+      res.on("error", () => resolve(false));
+    });
+    const connecting = setTimeout(() => req.destroy(), 500);
+    req.on("socket", (socket) =>
+      socket.once("connect", () => {
+        clearTimeout(connecting);
+        req.setTimeout(10_000, () => req.destroy());
+      }),
+    );
+    req.on("error", () => resolve(false));
+    req.on("close", () => clearTimeout(connecting));
+  });
+}
+
 /** Polls the guest's status page until it answers; the time it first did. */
-async function whenServing(t: AnyOpsLab, vm: string, limitMs = 300_000): Promise<number> {
+async function whenServing(guest: LibvirtGuest, address: string, limitMs = 300_000): Promise<number> {
   const until = performance.now() + limitMs;
   while (performance.now() < until) {
-    if (await t.guestStatus!(vm, 500)) return performance.now();
+    if (await statusAnswers(guest, address)) return performance.now();
     await sleep(50);
   }
-  throw new Error(`${vm} did not answer HTTP within ${limitMs / 1000} s`);
+  throw new Error(`${address} did not answer HTTP within ${limitMs / 1000} s`);
 }
 
 async function deleteVm(t: AnyOpsLab, vmId: string) {
@@ -195,7 +235,8 @@ async function systemBooted(address: string, limitMs = 300_000) {
 }
 
 /** (a) activate → HTTP, resumed vs cold-booted, interleaved. */
-async function resumeVsBoot(t: AnyOpsLab, guestLabel: string, makeVm: MakeVm) {
+async function resumeVsBoot(t: AnyOpsLab, manifest: LabManifest, guestLabel: string, makeVm: MakeVm) {
+  const guest = labGuest(manifest);
   console.log(`\n(a) libvirt lab, ${guestLabel}: "activate" → guest answers HTTP on the target, resumed from the Nest vs cold-booted (${ROUNDS} rounds, interleaved)`);
   const rows: Record<"resume" | "boot", { toHttp: number; targetPart: number; op: number }[]> = { resume: [], boot: [] };
   const sizes = { disk: [] as number[], state: [] as number[] };
@@ -209,7 +250,7 @@ async function resumeVsBoot(t: AnyOpsLab, guestLabel: string, makeVm: MakeVm) {
       const t0 = performance.now();
       const wall0 = Date.now();
       const op = await requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null });
-      const serving = whenServing(t, name);
+      const serving = whenServing(guest, libvirtGuestAddress(manifest, name));
       const done = await t.finished(op.id);
       const answered = await serving;
       if (done.state !== "SUCCEEDED") throw new Error(`activation failed: ${done.error}`);
@@ -391,12 +432,12 @@ async function libvirtPart(only: Set<string>, guestKind: "busybox" | "debian") {
         console.log(`Debian service guest: ${image.memoryMiB} MiB, disk ${mb(image.diskBytes)} (sparse: ${mb(image.diskAllocatedBytes)} allocated), kernel ${image.kernelVersion}`);
         const vms = debianVms(t, manifest, image);
         try {
-          await resumeVsBoot(t, "Debian 12 service guest (systemd, lighttpd)", vms.make);
+          await resumeVsBoot(t, manifest, "Debian 12 service guest (systemd, lighttpd)", vms.make);
         } finally {
           await vms.cleanup();
         }
       } else {
-        await resumeVsBoot(t, "busybox guest", (name, host, state) => t.makeVm(name, host, state));
+        await resumeVsBoot(t, manifest, "busybox guest", (name, host, state) => t.makeVm(name, host, state));
       }
       await overhead(t, manifest);
     }
