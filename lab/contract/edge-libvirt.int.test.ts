@@ -9,7 +9,7 @@ import { requestOperation } from "../../server/jobs/request";
 import { startOperationsWorker } from "../../server/jobs/worker";
 import {
   addOwnerPeer, connectFromInternet, edgeFacts, edgesFor, getFromEdge, getFromInternet, holdConnections, pings, readEdgeLab, removeOwnerPeer, resolveFromInternet,
-  segmentProbe, serveOwnerBack, stopHolders, type EdgeLab,
+  segmentProbe, serveOwnerBack, stopHolders, udpFromInternet, udpOutByLeg, type EdgeLab,
 } from "../libvirt/edge-fixture";
 import { libvirtLabDir } from "../libvirt/readiness";
 import { run } from "../libvirt/run";
@@ -228,6 +228,7 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
     let address = "";
     let segments = { a: 0, b: 0 };
     const probeAddress = "10.77.0.253";
+    const gameIds: string[] = [];
 
     beforeAll(async () => {
       edgeLab ??= await readEdgeLab(libvirtLabDir());
@@ -248,7 +249,7 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
     }, 300_000);
 
     afterAll(async () => {
-      for (const vmId of [ids.a, ids.b].filter(Boolean)) {
+      for (const vmId of [ids.a, ids.b, ...gameIds].filter(Boolean)) {
         const vm = await t.db.vm.findUnique({ where: { id: vmId } });
         if (vm?.phase === "PRODUCTION") await t.finished((await requestOperation(t.db, { kind: "DEACTIVATE", vmId, requestedById: t.world.operator.id })).id).catch(() => undefined);
       }
@@ -292,7 +293,7 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
       expect(segments.a).toBe(1);
       const probe = await segmentProbe(segments.b, probeAddress);
       try {
-        expect(await pings(edgeFacts(edgeLab, "a").netns, probeAddress, `vmxs${segments.b}`, 8)).toBe(true);
+        expect(await pings(edgeFacts(edgeLab, "a").netns, probeAddress, `vmxs${segments.b}`, 3)).toBe(true);
         expect(await pings(null, probeAddress, undefined, 3)).toBe(false);
         expect(await pings(edgeFacts(edgeLab, "a").netns, probeAddress, `vmxs${segments.a}`, 3)).toBe(false);
         // And from owner 2's segment, the shared address is owner 2's VM, whose page names it.
@@ -303,6 +304,42 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
         await probe.stop();
       }
       log(`owner isolation: ${names.a} (segment ${segments.a}) and ${names.b} (segment ${segments.b}) both at ${address}, public ${bindA!.publicAddress} and ${bindB!.publicAddress}`);
+    });
+
+    it("two owners' game servers at that address: each one's datagrams leave edge A over its owner's segment and reach it (destination NAT, marked per segment)", { timeout: 600_000 }, async () => {
+      // One production VM per host: the web replicas make room first.
+      for (const vmId of [ids.a, ids.b]) {
+        const off = await t.finished((await requestOperation(t.db, { kind: "DEACTIVATE", vmId, requestedById: t.world.operator.id })).id);
+        expect(off.state, `DEACTIVATE: ${off.error}`).toBe("SUCCEEDED");
+      }
+      const rival = await t.db.service.create({ data: { slug: `rival-${tag}`, name: "Rival clan", kind: "GAME", port: 2302, ownerDomain: `rival-${tag}.example` } });
+      const servers = [
+        { name: `gs-${tag}-o3`, serviceId: t.world.game.id, segment: await ownerSegment(t.db, t.world.game.ownerDomain) },
+        { name: `gs-${tag}-o4`, serviceId: rival.id, segment: await ownerSegment(t.db, rival.ownerDomain) },
+      ];
+      expect(new Set([segments.a, segments.b, ...servers.map((x) => x.segment)]).size).toBe(4);
+      const bound: { name: string; segment: number; publicAddress: string }[] = [];
+      for (const gs of servers) {
+        const vm = await t.makeVm(gs.name, t.roles.nest, true, { serviceId: gs.serviceId, address });
+        gameIds.push(vm.id);
+        const done = await t.finished((await requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: t.world.operator.id })).id);
+        expect(done.state, `ACTIVATE ${gs.name}: ${done.error}`).toBe("SUCCEEDED");
+        const b = await t.db.networkBinding.findFirstOrThrow({ where: { vmId: vm.id, kind: "NAT" } });
+        expect(b).toMatchObject({ state: "APPLIED", privateAddress: address, port: 2302, segment: `bridge:vmxs${gs.segment}` });
+        bound.push({ name: gs.name, segment: gs.segment, publicAddress: b.publicAddress! });
+      }
+      for (const gs of bound) {
+        const before = await udpOutByLeg(edgeLab, "a");
+        // The guest has nothing on UDP 2302: its kernel's port-unreachable coming back proves a host at that address got the datagram…
+        expect(await udpFromInternet(edgeLab, gs.publicAddress, 2302)).toBe("refused");
+        const after = await udpOutByLeg(edgeLab, "a");
+        // …and the edge's counters say on whose segment: this owner's, and no other.
+        for (const n of [1, 2, 3, 4]) {
+          if (n === gs.segment) expect(after[n]! - before[n]!, `segment ${n}`).toBeGreaterThanOrEqual(1);
+          else expect(after[n]! - before[n]!, `segment ${n}`).toBe(0);
+        }
+      }
+      log(`game servers ${bound.map((g) => `${g.name} ${g.publicAddress} → ${address} on vmxs${g.segment}`).join(", ")}`);
     });
   });
 });

@@ -205,7 +205,9 @@ export async function segmentProbe(segment: number, address: string): Promise<{ 
   };
   await stop();
   await run("ip", ["netns", "add", netns]);
-  await run("ip", ["link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", netns]);
+  // The same MAC every run (the edges' neighbour caches may still hold the last probe's).
+  const mac = `52:54:01:${segment.toString(16).padStart(2, "0")}:${address.split(".").slice(2).map((o) => Number(o).toString(16).padStart(2, "0")).join(":")}`;
+  await run("ip", ["link", "add", port, "type", "veth", "peer", "name", "eth0", "address", mac, "netns", netns]);
   await run("ip", ["link", "set", "dev", port, "master", segmentBridge(segment), "up"]);
   await run("ip", ["-n", netns, "addr", "add", `${address}/24`, "dev", "eth0"]);
   await run("ip", ["-n", netns, "link", "set", "dev", "eth0", "up"]);
@@ -215,8 +217,7 @@ export async function segmentProbe(segment: number, address: string): Promise<{ 
 
 /**
  * Pings (1 s each, up to `attempts`) from a namespace (null: the root one, on segment 1),
- * optionally out of one interface: did any answer? A neighbour entry left from an earlier run
- * (another probe's MAC at that address) can cost the first few.
+ * optionally out of one interface: did any answer?
  */
 export async function pings(netns: string | null, address: string, via?: string, attempts = 1): Promise<boolean> {
   const ping = ["ping", "-n", "-c", "1", "-W", "1", ...(via ? ["-I", via] : []), address];
@@ -225,4 +226,23 @@ export async function pings(netns: string | null, address: string, via?: string,
     if (r.code === 0) return true;
   }
   return false;
+}
+
+/** UDP datagrams that have left an edge over each segment leg (the lab's own counters, edge-layout.ts). */
+export async function udpOutByLeg(lab: EdgeLab, key: string): Promise<Record<number, number>> {
+  const r = await run("ip", ["netns", "exec", edgeFacts(lab, key).netns, "nft", "list", "chain", "ip", "vmxlab", "legs"]);
+  const out: Record<number, number> = {};
+  for (const m of r.stdout.matchAll(/oifname "vmxs(\d+)" meta l4proto udp counter packets (\d+)/g)) out[Number(m[1])] = Number(m[2]);
+  return out;
+}
+
+/**
+ * One UDP datagram from an internet client to address:port over a connected socket (socat),
+ * then a wait for an answer: "refused" when an ICMP port-unreachable came back (a host is
+ * there, nothing listens on the port), "silent" when nothing did.
+ */
+export async function udpFromInternet(lab: EdgeLab, address: string, port: number, client = lab.facts.clientAddresses[0]!): Promise<"refused" | "answered" | "silent"> {
+  const r = await run("ip", ["netns", "exec", lab.facts.inetNamespace, "socat", "-T", "2", "-", `UDP4-CONNECT:${address}:${port},bind=${client}`], { input: "hello\n", allowFailure: true, timeoutMs: 10_000 });
+  if (/Connection refused/.test(r.stderr)) return "refused";
+  return r.stdout.length > 0 ? "answered" : "silent";
 }

@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { LabLayout } from "./layout";
-import { BRIDGE_PREFIX_LEN, GUEST_ADDRESS_PREFIX } from "./layout";
+import { BRIDGE_PREFIX_LEN, GUEST_ADDRESS_PREFIX, LAB_SEGMENTS } from "./layout";
 
 /**
  * The libvirt lab's network around its guests (issue 8, "Labs"): one network namespace per
@@ -204,7 +204,11 @@ export const OWNER_BACK = {
 
 export const ownerBackFiles = (layout: LabLayout) => ({ dir: path.join(layout.dir, "owner-back"), key: path.join(layout.dir, "owner-back", "private.key") });
 
-/** The lab's own nftables table in an edge (not the product's): destination-NATed traffic to a guest leaves with the edge's address, as guests have no route back. */
+/**
+ * The lab's own nftables table in an edge (not the product's): destination-NATed traffic to a
+ * guest leaves with the edge's address, as guests have no route back; and a UDP counter per
+ * segment leg, so a test sees which owner's segment a game server's datagrams left by.
+ */
 export const LAB_NAT_TABLE = `table ip vmxlab
 delete table ip vmxlab
 table ip vmxlab {
@@ -212,5 +216,8 @@ table ip vmxlab {
 \t\ttype nat hook postrouting priority srcnat; policy accept;
 \t\toifname "vmxs*" ct status dnat masquerade
 \t}
+\tchain legs {
+\t\ttype filter hook postrouting priority filter; policy accept;
+${Array.from({ length: LAB_SEGMENTS }, (_, i) => `\t\toifname "vmxs${i + 1}" meta l4proto udp counter\n`).join("")}\t}
 }
 `;

@@ -84,6 +84,7 @@ describe("renderDomainXml", () => {
   const guest = {
     domainXmlTemplate: domainXmlTemplate("/lab/guest/vmlinuz", "/lab/guest/initrd.cpio"),
     guestAddressPrefix: "10.77.0.",
+    bridge: "vmxs1",
   } as LibvirtGuest;
   const host = { name: "vmx-lab-2", vmDir: "/var/lib/vmx-lab/vms" } as LabHost;
 
@@ -97,12 +98,16 @@ describe("renderDomainXml", () => {
     expect(xml).toMatch(/<uuid>[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}<\/uuid>/);
     expect(renderDomainXml(guest, { ...host, name: "vmx-lab-3" }, "web-1", "10.77.0.42")).toBe(xml);
     expect(xml).not.toMatch(/\{\{/);
+    // Its owner's segment: the lab's segment 1 unless the guest is another owner's.
+    expect(xml).toContain("<source bridge='vmxs1'/>");
+    expect(renderDomainXml(guest, host, "web-1", "10.77.0.42", undefined, "vmxs3")).toContain("<source bridge='vmxs3'/>");
   });
 
   it("refuses names and addresses that are not plain", () => {
     expect(() => renderDomainXml(guest, host, "x'/><evil", "10.77.0.42")).toThrow();
     expect(() => renderDomainXml(guest, host, "web-1", "192.168.1.1")).toThrow();
     expect(() => renderDomainXml(guest, host, "web-1", "10.77.0.4 x")).toThrow();
+    expect(() => renderDomainXml(guest, host, "web-1", "10.77.0.42", undefined, "br0'/><x")).toThrow(/segment bridge/);
   });
 });
 
