@@ -33,6 +33,7 @@ const KEY = "cshFUlacQtbr6i5oYCCzV1ENW/wtHuJlbn5DU76+jDs=";
 const NEW_KEY = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=";
 const BACK = { backendEndpoint: "203.0.113.50:51820", backendPublicKey: KEY, backendCidr: "10.88.0.0/24" };
 const CLEAR = { backendEndpoint: null, backendPublicKey: null, backendCidr: null };
+const MOVED = { backendEndpoint: "203.0.113.51:51821", backendPublicKey: NEW_KEY, backendCidr: "10.89.0.0/24" };
 
 /** The loop's warnings, as the oracle would log them. */
 const warnings: { msg: string; vm?: string; err?: string }[] = [];
@@ -153,12 +154,14 @@ describe("a service becomes two-tier while its replicas run, changes its back en
     expect(await edgeTunnels()).toEqual([{ interface: "vmxwg1", publicKey: c.publicKey, peers: [expect.objectContaining({ publicKey: KEY })] }]);
   });
 
-  it("a new back-end key: the edge's peer is replaced, the edge keeps its own key and slot", async () => {
+  it("a new back end (key, endpoint, network): the edge's peer and route are replaced, the edge keeps its own key and slot", async () => {
     const [before] = await edgeTunnels();
-    await as("OPERATOR").network.setBackend({ service: w.service.slug, ...BACK, backendPublicKey: NEW_KEY, backendEndpoint: "203.0.113.51:51821" });
+    await as("OPERATOR").network.setBackend({ service: w.service.slug, ...MOVED });
     expect((await as("OPERATOR").network.backend({ service: w.service.slug })).tunnels.find((t) => t.vm === "web-1")).toMatchObject({ current: false });
     await tick();
-    expect(await edgeTunnels()).toEqual([{ interface: "vmxwg1", publicKey: before!.publicKey, peers: [{ publicKey: NEW_KEY, endpoint: "203.0.113.51:51821", allowedIps: [BACK.backendCidr], latestHandshake: 0 }] }]);
+    expect(await edgeTunnels()).toEqual([{ interface: "vmxwg1", publicKey: before!.publicKey, peers: [{ publicKey: NEW_KEY, endpoint: "203.0.113.51:51821", allowedIps: [MOVED.backendCidr], latestHandshake: 0 }] }]);
+    // Only the new network is routed into the tunnel (the sim edge's table, as `ip route` left it).
+    expect(simEdges.edge(w.hn.slug).data.routes?.["20001"]).toEqual([{ dst: MOVED.backendCidr, dev: "vmxwg1" }]);
     expect((await as("OPERATOR").network.backend({ service: w.service.slug })).tunnels.find((t) => t.vm === "web-1")).toMatchObject({ state: "APPLIED", current: true, publicKey: before!.publicKey });
   });
 
@@ -167,7 +170,7 @@ describe("a service becomes two-tier while its replicas run, changes its back en
     expect(cleared).toMatchObject({ twoTier: false, ...CLEAR });
     expect(await db.auditEvent.findFirstOrThrow({ where: { entityId: w.service.id, action: "service.clearBackend" } })).toMatchObject({
       actorEmail: w.admin.email,
-      before: { ...BACK, backendPublicKey: NEW_KEY, backendEndpoint: "203.0.113.51:51821" },
+      before: MOVED,
       after: CLEAR,
     });
     await tick();

@@ -49,6 +49,9 @@ describe("tunnels home", () => {
 
   it("finds nothing when the edge holds what is bound", () => {
     expect(compareTunnels([bound], [seen])).toEqual([]);
+    // A back end declared by name: the edge shows the address WireGuard resolved it to.
+    expect(compareTunnels([{ ...bound, endpoint: "back.owner.example:51820" }], [seen])).toEqual([]);
+    expect(compareTunnels([{ ...bound, endpoint: "back.owner.example:51821" }], [seen]).map((d) => d.kind)).toEqual(["stale-tunnel"]);
   });
 
   it("reports a missing tunnel, one leading elsewhere, and one nothing binds", () => {

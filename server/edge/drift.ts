@@ -1,3 +1,4 @@
+import { isIPv4 } from "node:net";
 import type { FirewallRules } from "./firewall";
 import type { MapEntry } from "./haproxy-output";
 import { inPool } from "./pool";
@@ -80,6 +81,13 @@ export interface BoundTunnel {
 }
 
 /** Tunnels bound but missing or different on the edge, and product tunnels (vmxwg…) nothing binds. Pure. */
+/** WireGuard resolves an endpoint's name once, when it is set: the edge then shows the address it found, so a name compares by its port. */
+function sameEndpoint(declared: string, seen: string | null): boolean {
+  if (seen === null) return false;
+  const host = declared.slice(0, declared.lastIndexOf(":"));
+  return isIPv4(host) ? declared === seen : seen.endsWith(declared.slice(declared.lastIndexOf(":")));
+}
+
 export function compareTunnels(bound: readonly BoundTunnel[], seen: readonly TunnelState[]): Drift[] {
   const out: Drift[] = [];
   for (const b of bound.filter((x) => x.state === "APPLIED")) {
@@ -90,7 +98,7 @@ export function compareTunnels(bound: readonly BoundTunnel[], seen: readonly Tun
     }
     const peer = t.peers.length === 1 ? t.peers[0]! : null;
     if (b.publicKey && t.publicKey !== b.publicKey) out.push({ kind: "stale-tunnel", message: `tunnel home ${b.interface} of ${b.vm} has another key than bound` });
-    if (!peer || peer.publicKey !== b.peerPublicKey || peer.endpoint !== b.endpoint || peer.allowedIps.join(" ") !== b.backendCidr) {
+    if (!peer || peer.publicKey !== b.peerPublicKey || !sameEndpoint(b.endpoint, peer.endpoint) || peer.allowedIps.join(" ") !== b.backendCidr) {
       out.push({ kind: "stale-tunnel", message: `tunnel home ${b.interface} of ${b.vm} does not lead to ${b.endpoint} (${b.backendCidr}) alone` });
     }
   }

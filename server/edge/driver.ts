@@ -17,7 +17,7 @@ import {
   type ServerAdminState,
   type ServerState,
 } from "./haproxy-output";
-import { parseAddrShow, parseLinkDetail } from "./ip-output";
+import { parseAddrShow, parseLinkDetail, parseRouteDsts } from "./ip-output";
 import { backendName, edgePath, interfaceName, ipv4, parseCidr, routeTable, wgEndpoint, wgKey } from "./names";
 import { segmentInterface, segmentNumber, type SegmentLeg } from "./segments";
 import { parseRules, parseWgShowAll, WG_KEY_RE, type IpRule, type TunnelState } from "./wg-output";
@@ -297,6 +297,8 @@ export class SshEdgeDriver implements EdgeDriver {
     await this.transport.run(edge, commandLine(["ip", "addr", "replace", `${own}/32`, "dev", dev]));
     await this.transport.run(edge, commandLine(["ip", "link", "set", "dev", dev, "up"]));
     await this.transport.run(edge, commandLine(["ip", "route", "replace", cidr, "dev", dev, "table", table]));
+    // A changed back-end network: the old one's route leaves the table.
+    for (const dst of await this.routesOf(edge, table)) if (dst !== cidr) await this.transport.run(edge, commandLine(["ip", "route", "del", dst, "table", table]));
     // Traffic from the front ends (and the edge's own tunnel address) looks up this tunnel's table.
     let rules = this.parse(edge, await this.transport.run(edge, commandLine(["ip", "-j", "rule", "show"])), parseRules).filter((r) => String(r.priority) === table);
     const same = (r: IpRule, w: { src: string; iif: string | null }) => r.src === w.src && r.iif === w.iif && r.table === table;
@@ -359,6 +361,16 @@ export class SshEdgeDriver implements EdgeDriver {
 
   private keyFile(edge: EdgeTarget, dev: string): string {
     return `${edgePath(edge.tunnelDir, "tunnelDir")}/${dev}.key`;
+  }
+
+  /** The destinations routed in a table (none when the kernel has no such table yet). */
+  private async routesOf(edge: EdgeTarget, table: string): Promise<string[]> {
+    const r = await this.transport.exec(edge, commandLine(["ip", "-j", "route", "show", "table", table]));
+    if (r.exitCode !== 0) {
+      if (/FIB table does not exist/.test(r.stderr)) return [];
+      throw new CommandFailedError(edge.name, r.command, r.exitCode, r.signal, r.stderr);
+    }
+    return this.parse(edge, r, parseRouteDsts);
   }
 
   /** The public half of a key file on the edge, or null when there is no such file. */

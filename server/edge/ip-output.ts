@@ -59,3 +59,16 @@ export function parseLinkDetail(output: string, ifname: string): LinkDetail {
   // A veth whose peer is down says LOWERLAYERDOWN; UNKNOWN is what links without carrier detection say.
   return { kind, vlanId, up: link.operstate === "UP" || link.operstate === "UNKNOWN" };
 }
+
+/** `ip -j route show table T`: each route's destination ("default" or a CIDR; a /32 is printed without its length). */
+export function parseRouteDsts(output: string): string[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(output);
+  } catch {
+    throw new OutputShapeError("not JSON");
+  }
+  const parsed = z.array(z.object({ dst: z.string() }).loose()).safeParse(raw);
+  if (!parsed.success) throw new OutputShapeError(`unexpected shape: ${parsed.error.issues[0]?.message ?? ""}`);
+  return parsed.data.map((r) => r.dst);
+}

@@ -5,7 +5,7 @@ import { write } from "../streams";
  * iproute2 6.1 `ip` on a sim edge: `ip -j addr show dev IF`, `ip addr add|del|replace A/P dev IF`,
  * and for tunnels `ip -j link show dev IF`, `ip link set dev IF up`, `ip link del dev IF`,
  * `ip route replace CIDR dev IF table T`, `ip -j rule show`, `ip rule add from A lookup T pref P`,
- * `ip rule add from A iif IF lookup T pref P`, `ip rule del [from A] pref P`; for owner segments `ip -j -d link show dev vmxsN`,
+ * `ip -j route show table T`, `ip route del DST table T`, `ip rule add from A iif IF lookup T pref P`, `ip rule del [from A] pref P`; for owner segments `ip -j -d link show dev vmxsN`,
  * `ip route replace default dev vmxsN table T`, `ip rule add fwmark N lookup T pref P` — with
  * iproute2's JSON and the refusals a Debian 12 edge prints (the 6.1 kernel's extended ack,
  * RTNETLINK errno texts). A sim edge has a trunk carrying every VLAN: its leg into owner
@@ -128,6 +128,25 @@ export const ip: Builtin = async (argv, io, ctx) => {
     const i = routes.findIndex((r) => r.dst === a[2]);
     if (i >= 0) routes[i] = { dst: a[2]!, dev: a[4]! };
     else routes.push({ dst: a[2]!, dev: a[4]! });
+    await edge.save();
+    return 0;
+  }
+  if (a.length === 5 && a[0] === "-j" && a[1] === "route" && a[2] === "show" && a[3] === "table" && /^\d+$/.test(a[4]!)) {
+    const routes = edge.data.routes?.[a[4]!] ?? [];
+    if (routes.length === 0) {
+      await write(io.stderr, "Error: ipv4: FIB table does not exist.\nDump terminated\n");
+      return 2;
+    }
+    await write(io.stdout, JSON.stringify(routes.map((r) => ({ dst: r.dst, dev: r.dev, scope: "link", flags: [] }))) + "\n");
+    return 0;
+  }
+  if (a.length === 5 && a[0] === "route" && a[1] === "del" && a[3] === "table" && /^\d+$/.test(a[4]!)) {
+    const routes = edge.data.routes?.[a[4]!] ?? [];
+    if (!routes.some((r) => r.dst === a[2])) {
+      await write(io.stderr, "RTNETLINK answers: No such process\n");
+      return 2;
+    }
+    edge.data.routes![a[4]!] = routes.filter((r) => r.dst !== a[2]);
     await edge.save();
     return 0;
   }
