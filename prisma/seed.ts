@@ -7,6 +7,7 @@ import { ingestSamples } from "../server/demand/ingest";
 import { syntheticCells } from "../server/demand/synthetic";
 import { writeSamples } from "../server/metrics/store";
 import { DEMO_PASSWORD, SEED_CITIES, SEED_SERVICES, SEED_USERS } from "./seed-data/world";
+import { ownerSegment } from "../server/edge/segments";
 
 /**
  * The demo world. Idempotent: every record is found by its natural key and created only
@@ -156,6 +157,8 @@ async function seedServices(db: Db) {
       update: {},
       create: { slug: s.slug, name: s.name, kind: s.kind, port: s.port, ownerDomain: s.ownerDomain, dnsName: s.dnsName, description: s.description },
     });
+    // Its owner's layer-2 segment, numbered in seed order (mapco 1, finco 2, …), so the demo is the same every time.
+    await ownerSegment(db, s.ownerDomain);
     const diskBytes = BigInt(s.image.diskMiB) * MiB;
     const image = await db.vmImage.upsert({
       where: { name: `${s.slug}-v1` },

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../server/db/client";
 import { applyBinding, reserveBinding } from "../../server/edge/network";
+import { ownerSegment } from "../../server/edge/segments";
 import { createTestDatabase } from "../../test/db";
 import { makeWorld } from "../../test/fixtures";
 
@@ -56,7 +57,8 @@ describe("vmatrix net", () => {
         backend: { name: w.service.slug, server: "web-tokyo" },
         dns: { name: "web.vmatrix.test" },
         tunnel: null,
-        segment: "owner:example.org",
+        // Bound with no edge: the owner's segment number (no edge has said how it reaches it).
+        segment: `segment:${await ownerSegment(db, "example.org")}`,
       },
     ]);
   });
