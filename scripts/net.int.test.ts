@@ -1,4 +1,4 @@
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { SshEdgeDriver } from "../server/edge/driver";
 import { edgesFrom, setEdges, type Edges } from "../server/edge/registry";
 import { startOpsLab, type OpsLab } from "../server/jobs/ops-lab.test-support";
 import { startOperationsWorker } from "../server/jobs/worker";
+import { runCli } from "./cli/run-cli.test-support";
 
 // Issue 8's "done when" on the sim lab, through the CLI an operator types: the map service
 // activated in hosting network A (New York) and then in B (Frankfurt), each behind its own
@@ -60,17 +61,7 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env, DATABASE_URL: t.url, EDGE_MANIFEST: manifestPath, DNS_ZONE: "vmatrix.test", DNS_TTL: "30" };
-    const child = spawn(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/vmatrix.ts", ...args], { env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (...args: string[]) => runCli({ DATABASE_URL: t.url, EDGE_MANIFEST: manifestPath, DNS_ZONE: "vmatrix.test", DNS_TTL: "30" }, args);
 async function json<T>(...args: string[]): Promise<T> {
   const r = await cli(...args, "--json");
   expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);

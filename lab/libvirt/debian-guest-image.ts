@@ -4,7 +4,7 @@ import path from "node:path";
 import type { LabHost, LabManifest } from "../manifest";
 import { guestFiles, guestMac, guestUuid, labGuest, type LibvirtGuest } from "./fixture";
 import { ensureDir, exists, readIfExists, writeIfChanged } from "./fsutil";
-import { findCloudKernel, moduleLoadOrder } from "./guest-image";
+import { findCloudKernel, labDomainXmlTemplate, moduleLoadOrder } from "./guest-image";
 import { run } from "./run";
 
 /**
@@ -92,40 +92,10 @@ async function aptSources(): Promise<string[]> {
  * Debian install; `quiet` is Debian's default kernel command line.
  */
 export function debianDomainXmlTemplate(o: { kernelPath: string; initrdPath: string; memoryMiB: number }): string {
-  for (const p of [o.kernelPath, o.initrdPath]) if (!PATH_RE.test(p)) throw new Error(`unexpected path ${p}`);
-  return `<domain type='qemu'>
-  <name>{{name}}</name>
-  <uuid>{{uuid}}</uuid>
-  <memory unit='MiB'>${o.memoryMiB}</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>${o.kernelPath}</kernel>
-    <initrd>${o.initrdPath}</initrd>
-    <cmdline>root=/dev/vda ro console=ttyS0 quiet panic=1 vmx.name={{name}} vmx.ip={{address}}/24</cmdline>
-  </os>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>destroy</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='{{diskPath}}'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <interface type='bridge'>
-      <mac address='{{mac}}'/>
-      <source bridge='{{bridge}}'/>
-      <model type='virtio'/>
-    </interface>
-    <serial type='pty'/>
-    <console type='pty'/>
-    <memballoon model='virtio' freePageReporting='on'/>
-  </devices>
-</domain>
-`;
+  // The balloon with free page reporting: pages the guest frees are not saved with its memory image.
+  return labDomainXmlTemplate({ ...o, cmdline: "root=/dev/vda ro console=ttyS0 quiet panic=1", extraDevices: ["<memballoon model='virtio' freePageReporting='on'/>"] });
 }
+
 
 const PATH_RE = /^\/[A-Za-z0-9._/-]+$/;
 

@@ -120,16 +120,27 @@ async function initramfs(modulesDir: string, order: string[]): Promise<Buffer> {
  * on another host refuses a domain whose uuid or NIC MAC differ from the saved one. type='qemu' (TCG): KVM fails on this kind of machine.
  */
 export function domainXmlTemplate(kernelPath: string, initrdPath: string): string {
+  return labDomainXmlTemplate({ kernelPath, initrdPath, memoryMiB: GUEST_MEMORY_MIB, cmdline: "console=ttyS0 quiet panic=1" });
+}
+
+/**
+ * The shape every lab guest's domain XML has (TCG, machine pc, direct kernel boot, raw
+ * virtio disk, virtio NIC on the owner segment's bridge, serial console), with the
+ * guest's own kernel command line before `vmx.name=… vmx.ip=…` and any further devices.
+ */
+export function labDomainXmlTemplate(o: { kernelPath: string; initrdPath: string; memoryMiB: number; cmdline: string; extraDevices?: string[] }): string {
+  for (const p of [o.kernelPath, o.initrdPath]) if (!/^\/[A-Za-z0-9._/-]+$/.test(p)) throw new Error(`unexpected path ${p}`);
+  if (!/^[A-Za-z0-9 =/._-]*$/.test(o.cmdline)) throw new Error(`unexpected kernel command line ${o.cmdline}`);
   return `<domain type='qemu'>
   <name>{{name}}</name>
   <uuid>{{uuid}}</uuid>
-  <memory unit='MiB'>${GUEST_MEMORY_MIB}</memory>
+  <memory unit='MiB'>${o.memoryMiB}</memory>
   <vcpu>1</vcpu>
   <os>
     <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>${kernelPath}</kernel>
-    <initrd>${initrdPath}</initrd>
-    <cmdline>console=ttyS0 quiet panic=1 vmx.name={{name}} vmx.ip={{address}}/24</cmdline>
+    <kernel>${o.kernelPath}</kernel>
+    <initrd>${o.initrdPath}</initrd>
+    <cmdline>${o.cmdline} vmx.name={{name}} vmx.ip={{address}}/24</cmdline>
   </os>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>destroy</on_reboot>
@@ -148,10 +159,11 @@ export function domainXmlTemplate(kernelPath: string, initrdPath: string): strin
     </interface>
     <serial type='pty'/>
     <console type='pty'/>
-  </devices>
+${(o.extraDevices ?? []).map((d) => `    ${d}\n`).join("")}  </devices>
 </domain>
 `;
 }
+
 
 /** A sparse raw disk whose first sector names it; the guest writes its boot into sector 1. */
 async function writeDiskTemplate(file: string): Promise<void> {

@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
 import { userInfo } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../server/db/client";
 import { createTestDatabase } from "../../test/db";
 import { makeWorld } from "../../test/fixtures";
+import { runCli } from "./run-cli.test-support";
 
 // `net backend …` as a script runs it: a separate process on the same database, writing
 // through the API (its validation, its audit); no edge here, the network loop does the rest.
@@ -17,16 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => drop());
 
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/vmatrix.ts", ...args], { env: { ...process.env, DATABASE_URL: url } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (...args: string[]) => runCli({ DATABASE_URL: url }, args);
 
 const KEY = "cshFUlacQtbr6i5oYCCzV1ENW/wtHuJlbn5DU76+jDs=";
 

@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../server/db/client";
 import { applyBinding, reserveBinding } from "../../server/edge/network";
 import { ownerSegment } from "../../server/edge/segments";
 import { createTestDatabase } from "../../test/db";
 import { makeWorld } from "../../test/fixtures";
+import { runCli } from "./run-cli.test-support";
 
 // `net …` as a script runs it: a separate process on the same database. Bindings are made
 // by the same functions the bind step uses (no edge here: the database side only).
@@ -14,16 +14,7 @@ let drop: () => Promise<void>;
 beforeAll(async () => ({ db, url, drop } = await createTestDatabase()));
 afterAll(() => drop());
 
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/vmatrix.ts", ...args], { env: { ...process.env, DATABASE_URL: url, DNS_ZONE: "vmatrix.test", DNS_TTL: "30" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (...args: string[]) => runCli({ DATABASE_URL: url, DNS_ZONE: "vmatrix.test", DNS_TTL: "30" }, args);
 
 /** A running replica of the world's web service on a new, up production host in a new hosting network. */
 async function replica(w: Awaited<ReturnType<typeof makeWorld>>, slug: string, lat: number, lon: number, cidr: string, vmName: string, privateAddress: string) {

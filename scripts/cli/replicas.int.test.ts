@@ -1,8 +1,8 @@
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../server/db/client";
 import { createTestDatabase } from "../../test/db";
 import { makeWorld } from "../../test/fixtures";
+import { runCli } from "./run-cli.test-support";
 
 // `replicas …` and `demand …` as a script runs them: a separate process on the same database.
 // No reconciler runs here: the test plays its part by writing what it would (running VMs, blockedReason).
@@ -12,16 +12,7 @@ let drop: () => Promise<void>;
 beforeAll(async () => ({ db, url, drop } = await createTestDatabase()));
 afterAll(() => drop());
 
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/vmatrix.ts", ...args], { env: { ...process.env, DATABASE_URL: url } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (...args: string[]) => runCli({ DATABASE_URL: url }, args);
 
 /** Waits until the CLI has saved its change (the knob's version moved past `version`). */
 async function savedPast(w: Awaited<ReturnType<typeof makeWorld>>, version: number) {

@@ -1,23 +1,14 @@
-import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { withOpsLabAndWorker } from "../../server/jobs/ops-lab-hooks.test-support";
 import type { OpsLab } from "../../server/jobs/ops-lab.test-support";
+import { runCli } from "./run-cli.test-support";
 
 // `vm …` and `ops …` as a script runs them: a separate process on the database of a sim
 // lab whose oracle (a real worker, here in the test process) runs the operations.
 let t: OpsLab;
 withOpsLabAndWorker((lab) => (t = lab), { pollIntervalMs: 100 });
 
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/vmatrix.ts", ...args], { env: { ...process.env, DATABASE_URL: t.url } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (...args: string[]) => runCli({ DATABASE_URL: t.url }, args);
 
 describe("vmatrix vm / ops", () => {
   it("lists VMs as JSON objects with name, service, phase, power, host", async () => {
