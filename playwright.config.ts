@@ -8,6 +8,8 @@ const executablePath = findChromium();
 // own ports and data folder, wiped first, so it never touches a running dev instance.
 export default defineConfig({
   testDir: "e2e",
+  // The libvirt lab's browser tests have a product of their own (playwright.libvirt.config.ts).
+  testIgnore: "libvirt/**",
   fullyParallel: false,
   workers: 1,
   timeout: 60_000,

@@ -53,7 +53,7 @@ export async function seedDemoWorld(db: Db, opts: SeedOptions) {
   };
 }
 
-async function seedUsers(db: Db) {
+export async function seedUsers(db: Db) {
   const ids = new Map<string, string>();
   for (const u of SEED_USERS) {
     const existing = await db.user.findUnique({ where: { email: u.email } });

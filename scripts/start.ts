@@ -2,6 +2,8 @@
  * `npm start`: the whole product on embedded defaults — PostgreSQL (embedded unless
  * DATABASE_URL is set), migrations, the demo world, and the web app — in one process
  * tree that stops cleanly on Ctrl-C. `npm run dev` does the same with `next dev`.
+ * `npm start -- --lab libvirt` runs it on the libvirt lab's real hosts and edges instead
+ * of the sim lab (root, Linux), with a small world of its own in .data/libvirt-world.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
@@ -16,8 +18,17 @@ import { materializeSeededVms, serviceLoads, startSimLabForWorld } from "./lib/s
 import { driveSimLoadFromDemand } from "./lib/sim-load";
 import { startSimEdgesForWorld } from "../lab/sim/edge/world";
 import { authSecret } from "./lib/secret";
+import { startLibvirtWorld } from "./lib/libvirt-world";
 
 const dev = process.argv.includes("--dev");
+const labArg = process.argv.indexOf("--lab");
+const lab = labArg >= 0 ? process.argv[labArg + 1] : "sim";
+if (lab !== "sim" && lab !== "libvirt") {
+  console.error(`\n[vmatrix] --lab: "${lab ?? ""}" is not a lab; use --lab sim (the default) or --lab libvirt\n`);
+  process.exit(2);
+}
+// The libvirt world is another world: its own database, beside the sim demo's.
+if (lab === "libvirt") process.env.VMATRIX_DATA_DIR ??= ".data/libvirt-world";
 const say = (line: string) => console.log(`[vmatrix] ${line}`);
 
 function fail(message: string): never {
@@ -25,7 +36,7 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-let cfg;
+let cfg: ReturnType<typeof config>;
 try {
   cfg = config();
 } catch (err) {
@@ -51,7 +62,7 @@ process.on("SIGTERM", () => void shutdown(0));
 
 let database;
 try {
-  database = await prepareDatabase({ log: say });
+  database = await prepareDatabase({ log: say, seed: lab === "sim" });
 } catch (err) {
   if (err instanceof EmbeddedDbError) fail(err.message);
   fail(`The database could not be prepared: ${err instanceof Error ? err.message : String(err)}` +
@@ -59,31 +70,49 @@ try {
 }
 stops.push(database.stop);
 
+if (lab === "libvirt") {
+  const worldDb = createDb(database.url, 2);
+  try {
+    const world = await startLibvirtWorld(worldDb, say);
+    process.env.EDGE_MANIFEST ??= world.edgeManifest;
+    say(`libvirt lab: edges from ${world.edgeManifest}; DNS on ${cfg.DNS_HOST}:${cfg.DNS_PORT}`);
+  } catch (err) {
+    console.error(`\n[vmatrix] The libvirt lab world did not start: ${err instanceof Error ? err.message : String(err)}\n(The libvirt lab needs root on Linux: see lab/libvirt/README.md.)\n`);
+    await shutdown(1);
+  } finally {
+    await worldDb.$disconnect();
+  }
+}
+
 // The sim lab: one real SSH server per seeded host, in this process.
-const labDb = createDb(database.url, 2);
-try {
-  const keyRef = simLabKeyRef(cfg.VMATRIX_DATA_DIR);
-  const lab = await startSimLabForWorld(labDb, { dataDir: cfg.VMATRIX_DATA_DIR, keyRef, log: say });
-  stops.push(() => lab.stop());
-  await materializeSeededVms(labDb, { keyRef, log: say });
-  const edges = await startSimEdgesForWorld(labDb, cfg.VMATRIX_DATA_DIR);
-  stops.push(() => edges.stop());
-  process.env.EDGE_MANIFEST ??= edges.manifestPath;
-  say(`Sim lab: ${edges.count} edges (HAProxy, nftables, public addresses); DNS on ${cfg.DNS_HOST}:${cfg.DNS_PORT}: dig @${cfg.DNS_HOST} -p ${cfg.DNS_PORT} map.${cfg.DNS_ZONE} A`);
-  // The lab's VMs use CPU for the demand they serve (metrics, autoscaler).
-  const loadDb = createDb(database.url, 2);
-  const loads = serviceLoads(loadDb, lab);
-  const driver = driveSimLoadFromDemand(loadDb, loads, { log: say });
-  stops.push(async () => {
-    driver.stop();
-    loads.stop();
-    await loadDb.$disconnect();
-  });
-} catch (err) {
-  console.error(`\n[vmatrix] The sim lab did not start: ${err instanceof Error ? err.message : String(err)}. Is SIM_LAB_BASE_PORT (${cfg.SIM_LAB_BASE_PORT}) free, with the ports after it?\n`);
-  await shutdown(1);
-} finally {
-  await labDb.$disconnect();
+if (lab === "sim") await startSimWorld(database.url);
+
+async function startSimWorld(url: string) {
+  const labDb = createDb(url, 2);
+  try {
+    const keyRef = simLabKeyRef(cfg.VMATRIX_DATA_DIR);
+    const lab = await startSimLabForWorld(labDb, { dataDir: cfg.VMATRIX_DATA_DIR, keyRef, log: say });
+    stops.push(() => lab.stop());
+    await materializeSeededVms(labDb, { keyRef, log: say });
+    const edges = await startSimEdgesForWorld(labDb, cfg.VMATRIX_DATA_DIR);
+    stops.push(() => edges.stop());
+    process.env.EDGE_MANIFEST ??= edges.manifestPath;
+    say(`Sim lab: ${edges.count} edges (HAProxy, nftables, public addresses); DNS on ${cfg.DNS_HOST}:${cfg.DNS_PORT}: dig @${cfg.DNS_HOST} -p ${cfg.DNS_PORT} map.${cfg.DNS_ZONE} A`);
+    // The lab's VMs use CPU for the demand they serve (metrics, autoscaler).
+    const loadDb = createDb(url, 2);
+    const loads = serviceLoads(loadDb, lab);
+    const driver = driveSimLoadFromDemand(loadDb, loads, { log: say });
+    stops.push(async () => {
+      driver.stop();
+      loads.stop();
+      await loadDb.$disconnect();
+    });
+  } catch (err) {
+    console.error(`\n[vmatrix] The sim lab did not start: ${err instanceof Error ? err.message : String(err)}. Is SIM_LAB_BASE_PORT (${cfg.SIM_LAB_BASE_PORT}) free, with the ports after it?\n`);
+    await shutdown(1);
+  } finally {
+    await labDb.$disconnect();
+  }
 }
 
 const appUrl = cfg.APP_URL ?? `http://localhost:${cfg.PORT}`;
