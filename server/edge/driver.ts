@@ -23,7 +23,7 @@ import { segmentInterface, segmentNumber, type SegmentLeg } from "./segments";
 import { parseRules, parseWgShowAll, WG_KEY_RE, type IpRule, type TunnelState } from "./wg-output";
 
 /** Routing tables (and rule preferences) of owner segments: 10001–14094, clear of the tunnels' 20001…. */
-export const SEGMENT_TABLE_BASE = 10_000;
+const SEGMENT_TABLE_BASE = 10_000;
 
 /**
  * iproute2's refusals that mean "already so" for `ip addr add|del`: the kernel's own words

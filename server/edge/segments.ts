@@ -28,13 +28,6 @@ export type SegmentLeg = { interface: string; mechanism: "vlan"; vlanId: number 
 /** What a binding records as its segment: `vlan:<id>` or `bridge:<interface>`. */
 export const segmentLabel = (leg: SegmentLeg) => (leg.mechanism === "vlan" ? `vlan:${leg.vlanId}` : `bridge:${leg.interface}`);
 
-/** The segment number back from a recorded label (null for anything else, e.g. a binding made before segments). */
-export function segmentOfLabel(label: string | null): number | null {
-  const m = label ? /^(?:vlan:|bridge:vmxs)(\d{1,4})$/.exec(label) : null;
-  const n = m ? Number(m[1]) : NaN;
-  return n >= 1 && n <= MAX_SEGMENT ? n : null;
-}
-
 /**
  * The owner domain's segment number, given on first use: the lowest free one. Serialized by
  * an advisory lock, so two oracles never give one number to two domains (the unique index
