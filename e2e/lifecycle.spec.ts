@@ -1,5 +1,6 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { signIn } from "./helpers";
+import { act as actOn, followOnOperationsPage as follow } from "./lifecycle-steps";
 
 // A VM's round trip through the lifecycle (thesis §3.2) from the UI, on the sim lab's
 // real SSH hosts: Nest → Production → Loading Chambers → Nest, each step live on the
@@ -9,26 +10,8 @@ test.describe.configure({ timeout: 240_000 });
 // A map VM: the map service is steered by people (replica knobs), never by the autoscaler,
 // so nothing but this test moves it while it runs.
 const VM = "map-002";
-
-async function act(page: Page, column: string, action: string, confirm: string) {
-  await page.getByRole("link", { name: "VMs", exact: true }).click();
-  const card = page.getByTestId(`vm-${VM}`);
-  await expect(page.getByTestId(`phase-${column}`).getByTestId(`vm-${VM}`)).toBeVisible();
-  await card.getByRole("button", { name: `${action}…` }).click();
-  await card.getByRole("button", { name: confirm }).click();
-  await expect(card.getByRole("status")).toContainText("Requested");
-}
-
-async function followOnOperationsPage(page: Page, kind: string, steps: string[]) {
-  await page.getByRole("link", { name: "Operations", exact: true }).click();
-  const row = page.getByTestId(`operation-${VM}`).filter({ hasText: kind }).first();
-  await expect(row).toBeVisible();
-  await row.getByRole("button").first().click();
-  // Live: the row reaches Succeeded without a reload, and its steps show as done.
-  await expect(row).toHaveAttribute("data-state", "SUCCEEDED", { timeout: 90_000 });
-  const detail = page.locator("tr.detail").first();
-  for (const step of steps) await expect(detail.locator(`li[data-state="DONE"]`, { hasText: step }).first()).toBeVisible();
-}
+const act = (page: Parameters<typeof actOn>[0], column: string, action: string, confirm: string) => actOn(page, VM, column, action, confirm);
+const followOnOperationsPage = (page: Parameters<typeof follow>[0], kind: string, steps: string[]) => follow(page, VM, kind, steps);
 
 test("an operator takes a VM from the Nest to production, to the Loading Chambers and back to the Nest", async ({ page }) => {
   await signIn(page, "operator@vmatrix.test");
