@@ -1,9 +1,11 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
 import { formatAge } from "./format";
 import { Badge, QueryState } from "./query-state";
 import { useTRPC } from "./trpc";
+import { useMe } from "./use-me";
 
 /**
  * A hosting network's network (thesis §4.3.1, the Local Oracle's side): its public address
@@ -44,6 +46,7 @@ export function HostingNetworkEdge({ slug, heading = "Network" }: { slug: string
               Public pool {v.pool.cidr}: <strong>{v.pool.used}</strong> of {v.pool.size} addresses in use{" "}
               {v.pool.size > 0 && v.pool.used >= v.pool.size && <Badge tone="bad">exhausted</Badge>}
             </p>
+            <PoolChange slug={slug} cidr={v.pool.cidr} />
             {v.pool.addresses.length > 0 && (
               <ul className="small" data-testid="pool-addresses">
                 {v.pool.addresses.map((a) => (
@@ -71,5 +74,57 @@ export function HostingNetworkEdge({ slug, heading = "Network" }: { slug: string
         )}
       </QueryState>
     </section>
+  );
+}
+
+/** For operators: change the hosting network's public pool (the API refuses one that leaves out addresses in use, and says which). */
+function PoolChange({ slug, cidr }: { slug: string; cidr: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const { canOperate } = useMe();
+  const save = useMutation(trpc.network.setPool.mutationOptions());
+  const [value, setValue] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  if (!canOperate) return null;
+  if (value === null) {
+    return (
+      <p className="small">
+        <button type="button" onClick={() => (setError(null), setValue(cidr))}>
+          Change pool…
+        </button>
+      </p>
+    );
+  }
+  const onSubmit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      await save.mutateAsync({ hostingNetwork: slug, publicPoolCidr: value });
+      setValue(null);
+      await queryClient.invalidateQueries({ queryKey: trpc.network.pathKey() });
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return (
+    <form className="card form" aria-label="Public pool" onSubmit={(e) => void onSubmit(e)} noValidate>
+      <div className="field">
+        <label htmlFor={`pool-${slug}`}>Public pool (CIDR)</label>
+        <input id={`pool-${slug}`} value={value} onChange={(e) => setValue(e.target.value)} aria-invalid={!!error} aria-describedby={error ? `pool-${slug}-error` : undefined} />
+        {error && (
+          <span id={`pool-${slug}-error`} className="field-error">
+            {error}
+          </span>
+        )}
+      </div>
+      <div className="actions">
+        <button type="submit" className="primary" disabled={save.isPending}>
+          {save.isPending ? "Saving…" : "Save pool"}
+        </button>{" "}
+        <button type="button" onClick={() => (setError(null), setValue(null))}>
+          Cancel
+        </button>
+      </div>
+    </form>
   );
 }

@@ -66,6 +66,16 @@ test("the map's hosting network panel shows its pool, edge and drift", async ({ 
   await expect(hn.getByTestId("edge-health")).toContainText("answering");
   await expect(hn.getByTestId("pool-addresses")).toContainText("load balancer for Map service (map-015");
   await expect(hn.getByTestId("drift")).toBeVisible();
+
+  // An operator may change the pool, but not to one that cuts off an address in use: the form says which.
+  const cidr = (await hn.getByTestId("pool-use").textContent())!.match(/Public pool (\S+):/)![1]!;
+  await hn.getByRole("button", { name: "Change pool…" }).click();
+  const form = hn.getByRole("form", { name: "Public pool" });
+  await form.getByLabel("Public pool (CIDR)").fill("203.0.113.248/29");
+  await form.getByRole("button", { name: "Save pool" }).click();
+  await expect(form.locator(".field-error")).toContainText(/publicPoolCidr: 203\.0\.113\.248\/29 leaves out addresses in use: .*\(map-015\)/);
+  await form.getByRole("button", { name: "Cancel" }).click();
+  await expect(hn.getByTestId("pool-use")).toContainText(`Public pool ${cidr}:`);
 });
 
 test("activating a Nest VM fills its Network panel in once the operation finishes", async ({ page }) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { firewallRules, parseTable, renderTable, replaceScript } from "./firewall";
-import { firstFree, inPool, poolAddresses } from "./pool";
+import { firstFree, inPool, poolAddresses, poolChangeProblem } from "./pool";
 
 describe("the product's firewall table", () => {
   const rules = firewallRules({
@@ -66,5 +66,14 @@ describe("public address pools", () => {
     expect(inPool("192.0.2.0/28", "192.0.2.16")).toBe(false);
     expect(() => poolAddresses("192.0.2.1/28")).toThrow(/host bits/);
     expect(() => poolAddresses("nope")).toThrow(/publicPoolCidr/);
+  });
+
+  it("takes a new pool only when it still holds every address in use", () => {
+    const inUse = [{ address: "192.0.2.5", what: "web-1" }];
+    expect(poolChangeProblem("192.0.2.0/28", inUse)).toBeNull();
+    expect(poolChangeProblem("192.0.2.8/29", inUse)).toBe("publicPoolCidr: 192.0.2.8/29 leaves out addresses in use: 192.0.2.5 (web-1); deactivate or move those VMs first");
+    expect(poolChangeProblem("192.0.2.0/15", [])).toMatch(/host bits|wider than \/16/);
+    expect(poolChangeProblem("10.0.0.0/8", [])).toMatch(/wider than \/16/);
+    expect(poolChangeProblem("nope", [])).toMatch(/^publicPoolCidr: "nope" is not an IPv4 CIDR/);
   });
 });

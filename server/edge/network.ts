@@ -112,6 +112,11 @@ async function applyShared(db: Db, driver: EdgeDriver, edge: EdgeTarget, hn: { i
   }
 }
 
+/** The edge's firewall for everything the database binds in the hosting network now (after its pool changed). */
+export async function applyFirewallOf(db: Db, at: EdgeAt, hn: { id: string; publicPoolCidr: string }): Promise<void> {
+  await at.driver.applyFirewall(at.edge, desiredFirewall(hn.publicPoolCidr, await networkBindings(db, hn.id)));
+}
+
 /** Puts a reserved binding on the edge (idempotent) and marks it APPLIED. */
 export async function applyBinding(db: Db, at: EdgeAt | null, binding: NetworkBinding, vmName: string, hn: { id: string; publicPoolCidr: string }): Promise<NetworkBinding> {
   let segment = binding.segment;

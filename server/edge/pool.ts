@@ -37,3 +37,21 @@ export class PoolExhaustedError extends Error {
     super(`The public address pool ${cidr} of hosting network ${hostingNetwork} is exhausted (${size} of ${size} addresses in use).`);
   }
 }
+
+/**
+ * A hosting network's new public pool (the operator's change): a CIDR of /16 to /32 that
+ * still holds every address in use, so nothing bound is cut off. Returns the reason it
+ * cannot be, or null. Pure.
+ */
+export function poolChangeProblem(cidr: string, inUse: readonly { address: string; what: string }[]): string | null {
+  let prefix: number;
+  try {
+    prefix = parseCidr(cidr, "publicPoolCidr").prefix;
+  } catch (err) {
+    return (err as Error).message;
+  }
+  if (prefix < 16) return `publicPoolCidr: ${cidr} is wider than /16 (65,536 addresses); a pool holds the addresses one edge announces`;
+  const outside = inUse.filter((u) => !inPool(cidr, u.address));
+  if (outside.length > 0) return `publicPoolCidr: ${cidr} leaves out addresses in use: ${outside.map((u) => `${u.address} (${u.what})`).join(", ")}; deactivate or move those VMs first`;
+  return null;
+}

@@ -71,3 +71,28 @@ describe("network.hostingNetwork", () => {
     await expect(caller().network.hostingNetwork({ slug: "nowhere" })).rejects.toThrow(/No hosting network nowhere/);
   });
 });
+
+describe("network.setPool", () => {
+  const as = (role: "OPERATOR" | "MANAGER") => createCaller(createInnerContext({ db, user: { id: w.operator.id, email: w.operator.email, name: w.operator.name, role } }));
+
+  it("refuses a pool that leaves out an address in use, or is not a CIDR, naming the field; managers may not change it", async () => {
+    await expect(as("OPERATOR").network.setPool({ hostingNetwork: w.hn.slug, publicPoolCidr: "192.0.2.16/28" })).rejects.toThrow(
+      "publicPoolCidr: 192.0.2.16/28 leaves out addresses in use: 192.0.2.1 (web-1); deactivate or move those VMs first",
+    );
+    await expect(as("OPERATOR").network.setPool({ hostingNetwork: w.hn.slug, publicPoolCidr: "192.0.2.1/28" })).rejects.toThrow(/publicPoolCidr: 192.0.2.1\/28 has host bits set/);
+    await expect(as("OPERATOR").network.setPool({ hostingNetwork: w.hn.slug, publicPoolCidr: "10.0.0.0/8" })).rejects.toThrow(/wider than \/16/);
+    await expect(as("MANAGER").network.setPool({ hostingNetwork: w.hn.slug, publicPoolCidr: "192.0.2.0/27" })).rejects.toThrow(/You are signed in as manager/);
+    await expect(as("OPERATOR").network.setPool({ hostingNetwork: "nowhere", publicPoolCidr: "192.0.2.0/27" })).rejects.toThrow("No hosting network nowhere.");
+    expect((await db.hostingNetwork.findUniqueOrThrow({ where: { id: w.hn.id } })).publicPoolCidr).toBe("192.0.2.0/28");
+  });
+
+  it("grows the pool: recorded, audited, and the edge's default deny covers the new pool at once", async () => {
+    const v = await as("OPERATOR").network.setPool({ hostingNetwork: w.hn.slug, publicPoolCidr: "192.0.2.0/27" });
+    expect(v.pool).toMatchObject({ cidr: "192.0.2.0/27", size: 30, used: 1 });
+    expect(await db.auditEvent.findFirst({ where: { action: "hostingNetwork.setPool", entityId: w.hn.id } })).toMatchObject({
+      before: { publicPoolCidr: "192.0.2.0/28" },
+      after: { publicPoolCidr: "192.0.2.0/27" },
+    });
+    expect((await edges.driver.firewall(edges.of(w.hn.slug)!))?.input).toContain('ip daddr 192.0.2.0/27 drop comment "default deny"');
+  });
+});

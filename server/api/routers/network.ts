@@ -2,6 +2,8 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { config } from "../../config";
 import { BACKEND_FIELDS, serviceBackend, serviceSlugSchema, setBackendInput } from "../../edge/backend";
+import { applyFirewallOf } from "../../edge/network";
+import { poolChangeProblem } from "../../edge/pool";
 import { currentEdges } from "../../edge/registry";
 import { poolUse, resolveFrom, vmNetwork } from "../../edge/view";
 import { authedProcedure, operatorProcedure, router } from "../trpc";
@@ -51,6 +53,31 @@ export const networkRouter = router({
    * Declare a service's back end (all three fields) or clear it (all three null). Only the
    * desired state is written here; the network loop brings the edges' tunnels in line.
    */
+  /**
+   * Changes a hosting network's public address pool (operators): a CIDR of /16 to /32 that
+   * still holds every address in use, checked under the same lock that hands addresses out;
+   * the edge's firewall (default deny over the pool) follows at once when it has an edge.
+   */
+  setPool: operatorProcedure
+    .input(z.object({ hostingNetwork: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "is not a hosting network slug"), publicPoolCidr: z.string().trim().min(1, "is required") }))
+    .mutation(async ({ ctx, input }) => {
+      const hn = await ctx.db.$transaction(async (tx) => {
+        const found = await tx.hostingNetwork.findUnique({ where: { slug: input.hostingNetwork }, select: { id: true, slug: true, publicPoolCidr: true } });
+        if (!found) throw new TRPCError({ code: "NOT_FOUND", message: `No hosting network ${input.hostingNetwork}.` });
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:pool'), hashtext(${found.id}))`;
+        const used = await tx.networkBinding.findMany({ where: { hostingNetworkId: found.id, publicAddress: { not: null } }, select: { publicAddress: true, vm: { select: { name: true } } } });
+        const problem = poolChangeProblem(input.publicPoolCidr, used.map((u) => ({ address: u.publicAddress!, what: u.vm.name })));
+        if (problem) throw new TRPCError({ code: "BAD_REQUEST", message: problem });
+        const after = await tx.hostingNetwork.update({ where: { id: found.id }, data: { publicPoolCidr: input.publicPoolCidr }, select: { id: true, slug: true, publicPoolCidr: true } });
+        await ctx.audit(tx, { action: "hostingNetwork.setPool", entityType: "HostingNetwork", entityId: found.id, before: { publicPoolCidr: found.publicPoolCidr }, after: { publicPoolCidr: after.publicPoolCidr } });
+        return after;
+      });
+      const edges = currentEdges();
+      const edge = edges?.of(hn.slug) ?? null;
+      // The database holds the change; an edge that does not answer shows as drift until it does.
+      if (edges && edge) await applyFirewallOf(ctx.db, { driver: edges.driver, edge }, hn).catch(() => undefined);
+      return (await hostingNetworkNetwork(ctx.db, edges, hn.slug))!;
+    }),
   setBackend: operatorProcedure.input(setBackendInput).mutation(async ({ ctx, input }) => {
     await ctx.db.$transaction(async (tx) => {
       // Locked, so the audit's "before" is what this write replaced even with a concurrent one.
