@@ -1,6 +1,19 @@
 import { z } from "zod";
 import { OutputShapeError } from "./haproxy-output";
 
+/** A command's JSON output (iproute2's `-j`) read against a schema; anything else is an OutputShapeError. */
+export function parseJsonAs<T>(output: string, schema: z.ZodType<T>): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(output);
+  } catch {
+    throw new OutputShapeError("not JSON");
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new OutputShapeError(`unexpected shape: ${parsed.error.issues[0]?.message ?? ""}`);
+  return parsed.data;
+}
+
 /** iproute2's `ip -j addr show dev IF` (Debian 12, iproute2 6.1): the IPv4 addresses with their prefix. */
 const schema = z
   .array(
@@ -12,16 +25,9 @@ const schema = z
   .length(1);
 
 export function parseAddrShow(output: string, ifname: string): { address: string; prefixlen: number }[] {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(output);
-  } catch {
-    throw new OutputShapeError("not JSON");
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new OutputShapeError(`unexpected shape: ${parsed.error.issues[0]?.message ?? ""}`);
-  if (parsed.data[0]!.ifname !== ifname) throw new OutputShapeError(`listed interface ${parsed.data[0]!.ifname}, asked for ${ifname}`);
-  return parsed.data[0]!.addr_info.filter((a) => a.family === "inet").map((a) => ({ address: a.local, prefixlen: a.prefixlen }));
+  const data = parseJsonAs(output, schema);
+  if (data[0]!.ifname !== ifname) throw new OutputShapeError(`listed interface ${data[0]!.ifname}, asked for ${ifname}`);
+  return data[0]!.addr_info.filter((a) => a.family === "inet").map((a) => ({ address: a.local, prefixlen: a.prefixlen }));
 }
 
 /** `ip -j -d link show dev IF`: what kind of link it is (veth, bridge, vlan with its 802.1Q id, …) and whether it is up. */
@@ -43,15 +49,8 @@ export interface LinkDetail {
 }
 
 export function parseLinkDetail(output: string, ifname: string): LinkDetail {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(output);
-  } catch {
-    throw new OutputShapeError("not JSON");
-  }
-  const parsed = linkSchema.safeParse(raw);
-  if (!parsed.success) throw new OutputShapeError(`unexpected shape: ${parsed.error.issues[0]?.message ?? ""}`);
-  const link = parsed.data[0]!;
+  const data = parseJsonAs(output, linkSchema);
+  const link = data[0]!;
   if (link.ifname !== ifname) throw new OutputShapeError(`listed interface ${link.ifname}, asked for ${ifname}`);
   const kind = link.linkinfo?.info_kind ?? null;
   const vlanId = kind === "vlan" ? (link.linkinfo?.info_data?.id ?? null) : null;
@@ -62,13 +61,6 @@ export function parseLinkDetail(output: string, ifname: string): LinkDetail {
 
 /** `ip -j route show table T`: each route's destination ("default" or a CIDR; a /32 is printed without its length). */
 export function parseRouteDsts(output: string): string[] {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(output);
-  } catch {
-    throw new OutputShapeError("not JSON");
-  }
-  const parsed = z.array(z.object({ dst: z.string() }).loose()).safeParse(raw);
-  if (!parsed.success) throw new OutputShapeError(`unexpected shape: ${parsed.error.issues[0]?.message ?? ""}`);
-  return parsed.data.map((r) => r.dst);
+  const data = parseJsonAs(output, z.array(z.object({ dst: z.string() }).loose()));
+  return data.map((r) => r.dst);
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { OutputShapeError } from "./haproxy-output";
+import { parseJsonAs } from "./ip-output";
 
 /**
  * What wireguard-tools (`wg` 1.0) and iproute2 6.1 print about tunnels, parsed strictly.
@@ -87,13 +88,6 @@ export interface IpRule {
 
 /** `ip -j rule show`: the policy-routing rules. */
 export function parseRules(output: string): IpRule[] {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(output);
-  } catch {
-    throw new OutputShapeError("not JSON");
-  }
-  const parsed = ruleSchema.safeParse(raw);
-  if (!parsed.success) throw new OutputShapeError(`unexpected shape: ${parsed.error.issues[0]?.message ?? ""}`);
-  return parsed.data.map((r) => ({ priority: r.priority, src: r.src ?? null, iif: r.iif ?? null, table: r.table ?? null, fwmark: r.fwmark ?? null }));
+  const data = parseJsonAs(output, ruleSchema);
+  return data.map((r) => ({ priority: r.priority, src: r.src ?? null, iif: r.iif ?? null, table: r.table ?? null, fwmark: r.fwmark ?? null }));
 }
