@@ -4,7 +4,16 @@
  * All steps run; the summary says which failed.
  */
 import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
 import { findChromium } from "../e2e/browser";
+
+/**
+ * Each step also writes a JSON report here, so the summary at the very end can name the
+ * tests that failed (CI keeps only the tail of the log).
+ */
+const reportDir = path.resolve(".data/test-reports");
+const vitestJson = (name: string) => ["--reporter=default", "--reporter=json", `--outputFile.json=${reportDir}/${name}.json`];
 
 const only = process.argv.slice(2);
 /** What `before` returns for a step that cannot run here and is not required to (it says why). */
@@ -12,11 +21,11 @@ const SKIPPED = "skipped";
 const steps: { name: string; cmd: string[]; before?: () => string | null | typeof SKIPPED }[] = [
   { name: "typecheck", cmd: ["npx", "tsc", "--noEmit", "-p", "."] },
   { name: "lint", cmd: ["npx", "eslint", "--max-warnings", "0", "."] },
-  { name: "unit", cmd: ["npx", "vitest", "run", "--project", "unit"] },
-  { name: "integration", cmd: ["npx", "vitest", "run", "--project", "integration"] },
+  { name: "unit", cmd: ["npx", "vitest", "run", "--project", "unit", ...vitestJson("unit")] },
+  { name: "integration", cmd: ["npx", "vitest", "run", "--project", "integration", ...vitestJson("integration")] },
   {
     name: "e2e",
-    cmd: ["npx", "playwright", "test"],
+    cmd: ["npx", "playwright", "test", "--reporter=list,json"],
     before: () => {
       try {
         findChromium();
@@ -29,7 +38,7 @@ const steps: { name: string; cmd: string[]; before?: () => string | null | typeo
   {
     // The same product on the libvirt lab's real hosts (root on Linux; CI requires it).
     name: "e2e-libvirt",
-    cmd: ["npx", "playwright", "test", "-c", "playwright.libvirt.config.ts"],
+    cmd: ["npx", "playwright", "test", "-c", "playwright.libvirt.config.ts", "--reporter=list,json"],
     before: () => {
       if (process.platform === "linux" && process.getuid?.() === 0) return null;
       const why = "skipped: the libvirt lab needs root on Linux";
@@ -39,6 +48,45 @@ const steps: { name: string; cmd: string[]; before?: () => string | null | typeo
     },
   },
 ];
+
+/** Failed tests in a step's vitest or Playwright JSON report: "file › test: first line of the error". */
+function failuresIn(step: string): string[] {
+  let report: unknown;
+  try {
+    report = JSON.parse(readFileSync(`${reportDir}/${step}.json`, "utf8"));
+  } catch {
+    return [];
+  }
+  const firstLine = (s: unknown) => String(s ?? "").replace(/\u001b\[[0-9;]*m/g, "").trim().split("\n")[0]!.slice(0, 200);
+  const out: string[] = [];
+  const r = report as {
+    testResults?: { name: string; status: string; message?: string; assertionResults: { status: string; fullName: string; failureMessages: string[] }[] }[];
+    suites?: PwSuite[];
+    errors?: { message?: string }[];
+  };
+  for (const file of r.testResults ?? []) {
+    const rel = path.relative(process.cwd(), file.name);
+    const failed = file.assertionResults.filter((a) => a.status === "failed");
+    for (const a of failed) out.push(`${rel} › ${a.fullName}: ${firstLine(a.failureMessages[0])}`);
+    if (failed.length === 0 && file.status === "failed") out.push(`${rel}: ${firstLine(file.message)}`);
+  }
+  const walk = (s: PwSuite) => {
+    for (const spec of s.specs ?? [])
+      for (const t of spec.tests ?? [])
+        if (t.status === "unexpected") out.push(`${spec.file} › ${spec.title}: ${firstLine(t.results?.at(-1)?.error?.message)}`);
+    for (const child of s.suites ?? []) walk(child);
+  };
+  for (const s of r.suites ?? []) walk(s);
+  for (const e of r.errors ?? []) out.push(firstLine(e.message));
+  return out;
+}
+type PwSuite = {
+  specs?: { file: string; title: string; tests?: { status: string; results?: { error?: { message?: string } }[] }[] }[];
+  suites?: PwSuite[];
+};
+
+rmSync(reportDir, { recursive: true, force: true });
+mkdirSync(reportDir, { recursive: true });
 
 const results: { name: string; ok: boolean; skipped?: boolean; seconds: number; note?: string }[] = [];
 for (const step of steps) {
@@ -55,10 +103,14 @@ for (const step of steps) {
     continue;
   }
   const t = Date.now();
-  const r = spawnSync(step.cmd[0]!, step.cmd.slice(1), { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", PLAYWRIGHT_JSON_OUTPUT_NAME: `${reportDir}/${step.name}.json` };
+  const r = spawnSync(step.cmd[0]!, step.cmd.slice(1), { stdio: "inherit", env });
   results.push({ name: step.name, ok: r.status === 0, seconds: (Date.now() - t) / 1000 });
 }
 
 console.log("\n━━━ summary ━━━");
-for (const r of results) console.log(`${r.skipped ? "SKIP" : r.ok ? "PASS" : "FAIL"}  ${r.name.padEnd(12)} ${r.seconds.toFixed(0).padStart(4)} s${r.note ? `  (${r.note})` : ""}`);
+for (const r of results) {
+  console.log(`${r.skipped ? "SKIP" : r.ok ? "PASS" : "FAIL"}  ${r.name.padEnd(12)} ${r.seconds.toFixed(0).padStart(4)} s${r.note ? `  (${r.note})` : ""}`);
+  if (!r.ok) for (const f of failuresIn(r.name)) console.log(`      ✗ ${f}`);
+}
 process.exit(results.every((r) => r.ok) ? 0 : 1);
