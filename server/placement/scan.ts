@@ -1,6 +1,7 @@
 import { absoluteDeviation, splitPairSumBound } from "./bounds";
 import { closeness } from "./closeness";
 import { invalidRttMessage } from "./request";
+import { rowBounds } from "./row-bounds";
 import { PlacementInputError, type PlacementRequest, type RttMatrix } from "./types";
 
 /**
@@ -30,7 +31,9 @@ export type Scan = {
 /**
  * One pass over the matrix, row by row, with the row in cache for everything it needs:
  * 1. validity and the cap, folded into one test per value, and the row's sum; a row
- *    over the cap stops at its first far value (rowOverCap checks the rest for bad input);
+ *    over the cap stops at its first far value (rowOverCap checks the rest for bad input).
+ *    For a matrix made by rttMatrix, the SIMD pass (row-bounds.ts) has done this step
+ *    and the deviation bound of step 2 for every row beforehand;
  * 2. for rows within the cap, when only the best `keep` by C_s are wanted and `keep`
  *    rows have been scored: the deviation bound (bounds.ts), then for larger rows the
  *    split bound; a row whose bound exceeds the keep-th smallest C_s so far cannot make
@@ -49,18 +52,45 @@ export function scanRows(
   const rtt = request.rttMs;
   const m = request.servers.length;
   const n = request.players.length;
+  const cut = new Cut(rtt, n, keep < m ? keep : 0, keep < m ? 2 * keep + 64 : m);
+  const simd = rowBounds(rtt, m, n, maxRttMs);
+  const { overCap, eligibleCount } = simd ? firstHalfFromBounds(request, simd, maxRttMs, skip, cut) : firstHalfScalar(request, maxRttMs, skip, cut);
+  // Rows scored early, before the bar settled, may since have fallen out of the cut.
+  return { overCap, eligibleCount, exactCount: cut.exactCount, ...cut.scored.within(cut.bar) };
+}
+
+/** Steps 1 and 2 from the SIMD pass's per-row verdicts and deviation bounds. */
+function firstHalfFromBounds(request: ScanRequest, lowerBounds: Float32Array, cap: number, skip: Uint8Array | null, cut: Cut) {
+  const m = request.servers.length;
   const overCap = new Uint8Array(m);
-  const best = new BestScores(keep < m ? keep : 0);
-  const scored = new GrowingList(keep < m ? 2 * keep + 64 : m);
+  const skipped = skip ?? new Uint8Array(m);
+  let eligibleCount = 0;
+  // Far and near servers alternate at random: no branch on which one a row is (a
+  // mispredicted branch per row would cost more than the rest of this loop).
+  for (let s = 0; s < m; s++) {
+    const lower = lowerBounds[s]!;
+    if (lower !== lower) rowOverCap(request, s, cap, false); // NaN: a bad value, which this names and throws
+    const far = +(lower === Infinity);
+    const open = 1 - skipped[s]!;
+    overCap[s] = far & open;
+    eligibleCount += (1 - far) & open;
+    if (lower <= cut.bar && far === 0 && open === 1) cut.consider(s, null);
+  }
+  return { overCap, eligibleCount };
+}
+
+/** Steps 1 and 2 in JavaScript, for any other array. */
+function firstHalfScalar(request: ScanRequest, cap: number, skip: Uint8Array | null, cut: Cut) {
+  const rtt = request.rttMs;
+  const m = request.servers.length;
+  const n = request.players.length;
+  const overCap = new Uint8Array(m);
   const pairs = (n * (n - 1)) / 2;
-  const cap = maxRttMs;
   // x·(cap − x) ≥ 0 ⇔ 0 ≤ x ≤ cap, false for NaN and ±Infinity: one test per value. A
   // cap below 1 lets the product of a tiny negative x underflow to −0: check exactly then.
   const recheck = !(cap >= 1);
   const n4 = n & ~3;
   let eligibleCount = 0;
-  let exactCount = 0;
-  let bar = best.bar();
 
   for (let s = 0; s < m; s++) {
     const offset = s * n;
@@ -96,24 +126,52 @@ export function scanRows(
     }
     if (skip !== null && skip[s] === 1) continue;
     eligibleCount++;
+    const sum = s0 + s1 + s2 + s3;
+    if (cut.bar < Infinity && (n / 2) * absoluteDeviation(rtt, offset, n, sum / n) - BOUND_SLACK * sum * pairs > cut.bar * pairs) continue;
+    cut.consider(s, sum);
+  }
+  return { overCap, eligibleCount };
+}
 
-    if (bar < Infinity) {
-      const sum = s0 + s1 + s2 + s3;
-      const slack = BOUND_SLACK * sum * pairs;
-      if ((n / 2) * absoluteDeviation(rtt, offset, n, sum / n) - slack > bar * pairs) continue;
-      if (n >= SPLIT_BOUND_FROM && splitPairSumBound(rtt, offset, n, sum) - slack > bar * pairs) continue;
-    }
-    const score = closeness(rtt, offset, n);
-    exactCount++;
-    if (score <= bar) {
-      best.offer(score);
-      bar = best.bar();
-      scored.push(s, score);
-    }
+type ScanRequest = Pick<PlacementRequest, "servers" | "players" | "rttMs">;
+
+/** The best `size` rows by C_s so far, and the rows scored on the way (step 3). */
+class Cut {
+  private readonly best: BestScores;
+  readonly scored: GrowingList;
+  private readonly pairs: number;
+  exactCount = 0;
+  /** C_s above this cannot make the cut (Infinity until `size` rows were scored, and for size 0: keep all). */
+  bar: number;
+
+  constructor(
+    private readonly rtt: RttMatrix,
+    private readonly n: number,
+    size: number,
+    capacity: number,
+  ) {
+    this.best = new BestScores(size);
+    this.scored = new GrowingList(capacity);
+    this.pairs = (n * (n - 1)) / 2;
+    this.bar = this.best.bar();
   }
 
-  // Rows scored early, before the bar settled, may since have fallen out of the cut.
-  return { overCap, eligibleCount, exactCount, ...scored.within(bar) };
+  /** Row s passed the deviation bound: the split bound for larger rows, then its exact C_s. `sum`: the row's, if known. */
+  consider(s: number, sum: number | null): void {
+    const { rtt, n, pairs } = this;
+    const offset = s * n;
+    if (this.bar < Infinity && n >= SPLIT_BOUND_FROM) {
+      const total = sum ?? rowSum(rtt, offset, n);
+      if (splitPairSumBound(rtt, offset, n, total) - BOUND_SLACK * total * pairs > this.bar * pairs) return;
+    }
+    const score = closeness(rtt, offset, n);
+    this.exactCount++;
+    if (score <= this.bar) {
+      this.best.offer(score);
+      this.bar = this.best.bar();
+      this.scored.push(s, score);
+    }
+  }
 }
 
 /** The `size` smallest scores offered so far (a max-heap); `bar` is the largest of them once full. */
@@ -228,6 +286,12 @@ function rowOverCap(request: Pick<PlacementRequest, "servers" | "players" | "rtt
     if (x > cap) over = true;
   }
   return over;
+}
+
+function rowSum(rtt: RttMatrix, offset: number, n: number): number {
+  let sum = 0;
+  for (let p = offset; p < offset + n; p++) sum += rtt[p]!;
+  return sum;
 }
 
 /** Min, max and the first player with the max, of one server's row. */

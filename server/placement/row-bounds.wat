@@ -1,0 +1,124 @@
+;; The placement scan's first half, four RTTs per instruction (WebAssembly SIMD).
+;; Source of row-bounds-wasm.ts (npm run build:wasm); row-bounds.ts explains the use.
+;;
+;; rowBounds(m, n, cap, out): for each of the m rows of n float32 RTTs at byte 0 of the
+;; memory (row-major), writes one float32 at out + 4·s:
+;;   NaN        a value is NaN or negative (bad input: the caller finds and names it);
+;;   +Infinity  a value is above cap (the server is dropped);
+;;   otherwise  a lower bound on the row's C_s, the deviation bound Σ|x − μ| / (n − 1)
+;;              (bounds.ts), lowered by n · 10⁻⁶ · max so float32 rounding never lifts
+;;              it above the true bound (worst case of the sums' rounding: about
+;;              2n · 2⁻²⁴ · max).
+;; n ≥ 2. A negative zero counts as zero, as in JavaScript (-0 >= 0).
+(module
+  (import "env" "memory" (memory 1))
+  (func (export "rowBounds") (param $m i32) (param $n i32) (param $cap f32) (param $out i32)
+    (local $s i32) (local $row i32) (local $end i32) (local $end4 i32) (local $p i32)
+    (local $v v128) (local $v2 v128) (local $vsum2 v128) (local $vbits v128) (local $vsum v128) (local $vmean v128)
+    (local $bits i32) (local $x i32) (local $capBits i32) (local $sum f32) (local $mean f32) (local $dev f32)
+    (local $perValue f32) (local $perPair f32) (local $slack f32)
+    (local.set $capBits (i32.reinterpret_f32 (local.get $cap)))
+    (local.set $perValue (f32.div (f32.const 1) (f32.convert_i32_u (local.get $n))))
+    (local.set $perPair (f32.div (f32.const 1) (f32.convert_i32_u (i32.sub (local.get $n) (i32.const 1)))))
+    (local.set $slack (f32.mul (f32.convert_i32_u (local.get $n)) (f32.const 1e-6)))
+    ;; No branch depends on the values: every row takes both passes and the outcome is
+    ;; selected at the end, so rows overlap in the pipeline (a mispredicted branch per
+    ;; row cost more than the second pass).
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $s) (local.get $m)))
+        (local.set $end (i32.add (local.get $row) (i32.shl (local.get $n) (i32.const 2))))
+        (local.set $end4 (i32.add (local.get $row) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+        ;; Pass 1: the largest value's bits and the sum. A float32 ≥ 0 orders like its bits
+        ;; read as an unsigned integer, and a negative one or a NaN reads above +Infinity,
+        ;; so one unsigned max per four values checks validity and the cap at once.
+        (local.set $vbits (v128.const i32x4 0 0 0 0))
+        (local.set $vsum (v128.const f32x4 0 0 0 0))
+        (local.set $vsum2 (v128.const f32x4 0 0 0 0))
+        (local.set $p (local.get $row))
+        ;; Two quads per step, two sums: half the loop overhead and a shorter add chain.
+        (block $pairsDone
+          (loop $pairs
+            (br_if $pairsDone (i32.gt_u (i32.add (local.get $p) (i32.const 32)) (local.get $end4)))
+            (local.set $v (v128.load (local.get $p)))
+            (local.set $v2 (v128.load offset=16 (local.get $p)))
+            (local.set $vbits (i32x4.max_u (local.get $vbits) (i32x4.max_u (local.get $v) (local.get $v2))))
+            (local.set $vsum (f32x4.add (local.get $vsum) (local.get $v)))
+            (local.set $vsum2 (f32x4.add (local.get $vsum2) (local.get $v2)))
+            (local.set $p (i32.add (local.get $p) (i32.const 32)))
+            (br $pairs)))
+        (if (i32.lt_u (local.get $p) (local.get $end4))
+          (then
+            (local.set $v (v128.load (local.get $p)))
+            (local.set $vbits (i32x4.max_u (local.get $vbits) (local.get $v)))
+            (local.set $vsum (f32x4.add (local.get $vsum) (local.get $v)))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))))
+        (local.set $vsum (f32x4.add (local.get $vsum) (local.get $vsum2)))
+        ;; Across the lanes: swap halves, then neighbours; every lane ends with the total.
+        (local.set $vbits (i32x4.max_u (local.get $vbits)
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $vbits) (local.get $vbits))))
+        (local.set $vbits (i32x4.max_u (local.get $vbits)
+          (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $vbits) (local.get $vbits))))
+        (local.set $vsum (f32x4.add (local.get $vsum)
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $vsum) (local.get $vsum))))
+        (local.set $vsum (f32x4.add (local.get $vsum)
+          (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $vsum) (local.get $vsum))))
+        (local.set $bits (i32x4.extract_lane 0 (local.get $vbits)))
+        (local.set $sum (f32x4.extract_lane 0 (local.get $vsum)))
+        (block $tailDone
+          (loop $tail
+            (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
+            (local.set $x (i32.load (local.get $p)))
+            (local.set $bits (select (local.get $x) (local.get $bits) (i32.gt_u (local.get $x) (local.get $bits))))
+            (local.set $sum (f32.add (local.get $sum) (f32.load (local.get $p))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $tail)))
+        ;; Pass 2, over the row still in cache: Σ |x − μ|.
+        (local.set $mean (f32.mul (local.get $sum) (local.get $perValue)))
+        (local.set $vmean (f32x4.splat (local.get $mean)))
+        (local.set $vsum (v128.const f32x4 0 0 0 0))
+        (local.set $vsum2 (v128.const f32x4 0 0 0 0))
+        (local.set $p (local.get $row))
+        (block $devPairsDone
+          (loop $devPairs
+            (br_if $devPairsDone (i32.gt_u (i32.add (local.get $p) (i32.const 32)) (local.get $end4)))
+            (local.set $vsum (f32x4.add (local.get $vsum)
+              (f32x4.abs (f32x4.sub (v128.load (local.get $p)) (local.get $vmean)))))
+            (local.set $vsum2 (f32x4.add (local.get $vsum2)
+              (f32x4.abs (f32x4.sub (v128.load offset=16 (local.get $p)) (local.get $vmean)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 32)))
+            (br $devPairs)))
+        (if (i32.lt_u (local.get $p) (local.get $end4))
+          (then
+            (local.set $vsum (f32x4.add (local.get $vsum)
+              (f32x4.abs (f32x4.sub (v128.load (local.get $p)) (local.get $vmean)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))))
+        (local.set $vsum (f32x4.add (local.get $vsum) (local.get $vsum2)))
+        (local.set $vsum (f32x4.add (local.get $vsum)
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $vsum) (local.get $vsum))))
+        (local.set $vsum (f32x4.add (local.get $vsum)
+          (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $vsum) (local.get $vsum))))
+        (local.set $dev (f32x4.extract_lane 0 (local.get $vsum)))
+        (block $devTailDone
+          (loop $devTail
+            (br_if $devTailDone (i32.ge_u (local.get $p) (local.get $end)))
+            (local.set $dev (f32.add (local.get $dev)
+              (f32.abs (f32.sub (f32.load (local.get $p)) (local.get $mean)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $devTail)))
+        ;; Above +Infinity's bits: a negative value or a NaN. Above the cap's: over the cap.
+        ;; Selected as integers: a float select compiles to a branch, mispredicted on
+        ;; every other far server.
+        (i32.store (i32.add (local.get $out) (i32.shl (local.get $s) (i32.const 2)))
+          (select
+            (i32.const 0x7fc00000) ;; NaN
+            (select
+              (i32.const 0x7f800000) ;; +Infinity
+              (i32.reinterpret_f32 (f32.sub
+                (f32.mul (local.get $dev) (local.get $perPair))
+                (f32.mul (local.get $slack) (f32.reinterpret_i32 (local.get $bits)))))
+              (i32.gt_u (local.get $bits) (local.get $capBits)))
+            (i32.gt_u (local.get $bits) (i32.const 0x7f800000))))
+        (local.set $row (local.get $end))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $rows)))))
