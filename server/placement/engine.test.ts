@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { placeMatch } from "./engine";
 import { placeMatchReference } from "./reference";
-import { type MatchPlayer, PlacementInputError, type PlacementRequest, type ServerCandidate } from "./types";
+import { rttMatrix } from "./row-bounds";
+import { type MatchPlayer, PlacementInputError, type PlacementRequest, type RttMatrix, type ServerCandidate } from "./types";
 
 const servers = (...ids: string[]): ServerCandidate[] => ids.map((id) => ({ id }));
 const players = (...ids: string[]): MatchPlayer[] => ids.map((id) => ({ id, team: id.startsWith("e") ? "east" : "west" }));
@@ -111,6 +112,28 @@ describe("placeMatch (thesis §6.2.1)", () => {
   });
 });
 
+describe("placeMatch on a matrix made by rttMatrix (the SIMD pass)", () => {
+  const simd = (rows: number[][]) => inLayout("simd", matrix(rows), rows.length, rows[0]!.length);
+  const request = (rows: number[][]): PlacementRequest => ({
+    servers: servers(...rows.map((_, i) => `s${i}`)),
+    players: players("e1", "e2", "w1", "w2", "w3").slice(0, rows[0]!.length),
+    rttMs: simd(rows),
+  });
+
+  it("names the first bad value, as on any array", () => {
+    expect(() => placeMatch(request([[1, 2, 3, 4], [500, 2, -2, 4], [1, 2, 3, 4]]))).toThrow(/server "s1" to player "w1" .* got -2/);
+    expect(() => placeMatch(request([[1, 2, 3, 4, 5], [1, 2, 3, 4, 5], [1, 2, 3, 4, Number.NaN]]))).toThrow(/server "s2" to player "w3" .* got NaN/);
+  });
+
+  it("reads a negative zero as 0, keeps the cap itself, drops Infinity and anything above the cap", () => {
+    const rows = [[-0, -0, 0, 0], [180, 180, 180, 180], [10, 10, 10, Infinity], [10, 180.0001, 10, 10], [20, 30, 20, 30]];
+    const result = placeMatch(request(rows));
+    expect(result).toEqual(placeMatchReference({ ...request(rows), rttMs: matrix(rows) }));
+    expect(result.candidates.map((c) => c.id)).toEqual(["s0", "s1", "s4"]);
+    expect(result.excluded.map((e) => e.id)).toEqual(["s2", "s3"]);
+  });
+});
+
 /** Deterministic PRNG (mulberry32) so failures reproduce. */
 function random(seed: number): () => number {
   let a = seed >>> 0;
@@ -123,7 +146,7 @@ function random(seed: number): () => number {
 }
 
 /** Random requests shaped like real ones: clustered clans, some ties, some unavailable hosts. */
-function randomRequest(next: () => number, integers: boolean): PlacementRequest {
+function randomRequest(next: () => number, integers: boolean, layout: Layout): PlacementRequest {
   const m = 1 + Math.floor(next() * 40);
   const n = 2 + Math.floor(next() * 70); // crosses the pairwise/sorted switch in closeness.ts
   const teams = next() < 0.8;
@@ -137,18 +160,30 @@ function randomRequest(next: () => number, integers: boolean): PlacementRequest 
   return {
     servers: Array.from({ length: m }, (_, i) => ({ id: `s${(i * 7919) % 1000}-${i}`, busy: next() < 0.05, down: next() < 0.05 })),
     players: Array.from({ length: n }, (_, i) => ({ id: `p${i}`, team: teams ? (i < 2 ? "AB"[i] : next() < 0.5 ? "A" : "B") : undefined })),
-    rttMs: rtt,
+    rttMs: inLayout(layout, rtt, m, n),
     maxRttMs: next() < 0.3 ? 100 + next() * 100 : undefined,
     objective: (["closeness", "closeness", "maxRtt", "spread", teams ? "clanDifference" : "closeness"] as const)[Math.floor(next() * 5)],
     limit: next() < 0.5 ? 1 + Math.floor(next() * 5) : undefined,
   };
 }
 
-describe("placeMatch agrees with the thesis reference (property)", () => {
+/** Both ways the engine reads a matrix: any typed array (scalar scan), or one made by rttMatrix (SIMD pass first). */
+const LAYOUTS = ["float64", "simd"] as const;
+type Layout = (typeof LAYOUTS)[number];
+
+/** The same values in a Float64Array, or in a matrix made by rttMatrix (float32: the reference then reads the rounded values too). */
+function inLayout(layout: Layout, values: Float64Array, m: number, n: number): RttMatrix {
+  if (layout === "float64") return values;
+  const matrix = rttMatrix(m, n);
+  matrix.set(values);
+  return matrix;
+}
+
+describe.each(LAYOUTS)("placeMatch agrees with the thesis reference (property), %s matrix", (layout) => {
   it("on integer RTTs: identical output", () => {
     const next = random(1);
     for (let trial = 0; trial < 400; trial++) {
-      const request = randomRequest(next, true);
+      const request = randomRequest(next, true, layout);
       // Integer inputs make both sums exact, so even ties must resolve identically.
       expect(placeMatch(request), `trial ${trial}`).toEqual(placeMatchReference(request));
     }
@@ -157,7 +192,7 @@ describe("placeMatch agrees with the thesis reference (property)", () => {
   it("on real-valued RTTs: same exclusions and candidates, scores equal to 1e-9", () => {
     const next = random(2);
     for (let trial = 0; trial < 400; trial++) {
-      const request = randomRequest(next, false);
+      const request = randomRequest(next, false, layout);
       const fast = placeMatch(request);
       const reference = placeMatchReference(request);
       expect(fast.excluded).toEqual(reference.excluded);
@@ -173,7 +208,7 @@ describe("placeMatch agrees with the thesis reference (property)", () => {
   it("with a limit, returns exactly the first entries of the full ranking (pruning is safe)", () => {
     const next = random(3);
     for (let trial = 0; trial < 300; trial++) {
-      const request = { ...randomRequest(next, next() < 0.5), objective: "closeness" as const };
+      const request = { ...randomRequest(next, next() < 0.5, layout), objective: "closeness" as const };
       const limit = 1 + Math.floor(next() * 6);
       const full = placeMatch({ ...request, limit: undefined });
       expect(placeMatch({ ...request, limit }).candidates).toEqual(full.candidates.slice(0, limit));
@@ -195,7 +230,7 @@ describe("placeMatch agrees with the thesis reference (property)", () => {
       const request: PlacementRequest = {
         servers: Array.from({ length: m }, (_, i) => ({ id: `h${(i * 7919) % 100_000}`, down: next() < 0.02 })),
         players: Array.from({ length: n }, (_, i) => ({ id: `p${i}`, team: i % 2 ? "A" : "B" })),
-        rttMs: rtt,
+        rttMs: inLayout(layout, rtt, m, n),
         maxRttMs: [100, 150, 180, 1000][trial % 4],
         objective: (["closeness", "closeness", "maxRtt", "spread", "clanDifference"] as const)[trial % 5],
         limit: 1 + Math.floor(next() * 10),
@@ -207,7 +242,7 @@ describe("placeMatch agrees with the thesis reference (property)", () => {
   it("does not depend on the order of servers or players", () => {
     const next = random(4);
     for (let trial = 0; trial < 100; trial++) {
-      const request = randomRequest(next, true);
+      const request = randomRequest(next, true, layout);
       const n = request.players.length;
       const m = request.servers.length;
       const serverOrder = Array.from({ length: m }, (_, i) => m - 1 - i);
@@ -217,7 +252,7 @@ describe("placeMatch agrees with the thesis reference (property)", () => {
         ...request,
         servers: serverOrder.map((s) => request.servers[s]!),
         players: playerOrder.map((p) => request.players[p]!),
-        rttMs: Float64Array.from({ length: m * n }, (_, i) => request.rttMs[serverOrder[Math.floor(i / n)]! * n + playerOrder[i % n]!]!),
+        rttMs: inLayout(layout, Float64Array.from({ length: m * n }, (_, i) => request.rttMs[serverOrder[Math.floor(i / n)]! * n + playerOrder[i % n]!]!), m, n),
       };
       const a = placeMatch(request);
       const b = placeMatch(shuffled);

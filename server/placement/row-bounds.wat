@@ -1,18 +1,24 @@
 ;; The placement scan's first half, four RTTs per instruction (WebAssembly SIMD).
 ;; Source of row-bounds-wasm.ts (npm run build:wasm); row-bounds.ts explains the use.
 ;;
-;; rowBounds(m, n, cap, out): for each of the m rows of n float32 RTTs at byte 0 of the
-;; memory (row-major), writes one float32 at out + 4·s:
-;;   NaN        a value is NaN or negative (bad input: the caller finds and names it);
+;; rowBounds(m, n, cap, out, flags, counts): for each of the m rows of n float32 RTTs at
+;; byte 0 of the memory (row-major), writes one float32 at out + 4·s:
+;;   NaN        a value is NaN or negative (bad input: the caller finds and names it),
+;;              or is a negative zero (read as negative here; the caller sorts it out);
 ;;   +Infinity  a value is above cap (the server is dropped);
 ;;   otherwise  a lower bound on the row's C_s, the deviation bound Σ|x − μ| / (n − 1)
 ;;              (bounds.ts), lowered by n · 10⁻⁶ · max so float32 rounding never lifts
 ;;              it above the true bound (worst case of the sums' rounding: about
-;;              2n · 2⁻²⁴ · max).
-;; n ≥ 2. A negative zero counts as zero, as in JavaScript (-0 >= 0).
+;;              2n · 2⁻²⁴ · max);
+;; and one byte at flags + s, 1 for +Infinity, else 0. At counts: two i32, the rows with
+;; a bound and the rows over the cap. n ≥ 2.
+;;
+;; rowsAtMost(out, from, to, bar, found) → k: the indices s in [from, to) whose bound is
+;; at most bar and finite, in order, as k i32 at found.
 (module
   (import "env" "memory" (memory 1))
-  (func (export "rowBounds") (param $m i32) (param $n i32) (param $cap f32) (param $out i32)
+  (func (export "rowBounds") (param $m i32) (param $n i32) (param $cap f32) (param $out i32) (param $flags i32) (param $counts i32)
+    (local $within i32) (local $over i32) (local $isOver i32) (local $isBad i32)
     (local $s i32) (local $row i32) (local $end i32) (local $end4 i32) (local $p i32)
     (local $v v128) (local $v2 v128) (local $vsum2 v128) (local $vbits v128) (local $vsum v128) (local $vmean v128)
     (local $bits i32) (local $x i32) (local $capBits i32) (local $sum f32) (local $mean f32) (local $dev f32)
@@ -109,6 +115,8 @@
         ;; Above +Infinity's bits: a negative value or a NaN. Above the cap's: over the cap.
         ;; Selected as integers: a float select compiles to a branch, mispredicted on
         ;; every other far server.
+        (local.set $isBad (i32.gt_u (local.get $bits) (i32.const 0x7f800000)))
+        (local.set $isOver (i32.and (i32.gt_u (local.get $bits) (local.get $capBits)) (i32.eqz (local.get $isBad))))
         (i32.store (i32.add (local.get $out) (i32.shl (local.get $s) (i32.const 2)))
           (select
             (i32.const 0x7fc00000) ;; NaN
@@ -117,8 +125,47 @@
               (i32.reinterpret_f32 (f32.sub
                 (f32.mul (local.get $dev) (local.get $perPair))
                 (f32.mul (local.get $slack) (f32.reinterpret_i32 (local.get $bits)))))
-              (i32.gt_u (local.get $bits) (local.get $capBits)))
-            (i32.gt_u (local.get $bits) (i32.const 0x7f800000))))
+              (local.get $isOver))
+            (local.get $isBad)))
+        (i32.store8 (i32.add (local.get $flags) (local.get $s)) (local.get $isOver))
+        (local.set $over (i32.add (local.get $over) (local.get $isOver)))
+        (local.set $within (i32.add (local.get $within) (i32.eqz (i32.or (local.get $isOver) (local.get $isBad)))))
         (local.set $row (local.get $end))
         (local.set $s (i32.add (local.get $s) (i32.const 1)))
-        (br $rows)))))
+        (br $rows)))
+    (i32.store (local.get $counts) (local.get $within))
+    (i32.store offset=4 (local.get $counts) (local.get $over)))
+
+  (func (export "rowsAtMost") (param $out i32) (param $from i32) (param $to i32) (param $bar f32) (param $found i32) (result i32)
+    (local $s i32) (local $to4 i32) (local $k i32) (local $vbar v128) (local $v v128)
+    (local.set $vbar (f32x4.splat (local.get $bar)))
+    (local.set $s (local.get $from))
+    (local.set $to4 (i32.sub (local.get $to) (i32.and (i32.sub (local.get $to) (local.get $from)) (i32.const 3))))
+    ;; Four bounds per test; the rare group with a hit is looked at one by one below.
+    (block $groupsDone
+      (loop $groups
+        (br_if $groupsDone (i32.ge_u (local.get $s) (local.get $to4)))
+        (local.set $v (v128.load (i32.add (local.get $out) (i32.shl (local.get $s) (i32.const 2)))))
+        (if (v128.any_true (v128.and
+              (f32x4.le (local.get $v) (local.get $vbar))
+              (f32x4.lt (local.get $v) (v128.const f32x4 inf inf inf inf))))
+          (then (local.set $k (call $hits (local.get $out) (local.get $s) (i32.add (local.get $s) (i32.const 4)) (local.get $bar) (local.get $found) (local.get $k)))))
+        (local.set $s (i32.add (local.get $s) (i32.const 4)))
+        (br $groups)))
+    (call $hits (local.get $out) (local.get $s) (local.get $to) (local.get $bar) (local.get $found) (local.get $k)))
+
+  ;; Appends the s in [from, to) with a finite bound ≤ bar at found[k…]; returns the new k.
+  (func $hits (param $out i32) (param $from i32) (param $to i32) (param $bar f32) (param $found i32) (param $k i32) (result i32)
+    (local $s i32) (local $b f32)
+    (local.set $s (local.get $from))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $s) (local.get $to)))
+        (local.set $b (f32.load (i32.add (local.get $out) (i32.shl (local.get $s) (i32.const 2)))))
+        (if (i32.and (f32.le (local.get $b) (local.get $bar)) (f32.lt (local.get $b) (f32.const inf)))
+          (then
+            (i32.store (i32.add (local.get $found) (i32.shl (local.get $k) (i32.const 2))) (local.get $s))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $each)))
+    (local.get $k)))

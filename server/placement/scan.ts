@@ -1,7 +1,7 @@
 import { absoluteDeviation, splitPairSumBound } from "./bounds";
 import { closeness } from "./closeness";
 import { invalidRttMessage } from "./request";
-import { rowBounds } from "./row-bounds";
+import { CHUNK, rowBounds, type RowVerdicts } from "./row-bounds";
 import { PlacementInputError, type PlacementRequest, type RttMatrix } from "./types";
 
 /**
@@ -59,24 +59,43 @@ export function scanRows(
   return { overCap, eligibleCount, exactCount: cut.exactCount, ...cut.scored.within(cut.bar) };
 }
 
-/** Steps 1 and 2 from the SIMD pass's per-row verdicts and deviation bounds. */
-function firstHalfFromBounds(request: ScanRequest, lowerBounds: Float32Array, cap: number, skip: Uint8Array | null, cut: Cut) {
+/** Steps 1 and 2 from the SIMD pass's verdicts: only rows whose bound is under the bar are looked at. */
+function firstHalfFromBounds(request: ScanRequest, verdicts: RowVerdicts, cap: number, skip: Uint8Array | null, cut: Cut) {
   const m = request.servers.length;
-  const overCap = new Uint8Array(m);
-  const skipped = skip ?? new Uint8Array(m);
-  let eligibleCount = 0;
-  // Far and near servers alternate at random: no branch on which one a row is (a
-  // mispredicted branch per row would cost more than the rest of this loop).
-  for (let s = 0; s < m; s++) {
-    const lower = lowerBounds[s]!;
-    if (lower !== lower) rowOverCap(request, s, cap, false); // NaN: a bad value, which this names and throws
-    const far = +(lower === Infinity);
-    const open = 1 - skipped[s]!;
-    overCap[s] = far & open;
-    eligibleCount += (1 - far) & open;
-    if (lower <= cut.bar && far === 0 && open === 1) cut.consider(s, null);
+  const { bounds } = verdicts;
+  let eligibleCount = verdicts.withinCap;
+  if (verdicts.withinCap + verdicts.overCapCount < m) eligibleCount += resolveFlaggedRows(request, verdicts, cap);
+  const overCap = verdicts.overCap.slice();
+  if (skip !== null) {
+    for (let s = 0; s < m; s++) {
+      if (skip[s] === 0) continue;
+      if (overCap[s] === 1) overCap[s] = 0;
+      else eligibleCount--;
+    }
+  }
+  for (let from = 0; from < m; from += CHUNK) {
+    for (const s of verdicts.rowsAtMost(from, Math.min(m, from + CHUNK), cut.bar)) {
+      if ((skip === null || skip[s] === 0) && bounds[s]! <= cut.bar) cut.consider(s, null);
+    }
   }
   return { overCap, eligibleCount };
+}
+
+/**
+ * Rows the SIMD pass flagged NaN: a bad value (rowOverCap names it and throws) or a
+ * negative zero, which is a good 0. Those rows get their verdict here: over the cap, or
+ * a bound of −Infinity so that they are scored exactly. Returns how many are within the cap.
+ */
+function resolveFlaggedRows(request: ScanRequest, verdicts: RowVerdicts, cap: number): number {
+  let within = 0;
+  for (let s = 0; s < verdicts.bounds.length; s++) {
+    if (!Number.isNaN(verdicts.bounds[s])) continue;
+    const over = rowOverCap(request, s, cap, false);
+    verdicts.bounds[s] = over ? Infinity : -Infinity;
+    verdicts.overCap[s] = over ? 1 : 0;
+    if (!over) within++;
+  }
+  return within;
 }
 
 /** Steps 1 and 2 in JavaScript, for any other array. */
@@ -307,5 +326,5 @@ export function rowExtremes(rtt: RttMatrix, offset: number, n: number): { min: n
     }
     if (x < min) min = x;
   }
-  return { min, max, worst };
+  return { min: min + 0, max: max + 0, worst }; // + 0: a negative zero reads 0, as Math.max gives
 }
