@@ -33,3 +33,15 @@ export function formatDateTime(date: Date): string {
 export function titleCase(value: string): string {
   return value.charAt(0) + value.slice(1).toLowerCase().replace(/_/g, " ");
 }
+
+/** Ascending whole numbers as ranges: [1, 2, 3, 4, 7, 9, 10] → "1–4, 7, 9–10". */
+export function numberRanges(values: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < values.length; ) {
+    let j = i;
+    while (j + 1 < values.length && values[j + 1] === values[j]! + 1) j++;
+    parts.push(j === i ? `${values[i]}` : `${values[i]}–${values[j]}`);
+    i = j + 1;
+  }
+  return parts.join(", ");
+}

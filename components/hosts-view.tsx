@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { AddHostForm } from "./add-host-form";
-import { formatAge, formatBytes, titleCase } from "./format";
+import { formatAge, formatBytes, numberRanges, titleCase } from "./format";
 import { HostAlerts } from "./host-alerts";
 import { Badge, QueryState } from "./query-state";
 import { useTRPC } from "./trpc";
@@ -76,6 +76,9 @@ export function HostsView() {
                       </td>
                       <td className="num">
                         {h.cpus} CPU · {formatBytes(BigInt(h.memoryMiB) * 1048576n)} · {formatBytes(h.diskBytes)}
+                        <div className="muted small" title="Owner segments whose bridge (vmxs<n>) the host has: VMs of other owners are not placed here">
+                          {h.segmentsProbedAt === null ? "segments not probed yet" : h.segments.length === 0 ? "no owner segments" : `segments ${numberRanges(h.segments)}`}
+                        </div>
                       </td>
                       <td>
                         {h.vms.length === 0 ? (

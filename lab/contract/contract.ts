@@ -104,8 +104,12 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
       await driver.close();
     });
 
-    it("probes a host: hypervisor, CPUs, memory, free disk and the pinned key", async () => {
+    it("probes a host: hypervisor, CPUs, memory, free disk, its owner segments' bridges and the pinned key", async () => {
       const facts = await driver.probe(a);
+      // Both labs give every host the bridges of owner segments 1–4 (vmxs1…vmxs4), and
+      // other bridges (libvirt's virbr0) are no segments.
+      expect(facts.segments.slice(0, 4)).toEqual([1, 2, 3, 4]);
+      expect(facts.segments).toEqual([...facts.segments].sort((x, y) => x - y));
       expect(facts.hostKeyFingerprint).toBe(manifest.hosts[0]!.hostKeyFingerprint);
       expect(facts.libvirtVersion).toMatch(/^\d+\.\d+\.\d+$/);
       expect(facts.hypervisor).toBe("QEMU");

@@ -17,6 +17,8 @@ export interface SimHostRuntime {
   memoryKiB: number;
   fs: HostFs;
   hypervisor: Hypervisor;
+  /** The host's Linux bridges (`ip -j link show type bridge`): owner segments' `vmxs<n>` and libvirt's own. */
+  bridges: string[];
   /** Set on a hosting network's edge (gateway): HAProxy, nftables and addresses (lab/sim/edge). */
   edge?: SimEdge;
   /** Paths held by `flock` on this host. */

@@ -22,6 +22,8 @@ export interface SimHostSpec {
   memoryMiB?: number;
   /** Disk size this host reports and enforces (default: the real filesystem's). */
   diskQuotaBytes?: number;
+  /** Owner segments whose bridge (`vmxs<n>`) the host has (default 1–SIM_SEGMENTS). */
+  segments?: number[];
 }
 
 export interface SimLabOptions {
@@ -53,6 +55,8 @@ export interface SimLab {
 export const SIM_USER = "vmatrix";
 export const SIM_HOME = `/home/${SIM_USER}`;
 export const SIM_VM_DIR = "/var/lib/vmatrix/vms";
+/** A sim host has the bridges of owner segments 1 to this, like a site that trunks its first VLANs to every host. */
+export const SIM_SEGMENTS = 16;
 const IDLE_LOAD = 0.02;
 
 /**
@@ -102,6 +106,7 @@ export async function startSimLab(options: SimLabOptions): Promise<SimLab> {
       memoryKiB: (spec.memoryMiB ?? 32 * 1024) * 1024,
       fs,
       hypervisor,
+      bridges: ["virbr0", ...(spec.segments ?? Array.from({ length: SIM_SEGMENTS }, (_, k) => k + 1)).map((n) => `vmxs${n}`)],
       locks: new Set(),
       rttMs: async (address) => rtt(from, address),
     });

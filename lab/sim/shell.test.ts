@@ -46,6 +46,7 @@ beforeAll(async () => {
   const hypervisor = await Hypervisor.open(join(dir, "hv.json"), fs, { loadOf: () => 0.5, saveImageFraction: 0.01, shutdownDelayMs: 50 });
   host = {
     name: "t",
+    bridges: ["virbr0", "vmxs1", "vmxs7"],
     address: "127.0.0.1",
     port: 22,
     user: "vmatrix",

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { startSimLab, type SimLab } from "../../lab/sim/lab";
+import { SIM_SEGMENTS, startSimLab, type SimLab } from "../../lab/sim/lab";
 import type { Db } from "../../server/db/client";
 import type { Host } from "../../server/db/generated/client";
 import { domainXml } from "../../server/hosts/domain-xml";
@@ -9,8 +9,8 @@ import { hostTarget } from "../../server/hosts/registry";
 /**
  * Starts the sim lab for the hosts the database places in it (the seeded world: hosts
  * whose key is the sim lab's client key) on their registered addresses and ports, and
- * pins each host's key from the lab's own manifest — the lab runs in this process, so
- * its manifest is a trusted channel for its fingerprints.
+ * pins each host's key (and records its segment bridges) from the lab's own manifest —
+ * the lab runs in this process, so its manifest is a trusted channel for its facts.
  */
 export async function startSimLabForWorld(db: Db, opts: { dataDir: string; keyRef: string; log: (line: string) => void }): Promise<SimLab> {
   const hosts = await db.host.findMany({
@@ -40,6 +40,11 @@ export async function startSimLabForWorld(db: Db, opts: { dataDir: string; keyRe
       await db.host.update({ where: { id: host.id }, data: { hostKeyFingerprint: m.hostKeyFingerprint, hostKeyTrust: "TRUSTED", vmDir: m.vmDir } });
     }
   }
+  // Their segment bridges, as a probe would read them (the lab gives every host 1–SIM_SEGMENTS).
+  await db.host.updateMany({
+    where: { id: { in: hosts.map((h) => h.id) }, segmentsProbedAt: null },
+    data: { segments: Array.from({ length: SIM_SEGMENTS }, (_, k) => k + 1), segmentsProbedAt: new Date() },
+  });
   opts.log(`Sim lab: ${hosts.length} SSH hosts on ${hosts[0]?.sshHost ?? "loopback"} ports ${hosts[0]?.sshPort}–${hosts.at(-1)?.sshPort}${repinned ? ` (${repinned} host keys were regenerated and re-pinned)` : ""}.`);
   return lab;
 }

@@ -21,6 +21,8 @@ export interface HostFacts {
   cpus: number;
   memoryKiB: number;
   disk: DiskSpace;
+  /** Owner segments whose bridge the host has (`vmxs<n>`), ascending. */
+  segments: number[];
 }
 
 /**
@@ -35,6 +37,7 @@ export interface HostDriver {
   version(host: HostTarget): Promise<VirshVersion>;
   nodeInfo(host: HostTarget): Promise<NodeInfo>;
   diskSpace(host: HostTarget): Promise<DiskSpace>;
+  bridgeSegments(host: HostTarget): Promise<number[]>;
 
   listDomains(host: HostTarget): Promise<DomainListEntry[]>;
   domainState(host: HostTarget, name: string): Promise<DomainStateWithReason>;
@@ -104,7 +107,7 @@ export class SshHostDriver implements HostDriver {
 
   async probe(host: HostTarget): Promise<HostFacts> {
     const key = await this.transport.verifiedHostKey(host);
-    const [version, node, disk] = await Promise.all([this.version(host), this.nodeInfo(host), this.diskSpace(host)]);
+    const [version, node, disk, segments] = await Promise.all([this.version(host), this.nodeInfo(host), this.diskSpace(host), this.bridgeSegments(host)]);
     return {
       hostKeyFingerprint: key.fingerprint,
       libvirtVersion: version.libvirt,
@@ -114,6 +117,7 @@ export class SshHostDriver implements HostDriver {
       cpus: node.cpus,
       memoryKiB: node.memoryKiB,
       disk,
+      segments,
     };
   }
 
@@ -127,6 +131,10 @@ export class SshHostDriver implements HostDriver {
 
   async diskSpace(host: HostTarget): Promise<DiskSpace> {
     return this.files.diskSpace(host);
+  }
+
+  async bridgeSegments(host: HostTarget): Promise<number[]> {
+    return this.files.bridgeSegments(host);
   }
 
   async listDomains(host: HostTarget): Promise<DomainListEntry[]> {

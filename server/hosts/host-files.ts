@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
 import { andThen, commandLine, hostAddress, nonNegativeInteger, vmDirectory, vmPath } from "./command";
 import { CommandFailedError, InvalidArgumentError, UnexpectedOutputError } from "./errors";
-import { parseDf, parseOpensslSha256, parsePing, parseSha256sum, parseStatSize, type DiskSpace, type PingResult } from "./shell-output";
+import { parseBridgeSegments, parseDf, parseOpensslSha256, parsePing, parseSha256sum, parseStatSize, type DiskSpace, type PingResult } from "./shell-output";
 import { parseStatSizes } from "./stat-sizes";
 import type { ExecResult, SshEndpoint, SshTransport } from "./ssh-transport";
 import { OutputShapeError } from "./virsh-output";
@@ -95,6 +95,12 @@ export class HostFiles {
   async diskSpace(host: FileEndpoint): Promise<DiskSpace> {
     const r = await this.run(host, ["df", "-B1", "--output=avail,size", "--", vmDirectory(host.vmDir)]);
     return this.parse(host, r, parseDf);
+  }
+
+  /** The owner segments whose bridge (`vmxs<n>`) the host has: where its guests' NICs can join their owner's segment. */
+  async bridgeSegments(host: FileEndpoint): Promise<number[]> {
+    const r = await this.run(host, ["ip", "-j", "link", "show", "type", "bridge"]);
+    return this.parse(host, r, parseBridgeSegments);
   }
 
   /** `rm -f`: one file or several in one command; already missing is fine. */

@@ -60,6 +60,8 @@ function factsData(facts: HostFacts) {
     diskBytes: BigInt(facts.disk.sizeBytes),
     freeDiskBytes: BigInt(facts.disk.availableBytes),
     hypervisor: `${facts.hypervisor} ${facts.hypervisorVersion} (libvirt ${facts.libvirtVersion})`,
+    segments: facts.segments,
+    segmentsProbedAt: new Date(),
   };
 }
 

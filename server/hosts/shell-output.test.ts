@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDf, parseOpensslSha256, parsePing, parseSha256sum, parseStatSize } from "./shell-output";
+import { parseBridgeSegments, parseDf, parseOpensslSha256, parsePing, parseSha256sum, parseStatSize } from "./shell-output";
 import { OutputShapeError } from "./virsh-output";
 
 // Outputs captured from GNU coreutils 9.1 and iputils 20221126 (Debian 12), LC_ALL=C.
@@ -56,5 +56,23 @@ describe("parsePing (ping -n -q)", () => {
   it("refuses replies without times, and other text", () => {
     expect(() => parsePing("2 packets transmitted, 2 received, 0% packet loss, time 1ms\n")).toThrow(/rtt/);
     expect(() => parsePing("ping: unknown host\n")).toThrow(OutputShapeError);
+  });
+});
+
+describe("parseBridgeSegments (ip -j link show type bridge)", () => {
+  const link = (ifname: string, ifindex: number) =>
+    `{"ifindex":${ifindex},"ifname":"${ifname}","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1500,"qdisc":"noqueue","operstate":"UP","linkmode":"DEFAULT","group":"default","txqlen":1000,"link_type":"ether","address":"76:d1:e6:1b:90:18","broadcast":"ff:ff:ff:ff:ff:ff"}`;
+
+  it("reads the owner segments from the vmxs<n> bridges, ascending, and ignores other bridges", () => {
+    // As iproute2 6.1 prints it on Debian 12 (the libvirt lab), with libvirt's and docker's bridges too.
+    const out = `[${[link("vmxs3", 526), link("virbr0", 4), link("vmxs1", 524), link("docker0", 5), link("vmxs12", 600), link("vmxs0", 601), link("vmxs4095", 602), link("vmxs01", 603)].join(",")}]\n`;
+    expect(parseBridgeSegments(out)).toEqual([1, 3, 12]);
+    expect(parseBridgeSegments("[]\n")).toEqual([]);
+  });
+
+  it("refuses what is not iproute2's JSON", () => {
+    expect(() => parseBridgeSegments("Usage: ip link show")).toThrow(/not JSON/);
+    expect(() => parseBridgeSegments('{"ifname":"vmxs1"}')).toThrow(/not a list/);
+    expect(() => parseBridgeSegments('[{"ifindex":3}]')).toThrow(/without a name/);
   });
 });

@@ -75,3 +75,26 @@ export function parsePing(stdout: string): PingResult {
     maxMs: rtt ? Number(rtt[3]) : null,
   };
 }
+
+/**
+ * `ip -j link show type bridge` (iproute2): the owner segments whose bridge the host has,
+ * ascending. A segment's bridge is `vmxs<n>` (server/edge/segments.ts); other bridges
+ * (libvirt's virbr0, docker0, …) are not segments.
+ */
+export function parseBridgeSegments(stdout: string): number[] {
+  let links: unknown;
+  try {
+    links = JSON.parse(stdout);
+  } catch {
+    throw new OutputShapeError("not JSON");
+  }
+  if (!Array.isArray(links)) throw new OutputShapeError("not a list of links");
+  const segments = new Set<number>();
+  for (const link of links) {
+    const name = (link as { ifname?: unknown } | null)?.ifname;
+    if (typeof name !== "string") throw new OutputShapeError("a link without a name");
+    const m = /^vmxs([1-9]\d{0,3})$/.exec(name);
+    if (m && Number(m[1]) <= 4094) segments.add(Number(m[1]));
+  }
+  return [...segments].sort((a, b) => a - b);
+}

@@ -4,6 +4,7 @@ import { createCaller } from "../api/root";
 import { createInnerContext } from "../api/trpc";
 import { withOpsLabAndWorker } from "./ops-lab-hooks.test-support";
 import type { OpsLab } from "./ops-lab.test-support";
+import { probeRegisteredHost } from "../hosts/registry";
 import { OperationRefused, requestOperation } from "./request";
 
 // Activation and deactivation as durable jobs, against real SSH hosts (the sim lab) and a
@@ -88,6 +89,29 @@ describe("activate and deactivate", () => {
       await expect(requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null })).rejects.toThrow(/No production host fits: .*dropped .*2 by in-service/);
     } finally {
       await t.db.host.updateMany({ where: { role: "PRODUCTION", name: { startsWith: "ops-" } }, data: { draining: false } });
+    }
+  });
+
+  it("places a VM only on hosts with its owner's segment bridge, as their probe found it", async () => {
+    const vm = await t.db.vm.findUniqueOrThrow({ where: { name: "web-1" }, include: { service: true } });
+    const production = await t.db.host.findMany({ where: { role: "PRODUCTION", name: { startsWith: "ops-" } } });
+    // A real probe over SSH: the sim hosts have the bridges of segments 1–16.
+    for (const h of production) await probeRegisteredHost(t.db, t.driver, h.id);
+    const probed = await t.db.host.findMany({ where: { id: { in: production.map((h) => h.id) } } });
+    for (const h of probed) expect([h.segments.slice(0, 4), h.segmentsProbedAt !== null]).toEqual([[1, 2, 3, 4], true]);
+    // An owner whose segment no production host carries.
+    await t.db.ownerSegment.create({ data: { ownerDomain: "far-away.example", number: 40 } });
+    await t.db.service.update({ where: { id: vm.serviceId }, data: { ownerDomain: "far-away.example" } });
+    try {
+      await expect(requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null })).rejects.toThrow(
+        new RegExp(`No production host fits: .*dropped .*${probed.length} by segment`),
+      );
+      await expect(requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null, targetHostId: probed[0]!.id })).rejects.toThrow(
+        /Host refused by segment: no bridge vmxs40 for the owner's segment 40 \(has vmxs1, vmxs2, .*vmxs16\)/,
+      );
+    } finally {
+      await t.db.service.update({ where: { id: vm.serviceId }, data: { ownerDomain: vm.service.ownerDomain } });
+      await t.db.ownerSegment.delete({ where: { ownerDomain: "far-away.example" } });
     }
   });
 

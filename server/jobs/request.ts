@@ -2,6 +2,7 @@ import type { Db } from "../db/client";
 import type { OperationKind, Prisma } from "../db/generated/client";
 import { vmName } from "../hosts/command";
 import { InvalidArgumentError } from "../hosts/errors";
+import { ownerSegmentInTransaction } from "../edge/segments";
 import { placeVm, type HostCandidate, type HostRole, type PlacementDecision } from "../oracle/scheduler";
 import { planSteps, type EndPower, type OperationPlan, type Phase } from "./plan";
 
@@ -225,8 +226,11 @@ async function place(tx: Tx, vm: VmRow, role: HostRole, req: OperationRequest): 
     vmsPlaced: h._count.vms + (incoming.find((o) => o.targetHostId === h.id)?._count ?? 0),
     freeDiskBytes: Number(h.freeDiskBytes),
     bytesPresent: h.id === vm.hostId ? vmBytes : 0,
+    segments: h.segmentsProbedAt ? h.segments : null,
   }));
-  const placement = placeVm(candidates, { vmBytes, role, excludeHostIds: vm.hostId ? [vm.hostId] : [], hostingNetworkId: req.hostingNetworkId });
+  const service = await tx.service.findUniqueOrThrow({ where: { id: vm.serviceId } });
+  const segment = await ownerSegmentInTransaction(tx, service.ownerDomain);
+  const placement = placeVm(candidates, { vmBytes, role, excludeHostIds: vm.hostId ? [vm.hostId] : [], hostingNetworkId: req.hostingNetworkId, segment });
   if (!placement.chosen) {
     const only = req.targetHostId ? placement.candidates[0]?.dropped : undefined;
     throw refuse("PRECONDITION_FAILED", only ? `Host refused by ${only.filter}: ${only.reason}.` : placement.summary);

@@ -54,6 +54,21 @@ describe("placeVm", () => {
     expect(d.candidates.find((c) => c.name === "ok")?.scores?.map((s) => s.scorer)).toEqual(["bytes-to-transfer", "load", "distance-to-demand"]);
   });
 
+  it("places a VM only where its owner's segment has a bridge; a host not probed for bridges is not judged", () => {
+    const onSegment3 = { ...req, segment: 3 };
+    const d = placeVm([host("other", { segments: [1, 2] }), host("none", { segments: [] }), host("unknown", { segments: null }), host("has", { segments: [1, 3] })], onSegment3);
+    const dropped = Object.fromEntries(d.candidates.map((c) => [c.name, c.dropped?.reason]));
+    expect(dropped).toEqual({
+      other: "no bridge vmxs3 for the owner's segment 3 (has vmxs1, vmxs2)",
+      none: "no bridge vmxs3 for the owner's segment 3 (has none)",
+      unknown: undefined,
+      has: undefined,
+    });
+    expect(placeVm([host("other", { segments: [1, 2] })], onSegment3).summary).toBe("No production host fits: 1 hosts considered, dropped 1 by segment.");
+    // Without a segment (no owner known) nothing is filtered on it.
+    expect(placeVm([host("other", { segments: [1, 2] })], req).chosen?.name).toBe("other");
+  });
+
   it("holds a production host to one VM whatever its slot count says", () => {
     const d = placeVm([host("two-slots", { vmSlots: 2, vmsPlaced: 1 })], req);
     expect(d.chosen).toBeNull();

@@ -29,6 +29,8 @@ export interface HostCandidate {
   cpuLoad?: number;
   /** Bytes of this VM's files the host already holds (its current host holds them all). */
   bytesPresent: number;
+  /** Owner segments whose bridge the host has (its last probe); null when not probed for them. */
+  segments?: readonly number[] | null;
 }
 
 export interface PlacementRequest {
@@ -40,6 +42,8 @@ export interface PlacementRequest {
   demand?: { lat: number; lon: number };
   /** The VM's current host and any other host that must not be chosen. */
   excludeHostIds?: string[];
+  /** The VM's owner segment (§4.3.2): its NIC joins that segment's bridge on the host. */
+  segment?: number;
 }
 
 export interface Filter {
@@ -108,6 +112,15 @@ export const FILTERS: Filter[] = [
     name: "in-service",
     why: "Draining and retired hosts take no new VMs.",
     check: (h) => (h.retired ? "retired" : h.draining ? "draining" : null),
+  },
+  {
+    name: "segment",
+    why: "The VM's NIC joins its owner's segment: the host needs that segment's bridge (vmxs<n>).",
+    check: (h, req) => {
+      if (req.segment === undefined || h.segments == null || h.segments.includes(req.segment)) return null;
+      const has = h.segments.length > 0 ? `has ${h.segments.map((n) => `vmxs${n}`).join(", ")}` : "has none";
+      return `no bridge vmxs${req.segment} for the owner's segment ${req.segment} (${has})`;
+    },
   },
   {
     name: "capacity",

@@ -23,6 +23,12 @@ function segmentLeg(dev: string): { ifindex: number; vlanId: number } | null {
 const CIDR_RE = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
 const ADDRESS_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
 export const ip: Builtin = async (argv, io, ctx) => {
+  if (argv.slice(1).join(" ") === "-j link show type bridge") {
+    // Any host: its bridges, as iproute2 lists them (a few of the fields).
+    const links = ctx.host.bridges.map((ifname, i) => ({ ifindex: 10 + i, ifname, flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], mtu: 1500, qdisc: "noqueue", operstate: "UP", linkmode: "DEFAULT", group: "default", link_type: "ether", address: "52:54:00:12:34:56", broadcast: "ff:ff:ff:ff:ff:ff" }));
+    await write(io.stdout, JSON.stringify(links) + "\n");
+    return 0;
+  }
   const edge = ctx.host.edge;
   if (!edge) {
     await write(io.stderr, "bash: ip: command not found\n");

@@ -55,6 +55,7 @@ export async function startSimEdges(options: { dataDir: string; edges: SimEdgeHo
       const hypervisor = await Hypervisor.open(join(dir, "hypervisor.json"), fs, { loadOf: () => 0, saveImageFraction: 0.25, shutdownDelayMs: 0 });
       const rt: SimHostRuntime = {
         name,
+        bridges: [], // an edge's legs into segments are its VLAN links (ip.ts), not bridges
         address: spec.address ?? "127.0.0.1",
         port: 0,
         user: SIM_USER,
