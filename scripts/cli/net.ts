@@ -71,7 +71,9 @@ export const netCommand: CliCommand = {
   net probe ADDRESS PORT [--proto tcp|udp] [--json]
   net backend SERVICE [--json]                 (a service's back end and its tunnels home)
   net backend SERVICE --endpoint HOST:PORT --public-key KEY --cidr CIDR [--json]
-  net backend SERVICE --clear [--json]`,
+  net backend SERVICE --clear [--json]
+  net pool HOSTING-NETWORK [--json]             (its public address pool and what uses it)
+  net pool HOSTING-NETWORK CIDR [--json]        (change it: must still hold every address in use)`,
   options: { from: { type: "string" }, proto: { type: "string" }, endpoint: { type: "string" }, "public-key": { type: "string" }, cidr: { type: "string" }, clear: { type: "boolean" } },
   async run({ db, api, verb, args, opts }) {
     switch (verb) {
@@ -120,8 +122,17 @@ export const netCommand: CliCommand = {
         }
         return;
       }
+      case "pool": {
+        const [hostingNetwork, cidr] = args;
+        if (!hostingNetwork) throw new UsageError("name the hosting network: net pool HOSTING-NETWORK [CIDR]");
+        const view = cidr === undefined ? await api.network.hostingNetwork({ slug: hostingNetwork }) : await api.network.setPool({ hostingNetwork, publicPoolCidr: cidr });
+        if (opts.json) return out(view);
+        console.log(`${view.hostingNetwork}: public pool ${view.pool.cidr}, ${view.pool.used} of ${view.pool.size} addresses in use`);
+        for (const a of view.pool.addresses) console.log(`  ${a.address.padEnd(15)} ${a.kind.padEnd(3)} ${a.service} (${a.vms.join(", ")})${a.ports.length ? ` ports ${a.ports.join(",")}` : ""}`);
+        return;
+      }
       default:
-        throw new UsageError(`unknown verb ${verb ?? "(none)"} for net: show, resolve, probe or backend`);
+        throw new UsageError(`unknown verb ${verb ?? "(none)"} for net: show, resolve, probe, backend or pool`);
     }
   },
 };

@@ -76,4 +76,20 @@ describe("public address pools", () => {
     expect(poolChangeProblem("10.0.0.0/8", [])).toMatch(/wider than \/16/);
     expect(poolChangeProblem("nope", [])).toMatch(/^publicPoolCidr: "nope" is not an IPv4 CIDR/);
   });
+
+  it("refuses a pool that shares an address with another hosting network's", () => {
+    const others = [
+      { hostingNetwork: "ashburn", cidr: "192.0.2.16/28" },
+      { hostingNetwork: "paris", cidr: "198.51.100.0/28" },
+      { hostingNetwork: "broken", cidr: "garbage" },
+    ];
+    expect(poolChangeProblem("192.0.2.0/27", [], others)).toBe(
+      "publicPoolCidr: 192.0.2.0/27 overlaps the pool of ashburn (192.0.2.16/28); each public address belongs to one hosting network",
+    );
+    expect(poolChangeProblem("192.0.2.0/28", [], others)).toBeNull(); // adjacent, not overlapping
+    expect(poolChangeProblem("192.0.2.32/27", [], others)).toBeNull();
+    expect(poolChangeProblem("192.0.0.0/16", [], others)).toBe(
+      "publicPoolCidr: 192.0.0.0/16 overlaps the pool of ashburn (192.0.2.16/28); each public address belongs to one hosting network",
+    );
+  });
 });

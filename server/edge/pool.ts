@@ -40,18 +40,33 @@ export class PoolExhaustedError extends Error {
 
 /**
  * A hosting network's new public pool (the operator's change): a CIDR of /16 to /32 that
- * still holds every address in use, so nothing bound is cut off. Returns the reason it
- * cannot be, or null. Pure.
+ * still holds every address in use, so nothing bound is cut off, and shares no address
+ * with another hosting network's pool (two edges would announce it). Returns the reason
+ * it cannot be, or null. Pure.
  */
-export function poolChangeProblem(cidr: string, inUse: readonly { address: string; what: string }[]): string | null {
-  let prefix: number;
+export function poolChangeProblem(
+  cidr: string,
+  inUse: readonly { address: string; what: string }[],
+  otherPools: readonly { hostingNetwork: string; cidr: string }[] = [],
+): string | null {
+  let parsed: { base: number; prefix: number };
   try {
-    prefix = parseCidr(cidr, "publicPoolCidr").prefix;
+    parsed = parseCidr(cidr, "publicPoolCidr");
   } catch (err) {
     return (err as Error).message;
   }
-  if (prefix < 16) return `publicPoolCidr: ${cidr} is wider than /16 (65,536 addresses); a pool holds the addresses one edge announces`;
+  if (parsed.prefix < 16) return `publicPoolCidr: ${cidr} is wider than /16 (65,536 addresses); a pool holds the addresses one edge announces`;
   const outside = inUse.filter((u) => !inPool(cidr, u.address));
   if (outside.length > 0) return `publicPoolCidr: ${cidr} leaves out addresses in use: ${outside.map((u) => `${u.address} (${u.what})`).join(", ")}; deactivate or move those VMs first`;
+  const end = parsed.base + 2 ** (32 - parsed.prefix);
+  const clashes = otherPools.filter((o) => {
+    try {
+      const other = parseCidr(o.cidr);
+      return other.base < end && parsed.base < other.base + 2 ** (32 - other.prefix);
+    } catch {
+      return false; // a pool the database holds but cannot parse holds no address
+    }
+  });
+  if (clashes.length > 0) return `publicPoolCidr: ${cidr} overlaps the pool of ${clashes.map((c) => `${c.hostingNetwork} (${c.cidr})`).join(", ")}; each public address belongs to one hosting network`;
   return null;
 }

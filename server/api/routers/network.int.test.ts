@@ -83,6 +83,14 @@ describe("network.setPool", () => {
     await expect(as("OPERATOR").network.setPool({ hostingNetwork: w.hn.slug, publicPoolCidr: "10.0.0.0/8" })).rejects.toThrow(/wider than \/16/);
     await expect(as("MANAGER").network.setPool({ hostingNetwork: w.hn.slug, publicPoolCidr: "192.0.2.0/27" })).rejects.toThrow(/You are signed in as manager/);
     await expect(as("OPERATOR").network.setPool({ hostingNetwork: "nowhere", publicPoolCidr: "192.0.2.0/27" })).rejects.toThrow("No hosting network nowhere.");
+    const neighbour = await db.hostingNetwork.create({ data: { slug: "neighbour", name: "Neighbour", city: "Nextville", country: "US", continent: "North America", lat: 41, lon: -75, publicPoolCidr: "192.0.2.64/28" } });
+    try {
+      await expect(as("OPERATOR").network.setPool({ hostingNetwork: w.hn.slug, publicPoolCidr: "192.0.2.0/25" })).rejects.toThrow(
+        "publicPoolCidr: 192.0.2.0/25 overlaps the pool of neighbour (192.0.2.64/28); each public address belongs to one hosting network",
+      );
+    } finally {
+      await db.hostingNetwork.delete({ where: { id: neighbour.id } });
+    }
     expect((await db.hostingNetwork.findUniqueOrThrow({ where: { id: w.hn.id } })).publicPoolCidr).toBe("192.0.2.0/28");
   });
 

@@ -66,7 +66,14 @@ export const networkRouter = router({
         if (!found) throw new TRPCError({ code: "NOT_FOUND", message: `No hosting network ${input.hostingNetwork}.` });
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:pool'), hashtext(${found.id}))`;
         const used = await tx.networkBinding.findMany({ where: { hostingNetworkId: found.id, publicAddress: { not: null } }, select: { publicAddress: true, vm: { select: { name: true } } } });
-        const problem = poolChangeProblem(input.publicPoolCidr, used.map((u) => ({ address: u.publicAddress!, what: u.vm.name })));
+        // Pool changes are serialized (one global lock) so two networks cannot grow into each other at once.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:pools'))`;
+        const others = await tx.hostingNetwork.findMany({ where: { id: { not: found.id } }, select: { slug: true, publicPoolCidr: true } });
+        const problem = poolChangeProblem(
+          input.publicPoolCidr,
+          used.map((u) => ({ address: u.publicAddress!, what: u.vm.name })),
+          others.map((o) => ({ hostingNetwork: o.slug, cidr: o.publicPoolCidr })),
+        );
         if (problem) throw new TRPCError({ code: "BAD_REQUEST", message: problem });
         const after = await tx.hostingNetwork.update({ where: { id: found.id }, data: { publicPoolCidr: input.publicPoolCidr }, select: { id: true, slug: true, publicPoolCidr: true } });
         await ctx.audit(tx, { action: "hostingNetwork.setPool", entityType: "HostingNetwork", entityId: found.id, before: { publicPoolCidr: found.publicPoolCidr }, after: { publicPoolCidr: after.publicPoolCidr } });
