@@ -30,6 +30,7 @@ import { PLACES } from "../server/demand/places";
 import { createRttTable } from "../server/demand/rtt-table";
 import { suggestReplicas, type DemandPoint, type SuggestSite } from "../server/demand/suggest";
 import { locateIp } from "../server/latency/geoip";
+import { seededRandom } from "../test/random";
 
 const NETWORKS = 2000;
 const SAMPLES = 1_000_000;
@@ -38,16 +39,7 @@ const CELLS = 20_000;
 const TOKEN = "bench-ingest-token-0123456789";
 const DATABASE = "vmatrix_bench_map";
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const next = random(42);
+const next = seededRandom(42);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const say = (line: string) => console.log(line);

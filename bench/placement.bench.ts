@@ -34,20 +34,12 @@ import { placeMatchReference, thesisCloseness } from "../server/placement/refere
 import { rttMatrix } from "../server/placement/row-bounds";
 import { type Scan, scanRows } from "../server/placement/scan";
 import type { PlacementRequest } from "../server/placement/types";
+import { seededRandom } from "../test/random";
 
 const MAX_RTT_MS = 180;
 const CORE_RUNS = 7;
 const API_RUNS = 3;
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function geographicMatrix(m: number, n: number, next: () => number): Float64Array {
   const east = { lat: 40.7, lon: -74 };
@@ -174,7 +166,7 @@ function benchmark(label: string, m: number, n: number, values: Float64Array): v
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 function main(): void {
-  const next = random(2024);
+  const next = seededRandom(2024);
   console.log(`Placement benchmark, Node ${process.version}; fastest of ${CORE_RUNS} (core) / ${API_RUNS} (end to end) interleaved runs`);
   for (const [m, n] of [
     [100_000, 64],

@@ -1,49 +1,39 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Db } from "../../server/db/client";
-import { createTestDatabase } from "../../test/db";
-import { makeWorld } from "../../test/fixtures";
-import { runCli } from "./run-cli.test-support";
+import { beforeAll, describe, expect, it } from "vitest";
+import { withCliWorld } from "./run-cli.test-support";
 
 // `net pool …` as a script runs it: a separate process on the same database, writing
 // through the API (its checks under the pool lock, its audit). No edge here: the
 // firewall follows when an edge is configured (network.int.test.ts).
-let db: Db;
-let url: string;
-let drop: () => Promise<void>;
-let w: Awaited<ReturnType<typeof makeWorld>>;
+const t = withCliWorld();
 beforeAll(async () => {
-  ({ db, url, drop } = await createTestDatabase());
-  w = await makeWorld(db);
-  const vm = await db.vm.create({ data: { name: "web-1", serviceId: w.service.id, phase: "PRODUCTION", power: "RUNNING", hostId: w.prod.id, privateAddress: "10.0.0.5" } });
-  await db.networkBinding.create({ data: { kind: "LB", state: "APPLIED", vmId: vm.id, hostingNetworkId: w.hn.id, publicAddress: "192.0.2.1", privateAddress: "10.0.0.5", port: 80 } });
+  const vm = await t.db.vm.create({ data: { name: "web-1", serviceId: t.w.service.id, phase: "PRODUCTION", power: "RUNNING", hostId: t.w.prod.id, privateAddress: "10.0.0.5" } });
+  await t.db.networkBinding.create({ data: { kind: "LB", state: "APPLIED", vmId: vm.id, hostingNetworkId: t.w.hn.id, publicAddress: "192.0.2.1", privateAddress: "10.0.0.5", port: 80 } });
 });
-afterAll(() => drop());
-
-const cli = (...args: string[]) => runCli({ DATABASE_URL: url }, args);
+const { cli } = t;
 
 describe("vmatrix net pool", () => {
   it("shows a hosting network's pool and the addresses in use", async () => {
-    const text = await cli("net", "pool", w.hn.slug);
+    const text = await cli("net", "pool", t.w.hn.slug);
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toContain(`${w.hn.slug}: public pool 192.0.2.0/28, 1 of 14 addresses in use`);
+    expect(text.stdout).toContain(`${t.w.hn.slug}: public pool 192.0.2.0/28, 1 of 14 addresses in use`);
     expect(text.stdout).toMatch(/192\.0\.2\.1\s+LB\s+.*\(web-1\) ports 80/);
-    const json = await cli("net", "pool", w.hn.slug, "--json");
+    const json = await cli("net", "pool", t.w.hn.slug, "--json");
     expect(JSON.parse(json.stdout).pool).toMatchObject({ cidr: "192.0.2.0/28", size: 14, used: 1 });
   });
 
   it("changes it, audited as the CLI's user; refuses a pool that cuts off an address in use, naming it, and writes nothing", async () => {
-    const refused = await cli("net", "pool", w.hn.slug, "192.0.2.16/28");
+    const refused = await cli("net", "pool", t.w.hn.slug, "192.0.2.16/28");
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain("publicPoolCidr: 192.0.2.16/28 leaves out addresses in use: 192.0.2.1 (web-1)");
-    const garbage = await cli("net", "pool", w.hn.slug, "not-a-cidr");
+    const garbage = await cli("net", "pool", t.w.hn.slug, "not-a-cidr");
     expect(garbage.code).not.toBe(0);
     expect(garbage.stderr).toMatch(/publicPoolCidr/);
-    expect((await db.hostingNetwork.findUniqueOrThrow({ where: { id: w.hn.id } })).publicPoolCidr).toBe("192.0.2.0/28");
+    expect((await t.db.hostingNetwork.findUniqueOrThrow({ where: { id: t.w.hn.id } })).publicPoolCidr).toBe("192.0.2.0/28");
 
-    const grown = await cli("net", "pool", w.hn.slug, "192.0.2.0/27", "--json");
+    const grown = await cli("net", "pool", t.w.hn.slug, "192.0.2.0/27", "--json");
     expect(grown.code, grown.stderr).toBe(0);
     expect(JSON.parse(grown.stdout).pool).toMatchObject({ cidr: "192.0.2.0/27", size: 30, used: 1 });
-    expect(await db.auditEvent.findFirst({ where: { action: "hostingNetwork.setPool", entityId: w.hn.id } })).toMatchObject({
+    expect(await t.db.auditEvent.findFirst({ where: { action: "hostingNetwork.setPool", entityId: t.w.hn.id } })).toMatchObject({
       before: { publicPoolCidr: "192.0.2.0/28" },
       after: { publicPoolCidr: "192.0.2.0/27" },
     });

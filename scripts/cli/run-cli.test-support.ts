@@ -1,4 +1,8 @@
 import { spawn } from "node:child_process";
+import { afterAll, beforeAll } from "vitest";
+import type { Db } from "../../server/db/client";
+import { createTestDatabase } from "../../test/db";
+import { makeWorld } from "../../test/fixtures";
 
 export interface CliRun {
   code: number | null;
@@ -21,3 +25,21 @@ export function runCli(env: Record<string, string>, args: readonly string[]): Pr
     child.on("exit", (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/**
+ * For a CLI test file: a fresh database with the test world (hooks registered here), and
+ * `cli(...)` running the CLI on it. The fields are set once the file's tests run.
+ */
+export function withCliWorld() {
+  const t = {} as { db: Db; url: string; w: World; cli: (...args: string[]) => Promise<CliRun> };
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const created = await createTestDatabase();
+    drop = created.drop;
+    Object.assign(t, { db: created.db, url: created.url, w: await makeWorld(created.db) });
+  });
+  afterAll(() => drop?.());
+  t.cli = (...args: string[]) => runCli({ DATABASE_URL: t.url }, args);
+  return t;
+}
+type World = Awaited<ReturnType<typeof makeWorld>>;

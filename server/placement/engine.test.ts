@@ -3,6 +3,7 @@ import { placeMatch } from "./engine";
 import { placeMatchReference } from "./reference";
 import { rttMatrix } from "./row-bounds";
 import { type MatchPlayer, PlacementInputError, type PlacementRequest, type RttMatrix, type ServerCandidate } from "./types";
+import { seededRandom } from "../../test/random";
 
 const servers = (...ids: string[]): ServerCandidate[] => ids.map((id) => ({ id }));
 const players = (...ids: string[]): MatchPlayer[] => ids.map((id) => ({ id, team: id.startsWith("e") ? "east" : "west" }));
@@ -134,16 +135,6 @@ describe("placeMatch on a matrix made by rttMatrix (the SIMD pass)", () => {
   });
 });
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random requests shaped like real ones: clustered clans, some ties, some unavailable hosts. */
 function randomRequest(next: () => number, integers: boolean, layout: Layout): PlacementRequest {
@@ -181,7 +172,7 @@ function inLayout(layout: Layout, values: Float64Array, m: number, n: number): R
 
 describe.each(LAYOUTS)("placeMatch agrees with the thesis reference (property), %s matrix", (layout) => {
   it("on integer RTTs: identical output", () => {
-    const next = random(1);
+    const next = seededRandom(1);
     for (let trial = 0; trial < 400; trial++) {
       const request = randomRequest(next, true, layout);
       // Integer inputs make both sums exact, so even ties must resolve identically.
@@ -190,7 +181,7 @@ describe.each(LAYOUTS)("placeMatch agrees with the thesis reference (property), 
   });
 
   it("on real-valued RTTs: same exclusions and candidates, scores equal to 1e-9", () => {
-    const next = random(2);
+    const next = seededRandom(2);
     for (let trial = 0; trial < 400; trial++) {
       const request = randomRequest(next, false, layout);
       const fast = placeMatch(request);
@@ -206,7 +197,7 @@ describe.each(LAYOUTS)("placeMatch agrees with the thesis reference (property), 
   });
 
   it("with a limit, returns exactly the first entries of the full ranking (pruning is safe)", () => {
-    const next = random(3);
+    const next = seededRandom(3);
     for (let trial = 0; trial < 300; trial++) {
       const request = { ...randomRequest(next, next() < 0.5, layout), objective: "closeness" as const };
       const limit = 1 + Math.floor(next() * 6);
@@ -216,7 +207,7 @@ describe.each(LAYOUTS)("placeMatch agrees with the thesis reference (property), 
   });
 
   it("at scale, where pruning skips most servers: identical output, ties and caps included", () => {
-    const next = random(5);
+    const next = seededRandom(5);
     for (let trial = 0; trial < 40; trial++) {
       const m = 200 + Math.floor(next() * 1800);
       const n = 2 + Math.floor(next() * 70);
@@ -240,7 +231,7 @@ describe.each(LAYOUTS)("placeMatch agrees with the thesis reference (property), 
   });
 
   it("does not depend on the order of servers or players", () => {
-    const next = random(4);
+    const next = seededRandom(4);
     for (let trial = 0; trial < 100; trial++) {
       const request = randomRequest(next, true, layout);
       const n = request.players.length;

@@ -1,17 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { absoluteDeviation } from "./bounds";
 import { CHUNK, rowBounds, rttMatrix } from "./row-bounds";
+import { seededRandom } from "../../test/random";
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function filled(rows: number[][]): Float32Array {
   const matrix = rttMatrix(rows.length, rows[0]!.length);
@@ -46,7 +37,7 @@ describe("the SIMD pass (row-bounds.wat)", () => {
   });
 
   it("gives a lower bound on C_s just under the deviation bound Σ|x − μ| / (n − 1)", () => {
-    const next = random(7);
+    const next = seededRandom(7);
     for (const n of [2, 3, 5, 8, 16, 17, 64, 100]) {
       const m = 203;
       const matrix = rttMatrix(m, n);
@@ -70,7 +61,7 @@ describe("the SIMD pass (row-bounds.wat)", () => {
   });
 
   it("lists the rows with a finite bound at most the bar, in order, for any range", () => {
-    const next = random(11);
+    const next = seededRandom(11);
     const n = 4;
     const m = 3 * CHUNK + 5;
     const matrix = rttMatrix(m, n);
