@@ -1,8 +1,9 @@
 import type { Db } from "../db/client";
+import type { log } from "../log";
 import type { OracleLoop } from "../worker/loop";
 import { convergeTunnels } from "./backend";
 import { compareEdge, compareTunnels, type BoundMember, type BoundTunnel, type ObservedEdge } from "./drift";
-import { applyBinding, desiredFirewall, reserveBinding } from "./network";
+import { applyBinding, applyFirewallOf, desiredFirewall, reserveBinding } from "./network";
 import { currentEdges, type Edges } from "./registry";
 import { applyTunnel, isTwoTier, reserveTunnel, tunnelConfig } from "./tunnel";
 
@@ -33,7 +34,7 @@ export function networkLoop(intervalMs = 15_000): OracleLoop {
         const edge = edges.of(hn.slug);
         if (!edge) continue;
         try {
-          await reportDrift(db, edges, hn);
+          await reportDrift(db, edges, hn, logger);
         } catch (err) {
           logger.warn({ edge: edge.name, err: (err as Error).message }, "edge not compared");
         }
@@ -75,12 +76,23 @@ export async function bindMissing(db: Db, edges: Edges | null, hostingNetworkIds
   return n;
 }
 
-/** Compares one edge with the database and keeps its drift alerts in step. Returns the findings. */
-export async function reportDrift(db: Db, edges: Edges, hn: { id: string; slug: string; publicPoolCidr: string }) {
+/**
+ * Compares one edge with the database and keeps its drift alerts in step. Returns the
+ * findings. An edge without the product's nftables table at all — a new edge, or one that
+ * restarted (nftables keeps no rules across a restart) — is given it first: that is not
+ * someone's change to undo but a default deny missing.
+ */
+export async function reportDrift(db: Db, edges: Edges, hn: { id: string; slug: string; publicPoolCidr: string }, logger?: Pick<typeof log, "info">) {
   const edge = edges.of(hn.slug)!;
   const rows = await db.networkBinding.findMany({ where: { hostingNetworkId: hn.id, kind: { in: ["LB", "NAT"] } }, include: { vm: { select: { name: true } } } });
   const bound: BoundMember[] = rows.map((b) => ({ kind: b.kind as "LB" | "NAT", state: b.state, vm: b.vm.name, backend: b.backend, publicAddress: b.publicAddress, privateAddress: b.privateAddress, port: b.port }));
-  const [vips, addresses, firewall] = await Promise.all([edges.driver.vips(edge), edges.driver.addresses(edge), edges.driver.firewall(edge)]);
+  const [vips, addresses, found] = await Promise.all([edges.driver.vips(edge), edges.driver.addresses(edge), edges.driver.firewall(edge)]);
+  let firewall = found;
+  if (firewall === null) {
+    await applyFirewallOf(db, { driver: edges.driver, edge }, hn);
+    logger?.info({ edge: edge.name }, "gave the edge the product's firewall table (it had none)");
+    firewall = await edges.driver.firewall(edge);
+  }
   const backends = new Set([...bound.filter((b) => b.kind === "LB" && b.backend).map((b) => b.backend!), ...vips.map((v) => v.value)]);
   const servers: ObservedEdge["servers"] = {};
   for (const be of backends) servers[be] = (await edges.driver.servers(edge, be)).map((s) => ({ server: s.server, address: s.address, port: s.port }));

@@ -64,6 +64,14 @@ async function dig(name: string): Promise<{ rcode: string; answers: { data: stri
 describe("network mimicking on the sim lab", () => {
   let vmId: string;
 
+  it("a new edge (or one restarted without its rules) gets the product's firewall table from the drift pass, and no drift is reported", async () => {
+    const edge = edges.of(t.world.hn.slug)!;
+    expect(await edges.driver.firewall(edge)).toBeNull();
+    expect(await reportDrift(t.db, edges, t.world.hn)).toEqual([]);
+    expect((await edges.driver.firewall(edge))?.input).toContain(`ip daddr ${t.world.hn.publicPoolCidr} drop comment "default deny"`);
+    expect(await t.db.alert.count({ where: { kind: "NETWORK_DRIFT", resolvedAt: null } })).toBe(0);
+  });
+
   it("an activation gives the replica a public address, a place in the load balancer, an open port and a DNS answer", async () => {
     const vm = await t.makeVm("net-1", "ops-nest", true);
     vmId = vm.id;
