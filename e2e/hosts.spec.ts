@@ -7,6 +7,10 @@ test("hosts answer their heartbeats over SSH and show as Up", async ({ page }) =
   const tokyo = page.getByTestId("hosts-tokyo");
   await expect(tokyo.locator("tr", { hasText: "tokyo-nest-1" })).toContainText("Up", { timeout: 30_000 });
   await expect(tokyo.locator("tr", { hasText: "tokyo-prod-1" })).toContainText(/\d+(\.\d)? s ago|ms ago/);
+  // The owner segments whose bridges each host has (where VMs of those owners may run).
+  await expect(tokyo.locator("tr", { hasText: "tokyo-prod-1" })).toContainText("segments 1–16");
+  // A fresh world's edges got the product's firewall from the network pass: nothing drifts.
+  await expect(page.getByText(/Network drift at edge/)).toHaveCount(0);
 });
 
 test("the add-host form names bad fields, and an unreachable host is explained in words", async ({ page }) => {

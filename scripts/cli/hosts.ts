@@ -91,7 +91,7 @@ export const hostsCommand: CliCommand = {
     }
     case "probe": {
       const host = await api.hosts.probe({ hostId: (await hostByName(db, arg)).id });
-      return out({ name: host.name, cpus: host.cpus, memoryMiB: host.memoryMiB, diskBytes: host.diskBytes, freeDiskBytes: host.freeDiskBytes, hypervisor: host.hypervisor });
+      return out({ name: host.name, cpus: host.cpus, memoryMiB: host.memoryMiB, diskBytes: host.diskBytes, freeDiskBytes: host.freeDiskBytes, hypervisor: host.hypervisor, segments: host.segments });
     }
     case "drain": {
       const host = await api.hosts.setDraining({ hostId: (await hostByName(db, arg)).id, draining: !opts.undo });
