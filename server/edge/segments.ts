@@ -23,6 +23,12 @@ export function segmentNumber(value: unknown, field = "segment"): number {
 /** The segment's interface on hosts (the guests' bridge) and edges (the edge's leg). */
 export const segmentInterface = (n: number) => `vmxs${segmentNumber(n)}`;
 
+/** The segment whose interface this is (`vmxs<n>`, n written plainly), or null for any other name. */
+export function segmentOfInterface(name: string): number | null {
+  const m = /^vmxs([1-9]\d{0,3})$/.exec(name);
+  return m && Number(m[1]) <= MAX_SEGMENT ? Number(m[1]) : null;
+}
+
 /** How the edge's leg into a segment is made, as the edge driver found it. */
 export type SegmentLeg = { interface: string; mechanism: "vlan"; vlanId: number } | { interface: string; mechanism: "bridge" };
 

@@ -1,3 +1,4 @@
+import { segmentOfInterface } from "../edge/segments";
 import { OutputShapeError } from "./virsh-output";
 
 /**
@@ -93,8 +94,8 @@ export function parseBridgeSegments(stdout: string): number[] {
   for (const link of links) {
     const name = (link as { ifname?: unknown } | null)?.ifname;
     if (typeof name !== "string") throw new OutputShapeError("a link without a name");
-    const m = /^vmxs([1-9]\d{0,3})$/.exec(name);
-    if (m && Number(m[1]) <= 4094) segments.add(Number(m[1]));
+    const segment = segmentOfInterface(name);
+    if (segment !== null) segments.add(segment);
   }
   return [...segments].sort((a, b) => a - b);
 }

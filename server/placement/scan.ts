@@ -28,6 +28,9 @@ export type Scan = {
   closeness: Float64Array;
 };
 
+/** What the scan reads of a request: the ids (for error messages) and the matrix. */
+type ScanRequest = Pick<PlacementRequest, "servers" | "players" | "rttMs">;
+
 /**
  * One pass over the matrix, row by row, with the row in cache for everything it needs:
  * 1. validity and the cap, folded into one test per value, and the row's sum; a row
@@ -44,7 +47,7 @@ export type Scan = {
  * are still checked (bad input is refused whichever row it is in).
  */
 export function scanRows(
-  request: Pick<PlacementRequest, "servers" | "players" | "rttMs">,
+  request: ScanRequest,
   maxRttMs: number,
   skip: Uint8Array | null,
   keep: number,
@@ -151,8 +154,6 @@ function firstHalfScalar(request: ScanRequest, cap: number, skip: Uint8Array | n
   }
   return { overCap, eligibleCount };
 }
-
-type ScanRequest = Pick<PlacementRequest, "servers" | "players" | "rttMs">;
 
 /** The best `size` rows by C_s so far, and the rows scored on the way (step 3). */
 class Cut {
@@ -278,7 +279,7 @@ class GrowingList {
  * branch-free pass: |x| − x is exactly 0 for x ≥ 0, positive below, NaN for NaN and
  * Infinity), the row is over the cap: the common case of a far server, kept cheap.
  */
-function rowOverCap(request: Pick<PlacementRequest, "servers" | "players" | "rttMs">, s: number, cap: number, outside: boolean): boolean {
+function rowOverCap(request: ScanRequest, s: number, cap: number, outside: boolean): boolean {
   const rtt = request.rttMs;
   const n = request.players.length;
   const offset = s * n;
