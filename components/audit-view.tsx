@@ -1,7 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { formatDateTime } from "./format";
+import { formatDateTime } from "@/server/format";
 import { QueryState } from "./query-state";
 import { useTRPC } from "./trpc";
 

@@ -14,7 +14,7 @@ import {
 import { DEFAULT_MAX_RTT_MS, type Objective } from "@/server/placement/types";
 import { PlayerRows, newPlayer, type PlayerRow } from "./booking-players";
 import { CandidatesTable, ExclusionsList, ObjectiveSelect, OBJECTIVE_LABEL } from "./booking-results";
-import { formatDateTime } from "./format";
+import { formatDateTime } from "@/server/format";
 import { useTRPC } from "./trpc";
 
 // Leaflet touches `window` when imported: the map renders in the browser only.

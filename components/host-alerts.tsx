@@ -1,7 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { formatAge } from "./format";
+import { formatAge } from "@/server/format";
 import { useTRPC } from "./trpc";
 
 /** Open alerts about hosts, worded for the operator, newest first. */

@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { AddHostForm } from "./add-host-form";
-import { formatAge, formatBytes, numberRanges, titleCase } from "./format";
+import { formatAge, formatBytes, numberRanges, titleCase } from "@/server/format";
 import { HostAlerts } from "./host-alerts";
 import { Badge, QueryState } from "./query-state";
 import { useTRPC } from "./trpc";

@@ -2,7 +2,7 @@
 
 import { replicaEstimate } from "@/server/map/estimates";
 import type { MapKnob, MapNetwork, MapService } from "@/server/map/world-map";
-import { formatBytes, formatDuration } from "./format";
+import { formatBytes, formatDuration } from "@/server/format";
 
 const km = (v: number) => `${Math.round(v).toLocaleString("en-US")} km`;
 

@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { utilization } from "@/server/map/network-state";
 import type { MapKnob, MapNetwork } from "@/server/map/world-map";
-import { formatAge, titleCase } from "./format";
+import { formatAge, titleCase } from "@/server/format";
 import { STATE_COLOUR, STATE_LABEL } from "./map-markers";
 import { HostingNetworkEdge } from "./network-edge";
 import { Badge, QueryState } from "./query-state";

@@ -6,7 +6,7 @@ import dynamic from "next/dynamic";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useMemo, useState } from "react";
 import type { MapKnob, MapNetwork, WorldMap } from "@/server/map/world-map";
-import { formatDateTime } from "./format";
+import { formatDateTime } from "@/server/format";
 import { ReplicaEstimateNote } from "./map-estimate";
 import { heatFrame, hotSpots } from "./map-heat";
 import { HotSpotList } from "./map-hotspots";

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { BookingForm } from "./booking-form";
 import type { PlacementRecord } from "@/server/matches/placement-record";
-import { formatDateTime, titleCase } from "./format";
+import { formatDateTime, titleCase } from "@/server/format";
 import { Badge, QueryState } from "./query-state";
 import { useTRPC } from "./trpc";
 import { useMe } from "./use-me";

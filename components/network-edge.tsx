@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { formatAge } from "./format";
+import { formatAge } from "@/server/format";
 import { Badge, QueryState } from "./query-state";
 import { useTRPC } from "./trpc";
 import { useMe } from "./use-me";

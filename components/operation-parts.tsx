@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration, titleCase } from "./format";
+import { formatBytes, formatDuration, titleCase } from "@/server/format";
 import { Badge } from "./query-state";
 
 export const OPERATION_STATES = ["QUEUED", "RUNNING", "CANCELLING", "SUCCEEDED", "FAILED", "CANCELLED", "ROLLED_BACK"] as const;

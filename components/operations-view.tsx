@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { Fragment, useState } from "react";
-import { formatBytes, formatDateTime, formatDuration, titleCase } from "./format";
+import { formatBytes, formatDateTime, formatDuration, titleCase } from "@/server/format";
 import { OPERATION_STATES, OPERATION_TONE, StepList, type OperationState } from "./operation-parts";
 import { Badge, QueryState } from "./query-state";
 import { useTRPC } from "./trpc";

@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Fragment, useState, type FormEvent } from "react";
-import { titleCase } from "./format";
+import { titleCase } from "@/server/format";
 import { useTRPC } from "./trpc";
 import { useMe } from "./use-me";
 

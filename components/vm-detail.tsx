@@ -2,7 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { formatBytes, formatDateTime, formatDuration, titleCase } from "./format";
+import { formatBytes, formatDateTime, formatDuration, titleCase } from "@/server/format";
 import { OPERATION_TONE, StepList } from "./operation-parts";
 import { Badge, QueryState } from "./query-state";
 import { useTRPC } from "./trpc";

@@ -1,7 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { titleCase } from "./format";
+import { titleCase } from "@/server/format";
 import { HostingNetworkEdge } from "./network-edge";
 import { Badge } from "./query-state";
 import { ServiceBackend } from "./service-backend";

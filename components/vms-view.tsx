@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
-import { formatBytes, titleCase } from "./format";
+import { formatBytes, titleCase } from "@/server/format";
 import { Badge, QueryState } from "./query-state";
 import { useTRPC } from "./trpc";
 import { useMe } from "./use-me";

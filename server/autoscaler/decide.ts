@@ -20,7 +20,7 @@
  * Pure (no I/O): the live loop reads the state from the database, the replay
  * (scripts/simulate-switching.ts) builds it from a trace; both call this. Times are epoch ms.
  */
-import { formatBytes } from "../../components/format";
+import { formatBytes } from "../format";
 import { type Forecast, forecastLoad, type LoadPoint } from "./forecast";
 import { type AutoscalingPolicy, DEFAULT_TUNING, type ForecastTuning } from "./policy";
 
