@@ -7,7 +7,7 @@ import { ingestSamples } from "../server/demand/ingest";
 import { syntheticCells } from "../server/demand/synthetic";
 import { writeSamples } from "../server/metrics/store";
 import { DEMO_PASSWORD, SEED_CITIES, SEED_SERVICES, SEED_USERS } from "./seed-data/world";
-import { ownerSegment } from "../server/edge/segments";
+import { ownerSegment } from "../server/edge/owner-segments";
 
 /**
  * The demo world. Idempotent: every record is found by its natural key and created only

@@ -6,11 +6,11 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimEdges, writeEdgeManifest, type SimEdges } from "../lab/sim/edge/lab";
 import { startDnsServer, type DnsServer } from "../server/dns/server";
-import { SshEdgeDriver } from "../server/edge/driver";
-import { edgesFrom, setEdges, type Edges } from "../server/edge/registry";
-import { startOpsLab, type OpsLab } from "../server/jobs/ops-lab.test-support";
+import { SshEdgeDriver } from "../server/edge/driver/driver";
+import { edgesFrom, setEdges, type Edges } from "../server/registry/edges";
+import { startOpsLab, type OpsLab } from "../test/ops-lab";
 import { startOperationsWorker } from "../server/jobs/worker";
-import { runCli } from "./cli/run-cli.test-support";
+import { runCli } from "../test/run-cli";
 
 // Issue 8's "done when" on the sim lab, through the CLI an operator types: the map service
 // activated in hosting network A (New York) and then in B (Frankfurt), each behind its own

@@ -6,8 +6,8 @@ import { childProcessConfig } from "../server/config";
 import { createDb } from "../server/db/client";
 import { SshHostDriver } from "../server/hosts/driver";
 import { log } from "../server/log";
-import { productLoops } from "../server/worker/loops";
-import { startOracle } from "../server/worker/oracle";
+import { productLoops } from "../server/loops/product-loops";
+import { startOracle } from "../server/loops/oracle";
 
 /** Connection chatter (one line per host and reconnect) only when debugging. */
 function sshLogLevel(): string {

@@ -6,20 +6,20 @@
  *                                  [--activation-delay SECONDS] [--deactivation-delay SECONDS]
  *                                  [--reaction-delay SECONDS] [--scale-in-percent P]
  *
- * FILE: CSV `time,service,demand` (server/autoscaler/trace.ts). Prints a readable summary,
+ * FILE: CSV `time,service,demand` (server/oracle/autoscaler/trace.ts). Prints a readable summary,
  * or with --json one object: thresholdPercent, staticHosts, staticHostHours, hostHours,
  * savedPercent, peakHosts, serverLossEvents, serverLossMinutes, overloadPercent, moves,
  * plus activations, deactivations, reserveHostHours, durationHours, poolHosts,
  * reserveHosts, the delays and per-service figures. The time model (reaction delay: a
  * new load level is acted on one CPU sample + one loop pass after it starts) is in
- * server/autoscaler/replay.ts and docs/server-switching.md.
+ * server/oracle/autoscaler/replay.ts and docs/server-switching.md.
  * Bad input: exit 1 with one line naming the file, the line and the reason.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { type AutoscalingPolicy, DEFAULT_POLICY, DEFAULT_TUNING, policyProblems } from "../server/autoscaler/policy";
-import { DEFAULT_REACTION_DELAY_S, replay, type ReplayResult } from "../server/autoscaler/replay";
-import { parseTrace, type Trace, TraceError } from "../server/autoscaler/trace";
+import { type AutoscalingPolicy, DEFAULT_POLICY, DEFAULT_TUNING, policyProblems } from "../server/oracle/autoscaler/policy";
+import { DEFAULT_REACTION_DELAY_S, replay, type ReplayResult } from "../server/oracle/autoscaler/replay";
+import { parseTrace, type Trace, TraceError } from "../server/oracle/autoscaler/trace";
 import { fail, runCli } from "./lib/one-line-cli";
 
 /**

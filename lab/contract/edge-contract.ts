@@ -2,9 +2,9 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commandLine } from "../../server/hosts/command";
 import { InvalidArgumentError } from "../../server/hosts/errors";
-import { EdgeCommandError, SshEdgeDriver, type EdgeTarget, type TunnelSpec } from "../../server/edge/driver";
-import { firewallRules } from "../../server/edge/firewall";
-import { edgeTarget, type EdgeManifest } from "../../server/edge/registry";
+import { EdgeCommandError, SshEdgeDriver, type EdgeTarget, type TunnelSpec } from "../../server/edge/driver/driver";
+import { firewallRules } from "../../server/edge/driver/firewall";
+import { edgeTarget, type EdgeManifest } from "../../server/registry/edges";
 
 export interface EdgeContractLab {
   manifest: EdgeManifest;

@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDnsServer, type DnsServer } from "../../server/dns/server";
-import { SshEdgeDriver } from "../../server/edge/driver";
-import { edgesFrom, setEdges, type Edges } from "../../server/edge/registry";
-import { startLibvirtOpsLab, type AnyOpsLab, type FinishedOperation } from "../../server/jobs/ops-lab.test-support";
+import { SshEdgeDriver } from "../../server/edge/driver/driver";
+import { edgesFrom, setEdges, type Edges } from "../../server/registry/edges";
+import { startLibvirtOpsLab, type AnyOpsLab, type FinishedOperation } from "../../test/ops-lab";
 import { requestOperation } from "../../server/jobs/request";
 import { startOperationsWorker } from "../../server/jobs/worker";
 import {
@@ -13,9 +13,9 @@ import {
 } from "../libvirt/edge-fixture";
 import { libvirtLabDir } from "../libvirt/readiness";
 import { run } from "../libvirt/run";
-import { describeWithLibvirtLab, libvirtLabForSuite } from "../libvirt/suite.test-support";
+import { describeWithLibvirtLab, libvirtLabForSuite } from "../../test/libvirt-suite";
 import { tunnelConfig } from "../../server/edge/tunnel";
-import { ownerSegment } from "../../server/edge/segments";
+import { ownerSegment } from "../../server/edge/owner-segments";
 import { libvirtGuestAddress } from "../libvirt/contract-fixture";
 import { fetchGuestStatus, labGuest } from "../libvirt/fixture";
 import { defineEdgeContract } from "./edge-contract";

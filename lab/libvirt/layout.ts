@@ -36,7 +36,7 @@ export const DEFAULT_BASE_PORT = 22600;
 
 /**
  * Owner segments (issue 8, §4.3.2): one bridge per owner domain, `vmxs<n>` as the product
- * names them (server/edge/segments.ts); this kernel has no 802.1Q links, so no VLANs. The lab
+ * names them (server/hosts/segments.ts); this kernel has no 802.1Q links, so no VLANs. The lab
  * makes LAB_SEGMENTS of them. Segment 1 is the lab's own guest network: the root namespace
  * (the hosts' side: tests, the smoke test) has its address there and reaches its guests
  * directly; the others are reached only from the edges, as another owner's network would be.

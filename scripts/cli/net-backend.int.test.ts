@@ -1,6 +1,6 @@
 import { userInfo } from "node:os";
 import { describe, expect, it } from "vitest";
-import { withCliWorld } from "./run-cli.test-support";
+import { withCliWorld } from "../../test/run-cli";
 
 // `net backend …` as a script runs it: a separate process on the same database, writing
 // through the API (its validation, its audit); no edge here, the network loop does the rest.

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { withCliWorld } from "./run-cli.test-support";
+import { withCliWorld } from "../../test/run-cli";
 
 // `net pool …` as a script runs it: a separate process on the same database, writing
 // through the API (its checks under the pool lock, its audit). No edge here: the

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../server/db/client";
 import { applyBinding, reserveBinding } from "../../server/edge/network";
-import { ownerSegment } from "../../server/edge/segments";
+import { ownerSegment } from "../../server/edge/owner-segments";
 import { createTestDatabase } from "../../test/db";
 import { makeWorld } from "../../test/fixtures";
-import { runCli } from "./run-cli.test-support";
+import { runCli } from "../../test/run-cli";
 
 // `net …` as a script runs it: a separate process on the same database. Bindings are made
 // by the same functions the bind step uses (no edge here: the database side only).

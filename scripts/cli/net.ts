@@ -2,7 +2,7 @@ import { isIPv4 } from "node:net";
 import { config } from "../../server/config";
 import type { Db } from "../../server/db/client";
 import { inPool } from "../../server/edge/pool";
-import { currentEdges } from "../../server/edge/registry";
+import { currentEdges } from "../../server/registry/edges";
 import { ResolveError, resolveFrom } from "../../server/edge/view";
 import { type Api, type CliCommand, type Options, out, stringOpt, UsageError } from "./command";
 import { firewallVerdict } from "./firewall-verdict";

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../server/db/client";
 import { createTestDatabase } from "../../test/db";
 import { makeWorld } from "../../test/fixtures";
-import { runCli } from "./run-cli.test-support";
+import { runCli } from "../../test/run-cli";
 
 // `replicas …` and `demand …` as a script runs them: a separate process on the same database.
 // No reconciler runs here: the test plays its part by writing what it would (running VMs, blockedReason).

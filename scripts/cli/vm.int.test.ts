@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { withOpsLabAndWorker } from "../../server/jobs/ops-lab-hooks.test-support";
-import type { OpsLab } from "../../server/jobs/ops-lab.test-support";
-import { runCli } from "./run-cli.test-support";
+import { withOpsLabAndWorker } from "../../test/ops-lab-hooks";
+import type { OpsLab } from "../../test/ops-lab";
+import { runCli } from "../../test/run-cli";
 
 // `vm …` and `ops …` as a script runs them: a separate process on the database of a sim
 // lab whose oracle (a real worker, here in the test process) runs the operations.

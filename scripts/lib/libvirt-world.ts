@@ -7,9 +7,9 @@ import { ensureLibvirtLab, libvirtLabDir } from "../../lab/libvirt/readiness";
 import type { LabManifest } from "../../lab/manifest";
 import { seedUsers } from "../../prisma/seed";
 import type { Db } from "../../server/db/client";
-import { ownerSegment } from "../../server/edge/segments";
+import { ownerSegment } from "../../server/edge/owner-segments";
 import { SshHostDriver, type HostDriver } from "../../server/hosts/driver";
-import { hostTarget, probeRegisteredHost } from "../../server/hosts/registry";
+import { hostTarget, probeRegisteredHost } from "../../server/registry/hosts";
 
 /**
  * `npm start -- --lab libvirt`: the product on the libvirt lab's real hosts instead of the

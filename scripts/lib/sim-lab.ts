@@ -4,7 +4,7 @@ import type { Db } from "../../server/db/client";
 import type { Host } from "../../server/db/generated/client";
 import { domainXml } from "../../server/hosts/domain-xml";
 import { SshHostDriver } from "../../server/hosts/driver";
-import { hostTarget } from "../../server/hosts/registry";
+import { hostTarget } from "../../server/registry/hosts";
 
 /**
  * Starts the sim lab for the hosts the database places in it (the seeded world: hosts

@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { HostError, InvalidArgumentError } from "../hosts/errors";
-import { RegistryError } from "../hosts/registry";
+import { RegistryError } from "../registry/hosts";
 
 /**
  * Turns database refusals into API errors a user can act on. Integrity lives in the

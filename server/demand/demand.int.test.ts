@@ -7,7 +7,7 @@ import { createInnerContext } from "../api/trpc";
 import type { Db } from "../db/client";
 import { nearestHandler } from "./http";
 import { ingestSamples } from "./ingest";
-import { demandLoop } from "./loop";
+import { demandLoop } from "../loops/demand-sim";
 import { log } from "../log";
 
 // Suggestions, nearest replica, flash crowds and the synthetic demand loop on a real PostgreSQL.

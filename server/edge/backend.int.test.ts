@@ -13,10 +13,10 @@ import { createInnerContext } from "../api/trpc";
 import type { Role } from "../auth/roles";
 import type { Db } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
-import { SshEdgeDriver } from "./driver";
-import { networkLoop } from "./loop";
+import { SshEdgeDriver } from "./driver/driver";
+import { networkLoop } from "../loops/network";
 import { applyBinding, reserveBinding } from "./network";
-import { edgesFrom, setEdges, type Edges } from "./registry";
+import { edgesFrom, setEdges, type Edges } from "../registry/edges";
 import { tunnelConfig } from "./tunnel";
 
 // Declaring a service's back end (thesis §4.3.2) through the API, and the Oracle's network

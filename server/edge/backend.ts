@@ -3,9 +3,9 @@ import type { Db } from "../db/client";
 import type { NetworkBinding } from "../db/generated/client";
 import { InvalidArgumentError } from "../hosts/errors";
 import type { log } from "../log";
-import { parseCidr, wgEndpoint, wgKey } from "./names";
-import type { Edges } from "./registry";
-import { segmentInterface } from "./segments";
+import { parseCidr, wgEndpoint, wgKey } from "./driver/names";
+import type { Edges } from "../registry/edges";
+import { segmentInterface } from "../hosts/segments";
 import { applyTunnel, isTwoTier, releaseTunnel, reserveTunnel, tunnelConfig, type TwoTier } from "./tunnel";
 
 /**

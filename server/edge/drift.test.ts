@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compareEdge, compareTunnels, type BoundMember } from "./drift";
-import { firewallRules } from "./firewall";
+import { firewallRules } from "./driver/firewall";
 
 const pool = "192.0.2.0/28";
 const member = (vm: string, over: Partial<BoundMember> = {}): BoundMember => ({ kind: "LB", state: "APPLIED", vm, backend: "map", publicAddress: "192.0.2.1", privateAddress: `10.0.0.${vm.slice(-1)}`, port: 80, ...over });

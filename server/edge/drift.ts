@@ -1,8 +1,8 @@
 import { isIPv4 } from "node:net";
-import type { FirewallRules } from "./firewall";
-import type { MapEntry } from "./haproxy-output";
+import type { FirewallRules } from "./driver/firewall";
+import type { MapEntry } from "./driver/haproxy-output";
 import { inPool } from "./pool";
-import type { TunnelState } from "./wg-output";
+import type { TunnelState } from "./driver/wg-output";
 
 /**
  * Differences between what the database binds in a hosting network and what its edge

@@ -1,9 +1,10 @@
 import type { Db } from "../db/client";
 import type { NetworkBinding, ServiceKind } from "../db/generated/client";
-import type { EdgeDriver, EdgeTarget } from "./driver";
-import { firewallRules, type FirewallRules, type Proto } from "./firewall";
+import type { EdgeDriver, EdgeTarget } from "./driver/driver";
+import { firewallRules, type FirewallRules, type Proto } from "./driver/firewall";
 import { firstFree, poolAddresses, PoolExhaustedError } from "./pool";
-import { ownerSegment, segmentLabel } from "./segments";
+import { segmentLabel } from "../hosts/segments";
+import { ownerSegment } from "./owner-segments";
 
 /**
  * Network mimicking around one VM (thesis §4.3.1), database side and edge side:

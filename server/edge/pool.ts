@@ -1,4 +1,4 @@
-import { intToIp, ipToInt, parseCidr } from "./names";
+import { intToIp, ipToInt, parseCidr } from "./driver/names";
 
 /**
  * A hosting network's public address pool (thesis §4.3.1: the Local Oracle maps a VM's

@@ -1,8 +1,9 @@
 import type { Db } from "../db/client";
 import type { NetworkBinding } from "../db/generated/client";
 import type { EdgeAt } from "./network";
-import { intToIp, ipToInt } from "./names";
-import { ownerSegment, segmentInterface } from "./segments";
+import { intToIp, ipToInt } from "./driver/names";
+import { segmentInterface } from "../hosts/segments";
+import { ownerSegment } from "./owner-segments";
 
 /**
  * Tunnel home (thesis §4.3.2): a two-tier service's front end reaches its owner's back end

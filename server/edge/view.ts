@@ -3,7 +3,7 @@ import type { Db } from "../db/client";
 import { healthyReplicas } from "../demand/nearest";
 import type { LatLon } from "../latency/model";
 import { answer } from "../dns/answer";
-import { DRIFT_ALERT } from "./loop";
+import { DRIFT_ALERT } from "../loops/network";
 import { poolAddresses } from "./pool";
 import { tunnelConfig } from "./tunnel";
 

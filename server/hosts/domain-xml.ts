@@ -16,7 +16,7 @@ export interface DomainSpec {
   kernel?: string;
   initrd?: string;
   cmdline?: string;
-  /** The NIC: the host bridge of the VM's owner segment (server/edge/segments.ts) and a stable MAC. */
+  /** The NIC: the host bridge of the VM's owner segment (server/hosts/segments.ts) and a stable MAC. */
   nic?: { bridge: string; mac: string };
 }
 

@@ -1,4 +1,4 @@
-import { segmentOfInterface } from "../edge/segments";
+import { segmentOfInterface } from "./segments";
 import { OutputShapeError } from "./virsh-output";
 
 /**
@@ -79,7 +79,7 @@ export function parsePing(stdout: string): PingResult {
 
 /**
  * `ip -j link show type bridge` (iproute2): the owner segments whose bridge the host has,
- * ascending. A segment's bridge is `vmxs<n>` (server/edge/segments.ts); other bridges
+ * ascending. A segment's bridge is `vmxs<n>` (server/hosts/segments.ts); other bridges
  * (libvirt's virbr0, docker0, …) are not segments.
  */
 export function parseBridgeSegments(stdout: string): number[] {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startOpsLab, type OpsLab } from "./ops-lab.test-support";
+import { startOpsLab, type OpsLab } from "../../test/ops-lab";
 import { cancelOperation } from "./cancel";
 import { OperationRefused, requestOperation } from "./request";
 import { startOperationsWorker } from "./worker";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { describeWithLibvirtLab, libvirtLabForSuite } from "../../lab/libvirt/suite.test-support";
-import { startLibvirtOpsLab, type AnyOpsLab, type FinishedOperation } from "./ops-lab.test-support";
+import { describeWithLibvirtLab, libvirtLabForSuite } from "../../test/libvirt-suite";
+import { startLibvirtOpsLab, type AnyOpsLab, type FinishedOperation } from "../../test/ops-lab";
 import { requestOperation, type OperationRequest } from "./request";
 import { startOperationsWorker } from "./worker";
 

@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { describeWithLibvirtLab, libvirtLabForSuite } from "../../lab/libvirt/suite.test-support";
-import { startLibvirtOpsLab, startOpsLab, type AnyOpsLab } from "./ops-lab.test-support";
+import { describeWithLibvirtLab, libvirtLabForSuite } from "../../test/libvirt-suite";
+import { startLibvirtOpsLab, startOpsLab, type AnyOpsLab } from "../../test/ops-lab";
 import { requestOperation } from "./request";
 import { planSteps } from "./plan";
 import { startOperationsWorker } from "./worker";
@@ -14,11 +14,11 @@ import { startOperationsWorker } from "./worker";
 // each activation with the boot id it had before (resumed, never rebooted).
 
 /**
- * Loads the crashing oracle (server/jobs/crashing-oracle.fixture.ts); `start()` lets it
+ * Loads the crashing oracle (test/crashing-oracle.ts); `start()` lets it
  * take jobs. Loading takes seconds, so the next one loads while an operation finishes.
  */
 function crashingOracle(t: AnyOpsLab, step: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/jobs/crashing-oracle.fixture.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "test/crashing-oracle.ts"], {
     env: { ...process.env, DATABASE_URL: t.url, CRASH_AFTER_STEP: step, OPS_LAB_DRIVER: JSON.stringify(t.driverTimeouts), LOG_LEVEL: "warn" },
     stdio: ["pipe", "pipe", "pipe"],
   });

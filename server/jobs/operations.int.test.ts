@@ -2,9 +2,9 @@ import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
 import { createCaller } from "../api/root";
 import { createInnerContext } from "../api/trpc";
-import { withOpsLabAndWorker } from "./ops-lab-hooks.test-support";
-import type { OpsLab } from "./ops-lab.test-support";
-import { probeRegisteredHost } from "../hosts/registry";
+import { withOpsLabAndWorker } from "../../test/ops-lab-hooks";
+import type { OpsLab } from "../../test/ops-lab";
+import { probeRegisteredHost } from "../registry/hosts";
 import { OperationRefused, requestOperation } from "./request";
 
 // Activation and deactivation as durable jobs, against real SSH hosts (the sim lab) and a

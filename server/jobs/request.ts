@@ -2,7 +2,7 @@ import type { Db } from "../db/client";
 import type { OperationKind, Prisma } from "../db/generated/client";
 import { vmName } from "../hosts/command";
 import { InvalidArgumentError } from "../hosts/errors";
-import { ownerSegmentInTransaction } from "../edge/segments";
+import { ownerSegmentInTransaction } from "../edge/owner-segments";
 import { placeVm, type HostCandidate, type HostRole, type PlacementDecision } from "../oracle/scheduler";
 import { planSteps, type EndPower, type OperationPlan, type Phase } from "./plan";
 

@@ -2,7 +2,7 @@ import { posix } from "node:path";
 import type { Db } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
 import { CommandTimeoutError, HostConnectionLostError, HostUnreachableError, TransferBusyError, TransferChecksumError } from "../hosts/errors";
-import { hostTarget } from "../hosts/registry";
+import { hostTarget } from "../registry/hosts";
 import type { TransferProgress } from "../hosts/transfer";
 import { log } from "../log";
 import { readPlan } from "./plan";

@@ -7,7 +7,7 @@ import type { Role } from "../auth/roles";
 import type { Db } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
 import { isOverlappingBooking } from "./book";
-import { bookingRequest as request, bookingWorld as makeBookingWorld, startsAt } from "./booking.fixture";
+import { bookingRequest as request, bookingWorld as makeBookingWorld, startsAt } from "../../test/booking";
 
 let db: Db;
 let drop: () => Promise<void>;

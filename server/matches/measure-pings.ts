@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
-import { hostTarget } from "../hosts/registry";
+import { hostTarget } from "../registry/hosts";
 import type { MatchRequest } from "./booking-schema";
 import { playersFingerprint, signMeasurement } from "./measurement";
 import { type MeasuredRanking, type PingOutcome, rankMeasured, rttCell } from "./ping-profile";

@@ -6,7 +6,7 @@ import { createInnerContext } from "../api/trpc";
 import type { Role } from "../auth/roles";
 import type { Db } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
-import { bookingRequest, bookingWorld } from "./booking.fixture";
+import { bookingRequest, bookingWorld } from "../../test/booking";
 import { readPlacementRecord } from "./placement-record";
 
 let db: Db;

@@ -7,7 +7,7 @@ import { createTestDatabase } from "../../test/db";
 import type { Db } from "../db/client";
 import { domainXml } from "../hosts/domain-xml";
 import { SshHostDriver } from "../hosts/driver";
-import { hostTarget } from "../hosts/registry";
+import { hostTarget } from "../registry/hosts";
 import { Sampler } from "./sampler";
 
 let db: Db;

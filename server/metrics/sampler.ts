@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
-import { hostTarget } from "../hosts/registry";
+import { hostTarget } from "../registry/hosts";
 import type { DomainStats, NodeCpuTimes, NodeMemory } from "../hosts/virsh-output";
 import { bytesOverPeriod, domainCpuPercent, hostCpuPercent, type DomainReading, type NodeCpuReading } from "./rates";
 import { writeSamples, type Sample } from "./store";

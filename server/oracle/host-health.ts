@@ -1,6 +1,6 @@
 /**
  * Host heartbeat decisions, pure: given what the database believes and what one beat
- * found, what to record. The I/O (SSH, database) is in server/hosts/heartbeat.ts.
+ * found, what to record. The I/O (SSH, database) is in server/loops/heartbeat.ts.
  */
 
 export type HostStatus = "UNKNOWN" | "UP" | "DOWN";

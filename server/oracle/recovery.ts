@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import { ACTIVE_STATES, OperationRefused, requestOperation } from "../jobs/request";
-import type { OracleLoop } from "../worker/loop";
+import type { OracleLoop } from "../loops/frame";
 
 /**
  * Host failure (thesis §3.4, MTTR): a production VM whose host went DOWN is lost to its

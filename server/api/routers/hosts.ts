@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { confirmHostKey, previewHostKey, probeRegisteredHost, registerHost } from "../../hosts/registry";
-import { confirmHostKeyInput, previewHostKeyInput, registerHostInput } from "../../hosts/registry.schema";
+import { confirmHostKey, previewHostKey, probeRegisteredHost, registerHost } from "../../registry/hosts";
+import { confirmHostKeyInput, previewHostKeyInput, registerHostInput } from "../../registry/hosts.schema";
 import { authedProcedure, operatorProcedure, router } from "../trpc";
 
 const id = z.string().min(1, "is required").max(64);

@@ -1,8 +1,8 @@
 import type { Db } from "../../db/client";
-import type { EdgeTarget } from "../../edge/driver";
-import { DRIFT_ALERT } from "../../edge/loop";
+import type { EdgeTarget } from "../../edge/driver/driver";
+import { DRIFT_ALERT } from "../../loops/network";
 import { poolAddresses } from "../../edge/pool";
-import type { Edges } from "../../edge/registry";
+import type { Edges } from "../../registry/edges";
 
 /**
  * The network view of one hosting network (issue 8, "for each hosting network: pool use,

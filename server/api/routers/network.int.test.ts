@@ -6,10 +6,10 @@ import { startSimEdges, type SimEdges } from "../../../lab/sim/edge/lab";
 import { createTestDatabase } from "../../../test/db";
 import { makeWorld } from "../../../test/fixtures";
 import type { Db } from "../../db/client";
-import { SshEdgeDriver } from "../../edge/driver";
-import { DRIFT_ALERT } from "../../edge/loop";
+import { SshEdgeDriver } from "../../edge/driver/driver";
+import { DRIFT_ALERT } from "../../loops/network";
 import { applyBinding, reserveBinding } from "../../edge/network";
-import { edgesFrom, setEdges, type Edges } from "../../edge/registry";
+import { edgesFrom, setEdges, type Edges } from "../../registry/edges";
 import { createCaller } from "../root";
 import { createInnerContext } from "../trpc";
 

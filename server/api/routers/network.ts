@@ -4,7 +4,7 @@ import { config } from "../../config";
 import { BACKEND_FIELDS, serviceBackend, serviceSlugSchema, setBackendInput } from "../../edge/backend";
 import { applyFirewallOf } from "../../edge/network";
 import { poolChangeProblem } from "../../edge/pool";
-import { currentEdges } from "../../edge/registry";
+import { currentEdges } from "../../registry/edges";
 import { poolUse, resolveFrom, vmNetwork } from "../../edge/view";
 import { authedProcedure, operatorProcedure, router } from "../trpc";
 import { hostingNetworkNetwork } from "./network-edge";

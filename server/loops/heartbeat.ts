@@ -1,0 +1,102 @@
+import type { Db } from "../db/client";
+import { nextHealth, reconcileDomains, type BeatOutcome } from "../oracle/host-health";
+import type { HostDriver } from "../hosts/driver";
+import { HostAuthenticationError, HostKeyMismatchError, HostUnreachableError } from "../hosts/errors";
+import { hostTarget, markKeyMismatch } from "../registry/hosts";
+
+export interface HeartbeatOptions {
+  /** Missed beats in a row before a host is DOWN. */
+  downAfter: number;
+  /** Only these hosting networks (a Local Oracle's scope); all when empty. */
+  hostingNetworkIds?: string[];
+  /** Beats in flight at once (each is one SSH command). */
+  concurrency?: number;
+  timeoutMs?: number;
+}
+
+export interface HeartbeatReport {
+  beaten: number;
+  up: number;
+  down: number;
+  skippedLocked: number;
+}
+
+/**
+ * One heartbeat sweep: `virsh list --all` on every confirmed host, status UP/DOWN from
+ * the outcome, VM power states from what the host really runs, and flags/alerts for what
+ * the database did not expect. Several oracles may sweep at once: a transaction-scoped
+ * advisory lock per hosting network makes exactly one of them beat its hosts.
+ */
+export async function heartbeatSweep(db: Db, driver: HostDriver, opts: HeartbeatOptions): Promise<HeartbeatReport> {
+  const networks = await db.hostingNetwork.findMany({
+    where: opts.hostingNetworkIds?.length ? { id: { in: opts.hostingNetworkIds } } : undefined,
+    select: { id: true },
+  });
+  const report: HeartbeatReport = { beaten: 0, up: 0, down: 0, skippedLocked: 0 };
+  const queue = [...networks];
+  const workers = Array.from({ length: Math.min(opts.concurrency ?? 8, queue.length) }, async () => {
+    for (let n = queue.shift(); n; n = queue.shift()) await sweepNetwork(db, driver, n.id, opts, report);
+  });
+  await Promise.all(workers);
+  return report;
+}
+
+async function sweepNetwork(db: Db, driver: HostDriver, hostingNetworkId: string, opts: HeartbeatOptions, report: HeartbeatReport) {
+  await db.$transaction(
+    async (tx) => {
+      const [lock] = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext('heartbeat:' || ${hostingNetworkId})) AS ok`;
+      if (!lock?.ok) {
+        report.skippedLocked += 1;
+        return;
+      }
+      const hosts = await tx.host.findMany({
+        where: { hostingNetworkId, retiredAt: null, hostKeyTrust: "TRUSTED" },
+        include: { vms: { select: { id: true, name: true, power: true, flagged: true } } },
+      });
+      const beats = await Promise.all(
+        hosts.map(async (host) => {
+          const at = new Date();
+          try {
+            const domains = await withTimeout(driver.listDomains(hostTarget(host)), opts.timeoutMs ?? 10_000, host.name);
+            return { host, beat: { ok: true, at } as BeatOutcome, domains };
+          } catch (err) {
+            const kind =
+              err instanceof HostKeyMismatchError ? "keyMismatch" : err instanceof HostUnreachableError ? "unreachable" : err instanceof HostAuthenticationError ? "authentication" : "error";
+            if (err instanceof HostKeyMismatchError) await markKeyMismatch(tx, host, err);
+            return { host, beat: { ok: false, at, kind, message: err instanceof Error ? err.message : String(err) } as BeatOutcome, domains: null };
+          }
+        }),
+      );
+      for (const { host, beat, domains } of beats) {
+        report.beaten += 1;
+        const change = nextHealth(host.name, host, beat, opts.downAfter);
+        if (change.status === "UP") report.up += 1;
+        if (change.status === "DOWN") report.down += 1;
+        await tx.host.update({
+          where: { id: host.id },
+          data: { status: change.status, missedBeats: change.missedBeats, lastError: change.lastError, ...(change.lastHeartbeatAt ? { lastHeartbeatAt: change.lastHeartbeatAt } : {}) },
+        });
+        if (change.alert) await tx.alert.create({ data: { ...change.alert, hostId: host.id } });
+        if (!domains) continue;
+        const { updates, unexpected } = reconcileDomains(host.vms, domains);
+        for (const u of updates) await tx.vm.update({ where: { id: u.id }, data: { power: u.power, flagged: u.flagged } });
+        for (const d of unexpected) {
+          const message = `Host ${host.name} runs a VM the database does not place there: ${d.name} (${d.state}).`;
+          const open = await tx.alert.findFirst({ where: { hostId: host.id, kind: "unexpected-vm", message, resolvedAt: null } });
+          if (!open) await tx.alert.create({ data: { kind: "unexpected-vm", severity: "WARNING", hostId: host.id, message } });
+        }
+      }
+    },
+    { timeout: (opts.timeoutMs ?? 10_000) * 3, maxWait: 10_000 },
+  );
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, host: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`host ${host}: no heartbeat answer within ${ms} ms`)), ms);
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      (e: unknown) => (clearTimeout(t), reject(e instanceof Error ? e : new Error(String(e)))),
+    );
+  });
+}

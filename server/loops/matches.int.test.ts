@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { withOpsLabAndWorker } from "../../test/ops-lab-hooks";
+import type { OpsLab } from "../../test/ops-lab";
+import { MATCH_LEAD_MS, matchPass } from "./matches";
+
+// Booked matches come alive on their host in the sim lab, and leave it when they end.
+let t: OpsLab;
+withOpsLabAndWorker((lab) => (t = lab), { pollIntervalMs: 100 });
+
+async function book(hostName: string, startsInMs: number) {
+  return t.db.match.create({
+    data: {
+      serviceId: t.world.game.id,
+      hostId: t.hosts[hostName]!.id,
+      clanA: "Red",
+      clanB: "Blue",
+      startsAt: new Date(Date.now() + startsInMs),
+      endsAt: new Date(Date.now() + startsInMs + 3_600_000),
+      bookedById: t.world.operator.id,
+    },
+  });
+}
+async function settle() {
+  for (const op of await t.db.operation.findMany({ where: { state: { in: ["QUEUED", "RUNNING"] } } })) await t.finished(op.id);
+}
+
+describe("match activation at start time", () => {
+  it("leaves a match alone until its lead time, then resumes a game VM on the booked host and goes live", async () => {
+    const vm = await t.makeVm("game-1", "ops-nest", true);
+    await t.db.vm.update({ where: { id: vm.id }, data: { serviceId: t.world.game.id, privateAddress: "10.9.0.2" } });
+    const match = await book("ops-prod-b", MATCH_LEAD_MS + 60_000);
+    expect(await matchPass(t.db)).toEqual({ preparing: 0, live: 0, failed: 0, finished: 0 });
+    // Start time moved to now.
+    await t.db.match.update({ where: { id: match.id }, data: { startsAt: new Date() } });
+    expect((await matchPass(t.db)).preparing).toBe(1);
+    expect(await t.db.match.findUniqueOrThrow({ where: { id: match.id } })).toMatchObject({ status: "PREPARING", vmId: vm.id });
+    await settle();
+    expect((await matchPass(t.db)).live).toBe(1);
+    expect(await t.db.match.findUniqueOrThrow({ where: { id: match.id } })).toMatchObject({ status: "LIVE", address: "10.9.0.2" });
+    expect(await t.domainNames("ops-prod-b")).toEqual(["game-1:running"]);
+
+    // Over: back to the Nest, the host free again.
+    await t.db.match.update({ where: { id: match.id }, data: { endsAt: new Date() } });
+    expect((await matchPass(t.db)).finished).toBe(1);
+    await settle();
+    expect(await t.domainNames("ops-prod-b")).toEqual([]);
+    expect(await t.db.vm.findUniqueOrThrow({ where: { id: vm.id } })).toMatchObject({ phase: "NEST", power: "SAVED" });
+  });
+
+  it("fails a match with the reason when no game VM can be started", async () => {
+    const match = await book("ops-prod-a", 0);
+    await t.db.vm.updateMany({ where: { serviceId: t.world.game.id }, data: { serviceId: t.world.service.id } });
+    expect((await matchPass(t.db)).failed).toBe(1);
+    const failed = await t.db.match.findUniqueOrThrow({ where: { id: match.id } });
+    expect(failed.status).toBe("FAILED");
+    expect(failed.error).toMatch(/^The game server could not be started on ops-prod-a: Service game-\d+ has no spare VM/);
+  });
+});

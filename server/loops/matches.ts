@@ -1,0 +1,82 @@
+import type { Db } from "../db/client";
+import { ACTIVE_STATES, OperationRefused, requestOperation } from "../jobs/request";
+import type { OracleLoop } from "./frame";
+
+/** A match's server is made live this long before its start (an activation takes seconds; a queue may wait). */
+export const MATCH_LEAD_MS = 2 * 60_000;
+const FAILED_OPS = new Set(["FAILED", "ROLLED_BACK", "CANCELLED"]);
+
+const tag = (matchId: string) => `match ${matchId}:`;
+
+/**
+ * Booked matches come alive (thesis §6): shortly before a match starts, a game VM of the
+ * match's service is resumed from the Nest onto the booked host (SCHEDULED → PREPARING →
+ * LIVE, with the VM's address); when it ends, the VM goes back to the Nest (FINISHED).
+ * A match whose server cannot be made live is FAILED with the reason. One pass at a time
+ * across oracles. The knobs follow (followKnobs), so the reconciler keeps the match's server.
+ */
+export function matchLoop(intervalMs = 5000): OracleLoop {
+  return {
+    name: "matches",
+    intervalMs,
+    async tick({ db, logger }) {
+      await db.$transaction(
+        async (tx) => {
+          const [lock] = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext('vmatrix:matches')) AS ok`;
+          if (!lock?.ok) return;
+          const r = await matchPass(db);
+          if (Object.values(r).some((n) => n > 0)) logger.info(r, "matches");
+        },
+        { timeout: 120_000, maxWait: 10_000 },
+      );
+    },
+  };
+}
+
+export async function matchPass(db: Db, now = new Date()) {
+  const r = { preparing: 0, live: 0, failed: 0, finished: 0 };
+  const fail = async (id: string, error: string) => {
+    await db.match.update({ where: { id }, data: { status: "FAILED", error } });
+    r.failed += 1;
+  };
+
+  // Due: make the server live on the booked host.
+  for (const m of await db.match.findMany({ where: { status: "SCHEDULED", startsAt: { lte: new Date(now.getTime() + MATCH_LEAD_MS) } }, include: { host: true } })) {
+    if (m.endsAt <= now) {
+      await fail(m.id, "The match's time passed while no oracle was running; nothing was started.");
+      continue;
+    }
+    try {
+      const op = await requestOperation(db, { kind: "CLONE", serviceId: m.serviceId, targetHostId: m.hostId, requestedById: null, followKnobs: true, reason: `${tag(m.id)} ${m.clanA} vs ${m.clanB} on ${m.host.name}` });
+      await db.match.update({ where: { id: m.id }, data: { status: "PREPARING", vmId: op.vmId, error: null } });
+      r.preparing += 1;
+    } catch (err) {
+      if (!(err instanceof OperationRefused)) throw err;
+      await fail(m.id, `The game server could not be started on ${m.host.name}: ${err.message}`);
+    }
+  }
+
+  // Preparing: live when the activation succeeded, failed when it did not.
+  for (const m of await db.match.findMany({ where: { status: "PREPARING" }, include: { vm: true } })) {
+    const op = await db.operation.findFirst({ where: { vmId: m.vmId ?? "", reason: { startsWith: tag(m.id) } }, orderBy: { createdAt: "desc" } });
+    if (!op || FAILED_OPS.has(op.state)) await fail(m.id, `The game server did not start: ${op?.error ?? "its operation is gone"}`);
+    else if (op.state === "SUCCEEDED") {
+      await db.match.update({ where: { id: m.id }, data: { status: "LIVE", address: m.vm?.privateAddress ?? null } });
+      r.live += 1;
+    }
+  }
+
+  // Over: the VM goes back to the Nest and the host is free for the next booking.
+  for (const m of await db.match.findMany({ where: { status: "LIVE", endsAt: { lte: now } } })) {
+    if (m.vmId && !(await db.operation.findFirst({ where: { vmId: m.vmId, state: { in: [...ACTIVE_STATES] } } }))) {
+      try {
+        await requestOperation(db, { kind: "DEACTIVATE", vmId: m.vmId, to: "NEST", requestedById: null, followKnobs: true, reason: `${tag(m.id)} ended` });
+      } catch (err) {
+        if (!(err instanceof OperationRefused)) throw err;
+      }
+    }
+    await db.match.update({ where: { id: m.id }, data: { status: "FINISHED" } });
+    r.finished += 1;
+  }
+  return r;
+}

@@ -1,0 +1,65 @@
+import type { Db } from "../db/client";
+import type { HostDriver } from "../hosts/driver";
+import { heartbeatSweep } from "./heartbeat";
+import { startOperationsWorker } from "../jobs/worker";
+import { log } from "../log";
+import { runLoop, type LoopContext, type OracleLoop } from "./frame";
+
+export interface OracleOptions {
+  heartbeatIntervalMs: number;
+  downAfter: number;
+  /** Hosting network slugs this (Local) Oracle looks after; all when empty. */
+  hostingNetworks: string[];
+  /** Run operations (durable jobs from the shared queue); unset: this oracle runs none. */
+  operations?: { concurrency: number; connectionString?: string };
+  /** Further control loops (metrics, reconciler, autoscaler…), run beside the heartbeat. */
+  loops?: OracleLoop[];
+}
+
+/** The heartbeat as a control loop: hosts UP/DOWN, their VMs' power states (server/loops/heartbeat.ts). */
+export function heartbeatLoop(intervalMs: number, downAfter: number): OracleLoop {
+  return {
+    name: "heartbeat",
+    intervalMs,
+    async tick({ db, driver, scope, logger }) {
+      const report = await heartbeatSweep(db, driver, { downAfter, hostingNetworkIds: await scope() });
+      logger.debug(report, "heartbeat sweep");
+    },
+  };
+}
+
+/**
+ * The Oracle: its control loops and the operations worker. Each loop is level-triggered
+ * (server/loops/frame.ts), so several oracles can run at once.
+ */
+export function startOracle(db: Db, driver: HostDriver, opts: OracleOptions) {
+  const logger = log.child({ component: "oracle" });
+
+  async function scope(): Promise<string[] | undefined> {
+    if (opts.hostingNetworks.length === 0) return undefined;
+    const found = await db.hostingNetwork.findMany({ where: { slug: { in: opts.hostingNetworks } }, select: { id: true, slug: true } });
+    const missing = opts.hostingNetworks.filter((s) => !found.some((f) => f.slug === s));
+    if (missing.length) logger.warn({ missing }, "unknown hosting networks in this oracle's scope");
+    return found.map((f) => f.id);
+  }
+
+  const ctx: LoopContext = { db, driver, scope, logger };
+  const loops = [heartbeatLoop(opts.heartbeatIntervalMs, opts.downAfter), ...(opts.loops ?? [])].map((l) => runLoop(l, ctx));
+  // Operations come from the queue every oracle shares; a failure to start leaves the loops running.
+  const operations = opts.operations
+    ? startOperationsWorker(db, driver, { ...opts.operations, scope: opts.hostingNetworks }).catch((err: unknown) => {
+        logger.error({ err }, "the operations worker did not start; this oracle runs no operations");
+        return null;
+      })
+    : Promise.resolve(null);
+  logger.info({ scope: opts.hostingNetworks.length ? opts.hostingNetworks : "all", heartbeatMs: opts.heartbeatIntervalMs, loops: (opts.loops ?? []).map((l) => l.name) }, "oracle started");
+
+  return {
+    async stop() {
+      // Running operations finish first: stopping mid-copy would only make another oracle redo it.
+      await (await operations)?.stop();
+      await Promise.all(loops.map((l) => l.stop()));
+      await driver.close();
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import { autoscalerLoop } from "./autoscaler";
+import type { Config } from "../config";
+import { demandLoop } from "./demand-sim";
+import { networkLoop } from "./network";
+import { metricsLoop } from "./metrics";
+import { matchLoop } from "./matches";
+import { reconcileLoop } from "./reconcile";
+import { recoveryLoop } from "../oracle/recovery";
+import type { OracleLoop } from "./frame";
+
+/**
+ * The control loops `npm start`'s oracle runs beside the heartbeat. Each lives in the
+ * module of what it does; this list is the one place that turns them on.
+ */
+export function productLoops(cfg: Config): OracleLoop[] {
+  return [reconcileLoop(), recoveryLoop(), matchLoop(), networkLoop(), autoscalerLoop(), metricsLoop(cfg.METRICS_INTERVAL_MS), ...(cfg.SIM_DEMAND === "on" ? [demandLoop()] : [])];
+}

@@ -1,0 +1,153 @@
+import { readFileSync } from "node:fs";
+import type { Db } from "../db/client";
+import type { Host } from "../db/generated/client";
+import type { HostDriver, HostFacts, HostTarget } from "../hosts/driver";
+import { HostError, HostKeyMismatchError } from "../hosts/errors";
+import { probeHostKey } from "../hosts/ssh-transport";
+import type { RegisterHostInput } from "./hosts.schema";
+
+/** Problems an operator can act on, worded for them; the API maps them to 400/409. */
+export class RegistryError extends Error {
+  override name = "RegistryError";
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Private keys come from a file or an environment variable, never from the database. */
+export function resolveKeyRef(ref: string): { path: string } | { key: Buffer } {
+  if (ref.startsWith("file:")) return { path: ref.slice("file:".length) };
+  if (ref.startsWith("env:")) {
+    const name = ref.slice("env:".length);
+    const value = process.env[name];
+    if (!value) throw new RegistryError(`The SSH key variable ${name} is not set in the oracle's environment.`, "sshKeyRef");
+    return { key: Buffer.from(value) };
+  }
+  throw new RegistryError(`Unknown key reference ${JSON.stringify(ref)}: use file:/path or env:NAME.`, "sshKeyRef");
+}
+
+/** How the oracle reaches a registered host. Refuses hosts whose key is not confirmed. */
+export function hostTarget(host: Pick<Host, "name" | "sshHost" | "sshPort" | "sshUser" | "sshKeyRef" | "hostKeyFingerprint" | "hostKeyTrust" | "vmDir">): HostTarget {
+  if (host.hostKeyTrust !== "TRUSTED" || !host.hostKeyFingerprint) {
+    throw new HostError(host.name, host.hostKeyTrust === "MISMATCH"
+      ? "its SSH host key changed; an operator must confirm the new key before it is used again"
+      : "its SSH host key has not been confirmed yet");
+  }
+  return {
+    name: host.name,
+    address: host.sshHost,
+    port: host.sshPort,
+    user: host.sshUser,
+    privateKey: resolveKeyRef(host.sshKeyRef),
+    hostKeyFingerprint: host.hostKeyFingerprint,
+    vmDir: host.vmDir,
+  };
+}
+
+/** Step 1 of registration: the key the host presents, for the operator to compare. */
+export async function previewHostKey(sshHost: string, sshPort: number) {
+  const key = await probeHostKey(sshHost, sshPort, { timeoutMs: 5000 });
+  return { fingerprint: key.fingerprint, keyType: key.type };
+}
+
+function factsData(facts: HostFacts) {
+  return {
+    cpus: facts.cpus,
+    memoryMiB: Math.floor(facts.memoryKiB / 1024),
+    diskBytes: BigInt(facts.disk.sizeBytes),
+    freeDiskBytes: BigInt(facts.disk.availableBytes),
+    hypervisor: `${facts.hypervisor} ${facts.hypervisorVersion} (libvirt ${facts.libvirtVersion})`,
+    segments: facts.segments,
+    segmentsProbedAt: new Date(),
+  };
+}
+
+/**
+ * Step 2: connect with the confirmed fingerprint pinned, probe the host, and only then
+ * write it: a host that cannot be reached or presents another key is not registered.
+ */
+export async function registerHost(db: Db, driver: HostDriver, input: RegisterHostInput) {
+  const network = await db.hostingNetwork.findUnique({ where: { id: input.hostingNetworkId } });
+  if (!network) throw new RegistryError("No such hosting network.", "hostingNetworkId");
+  if (await db.host.findUnique({ where: { name: input.name } })) throw new RegistryError(`A host named ${input.name} already exists.`, "name");
+  const target: HostTarget = {
+    name: input.name,
+    address: input.sshHost,
+    port: input.sshPort,
+    user: input.sshUser,
+    privateKey: resolveKeyRef(input.sshKeyRef),
+    hostKeyFingerprint: input.hostKeyFingerprint,
+    vmDir: input.vmDir,
+  };
+  let facts: HostFacts;
+  try {
+    facts = await driver.probe(target);
+  } finally {
+    driver.forget(input.name);
+  }
+  return {
+    facts,
+    data: {
+      name: input.name,
+      hostingNetworkId: input.hostingNetworkId,
+      role: input.role,
+      sshHost: input.sshHost,
+      sshPort: input.sshPort,
+      sshUser: input.sshUser,
+      sshKeyRef: input.sshKeyRef,
+      vmDir: input.vmDir,
+      hostKeyFingerprint: facts.hostKeyFingerprint,
+      hostKeyTrust: "TRUSTED" as const,
+      vmSlots: input.role === "PRODUCTION" ? 1 : 12,
+      status: "UP" as const,
+      lastHeartbeatAt: new Date(),
+      ...factsData(facts),
+    },
+  };
+}
+
+/** Re-reads a host's facts (CPUs, memory, disk, hypervisor) over its pinned connection. */
+export async function probeRegisteredHost(db: Db, driver: HostDriver, hostId: string) {
+  const host = await db.host.findUniqueOrThrow({ where: { id: hostId } });
+  try {
+    const facts = await driver.probe(hostTarget(host));
+    return db.host.update({ where: { id: hostId }, data: { ...factsData(facts), lastError: null } });
+  } catch (err) {
+    if (err instanceof HostKeyMismatchError) await markKeyMismatch(db, host, err);
+    throw err;
+  }
+}
+
+/** A changed key: refuse the host and tell the operators, once. */
+export async function markKeyMismatch(db: Db | Parameters<Parameters<Db["$transaction"]>[0]>[0], host: Pick<Host, "id" | "name" | "hostKeyTrust">, err: HostKeyMismatchError) {
+  if (host.hostKeyTrust === "MISMATCH") return;
+  await db.host.update({ where: { id: host.id }, data: { hostKeyTrust: "MISMATCH", status: "DOWN", lastError: err.message } });
+  await db.alert.create({
+    data: { kind: "host-key-mismatch", severity: "CRITICAL", hostId: host.id, message: `Host ${host.name}: ${err.message}. Confirm the new key on the Hosts page only if you know why it changed.` },
+  });
+}
+
+/** After a key change the operator checked: pin the new key (it must be the one presented now). */
+export async function confirmHostKey(db: Db, hostId: string, fingerprint: string) {
+  const host = await db.host.findUniqueOrThrow({ where: { id: hostId } });
+  const presented = await previewHostKey(host.sshHost, host.sshPort);
+  if (presented.fingerprint !== fingerprint) {
+    throw new RegistryError(`The host now presents ${presented.fingerprint}, not the fingerprint you confirmed.`, "hostKeyFingerprint");
+  }
+  return { before: { hostKeyFingerprint: host.hostKeyFingerprint, hostKeyTrust: host.hostKeyTrust }, fingerprint };
+}
+
+/** The private key must be readable before anything is tried (a clear error, early). */
+export function checkKeyReadable(ref: string): void {
+  const key = resolveKeyRef(ref);
+  if ("path" in key) {
+    try {
+      readFileSync(key.path);
+    } catch {
+      throw new RegistryError(`Cannot read the SSH private key at ${key.path}.`, "sshKeyRef");
+    }
+  }
+}
