@@ -51,11 +51,11 @@ import { log } from "../server/log";
 import { startEmbeddedPostgres } from "../server/db/embedded";
 import { domainXml } from "../server/hosts/domain-xml";
 import { SshHostDriver, type HostDriver } from "../server/hosts/driver";
-import { startLibvirtOpsLab, type AnyOpsLab, type OpsLabDatabase, type VmStartState } from "../server/jobs/ops-lab.test-support";
+import { startLibvirtOpsLab, type AnyOpsLab, type OpsLabDatabase, type VmStartState } from "../test/ops-lab";
 import { requestOperation } from "../server/jobs/request";
 import { startOperationsWorker } from "../server/jobs/worker";
-import type { OracleLoop } from "../server/worker/loop";
-import { startOracle } from "../server/worker/oracle";
+import type { OracleLoop } from "../server/loops/frame";
+import { startOracle } from "../server/loops/oracle";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SIM_OPS = Number(process.env.BENCH_SIM_OPS ?? 1000);

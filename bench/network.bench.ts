@@ -41,9 +41,9 @@ import { migrateDeploy } from "../scripts/lib/database";
 import { createDb } from "../server/db/client";
 import { startEmbeddedPostgres } from "../server/db/embedded";
 import { startDnsServer } from "../server/dns/server";
-import { SshEdgeDriver } from "../server/edge/driver";
-import { edgesFrom, setEdges } from "../server/edge/registry";
-import { startLibvirtOpsLab, startOpsLab, type AnyOpsLab } from "../server/jobs/ops-lab.test-support";
+import { SshEdgeDriver } from "../server/edge/driver/driver";
+import { edgesFrom, setEdges } from "../server/registry/edges";
+import { startLibvirtOpsLab, startOpsLab, type AnyOpsLab } from "../test/ops-lab";
 import { requestOperation } from "../server/jobs/request";
 import { startOperationsWorker } from "../server/jobs/worker";
 
