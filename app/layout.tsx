@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import type { ReactNode } from "react";
-import { Providers } from "@/components/trpc";
+import { Providers } from "@/components/shared/trpc";
 import "./globals.css";
 
 export const metadata: Metadata = {

@@ -1,7 +1,7 @@
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
-import { AppShell } from "@/components/app-shell";
+import { AppShell } from "@/components/shared/app-shell";
 import { getSessionUser } from "@/server/auth/session";
 
 export const dynamic = "force-dynamic";

@@ -1,6 +1,6 @@
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
-import { SignInForm } from "@/components/signin-form";
+import { SignInForm } from "@/components/signin/form";
 import { getSessionUser } from "@/server/auth/session";
 import { SEED_USERS, DEMO_PASSWORD } from "@/prisma/seed-data/world";
 

@@ -1,4 +1,4 @@
-import { HostsView } from "@/components/hosts-view";
+import { HostsView } from "@/components/hosts/view";
 
 export default function HostsPage() {
   return <HostsView />;

@@ -1,4 +1,4 @@
-import { MapView } from "@/components/map-view";
+import { MapView } from "@/components/map/view";
 import { config } from "@/server/config";
 
 export default function MapPage() {

@@ -1,4 +1,4 @@
-import { MatchesView } from "@/components/matches-view";
+import { MatchesView } from "@/components/booking/matches-view";
 
 export default function MatchesPage() {
   return <MatchesView />;

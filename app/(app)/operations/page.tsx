@@ -1,4 +1,4 @@
-import { OperationsView } from "@/components/operations-view";
+import { OperationsView } from "@/components/operations/view";
 
 export default function OperationsPage() {
   return <OperationsView />;

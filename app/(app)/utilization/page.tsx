@@ -1,4 +1,4 @@
-import { UtilizationView } from "@/components/utilization-view";
+import { UtilizationView } from "@/components/utilization/view";
 
 export default function UtilizationPage() {
   return <UtilizationView />;

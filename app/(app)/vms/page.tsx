@@ -1,4 +1,4 @@
-import { VmsView } from "@/components/vms-view";
+import { VmsView } from "@/components/vms/view";
 
 export default function VmsPage() {
   return <VmsView />;

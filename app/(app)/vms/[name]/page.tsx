@@ -1,4 +1,4 @@
-import { VmDetail } from "@/components/vm-detail";
+import { VmDetail } from "@/components/vms/detail";
 
 export default async function VmPage({ params }: { params: Promise<{ name: string }> }) {
   const { name } = await params;

@@ -1,0 +1,172 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { formatAge, formatBytes, numberRanges, titleCase } from "@/server/format";
+import { Badge, QueryState } from "@/components/shared/query-state";
+import { useTRPC } from "@/components/shared/trpc";
+import { useMe } from "@/components/shared/use-me";
+import { AddHostForm } from "./add-host-form";
+import { HostAlerts } from "./alerts";
+
+const STATUS_TONE = { UP: "ok", DOWN: "bad", UNKNOWN: "muted" } as const;
+
+export function HostsView() {
+  const trpc = useTRPC();
+  const hosts = useQuery({ ...trpc.hosts.list.queryOptions(), refetchInterval: 5000 });
+  const { canOperate } = useMe();
+  const [filter, setFilter] = useState("");
+  const [adding, setAdding] = useState(false);
+  return (
+    <>
+      <h1>Hosts</h1>
+      <p className="muted">Real machines per hosting network: Hibernation Nest, Loading Chambers and production hosts (one live VM each).</p>
+      <HostAlerts />
+      {canOperate &&
+        (adding ? (
+          <AddHostForm onDone={() => setAdding(false)} />
+        ) : (
+          <button type="button" onClick={() => setAdding(true)}>
+            Add a host…
+          </button>
+        ))}
+      <label className="inline">
+        Filter by city{" "}
+        <input value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="e.g. Tokyo" />
+      </label>
+      <QueryState query={hosts} isEmpty={(d) => d.every((n) => n.hosts.length === 0)} empty={<p>No hosts registered yet.</p>}>
+        {(data) => {
+          const shown = data.filter((n) => n.hosts.length > 0 && n.city.toLowerCase().includes(filter.trim().toLowerCase()));
+          if (shown.length === 0) return <p className="empty">No hosting network matches “{filter}”.</p>;
+          return shown.map((n) => (
+            <section key={n.id} className="card">
+              <h2>
+                {n.city}, {n.country} <span className="muted">· {n.hosts.length} hosts</span>
+              </h2>
+              <table data-testid={`hosts-${n.slug}`}>
+                <thead>
+                  <tr>
+                    <th>Host</th>
+                    <th>Role</th>
+                    <th>Status</th>
+                    <th>Heartbeat</th>
+                    <th>SSH</th>
+                    <th>Capacity</th>
+                    <th>VMs</th>
+                    <th></th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {n.hosts.map((h) => (
+                    <tr key={h.id}>
+                      <td>{h.name}</td>
+                      <td>{titleCase(h.role)}</td>
+                      <td>
+                        <Badge tone={STATUS_TONE[h.status]}>{titleCase(h.status)}</Badge>
+                        {h.draining && <Badge tone="warn">draining</Badge>}
+                        {h.hostKeyTrust === "MISMATCH" && <Badge tone="bad">host key changed</Badge>}
+                        {h.hostKeyTrust === "PENDING" && <Badge tone="muted">key not confirmed</Badge>}
+                        {h.lastError && h.status !== "UP" && <div className="field-error small">{h.lastError}</div>}
+                      </td>
+                      <td>{formatAge(h.lastHeartbeatAt)}</td>
+                      <td>
+                        <code>
+                          {h.sshUser}@{h.sshHost}:{h.sshPort}
+                        </code>
+                      </td>
+                      <td className="num">
+                        {h.cpus} CPU · {formatBytes(BigInt(h.memoryMiB) * 1048576n)} · {formatBytes(h.diskBytes)}
+                        <div className="muted small" title="Owner segments whose bridge (vmxs<n>) the host has: VMs of other owners are not placed here">
+                          {h.segmentsProbedAt === null ? "segments not probed yet" : h.segments.length === 0 ? "no owner segments" : `segments ${numberRanges(h.segments)}`}
+                        </div>
+                      </td>
+                      <td>
+                        {h.vms.length === 0 ? (
+                          <span className="muted">none</span>
+                        ) : (
+                          `${h.vms.length} (${h.vms
+                            .slice(0, 3)
+                            .map((v) => v.name)
+                            .join(", ")}${h.vms.length > 3 ? ", …" : ""})`
+                        )}
+                      </td>
+                      <td>
+                        <HostActions host={h} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </section>
+          ));
+        }}
+      </QueryState>
+    </>
+  );
+}
+
+type Confirm = "drain" | "retire" | null;
+
+/** Operator actions on one host; the destructive ones ask for confirmation. */
+function HostActions({ host }: { host: { id: string; name: string; draining: boolean; hostKeyTrust: string; vms: unknown[] } }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const { canOperate } = useMe();
+  const [confirming, setConfirming] = useState<Confirm>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const done = {
+    onSuccess: () => setMessage(null),
+    onError: (err: { message: string }) => setMessage(err.message),
+    onSettled: () => {
+      setConfirming(null);
+      return queryClient.invalidateQueries({ queryKey: trpc.hosts.list.queryKey() });
+    },
+  };
+  const drain = useMutation(trpc.hosts.setDraining.mutationOptions(done));
+  const retire = useMutation(trpc.hosts.retire.mutationOptions(done));
+  const probe = useMutation(trpc.hosts.probe.mutationOptions({ ...done, onSuccess: () => setMessage("Probed: facts updated.") }));
+  const busy = drain.isPending || retire.isPending || probe.isPending;
+  if (!canOperate) return null;
+  if (confirming) {
+    return (
+      <span className="confirm">
+        {confirming === "drain" ? `Drain ${host.name}? No new VMs will be placed on it.` : `Retire ${host.name}? It is removed from the registry.`}{" "}
+        <button
+          type="button"
+          className="danger"
+          disabled={busy}
+          onClick={() => (confirming === "drain" ? drain.mutate({ hostId: host.id, draining: true }) : retire.mutate({ hostId: host.id }))}
+        >
+          {confirming === "drain" ? "Yes, drain" : "Yes, retire"}
+        </button>{" "}
+        <button type="button" onClick={() => setConfirming(null)}>
+          Cancel
+        </button>
+      </span>
+    );
+  }
+  return (
+    <span className="actions">
+      {host.hostKeyTrust === "TRUSTED" && (
+        <button type="button" disabled={busy} onClick={() => probe.mutate({ hostId: host.id })}>
+          {probe.isPending ? "Probing…" : "Probe"}
+        </button>
+      )}{" "}
+      {host.draining ? (
+        <button type="button" disabled={busy} onClick={() => drain.mutate({ hostId: host.id, draining: false })}>
+          Return to service
+        </button>
+      ) : (
+        <button type="button" onClick={() => setConfirming("drain")}>
+          Drain
+        </button>
+      )}{" "}
+      {host.vms.length === 0 && (
+        <button type="button" onClick={() => setConfirming("retire")}>
+          Retire
+        </button>
+      )}
+      {message && <div className={message.startsWith("Probed") ? "muted small" : "field-error"}>{message}</div>}
+    </span>
+  );
+}

@@ -1,0 +1,111 @@
+"use client";
+
+import { useMutation, useQueryClient, type QueryClient, type QueryKey } from "@tanstack/react-query";
+import { useEffect, useMemo, useState } from "react";
+import type { MapKnob, WorldMap } from "@/server/map/world-map";
+import { useTRPC } from "@/components/shared/trpc";
+import type { KnobStatus } from "./knob";
+import { createKnobSaver, type KnobValue } from "./knob-saver";
+
+/** Quiet time after the last turn of a knob before it is written (a drag is one write). */
+const SAVE_AFTER_MS = 350;
+/** How long "saved ✓" stays next to a knob. */
+const SAVED_SHOWN_MS = 2500;
+
+const EMPTY_KNOB = (hostingNetworkId: string): MapKnob => ({
+  hostingNetworkId,
+  desired: 0,
+  version: 0,
+  running: 0,
+  activating: 0,
+  deactivating: 0,
+  progress: null,
+  blockedReason: null,
+  reconciledAt: null,
+});
+
+/** The map's cached answer with one knob changed (added if the network had none). */
+export function withKnob(map: WorldMap, hostingNetworkId: string, patch: Partial<MapKnob>): WorldMap {
+  if (!map.service) return map;
+  const knobs = map.service.knobs.some((k) => k.hostingNetworkId === hostingNetworkId)
+    ? map.service.knobs.map((k) => (k.hostingNetworkId === hostingNetworkId ? { ...k, ...patch } : k))
+    : [...map.service.knobs, { ...EMPTY_KNOB(hostingNetworkId), ...patch }];
+  return { ...map, service: { ...map.service, knobs } };
+}
+
+function patchKnob(qc: QueryClient, key: QueryKey, hostingNetworkId: string, patch: Partial<MapKnob>) {
+  qc.setQueryData<WorldMap>(key, (old) => (old ? withKnob(old, hostingNetworkId, patch) : old));
+}
+
+/**
+ * Replica knobs of one service on the map: a turn shows at once in the map's cached data
+ * (markers, panel and table all read it), is written through `replicas.set` when the
+ * operator stops turning, and is rolled back with the server's reason when refused
+ * ("Changed by someone else, now N …").
+ */
+export function useReplicaKnobs(serviceId: string | null) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const set = useMutation(trpc.replicas.set.mutationOptions());
+  const mutateAsync = set.mutateAsync;
+  const [status, setStatus] = useState<Record<string, KnobStatus>>({});
+  const [message, setMessage] = useState<{ hostingNetworkId: string; text: string } | null>(null);
+  const [pending, setPending] = useState(0);
+
+  const saver = useMemo(() => {
+    if (!serviceId) return null;
+    const mapKey = trpc.world.map.queryKey({ serviceId });
+    const setOne = (hn: string, s: KnobStatus) => setStatus((prev) => ({ ...prev, [hn]: s }));
+    const refresh = () => {
+      void qc.invalidateQueries({ queryKey: mapKey });
+      void qc.invalidateQueries({ queryKey: trpc.replicas.list.queryKey() });
+    };
+    const s = createKnobSaver({
+      delayMs: SAVE_AFTER_MS,
+      save: async (hn, desired, version): Promise<KnobValue> => {
+        const row = await mutateAsync({ serviceId, hostingNetworkId: hn, desired, version });
+        return { desired: row.desired, version: row.version };
+      },
+      show: (hn, desired) => {
+        // A poll answering now would carry the old value over the optimistic one.
+        void qc.cancelQueries({ queryKey: mapKey });
+        patchKnob(qc, mapKey, hn, { desired });
+        setOne(hn, { phase: "saving" });
+        setPending(s.pendingCount());
+        setMessage(null);
+      },
+      settled: (hn, confirmed) => {
+        patchKnob(qc, mapKey, hn, confirmed);
+        setOne(hn, { phase: "saved" });
+        setPending(s.pendingCount());
+        setTimeout(() => setStatus((prev) => (prev[hn]?.phase === "saved" ? { ...prev, [hn]: null } : prev)), SAVED_SHOWN_MS);
+        refresh();
+      },
+      rejected: (hn, err, rollbackTo) => {
+        patchKnob(qc, mapKey, hn, rollbackTo);
+        const text = err instanceof Error ? err.message : String(err);
+        setOne(hn, { phase: "error", message: text });
+        setMessage({ hostingNetworkId: hn, text });
+        setPending(s.pendingCount());
+        refresh();
+      },
+    });
+    return s;
+  }, [serviceId, qc, mutateAsync, trpc]);
+
+  // Leaving the service (or the page) writes what was turned instead of dropping it.
+  useEffect(() => () => saver?.flushAll(), [saver]);
+
+  return {
+    /** Turn a knob: `current` is the knob as last read (desired shown, version confirmed). */
+    change(hostingNetworkId: string, desired: number, current: { desired: number; version: number }) {
+      saver?.change(hostingNetworkId, desired, current);
+    },
+    status,
+    /** The last refusal, in the server's words ("Changed by someone else, now N …"). */
+    message,
+    dismiss: () => setMessage(null),
+    /** Knobs with values the server has not confirmed yet (polling waits meanwhile). */
+    pending,
+  };
+}
