@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { cloneElement, useState, type FormEvent, type ReactElement } from "react";
-import { registerHostInput } from "@/server/hosts/registry.schema";
+import { registerHostInput } from "@/server/registry/hosts.schema";
 import { useTRPC } from "@/components/shared/trpc";
 
 type Fields = { name: string; hostingNetworkId: string; role: string; sshHost: string; sshPort: string; sshUser: string; sshKeyRef: string; vmDir: string };
