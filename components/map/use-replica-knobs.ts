@@ -6,32 +6,12 @@ import type { MapKnob, WorldMap } from "@/server/map/world-map";
 import { useTRPC } from "@/components/shared/trpc";
 import type { KnobStatus } from "./knob";
 import { createKnobSaver, type KnobValue } from "./knob-saver";
+import { withKnob } from "./knob-values";
 
 /** Quiet time after the last turn of a knob before it is written (a drag is one write). */
 const SAVE_AFTER_MS = 350;
 /** How long "saved ✓" stays next to a knob. */
 const SAVED_SHOWN_MS = 2500;
-
-const EMPTY_KNOB = (hostingNetworkId: string): MapKnob => ({
-  hostingNetworkId,
-  desired: 0,
-  version: 0,
-  running: 0,
-  activating: 0,
-  deactivating: 0,
-  progress: null,
-  blockedReason: null,
-  reconciledAt: null,
-});
-
-/** The map's cached answer with one knob changed (added if the network had none). */
-export function withKnob(map: WorldMap, hostingNetworkId: string, patch: Partial<MapKnob>): WorldMap {
-  if (!map.service) return map;
-  const knobs = map.service.knobs.some((k) => k.hostingNetworkId === hostingNetworkId)
-    ? map.service.knobs.map((k) => (k.hostingNetworkId === hostingNetworkId ? { ...k, ...patch } : k))
-    : [...map.service.knobs, { ...EMPTY_KNOB(hostingNetworkId), ...patch }];
-  return { ...map, service: { ...map.service, knobs } };
-}
 
 function patchKnob(qc: QueryClient, key: QueryKey, hostingNetworkId: string, patch: Partial<MapKnob>) {
   qc.setQueryData<WorldMap>(key, (old) => (old ? withKnob(old, hostingNetworkId, patch) : old));
@@ -109,3 +89,5 @@ export function useReplicaKnobs(serviceId: string | null) {
     pending,
   };
 }
+
+export type ReplicaKnobs = ReturnType<typeof useReplicaKnobs>;

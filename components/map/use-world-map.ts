@@ -1,0 +1,42 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { useMemo } from "react";
+import { useTRPC } from "@/components/shared/trpc";
+import { mapRefreshMs } from "./knob-values";
+import { useReplicaKnobs } from "./use-replica-knobs";
+
+/**
+ * The map's data: the service chosen in the URL (?service=slug, so a view can be shared),
+ * the hosting networks and that service's knobs, by id, and the knobs' saving.
+ */
+export function useWorldMap() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const pathname = usePathname();
+  const params = useSearchParams();
+  const services = useQuery(trpc.world.services.queryOptions());
+  const service = services.data?.find((s) => s.slug === params.get("service")) ?? null;
+  const serviceId = service?.id ?? null;
+
+  const knobApi = useReplicaKnobs(serviceId);
+  const map = useQuery({
+    ...trpc.world.map.queryOptions(serviceId ? { serviceId } : undefined),
+    // While another service's map loads the last one stays on screen, without knobs when the choice is none.
+    placeholderData: (prev) => (prev && !serviceId ? { ...prev, service: null } : prev),
+    refetchInterval: (q) => mapRefreshMs(q.state.data?.service, knobApi.pending),
+  });
+  const networks = useMemo(() => new Map((map.data?.networks ?? []).map((n) => [n.id, n])), [map.data?.networks]);
+  const mapService = map.data?.service;
+  const knobs = useMemo(() => (mapService ? new Map(mapService.knobs.map((k) => [k.hostingNetworkId, k])) : null), [mapService]);
+
+  const chooseService = (slug: string) => {
+    const q = new URLSearchParams(params.toString());
+    if (slug) q.set("service", slug);
+    else q.delete("service");
+    router.replace(`${pathname}${q.size ? `?${q}` : ""}`, { scroll: false });
+  };
+
+  return { services: services.data, service, serviceId, chooseService, map, networks, knobs, knobApi };
+}
