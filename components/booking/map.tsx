@@ -1,18 +1,10 @@
 "use client";
 
 import "leaflet/dist/leaflet.css";
-import type { FeatureCollection } from "geojson";
 import { latLngBounds, type LeafletMouseEvent } from "leaflet";
 import { useEffect } from "react";
-import { CircleMarker, GeoJSON, MapContainer, Polyline, Tooltip, useMap, useMapEvents } from "react-leaflet";
-import { feature } from "topojson-client";
-import type { GeometryCollection, Topology } from "topojson-specification";
-import atlas from "world-atlas/countries-110m.json";
-import { drawableCountries } from "@/components/shared/basemap";
-
-/** Offline basemap: country shapes as vectors, no tile server (the product runs without Internet access). */
-const topology = atlas as unknown as Topology<{ countries: GeometryCollection }>;
-const COUNTRIES = drawableCountries(feature(topology, topology.objects.countries) as FeatureCollection);
+import { CircleMarker, MapContainer, Polyline, Tooltip, useMap, useMapEvents } from "react-leaflet";
+import { BasemapLayer } from "@/components/shared/basemap-layer";
 
 export type MapPlayer = { name: string; team: "A" | "B"; lat: number; lon: number };
 export type MapServer = { hostName: string; city: string; lat: number; lon: number };
@@ -41,7 +33,7 @@ export default function BookingMap({
   return (
     <div className={`booking-map${picking ? " picking" : ""}`} data-testid="booking-map">
       <MapContainer center={[30, 0]} zoom={1} minZoom={1} worldCopyJump={false} attributionControl={false} style={{ height: "100%", width: "100%" }}>
-        <GeoJSON data={COUNTRIES} style={{ color: "#9aa8b8", weight: 0.6, fillColor: "#e8edf2", fillOpacity: 1 }} interactive={false} />
+        <BasemapLayer style={{ color: "#9aa8b8", weight: 0.6, fillColor: "#e8edf2", fillOpacity: 1 }} />
         {alternatives.map((a) => (
           <CircleMarker key={a.hostName} center={[a.lat, a.lon]} radius={4} pathOptions={{ color: "#5d6b7e", weight: 1, fillOpacity: 0.6 }}>
             <Tooltip>

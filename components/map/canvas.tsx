@@ -1,23 +1,16 @@
 "use client";
 
 import "leaflet/dist/leaflet.css";
-import type { FeatureCollection } from "geojson";
 import { divIcon, type HeatLatLngTuple, type LatLngBoundsExpression, type Marker as LeafletMarker } from "leaflet";
 import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
-import { CircleMarker, GeoJSON, MapContainer, Marker, Popup, TileLayer, Tooltip, useMap, useMapEvents, type MarkerProps } from "react-leaflet";
+import { CircleMarker, MapContainer, Marker, Popup, TileLayer, Tooltip, useMap, useMapEvents, type MarkerProps } from "react-leaflet";
 import Supercluster from "supercluster";
-import { feature } from "topojson-client";
-import type { GeometryCollection, Topology } from "topojson-specification";
-import atlas from "world-atlas/countries-110m.json";
 import type { MapKnob, MapNetwork } from "@/server/map/world-map";
 import { STATE_SEVERITY, type NetworkState } from "@/server/map/network-state";
-import { drawableCountries } from "@/components/shared/basemap";
+import { BasemapLayer } from "@/components/shared/basemap-layer";
 import { DemandHeatLayer } from "./heat-layer";
 import { clusterHtml, markerHtml, markerRadius } from "./markers";
 
-/** Offline basemap: country shapes as vectors (the product runs without Internet access). */
-const topology = atlas as unknown as Topology<{ countries: GeometryCollection }>;
-const COUNTRIES = drawableCountries(feature(topology, topology.objects.countries) as FeatureCollection);
 /** Hosting networks stop clustering from this zoom on (a city fills the screen well before). */
 const CLUSTER_MAX_ZOOM = 5;
 /** The inhabited world, framed at the start. */
@@ -60,7 +53,7 @@ export default function MapCanvas({ networks, knobs, selectedId, onSelect, heat,
       style={{ height: "100%", width: "100%" }}
     >
       {tileUrl && <TileLayer url={tileUrl} attribution={`Tiles: ${new URL(tileUrl.replace(/[{}]/g, "")).host}`} />}
-      <GeoJSON data={COUNTRIES} style={{ color: "#9aa8b8", weight: 0.6, fillColor: "#eef1f4", fillOpacity: tileUrl ? 0.15 : 1 }} interactive={false} />
+      <BasemapLayer style={{ color: "#9aa8b8", weight: 0.6, fillColor: "#eef1f4", fillOpacity: tileUrl ? 0.15 : 1 }} />
       {heat && <DemandHeatLayer points={heat.points} max={heat.max} />}
       {hotSpots.map((h, i) => (
         // className as a prop: Leaflet reads it when it creates the path (react-leaflet's pathOptions only restyle).

@@ -30,7 +30,7 @@ export function DemandHeatLayer({ points, max }: { points: HeatLatLngTuple[]; ma
       // maxZoom 0: leaflet.heat otherwise divides every intensity by 2^(maxZoom − zoom) (1,024 at
       // world zoom), which left every cell at minOpacity blue and the legend's colours meaningless.
       layer.current = L.heatLayer(scaled(latest.current.points), { radius: 26, blur: 18, minOpacity: 0.3, maxZoom: 0, max: Math.sqrt(latest.current.max), gradient: HEAT_GRADIENT }).addTo(map);
-      // Over the country shapes (same pane: the plugin removes its canvas from there) and click-through.
+      // Above the hot-spot rings it shares the overlay pane with (the plugin removes its canvas from that pane, so it stays there), and click-through.
       const canvas = (layer.current as unknown as { _canvas?: HTMLCanvasElement })._canvas;
       if (canvas) {
         canvas.style.zIndex = "1";

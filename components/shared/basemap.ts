@@ -1,4 +1,14 @@
 import type { Feature, FeatureCollection, Geometry, Position } from "geojson";
+import { feature } from "topojson-client";
+import type { GeometryCollection, Topology } from "topojson-specification";
+
+/** world-atlas's TopoJSON (public/basemap/countries-110m.json): country shapes, quantized. */
+export type CountriesTopology = Topology<{ countries: GeometryCollection }>;
+
+/** The country shapes of the offline basemap, ready to draw. */
+export function countriesOf(topology: CountriesTopology): FeatureCollection {
+  return drawableCountries(feature(topology, topology.objects.countries) as FeatureCollection);
+}
 
 /**
  * Country shapes that cross the antimeridian (Russia, Fiji) store rings that jump from
