@@ -13,7 +13,7 @@
  *      steps typed by hand (virsh save, scp, virsh define, virsh restore, clean up);
  *  (c) MTTR: a production host killed (sshd, libvirt, qemu gone) → seconds until the
  *      service answers again from another host, with the product's heartbeat and its
- *      recovery loop (server/oracle/recovery.ts) running as in `npm start`.
+ *      recovery loop (server/loops/recovery.ts) running as in `npm start`.
  * sim lab:
  *  (d) BENCH_SIM_OPS (1,000) activations of pre-booted Nest VMs spread over BENCH_SIM_NESTS
  *      (200) Nest hosts, requested at once, run by one oracle process and then by two
@@ -54,8 +54,8 @@ import { SshHostDriver, type HostDriver } from "../server/hosts/driver";
 import { startLibvirtOpsLab, type AnyOpsLab, type OpsLabDatabase, type VmStartState } from "../test/ops-lab";
 import { requestOperation } from "../server/jobs/request";
 import { startOperationsWorker } from "../server/jobs/worker";
-import type { OracleLoop } from "../server/loops/frame";
 import { startOracle } from "../server/loops/oracle";
+import { recoveryLoop } from "../server/loops/recovery";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SIM_OPS = Number(process.env.BENCH_SIM_OPS ?? 1000);
@@ -344,13 +344,6 @@ async function remoteUid(user: string): Promise<string> {
 /** (c) MTTR: kill a production host; time until the service answers from another host. */
 async function mttr(t: AnyOpsLab, manifest: LabManifest) {
   console.log("\n(c) libvirt lab: MTTR — a production host killed; seconds until its service answers again from another host");
-  // Looked up at run time: the recovery loop is the oracle's (server/oracle/recovery.ts).
-  const recoveryModule = "../server/oracle/recovery";
-  const recovery = (await import(recoveryModule).catch(() => null)) as { recoveryLoop?: (ms?: number) => OracleLoop } | null;
-  if (!recovery?.recoveryLoop) {
-    console.log("  skipped: this checkout has no recovery loop (server/oracle/recovery.ts exporting recoveryLoop)");
-    return null;
-  }
   if (t.roles.production.length < 2) {
     console.log("  skipped: needs two production hosts (npm run lab:libvirt -- up --hosts 4)");
     return null;
@@ -362,7 +355,7 @@ async function mttr(t: AnyOpsLab, manifest: LabManifest) {
     downAfter: DOWN_AFTER,
     hostingNetworks: [],
     operations: { concurrency: 2, connectionString: t.url },
-    loops: [recovery.recoveryLoop()],
+    loops: [recoveryLoop()],
   });
   try {
     const live = await t.makeVm(`bench-live-${hex()}`, t.roles.nest, "saved");

@@ -14,6 +14,7 @@ import { ownerSegment } from "../server/edge/owner-segments";
 import { domainXml } from "../server/hosts/domain-xml";
 import { SshHostDriver, type HostTarget } from "../server/hosts/driver";
 import { hostTarget } from "../server/registry/hosts";
+import { ACTIVE_STATES } from "../server/jobs/states";
 
 /**
  * For the operations' integration tests (and the lifecycle benchmark): real SSH hosts — a
@@ -133,7 +134,7 @@ async function registerLab(database: OpsLabDatabase, manifest: LabManifest, driv
       const deadline = Date.now() + operationTimeoutMs;
       for (;;) {
         const op = await loadFinished(db, operationId);
-        if (!["QUEUED", "RUNNING", "CANCELLING"].includes(op.state)) return op;
+        if (!(ACTIVE_STATES as readonly string[]).includes(op.state)) return op;
         if (Date.now() > deadline) throw new Error(`operation still ${op.state}: ${JSON.stringify(op.steps.map((s) => [s.name, s.state, s.error]))}`);
         await tick?.();
         await new Promise((r) => setTimeout(r, 100));

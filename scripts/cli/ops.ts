@@ -1,7 +1,8 @@
+import { OPERATION_STATES } from "../../server/jobs/states";
 import { type CliCommand, out, stringOpt, UsageError } from "./command";
 import { operationJson, waitForOperation } from "./wait";
 
-const STATES = ["QUEUED", "RUNNING", "CANCELLING", "SUCCEEDED", "FAILED", "CANCELLED", "ROLLED_BACK", "active"] as const;
+const STATES = [...OPERATION_STATES, "active"] as const;
 type State = (typeof STATES)[number];
 
 /** `ops …`: operations as scripts and operators follow them. */

@@ -1,7 +1,9 @@
 import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient } from "./generated/client";
+import { PrismaClient, type Prisma } from "./generated/client";
 
 export type Db = PrismaClient;
+/** The client inside `db.$transaction(async (tx) => …)`. */
+export type Tx = Prisma.TransactionClient;
 
 /** A Prisma client on the JS query engine, talking to PostgreSQL through `pg`. */
 export function createDb(url: string, poolMax = 10): Db {

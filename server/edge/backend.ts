@@ -7,6 +7,7 @@ import { parseCidr, wgEndpoint, wgKey } from "./driver/names";
 import type { Edges } from "../registry/edges";
 import { segmentInterface } from "../hosts/segments";
 import { applyTunnel, isTwoTier, releaseTunnel, reserveTunnel, tunnelConfig, type TwoTier } from "./tunnel";
+import { ACTIVE_STATES } from "../jobs/states";
 
 /**
  * A service's back end (thesis §4.3.2): what makes it two-tier, as users declare it (API,
@@ -191,7 +192,7 @@ export async function tunnelFronts(db: Db, hostingNetworkIds?: string[]): Promis
     where: {
       phase: "PRODUCTION",
       deletedAt: null,
-      operations: { none: { state: { in: ["QUEUED", "RUNNING", "CANCELLING"] } } },
+      operations: { none: { state: { in: [...ACTIVE_STATES] } } },
       bindings: { some: { kind: { in: ["LB", "NAT", "VPN"] }, ...inScope } },
     },
     select: {

@@ -1,7 +1,7 @@
 import { currentEdges } from "../registry/edges";
 import { applyBinding, releaseBinding, reserveBinding, type BindSubject } from "../edge/network";
 import { applyTunnel, isTwoTier, releaseTunnel, reserveTunnel, type TwoTier } from "../edge/tunnel";
-import type { StepContext, StepDef, StepHost } from "./steps";
+import type { StepContext, StepDef, StepHost } from "./step";
 
 /**
  * The network side of a move (thesis §4.3.1), as operation steps. `bind` gives the VM its

@@ -1,10 +1,8 @@
 import { z } from "zod";
 import type { OperationKind } from "../db/generated/client";
+import type { EndPower, Phase } from "../oracle/lifecycle";
 import type { PlacementDecision } from "../oracle/scheduler";
 
-export type Phase = "NEST" | "LOADING" | "PRODUCTION";
-/** What the VM's domain is when the operation ends: running, saved to a state file, or shut off. */
-export type EndPower = "RUNNING" | "SAVED" | "SHUTOFF" | "SAVED_OR_SHUTOFF";
 
 /**
  * What an operation was asked to do, fixed when it is requested and stored with it

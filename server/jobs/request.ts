@@ -1,16 +1,17 @@
-import type { Db } from "../db/client";
+import type { Db, Tx } from "../db/client";
 import type { OperationKind, Prisma } from "../db/generated/client";
 import { vmName } from "../hosts/command";
 import { InvalidArgumentError } from "../hosts/errors";
 import { ownerSegmentInTransaction } from "../edge/owner-segments";
 import { placeVm, type HostCandidate, type HostRole, type PlacementDecision } from "../oracle/scheduler";
-import { planSteps, type EndPower, type OperationPlan, type Phase } from "./plan";
+import { ACTIVE_STATES } from "./states";
+import { destination, type Phase } from "../oracle/lifecycle";
+import { planSteps, type OperationPlan } from "./plan";
 
 /** graphile-worker task that executes operations (server/jobs/worker.ts). */
 export const OPERATION_TASK = "vmatrix_operation";
 /** Retries (with graphile-worker's exponential backoff, about an hour in all) before an operation is FAILED. */
 export const OPERATION_MAX_ATTEMPTS = 8;
-export const ACTIVE_STATES = ["QUEUED", "RUNNING", "CANCELLING"] as const;
 /** HIBERNATE's pre-boot: how long a VM runs before it is saved into the Nest (config HIBERNATE_BOOT_SECONDS). */
 const DEFAULT_BOOT_SETTLE_MS = 10_000;
 
@@ -44,15 +45,8 @@ export interface OperationRequest {
   hostingNetworkId?: string;
   /** HIBERNATE: seconds the VM runs before it is saved. */
   bootSettleMs?: number;
-  /**
-   * A person's request (API, CLI): the replica knobs of the hosting networks the VM leaves
-   * and enters follow it, so the reconciler keeps the change instead of undoing it. The
-   * reconciler's and the oracle's own requests leave the knobs alone.
-   */
-  followKnobs?: boolean;
 }
 
-type Tx = Prisma.TransactionClient;
 type VmRow = NonNullable<Awaited<ReturnType<typeof loadVm>>>;
 const loadVm = (tx: Tx, id: string) => tx.vm.findUnique({ where: { id }, include: { host: true } });
 const refuse = (code: OperationRefused["code"], message: string) => new OperationRefused(code, message);
@@ -64,7 +58,19 @@ const refuse = (code: OperationRefused["code"], message: string) => new Operatio
  * database's constraints back both rules (one active operation per VM, one production VM
  * per host). `inTransaction` (e.g. the audit event) commits or fails with the rest.
  */
-export async function requestOperation(db: Db, req: OperationRequest, inTransaction?: (tx: Prisma.TransactionClient, op: { id: string; vmId: string; targetHostId: string | null }) => Promise<void>) {
+/** What a request's `inTransaction` hook learns of the operation it is part of. */
+export interface RequestedOperation {
+  id: string;
+  kind: OperationKind;
+  vmId: string;
+  serviceId: string;
+  targetHostId: string;
+  /** Where the VM is as the operation is requested. */
+  from: { phase: Phase; hostingNetworkId: string | null };
+  toPhase: Phase;
+}
+
+export async function requestOperation(db: Db, req: OperationRequest, inTransaction?: (tx: Tx, op: RequestedOperation) => Promise<void>) {
   try {
     return await db.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:placement'))`;
@@ -74,7 +80,8 @@ export async function requestOperation(db: Db, req: OperationRequest, inTransact
       if (active) {
         throw refuse("CONFLICT", `VM ${vm.name} already has an operation in progress (${active.kind.toLowerCase()}, ${active.state.toLowerCase()}); one at a time.`);
       }
-      const where = destination(kind, vm, req);
+      const where = destination(kind, vm, req.to);
+      if ("refused" in where) throw refuse("PRECONDITION_FAILED", where.refused);
       let placement: PlacementDecision | null = null;
       let targetHostId: string;
       if (where.sameHost) {
@@ -113,12 +120,11 @@ export async function requestOperation(db: Db, req: OperationRequest, inTransact
         },
         include: { steps: { orderBy: { index: "asc" } } },
       });
-      if (req.followKnobs) await followKnobs(tx, kind, vm, where.toPhase, targetHostId);
       // graphile-worker's own SQL API, inside this transaction: the job exists iff the row does.
       // Flags name the hosting networks it touches: a Local Oracle runs only jobs within its scope.
       const flags = await networkFlags(tx, [op.sourceHostId, op.targetHostId]);
       await tx.$queryRaw`SELECT (graphile_worker.add_job(${OPERATION_TASK}, json_build_object('operationId', ${op.id}::text), job_key := ${`operation:${op.id}`}, max_attempts := ${OPERATION_MAX_ATTEMPTS}::int, flags := ${flags}::text[])).id::text AS id`;
-      await inTransaction?.(tx, op);
+      await inTransaction?.(tx, { id: op.id, kind, vmId: vm.id, serviceId: vm.serviceId, targetHostId, from: { phase: vm.phase, hostingNetworkId: vm.host?.hostingNetworkId ?? null }, toPhase: where.toPhase });
       return op;
       // Requests queue on the placement lock: under a burst (a big drag, 1,000 at once) the
       // last one waits longer than Prisma's default 5 s for a transaction.
@@ -131,24 +137,6 @@ export async function requestOperation(db: Db, req: OperationRequest, inTransact
       throw refuse("PRECONDITION_FAILED", "The operations queue is not installed yet: start an oracle (it installs it), then try again.");
     }
     throw err;
-  }
-}
-
-/** One replica more in the network the VM enters production in, one fewer where it leaves it. */
-async function followKnobs(tx: Tx, kind: OperationKind, vm: VmRow, toPhase: Phase, targetHostId: string) {
-  const leaving = vm.phase === "PRODUCTION" && vm.host && (kind === "DEACTIVATE" || kind === "DELETE" || kind === "COLD_MOVE") ? vm.host.hostingNetworkId : null;
-  const target = (toPhase === "PRODUCTION" && vm.phase !== "PRODUCTION") || kind === "COLD_MOVE" ? await tx.host.findUnique({ where: { id: targetHostId } }) : null;
-  const entering = target && toPhase === "PRODUCTION" && target.hostingNetworkId !== leaving ? target.hostingNetworkId : null;
-  if (leaving) {
-    await tx.replicaTarget.updateMany({ where: { serviceId: vm.serviceId, hostingNetworkId: leaving, desired: { gt: 0 } }, data: { desired: { decrement: 1 }, version: { increment: 1 } } });
-  }
-  if (entering) {
-    const running = await tx.vm.count({ where: { serviceId: vm.serviceId, phase: "PRODUCTION", deletedAt: null, host: { hostingNetworkId: entering } } });
-    await tx.replicaTarget.upsert({
-      where: { serviceId_hostingNetworkId: { serviceId: vm.serviceId, hostingNetworkId: entering } },
-      update: { desired: { increment: 1 }, version: { increment: 1 } },
-      create: { serviceId: vm.serviceId, hostingNetworkId: entering, desired: running + 1 },
-    });
   }
 }
 
@@ -171,37 +159,6 @@ async function subject(tx: Tx, req: OperationRequest): Promise<{ vm: VmRow; kind
   if (!vm) throw refuse("NOT_FOUND", "No such VM.");
   return { vm, kind: req.kind };
 }
-
-/** Where each kind takes the VM, and what must be true of it first. */
-function destination(kind: OperationKind, vm: VmRow, req: OperationRequest): { sameHost: boolean; role: HostRole; toPhase: Phase; toPower: EndPower } {
-  const here = { sameHost: true, role: vm.phase, toPhase: vm.phase };
-  switch (kind) {
-    case "ACTIVATE":
-    case "CLONE":
-      if (vm.phase === "PRODUCTION") throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is already in production.`);
-      return { sameHost: false, role: "PRODUCTION", toPhase: "PRODUCTION", toPower: "RUNNING" };
-    case "DEACTIVATE": {
-      if (vm.phase !== "PRODUCTION") throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is not in production.`);
-      const to = req.to ?? "NEST";
-      return { sameHost: false, role: to, toPhase: to, toPower: "SAVED_OR_SHUTOFF" };
-    }
-    case "HIBERNATE":
-      if (vm.phase !== "LOADING") throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is not in the Loading Chambers (it is ${phaseWord(vm.phase)}); only a loaded VM is pre-booted into the Nest.`);
-      return { sameHost: false, role: "NEST", toPhase: "NEST", toPower: "SAVED" };
-    case "COLD_MOVE":
-      if (vm.power !== "SHUTOFF") throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is ${vm.power.toLowerCase()}; a cold move takes a stopped VM (deactivate or restart moves a live one).`);
-      return { sameHost: false, role: vm.phase, toPhase: vm.phase, toPower: vm.phase === "PRODUCTION" ? "RUNNING" : "SHUTOFF" };
-    case "RESTART":
-      if (vm.power === "SAVED") throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is hibernated; activate it instead of restarting (a restart would lose its saved memory).`);
-      return { ...here, toPower: "RUNNING" };
-    case "DELETE":
-      return { ...here, toPower: "SHUTOFF" };
-    case "CREATE":
-      return { sameHost: false, role: "LOADING", toPhase: "LOADING", toPower: "SHUTOFF" };
-  }
-}
-
-const phaseWord = (p: Phase) => ({ NEST: "in the Nest", LOADING: "in the Loading Chambers", PRODUCTION: "in production" })[p];
 
 /** Candidate hosts of a role, as the scheduler sees them, and its decision; a refusal says why nothing fits. */
 async function place(tx: Tx, vm: VmRow, role: HostRole, req: OperationRequest): Promise<PlacementDecision> {

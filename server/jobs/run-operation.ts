@@ -6,7 +6,8 @@ import { hostTarget } from "../registry/hosts";
 import type { TransferProgress } from "../hosts/transfer";
 import { log } from "../log";
 import { readPlan } from "./plan";
-import { STEP_REGISTRY, type StepContext, type StepDef } from "./steps";
+import type { StepContext, StepDef } from "./step";
+import { STEP_REGISTRY } from "./steps";
 
 export interface OperationHooks {
   /** Called after each step's DONE is written (tests choose a crash point here). */

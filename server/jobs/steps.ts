@@ -1,5 +1,3 @@
-import type { Db } from "../db/client";
-import type { Prisma, VmPower } from "../db/generated/client";
 import type { HostDriver, HostTarget } from "../hosts/driver";
 import { domainMac, domainXml } from "../hosts/domain-xml";
 import { segmentInterface } from "../hosts/segments";
@@ -7,56 +5,8 @@ import { ownerSegment } from "../edge/owner-segments";
 import { VirshError } from "../hosts/errors";
 import type { TransferProgress, TransferResult } from "../hosts/transfer";
 import type { DomainState } from "../hosts/virsh-output";
-import type { ExecutablePlan } from "./plan";
+import type { FilePair, StepContext, StepDef } from "./step";
 import { bindStep, drainStep } from "./network-steps";
-
-/** A file of the VM: the same name in the source's and the target's VM directory. */
-export interface FilePair {
-  from: string;
-  to: string;
-}
-
-export type StepHost = HostTarget & { id: string; hostingNetworkId: string };
-
-/** What a step sees: the hosts, the VM's files on both, the plan, and a way to report progress. */
-export interface StepContext {
-  db: Db;
-  driver: HostDriver;
-  vm: { id: string; name: string; power: VmPower; phase: "NEST" | "LOADING" | "PRODUCTION"; privateAddress: string | null };
-  service: { id: string; slug: string; port: number; ownerDomain: string };
-  /** Where the VM is; for single-host operations (restart, delete, create) the same as the target. */
-  source: StepHost;
-  target: StepHost;
-  files: { disk: FilePair; state: FilePair; xml: FilePair };
-  plan: ExecutablePlan;
-  /** Aborted when the operation is cancelled: long steps stop and the operation rolls back. */
-  signal: AbortSignal;
-  onProgress: (p: TransferProgress) => void;
-}
-
-export interface StepOutcome {
-  detail?: string;
-  bytes?: number;
-  /** Nothing to do for this VM (e.g. no saved state on a cold move). */
-  skipped?: boolean;
-  /** Bytes the operation will copy, once known (the saved state exists only after `suspend`). */
-  bytesTotal?: number;
-  /** The database change this step commits, written in one transaction with the step's DONE. */
-  vmUpdate?: Prisma.VmUncheckedUpdateInput;
-}
-
-/**
- * One step of an operation. `run` looks at the hosts first and does only what is still
- * missing, so a step re-run after a crash (its effect done, its DONE not yet written) is
- * harmless; `compensate` undoes it, equally re-runnable.
- */
-export interface StepDef {
-  name: string;
-  run(ctx: StepContext): Promise<StepOutcome>;
-  compensate?(ctx: StepContext): Promise<void>;
-  /** The operation is decided once this step is done: later failures are retried, not rolled back. */
-  commits?: boolean;
-}
 
 /** The domain's state on a host, or null when the host does not know it. */
 export async function domainState(driver: HostDriver, host: HostTarget, name: string): Promise<DomainState | null> {

@@ -1,3 +1,4 @@
+import type { ModelParams } from "./params";
 /**
  * Fitting and honest evaluation of the geographic RTT model (model.ts) on measured
  * node-to-node RTTs. Pure: the caller reads the data set and prints the results.
@@ -15,7 +16,6 @@ import {
   fibreFloorMs,
   greatCircleKm,
   type LatLon,
-  type ModelParams,
 } from "./model";
 import { fitLad, predict, type SparseRow } from "./robust-regression";
 

@@ -1,4 +1,4 @@
-import type { ModelParams } from "./model";
+import type { ModelParams } from "./params";
 
 /**
  * Fitted constants of the geographic RTT model (see model.ts for its form).

@@ -1,3 +1,4 @@
+import type { ModelParams } from "./params";
 import { describe, expect, it } from "vitest";
 import {
   createModel,
@@ -6,7 +7,6 @@ import {
   fibreFloorMs,
   greatCircleKm,
   type LatLon,
-  type ModelParams,
 } from "./model";
 
 const london = { lat: 51.5074, lon: -0.1278 };

@@ -1,3 +1,4 @@
+import type { ModelParams } from "./params";
 import { FITTED_MODEL } from "./constants";
 
 /** A point on the Earth in decimal degrees (WGS84). */
@@ -18,20 +19,6 @@ export type LatLon = { lat: number; lon: number };
  *   data the offset is 0 and the model is the distance curve alone.
  * - No prediction is below the round trip at the speed of light in fibre.
  */
-export type ModelParams = {
-  /** Distances below this are treated as this (same-city pairs are last-mile bound). */
-  minDistanceKm: number;
-  /** Hinge positions of the distance curve, in km, ascending. */
-  knotsKm: readonly number[];
-  /** [intercept, slope, one slope change per knot], in ln(ms) over ln(km). */
-  curve: readonly number[];
-  anchorCount: number;
-  sigmaKm: number;
-  /** Bumps are cut off beyond this many sigmas (keeps the fit sparse). */
-  cutoffSigmas: number;
-  /** Non-zero anchor offsets as [anchor index, ln-offset]. */
-  anchorOffsets: readonly (readonly [number, number])[];
-};
 
 const EARTH_RADIUS_KM = 6371.0088; // IUGG mean radius
 const LIGHT_IN_VACUUM_KM_PER_MS = 299_792.458 / 1000;

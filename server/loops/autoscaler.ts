@@ -1,6 +1,8 @@
 import type { Db } from "../db/client";
-import { ACTIVE_STATES, OperationRefused, requestOperation } from "../jobs/request";
-import type { OracleLoop } from "./frame";
+import { OperationRefused, requestOperation } from "../jobs/request";
+import { ACTIVE_STATES } from "../jobs/states";
+import { followOperation } from "../replicas/targets";
+import { singletonLoop } from "./frame";
 import { decide, type AutoscalerPlan, type ServiceState } from "../oracle/autoscaler/decide";
 import type { LoadPoint } from "../oracle/autoscaler/forecast";
 
@@ -12,22 +14,11 @@ import type { LoadPoint } from "../oracle/autoscaler/forecast";
  * with its reason, and acts through ordinary operations unless the policy is a dry run.
  * One pass at a time across oracles.
  */
-export function autoscalerLoop(intervalMs = 30_000): OracleLoop {
-  return {
-    name: "autoscaler",
-    intervalMs,
-    async tick({ db, logger }) {
-      await db.$transaction(
-        async (tx) => {
-          const [lock] = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext('vmatrix:autoscaler')) AS ok`;
-          if (!lock?.ok) return;
-          const r = await autoscalePass(db);
-          if (r.decisions.length) logger.info({ decisions: r.decisions.map((d) => d.reason) }, "autoscaler");
-        },
-        { timeout: 120_000, maxWait: 10_000 },
-      );
-    },
-  };
+export function autoscalerLoop(intervalMs = 30_000) {
+  return singletonLoop("autoscaler", intervalMs, async ({ db, logger }) => {
+    const r = await autoscalePass(db);
+    if (r.decisions.length) logger.info({ decisions: r.decisions.map((d) => d.reason) }, "autoscaler");
+  });
 }
 
 /** Operations that change which VMs of a service serve in production. */
@@ -42,14 +33,17 @@ export async function autoscalePass(db: Db, now = new Date()): Promise<Autoscale
     let reason = d.reason;
     if (d.kind !== "server-loss" && !d.dryRun) {
       try {
-        const op = await requestOperation(db, {
-          kind: d.kind === "activate" ? "ACTIVATE" : "DEACTIVATE",
-          vmId: d.vmId,
-          requestedById: null,
-          followKnobs: true,
-          reason: `autoscaler: ${d.reason}`,
-          ...(d.kind === "activate" ? { targetHostId: d.hostId } : { to: "NEST" as const }),
-        });
+        const op = await requestOperation(
+          db,
+          {
+            kind: d.kind === "activate" ? "ACTIVATE" : "DEACTIVATE",
+            vmId: d.vmId,
+            requestedById: null,
+            reason: `autoscaler: ${d.reason}`,
+            ...(d.kind === "activate" ? { targetHostId: d.hostId } : { to: "NEST" as const }),
+          },
+          followOperation,
+        );
         operationId = op.id;
       } catch (err) {
         if (!(err instanceof OperationRefused)) throw err;

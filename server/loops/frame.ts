@@ -1,4 +1,4 @@
-import type { Db } from "../db/client";
+import type { Db, Tx } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
 import type { log } from "../log";
 
@@ -21,6 +21,32 @@ export interface OracleLoop {
   name: string;
   intervalMs: number;
   tick(ctx: LoopContext): Promise<void>;
+}
+
+/** A singleton pass: the loop's context plus the transaction that holds the loop's lock. */
+export type SingletonPass = (ctx: LoopContext & { tx: Tx }) => Promise<void>;
+
+/**
+ * A loop of which one pass runs at a time across every oracle: each tick takes the
+ * transaction-scoped advisory lock `vmatrix:<lock>` without waiting; the oracles that do
+ * not get it skip their pass (the holder's result is the one theirs would be). The lock
+ * ends with the transaction, so a killed oracle frees it at once.
+ */
+export function singletonLoop(name: string, intervalMs: number, pass: SingletonPass, opts: { lock?: string; timeoutMs?: number } = {}): OracleLoop {
+  const key = `vmatrix:${opts.lock ?? name}`;
+  return {
+    name,
+    intervalMs,
+    async tick(ctx) {
+      await ctx.db.$transaction(
+        async (tx) => {
+          const [lock] = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext(${key})) AS ok`;
+          if (lock?.ok) await pass({ ...ctx, tx });
+        },
+        { timeout: opts.timeoutMs ?? 120_000, maxWait: 10_000 },
+      );
+    },
+  };
 }
 
 /** Runs a loop every intervalMs (measured from the end of one tick to the start of the next). */

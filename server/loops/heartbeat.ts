@@ -3,6 +3,19 @@ import { nextHealth, reconcileDomains, type BeatOutcome } from "../oracle/host-h
 import type { HostDriver } from "../hosts/driver";
 import { HostAuthenticationError, HostKeyMismatchError, HostUnreachableError } from "../hosts/errors";
 import { hostTarget, markKeyMismatch } from "../registry/hosts";
+import type { OracleLoop } from "./frame";
+
+/** The heartbeat as a control loop: hosts UP/DOWN, their VMs' power states. */
+export function heartbeatLoop(intervalMs: number, downAfter: number): OracleLoop {
+  return {
+    name: "heartbeat",
+    intervalMs,
+    async tick({ db, driver, scope, logger }) {
+      const report = await heartbeatSweep(db, driver, { downAfter, hostingNetworkIds: await scope() });
+      logger.debug(report, "heartbeat sweep");
+    },
+  };
+}
 
 export interface HeartbeatOptions {
   /** Missed beats in a row before a host is DOWN. */

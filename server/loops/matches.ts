@@ -1,10 +1,12 @@
 import type { Db } from "../db/client";
-import { ACTIVE_STATES, OperationRefused, requestOperation } from "../jobs/request";
-import type { OracleLoop } from "./frame";
+import { OperationRefused, requestOperation } from "../jobs/request";
+import { ACTIVE_STATES, UNSUCCESSFUL_STATES } from "../jobs/states";
+import { followOperation } from "../replicas/targets";
+import { singletonLoop } from "./frame";
 
 /** A match's server is made live this long before its start (an activation takes seconds; a queue may wait). */
 export const MATCH_LEAD_MS = 2 * 60_000;
-const FAILED_OPS = new Set(["FAILED", "ROLLED_BACK", "CANCELLED"]);
+const FAILED_OPS = new Set<string>(UNSUCCESSFUL_STATES);
 
 const tag = (matchId: string) => `match ${matchId}:`;
 
@@ -13,24 +15,13 @@ const tag = (matchId: string) => `match ${matchId}:`;
  * match's service is resumed from the Nest onto the booked host (SCHEDULED → PREPARING →
  * LIVE, with the VM's address); when it ends, the VM goes back to the Nest (FINISHED).
  * A match whose server cannot be made live is FAILED with the reason. One pass at a time
- * across oracles. The knobs follow (followKnobs), so the reconciler keeps the match's server.
+ * across oracles. The replica targets follow (followOperation), so the reconciler keeps the match's server.
  */
-export function matchLoop(intervalMs = 5000): OracleLoop {
-  return {
-    name: "matches",
-    intervalMs,
-    async tick({ db, logger }) {
-      await db.$transaction(
-        async (tx) => {
-          const [lock] = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext('vmatrix:matches')) AS ok`;
-          if (!lock?.ok) return;
-          const r = await matchPass(db);
-          if (Object.values(r).some((n) => n > 0)) logger.info(r, "matches");
-        },
-        { timeout: 120_000, maxWait: 10_000 },
-      );
-    },
-  };
+export function matchLoop(intervalMs = 5000) {
+  return singletonLoop("matches", intervalMs, async ({ db, logger }) => {
+    const r = await matchPass(db);
+    if (Object.values(r).some((n) => n > 0)) logger.info(r, "matches");
+  });
 }
 
 export async function matchPass(db: Db, now = new Date()) {
@@ -47,7 +38,7 @@ export async function matchPass(db: Db, now = new Date()) {
       continue;
     }
     try {
-      const op = await requestOperation(db, { kind: "CLONE", serviceId: m.serviceId, targetHostId: m.hostId, requestedById: null, followKnobs: true, reason: `${tag(m.id)} ${m.clanA} vs ${m.clanB} on ${m.host.name}` });
+      const op = await requestOperation(db, { kind: "CLONE", serviceId: m.serviceId, targetHostId: m.hostId, requestedById: null, reason: `${tag(m.id)} ${m.clanA} vs ${m.clanB} on ${m.host.name}` }, followOperation);
       await db.match.update({ where: { id: m.id }, data: { status: "PREPARING", vmId: op.vmId, error: null } });
       r.preparing += 1;
     } catch (err) {
@@ -70,7 +61,7 @@ export async function matchPass(db: Db, now = new Date()) {
   for (const m of await db.match.findMany({ where: { status: "LIVE", endsAt: { lte: now } } })) {
     if (m.vmId && !(await db.operation.findFirst({ where: { vmId: m.vmId, state: { in: [...ACTIVE_STATES] } } }))) {
       try {
-        await requestOperation(db, { kind: "DEACTIVATE", vmId: m.vmId, to: "NEST", requestedById: null, followKnobs: true, reason: `${tag(m.id)} ended` });
+        await requestOperation(db, { kind: "DEACTIVATE", vmId: m.vmId, to: "NEST", requestedById: null, reason: `${tag(m.id)} ended` }, followOperation);
       } catch (err) {
         if (!(err instanceof OperationRefused)) throw err;
       }

@@ -6,6 +6,7 @@ import { compareEdge, compareTunnels, type BoundMember, type BoundTunnel, type O
 import { applyBinding, applyFirewallOf, desiredFirewall, reserveBinding } from "../edge/network";
 import { currentEdges, type Edges } from "../registry/edges";
 import { applyTunnel, isTwoTier, reserveTunnel, tunnelConfig } from "../edge/tunnel";
+import { ACTIVE_STATES } from "../jobs/states";
 
 export const DRIFT_ALERT = "NETWORK_DRIFT";
 
@@ -51,7 +52,7 @@ export async function bindMissing(db: Db, edges: Edges | null, hostingNetworkIds
       power: "RUNNING",
       deletedAt: null,
       bindings: { none: { kind: { in: ["LB", "NAT"] } } },
-      operations: { none: { state: { in: ["QUEUED", "RUNNING", "CANCELLING"] } } },
+      operations: { none: { state: { in: [...ACTIVE_STATES] } } },
       host: hostingNetworkIds ? { hostingNetworkId: { in: hostingNetworkIds } } : { isNot: null },
     },
     select: {

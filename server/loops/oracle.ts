@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
-import { heartbeatSweep } from "./heartbeat";
+import { heartbeatLoop } from "./heartbeat";
 import { startOperationsWorker } from "../jobs/worker";
 import { log } from "../log";
 import { runLoop, type LoopContext, type OracleLoop } from "./frame";
@@ -14,18 +14,6 @@ export interface OracleOptions {
   operations?: { concurrency: number; connectionString?: string };
   /** Further control loops (metrics, reconciler, autoscaler…), run beside the heartbeat. */
   loops?: OracleLoop[];
-}
-
-/** The heartbeat as a control loop: hosts UP/DOWN, their VMs' power states (server/loops/heartbeat.ts). */
-export function heartbeatLoop(intervalMs: number, downAfter: number): OracleLoop {
-  return {
-    name: "heartbeat",
-    intervalMs,
-    async tick({ db, driver, scope, logger }) {
-      const report = await heartbeatSweep(db, driver, { downAfter, hostingNetworkIds: await scope() });
-      logger.debug(report, "heartbeat sweep");
-    },
-  };
 }
 
 /**

@@ -5,7 +5,7 @@ import { networkLoop } from "./network";
 import { metricsLoop } from "./metrics";
 import { matchLoop } from "./matches";
 import { reconcileLoop } from "./reconcile";
-import { recoveryLoop } from "../oracle/recovery";
+import { recoveryLoop } from "./recovery";
 import type { OracleLoop } from "./frame";
 
 /**

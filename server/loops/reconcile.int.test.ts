@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { withOpsLabAndWorker } from "../../test/ops-lab-hooks";
 import type { OpsLab } from "../../test/ops-lab";
 import { requestOperation } from "../jobs/request";
+import { followOperation } from "../replicas/targets";
 import { reconcilePass } from "./reconcile";
-import { recoverPass } from "../oracle/recovery";
+import { recoverPass } from "./recovery";
 
 // The reconciler and host-failure recovery against real SSH hosts (the sim lab) and a
 // real queue: knobs become operations, a lost host's VM is replaced, reasons are written.
@@ -47,12 +48,12 @@ describe("reconciler", () => {
 
   it("keeps a person's own activation and deactivation: the knob follows them", async () => {
     const spare = (await t.db.vm.findMany({ where: { phase: "NEST", deletedAt: null } }))[0]!;
-    const activation = await requestOperation(t.db, { kind: "ACTIVATE", vmId: spare.id, requestedById: t.world.operator.id, followKnobs: true });
+    const activation = await requestOperation(t.db, { kind: "ACTIVATE", vmId: spare.id, requestedById: t.world.operator.id }, followOperation);
     expect((await t.db.replicaTarget.findFirstOrThrow({})).desired).toBe(2);
     await settle();
     expect(await reconcilePass(t.db)).toEqual({ requested: 0, refused: 0 });
     expect(await production()).toHaveLength(2);
-    await t.finished((await requestOperation(t.db, { kind: "DEACTIVATE", vmId: spare.id, requestedById: t.world.operator.id, followKnobs: true })).id);
+    await t.finished((await requestOperation(t.db, { kind: "DEACTIVATE", vmId: spare.id, requestedById: t.world.operator.id }, followOperation)).id);
     expect((await t.db.replicaTarget.findFirstOrThrow({})).desired).toBe(1);
     expect(await reconcilePass(t.db)).toEqual({ requested: 0, refused: 0 });
     expect(activation.kind).toBe("ACTIVATE");

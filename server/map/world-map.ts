@@ -1,5 +1,6 @@
 import type { Db } from "../db/client";
 import { networkState, type NetworkState } from "./network-state";
+import { ACTIVE_STATES } from "../jobs/states";
 
 /**
  * The operator's world map in a handful of queries whatever the number of hosting
@@ -59,7 +60,6 @@ export interface WorldMap {
 }
 
 const MiB = 1024 * 1024;
-const ACTIVE = ["QUEUED", "RUNNING", "CANCELLING"] as const;
 
 type HostStatsRow = { hn: string; hosts: number; up: number; down: number; production: number; busy: number; replicas: number };
 
@@ -124,7 +124,7 @@ async function loadService(db: Db, serviceId: string): Promise<MapService | null
         LEFT JOIN "Host" s ON s.id = o."sourceHostId"
         LEFT JOIN "Host" t ON t.id = o."targetHostId"
        WHERE v."serviceId" = ${serviceId}
-         AND o.state IN (${ACTIVE[0]}::"OperationState", ${ACTIVE[1]}::"OperationState", ${ACTIVE[2]}::"OperationState")
+         AND o.state IN (${ACTIVE_STATES[0]}::"OperationState", ${ACTIVE_STATES[1]}::"OperationState", ${ACTIVE_STATES[2]}::"OperationState")
          AND o.kind IN ('ACTIVATE', 'DEACTIVATE')
        GROUP BY 1`,
     db.$queryRaw<SourceRow[]>`
@@ -197,7 +197,7 @@ export async function loadNetworkDetail(db: Db, hostingNetworkId: string) {
   if (!network) return null;
   const hostIds = network.hosts.map((h) => h.id);
   const operations = await db.operation.findMany({
-    where: { state: { in: [...ACTIVE] }, OR: [{ sourceHostId: { in: hostIds } }, { targetHostId: { in: hostIds } }] },
+    where: { state: { in: [...ACTIVE_STATES] }, OR: [{ sourceHostId: { in: hostIds } }, { targetHostId: { in: hostIds } }] },
     orderBy: { createdAt: "asc" },
     select: { id: true, kind: true, state: true, progress: true, vm: { select: { name: true, serviceId: true } }, sourceHost: { select: { name: true } }, targetHost: { select: { name: true } } },
   });

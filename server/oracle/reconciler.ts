@@ -1,9 +1,10 @@
 /**
  * The reconciler's decision (thesis §4.3, the "human CPA" knob): desired replicas of a
  * service per hosting network → activations and deactivations. Pure: the loop
- * (reconcile-loop.ts) reads the world, calls `reconcile`, and requests the operations.
+ * (server/loops/reconcile.ts) reads the world through server/replicas/plan.ts, calls
+ * `reconcile`, and requests the operations.
  */
-import { greatCircleKm } from "./scheduler";
+import { greatCircleKm } from "../latency/model";
 
 export interface ReconcileTarget {
   hostingNetworkId: string;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { greatCircleKm, placeVm, type HostCandidate, type PlacementRequest } from "./scheduler";
+import { greatCircleKm } from "../latency/model";
+import { placeVm, type HostCandidate, type PlacementRequest } from "./scheduler";
 
 const GB = 1024 ** 3;
 function host(name: string, over: Partial<HostCandidate> = {}): HostCandidate {

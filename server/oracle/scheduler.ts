@@ -1,3 +1,4 @@
+import { greatCircleKm } from "../latency/model";
 /**
  * Host scheduler: where a VM should go next. Filter, then rank (Nova's filters and
  * weighers, Nomad's feasibility then ranking): each filter answers one question about a
@@ -133,16 +134,8 @@ export const FILTERS: Filter[] = [
   },
 ];
 
-const EARTH_KM = 6371;
-const HALF_CIRCUMFERENCE_KM = Math.PI * EARTH_KM;
-
-export function greatCircleKm(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
-  const rad = Math.PI / 180;
-  const dLat = (b.lat - a.lat) * rad;
-  const dLon = (b.lon - a.lon) * rad;
-  const s = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * EARTH_KM * Math.asin(Math.min(1, Math.sqrt(s)));
-}
+/** Half the Earth's circumference: the farthest any two places are apart. */
+const HALF_CIRCUMFERENCE_KM = Math.PI * 6371;
 
 export const SCORERS: Scorer[] = [
   {

@@ -2,6 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { cancelOperation } from "../../jobs/cancel";
 import { OperationRefused } from "../../jobs/request";
+import { ACTIVE_STATES, OPERATION_STATES } from "../../jobs/states";
 import { authedProcedure, operatorProcedure, router } from "../trpc";
 
 const DETAIL = {
@@ -12,7 +13,6 @@ const DETAIL = {
   steps: { orderBy: { index: "asc" } },
 } as const;
 
-const STATES = ["QUEUED", "RUNNING", "CANCELLING", "SUCCEEDED", "FAILED", "CANCELLED", "ROLLED_BACK"] as const;
 const KINDS = ["CREATE", "HIBERNATE", "ACTIVATE", "DEACTIVATE", "CLONE", "COLD_MOVE", "RESTART", "DELETE"] as const;
 const id = z.string().min(1).max(64);
 
@@ -22,7 +22,7 @@ export const operationsRouter = router({
       z
         .object({
           /** A state, or "active" for queued + running + cancelling. */
-          state: z.enum([...STATES, "active"]).optional(),
+          state: z.enum([...OPERATION_STATES, "active"]).optional(),
           kind: z.enum(KINDS).optional(),
           serviceId: id.optional(),
           /** Operations moving a VM from or to this host. */
@@ -35,7 +35,7 @@ export const operationsRouter = router({
     .query(({ ctx, input }) =>
       ctx.db.operation.findMany({
         where: {
-          state: input?.state === "active" ? { in: ["QUEUED", "RUNNING", "CANCELLING"] } : input?.state,
+          state: input?.state === "active" ? { in: [...ACTIVE_STATES] } : input?.state,
           kind: input?.kind,
           vm: input?.serviceId || input?.vmName ? { serviceId: input.serviceId, name: input.vmName } : undefined,
           ...(input?.hostId ? { OR: [{ sourceHostId: input.hostId }, { targetHostId: input.hostId }] } : {}),

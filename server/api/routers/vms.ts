@@ -4,6 +4,8 @@ import { config } from "../../config";
 import type { Prisma } from "../../db/generated/client";
 import { OperationRefused, requestOperation, type OperationRequest } from "../../jobs/request";
 import { authedProcedure, operatorProcedure, router } from "../trpc";
+import { ACTIVE_STATES } from "../../jobs/states";
+import { followOperation } from "../../replicas/targets";
 
 const id = z.string().min(1).max(64);
 const reason = z.string().trim().max(500).optional();
@@ -11,7 +13,7 @@ const vmInput = z.object({ vmId: id, reason });
 const BOARD_INCLUDE = {
   service: { select: { slug: true, name: true } },
   host: { select: { name: true, hostingNetwork: { select: { city: true, slug: true } } } },
-  operations: { where: { state: { in: ["QUEUED", "RUNNING", "CANCELLING"] } }, select: { id: true, kind: true, state: true, progress: true } },
+  operations: { where: { state: { in: [...ACTIVE_STATES] } }, select: { id: true, kind: true, state: true, progress: true } },
 } satisfies Prisma.VmInclude;
 
 export const vmsRouter = router({
@@ -89,14 +91,16 @@ type OperatorContext = Parameters<Parameters<typeof operatorProcedure.mutation>[
 /** Records the operation and its audit event together; a refusal becomes an API error in words. */
 async function request(ctx: OperatorContext, req: Omit<OperationRequest, "requestedById">) {
   try {
-    return await requestOperation(ctx.db, { ...req, requestedById: ctx.user.id, followKnobs: true }, (tx, op) =>
-      ctx.audit(tx, {
+    // A person's move: the replica targets follow it, so the reconciler keeps it.
+    return await requestOperation(ctx.db, { ...req, requestedById: ctx.user.id }, async (tx, op) => {
+      await followOperation(tx, op);
+      await ctx.audit(tx, {
         action: `vm.${req.kind.toLowerCase()}`,
         entityType: "Vm",
         entityId: op.vmId,
         after: { operationId: op.id, targetHostId: op.targetHostId, reason: req.reason, ...(req.name ? { name: req.name } : {}) },
-      }),
-    );
+      });
+    });
   } catch (err) {
     if (err instanceof OperationRefused) throw new TRPCError({ code: err.code, message: err.message, cause: err });
     throw err;
