@@ -1,3 +1,4 @@
+import { ALERT_KIND } from "../alerts";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,7 +70,7 @@ describe("network mimicking on the sim lab", () => {
     expect(await edges.driver.firewall(edge)).toBeNull();
     expect(await reportDrift(t.db, edges, t.world.hn)).toEqual([]);
     expect((await edges.driver.firewall(edge))?.input).toContain(`ip daddr ${t.world.hn.publicPoolCidr} drop comment "default deny"`);
-    expect(await t.db.alert.count({ where: { kind: "NETWORK_DRIFT", resolvedAt: null } })).toBe(0);
+    expect(await t.db.alert.count({ where: { kind: ALERT_KIND.networkDrift, resolvedAt: null } })).toBe(0);
   });
 
   it("an activation gives the replica a public address, a place in the load balancer, an open port and a DNS answer", async () => {
@@ -150,7 +151,7 @@ describe("network mimicking on the sim lab", () => {
       expect((await reportDrift(t.db, edges, t.world.hn)).filter((f) => f.kind.endsWith("tunnel"))).toEqual([
         { kind: "missing-tunnel", message: "tunnel home vmxwg1 of net-2 is not on the edge" },
       ]);
-      expect(await t.db.alert.count({ where: { kind: "NETWORK_DRIFT", resolvedAt: null, message: { contains: "vmxwg1" } } })).toBe(1);
+      expect(await t.db.alert.count({ where: { kind: ALERT_KIND.networkDrift, resolvedAt: null, message: { contains: "vmxwg1" } } })).toBe(1);
 
       const off = await t.finished((await requestOperation(t.db, { kind: "DEACTIVATE", vmId: vm.id, requestedById: null })).id);
       expect(off.state, off.error ?? "").toBe("SUCCEEDED");

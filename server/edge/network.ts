@@ -22,6 +22,8 @@ export interface BindSubject {
   vm: { id: string; name: string; privateAddress: string | null };
   service: { id: string; slug: string; port: number; kind: ServiceKind; dnsName: string | null; ownerDomain: string };
   hostingNetwork: { id: string; slug: string; publicPoolCidr: string };
+  /** The owner's segment when the caller has it (an operation's plan carries it); else it is looked up. */
+  segment?: number;
 }
 
 export const bindingKind = (kind: ServiceKind) => (kind === "GAME" ? "NAT" : "LB");
@@ -34,7 +36,7 @@ export const serviceProto = (kind: ServiceKind): Proto => (kind === "GAME" ? "ud
  */
 export async function reserveBinding(db: Db, s: BindSubject): Promise<NetworkBinding> {
   const kind = bindingKind(s.service.kind);
-  const segment = await ownerSegment(db, s.service.ownerDomain);
+  const segment = s.segment ?? (await ownerSegment(db, s.service.ownerDomain));
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:pool'), hashtext(${s.hostingNetwork.id}))`;
     const existing = await tx.networkBinding.findFirst({ where: { vmId: s.vm.id, hostingNetworkId: s.hostingNetwork.id, kind } });

@@ -54,10 +54,10 @@ export function tunnelSlot(index: number) {
 }
 
 /** The VM's tunnel binding in the hosting network, made (PENDING) with a free slot if missing. */
-export async function reserveTunnel(db: Db, vm: { id: string; privateAddress: string | null; name: string }, service: TwoTier & { ownerDomain: string }, hn: { id: string }): Promise<NetworkBinding> {
+export async function reserveTunnel(db: Db, vm: { id: string; privateAddress: string | null; name: string }, service: TwoTier & { ownerDomain: string }, hn: { id: string }, segment?: number): Promise<NetworkBinding> {
   if (!isTwoTier(service)) throw new Error("not a two-tier service");
   if (!vm.privateAddress) throw new Error(`VM ${vm.name} has no private address: nothing to route into the tunnel`);
-  const sourceInterface = segmentInterface(await ownerSegment(db, service.ownerDomain));
+  const sourceInterface = segmentInterface(segment ?? (await ownerSegment(db, service.ownerDomain)));
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:tunnel'), hashtext(${hn.id}))`;
     const existing = await tx.networkBinding.findFirst({ where: { vmId: vm.id, hostingNetworkId: hn.id, kind: "VPN" } });

@@ -3,7 +3,7 @@ import type { Db } from "../db/client";
 import { healthyReplicas } from "../demand/nearest";
 import type { LatLon } from "../latency/model";
 import { answer } from "../dns/answer";
-import { DRIFT_ALERT } from "../loops/network";
+import { ALERT_KIND } from "../alerts";
 import { poolAddresses } from "./pool";
 import { tunnelConfig } from "./tunnel";
 
@@ -104,7 +104,7 @@ export async function poolUse(db: Db) {
   const [networks, used, alerts] = await Promise.all([
     db.hostingNetwork.findMany({ select: { id: true, slug: true, city: true, publicPoolCidr: true }, orderBy: { slug: "asc" } }),
     db.networkBinding.findMany({ where: { publicAddress: { not: null } }, select: { hostingNetworkId: true, publicAddress: true } }),
-    db.alert.findMany({ where: { kind: DRIFT_ALERT, resolvedAt: null }, select: { message: true, createdAt: true } }),
+    db.alert.findMany({ where: { kind: ALERT_KIND.networkDrift, resolvedAt: null }, select: { hostingNetworkId: true, message: true, createdAt: true } }),
   ]);
   return networks.map((n) => {
     let size = 0;
@@ -114,7 +114,7 @@ export async function poolUse(db: Db) {
       size = 0;
     }
     const addresses = [...new Set(used.filter((u) => u.hostingNetworkId === n.id).map((u) => u.publicAddress!))].sort();
-    const drift = alerts.filter((a) => a.message.includes(`(${n.slug}): `)).map((a) => a.message);
+    const drift = alerts.filter((a) => a.hostingNetworkId === n.id).map((a) => a.message);
     return { hostingNetwork: n.slug, city: n.city, pool: n.publicPoolCidr, size, used: addresses.length, addresses, drift };
   });
 }

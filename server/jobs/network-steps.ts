@@ -23,7 +23,7 @@ async function subject(ctx: StepContext, host: StepHost): Promise<BindSubject & 
     }),
     ctx.db.hostingNetwork.findUniqueOrThrow({ where: { id: host.hostingNetworkId }, select: { id: true, slug: true, publicPoolCidr: true } }),
   ]);
-  return { vm: ctx.vm, service, hostingNetwork };
+  return { vm: ctx.vm, service, hostingNetwork, segment: ctx.plan.segment };
 }
 
 async function bindAt(ctx: StepContext, host: StepHost) {
@@ -34,7 +34,7 @@ async function bindAt(ctx: StepContext, host: StepHost) {
   const at = edges && edge ? { driver: edges.driver, edge } : null;
   await applyBinding(ctx.db, at, binding, ctx.vm.name, s.hostingNetwork);
   // A two-tier service's front end: its tunnel home from this edge (thesis §4.3.2).
-  const tunnel = isTwoTier(s.service) ? await applyTunnel(ctx.db, at, await reserveTunnel(ctx.db, ctx.vm, s.service, s.hostingNetwork)) : null;
+  const tunnel = isTwoTier(s.service) ? await applyTunnel(ctx.db, at, await reserveTunnel(ctx.db, ctx.vm, s.service, s.hostingNetwork, s.segment)) : null;
   return { binding, edge, tunnel };
 }
 

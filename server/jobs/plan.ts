@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { OperationKind } from "../db/generated/client";
+import { MAX_SEGMENT } from "../hosts/segments";
 import type { EndPower, Phase } from "../oracle/lifecycle";
 import type { PlacementDecision } from "../oracle/scheduler";
 
@@ -23,6 +24,8 @@ export interface OperationPlan {
   bootSettleMs?: number;
   /** How long a drain waits for connections to end before taking the VM out anyway. */
   drainTimeoutMs?: number;
+  /** The VM owner's layer-2 segment (§4.3.2), fixed at request time for every step (absent on operations requested before it was recorded). */
+  segment?: number;
 }
 
 const fileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/);
@@ -35,6 +38,7 @@ const planSchema = z.object({
   image: z.object({ name: fileName, memoryMiB: z.number().int().min(16), vcpus: z.number().int().min(1).max(64) }).optional(),
   bootSettleMs: z.number().int().min(0).max(600_000).optional(),
   drainTimeoutMs: z.number().int().min(0).max(3_600_000).optional(),
+  segment: z.number().int().min(1).max(MAX_SEGMENT).optional(),
 });
 
 export type ExecutablePlan = Omit<OperationPlan, "placement">;

@@ -82,6 +82,9 @@ export async function requestOperation(db: Db, req: OperationRequest, inTransact
       }
       const where = destination(kind, vm, req.to);
       if ("refused" in where) throw refuse("PRECONDITION_FAILED", where.refused);
+      // The owner's segment travels in the plan: every step (define, bind) uses this one.
+      const service = await tx.service.findUniqueOrThrow({ where: { id: vm.serviceId }, select: { ownerDomain: true } });
+      const segment = await ownerSegmentInTransaction(tx, service.ownerDomain);
       let placement: PlacementDecision | null = null;
       let targetHostId: string;
       if (where.sameHost) {
@@ -89,7 +92,7 @@ export async function requestOperation(db: Db, req: OperationRequest, inTransact
         targetHostId = vm.host.id;
       } else {
         if (kind !== "CREATE" && !vm.host) throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is on no host.`);
-        placement = await place(tx, vm, where.role, req);
+        placement = await place(tx, vm, where.role, req, segment);
         targetHostId = placement.chosen!.hostId;
       }
       const files = {
@@ -103,6 +106,7 @@ export async function requestOperation(db: Db, req: OperationRequest, inTransact
         files,
         toPhase: where.toPhase,
         toPower: where.toPower,
+        segment,
         ...(image ? { image: { name: image.name, memoryMiB: image.memoryMiB, vcpus: image.vcpus } } : {}),
         ...(kind === "HIBERNATE" ? { bootSettleMs: req.bootSettleMs ?? DEFAULT_BOOT_SETTLE_MS } : {}),
       };
@@ -161,7 +165,7 @@ async function subject(tx: Tx, req: OperationRequest): Promise<{ vm: VmRow; kind
 }
 
 /** Candidate hosts of a role, as the scheduler sees them, and its decision; a refusal says why nothing fits. */
-async function place(tx: Tx, vm: VmRow, role: HostRole, req: OperationRequest): Promise<PlacementDecision> {
+async function place(tx: Tx, vm: VmRow, role: HostRole, req: OperationRequest, segment: number): Promise<PlacementDecision> {
   const vmBytes = Number(vm.diskBytes + vm.stateBytes);
   const [hosts, incoming] = await Promise.all([
     tx.host.findMany({ where: { role, ...(req.targetHostId ? { id: req.targetHostId } : {}) }, include: { _count: { select: { vms: { where: { deletedAt: null } } } }, hostingNetwork: true } }),
@@ -185,8 +189,6 @@ async function place(tx: Tx, vm: VmRow, role: HostRole, req: OperationRequest): 
     bytesPresent: h.id === vm.hostId ? vmBytes : 0,
     segments: h.segmentsProbedAt ? h.segments : null,
   }));
-  const service = await tx.service.findUniqueOrThrow({ where: { id: vm.serviceId } });
-  const segment = await ownerSegmentInTransaction(tx, service.ownerDomain);
   const placement = placeVm(candidates, { vmBytes, role, excludeHostIds: vm.hostId ? [vm.hostId] : [], hostingNetworkId: req.hostingNetworkId, segment });
   if (!placement.chosen) {
     const only = req.targetHostId ? placement.candidates[0]?.dropped : undefined;

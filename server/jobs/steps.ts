@@ -330,7 +330,7 @@ const define: StepDef = {
     if (!plan.image) throw new Error("the plan names no image");
     if ((await domainState(driver, target, vm.name)) !== null) return { detail: `already defined on ${target.name}` };
     // Its NIC joins the owner's segment (§4.3.2): the host's bridge of that segment.
-    const bridge = segmentInterface(await ownerSegment(db, service.ownerDomain));
+    const bridge = segmentInterface(plan.segment ?? (await ownerSegment(db, service.ownerDomain)));
     const nic = { bridge, mac: domainMac(vm.name) };
     await driver.define(target, vm.name, domainXml({ name: vm.name, memoryMiB: plan.image.memoryMiB, vcpus: plan.image.vcpus, vmDir: target.vmDir, diskPath: files.disk.to, nic }));
     return { detail: `defined on ${target.name}, on ${service.ownerDomain}'s segment (bridge ${bridge})` };

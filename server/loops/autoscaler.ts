@@ -1,3 +1,4 @@
+import { ALERT_KIND } from "../alerts";
 import type { Db } from "../db/client";
 import { OperationRefused, requestOperation } from "../jobs/request";
 import { ACTIVE_STATES } from "../jobs/states";
@@ -63,7 +64,7 @@ export async function autoscalePass(db: Db, now = new Date()): Promise<Autoscale
         inputs: JSON.parse(JSON.stringify(plan.services.find((s) => s.serviceId === d.serviceId) ?? null)),
       },
     });
-    if (d.kind === "server-loss") await db.alert.create({ data: { kind: "server-loss", severity: "WARNING", message: d.reason } });
+    if (d.kind === "server-loss") await db.alert.create({ data: { kind: ALERT_KIND.serverLoss, severity: "WARNING", message: d.reason } });
   }
   return plan;
 }

@@ -1,3 +1,4 @@
+import { ALERT_KIND } from "../alerts";
 import type { Db } from "../db/client";
 import { nextHealth, reconcileDomains, type BeatOutcome } from "../oracle/host-health";
 import type { HostDriver } from "../hosts/driver";
@@ -89,14 +90,14 @@ async function sweepNetwork(db: Db, driver: HostDriver, hostingNetworkId: string
           where: { id: host.id },
           data: { status: change.status, missedBeats: change.missedBeats, lastError: change.lastError, ...(change.lastHeartbeatAt ? { lastHeartbeatAt: change.lastHeartbeatAt } : {}) },
         });
-        if (change.alert) await tx.alert.create({ data: { ...change.alert, hostId: host.id } });
+        if (change.alert) await tx.alert.create({ data: { ...change.alert, hostId: host.id, hostingNetworkId } });
         if (!domains) continue;
         const { updates, unexpected } = reconcileDomains(host.vms, domains);
         for (const u of updates) await tx.vm.update({ where: { id: u.id }, data: { power: u.power, flagged: u.flagged } });
         for (const d of unexpected) {
           const message = `Host ${host.name} runs a VM the database does not place there: ${d.name} (${d.state}).`;
-          const open = await tx.alert.findFirst({ where: { hostId: host.id, kind: "unexpected-vm", message, resolvedAt: null } });
-          if (!open) await tx.alert.create({ data: { kind: "unexpected-vm", severity: "WARNING", hostId: host.id, message } });
+          const open = await tx.alert.findFirst({ where: { hostId: host.id, kind: ALERT_KIND.unexpectedVm, message, resolvedAt: null } });
+          if (!open) await tx.alert.create({ data: { kind: ALERT_KIND.unexpectedVm, severity: "WARNING", hostId: host.id, hostingNetworkId, message } });
         }
       }
     },

@@ -1,3 +1,4 @@
+import { ALERT_KIND } from "../alerts";
 import type { Db } from "../db/client";
 import type { log } from "../log";
 import type { OracleLoop } from "./frame";
@@ -7,8 +8,6 @@ import { applyBinding, applyFirewallOf, desiredFirewall, reserveBinding } from "
 import { currentEdges, type Edges } from "../registry/edges";
 import { applyTunnel, isTwoTier, reserveTunnel, tunnelConfig } from "../edge/tunnel";
 import { ACTIVE_STATES } from "../jobs/states";
-
-export const DRIFT_ALERT = "NETWORK_DRIFT";
 
 /**
  * The Local Oracle's network pass, level-triggered: (1) a serving production VM with no
@@ -108,11 +107,11 @@ export async function reportDrift(db: Db, edges: Edges, hn: { id: string; slug: 
 
   const prefix = `Network drift at edge ${edge.name} (${hn.slug}): `;
   const messages = new Set(findings.map((f) => prefix + f.message));
-  const open = await db.alert.findMany({ where: { kind: DRIFT_ALERT, resolvedAt: null, message: { startsWith: prefix } } });
+  const open = await db.alert.findMany({ where: { kind: ALERT_KIND.networkDrift, hostingNetworkId: hn.id, resolvedAt: null } });
   const stale = open.filter((a) => !messages.has(a.message)).map((a) => a.id);
   if (stale.length) await db.alert.updateMany({ where: { id: { in: stale } }, data: { resolvedAt: new Date() } });
   const known = new Set(open.map((a) => a.message));
   const fresh = [...messages].filter((m) => !known.has(m));
-  if (fresh.length) await db.alert.createMany({ data: fresh.map((message) => ({ kind: DRIFT_ALERT, severity: "WARNING" as const, message })) });
+  if (fresh.length) await db.alert.createMany({ data: fresh.map((message) => ({ kind: ALERT_KIND.networkDrift, severity: "WARNING" as const, hostingNetworkId: hn.id, message })) });
   return findings;
 }

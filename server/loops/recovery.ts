@@ -1,3 +1,4 @@
+import { ALERT_KIND } from "../alerts";
 import type { Db } from "../db/client";
 import { OperationRefused, requestOperation } from "../jobs/request";
 import { ACTIVE_STATES } from "../jobs/states";
@@ -72,7 +73,7 @@ export async function recoverPass(db: Db): Promise<{ requested: number; refused:
       await db.vm.update({ where: { id: v.vmId }, data: { flagged: `lost with ${v.hostName}; replaced by operation ${op.id}` } });
     } else {
       refused += 1;
-      await db.alert.create({ data: { kind: "server-loss", severity: "CRITICAL", message: `${v.serviceSlug} lost ${v.name} with ${v.hostName} and no host could take a replacement: ${why}`, hostId: null } });
+      await db.alert.create({ data: { kind: ALERT_KIND.serverLoss, severity: "CRITICAL", hostingNetworkId: v.hostingNetworkId, message: `${v.serviceSlug} lost ${v.name} with ${v.hostName} and no host could take a replacement: ${why}`, hostId: null } });
     }
   }
   return { requested, refused };

@@ -1,3 +1,4 @@
+import { ALERT_KIND, type AlertKind } from "../alerts";
 /**
  * Host heartbeat decisions, pure: given what the database believes and what one beat
  * found, what to record. The I/O (SSH, database) is in server/loops/heartbeat.ts.
@@ -19,7 +20,7 @@ export interface HealthChange extends HealthState {
   lastHeartbeatAt?: Date;
   lastError: string | null;
   /** Set when the operator must be told (the alert is raised once, on the transition). */
-  alert?: { kind: string; severity: "WARNING" | "CRITICAL"; message: string };
+  alert?: { kind: AlertKind; severity: "WARNING" | "CRITICAL"; message: string };
 }
 
 /**
@@ -34,7 +35,7 @@ export function nextHealth(name: string, current: HealthState, beat: BeatOutcome
       missedBeats: 0,
       lastHeartbeatAt: beat.at,
       lastError: null,
-      alert: recovered ? { kind: "host-up", severity: "WARNING", message: `Host ${name} answers again.` } : undefined,
+      alert: recovered ? { kind: ALERT_KIND.hostUp, severity: "WARNING", message: `Host ${name} answers again.` } : undefined,
     };
   }
   if (beat.kind === "keyMismatch") {
@@ -43,7 +44,7 @@ export function nextHealth(name: string, current: HealthState, beat: BeatOutcome
       missedBeats: current.missedBeats + 1,
       lastError: beat.message,
       alert: current.status !== "DOWN" || current.missedBeats === 0
-        ? { kind: "host-key-mismatch", severity: "CRITICAL", message: `Host ${name} presented a different SSH host key; it is refused until an operator confirms the new key. ${beat.message}` }
+        ? { kind: ALERT_KIND.hostKeyMismatch, severity: "CRITICAL", message: `Host ${name} presented a different SSH host key; it is refused until an operator confirms the new key. ${beat.message}` }
         : undefined,
     };
   }
@@ -53,7 +54,7 @@ export function nextHealth(name: string, current: HealthState, beat: BeatOutcome
     status: missed >= downAfter ? "DOWN" : current.status,
     missedBeats: missed,
     lastError: beat.message,
-    alert: goesDown ? { kind: "host-down", severity: "CRITICAL", message: `Host ${name} missed ${missed} heartbeats: ${beat.message}` } : undefined,
+    alert: goesDown ? { kind: ALERT_KIND.hostDown, severity: "CRITICAL", message: `Host ${name} missed ${missed} heartbeats: ${beat.message}` } : undefined,
   };
 }
 

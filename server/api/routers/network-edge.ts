@@ -1,6 +1,6 @@
 import type { Db } from "../../db/client";
 import type { EdgeTarget } from "../../edge/driver/driver";
-import { DRIFT_ALERT } from "../../loops/network";
+import { ALERT_KIND } from "../../alerts";
 import { poolAddresses } from "../../edge/pool";
 import type { Edges } from "../../registry/edges";
 
@@ -69,7 +69,7 @@ export async function hostingNetworkNetwork(db: Db, edges: Edges | null, slug: s
       select: { kind: true, publicAddress: true, port: true, vm: { select: { name: true, service: { select: { name: true } } } } },
       orderBy: { createdAt: "asc" },
     }),
-    db.alert.findMany({ where: { kind: DRIFT_ALERT, resolvedAt: null, message: { contains: `(${hn.slug}): ` } }, select: { message: true, createdAt: true }, orderBy: { createdAt: "asc" } }),
+    db.alert.findMany({ where: { kind: ALERT_KIND.networkDrift, hostingNetworkId: hn.id, resolvedAt: null }, select: { message: true, createdAt: true }, orderBy: { createdAt: "asc" } }),
     edgeHealth(edges, hn.slug),
   ]);
   let size = 0;

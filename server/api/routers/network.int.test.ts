@@ -7,7 +7,7 @@ import { createTestDatabase } from "../../../test/db";
 import { makeWorld } from "../../../test/fixtures";
 import type { Db } from "../../db/client";
 import { SshEdgeDriver } from "../../edge/driver/driver";
-import { DRIFT_ALERT } from "../../loops/network";
+import { ALERT_KIND } from "../../alerts";
 import { applyBinding, reserveBinding } from "../../edge/network";
 import { edgesFrom, setEdges, type Edges } from "../../registry/edges";
 import { createCaller } from "../root";
@@ -36,8 +36,8 @@ beforeAll(async () => {
   const service = await db.service.findUniqueOrThrow({ where: { id: w.service.id } });
   const vm = await db.vm.create({ data: { name: "web-1", serviceId: service.id, phase: "PRODUCTION", power: "RUNNING", hostId: w.prod.id, privateAddress: "10.0.0.5" } });
   await applyBinding(db, { driver: edges.driver, edge: edges.of(w.hn.slug)! }, await reserveBinding(db, { vm, service, hostingNetwork: w.hn }), vm.name, w.hn);
-  await db.alert.create({ data: { kind: DRIFT_ALERT, severity: "WARNING", message: `Network drift at edge ${live.name} (${w.hn.slug}): a pool member nothing binds: ${service.slug}/ghost` } });
-  await db.alert.create({ data: { kind: DRIFT_ALERT, severity: "WARNING", message: `Network drift at edge x (other-net): not ours`, resolvedAt: null } });
+  await db.alert.create({ data: { kind: ALERT_KIND.networkDrift, severity: "WARNING", hostingNetworkId: w.hn.id, message: `Network drift at edge ${live.name} (${w.hn.slug}): a pool member nothing binds: ${service.slug}/ghost` } });
+  await db.alert.create({ data: { kind: ALERT_KIND.networkDrift, severity: "WARNING", message: `Network drift at edge x (other-net): not ours`, resolvedAt: null } });
 }, 60_000);
 afterAll(async () => {
   setEdges(null);
