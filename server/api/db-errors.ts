@@ -1,5 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { HostError, InvalidArgumentError } from "../hosts/errors";
+import { Refused } from "../refused";
 import { RegistryError } from "../registry/hosts";
 
 /**
@@ -12,6 +13,7 @@ export function toApiError(err: unknown): TRPCError | null {
   if (err instanceof RegistryError || err instanceof InvalidArgumentError) {
     return new TRPCError({ code: "BAD_REQUEST", message: err.message, cause: err });
   }
+  if (err instanceof Refused) return new TRPCError({ code: err.code, message: err.message, cause: err });
   if (err instanceof HostError) return new TRPCError({ code: "PRECONDITION_FAILED", message: err.message, cause: err });
   const e = err as { code?: unknown; meta?: Record<string, unknown>; message?: unknown };
   const message = typeof e.message === "string" ? e.message : "";

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { Db } from "../db/client";
+import type { Db, Tx } from "../db/client";
+import { Refused } from "../refused";
 import type { NetworkBinding } from "../db/generated/client";
 import { InvalidArgumentError } from "../hosts/errors";
 import type { log } from "../log";
@@ -71,6 +72,21 @@ export const setBackendInput = z
     }
   });
 export type SetBackendInput = z.infer<typeof setBackendInput>;
+
+/**
+ * Declares (or clears) a service's back end: only the desired state is written; the
+ * network loop brings the edges' tunnels in line. The service row is locked, so the
+ * returned `before` is what this write replaced even with a concurrent one.
+ */
+export async function setServiceBackend(tx: Tx, input: SetBackendInput) {
+  const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Service" WHERE slug = ${input.service} FOR UPDATE`;
+  if (!locked) throw new Refused("NOT_FOUND", `No service ${input.service}.`);
+  const fields = { backendEndpoint: true, backendPublicKey: true, backendCidr: true } as const;
+  const before = await tx.service.findUniqueOrThrow({ where: { id: locked.id }, select: fields });
+  const data = Object.fromEntries(BACKEND_FIELDS.map((f) => [f, input[f]])) as Pick<SetBackendInput, (typeof BACKEND_FIELDS)[number]>;
+  const after = await tx.service.update({ where: { id: locked.id }, data, select: fields });
+  return { serviceId: locked.id, before, after };
+}
 
 /** A tunnel home of one replica, and whether it already leads to the back end as declared. */
 export interface BackendTunnel {

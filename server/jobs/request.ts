@@ -1,4 +1,5 @@
 import type { Db, Tx } from "../db/client";
+import { Refused } from "../refused";
 import type { OperationKind, Prisma } from "../db/generated/client";
 import { vmName } from "../hosts/command";
 import { InvalidArgumentError } from "../hosts/errors";
@@ -15,15 +16,9 @@ export const OPERATION_MAX_ATTEMPTS = 8;
 /** HIBERNATE's pre-boot: how long a VM runs before it is saved into the Nest (config HIBERNATE_BOOT_SECONDS). */
 const DEFAULT_BOOT_SETTLE_MS = 10_000;
 
-/** A request the product turns down, with the reason in words and the API error it maps to. */
-export class OperationRefused extends Error {
+/** An operation request the product turns down (a Refused, kept by its own name for callers that catch only these). */
+export class OperationRefused extends Refused {
   override readonly name = "OperationRefused";
-  constructor(
-    readonly code: "NOT_FOUND" | "CONFLICT" | "PRECONDITION_FAILED" | "BAD_REQUEST",
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface OperationRequest {

@@ -1,13 +1,13 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { config } from "../../config";
-import { BACKEND_FIELDS, serviceBackend, serviceSlugSchema, setBackendInput } from "../../edge/backend";
+import { serviceBackend, serviceSlugSchema, setBackendInput, setServiceBackend } from "../../edge/backend";
 import { applyFirewallOf } from "../../edge/network";
-import { poolChangeProblem } from "../../edge/pool";
+import { changePublicPool } from "../../edge/pool-change";
 import { currentEdges } from "../../registry/edges";
 import { poolUse, resolveFrom, vmNetwork } from "../../edge/view";
 import { authedProcedure, operatorProcedure, router } from "../trpc";
-import { hostingNetworkNetwork } from "./network-edge";
+import { hostingNetworkNetwork } from "../../edge/hosting-network-view";
 
 /** Where the Network panel asks "what does the DNS answer here?" from. */
 const SAMPLE_PLACES = [
@@ -50,33 +50,15 @@ export const networkRouter = router({
     return view;
   }),
   /**
-   * Declare a service's back end (all three fields) or clear it (all three null). Only the
-   * desired state is written here; the network loop brings the edges' tunnels in line.
-   */
-  /**
-   * Changes a hosting network's public address pool (operators): a CIDR of /16 to /32 that
-   * still holds every address in use, checked under the same lock that hands addresses out;
-   * the edge's firewall (default deny over the pool) follows at once when it has an edge.
+   * Changes a hosting network's public address pool (operators); the edge's firewall
+   * (default deny over the pool) follows at once when it has an edge.
    */
   setPool: operatorProcedure
     .input(z.object({ hostingNetwork: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "is not a hosting network slug"), publicPoolCidr: z.string().trim().min(1, "is required") }))
     .mutation(async ({ ctx, input }) => {
       const hn = await ctx.db.$transaction(async (tx) => {
-        const found = await tx.hostingNetwork.findUnique({ where: { slug: input.hostingNetwork }, select: { id: true, slug: true, publicPoolCidr: true } });
-        if (!found) throw new TRPCError({ code: "NOT_FOUND", message: `No hosting network ${input.hostingNetwork}.` });
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:pool'), hashtext(${found.id}))`;
-        const used = await tx.networkBinding.findMany({ where: { hostingNetworkId: found.id, publicAddress: { not: null } }, select: { publicAddress: true, vm: { select: { name: true } } } });
-        // Pool changes are serialized (one global lock) so two networks cannot grow into each other at once.
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:pools'))`;
-        const others = await tx.hostingNetwork.findMany({ where: { id: { not: found.id } }, select: { slug: true, publicPoolCidr: true } });
-        const problem = poolChangeProblem(
-          input.publicPoolCidr,
-          used.map((u) => ({ address: u.publicAddress!, what: u.vm.name })),
-          others.map((o) => ({ hostingNetwork: o.slug, cidr: o.publicPoolCidr })),
-        );
-        if (problem) throw new TRPCError({ code: "BAD_REQUEST", message: problem });
-        const after = await tx.hostingNetwork.update({ where: { id: found.id }, data: { publicPoolCidr: input.publicPoolCidr }, select: { id: true, slug: true, publicPoolCidr: true } });
-        await ctx.audit(tx, { action: "hostingNetwork.setPool", entityType: "HostingNetwork", entityId: found.id, before: { publicPoolCidr: found.publicPoolCidr }, after: { publicPoolCidr: after.publicPoolCidr } });
+        const { before, after } = await changePublicPool(tx, input.hostingNetwork, input.publicPoolCidr);
+        await ctx.audit(tx, { action: "hostingNetwork.setPool", entityType: "HostingNetwork", entityId: before.id, before: { publicPoolCidr: before.publicPoolCidr }, after: { publicPoolCidr: after.publicPoolCidr } });
         return after;
       });
       const edges = currentEdges();
@@ -85,16 +67,11 @@ export const networkRouter = router({
       if (edges && edge) await applyFirewallOf(ctx.db, { driver: edges.driver, edge }, hn).catch(() => undefined);
       return (await hostingNetworkNetwork(ctx.db, edges, hn.slug))!;
     }),
+  /** Declare a service's back end (all three fields) or clear it (all three null); the network loop makes the tunnels. */
   setBackend: operatorProcedure.input(setBackendInput).mutation(async ({ ctx, input }) => {
     await ctx.db.$transaction(async (tx) => {
-      // Locked, so the audit's "before" is what this write replaced even with a concurrent one.
-      const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Service" WHERE slug = ${input.service} FOR UPDATE`;
-      if (!locked) throw new TRPCError({ code: "NOT_FOUND", message: `No service ${input.service}.` });
-      const fields = { backendEndpoint: true, backendPublicKey: true, backendCidr: true } as const;
-      const before = await tx.service.findUniqueOrThrow({ where: { id: locked.id }, select: fields });
-      const data = Object.fromEntries(BACKEND_FIELDS.map((f) => [f, input[f]])) as Pick<typeof input, (typeof BACKEND_FIELDS)[number]>;
-      const after = await tx.service.update({ where: { id: locked.id }, data, select: fields });
-      await ctx.audit(tx, { action: input.backendEndpoint === null ? "service.clearBackend" : "service.setBackend", entityType: "Service", entityId: locked.id, before, after });
+      const { serviceId, before, after } = await setServiceBackend(tx, input);
+      await ctx.audit(tx, { action: input.backendEndpoint === null ? "service.clearBackend" : "service.setBackend", entityType: "Service", entityId: serviceId, before, after });
     });
     return (await serviceBackend(ctx.db, input.service))!;
   }),

@@ -1,8 +1,8 @@
-import type { Db } from "../../db/client";
-import type { EdgeTarget } from "../../edge/driver/driver";
-import { ALERT_KIND } from "../../alerts";
-import { poolAddresses } from "../../edge/pool";
-import type { Edges } from "../../registry/edges";
+import type { Db } from "../db/client";
+import type { EdgeTarget } from "./driver/driver";
+import { ALERT_KIND } from "../alerts";
+import { poolAddresses } from "./pool";
+import type { Edges } from "../registry/edges";
 
 /**
  * The network view of one hosting network (issue 8, "for each hosting network: pool use,
