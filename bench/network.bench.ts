@@ -42,7 +42,7 @@ import { createDb } from "../server/db/client";
 import { startEmbeddedPostgres } from "../server/db/embedded";
 import { startDnsServer } from "../server/dns/server";
 import { SshEdgeDriver } from "../server/edge/driver/driver";
-import { edgesFrom, setEdges } from "../server/registry/edges";
+import { edgesFrom, setEdges } from "../server/edge/registry";
 import { startLibvirtOpsLab, startOpsLab, type AnyOpsLab } from "../test/ops-lab";
 import { requestOperation } from "../server/jobs/request";
 import { startOperationsWorker } from "../server/jobs/worker";

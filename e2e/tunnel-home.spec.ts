@@ -11,7 +11,7 @@ test.describe.configure({ timeout: 240_000 });
 const KEY = "cshFUlacQtbr6i5oYCCzV1ENW/wtHuJlbn5DU76+jDs=";
 
 test("an operator makes finance two-tier from a VM's page: bad fields are named, the tunnel home appears at its edge, and clearing removes it", async ({ page }) => {
-  const vms = JSON.parse(await vmatrixCli(["vm", "list", "--json"])) as { name: string; service: string; phase: string }[];
+  const vms = JSON.parse(await vmatrixCli(["vms", "list", "--json"])) as { name: string; service: string; phase: string }[];
   const vm = vms.find((v) => v.service === "finance" && v.phase === "PRODUCTION");
   expect(vm, "a seeded production VM of finance").toBeTruthy();
 
@@ -28,7 +28,7 @@ test("an operator makes finance two-tier from a VM's page: bad fields are named,
   await form.getByRole("button", { name: "Save back end" }).click();
   // The API's reason, under the field it is about; nothing was written.
   await expect(form.locator("#backend-backendPublicKey-error")).toContainText("is not a WireGuard key");
-  expect(JSON.parse(await vmatrixCli(["net", "backend", "finance", "--json"]))).toMatchObject({ twoTier: false });
+  expect(JSON.parse(await vmatrixCli(["network", "backend", "finance", "--json"]))).toMatchObject({ twoTier: false });
 
   await form.getByLabel("Public key (WireGuard, base64)").fill(KEY);
   await form.getByRole("button", { name: "Save back end" }).click();

@@ -14,7 +14,7 @@ import { ownerSegment } from "../server/edge/owner-segments";
 import { domainXml } from "../server/hosts/domain-xml";
 import { SshHostDriver, type HostTarget } from "../server/hosts/driver";
 import { hostTarget } from "../server/registry/hosts";
-import { ACTIVE_STATES } from "../server/jobs/states";
+import { ACTIVE_STATES } from "../server/operation-states";
 
 /**
  * For the operations' integration tests (and the lifecycle benchmark): real SSH hosts — a

@@ -4,7 +4,7 @@ import { commandLine } from "../../server/hosts/command";
 import { InvalidArgumentError } from "../../server/hosts/errors";
 import { EdgeCommandError, SshEdgeDriver, type EdgeTarget, type TunnelSpec } from "../../server/edge/driver/driver";
 import { firewallRules } from "../../server/edge/driver/firewall";
-import { edgeTarget, type EdgeManifest } from "../../server/registry/edges";
+import { edgeTarget, type EdgeManifest } from "../../server/edge/registry";
 
 export interface EdgeContractLab {
   manifest: EdgeManifest;

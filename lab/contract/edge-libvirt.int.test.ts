@@ -3,7 +3,7 @@ import { readFile, stat } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDnsServer, type DnsServer } from "../../server/dns/server";
 import { SshEdgeDriver } from "../../server/edge/driver/driver";
-import { edgesFrom, setEdges, type Edges } from "../../server/registry/edges";
+import { edgesFrom, setEdges, type Edges } from "../../server/edge/registry";
 import { startLibvirtOpsLab, type AnyOpsLab, type FinishedOperation } from "../../test/ops-lab";
 import { requestOperation } from "../../server/jobs/request";
 import { startOperationsWorker } from "../../server/jobs/worker";

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { edgeManifestSchema, type EdgeManifest } from "../../server/registry/edges";
+import { edgeManifestSchema, type EdgeManifest } from "../../server/edge/registry";
 import { edgeManifestPath } from "./edge-layout";
 import { ensureOwnerBack, readNetworkFacts, type NetworkFacts } from "./edges";
 import { labLayout, segmentBridge, type LabLayout } from "./layout";

@@ -1,5 +1,5 @@
 import { readFile, readlink, rm } from "node:fs/promises";
-import { edgeManifestSchema, type EdgeManifest } from "../../server/registry/edges";
+import { edgeManifestSchema, type EdgeManifest } from "../../server/edge/registry";
 import { ensureDir, exists, readIfExists, writeIfChanged } from "./fsutil";
 import { fingerprint, ensureKeyPair, type PublicKey } from "./keys";
 import { LAB_SEGMENTS, segmentBridge, type LabLayout } from "./layout";

@@ -16,7 +16,7 @@ import type { HostDriver } from "../hosts/driver";
 import { SshEdgeDriver } from "./driver/driver";
 import { networkLoop } from "../loops/network";
 import { applyBinding, reserveBinding } from "./network";
-import { edgesFrom, setEdges, type Edges } from "../registry/edges";
+import { edgesFrom, setEdges, type Edges } from "./registry";
 import { tunnelConfig } from "./tunnel";
 
 // Declaring a service's back end (thesis §4.3.2) through the API, and the Oracle's network

@@ -5,10 +5,10 @@ import type { NetworkBinding } from "../db/generated/client";
 import { InvalidArgumentError } from "../hosts/errors";
 import type { log } from "../log";
 import { parseCidr, wgEndpoint, wgKey } from "./driver/names";
-import type { Edges } from "../registry/edges";
+import type { Edges } from "./registry";
 import { segmentInterface } from "../hosts/segments";
 import { applyTunnel, isTwoTier, releaseTunnel, reserveTunnel, tunnelConfig, type TwoTier } from "./tunnel";
-import { ACTIVE_STATES } from "../jobs/states";
+import { ACTIVE_STATES } from "../operation-states";
 
 /**
  * A service's back end (thesis §4.3.2): what makes it two-tier, as users declare it (API,

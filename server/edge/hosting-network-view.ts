@@ -2,7 +2,7 @@ import type { Db } from "../db/client";
 import type { EdgeTarget } from "./driver/driver";
 import { ALERT_KIND } from "../alerts";
 import { poolAddresses } from "./pool";
-import type { Edges } from "../registry/edges";
+import type { Edges } from "./registry";
 
 /**
  * The network view of one hosting network (issue 8, "for each hosting network: pool use,

@@ -14,7 +14,7 @@ import { SshEdgeDriver } from "./driver/driver";
 import { applyBinding, reserveBinding } from "./network";
 import { ownerSegment } from "./owner-segments";
 import { PoolExhaustedError } from "./pool";
-import { edgesFrom, setEdges, type Edges } from "../registry/edges";
+import { edgesFrom, setEdges, type Edges } from "./registry";
 import { reportDrift } from "../loops/network";
 import { tunnelConfig } from "./tunnel";
 import { vmNetwork } from "./view";

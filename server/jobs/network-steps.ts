@@ -1,4 +1,4 @@
-import { currentEdges } from "../registry/edges";
+import { currentEdges } from "../edge/registry";
 import { applyBinding, releaseBinding, reserveBinding, type BindSubject } from "../edge/network";
 import { applyTunnel, isTwoTier, releaseTunnel, reserveTunnel, type TwoTier } from "../edge/tunnel";
 import type { StepContext, StepDef, StepHost } from "./step";

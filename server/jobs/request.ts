@@ -5,7 +5,7 @@ import { vmName } from "../hosts/command";
 import { InvalidArgumentError } from "../hosts/errors";
 import { ownerSegmentInTransaction } from "../edge/owner-segments";
 import { placeVm, type HostCandidate, type HostRole, type PlacementDecision } from "../oracle/scheduler";
-import { ACTIVE_STATES } from "./states";
+import { ACTIVE_STATES } from "../operation-states";
 import { destination, type Phase } from "../oracle/lifecycle";
 import { planSteps, type OperationPlan } from "./plan";
 

@@ -1,7 +1,7 @@
 import { ALERT_KIND } from "../alerts";
 import type { Db } from "../db/client";
 import { OperationRefused, requestOperation } from "../jobs/request";
-import { ACTIVE_STATES } from "../jobs/states";
+import { ACTIVE_STATES } from "../operation-states";
 import { followOperation } from "../replicas/targets";
 import { singletonLoop } from "./frame";
 import { decide, type AutoscalerPlan, type ServiceState } from "../oracle/autoscaler/decide";

@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import { OperationRefused, requestOperation } from "../jobs/request";
-import { ACTIVE_STATES, UNSUCCESSFUL_STATES } from "../jobs/states";
+import { ACTIVE_STATES, UNSUCCESSFUL_STATES } from "../operation-states";
 import { followOperation } from "../replicas/targets";
 import { singletonLoop } from "./frame";
 

@@ -5,9 +5,9 @@ import type { OracleLoop } from "./frame";
 import { convergeTunnels } from "../edge/backend";
 import { compareEdge, compareTunnels, type BoundMember, type BoundTunnel, type ObservedEdge } from "../edge/drift";
 import { applyBinding, applyFirewallOf, desiredFirewall, reserveBinding } from "../edge/network";
-import { currentEdges, type Edges } from "../registry/edges";
+import { currentEdges, type Edges } from "../edge/registry";
 import { applyTunnel, isTwoTier, reserveTunnel, tunnelConfig } from "../edge/tunnel";
-import { ACTIVE_STATES } from "../jobs/states";
+import { ACTIVE_STATES } from "../operation-states";
 
 /**
  * The Local Oracle's network pass, level-triggered: (1) a serving production VM with no

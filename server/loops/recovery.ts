@@ -1,7 +1,7 @@
 import { ALERT_KIND } from "../alerts";
 import type { Db } from "../db/client";
 import { OperationRefused, requestOperation } from "../jobs/request";
-import { ACTIVE_STATES } from "../jobs/states";
+import { ACTIVE_STATES } from "../operation-states";
 import { recoveryPlan, type LostVm } from "../oracle/recovery";
 import { singletonLoop } from "./frame";
 

@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import { networkState, type NetworkState } from "./network-state";
-import { ACTIVE_STATES } from "../jobs/states";
+import { ACTIVE_STATES } from "../operation-states";
 
 /**
  * The operator's world map in a handful of queries whatever the number of hosting

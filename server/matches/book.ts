@@ -1,4 +1,4 @@
-import type { AuditInput } from "../api/audit";
+import type { AuditInput } from "../audit";
 import type { Db } from "../db/client";
 import type { BookRequest } from "./booking-schema";
 import { BUSY_REASON } from "./eligibility";

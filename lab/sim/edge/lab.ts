@@ -1,6 +1,6 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { edgeManifestSchema, type EdgeManifest } from "../../../server/registry/edges";
+import { edgeManifestSchema, type EdgeManifest } from "../../../server/edge/registry";
 import type { SimHostRuntime } from "../context";
 import { HostFs } from "../host-fs";
 import { Hypervisor } from "../hypervisor";

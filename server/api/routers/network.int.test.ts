@@ -9,7 +9,7 @@ import type { Db } from "../../db/client";
 import { SshEdgeDriver } from "../../edge/driver/driver";
 import { ALERT_KIND } from "../../alerts";
 import { applyBinding, reserveBinding } from "../../edge/network";
-import { edgesFrom, setEdges, type Edges } from "../../registry/edges";
+import { edgesFrom, setEdges, type Edges } from "../../edge/registry";
 import { createCaller } from "../root";
 import { createInnerContext } from "../trpc";
 

@@ -4,7 +4,7 @@ import { config } from "../../config";
 import { serviceBackend, serviceSlugSchema, setBackendInput, setServiceBackend } from "../../edge/backend";
 import { applyFirewallOf } from "../../edge/network";
 import { changePublicPool } from "../../edge/pool-change";
-import { currentEdges } from "../../registry/edges";
+import { currentEdges } from "../../edge/registry";
 import { poolUse, resolveFrom, vmNetwork } from "../../edge/view";
 import { authedProcedure, operatorProcedure, router } from "../trpc";
 import { hostingNetworkNetwork } from "../../edge/hosting-network-view";

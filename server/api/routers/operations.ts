@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { cancelOperation } from "../../jobs/cancel";
 import { OperationRefused } from "../../jobs/request";
-import { ACTIVE_STATES, OPERATION_STATES } from "../../jobs/states";
+import { ACTIVE_STATES, OPERATION_STATES } from "../../operation-states";
 import { authedProcedure, operatorProcedure, router } from "../trpc";
 
 const DETAIL = {

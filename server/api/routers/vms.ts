@@ -4,7 +4,7 @@ import { config } from "../../config";
 import type { Prisma } from "../../db/generated/client";
 import { OperationRefused, requestOperation, type OperationRequest } from "../../jobs/request";
 import { authedProcedure, operatorProcedure, router } from "../trpc";
-import { ACTIVE_STATES } from "../../jobs/states";
+import { ACTIVE_STATES } from "../../operation-states";
 import { followOperation } from "../../replicas/targets";
 
 const id = z.string().min(1).max(64);

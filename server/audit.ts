@@ -1,6 +1,6 @@
-import type { SessionUser } from "../auth/session";
-import type { Db } from "../db/client";
-import type { Prisma } from "../db/generated/client";
+import type { SessionUser } from "./auth/session";
+import type { Db } from "./db/client";
+import type { Prisma } from "./db/generated/client";
 
 export interface AuditInput {
   action: string;

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { config } from "../config";
-import { resolveKeyRef } from "./hosts";
-import type { EdgeTarget } from "../edge/driver/driver";
-import { SshEdgeDriver, type EdgeDriver } from "../edge/driver/driver";
+import { resolveKeyRef } from "../registry/hosts";
+import type { EdgeTarget } from "./driver/driver";
+import { SshEdgeDriver, type EdgeDriver } from "./driver/driver";
 
 /**
  * Which edge (gateway) host serves each hosting network. The schema's hosts are
