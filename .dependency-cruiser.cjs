@@ -17,13 +17,6 @@ module.exports = {
       to: { path: IO },
     },
     {
-      name: "oracle-is-pure-modules",
-      comment: "server/oracle/ imports no I/O module (node:fs, ssh2, pg, graphile-worker).",
-      severity: "error",
-      from: { path: "^server/oracle/", pathNot: TESTS },
-      to: { dependencyTypes: ["core", "npm", "npm-dev", "npm-optional", "npm-peer", "npm-no-pkg", "npm-unknown"], path: "^(node:)?(fs|fs/promises|net|dgram|child_process)$|^(ssh2|pg|graphile-worker|@prisma/)" },
-    },
-    {
       name: "host-driver-stands-alone",
       comment: "server/hosts/ (SSH, virsh, files) knows nothing of decisions, operations, loops, the database or the edges.",
       severity: "error",

@@ -21,6 +21,9 @@ const SKIPPED = "skipped";
 const steps: { name: string; cmd: string[]; before?: () => string | null | typeof SKIPPED }[] = [
   { name: "typecheck", cmd: ["npx", "tsc", "--noEmit", "-p", "."] },
   { name: "lint", cmd: ["npx", "eslint", "--max-warnings", "0", "."] },
+  // The floor plan's door rules and no folder cycles under server/ (docs/architecture.md).
+  { name: "layers", cmd: ["npx", "tsx", "scripts/check-layers.ts"] },
+  { name: "format", cmd: ["npx", "prettier", "--check", "."] },
   { name: "unit", cmd: ["npx", "vitest", "run", "--project", "unit", ...vitestJson("unit")] },
   { name: "integration", cmd: ["npx", "vitest", "run", "--project", "integration", ...vitestJson("integration")] },
   {

@@ -10,8 +10,8 @@ ALTER TABLE "Alert" ADD CONSTRAINT "Alert_hostingNetworkId_fkey" FOREIGN KEY ("h
 -- One spelling per alert kind: drift alerts were NETWORK_DRIFT, every other kind is kebab-case.
 UPDATE "Alert" SET "kind" = 'network-drift' WHERE "kind" = 'NETWORK_DRIFT';
 
--- Existing alerts get their hosting network: a host's alerts from the host; a drift alert
--- from the slug its message names ("Network drift at edge E (SLUG): …"), once, here.
-UPDATE "Alert" a SET "hostingNetworkId" = h."hostingNetworkId" FROM "Host" h WHERE a."hostId" = h.id;
-UPDATE "Alert" a SET "hostingNetworkId" = hn.id FROM "HostingNetwork" hn
+-- Existing alerts get their hosting network: alerts about a host from that host, drift
+-- alerts from the slug their message names (Network drift at edge E (SLUG): ...), once, here.
+UPDATE "Alert" AS a SET "hostingNetworkId" = h."hostingNetworkId" FROM "Host" h WHERE a."hostId" = h.id;
+UPDATE "Alert" AS a SET "hostingNetworkId" = hn.id FROM "HostingNetwork" hn
  WHERE a."kind" = 'network-drift' AND a."hostingNetworkId" IS NULL AND a."message" LIKE 'Network drift at edge % (' || hn.slug || '): %';
