@@ -1,8 +1,8 @@
 import { formatBytes, formatDuration, titleCase } from "@/server/format";
+import type { OperationStateName } from "@/server/operation-states";
 import { Badge } from "./query-state";
 
-export const OPERATION_STATES = ["QUEUED", "RUNNING", "CANCELLING", "SUCCEEDED", "FAILED", "CANCELLED", "ROLLED_BACK"] as const;
-export type OperationState = (typeof OPERATION_STATES)[number];
+export type OperationState = OperationStateName;
 export const OPERATION_TONE: Record<OperationState, "ok" | "warn" | "bad" | "info" | "muted"> = {
   QUEUED: "muted",
   RUNNING: "info",

@@ -1,4 +1,4 @@
-import type { Db } from "../db/client";
+import type { Db, Tx } from "../db/client";
 import { RETENTION_MS } from "./retention";
 import { summarizeInto } from "./store";
 
@@ -20,7 +20,7 @@ export interface RollupReport {
   skippedLocked: boolean;
 }
 
-type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
+
 
 /**
  * RAW → MINUTE → HOUR rollups and retention, in SQL. Per host (its own row and its VMs'
