@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimEdges, writeEdgeManifest, type SimEdges } from "../lab/sim/edge/lab";
 import { startDnsServer, type DnsServer } from "../server/dns/server";
 import { SshEdgeDriver } from "../server/edge/driver/driver";
-import { edgesFrom, setEdges, type Edges } from "../server/registry/edges";
+import { edgesFrom, setEdges, type Edges } from "../server/edge/registry";
 import { startOpsLab, type OpsLab } from "../test/ops-lab";
 import { startOperationsWorker } from "../server/jobs/worker";
 import { runCli } from "../test/run-cli";

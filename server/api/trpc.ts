@@ -6,7 +6,7 @@ import { can, type Role } from "../auth/roles";
 import type { Db } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
 import { sharedDriver } from "../hosts/shared-driver";
-import { recordAudit, type AuditInput } from "./audit";
+import { recordAudit, type AuditInput } from "../audit";
 import { toApiError } from "./db-errors";
 
 /**

@@ -1,5 +1,5 @@
 import type { Db } from "../db/client";
-import { ACTIVE_STATES } from "../jobs/states";
+import { ACTIVE_STATES } from "../operation-states";
 import { reconcile, type NetworkRoom, type ReconcileAction, type ReconcileInput } from "../oracle/reconciler";
 
 /** New operations one pass may start, and how many the reconciler keeps in flight at most. */
