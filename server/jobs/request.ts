@@ -46,13 +46,6 @@ type VmRow = NonNullable<Awaited<ReturnType<typeof loadVm>>>;
 const loadVm = (tx: Tx, id: string) => tx.vm.findUnique({ where: { id }, include: { host: true } });
 const refuse = (code: OperationRefused["code"], message: string) => new OperationRefused(code, message);
 
-/**
- * Records an operation (row + its steps + the scheduler's decision) and enqueues the job
- * that runs it, in one transaction: either both exist or neither. Placements are taken
- * one at a time (a transaction lock), so two requests never pick the same free host; the
- * database's constraints back both rules (one active operation per VM, one production VM
- * per host). `inTransaction` (e.g. the audit event) commits or fails with the rest.
- */
 /** What a request's `inTransaction` hook learns of the operation it is part of. */
 export interface RequestedOperation {
   id: string;
@@ -65,6 +58,14 @@ export interface RequestedOperation {
   toPhase: Phase;
 }
 
+/**
+ * Records an operation (row + its steps + the scheduler's decision) and enqueues the job
+ * that runs it, in one transaction: either both exist or neither. Placements are taken
+ * one at a time (a transaction lock), so two requests never pick the same free host; the
+ * database's constraints back both rules (one active operation per VM, one production VM
+ * per host). `inTransaction` (the audit event; the replica targets following a move,
+ * server/replicas/targets.ts) commits or fails with the rest.
+ */
 export async function requestOperation(db: Db, req: OperationRequest, inTransaction?: (tx: Tx, op: RequestedOperation) => Promise<void>) {
   try {
     return await db.$transaction(async (tx) => {
