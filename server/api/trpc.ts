@@ -53,6 +53,23 @@ export const authedProcedure = baseProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, user: ctx.user } });
 });
 
+/** A signed-in administrator (the context an admin-only procedure gets). */
+export type AdminUser = SessionUser & { role: "ADMIN" };
+const isAdmin = (user: SessionUser): user is AdminUser => can.administer(user.role);
+
+/**
+ * A read only administrators may make (the audit log): others are refused with `denial`,
+ * and `ctx.user` is narrowed to an administrator. Reads change nothing, so unlike the
+ * mutation builders below it records no audit event (`adminProcedure` is the mutation one).
+ */
+export function adminReadProcedure(denial: string) {
+  return authedProcedure.use(({ ctx, next }) => {
+    const user = ctx.user;
+    if (!isAdmin(user)) throw new TRPCError({ code: "FORBIDDEN", message: denial });
+    return next({ ctx: { ...ctx, user } });
+  });
+}
+
 const ROLE_DENIAL: Record<string, string> = {
   operate: "Only operators may change hosts, VMs and replicas.",
   book: "Only clan admins may book or cancel matches.",
