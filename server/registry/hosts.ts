@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
-import type { Db } from "../db/client";
+import { ALERT_KIND } from "../alerts";
+import type { Db, Tx } from "../db/client";
 import type { Host } from "../db/generated/client";
 import type { HostDriver, HostFacts, HostTarget } from "../hosts/driver";
 import { HostError, HostKeyMismatchError } from "../hosts/errors";
 import { probeHostKey } from "../hosts/ssh-transport";
+import { resolveHostAlerts } from "./alerts";
 import type { RegisterHostInput } from "./hosts.schema";
 
 /** Problems an operator can act on, worded for them; the API maps them to 400/409. */
@@ -15,6 +17,33 @@ export class RegistryError extends Error {
   ) {
     super(message);
   }
+}
+
+/** No host with this id (the API answers NOT_FOUND). */
+export class HostNotFound extends Error {
+  override name = "HostNotFound";
+  constructor(readonly hostId: string) {
+    super(`No host with id ${hostId}.`);
+  }
+}
+
+/** Hosting networks (by continent, then city) with their hosts in service or draining, each with the VMs it holds. */
+export function listHostsByNetwork(db: Db) {
+  return db.hostingNetwork.findMany({
+    orderBy: [{ continent: "asc" }, { city: "asc" }],
+    include: {
+      hosts: {
+        where: { retiredAt: null },
+        orderBy: [{ role: "asc" }, { name: "asc" }],
+        include: {
+          vms: {
+            orderBy: { name: "asc" },
+            select: { id: true, name: true, phase: true, power: true, flagged: true, service: { select: { slug: true } } },
+          },
+        },
+      },
+    },
+  });
 }
 
 /** Private keys come from a file or an environment variable, never from the database. */
@@ -109,6 +138,11 @@ export async function registerHost(db: Db, driver: HostDriver, input: RegisterHo
   };
 }
 
+/** Step 3: records the host `registerHost` probed (in the caller's transaction, beside its audit event). */
+export function addHost(tx: Tx, data: Awaited<ReturnType<typeof registerHost>>["data"]) {
+  return tx.host.create({ data });
+}
+
 /** Re-reads a host's facts (CPUs, memory, disk, hypervisor) over its pinned connection. */
 export async function probeRegisteredHost(db: Db, driver: HostDriver, hostId: string) {
   const host = await db.host.findUniqueOrThrow({ where: { id: hostId } });
@@ -121,12 +155,20 @@ export async function probeRegisteredHost(db: Db, driver: HostDriver, hostId: st
   }
 }
 
+/** `probeRegisteredHost` for a host named by id: the host as it was before, and after. */
+export async function probeHost(db: Db, driver: HostDriver, hostId: string) {
+  const before = await db.host.findUnique({ where: { id: hostId } });
+  if (!before) throw new HostNotFound(hostId);
+  const after = await probeRegisteredHost(db, driver, hostId);
+  return { before, after };
+}
+
 /** A changed key: refuse the host and tell the operators, once. */
-export async function markKeyMismatch(db: Db | Parameters<Parameters<Db["$transaction"]>[0]>[0], host: Pick<Host, "id" | "name" | "hostKeyTrust">, err: HostKeyMismatchError) {
+export async function markKeyMismatch(db: Db | Tx, host: Pick<Host, "id" | "name" | "hostKeyTrust">, err: HostKeyMismatchError) {
   if (host.hostKeyTrust === "MISMATCH") return;
   await db.host.update({ where: { id: host.id }, data: { hostKeyTrust: "MISMATCH", status: "DOWN", lastError: err.message } });
   await db.alert.create({
-    data: { kind: "host-key-mismatch", severity: "CRITICAL", hostId: host.id, message: `Host ${host.name}: ${err.message}. Confirm the new key on the Hosts page only if you know why it changed.` },
+    data: { kind: ALERT_KIND.hostKeyMismatch, severity: "CRITICAL", hostId: host.id, message: `Host ${host.name}: ${err.message}. Confirm the new key on the Hosts page only if you know why it changed.` },
   });
 }
 
@@ -138,6 +180,39 @@ export async function confirmHostKey(db: Db, hostId: string, fingerprint: string
     throw new RegistryError(`The host now presents ${presented.fingerprint}, not the fingerprint you confirmed.`, "hostKeyFingerprint");
   }
   return { before: { hostKeyFingerprint: host.hostKeyFingerprint, hostKeyTrust: host.hostKeyTrust }, fingerprint };
+}
+
+/**
+ * Step 2 of a key change, once `confirmHostKey` checked the host presents the key: pin it,
+ * trust the host again, resolve its key-mismatch alerts and drop the connection made with the old key.
+ */
+export async function pinHostKey(tx: Tx, driver: HostDriver, hostId: string, fingerprint: string) {
+  const after = await tx.host.update({
+    where: { id: hostId },
+    data: { hostKeyFingerprint: fingerprint, hostKeyTrust: "TRUSTED", missedBeats: 0, lastError: null },
+  });
+  await resolveHostAlerts(tx, hostId, ALERT_KIND.hostKeyMismatch);
+  driver.forget(after.name);
+  return after;
+}
+
+/** Drain a host (no VM is placed on it any more) or return it to service; a retired host is refused. */
+export async function setHostDraining(tx: Tx, hostId: string, draining: boolean) {
+  const before = await tx.host.findUnique({ where: { id: hostId } });
+  if (!before) throw new HostNotFound(hostId);
+  if (before.retiredAt) throw new RegistryError(`Host ${before.name} is retired.`);
+  const after = await tx.host.update({ where: { id: hostId }, data: { draining } });
+  return { before, after };
+}
+
+/** Retire an empty host: it leaves the registry's lists, is never used again, and its connection is dropped. */
+export async function retireHost(tx: Tx, driver: HostDriver, hostId: string) {
+  const before = await tx.host.findUnique({ where: { id: hostId }, include: { _count: { select: { vms: true } } } });
+  if (!before) throw new HostNotFound(hostId);
+  if (before._count.vms > 0) throw new RegistryError(`Host ${before.name} still holds ${before._count.vms} VM(s); move them away first.`);
+  const after = await tx.host.update({ where: { id: hostId }, data: { retiredAt: new Date(), draining: true } });
+  driver.forget(after.name);
+  return { before, after };
 }
 
 /** The private key must be readable before anything is tried (a clear error, early). */

@@ -1,35 +1,35 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { confirmHostKey, previewHostKey, probeRegisteredHost, registerHost } from "../../registry/hosts";
+import { listOpenAlerts } from "../../registry/alerts";
+import {
+  addHost,
+  confirmHostKey,
+  HostNotFound,
+  listHostsByNetwork,
+  pinHostKey,
+  previewHostKey,
+  probeHost,
+  registerHost,
+  retireHost,
+  setHostDraining,
+} from "../../registry/hosts";
 import { confirmHostKeyInput, previewHostKeyInput, registerHostInput } from "../../registry/hosts.schema";
 import { authedProcedure, operatorProcedure, router } from "../trpc";
 
 const id = z.string().min(1, "is required").max(64);
 
+/** A missing host is NOT_FOUND; the registry's other refusals (RegistryError) are 400s for every procedure (db-errors). */
+function hostApiError(err: unknown): never {
+  if (err instanceof HostNotFound) throw new TRPCError({ code: "NOT_FOUND", message: err.message, cause: err });
+  throw err;
+}
+
 export const hostsRouter = router({
   /** Hosts grouped by hosting network, each with the VMs it holds. */
-  list: authedProcedure.query(({ ctx }) =>
-    ctx.db.hostingNetwork.findMany({
-      orderBy: [{ continent: "asc" }, { city: "asc" }],
-      include: {
-        hosts: {
-          where: { retiredAt: null },
-          orderBy: [{ role: "asc" }, { name: "asc" }],
-          include: {
-            vms: {
-              orderBy: { name: "asc" },
-              select: { id: true, name: true, phase: true, power: true, flagged: true, service: { select: { slug: true } } },
-            },
-          },
-        },
-      },
-    }),
-  ),
+  list: authedProcedure.query(({ ctx }) => listHostsByNetwork(ctx.db)),
 
   /** Open alerts (host down, changed host key, unexpected VM, …), newest first. */
-  alerts: authedProcedure.query(({ ctx }) =>
-    ctx.db.alert.findMany({ where: { resolvedAt: null }, orderBy: { createdAt: "desc" }, take: 50, include: { host: { select: { name: true } } } }),
-  ),
+  alerts: authedProcedure.query(({ ctx }) => listOpenAlerts(ctx.db)),
 
   /** Registration step 1: the key the host presents, for the operator to compare out of band. */
   previewKey: operatorProcedure.input(previewHostKeyInput).mutation(async ({ ctx, input }) => {
@@ -42,16 +42,14 @@ export const hostsRouter = router({
   register: operatorProcedure.input(registerHostInput).mutation(async ({ ctx, input }) => {
     const { data, facts } = await registerHost(ctx.db, ctx.hosts(), input);
     return ctx.db.$transaction(async (tx) => {
-      const host = await tx.host.create({ data });
+      const host = await addHost(tx, data);
       await ctx.audit(tx, { action: "host.register", entityType: "Host", entityId: host.id, after: { ...data, facts } });
       return host;
     });
   }),
 
   probe: operatorProcedure.input(z.object({ hostId: id })).mutation(async ({ ctx, input }) => {
-    const before = await ctx.db.host.findUnique({ where: { id: input.hostId } });
-    if (!before) throw new TRPCError({ code: "NOT_FOUND", message: `No host with id ${input.hostId}.` });
-    const after = await probeRegisteredHost(ctx.db, ctx.hosts(), input.hostId);
+    const { before, after } = await probeHost(ctx.db, ctx.hosts(), input.hostId).catch(hostApiError);
     await ctx.audit(ctx.db, {
       action: "host.probe",
       entityType: "Host",
@@ -66,12 +64,7 @@ export const hostsRouter = router({
   confirmKey: operatorProcedure.input(confirmHostKeyInput).mutation(async ({ ctx, input }) => {
     const { before, fingerprint } = await confirmHostKey(ctx.db, input.hostId, input.hostKeyFingerprint);
     return ctx.db.$transaction(async (tx) => {
-      const after = await tx.host.update({
-        where: { id: input.hostId },
-        data: { hostKeyFingerprint: fingerprint, hostKeyTrust: "TRUSTED", missedBeats: 0, lastError: null },
-      });
-      await tx.alert.updateMany({ where: { hostId: input.hostId, kind: "host-key-mismatch", resolvedAt: null }, data: { resolvedAt: new Date() } });
-      ctx.hosts().forget(after.name);
+      const after = await pinHostKey(tx, ctx.hosts(), input.hostId, fingerprint);
       await ctx.audit(tx, { action: "host.confirmKey", entityType: "Host", entityId: after.id, before, after: { hostKeyFingerprint: fingerprint, hostKeyTrust: "TRUSTED" } });
       return after;
     });
@@ -80,12 +73,9 @@ export const hostsRouter = router({
   /** Drain (stop placing VMs here) or return a host to service. */
   setDraining: operatorProcedure
     .input(z.object({ hostId: id, draining: z.boolean() }))
-    .mutation(async ({ ctx, input }) =>
+    .mutation(({ ctx, input }) =>
       ctx.db.$transaction(async (tx) => {
-        const before = await tx.host.findUnique({ where: { id: input.hostId } });
-        if (!before) throw new TRPCError({ code: "NOT_FOUND", message: `No host with id ${input.hostId}.` });
-        if (before.retiredAt) throw new TRPCError({ code: "BAD_REQUEST", message: `Host ${before.name} is retired.` });
-        const after = await tx.host.update({ where: { id: input.hostId }, data: { draining: input.draining } });
+        const { before, after } = await setHostDraining(tx, input.hostId, input.draining).catch(hostApiError);
         await ctx.audit(tx, {
           action: input.draining ? "host.drain" : "host.undrain",
           entityType: "Host",
@@ -98,15 +88,9 @@ export const hostsRouter = router({
     ),
 
   /** Retire an empty host: it leaves the registry's lists and is never used again. */
-  retire: operatorProcedure.input(z.object({ hostId: id })).mutation(async ({ ctx, input }) =>
+  retire: operatorProcedure.input(z.object({ hostId: id })).mutation(({ ctx, input }) =>
     ctx.db.$transaction(async (tx) => {
-      const before = await tx.host.findUnique({ where: { id: input.hostId }, include: { _count: { select: { vms: true } } } });
-      if (!before) throw new TRPCError({ code: "NOT_FOUND", message: `No host with id ${input.hostId}.` });
-      if (before._count.vms > 0) {
-        throw new TRPCError({ code: "BAD_REQUEST", message: `Host ${before.name} still holds ${before._count.vms} VM(s); move them away first.` });
-      }
-      const after = await tx.host.update({ where: { id: input.hostId }, data: { retiredAt: new Date(), draining: true } });
-      ctx.hosts().forget(after.name);
+      const { after } = await retireHost(tx, ctx.hosts(), input.hostId).catch(hostApiError);
       await ctx.audit(tx, { action: "host.retire", entityType: "Host", entityId: after.id, before: { retiredAt: null }, after: { retiredAt: after.retiredAt } });
       return after;
     }),
