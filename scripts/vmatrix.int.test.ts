@@ -43,6 +43,35 @@ describe("vmatrix CLI", () => {
     expect(events[0]!.actorEmail).toMatch(/^cli:/);
   });
 
+  it("names every noun (as the API's routers are named) and its aliases in the help", () => {
+    const r = cli("--help");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("Nouns (aliases in parentheses): hosts, vms (vm), operations (ops), replicas, demand, network (net)");
+    for (const line of ["hosts list", "vms list", "operations list", "replicas list", "replicas plan", "demand inject", "network show"]) expect(r.stdout).toMatch(new RegExp(`^  ${line} `, "m"));
+    const unknown = cli("vmz", "list");
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^vmatrix: unknown command vmz\n\nUsage: .*\n\nNouns \(aliases in parentheses\): hosts, vms \(vm\)/);
+  });
+
+  it("takes the older nouns as aliases: vm, ops and net answer as vms, operations and network", async () => {
+    await db.vm.create({ data: { name: "alias-1", serviceId: world.service.id, phase: "NEST", power: "SAVED", hostId: world.nest.id } });
+    const pairs = [
+      [["vm", "list", "--json"], ["vms", "list", "--json"]],
+      [["ops", "list", "--json"], ["operations", "list", "--json"]],
+      [["net", "pool", world.hn.slug, "--json"], ["network", "pool", world.hn.slug, "--json"]],
+    ];
+    const outputs = pairs.map(([alias, noun]) => {
+      const a = cli(...alias!);
+      const b = cli(...noun!);
+      expect(a.code, a.stderr).toBe(0);
+      expect(b.code, b.stderr).toBe(0);
+      expect(a.stdout, alias!.join(" ")).toBe(b.stdout);
+      return JSON.parse(a.stdout) as unknown;
+    });
+    expect(outputs[0]).toContainEqual(expect.objectContaining({ name: "alias-1", phase: "NEST" }));
+    expect(outputs[2]).toMatchObject({ hostingNetwork: world.hn.slug });
+  });
+
   it("explains bad input in one line naming the field, and exits non-zero", () => {
     const r = cli("hosts", "add", "--name", "bad;name", "--hosting-network", world.hn.slug, "--role", "PRODUCTION", "--ssh", "vmatrix@127.0.0.1:22", "--key", "file:/nonexistent", "--fingerprint", "SHA256:" + "A".repeat(43));
     expect(r.code).toBe(1);

@@ -2,7 +2,8 @@
  * The operator CLI: `npm run vmatrix -- <noun> <verb> [options]`. It calls the same tRPC
  * procedures as the web app (validation, roles, audit), as the system user on behalf of
  * the OS user running it. Every listing takes --json and prints an array of objects.
- * Each noun is a module in scripts/cli/.
+ * Each noun is a module in scripts/cli/, named as the API router it calls (`vms`,
+ * `operations`, `network`, …); the CLI's older nouns (`vm`, `ops`, `net`) are aliases.
  */
 import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
@@ -18,28 +19,27 @@ import { provisionDatabase } from "../server/db/provision";
 import { SshHostDriver } from "../server/hosts/driver";
 import { type CliCommand, type Options, UsageError } from "./cli/command";
 import { demandCommand } from "./cli/demand";
-import { netCommand } from "./cli/net";
 import { hostsCommand } from "./cli/hosts";
-import { opsCommand } from "./cli/ops";
+import { networkCommand } from "./cli/network";
+import { operationsCommand } from "./cli/operations";
 import { replicasCommand } from "./cli/replicas";
-import { vmCommand } from "./cli/vm";
+import { vmsCommand } from "./cli/vms";
 
 // On the embedded defaults the edges are `npm start`'s sim edges, listed in its manifest.
 const simEdgeManifest = path.resolve(process.env.VMATRIX_DATA_DIR ?? ".data", "lab-sim", "edges.json");
 if (!process.env.EDGE_MANIFEST && existsSync(simEdgeManifest)) process.env.EDGE_MANIFEST = simEdgeManifest;
 
-const COMMANDS: Record<string, CliCommand> = {
-  hosts: hostsCommand,
-  vm: vmCommand,
-  ops: opsCommand,
-  replicas: replicasCommand,
-  demand: demandCommand,
-  net: netCommand,
-};
+const COMMANDS: readonly CliCommand[] = [hostsCommand, vmsCommand, operationsCommand, replicasCommand, demandCommand, networkCommand];
+/** Every name a command answers to: its noun and its aliases. */
+const BY_NAME = new Map(COMMANDS.flatMap((c) => [c.noun, ...(c.aliases ?? [])].map((name) => [name, c] as const)));
 
-const USAGE = `Usage: npm run vmatrix -- <command> [options]\n\n${Object.values(COMMANDS)
-  .map((c) => c.usage)
-  .join("\n")}\n`;
+const NOUNS = COMMANDS.map((c) => (c.aliases?.length ? `${c.noun} (${c.aliases.join(", ")})` : c.noun)).join(", ");
+const USAGE = `Usage: npm run vmatrix -- <noun> <verb> [options]
+
+Nouns (aliases in parentheses): ${NOUNS}
+
+${COMMANDS.map((c) => c.usage).join("\n")}
+`;
 
 /** One line per problem, naming the field; no stack traces for expected refusals. */
 function describe(err: unknown): string {
@@ -55,7 +55,7 @@ try {
   parsed = parseArgs({
     allowPositionals: true,
     strict: true,
-    options: Object.assign({ json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, ...Object.values(COMMANDS).map((c) => c.options)),
+    options: Object.assign({ json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, ...COMMANDS.map((c) => c.options)),
   });
 } catch (err) {
   console.error(`vmatrix: ${describe(err)}\n\n${USAGE}`);
@@ -68,7 +68,7 @@ if (opts.help || !noun) {
   console.log(USAGE);
   process.exit(0);
 }
-const command = COMMANDS[noun];
+const command = BY_NAME.get(noun);
 if (!command) {
   console.error(`vmatrix: unknown command ${noun}\n\n${USAGE}`);
   process.exit(1);

@@ -17,8 +17,12 @@ export interface CliContext {
   opts: Options;
 }
 
-/** One noun of `npm run vmatrix -- <noun> <verb>`: its usage lines, its options, and what it does. */
+/** One noun of `npm run vmatrix -- <noun> <verb>`: its names, its usage lines, its options, and what it does. */
 export interface CliCommand {
+  /** The noun: the name of the API router it calls (`vms`, `operations`, …). */
+  noun: string;
+  /** Other names that work too (the CLI's older, shorter nouns: `vm`, `ops`, `net`). */
+  aliases?: readonly string[];
   usage: string;
   options: NonNullable<ParseArgsConfig["options"]>;
   run(ctx: CliContext): Promise<void>;

@@ -9,6 +9,7 @@ function wholeNumber(opts: Record<string, unknown>, name: string): number {
 
 /** `demand …`: flash crowds in the sim lab. */
 export const demandCommand: CliCommand = {
+  noun: "demand",
   // A value starting with "-" must be joined to its option (Node's parseArgs): say so in the usage.
   usage: `  demand inject --at LAT,LON --service SLUG --rate REQUESTS_PER_MINUTE --minutes M   (south or west: --at=-1.29,36.82)`,
   options: { at: { type: "string" }, rate: { type: "string" }, minutes: { type: "string" } },

@@ -3,7 +3,7 @@ import { ipToInt, parseCidr } from "../../server/edge/driver/names";
 
 /**
  * What an edge's firewall does with a new connection from the internet to a public
- * address and port (`net probe`), by walking the product's nftables table as the edge
+ * address and port (`network probe`), by walking the product's nftables table as the edge
  * lists it: prerouting's destination NAT first, then the forward chain for translated
  * traffic or the input chain for traffic to the edge itself (HAProxy). Pure. It knows only
  * the rule shapes the product writes (server/edge/firewall.ts); any other rule is an error

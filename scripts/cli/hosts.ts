@@ -11,6 +11,7 @@ async function hostByName(db: Db, name: string | undefined) {
 
 /** `hosts …`: the host registry (list, add with a confirmed key, probe, drain, retire). */
 export const hostsCommand: CliCommand = {
+  noun: "hosts",
   usage: `  hosts list [--json] [--hosting-network SLUG]
   hosts add --name NAME --hosting-network SLUG --role NEST|LOADING|PRODUCTION
             --ssh USER@HOST[:PORT] --key file:/path/to/key|env:VAR [--vm-dir DIR]

@@ -76,6 +76,38 @@ describe("vmatrix replicas", () => {
   });
 });
 
+describe("vmatrix replicas plan", () => {
+  it("shows the reconciler's next pass as a dry run, readable and as JSON, and requests nothing", async () => {
+    const w = await makeWorld(db);
+    // Room for one replica: the production host free, a pre-booted spare in the Nest.
+    await db.host.updateMany({ where: { id: { in: [w.prod.id, w.nest.id] } }, data: { status: "UP", hostKeyTrust: "TRUSTED" } });
+    const spare = await db.vm.create({ data: { name: `${w.service.slug}-spare`, serviceId: w.service.id, phase: "NEST", power: "SAVED", hostId: w.nest.id } });
+    expect((await cli("replicas", "set", w.service.slug, w.hn.slug, "1")).code).toBe(0);
+    // And a knob that cannot be met: its world's production host was never heard from.
+    const far = await makeWorld(db);
+    await db.replicaTarget.create({ data: { serviceId: far.service.id, hostingNetworkId: far.hn.id, desired: 2 } });
+    const farReason = `No free production host in ${far.hn.slug} (1 not yet heard from): 2 replicas short.`;
+
+    const json = await cli("replicas", "plan", "--json");
+    expect(json.code, json.stderr).toBe(0);
+    const plan = JSON.parse(json.stdout) as { budget: number; services: { service: string; actions: Record<string, string>[]; blocked: Record<string, string> }[] };
+    expect(plan.budget).toBe(8);
+    const mine = plan.services.find((s) => s.service === w.service.slug);
+    expect(mine).toMatchObject({ actions: [{ kind: "ACTIVATE", vm: spare.name, hostingNetwork: w.hn.slug }], blocked: {} });
+    expect(mine!.actions[0]!.reason).toMatch(/wants 1, has 0/);
+    expect(plan.services.find((s) => s.service === far.service.slug)).toEqual({ service: far.service.slug, actions: [], blocked: { [far.hn.slug]: farReason } });
+
+    const text = await cli("replicas", "plan");
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^The reconciler's next pass \(dry run, nothing requested\): it may start 8 new operations\.$/m);
+    expect(text.stdout).toContain(`${w.service.slug}:\n  activate ${spare.name} in ${w.hn.slug}: ${w.service.slug} in ${w.hn.slug} wants 1, has 0; ${spare.name} from the Nest`);
+    expect(text.stdout).toContain(`${far.service.slug}:\n  blocked in ${far.hn.slug}: ${farReason}`);
+
+    expect(await db.operation.count()).toBe(0);
+    expect(await db.vm.findUniqueOrThrow({ where: { id: spare.id } })).toMatchObject({ phase: "NEST", hostId: w.nest.id });
+  });
+});
+
 describe("vmatrix demand inject", () => {
   it("starts a flash crowd (audited) and prints it as JSON", async () => {
     const w = await makeWorld(db);

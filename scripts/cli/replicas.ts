@@ -1,4 +1,6 @@
 import type { Db } from "../../server/db/client";
+import { RECONCILER_REASON } from "../../server/replicas/plan";
+import type { ReconcilePlanView } from "../../server/replicas/plan-view";
 import { type Api, type CliCommand, out, stringOpt, UsageError } from "./command";
 
 const POLL_MS = 1000;
@@ -25,6 +27,26 @@ async function bySlugs(db: Db, service: string | undefined, network: string | un
   return { service: s, network: n };
 }
 
+/** The dry run in lines: per service, what the reconciler would request and which targets it cannot meet. */
+export function planLines(plan: ReconcilePlanView): string[] {
+  if (plan.services.length === 0) return ["No replica knobs set."];
+  const lines = [`The reconciler's next pass (dry run, nothing requested): it may start ${plan.budget} new operation${plan.budget === 1 ? "" : "s"}.`];
+  for (const s of plan.services) {
+    const blocked = Object.entries(s.blocked);
+    if (s.actions.length === 0 && blocked.length === 0) {
+      lines.push(`${s.service}: nothing to do`);
+      continue;
+    }
+    lines.push(`${s.service}:`);
+    for (const a of s.actions) {
+      const why = a.reason.startsWith(RECONCILER_REASON) ? a.reason.slice(RECONCILER_REASON.length).trim() : a.reason;
+      lines.push(`  ${a.kind === "ACTIVATE" ? `activate ${a.vm} in` : `deactivate ${a.vm} from`} ${a.hostingNetwork}: ${why}`);
+    }
+    for (const [hostingNetwork, why] of blocked) lines.push(`  blocked in ${hostingNetwork}: ${why}`);
+  }
+  return lines;
+}
+
 /** Whole seconds, from a typed option. */
 function seconds(opts: Record<string, unknown>, name: string, fallback: number): number {
   const raw = stringOpt(opts as never, name);
@@ -35,8 +57,10 @@ function seconds(opts: Record<string, unknown>, name: string, fallback: number):
 
 /** `replicas …`: the replica knobs (desired per service and hosting network). */
 export const replicasCommand: CliCommand = {
+  noun: "replicas",
   usage: `  replicas list [--json] [--service SLUG]
-  replicas set SERVICE HOSTING_NETWORK COUNT [--wait [--timeout S]]`,
+  replicas set SERVICE HOSTING_NETWORK COUNT [--wait [--timeout S]]
+  replicas plan [--json]      (the reconciler's next pass as a dry run: what it would request, what is blocked)`,
   options: { timeout: { type: "string" } },
   async run({ db, api, verb, args, opts }) {
     switch (verb) {
@@ -45,6 +69,12 @@ export const replicasCommand: CliCommand = {
         if (opts.json) return out(rows);
         if (rows.length === 0) return console.log("No replica knobs set.");
         for (const r of rows) console.log(`${r.service.padEnd(12)} ${r.hostingNetwork.padEnd(16)} desired ${String(r.desired).padStart(3)}  running ${String(r.running).padStart(3)}${r.blockedReason ? `  blocked: ${r.blockedReason}` : ""}`);
+        return;
+      }
+      case "plan": {
+        const plan = await api.replicas.plan();
+        if (opts.json) return out(plan);
+        for (const line of planLines(plan)) console.log(line);
         return;
       }
       case "set": {

@@ -23,7 +23,7 @@ export async function waitForOperation(api: Api, id: string, opts: { timeoutMs?:
   }
 }
 
-/** The operation as scripts read it (`ops list --json`, `vm … --wait`). */
+/** The operation as scripts read it (`operations list --json`, `vms … --wait`). */
 export function operationJson(op: Awaited<ReturnType<Api["operations"]["get"]>>) {
   return {
     id: op.id,

@@ -6,7 +6,7 @@ import { createTestDatabase } from "../../test/db";
 import { makeWorld } from "../../test/fixtures";
 import { runCli } from "../../test/run-cli";
 
-// `net …` as a script runs it: a separate process on the same database. Bindings are made
+// `network …` as a script runs it: a separate process on the same database. Bindings are made
 // by the same functions the bind step uses (no edge here: the database side only).
 let db: Db;
 let url: string;
@@ -25,7 +25,7 @@ async function replica(w: Awaited<ReturnType<typeof makeWorld>>, slug: string, l
   await applyBinding(db, null, await reserveBinding(db, { vm, service, hostingNetwork: hn }), vm.name, hn);
 }
 
-describe("vmatrix net", () => {
+describe("vmatrix network", () => {
   let w: Awaited<ReturnType<typeof makeWorld>>;
   beforeAll(async () => {
     w = await makeWorld(db);
@@ -35,7 +35,7 @@ describe("vmatrix net", () => {
   });
 
   it("shows a VM's public and private address, port, backend, DNS name and segment as JSON", async () => {
-    const r = await cli("net", "show", "web-tokyo", "--json");
+    const r = await cli("network", "show", "web-tokyo", "--json");
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([
       {
@@ -55,23 +55,23 @@ describe("vmatrix net", () => {
   });
 
   it("resolves a name to the replica nearest to a place, as the DNS server would", async () => {
-    const tokyo = await cli("net", "resolve", "web.vmatrix.test", "--from", "35.0,135.5", "--json");
+    const tokyo = await cli("network", "resolve", "web.vmatrix.test", "--from", "35.0,135.5", "--json");
     expect(tokyo.code, tokyo.stderr).toBe(0);
     expect(JSON.parse(tokyo.stdout)).toMatchObject({ name: "web.vmatrix.test", ttl: 30, answers: [{ address: "203.0.113.1", vm: "web-tokyo", hostingNetwork: "net-tokyo" }] });
-    const paris = await cli("net", "resolve", "web.vmatrix.test", "--from", "48.86,2.35", "--json");
+    const paris = await cli("network", "resolve", "web.vmatrix.test", "--from", "48.86,2.35", "--json");
     expect(JSON.parse(paris.stdout).answers).toMatchObject([{ address: "198.51.100.1", vm: "web-fra" }]);
   });
 
   it("refuses a bad place, an unknown name and an unknown VM in one line, exiting non-zero", async () => {
-    const bad = await cli("net", "resolve", "web.vmatrix.test", "--from", "95,10");
+    const bad = await cli("network", "resolve", "web.vmatrix.test", "--from", "95,10");
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--from: latitude must be between -90 and 90/);
-    const nx = await cli("net", "resolve", "nope.vmatrix.test", "--from", "1,1");
+    const nx = await cli("network", "resolve", "nope.vmatrix.test", "--from", "1,1");
     expect(nx.code).not.toBe(0);
     expect(nx.stderr).toMatch(/nope\.vmatrix\.test does not exist in vmatrix\.test/);
-    const out = await cli("net", "resolve", "example.com", "--from", "1,1");
+    const out = await cli("network", "resolve", "example.com", "--from", "1,1");
     expect(out.stderr).toMatch(/outside the zone vmatrix\.test/);
-    const vm = await cli("net", "show", "no-such-vm");
+    const vm = await cli("network", "show", "no-such-vm");
     expect(vm.code).not.toBe(0);
     expect(vm.stderr).toMatch(/No VM named no-such-vm/);
   });

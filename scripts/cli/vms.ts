@@ -3,7 +3,7 @@ import { type Api, type CliCommand, type Options, out, stringOpt, UsageError } f
 import { operationJson, waitForOperation } from "./wait";
 
 async function vmId(db: Db, name: string | undefined, verb: string) {
-  if (!name) throw new UsageError(`name the VM: e.g. vm ${verb} map-001`);
+  if (!name) throw new UsageError(`name the VM: e.g. vms ${verb} map-001`);
   const vm = await db.vm.findUnique({ where: { name } });
   if (!vm) throw new UsageError(`no VM named ${name}`);
   return vm.id;
@@ -33,17 +33,19 @@ async function finish(api: Api, opts: Options, op: { id: string }) {
   if (done.state !== "SUCCEEDED") throw new Error(`${done.kind.toLowerCase()} ${done.vm.name} ${done.state.toLowerCase().replace("_", " ")}: ${done.error ?? "no reason recorded"}`);
 }
 
-/** `vm …`: the lifecycle (thesis §3.2–3.4) from scripts, through the same API as the VMs page. */
-export const vmCommand: CliCommand = {
-  usage: `  vm list [--json] [--service SLUG]
-  vm create NAME --service SLUG [--wait]
-  vm activate NAME [--host HOST] [--wait]
-  vm deactivate NAME [--to nest|loading] [--wait]
-  vm hibernate NAME [--wait]
-  vm clone --service SLUG [--hosting-network SLUG] [--wait]
-  vm move NAME [--host HOST] [--wait]          (a stopped VM)
-  vm restart NAME [--wait]
-  vm delete NAME --yes [--wait]`,
+/** `vms …` (or `vm …`): the lifecycle (thesis §3.2–3.4) from scripts, through the same API as the VMs page. */
+export const vmsCommand: CliCommand = {
+  noun: "vms",
+  aliases: ["vm"],
+  usage: `  vms list [--json] [--service SLUG]
+  vms create NAME --service SLUG [--wait]
+  vms activate NAME [--host HOST] [--wait]
+  vms deactivate NAME [--to nest|loading] [--wait]
+  vms hibernate NAME [--wait]
+  vms clone --service SLUG [--hosting-network SLUG] [--wait]
+  vms move NAME [--host HOST] [--wait]         (a stopped VM)
+  vms restart NAME [--wait]
+  vms delete NAME --yes [--wait]`,
   options: {
     service: { type: "string" },
     host: { type: "string" },
@@ -66,7 +68,7 @@ export const vmCommand: CliCommand = {
         return;
       }
       case "create":
-        if (!name) throw new UsageError("name the new VM: e.g. vm create map-101 --service map");
+        if (!name) throw new UsageError("name the new VM: e.g. vms create map-101 --service map");
         return finish(api, opts, await api.vms.create({ name, serviceId: await serviceId(db, opts), reason }));
       case "activate":
         return finish(api, opts, await api.vms.activate({ vmId: await vmId(db, name, verb), targetHostId: await hostId(db, opts), reason }));
@@ -91,7 +93,7 @@ export const vmCommand: CliCommand = {
         if (!opts.yes) throw new UsageError("delete removes the VM's files from its host for good: add --yes to confirm");
         return finish(api, opts, await api.vms.delete({ vmId: await vmId(db, name, verb), reason }));
       default:
-        throw new UsageError(`unknown command vm ${verb ?? ""}`.trim());
+        throw new UsageError(`unknown command vms ${verb ?? ""}`.trim());
     }
   },
 };

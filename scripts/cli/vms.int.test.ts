@@ -3,23 +3,23 @@ import { withOpsLabAndWorker } from "../../test/ops-lab-hooks";
 import type { OpsLab } from "../../test/ops-lab";
 import { runCli } from "../../test/run-cli";
 
-// `vm …` and `ops …` as a script runs them: a separate process on the database of a sim
+// `vms …` and `operations …` as a script runs them: a separate process on the database of a sim
 // lab whose oracle (a real worker, here in the test process) runs the operations.
 let t: OpsLab;
 withOpsLabAndWorker((lab) => (t = lab), { pollIntervalMs: 100 });
 
 const cli = (...args: string[]) => runCli({ DATABASE_URL: t.url }, args);
 
-describe("vmatrix vm / ops", () => {
+describe("vmatrix vms / operations", () => {
   it("lists VMs as JSON objects with name, service, phase, power, host", async () => {
     await t.makeVm("cli-1", "ops-nest", true);
-    const r = await cli("vm", "list", "--json");
+    const r = await cli("vms", "list", "--json");
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toContainEqual(expect.objectContaining({ name: "cli-1", service: t.world.service.slug, phase: "NEST", power: "SAVED", host: "ops-nest" }));
   });
 
   it("activates with --wait: returns when the operation ends, with its steps, exit 0", async () => {
-    const r = await cli("vm", "activate", "cli-1", "--wait");
+    const r = await cli("vms", "activate", "cli-1", "--wait");
     expect(r.code, r.stderr).toBe(0);
     const op = JSON.parse(r.stdout) as { state: string; vm: string; steps: { name: string; state: string }[] };
     expect(op).toMatchObject({ state: "SUCCEEDED", vm: "cli-1" });
@@ -29,7 +29,7 @@ describe("vmatrix vm / ops", () => {
   });
 
   it("exits non-zero with the reason when the operation is refused or fails", async () => {
-    const refused = await cli("vm", "activate", "cli-1", "--wait");
+    const refused = await cli("vms", "activate", "cli-1", "--wait");
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("vmatrix: VM cli-1 is already in production.");
     // A failing operation: the target's disk is full, so the copy fails and the move rolls back.
@@ -37,7 +37,7 @@ describe("vmatrix vm / ops", () => {
     const free = (await t.db.host.findMany({ where: { role: "PRODUCTION", name: { startsWith: "ops-prod" }, vms: { none: {} } } }))[0]!;
     t.lab.setFreeDisk(free.name, 1024);
     try {
-      const failed = await cli("vm", "activate", "cli-2", "--host", free.name, "--wait");
+      const failed = await cli("vms", "activate", "cli-2", "--host", free.name, "--wait");
       expect(failed.code).toBe(1);
       expect(failed.stderr).toMatch(/vmatrix: activate cli-2 rolled back: copy disk: /);
       expect(JSON.parse(failed.stdout)).toMatchObject({ state: "ROLLED_BACK" });
@@ -47,7 +47,7 @@ describe("vmatrix vm / ops", () => {
   });
 
   it("lists operations as JSON objects with id, kind, vm, state, steps", async () => {
-    const r = await cli("ops", "list", "--json", "--vm", "cli-1");
+    const r = await cli("operations", "list", "--json", "--vm", "cli-1");
     expect(r.code, r.stderr).toBe(0);
     const ops = JSON.parse(r.stdout) as Record<string, unknown>[];
     expect(ops).toHaveLength(1);
@@ -57,10 +57,10 @@ describe("vmatrix vm / ops", () => {
   });
 
   it("asks for --yes before deleting, and names bad options", async () => {
-    const r = await cli("vm", "delete", "cli-1");
+    const r = await cli("vms", "delete", "cli-1");
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("add --yes to confirm");
-    const bad = await cli("ops", "list", "--state", "sideways");
+    const bad = await cli("operations", "list", "--state", "sideways");
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("--state must be one of");
   });

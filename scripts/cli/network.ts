@@ -2,7 +2,7 @@ import { isIPv4 } from "node:net";
 import { config } from "../../server/config";
 import type { Db } from "../../server/db/client";
 import { inPool } from "../../server/edge/pool";
-import { currentEdges } from "../../server/registry/edges";
+import { currentEdges } from "../../server/edge/registry";
 import { ResolveError, resolveFrom } from "../../server/edge/view";
 import { type Api, type CliCommand, type Options, out, stringOpt, UsageError } from "./command";
 import { firewallVerdict } from "./firewall-verdict";
@@ -18,12 +18,12 @@ function place(raw: string | undefined) {
 }
 
 /**
- * `net probe ADDRESS PORT`: what the edge that owns ADDRESS (the hosting network whose pool
+ * `network probe ADDRESS PORT`: what the edge that owns ADDRESS (the hosting network whose pool
  * holds it) does with a new connection from the internet, from its live nftables table.
  */
 async function probe(db: Db, args: string[], protoRaw: string | undefined) {
   const [address, portRaw] = args;
-  if (!address || !isIPv4(address)) throw new UsageError("ADDRESS must be a public IPv4 address: net probe ADDRESS PORT [--proto tcp|udp]");
+  if (!address || !isIPv4(address)) throw new UsageError("ADDRESS must be a public IPv4 address: network probe ADDRESS PORT [--proto tcp|udp]");
   if (!portRaw || !/^\d{1,5}$/.test(portRaw) || Number(portRaw) < 1 || Number(portRaw) > 65535) throw new UsageError("PORT must be a number from 1 to 65535");
   const proto = protoRaw ?? "tcp";
   if (proto !== "tcp" && proto !== "udp") throw new UsageError("--proto must be tcp or udp");
@@ -48,13 +48,13 @@ async function probe(db: Db, args: string[], protoRaw: string | undefined) {
 }
 
 /**
- * `net backend SERVICE [--endpoint HOST:PORT --public-key KEY --cidr CIDR | --clear]`: shows
+ * `network backend SERVICE [--endpoint HOST:PORT --public-key KEY --cidr CIDR | --clear]`: shows
  * or declares a service's back end (two-tier, thesis §4.3.2) through network.setBackend, so
  * its validation and audit are the API's; the network loop then converges the edges.
  */
 async function backend(api: Api, args: string[], opts: Options) {
   const [service] = args;
-  if (!service) throw new UsageError("name the service: net backend SERVICE [--endpoint HOST:PORT --public-key KEY --cidr CIDR | --clear]");
+  if (!service) throw new UsageError("name the service: network backend SERVICE [--endpoint HOST:PORT --public-key KEY --cidr CIDR | --clear]");
   const given = { backendEndpoint: stringOpt(opts, "endpoint"), backendPublicKey: stringOpt(opts, "public-key"), backendCidr: stringOpt(opts, "cidr") };
   const count = Object.values(given).filter((v) => v !== undefined).length;
   if (opts.clear && count > 0) throw new UsageError("--clear takes no --endpoint, --public-key or --cidr");
@@ -64,22 +64,24 @@ async function backend(api: Api, args: string[], opts: Options) {
   return api.network.backend({ service });
 }
 
-/** `net …`: what network mimicking gives a VM, and what the DNS answers a client at a place. */
-export const netCommand: CliCommand = {
-  usage: `  net show VM [--json]
-  net resolve NAME --from LAT,LON [--json]
-  net probe ADDRESS PORT [--proto tcp|udp] [--json]
-  net backend SERVICE [--json]                 (a service's back end and its tunnels home)
-  net backend SERVICE --endpoint HOST:PORT --public-key KEY --cidr CIDR [--json]
-  net backend SERVICE --clear [--json]
-  net pool HOSTING-NETWORK [--json]             (its public address pool and what uses it)
-  net pool HOSTING-NETWORK CIDR [--json]        (change it: must still hold every address in use)`,
+/** `network …` (or `net …`): what network mimicking gives a VM, and what the DNS answers a client at a place. */
+export const networkCommand: CliCommand = {
+  noun: "network",
+  aliases: ["net"],
+  usage: `  network show VM [--json]
+  network resolve NAME --from LAT,LON [--json]
+  network probe ADDRESS PORT [--proto tcp|udp] [--json]
+  network backend SERVICE [--json]             (a service's back end and its tunnels home)
+  network backend SERVICE --endpoint HOST:PORT --public-key KEY --cidr CIDR [--json]
+  network backend SERVICE --clear [--json]
+  network pool HOSTING-NETWORK [--json]         (its public address pool and what uses it)
+  network pool HOSTING-NETWORK CIDR [--json]    (change it: must still hold every address in use)`,
   options: { from: { type: "string" }, proto: { type: "string" }, endpoint: { type: "string" }, "public-key": { type: "string" }, cidr: { type: "string" }, clear: { type: "boolean" } },
   async run({ db, api, verb, args, opts }) {
     switch (verb) {
       case "show": {
         const [name] = args;
-        if (!name) throw new UsageError("name the VM: net show VM");
+        if (!name) throw new UsageError("name the VM: network show VM");
         const entries = await api.network.vm({ name });
         if (opts.json) return out(entries);
         for (const e of entries) {
@@ -90,7 +92,7 @@ export const netCommand: CliCommand = {
       }
       case "resolve": {
         const [name] = args;
-        if (!name) throw new UsageError("name the DNS name: net resolve NAME --from LAT,LON");
+        if (!name) throw new UsageError("name the DNS name: network resolve NAME --from LAT,LON");
         const from = place(stringOpt(opts, "from"));
         const cfg = config();
         let r;
@@ -124,7 +126,7 @@ export const netCommand: CliCommand = {
       }
       case "pool": {
         const [hostingNetwork, cidr] = args;
-        if (!hostingNetwork) throw new UsageError("name the hosting network: net pool HOSTING-NETWORK [CIDR]");
+        if (!hostingNetwork) throw new UsageError("name the hosting network: network pool HOSTING-NETWORK [CIDR]");
         const view = cidr === undefined ? await api.network.hostingNetwork({ slug: hostingNetwork }) : await api.network.setPool({ hostingNetwork, publicPoolCidr: cidr });
         if (opts.json) return out(view);
         console.log(`${view.hostingNetwork}: public pool ${view.pool.cidr}, ${view.pool.used} of ${view.pool.size} addresses in use`);
@@ -132,7 +134,7 @@ export const netCommand: CliCommand = {
         return;
       }
       default:
-        throw new UsageError(`unknown verb ${verb ?? "(none)"} for net: show, resolve, probe, backend or pool`);
+        throw new UsageError(`unknown verb ${verb ?? "(none)"} for network: show, resolve, probe, backend or pool`);
     }
   },
 };

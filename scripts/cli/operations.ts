@@ -1,15 +1,17 @@
-import { OPERATION_STATES } from "../../server/jobs/states";
+import { OPERATION_STATES } from "../../server/operation-states";
 import { type CliCommand, out, stringOpt, UsageError } from "./command";
 import { operationJson, waitForOperation } from "./wait";
 
 const STATES = [...OPERATION_STATES, "active"] as const;
 type State = (typeof STATES)[number];
 
-/** `ops …`: operations as scripts and operators follow them. */
-export const opsCommand: CliCommand = {
-  usage: `  ops list [--json] [--state STATE|active] [--vm NAME] [--limit N]
-  ops watch [ID]              (one operation, or all in progress, until they end)
-  ops cancel ID`,
+/** `operations …` (or `ops …`): operations as scripts and operators follow them. */
+export const operationsCommand: CliCommand = {
+  noun: "operations",
+  aliases: ["ops"],
+  usage: `  operations list [--json] [--state STATE|active] [--vm NAME] [--limit N]
+  operations watch [ID]       (one operation, or all in progress, until they end)
+  operations cancel ID`,
   options: { state: { type: "string" }, vm: { type: "string" }, limit: { type: "string" } },
   async run({ api, verb, args, opts }) {
     switch (verb) {
@@ -45,12 +47,12 @@ export const opsCommand: CliCommand = {
         return;
       }
       case "cancel": {
-        if (!args[0]) throw new UsageError("name the operation: ops cancel ID (ids from ops list)");
+        if (!args[0]) throw new UsageError("name the operation: operations cancel ID (ids from operations list)");
         const op = await api.operations.cancel({ id: args[0] });
         return out({ id: op.id, state: op.state });
       }
       default:
-        throw new UsageError(`unknown command ops ${verb ?? ""}`.trim());
+        throw new UsageError(`unknown command operations ${verb ?? ""}`.trim());
     }
   },
 };
