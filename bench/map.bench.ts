@@ -3,7 +3,7 @@
  * `flock /tmp/vmatrix-heavy.lock npm run bench:map`). Prints figures, asserts nothing.
  *
  * World: 2,000 hosting networks (3 hosts each: a Nest and two production hosts, up and
- * trusted), one service with 200 running replicas and 200 knobs, in a real PostgreSQL
+ * trusted), one service with 200 running replicas and 200 replica targets, in a real PostgreSQL
  * (embedded, its own data folder .data/pg-bench, a fresh database each run).
  * - Ingestion: 1,000,000 demand samples over the last 24 h, half with client IPs
  *   (offline GeoIP), half with lat/lon, posted as 100 batches of 10,000 through the real
@@ -95,7 +95,7 @@ try {
   const replicaNetworks = networks.filter((_, i) => i % 10 === 0);
   await db.vm.createMany({ data: replicaNetworks.map((n, i) => ({ name: `map-${i}`, serviceId: service.id, phase: "PRODUCTION" as const, power: "RUNNING" as const, hostId: `${n.id}-PRODUCTION-1` })) });
   await db.replicaTarget.createMany({ data: replicaNetworks.map((n) => ({ serviceId: service.id, hostingNetworkId: n.id, desired: 1, version: 1 })) });
-  say(`World: ${fmt(NETWORKS)} hosting networks, ${fmt(NETWORKS * 3)} hosts, ${replicaNetworks.length} running replicas and knobs.`);
+  say(`World: ${fmt(NETWORKS)} hosting networks, ${fmt(NETWORKS * 3)} hosts, ${replicaNetworks.length} running replicas and replica targets.`);
 
   // ── ingestion ──
   const now = Date.now();
@@ -217,7 +217,7 @@ try {
 
   say("");
   say("Time to first map render: measured in e2e: see docs/world-map.md");
-  say("Knob change to marker update (optimistic): measured in e2e: see docs/world-map.md");
+  say("Replica target change to marker update (optimistic): measured in e2e: see docs/world-map.md");
   say(`Load average at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 } catch (err) {
   console.error("bench:map failed:", err);

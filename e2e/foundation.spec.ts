@@ -55,7 +55,7 @@ test("a clan admin sees only their own bookings", async ({ page }) => {
 
 test("a manager cannot change anything: the UI offers no change and the API refuses it", async ({ page }) => {
   await signIn(page, "manager@vmatrix.test");
-  // Knobs live in the map's side panel: choose the service, open a hosting network.
+  // Replica targets live in the map's side panel: choose the service, open a hosting network.
   await page.getByLabel("Service").selectOption({ label: "Map service" });
   await page.getByRole("button", { name: "Open Tokyo" }).first().click();
   await expect(page.getByRole("button", { name: /More replicas of Map service/ }).first()).toBeDisabled();

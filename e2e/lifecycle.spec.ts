@@ -7,7 +7,7 @@ import { act as actOn, followOnOperationsPage as follow } from "./lifecycle-step
 // Operations page and in the VM's history.
 test.describe.configure({ timeout: 240_000 });
 
-// A map VM: the map service is steered by people (replica knobs), never by the autoscaler,
+// A map VM: the map service is steered by people (replica targets), never by the autoscaler,
 // so nothing but this test moves it while it runs.
 const VM = "map-002";
 const act = (page: Parameters<typeof actOn>[0], column: string, action: string, confirm: string) => actOn(page, VM, column, action, confirm);

@@ -6,7 +6,7 @@ import { signIn } from "./helpers";
 
 /** Johannesburg: a hosting network alone on its part of the map (no cluster at the first zoom), with no map-service replica in the demo world. */
 const CITY = "Johannesburg";
-const KNOB = `Map service in ${CITY}`;
+const REPLICA_TARGET = `Map service in ${CITY}`;
 
 // An operator's screen, so the screenshot shows the page as used.
 test.use({ viewport: { width: 1600, height: 1000 } });
@@ -17,7 +17,7 @@ async function openMapService(page: Page) {
   await expect(page.getByTestId("legend")).toContainText("Map service: running / desired");
 }
 
-test("an operator opens the map, selects the map service, opens a hosting network and turns its knob with the keyboard", async ({ page, browser }) => {
+test("an operator opens the map, selects the map service, opens a hosting network and sets its replica target with the keyboard", async ({ page, browser }) => {
   test.setTimeout(240_000);
   await signIn(page, "operator@vmatrix.test");
   const map = page.getByTestId("world-map");
@@ -46,17 +46,17 @@ test("an operator opens the map, selects the map service, opens a hosting networ
   await expect(panel.getByTestId("panel-replicas")).toContainText("0 running of 0 desired");
   await expect(panel.getByTestId("estimate")).toContainText("already in this network's Nest");
 
-  // Step the knob with the keyboard: shown at once, then saved.
-  const slider = panel.getByLabel(`Desired replicas of ${KNOB}`);
+  // Step the replica target with the keyboard: shown at once, then saved.
+  const slider = panel.getByLabel(`Desired replicas of ${REPLICA_TARGET}`);
   await slider.focus();
   // Figure for docs/world-map.md: key press to the marker showing the new count, timed in the page.
   await page.evaluate((city) => {
-    const w = window as unknown as { knobToMarkerMs?: number };
+    const w = window as unknown as { replicaTargetToMarkerMs?: number };
     let pressed = 0;
     document.addEventListener("keydown", () => (pressed ||= performance.now()), { capture: true, once: true });
     const seen = new MutationObserver(() => {
       if (pressed && document.querySelector(`.leaflet-marker-icon[title^="${city}: 0 running of 1 desired"]`)) {
-        w.knobToMarkerMs = performance.now() - pressed;
+        w.replicaTargetToMarkerMs = performance.now() - pressed;
         seen.disconnect();
       }
     });
@@ -64,24 +64,24 @@ test("an operator opens the map, selects the map service, opens a hosting networ
   }, CITY);
   await page.keyboard.press("ArrowUp");
   await page.keyboard.press("+");
-  await expect(panel.getByLabel(`Desired for ${KNOB}`)).toHaveText("2");
+  await expect(panel.getByLabel(`Desired for ${REPLICA_TARGET}`)).toHaveText("2");
   await expect(map.locator(`.leaflet-marker-icon[title^="${CITY}: 0 running of 2 desired"]`)).toBeVisible();
   await expect(panel.getByText("saved ✓")).toBeVisible();
-  console.log(`map: knob key press → marker updated (optimistic) in ${(await page.evaluate(() => (window as unknown as { knobToMarkerMs?: number }).knobToMarkerMs))?.toFixed(1)} ms`);
+  console.log(`map: replica target key press → marker updated (optimistic) in ${(await page.evaluate(() => (window as unknown as { replicaTargetToMarkerMs?: number }).replicaTargetToMarkerMs))?.toFixed(1)} ms`);
   await page.screenshot({ path: test.info().outputPath("map.png") });
 
   // Confirmed by the server: still 2 after a reload.
   await page.reload();
   await page.getByRole("button", { name: `Open ${CITY}` }).first().click();
   const panelNow = page.getByTestId("network-panel");
-  await expect(panelNow.getByLabel(`Desired for ${KNOB}`)).toHaveText("2");
+  await expect(panelNow.getByLabel(`Desired for ${REPLICA_TARGET}`)).toHaveText("2");
 
-  // The reconciler turns the knob into activations (from the Nest next door) and the marker follows until 2 run.
+  // The reconciler turns the replica target into activations (from the Nest next door) and the marker follows until 2 run.
   await expect(panelNow.getByTestId("panel-replicas")).toContainText("2 running of 2 desired", { timeout: 90_000 });
   await expect(map.locator(`.leaflet-marker-icon[title^="${CITY}: 2 running of 2 desired"]`)).toBeVisible();
   await expect(map.locator(`.leaflet-marker-icon[title^="${CITY}:"] .wm-count`)).toHaveText("2/2");
 
-  // Two operators on one knob: the one who read an older version is refused and told the value now.
+  // Two operators on one replica target: the one who read an older version is refused and told the value now.
   // (This page's map refreshes are held back meanwhile, so it still shows the version it read.)
   let hold = true;
   const mapRequests = /\/api\/trpc\/[^?]*world\.map/;
@@ -96,19 +96,19 @@ test("an operator opens the map, selects the map service, opens a hosting networ
   await admin.goto("/map?service=map");
   await admin.getByRole("button", { name: `Open ${CITY}` }).first().click();
   const adminPanel = admin.getByTestId("network-panel");
-  await expect(adminPanel.getByLabel(`Desired for ${KNOB}`)).toHaveText("2");
-  await adminPanel.getByRole("button", { name: `Fewer replicas of ${KNOB}` }).click();
+  await expect(adminPanel.getByLabel(`Desired for ${REPLICA_TARGET}`)).toHaveText("2");
+  await adminPanel.getByRole("button", { name: `Fewer replicas of ${REPLICA_TARGET}` }).click();
   await expect(adminPanel.getByText("saved ✓")).toBeVisible();
   await other.close();
 
-  await panelNow.getByRole("button", { name: `More replicas of ${KNOB}` }).click();
+  await panelNow.getByRole("button", { name: `More replicas of ${REPLICA_TARGET}` }).click();
   await expect(page.getByRole("alert").filter({ hasText: "Changed by someone else" })).toContainText(`${CITY}: Changed by someone else, now 1`);
   hold = false;
   await page.unroute(mapRequests);
-  await expect(panelNow.getByLabel(`Desired for ${KNOB}`)).toHaveText("1");
+  await expect(panelNow.getByLabel(`Desired for ${REPLICA_TARGET}`)).toHaveText("1");
 });
 
-test("a manager sees the map and the knobs, and may not turn them", async ({ page }) => {
+test("a manager sees the map and the replica targets, and may not turn them", async ({ page }) => {
   await signIn(page, "manager@vmatrix.test");
   // Figure for docs/world-map.md: navigation start to the service's markers drawn, timed in the page.
   await page.addInitScript(() => {
@@ -220,7 +220,7 @@ test("a flash crowd injected at a place shows as a hot spot, and the suggestion 
   await expect(suggestions.getByRole("button", { name: /^Apply…/ })).toBeEnabled();
   await page.screenshot({ path: path.join(tmpdir(), "vmatrix-map-flash-crowd.png") });
 
-  // From the hot spot to the knob: its nearest network opens with the knob at 0.
+  // From the hot spot to the replica target: its nearest network opens with the replica target at 0.
   await hottest.getByRole("button", { name: new RegExp(`^Open ${CROWD_CITY}, nearest to the hot spot`) }).click();
   const panel = page.getByTestId("network-panel");
   await expect(panel.getByRole("heading", { name: `${CROWD_CITY}, KE` })).toBeVisible();

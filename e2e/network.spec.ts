@@ -81,7 +81,7 @@ test("the map's hosting network panel shows its pool, edge and drift", async ({ 
 test("activating a Nest VM fills its Network panel in once the operation finishes", async ({ page }) => {
   await signIn(page, "operator@vmatrix.test");
   // A map VM in the Sydney Nest: no other spec moves it (lifecycle uses map-002, the map
-  // spec's knob draws on Johannesburg's Nest).
+  // spec's replica target draws on Johannesburg's Nest).
   const VM = "map-009";
   await page.goto(`/vms/${VM}`);
   const panel = page.getByTestId("vm-network");

@@ -169,7 +169,7 @@ async function seedServices(db: Db) {
       where: { serviceId: service.id },
       update: {},
       // Finance and sports share hosts by server switching (§5); the map service is steered by
-      // its replica knobs (the human CPA, §4.3); match servers are placed per booking.
+      // its replica targets (the human CPA, §4.3); match servers are placed per booking.
       create: { serviceId: service.id, enabled: s.kind === "WEB" && s.slug !== "map" },
     });
     out.set(s.slug, { id: service.id, imageId: image.id, diskBytes, memoryMiB: s.image.memoryMiB, vcpus: s.image.vcpus });
@@ -289,7 +289,7 @@ async function seedActivationHistory(db: Db, vmId: string, sourceHostId: string,
  * hours, sports on evenings and weekends, the map service diurnal; local time), spread
  * over as many production hosts as it needed at 75 % CPU. An autoscaled service's extra
  * hosts run its Nest VMs of a nearby city, activated and deactivated (with the operations
- * to match); when a city ran out of hosts, a server-loss decision. The map service (knobs,
+ * to match); when a city ran out of hosts, a server-loss decision. The map service (replica targets,
  * not the autoscaler) stays on its own hosts. Host rows follow the VM they
  * hold (idle hosts ~1.5 %). Created once: skipped when host history exists.
  */
@@ -313,7 +313,7 @@ async function seedMetrics(db: Db, now: Date) {
   for (const base of vms.filter((v) => v.phase === "PRODUCTION" && v.host && v.service.kind === "WEB")) {
     const city = base.host!.hostingNetwork;
     const slots: Slot[] = [{ vm: base, hostId: base.hostId!, sourceHostId: null, base: true }];
-    // Extra capacity for autoscaled services (the map service follows its knobs): the
+    // Extra capacity for autoscaled services (the map service follows its replica targets): the
     // service's Nest VMs from cities within ~1 h of local time.
     const autoscaled = base.service.policy?.enabled === true;
     const extras = vms.filter((v) => autoscaled && v.serviceId === base.serviceId && v.phase === "NEST" && Math.abs((nestOf(v)?.lon ?? 999) - city.lon) <= 20);
@@ -367,7 +367,7 @@ async function seedMetrics(db: Db, now: Date) {
       const d = demandAt(m.service.slug, at, m.lon);
       const need = Math.max(1, Math.ceil(d / 0.75));
       const n = Math.min(m.slots.length, need);
-      // Only the autoscaler records server losses; a knob-steered service just runs hot.
+      // Only the autoscaler records server losses; a replica target-steered service just runs hot.
       if (m.autoscaled && Math.ceil(d / 0.9) > m.slots.length) {
         if (!lossOpen.get(m)) losses.push({ serviceId: m.service.id, at: at + 7 * 60_000, reason: `needed ${Math.ceil(d / 0.9)} production hosts near ${m.slots[0]!.vm.host!.hostingNetwork.city}, ${m.slots.length} available: every host held by another service or its own VMs` });
         lossOpen.set(m, true);

@@ -5,7 +5,7 @@ import { divIcon, type HeatLatLngTuple, type LatLngBoundsExpression, type Marker
 import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { CircleMarker, MapContainer, Marker, Popup, TileLayer, Tooltip, useMap, useMapEvents, type MarkerProps } from "react-leaflet";
 import Supercluster from "supercluster";
-import type { MapKnob, MapNetwork } from "@/server/map/world-map";
+import type { MapReplicaTarget, MapNetwork } from "@/server/map/world-map";
 import { STATE_SEVERITY, type NetworkState } from "@/server/map/network-state";
 import { BasemapLayer } from "@/components/shared/basemap-layer";
 import { DemandHeatLayer } from "./heat-layer";
@@ -25,7 +25,7 @@ const WORLD: LatLngBoundsExpression = [
 
 export interface MapCanvasProps {
   networks: MapNetwork[];
-  knobs: Map<string, MapKnob> | null;
+  replicaTargets: Map<string, MapReplicaTarget> | null;
   selectedId: string | null;
   onSelect: (id: string | null) => void;
   heat: { points: HeatLatLngTuple[]; max: number } | null;
@@ -34,11 +34,11 @@ export interface MapCanvasProps {
   tileUrl: string | null;
   /** Fly here (e.g. a network picked in the "Go to" box); `seq` makes a repeat pick fly again. */
   focus: { lat: number; lon: number; seq: number } | null;
-  /** The knob shown on the map next to the selected network. */
+  /** The replica target shown on the map next to the selected network. */
   popup: ReactNode;
 }
 
-export default function MapCanvas({ networks, knobs, selectedId, onSelect, heat, hotSpots, tileUrl, focus, popup }: MapCanvasProps) {
+export default function MapCanvas({ networks, replicaTargets, selectedId, onSelect, heat, hotSpots, tileUrl, focus, popup }: MapCanvasProps) {
   const selected = selectedId ? networks.find((n) => n.id === selectedId) : undefined;
   return (
     <MapContainer
@@ -63,7 +63,7 @@ export default function MapCanvas({ networks, knobs, selectedId, onSelect, heat,
           </Tooltip>
         </CircleMarker>
       ))}
-      <Networks networks={networks} knobs={knobs} selectedId={selectedId} onSelect={onSelect} />
+      <Networks networks={networks} replicaTargets={replicaTargets} selectedId={selectedId} onSelect={onSelect} />
       {selected && (
         <Popup
           key={selected.id}
@@ -85,7 +85,7 @@ type Props = { id: string; state: NetworkState; running: number; desired: number
 type Agg = { severity: number; running: number; desired: number; inFlight: number };
 
 /** Hosting networks as markers, clustered (supercluster) when they would overlap. */
-function Networks({ networks, knobs, selectedId, onSelect }: Pick<MapCanvasProps, "networks" | "knobs" | "selectedId" | "onSelect">) {
+function Networks({ networks, replicaTargets, selectedId, onSelect }: Pick<MapCanvasProps, "networks" | "replicaTargets" | "selectedId" | "onSelect">) {
   const map = useMap();
   const [view, setView] = useState(() => ({ zoom: map.getZoom(), bounds: map.getBounds() }));
   useMapEvents({ moveend: () => setView({ zoom: map.getZoom(), bounds: map.getBounds() }) });
@@ -107,7 +107,7 @@ function Networks({ networks, knobs, selectedId, onSelect }: Pick<MapCanvasProps
     });
     sc.load(
       networks.map((n) => {
-        const k = knobs?.get(n.id);
+        const k = replicaTargets?.get(n.id);
         return {
           type: "Feature" as const,
           geometry: { type: "Point" as const, coordinates: [n.lon, n.lat] },
@@ -116,7 +116,7 @@ function Networks({ networks, knobs, selectedId, onSelect }: Pick<MapCanvasProps
       }),
     );
     return sc;
-  }, [networks, knobs]);
+  }, [networks, replicaTargets]);
 
   const b = view.bounds;
   const west = Math.max(-180, b.getWest());
@@ -143,9 +143,9 @@ function Networks({ networks, knobs, selectedId, onSelect }: Pick<MapCanvasProps
         }
         const p = f.properties as Props;
         const n = byId.get(p.id)!;
-        const k = knobs?.get(n.id) ?? null;
-        const { html, size } = markerHtml(n.state, n.production, knobs ? (k ?? { desired: 0, running: 0, activating: 0, deactivating: 0, blockedReason: null }) : null, n.id === selectedId);
-        const title = knobs ? `${n.city}: ${k?.running ?? 0} running of ${k?.desired ?? 0} desired${k?.blockedReason ? ` — ${k.blockedReason}` : ""}` : n.city;
+        const k = replicaTargets?.get(n.id) ?? null;
+        const { html, size } = markerHtml(n.state, n.production, replicaTargets ? (k ?? { desired: 0, running: 0, activating: 0, deactivating: 0, blockedReason: null }) : null, n.id === selectedId);
+        const title = replicaTargets ? `${n.city}: ${k?.running ?? 0} running of ${k?.desired ?? 0} desired${k?.blockedReason ? ` — ${k.blockedReason}` : ""}` : n.city;
         return (
           <TitledMarker
             key={n.id}

@@ -1,31 +1,31 @@
 "use client";
 
 import { replicaEstimate } from "@/server/map/estimates";
-import type { MapKnob, MapNetwork, MapService } from "@/server/map/world-map";
+import type { MapReplicaTarget, MapNetwork, MapService } from "@/server/map/world-map";
 import { formatBytes, formatDuration } from "@/server/format";
 
 const km = (v: number) => `${Math.round(v).toLocaleString("en-US")} km`;
 
 /**
- * Next to a knob: how long the VM file takes to get here and how many bytes the replica
+ * Next to a replica target: how long the VM file takes to get here and how many bytes the replica
  * must serve to pay that transfer back (server/map/estimates.ts, docs/world-map.md).
  */
 export function ReplicaEstimateNote({
   target,
   service,
   networks,
-  knobs,
+  replicaTargets,
 }: {
   target: MapNetwork;
   service: MapService;
   networks: Map<string, MapNetwork>;
-  knobs: Map<string, MapKnob>;
+  replicaTargets: Map<string, MapReplicaTarget>;
 }) {
   const sources = service.sources.flatMap((s) => {
     const n = networks.get(s.hostingNetworkId);
     return n ? [{ hostingNetworkId: n.id, lat: n.lat, lon: n.lon, linkMbps: n.linkMbps, fileBytes: s.fileBytes }] : [];
   });
-  const running = [...knobs.values()].flatMap((k) => {
+  const running = [...replicaTargets.values()].flatMap((k) => {
     const n = k.running > 0 ? networks.get(k.hostingNetworkId) : undefined;
     return n ? [{ hostingNetworkId: n.id, lat: n.lat, lon: n.lon }] : [];
   });

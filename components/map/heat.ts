@@ -55,7 +55,7 @@ export interface HotSpot {
 
 /**
  * The frame's hottest cells, hottest first, each with its nearest hosting network: the
- * heat layer as text, so an operator can go from a hot spot straight to a knob.
+ * heat layer as text, so an operator can go from a hot spot straight to a replica target.
  */
 export function hotSpots(frame: HeatFrame, networks: readonly ({ id: string; city: string } & LatLon)[], limit = 5): HotSpot[] {
   const top = [...frame.points].sort((a, b) => b[2] - a[2] || a[0] - b[0] || a[1] - b[1]).slice(0, limit);

@@ -33,7 +33,7 @@ export function MapLegend({ service, heat }: { service: string | null; heat: { m
         <span className="muted"> production hosts</span>
       </div>
       {service && (
-        <ul className="wm-legend-knob">
+        <ul className="wm-legend-replica-target">
           <li>
             <span className="wm-count wm-count-sample">1/2</span> {service}: running / desired (ring: progress)
           </li>

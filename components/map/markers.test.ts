@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { clusterHtml, markerHtml, markerRadius, replicaProgress } from "./markers";
 
-const knob = (desired: number, running: number, extra: Partial<{ activating: number; deactivating: number; blockedReason: string }> = {}) => ({
+const replicaTarget = (desired: number, running: number, extra: Partial<{ activating: number; deactivating: number; blockedReason: string }> = {}) => ({
   desired,
   running,
   activating: 0,
@@ -19,21 +19,21 @@ describe("hosting network markers", () => {
   });
 
   it("show running of desired and how far the way to the target is done", () => {
-    expect(replicaProgress(knob(0, 0))).toMatchObject({ state: "none" });
-    expect(replicaProgress(knob(2, 2))).toMatchObject({ text: "2/2", state: "met", fraction: 1 });
-    expect(replicaProgress(knob(4, 1, { activating: 3 }))).toMatchObject({ text: "1/4", state: "growing", fraction: 0.25, inFlight: 3 });
-    expect(replicaProgress(knob(1, 4, { deactivating: 3 }))).toMatchObject({ text: "4/1", state: "shrinking", fraction: 0.25 });
-    expect(replicaProgress(knob(0, 2))).toMatchObject({ state: "shrinking", fraction: 0 });
+    expect(replicaProgress(replicaTarget(0, 0))).toMatchObject({ state: "none" });
+    expect(replicaProgress(replicaTarget(2, 2))).toMatchObject({ text: "2/2", state: "met", fraction: 1 });
+    expect(replicaProgress(replicaTarget(4, 1, { activating: 3 }))).toMatchObject({ text: "1/4", state: "growing", fraction: 0.25, inFlight: 3 });
+    expect(replicaProgress(replicaTarget(1, 4, { deactivating: 3 }))).toMatchObject({ text: "4/1", state: "shrinking", fraction: 0.25 });
+    expect(replicaProgress(replicaTarget(0, 2))).toMatchObject({ state: "shrinking", fraction: 0 });
     // Met in numbers but an operation is still running (e.g. a replica being replaced): not done yet.
-    expect(replicaProgress(knob(2, 2, { activating: 1 })).state).toBe("growing");
-    expect(replicaProgress(knob(3, 1, { blockedReason: "no free production host" })).state).toBe("blocked");
+    expect(replicaProgress(replicaTarget(2, 2, { activating: 1 })).state).toBe("growing");
+    expect(replicaProgress(replicaTarget(3, 1, { blockedReason: "no free production host" })).state).toBe("blocked");
   });
 
-  it("draw the badge, ring and flags of a knob, and only a disc without one", () => {
+  it("draw the badge, ring and flags of a replica target, and only a disc without one", () => {
     const plain = markerHtml("free", 3, null, false);
     expect(plain.html).not.toContain("wm-count");
     expect(plain.html).toContain("#2da44e");
-    const busy = markerHtml("degraded", 3, knob(2, 1, { activating: 1, blockedReason: "host down" }), true);
+    const busy = markerHtml("degraded", 3, replicaTarget(2, 1, { activating: 1, blockedReason: "host down" }), true);
     expect(busy.html).toContain(">1/2<");
     expect(busy.html).toContain("1⟳");
     expect(busy.html).toContain("wm-blocked");

@@ -40,7 +40,7 @@ export function markerRadius(productionHosts: number): number {
   return Math.round(Math.min(28, 9 + 3.2 * Math.sqrt(Math.max(0, productionHosts))));
 }
 
-export interface KnobCounts {
+export interface ReplicaTargetCounts {
   desired: number;
   running: number;
   activating: number;
@@ -50,8 +50,8 @@ export interface KnobCounts {
 
 export type ProgressState = "none" | "met" | "growing" | "shrinking" | "blocked";
 
-/** Where a knob stands: the badge text, the share of the way done, and whether it is stuck. */
-export function replicaProgress(k: KnobCounts): { text: string; fraction: number; state: ProgressState; inFlight: number } {
+/** Where a replica target stands: the badge text, the share of the way done, and whether it is stuck. */
+export function replicaProgress(k: ReplicaTargetCounts): { text: string; fraction: number; state: ProgressState; inFlight: number } {
   const inFlight = k.activating + k.deactivating;
   const text = `${k.running}/${k.desired}`;
   if (k.desired === 0 && k.running === 0 && inFlight === 0) return { text, fraction: 1, state: "none", inFlight };
@@ -65,9 +65,9 @@ export function replicaProgress(k: KnobCounts): { text: string; fraction: number
 const RING_COLOUR: Record<ProgressState, string> = { none: "transparent", met: "#1a7f37", growing: "#0969da", shrinking: "#0969da", blocked: "#cf222e" };
 
 /** The marker's HTML (Leaflet divIcon): a disc sized by capacity, coloured by state, ring and badges for the service. */
-export function markerHtml(state: NetworkState, productionHosts: number, knob: KnobCounts | null, selected: boolean): { html: string; size: number } {
+export function markerHtml(state: NetworkState, productionHosts: number, replicaTarget: ReplicaTargetCounts | null, selected: boolean): { html: string; size: number } {
   const r = markerRadius(productionHosts);
-  const p = knob ? replicaProgress(knob) : null;
+  const p = replicaTarget ? replicaProgress(replicaTarget) : null;
   const ring = p && p.state !== "none" ? 4 : 0;
   const size = 2 * (r + ring);
   const turn = p ? p.fraction.toFixed(3) : "0";

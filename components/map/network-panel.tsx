@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { utilization } from "@/server/map/network-state";
-import type { MapKnob, MapNetwork } from "@/server/map/world-map";
+import type { MapReplicaTarget, MapNetwork } from "@/server/map/world-map";
 import { formatAge, titleCase } from "@/server/format";
 import { HostingNetworkEdge } from "@/components/shared/network-edge";
 import { Badge, QueryState } from "@/components/shared/query-state";
@@ -14,25 +14,25 @@ const POWER_TONE = { RUNNING: "ok", PAUSED: "warn", SAVED: "info", SHUTOFF: "mut
 const STATUS_TONE = { UP: "ok", DOWN: "bad", UNKNOWN: "muted" } as const;
 const PHASE_LABEL = { NEST: "Nest", LOADING: "Loading Chambers", PRODUCTION: "Production" } as const;
 
-/** The side panel of one hosting network: the selected service's knob, then its hosts and their VMs. */
+/** The side panel of one hosting network: the selected service's replica target, then its hosts and their VMs. */
 export function NetworkPanel({
   network,
   serviceName,
-  knob,
-  knobControl,
+  replicaTarget,
+  replicaTargetControl,
   estimate,
   onClose,
 }: {
   network: MapNetwork;
   serviceName: string | null;
-  knob: MapKnob | null;
-  knobControl: ReactNode;
+  replicaTarget: MapReplicaTarget | null;
+  replicaTargetControl: ReactNode;
   estimate: ReactNode;
   onClose: () => void;
 }) {
   const trpc = useTRPC();
   const detail = useQuery({ ...trpc.world.hostingNetwork.queryOptions({ hostingNetworkId: network.id }), refetchInterval: 5_000 });
-  const inFlight = knob ? knob.activating + knob.deactivating : 0;
+  const inFlight = replicaTarget ? replicaTarget.activating + replicaTarget.deactivating : 0;
   return (
     <section className="wm-panel" aria-label={`Hosting network ${network.city}`} data-testid="network-panel">
       <header className="wm-panel-head">
@@ -53,31 +53,31 @@ export function NetworkPanel({
         {network.linkMbps >= 1000 ? `${network.linkMbps / 1000} Gbit/s` : `${network.linkMbps} Mbit/s`}
       </p>
 
-      {serviceName && knob ? (
-        <div className="wm-panel-knob">
+      {serviceName && replicaTarget ? (
+        <div className="wm-panel-replica-target">
           <h3>{serviceName} here</h3>
           <p className="wm-replicas" data-testid="panel-replicas">
-            <strong>{knob.running}</strong> running of <strong>{knob.desired}</strong> desired
+            <strong>{replicaTarget.running}</strong> running of <strong>{replicaTarget.desired}</strong> desired
             {inFlight > 0 && (
               <>
                 {" "}
-                · <Badge tone="info">{knob.activating > 0 ? `${knob.activating} activating` : `${knob.deactivating} deactivating`}</Badge>
-                {knob.progress !== null && <span className="muted small">{Math.round(knob.progress * 100)}% done</span>}
+                · <Badge tone="info">{replicaTarget.activating > 0 ? `${replicaTarget.activating} activating` : `${replicaTarget.deactivating} deactivating`}</Badge>
+                {replicaTarget.progress !== null && <span className="muted small">{Math.round(replicaTarget.progress * 100)}% done</span>}
               </>
             )}
-            {inFlight === 0 && knob.running === knob.desired && knob.desired > 0 && <Badge tone="ok">met</Badge>}
+            {inFlight === 0 && replicaTarget.running === replicaTarget.desired && replicaTarget.desired > 0 && <Badge tone="ok">met</Badge>}
           </p>
-          {knobControl}
-          {knob.blockedReason && (
+          {replicaTargetControl}
+          {replicaTarget.blockedReason && (
             <p className="wm-blocked-reason" role="note" data-testid="blocked-reason">
-              <strong>Cannot be met:</strong> {knob.blockedReason}
-              {knob.reconciledAt && <span className="muted small"> (reconciler, {formatAge(knob.reconciledAt)})</span>}
+              <strong>Cannot be met:</strong> {replicaTarget.blockedReason}
+              {replicaTarget.reconciledAt && <span className="muted small"> (reconciler, {formatAge(replicaTarget.reconciledAt)})</span>}
             </p>
           )}
           {estimate}
         </div>
       ) : (
-        <p className="muted small">Choose a service above to see and turn its replica knob here.</p>
+        <p className="muted small">Choose a service above to see and set its replica target here.</p>
       )}
 
       <h3>Hosts</h3>

@@ -1,7 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import type { MapKnob, MapNetwork } from "@/server/map/world-map";
+import type { MapReplicaTarget, MapNetwork } from "@/server/map/world-map";
 import { Badge, QueryState } from "@/components/shared/query-state";
 import { useTRPC } from "@/components/shared/trpc";
 import { countByState, serviceTotals, targetsPerService } from "./summaries";
@@ -9,17 +9,17 @@ import { countByState, serviceTotals, targetsPerService } from "./summaries";
 /** The side column while no network is open: the chosen service's replicas, or without one the networks' health. */
 export function MapOverview({
   name,
-  knobs,
+  replicaTargets,
   networks,
   onChoose,
 }: {
   name: string | null;
-  knobs: Map<string, MapKnob> | null;
+  replicaTargets: Map<string, MapReplicaTarget> | null;
   networks: Map<string, MapNetwork>;
   onChoose: (slug: string) => void;
 }) {
-  if (!name || !knobs) return <HealthOverview networks={networks} onChoose={onChoose} />;
-  const t = serviceTotals(knobs.values());
+  if (!name || !replicaTargets) return <HealthOverview networks={networks} onChoose={onChoose} />;
+  const t = serviceTotals(replicaTargets.values());
   return (
     <section className="wm-panel" aria-label={`${name} overview`}>
       <h2>{name}</h2>
@@ -41,7 +41,7 @@ export function MapOverview({
           ))}
         </ul>
       )}
-      <p className="muted small">Click a hosting network on the map (or in the table below) to turn its knob.</p>
+      <p className="muted small">Click a hosting network on the map (or in the table below) to set its replica target.</p>
     </section>
   );
 }
@@ -60,7 +60,7 @@ function HealthOverview({ networks, onChoose }: { networks: Map<string, MapNetwo
       </p>
       <h3>Replica targets per service</h3>
       <ServiceTargets onChoose={onChoose} />
-      <p className="muted small">Choose a service to see its replicas, its demand and its knobs. Click a network to open it.</p>
+      <p className="muted small">Choose a service to see its replicas, its demand and its replica targets. Click a network to open it.</p>
     </section>
   );
 }

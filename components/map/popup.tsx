@@ -1,11 +1,11 @@
 "use client";
 
 import type { ReactNode } from "react";
-import type { MapKnob, MapNetwork } from "@/server/map/world-map";
+import type { MapReplicaTarget, MapNetwork } from "@/server/map/world-map";
 import { STATE_LABEL } from "./markers";
 
-/** On the map next to the selected network: the service's replicas and its knob, or without a service the network's state. */
-export function NetworkPopup({ network, service, knobControl }: { network: MapNetwork; service: { name: string; knob: MapKnob } | null; knobControl: ReactNode }) {
+/** On the map next to the selected network: the service's replicas and its replica target, or without a service the network's state. */
+export function NetworkPopup({ network, service, replicaTargetControl }: { network: MapNetwork; service: { name: string; replicaTarget: MapReplicaTarget } | null; replicaTargetControl: ReactNode }) {
   if (!service) {
     return (
       <div className="wm-popup">
@@ -15,8 +15,8 @@ export function NetworkPopup({ network, service, knobControl }: { network: MapNe
   }
   return (
     <div className="wm-popup" data-testid="map-popup">
-      <strong>{network.city}</strong> · {service.name}: {service.knob.running} running of {service.knob.desired}
-      {knobControl}
+      <strong>{network.city}</strong> · {service.name}: {service.replicaTarget.running} running of {service.replicaTarget.desired}
+      {replicaTargetControl}
     </div>
   );
 }

@@ -1,18 +1,18 @@
 "use client";
 
-import type { MapKnob, MapNetwork } from "@/server/map/world-map";
+import type { MapReplicaTarget, MapNetwork } from "@/server/map/world-map";
 import { Badge } from "@/components/shared/query-state";
 import { replicaProgress, STATE_COLOUR, STATE_LABEL } from "./markers";
 import { serviceRows } from "./summaries";
 
-/** Every network where the service has a knob, a replica or an operation: the map's content as a table. */
-export function ServiceTable({ serviceName, knobs, networks, onOpen }: { serviceName: string; knobs: Map<string, MapKnob>; networks: Map<string, MapNetwork>; onOpen: (n: MapNetwork) => void }) {
-  const rows = serviceRows(knobs.values(), networks);
+/** Every network where the service has a replica target, a replica or an operation: the map's content as a table. */
+export function ServiceTable({ serviceName, replicaTargets, networks, onOpen }: { serviceName: string; replicaTargets: Map<string, MapReplicaTarget>; networks: Map<string, MapNetwork>; onOpen: (n: MapNetwork) => void }) {
+  const rows = serviceRows(replicaTargets.values(), networks);
   return (
     <section className="wm-table">
       <h2>Where {serviceName} runs</h2>
       {rows.length === 0 ? (
-        <p className="empty">No replicas anywhere yet. Open a hosting network and turn its knob up.</p>
+        <p className="empty">No replicas anywhere yet. Open a hosting network and set its replica target up.</p>
       ) : (
         <table data-testid="service-replicas">
           <thead>
@@ -44,7 +44,7 @@ export function ServiceTable({ serviceName, knobs, networks, onOpen }: { service
                     {k.deactivating > 0 && `${k.deactivating} deactivating`}
                     {k.progress !== null && <span className="muted"> ({Math.round(k.progress * 100)}%)</span>}
                   </td>
-                  <td className="small">{k.blockedReason ? <span className="wm-knob-error">{k.blockedReason}</span> : k.reconciledAt ? <span className="muted">ok</span> : ""}</td>
+                  <td className="small">{k.blockedReason ? <span className="wm-replica-target-error">{k.blockedReason}</span> : k.reconciledAt ? <span className="muted">ok</span> : ""}</td>
                   <td>
                     <button type="button" className="link" onClick={() => onOpen(n)} aria-label={`Open ${n.city}`}>
                       open

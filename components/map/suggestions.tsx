@@ -2,11 +2,11 @@
 
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import type { MapKnob, MapNetwork } from "@/server/map/world-map";
+import type { MapReplicaTarget, MapNetwork } from "@/server/map/world-map";
 import { Badge } from "@/components/shared/query-state";
 import { useTRPC } from "@/components/shared/trpc";
 
-export interface KnobChange {
+export interface ReplicaTargetChange {
   hostingNetworkId: string;
   from: number;
   to: number;
@@ -14,14 +14,14 @@ export interface KnobChange {
 }
 
 /**
- * The knob changes that apply a suggestion: every suggested count that differs from the
- * knob, and every other knob turned down to 0 (the budget is the service's whole count).
+ * The replica target changes that apply a suggestion: every suggested count that differs from the
+ * replica target, and every other replica target turned down to 0 (the budget is the service's whole count).
  */
-export function suggestionChanges(rows: readonly { hostingNetworkId: string; suggested: number }[], knobs: ReadonlyMap<string, Pick<MapKnob, "desired" | "version">>): KnobChange[] {
+export function suggestionChanges(rows: readonly { hostingNetworkId: string; suggested: number }[], replicaTargets: ReadonlyMap<string, Pick<MapReplicaTarget, "desired" | "version">>): ReplicaTargetChange[] {
   const suggested = new Map(rows.map((r) => [r.hostingNetworkId, r.suggested]));
-  const ids = new Set([...suggested.keys(), ...[...knobs].filter(([, k]) => k.desired > 0).map(([id]) => id)]);
+  const ids = new Set([...suggested.keys(), ...[...replicaTargets].filter(([, k]) => k.desired > 0).map(([id]) => id)]);
   return [...ids].flatMap((id) => {
-    const k = knobs.get(id);
+    const k = replicaTargets.get(id);
     const from = k?.desired ?? 0;
     const to = suggested.get(id) ?? 0;
     return from === to ? [] : [{ hostingNetworkId: id, from, to, version: k?.version ?? 0 }];
@@ -30,24 +30,24 @@ export function suggestionChanges(rows: readonly { hostingNetworkId: string; sug
 
 const ms = (v: number) => `${Math.round(v)} ms`;
 
-/** The automatic CPA (thesis §7.1): replica counts for a budget from recent demand, applied as knob changes. */
+/** The automatic CPA (thesis §7.1): replica counts for a budget from recent demand, applied as replica target changes. */
 export function SuggestionsPanel({
   serviceId,
   serviceName,
-  knobs,
+  replicaTargets,
   networks,
   canOperate,
   onApplied,
 }: {
   serviceId: string;
   serviceName: string;
-  knobs: Map<string, MapKnob>;
+  replicaTargets: Map<string, MapReplicaTarget>;
   networks: Map<string, MapNetwork>;
   canOperate: boolean;
   onApplied: () => void;
 }) {
   const trpc = useTRPC();
-  const totalDesired = [...knobs.values()].reduce((s, k) => s + k.desired, 0);
+  const totalDesired = [...replicaTargets.values()].reduce((s, k) => s + k.desired, 0);
   const [budgetText, setBudgetText] = useState(String(Math.max(1, totalDesired)));
   const [asked, setAsked] = useState<number | null>(null);
   const [confirming, setConfirming] = useState(false);
@@ -57,14 +57,14 @@ export function SuggestionsPanel({
 
   const suggestion = useQuery({ ...trpc.demand.suggest.queryOptions({ serviceId, budget: asked ?? 1 }), enabled: asked !== null, staleTime: 30_000 });
   const set = useMutation(trpc.replicas.set.mutationOptions());
-  const changes = suggestion.data ? suggestionChanges(suggestion.data.rows, knobs) : [];
+  const changes = suggestion.data ? suggestionChanges(suggestion.data.rows, replicaTargets) : [];
   const city = (id: string) => networks.get(id)?.city ?? id;
 
   const apply = async () => {
     setConfirming(false);
     const failures: string[] = [];
     let ok = 0;
-    // One knob after another: each names the version the map last read, so a knob someone
+    // One replica target after another: each names the version the map last read, so a replica target someone
     // else changed meanwhile is refused (and reported) rather than overwritten.
     for (const c of changes) {
       try {
@@ -133,7 +133,7 @@ export function SuggestionsPanel({
             </tbody>
           </table>
           {!suggestion.data.after && <p className="muted small">No demand in the last {suggestion.data.windowMinutes} min to place replicas for.</p>}
-          {suggestion.data.unplaced > 0 && <p className="small wm-knob-error">{suggestion.data.unplaced} replicas of the budget find no free production host.</p>}
+          {suggestion.data.unplaced > 0 && <p className="small wm-replica-target-error">{suggestion.data.unplaced} replicas of the budget find no free production host.</p>}
           <table className="small" data-testid="suggestion-rows">
             <thead>
               <tr>
@@ -145,7 +145,7 @@ export function SuggestionsPanel({
             </thead>
             <tbody>
               {suggestion.data.rows.map((r) => {
-                const desired = knobs.get(r.hostingNetworkId)?.desired ?? 0;
+                const desired = replicaTargets.get(r.hostingNetworkId)?.desired ?? 0;
                 return (
                   <tr key={r.hostingNetworkId}>
                     <td>{city(r.hostingNetworkId)}</td>
@@ -159,12 +159,12 @@ export function SuggestionsPanel({
           </table>
           {changes.length === 0 ? (
             <p className="small">
-              <Badge tone="ok">in place</Badge> The knobs already match this suggestion.
+              <Badge tone="ok">in place</Badge> The replicaTargets already match this suggestion.
             </p>
           ) : confirming ? (
             <div className="wm-confirm" role="group" aria-label="Confirm applying the suggestion">
               <p className="small">
-                Turn {changes.length} knob{changes.length === 1 ? "" : "s"}: {changes.map((c) => `${city(c.hostingNetworkId)} ${c.from} → ${c.to}`).join(", ")}?
+                Turn {changes.length} replicaTarget{changes.length === 1 ? "" : "s"}: {changes.map((c) => `${city(c.hostingNetworkId)} ${c.from} → ${c.to}`).join(", ")}?
               </p>
               <button type="button" className="primary" onClick={() => void apply()} disabled={set.isPending}>
                 Yes, apply
@@ -175,14 +175,14 @@ export function SuggestionsPanel({
             </div>
           ) : (
             <button type="button" className="primary" disabled={!canOperate || set.isPending} title={canOperate ? undefined : "Read-only for your role"} onClick={() => setConfirming(true)}>
-              Apply… ({changes.length} knob change{changes.length === 1 ? "" : "s"})
+              Apply… ({changes.length} replicaTarget change{changes.length === 1 ? "" : "s"})
             </button>
           )}
         </>
       )}
       {result && (
         <div className={result.failures.length ? "error" : "small"} role={result.failures.length ? "alert" : "status"}>
-          {result.ok > 0 && <p className="wm-saved">Applied {result.ok} knob change{result.ok === 1 ? "" : "s"}: the reconciler turns them into operations.</p>}
+          {result.ok > 0 && <p className="wm-saved">Applied {result.ok} replicaTarget change{result.ok === 1 ? "" : "s"}: the reconciler turns them into operations.</p>}
           {result.failures.map((f) => (
             <p key={f}>{f}</p>
           ))}

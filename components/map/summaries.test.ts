@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { MapNetwork } from "@/server/map/world-map";
-import { emptyKnob } from "./knob-values";
+import { emptyReplicaTarget } from "./replica-target-values";
 import { countByState, serviceRows, serviceTotals, targetsPerService } from "./summaries";
 
 const network = (id: string, city: string, state: MapNetwork["state"] = "free"): MapNetwork => ({
@@ -26,21 +26,21 @@ describe("map summaries", () => {
     expect(counts).toEqual({ free: 1, busy: 0, full: 0, degraded: 0, down: 2, unknown: 0 });
   });
 
-  it("sums a service over its knobs", () => {
-    const blocked = { ...emptyKnob("b"), desired: 2, blockedReason: "no free production host" };
-    const totals = serviceTotals([{ ...emptyKnob("a"), desired: 1, running: 2, deactivating: 1 }, blocked, emptyKnob("c")]);
+  it("sums a service over its replica targets", () => {
+    const blocked = { ...emptyReplicaTarget("b"), desired: 2, blockedReason: "no free production host" };
+    const totals = serviceTotals([{ ...emptyReplicaTarget("a"), desired: 1, running: 2, deactivating: 1 }, blocked, emptyReplicaTarget("c")]);
     expect(totals).toEqual({ running: 2, desired: 3, inFlight: 1, networks: 2, blocked: [blocked] });
   });
 
-  it("lists the networks where a service has anything, by city, leaving out unknown networks and empty knobs", () => {
+  it("lists the networks where a service has anything, by city, leaving out unknown networks and empty replica targets", () => {
     const networks = new Map([network("t", "Tokyo"), network("p", "Paris"), network("l", "Lima")].map((n) => [n.id, n]));
     const rows = serviceRows(
       [
-        { ...emptyKnob("t"), desired: 1 },
-        emptyKnob("l"),
-        { ...emptyKnob("p"), activating: 1 },
-        { ...emptyKnob("gone"), desired: 4 },
-        { ...emptyKnob("x"), blockedReason: "?" },
+        { ...emptyReplicaTarget("t"), desired: 1 },
+        emptyReplicaTarget("l"),
+        { ...emptyReplicaTarget("p"), activating: 1 },
+        { ...emptyReplicaTarget("gone"), desired: 4 },
+        { ...emptyReplicaTarget("x"), blockedReason: "?" },
       ],
       networks,
     );

@@ -1,5 +1,5 @@
 import type { NetworkState } from "@/server/map/network-state";
-import type { MapKnob, MapNetwork } from "@/server/map/world-map";
+import type { MapReplicaTarget, MapNetwork } from "@/server/map/world-map";
 
 /** What the side column and the tables say about the map, as plain functions (no React). */
 
@@ -9,10 +9,10 @@ export function countByState(networks: Iterable<Pick<MapNetwork, "state">>): Rec
   return counts;
 }
 
-/** One service over all its knobs: replicas running and desired, operations under way, knobs that cannot be met. */
-export function serviceTotals(knobs: Iterable<MapKnob>) {
-  const all = [...knobs];
-  const sum = (f: (k: MapKnob) => number) => all.reduce((s, k) => s + f(k), 0);
+/** One service over all its replica targets: replicas running and desired, operations under way, replica targets that cannot be met. */
+export function serviceTotals(replicaTargets: Iterable<MapReplicaTarget>) {
+  const all = [...replicaTargets];
+  const sum = (f: (k: MapReplicaTarget) => number) => all.reduce((s, k) => s + f(k), 0);
   return {
     running: sum((k) => k.running),
     desired: sum((k) => k.desired),
@@ -22,9 +22,9 @@ export function serviceTotals(knobs: Iterable<MapKnob>) {
   };
 }
 
-/** Every network where the service has a knob, a replica, an operation or a reason it cannot be met, by city. */
-export function serviceRows(knobs: Iterable<MapKnob>, networks: ReadonlyMap<string, MapNetwork>): { k: MapKnob; n: MapNetwork }[] {
-  return [...knobs]
+/** Every network where the service has a replica target, a replica, an operation or a reason it cannot be met, by city. */
+export function serviceRows(replicaTargets: Iterable<MapReplicaTarget>, networks: ReadonlyMap<string, MapNetwork>): { k: MapReplicaTarget; n: MapNetwork }[] {
+  return [...replicaTargets]
     .filter((k) => k.desired > 0 || k.running > 0 || k.activating + k.deactivating > 0 || k.blockedReason)
     .flatMap((k) => {
       const n = networks.get(k.hostingNetworkId);

@@ -4,12 +4,12 @@ import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useMemo } from "react";
 import { useTRPC } from "@/components/shared/trpc";
-import { mapRefreshMs } from "./knob-values";
-import { useReplicaKnobs } from "./use-replica-knobs";
+import { mapRefreshMs } from "./replica-target-values";
+import { useReplicaTargets } from "./use-replica-targets";
 
 /**
  * The map's data: the service chosen in the URL (?service=slug, so a view can be shared),
- * the hosting networks and that service's knobs, by id, and the knobs' saving.
+ * the hosting networks and that service's replica targets, by id, and the replica targets' saving.
  */
 export function useWorldMap() {
   const trpc = useTRPC();
@@ -20,16 +20,16 @@ export function useWorldMap() {
   const service = services.data?.find((s) => s.slug === params.get("service")) ?? null;
   const serviceId = service?.id ?? null;
 
-  const knobApi = useReplicaKnobs(serviceId);
+  const replicaTargetApi = useReplicaTargets(serviceId);
   const map = useQuery({
     ...trpc.world.map.queryOptions(serviceId ? { serviceId } : undefined),
-    // While another service's map loads the last one stays on screen, without knobs when the choice is none.
+    // While another service's map loads the last one stays on screen, without replica targets when the choice is none.
     placeholderData: (prev) => (prev && !serviceId ? { ...prev, service: null } : prev),
-    refetchInterval: (q) => mapRefreshMs(q.state.data?.service, knobApi.pending),
+    refetchInterval: (q) => mapRefreshMs(q.state.data?.service, replicaTargetApi.pending),
   });
   const networks = useMemo(() => new Map((map.data?.networks ?? []).map((n) => [n.id, n])), [map.data?.networks]);
   const mapService = map.data?.service;
-  const knobs = useMemo(() => (mapService ? new Map(mapService.knobs.map((k) => [k.hostingNetworkId, k])) : null), [mapService]);
+  const replicaTargets = useMemo(() => (mapService ? new Map(mapService.replicaTargets.map((k) => [k.hostingNetworkId, k])) : null), [mapService]);
 
   const chooseService = (slug: string) => {
     const q = new URLSearchParams(params.toString());
@@ -38,5 +38,5 @@ export function useWorldMap() {
     router.replace(`${pathname}${q.size ? `?${q}` : ""}`, { scroll: false });
   };
 
-  return { services: services.data, service, serviceId, chooseService, map, networks, knobs, knobApi };
+  return { services: services.data, service, serviceId, chooseService, map, networks, replicaTargets, replicaTargetApi };
 }

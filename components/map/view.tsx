@@ -8,9 +8,9 @@ import { useMe } from "@/components/shared/use-me";
 import { ReplicaEstimateNote } from "./estimate";
 import { hotSpots } from "./heat";
 import { HotSpotList } from "./hotspots";
-import { knobAt } from "./knob-values";
+import { replicaTargetAt } from "./replica-target-values";
 import { MapLegend } from "./legend";
-import { NetworkKnob } from "./network-knob";
+import { NetworkReplicaTarget } from "./network-replica-target";
 import { NetworkPanel } from "./network-panel";
 import { NetworkTable } from "./network-table";
 import { MapOverview } from "./overview";
@@ -28,14 +28,14 @@ const MapCanvas = dynamic(() => import("./canvas"), { ssr: false, loading: () =>
 
 /**
  * The operators' world map (thesis §4.3, Figure 13: the human CPA): hosting networks by
- * health and room, demand hot spots over the last day, and per service a replica knob
+ * health and room, demand hot spots over the last day, and per service a replica target
  * for every network.
  */
 export function MapView({ tileUrl }: { tileUrl: string | null }) {
   const world = useWorldMap();
   const selection = useSelection(world.networks);
   const heat = useDemandHeat(world.serviceId);
-  const { map, knobApi } = world;
+  const { map, replicaTargetApi } = world;
   const body = (data: WorldMap) => <MapBody data={data} tileUrl={tileUrl} world={world} selection={selection} heat={heat} />;
 
   return (
@@ -43,15 +43,15 @@ export function MapView({ tileUrl }: { tileUrl: string | null }) {
       <div className="wm-head">
         <div>
           <h1>World map</h1>
-          <p className="muted small">Hosting networks, demand hot spots and replica knobs: turn a knob to run more or fewer replicas of a service where its users are.</p>
+          <p className="muted small">Hosting networks, demand hot spots and replica targets: set a replica target to run more or fewer replicas of a service where its users are.</p>
         </div>
         <MapToolbar services={world.services} service={world.service} onChooseService={world.chooseService} networks={world.networks} onGoTo={(n) => selection.open(n, true)} heat={heat} />
       </div>
 
-      {knobApi.message && (
+      {replicaTargetApi.message && (
         <div className="error wm-message" role="alert">
-          {world.networks.get(knobApi.message.hostingNetworkId)?.city ?? "A hosting network"}: {knobApi.message.text}{" "}
-          <button type="button" className="link" onClick={knobApi.dismiss}>
+          {world.networks.get(replicaTargetApi.message.hostingNetworkId)?.city ?? "A hosting network"}: {replicaTargetApi.message.text}{" "}
+          <button type="button" className="link" onClick={replicaTargetApi.dismiss}>
             dismiss
           </button>
         </div>
@@ -90,13 +90,13 @@ function MapBody({
   heat: DemandHeat;
 }) {
   const { canOperate } = useMe();
-  const { service, networks, knobs, knobApi } = world;
+  const { service, networks, replicaTargets, replicaTargetApi } = world;
   const { selected, open } = selection;
   const spots = useMemo(() => (heat.frame ? hotSpots(heat.frame, data.networks) : []), [heat.frame, data.networks]);
-  const knobFor = (n: MapNetwork, compact: boolean) =>
-    service && knobs ? <NetworkKnob network={n} serviceName={service.name} knob={knobAt(knobs, n.id)} knobApi={knobApi} canOperate={canOperate} compact={compact} /> : null;
+  const replicaTargetFor = (n: MapNetwork, compact: boolean) =>
+    service && replicaTargets ? <NetworkReplicaTarget network={n} serviceName={service.name} replicaTarget={replicaTargetAt(replicaTargets, n.id)} replicaTargetApi={replicaTargetApi} canOperate={canOperate} compact={compact} /> : null;
   const popup = selected ? (
-    <NetworkPopup network={selected} service={service && knobs ? { name: service.name, knob: knobAt(knobs, selected.id) } : null} knobControl={knobFor(selected, true)} />
+    <NetworkPopup network={selected} service={service && replicaTargets ? { name: service.name, replicaTarget: replicaTargetAt(replicaTargets, selected.id) } : null} replicaTargetControl={replicaTargetFor(selected, true)} />
   ) : null;
 
   return (
@@ -105,7 +105,7 @@ function MapBody({
         <div className="wm-map" data-testid="world-map">
           <MapCanvas
             networks={data.networks}
-            knobs={knobs}
+            replicaTargets={replicaTargets}
             selectedId={selection.selectedId}
             onSelect={selection.select}
             heat={heat.frame}
@@ -121,21 +121,21 @@ function MapBody({
             <NetworkPanel
               network={selected}
               serviceName={service?.name ?? null}
-              knob={knobs ? knobAt(knobs, selected.id) : null}
-              knobControl={knobFor(selected, false)}
-              estimate={data.service && knobs ? <ReplicaEstimateNote target={selected} service={data.service} networks={networks} knobs={knobs} /> : null}
+              replicaTarget={replicaTargets ? replicaTargetAt(replicaTargets, selected.id) : null}
+              replicaTargetControl={replicaTargetFor(selected, false)}
+              estimate={data.service && replicaTargets ? <ReplicaEstimateNote target={selected} service={data.service} networks={networks} replicaTargets={replicaTargets} /> : null}
               onClose={selection.close}
             />
           ) : (
-            <MapOverview name={service?.name ?? null} knobs={knobs} networks={networks} onChoose={world.chooseService} />
+            <MapOverview name={service?.name ?? null} replicaTargets={replicaTargets} networks={networks} onChoose={world.chooseService} />
           )}
           {heat.frame && <HotSpotList spots={spots} label={heat.label} networks={networks} onOpen={(n) => open(n, true)} />}
-          {data.service && knobs && (
+          {data.service && replicaTargets && (
             <SuggestionsPanel
               key={data.service.id}
               serviceId={data.service.id}
               serviceName={data.service.name}
-              knobs={knobs}
+              replicaTargets={replicaTargets}
               networks={networks}
               canOperate={canOperate}
               onApplied={() => void world.map.refetch()}
@@ -143,7 +143,7 @@ function MapBody({
           )}
         </div>
       </div>
-      {data.service && knobs && <ServiceTable serviceName={data.service.name} knobs={knobs} networks={networks} onOpen={(n) => open(n, true)} />}
+      {data.service && replicaTargets && <ServiceTable serviceName={data.service.name} replicaTargets={replicaTargets} networks={networks} onOpen={(n) => open(n, true)} />}
       <NetworkTable networks={data.networks} onOpen={(n) => open(n, true)} />
     </>
   );

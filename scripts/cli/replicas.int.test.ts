@@ -14,18 +14,18 @@ afterAll(() => drop());
 
 const cli = (...args: string[]) => runCli({ DATABASE_URL: url }, args);
 
-/** Waits until the CLI has saved its change (the knob's version moved past `version`). */
+/** Waits until the CLI has saved its change (the replica target's version moved past `version`). */
 async function savedPast(w: Awaited<ReturnType<typeof makeWorld>>, version: number) {
   for (let i = 0; i < 600; i++) {
     const t = await db.replicaTarget.findUnique({ where: { serviceId_hostingNetworkId: { serviceId: w.service.id, hostingNetworkId: w.hn.id } } });
     if (t && t.version > version) return t;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error("the CLI never saved the knob");
+  throw new Error("the CLI never saved the replica target");
 }
 
 describe("vmatrix replicas", () => {
-  it("sets a knob through the version check and lists knobs as JSON with the documented fields", async () => {
+  it("sets a replica target through the version check and lists replica targets as JSON with the documented fields", async () => {
     const w = await makeWorld(db);
     const set = await cli("replicas", "set", w.service.slug, w.hn.slug, "2");
     expect(set.code, set.stderr).toBe(0);
@@ -83,7 +83,7 @@ describe("vmatrix replicas plan", () => {
     await db.host.updateMany({ where: { id: { in: [w.prod.id, w.nest.id] } }, data: { status: "UP", hostKeyTrust: "TRUSTED" } });
     const spare = await db.vm.create({ data: { name: `${w.service.slug}-spare`, serviceId: w.service.id, phase: "NEST", power: "SAVED", hostId: w.nest.id } });
     expect((await cli("replicas", "set", w.service.slug, w.hn.slug, "1")).code).toBe(0);
-    // And a knob that cannot be met: its world's production host was never heard from.
+    // And a replica target that cannot be met: its world's production host was never heard from.
     const far = await makeWorld(db);
     await db.replicaTarget.create({ data: { serviceId: far.service.id, hostingNetworkId: far.hn.id, desired: 2 } });
     const farReason = `No free production host in ${far.hn.slug} (1 not yet heard from): 2 replicas short.`;

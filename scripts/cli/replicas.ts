@@ -29,7 +29,7 @@ async function bySlugs(db: Db, service: string | undefined, network: string | un
 
 /** The dry run in lines: per service, what the reconciler would request and which targets it cannot meet. */
 export function planLines(plan: ReconcilePlanView): string[] {
-  if (plan.services.length === 0) return ["No replica knobs set."];
+  if (plan.services.length === 0) return ["No replica targets set."];
   const lines = [`The reconciler's next pass (dry run, nothing requested): it may start ${plan.budget} new operation${plan.budget === 1 ? "" : "s"}.`];
   for (const s of plan.services) {
     const blocked = Object.entries(s.blocked);
@@ -55,7 +55,7 @@ function seconds(opts: Record<string, unknown>, name: string, fallback: number):
   return Number(raw);
 }
 
-/** `replicas …`: the replica knobs (desired per service and hosting network). */
+/** `replicas …`: the replica targets (desired per service and hosting network). */
 export const replicasCommand: CliCommand = {
   noun: "replicas",
   usage: `  replicas list [--json] [--service SLUG]
@@ -67,7 +67,7 @@ export const replicasCommand: CliCommand = {
       case "list": {
         const rows = (await api.replicas.list()).filter((t) => !stringOpt(opts, "service") || t.service.slug === stringOpt(opts, "service")).map(rowJson);
         if (opts.json) return out(rows);
-        if (rows.length === 0) return console.log("No replica knobs set.");
+        if (rows.length === 0) return console.log("No replica targets set.");
         for (const r of rows) console.log(`${r.service.padEnd(12)} ${r.hostingNetwork.padEnd(16)} desired ${String(r.desired).padStart(3)}  running ${String(r.running).padStart(3)}${r.blockedReason ? `  blocked: ${r.blockedReason}` : ""}`);
         return;
       }
@@ -94,7 +94,7 @@ export const replicasCommand: CliCommand = {
         const deadline = savedAt + timeoutS * 1000;
         for (;;) {
           const row = (await api.replicas.list()).find((t) => t.id === saved.id);
-          if (!row) throw new Error("the replica knob disappeared while waiting");
+          if (!row) throw new Error("the replica target disappeared while waiting");
           if (row.version !== saved.version) throw new Error(`changed by someone else while waiting: now ${row.desired} (version ${row.version})`);
           if (row.running === row.desired) return out(rowJson(row));
           // Only the reconciler's word on this change counts, not one from before it.

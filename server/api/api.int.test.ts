@@ -50,7 +50,7 @@ describe("roles and audit through the API", () => {
     expect(events[0]).toMatchObject({ action: "host.drain", actorId: w.operator.id, before: { draining: false }, after: { draining: true } });
   });
 
-  it("turns a replica knob with a version check: the second concurrent writer gets a conflict", async () => {
+  it("sets a replica target with a version check: the second concurrent writer gets a conflict", async () => {
     const w = await makeWorld(db);
     const op = callerFor(w.operator);
     const first = await op.replicas.set({ serviceId: w.service.id, hostingNetworkId: w.hn.id, desired: 2, version: 0 });

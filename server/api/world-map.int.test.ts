@@ -35,7 +35,7 @@ async function addNetwork(w: World, slug: string) {
 }
 
 describe("world.map: the operator's map in one answer", () => {
-  it("summarises every hosting network's health and room, and the selected service's knobs", async () => {
+  it("summarises every hosting network's health and room, and the selected service's replica targets", async () => {
     const w = await makeWorld(db);
     const tokyo = await addNetwork(w, `tokyo-${w.hn.slug}`);
     await db.replicaTarget.create({
@@ -54,8 +54,8 @@ describe("world.map: the operator's map in one answer", () => {
     expect(home).toMatchObject({ hosts: 2, production: 1, busy: 1, replicas: 1, state: "unknown" });
 
     expect(map.service).toMatchObject({ id: w.service.id, sources: [{ hostingNetworkId: tokyo.hn.id, vms: 2, fileBytes: 224 * MiB }] });
-    const knobs = map.service!.knobs;
-    expect(knobs.find((k) => k.hostingNetworkId === tokyo.hn.id)).toMatchObject({
+    const replicaTargets = map.service!.replicaTargets;
+    expect(replicaTargets.find((k) => k.hostingNetworkId === tokyo.hn.id)).toMatchObject({
       desired: 3,
       version: 4,
       running: 1,
@@ -64,17 +64,17 @@ describe("world.map: the operator's map in one answer", () => {
       progress: 0.5,
       blockedReason: "no free production host in Tokyo (1 down)",
     });
-    // The world's own network has no knob, replica or operation for this service: left out.
-    expect(knobs.find((k) => k.hostingNetworkId === w.hn.id)).toBeUndefined();
+    // The world's own network has no replica target, replica or operation for this service: left out.
+    expect(replicaTargets.find((k) => k.hostingNetworkId === w.hn.id)).toBeUndefined();
   });
 
-  it("counts a deactivation where the replica leaves, and no service means no knobs", async () => {
+  it("counts a deactivation where the replica leaves, and no service means no replica targets", async () => {
     const w = await makeWorld(db);
     const osaka = await addNetwork(w, `osaka-${w.hn.slug}`);
     await db.operation.create({ data: { kind: "DEACTIVATE", state: "QUEUED", vmId: osaka.live.id, sourceHostId: osaka.prodA.id, targetHostId: w.nest.id } });
     const map = await as(w.manager).world.map({ serviceId: w.service.id });
-    expect(map.service!.knobs.find((k) => k.hostingNetworkId === osaka.hn.id)).toMatchObject({ running: 1, desired: 0, version: 0, activating: 0, deactivating: 1, progress: 0 });
-    expect(map.service!.knobs.find((k) => k.hostingNetworkId === w.hn.id)).toBeUndefined();
+    expect(map.service!.replicaTargets.find((k) => k.hostingNetworkId === osaka.hn.id)).toMatchObject({ running: 1, desired: 0, version: 0, activating: 0, deactivating: 1, progress: 0 });
+    expect(map.service!.replicaTargets.find((k) => k.hostingNetworkId === w.hn.id)).toBeUndefined();
     expect((await as(w.manager).world.map()).service).toBeNull();
     expect((await as(w.manager).world.map({ serviceId: "no-such-service" })).service).toBeNull();
   });
@@ -106,7 +106,7 @@ describe("replicas", () => {
     expect(row).toMatchObject({ desired: 2, running: 1, blockedReason: "host quito-prod-b is down" });
   });
 
-  it("tells the second writer who lost the race what the knob is now", async () => {
+  it("tells the second writer who lost the race what the replica target is now", async () => {
     const w = await makeWorld(db);
     await as(w.operator).replicas.set({ serviceId: w.service.id, hostingNetworkId: w.hn.id, desired: 2, version: 0 });
     const err = await as(w.admin)
@@ -154,8 +154,8 @@ describe("world.map at 2,000 hosting networks", () => {
     const ms = performance.now() - started;
     expect(map.networks).toHaveLength(base + N);
     expect(map.networks.filter((n) => n.hosts === 4 && n.production === 3 && n.state === "free")).toHaveLength(N);
-    expect(map.service!.knobs).toHaveLength(N / 4);
+    expect(map.service!.replicaTargets).toHaveLength(N / 4);
     const json = JSON.stringify(superjson.serialize(map));
-    console.log(`world.map, ${map.networks.length} hosting networks, ${map.service!.knobs.length} knobs: ${(json.length / 1024).toFixed(0)} KiB JSON, ${(gzipSync(json).length / 1024).toFixed(0)} KiB gzip, ${ms.toFixed(0)} ms`);
+    console.log(`world.map, ${map.networks.length} hosting networks, ${map.service!.replicaTargets.length} replica targets: ${(json.length / 1024).toFixed(0)} KiB JSON, ${(gzipSync(json).length / 1024).toFixed(0)} KiB gzip, ${ms.toFixed(0)} ms`);
   });
 });

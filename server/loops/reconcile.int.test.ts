@@ -7,7 +7,7 @@ import { reconcilePass } from "./reconcile";
 import { recoverPass } from "./recovery";
 
 // The reconciler and host-failure recovery against real SSH hosts (the sim lab) and a
-// real queue: knobs become operations, a lost host's VM is replaced, reasons are written.
+// real queue: replica targets become operations, a lost host's VM is replaced, reasons are written.
 let t: OpsLab;
 withOpsLabAndWorker((lab) => (t = lab), { pollIntervalMs: 100 });
 
@@ -20,7 +20,7 @@ async function settle() {
 const production = () => t.db.vm.findMany({ where: { phase: "PRODUCTION", deletedAt: null }, include: { host: true }, orderBy: { name: "asc" } });
 
 describe("reconciler", () => {
-  it("turns a knob from 0 to 2 into two activations, and says when a third cannot be met", async () => {
+  it("sets a replica target from 0 to 2 into two activations, and says when a third cannot be met", async () => {
     for (const n of ["rec-1", "rec-2", "rec-3"]) await t.makeVm(n, "ops-nest", true);
     const target = await t.db.replicaTarget.create({ data: { serviceId: t.world.service.id, hostingNetworkId: t.world.hn.id, desired: 2 } });
     expect(await reconcilePass(t.db)).toEqual({ requested: 2, refused: 0 });
@@ -38,7 +38,7 @@ describe("reconciler", () => {
     expect(blocked.reconciledAt).not.toBeNull();
   });
 
-  it("turns the knob down: the surplus goes back to the Nest", async () => {
+  it("sets the replica target down: the surplus goes back to the Nest", async () => {
     await t.db.replicaTarget.updateMany({ data: { desired: 1 } });
     expect(await reconcilePass(t.db)).toEqual({ requested: 1, refused: 0 });
     await settle();
@@ -46,7 +46,7 @@ describe("reconciler", () => {
     expect(await t.db.vm.count({ where: { phase: "NEST", deletedAt: null } })).toBe(2);
   });
 
-  it("keeps a person's own activation and deactivation: the knob follows them", async () => {
+  it("keeps a person's own activation and deactivation: the replica target follows them", async () => {
     const spare = (await t.db.vm.findMany({ where: { phase: "NEST", deletedAt: null } }))[0]!;
     const activation = await requestOperation(t.db, { kind: "ACTIVATE", vmId: spare.id, requestedById: t.world.operator.id }, followOperation);
     expect((await t.db.replicaTarget.findFirstOrThrow({})).desired).toBe(2);
@@ -59,7 +59,7 @@ describe("reconciler", () => {
     expect(activation.kind).toBe("ACTIVATE");
   });
 
-  it("replaces a replica lost with its host (the knob counts only replicas on UP hosts)", async () => {
+  it("replaces a replica lost with its host (the replica target counts only replicas on UP hosts)", async () => {
     const [lost] = await production();
     await t.db.host.update({ where: { id: lost!.hostId! }, data: { status: "DOWN" } });
     expect(await reconcilePass(t.db)).toEqual({ requested: 1, refused: 0 });
@@ -71,7 +71,7 @@ describe("reconciler", () => {
   });
 });
 
-describe("recovery without a knob", () => {
+describe("recovery without a replica target", () => {
   it("resumes another replica from the Nest once, records the decision, and flags the lost VM", async () => {
     await t.db.replicaTarget.deleteMany({});
     // Two production VMs now (the host came back); free one host, then lose the other's.

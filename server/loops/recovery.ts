@@ -33,7 +33,7 @@ export async function recoverPass(db: Db): Promise<{ requested: number; refused:
     hostingNetworkId: v.host!.hostingNetworkId,
     downSince: v.host!.lastHeartbeatAt,
     autoRecover: v.service.policy?.autoRecover ?? true,
-    knob: v.service.replicaTargets.some((t) => t.hostingNetworkId === v.host!.hostingNetworkId),
+    replicaTarget: v.service.replicaTargets.some((t) => t.hostingNetworkId === v.host!.hostingNetworkId),
     // Replaced since this outage began (an older decision belongs to an earlier outage).
     replaced: since(v.id, "RECOVER", v.host!.lastHeartbeatAt),
   }));

@@ -2,7 +2,7 @@ import { greatCircleKm, type LatLon } from "../latency/model";
 
 /**
  * What it costs to bring a replica of a service to a hosting network, shown next to its
- * knob (thesis §4.4.4). Pure: the map's data in, numbers out; the browser and the API
+ * replica target (thesis §4.4.4). Pure: the map's data in, numbers out; the browser and the API
  * share it.
  */
 

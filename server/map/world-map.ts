@@ -27,11 +27,11 @@ export interface MapNetwork {
   state: NetworkState;
 }
 
-/** One knob of the selected service: desired vs running, and what is under way. */
-export interface MapKnob {
+/** One replica target of the selected service: desired vs running, and what is under way. */
+export interface MapReplicaTarget {
   hostingNetworkId: string;
   desired: number;
-  /** The version a change must name (0: no knob yet). */
+  /** The version a change must name (0: no replica target yet). */
   version: number;
   running: number;
   activating: number;
@@ -50,8 +50,8 @@ export interface MapService {
   imageBytes: number;
   /** Hosting networks whose Nest holds saved VMs of the service (where activations copy from). */
   sources: { hostingNetworkId: string; vms: number; fileBytes: number }[];
-  /** Only networks with a knob, a replica or an operation; the rest are desired 0, running 0. */
-  knobs: MapKnob[];
+  /** Only networks with a replica target, a replica or an operation; the rest are desired 0, running 0. */
+  replicaTargets: MapReplicaTarget[];
 }
 
 export interface WorldMap {
@@ -135,25 +135,25 @@ async function loadService(db: Db, serviceId: string): Promise<MapService | null
   ]);
   if (!service) return null;
   const image = service.images[0];
-  const knobs = new Map<string, MapKnob>();
-  const knob = (hn: string) => {
-    let k = knobs.get(hn);
+  const replicaTargets = new Map<string, MapReplicaTarget>();
+  const replicaTarget = (hn: string) => {
+    let k = replicaTargets.get(hn);
     if (!k) {
       k = { hostingNetworkId: hn, desired: 0, version: 0, running: 0, activating: 0, deactivating: 0, progress: null, blockedReason: null, reconciledAt: null };
-      knobs.set(hn, k);
+      replicaTargets.set(hn, k);
     }
     return k;
   };
-  for (const t of targets) Object.assign(knob(t.hostingNetworkId), t);
-  for (const r of running) knob(r.hn).running = r.running;
-  for (const o of ops) if (o.hn) Object.assign(knob(o.hn), { activating: o.activating, deactivating: o.deactivating, progress: o.progress });
+  for (const t of targets) Object.assign(replicaTarget(t.hostingNetworkId), t);
+  for (const r of running) replicaTarget(r.hn).running = r.running;
+  for (const o of ops) if (o.hn) Object.assign(replicaTarget(o.hn), { activating: o.activating, deactivating: o.deactivating, progress: o.progress });
   return {
     id: service.id,
     slug: service.slug,
     name: service.name,
     imageBytes: image ? Number(image.diskBytes) + image.memoryMiB * MiB : 0,
     sources: sources.map((s) => ({ hostingNetworkId: s.hn, vms: s.vms, fileBytes: Number(s.fileBytes) })),
-    knobs: [...knobs.values()],
+    replicaTargets: [...replicaTargets.values()],
   };
 }
 

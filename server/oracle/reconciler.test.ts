@@ -35,7 +35,7 @@ describe("reconcile", () => {
     expect(r.blocked["hn-tokyo"]).toBeNull();
   });
 
-  it("deactivates the surplus when the knob goes down", () => {
+  it("deactivates the surplus when the replica target goes down", () => {
     const running = ["a", "b", "c"].map((n) => ({ vmId: n, name: n, hostingNetworkId: "hn-paris" }));
     const r = reconcile(input({ targets: [{ ...paris, desired: 1 }], running }));
     expect(r.actions.map((a) => [a.kind, a.vmName])).toEqual([

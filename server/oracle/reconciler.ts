@@ -1,5 +1,5 @@
 /**
- * The reconciler's decision (thesis §4.3, the "human CPA" knob): desired replicas of a
+ * The reconciler's decision (thesis §4.3, the "human CPA" replica target): desired replicas of a
  * service per hosting network → activations and deactivations. Pure: the loop
  * (server/loops/reconcile.ts) reads the world through server/replicas/plan.ts, calls
  * `reconcile`, and requests the operations.

@@ -3,8 +3,8 @@
  * users. When its service's policy says so (autoRecover, the default), another replica is
  * resumed from the Nest — in the same hosting network when a host is free there, else the
  * nearest place the scheduler finds — and the decision is recorded with its reason.
- * Knobs (ReplicaTarget) replace their lost replicas through the reconciler; this covers
- * VMs no knob accounts for. Each lost VM is replaced once (its RECOVER decision says so).
+ * Replica targets (ReplicaTarget) replace their lost replicas through the reconciler; this covers
+ * VMs no replica target accounts for. Each lost VM is replaced once (its RECOVER decision says so).
  */
 export interface LostVm {
   vmId: string;
@@ -15,8 +15,8 @@ export interface LostVm {
   hostingNetworkId: string;
   downSince: Date | null;
   autoRecover: boolean;
-  /** A knob for (service, hosting network) with desired > 0: the reconciler replaces it. */
-  knob: boolean;
+  /** A replica target for (service, hosting network) with desired > 0: the reconciler replaces it. */
+  replicaTarget: boolean;
   /** Already replaced (a RECOVER decision names it). */
   replaced: boolean;
 }
@@ -27,7 +27,7 @@ export function recoveryPlan(lost: LostVm[]): { replace: LostVm[]; skipped: { vm
   const skipped: { vm: string; why: string }[] = [];
   for (const v of lost) {
     if (v.replaced) continue;
-    if (v.knob) skipped.push({ vm: v.name, why: "its hosting network's replica knob replaces it (reconciler)" });
+    if (v.replicaTarget) skipped.push({ vm: v.name, why: "its hosting network's replica target replaces it (reconciler)" });
     else if (!v.autoRecover) skipped.push({ vm: v.name, why: `${v.serviceSlug}'s policy does not recover automatically` });
     else replace.push(v);
   }

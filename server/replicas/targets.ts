@@ -3,7 +3,7 @@ import type { RequestedOperation } from "../jobs/request";
 
 /**
  * Replica targets: the desired number of running replicas of a service in a hosting
- * network (the operator's knob on the map, thesis §4.3). This module is their one writer:
+ * network (the operator's replica target on the map, thesis §4.3). This module is their one writer:
  * people (through the API), the autoscaler and the match loop set them here; only the
  * reconciler turns them into operations, and operations never edit them.
  */

@@ -24,7 +24,7 @@ async function worldWithRoom() {
 }
 
 describe("replicas.plan", () => {
-  it("shows the activation a knob just set would bring, to every role, and requests nothing", async () => {
+  it("shows the activation a replica target just set would bring, to every role, and requests nothing", async () => {
     const w = await worldWithRoom();
     await callerFor(w.operator).replicas.set({ serviceId: w.service.id, hostingNetworkId: w.hn.id, desired: 1, version: 0 });
 
@@ -36,7 +36,7 @@ describe("replicas.plan", () => {
       blocked: {},
     });
 
-    // A dry run: no operation, the VM where it was, no word written on the knob; asking again plans the same.
+    // A dry run: no operation, the VM where it was, no word written on the replica target; asking again plans the same.
     expect(await db.operation.count()).toBe(0);
     expect(await db.vm.findUniqueOrThrow({ where: { id: w.spare.id } })).toMatchObject({ phase: "NEST", hostId: w.nest.id });
     expect(await db.replicaTarget.findFirstOrThrow({ where: { serviceId: w.service.id } })).toMatchObject({ desired: 1, blockedReason: null, reconciledAt: null });

@@ -5,7 +5,7 @@ import { planForDisplay } from "../../replicas/plan-view";
 import { listReplicaTargets, ReplicaTargetConflict, setReplicaTarget } from "../../replicas/targets";
 import { authedProcedure, operatorProcedure, router } from "../trpc";
 
-/** A knob changed by someone else since the caller read it: a conflict, in the domain's words. */
+/** A replica target changed by someone else since the caller read it: a conflict, in the domain's words. */
 function conflictApiError(err: unknown): never {
   if (err instanceof ReplicaTargetConflict) throw new TRPCError({ code: "CONFLICT", message: err.message, cause: err });
   throw err;
@@ -19,7 +19,7 @@ export const replicasRouter = router({
   plan: authedProcedure.query(async ({ ctx }) => planForDisplay(await reconcilePlan(ctx.db))),
 
   /**
-   * Turn a knob. The caller names the version it read; a concurrent change by someone
+   * Set a replica target. The caller names the version it read; a concurrent change by someone
    * else bumps it, and this write is refused instead of silently overwriting theirs.
    */
   set: operatorProcedure

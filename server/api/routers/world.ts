@@ -35,7 +35,7 @@ export const worldRouter = router({
 
   /**
    * The world map: every hosting network with its health and room, and for the selected
-   * service each network's knob (desired, version, running, operations in flight, the
+   * service each network's replica target (desired, version, running, operations in flight, the
    * reconciler's reason) and where the service's VM files wait in a Nest.
    */
   map: authedProcedure.input(z.object({ serviceId: id.optional() }).optional()).query(({ ctx, input }) => loadWorldMap(ctx.db, input?.serviceId)),

@@ -1,7 +1,7 @@
 /**
  * Server switching policy (§5.2.2): what the autoscaler of one service may do and when.
  * `AutoscalingPolicy` mirrors the database row (prisma AutoscalingPolicy) so the live loop
- * passes a row straight in; `ForecastTuning` holds the knobs that are code-level defaults
+ * passes a row straight in; `ForecastTuning` holds the tuning parameters that are code-level defaults
  * (how far ahead to look, which seasons to read from the load profile, how much headroom).
  */
 
@@ -41,7 +41,7 @@ export const DEFAULT_POLICY: AutoscalingPolicy = {
 };
 
 /**
- * Forecast and headroom knobs, shared by every service (code-level defaults; see
+ * Forecast and headroom parameters, shared by every service (code-level defaults; see
  * docs/server-switching.md for why these values and how they were checked).
  */
 export interface ForecastTuning {

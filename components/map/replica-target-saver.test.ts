@@ -1,22 +1,22 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createKnobSaver, type KnobValue } from "./knob-saver";
+import { createReplicaTargetSaver, type ReplicaTargetValue } from "./replica-target-saver";
 
 /** A server with the API's version check, whose answers the test releases one by one. */
-function fakeServer(start: KnobValue) {
+function fakeServer(start: ReplicaTargetValue) {
   const state = { ...start };
   const writes: { desired: number; version: number }[] = [];
   const waiting: (() => void)[] = [];
   return {
     state,
     writes,
-    /** Someone else turns the knob. */
+    /** Someone else sets the replica target. */
     otherOperator(desired: number) {
       state.desired = desired;
       state.version += 1;
     },
     save(_key: string, desired: number, version: number) {
       writes.push({ desired, version });
-      return new Promise<KnobValue>((resolve, reject) => {
+      return new Promise<ReplicaTargetValue>((resolve, reject) => {
         waiting.push(() => {
           if (version !== state.version) return reject(new Error(`Changed by someone else, now ${state.desired}`));
           state.desired = desired;
@@ -34,12 +34,12 @@ function fakeServer(start: KnobValue) {
   };
 }
 
-function setup(start: KnobValue = { desired: 0, version: 3 }) {
+function setup(start: ReplicaTargetValue = { desired: 0, version: 3 }) {
   const server = fakeServer(start);
   const shown: number[] = [];
-  const settled: KnobValue[] = [];
-  const rejected: { message: string; rollbackTo: KnobValue }[] = [];
-  const saver = createKnobSaver({
+  const settled: ReplicaTargetValue[] = [];
+  const rejected: { message: string; rollbackTo: ReplicaTargetValue }[] = [];
+  const saver = createReplicaTargetSaver({
     save: (k, d, v) => server.save(k, d, v),
     show: (_k, d) => shown.push(d),
     settled: (_k, c) => settled.push(c),
@@ -56,7 +56,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe("saving a replica knob", () => {
+describe("saving a replica target", () => {
   it("shows every step at once and writes the value the operator settles on, once", async () => {
     const { server, saver, shown, settled } = setup();
     saver.change("tokyo", 1, { desired: 0, version: 3 });
@@ -78,7 +78,7 @@ describe("saving a replica knob", () => {
     await vi.advanceTimersByTimeAsync(300);
     saver.change("tokyo", 2, { desired: 1, version: 3 });
     await vi.advanceTimersByTimeAsync(300);
-    // The second write waits for the first: one write of a knob at a time.
+    // The second write waits for the first: one write of a replica target at a time.
     expect(server.writes).toHaveLength(1);
     await server.answer();
     expect(server.writes).toEqual([
@@ -92,7 +92,7 @@ describe("saving a replica knob", () => {
     expect(server.state).toEqual({ desired: 2, version: 5 });
   });
 
-  it("rolls back to the last confirmed value when someone else changed the knob first, and says so", async () => {
+  it("rolls back to the last confirmed value when someone else changed the replica target first, and says so", async () => {
     const { server, saver, rejected, settled } = setup({ desired: 1, version: 7 });
     server.otherOperator(4);
     saver.change("tokyo", 2, { desired: 1, version: 7 });
@@ -104,7 +104,7 @@ describe("saving a replica knob", () => {
     expect(saver.pending("tokyo")).toBe(false);
   });
 
-  it("writes nothing when the knob is turned back to where it was", async () => {
+  it("writes nothing when the replica target is turned back to where it was", async () => {
     const { server, saver, settled } = setup({ desired: 2, version: 1 });
     saver.change("tokyo", 3, { desired: 2, version: 1 });
     saver.change("tokyo", 2, { desired: 3, version: 1 });
@@ -113,7 +113,7 @@ describe("saving a replica knob", () => {
     expect(settled).toEqual([{ desired: 2, version: 1 }]);
   });
 
-  it("keeps knobs of different hosting networks apart", async () => {
+  it("keeps replica targets of different hosting networks apart", async () => {
     const { server, saver } = setup();
     saver.change("tokyo", 1, { desired: 0, version: 3 });
     saver.change("lima", 5, { desired: 0, version: 0 });

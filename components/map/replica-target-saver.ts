@@ -1,49 +1,49 @@
 /**
- * Saving replica knobs: every turn is shown at once, the server gets the value the
+ * Saving replica targets: every turn is shown at once, the server gets the value the
  * operator settles on (a drag or a burst of key presses is one write, not one per step),
- * and writes of one knob go one at a time, each naming the version the previous one
+ * and writes of one replica target go one at a time, each naming the version the previous one
  * returned, so the server's version check only refuses changes made by someone else.
  * No React and no network here: the page passes in how to save and what to show.
  */
 
-export interface KnobValue {
+export interface ReplicaTargetValue {
   desired: number;
   version: number;
 }
 
-export interface KnobSaverDeps {
-  /** Write the knob; resolves with what the server stored, rejects with its refusal. */
-  save(key: string, desired: number, version: number): Promise<KnobValue>;
+export interface ReplicaTargetSaverDeps {
+  /** Write the replica target; resolves with what the server stored, rejects with its refusal. */
+  save(key: string, desired: number, version: number): Promise<ReplicaTargetValue>;
   /** Show a value before the server has it (the optimistic update). */
   show(key: string, desired: number): void;
   /** The server holds the last value shown. */
-  settled(key: string, confirmed: KnobValue): void;
+  settled(key: string, confirmed: ReplicaTargetValue): void;
   /** A write was refused: go back to the last confirmed value and say why. */
-  rejected(key: string, error: unknown, rollbackTo: KnobValue): void;
+  rejected(key: string, error: unknown, rollbackTo: ReplicaTargetValue): void;
   /** Quiet time after the last turn before writing. */
   delayMs: number;
 }
 
 interface Pending {
-  confirmed: KnobValue;
+  confirmed: ReplicaTargetValue;
   draft: number;
   sending: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
-export interface KnobSaver {
-  /** The operator turned knob `key` to `desired`; `current` is the value and version last read from the server. */
-  change(key: string, desired: number, current: KnobValue): void;
-  /** Whether a knob has a value not yet confirmed by the server. */
+export interface ReplicaTargetSaver {
+  /** The operator set replica target `key` to `desired`; `current` is the value and version last read from the server. */
+  change(key: string, desired: number, current: ReplicaTargetValue): void;
+  /** Whether a replica target has a value not yet confirmed by the server. */
   pending(key: string): boolean;
-  /** Knobs with unconfirmed values. */
+  /** Replica targets with unconfirmed values. */
   pendingCount(): number;
   /** Write every waiting value now (the page is being left). */
   flushAll(): void;
 }
 
-export function createKnobSaver(deps: KnobSaverDeps): KnobSaver {
-  const knobs = new Map<string, Pending>();
+export function createReplicaTargetSaver(deps: ReplicaTargetSaverDeps): ReplicaTargetSaver {
+  const replicaTargets = new Map<string, Pending>();
 
   const schedule = (key: string, k: Pending) => {
     if (k.timer) clearTimeout(k.timer);
@@ -54,10 +54,10 @@ export function createKnobSaver(deps: KnobSaverDeps): KnobSaver {
   };
 
   const flush = async (key: string) => {
-    const k = knobs.get(key);
+    const k = replicaTargets.get(key);
     if (!k || k.sending) return;
     if (k.draft === k.confirmed.desired) {
-      knobs.delete(key);
+      replicaTargets.delete(key);
       deps.settled(key, k.confirmed);
       return;
     }
@@ -67,7 +67,7 @@ export function createKnobSaver(deps: KnobSaverDeps): KnobSaver {
       k.confirmed = await deps.save(key, sent, k.confirmed.version);
     } catch (err) {
       if (k.timer) clearTimeout(k.timer);
-      knobs.delete(key);
+      replicaTargets.delete(key);
       deps.rejected(key, err, k.confirmed);
       return;
     }
@@ -78,26 +78,26 @@ export function createKnobSaver(deps: KnobSaverDeps): KnobSaver {
       return;
     }
     if (!k.timer) {
-      knobs.delete(key);
+      replicaTargets.delete(key);
       deps.settled(key, k.confirmed);
     }
   };
 
   return {
     change(key, desired, current) {
-      let k = knobs.get(key);
+      let k = replicaTargets.get(key);
       if (!k) {
         k = { confirmed: { ...current }, draft: desired, sending: false, timer: undefined };
-        knobs.set(key, k);
+        replicaTargets.set(key, k);
       }
       k.draft = desired;
       deps.show(key, desired);
       schedule(key, k);
     },
-    pending: (key) => knobs.has(key),
-    pendingCount: () => knobs.size,
+    pending: (key) => replicaTargets.has(key),
+    pendingCount: () => replicaTargets.size,
     flushAll() {
-      for (const [key, k] of knobs) {
+      for (const [key, k] of replicaTargets) {
         if (k.timer) clearTimeout(k.timer);
         k.timer = undefined;
         void flush(key);

@@ -2,17 +2,17 @@
 
 import type { KeyboardEvent } from "react";
 
-export type KnobStatus = { phase: "saving" } | { phase: "saved" } | { phase: "error"; message: string } | null;
+export type ReplicaTargetStatus = { phase: "saving" } | { phase: "saved" } | { phase: "error"; message: string } | null;
 
 /** Highest value the API accepts (replicas.set). */
 const MAX_DESIRED = 1000;
 
 /**
- * The replica knob: drag the slider or step it with −/+, arrows, +/−, Page Up/Down (±5),
+ * The replica target: drag the slider or step it with −/+, arrows, +/−, Page Up/Down (±5),
  * Home (0) and End (all production hosts). The slider spans the network's production
  * hosts; stepping past them is allowed (the reconciler then says why it cannot be met).
  */
-export function ReplicaKnob({
+export function ReplicaTarget({
   label,
   desired,
   running,
@@ -30,7 +30,7 @@ export function ReplicaKnob({
   capacity: number;
   disabled: boolean;
   disabledReason?: string;
-  status: KnobStatus;
+  status: ReplicaTargetStatus;
   onChange: (desired: number) => void;
   compact?: boolean;
 }) {
@@ -61,7 +61,7 @@ export function ReplicaKnob({
   };
   const max = Math.max(capacity, desired, 1);
   return (
-    <div className={`wm-knob${compact ? " wm-knob-compact" : ""}`} role="group" aria-label={`Replicas of ${label}`} title={disabled ? disabledReason : undefined}>
+    <div className={`wm-replica-target${compact ? " wm-replica target-compact" : ""}`} role="group" aria-label={`Replicas of ${label}`} title={disabled ? disabledReason : undefined}>
       <button type="button" aria-label={`Fewer replicas of ${label}`} disabled={disabled || desired === 0} onClick={() => set(desired - 1)}>
         −
       </button>
@@ -81,13 +81,13 @@ export function ReplicaKnob({
       <button type="button" aria-label={`More replicas of ${label}`} disabled={disabled || desired >= MAX_DESIRED} onClick={() => set(desired + 1)}>
         +
       </button>
-      <output className="wm-knob-value" aria-label={`Desired for ${label}`}>
+      <output className="wm-replica-target-value" aria-label={`Desired for ${label}`}>
         {desired}
       </output>
-      <span className="wm-knob-status" role="status" aria-live="polite">
+      <span className="wm-replica-target-status" role="status" aria-live="polite">
         {status?.phase === "saving" && <span className="muted">saving…</span>}
         {status?.phase === "saved" && <span className="wm-saved">saved ✓</span>}
-        {status?.phase === "error" && <span className="wm-knob-error">not saved</span>}
+        {status?.phase === "error" && <span className="wm-replica-target-error">not saved</span>}
       </span>
     </div>
   );
