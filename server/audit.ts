@@ -31,3 +31,8 @@ export async function recordAudit(tx: Pick<Db, "auditEvent">, actor: SessionUser
     },
   });
 }
+
+/** The newest audit events first (administrators read them on the Audit page). */
+export function listAuditEvents(db: Db, limit = 100) {
+  return db.auditEvent.findMany({ orderBy: { at: "desc" }, take: limit });
+}

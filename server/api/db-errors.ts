@@ -1,7 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { HostError, InvalidArgumentError } from "../hosts/errors";
 import { Refused } from "../refused";
-import { RegistryError } from "../registry/hosts";
 
 /**
  * Turns database refusals into API errors a user can act on. Integrity lives in the
@@ -10,7 +9,7 @@ import { RegistryError } from "../registry/hosts";
 export function toApiError(err: unknown): TRPCError | null {
   if (!err || typeof err !== "object") return null;
   // Host problems are answers in words ("host x: unreachable at …"), not server crashes.
-  if (err instanceof RegistryError || err instanceof InvalidArgumentError) {
+  if (err instanceof InvalidArgumentError) {
     return new TRPCError({ code: "BAD_REQUEST", message: err.message, cause: err });
   }
   if (err instanceof Refused) return new TRPCError({ code: err.code, message: err.message, cause: err });

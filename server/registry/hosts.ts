@@ -7,23 +7,24 @@ import { HostError, HostKeyMismatchError } from "../hosts/errors";
 import { probeHostKey } from "../hosts/ssh-transport";
 import { resolveHostAlerts } from "./alerts";
 import type { RegisterHostInput } from "./hosts.schema";
+import { Refused } from "../refused";
 
-/** Problems an operator can act on, worded for them; the API maps them to 400/409. */
-export class RegistryError extends Error {
+/** Problems an operator can act on, worded for them, naming the field when there is one (the API answers 400). */
+export class RegistryError extends Refused {
   override name = "RegistryError";
   constructor(
     message: string,
     readonly field?: string,
   ) {
-    super(message);
+    super("BAD_REQUEST", message);
   }
 }
 
 /** No host with this id (the API answers NOT_FOUND). */
-export class HostNotFound extends Error {
+export class HostNotFound extends Refused {
   override name = "HostNotFound";
   constructor(readonly hostId: string) {
-    super(`No host with id ${hostId}.`);
+    super("NOT_FOUND", `No host with id ${hostId}.`);
   }
 }
 
@@ -164,11 +165,11 @@ export async function probeHost(db: Db, driver: HostDriver, hostId: string) {
 }
 
 /** A changed key: refuse the host and tell the operators, once. */
-export async function markKeyMismatch(db: Db | Tx, host: Pick<Host, "id" | "name" | "hostKeyTrust">, err: HostKeyMismatchError) {
+export async function markKeyMismatch(db: Db | Tx, host: Pick<Host, "id" | "name" | "hostKeyTrust" | "hostingNetworkId">, err: HostKeyMismatchError) {
   if (host.hostKeyTrust === "MISMATCH") return;
   await db.host.update({ where: { id: host.id }, data: { hostKeyTrust: "MISMATCH", status: "DOWN", lastError: err.message } });
   await db.alert.create({
-    data: { kind: ALERT_KIND.hostKeyMismatch, severity: "CRITICAL", hostId: host.id, message: `Host ${host.name}: ${err.message}. Confirm the new key on the Hosts page only if you know why it changed.` },
+    data: { kind: ALERT_KIND.hostKeyMismatch, severity: "CRITICAL", hostId: host.id, hostingNetworkId: host.hostingNetworkId, message: `Host ${host.name}: ${err.message}. Confirm the new key on the Hosts page only if you know why it changed.` },
   });
 }
 

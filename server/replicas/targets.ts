@@ -1,5 +1,6 @@
 import type { Db, Tx } from "../db/client";
 import type { RequestedOperation } from "../jobs/request";
+import { Refused } from "../refused";
 
 /**
  * Replica targets: the desired number of running replicas of a service in a hosting
@@ -9,8 +10,11 @@ import type { RequestedOperation } from "../jobs/request";
  */
 
 /** A change refused because someone else changed the target since the caller read it. */
-export class ReplicaTargetConflict extends Error {
+export class ReplicaTargetConflict extends Refused {
   override readonly name = "ReplicaTargetConflict";
+  constructor(message: string) {
+    super("CONFLICT", message);
+  }
 }
 
 /** Desired vs running replicas per (service, hosting network); running VMs are counted in SQL, in one query. */

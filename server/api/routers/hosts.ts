@@ -1,10 +1,8 @@
-import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { listOpenAlerts } from "../../registry/alerts";
 import {
   addHost,
   confirmHostKey,
-  HostNotFound,
   listHostsByNetwork,
   pinHostKey,
   previewHostKey,
@@ -17,12 +15,6 @@ import { confirmHostKeyInput, previewHostKeyInput, registerHostInput } from "../
 import { authedProcedure, operatorProcedure, router } from "../trpc";
 
 const id = z.string().min(1, "is required").max(64);
-
-/** A missing host is NOT_FOUND; the registry's other refusals (RegistryError) are 400s for every procedure (db-errors). */
-function hostApiError(err: unknown): never {
-  if (err instanceof HostNotFound) throw new TRPCError({ code: "NOT_FOUND", message: err.message, cause: err });
-  throw err;
-}
 
 export const hostsRouter = router({
   /** Hosts grouped by hosting network, each with the VMs it holds. */
@@ -49,7 +41,7 @@ export const hostsRouter = router({
   }),
 
   probe: operatorProcedure.input(z.object({ hostId: id })).mutation(async ({ ctx, input }) => {
-    const { before, after } = await probeHost(ctx.db, ctx.hosts(), input.hostId).catch(hostApiError);
+    const { before, after } = await probeHost(ctx.db, ctx.hosts(), input.hostId);
     await ctx.audit(ctx.db, {
       action: "host.probe",
       entityType: "Host",
@@ -75,7 +67,7 @@ export const hostsRouter = router({
     .input(z.object({ hostId: id, draining: z.boolean() }))
     .mutation(({ ctx, input }) =>
       ctx.db.$transaction(async (tx) => {
-        const { before, after } = await setHostDraining(tx, input.hostId, input.draining).catch(hostApiError);
+        const { before, after } = await setHostDraining(tx, input.hostId, input.draining);
         await ctx.audit(tx, {
           action: input.draining ? "host.drain" : "host.undrain",
           entityType: "Host",
@@ -90,7 +82,7 @@ export const hostsRouter = router({
   /** Retire an empty host: it leaves the registry's lists and is never used again. */
   retire: operatorProcedure.input(z.object({ hostId: id })).mutation(({ ctx, input }) =>
     ctx.db.$transaction(async (tx) => {
-      const { after } = await retireHost(tx, ctx.hosts(), input.hostId).catch(hostApiError);
+      const { after } = await retireHost(tx, ctx.hosts(), input.hostId);
       await ctx.audit(tx, { action: "host.retire", entityType: "Host", entityId: after.id, before: { retiredAt: null }, after: { retiredAt: after.retiredAt } });
       return after;
     }),

@@ -1,7 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { cancelOperation } from "../../jobs/cancel";
-import { OperationRefused } from "../../jobs/request";
 import { ACTIVE_STATES, OPERATION_STATES } from "../../operation-states";
 import { authedProcedure, operatorProcedure, router } from "../trpc";
 
@@ -55,13 +54,8 @@ export const operationsRouter = router({
 
   /** Stops a queued or running operation before its commit step; what ran is undone. */
   cancel: operatorProcedure.input(z.object({ id })).mutation(async ({ ctx, input }) => {
-    try {
-      const op = await cancelOperation(ctx.db, input.id);
-      await ctx.db.$transaction((tx) => ctx.audit(tx, { action: "operation.cancel", entityType: "Operation", entityId: op.id, after: { state: op.state } }));
-      return op;
-    } catch (err) {
-      if (err instanceof OperationRefused) throw new TRPCError({ code: err.code, message: err.message, cause: err });
-      throw err;
-    }
+    const op = await cancelOperation(ctx.db, input.id);
+    await ctx.db.$transaction((tx) => ctx.audit(tx, { action: "operation.cancel", entityType: "Operation", entityId: op.id, after: { state: op.state } }));
+    return op;
   }),
 });

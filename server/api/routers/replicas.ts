@@ -1,15 +1,8 @@
-import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { reconcilePlan } from "../../replicas/plan";
 import { planForDisplay } from "../../replicas/plan-view";
-import { listReplicaTargets, ReplicaTargetConflict, setReplicaTarget } from "../../replicas/targets";
+import { listReplicaTargets, setReplicaTarget } from "../../replicas/targets";
 import { authedProcedure, operatorProcedure, router } from "../trpc";
-
-/** A replica target changed by someone else since the caller read it: a conflict, in the domain's words. */
-function conflictApiError(err: unknown): never {
-  if (err instanceof ReplicaTargetConflict) throw new TRPCError({ code: "CONFLICT", message: err.message, cause: err });
-  throw err;
-}
 
 export const replicasRouter = router({
   /** Desired vs running replicas per (service, hosting network), with the reconciler's word (blockedReason, reconciledAt). */
@@ -33,7 +26,7 @@ export const replicasRouter = router({
     )
     .mutation(({ ctx, input }) =>
       ctx.db.$transaction(async (tx) => {
-        const { before, after } = await setReplicaTarget(tx, input, ctx.user.id).catch(conflictApiError);
+        const { before, after } = await setReplicaTarget(tx, input, ctx.user.id);
         await ctx.audit(tx, {
           action: "replicas.set",
           entityType: "ReplicaTarget",

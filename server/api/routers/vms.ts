@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { config } from "../../config";
 import type { Prisma } from "../../db/generated/client";
-import { OperationRefused, requestOperation, type OperationRequest } from "../../jobs/request";
+import { requestOperation, type OperationRequest } from "../../jobs/request";
 import { authedProcedure, operatorProcedure, router } from "../trpc";
 import { ACTIVE_STATES } from "../../operation-states";
 import { followOperation } from "../../replicas/targets";
@@ -88,21 +88,19 @@ export const vmsRouter = router({
 
 type OperatorContext = Parameters<Parameters<typeof operatorProcedure.mutation>[0]>[0]["ctx"];
 
-/** Records the operation and its audit event together; a refusal becomes an API error in words. */
-async function request(ctx: OperatorContext, req: Omit<OperationRequest, "requestedById">) {
-  try {
-    // A person's move: the replica targets follow it, so the reconciler keeps it.
-    return await requestOperation(ctx.db, { ...req, requestedById: ctx.user.id }, async (tx, op) => {
-      await followOperation(tx, op);
-      await ctx.audit(tx, {
-        action: `vm.${req.kind.toLowerCase()}`,
-        entityType: "Vm",
-        entityId: op.vmId,
-        after: { operationId: op.id, targetHostId: op.targetHostId, reason: req.reason, ...(req.name ? { name: req.name } : {}) },
-      });
+/**
+ * Records the operation and its audit event together (a refusal is an API error in words,
+ * server/api/db-errors.ts). A person's move: the replica targets follow it, so the
+ * reconciler keeps it.
+ */
+function request(ctx: OperatorContext, req: Omit<OperationRequest, "requestedById">) {
+  return requestOperation(ctx.db, { ...req, requestedById: ctx.user.id }, async (tx, op) => {
+    await followOperation(tx, op);
+    await ctx.audit(tx, {
+      action: `vm.${req.kind.toLowerCase()}`,
+      entityType: "Vm",
+      entityId: op.vmId,
+      after: { operationId: op.id, targetHostId: op.targetHostId, reason: req.reason, ...(req.name ? { name: req.name } : {}) },
     });
-  } catch (err) {
-    if (err instanceof OperationRefused) throw new TRPCError({ code: err.code, message: err.message, cause: err });
-    throw err;
-  }
+  });
 }
