@@ -7,6 +7,8 @@ import { signIn } from "./helpers";
 /** Johannesburg: a hosting network alone on its part of the map (no cluster at the first zoom), with no map-service replica in the demo world. */
 const CITY = "Johannesburg";
 const REPLICA_TARGET = `Map service in ${CITY}`;
+/** The dry-run section's words when the reconciler's next pass has nothing to request for the service. */
+const NOTHING_TO_DO = "Nothing to do: every replica target is met or already under way.";
 
 // An operator's screen, so the screenshot shows the page as used.
 test.use({ viewport: { width: 1600, height: 1000 } });
@@ -45,6 +47,11 @@ test("an operator opens the map, selects the map service, opens a hosting networ
   await expect(panel.getByTestId("panel-hosts")).toContainText("Saved"); // the Nest's pre-booted VMs
   await expect(panel.getByTestId("panel-replicas")).toContainText("0 running of 0 desired");
   await expect(panel.getByTestId("estimate")).toContainText("already in this network's Nest");
+  // The reconciler's next pass as a dry run (replicas.plan): the demo world's map-service targets are all met.
+  const dryRun = page.getByRole("region", { name: "Reconciler's next pass (dry run)" });
+  await expect(dryRun).toContainText("What the reconciler would request for Map service");
+  await expect(dryRun).toContainText(NOTHING_TO_DO);
+  await expect(dryRun).toContainText(/This pass may start \d+ new operations? across all services\./);
 
   // Step the replica target with the keyboard: shown at once, then saved.
   const slider = panel.getByLabel(`Desired replicas of ${REPLICA_TARGET}`);
@@ -67,6 +74,10 @@ test("an operator opens the map, selects the map service, opens a hosting networ
   await expect(panel.getByLabel(`Desired for ${REPLICA_TARGET}`)).toHaveText("2");
   await expect(map.locator(`.leaflet-marker-icon[title^="${CITY}: 0 running of 2 desired"]`)).toBeVisible();
   await expect(panel.getByText("saved ✓")).toBeVisible();
+  // Saved: the dry run is read again (at once, or with the next poll 2 s on). It plans activations from the Nest into
+  // Johannesburg, unless the reconciler (every 3 s) has already started them: then they are under way, nothing left to do.
+  await page.waitForResponse((r) => r.url().includes("replicas.plan") && r.ok(), { timeout: 15_000 });
+  await expect(dryRun.getByRole("listitem").filter({ hasText: new RegExp(`^Activate map-\\d+ in ${CITY} — map in johannesburg wants 2`) }).first().or(dryRun.getByText(NOTHING_TO_DO))).toBeVisible();
   console.log(`map: replica target key press → marker updated (optimistic) in ${(await page.evaluate(() => (window as unknown as { replicaTargetToMarkerMs?: number }).replicaTargetToMarkerMs))?.toFixed(1)} ms`);
   await page.screenshot({ path: test.info().outputPath("map.png") });
 

@@ -39,6 +39,8 @@ export function useReplicaTargets(serviceId: string | null) {
     const refresh = () => {
       void qc.invalidateQueries({ queryKey: mapKey });
       void qc.invalidateQueries({ queryKey: trpc.replicas.list.queryKey() });
+      // The reconciler's dry run answers for the new value (or says it is already under way).
+      void qc.invalidateQueries({ queryKey: trpc.replicas.plan.queryKey() });
     };
     const s = createReplicaTargetSaver({
       delayMs: SAVE_AFTER_MS,

@@ -9,7 +9,8 @@ import { useReplicaTargets } from "./use-replica-targets";
 
 /**
  * The map's data: the service chosen in the URL (?service=slug, so a view can be shared),
- * the hosting networks and that service's replica targets, by id, and the replica targets' saving.
+ * the hosting networks and that service's replica targets, by id, the replica targets' saving,
+ * and the reconciler's plan for its next pass (a dry run).
  */
 export function useWorldMap() {
   const trpc = useTRPC();
@@ -27,6 +28,8 @@ export function useWorldMap() {
     placeholderData: (prev) => (prev && !serviceId ? { ...prev, service: null } : prev),
     refetchInterval: (q) => mapRefreshMs(q.state.data?.service, replicaTargetApi.pending),
   });
+  // The reconciler's next pass as a dry run (every service's; the page shows the chosen one's), polled as the map is.
+  const plan = useQuery({ ...trpc.replicas.plan.queryOptions(), enabled: serviceId !== null, refetchInterval: mapRefreshMs(map.data?.service, replicaTargetApi.pending) });
   const networks = useMemo(() => new Map((map.data?.networks ?? []).map((n) => [n.id, n])), [map.data?.networks]);
   const mapService = map.data?.service;
   const replicaTargets = useMemo(() => (mapService ? new Map(mapService.replicaTargets.map((k) => [k.hostingNetworkId, k])) : null), [mapService]);
@@ -38,5 +41,5 @@ export function useWorldMap() {
     router.replace(`${pathname}${q.size ? `?${q}` : ""}`, { scroll: false });
   };
 
-  return { services: services.data, service, serviceId, chooseService, map, networks, replicaTargets, replicaTargetApi };
+  return { services: services.data, service, serviceId, chooseService, map, plan, networks, replicaTargets, replicaTargetApi };
 }

@@ -13,6 +13,7 @@ import { MapLegend } from "./legend";
 import { NetworkReplicaTarget } from "./network-replica-target";
 import { NetworkPanel } from "./network-panel";
 import { NetworkTable } from "./network-table";
+import { ReconcilerPlanPanel } from "./reconciler-plan-panel";
 import { MapOverview } from "./overview";
 import { NetworkPopup } from "./popup";
 import { ServiceTable } from "./service-table";
@@ -75,7 +76,7 @@ export function MapView({ tileUrl }: { tileUrl: string | null }) {
   );
 }
 
-/** The map with its legend and side column (the open network, hot spots, suggestions), then its content as tables. */
+/** The map with its legend and side column (the open network, the reconciler's dry run, hot spots, suggestions), then its content as tables. */
 function MapBody({
   data,
   tileUrl,
@@ -129,6 +130,7 @@ function MapBody({
           ) : (
             <MapOverview name={service?.name ?? null} replicaTargets={replicaTargets} networks={networks} onChoose={world.chooseService} />
           )}
+          {service && <ReconcilerPlanPanel plan={world.plan} serviceSlug={service.slug} serviceName={service.name} networks={networks} />}
           {heat.frame && <HotSpotList spots={spots} label={heat.label} networks={networks} onOpen={(n) => open(n, true)} />}
           {data.service && replicaTargets && (
             <SuggestionsPanel
@@ -138,7 +140,10 @@ function MapBody({
               replicaTargets={replicaTargets}
               networks={networks}
               canOperate={canOperate}
-              onApplied={() => void world.map.refetch()}
+              onApplied={() => {
+                void world.map.refetch();
+                void world.plan.refetch();
+              }}
             />
           )}
         </div>
