@@ -5,27 +5,31 @@
  */
 const TESTS = "\\.test\\.tsx?$";
 /** Modules that reach the outside world: the database, SSH, the job queue, the file system. */
-const IO = "^(server/(db|hosts|jobs|loops|edge|registry|api|auth|replicas)/|components/|app/|scripts/|lab/)|^(node:)?(fs|fs/promises|net|dgram|child_process)$|^(ssh2|pg|graphile-worker|@prisma/)";
+const IO =
+  "^(server/(db|hosts|jobs|loops|edge|registry|api|auth|replicas)/|components/|app/|scripts/|lab/)|^(node:)?(fs|fs/promises|net|dgram|child_process)$|^(ssh2|pg|graphile-worker|@prisma/)";
 
 module.exports = {
   forbidden: [
     {
       name: "oracle-is-pure",
-      comment: "server/oracle/ holds decisions as pure functions over plain values: no database, hosts, jobs, loops, edges, UI, files or sockets.",
+      comment:
+        "server/oracle/ holds decisions as pure functions over plain values: no database, hosts, jobs, loops, edges, UI, files or sockets.",
       severity: "error",
       from: { path: "^server/oracle/", pathNot: TESTS },
       to: { path: IO },
     },
     {
       name: "host-driver-stands-alone",
-      comment: "server/hosts/ (SSH, virsh, files) knows nothing of decisions, operations, loops, the database or the edges.",
+      comment:
+        "server/hosts/ (SSH, virsh, files) knows nothing of decisions, operations, loops, the database or the edges.",
       severity: "error",
       from: { path: "^server/hosts/", pathNot: TESTS },
       to: { path: "^(server/(?!hosts/|log\\.ts$)|components/|app/|scripts/|lab/)" },
     },
     {
       name: "edge-driver-stands-alone",
-      comment: "server/edge/driver/ talks to edges over the host transport only: no database, decisions, operations or loops.",
+      comment:
+        "server/edge/driver/ talks to edges over the host transport only: no database, decisions, operations or loops.",
       severity: "error",
       from: { path: "^server/edge/driver/", pathNot: TESTS },
       to: { path: "^(server/(?!hosts/|edge/driver/|log\\.ts$)|components/|app/|scripts/|lab/)" },
@@ -39,7 +43,8 @@ module.exports = {
     },
     {
       name: "jobs-never-edit-the-spec",
-      comment: "Operations carry out plans; desired state (replica targets) is written by server/replicas/ only, never from jobs.",
+      comment:
+        "Operations carry out plans; desired state (replica targets) is written by server/replicas/ only, never from jobs.",
       severity: "error",
       from: { path: "^server/jobs/", pathNot: TESTS },
       to: { path: "^server/(replicas|api|loops)/" },
@@ -71,6 +76,10 @@ module.exports = {
     exclude: { path: "(^|/)(node_modules|\\.next|\\.data)/|^server/db/generated/" },
     tsConfig: { fileName: "tsconfig.json" },
     tsPreCompilationDeps: true,
-    enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["import", "require", "node", "default", "types"], extensions: [".ts", ".tsx", ".js", ".mjs", ".json"] },
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "require", "node", "default", "types"],
+      extensions: [".ts", ".tsx", ".js", ".mjs", ".json"],
+    },
   },
 };

@@ -2,15 +2,41 @@ import nextVitals from "eslint-config-next/core-web-vitals";
 import nextTs from "eslint-config-next/typescript";
 
 /** Modules that reach the outside world; decisions never import them. */
-const IO_MODULES = ["fs", "node:fs", "fs/promises", "node:fs/promises", "net", "node:net", "dgram", "node:dgram", "child_process", "node:child_process", "ssh2", "pg", "graphile-worker", "@prisma/client", "@prisma/adapter-pg"];
-const ORACLE = "server/oracle/ holds pure decisions over plain values: read state in a loop (server/loops/) or a domain module and pass it in.";
-const DRIVER = "A driver (server/hosts/, server/edge/driver/) knows only SSH, the hypervisor and the edge: no database, decisions, operations or loops.";
+const IO_MODULES = [
+  "fs",
+  "node:fs",
+  "fs/promises",
+  "node:fs/promises",
+  "net",
+  "node:net",
+  "dgram",
+  "node:dgram",
+  "child_process",
+  "node:child_process",
+  "ssh2",
+  "pg",
+  "graphile-worker",
+  "@prisma/client",
+  "@prisma/adapter-pg",
+];
+const ORACLE =
+  "server/oracle/ holds pure decisions over plain values: read state in a loop (server/loops/) or a domain module and pass it in.";
+const DRIVER =
+  "A driver (server/hosts/, server/edge/driver/) knows only SSH, the hypervisor and the edge: no database, decisions, operations or loops.";
 
 const config = [
   ...nextVitals,
   ...nextTs,
   {
-    ignores: ["node_modules/**", ".next/**", ".data/**", "server/db/generated/**", "next-env.d.ts", "test-results/**", "playwright-report/**"],
+    ignores: [
+      "node_modules/**",
+      ".next/**",
+      ".data/**",
+      "server/db/generated/**",
+      "next-env.d.ts",
+      "test-results/**",
+      "playwright-report/**",
+    ],
   },
   {
     rules: {
@@ -27,7 +53,24 @@ const config = [
         "error",
         {
           paths: IO_MODULES.map((name) => ({ name, message: ORACLE })),
-          patterns: [{ group: ["**/db/*", "**/hosts/*", "**/jobs/*", "**/loops/*", "**/edge/*", "**/registry/*", "**/api/*", "**/replicas/*", "**/components/*", "@/components/*", "@/app/*"], message: ORACLE }],
+          patterns: [
+            {
+              group: [
+                "**/db/*",
+                "**/hosts/*",
+                "**/jobs/*",
+                "**/loops/*",
+                "**/edge/*",
+                "**/registry/*",
+                "**/api/*",
+                "**/replicas/*",
+                "**/components/*",
+                "@/components/*",
+                "@/app/*",
+              ],
+              message: ORACLE,
+            },
+          ],
         },
       ],
     },
@@ -36,14 +79,20 @@ const config = [
     files: ["server/hosts/**/*.ts"],
     ignores: ["**/*.test.ts"],
     rules: {
-      "@typescript-eslint/no-restricted-imports": ["error", { patterns: [{ regex: "^\\.\\./(?!log$)|^@/", message: DRIVER }] }],
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        { patterns: [{ regex: "^\\.\\./(?!log$)|^@/", message: DRIVER }] },
+      ],
     },
   },
   {
     files: ["server/edge/driver/**/*.ts"],
     ignores: ["**/*.test.ts"],
     rules: {
-      "@typescript-eslint/no-restricted-imports": ["error", { patterns: [{ regex: "^\\.\\./(?!\\.\\./)|^\\.\\./\\.\\./(?!hosts/|log$)|^@/", message: DRIVER }] }],
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        { patterns: [{ regex: "^\\.\\./(?!\\.\\./)|^\\.\\./\\.\\./(?!hosts/|log$)|^@/", message: DRIVER }] },
+      ],
     },
   },
 ];

@@ -14,7 +14,12 @@ export default defineConfig({
         resolve: { alias },
         // CPU-bound fits and engines take a few seconds on a busy 2-core machine: a roomier
         // limit than vitest's 5 s, which is not a speed target (benchmarks measure speed).
-        test: { name: "unit", include: ["**/*.test.ts"], exclude: [...exclude, "**/*.int.test.ts"], testTimeout: 30_000 },
+        test: {
+          name: "unit",
+          include: ["**/*.test.ts"],
+          exclude: [...exclude, "**/*.int.test.ts"],
+          testTimeout: 30_000,
+        },
       },
       {
         resolve: { alias },

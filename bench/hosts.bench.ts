@@ -37,7 +37,9 @@ async function simBench(): Promise<void> {
   console.log(`\n(a) sim lab: ${SIM_HOSTS} hosts × ${PER_HOST} concurrent commands`);
   const dataDir = await mkdtemp(join(tmpdir(), "vmatrix-bench-sim-"));
   const tsx = resolve("node_modules/.bin/tsx");
-  const child = spawn(tsx, ["lab/sim/cli.ts", "up", "--hosts", String(SIM_HOSTS), "--data", dataDir], { stdio: ["ignore", "ignore", "inherit"] });
+  const child = spawn(tsx, ["lab/sim/cli.ts", "up", "--hosts", String(SIM_HOSTS), "--data", dataDir], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   const driver = new SshHostDriver({ connectTimeoutMs: 30_000, commandTimeoutMs: 120_000 });
   try {
     const manifest = await waitForManifest(join(dataDir, "manifest.json"), 120_000);
@@ -56,13 +58,20 @@ async function simBench(): Promise<void> {
       single.push(performance.now() - start);
     }
     single.sort((x, y) => x - y);
-    console.log(`  one at a time: p50 ${percentile(single, 50).toFixed(1)} ms, p95 ${percentile(single, 95).toFixed(1)} ms per command`);
+    console.log(
+      `  one at a time: p50 ${percentile(single, 50).toFixed(1)} ms, p95 ${percentile(single, 95).toFixed(1)} ms per command`,
+    );
 
     const latencies: number[] = [];
     let peakRss = process.memoryUsage().rss;
     const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
     // The mix a heartbeat and the metrics loop send: list, state, node facts, disk.
-    const commands: ((h: HostTarget) => Promise<unknown>)[] = [(h) => driver.listDomains(h), (h) => driver.nodeInfo(h), (h) => driver.diskSpace(h), (h) => driver.version(h)];
+    const commands: ((h: HostTarget) => Promise<unknown>)[] = [
+      (h) => driver.listDomains(h),
+      (h) => driver.nodeInfo(h),
+      (h) => driver.diskSpace(h),
+      (h) => driver.version(h),
+    ];
     const cpu0 = process.cpuUsage();
     const simCpu0 = processTreeCpuSeconds(child.pid);
     t0 = performance.now();
@@ -82,9 +91,13 @@ async function simBench(): Promise<void> {
     latencies.sort((x, y) => x - y);
     const total = latencies.length;
     console.log(`  ${total} commands in ${seconds.toFixed(2)} s: ${(total / seconds).toFixed(0)} commands/s`);
-    console.log(`  latency (queue + run): p50 ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, max ${latencies.at(-1)!.toFixed(0)} ms`);
+    console.log(
+      `  latency (queue + run): p50 ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, max ${latencies.at(-1)!.toFixed(0)} ms`,
+    );
     console.log(`  oracle RSS: peak ${mb(peakRss)} MB (${driver.transport.stats().connected} SSH connections open)`);
-    console.log(`  CPU during the run: oracle ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, sim lab ${simCpu.toFixed(1)} s (of ${seconds.toFixed(1)} s on ${availableParallelism()} cores)`);
+    console.log(
+      `  CPU during the run: oracle ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, sim lab ${simCpu.toFixed(1)} s (of ${seconds.toFixed(1)} s on ${availableParallelism()} cores)`,
+    );
   } finally {
     await driver.close();
     child.kill("SIGINT");
@@ -96,7 +109,9 @@ async function simBench(): Promise<void> {
 async function libvirtBench(): Promise<void> {
   console.log("\n(b) libvirt lab: 1 GiB between two lab hosts, product transfer vs plain scp");
   if (!existsSync(LIBVIRT_MANIFEST)) {
-    console.log(`  skipped: no libvirt lab manifest at ${LIBVIRT_MANIFEST} (start one with \`npm run lab:libvirt -- up\`, Linux as root)`);
+    console.log(
+      `  skipped: no libvirt lab manifest at ${LIBVIRT_MANIFEST} (start one with \`npm run lab:libvirt -- up\`, Linux as root)`,
+    );
     return;
   }
   const manifest = await readLabManifest(LIBVIRT_MANIFEST);
@@ -110,7 +125,9 @@ async function libvirtBench(): Promise<void> {
   const viaScp = `bench-${process.pid}-scp.bin`;
   try {
     const src = `${a.vmDir}/${file}`;
-    await driver.transport.run(a, ["dd", "if=/dev/urandom", `of=${src}`, "bs=1M", "count=1024", "status=none"], { timeoutMs: 10 * 60_000 });
+    await driver.transport.run(a, ["dd", "if=/dev/urandom", `of=${src}`, "bs=1M", "count=1024", "status=none"], {
+      timeoutMs: 10 * 60_000,
+    });
     // The product's first transfer also leaves the pinned known_hosts file scp will use.
     const knownHosts = `${a.vmDir}/.vmatrix/known_hosts-${b.name}`;
     type Kind = "product" | "scp" | "scp-gcm";
@@ -118,18 +135,40 @@ async function libvirtBench(): Promise<void> {
     const scp = (cipher: string[]) =>
       driver.transport.run(
         a,
-        ["scp", "-q", ...cipher, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "GlobalKnownHostsFile=/dev/null", "-P", String(b.port), "--", src, `${b.user}@${b.address}:${b.vmDir}/${viaScp}`],
+        [
+          "scp",
+          "-q",
+          ...cipher,
+          "-o",
+          "BatchMode=yes",
+          "-o",
+          "StrictHostKeyChecking=yes",
+          "-o",
+          `UserKnownHostsFile=${knownHosts}`,
+          "-o",
+          "GlobalKnownHostsFile=/dev/null",
+          "-P",
+          String(b.port),
+          "--",
+          src,
+          `${b.user}@${b.address}:${b.vmDir}/${viaScp}`,
+        ],
         { timeoutMs: 30 * 60_000 },
       );
     const once: Record<Kind, () => Promise<void>> = {
       product: async () => {
         const phases = new Map<string, number>();
         const t0 = performance.now();
-        const r = await driver.transfer(a, b, { sourcePath: file, targetPath: file }, {
-          onProgress: (p: TransferProgress) => {
-            if (!phases.has(p.phase)) phases.set(p.phase, performance.now());
+        const r = await driver.transfer(
+          a,
+          b,
+          { sourcePath: file, targetPath: file },
+          {
+            onProgress: (p: TransferProgress) => {
+              if (!phases.has(p.phase)) phases.set(p.phase, performance.now());
+            },
           },
-        });
+        );
         const seconds = (performance.now() - t0) / 1000;
         const copySeconds = ((phases.get("verifying") ?? t0) - (phases.get("copying") ?? t0)) / 1000;
         runs.push({ kind: "product", seconds, copySeconds, load: loadavg()[0]! });
@@ -162,20 +201,36 @@ async function libvirtBench(): Promise<void> {
       }
     }
     for (const r of runs) {
-      const extra = r.copySeconds === undefined ? "" : ` (copy ${r.copySeconds.toFixed(2)} s, checks + verify + rename ${(r.seconds - r.copySeconds).toFixed(2)} s)`;
-      console.log(`  ${r.kind.padEnd(7)} ${r.seconds.toFixed(2)} s = ${mb(GiB / r.seconds)} MB/s${extra} [load ${r.load.toFixed(1)}]`);
+      const extra =
+        r.copySeconds === undefined
+          ? ""
+          : ` (copy ${r.copySeconds.toFixed(2)} s, checks + verify + rename ${(r.seconds - r.copySeconds).toFixed(2)} s)`;
+      console.log(
+        `  ${r.kind.padEnd(7)} ${r.seconds.toFixed(2)} s = ${mb(GiB / r.seconds)} MB/s${extra} [load ${r.load.toFixed(1)}]`,
+      );
     }
-    const times = (kind: Kind) => runs.filter((r) => r.kind === kind).map((r) => r.seconds).sort((x, y) => x - y);
+    const times = (kind: Kind) =>
+      runs
+        .filter((r) => r.kind === kind)
+        .map((r) => r.seconds)
+        .sort((x, y) => x - y);
     const best = (kind: Kind) => times(kind)[0]!;
     const median = (kind: Kind) => times(kind)[Math.floor(times(kind).length / 2)]!;
     const line = (what: string, pick: (k: Kind) => number, vs: Kind, target = "") =>
-      console.log(`  ${what} product ${mb(GiB / pick("product"))} MB/s vs ${what} ${vs} ${mb(GiB / pick(vs))} MB/s: ratio ${(pick(vs) / pick("product")).toFixed(2)}${target}`);
+      console.log(
+        `  ${what} product ${mb(GiB / pick("product"))} MB/s vs ${what} ${vs} ${mb(GiB / pick(vs))} MB/s: ratio ${(pick(vs) / pick("product")).toFixed(2)}${target}`,
+      );
     line("best", best, "scp", " (target ≥ 0.90)");
     line("median", median, "scp");
     line("best", best, "scp-gcm");
     line("median", median, "scp-gcm");
   } finally {
-    for (const [h, f] of [[a, file], [b, file], [b, viaScp]] as const) await driver.removeFile(h, f).catch(() => undefined);
+    for (const [h, f] of [
+      [a, file],
+      [b, file],
+      [b, viaScp],
+    ] as const)
+      await driver.removeFile(h, f).catch(() => undefined);
     await driver.close();
   }
 }
@@ -190,7 +245,8 @@ function processTreeCpuSeconds(pid: number | undefined): number {
       const fields = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ");
       // utime, stime are fields 14 and 15 (1-based); after ") " the list starts at field 3.
       total += (Number(fields[11]) + Number(fields[12])) / ticks;
-      for (const child of readFileSync(`/proc/${p}/task/${p}/children`, "utf8").trim().split(/\s+/).filter(Boolean)) visit(child);
+      for (const child of readFileSync(`/proc/${p}/task/${p}/children`, "utf8").trim().split(/\s+/).filter(Boolean))
+        visit(child);
     } catch {
       // the process went away meanwhile
     }
@@ -211,11 +267,14 @@ async function waitForManifest(path: string, ms: number): Promise<LabManifest> {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: "string" } } });
   const only = new Set((values.only ?? "sim,libvirt").split(","));
-  for (const part of only) if (part !== "sim" && part !== "libvirt") throw new Error(`--only: unknown part ${JSON.stringify(part)} (sim, libvirt)`);
+  for (const part of only)
+    if (part !== "sim" && part !== "libvirt")
+      throw new Error(`--only: unknown part ${JSON.stringify(part)} (sim, libvirt)`);
   console.log(`bench:hosts on ${process.platform}, node ${process.version}`);
   if (only.has("sim")) await simBench();
   // A lab that is there but unusable (stopped, rebuilt with new keys) is reported, not fatal.
-  if (only.has("libvirt")) await libvirtBench().catch((err: unknown) => console.log(`  could not run: ${(err as Error).message}`));
+  if (only.has("libvirt"))
+    await libvirtBench().catch((err: unknown) => console.log(`  could not run: ${(err as Error).message}`));
 }
 
 main().then(

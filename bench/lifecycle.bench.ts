@@ -35,8 +35,21 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { libvirtGuestAddress } from "../lab/libvirt/contract-fixture";
-import { debianLabGuest, ensureDebianGuestImage, renderDebianDomainXml, type DebianGuestImage } from "../lab/libvirt/debian-guest-image";
-import { guestFiles, guestStatusSchema, labGuest, removeGuest, sshTarget, waitForGuestHttp, type LibvirtGuest } from "../lab/libvirt/fixture";
+import {
+  debianLabGuest,
+  ensureDebianGuestImage,
+  renderDebianDomainXml,
+  type DebianGuestImage,
+} from "../lab/libvirt/debian-guest-image";
+import {
+  guestFiles,
+  guestStatusSchema,
+  labGuest,
+  removeGuest,
+  sshTarget,
+  waitForGuestHttp,
+  type LibvirtGuest,
+} from "../lab/libvirt/fixture";
 import { hostPlan, labLayout } from "../lab/libvirt/layout";
 import { copyGuestFiles } from "../lab/libvirt/move";
 import { ensureLibvirtLab, libvirtLabDir, libvirtLabUnavailable } from "../lab/libvirt/readiness";
@@ -88,7 +101,10 @@ async function benchDatabase(): Promise<OpsLabDatabase & { serverStop: () => Pro
     u.pathname = "/";
     serverUrl = u.toString();
   } else {
-    const e = await startEmbeddedPostgres({ dataDir: ".data/pg-bench", port: Number(process.env.EMBEDDED_PG_BENCH_PORT ?? 54359) });
+    const e = await startEmbeddedPostgres({
+      dataDir: ".data/pg-bench",
+      port: Number(process.env.EMBEDDED_PG_BENCH_PORT ?? 54359),
+    });
     serverUrl = e.serverUrl;
     serverStop = () => e.stop();
   }
@@ -190,7 +206,11 @@ function debianVms(t: AnyOpsLab, manifest: LabManifest, image: DebianGuestImage)
     const address = libvirtGuestAddress(manifest, name);
     const diskPath = guestFiles(lab, name).disk;
     await remote(sshTarget(guest, lab), ["cp", "--sparse=always", "--", image.diskTemplatePath, diskPath]);
-    const { xmlPath } = await t.driver.define(host, name, renderDebianDomainXml(image.domainXmlTemplate, lab, { name, address, bridge: guest.bridge }));
+    const { xmlPath } = await t.driver.define(
+      host,
+      name,
+      renderDebianDomainXml(image.domainXmlTemplate, lab, { name, address, bridge: guest.bridge }),
+    );
     if (state !== "shutoff") {
       await t.driver.start(host, name);
       const booted = await waitForGuestHttp(guest, address, 300_000);
@@ -217,7 +237,10 @@ function debianVms(t: AnyOpsLab, manifest: LabManifest, image: DebianGuestImage)
       },
     });
   };
-  return { make, cleanup: async () => void (await Promise.all([...made].map((n) => everywhere(n).catch(() => undefined)))) };
+  return {
+    make,
+    cleanup: async () => void (await Promise.all([...made].map((n) => everywhere(n).catch(() => undefined)))),
+  };
 }
 
 /** Waits until the Debian guest's systemd reports the boot finished ("running", or "degraded" with a failed unit). */
@@ -237,14 +260,20 @@ async function systemBooted(address: string, limitMs = 300_000) {
 /** (a) activate → HTTP, resumed vs cold-booted, interleaved. */
 async function resumeVsBoot(t: AnyOpsLab, manifest: LabManifest, guestLabel: string, makeVm: MakeVm) {
   const guest = labGuest(manifest);
-  console.log(`\n(a) libvirt lab, ${guestLabel}: "activate" → guest answers HTTP on the target, resumed from the Nest vs cold-booted (${ROUNDS} rounds, interleaved)`);
-  const rows: Record<"resume" | "boot", { toHttp: number; targetPart: number; op: number }[]> = { resume: [], boot: [] };
+  console.log(
+    `\n(a) libvirt lab, ${guestLabel}: "activate" → guest answers HTTP on the target, resumed from the Nest vs cold-booted (${ROUNDS} rounds, interleaved)`,
+  );
+  const rows: Record<"resume" | "boot", { toHttp: number; targetPart: number; op: number }[]> = {
+    resume: [],
+    boot: [],
+  };
   const sizes = { disk: [] as number[], state: [] as number[] };
   const steps: Record<"resume" | "boot", Record<string, number[]>> = { resume: {}, boot: {} };
   for (let r = 0; r < ROUNDS; r++) {
     for (const how of ["resume", "boot"] as const) {
       const name = `bench-${how}-${hex()}`;
-      const vm = how === "resume" ? await makeVm(name, t.roles.nest, "saved") : await makeVm(name, t.roles.loading, "shutoff");
+      const vm =
+        how === "resume" ? await makeVm(name, t.roles.nest, "saved") : await makeVm(name, t.roles.loading, "shutoff");
       sizes.disk.push(Number(vm.diskBytes));
       if (how === "resume") sizes.state.push(Number(vm.stateBytes));
       const t0 = performance.now();
@@ -258,24 +287,40 @@ async function resumeVsBoot(t: AnyOpsLab, manifest: LabManifest, guestLabel: str
       // Target side: from the resume step (restore, or start) to the first HTTP answer.
       const targetPart = answered - t0 - (resumeStep.startedAt!.getTime() - wall0);
       rows[how].push({ toHttp: answered - t0, targetPart, op: done.finishedAt!.getTime() - done.createdAt.getTime() });
-      for (const st of done.steps) if (st.startedAt && st.finishedAt) (steps[how][st.name] ??= []).push(st.finishedAt.getTime() - st.startedAt.getTime());
-      console.log(`  round ${r + 1} ${how.padEnd(6)}: activate→HTTP ${s(answered - t0)} s (operation ${s(done.finishedAt!.getTime() - done.createdAt.getTime())} s; on the target, ${how === "resume" ? "restore" : "start"}→HTTP ${s(targetPart)} s)`);
+      for (const st of done.steps)
+        if (st.startedAt && st.finishedAt)
+          (steps[how][st.name] ??= []).push(st.finishedAt.getTime() - st.startedAt.getTime());
+      console.log(
+        `  round ${r + 1} ${how.padEnd(6)}: activate→HTTP ${s(answered - t0)} s (operation ${s(done.finishedAt!.getTime() - done.createdAt.getTime())} s; on the target, ${how === "resume" ? "restore" : "start"}→HTTP ${s(targetPart)} s)`,
+      );
       await deleteVm(t, vm.id);
     }
   }
   const m = (how: "resume" | "boot", k: "toHttp" | "targetPart" | "op") => median(rows[how].map((x) => x[k]));
-  console.log(`  median activate→HTTP: resumed ${s(m("resume", "toHttp"))} s, cold-booted ${s(m("boot", "toHttp"))} s, ratio ${(m("resume", "toHttp") / m("boot", "toHttp")).toFixed(2)}`);
-  console.log(`  median on the target (restore→HTTP vs start→HTTP): ${s(m("resume", "targetPart"))} s vs ${s(m("boot", "targetPart"))} s, ratio ${(m("resume", "targetPart") / m("boot", "targetPart")).toFixed(2)}`);
+  console.log(
+    `  median activate→HTTP: resumed ${s(m("resume", "toHttp"))} s, cold-booted ${s(m("boot", "toHttp"))} s, ratio ${(m("resume", "toHttp") / m("boot", "toHttp")).toFixed(2)}`,
+  );
+  console.log(
+    `  median on the target (restore→HTTP vs start→HTTP): ${s(m("resume", "targetPart"))} s vs ${s(m("boot", "targetPart"))} s, ratio ${(m("resume", "targetPart") / m("boot", "targetPart")).toFixed(2)}`,
+  );
   for (const how of ["resume", "boot"] as const) {
-    console.log(`  median per step (${how}): ${Object.entries(steps[how]).map(([k, v]) => `${k} ${s(median(v))}`).join(", ")} s`);
+    console.log(
+      `  median per step (${how}): ${Object.entries(steps[how])
+        .map(([k, v]) => `${k} ${s(median(v))}`)
+        .join(", ")} s`,
+    );
   }
-  console.log(`  copied per activation: disk ${mb(median(sizes.disk))} (both), memory image ${mb(median(sizes.state))} (resumed only)`);
+  console.log(
+    `  copied per activation: disk ${mb(median(sizes.disk))} (both), memory image ${mb(median(sizes.state))} (resumed only)`,
+  );
   return rows;
 }
 
 /** (b) an activation of a running VM vs the same steps by hand. */
 async function overhead(t: AnyOpsLab, manifest: LabManifest) {
-  console.log(`\n(b) libvirt lab: activation of a running VM vs the same steps by hand (${ROUNDS} rounds, interleaved)`);
+  console.log(
+    `\n(b) libvirt lab: activation of a running VM vs the same steps by hand (${ROUNDS} rounds, interleaved)`,
+  );
   const guest = labGuest(manifest);
   const lab = (name: string) => manifest.hosts.find((h) => h.name === name)!;
   const product: number[] = [];
@@ -291,7 +336,9 @@ async function overhead(t: AnyOpsLab, manifest: LabManifest) {
       const ms = done.finishedAt!.getTime() - done.createdAt.getTime();
       product.push(ms);
       for (const st of done.steps) (steps[st.name] ??= []).push(st.finishedAt!.getTime() - st.startedAt!.getTime());
-      console.log(`  round ${r + 1} product: ${s(ms)} s (${done.steps.map((x) => `${x.name} ${s(x.finishedAt!.getTime() - x.startedAt!.getTime())}`).join(", ")})`);
+      console.log(
+        `  round ${r + 1} product: ${s(ms)} s (${done.steps.map((x) => `${x.name} ${s(x.finishedAt!.getTime() - x.startedAt!.getTime())}`).join(", ")})`,
+      );
       await deleteVm(t, vm.id);
     }
     {
@@ -312,13 +359,21 @@ async function overhead(t: AnyOpsLab, manifest: LabManifest) {
       await remote(to, ["rm", "-f", dst.state]);
       const ms = performance.now() - t0;
       byHand.push(ms);
-      console.log(`  round ${r + 1} by hand: ${s(ms)} s (virsh save; scp img+state+xml host to host; virsh define; virsh restore; undefine + rm on the source; rm state on the target)`);
+      console.log(
+        `  round ${r + 1} by hand: ${s(ms)} s (virsh save; scp img+state+xml host to host; virsh define; virsh restore; undefine + rm on the source; rm state on the target)`,
+      );
       await removeGuest(to, name);
     }
   }
   const o = median(product) / median(byHand) - 1;
-  console.log(`  median: product ${s(median(product))} s, by hand ${s(median(byHand))} s → orchestration overhead ${(o * 100).toFixed(0)}%`);
-  console.log(`  median per step: ${Object.entries(steps).map(([k, v]) => `${k} ${s(median(v))}`).join(", ")} s`);
+  console.log(
+    `  median: product ${s(median(product))} s, by hand ${s(median(byHand))} s → orchestration overhead ${(o * 100).toFixed(0)}%`,
+  );
+  console.log(
+    `  median per step: ${Object.entries(steps)
+      .map(([k, v]) => `${k} ${s(median(v))}`)
+      .join(", ")} s`,
+  );
   return { product, byHand, overhead: o };
 }
 
@@ -338,12 +393,16 @@ async function hostPids(user: string): Promise<number[]> {
 }
 async function remoteUid(user: string): Promise<string> {
   const { execFile } = await import("node:child_process");
-  return new Promise((resolve, reject) => execFile("id", ["-u", user], (err, out) => (err ? reject(err) : resolve(out))));
+  return new Promise((resolve, reject) =>
+    execFile("id", ["-u", user], (err, out) => (err ? reject(err) : resolve(out))),
+  );
 }
 
 /** (c) MTTR: kill a production host; time until the service answers from another host. */
 async function mttr(t: AnyOpsLab, manifest: LabManifest) {
-  console.log("\n(c) libvirt lab: MTTR — a production host killed; seconds until its service answers again from another host");
+  console.log(
+    "\n(c) libvirt lab: MTTR — a production host killed; seconds until its service answers again from another host",
+  );
   if (t.roles.production.length < 2) {
     console.log("  skipped: needs two production hosts (npm run lab:libvirt -- up --hosts 4)");
     return null;
@@ -368,7 +427,11 @@ async function mttr(t: AnyOpsLab, manifest: LabManifest) {
     const spareName = spare.name;
     if (await t.guestStatus!(spareName, 500)) throw new Error("the spare answers before any recovery");
     // The host dies: its sshd, its session daemons, its guests.
-    const plan = hostPlan(labLayout(libvirtLabDir()), Number(victim.name.slice("vmx-lab-".length)), manifest.hosts[0]!.sshPort - 1);
+    const plan = hostPlan(
+      labLayout(libvirtLabDir()),
+      Number(victim.name.slice("vmx-lab-".length)),
+      manifest.hosts[0]!.sshPort - 1,
+    );
     const t0 = performance.now();
     const wall0 = Date.now();
     await stopSshd(plan);
@@ -384,7 +447,8 @@ async function mttr(t: AnyOpsLab, manifest: LabManifest) {
     const until = performance.now() + 300_000;
     for (;;) {
       if (performance.now() > until) throw new Error("the service did not come back within 300 s");
-      if (!downAt && (await t.db.host.findUniqueOrThrow({ where: { id: victim.id } })).status === "DOWN") downAt = performance.now();
+      if (!downAt && (await t.db.host.findUniqueOrThrow({ where: { id: victim.id } })).status === "DOWN")
+        downAt = performance.now();
       if (!opAt) {
         const op = await t.db.operation.findFirst({ where: { kind: "CLONE", vmId: spare.id } });
         if (op) opAt = t0 + (op.createdAt.getTime() - wall0);
@@ -412,17 +476,28 @@ async function libvirtPart(only: Set<string>, guestKind: "busybox" | "debian") {
     return;
   }
   const manifest = await ensureLibvirtLab((l) => console.log(`  [lab] ${l}`));
-  const debian = guestKind === "debian" && only.has("libvirt") ? await ensureDebianGuestImage(libvirtLabDir(), (l) => console.log(`  [debian guest] ${l}`)) : null;
+  const debian =
+    guestKind === "debian" && only.has("libvirt")
+      ? await ensureDebianGuestImage(libvirtLabDir(), (l) => console.log(`  [debian guest] ${l}`))
+      : null;
   const release = await holdLibvirtLab(libvirtLabDir(), "bench:lifecycle", (l) => console.log(`  ${l}`));
   const database = await benchDatabase();
   const t = await startLibvirtOpsLab(manifest, database);
-  const worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2, pollIntervalMs: 100 });
+  const worker = await startOperationsWorker(t.db, t.driver, {
+    connectionString: t.url,
+    concurrency: 2,
+    pollIntervalMs: 100,
+  });
   try {
-    console.log(`libvirt lab: ${manifest.hosts.map((h) => `${h.name} ${h.role}`).join(", ")}; guest ${labGuest(manifest).memoryMiB} MiB`);
+    console.log(
+      `libvirt lab: ${manifest.hosts.map((h) => `${h.name} ${h.role}`).join(", ")}; guest ${labGuest(manifest).memoryMiB} MiB`,
+    );
     if (only.has("libvirt")) {
       if (debian) {
         const { image } = debian;
-        console.log(`Debian service guest: ${image.memoryMiB} MiB, disk ${mb(image.diskBytes)} (sparse: ${mb(image.diskAllocatedBytes)} allocated), kernel ${image.kernelVersion}`);
+        console.log(
+          `Debian service guest: ${image.memoryMiB} MiB, disk ${mb(image.diskBytes)} (sparse: ${mb(image.diskAllocatedBytes)} allocated), kernel ${image.kernelVersion}`,
+        );
         const vms = debianVms(t, manifest, image);
         try {
           await resumeVsBoot(t, manifest, "Debian 12 service guest (systemd, lighttpd)", vms.make);
@@ -466,7 +541,8 @@ async function oracleChild() {
   const driver = new Proxy(base, {
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof prop !== "string" || !counted.has(prop) || typeof v !== "function") return typeof v === "function" ? v.bind(target) : v;
+      if (typeof prop !== "string" || !counted.has(prop) || typeof v !== "function")
+        return typeof v === "function" ? v.bind(target) : v;
       return (...args: unknown[]) => {
         const host = (args[0] as { name: string }).name;
         const what = prop === "transfer" ? (args[2] as { sourcePath: string }).sourcePath : String(args[1]);
@@ -489,7 +565,10 @@ async function oracleChild() {
   const status = await readFile("/proc/self/status", "utf8");
   const peakRssBytes = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
   // A file, not stdout: a pipe's last large write can be cut short by the exit.
-  await writeFile(process.env.BENCH_ORACLE_REPORT!, JSON.stringify({ steps, calls, peakRssBytes } satisfies OracleReport));
+  await writeFile(
+    process.env.BENCH_ORACLE_REPORT!,
+    JSON.stringify({ steps, calls, peakRssBytes } satisfies OracleReport),
+  );
   process.stdout.write("reported\n");
   await db.$disconnect();
   await base.close();
@@ -498,14 +577,21 @@ async function oracleChild() {
 
 function startOracleChild(url: string, concurrency: number, reportFile: string) {
   const child = spawn(process.execPath, ["--import", "tsx", "bench/lifecycle.bench.ts", "--oracle"], {
-    env: { ...process.env, DATABASE_URL: url, BENCH_ORACLE_CONCURRENCY: String(concurrency), BENCH_ORACLE_REPORT: reportFile, LOG_LEVEL: "error" },
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      BENCH_ORACLE_CONCURRENCY: String(concurrency),
+      BENCH_ORACLE_REPORT: reportFile,
+      LOG_LEVEL: "error",
+    },
     stdio: ["pipe", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout });
-  const next = () => new Promise<string>((resolve, reject) => {
-    lines.once("line", resolve);
-    child.once("exit", (code) => reject(new Error(`oracle exited (${code})`)));
-  });
+  const next = () =>
+    new Promise<string>((resolve, reject) => {
+      lines.once("line", resolve);
+      child.once("exit", (code) => reject(new Error(`oracle exited (${code})`)));
+    });
   return {
     ready: next(),
     async stop(): Promise<OracleReport> {
@@ -536,7 +622,9 @@ process.on("unhandledRejection", (err) => {
 async function simRun(oracles: number) {
   simBrokenPipes = 0;
   const perOracle = Math.max(1, Math.floor(CONCURRENCY / oracles));
-  console.log(`\n(d) sim lab: ${SIM_OPS} activations requested at once, ${SIM_OPS / SIM_NESTS} pre-booted VMs on each of ${SIM_NESTS} Nest hosts → ${SIM_OPS} production hosts; ${oracles} oracle process${oracles > 1 ? "es" : ""} × concurrency ${perOracle}`);
+  console.log(
+    `\n(d) sim lab: ${SIM_OPS} activations requested at once, ${SIM_OPS / SIM_NESTS} pre-booted VMs on each of ${SIM_NESTS} Nest hosts → ${SIM_OPS} production hosts; ${oracles} oracle process${oracles > 1 ? "es" : ""} × concurrency ${perOracle}`,
+  );
   const dir = await mkdtemp(path.join(tmpdir(), "vmatrix-bench-ops-"));
   const database = await benchDatabase();
   const { db, url } = database;
@@ -549,8 +637,21 @@ async function simRun(oracles: number) {
   const lab = await startSimLab({ dataDir: dir, hosts: hostSpecs, saveImageFraction: 0.01 });
   const driver = new SshHostDriver({ connectTimeoutMs: 30_000, commandTimeoutMs: 300_000 });
   try {
-    const hn = await db.hostingNetwork.create({ data: { slug: "bench", name: "Bench", city: "Tokyo", country: "JP", continent: "Asia", lat: 35.7, lon: 139.7, publicPoolCidr: "192.0.2.0/24" } });
-    const service = await db.service.create({ data: { slug: "bench-web", name: "Bench web", kind: "WEB", port: 80, ownerDomain: "bench.example" } });
+    const hn = await db.hostingNetwork.create({
+      data: {
+        slug: "bench",
+        name: "Bench",
+        city: "Tokyo",
+        country: "JP",
+        continent: "Asia",
+        lat: 35.7,
+        lon: 139.7,
+        publicPoolCidr: "192.0.2.0/24",
+      },
+    });
+    const service = await db.service.create({
+      data: { slug: "bench-web", name: "Bench web", kind: "WEB", port: 80, ownerDomain: "bench.example" },
+    });
     await db.host.createMany({
       data: lab.manifest.hosts.map((m) => ({
         name: m.name,
@@ -574,22 +675,51 @@ async function simRun(oracles: number) {
     const perNest = SIM_OPS / SIM_NESTS;
     await Promise.all(
       nests.map(async (m) => {
-        const target = { name: m.name, address: m.sshHost, port: m.sshPort, user: m.sshUser, privateKey: { path: m.privateKeyPath }, hostKeyFingerprint: m.hostKeyFingerprint, vmDir: m.vmDir };
+        const target = {
+          name: m.name,
+          address: m.sshHost,
+          port: m.sshPort,
+          user: m.sshUser,
+          privateKey: { path: m.privateKeyPath },
+          hostKeyFingerprint: m.hostKeyFingerprint,
+          vmDir: m.vmDir,
+        };
         for (let j = 0; j < perNest; j++) {
           const name = `vm-${m.name}-${j}`;
           const disk = `${m.vmDir}/${name}.img`;
           await driver.writeSmallFile(target, disk, randomBytes(64 * 1024));
-          const { xmlPath } = await driver.define(target, name, domainXml({ name, memoryMiB: 16, vcpus: 1, vmDir: m.vmDir, diskPath: disk }));
+          const { xmlPath } = await driver.define(
+            target,
+            name,
+            domainXml({ name, memoryMiB: 16, vcpus: 1, vmDir: m.vmDir, diskPath: disk }),
+          );
           await driver.start(target, name);
           const statePath = await driver.save(target, name);
           const stateBytes = (await driver.fileSize(target, statePath)) ?? 0;
-          await db.vm.create({ data: { name, serviceId: service.id, phase: "NEST", power: "SAVED", hostId: hosts.get(m.name)!.id, diskPath: disk, xmlPath, statePath, diskBytes: 64n * 1024n, stateBytes: BigInt(stateBytes), memoryMiB: 16, preBooted: true } });
+          await db.vm.create({
+            data: {
+              name,
+              serviceId: service.id,
+              phase: "NEST",
+              power: "SAVED",
+              hostId: hosts.get(m.name)!.id,
+              diskPath: disk,
+              xmlPath,
+              statePath,
+              diskBytes: 64n * 1024n,
+              stateBytes: BigInt(stateBytes),
+              memoryMiB: 16,
+              preBooted: true,
+            },
+          });
         }
       }),
     );
     console.log(`  setup: ${hostSpecs.length} sim hosts, ${SIM_OPS} saved VMs in ${s(performance.now() - setup0)} s`);
 
-    const children = Array.from({ length: oracles }, (_, i) => startOracleChild(url, perOracle, path.join(dir, `oracle-${i}.json`)));
+    const children = Array.from({ length: oracles }, (_, i) =>
+      startOracleChild(url, perOracle, path.join(dir, `oracle-${i}.json`)),
+    );
     await Promise.all(children.map((c) => c.ready));
     console.log(`  ${oracles} oracle process${oracles > 1 ? "es" : ""} ready`);
     const vms = await db.vm.findMany({ select: { id: true } });
@@ -623,10 +753,18 @@ async function simRun(oracles: number) {
     const reports = await Promise.all(children.map((c) => c.stop()));
     const ops = await db.operation.findMany({ include: { steps: true } });
     const states = ops.reduce<Record<string, number>>((acc, o) => ((acc[o.state] = (acc[o.state] ?? 0) + 1), acc), {});
-    const run = ops.filter((o) => o.startedAt && o.finishedAt).map((o) => o.finishedAt!.getTime() - o.startedAt!.getTime());
-    const endToEnd = ops.filter((o) => o.finishedAt).map((o) => o.finishedAt!.getTime() - Math.max(o.createdAt.getTime(), wall0));
-    console.log(`  requested in ${s(submitted)} s (${(vms.length / (submitted / 1000)).toFixed(1)} requests/s; each request p50 ${s(percentile(requestMs, 50))} s, p95 ${s(percentile(requestMs, 95))} s, two in flight); all ended ${s(elapsed)} s after the first request: ${JSON.stringify(states)}`);
-    console.log(`  throughput ${(ops.length / (elapsed / 1000)).toFixed(1)} operations/s; per operation (start→end) p50 ${s(percentile(run, 50))} s, p95 ${s(percentile(run, 95))} s; request→end p95 ${s(percentile(endToEnd, 95))} s`);
+    const run = ops
+      .filter((o) => o.startedAt && o.finishedAt)
+      .map((o) => o.finishedAt!.getTime() - o.startedAt!.getTime());
+    const endToEnd = ops
+      .filter((o) => o.finishedAt)
+      .map((o) => o.finishedAt!.getTime() - Math.max(o.createdAt.getTime(), wall0));
+    console.log(
+      `  requested in ${s(submitted)} s (${(vms.length / (submitted / 1000)).toFixed(1)} requests/s; each request p50 ${s(percentile(requestMs, 50))} s, p95 ${s(percentile(requestMs, 95))} s, two in flight); all ended ${s(elapsed)} s after the first request: ${JSON.stringify(states)}`,
+    );
+    console.log(
+      `  throughput ${(ops.length / (elapsed / 1000)).toFixed(1)} operations/s; per operation (start→end) p50 ${s(percentile(run, 50))} s, p95 ${s(percentile(run, 95))} s; request→end p95 ${s(percentile(endToEnd, 95))} s`,
+    );
     console.log(`  peak oracle RSS: ${reports.map((r) => `${(r.peakRssBytes / 1048576).toFixed(0)} MiB`).join(", ")}`);
     // Nothing twice: step completions and host-changing calls, across all oracles.
     const stepKeys = reports.flatMap((r) => r.steps.map(([o, st]) => `${o} ${st}`));
@@ -635,16 +773,44 @@ async function simRun(oracles: number) {
     for (const r of reports) for (const [k, n] of Object.entries(r.calls)) calls[k] = (calls[k] ?? 0) + n;
     const repeated = Object.entries(calls).filter(([k, n]) => n > 1 && !k.startsWith("removeFile"));
     const byOracle = reports.map((r) => new Set(r.steps.map(([o]) => o)).size);
-    const shared = oracles > 1 ? reports[0]!.steps.filter(([o]) => reports.slice(1).some((r) => r.steps.some(([p]) => p === o))).length : 0;
-    const restores = Object.entries(calls).filter(([k]) => k.startsWith("restore ")).reduce((n, [, c]) => n + c, 0);
-    const transfers = Object.entries(calls).filter(([k]) => k.startsWith("transfer ")).reduce((n, [, c]) => n + c, 0);
-    console.log(`  operations per oracle: ${byOracle.join(" + ")}; step completions ${stepKeys.length} (expected ${ops.reduce((n, o) => n + o.steps.length, 0)}), repeated ${dupSteps}; operations touched by more than one oracle: ${shared}`);
-    console.log(`  host-changing calls: ${restores} restores, ${transfers} transfers for ${ops.length} VMs; the same call on the same file more than once: ${repeated.length}${repeated.length ? ` (${repeated.slice(0, 5).map(([k, n]) => `${k} ×${n}`).join("; ")})` : ""}`);
+    const shared =
+      oracles > 1
+        ? reports[0]!.steps.filter(([o]) => reports.slice(1).some((r) => r.steps.some(([p]) => p === o))).length
+        : 0;
+    const restores = Object.entries(calls)
+      .filter(([k]) => k.startsWith("restore "))
+      .reduce((n, [, c]) => n + c, 0);
+    const transfers = Object.entries(calls)
+      .filter(([k]) => k.startsWith("transfer "))
+      .reduce((n, [, c]) => n + c, 0);
+    console.log(
+      `  operations per oracle: ${byOracle.join(" + ")}; step completions ${stepKeys.length} (expected ${ops.reduce((n, o) => n + o.steps.length, 0)}), repeated ${dupSteps}; operations touched by more than one oracle: ${shared}`,
+    );
+    console.log(
+      `  host-changing calls: ${restores} restores, ${transfers} transfers for ${ops.length} VMs; the same call on the same file more than once: ${repeated.length}${
+        repeated.length
+          ? ` (${repeated
+              .slice(0, 5)
+              .map(([k, n]) => `${k} ×${n}`)
+              .join("; ")})`
+          : ""
+      }`,
+    );
     const placed = await db.vm.groupBy({ by: ["hostId"], where: { phase: "PRODUCTION" }, _count: true });
     console.log(`  production hosts holding more than one VM: ${placed.filter((p) => p._count > 1).length}`);
     const retried = ops.flatMap((o) => o.steps.filter((st) => st.error)).length;
-    console.log(`  steps that needed a retry: ${retried}; sim lab host-to-host channels that failed to open (BrokenPipe on their stderr): ${simBrokenPipes}`);
-    return { elapsed, submitted, ops: ops.length, p95: percentile(run, 95), rss: reports.map((r) => r.peakRssBytes), dupSteps, repeated: repeated.length };
+    console.log(
+      `  steps that needed a retry: ${retried}; sim lab host-to-host channels that failed to open (BrokenPipe on their stderr): ${simBrokenPipes}`,
+    );
+    return {
+      elapsed,
+      submitted,
+      ops: ops.length,
+      p95: percentile(run, 95),
+      rss: reports.map((r) => r.peakRssBytes),
+      dupSteps,
+      repeated: repeated.length,
+    };
   } finally {
     await driver.close();
     await lab.stop();
@@ -655,13 +821,18 @@ async function simRun(oracles: number) {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { only: { type: "string" }, oracle: { type: "boolean" }, guest: { type: "string", default: "busybox" } } });
+  const { values } = parseArgs({
+    options: { only: { type: "string" }, oracle: { type: "boolean" }, guest: { type: "string", default: "busybox" } },
+  });
   if (values.oracle) return oracleChild();
-  if (values.guest !== "busybox" && values.guest !== "debian") throw new Error(`--guest: busybox (the default) or debian, not ${values.guest}`);
+  if (values.guest !== "busybox" && values.guest !== "debian")
+    throw new Error(`--guest: busybox (the default) or debian, not ${values.guest}`);
   const only = new Set((values.only ?? "libvirt,mttr,sim").split(","));
   // Figures, not the operations' info lines (LOG_LEVEL=info shows them).
   log.level = process.env.LOG_LEVEL ?? "warn";
-  console.log(`bench:lifecycle — ${new Date().toISOString()}, load average ${(await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ")}`);
+  console.log(
+    `bench:lifecycle — ${new Date().toISOString()}, load average ${(await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ")}`,
+  );
   if (only.has("libvirt") || only.has("mttr")) await libvirtPart(only, values.guest);
   if (only.has("sim")) {
     await simRun(1);

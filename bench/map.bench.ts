@@ -53,8 +53,15 @@ function nearPeople(spreadDeg: number) {
   return { lat, lon };
 }
 
-say(`bench:map — load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")} (2 cores shared)`);
-const embedded = await startEmbeddedPostgres({ dataDir: ".data/pg-bench", port: Number(process.env.EMBEDDED_PG_BENCH_PORT ?? 54359) });
+say(
+  `bench:map — load average at start ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")} (2 cores shared)`,
+);
+const embedded = await startEmbeddedPostgres({
+  dataDir: ".data/pg-bench",
+  port: Number(process.env.EMBEDDED_PG_BENCH_PORT ?? 54359),
+});
 const admin = new pg.Client({ connectionString: embedded.serverUrl + "postgres" });
 await admin.connect();
 await admin.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
@@ -66,8 +73,12 @@ const db = createDb(url, 8);
 
 try {
   // ── world ──
-  const service = await db.service.create({ data: { slug: "map", name: "Map service", kind: "WEB", port: 80, ownerDomain: "mapco.example" } });
-  const user = await db.user.create({ data: { id: "bench-admin", email: "admin@bench.example", name: "Bench", role: "ADMIN" } });
+  const service = await db.service.create({
+    data: { slug: "map", name: "Map service", kind: "WEB", port: 80, ownerDomain: "mapco.example" },
+  });
+  const user = await db.user.create({
+    data: { id: "bench-admin", email: "admin@bench.example", name: "Bench", role: "ADMIN" },
+  });
   const networks = Array.from({ length: NETWORKS }, (_, i) => ({
     id: `hn${i}`,
     slug: `hn-${i}`,
@@ -91,18 +102,33 @@ try {
     hostKeyTrust: "TRUSTED" as const,
     vmSlots: role === "NEST" ? 100 : 1,
   });
-  await db.host.createMany({ data: networks.flatMap((n) => [host(n, "NEST", 1), host(n, "PRODUCTION", 1), host(n, "PRODUCTION", 2)]) });
+  await db.host.createMany({
+    data: networks.flatMap((n) => [host(n, "NEST", 1), host(n, "PRODUCTION", 1), host(n, "PRODUCTION", 2)]),
+  });
   const replicaNetworks = networks.filter((_, i) => i % 10 === 0);
-  await db.vm.createMany({ data: replicaNetworks.map((n, i) => ({ name: `map-${i}`, serviceId: service.id, phase: "PRODUCTION" as const, power: "RUNNING" as const, hostId: `${n.id}-PRODUCTION-1` })) });
-  await db.replicaTarget.createMany({ data: replicaNetworks.map((n) => ({ serviceId: service.id, hostingNetworkId: n.id, desired: 1, version: 1 })) });
-  say(`World: ${fmt(NETWORKS)} hosting networks, ${fmt(NETWORKS * 3)} hosts, ${replicaNetworks.length} running replicas and replica targets.`);
+  await db.vm.createMany({
+    data: replicaNetworks.map((n, i) => ({
+      name: `map-${i}`,
+      serviceId: service.id,
+      phase: "PRODUCTION" as const,
+      power: "RUNNING" as const,
+      hostId: `${n.id}-PRODUCTION-1`,
+    })),
+  });
+  await db.replicaTarget.createMany({
+    data: replicaNetworks.map((n) => ({ serviceId: service.id, hostingNetworkId: n.id, desired: 1, version: 1 })),
+  });
+  say(
+    `World: ${fmt(NETWORKS)} hosting networks, ${fmt(NETWORKS * 3)} hosts, ${replicaNetworks.length} running replicas and replica targets.`,
+  );
 
   // ── ingestion ──
   const now = Date.now();
   const randomIp = () => {
     for (;;) {
       const a = 1 + Math.floor(next() * 222);
-      if (a !== 10 && a !== 127 && a !== 100 && a !== 169 && a !== 172 && a !== 192) return `${a}.${Math.floor(next() * 256)}.${Math.floor(next() * 256)}.${1 + Math.floor(next() * 254)}`;
+      if (a !== 10 && a !== 127 && a !== 100 && a !== 169 && a !== 172 && a !== 192)
+        return `${a}.${Math.floor(next() * 256)}.${Math.floor(next() * 256)}.${1 + Math.floor(next() * 254)}`;
     }
   };
   const bodies: string[] = [];
@@ -110,14 +136,22 @@ try {
     const samples = Array.from({ length: BATCH }, (_, i) => {
       const time = new Date(now - Math.floor(next() * 24 * 3600_000)).toISOString();
       const count = 1 + Math.floor(next() * 20);
-      return i % 2 ? { service: "map", time, count, ip: randomIp() } : { service: "map", time, count, ...nearPeople(6) };
+      return i % 2
+        ? { service: "map", time, count, ip: randomIp() }
+        : { service: "map", time, count, ...nearPeople(6) };
     });
     bodies.push(JSON.stringify({ samples }));
   }
   locateIp("8.8.8.8"); // loads the GeoIP database (a one-off of the process, not of a batch)
   const handler = demandIngestHandler({ db: () => db, token: () => TOKEN });
   const post = async (body: string) => {
-    const res = await handler(new Request("http://bench/api/demand", { method: "POST", headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body }));
+    const res = await handler(
+      new Request("http://bench/api/demand", {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body,
+      }),
+    );
     if (res.status !== 200) throw new Error(`ingest refused: ${res.status} ${await res.text()}`);
     return (await res.json()) as { accepted: number; unlocated: number; cells: number };
   };
@@ -146,12 +180,20 @@ try {
   const rows = await db.demandSample.count();
   say("");
   say(`Ingestion of ${fmt(SAMPLES)} samples (batches of ${fmt(BATCH)}, body ~${kib(bodies[0]!.length)}):`);
-  say(`  one shipper   ${fmt((half * BATCH) / (oneShipper / 1000))} samples/s (${(oneShipper / 1000).toFixed(1)} s for ${fmt(half * BATCH)})`);
-  say(`  two shippers  ${fmt((rest.length * BATCH) / (twoShippers / 1000))} samples/s (${(twoShippers / 1000).toFixed(1)} s for ${fmt(rest.length * BATCH)})`);
-  say(`  stored: ${fmt(accepted)} located, ${fmt(unlocated)} unlocated (random IPs GeoIP cannot place), ${fmt(rows)} grid rows (1° × 15 min)`);
+  say(
+    `  one shipper   ${fmt((half * BATCH) / (oneShipper / 1000))} samples/s (${(oneShipper / 1000).toFixed(1)} s for ${fmt(half * BATCH)})`,
+  );
+  say(
+    `  two shippers  ${fmt((rest.length * BATCH) / (twoShippers / 1000))} samples/s (${(twoShippers / 1000).toFixed(1)} s for ${fmt(rest.length * BATCH)})`,
+  );
+  say(
+    `  stored: ${fmt(accepted)} located, ${fmt(unlocated)} unlocated (random IPs GeoIP cannot place), ${fmt(rows)} grid rows (1° × 15 min)`,
+  );
 
   // ── payloads ──
-  const api = createCaller(createInnerContext({ db, user: { id: user.id, email: user.email, name: user.name, role: "ADMIN" } }));
+  const api = createCaller(
+    createInnerContext({ db, user: { id: user.id, email: user.email, name: user.name, role: "ADMIN" } }),
+  );
   const payload = (value: unknown) => {
     const text = JSON.stringify(superjson.serialize(value));
     return { raw: Buffer.byteLength(text), gzip: gzipSync(text).length };
@@ -166,11 +208,20 @@ try {
   for (const [name, run] of queries) {
     const started = performance.now();
     const p = payload(await run());
-    say(`  ${name.padEnd(26)} ${kib(p.raw).padStart(11)} → ${kib(p.gzip).padStart(10)} gzip   (query ${Math.round(performance.now() - started)} ms)`);
+    say(
+      `  ${name.padEnd(26)} ${kib(p.raw).padStart(11)} → ${kib(p.gzip).padStart(10)} gzip   (query ${Math.round(performance.now() - started)} ms)`,
+    );
   }
 
   // ── suggestions ──
-  const sites: SuggestSite[] = networks.map((n, i) => ({ id: n.id, slug: n.slug, lat: n.lat, lon: n.lon, current: i % 10 === 0 ? 1 : 0, capacity: 2 }));
+  const sites: SuggestSite[] = networks.map((n, i) => ({
+    id: n.id,
+    slug: n.slug,
+    lat: n.lat,
+    lon: n.lon,
+    current: i % 10 === 0 ? 1 : 0,
+    capacity: 2,
+  }));
   const cellKeys = new Map<string, DemandPoint>();
   while (cellKeys.size < CELLS) {
     const p = next() < 0.7 ? nearPeople(12) : { lat: next() * 140 - 60, lon: next() * 360 - 180 };
@@ -206,19 +257,33 @@ try {
     best.big = Math.min(best.big, performance.now() - t);
   }
   say("");
-  say(`Suggestions, ${fmt(sites.length)} hosting networks × ${fmt(cells.length)} demand cells (target < 1 s), fastest of 5:`);
-  say(`  budget 100    ${Math.round(best.suggest)} ms (first call, building the RTT table and location offsets: ${Math.round(firstMs)} ms)`);
+  say(
+    `Suggestions, ${fmt(sites.length)} hosting networks × ${fmt(cells.length)} demand cells (target < 1 s), fastest of 5:`,
+  );
+  say(
+    `  budget 100    ${Math.round(best.suggest)} ms (first call, building the RTT table and location offsets: ${Math.round(firstMs)} ms)`,
+  );
   say(`  budget 1,000  ${Math.round(best.big)} ms`);
-  say(`  baseline: one pass computing all ${fmt(sites.length * cells.length)} RTTs: ${Math.round(best.baseline)} ms → budget 100 costs ${(best.suggest / best.baseline).toFixed(2)}× that pass`);
-  say(`  predicted mean / p95 user RTT: before ${first.before!.meanMs.toFixed(1)} / ${first.before!.p95Ms.toFixed(1)} ms (200 replicas), after ${first.after!.meanMs.toFixed(1)} / ${first.after!.p95Ms.toFixed(1)} ms (100)`);
+  say(
+    `  baseline: one pass computing all ${fmt(sites.length * cells.length)} RTTs: ${Math.round(best.baseline)} ms → budget 100 costs ${(best.suggest / best.baseline).toFixed(2)}× that pass`,
+  );
+  say(
+    `  predicted mean / p95 user RTT: before ${first.before!.meanMs.toFixed(1)} / ${first.before!.p95Ms.toFixed(1)} ms (200 replicas), after ${first.after!.meanMs.toFixed(1)} / ${first.after!.p95Ms.toFixed(1)} ms (100)`,
+  );
   t = performance.now();
   const e2e = await api.demand.suggest({ serviceId: service.id, budget: 100, windowMinutes: 1440 });
-  say(`  demand.suggest end to end on the ingested day (${fmt(e2e.cells)} cells, ${fmt(NETWORKS)} networks): ${Math.round(performance.now() - t)} ms`);
+  say(
+    `  demand.suggest end to end on the ingested day (${fmt(e2e.cells)} cells, ${fmt(NETWORKS)} networks): ${Math.round(performance.now() - t)} ms`,
+  );
 
   say("");
   say("Time to first map render: measured in e2e: see docs/world-map.md");
   say("Replica target change to marker update (optimistic): measured in e2e: see docs/world-map.md");
-  say(`Load average at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  say(
+    `Load average at end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
 } catch (err) {
   console.error("bench:map failed:", err);
   process.exitCode = 1;

@@ -29,10 +29,18 @@ const TICKS = Number(process.env.BENCH_TICKS ?? 30);
 const CHART_RUNS = Number(process.env.BENCH_CHART_RUNS ?? 40);
 const DATABASE = "vmatrix_bench_metrics";
 const say = (s: string) => console.log(s);
-const pctl = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const pctl = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
-say(`bench:metrics — load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")} (2 cores shared)`);
-const embedded = await startEmbeddedPostgres({ dataDir: ".data/pg-bench", port: Number(process.env.EMBEDDED_PG_BENCH_PORT ?? 54359) });
+say(
+  `bench:metrics — load average at start ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")} (2 cores shared)`,
+);
+const embedded = await startEmbeddedPostgres({
+  dataDir: ".data/pg-bench",
+  port: Number(process.env.EMBEDDED_PG_BENCH_PORT ?? 54359),
+});
 const admin = new pg.Client({ connectionString: embedded.serverUrl + "postgres" });
 await admin.connect();
 await admin.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
@@ -46,10 +54,22 @@ try {
   // ── world: 20 hosting networks, 200 production hosts (one VM each) and 180 Loading
   // Chambers hosts holding the other VMs ──
   const services = await Promise.all(
-    ["finance", "sports", "map", "halo"].map((slug) => db.service.create({ data: { slug, name: slug, kind: "WEB", port: 80, ownerDomain: `${slug}.example` } })),
+    ["finance", "sports", "map", "halo"].map((slug) =>
+      db.service.create({ data: { slug, name: slug, kind: "WEB", port: 80, ownerDomain: `${slug}.example` } }),
+    ),
   );
   await db.hostingNetwork.createMany({
-    data: Array.from({ length: 20 }, (_, i) => ({ id: `hn${i}`, slug: `hn-${i}`, name: `HN ${i}`, city: `City ${i}`, country: "US", continent: "North America", lat: 0, lon: i * 15 - 150, publicPoolCidr: "192.0.2.0/28" })),
+    data: Array.from({ length: 20 }, (_, i) => ({
+      id: `hn${i}`,
+      slug: `hn-${i}`,
+      name: `HN ${i}`,
+      city: `City ${i}`,
+      country: "US",
+      continent: "North America",
+      lat: 0,
+      lon: i * 15 - 150,
+      publicPoolCidr: "192.0.2.0/28",
+    })),
   });
   const loadingHosts = Math.ceil((VMS - PROD_HOSTS) / 10);
   const hosts = [
@@ -57,7 +77,16 @@ try {
     ...Array.from({ length: loadingHosts }, (_, i) => ({ id: `l${i}`, role: "LOADING" as const })),
   ];
   await db.host.createMany({
-    data: hosts.map((h, i) => ({ id: h.id, name: `host-${h.id}`, hostingNetworkId: `hn${i % 20}`, role: h.role, sshHost: "127.0.0.1", sshUser: "x", sshKeyRef: "file:/dev/null", cpus: 4 })),
+    data: hosts.map((h, i) => ({
+      id: h.id,
+      name: `host-${h.id}`,
+      hostingNetworkId: `hn${i % 20}`,
+      role: h.role,
+      sshHost: "127.0.0.1",
+      sshUser: "x",
+      sshKeyRef: "file:/dev/null",
+      cpus: 4,
+    })),
   });
   const vms = Array.from({ length: VMS }, (_, i) => ({
     id: `v${i}`,
@@ -73,8 +102,25 @@ try {
   const t0 = Date.UTC(2026, 10, 20, 10, 0, 0);
   const tick = (k: number): Sample[] => {
     const at = new Date(t0 + k * 10_000);
-    const rows: Sample[] = vms.map((v, i) => ({ at, hostId: v.hostId, vmId: v.id, cpuPercent: (i * 7 + k) % 100, memoryBytes: 128 * 2 ** 20, netRxBytes: 12_500_000, netTxBytes: 62_500_000 }));
-    for (const h of hosts) rows.push({ at, hostId: h.id, vmId: null, cpuPercent: 20 + (k % 10), memoryBytes: 2 ** 30, netRxBytes: 12_500_000, netTxBytes: 62_500_000 });
+    const rows: Sample[] = vms.map((v, i) => ({
+      at,
+      hostId: v.hostId,
+      vmId: v.id,
+      cpuPercent: (i * 7 + k) % 100,
+      memoryBytes: 128 * 2 ** 20,
+      netRxBytes: 12_500_000,
+      netTxBytes: 62_500_000,
+    }));
+    for (const h of hosts)
+      rows.push({
+        at,
+        hostId: h.id,
+        vmId: null,
+        cpuPercent: 20 + (k % 10),
+        memoryBytes: 2 ** 30,
+        netRxBytes: 12_500_000,
+        netTxBytes: 62_500_000,
+      });
     return rows;
   };
   const perTick: number[] = [];
@@ -90,20 +136,35 @@ try {
   const rate = written / seconds;
   const needed = (VMS + hosts.length) / 10;
   perTick.sort((a, b) => a - b);
-  say(`  write path (INSERT … unnest, one transaction per tick): ${written} rows in ${seconds.toFixed(2)} s = ${Math.round(rate)} rows/s`);
-  say(`  per tick (${VMS + hosts.length} rows): p50 ${pctl(perTick, 50).toFixed(0)} ms, p95 ${pctl(perTick, 95).toFixed(0)} ms; needed ${needed.toFixed(0)} rows/s → ${(rate / needed).toFixed(1)}× headroom`);
+  say(
+    `  write path (INSERT … unnest, one transaction per tick): ${written} rows in ${seconds.toFixed(2)} s = ${Math.round(rate)} rows/s`,
+  );
+  say(
+    `  per tick (${VMS + hosts.length} rows): p50 ${pctl(perTick, 50).toFixed(0)} ms, p95 ${pctl(perTick, 95).toFixed(0)} ms; needed ${needed.toFixed(0)} rows/s → ${(rate / needed).toFixed(1)}× headroom`,
+  );
   // Baseline in the same process: Prisma's createMany of the same rows.
   const base = tick(TICKS + 1);
   const b0 = performance.now();
   await db.metricSample.createMany({
-    data: base.map((r) => ({ ...r, memoryBytes: BigInt(r.memoryBytes), netRxBytes: BigInt(r.netRxBytes), netTxBytes: BigInt(r.netTxBytes) })),
+    data: base.map((r) => ({
+      ...r,
+      memoryBytes: BigInt(r.memoryBytes),
+      netRxBytes: BigInt(r.netRxBytes),
+      netTxBytes: BigInt(r.netTxBytes),
+    })),
   });
   const baseRate = base.length / ((performance.now() - b0) / 1000);
-  say(`  baseline, Prisma createMany of one tick: ${Math.round(baseRate)} rows/s (write path ${(rate / baseRate).toFixed(2)}× that)`);
-  await db.$executeRawUnsafe(`DELETE FROM "MetricSample" WHERE at = to_timestamp(${(t0 + (TICKS + 1) * 10_000) / 1000}) AT TIME ZONE 'UTC'`);
+  say(
+    `  baseline, Prisma createMany of one tick: ${Math.round(baseRate)} rows/s (write path ${(rate / baseRate).toFixed(2)}× that)`,
+  );
+  await db.$executeRawUnsafe(
+    `DELETE FROM "MetricSample" WHERE at = to_timestamp(${(t0 + (TICKS + 1) * 10_000) / 1000}) AT TIME ZONE 'UTC'`,
+  );
   const r0 = performance.now();
   const rolled = await rollUp(db, { now: new Date(t0 + TICKS * 10_000 + 120_000) });
-  say(`  rollup of those ${Math.floor((TICKS * 10) / 60)} minutes: ${rolled.minuteRows} minute rows in ${((performance.now() - r0) / 1000).toFixed(2)} s`);
+  say(
+    `  rollup of those ${Math.floor((TICKS * 10) / 60)} minutes: ${rolled.minuteRows} minute rows in ${((performance.now() - r0) / 1000).toFixed(2)} s`,
+  );
 
   // ── (b) chart ──
   say(`\n(b) chart: 30 days × ${PROD_HOSTS} hosts of hourly history (host + VM rows)`);
@@ -118,7 +179,10 @@ try {
       for (let i = 0; i < PROD_HOSTS; i++) {
         const cpu = 30 + 50 * Math.max(0, Math.sin(((h + i) / 24) * 2 * Math.PI));
         const common = { at, hostId: `p${i}`, memoryBytes: 2 ** 30, netRxBytes: 0, netTxBytes: 0 };
-        rows.push({ ...common, vmId: null, cpuPercent: Math.round(cpu / 2) }, { ...common, vmId: `v${i}`, cpuPercent: Math.round(cpu) });
+        rows.push(
+          { ...common, vmId: null, cpuPercent: Math.round(cpu / 2) },
+          { ...common, vmId: `v${i}`, cpuPercent: Math.round(cpu) },
+        );
       }
     }
     await writeSamples(db, "HOUR", rows);
@@ -139,7 +203,13 @@ try {
     let points = 0;
     for (let i = 0; i < CHART_RUNS; i++) {
       const s = performance.now();
-      const chart = await utilizationChart(db, { from: new Date(end - 30 * 24 * 3600_000), to: new Date(end), width: 1000, maxHosts, rawIntervalMs: 10_000 });
+      const chart = await utilizationChart(db, {
+        from: new Date(end - 30 * 24 * 3600_000),
+        to: new Date(end),
+        width: 1000,
+        maxHosts,
+        rawIntervalMs: 10_000,
+      });
       times.push(performance.now() - s);
       const e = performance.now();
       payload = superjson.stringify(chart);

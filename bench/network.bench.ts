@@ -64,7 +64,10 @@ async function benchDatabase() {
     u.pathname = "/";
     serverUrl = u.toString();
   } else {
-    const e = await startEmbeddedPostgres({ dataDir: ".data/pg-bench", port: Number(process.env.EMBEDDED_PG_BENCH_PORT ?? 54359) });
+    const e = await startEmbeddedPostgres({
+      dataDir: ".data/pg-bench",
+      port: Number(process.env.EMBEDDED_PG_BENCH_PORT ?? 54359),
+    });
     serverUrl = e.serverUrl;
     serverStop = () => e.stop();
   }
@@ -94,7 +97,11 @@ async function dig(port: number): Promise<string[]> {
   const socket = createSocket("udp4");
   try {
     const reply = new Promise<Buffer>((resolve) => socket.once("message", resolve));
-    socket.send(dnsPacket.encode({ id: 9, type: "query", questions: [{ name: NAME, type: "A", class: "IN" }] }), port, "127.0.0.1");
+    socket.send(
+      dnsPacket.encode({ id: 9, type: "query", questions: [{ name: NAME, type: "A", class: "IN" }] }),
+      port,
+      "127.0.0.1",
+    );
     const p = dnsPacket.decode(await reply) as { answers?: { data: unknown }[] };
     return (p.answers ?? []).map((a) => String(a.data));
   } finally {
@@ -111,7 +118,12 @@ async function simActivations() {
   const database = await benchDatabase();
   const t = await startOpsLab(database);
   const dir = await mkdtemp(path.join(tmpdir(), "vmatrix-bench-net-"));
-  const simEdges = await startSimEdges({ dataDir: dir, edges: [{ hostingNetwork: t.world.hn.slug, lat: t.world.hn.lat, lon: t.world.hn.lon, backends: [t.world.service.slug] }] });
+  const simEdges = await startSimEdges({
+    dataDir: dir,
+    edges: [
+      { hostingNetwork: t.world.hn.slug, lat: t.world.hn.lat, lon: t.world.hn.lon, backends: [t.world.service.slug] },
+    ],
+  });
   const edges = edgesFrom(simEdges.manifest, new SshEdgeDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000 }));
   setEdges(edges);
   await t.db.service.update({ where: { id: t.world.service.id }, data: { dnsName: NAME } });
@@ -126,20 +138,26 @@ async function simActivations() {
     const vm = await t.makeVm("bench-net-1", "ops-nest", true);
     await t.db.vm.update({ where: { id: vm.id }, data: { privateAddress: "10.1.0.5" } });
     for (let round = 0; round < ROUNDS; round++) {
-      const done = await t.finished((await requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null })).id);
+      const done = await t.finished(
+        (await requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null })).id,
+      );
       if (done.state !== "SUCCEEDED") throw new Error(`activation failed: ${done.error}`);
       const binding = await t.db.networkBinding.findFirstOrThrow({ where: { vmId: vm.id } });
       let dnsOk = false;
       let lbOk = false;
       while (!(dnsOk && lbOk)) {
         dnsOk ||= (await dig(dns.port)).includes(binding.publicAddress!);
-        lbOk ||= (await edges.driver.servers(edge, t.world.service.slug)).some((s) => s.server === vm.name && s.admin === "ready");
+        lbOk ||= (await edges.driver.servers(edge, t.world.service.slug)).some(
+          (s) => s.server === vm.name && s.admin === "ready",
+        );
         if (!(dnsOk && lbOk)) await sleep(20);
       }
       serving.push(Date.now() - done.finishedAt!.getTime());
       const bind = done.steps.find((s) => s.name === "bind")!;
       bindStep.push(bind.finishedAt!.getTime() - bind.startedAt!.getTime());
-      const off = await t.finished((await requestOperation(t.db, { kind: "DEACTIVATE", vmId: vm.id, requestedById: null })).id);
+      const off = await t.finished(
+        (await requestOperation(t.db, { kind: "DEACTIVATE", vmId: vm.id, requestedById: null })).id,
+      );
       if (off.state !== "SUCCEEDED") throw new Error(`deactivation failed: ${off.error}`);
       const drain = off.steps.find((s) => s.name === "drain")!;
       deactivations.push(drain.finishedAt!.getTime() - drain.startedAt!.getTime());
@@ -184,10 +202,20 @@ async function libvirtMoveUnderLoad() {
   // A second production host in this bench's own database (see the header).
   await t.db.host.update({ where: { id: t.hosts[t.roles.loading]!.id }, data: { role: "PRODUCTION", vmSlots: 1 } });
   await t.db.service.update({ where: { id: t.world.service.id }, data: { slug: "map", dnsName: "map.vmatrix.test" } });
-  await t.db.hostingNetwork.update({ where: { id: t.world.hn.id }, data: { publicPoolCidr: edgeFacts(edgeLab, "a").poolCidr } });
-  const edges = edgesFrom(edgesFor(edgeLab, { a: t.world.hn.slug }), new SshEdgeDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000 }));
+  await t.db.hostingNetwork.update({
+    where: { id: t.world.hn.id },
+    data: { publicPoolCidr: edgeFacts(edgeLab, "a").poolCidr },
+  });
+  const edges = edgesFrom(
+    edgesFor(edgeLab, { a: t.world.hn.slug }),
+    new SshEdgeDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000 }),
+  );
   setEdges(edges);
-  const worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2, pollIntervalMs: 100 });
+  const worker = await startOperationsWorker(t.db, t.driver, {
+    connectionString: t.url,
+    concurrency: 2,
+    pollIntervalMs: 100,
+  });
   const tag = randomBytes(2).toString("hex");
   const names = [`mul-${tag}-1`, `mul-${tag}-2`];
   let loop: ReturnType<typeof startLoop> | undefined;
@@ -200,8 +228,11 @@ async function libvirtMoveUnderLoad() {
     const vms = [];
     for (const n of names) vms.push(await t.makeVm(n, t.roles.nest, true));
     await operate("ACTIVATE", vms[0]!.id);
-    const vip = (await t.db.networkBinding.findFirstOrThrow({ where: { vmId: vms[0]!.id, kind: "LB" } })).publicAddress!;
-    log(`${names[0]} serves at http://${vip}/ (edge ${edges.of(t.world.hn.slug)!.name}); load ${RATE} requests/s from ${edgeLab.facts.clientAddresses[0]}`);
+    const vip = (await t.db.networkBinding.findFirstOrThrow({ where: { vmId: vms[0]!.id, kind: "LB" } }))
+      .publicAddress!;
+    log(
+      `${names[0]} serves at http://${vip}/ (edge ${edges.of(t.world.hn.slug)!.name}); load ${RATE} requests/s from ${edgeLab.facts.clientAddresses[0]}`,
+    );
 
     loop = startLoop(edgeLab, `http://${vip}/`, RATE, (QUIET_MS * (MOVES + 1) + MOVES * 300_000) * 1.2);
     const windows: { from: number; to: number; detail: string }[] = [];
@@ -213,7 +244,11 @@ async function libvirtMoveUnderLoad() {
       const off = await operate("DEACTIVATE", serving.id);
       const to = Date.now();
       const drain = off.steps.find((st) => st.name === "drain")!;
-      windows.push({ from, to, detail: `${serving.name} → ${waiting.name}: activate ${s(on.finishedAt!.getTime() - on.createdAt.getTime())}, deactivate ${s(off.finishedAt!.getTime() - off.createdAt.getTime())} (drain ${s(drain.finishedAt!.getTime() - drain.startedAt!.getTime())})` });
+      windows.push({
+        from,
+        to,
+        detail: `${serving.name} → ${waiting.name}: activate ${s(on.finishedAt!.getTime() - on.createdAt.getTime())}, deactivate ${s(off.finishedAt!.getTime() - off.createdAt.getTime())} (drain ${s(drain.finishedAt!.getTime() - drain.startedAt!.getTime())})`,
+      });
       [serving, waiting] = [waiting, serving];
       await sleep(QUIET_MS);
     }
@@ -227,14 +262,33 @@ async function libvirtMoveUnderLoad() {
       ["during the moves", results.filter(during)],
       ["after each move", results.filter((r) => r.at > windows[0]!.to && !during(r))],
     ];
-    console.log(`move under load, libvirt lab: ${MOVES} move(s) of the map service between two production hosts, ${RATE} requests/s from an internet client through edge A (HAProxy 2.6):`);
+    console.log(
+      `move under load, libvirt lab: ${MOVES} move(s) of the map service between two production hosts, ${RATE} requests/s from an internet client through edge A (HAProxy 2.6):`,
+    );
     for (const w of windows) console.log(`  move ${s(w.to - w.from)} s: ${w.detail}`);
     for (const [label, rs] of phases) {
       const ok = rs.filter((r) => r.status === 200);
       const failed = rs.length - ok.length;
-      const errors = [...new Set(rs.filter((r) => r.status !== 200).map((r) => r.error ?? `HTTP ${r.status}`))].slice(0, 3);
-      const by = [...new Set(ok.map((r) => r.server))].map((n) => `${n} ${ok.filter((r) => r.server === n).length}`).join(", ");
-      console.log(`  ${label.padEnd(17)}: ${String(rs.length).padStart(5)} requests, ${failed} failed${errors.length ? ` (${errors.join("; ")})` : ""}; p50 ${ms(pct(ok.map((r) => r.ms), 50))}, p99 ${ms(pct(ok.map((r) => r.ms), 99))}; answered by ${by}`);
+      const errors = [...new Set(rs.filter((r) => r.status !== 200).map((r) => r.error ?? `HTTP ${r.status}`))].slice(
+        0,
+        3,
+      );
+      const by = [...new Set(ok.map((r) => r.server))]
+        .map((n) => `${n} ${ok.filter((r) => r.server === n).length}`)
+        .join(", ");
+      console.log(
+        `  ${label.padEnd(17)}: ${String(rs.length).padStart(5)} requests, ${failed} failed${errors.length ? ` (${errors.join("; ")})` : ""}; p50 ${ms(
+          pct(
+            ok.map((r) => r.ms),
+            50,
+          ),
+        )}, p99 ${ms(
+          pct(
+            ok.map((r) => r.ms),
+            99,
+          ),
+        )}; answered by ${by}`,
+      );
     }
   } finally {
     await loop?.stop();

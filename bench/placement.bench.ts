@@ -40,7 +40,6 @@ const MAX_RTT_MS = 180;
 const CORE_RUNS = 7;
 const API_RUNS = 3;
 
-
 function geographicMatrix(m: number, n: number, next: () => number): Float64Array {
   const east = { lat: 40.7, lon: -74 };
   const west = { lat: 37.8, lon: -122.4 };
@@ -63,7 +62,10 @@ function uniformMatrix(m: number, n: number, next: () => number): Float64Array {
  * Times several contenders, interleaved (A B C A B C …) so that a burst of load from
  * other processes hits them alike; keeps each one's fastest run.
  */
-function race<T extends Record<string, () => unknown>>(contenders: T, runs: number): { [K in keyof T]: { ms: number; value: ReturnType<T[K]> } } {
+function race<T extends Record<string, () => unknown>>(
+  contenders: T,
+  runs: number,
+): { [K in keyof T]: { ms: number; value: ReturnType<T[K]> } } {
   const results: Record<string, { ms: number; value: unknown }> = {};
   for (let i = 0; i < runs; i++) {
     for (const [name, run] of Object.entries(contenders)) {
@@ -139,13 +141,21 @@ function benchmark(label: string, m: number, n: number, values: Float64Array): v
   const { reference: referenceApi, top10: engineTop10, best: engineBest } = api;
   const baseline = Math.min(reference.ms, reference64.ms);
 
-  const chosen = [reference.value, fast.value.best, pruned.value.best, top10.value.best].map((s) => (s < 0 ? null : `s${s}`));
-  const agree = [...chosen, referenceApi.value.chosen, engineTop10.value.chosen, engineBest.value.chosen].every((c) => c === chosen[0]);
+  const chosen = [reference.value, fast.value.best, pruned.value.best, top10.value.best].map((s) =>
+    s < 0 ? null : `s${s}`,
+  );
+  const agree = [...chosen, referenceApi.value.chosen, engineTop10.value.chosen, engineBest.value.chosen].every(
+    (c) => c === chosen[0],
+  );
   const agree64 = reference64.value === scalar.value;
   const row = (name: string, ms: number, base: number) =>
     `    ${name.padEnd(40)} ${ms.toFixed(1).padStart(9)} ms  ${(base / ms).toFixed(2).padStart(7)}× faster than reference  ${(ms / plain.ms).toFixed(1).padStart(6)}× plain pass`;
-  console.log(`\n${label}: m = ${m.toLocaleString("en")} servers × n = ${n} players, ${fast.value.eligible.toLocaleString("en")} eligible (≤ ${MAX_RTT_MS} ms)`);
-  console.log(`  core (chosen index only; "reference" below is the faster of the two, ${reference64.ms < reference.ms ? "float64" : "float32"}):`);
+  console.log(
+    `\n${label}: m = ${m.toLocaleString("en")} servers × n = ${n} players, ${fast.value.eligible.toLocaleString("en")} eligible (≤ ${MAX_RTT_MS} ms)`,
+  );
+  console.log(
+    `  core (chosen index only; "reference" below is the faster of the two, ${reference64.ms < reference.ms ? "float64" : "float32"}):`,
+  );
   console.log(row("plain pass (sum of the float32 matrix)", plain.ms, baseline));
   console.log(row("reference, thesis O(n²m), float32", reference.ms, baseline));
   console.log(row("reference, thesis O(n²m), float64 copy", reference64.ms, baseline));
@@ -160,21 +170,27 @@ function benchmark(label: string, m: number, n: number, values: Float64Array): v
   console.log(
     `  chosen: ${chosen[0] ?? "none"} (all methods agree: ${agree ? "yes" : "NO"}; on the float64 copy: ${agree64 ? "yes" : "NO"}); exact C_s computed for ${pruned.value.scored.toLocaleString("en")} (best) and ${top10.value.scored.toLocaleString("en")} (top 10) servers`,
   );
-  console.log(`  matrix ${mib(rttMs.byteLength)} (float64 copy ${mib(rtt64.byteLength)}); peak resident memory of the process so far ${mib(process.resourceUsage().maxRSS * 1024)}`);
+  console.log(
+    `  matrix ${mib(rttMs.byteLength)} (float64 copy ${mib(rtt64.byteLength)}); peak resident memory of the process so far ${mib(process.resourceUsage().maxRSS * 1024)}`,
+  );
 }
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 function main(): void {
   const next = seededRandom(2024);
-  console.log(`Placement benchmark, Node ${process.version}; fastest of ${CORE_RUNS} (core) / ${API_RUNS} (end to end) interleaved runs`);
+  console.log(
+    `Placement benchmark, Node ${process.version}; fastest of ${CORE_RUNS} (core) / ${API_RUNS} (end to end) interleaved runs`,
+  );
   for (const [m, n] of [
     [100_000, 64],
     [1_000_000, 16],
   ] as const) {
     const start = performance.now();
     const geographic = geographicMatrix(m, n, next);
-    console.log(`\n(geographic matrix ${m}×${n} built in ${((performance.now() - start) / 1000).toFixed(1)} s, not timed below)`);
+    console.log(
+      `\n(geographic matrix ${m}×${n} built in ${((performance.now() - start) / 1000).toFixed(1)} s, not timed below)`,
+    );
     benchmark("geographic", m, n, geographic);
     benchmark("uniform", m, n, uniformMatrix(m, n, next));
   }

@@ -51,7 +51,10 @@ async function findFairest(page: Page) {
   return (await recommended.locator("strong").first().textContent())!;
 }
 
-test("a clan admin books an east-vs-west match in the middle; a host taken meanwhile is refused and the next best offered", async ({ page, browser }) => {
+test("a clan admin books an east-vs-west match in the middle; a host taken meanwhile is refused and the next best offered", async ({
+  page,
+  browser,
+}) => {
   // Two signed-in admins, heartbeats to wait for and the GeoIP database's first load: more than the default minute.
   test.setTimeout(150_000);
   const date = inDays(5);
@@ -62,7 +65,8 @@ test("a clan admin books an east-vs-west match in the middle; a host taken meanw
   const recommended = page.getByTestId("recommended");
   await expect(recommended).toContainText(/C_s \d+\.\d ms/);
   const candidates = page.getByTestId("candidates");
-  for (const p of [...EAST, ...WEST]) await expect(candidates.getByRole("columnheader", { name: p.name })).toBeVisible();
+  for (const p of [...EAST, ...WEST])
+    await expect(candidates.getByRole("columnheader", { name: p.name })).toBeVisible();
   await expect(candidates.locator("tbody tr").first()).toContainText(chosen);
   await expect(page.getByTestId("booking-map").locator("path.leaflet-interactive").first()).toBeVisible();
   await page.getByTestId("exclusions").locator("summary").click();
@@ -102,11 +106,17 @@ test("a clan admin books an east-vs-west match in the middle; a host taken meanw
   await expect(page.getByTestId("matches")).toContainText(next);
 
   // The stored decision: C_s, and each player's RTT with where it came from (pinged hosts: measured).
-  const row = page.getByTestId("matches").locator("tr", { hasText: next }).filter({ hasText: "East Clan vs West Clan" });
+  const row = page
+    .getByTestId("matches")
+    .locator("tr", { hasText: next })
+    .filter({ hasText: "East Clan vs West Clan" });
   const placement = row.getByTestId("match-placement");
-  await expect(placement.locator("summary")).toContainText(/C_s \d+\.\d ms · (latency model|measured pings|pings \+ model)/);
+  await expect(placement.locator("summary")).toContainText(
+    /C_s \d+\.\d ms · (latency model|measured pings|pings \+ model)/,
+  );
   await placement.locator("summary").click();
-  for (const p of [...EAST, ...WEST]) await expect(placement.locator("tr", { hasText: p.name })).toContainText(/\d+(✓ measured|≈ model|model)/);
+  for (const p of [...EAST, ...WEST])
+    await expect(placement.locator("tr", { hasText: p.name })).toContainText(/\d+(✓ measured|≈ model|model)/);
 });
 
 test("the booking form names each wrong field, and a player can be placed on the map", async ({ page }) => {

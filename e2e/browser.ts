@@ -8,7 +8,13 @@ import { chromium } from "@playwright/test";
  */
 export function findChromium(): string | undefined {
   if (existsSync(chromium.executablePath())) return undefined;
-  const candidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/Applications/Chromium.app/Contents/MacOS/Chromium"];
+  const candidates = [
+    process.env.CHROMIUM_PATH,
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+  ];
   const found = candidates.find((p): p is string => !!p && existsSync(p));
   if (found) return found;
   throw new Error(

@@ -12,10 +12,17 @@ export function vmatrixCli(args: readonly string[]): Promise<string> {
       "npm",
       ["run", "-s", "vmatrix", "--", ...args],
       {
-        env: { ...process.env, VMATRIX_DATA_DIR: ".data/e2e", EMBEDDED_PG_PORT: process.env.E2E_PG_PORT ?? "54349", DATABASE_URL: "", LOG_LEVEL: "warn" },
+        env: {
+          ...process.env,
+          VMATRIX_DATA_DIR: ".data/e2e",
+          EMBEDDED_PG_PORT: process.env.E2E_PG_PORT ?? "54349",
+          DATABASE_URL: "",
+          LOG_LEVEL: "warn",
+        },
         timeout: 120_000,
       },
-      (err, stdout, stderr) => (err ? reject(new Error(`vmatrix ${args.join(" ")} failed: ${stderr.trim() || err.message}`)) : resolve(stdout)),
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`vmatrix ${args.join(" ")} failed: ${stderr.trim() || err.message}`)) : resolve(stdout),
     );
   });
 }

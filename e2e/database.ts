@@ -5,7 +5,9 @@ import pg from "pg";
  * E2E_PG_PORT), for the few tests that must move time: e.g. a match's start set to now.
  */
 export async function withE2eDatabase<T>(fn: (db: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: `postgresql://vmatrix:vmatrix-local@127.0.0.1:${process.env.E2E_PG_PORT ?? "54349"}/vmatrix` });
+  const client = new pg.Client({
+    connectionString: `postgresql://vmatrix:vmatrix-local@127.0.0.1:${process.env.E2E_PG_PORT ?? "54349"}/vmatrix`,
+  });
   await client.connect();
   try {
     return await fn(client);

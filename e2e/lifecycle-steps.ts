@@ -16,12 +16,19 @@ export async function act(page: Page, vm: string, column: string, action: string
 }
 
 /** Live: the row reaches Succeeded without a reload (within `timeoutMs`), and its steps show as done. */
-export async function followOnOperationsPage(page: Page, vm: string, kind: string, steps: string[], timeoutMs = 90_000) {
+export async function followOnOperationsPage(
+  page: Page,
+  vm: string,
+  kind: string,
+  steps: string[],
+  timeoutMs = 90_000,
+) {
   await page.getByRole("link", { name: "Operations", exact: true }).click();
   const row = page.getByTestId(`operation-${vm}`).filter({ hasText: kind }).first();
   await expect(row).toBeVisible();
   await row.getByRole("button").first().click();
   await expect(row).toHaveAttribute("data-state", "SUCCEEDED", { timeout: timeoutMs });
   const detail = page.locator("tr.detail").first();
-  for (const step of steps) await expect(detail.locator(`li[data-state="DONE"]`, { hasText: step }).first()).toBeVisible();
+  for (const step of steps)
+    await expect(detail.locator(`li[data-state="DONE"]`, { hasText: step }).first()).toBeVisible();
 }

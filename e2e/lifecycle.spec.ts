@@ -10,14 +10,27 @@ test.describe.configure({ timeout: 240_000 });
 // A map VM: the map service is steered by people (replica targets), never by the autoscaler,
 // so nothing but this test moves it while it runs.
 const VM = "map-002";
-const act = (page: Parameters<typeof actOn>[0], column: string, action: string, confirm: string) => actOn(page, VM, column, action, confirm);
-const followOnOperationsPage = (page: Parameters<typeof follow>[0], kind: string, steps: string[]) => follow(page, VM, kind, steps);
+const act = (page: Parameters<typeof actOn>[0], column: string, action: string, confirm: string) =>
+  actOn(page, VM, column, action, confirm);
+const followOnOperationsPage = (page: Parameters<typeof follow>[0], kind: string, steps: string[]) =>
+  follow(page, VM, kind, steps);
 
-test("an operator takes a VM from the Nest to production, to the Loading Chambers and back to the Nest", async ({ page }) => {
+test("an operator takes a VM from the Nest to production, to the Loading Chambers and back to the Nest", async ({
+  page,
+}) => {
   await signIn(page, "operator@vmatrix.test");
 
   await act(page, "NEST", "Activate", "Yes, activate");
-  await followOnOperationsPage(page, "Activate", ["suspend", "copy disk", "copy state", "register", "resume", "bind", "record", "clean source"]);
+  await followOnOperationsPage(page, "Activate", [
+    "suspend",
+    "copy disk",
+    "copy state",
+    "register",
+    "resume",
+    "bind",
+    "record",
+    "clean source",
+  ]);
 
   await act(page, "PRODUCTION", "To Loading Chambers", "Yes, to loading chambers");
   await followOnOperationsPage(page, "Deactivate", ["drain", "suspend", "copy disk", "record"]);

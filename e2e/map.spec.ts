@@ -19,7 +19,10 @@ async function openMapService(page: Page) {
   await expect(page.getByTestId("legend")).toContainText("Map service: running / desired");
 }
 
-test("an operator opens the map, selects the map service, opens a hosting network and sets its replica target with the keyboard", async ({ page, browser }) => {
+test("an operator opens the map, selects the map service, opens a hosting network and sets its replica target with the keyboard", async ({
+  page,
+  browser,
+}) => {
   test.setTimeout(240_000);
   await signIn(page, "operator@vmatrix.test");
   const map = page.getByTestId("world-map");
@@ -77,13 +80,24 @@ test("an operator opens the map, selects the map service, opens a hosting networ
   // Saved: the dry run is read again (at once, or with the next poll 2 s on). It plans activations from the Nest into
   // Johannesburg, unless the reconciler (every 3 s) has already started them: then they are under way, nothing left to do.
   await page.waitForResponse((r) => r.url().includes("replicas.plan") && r.ok(), { timeout: 15_000 });
-  await expect(dryRun.getByRole("listitem").filter({ hasText: new RegExp(`^Activate map-\\d+ in ${CITY} — map in johannesburg wants 2`) }).first().or(dryRun.getByText(NOTHING_TO_DO))).toBeVisible();
-  console.log(`map: replica target key press → marker updated (optimistic) in ${(await page.evaluate(() => (window as unknown as { replicaTargetToMarkerMs?: number }).replicaTargetToMarkerMs))?.toFixed(1)} ms`);
+  await expect(
+    dryRun
+      .getByRole("listitem")
+      .filter({ hasText: new RegExp(`^Activate map-\\d+ in ${CITY} — map in johannesburg wants 2`) })
+      .first()
+      .or(dryRun.getByText(NOTHING_TO_DO)),
+  ).toBeVisible();
+  console.log(
+    `map: replica target key press → marker updated (optimistic) in ${(await page.evaluate(() => (window as unknown as { replicaTargetToMarkerMs?: number }).replicaTargetToMarkerMs))?.toFixed(1)} ms`,
+  );
   await page.screenshot({ path: test.info().outputPath("map.png") });
 
   // Confirmed by the server: still 2 after a reload.
   await page.reload();
-  await page.getByRole("button", { name: `Open ${CITY}` }).first().click();
+  await page
+    .getByRole("button", { name: `Open ${CITY}` })
+    .first()
+    .click();
   const panelNow = page.getByTestId("network-panel");
   await expect(panelNow.getByLabel(`Desired for ${REPLICA_TARGET}`)).toHaveText("2");
 
@@ -105,7 +119,10 @@ test("an operator opens the map, selects the map service, opens a hosting networ
   const admin = await other.newPage();
   await signIn(admin, "admin@vmatrix.test");
   await admin.goto("/map?service=map");
-  await admin.getByRole("button", { name: `Open ${CITY}` }).first().click();
+  await admin
+    .getByRole("button", { name: `Open ${CITY}` })
+    .first()
+    .click();
   const adminPanel = admin.getByTestId("network-panel");
   await expect(adminPanel.getByLabel(`Desired for ${REPLICA_TARGET}`)).toHaveText("2");
   await adminPanel.getByRole("button", { name: `Fewer replicas of ${REPLICA_TARGET}` }).click();
@@ -113,7 +130,9 @@ test("an operator opens the map, selects the map service, opens a hosting networ
   await other.close();
 
   await panelNow.getByRole("button", { name: `More replicas of ${REPLICA_TARGET}` }).click();
-  await expect(page.getByRole("alert").filter({ hasText: "Changed by someone else" })).toContainText(`${CITY}: Changed by someone else, now 1`);
+  await expect(page.getByRole("alert").filter({ hasText: "Changed by someone else" })).toContainText(
+    `${CITY}: Changed by someone else, now 1`,
+  );
   hold = false;
   await page.unroute(mapRequests);
   await expect(panelNow.getByLabel(`Desired for ${REPLICA_TARGET}`)).toHaveText("1");
@@ -133,7 +152,9 @@ test("a manager sees the map and the replica targets, and may not turn them", as
   });
   await page.goto("/map?service=map");
   await expect(page.getByTestId("world-map").locator(".wm-count").first()).toBeVisible();
-  console.log(`map: first render with the service's markers ${(await page.evaluate(() => (window as unknown as { firstMarkersMs?: number }).firstMarkersMs))?.toFixed(0)} ms after navigation start`);
+  console.log(
+    `map: first render with the service's markers ${(await page.evaluate(() => (window as unknown as { firstMarkersMs?: number }).firstMarkersMs))?.toFixed(0)} ms after navigation start`,
+  );
   await expect(page.getByTestId("legend")).toContainText("Map service: running / desired");
   await page.getByRole("button", { name: "Open Tokyo" }).first().click();
   const panel = page.getByTestId("network-panel");
@@ -170,7 +191,9 @@ const CROWD_CITY = "Nairobi";
 const CROWD_AT = "-0.4,37.6";
 const CROWD_CELL = { lat: "-0.5", lon: "37.5" };
 
-test("a flash crowd injected at a place shows as a hot spot, and the suggestion proposes replicas in the hosting network nearest to it", async ({ page }) => {
+test("a flash crowd injected at a place shows as a hot spot, and the suggestion proposes replicas in the hosting network nearest to it", async ({
+  page,
+}) => {
   test.setTimeout(180_000);
   await signIn(page, "operator@vmatrix.test");
   await page.goto("/map?service=map");
@@ -189,7 +212,19 @@ test("a flash crowd injected at a place shows as a hot spot, and the suggestion 
   await expect(nairobiRow).toHaveCount(0);
 
   // The operator starts a flash crowd from a terminal (a southern latitude needs --at=…).
-  const injected = JSON.parse(await vmatrixCli(["demand", "inject", `--at=${CROWD_AT}`, "--service", "map", "--rate", "1000000", "--minutes", "3"])) as Record<string, unknown>;
+  const injected = JSON.parse(
+    await vmatrixCli([
+      "demand",
+      "inject",
+      `--at=${CROWD_AT}`,
+      "--service",
+      "map",
+      "--rate",
+      "1000000",
+      "--minutes",
+      "3",
+    ]),
+  ) as Record<string, unknown>;
   expect(injected).toMatchObject({ service: "map", lat: -0.4, lon: 37.6, rate: 1_000_000 });
 
   // The oracle's demand loop adds it to the grid (every 15 s); the heat layer reloads every
@@ -209,13 +244,23 @@ test("a flash crowd injected at a place shows as a hot spot, and the suggestion 
   const ring = (await map.locator("path.wm-hotspot-ring").first().boundingBox())!;
   await expect
     .poll(() =>
-      page.evaluate(({ x, y }) => {
-        const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="demand-heat"]');
-        if (!canvas) return null;
-        const r = canvas.getBoundingClientRect();
-        const [red, green, blue, alpha] = canvas.getContext("2d")!.getImageData(Math.round(((x - r.left) * canvas.width) / r.width), Math.round(((y - r.top) * canvas.height) / r.height), 1, 1).data;
-        return red! > 200 && blue! < 100 && alpha! > 150 ? "hot" : `rgba(${red}, ${green}, ${blue}, ${alpha})`;
-      }, { x: ring.x + ring.width / 2, y: ring.y + ring.height / 2 }),
+      page.evaluate(
+        ({ x, y }) => {
+          const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="demand-heat"]');
+          if (!canvas) return null;
+          const r = canvas.getBoundingClientRect();
+          const [red, green, blue, alpha] = canvas
+            .getContext("2d")!
+            .getImageData(
+              Math.round(((x - r.left) * canvas.width) / r.width),
+              Math.round(((y - r.top) * canvas.height) / r.height),
+              1,
+              1,
+            ).data;
+          return red! > 200 && blue! < 100 && alpha! > 150 ? "hot" : `rgba(${red}, ${green}, ${blue}, ${alpha})`;
+        },
+        { x: ring.x + ring.width / 2, y: ring.y + ring.height / 2 },
+      ),
     )
     .toBe("hot");
 

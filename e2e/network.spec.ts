@@ -12,7 +12,11 @@ const IPV4 = String.raw`\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}`;
 /** The panel's row for one hosting network, as {column: text} (text content: CSS may upper-case headers). */
 async function row(panel: Locator, hostingNetwork: string): Promise<Record<string, string>> {
   const headers = await panel.locator("table thead th").allTextContents();
-  const cells = await panel.locator("table tbody tr", { has: panel.page().locator(`td:first-child:text-is("${hostingNetwork}")`) }).first().locator("td").allTextContents();
+  const cells = await panel
+    .locator("table tbody tr", { has: panel.page().locator(`td:first-child:text-is("${hostingNetwork}")`) })
+    .first()
+    .locator("td")
+    .allTextContents();
   return Object.fromEntries(headers.map((h, i) => [h.trim(), (cells[i] ?? "").trim()]));
 }
 
@@ -22,7 +26,9 @@ test("an operator opens a production VM of the map service and sees what the net
   const panel = page.getByTestId("vm-network");
   await expect(panel.getByRole("heading", { name: "Network", exact: true })).toBeVisible();
   // The Oracle's network loop binds the seeded replicas shortly after the first start.
-  await expect(panel.locator("tbody tr").filter({ hasText: "frankfurt" })).toContainText("Applied", { timeout: 45_000 });
+  await expect(panel.locator("tbody tr").filter({ hasText: "frankfurt" })).toContainText("Applied", {
+    timeout: 45_000,
+  });
 
   const r = await row(panel, "frankfurt");
   const publicAddress = r["Public address"]!;
@@ -48,8 +54,12 @@ test("an operator opens a production VM of the map service and sees what the net
 
   // Its hosting network: pool use (this address serves the map service), edge health, no drift.
   const hn = panel.getByTestId("network-edge-frankfurt");
-  await expect(hn.getByTestId("pool-use")).toContainText(/Public pool \d+\.\d+\.\d+\.\d+\/\d+: \d+ of \d+ addresses in use/);
-  await expect(hn.getByTestId("pool-addresses")).toContainText(`${publicAddress}:80 → load balancer for Map service (map-015`);
+  await expect(hn.getByTestId("pool-use")).toContainText(
+    /Public pool \d+\.\d+\.\d+\.\d+\/\d+: \d+ of \d+ addresses in use/,
+  );
+  await expect(hn.getByTestId("pool-addresses")).toContainText(
+    `${publicAddress}:80 → load balancer for Map service (map-015`,
+  );
   await expect(hn.getByTestId("edge-health")).toContainText("frankfurt-edge answering");
   await expect(hn.getByTestId("drift")).toContainText("no drift");
 });
@@ -73,7 +83,9 @@ test("the map's hosting network panel shows its pool, edge and drift", async ({ 
   const form = hn.getByRole("form", { name: "Public pool" });
   await form.getByLabel("Public pool (CIDR)").fill("203.0.113.248/29");
   await form.getByRole("button", { name: "Save pool" }).click();
-  await expect(form.locator(".field-error")).toContainText(/publicPoolCidr: 203\.0\.113\.248\/29 leaves out addresses in use: .*\(map-015\)/);
+  await expect(form.locator(".field-error")).toContainText(
+    /publicPoolCidr: 203\.0\.113\.248\/29 leaves out addresses in use: .*\(map-015\)/,
+  );
   await form.getByRole("button", { name: "Cancel" }).click();
   await expect(hn.getByTestId("pool-use")).toContainText(`Public pool ${cidr}:`);
 });
@@ -101,7 +113,9 @@ test("activating a Nest VM fills its Network panel in once the operation finishe
   const hostingNetwork = (await bound.locator("td").first().textContent())?.trim() ?? "";
   const r = await row(panel, hostingNetwork);
   expect(r["Public address"]).toMatch(new RegExp(`^${IPV4}$`));
-  expect(r["NAT rule"]).toMatch(new RegExp(`^${r["Public address"]!.replace(/\./g, "\\.")}:80/tcp → ${IPV4}:80 \\(HAProxy backend map\\)$`));
+  expect(r["NAT rule"]).toMatch(
+    new RegExp(`^${r["Public address"]!.replace(/\./g, "\\.")}:80/tcp → ${IPV4}:80 \\(HAProxy backend map\\)$`),
+  );
   expect(r["Open ports"]).toBe("80/tcp");
   expect(r["DNS name"]).toBe("map.vmatrix.test");
   await expect(panel.getByTestId(`network-edge-${hostingNetwork}`).getByTestId("pool-addresses")).toContainText(VM);

@@ -7,7 +7,16 @@ import { CHROMIUM_ARGS, findChromium } from "./browser";
  * a running instance. One per world: the sim lab's demo (playwright.config.ts) and the
  * libvirt lab's (playwright.libvirt.config.ts).
  */
-export function productConfig(o: { testDir: string; testIgnore?: string; port: number; dataDir: string; startArgs?: string[]; testTimeoutMs: number; startTimeoutMs: number; env: Record<string, string> }) {
+export function productConfig(o: {
+  testDir: string;
+  testIgnore?: string;
+  port: number;
+  dataDir: string;
+  startArgs?: string[];
+  testTimeoutMs: number;
+  startTimeoutMs: number;
+  env: Record<string, string>;
+}) {
   const executablePath = findChromium();
   return defineConfig({
     testDir: o.testDir,

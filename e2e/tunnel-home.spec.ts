@@ -10,8 +10,14 @@ test.describe.configure({ timeout: 240_000 });
 
 const KEY = "cshFUlacQtbr6i5oYCCzV1ENW/wtHuJlbn5DU76+jDs=";
 
-test("an operator makes finance two-tier from a VM's page: bad fields are named, the tunnel home appears at its edge, and clearing removes it", async ({ page }) => {
-  const vms = JSON.parse(await vmatrixCli(["vms", "list", "--json"])) as { name: string; service: string; phase: string }[];
+test("an operator makes finance two-tier from a VM's page: bad fields are named, the tunnel home appears at its edge, and clearing removes it", async ({
+  page,
+}) => {
+  const vms = JSON.parse(await vmatrixCli(["vms", "list", "--json"])) as {
+    name: string;
+    service: string;
+    phase: string;
+  }[];
   const vm = vms.find((v) => v.service === "finance" && v.phase === "PRODUCTION");
   expect(vm, "a seeded production VM of finance").toBeTruthy();
 
@@ -39,9 +45,14 @@ test("an operator makes finance two-tier from a VM's page: bad fields are named,
   await expect(page.getByTestId("vm-network").locator("table tbody tr").first()).toContainText(/vmxwg\d+/);
 
   await home.getByRole("button", { name: "Clear back end…" }).click();
-  await home.getByRole("group", { name: "Confirm clearing the back end" }).getByRole("button", { name: "Yes, clear" }).click();
+  await home
+    .getByRole("group", { name: "Confirm clearing the back end" })
+    .getByRole("button", { name: "Yes, clear" })
+    .click();
   await expect(home.getByTestId("backend-none")).toBeVisible();
   // …and the loop takes the tunnel away again.
   await expect(home.getByTestId("backend-none")).not.toContainText("still being removed", { timeout: 60_000 });
-  await expect(page.getByTestId("vm-network").locator("table tbody tr").first()).not.toContainText(/vmxwg\d+/, { timeout: 30_000 });
+  await expect(page.getByTestId("vm-network").locator("table tbody tr").first()).not.toContainText(/vmxwg\d+/, {
+    timeout: 30_000,
+  });
 });

@@ -34,7 +34,9 @@ test("a manager reads utilization: series per service, savings vs static, zoom a
   expect(download.suggestedFilename()).toMatch(/^utilization-.*\.csv$/);
   const csv = await readFile((await download.path())!, "utf8");
   const [header, first] = csv.split("\n");
-  expect(header).toMatch(/^time \(UTC\),finance cpu mean %,finance cpu max %,finance demand \(host units\),finance hosts,/);
+  expect(header).toMatch(
+    /^time \(UTC\),finance cpu mean %,finance cpu max %,finance demand \(host units\),finance hosts,/,
+  );
   expect(header).toContain("hosts in use,static provisioning hosts");
   expect(first).toMatch(/^\d{4}-\d\d-\d\dT/);
 

@@ -50,14 +50,25 @@ describe("demo world seed", () => {
     // Finance and sports have opposite load profiles: finance is busy on weekday
     // business hours, sports on evenings and weekends.
     const profile = async (slug: string) => {
-      const rows = await db.metricSample.findMany({ where: { vm: { service: { slug } } }, include: { vm: { include: { host: { include: { hostingNetwork: true } } } } } });
-      let weekdayDay = 0, wdN = 0, weekend = 0, weN = 0;
+      const rows = await db.metricSample.findMany({
+        where: { vm: { service: { slug } } },
+        include: { vm: { include: { host: { include: { hostingNetwork: true } } } } },
+      });
+      let weekdayDay = 0,
+        wdN = 0,
+        weekend = 0,
+        weN = 0;
       for (const r of rows) {
         const local = new Date(r.at.getTime() + ((r.vm?.host?.hostingNetwork.lon ?? 0) / 15) * 3600_000);
         const day = local.getUTCDay();
         const h = local.getUTCHours();
-        if (day === 0 || day === 6) { weekend += r.cpuPercent; weN++; }
-        else if (h >= 9 && h < 17) { weekdayDay += r.cpuPercent; wdN++; }
+        if (day === 0 || day === 6) {
+          weekend += r.cpuPercent;
+          weN++;
+        } else if (h >= 9 && h < 17) {
+          weekdayDay += r.cpuPercent;
+          wdN++;
+        }
       }
       return { weekdayDay: weekdayDay / wdN, weekend: weekend / weN };
     };

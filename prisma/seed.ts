@@ -69,7 +69,14 @@ export async function seedUsers(db: Db) {
         name: u.name,
         role: u.role,
         emailVerified: true,
-        accounts: { create: { id: randomUUID(), accountId: id, providerId: "credential", password: await hashPassword(DEMO_PASSWORD) } },
+        accounts: {
+          create: {
+            id: randomUUID(),
+            accountId: id,
+            providerId: "credential",
+            password: await hashPassword(DEMO_PASSWORD),
+          },
+        },
       },
     });
     ids.set(u.email, id);
@@ -155,7 +162,15 @@ async function seedServices(db: Db) {
     const service = await db.service.upsert({
       where: { slug: s.slug },
       update: {},
-      create: { slug: s.slug, name: s.name, kind: s.kind, port: s.port, ownerDomain: s.ownerDomain, dnsName: s.dnsName, description: s.description },
+      create: {
+        slug: s.slug,
+        name: s.name,
+        kind: s.kind,
+        port: s.port,
+        ownerDomain: s.ownerDomain,
+        dnsName: s.dnsName,
+        description: s.description,
+      },
     });
     // Its owner's layer-2 segment, numbered in seed order (mapco 1, finco 2, …), so the demo is the same every time.
     await ownerSegment(db, s.ownerDomain);
@@ -163,7 +178,13 @@ async function seedServices(db: Db) {
     const image = await db.vmImage.upsert({
       where: { name: `${s.slug}-v1` },
       update: {},
-      create: { name: `${s.slug}-v1`, serviceId: service.id, diskBytes, memoryMiB: s.image.memoryMiB, vcpus: s.image.vcpus },
+      create: {
+        name: `${s.slug}-v1`,
+        serviceId: service.id,
+        diskBytes,
+        memoryMiB: s.image.memoryMiB,
+        vcpus: s.image.vcpus,
+      },
     });
     await db.autoscalingPolicy.upsert({
       where: { serviceId: service.id },
@@ -172,7 +193,13 @@ async function seedServices(db: Db) {
       // its replica targets (the human CPA, §4.3); match servers are placed per booking.
       create: { serviceId: service.id, enabled: s.kind === "WEB" && s.slug !== "map" },
     });
-    out.set(s.slug, { id: service.id, imageId: image.id, diskBytes, memoryMiB: s.image.memoryMiB, vcpus: s.image.vcpus });
+    out.set(s.slug, {
+      id: service.id,
+      imageId: image.id,
+      diskBytes,
+      memoryMiB: s.image.memoryMiB,
+      vcpus: s.image.vcpus,
+    });
   }
   return out;
 }
@@ -222,15 +249,24 @@ async function seedVms(
     }
     // One VM per service in the Loading Chambers, being patched by its admins.
     const loadCity = s.nestCities[0]!;
-    await vm("LOADING", hostsByCity.get(loadCity)!.find((h) => h.role === "LOADING")!);
+    await vm(
+      "LOADING",
+      hostsByCity.get(loadCity)!.find((h) => h.role === "LOADING")!,
+    );
     for (const city of s.productionCities) {
       const hn = await db.hostingNetwork.findUniqueOrThrow({ where: { slug: city } });
-      const existing = await db.vm.findFirst({ where: { serviceId: svc.id, phase: "PRODUCTION", host: { hostingNetworkId: hn.id } } });
+      const existing = await db.vm.findFirst({
+        where: { serviceId: svc.id, phase: "PRODUCTION", host: { hostingNetworkId: hn.id } },
+      });
       if (existing) {
         n += 1;
         continue;
       }
-      const busy = new Set((await db.vm.findMany({ where: { phase: "PRODUCTION", hostId: { not: null } }, select: { hostId: true } })).map((v) => v.hostId));
+      const busy = new Set(
+        (await db.vm.findMany({ where: { phase: "PRODUCTION", hostId: { not: null } }, select: { hostId: true } })).map(
+          (v) => v.hostId,
+        ),
+      );
       const free = hostsByCity.get(city)!.find((h) => h.role === "PRODUCTION" && !busy.has(h.id));
       if (!free) throw new Error(`seed: no free production host in ${city} for ${s.slug}`);
       const nestHost = hostsByCity.get(s.nestCities[0]!)!.find((h) => h.role === "NEST")!;
@@ -240,13 +276,29 @@ async function seedVms(
         update: {},
         create: { serviceId: svc.id, hostingNetworkId: hn.id, desired: 1, version: 1, updatedById: operatorId },
       });
-      await seedActivationHistory(db, created.id, nestHost.id, free.id, svc.diskBytes + BigInt(svc.memoryMiB) * MiB, operatorId, now);
+      await seedActivationHistory(
+        db,
+        created.id,
+        nestHost.id,
+        free.id,
+        svc.diskBytes + BigInt(svc.memoryMiB) * MiB,
+        operatorId,
+        now,
+      );
     }
   }
 }
 
 /** A finished activation per production VM, so the Operations page has history (§3.3 steps). */
-async function seedActivationHistory(db: Db, vmId: string, sourceHostId: string, targetHostId: string, bytes: bigint, by: string, now: Date) {
+async function seedActivationHistory(
+  db: Db,
+  vmId: string,
+  sourceHostId: string,
+  targetHostId: string,
+  bytes: bigint,
+  by: string,
+  now: Date,
+) {
   if (await db.operation.findFirst({ where: { vmId } })) return;
   const start = new Date(now.getTime() - 26 * 3600_000);
   const steps: [string, number, bigint][] = [
@@ -302,8 +354,16 @@ async function seedMetrics(db: Db, now: Date) {
   await db.metricSample.deleteMany({ where: { resolution: "HOUR", at: { lt: new Date(end) } } });
   await db.serviceUsage.deleteMany({ where: { resolution: "HOUR", at: { lt: new Date(end) } } });
 
-  const hosts = await db.host.findMany({ where: { role: "PRODUCTION", retiredAt: null }, include: { hostingNetwork: true }, orderBy: { name: "asc" } });
-  const vms = await db.vm.findMany({ where: { deletedAt: null }, include: { service: { include: { policy: true } }, host: { include: { hostingNetwork: true } } }, orderBy: { name: "asc" } });
+  const hosts = await db.host.findMany({
+    where: { role: "PRODUCTION", retiredAt: null },
+    include: { hostingNetwork: true },
+    orderBy: { name: "asc" },
+  });
+  const vms = await db.vm.findMany({
+    where: { deletedAt: null },
+    include: { service: { include: { policy: true } }, host: { include: { hostingNetwork: true } } },
+    orderBy: { name: "asc" },
+  });
   const taken = new Set(vms.filter((v) => v.phase === "PRODUCTION" && v.hostId).map((v) => v.hostId!));
   const nestOf = (v: (typeof vms)[number]) => v.host?.hostingNetwork;
 
@@ -316,12 +376,22 @@ async function seedMetrics(db: Db, now: Date) {
     // Extra capacity for autoscaled services (the map service follows its replica targets): the
     // service's Nest VMs from cities within ~1 h of local time.
     const autoscaled = base.service.policy?.enabled === true;
-    const extras = vms.filter((v) => autoscaled && v.serviceId === base.serviceId && v.phase === "NEST" && Math.abs((nestOf(v)?.lon ?? 999) - city.lon) <= 20);
+    const extras = vms.filter(
+      (v) =>
+        autoscaled &&
+        v.serviceId === base.serviceId &&
+        v.phase === "NEST" &&
+        Math.abs((nestOf(v)?.lon ?? 999) - city.lon) <= 20,
+    );
     for (const vm of extras) {
       if (markets.some((m) => m.slots.some((s) => s.vm.id === vm.id))) continue;
       const near = hosts
         .filter((h) => !taken.has(h.id))
-        .sort((a, b) => Number(b.hostingNetworkId === city.id) - Number(a.hostingNetworkId === city.id) || Math.abs(a.hostingNetwork.lon - city.lon) - Math.abs(b.hostingNetwork.lon - city.lon));
+        .sort(
+          (a, b) =>
+            Number(b.hostingNetworkId === city.id) - Number(a.hostingNetworkId === city.id) ||
+            Math.abs(a.hostingNetwork.lon - city.lon) - Math.abs(b.hostingNetwork.lon - city.lon),
+        );
       const host = near[0];
       if (!host || Math.abs(host.hostingNetwork.lon - city.lon) > 25) break;
       taken.add(host.id);
@@ -355,7 +425,14 @@ async function seedMetrics(db: Db, now: Date) {
 
   const hostRows = new Map<string, { cpu: number; mem: number; rx: number; tx: number }>();
   const vmRows: { at: number; hostId: string; vmId: string; cpu: number; mem: number; rx: number; tx: number }[] = [];
-  const ops: { vmId: string; kind: "ACTIVATE" | "DEACTIVATE"; at: number; source: string | null; target: string | null; bytes: bigint }[] = [];
+  const ops: {
+    vmId: string;
+    kind: "ACTIVATE" | "DEACTIVATE";
+    at: number;
+    source: string | null;
+    target: string | null;
+    bytes: bigint;
+  }[] = [];
   const losses: { serviceId: string; at: number; reason: string }[] = [];
   const active = new Map<string, boolean>();
   const lossOpen = new Map<Market, boolean>();
@@ -369,7 +446,12 @@ async function seedMetrics(db: Db, now: Date) {
       const n = Math.min(m.slots.length, need);
       // Only the autoscaler records server losses; a replica target-steered service just runs hot.
       if (m.autoscaled && Math.ceil(d / 0.9) > m.slots.length) {
-        if (!lossOpen.get(m)) losses.push({ serviceId: m.service.id, at: at + 7 * 60_000, reason: `needed ${Math.ceil(d / 0.9)} production hosts near ${m.slots[0]!.vm.host!.hostingNetwork.city}, ${m.slots.length} available: every host held by another service or its own VMs` });
+        if (!lossOpen.get(m))
+          losses.push({
+            serviceId: m.service.id,
+            at: at + 7 * 60_000,
+            reason: `needed ${Math.ceil(d / 0.9)} production hosts near ${m.slots[0]!.vm.host!.hostingNetwork.city}, ${m.slots.length} available: every host held by another service or its own VMs`,
+          });
         lossOpen.set(m, true);
       } else lossOpen.set(m, false);
       m.slots.forEach((s, i) => {
@@ -377,9 +459,25 @@ async function seedMetrics(db: Db, now: Date) {
         const was = active.get(s.vm.id) ?? s.base;
         if (!s.base && on !== was && k < HOURS) {
           const bytes = s.vm.diskBytes + s.vm.stateBytes;
-          ops.push(on
-            ? { vmId: s.vm.id, kind: "ACTIVATE", at: at - 4 * 60_000, source: s.sourceHostId, target: s.hostId, bytes }
-            : { vmId: s.vm.id, kind: "DEACTIVATE", at: at + 2 * 60_000, source: s.hostId, target: s.sourceHostId, bytes });
+          ops.push(
+            on
+              ? {
+                  vmId: s.vm.id,
+                  kind: "ACTIVATE",
+                  at: at - 4 * 60_000,
+                  source: s.sourceHostId,
+                  target: s.hostId,
+                  bytes,
+                }
+              : {
+                  vmId: s.vm.id,
+                  kind: "DEACTIVATE",
+                  at: at + 2 * 60_000,
+                  source: s.hostId,
+                  target: s.sourceHostId,
+                  bytes,
+                },
+          );
         }
         active.set(s.vm.id, on);
         if (!on) return;
@@ -407,7 +505,15 @@ async function seedMetrics(db: Db, now: Date) {
   await writeSamples(
     db,
     "HOUR",
-    vmRows.map((r) => ({ at: new Date(r.at), hostId: r.hostId, vmId: r.vmId || null, cpuPercent: Math.round(r.cpu * 10) / 10, memoryBytes: r.mem, netRxBytes: r.rx, netTxBytes: r.tx })),
+    vmRows.map((r) => ({
+      at: new Date(r.at),
+      hostId: r.hostId,
+      vmId: r.vmId || null,
+      cpuPercent: Math.round(r.cpu * 10) / 10,
+      memoryBytes: r.mem,
+      netRxBytes: r.rx,
+      netTxBytes: r.tx,
+    })),
   );
   for (const o of ops) {
     await db.operation.create({
@@ -417,7 +523,10 @@ async function seedMetrics(db: Db, now: Date) {
         vmId: o.vmId,
         sourceHostId: o.source,
         targetHostId: o.target,
-        reason: o.kind === "ACTIVATE" ? "Autoscaler: CPU above threshold (demo history from the seed)" : "Autoscaler: no VM bottlenecked (demo history from the seed)",
+        reason:
+          o.kind === "ACTIVATE"
+            ? "Autoscaler: CPU above threshold (demo history from the seed)"
+            : "Autoscaler: no VM bottlenecked (demo history from the seed)",
         progress: 1,
         bytesMoved: o.bytes,
         bytesTotal: o.bytes,
@@ -427,7 +536,14 @@ async function seedMetrics(db: Db, now: Date) {
       },
     });
   }
-  await db.autoscalerDecision.createMany({ data: losses.map((l) => ({ serviceId: l.serviceId, action: "SERVER_LOSS" as const, reason: l.reason, at: new Date(l.at) })) });
+  await db.autoscalerDecision.createMany({
+    data: losses.map((l) => ({
+      serviceId: l.serviceId,
+      action: "SERVER_LOSS" as const,
+      reason: l.reason,
+      at: new Date(l.at),
+    })),
+  });
 }
 
 async function seedDemand(db: Db, _mapServiceId: string, now: Date) {
@@ -437,15 +553,24 @@ async function seedDemand(db: Db, _mapServiceId: string, now: Date) {
   for (const service of await db.service.findMany({ select: { id: true, slug: true } })) {
     if (await db.demandSample.findFirst({ where: { serviceId: service.id } })) continue;
     const cells = [];
-    for (let b = first; b <= now.getTime(); b += BUCKET_MS) cells.push(...syntheticCells({ serviceId: service.id, slug: service.slug }, new Date(b), now));
+    for (let b = first; b <= now.getTime(); b += BUCKET_MS)
+      cells.push(...syntheticCells({ serviceId: service.id, slug: service.slug }, new Date(b), now));
     await ingestSamples(db, cells);
   }
 }
 
 /** One booked match (Red vs Blue clan, US east vs west), tomorrow evening UTC. */
-async function seedMatch(db: Db, haloId: string, hostsByCity: Map<string, SeededHost[]>, bookedById: string, now: Date) {
+async function seedMatch(
+  db: Db,
+  haloId: string,
+  hostsByCity: Map<string, SeededHost[]>,
+  bookedById: string,
+  now: Date,
+) {
   if (await db.match.findFirst({ where: { clanA: "Red Clan", clanB: "Blue Clan" } })) return;
-  const busy = new Set((await db.vm.findMany({ where: { phase: "PRODUCTION" }, select: { hostId: true } })).map((v) => v.hostId));
+  const busy = new Set(
+    (await db.vm.findMany({ where: { phase: "PRODUCTION" }, select: { hostId: true } })).map((v) => v.hostId),
+  );
   const host = hostsByCity.get("chicago")!.find((h) => h.role === "PRODUCTION" && !busy.has(h.id));
   if (!host) return;
   const startsAt = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1, 20, 0));

@@ -20,7 +20,13 @@ import { fail, readJson, runCli } from "./lib/one-line-cli";
 
 const dataSchema = z.object({
   nodes: z
-    .array(z.object({ id: z.union([z.string(), z.number()]).transform(String), lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }))
+    .array(
+      z.object({
+        id: z.union([z.string(), z.number()]).transform(String),
+        lat: z.number().min(-90).max(90),
+        lon: z.number().min(-180).max(180),
+      }),
+    )
     .min(2),
   pairs: z
     .array(
@@ -40,7 +46,9 @@ function main(): void {
   const parsed = dataSchema.safeParse(readJson(values.input));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const path = issue?.path.map((key, i) => (typeof key === "number" ? `[${key}]` : `${i ? "." : ""}${String(key)}`)).join("");
+    const path = issue?.path
+      .map((key, i) => (typeof key === "number" ? `[${key}]` : `${i ? "." : ""}${String(key)}`))
+      .join("");
     fail(`${values.input}: ${path ? `${path}: ` : ""}${issue?.message ?? "invalid data set"}`);
   }
   const data = parsed.data;
@@ -50,12 +58,16 @@ function main(): void {
   const cv = crossValidate(data);
 
   if (values.json) {
-    console.log(JSON.stringify({ options: DEFAULT_FIT_OPTIONS, fitted, linearBaseline: baseline, crossValidation: cv }, null, 2));
+    console.log(
+      JSON.stringify({ options: DEFAULT_FIT_OPTIONS, fitted, linearBaseline: baseline, crossValidation: cv }, null, 2),
+    );
     return;
   }
   const line = (name: string, e: ErrorSummary) =>
     `  ${name.padEnd(34)} median ${e.median.toFixed(4)}  p90 ${e.p90.toFixed(4)}  mean ${e.mean.toFixed(4)}  (${e.pairs} pairs)`;
-  console.log(`Calibration: ${data.nodes.length} nodes, ${data.pairs.length} pairs (${cv.nonPhysicalPairs} faster than light in fibre, left out of every fit)`);
+  console.log(
+    `Calibration: ${data.nodes.length} nodes, ${data.pairs.length} pairs (${cv.nonPhysicalPairs} faster than light in fibre, left out of every fit)`,
+  );
   console.log(`\nHeld-out relative error |predicted − measured| / measured, ${cv.folds}-fold split by node:`);
   console.log(line("model (distance curve + location)", cv.model));
   console.log(line("distance curve only", cv.distanceCurveOnly));

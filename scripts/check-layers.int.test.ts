@@ -2,7 +2,8 @@ import { spawnSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
-const check = () => spawnSync(process.execPath, ["--import", "tsx", "scripts/check-layers.ts"], { encoding: "utf8", timeout: 120_000 });
+const check = () =>
+  spawnSync(process.execPath, ["--import", "tsx", "scripts/check-layers.ts"], { encoding: "utf8", timeout: 120_000 });
 
 describe("the floor plan's door rules (npm test's layers step)", () => {
   it("hold on the product as it is", () => {
@@ -14,7 +15,10 @@ describe("the floor plan's door rules (npm test's layers step)", () => {
   it("refuse a decision that reads the database, and the folder cycle it makes", () => {
     // A scratch file, removed whatever happens: oracle/ importing jobs/ closes jobs → oracle → jobs.
     const scratch = "server/oracle/zz-layers-probe.ts";
-    writeFileSync(scratch, 'import type { Db } from "../db/client";\nimport { requestOperation } from "../jobs/request";\nexport const probe = (db: Db) => [db, requestOperation];\n');
+    writeFileSync(
+      scratch,
+      'import type { Db } from "../db/client";\nimport { requestOperation } from "../jobs/request";\nexport const probe = (db: Db) => [db, requestOperation];\n',
+    );
     try {
       const r = check();
       expect(r.status).toBe(1);

@@ -45,9 +45,13 @@ for (const m of output.modules as IModule[]) {
 for (const scc of folderCycles(edges)) {
   failed = true;
   const inside = new Set(scc);
-  const ties = scc.flatMap((a) => [...(edges.get(a) ?? [])].filter((b) => inside.has(b)).map((b) => `    ${why.get(`${a}|${b}`)}`));
+  const ties = scc.flatMap((a) =>
+    [...(edges.get(a) ?? [])].filter((b) => inside.has(b)).map((b) => `    ${why.get(`${a}|${b}`)}`),
+  );
   console.error(`layers: folder cycle under server/: ${scc.join(", ")}; the imports that tie it:\n${ties.join("\n")}`);
 }
 
 if (failed) process.exit(1);
-console.log(`layers: ${output.summary.totalCruised} modules, ${output.summary.totalDependenciesCruised} imports: the door rules hold and server/ has no folder cycle.`);
+console.log(
+  `layers: ${output.summary.totalCruised} modules, ${output.summary.totalDependenciesCruised} imports: the door rules hold and server/ has no folder cycle.`,
+);

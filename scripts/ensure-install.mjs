@@ -7,7 +7,9 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 20 || (major === 20 && minor < 19)) {
-  console.error(`vMatrix needs Node.js 20.19 or newer; this is ${process.versions.node}. Install a newer Node.js and try again.`);
+  console.error(
+    `vMatrix needs Node.js 20.19 or newer; this is ${process.versions.node}. Install a newer Node.js and try again.`,
+  );
   process.exit(1);
 }
 

@@ -32,21 +32,48 @@ const B = "net-b";
 beforeAll(async () => {
   t = await startOpsLab(undefined, { productionHosts: 2 });
   A = t.world.hn.slug;
-  await t.db.hostingNetwork.update({ where: { id: t.world.hn.id }, data: { city: "New York", lat: 40.71, lon: -74.01, publicPoolCidr: "192.0.2.0/28" } });
-  const b = await t.db.hostingNetwork.create({ data: { slug: B, name: "B", city: "Frankfurt", country: "DE", continent: "Europe", lat: 50.11, lon: 8.68, publicPoolCidr: "198.51.100.0/28" } });
+  await t.db.hostingNetwork.update({
+    where: { id: t.world.hn.id },
+    data: { city: "New York", lat: 40.71, lon: -74.01, publicPoolCidr: "192.0.2.0/28" },
+  });
+  const b = await t.db.hostingNetwork.create({
+    data: {
+      slug: B,
+      name: "B",
+      city: "Frankfurt",
+      country: "DE",
+      continent: "Europe",
+      lat: 50.11,
+      lon: 8.68,
+      publicPoolCidr: "198.51.100.0/28",
+    },
+  });
   await t.db.host.update({ where: { name: "ops-prod-b" }, data: { hostingNetworkId: b.id } });
   await t.db.service.update({ where: { id: t.world.service.id }, data: { dnsName: NAME } });
 
   dataDir = await mkdtemp(join(tmpdir(), "vmatrix-net-cli-"));
   const backends = [t.world.service.slug];
-  simEdges = await startSimEdges({ dataDir, edges: [{ hostingNetwork: A, lat: 40.71, lon: -74.01, backends }, { hostingNetwork: B, lat: 50.11, lon: 8.68, backends }] });
+  simEdges = await startSimEdges({
+    dataDir,
+    edges: [
+      { hostingNetwork: A, lat: 40.71, lon: -74.01, backends },
+      { hostingNetwork: B, lat: 50.11, lon: 8.68, backends },
+    ],
+  });
   manifestPath = join(dataDir, "edges.json");
   await writeEdgeManifest(manifestPath, simEdges.manifest);
   edges = edgesFrom(simEdges.manifest, new SshEdgeDriver({ connectTimeoutMs: 2000, commandTimeoutMs: 10_000 }));
   setEdges(edges);
-  worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2, pollIntervalMs: 100 });
+  worker = await startOperationsWorker(t.db, t.driver, {
+    connectionString: t.url,
+    concurrency: 2,
+    pollIntervalMs: 100,
+  });
   dns = await startDnsServer(t.db, { host: "127.0.0.1", port: 0, zone: "vmatrix.test", ttl: 30, maxAgeMs: 0 });
-  for (const [name, address] of [["map-a", "10.10.0.2"], ["map-b", "10.10.0.3"]] as const) {
+  for (const [name, address] of [
+    ["map-a", "10.10.0.2"],
+    ["map-b", "10.10.0.3"],
+  ] as const) {
     const vm = await t.makeVm(name, "ops-nest", true);
     await t.db.vm.update({ where: { id: vm.id }, data: { privateAddress: address } });
   }
@@ -61,7 +88,8 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-const cli = (...args: string[]) => runCli({ DATABASE_URL: t.url, EDGE_MANIFEST: manifestPath, DNS_ZONE: "vmatrix.test", DNS_TTL: "30" }, args);
+const cli = (...args: string[]) =>
+  runCli({ DATABASE_URL: t.url, EDGE_MANIFEST: manifestPath, DNS_ZONE: "vmatrix.test", DNS_TTL: "30" }, args);
 async function json<T>(...args: string[]): Promise<T> {
   const r = await cli(...args, "--json");
   expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
@@ -76,7 +104,16 @@ const resolveFrom = (place: string) => json<Resolved>("net", "resolve", NAME, "-
 
 /** `dig +tcp @127.0.0.1 -p PORT map.vmatrix.test A` (loopback cannot be placed: every serving replica). */
 async function digTcp(): Promise<string[]> {
-  const { stdout } = await promisify(execFile)("dig", ["+tcp", "+short", "+tries=1", "@127.0.0.1", "-p", String(dns.port), NAME, "A"]);
+  const { stdout } = await promisify(execFile)("dig", [
+    "+tcp",
+    "+short",
+    "+tries=1",
+    "@127.0.0.1",
+    "-p",
+    String(dns.port),
+    NAME,
+    "A",
+  ]);
   return stdout.trim().split("\n").filter(Boolean).sort();
 }
 const hasDig = await promisify(execFile)("dig", ["-v"]).then(
@@ -86,7 +123,14 @@ const hasDig = await promisify(execFile)("dig", ["-v"]).then(
 
 describe("the map service through the CLI on the sim lab", () => {
   it("activated in A: net show gives its public address, NAT and backend; every place resolves to A", async () => {
-    const op = await json<{ state: string; steps: { name: string; state: string }[] }>("vm", "activate", "map-a", "--host", "ops-prod-a", "--wait");
+    const op = await json<{ state: string; steps: { name: string; state: string }[] }>(
+      "vm",
+      "activate",
+      "map-a",
+      "--host",
+      "ops-prod-a",
+      "--wait",
+    );
     expect(op.state).toBe("SUCCEEDED");
     expect(op.steps.find((s) => s.name === "bind")).toMatchObject({ state: "DONE" });
 
@@ -106,7 +150,9 @@ describe("the map service through the CLI on the sim lab", () => {
     });
     // The edge really holds it: a ready server in the backend, the address mapped to it.
     const edge = edges.of(A)!;
-    expect(await edges.driver.servers(edge, t.world.service.slug)).toMatchObject([{ server: "map-a", address: "10.10.0.2", port: 80, admin: "ready" }]);
+    expect(await edges.driver.servers(edge, t.world.service.slug)).toMatchObject([
+      { server: "map-a", address: "10.10.0.2", port: 80, admin: "ready" },
+    ]);
     expect(await edges.driver.vips(edge)).toEqual([{ key: "192.0.2.1", value: t.world.service.slug }]);
 
     for (const place of [NEW_YORK, PARIS]) {
@@ -118,17 +164,29 @@ describe("the map service through the CLI on the sim lab", () => {
   });
 
   it("refuses a port the service does not declare at the edge, and lets the declared one through", async () => {
-    expect(await json("net", "probe", "192.0.2.1", "80")).toMatchObject({ verdict: "accept", chain: "input", hostingNetwork: A, edge: `${A}-edge` });
-    expect(await json("net", "probe", "192.0.2.1", "443")).toMatchObject({ verdict: "drop", rule: 'ip daddr 192.0.2.0/28 drop comment "default deny"' });
+    expect(await json("net", "probe", "192.0.2.1", "80")).toMatchObject({
+      verdict: "accept",
+      chain: "input",
+      hostingNetwork: A,
+      edge: `${A}-edge`,
+    });
+    expect(await json("net", "probe", "192.0.2.1", "443")).toMatchObject({
+      verdict: "drop",
+      rule: 'ip daddr 192.0.2.0/28 drop comment "default deny"',
+    });
     expect(await json("net", "probe", "192.0.2.1", "80", "--proto", "udp")).toMatchObject({ verdict: "drop" });
     const line = await cli("net", "probe", "192.0.2.1", "443");
-    expect(line.stdout.trim()).toBe(`192.0.2.1:443/tcp at edge ${A}-edge (${A}): dropped by ip daddr 192.0.2.0/28 drop comment "default deny"`);
+    expect(line.stdout.trim()).toBe(
+      `192.0.2.1:443/tcp at edge ${A}-edge (${A}): dropped by ip daddr 192.0.2.0/28 drop comment "default deny"`,
+    );
   });
 
   it("once B runs it too: a client near A is answered A's address, a client near B B's, TTL ≤ 30", async () => {
     const op = await json<{ state: string }>("vm", "activate", "map-b", "--host", "ops-prod-b", "--wait");
     expect(op.state).toBe("SUCCEEDED");
-    expect(await json("net", "show", "map-b")).toMatchObject([{ hostingNetwork: B, publicAddress: "198.51.100.1", backend: { server: "map-b" } }]);
+    expect(await json("net", "show", "map-b")).toMatchObject([
+      { hostingNetwork: B, publicAddress: "198.51.100.1", backend: { server: "map-b" } },
+    ]);
     const nearA = await resolveFrom(NEW_YORK);
     const nearB = await resolveFrom(PARIS);
     expect(nearA.answers).toMatchObject([{ address: "192.0.2.1", hostingNetwork: A }]);

@@ -22,7 +22,16 @@ const db = await provisionDatabase();
 const cli = createRequire(import.meta.url).resolve("prisma/build/index.js");
 const r = spawnSync(
   process.execPath,
-  [cli, "migrate", "diff", "--from-schema-datamodel", "prisma/schema.migrated.prisma", "--to-schema-datamodel", "prisma/schema.prisma", "--script"],
+  [
+    cli,
+    "migrate",
+    "diff",
+    "--from-schema-datamodel",
+    "prisma/schema.migrated.prisma",
+    "--to-schema-datamodel",
+    "prisma/schema.prisma",
+    "--script",
+  ],
   { env: { ...process.env, ...prismaEnv(), DATABASE_URL: db.url }, encoding: "utf8" },
 );
 await db.stop();

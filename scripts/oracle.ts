@@ -16,7 +16,11 @@ function sshLogLevel(): string {
 
 const cfg = childProcessConfig("The oracle");
 const db = createDb(cfg.DATABASE_URL);
-const driver = new SshHostDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000, log: log.child({ component: "ssh" }, { level: sshLogLevel() }) });
+const driver = new SshHostDriver({
+  connectTimeoutMs: 5000,
+  commandTimeoutMs: 15_000,
+  log: log.child({ component: "ssh" }, { level: sshLogLevel() }),
+});
 const oracle = startOracle(db, driver, {
   heartbeatIntervalMs: cfg.HEARTBEAT_INTERVAL_MS,
   downAfter: cfg.HEARTBEAT_DOWN_AFTER,

@@ -31,7 +31,10 @@ function main(): void {
 
   const rttMs = request.rttMs
     ? Float64Array.from(request.rttMs.flat())
-    : modelledRttMatrix(request.servers.map(locate(values.input, "servers")), request.players.map(locate(values.input, "players")));
+    : modelledRttMatrix(
+        request.servers.map(locate(values.input, "servers")),
+        request.players.map(locate(values.input, "players")),
+      );
   try {
     const result = placeMatch({
       servers: request.servers,
@@ -57,7 +60,10 @@ function locate(file: string, list: "servers" | "players") {
   return (item: PlaceRequestInput["players"][number], i: number): LatLon => {
     if (item.lat !== undefined && item.lon !== undefined) return { lat: item.lat, lon: item.lon };
     const found = item.ip === undefined ? null : locateIp(item.ip);
-    if (!found) fail(`${file}: ${list}[${i}].ip: ${item.ip} is private, reserved or not in the GeoIP database; give lat/lon instead`);
+    if (!found)
+      fail(
+        `${file}: ${list}[${i}].ip: ${item.ip} is private, reserved or not in the GeoIP database; give lat/lon instead`,
+      );
     return found;
   };
 }

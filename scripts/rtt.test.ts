@@ -15,7 +15,11 @@ async function rtt(name: string, input: unknown) {
   writeFileSync(file, typeof input === "string" ? input : JSON.stringify(input));
   return run("npx", ["tsx", "scripts/rtt.ts", "--input", file], { cwd: root })
     .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }))
-    .catch((e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }));
+    .catch((e: { code: number; stdout: string; stderr: string }) => ({
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+    }));
 }
 
 describe("rtt CLI", { timeout: 60_000 }, () => {
@@ -33,8 +37,16 @@ describe("rtt CLI", { timeout: 60_000 }, () => {
   });
 
   const bad: [string, unknown, RegExp][] = [
-    ["lat-range", { pairs: [{ from: { lat: 91, lon: 0 }, to: { lat: 0, lon: 0 } }] }, /pairs\[0\]\.from\.lat: lat must be ≤ 90/],
-    ["lon-type", { pairs: [{ from: { lat: 1, lon: 0 }, to: { lat: 0, lon: "x" } }] }, /pairs\[0\]\.to\.lon: lon must be a number/],
+    [
+      "lat-range",
+      { pairs: [{ from: { lat: 91, lon: 0 }, to: { lat: 0, lon: 0 } }] },
+      /pairs\[0\]\.from\.lat: lat must be ≤ 90/,
+    ],
+    [
+      "lon-type",
+      { pairs: [{ from: { lat: 1, lon: 0 }, to: { lat: 0, lon: "x" } }] },
+      /pairs\[0\]\.to\.lon: lon must be a number/,
+    ],
     ["missing-to", { pairs: [{ from: { lat: 1, lon: 0 } }] }, /pairs\[0\]\.to/],
     ["no-pairs", { pair: [] }, /pairs: pairs must be an array/],
     ["not-json", "{", /is not valid JSON/],

@@ -23,7 +23,9 @@ function main(): void {
   const parsed = input.safeParse(readJson(values.input));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const path = issue?.path.map((key, i) => (typeof key === "number" ? `[${key}]` : `${i ? "." : ""}${String(key)}`)).join("");
+    const path = issue?.path
+      .map((key, i) => (typeof key === "number" ? `[${key}]` : `${i ? "." : ""}${String(key)}`))
+      .join("");
     fail(`${values.input}: ${path ? `${path}: ` : ""}${issue?.message ?? "invalid input"}`);
   }
   const rttMs = parsed.data.pairs.map(({ from, to }) => estimateRttMs(from, to));

@@ -14,7 +14,9 @@ async function simulate(name: string, csv: string, args: string[] = []) {
   const file = path.join(dir, `${name}.csv`);
   writeFileSync(file, csv);
   try {
-    const { stdout, stderr } = await run("npx", ["tsx", "scripts/simulate-switching.ts", "--trace", file, ...args], { cwd: root });
+    const { stdout, stderr } = await run("npx", ["tsx", "scripts/simulate-switching.ts", "--trace", file, ...args], {
+      cwd: root,
+    });
     return { code: 0, stdout, stderr, file };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -30,7 +32,15 @@ describe("simulate:switching CLI", { timeout: 60_000 }, () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const r = JSON.parse(stdout);
-    expect(r).toMatchObject({ thresholdPercent: 90, staticHosts: 2, staticHostHours: 8, peakHosts: 3, serverLossEvents: 0, serverLossMinutes: 0, moves: 1 });
+    expect(r).toMatchObject({
+      thresholdPercent: 90,
+      staticHosts: 2,
+      staticHostHours: 8,
+      peakHosts: 3,
+      serverLossEvents: 0,
+      serverLossMinutes: 0,
+      moves: 1,
+    });
     // Acted on 40 s into the step up (reaction), serving 60 s later (activation).
     expect(r.reactionDelaySeconds).toBe(40);
     expect(r.overloadPercent).toBeCloseTo((100 * 100) / 14400, 9);

@@ -17,7 +17,12 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { type AutoscalingPolicy, DEFAULT_POLICY, DEFAULT_TUNING, policyProblems } from "../server/oracle/autoscaler/policy";
+import {
+  type AutoscalingPolicy,
+  DEFAULT_POLICY,
+  DEFAULT_TUNING,
+  policyProblems,
+} from "../server/oracle/autoscaler/policy";
 import { DEFAULT_REACTION_DELAY_S, replay, type ReplayResult } from "../server/oracle/autoscaler/replay";
 import { parseTrace, type Trace, TraceError } from "../server/oracle/autoscaler/trace";
 import { fail, runCli } from "./lib/one-line-cli";
@@ -50,7 +55,8 @@ function main(): void {
   if (!values.trace) fail("missing --trace FILE (CSV with header time,service,demand)");
   let hosts: number | undefined;
   if (values.hosts !== undefined) {
-    if (!/^\d+$/.test(values.hosts) || Number(values.hosts) < 1) fail(`--hosts: "${values.hosts}" is not a whole number ≥ 1`);
+    if (!/^\d+$/.test(values.hosts) || Number(values.hosts) < 1)
+      fail(`--hosts: "${values.hosts}" is not a whole number ≥ 1`);
     hosts = Number(values.hosts);
   }
   const activationDelaySeconds = seconds("activation-delay", values["activation-delay"], DEFAULT_ACTIVATION_DELAY_S);
@@ -66,7 +72,9 @@ function main(): void {
     policy.scaleInPercent = Number(values["scale-in-percent"]);
     const problems = policyProblems(policy);
     if (!/^\d+(\.\d+)?$/.test(values["scale-in-percent"]) || problems.length) {
-      fail(`--scale-in-percent: "${values["scale-in-percent"]}" must be a number from 0 to below the CPU threshold (${policy.cpuThresholdPercent})`);
+      fail(
+        `--scale-in-percent: "${values["scale-in-percent"]}" must be a number from 0 to below the CPU threshold (${policy.cpuThresholdPercent})`,
+      );
     }
   }
 
@@ -84,7 +92,13 @@ function main(): void {
     throw error;
   }
 
-  const result = replay(trace, { hosts, activationDelaySeconds, deactivationDelaySeconds, reactionDelaySeconds, policy });
+  const result = replay(trace, {
+    hosts,
+    activationDelaySeconds,
+    deactivationDelaySeconds,
+    reactionDelaySeconds,
+    policy,
+  });
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : readable(values.trace, trace, result, policy));
 }
 
@@ -94,7 +108,8 @@ function readable(file: string, trace: Trace, r: ReplayResult, p: AutoscalingPol
   const t = DEFAULT_TUNING;
   const steps = trace.times.slice(1).map((x, i) => x - trace.times[i]!);
   const step = steps.sort((a, b) => a - b)[Math.floor(steps.length / 2)]! / 1000;
-  const when = (ms: number) => (trace.timeFormat === "iso" ? new Date(ms).toISOString().slice(0, 16) + "Z" : `${ms / 1000} s`);
+  const when = (ms: number) =>
+    trace.timeFormat === "iso" ? new Date(ms).toISOString().slice(0, 16) + "Z" : `${ms / 1000} s`;
   const lines = [
     `${file}: ${trace.services.length} services, ${trace.times.length} samples every ${step >= 60 ? `${n1(step / 60)} min` : `${step} s`}, ${n1(r.durationHours)} h (${when(trace.times[0]!)} to ${when(trace.times.at(-1)!)})`,
     `policy: bottleneck at ${p.cpuThresholdPercent}% CPU over ${p.windowMinutes} min; scale in under ${p.scaleInPercent}% mean CPU after a ${p.cooldownMinutes} min cool-down; at least ${p.minReplicas} replica, at most the service's static count; idle reserve ${r.reserveHosts}`,
@@ -113,7 +128,17 @@ function readable(file: string, trace: Trace, r: ReplayResult, p: AutoscalingPol
 }
 
 function table(r: ReplayResult): string {
-  const head = ["service", "peak demand", "static hosts", "host-hours", "saved %", "peak hosts", "overload %", "moves", "server loss"];
+  const head = [
+    "service",
+    "peak demand",
+    "static hosts",
+    "host-hours",
+    "saved %",
+    "peak hosts",
+    "overload %",
+    "moves",
+    "server loss",
+  ];
   const rows = r.services.map((s) => {
     const staticHours = s.staticHosts * r.durationHours;
     return [
@@ -129,7 +154,8 @@ function table(r: ReplayResult): string {
     ];
   });
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
-  const fmt = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
+  const fmt = (row: string[]) =>
+    row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
   return [fmt(head), ...rows.map(fmt), "(per service, host-hours exclude the idle reserve)"].join("\n");
 }
 

@@ -45,7 +45,9 @@ try {
 }
 
 if (!(await portIsFree(cfg.PORT, cfg.HOSTNAME === "0.0.0.0" ? "0.0.0.0" : cfg.HOSTNAME))) {
-  fail(`Port ${cfg.PORT} is already in use (is vMatrix already running?). Stop the other program or choose another port: PORT=3001 npm start`);
+  fail(
+    `Port ${cfg.PORT} is already in use (is vMatrix already running?). Stop the other program or choose another port: PORT=3001 npm start`,
+  );
 }
 
 const stops: (() => Promise<void>)[] = [];
@@ -65,8 +67,10 @@ try {
   database = await prepareDatabase({ log: say, seed: lab === "sim" });
 } catch (err) {
   if (err instanceof EmbeddedDbError) fail(err.message);
-  fail(`The database could not be prepared: ${err instanceof Error ? err.message : String(err)}` +
-    (cfg.DATABASE_URL ? "\nCheck that DATABASE_URL points at a running PostgreSQL you can connect to." : ""));
+  fail(
+    `The database could not be prepared: ${err instanceof Error ? err.message : String(err)}` +
+      (cfg.DATABASE_URL ? "\nCheck that DATABASE_URL points at a running PostgreSQL you can connect to." : ""),
+  );
 }
 stops.push(database.stop);
 
@@ -77,7 +81,9 @@ if (lab === "libvirt") {
     process.env.EDGE_MANIFEST ??= world.edgeManifest;
     say(`libvirt lab: edges from ${world.edgeManifest}; DNS on ${cfg.DNS_HOST}:${cfg.DNS_PORT}`);
   } catch (err) {
-    console.error(`\n[vmatrix] The libvirt lab world did not start: ${err instanceof Error ? err.message : String(err)}\n(The libvirt lab needs root on Linux: see lab/libvirt/README.md.)\n`);
+    console.error(
+      `\n[vmatrix] The libvirt lab world did not start: ${err instanceof Error ? err.message : String(err)}\n(The libvirt lab needs root on Linux: see lab/libvirt/README.md.)\n`,
+    );
     await shutdown(1);
   } finally {
     await worldDb.$disconnect();
@@ -97,7 +103,9 @@ async function startSimWorld(url: string) {
     const edges = await startSimEdgesForWorld(labDb, cfg.VMATRIX_DATA_DIR);
     stops.push(() => edges.stop());
     process.env.EDGE_MANIFEST ??= edges.manifestPath;
-    say(`Sim lab: ${edges.count} edges (HAProxy, nftables, public addresses); DNS on ${cfg.DNS_HOST}:${cfg.DNS_PORT}: dig @${cfg.DNS_HOST} -p ${cfg.DNS_PORT} map.${cfg.DNS_ZONE} A`);
+    say(
+      `Sim lab: ${edges.count} edges (HAProxy, nftables, public addresses); DNS on ${cfg.DNS_HOST}:${cfg.DNS_PORT}: dig @${cfg.DNS_HOST} -p ${cfg.DNS_PORT} map.${cfg.DNS_ZONE} A`,
+    );
     // The lab's VMs use CPU for the demand they serve (metrics, autoscaler).
     const loadDb = createDb(url, 2);
     const loads = serviceLoads(loadDb, lab);
@@ -108,7 +116,9 @@ async function startSimWorld(url: string) {
       await loadDb.$disconnect();
     });
   } catch (err) {
-    console.error(`\n[vmatrix] The sim lab did not start: ${err instanceof Error ? err.message : String(err)}. Is SIM_LAB_BASE_PORT (${cfg.SIM_LAB_BASE_PORT}) free, with the ports after it?\n`);
+    console.error(
+      `\n[vmatrix] The sim lab did not start: ${err instanceof Error ? err.message : String(err)}. Is SIM_LAB_BASE_PORT (${cfg.SIM_LAB_BASE_PORT}) free, with the ports after it?\n`,
+    );
     await shutdown(1);
   } finally {
     await labDb.$disconnect();
@@ -160,12 +170,17 @@ child("oracle", [path.resolve("node_modules/tsx/dist/cli.mjs"), "scripts/oracle.
 child("DNS server", [path.resolve("node_modules/tsx/dist/cli.mjs"), "server/dns/main.ts"], {});
 
 const next = path.resolve("node_modules/next/dist/bin/next");
-child("web app", [next, dev ? "dev" : "start", "-p", String(cfg.PORT), "-H", cfg.HOSTNAME], { NODE_ENV: dev ? "development" : "production" });
+child("web app", [next, dev ? "dev" : "start", "-p", String(cfg.PORT), "-H", cfg.HOSTNAME], {
+  NODE_ENV: dev ? "development" : "production",
+});
 
 // Wait until the app answers, then tell the user where it is.
 const probe = `http://127.0.0.1:${cfg.PORT}/signin`;
 for (let i = 0; i < 240 && !stopping; i++) {
-  const ok = await fetch(probe).then((r) => r.status < 500, () => false);
+  const ok = await fetch(probe).then(
+    (r) => r.status < 500,
+    () => false,
+  );
   if (ok) break;
   await new Promise((r) => setTimeout(r, 500));
 }
@@ -173,5 +188,7 @@ say("");
 say(`vMatrix Control Plane is up: ${appUrl}`);
 say(`Demo accounts (password "${DEMO_PASSWORD}"):`);
 for (const u of SEED_USERS) say(`  ${u.email.padEnd(24)} ${u.role}`);
-say(`Demand ingest token (POST ${appUrl}/api/demand, docs/demand.md): in ${path.join(cfg.VMATRIX_DATA_DIR, "demand-ingest-token")}`);
+say(
+  `Demand ingest token (POST ${appUrl}/api/demand, docs/demand.md): in ${path.join(cfg.VMATRIX_DATA_DIR, "demand-ingest-token")}`,
+);
 say("Press Ctrl-C to stop.");

@@ -13,7 +13,11 @@ import { findChromium } from "../e2e/browser";
  * tests that failed (CI keeps only the tail of the log).
  */
 const reportDir = path.resolve(".data/test-reports");
-const vitestJson = (name: string) => ["--reporter=default", "--reporter=json", `--outputFile.json=${reportDir}/${name}.json`];
+const vitestJson = (name: string) => [
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${reportDir}/${name}.json`,
+];
 
 const only = process.argv.slice(2);
 /** What `before` returns for a step that cannot run here and is not required to (it says why). */
@@ -60,10 +64,20 @@ function failuresIn(step: string): string[] {
   } catch {
     return [];
   }
-  const firstLine = (s: unknown) => String(s ?? "").replace(/\u001b\[[0-9;]*m/g, "").trim().split("\n")[0]!.slice(0, 200);
+  const firstLine = (s: unknown) =>
+    String(s ?? "")
+      .replace(/\u001b\[[0-9;]*m/g, "")
+      .trim()
+      .split("\n")[0]!
+      .slice(0, 200);
   const out: string[] = [];
   const r = report as {
-    testResults?: { name: string; status: string; message?: string; assertionResults: { status: string; fullName: string; failureMessages: string[] }[] }[];
+    testResults?: {
+      name: string;
+      status: string;
+      message?: string;
+      assertionResults: { status: string; fullName: string; failureMessages: string[] }[];
+    }[];
     suites?: PwSuite[];
     errors?: { message?: string }[];
   };
@@ -76,7 +90,8 @@ function failuresIn(step: string): string[] {
   const walk = (s: PwSuite) => {
     for (const spec of s.specs ?? [])
       for (const t of spec.tests ?? [])
-        if (t.status === "unexpected") out.push(`${spec.file} › ${spec.title}: ${firstLine(t.results?.at(-1)?.error?.message)}`);
+        if (t.status === "unexpected")
+          out.push(`${spec.file} › ${spec.title}: ${firstLine(t.results?.at(-1)?.error?.message)}`);
     for (const child of s.suites ?? []) walk(child);
   };
   for (const s of r.suites ?? []) walk(s);
@@ -106,14 +121,20 @@ for (const step of steps) {
     continue;
   }
   const t = Date.now();
-  const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", PLAYWRIGHT_JSON_OUTPUT_NAME: `${reportDir}/${step.name}.json` };
+  const env = {
+    ...process.env,
+    NEXT_TELEMETRY_DISABLED: "1",
+    PLAYWRIGHT_JSON_OUTPUT_NAME: `${reportDir}/${step.name}.json`,
+  };
   const r = spawnSync(step.cmd[0]!, step.cmd.slice(1), { stdio: "inherit", env });
   results.push({ name: step.name, ok: r.status === 0, seconds: (Date.now() - t) / 1000 });
 }
 
 console.log("\n━━━ summary ━━━");
 for (const r of results) {
-  console.log(`${r.skipped ? "SKIP" : r.ok ? "PASS" : "FAIL"}  ${r.name.padEnd(12)} ${r.seconds.toFixed(0).padStart(4)} s${r.note ? `  (${r.note})` : ""}`);
+  console.log(
+    `${r.skipped ? "SKIP" : r.ok ? "PASS" : "FAIL"}  ${r.name.padEnd(12)} ${r.seconds.toFixed(0).padStart(4)} s${r.note ? `  (${r.note})` : ""}`,
+  );
   if (!r.ok) for (const f of failuresIn(r.name)) console.log(`      ✗ ${f}`);
 }
 process.exit(results.every((r) => r.ok) ? 0 : 1);

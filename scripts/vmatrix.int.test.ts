@@ -30,7 +30,13 @@ describe("vmatrix CLI", () => {
     expect(r.code, r.stderr).toBe(0);
     const hosts = JSON.parse(r.stdout) as Record<string, unknown>[];
     const prod = hosts.find((h) => h.name === world.prod.name);
-    expect(prod).toMatchObject({ name: world.prod.name, hostingNetwork: world.hn.slug, role: "PRODUCTION", status: "UNKNOWN", lastHeartbeatAt: null });
+    expect(prod).toMatchObject({
+      name: world.prod.name,
+      hostingNetwork: world.hn.slug,
+      role: "PRODUCTION",
+      status: "UNKNOWN",
+      lastHeartbeatAt: null,
+    });
   });
 
   it("drains and undrains a host, and the audit log names the OS user", async () => {
@@ -46,19 +52,43 @@ describe("vmatrix CLI", () => {
   it("names every noun (as the API's routers are named) and its aliases in the help", () => {
     const r = cli("--help");
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain("Nouns (aliases in parentheses): hosts, vms (vm), operations (ops), replicas, demand, network (net)");
-    for (const line of ["hosts list", "vms list", "operations list", "replicas list", "replicas plan", "demand inject", "network show"]) expect(r.stdout).toMatch(new RegExp(`^  ${line} `, "m"));
+    expect(r.stdout).toContain(
+      "Nouns (aliases in parentheses): hosts, vms (vm), operations (ops), replicas, demand, network (net)",
+    );
+    for (const line of [
+      "hosts list",
+      "vms list",
+      "operations list",
+      "replicas list",
+      "replicas plan",
+      "demand inject",
+      "network show",
+    ])
+      expect(r.stdout).toMatch(new RegExp(`^  ${line} `, "m"));
     const unknown = cli("vmz", "list");
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/^vmatrix: unknown command vmz\n\nUsage: .*\n\nNouns \(aliases in parentheses\): hosts, vms \(vm\)/);
+    expect(unknown.stderr).toMatch(
+      /^vmatrix: unknown command vmz\n\nUsage: .*\n\nNouns \(aliases in parentheses\): hosts, vms \(vm\)/,
+    );
   });
 
   it("takes the older nouns as aliases: vm, ops and net answer as vms, operations and network", async () => {
-    await db.vm.create({ data: { name: "alias-1", serviceId: world.service.id, phase: "NEST", power: "SAVED", hostId: world.nest.id } });
+    await db.vm.create({
+      data: { name: "alias-1", serviceId: world.service.id, phase: "NEST", power: "SAVED", hostId: world.nest.id },
+    });
     const pairs = [
-      [["vm", "list", "--json"], ["vms", "list", "--json"]],
-      [["ops", "list", "--json"], ["operations", "list", "--json"]],
-      [["net", "pool", world.hn.slug, "--json"], ["network", "pool", world.hn.slug, "--json"]],
+      [
+        ["vm", "list", "--json"],
+        ["vms", "list", "--json"],
+      ],
+      [
+        ["ops", "list", "--json"],
+        ["operations", "list", "--json"],
+      ],
+      [
+        ["net", "pool", world.hn.slug, "--json"],
+        ["network", "pool", world.hn.slug, "--json"],
+      ],
     ];
     const outputs = pairs.map(([alias, noun]) => {
       const a = cli(...alias!);
@@ -73,7 +103,22 @@ describe("vmatrix CLI", () => {
   });
 
   it("explains bad input in one line naming the field, and exits non-zero", () => {
-    const r = cli("hosts", "add", "--name", "bad;name", "--hosting-network", world.hn.slug, "--role", "PRODUCTION", "--ssh", "vmatrix@127.0.0.1:22", "--key", "file:/nonexistent", "--fingerprint", "SHA256:" + "A".repeat(43));
+    const r = cli(
+      "hosts",
+      "add",
+      "--name",
+      "bad;name",
+      "--hosting-network",
+      world.hn.slug,
+      "--role",
+      "PRODUCTION",
+      "--ssh",
+      "vmatrix@127.0.0.1:22",
+      "--key",
+      "file:/nonexistent",
+      "--fingerprint",
+      "SHA256:" + "A".repeat(43),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^vmatrix: name: must start with a letter/m);
     expect(cli("hosts", "drain", "no-such-host").stderr).toMatch(/no host named no-such-host/);

@@ -29,7 +29,14 @@ import { vmsCommand } from "./cli/vms";
 const simEdgeManifest = path.resolve(process.env.VMATRIX_DATA_DIR ?? ".data", "lab-sim", "edges.json");
 if (!process.env.EDGE_MANIFEST && existsSync(simEdgeManifest)) process.env.EDGE_MANIFEST = simEdgeManifest;
 
-const COMMANDS: readonly CliCommand[] = [hostsCommand, vmsCommand, operationsCommand, replicasCommand, demandCommand, networkCommand];
+const COMMANDS: readonly CliCommand[] = [
+  hostsCommand,
+  vmsCommand,
+  operationsCommand,
+  replicasCommand,
+  demandCommand,
+  networkCommand,
+];
 /** Every name a command answers to: its noun and its aliases. */
 const BY_NAME = new Map(COMMANDS.flatMap((c) => [c.noun, ...(c.aliases ?? [])].map((name) => [name, c] as const)));
 
@@ -55,7 +62,10 @@ try {
   parsed = parseArgs({
     allowPositionals: true,
     strict: true,
-    options: Object.assign({ json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, ...COMMANDS.map((c) => c.options)),
+    options: Object.assign(
+      { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      ...COMMANDS.map((c) => c.options),
+    ),
   });
 } catch (err) {
   console.error(`vmatrix: ${describe(err)}\n\n${USAGE}`);
@@ -79,7 +89,9 @@ const db = createDb(database.url, 2);
 const driver = new SshHostDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000 });
 let code = 0;
 try {
-  const api = createCaller(createInnerContext({ db, user: await systemUser(db, `cli:${userInfo().username}`), hosts: () => driver }));
+  const api = createCaller(
+    createInnerContext({ db, user: await systemUser(db, `cli:${userInfo().username}`), hosts: () => driver }),
+  );
   await command.run({ db, api, verb, args, opts });
 } catch (err) {
   console.error(`vmatrix: ${describe(err)}`);

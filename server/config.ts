@@ -28,7 +28,10 @@ const schema = z.object({
   /** A Local Oracle's scope: comma-separated hosting network slugs (all when unset). */
   ORACLE_HOSTING_NETWORKS: z
     .string()
-    .regex(/^[a-z][a-z0-9-]*(,[a-z][a-z0-9-]*)*$/, "must be comma-separated hosting network slugs, e.g. tokyo,frankfurt")
+    .regex(
+      /^[a-z][a-z0-9-]*(,[a-z][a-z0-9-]*)*$/,
+      "must be comma-separated hosting network slugs, e.g. tokyo,frankfurt",
+    )
     .optional(),
   /** Bearer token of outside systems posting demand (/api/demand) and asking for the nearest replica (/api/nearest); unset: both refuse. */
   DEMAND_INGEST_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
@@ -37,12 +40,21 @@ const schema = z.object({
   /** Online map tiles for the Map page, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (off: offline country shapes only). */
   MAP_TILE_URL: z
     .string()
-    .regex(/^https?:\/\/[^\s"'<>]*\{z\}[^\s"'<>]*\{x\}[^\s"'<>]*\{y\}[^\s"'<>]*$/, "must be an http(s) tile URL template with {z}, {x} and {y}, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    .regex(
+      /^https?:\/\/[^\s"'<>]*\{z\}[^\s"'<>]*\{x\}[^\s"'<>]*\{y\}[^\s"'<>]*$/,
+      "must be an http(s) tile URL template with {z}, {x} and {y}, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    )
     .optional(),
   /** Network mimicking (docs/network.md): the authoritative DNS server's address, port, zone and answer TTL (s), and the edge manifest (unset: no edges, bindings kept in the database only). */
   DNS_HOST: z.string().min(1).default("127.0.0.1"),
   DNS_PORT: z.coerce.number().int().min(1).max(65535).default(5353),
-  DNS_ZONE: z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be a lowercase DNS name such as vmatrix.test").default("vmatrix.test"),
+  DNS_ZONE: z
+    .string()
+    .regex(
+      /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+      "must be a lowercase DNS name such as vmatrix.test",
+    )
+    .default("vmatrix.test"),
   DNS_TTL: z.coerce.number().int().min(0).max(86_400).default(30),
   EDGE_MANIFEST: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -37,7 +37,7 @@ export function titleCase(value: string): string {
 /** Ascending whole numbers as ranges: [1, 2, 3, 4, 7, 9, 10] → "1–4, 7, 9–10". */
 export function numberRanges(values: readonly number[]): string {
   const parts: string[] = [];
-  for (let i = 0; i < values.length; ) {
+  for (let i = 0; i < values.length;) {
     let j = i;
     while (j + 1 < values.length && values[j + 1] === values[j]! + 1) j++;
     parts.push(j === i ? `${values[i]}` : `${values[i]}–${values[j]}`);

@@ -8,7 +8,18 @@ export async function bookingWorld(db: Db) {
   n += 1;
   const w = await makeWorld(db);
   const network = (slug: string, city: string, lat: number, lon: number) =>
-    db.hostingNetwork.create({ data: { slug: `${slug}-${n}`, name: `${city} HN`, city, country: "US", continent: "North America", lat, lon, publicPoolCidr: "192.0.2.0/28" } });
+    db.hostingNetwork.create({
+      data: {
+        slug: `${slug}-${n}`,
+        name: `${city} HN`,
+        city,
+        country: "US",
+        continent: "North America",
+        lat,
+        lon,
+        publicPoolCidr: "192.0.2.0/28",
+      },
+    });
   const [denver, dallas, chicago, sydney] = await Promise.all([
     network("denver", "Denver", 39.7392, -104.9903),
     network("dallas", "Dallas", 32.7767, -96.797),
@@ -41,11 +52,31 @@ export async function bookingWorld(db: Db) {
     sydney: await host("sydney-1", sydney.id),
   };
   const nest = await db.host.create({
-    data: { name: `denver-nest-${n}`, hostingNetworkId: denver.id, role: "NEST", sshHost: "127.0.0.1", sshUser: "vmatrix", sshKeyRef: "file:/dev/null", vmSlots: 10 },
+    data: {
+      name: `denver-nest-${n}`,
+      hostingNetworkId: denver.id,
+      role: "NEST",
+      sshHost: "127.0.0.1",
+      sshUser: "vmatrix",
+      sshKeyRef: "file:/dev/null",
+      vmSlots: 10,
+    },
   });
-  const game = await db.service.create({ data: { slug: `halo-${n}`, name: `Halo ${n}`, kind: "GAME", port: 2302, ownerDomain: "clans.example" } });
-  await db.vm.create({ data: { name: `halo-${n}-001`, serviceId: game.id, phase: "NEST", power: "SAVED", hostId: nest.id } });
-  await db.vm.create({ data: { name: `map-${n}-001`, serviceId: w.service.id, phase: "PRODUCTION", power: "RUNNING", hostId: hosts.chicagoServing.id } });
+  const game = await db.service.create({
+    data: { slug: `halo-${n}`, name: `Halo ${n}`, kind: "GAME", port: 2302, ownerDomain: "clans.example" },
+  });
+  await db.vm.create({
+    data: { name: `halo-${n}-001`, serviceId: game.id, phase: "NEST", power: "SAVED", hostId: nest.id },
+  });
+  await db.vm.create({
+    data: {
+      name: `map-${n}-001`,
+      serviceId: w.service.id,
+      phase: "PRODUCTION",
+      power: "RUNNING",
+      hostId: hosts.chicagoServing.id,
+    },
+  });
   return { ...w, game, hosts };
 }
 
@@ -67,4 +98,3 @@ export function bookingRequest(gameId: string, overrides: Record<string, unknown
     ...overrides,
   };
 }
-

@@ -5,16 +5,38 @@ let n = 0;
 export async function makeWorld(db: Db) {
   n += 1;
   const hn = await db.hostingNetwork.create({
-    data: { slug: `hn-${n}`, name: `HN ${n}`, city: "Testville", country: "US", continent: "North America", lat: 40, lon: -74, publicPoolCidr: "192.0.2.0/28" },
+    data: {
+      slug: `hn-${n}`,
+      name: `HN ${n}`,
+      city: "Testville",
+      country: "US",
+      continent: "North America",
+      lat: 40,
+      lon: -74,
+      publicPoolCidr: "192.0.2.0/28",
+    },
   });
   const host = (role: "NEST" | "LOADING" | "PRODUCTION", suffix: string) =>
     db.host.create({
-      data: { name: `h${n}-${suffix}`, hostingNetworkId: hn.id, role, sshHost: "127.0.0.1", sshPort: 22, sshUser: "vmatrix", sshKeyRef: "file:/dev/null", vmSlots: role === "PRODUCTION" ? 1 : 10 },
+      data: {
+        name: `h${n}-${suffix}`,
+        hostingNetworkId: hn.id,
+        role,
+        sshHost: "127.0.0.1",
+        sshPort: 22,
+        sshUser: "vmatrix",
+        sshKeyRef: "file:/dev/null",
+        vmSlots: role === "PRODUCTION" ? 1 : 10,
+      },
     });
   const prod = await host("PRODUCTION", "prod");
   const nest = await host("NEST", "nest");
-  const service = await db.service.create({ data: { slug: `svc-${n}`, name: `Service ${n}`, kind: "WEB", port: 80, ownerDomain: "example.org" } });
-  const game = await db.service.create({ data: { slug: `game-${n}`, name: `Game ${n}`, kind: "GAME", port: 2302, ownerDomain: "clans.example" } });
+  const service = await db.service.create({
+    data: { slug: `svc-${n}`, name: `Service ${n}`, kind: "WEB", port: 80, ownerDomain: "example.org" },
+  });
+  const game = await db.service.create({
+    data: { slug: `game-${n}`, name: `Game ${n}`, kind: "GAME", port: 2302, ownerDomain: "clans.example" },
+  });
   const user = (role: "OPERATOR" | "CLAN_ADMIN" | "MANAGER" | "ADMIN", name: string) =>
     db.user.create({ data: { id: `u${n}-${name}`, email: `${name}-${n}@test.example`, name, role } });
   return {

@@ -51,7 +51,9 @@ export default async function setup(project: TestProject) {
     await c.connect();
     await c.query(`DROP DATABASE IF EXISTS "${TEMPLATE}" WITH (FORCE)`);
     // Other runs still using this server (their process alive); stale templates are removed.
-    const others = await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'vmatrix\\_test\\_template\\_%'");
+    const others = await c.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE datname LIKE 'vmatrix\\_test\\_template\\_%'",
+    );
     let live = 0;
     for (const { datname } of others.rows) {
       if (isAlive(Number(datname.split("_").pop()))) live += 1;

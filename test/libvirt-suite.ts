@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, it } from "vitest";
 import type { LabManifest } from "../lab/manifest";
-import { ensureLibvirtLab, libvirtLabDir, libvirtLabUnavailable, libvirtRequired, REQUIRE_ENV } from "../lab/libvirt/readiness";
+import {
+  ensureLibvirtLab,
+  libvirtLabDir,
+  libvirtLabUnavailable,
+  libvirtRequired,
+  REQUIRE_ENV,
+} from "../lab/libvirt/readiness";
 import { holdLibvirtLab } from "../lab/libvirt/test-lease";
 
 /**
@@ -9,7 +15,9 @@ import { holdLibvirtLab } from "../lab/libvirt/test-lease";
  * (as root on Linux; it may install Debian packages). Where it cannot run, the suite is
  * skipped with the reason printed; with VMATRIX_REQUIRE_LIBVIRT=1 (CI) it fails instead.
  */
-export async function libvirtLabForSuite(log: (line: string) => void): Promise<{ manifest: LabManifest } | { reason: string }> {
+export async function libvirtLabForSuite(
+  log: (line: string) => void,
+): Promise<{ manifest: LabManifest } | { reason: string }> {
   const unavailable = await libvirtLabUnavailable();
   if (unavailable) return { reason: unavailable };
   try {

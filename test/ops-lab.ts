@@ -3,7 +3,16 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { libvirtGuestAddress, libvirtGuestFixture } from "../lab/libvirt/contract-fixture";
-import { fetchGuestStatus, guestUuid, labGuest, removeGuest, renderDomainXml, sshTarget, waitForGuestHttp, type GuestStatus } from "../lab/libvirt/fixture";
+import {
+  fetchGuestStatus,
+  guestUuid,
+  labGuest,
+  removeGuest,
+  renderDomainXml,
+  sshTarget,
+  waitForGuestHttp,
+  type GuestStatus,
+} from "../lab/libvirt/fixture";
 import { ROOT_SEGMENT, segmentBridge } from "../lab/libvirt/layout";
 import type { LabManifest } from "../lab/manifest";
 import { startSimLab, type SimLab } from "../lab/sim/lab";
@@ -57,7 +66,12 @@ export interface AnyOpsLab {
    * `saved` (true): a `virsh save`, a pre-booted VM as the Nest keeps them; `running`
    * (false): left running; `shutoff`: defined, never started (activating it boots it).
    */
-  makeVm(name: string, hostName: string, saved: boolean | VmStartState, opts?: MakeVmOptions): Promise<Awaited<ReturnType<Db["vm"]["create"]>>>;
+  makeVm(
+    name: string,
+    hostName: string,
+    saved: boolean | VmStartState,
+    opts?: MakeVmOptions,
+  ): Promise<Awaited<ReturnType<Db["vm"]["create"]>>>;
   /** Waits for an operation to end; `tick` runs on each poll (e.g. to recover abandoned jobs). */
   finished(operationId: string, tick?: () => Promise<void>): Promise<FinishedOperation>;
   /** `name:state` of every domain a host knows. */
@@ -80,7 +94,8 @@ const startState = (s: boolean | VmStartState): VmStartState => (s === true ? "s
 /** The sim lab's (what most operations tests use): also the lab itself, e.g. to fill a host's disk. */
 export type OpsLab = AnyOpsLab & { lab: SimLab };
 
-const loadFinished = (db: Db, id: string) => db.operation.findUniqueOrThrow({ where: { id }, include: { steps: { orderBy: { index: "asc" } } } });
+const loadFinished = (db: Db, id: string) =>
+  db.operation.findUniqueOrThrow({ where: { id }, include: { steps: { orderBy: { index: "asc" } } } });
 export type FinishedOperation = Awaited<ReturnType<typeof loadFinished>>;
 
 async function testDatabase(): Promise<OpsLabDatabase> {
@@ -90,7 +105,12 @@ async function testDatabase(): Promise<OpsLabDatabase> {
 }
 
 /** The parts both labs share: hosts from a lab manifest registered in the database, and the looking helpers. */
-async function registerLab(database: OpsLabDatabase, manifest: LabManifest, driverTimeouts: DriverTimeouts, operationTimeoutMs: number) {
+async function registerLab(
+  database: OpsLabDatabase,
+  manifest: LabManifest,
+  driverTimeouts: DriverTimeouts,
+  operationTimeoutMs: number,
+) {
   const { db, url } = database;
   const world = await makeWorld(db);
   const driver = new SshHostDriver(driverTimeouts);
@@ -116,7 +136,8 @@ async function registerLab(database: OpsLabDatabase, manifest: LabManifest, driv
   }
   const named = (role: string) => manifest.hosts.filter((h) => h.role === role).map((h) => h.name);
   const [nest, loading, production] = [named("NEST")[0], named("LOADING")[0], named("PRODUCTION")];
-  if (!nest || !loading || production.length === 0) throw new Error("the ops lab needs a NEST, a LOADING and a PRODUCTION host");
+  if (!nest || !loading || production.length === 0)
+    throw new Error("the ops lab needs a NEST, a LOADING and a PRODUCTION host");
   const target = (name: string) => hostTarget(hosts[name]!);
 
   return {
@@ -135,7 +156,10 @@ async function registerLab(database: OpsLabDatabase, manifest: LabManifest, driv
       for (;;) {
         const op = await loadFinished(db, operationId);
         if (!(ACTIVE_STATES as readonly string[]).includes(op.state)) return op;
-        if (Date.now() > deadline) throw new Error(`operation still ${op.state}: ${JSON.stringify(op.steps.map((s) => [s.name, s.state, s.error]))}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `operation still ${op.state}: ${JSON.stringify(op.steps.map((s) => [s.name, s.state, s.error]))}`,
+          );
         await tick?.();
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -147,12 +171,29 @@ async function registerLab(database: OpsLabDatabase, manifest: LabManifest, driv
 
     async fileNames(hostName: string, vm: string) {
       const h = target(hostName);
-      const present = await Promise.all(["img", "state", "xml"].map(async (ext) => ((await driver.fileSize(h, `${h.vmDir}/${vm}.${ext}`)) === null ? null : ext)));
+      const present = await Promise.all(
+        ["img", "state", "xml"].map(async (ext) =>
+          (await driver.fileSize(h, `${h.vmDir}/${vm}.${ext}`)) === null ? null : ext,
+        ),
+      );
       return present.filter((x) => x !== null);
     },
 
     /** The VM's row once its files exist on the host. */
-    async vmRow(name: string, hostName: string, o: { state: VmStartState; diskPath: string; xmlPath: string; statePath: string | null; diskBytes: number; memoryMiB: number; privateAddress?: string; serviceId?: string }) {
+    async vmRow(
+      name: string,
+      hostName: string,
+      o: {
+        state: VmStartState;
+        diskPath: string;
+        xmlPath: string;
+        statePath: string | null;
+        diskBytes: number;
+        memoryMiB: number;
+        privateAddress?: string;
+        serviceId?: string;
+      },
+    ) {
       const host = target(hostName);
       return db.vm.create({
         data: {
@@ -179,7 +220,13 @@ async function registerLab(database: OpsLabDatabase, manifest: LabManifest, driv
 export async function startOpsLab(database?: OpsLabDatabase, opts: { productionHosts?: number } = {}): Promise<OpsLab> {
   const dbase = database ?? (await testDatabase());
   const dir = await mkdtemp(path.join(tmpdir(), "vmatrix-ops-"));
-  const production = Array.from({ length: opts.productionHosts ?? 2 }, (_, i) => ({ name: `ops-prod-${String.fromCharCode(97 + i)}`, role: "PRODUCTION" as const, city: "Tokyo", lat: 35.7, lon: 139.7 }));
+  const production = Array.from({ length: opts.productionHosts ?? 2 }, (_, i) => ({
+    name: `ops-prod-${String.fromCharCode(97 + i)}`,
+    role: "PRODUCTION" as const,
+    city: "Tokyo",
+    lat: 35.7,
+    lon: 139.7,
+  }));
   const lab = await startSimLab({
     dataDir: dir,
     hosts: [
@@ -201,10 +248,23 @@ export async function startOpsLab(database?: OpsLabDatabase, opts: { productionH
       const host = base.target(hostName);
       const disk = `${host.vmDir}/${name}.img`;
       await base.driver.writeSmallFile(host, disk, randomBytes(512 * 1024));
-      const { xmlPath } = await base.driver.define(host, name, domainXml({ name, memoryMiB: 64, vcpus: 1, vmDir: host.vmDir, diskPath: disk }));
+      const { xmlPath } = await base.driver.define(
+        host,
+        name,
+        domainXml({ name, memoryMiB: 64, vcpus: 1, vmDir: host.vmDir, diskPath: disk }),
+      );
       if (state !== "shutoff") await base.driver.start(host, name);
       const statePath = state === "saved" ? await base.driver.save(host, name) : null;
-      return vmRow(name, hostName, { state, diskPath: disk, xmlPath, statePath, diskBytes: 512 * 1024, memoryMiB: 64, privateAddress: opts.address, serviceId: opts.serviceId });
+      return vmRow(name, hostName, {
+        state,
+        diskPath: disk,
+        xmlPath,
+        statePath,
+        diskBytes: 512 * 1024,
+        memoryMiB: 64,
+        privateAddress: opts.address,
+        serviceId: opts.serviceId,
+      });
     },
 
     async stop() {
@@ -243,12 +303,21 @@ export async function startLibvirtOpsLab(manifest: LabManifest, database?: OpsLa
       const [disk] = await libvirtGuestFixture.createFiles({ driver: base.driver, host, name, manifest });
       const diskPath = `${host.vmDir}/${disk}`;
       // On its owner's segment (§4.3.2), the bridge the product would give it (steps.ts `define`).
-      const service = await base.db.service.findUniqueOrThrow({ where: { id: opts.serviceId ?? base.world.service.id } });
+      const service = await base.db.service.findUniqueOrThrow({
+        where: { id: opts.serviceId ?? base.world.service.id },
+      });
       const segment = await ownerSegment(base.db, service.ownerDomain);
       const address = opts.address ?? libvirtGuestAddress(manifest, name);
       placed.set(name, { address, segment });
       // The lab's guest XML names a stable uuid and MAC, as a restore on another host needs.
-      const xml = renderDomainXml(guest, manifest.hosts.find((h) => h.name === hostName)!, name, address, guestUuid(name), segmentBridge(segment));
+      const xml = renderDomainXml(
+        guest,
+        manifest.hosts.find((h) => h.name === hostName)!,
+        name,
+        address,
+        guestUuid(name),
+        segmentBridge(segment),
+      );
       const { xmlPath } = await base.driver.define(host, name, xml);
       if (state !== "shutoff") {
         await base.driver.start(host, name);
@@ -257,7 +326,16 @@ export async function startLibvirtOpsLab(manifest: LabManifest, database?: OpsLa
       }
       const statePath = state === "saved" ? await base.driver.save(host, name) : null;
       const diskBytes = (await base.driver.fileSize(host, diskPath)) ?? 0;
-      return vmRow(name, hostName, { state, diskPath, xmlPath, statePath, diskBytes, memoryMiB: guest.memoryMiB, privateAddress: address, serviceId: service.id });
+      return vmRow(name, hostName, {
+        state,
+        diskPath,
+        xmlPath,
+        statePath,
+        diskBytes,
+        memoryMiB: guest.memoryMiB,
+        privateAddress: address,
+        serviceId: service.id,
+      });
     },
 
     async guestStatus(vm: string, timeoutMs = 3000) {

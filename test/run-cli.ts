@@ -17,7 +17,9 @@ export interface CliRun {
  */
 export function runCli(env: Record<string, string>, args: readonly string[]): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/vmatrix.ts", ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/vmatrix.ts", ...args], {
+      env: { ...process.env, ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

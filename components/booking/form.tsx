@@ -18,10 +18,25 @@ import { PlayerRows, newPlayer, type PlayerRow } from "./players";
 import { CandidatesTable, ExclusionsList, ObjectiveSelect, OBJECTIVE_LABEL } from "./results";
 
 // Leaflet touches `window` when imported: the map renders in the browser only.
-const BookingMap = dynamic(() => import("./map"), { ssr: false, loading: () => <div className="booking-map muted">Loading map…</div> });
+const BookingMap = dynamic(() => import("./map"), {
+  ssr: false,
+  loading: () => <div className="booking-map muted">Loading map…</div>,
+});
 
-type Fields = { serviceId: string; clanA: string; clanB: string; date: string; time: string; duration: string; maxRtt: string; objective: Objective };
-type ApiError = { message: string; data?: { code?: string; zodError?: { fieldErrors?: Record<string, string[] | undefined> } | null } | null };
+type Fields = {
+  serviceId: string;
+  clanA: string;
+  clanB: string;
+  date: string;
+  time: string;
+  duration: string;
+  maxRtt: string;
+  objective: Objective;
+};
+type ApiError = {
+  message: string;
+  data?: { code?: string; zodError?: { fieldErrors?: Record<string, string[] | undefined> } | null } | null;
+};
 
 function tomorrowUtc(): string {
   return new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
@@ -34,7 +49,9 @@ function toRequest(f: Fields, players: PlayerRow[]) {
     clanA: f.clanA,
     clanB: f.clanB,
     players: players.map((p) =>
-      p.mode === "ip" ? { name: p.name, team: p.team, ip: p.ip.trim() || undefined } : { name: p.name, team: p.team, lat: p.lat ?? undefined, lon: p.lon ?? undefined },
+      p.mode === "ip"
+        ? { name: p.name, team: p.team, ip: p.ip.trim() || undefined }
+        : { name: p.name, team: p.team, lat: p.lat ?? undefined, lon: p.lon ?? undefined },
     ),
     startsAt: new Date(`${f.date}T${f.time}:00Z`),
     durationMinutes: f.duration.trim() === "" ? Number.NaN : Number(f.duration),
@@ -44,7 +61,9 @@ function toRequest(f: Fields, players: PlayerRow[]) {
 }
 
 function apiFieldErrors(err: ApiError): Record<string, string> {
-  const fields = Object.entries(err.data?.zodError?.fieldErrors ?? {}).flatMap(([k, v]) => (v?.[0] ? [[k, v[0]] as const] : []));
+  const fields = Object.entries(err.data?.zodError?.fieldErrors ?? {}).flatMap(([k, v]) =>
+    v?.[0] ? [[k, v[0]] as const] : [],
+  );
   return fields.length ? Object.fromEntries(fields) : { form: err.message };
 }
 
@@ -128,7 +147,10 @@ export function BookingForm() {
   function onMeasure() {
     const request = validated();
     if (!request) return;
-    pings.mutate({ ...request, candidates: 3 }, { onSuccess: (data) => setMeasurement(data.measurement), onError: (err) => setErrors(apiFieldErrors(err)) });
+    pings.mutate(
+      { ...request, candidates: 3 },
+      { onSuccess: (data) => setMeasurement(data.measurement), onError: (err) => setErrors(apiFieldErrors(err)) },
+    );
   }
 
   function onBook(hostId: string) {
@@ -163,7 +185,11 @@ export function BookingForm() {
   const recommended = measured?.recommended ?? result?.recommended ?? null;
   const mapPlayers = result
     ? result.players
-    : players.flatMap((p) => (p.mode === "map" && p.lat !== null && p.lon !== null ? [{ name: p.name || "player", team: p.team, lat: p.lat, lon: p.lon }] : []));
+    : players.flatMap((p) =>
+        p.mode === "map" && p.lat !== null && p.lon !== null
+          ? [{ name: p.name || "player", team: p.team, lat: p.lat, lon: p.lon }]
+          : [],
+      );
   const pickingRow = players.findIndex((p) => p.key === picking);
 
   const field = (k: string, label: string, input: ReactNode) => (
@@ -177,7 +203,11 @@ export function BookingForm() {
       )}
     </div>
   );
-  const described = (k: string) => ({ id: `booking-${k}`, "aria-invalid": !!errors[k], "aria-describedby": errors[k] ? `booking-${k}-error` : undefined });
+  const described = (k: string) => ({
+    id: `booking-${k}`,
+    "aria-invalid": !!errors[k],
+    "aria-describedby": errors[k] ? `booking-${k}-error` : undefined,
+  });
 
   return (
     <section className="card booking" aria-labelledby="booking-title" data-testid="booking">
@@ -197,22 +227,62 @@ export function BookingForm() {
               ))}
             </select>,
           )}
-          {field("clanA", "Clan A", <input {...described("clanA")} value={f.clanA} onChange={set("clanA")} placeholder="Red Clan" />)}
-          {field("clanB", "Clan B", <input {...described("clanB")} value={f.clanB} onChange={set("clanB")} placeholder="Blue Clan" />)}
-          {field("startsAt", "Start date (UTC)", <input {...described("startsAt")} type="date" value={f.date} onChange={set("date")} />)}
-          {field("time", "Start time (UTC)", <input id="booking-time" type="time" value={f.time} onChange={set("time")} aria-invalid={!!errors.startsAt} />)}
+          {field(
+            "clanA",
+            "Clan A",
+            <input {...described("clanA")} value={f.clanA} onChange={set("clanA")} placeholder="Red Clan" />,
+          )}
+          {field(
+            "clanB",
+            "Clan B",
+            <input {...described("clanB")} value={f.clanB} onChange={set("clanB")} placeholder="Blue Clan" />,
+          )}
+          {field(
+            "startsAt",
+            "Start date (UTC)",
+            <input {...described("startsAt")} type="date" value={f.date} onChange={set("date")} />,
+          )}
+          {field(
+            "time",
+            "Start time (UTC)",
+            <input
+              id="booking-time"
+              type="time"
+              value={f.time}
+              onChange={set("time")}
+              aria-invalid={!!errors.startsAt}
+            />,
+          )}
           {field(
             "durationMinutes",
             `Duration (minutes, ${MIN_DURATION_MINUTES}–${MAX_DURATION_MINUTES})`,
-            <input {...described("durationMinutes")} inputMode="numeric" value={f.duration} onChange={set("duration")} />,
+            <input
+              {...described("durationMinutes")}
+              inputMode="numeric"
+              value={f.duration}
+              onChange={set("duration")}
+            />,
           )}
           {field(
             "maxRttMs",
             `Max RTT (ms, ${MIN_MAX_RTT_MS}–${MAX_MAX_RTT_MS})`,
-            <input {...described("maxRttMs")} inputMode="numeric" value={f.maxRtt} onChange={set("maxRtt")} title="Servers with a higher RTT to any player are excluded" />,
+            <input
+              {...described("maxRttMs")}
+              inputMode="numeric"
+              value={f.maxRtt}
+              onChange={set("maxRtt")}
+              title="Servers with a higher RTT to any player are excluded"
+            />,
           )}
         </div>
-        <PlayerRows rows={players} clanNames={{ A: f.clanA, B: f.clanB }} errors={errors} picking={picking} onChange={setRows} onPick={setPicking} />
+        <PlayerRows
+          rows={players}
+          clanNames={{ A: f.clanA, B: f.clanB }}
+          errors={errors}
+          picking={picking}
+          onChange={setRows}
+          onPick={setPicking}
+        />
         {errors.form && (
           <p className="error" role="alert">
             {errors.form}
@@ -236,7 +306,8 @@ export function BookingForm() {
 
       {book.isSuccess && (
         <p className="booked" role="status" data-testid="booking-done">
-          Booked <strong>{book.data.host.name}</strong> for {book.data.clanA} vs {book.data.clanB}, {formatDateTime(book.data.startsAt)} – {formatDateTime(book.data.endsAt)}. It is listed below.
+          Booked <strong>{book.data.host.name}</strong> for {book.data.clanA} vs {book.data.clanB},{" "}
+          {formatDateTime(book.data.startsAt)} – {formatDateTime(book.data.endsAt)}. It is listed below.
         </p>
       )}
       {conflict && (
@@ -244,7 +315,12 @@ export function BookingForm() {
           <p>{conflict}</p>
           {preview.isPending && <p className="muted">Ranking the servers again…</p>}
           {result?.recommended && !preview.isPending && (
-            <button type="button" className="primary" disabled={book.isPending} onClick={() => onBook(result.recommended!.hostId)}>
+            <button
+              type="button"
+              className="primary"
+              disabled={book.isPending}
+              onClick={() => onBook(result.recommended!.hostId)}
+            >
               Book {result.recommended.hostName} ({result.recommended.city}) instead
             </button>
           )}
@@ -265,23 +341,30 @@ export function BookingForm() {
           </div>
           {recommended ? (
             <p data-testid="recommended">
-              Recommended: <strong>{recommended.hostName}</strong> ({recommended.city}, {recommended.country}) — C_s <strong>{recommended.closeness.toFixed(1)} ms</strong>, max
-              RTT {recommended.maxRtt.toFixed(0)} ms, spread {recommended.spread.toFixed(0)} ms
-              {recommended.clanDifference !== null && `, clan difference ${recommended.clanDifference.toFixed(0)} ms`}. Ranked by: {OBJECTIVE_LABEL[result.objective]};
-              cap {result.maxRttMs} ms.{" "}
-              <button type="button" className="primary" disabled={book.isPending} onClick={() => onBook(recommended.hostId)}>
+              Recommended: <strong>{recommended.hostName}</strong> ({recommended.city}, {recommended.country}) — C_s{" "}
+              <strong>{recommended.closeness.toFixed(1)} ms</strong>, max RTT {recommended.maxRtt.toFixed(0)} ms, spread{" "}
+              {recommended.spread.toFixed(0)} ms
+              {recommended.clanDifference !== null && `, clan difference ${recommended.clanDifference.toFixed(0)} ms`}.
+              Ranked by: {OBJECTIVE_LABEL[result.objective]}; cap {result.maxRttMs} ms.{" "}
+              <button
+                type="button"
+                className="primary"
+                disabled={book.isPending}
+                onClick={() => onBook(recommended.hostId)}
+              >
                 {book.isPending ? "Booking…" : "Book this server"}
               </button>
             </p>
           ) : (
             <p className="empty" data-testid="recommended">
-              No server can host this match: every one is excluded below (busy, down, or over the {result.maxRttMs} ms cap for some player).
+              No server can host this match: every one is excluded below (busy, down, or over the {result.maxRttMs} ms
+              cap for some player).
             </p>
           )}
           {measured && (
             <p className="muted small" data-testid="measured-note">
-              Top {measured.candidates.length} re-ranked with pings from those hosts: ✓ measured, ≈ model (hover for why — players placed on the map have no IP to ping).
-              Booking one of them stores which RTTs were measured.
+              Top {measured.candidates.length} re-ranked with pings from those hosts: ✓ measured, ≈ model (hover for why
+              — players placed on the map have no IP to ping). Booking one of them stores which RTTs were measured.
             </p>
           )}
           {errors.measurement && (
@@ -295,7 +378,12 @@ export function BookingForm() {
             </p>
           )}
           {(measured ?? result).candidates.length > 0 && (
-            <CandidatesTable preview={result} measured={measured} booking={book.isPending} onBook={(c) => onBook(c.hostId)} />
+            <CandidatesTable
+              preview={result}
+              measured={measured}
+              booking={book.isPending}
+              onBook={(c) => onBook(c.hostId)}
+            />
           )}
           {!measured && result.eligibleCount > result.candidates.length && (
             <p className="muted small">

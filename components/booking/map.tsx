@@ -29,13 +29,28 @@ export default function BookingMap({
   picking: string | null;
   onPick: (place: { lat: number; lon: number }) => void;
 }) {
-  const points: [number, number][] = [...players.map((p) => [p.lat, p.lon] as [number, number]), ...(server ? [[server.lat, server.lon] as [number, number]] : [])];
+  const points: [number, number][] = [
+    ...players.map((p) => [p.lat, p.lon] as [number, number]),
+    ...(server ? [[server.lat, server.lon] as [number, number]] : []),
+  ];
   return (
     <div className={`booking-map${picking ? " picking" : ""}`} data-testid="booking-map">
-      <MapContainer center={[30, 0]} zoom={1} minZoom={1} worldCopyJump={false} attributionControl={false} style={{ height: "100%", width: "100%" }}>
+      <MapContainer
+        center={[30, 0]}
+        zoom={1}
+        minZoom={1}
+        worldCopyJump={false}
+        attributionControl={false}
+        style={{ height: "100%", width: "100%" }}
+      >
         <BasemapLayer style={{ color: "#9aa8b8", weight: 0.6, fillColor: "#e8edf2", fillOpacity: 1 }} />
         {alternatives.map((a) => (
-          <CircleMarker key={a.hostName} center={[a.lat, a.lon]} radius={4} pathOptions={{ color: "#5d6b7e", weight: 1, fillOpacity: 0.6 }}>
+          <CircleMarker
+            key={a.hostName}
+            center={[a.lat, a.lon]}
+            radius={4}
+            pathOptions={{ color: "#5d6b7e", weight: 1, fillOpacity: 0.6 }}
+          >
             <Tooltip>
               {a.hostName} ({a.city})
             </Tooltip>
@@ -43,15 +58,31 @@ export default function BookingMap({
         ))}
         {server &&
           players.map((p) => (
-            <Polyline key={`line-${p.name}`} positions={[[server.lat, server.lon], [p.lat, p.lon]]} pathOptions={{ color: TEAM_COLOUR[p.team], weight: 1.5, opacity: 0.7 }} />
+            <Polyline
+              key={`line-${p.name}`}
+              positions={[
+                [server.lat, server.lon],
+                [p.lat, p.lon],
+              ]}
+              pathOptions={{ color: TEAM_COLOUR[p.team], weight: 1.5, opacity: 0.7 }}
+            />
           ))}
         {players.map((p) => (
-          <CircleMarker key={p.name} center={[p.lat, p.lon]} radius={6} pathOptions={{ color: TEAM_COLOUR[p.team], fillOpacity: 0.9 }}>
+          <CircleMarker
+            key={p.name}
+            center={[p.lat, p.lon]}
+            radius={6}
+            pathOptions={{ color: TEAM_COLOUR[p.team], fillOpacity: 0.9 }}
+          >
             <Tooltip>{p.name}</Tooltip>
           </CircleMarker>
         ))}
         {server && (
-          <CircleMarker center={[server.lat, server.lon]} radius={9} pathOptions={{ color: "#1a7f37", weight: 3, fillColor: "#2da44e", fillOpacity: 0.9 }}>
+          <CircleMarker
+            center={[server.lat, server.lon]}
+            radius={9}
+            pathOptions={{ color: "#1a7f37", weight: 3, fillColor: "#2da44e", fillOpacity: 0.9 }}
+          >
             <Tooltip permanent direction="top">
               {server.hostName} ({server.city})
             </Tooltip>

@@ -17,7 +17,8 @@ export function MatchesView() {
     <>
       <h1>Matches</h1>
       <p className="muted">
-        {user?.role === "CLAN_ADMIN" ? "Your bookings" : "All bookings"}: each match reserves one production host, chosen equi-ping (fair) to every player.
+        {user?.role === "CLAN_ADMIN" ? "Your bookings" : "All bookings"}: each match reserves one production host,
+        chosen equi-ping (fair) to every player.
       </p>
       {canBook && <BookingForm />}
       <h2>{user?.role === "CLAN_ADMIN" ? "Your bookings" : "Bookings"}</h2>
@@ -51,10 +52,25 @@ export function MatchesView() {
                   <td>{m.players.map((p) => `${p.name} (${p.team})`).join(", ")}</td>
                   <td>{m.placement ? <PlacementDetails record={m.placement} /> : <span className="muted">–</span>}</td>
                   <td>
-                    <Badge tone={m.status === "FAILED" ? "bad" : m.status === "LIVE" ? "ok" : m.status === "CANCELLED" ? "muted" : "info"}>{titleCase(m.status)}</Badge>
+                    <Badge
+                      tone={
+                        m.status === "FAILED"
+                          ? "bad"
+                          : m.status === "LIVE"
+                            ? "ok"
+                            : m.status === "CANCELLED"
+                              ? "muted"
+                              : "info"
+                      }
+                    >
+                      {titleCase(m.status)}
+                    </Badge>
                   </td>
                   <td>{m.bookedBy.email}</td>
-                  <td>{(m.status === "SCHEDULED" || m.status === "PREPARING") && (user?.role === "ADMIN" || m.bookedById === user?.id) && <CancelButton matchId={m.id} />}</td>
+                  <td>
+                    {(m.status === "SCHEDULED" || m.status === "PREPARING") &&
+                      (user?.role === "ADMIN" || m.bookedById === user?.id) && <CancelButton matchId={m.id} />}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -83,9 +99,10 @@ function PlacementDetails({ record }: { record: PlacementRecord }) {
         {cells && ` (${measured} of ${cells.length} measured)`}
       </summary>
       <p className="small muted">
-        Max RTT {chosen.maxRtt.toFixed(0)} ms, spread {chosen.spread.toFixed(0)} ms; ranked by {record.objective}, cap {record.maxRttMs} ms; {record.eligibleCount} eligible,{" "}
-        {record.excludedCount} excluded.
-        {pings && ` Pings measured ${formatDateTime(new Date(pings.measuredAt))} from ${pings.hosts.map((h) => h.hostName).join(", ")}${cells ? "" : " (not the booked server: its RTTs are modelled)"}.`}
+        Max RTT {chosen.maxRtt.toFixed(0)} ms, spread {chosen.spread.toFixed(0)} ms; ranked by {record.objective}, cap{" "}
+        {record.maxRttMs} ms; {record.eligibleCount} eligible, {record.excludedCount} excluded.
+        {pings &&
+          ` Pings measured ${formatDateTime(new Date(pings.measuredAt))} from ${pings.hosts.map((h) => h.hostName).join(", ")}${cells ? "" : " (not the booked server: its RTTs are modelled)"}.`}
       </p>
       <table className="small">
         <thead>
@@ -117,7 +134,9 @@ function CancelButton({ matchId }: { matchId: string }) {
   const queryClient = useQueryClient();
   const [confirming, setConfirming] = useState(false);
   const cancel = useMutation(
-    trpc.matches.cancel.mutationOptions({ onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.matches.list.queryKey() }) }),
+    trpc.matches.cancel.mutationOptions({
+      onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.matches.list.queryKey() }),
+    }),
   );
   if (cancel.isError) return <span className="field-error">{cancel.error.message}</span>;
   if (!confirming) {

@@ -2,7 +2,15 @@
 
 import { MAX_PLAYERS } from "@/server/matches/booking-schema";
 
-export type PlayerRow = { key: number; name: string; team: "A" | "B"; mode: "ip" | "map"; ip: string; lat: number | null; lon: number | null };
+export type PlayerRow = {
+  key: number;
+  name: string;
+  team: "A" | "B";
+  mode: "ip" | "map";
+  ip: string;
+  lat: number | null;
+  lon: number | null;
+};
 
 let nextKey = 0;
 export function newPlayer(team: "A" | "B"): PlayerRow {
@@ -26,7 +34,8 @@ export function PlayerRows({
   onChange: (rows: PlayerRow[]) => void;
   onPick: (key: number | null) => void;
 }) {
-  const update = (i: number, patch: Partial<PlayerRow>) => onChange(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+  const update = (i: number, patch: Partial<PlayerRow>) =>
+    onChange(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
   const error = (i: number, field: string) => errors[`players.${i}.${field}`];
   return (
     <fieldset className="players" data-testid="players">
@@ -62,7 +71,11 @@ export function PlayerRows({
                   )}
                 </td>
                 <td>
-                  <select aria-label={`Player ${i + 1} clan`} value={r.team} onChange={(e) => update(i, { team: e.target.value as "A" | "B" })}>
+                  <select
+                    aria-label={`Player ${i + 1} clan`}
+                    value={r.team}
+                    onChange={(e) => update(i, { team: e.target.value as "A" | "B" })}
+                  >
                     <option value="A">{clanNames.A || "Clan A"}</option>
                     <option value="B">{clanNames.B || "Clan B"}</option>
                   </select>
@@ -94,7 +107,11 @@ export function PlayerRows({
                       <span className="num" data-testid={`player-place-${i}`}>
                         {r.lat !== null && r.lon !== null ? `${r.lat.toFixed(2)}, ${r.lon.toFixed(2)}` : "no place yet"}
                       </span>{" "}
-                      <button type="button" aria-pressed={picking === r.key} onClick={() => onPick(picking === r.key ? null : r.key)}>
+                      <button
+                        type="button"
+                        aria-pressed={picking === r.key}
+                        onClick={() => onPick(picking === r.key ? null : r.key)}
+                      >
                         {picking === r.key ? "Click the map…" : "Pick on map"}
                       </button>
                     </>
@@ -106,7 +123,13 @@ export function PlayerRows({
                   )}
                 </td>
                 <td>
-                  <button type="button" className="link" aria-label={`Remove player ${i + 1}`} disabled={rows.length <= 2} onClick={() => onChange(rows.filter((_, j) => j !== i))}>
+                  <button
+                    type="button"
+                    className="link"
+                    aria-label={`Remove player ${i + 1}`}
+                    disabled={rows.length <= 2}
+                    onClick={() => onChange(rows.filter((_, j) => j !== i))}
+                  >
                     Remove
                   </button>
                 </td>
@@ -115,7 +138,11 @@ export function PlayerRows({
           })}
         </tbody>
       </table>
-      <button type="button" disabled={rows.length >= MAX_PLAYERS} onClick={() => onChange([...rows, newPlayer(rows.length % 2 ? "B" : "A")])}>
+      <button
+        type="button"
+        disabled={rows.length >= MAX_PLAYERS}
+        onClick={() => onChange([...rows, newPlayer(rows.length % 2 ? "B" : "A")])}
+      >
         Add player
       </button>
       {errors.players && (

@@ -19,7 +19,15 @@ export const OBJECTIVE_LABEL: Record<Objective, string> = {
 
 const ms = (v: number | null) => (v === null ? "–" : `${v.toFixed(1)}`);
 
-export function ObjectiveSelect({ value, onChange, disabled }: { value: Objective; onChange: (o: Objective) => void; disabled?: boolean }) {
+export function ObjectiveSelect({
+  value,
+  onChange,
+  disabled,
+}: {
+  value: Objective;
+  onChange: (o: Objective) => void;
+  disabled?: boolean;
+}) {
   return (
     <label className="inline">
       Rank by
@@ -80,14 +88,25 @@ export function CandidatesTable({
               const cell = "cells" in c ? c.cells[p] : undefined;
               const modelled = !cell || cell.source === "model";
               return (
-                <td key={p} className={`num${modelled && cell ? " rtt-model" : ""}`} title={cell ? (cell.source === "measured" ? "measured by ping" : `model: ${cell.why}`) : "model estimate"}>
+                <td
+                  key={p}
+                  className={`num${modelled && cell ? " rtt-model" : ""}`}
+                  title={
+                    cell ? (cell.source === "measured" ? "measured by ping" : `model: ${cell.why}`) : "model estimate"
+                  }
+                >
                   {v.toFixed(0)}
                   {cell && (cell.source === "measured" ? " ✓" : " ≈")}
                 </td>
               );
             })}
             <td>
-              <button type="button" className={i === 0 ? "primary" : undefined} disabled={booking} onClick={() => onBook(c)}>
+              <button
+                type="button"
+                className={i === 0 ? "primary" : undefined}
+                disabled={booking}
+                onClick={() => onBook(c)}
+              >
                 Book this server
               </button>
             </td>

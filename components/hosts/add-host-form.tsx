@@ -5,8 +5,26 @@ import { cloneElement, useState, type FormEvent, type ReactElement } from "react
 import { registerHostInput } from "@/server/registry/hosts.schema";
 import { useTRPC } from "@/components/shared/trpc";
 
-type Fields = { name: string; hostingNetworkId: string; role: string; sshHost: string; sshPort: string; sshUser: string; sshKeyRef: string; vmDir: string };
-const EMPTY: Fields = { name: "", hostingNetworkId: "", role: "PRODUCTION", sshHost: "", sshPort: "22", sshUser: "vmatrix", sshKeyRef: "file:", vmDir: "/var/lib/vmatrix/vms" };
+type Fields = {
+  name: string;
+  hostingNetworkId: string;
+  role: string;
+  sshHost: string;
+  sshPort: string;
+  sshUser: string;
+  sshKeyRef: string;
+  vmDir: string;
+};
+const EMPTY: Fields = {
+  name: "",
+  hostingNetworkId: "",
+  role: "PRODUCTION",
+  sshHost: "",
+  sshPort: "22",
+  sshUser: "vmatrix",
+  sshKeyRef: "file:",
+  vmDir: "/var/lib/vmatrix/vms",
+};
 
 /**
  * Register a host in two steps: read the key the host presents and show its fingerprint,
@@ -28,7 +46,11 @@ export function AddHostForm({ onDone }: { onDone: () => void }) {
   };
 
   function validate(): boolean {
-    const parsed = registerHostInput.safeParse({ ...f, sshPort: f.sshPort, hostKeyFingerprint: fingerprint?.fingerprint ?? "SHA256:" + "A".repeat(43) });
+    const parsed = registerHostInput.safeParse({
+      ...f,
+      sshPort: f.sshPort,
+      hostKeyFingerprint: fingerprint?.fingerprint ?? "SHA256:" + "A".repeat(43),
+    });
     if (parsed.success) {
       setErrors({});
       return true;
@@ -52,13 +74,19 @@ export function AddHostForm({ onDone }: { onDone: () => void }) {
   async function onRegister() {
     if (!fingerprint || !validate()) return;
     try {
-      await register.mutateAsync({ ...f, role: f.role as "NEST", sshPort: Number(f.sshPort), hostKeyFingerprint: fingerprint.fingerprint });
+      await register.mutateAsync({
+        ...f,
+        role: f.role as "NEST",
+        sshPort: Number(f.sshPort),
+        hostKeyFingerprint: fingerprint.fingerprint,
+      });
       await queryClient.invalidateQueries({ queryKey: trpc.hosts.list.queryKey() });
       setF(EMPTY);
       setFingerprint(null);
       onDone();
     } catch (err) {
-      const fieldErrors = (err as { data?: { zodError?: { fieldErrors?: Record<string, string[]> } } }).data?.zodError?.fieldErrors;
+      const fieldErrors = (err as { data?: { zodError?: { fieldErrors?: Record<string, string[]> } } }).data?.zodError
+        ?.fieldErrors;
       if (fieldErrors) setErrors(Object.fromEntries(Object.entries(fieldErrors).map(([k, v]) => [k, v[0]])));
       else setErrors({ form: (err as Error).message });
     }
@@ -79,7 +107,11 @@ export function AddHostForm({ onDone }: { onDone: () => void }) {
   return (
     <form className="card form grid" onSubmit={onPreview} noValidate aria-label="Add a host">
       <h2>Add a host</h2>
-      {field("name", "Name", <input value={f.name} onChange={set("name")} placeholder="tokyo-prod-9" aria-invalid={!!errors.name} />)}
+      {field(
+        "name",
+        "Name",
+        <input value={f.name} onChange={set("name")} placeholder="tokyo-prod-9" aria-invalid={!!errors.name} />,
+      )}
       {field(
         "hostingNetworkId",
         "Hosting network",
@@ -101,10 +133,31 @@ export function AddHostForm({ onDone }: { onDone: () => void }) {
           <option value="NEST">Hibernation Nest</option>
         </select>,
       )}
-      {field("sshHost", "SSH address", <input value={f.sshHost} onChange={set("sshHost")} placeholder="203.0.113.7 or host.example.net" aria-invalid={!!errors.sshHost} />)}
-      {field("sshPort", "SSH port", <input value={f.sshPort} onChange={set("sshPort")} inputMode="numeric" aria-invalid={!!errors.sshPort} />)}
-      {field("sshUser", "SSH user", <input value={f.sshUser} onChange={set("sshUser")} aria-invalid={!!errors.sshUser} />)}
-      {field("sshKeyRef", "Private key (file:/path or env:VAR)", <input value={f.sshKeyRef} onChange={set("sshKeyRef")} aria-invalid={!!errors.sshKeyRef} />)}
+      {field(
+        "sshHost",
+        "SSH address",
+        <input
+          value={f.sshHost}
+          onChange={set("sshHost")}
+          placeholder="203.0.113.7 or host.example.net"
+          aria-invalid={!!errors.sshHost}
+        />,
+      )}
+      {field(
+        "sshPort",
+        "SSH port",
+        <input value={f.sshPort} onChange={set("sshPort")} inputMode="numeric" aria-invalid={!!errors.sshPort} />,
+      )}
+      {field(
+        "sshUser",
+        "SSH user",
+        <input value={f.sshUser} onChange={set("sshUser")} aria-invalid={!!errors.sshUser} />,
+      )}
+      {field(
+        "sshKeyRef",
+        "Private key (file:/path or env:VAR)",
+        <input value={f.sshKeyRef} onChange={set("sshKeyRef")} aria-invalid={!!errors.sshKeyRef} />,
+      )}
       {field("vmDir", "VM directory", <input value={f.vmDir} onChange={set("vmDir")} aria-invalid={!!errors.vmDir} />)}
       {errors.form && (
         <p className="error" role="alert">
@@ -118,8 +171,9 @@ export function AddHostForm({ onDone }: { onDone: () => void }) {
       ) : (
         <div className="confirm-key">
           <p>
-            The host presents a <strong>{fingerprint.keyType}</strong> key with fingerprint <code data-testid="fingerprint">{fingerprint.fingerprint}</code>. Register
-            it only if this matches the host&apos;s real key (<code>ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub</code> on the host).
+            The host presents a <strong>{fingerprint.keyType}</strong> key with fingerprint{" "}
+            <code data-testid="fingerprint">{fingerprint.fingerprint}</code>. Register it only if this matches the
+            host&apos;s real key (<code>ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub</code> on the host).
           </p>
           <button type="button" className="primary" disabled={register.isPending} onClick={onRegister}>
             {register.isPending ? "Probing and registering…" : "It matches: register"}

@@ -13,8 +13,8 @@ export function HostAlerts() {
     <section className="alerts" aria-label="Alerts" data-testid="alerts">
       {alerts.data.map((a) => (
         <p key={a.id} className={`alert alert-${a.severity.toLowerCase()}`} role="status">
-          <strong>{a.severity === "CRITICAL" ? "Critical" : a.severity === "WARNING" ? "Warning" : "Note"}:</strong> {a.message}{" "}
-          <span className="muted small">({formatAge(a.createdAt)})</span>
+          <strong>{a.severity === "CRITICAL" ? "Critical" : a.severity === "WARNING" ? "Warning" : "Note"}:</strong>{" "}
+          {a.message} <span className="muted small">({formatAge(a.createdAt)})</span>
         </p>
       ))}
     </section>

@@ -20,7 +20,9 @@ export function HostsView() {
   return (
     <>
       <h1>Hosts</h1>
-      <p className="muted">Real machines per hosting network: Hibernation Nest, Loading Chambers and production hosts (one live VM each).</p>
+      <p className="muted">
+        Real machines per hosting network: Hibernation Nest, Loading Chambers and production hosts (one live VM each).
+      </p>
       <HostAlerts />
       {canOperate &&
         (adding ? (
@@ -31,12 +33,17 @@ export function HostsView() {
           </button>
         ))}
       <label className="inline">
-        Filter by city{" "}
-        <input value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="e.g. Tokyo" />
+        Filter by city <input value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="e.g. Tokyo" />
       </label>
-      <QueryState query={hosts} isEmpty={(d) => d.every((n) => n.hosts.length === 0)} empty={<p>No hosts registered yet.</p>}>
+      <QueryState
+        query={hosts}
+        isEmpty={(d) => d.every((n) => n.hosts.length === 0)}
+        empty={<p>No hosts registered yet.</p>}
+      >
         {(data) => {
-          const shown = data.filter((n) => n.hosts.length > 0 && n.city.toLowerCase().includes(filter.trim().toLowerCase()));
+          const shown = data.filter(
+            (n) => n.hosts.length > 0 && n.city.toLowerCase().includes(filter.trim().toLowerCase()),
+          );
           if (shown.length === 0) return <p className="empty">No hosting network matches “{filter}”.</p>;
           return shown.map((n) => (
             <section key={n.id} className="card">
@@ -76,8 +83,15 @@ export function HostsView() {
                       </td>
                       <td className="num">
                         {h.cpus} CPU · {formatBytes(BigInt(h.memoryMiB) * 1048576n)} · {formatBytes(h.diskBytes)}
-                        <div className="muted small" title="Owner segments whose bridge (vmxs<n>) the host has: VMs of other owners are not placed here">
-                          {h.segmentsProbedAt === null ? "segments not probed yet" : h.segments.length === 0 ? "no owner segments" : `segments ${numberRanges(h.segments)}`}
+                        <div
+                          className="muted small"
+                          title="Owner segments whose bridge (vmxs<n>) the host has: VMs of other owners are not placed here"
+                        >
+                          {h.segmentsProbedAt === null
+                            ? "segments not probed yet"
+                            : h.segments.length === 0
+                              ? "no owner segments"
+                              : `segments ${numberRanges(h.segments)}`}
                         </div>
                       </td>
                       <td>
@@ -108,7 +122,11 @@ export function HostsView() {
 type Confirm = "drain" | "retire" | null;
 
 /** Operator actions on one host; the destructive ones ask for confirmation. */
-function HostActions({ host }: { host: { id: string; name: string; draining: boolean; hostKeyTrust: string; vms: unknown[] } }) {
+function HostActions({
+  host,
+}: {
+  host: { id: string; name: string; draining: boolean; hostKeyTrust: string; vms: unknown[] };
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { canOperate } = useMe();
@@ -124,18 +142,26 @@ function HostActions({ host }: { host: { id: string; name: string; draining: boo
   };
   const drain = useMutation(trpc.hosts.setDraining.mutationOptions(done));
   const retire = useMutation(trpc.hosts.retire.mutationOptions(done));
-  const probe = useMutation(trpc.hosts.probe.mutationOptions({ ...done, onSuccess: () => setMessage("Probed: facts updated.") }));
+  const probe = useMutation(
+    trpc.hosts.probe.mutationOptions({ ...done, onSuccess: () => setMessage("Probed: facts updated.") }),
+  );
   const busy = drain.isPending || retire.isPending || probe.isPending;
   if (!canOperate) return null;
   if (confirming) {
     return (
       <span className="confirm">
-        {confirming === "drain" ? `Drain ${host.name}? No new VMs will be placed on it.` : `Retire ${host.name}? It is removed from the registry.`}{" "}
+        {confirming === "drain"
+          ? `Drain ${host.name}? No new VMs will be placed on it.`
+          : `Retire ${host.name}? It is removed from the registry.`}{" "}
         <button
           type="button"
           className="danger"
           disabled={busy}
-          onClick={() => (confirming === "drain" ? drain.mutate({ hostId: host.id, draining: true }) : retire.mutate({ hostId: host.id }))}
+          onClick={() =>
+            confirming === "drain"
+              ? drain.mutate({ hostId: host.id, draining: true })
+              : retire.mutate({ hostId: host.id })
+          }
         >
           {confirming === "drain" ? "Yes, drain" : "Yes, retire"}
         </button>{" "}

@@ -3,7 +3,17 @@
 import "leaflet/dist/leaflet.css";
 import { divIcon, type HeatLatLngTuple, type LatLngBoundsExpression, type Marker as LeafletMarker } from "leaflet";
 import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
-import { CircleMarker, MapContainer, Marker, Popup, TileLayer, Tooltip, useMap, useMapEvents, type MarkerProps } from "react-leaflet";
+import {
+  CircleMarker,
+  MapContainer,
+  Marker,
+  Popup,
+  TileLayer,
+  Tooltip,
+  useMap,
+  useMapEvents,
+  type MarkerProps,
+} from "react-leaflet";
 import Supercluster from "supercluster";
 import type { MapReplicaTarget, MapNetwork } from "@/server/map/world-map";
 import { STATE_SEVERITY, type NetworkState } from "@/server/map/network-state";
@@ -38,7 +48,17 @@ export interface MapCanvasProps {
   popup: ReactNode;
 }
 
-export default function MapCanvas({ networks, replicaTargets, selectedId, onSelect, heat, hotSpots, tileUrl, focus, popup }: MapCanvasProps) {
+export default function MapCanvas({
+  networks,
+  replicaTargets,
+  selectedId,
+  onSelect,
+  heat,
+  hotSpots,
+  tileUrl,
+  focus,
+  popup,
+}: MapCanvasProps) {
   const selected = selectedId ? networks.find((n) => n.id === selectedId) : undefined;
   return (
     <MapContainer
@@ -57,7 +77,14 @@ export default function MapCanvas({ networks, replicaTargets, selectedId, onSele
       {heat && <DemandHeatLayer points={heat.points} max={heat.max} />}
       {hotSpots.map((h, i) => (
         // className as a prop: Leaflet reads it when it creates the path (react-leaflet's pathOptions only restyle).
-        <CircleMarker key={`${h.lat},${h.lon}`} center={[h.lat, h.lon]} radius={22} interactive={false} className="wm-hotspot-ring" pathOptions={{ color: "#b91c1c", weight: 2.5, dashArray: "5 4", fill: false }}>
+        <CircleMarker
+          key={`${h.lat},${h.lon}`}
+          center={[h.lat, h.lon]}
+          radius={22}
+          interactive={false}
+          className="wm-hotspot-ring"
+          pathOptions={{ color: "#b91c1c", weight: 2.5, dashArray: "5 4", fill: false }}
+        >
           <Tooltip permanent direction="right" offset={[20, -12]} className="wm-hotspot-label">
             {i + 1}
           </Tooltip>
@@ -85,7 +112,12 @@ type Props = { id: string; state: NetworkState; running: number; desired: number
 type Agg = { severity: number; running: number; desired: number; inFlight: number };
 
 /** Hosting networks as markers, clustered (supercluster) when they would overlap. */
-function Networks({ networks, replicaTargets, selectedId, onSelect }: Pick<MapCanvasProps, "networks" | "replicaTargets" | "selectedId" | "onSelect">) {
+function Networks({
+  networks,
+  replicaTargets,
+  selectedId,
+  onSelect,
+}: Pick<MapCanvasProps, "networks" | "replicaTargets" | "selectedId" | "onSelect">) {
   const map = useMap();
   const [view, setView] = useState(() => ({ zoom: map.getZoom(), bounds: map.getBounds() }));
   useMapEvents({ moveend: () => setView({ zoom: map.getZoom(), bounds: map.getBounds() }) });
@@ -111,7 +143,13 @@ function Networks({ networks, replicaTargets, selectedId, onSelect }: Pick<MapCa
         return {
           type: "Feature" as const,
           geometry: { type: "Point" as const, coordinates: [n.lon, n.lat] },
-          properties: { id: n.id, state: n.state, running: k?.running ?? 0, desired: k?.desired ?? 0, inFlight: (k?.activating ?? 0) + (k?.deactivating ?? 0) },
+          properties: {
+            id: n.id,
+            state: n.state,
+            running: k?.running ?? 0,
+            desired: k?.desired ?? 0,
+            inFlight: (k?.activating ?? 0) + (k?.deactivating ?? 0),
+          },
         };
       }),
     );
@@ -121,7 +159,10 @@ function Networks({ networks, replicaTargets, selectedId, onSelect }: Pick<MapCa
   const b = view.bounds;
   const west = Math.max(-180, b.getWest());
   const east = Math.min(180, b.getEast());
-  const items = index.getClusters([west, Math.max(-85, b.getSouth()), east, Math.min(85, b.getNorth())], Math.round(view.zoom));
+  const items = index.getClusters(
+    [west, Math.max(-85, b.getSouth()), east, Math.min(85, b.getNorth())],
+    Math.round(view.zoom),
+  );
 
   return (
     <>
@@ -129,7 +170,8 @@ function Networks({ networks, replicaTargets, selectedId, onSelect }: Pick<MapCa
         const [lon, lat] = f.geometry.coordinates as [number, number];
         if ("cluster" in f.properties && f.properties.cluster) {
           const c = f.properties;
-          const state = (Object.keys(STATE_SEVERITY) as NetworkState[]).find((s) => STATE_SEVERITY[s] === c.severity) ?? "unknown";
+          const state =
+            (Object.keys(STATE_SEVERITY) as NetworkState[]).find((s) => STATE_SEVERITY[s] === c.severity) ?? "unknown";
           const { html, size } = clusterHtml(c.point_count, state, c.running, c.desired, c.inFlight);
           return (
             <TitledMarker
@@ -137,15 +179,26 @@ function Networks({ networks, replicaTargets, selectedId, onSelect }: Pick<MapCa
               position={[lat, lon]}
               icon={divIcon({ html, className: "wm-icon", iconSize: [size, size] })}
               title={`${c.point_count} hosting networks: zoom in`}
-              eventHandlers={{ click: () => map.flyTo([lat, lon], Math.min(index.getClusterExpansionZoom(c.cluster_id), 12)) }}
+              eventHandlers={{
+                click: () => map.flyTo([lat, lon], Math.min(index.getClusterExpansionZoom(c.cluster_id), 12)),
+              }}
             />
           );
         }
         const p = f.properties as Props;
         const n = byId.get(p.id)!;
         const k = replicaTargets?.get(n.id) ?? null;
-        const { html, size } = markerHtml(n.state, n.production, replicaTargets ? (k ?? { desired: 0, running: 0, activating: 0, deactivating: 0, blockedReason: null }) : null, n.id === selectedId);
-        const title = replicaTargets ? `${n.city}: ${k?.running ?? 0} running of ${k?.desired ?? 0} desired${k?.blockedReason ? ` — ${k.blockedReason}` : ""}` : n.city;
+        const { html, size } = markerHtml(
+          n.state,
+          n.production,
+          replicaTargets
+            ? (k ?? { desired: 0, running: 0, activating: 0, deactivating: 0, blockedReason: null })
+            : null,
+          n.id === selectedId,
+        );
+        const title = replicaTargets
+          ? `${n.city}: ${k?.running ?? 0} running of ${k?.desired ?? 0} desired${k?.blockedReason ? ` — ${k.blockedReason}` : ""}`
+          : n.city;
         return (
           <TitledMarker
             key={n.id}

@@ -29,7 +29,12 @@ export function ReplicaEstimateNote({
     const n = k.running > 0 ? networks.get(k.hostingNetworkId) : undefined;
     return n ? [{ hostingNetworkId: n.id, lat: n.lat, lon: n.lon }] : [];
   });
-  const e = replicaEstimate({ hostingNetworkId: target.id, lat: target.lat, lon: target.lon, linkMbps: target.linkMbps }, sources, running, service.imageBytes);
+  const e = replicaEstimate(
+    { hostingNetworkId: target.id, lat: target.lat, lon: target.lon, linkMbps: target.linkMbps },
+    sources,
+    running,
+    service.imageBytes,
+  );
   const city = (id: string) => networks.get(id)?.city ?? "another network";
   return (
     <dl className="wm-estimate" data-testid="estimate">
@@ -37,11 +42,13 @@ export function ReplicaEstimateNote({
       <dd>
         {e.local ? (
           <>
-            {formatBytes(e.fileBytes)} already in this network&apos;s Nest: copied inside the network, no Internet link used.
+            {formatBytes(e.fileBytes)} already in this network&apos;s Nest: copied inside the network, no Internet link
+            used.
           </>
         ) : e.source && e.transferSeconds !== null ? (
           <>
-            <strong>≈ {formatDuration(e.transferSeconds * 1000)}</strong> — {formatBytes(e.fileBytes)} from the {city(e.source.hostingNetworkId)} Nest ({km(e.source.km)}) over{" "}
+            <strong>≈ {formatDuration(e.transferSeconds * 1000)}</strong> — {formatBytes(e.fileBytes)} from the{" "}
+            {city(e.source.hostingNetworkId)} Nest ({km(e.source.km)}) over{" "}
             {e.linkMbps! >= 1000 ? `${e.linkMbps! / 1000} Gbit/s` : `${e.linkMbps} Mbit/s`}
           </>
         ) : (
@@ -57,7 +64,9 @@ export function ReplicaEstimateNote({
         ) : (
           <>
             <strong>{formatBytes(e.breakEvenBytes)}</strong> served here
-            {e.servedFrom ? ` (users here are served from ${city(e.servedFrom.hostingNetworkId)} today, ${km(e.servedFrom.km)} away)` : " (no replica runs yet: the file size, as in §4.4.4)"}
+            {e.servedFrom
+              ? ` (users here are served from ${city(e.servedFrom.hostingNetworkId)} today, ${km(e.servedFrom.km)} away)`
+              : " (no replica runs yet: the file size, as in §4.4.4)"}
           </>
         )}
       </dd>

@@ -24,7 +24,12 @@ export function HeatControl({ heat }: { heat: DemandHeat }) {
             aria-valuetext={label}
             onChange={(e) => heat.seek(Number(e.target.value))}
           />
-          <button type="button" aria-label={playing ? "Pause" : "Play the last 24 hours"} onClick={heat.togglePlay} disabled={at === "all"}>
+          <button
+            type="button"
+            aria-label={playing ? "Pause" : "Play the last 24 hours"}
+            onClick={heat.togglePlay}
+            disabled={at === "all"}
+          >
             {playing ? "❚❚" : "▶"}
           </button>
           <label className="inline">

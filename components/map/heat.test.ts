@@ -2,19 +2,42 @@ import { describe, expect, it } from "vitest";
 import { heatFrame, hotSpots } from "./heat";
 
 const buckets = [
-  { at: new Date("2026-11-27T10:00:00Z"), cells: [{ lat: 35.5, lon: 139.5, count: 40 }, { lat: 51.5, lon: -0.5, count: 10 }] },
-  { at: new Date("2026-11-27T11:00:00Z"), cells: [{ lat: 35.5, lon: 139.5, count: 5 }, { lat: 40.5, lon: -74.5, count: 80 }] },
+  {
+    at: new Date("2026-11-27T10:00:00Z"),
+    cells: [
+      { lat: 35.5, lon: 139.5, count: 40 },
+      { lat: 51.5, lon: -0.5, count: 10 },
+    ],
+  },
+  {
+    at: new Date("2026-11-27T11:00:00Z"),
+    cells: [
+      { lat: 35.5, lon: 139.5, count: 5 },
+      { lat: 40.5, lon: -74.5, count: 80 },
+    ],
+  },
 ];
 
 describe("heat layer frames", () => {
   it("shows one bucket at a time, scaled against the hottest cell of the whole window", () => {
-    expect(heatFrame(buckets, 0)).toEqual({ points: [[35.5, 139.5, 40], [51.5, -0.5, 10]], max: 80, total: 50 });
+    expect(heatFrame(buckets, 0)).toEqual({
+      points: [
+        [35.5, 139.5, 40],
+        [51.5, -0.5, 10],
+      ],
+      max: 80,
+      total: 50,
+    });
     expect(heatFrame(buckets, 1).max).toBe(80);
   });
 
   it("sums the window per cell for the whole-day view", () => {
     const all = heatFrame(buckets, "all");
-    expect(all.points).toEqual([[35.5, 139.5, 45], [51.5, -0.5, 10], [40.5, -74.5, 80]]);
+    expect(all.points).toEqual([
+      [35.5, 139.5, 45],
+      [51.5, -0.5, 10],
+      [40.5, -74.5, 80],
+    ]);
     expect(all).toMatchObject({ max: 80, total: 135 });
   });
 
@@ -38,7 +61,15 @@ describe("hot spots", () => {
   ];
 
   it("lists the frame's hottest cells first, each with its share and the hosting network nearest to it", () => {
-    const frame = { points: [[35.5, 139.5, 300], [-1.5, 36.5, 900], [-25.5, 28.5, 100]] as [number, number, number][], max: 900, total: 1500 };
+    const frame = {
+      points: [
+        [35.5, 139.5, 300],
+        [-1.5, 36.5, 900],
+        [-25.5, 28.5, 100],
+      ] as [number, number, number][],
+      max: 900,
+      total: 1500,
+    };
     const spots = hotSpots(frame, networks, 2);
     expect(spots.map((s) => [s.lat, s.lon, s.count, s.nearest?.city])).toEqual([
       [-1.5, 36.5, 900, "Nairobi"],

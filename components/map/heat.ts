@@ -34,7 +34,11 @@ export function heatFrame(buckets: readonly HeatBucket[], position: number | "al
       }
     }
     const points = [...sum.values()];
-    return { points, max: points.reduce((m, p) => Math.max(m, p[2]), 1), total: buckets.reduce((s, b) => s + bucketTotal(b), 0) };
+    return {
+      points,
+      max: points.reduce((m, p) => Math.max(m, p[2]), 1),
+      total: buckets.reduce((s, b) => s + bucketTotal(b), 0),
+    };
   }
   const bucket = buckets[position];
   const points = (bucket?.cells ?? []).map((c): [number, number, number] => [c.lat, c.lon, c.count]);
@@ -57,7 +61,11 @@ export interface HotSpot {
  * The frame's hottest cells, hottest first, each with its nearest hosting network: the
  * heat layer as text, so an operator can go from a hot spot straight to a replica target.
  */
-export function hotSpots(frame: HeatFrame, networks: readonly ({ id: string; city: string } & LatLon)[], limit = 5): HotSpot[] {
+export function hotSpots(
+  frame: HeatFrame,
+  networks: readonly ({ id: string; city: string } & LatLon)[],
+  limit = 5,
+): HotSpot[] {
   const top = [...frame.points].sort((a, b) => b[2] - a[2] || a[0] - b[0] || a[1] - b[1]).slice(0, limit);
   return top.map(([lat, lon, count]) => {
     let nearest: HotSpot["nearest"] = null;

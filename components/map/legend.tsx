@@ -7,7 +7,13 @@ import { STATE_COLOUR, STATE_SHORT, markerRadius } from "./markers";
 const ORDER: NetworkState[] = ["free", "busy", "full", "degraded", "down", "unknown"];
 
 /** What the colours, sizes, badges and heat mean. */
-export function MapLegend({ service, heat }: { service: string | null; heat: { maxPerBucket: number; bucketMinutes: number } | null }) {
+export function MapLegend({
+  service,
+  heat,
+}: {
+  service: string | null;
+  heat: { maxPerBucket: number; bucketMinutes: number } | null;
+}) {
   // Sorted: "1" is an integer key, which JavaScript lists before "0.2".
   const gradient = Object.entries(HEAT_GRADIENT)
     .sort((a, b) => Number(a[0]) - Number(b[0]))
@@ -26,7 +32,10 @@ export function MapLegend({ service, heat }: { service: string | null; heat: { m
       <div className="wm-legend-sizes">
         {[1, 4, 16].map((n) => (
           <span key={n} className="wm-legend-size">
-            <span className="wm-dot" style={{ width: markerRadius(n) * 2 * 0.6, height: markerRadius(n) * 2 * 0.6, background: "#c3ccd6" }} />
+            <span
+              className="wm-dot"
+              style={{ width: markerRadius(n) * 2 * 0.6, height: markerRadius(n) * 2 * 0.6, background: "#c3ccd6" }}
+            />
             {n}
           </span>
         ))}
@@ -38,7 +47,8 @@ export function MapLegend({ service, heat }: { service: string | null; heat: { m
             <span className="wm-count wm-count-sample">1/2</span> {service}: running / desired (ring: progress)
           </li>
           <li>
-            <span className="wm-flight wm-flight-sample">1⟳</span> operations under way · <span className="wm-blocked wm-blocked-sample">!</span> cannot be met
+            <span className="wm-flight wm-flight-sample">1⟳</span> operations under way ·{" "}
+            <span className="wm-blocked wm-blocked-sample">!</span> cannot be met
           </li>
         </ul>
       )}

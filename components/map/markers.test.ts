@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { clusterHtml, markerHtml, markerRadius, replicaProgress } from "./markers";
 
-const replicaTarget = (desired: number, running: number, extra: Partial<{ activating: number; deactivating: number; blockedReason: string }> = {}) => ({
+const replicaTarget = (
+  desired: number,
+  running: number,
+  extra: Partial<{ activating: number; deactivating: number; blockedReason: string }> = {},
+) => ({
   desired,
   running,
   activating: 0,
@@ -21,8 +25,17 @@ describe("hosting network markers", () => {
   it("show running of desired and how far the way to the target is done", () => {
     expect(replicaProgress(replicaTarget(0, 0))).toMatchObject({ state: "none" });
     expect(replicaProgress(replicaTarget(2, 2))).toMatchObject({ text: "2/2", state: "met", fraction: 1 });
-    expect(replicaProgress(replicaTarget(4, 1, { activating: 3 }))).toMatchObject({ text: "1/4", state: "growing", fraction: 0.25, inFlight: 3 });
-    expect(replicaProgress(replicaTarget(1, 4, { deactivating: 3 }))).toMatchObject({ text: "4/1", state: "shrinking", fraction: 0.25 });
+    expect(replicaProgress(replicaTarget(4, 1, { activating: 3 }))).toMatchObject({
+      text: "1/4",
+      state: "growing",
+      fraction: 0.25,
+      inFlight: 3,
+    });
+    expect(replicaProgress(replicaTarget(1, 4, { deactivating: 3 }))).toMatchObject({
+      text: "4/1",
+      state: "shrinking",
+      fraction: 0.25,
+    });
     expect(replicaProgress(replicaTarget(0, 2))).toMatchObject({ state: "shrinking", fraction: 0 });
     // Met in numbers but an operation is still running (e.g. a replica being replaced): not done yet.
     expect(replicaProgress(replicaTarget(2, 2, { activating: 1 })).state).toBe("growing");

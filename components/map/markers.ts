@@ -51,7 +51,12 @@ export interface ReplicaTargetCounts {
 export type ProgressState = "none" | "met" | "growing" | "shrinking" | "blocked";
 
 /** Where a replica target stands: the badge text, the share of the way done, and whether it is stuck. */
-export function replicaProgress(k: ReplicaTargetCounts): { text: string; fraction: number; state: ProgressState; inFlight: number } {
+export function replicaProgress(k: ReplicaTargetCounts): {
+  text: string;
+  fraction: number;
+  state: ProgressState;
+  inFlight: number;
+} {
   const inFlight = k.activating + k.deactivating;
   const text = `${k.running}/${k.desired}`;
   if (k.desired === 0 && k.running === 0 && inFlight === 0) return { text, fraction: 1, state: "none", inFlight };
@@ -62,17 +67,31 @@ export function replicaProgress(k: ReplicaTargetCounts): { text: string; fractio
   return { text, fraction: Math.max(0, Math.min(1, fraction)), state, inFlight };
 }
 
-const RING_COLOUR: Record<ProgressState, string> = { none: "transparent", met: "#1a7f37", growing: "#0969da", shrinking: "#0969da", blocked: "#cf222e" };
+const RING_COLOUR: Record<ProgressState, string> = {
+  none: "transparent",
+  met: "#1a7f37",
+  growing: "#0969da",
+  shrinking: "#0969da",
+  blocked: "#cf222e",
+};
 
 /** The marker's HTML (Leaflet divIcon): a disc sized by capacity, coloured by state, ring and badges for the service. */
-export function markerHtml(state: NetworkState, productionHosts: number, replicaTarget: ReplicaTargetCounts | null, selected: boolean): { html: string; size: number } {
+export function markerHtml(
+  state: NetworkState,
+  productionHosts: number,
+  replicaTarget: ReplicaTargetCounts | null,
+  selected: boolean,
+): { html: string; size: number } {
   const r = markerRadius(productionHosts);
   const p = replicaTarget ? replicaProgress(replicaTarget) : null;
   const ring = p && p.state !== "none" ? 4 : 0;
   const size = 2 * (r + ring);
   const turn = p ? p.fraction.toFixed(3) : "0";
-  const ringStyle = p && p.state !== "none" ? `background:conic-gradient(${RING_COLOUR[p.state]} ${turn}turn, #d0d7de 0);` : "";
-  const classes = ["wm-marker", selected ? "wm-selected" : "", p && p.state !== "none" ? `wm-${p.state}` : ""].filter(Boolean).join(" ");
+  const ringStyle =
+    p && p.state !== "none" ? `background:conic-gradient(${RING_COLOUR[p.state]} ${turn}turn, #d0d7de 0);` : "";
+  const classes = ["wm-marker", selected ? "wm-selected" : "", p && p.state !== "none" ? `wm-${p.state}` : ""]
+    .filter(Boolean)
+    .join(" ");
   const badge = p && p.state !== "none" ? `<span class="wm-count">${p.text}</span>` : "";
   const flight = p && p.inFlight > 0 ? `<span class="wm-flight">${p.inFlight}⟳</span>` : "";
   const blocked = p?.state === "blocked" ? `<span class="wm-blocked">!</span>` : "";
@@ -85,7 +104,13 @@ export function markerHtml(state: NetworkState, productionHosts: number, replica
 }
 
 /** A cluster of hosting networks: how many, the worst state's colour, the service's replicas in it. */
-export function clusterHtml(networks: number, state: NetworkState, running: number, desired: number, inFlight: number): { html: string; size: number } {
+export function clusterHtml(
+  networks: number,
+  state: NetworkState,
+  running: number,
+  desired: number,
+  inFlight: number,
+): { html: string; size: number } {
   const size = Math.round(Math.min(56, 30 + 5 * Math.log2(networks)));
   const service = desired > 0 || running > 0 ? `<span class="wm-cluster-replicas">${running}/${desired}</span>` : "";
   const flight = inFlight > 0 ? `<span class="wm-flight">${inFlight}⟳</span>` : "";

@@ -31,7 +31,10 @@ export function NetworkPanel({
   onClose: () => void;
 }) {
   const trpc = useTRPC();
-  const detail = useQuery({ ...trpc.world.hostingNetwork.queryOptions({ hostingNetworkId: network.id }), refetchInterval: 5_000 });
+  const detail = useQuery({
+    ...trpc.world.hostingNetwork.queryOptions({ hostingNetworkId: network.id }),
+    refetchInterval: 5_000,
+  });
   const inFlight = replicaTarget ? replicaTarget.activating + replicaTarget.deactivating : 0;
   return (
     <section className="wm-panel" aria-label={`Hosting network ${network.city}`} data-testid="network-panel">
@@ -49,7 +52,8 @@ export function NetworkPanel({
         </button>
       </header>
       <p className="small muted">
-        {network.up} of {network.hosts} hosts up{network.down > 0 ? `, ${network.down} down` : ""} · production {network.busy}/{network.production} in use ({Math.round(utilization(network) * 100)}%) · link{" "}
+        {network.up} of {network.hosts} hosts up{network.down > 0 ? `, ${network.down} down` : ""} · production{" "}
+        {network.busy}/{network.production} in use ({Math.round(utilization(network) * 100)}%) · link{" "}
         {network.linkMbps >= 1000 ? `${network.linkMbps / 1000} Gbit/s` : `${network.linkMbps} Mbit/s`}
       </p>
 
@@ -61,17 +65,28 @@ export function NetworkPanel({
             {inFlight > 0 && (
               <>
                 {" "}
-                · <Badge tone="info">{replicaTarget.activating > 0 ? `${replicaTarget.activating} activating` : `${replicaTarget.deactivating} deactivating`}</Badge>
-                {replicaTarget.progress !== null && <span className="muted small">{Math.round(replicaTarget.progress * 100)}% done</span>}
+                ·{" "}
+                <Badge tone="info">
+                  {replicaTarget.activating > 0
+                    ? `${replicaTarget.activating} activating`
+                    : `${replicaTarget.deactivating} deactivating`}
+                </Badge>
+                {replicaTarget.progress !== null && (
+                  <span className="muted small">{Math.round(replicaTarget.progress * 100)}% done</span>
+                )}
               </>
             )}
-            {inFlight === 0 && replicaTarget.running === replicaTarget.desired && replicaTarget.desired > 0 && <Badge tone="ok">met</Badge>}
+            {inFlight === 0 && replicaTarget.running === replicaTarget.desired && replicaTarget.desired > 0 && (
+              <Badge tone="ok">met</Badge>
+            )}
           </p>
           {replicaTargetControl}
           {replicaTarget.blockedReason && (
             <p className="wm-blocked-reason" role="note" data-testid="blocked-reason">
               <strong>Cannot be met:</strong> {replicaTarget.blockedReason}
-              {replicaTarget.reconciledAt && <span className="muted small"> (reconciler, {formatAge(replicaTarget.reconciledAt)})</span>}
+              {replicaTarget.reconciledAt && (
+                <span className="muted small"> (reconciler, {formatAge(replicaTarget.reconciledAt)})</span>
+              )}
             </p>
           )}
           {estimate}
@@ -88,7 +103,8 @@ export function NetworkPanel({
               {d.hosts.map((h) => (
                 <li key={h.id}>
                   <div>
-                    <strong>{h.name}</strong> <span className="muted small">{PHASE_LABEL[h.role]}</span> <Badge tone={STATUS_TONE[h.status]}>{titleCase(h.status)}</Badge>
+                    <strong>{h.name}</strong> <span className="muted small">{PHASE_LABEL[h.role]}</span>{" "}
+                    <Badge tone={STATUS_TONE[h.status]}>{titleCase(h.status)}</Badge>
                     {h.draining && <Badge tone="warn">draining</Badge>}
                     {h.hostKeyTrust === "MISMATCH" && <Badge tone="bad">host key changed</Badge>}
                     <span className="muted small"> heartbeat {formatAge(h.lastHeartbeatAt)}</span>
@@ -98,7 +114,8 @@ export function NetworkPanel({
                     <ul className="wm-vms">
                       {h.vms.map((v) => (
                         <li key={v.id}>
-                          {v.name} <span className="muted small">{v.service.name}</span> <Badge tone="muted">{PHASE_LABEL[v.phase]}</Badge>
+                          {v.name} <span className="muted small">{v.service.name}</span>{" "}
+                          <Badge tone="muted">{PHASE_LABEL[v.phase]}</Badge>
                           <Badge tone={POWER_TONE[v.power]}>{titleCase(v.power)}</Badge>
                           {v.flagged && <Badge tone="bad">flagged</Badge>}
                         </li>
@@ -116,7 +133,8 @@ export function NetworkPanel({
                 <ul className="wm-ops">
                   {d.operations.map((o) => (
                     <li key={o.id}>
-                      {titleCase(o.kind)} {o.vm.name}: {o.sourceHost?.name ?? "?"} → {o.targetHost?.name ?? "?"} <Badge tone="info">{titleCase(o.state)}</Badge>
+                      {titleCase(o.kind)} {o.vm.name}: {o.sourceHost?.name ?? "?"} → {o.targetHost?.name ?? "?"}{" "}
+                      <Badge tone="info">{titleCase(o.state)}</Badge>
                       <span className="muted small">{Math.round(o.progress * 100)}%</span>
                     </li>
                   ))}

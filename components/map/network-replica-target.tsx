@@ -29,7 +29,9 @@ export function NetworkReplicaTarget({
       disabled={!canOperate}
       disabledReason="Read-only for your role"
       status={replicaTargetApi.status[network.id] ?? null}
-      onChange={(desired) => replicaTargetApi.change(network.id, desired, { desired: replicaTarget.desired, version: replicaTarget.version })}
+      onChange={(desired) =>
+        replicaTargetApi.change(network.id, desired, { desired: replicaTarget.desired, version: replicaTarget.version })
+      }
       compact={compact}
     />
   );

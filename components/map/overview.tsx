@@ -41,12 +41,20 @@ export function MapOverview({
           ))}
         </ul>
       )}
-      <p className="muted small">Click a hosting network on the map (or in the table below) to set its replica target.</p>
+      <p className="muted small">
+        Click a hosting network on the map (or in the table below) to set its replica target.
+      </p>
     </section>
   );
 }
 
-function HealthOverview({ networks, onChoose }: { networks: Map<string, MapNetwork>; onChoose: (slug: string) => void }) {
+function HealthOverview({
+  networks,
+  onChoose,
+}: {
+  networks: Map<string, MapNetwork>;
+  onChoose: (slug: string) => void;
+}) {
   const count = countByState(networks.values());
   return (
     <section className="wm-panel" aria-label="Overview">
@@ -60,7 +68,9 @@ function HealthOverview({ networks, onChoose }: { networks: Map<string, MapNetwo
       </p>
       <h3>Replica targets per service</h3>
       <ServiceTargets onChoose={onChoose} />
-      <p className="muted small">Choose a service to see its replicas, its demand and its replica targets. Click a network to open it.</p>
+      <p className="muted small">
+        Choose a service to see its replicas, its demand and its replica targets. Click a network to open it.
+      </p>
     </section>
   );
 }
@@ -70,7 +80,11 @@ function ServiceTargets({ onChoose }: { onChoose: (slug: string) => void }) {
   const trpc = useTRPC();
   const targets = useQuery({ ...trpc.replicas.list.queryOptions(), refetchInterval: 10_000 });
   return (
-    <QueryState query={targets} isEmpty={(d) => d.length === 0} empty={<p className="small">No replica targets yet.</p>}>
+    <QueryState
+      query={targets}
+      isEmpty={(d) => d.length === 0}
+      empty={<p className="small">No replica targets yet.</p>}
+    >
       {(rows) => (
         <table data-testid="replica-targets" className="small">
           <thead>

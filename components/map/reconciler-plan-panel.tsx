@@ -24,11 +24,15 @@ export function ReconcilerPlanPanel({
   networks: Map<string, MapNetwork>;
 }) {
   const headingId = useId();
-  const body = (data: ReconcilePlanView) => <PlanBody plan={data} serviceSlug={serviceSlug} serviceName={serviceName} networks={networks} />;
+  const body = (data: ReconcilePlanView) => (
+    <PlanBody plan={data} serviceSlug={serviceSlug} serviceName={serviceName} networks={networks} />
+  );
   return (
     <section className="wm-panel" aria-labelledby={headingId} data-testid="reconciler-plan">
       <h2 id={headingId}>Reconciler&apos;s next pass (dry run)</h2>
-      <p className="muted small">What the reconciler would request for {serviceName} when it next runs. Nothing is requested from here.</p>
+      <p className="muted small">
+        What the reconciler would request for {serviceName} when it next runs. Nothing is requested from here.
+      </p>
       {plan.data ? (
         <>
           {plan.isError && (
@@ -45,7 +49,17 @@ export function ReconcilerPlanPanel({
   );
 }
 
-function PlanBody({ plan, serviceSlug, serviceName, networks }: { plan: ReconcilePlanView; serviceSlug: string; serviceName: string; networks: Map<string, MapNetwork> }) {
+function PlanBody({
+  plan,
+  serviceSlug,
+  serviceName,
+  networks,
+}: {
+  plan: ReconcilePlanView;
+  serviceSlug: string;
+  serviceName: string;
+  networks: Map<string, MapNetwork>;
+}) {
   const w = servicePlanWords(plan, serviceSlug, serviceName, networks.values());
   return (
     <>

@@ -41,16 +41,25 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
  * does not know them). Actions keep the reconciler's order (largest shortfall first); blocked
  * networks are listed by city.
  */
-export function servicePlanWords(plan: ReconcilePlanView, serviceSlug: string, serviceName: string, networks: Iterable<Pick<MapNetwork, "slug" | "city">>): ServicePlanWords {
+export function servicePlanWords(
+  plan: ReconcilePlanView,
+  serviceSlug: string,
+  serviceName: string,
+  networks: Iterable<Pick<MapNetwork, "slug" | "city">>,
+): ServicePlanWords {
   const cityOf = new Map([...networks].map((n) => [n.slug, n.city]));
   const place = (slug: string) => cityOf.get(slug) ?? slug;
   const budget = `This pass may start ${plural(plan.budget, "new operation")} across all services.`;
   const mine = plan.services.find((s) => s.service === serviceSlug);
-  if (!mine) return { actions: [], blocked: [], empty: `Nothing to do: ${serviceName} has no replica targets yet.`, budget };
+  if (!mine)
+    return { actions: [], blocked: [], empty: `Nothing to do: ${serviceName} has no replica targets yet.`, budget };
 
   const actions = mine.actions.map((a) => ({
     key: `${a.kind}:${a.vm}:${a.hostingNetwork}`,
-    text: a.kind === "ACTIVATE" ? `Activate ${a.vm} in ${place(a.hostingNetwork)}` : `Deactivate ${a.vm} from ${place(a.hostingNetwork)}`,
+    text:
+      a.kind === "ACTIVATE"
+        ? `Activate ${a.vm} in ${place(a.hostingNetwork)}`
+        : `Deactivate ${a.vm} from ${place(a.hostingNetwork)}`,
     reason: a.reason.replace(REASON_PREFIX, ""),
   }));
   const blocked = Object.entries(mine.blocked)
@@ -58,6 +67,9 @@ export function servicePlanWords(plan: ReconcilePlanView, serviceSlug: string, s
     .sort((a, b) => a.where.localeCompare(b.where));
   if (actions.length > 0 || blocked.length > 0) return { actions, blocked, empty: null, budget };
   // With no budget left the pass starts nothing, whatever the targets say: "met" would not be the whole truth.
-  const empty = plan.budget === 0 ? "Nothing new this pass: the reconciler already has as many operations in flight as it allows; targets not yet met wait for those to finish." : NOTHING_TO_DO;
+  const empty =
+    plan.budget === 0
+      ? "Nothing new this pass: the reconciler already has as many operations in flight as it allows; targets not yet met wait for those to finish."
+      : NOTHING_TO_DO;
   return { actions, blocked, empty, budget };
 }

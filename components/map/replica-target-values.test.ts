@@ -16,8 +16,15 @@ describe("replica target values", () => {
 
   it("changes one replica target of the cached map, adding it when the network had none", () => {
     const before = map([{ ...emptyReplicaTarget("tokyo"), desired: 1, running: 1, version: 1 }]);
-    expect(withReplicaTarget(before, "tokyo", { desired: 3 }).service!.replicaTargets).toEqual([{ ...emptyReplicaTarget("tokyo"), desired: 3, running: 1, version: 1 }]);
-    expect(withReplicaTarget(before, "paris", { desired: 2 }).service!.replicaTargets.map((k) => [k.hostingNetworkId, k.desired])).toEqual([
+    expect(withReplicaTarget(before, "tokyo", { desired: 3 }).service!.replicaTargets).toEqual([
+      { ...emptyReplicaTarget("tokyo"), desired: 3, running: 1, version: 1 },
+    ]);
+    expect(
+      withReplicaTarget(before, "paris", { desired: 2 }).service!.replicaTargets.map((k) => [
+        k.hostingNetworkId,
+        k.desired,
+      ]),
+    ).toEqual([
       ["tokyo", 1],
       ["paris", 2],
     ]);
@@ -29,7 +36,9 @@ describe("replica target values", () => {
     expect(mapRefreshMs(null, 0)).toBe(10_000);
     expect(mapRefreshMs({ replicaTargets: [{ ...emptyReplicaTarget("a"), desired: 1, running: 1 }] }, 0)).toBe(10_000);
     expect(mapRefreshMs({ replicaTargets: [{ ...emptyReplicaTarget("a"), desired: 2, running: 1 }] }, 0)).toBe(2_000);
-    expect(mapRefreshMs({ replicaTargets: [{ ...emptyReplicaTarget("a"), desired: 1, running: 1, deactivating: 1 }] }, 0)).toBe(2_000);
+    expect(
+      mapRefreshMs({ replicaTargets: [{ ...emptyReplicaTarget("a"), desired: 1, running: 1, deactivating: 1 }] }, 0),
+    ).toBe(2_000);
     expect(mapRefreshMs({ replicaTargets: [{ ...emptyReplicaTarget("a"), desired: 2, running: 1 }] }, 1)).toBe(false);
   });
 });

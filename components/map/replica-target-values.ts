@@ -6,10 +6,23 @@ import type { MapReplicaTarget, MapService, WorldMap } from "@/server/map/world-
  */
 
 export function emptyReplicaTarget(hostingNetworkId: string): MapReplicaTarget {
-  return { hostingNetworkId, desired: 0, version: 0, running: 0, activating: 0, deactivating: 0, progress: null, blockedReason: null, reconciledAt: null };
+  return {
+    hostingNetworkId,
+    desired: 0,
+    version: 0,
+    running: 0,
+    activating: 0,
+    deactivating: 0,
+    progress: null,
+    blockedReason: null,
+    reconciledAt: null,
+  };
 }
 
-export function replicaTargetAt(replicaTargets: ReadonlyMap<string, MapReplicaTarget>, hostingNetworkId: string): MapReplicaTarget {
+export function replicaTargetAt(
+  replicaTargets: ReadonlyMap<string, MapReplicaTarget>,
+  hostingNetworkId: string,
+): MapReplicaTarget {
   return replicaTargets.get(hostingNetworkId) ?? emptyReplicaTarget(hostingNetworkId);
 }
 
@@ -26,7 +39,12 @@ export function withReplicaTarget(map: WorldMap, hostingNetworkId: string, patch
  * How often the map polls: faster while replicas are on their way, and not at all while a
  * replica target's new value is unconfirmed (a poll answering then would show the old value).
  */
-export function mapRefreshMs(service: Pick<MapService, "replicaTargets"> | null | undefined, unconfirmedReplicaTargets: number): number | false {
+export function mapRefreshMs(
+  service: Pick<MapService, "replicaTargets"> | null | undefined,
+  unconfirmedReplicaTargets: number,
+): number | false {
   if (unconfirmedReplicaTargets > 0) return false;
-  return service?.replicaTargets.some((k) => k.activating + k.deactivating > 0 || k.running !== k.desired) ? 2_000 : 10_000;
+  return service?.replicaTargets.some((k) => k.activating + k.deactivating > 0 || k.running !== k.desired)
+    ? 2_000
+    : 10_000;
 }

@@ -61,8 +61,18 @@ export function ReplicaTarget({
   };
   const max = Math.max(capacity, desired, 1);
   return (
-    <div className={`wm-replica-target${compact ? " wm-replica target-compact" : ""}`} role="group" aria-label={`Replicas of ${label}`} title={disabled ? disabledReason : undefined}>
-      <button type="button" aria-label={`Fewer replicas of ${label}`} disabled={disabled || desired === 0} onClick={() => set(desired - 1)}>
+    <div
+      className={`wm-replica-target${compact ? " wm-replica target-compact" : ""}`}
+      role="group"
+      aria-label={`Replicas of ${label}`}
+      title={disabled ? disabledReason : undefined}
+    >
+      <button
+        type="button"
+        aria-label={`Fewer replicas of ${label}`}
+        disabled={disabled || desired === 0}
+        onClick={() => set(desired - 1)}
+      >
         −
       </button>
       <input
@@ -78,7 +88,12 @@ export function ReplicaTarget({
         onKeyDown={onKeyDown}
         onChange={(e) => set(Number(e.target.value))}
       />
-      <button type="button" aria-label={`More replicas of ${label}`} disabled={disabled || desired >= MAX_DESIRED} onClick={() => set(desired + 1)}>
+      <button
+        type="button"
+        aria-label={`More replicas of ${label}`}
+        disabled={disabled || desired >= MAX_DESIRED}
+        onClick={() => set(desired + 1)}
+      >
         +
       </button>
       <output className="wm-replica-target-value" aria-label={`Desired for ${label}`}>

@@ -6,7 +6,17 @@ import { replicaProgress, STATE_COLOUR, STATE_LABEL } from "./markers";
 import { serviceRows } from "./summaries";
 
 /** Every network where the service has a replica target, a replica or an operation: the map's content as a table. */
-export function ServiceTable({ serviceName, replicaTargets, networks, onOpen }: { serviceName: string; replicaTargets: Map<string, MapReplicaTarget>; networks: Map<string, MapNetwork>; onOpen: (n: MapNetwork) => void }) {
+export function ServiceTable({
+  serviceName,
+  replicaTargets,
+  networks,
+  onOpen,
+}: {
+  serviceName: string;
+  replicaTargets: Map<string, MapReplicaTarget>;
+  networks: Map<string, MapNetwork>;
+  onOpen: (n: MapNetwork) => void;
+}) {
   const rows = serviceRows(replicaTargets.values(), networks);
   return (
     <section className="wm-table">
@@ -44,7 +54,15 @@ export function ServiceTable({ serviceName, replicaTargets, networks, onOpen }: 
                     {k.deactivating > 0 && `${k.deactivating} deactivating`}
                     {k.progress !== null && <span className="muted"> ({Math.round(k.progress * 100)}%)</span>}
                   </td>
-                  <td className="small">{k.blockedReason ? <span className="wm-replica-target-error">{k.blockedReason}</span> : k.reconciledAt ? <span className="muted">ok</span> : ""}</td>
+                  <td className="small">
+                    {k.blockedReason ? (
+                      <span className="wm-replica-target-error">{k.blockedReason}</span>
+                    ) : k.reconciledAt ? (
+                      <span className="muted">ok</span>
+                    ) : (
+                      ""
+                    )}
+                  </td>
                   <td>
                     <button type="button" className="link" onClick={() => onOpen(n)} aria-label={`Open ${n.city}`}>
                       open

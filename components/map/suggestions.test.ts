@@ -24,6 +24,8 @@ describe("applying a placement suggestion as replica target changes", () => {
   });
 
   it("turns down to 0 the replica targets the suggestion leaves out (the budget is the whole service)", () => {
-    expect(suggestionChanges([{ hostingNetworkId: "tokyo", suggested: 1 }], replicaTargets)).toEqual([{ hostingNetworkId: "lima", from: 2, to: 0, version: 1 }]);
+    expect(suggestionChanges([{ hostingNetworkId: "tokyo", suggested: 1 }], replicaTargets)).toEqual([
+      { hostingNetworkId: "lima", from: 2, to: 0, version: 1 },
+    ]);
   });
 });

@@ -17,7 +17,10 @@ export interface ReplicaTargetChange {
  * The replica target changes that apply a suggestion: every suggested count that differs from the
  * replica target, and every other replica target turned down to 0 (the budget is the service's whole count).
  */
-export function suggestionChanges(rows: readonly { hostingNetworkId: string; suggested: number }[], replicaTargets: ReadonlyMap<string, Pick<MapReplicaTarget, "desired" | "version">>): ReplicaTargetChange[] {
+export function suggestionChanges(
+  rows: readonly { hostingNetworkId: string; suggested: number }[],
+  replicaTargets: ReadonlyMap<string, Pick<MapReplicaTarget, "desired" | "version">>,
+): ReplicaTargetChange[] {
   const suggested = new Map(rows.map((r) => [r.hostingNetworkId, r.suggested]));
   const ids = new Set([...suggested.keys(), ...[...replicaTargets].filter(([, k]) => k.desired > 0).map(([id]) => id)]);
   return [...ids].flatMap((id) => {
@@ -53,9 +56,16 @@ export function SuggestionsPanel({
   const [confirming, setConfirming] = useState(false);
   const [result, setResult] = useState<{ ok: number; failures: string[] } | null>(null);
   const budget = Number(budgetText);
-  const budgetError = !/^\d+$/.test(budgetText.trim()) || budget < 1 || budget > 10_000 ? "Budget: must be a whole number from 1 to 10000" : null;
+  const budgetError =
+    !/^\d+$/.test(budgetText.trim()) || budget < 1 || budget > 10_000
+      ? "Budget: must be a whole number from 1 to 10000"
+      : null;
 
-  const suggestion = useQuery({ ...trpc.demand.suggest.queryOptions({ serviceId, budget: asked ?? 1 }), enabled: asked !== null, staleTime: 30_000 });
+  const suggestion = useQuery({
+    ...trpc.demand.suggest.queryOptions({ serviceId, budget: asked ?? 1 }),
+    enabled: asked !== null,
+    staleTime: 30_000,
+  });
   const set = useMutation(trpc.replicas.set.mutationOptions());
   const changes = suggestion.data ? suggestionChanges(suggestion.data.rows, replicaTargets) : [];
   const city = (id: string) => networks.get(id)?.city ?? id;
@@ -81,7 +91,10 @@ export function SuggestionsPanel({
   return (
     <section className="wm-panel" aria-label="Placement suggestions" data-testid="suggestions">
       <h2>Suggest placement</h2>
-      <p className="muted small">Replica counts for {serviceName} that minimise users&apos; latency over the last hour&apos;s demand, within a budget.</p>
+      <p className="muted small">
+        Replica counts for {serviceName} that minimise users&apos; latency over the last hour&apos;s demand, within a
+        budget.
+      </p>
       <form
         className="wm-suggest-form"
         onSubmit={(e) => {
@@ -96,14 +109,26 @@ export function SuggestionsPanel({
       >
         <label className="inline">
           Budget (replicas){" "}
-          <input type="number" min={1} max={10000} value={budgetText} onChange={(e) => setBudgetText(e.target.value)} aria-invalid={budgetError ? true : undefined} style={{ width: "6rem" }} />
+          <input
+            type="number"
+            min={1}
+            max={10000}
+            value={budgetText}
+            onChange={(e) => setBudgetText(e.target.value)}
+            aria-invalid={budgetError ? true : undefined}
+            style={{ width: "6rem" }}
+          />
         </label>
         <button type="submit" disabled={Boolean(budgetError)}>
           Suggest
         </button>
       </form>
       {budgetError && <p className="field-error">{budgetError}</p>}
-      {suggestion.isFetching && <p className="muted small" role="status">Computing…</p>}
+      {suggestion.isFetching && (
+        <p className="muted small" role="status">
+          Computing…
+        </p>
+      )}
       {suggestion.isError && (
         <p className="error" role="alert">
           {suggestion.error.message}
@@ -132,8 +157,16 @@ export function SuggestionsPanel({
               </tr>
             </tbody>
           </table>
-          {!suggestion.data.after && <p className="muted small">No demand in the last {suggestion.data.windowMinutes} min to place replicas for.</p>}
-          {suggestion.data.unplaced > 0 && <p className="small wm-replica-target-error">{suggestion.data.unplaced} replicas of the budget find no free production host.</p>}
+          {!suggestion.data.after && (
+            <p className="muted small">
+              No demand in the last {suggestion.data.windowMinutes} min to place replicas for.
+            </p>
+          )}
+          {suggestion.data.unplaced > 0 && (
+            <p className="small wm-replica-target-error">
+              {suggestion.data.unplaced} replicas of the budget find no free production host.
+            </p>
+          )}
           <table className="small" data-testid="suggestion-rows">
             <thead>
               <tr>
@@ -164,7 +197,8 @@ export function SuggestionsPanel({
           ) : confirming ? (
             <div className="wm-confirm" role="group" aria-label="Confirm applying the suggestion">
               <p className="small">
-                Turn {changes.length} replicaTarget{changes.length === 1 ? "" : "s"}: {changes.map((c) => `${city(c.hostingNetworkId)} ${c.from} → ${c.to}`).join(", ")}?
+                Turn {changes.length} replicaTarget{changes.length === 1 ? "" : "s"}:{" "}
+                {changes.map((c) => `${city(c.hostingNetworkId)} ${c.from} → ${c.to}`).join(", ")}?
               </p>
               <button type="button" className="primary" onClick={() => void apply()} disabled={set.isPending}>
                 Yes, apply
@@ -174,7 +208,13 @@ export function SuggestionsPanel({
               </button>
             </div>
           ) : (
-            <button type="button" className="primary" disabled={!canOperate || set.isPending} title={canOperate ? undefined : "Read-only for your role"} onClick={() => setConfirming(true)}>
+            <button
+              type="button"
+              className="primary"
+              disabled={!canOperate || set.isPending}
+              title={canOperate ? undefined : "Read-only for your role"}
+              onClick={() => setConfirming(true)}
+            >
               Apply… ({changes.length} replicaTarget change{changes.length === 1 ? "" : "s"})
             </button>
           )}
@@ -182,7 +222,12 @@ export function SuggestionsPanel({
       )}
       {result && (
         <div className={result.failures.length ? "error" : "small"} role={result.failures.length ? "alert" : "status"}>
-          {result.ok > 0 && <p className="wm-saved">Applied {result.ok} replicaTarget change{result.ok === 1 ? "" : "s"}: the reconciler turns them into operations.</p>}
+          {result.ok > 0 && (
+            <p className="wm-saved">
+              Applied {result.ok} replicaTarget change{result.ok === 1 ? "" : "s"}: the reconciler turns them into
+              operations.
+            </p>
+          )}
           {result.failures.map((f) => (
             <p key={f}>{f}</p>
           ))}

@@ -28,12 +28,18 @@ describe("map summaries", () => {
 
   it("sums a service over its replica targets", () => {
     const blocked = { ...emptyReplicaTarget("b"), desired: 2, blockedReason: "no free production host" };
-    const totals = serviceTotals([{ ...emptyReplicaTarget("a"), desired: 1, running: 2, deactivating: 1 }, blocked, emptyReplicaTarget("c")]);
+    const totals = serviceTotals([
+      { ...emptyReplicaTarget("a"), desired: 1, running: 2, deactivating: 1 },
+      blocked,
+      emptyReplicaTarget("c"),
+    ]);
     expect(totals).toEqual({ running: 2, desired: 3, inFlight: 1, networks: 2, blocked: [blocked] });
   });
 
   it("lists the networks where a service has anything, by city, leaving out unknown networks and empty replica targets", () => {
-    const networks = new Map([network("t", "Tokyo"), network("p", "Paris"), network("l", "Lima")].map((n) => [n.id, n]));
+    const networks = new Map(
+      [network("t", "Tokyo"), network("p", "Paris"), network("l", "Lima")].map((n) => [n.id, n]),
+    );
     const rows = serviceRows(
       [
         { ...emptyReplicaTarget("t"), desired: 1 },
@@ -48,8 +54,15 @@ describe("map summaries", () => {
   });
 
   it("sums replica targets per service; a network counts where the service is wanted", () => {
-    const target = (serviceId: string, desired: number, running: number) => ({ serviceId, service: { slug: serviceId, name: serviceId.toUpperCase() }, desired, running });
-    expect(targetsPerService([target("map", 2, 1), target("fin", 0, 1), target("map", 0, 1), target("map", 1, 0)])).toEqual([
+    const target = (serviceId: string, desired: number, running: number) => ({
+      serviceId,
+      service: { slug: serviceId, name: serviceId.toUpperCase() },
+      desired,
+      running,
+    });
+    expect(
+      targetsPerService([target("map", 2, 1), target("fin", 0, 1), target("map", 0, 1), target("map", 1, 0)]),
+    ).toEqual([
       { slug: "map", name: "MAP", desired: 3, running: 2, networks: 2 },
       { slug: "fin", name: "FIN", desired: 0, running: 1, networks: 0 },
     ]);

@@ -23,7 +23,10 @@ export function serviceTotals(replicaTargets: Iterable<MapReplicaTarget>) {
 }
 
 /** Every network where the service has a replica target, a replica, an operation or a reason it cannot be met, by city. */
-export function serviceRows(replicaTargets: Iterable<MapReplicaTarget>, networks: ReadonlyMap<string, MapNetwork>): { k: MapReplicaTarget; n: MapNetwork }[] {
+export function serviceRows(
+  replicaTargets: Iterable<MapReplicaTarget>,
+  networks: ReadonlyMap<string, MapNetwork>,
+): { k: MapReplicaTarget; n: MapNetwork }[] {
   return [...replicaTargets]
     .filter((k) => k.desired > 0 || k.running > 0 || k.activating + k.deactivating > 0 || k.blockedReason)
     .flatMap((k) => {
@@ -43,10 +46,18 @@ export interface ServiceTarget {
 }
 
 /** Replica targets (one per service and network) summed per service, in the order the services first appear. */
-export function targetsPerService(rows: readonly { serviceId: string; service: { slug: string; name: string }; desired: number; running: number }[]): ServiceTarget[] {
+export function targetsPerService(
+  rows: readonly { serviceId: string; service: { slug: string; name: string }; desired: number; running: number }[],
+): ServiceTarget[] {
   const per = new Map<string, ServiceTarget>();
   for (const t of rows) {
-    const s = per.get(t.serviceId) ?? { slug: t.service.slug, name: t.service.name, desired: 0, running: 0, networks: 0 };
+    const s = per.get(t.serviceId) ?? {
+      slug: t.service.slug,
+      name: t.service.name,
+      desired: 0,
+      running: 0,
+      networks: 0,
+    };
     s.desired += t.desired;
     s.running += t.running;
     if (t.desired > 0) s.networks += 1;

@@ -26,7 +26,10 @@ export function useDemandHeat(serviceId: string | null) {
     const t = setInterval(() => setPosition((p) => (typeof p === "number" && p < last ? p + 1 : 0)), 700);
     return () => clearInterval(t);
   }, [playing, last]);
-  const frame = useMemo(() => (serviceId && show && buckets.length > 0 ? heatFrame(buckets, at) : null), [serviceId, show, buckets, at]);
+  const frame = useMemo(
+    () => (serviceId && show && buckets.length > 0 ? heatFrame(buckets, at) : null),
+    [serviceId, show, buckets, at],
+  );
   const label = at === "all" ? "whole day" : buckets[at] ? formatDateTime(buckets[at].at) : "";
 
   return {

@@ -13,7 +13,12 @@ const SAVE_AFTER_MS = 350;
 /** How long "saved ✓" stays next to a replica target. */
 const SAVED_SHOWN_MS = 2500;
 
-function patchReplicaTarget(qc: QueryClient, key: QueryKey, hostingNetworkId: string, patch: Partial<MapReplicaTarget>) {
+function patchReplicaTarget(
+  qc: QueryClient,
+  key: QueryKey,
+  hostingNetworkId: string,
+  patch: Partial<MapReplicaTarget>,
+) {
   qc.setQueryData<WorldMap>(key, (old) => (old ? withReplicaTarget(old, hostingNetworkId, patch) : old));
 }
 
@@ -60,7 +65,10 @@ export function useReplicaTargets(serviceId: string | null) {
         patchReplicaTarget(qc, mapKey, hn, confirmed);
         setOne(hn, { phase: "saved" });
         setPending(s.pendingCount());
-        setTimeout(() => setStatus((prev) => (prev[hn]?.phase === "saved" ? { ...prev, [hn]: null } : prev)), SAVED_SHOWN_MS);
+        setTimeout(
+          () => setStatus((prev) => (prev[hn]?.phase === "saved" ? { ...prev, [hn]: null } : prev)),
+          SAVED_SHOWN_MS,
+        );
         refresh();
       },
       rejected: (hn, err, rollbackTo) => {

@@ -29,10 +29,17 @@ export function useWorldMap() {
     refetchInterval: (q) => mapRefreshMs(q.state.data?.service, replicaTargetApi.pending),
   });
   // The reconciler's next pass as a dry run (every service's; the page shows the chosen one's), polled as the map is.
-  const plan = useQuery({ ...trpc.replicas.plan.queryOptions(), enabled: serviceId !== null, refetchInterval: mapRefreshMs(map.data?.service, replicaTargetApi.pending) });
+  const plan = useQuery({
+    ...trpc.replicas.plan.queryOptions(),
+    enabled: serviceId !== null,
+    refetchInterval: mapRefreshMs(map.data?.service, replicaTargetApi.pending),
+  });
   const networks = useMemo(() => new Map((map.data?.networks ?? []).map((n) => [n.id, n])), [map.data?.networks]);
   const mapService = map.data?.service;
-  const replicaTargets = useMemo(() => (mapService ? new Map(mapService.replicaTargets.map((k) => [k.hostingNetworkId, k])) : null), [mapService]);
+  const replicaTargets = useMemo(
+    () => (mapService ? new Map(mapService.replicaTargets.map((k) => [k.hostingNetworkId, k])) : null),
+    [mapService],
+  );
 
   const chooseService = (slug: string) => {
     const q = new URLSearchParams(params.toString());
@@ -41,5 +48,15 @@ export function useWorldMap() {
     router.replace(`${pathname}${q.size ? `?${q}` : ""}`, { scroll: false });
   };
 
-  return { services: services.data, service, serviceId, chooseService, map, plan, networks, replicaTargets, replicaTargetApi };
+  return {
+    services: services.data,
+    service,
+    serviceId,
+    chooseService,
+    map,
+    plan,
+    networks,
+    replicaTargets,
+    replicaTargetApi,
+  };
 }

@@ -25,7 +25,10 @@ import { useWorldMap } from "./use-world-map";
 import "./view.css";
 
 // Leaflet touches `window` when loaded: the map itself renders in the browser only.
-const MapCanvas = dynamic(() => import("./canvas"), { ssr: false, loading: () => <p className="muted wm-loading">Loading map…</p> });
+const MapCanvas = dynamic(() => import("./canvas"), {
+  ssr: false,
+  loading: () => <p className="muted wm-loading">Loading map…</p>,
+});
 
 /**
  * The operators' world map (thesis §4.3, Figure 13: the human CPA): hosting networks by
@@ -37,21 +40,34 @@ export function MapView({ tileUrl }: { tileUrl: string | null }) {
   const selection = useSelection(world.networks);
   const heat = useDemandHeat(world.serviceId);
   const { map, replicaTargetApi } = world;
-  const body = (data: WorldMap) => <MapBody data={data} tileUrl={tileUrl} world={world} selection={selection} heat={heat} />;
+  const body = (data: WorldMap) => (
+    <MapBody data={data} tileUrl={tileUrl} world={world} selection={selection} heat={heat} />
+  );
 
   return (
     <div className="wm">
       <div className="wm-head">
         <div>
           <h1>World map</h1>
-          <p className="muted small">Hosting networks, demand hot spots and replica targets: set a replica target to run more or fewer replicas of a service where its users are.</p>
+          <p className="muted small">
+            Hosting networks, demand hot spots and replica targets: set a replica target to run more or fewer replicas
+            of a service where its users are.
+          </p>
         </div>
-        <MapToolbar services={world.services} service={world.service} onChooseService={world.chooseService} networks={world.networks} onGoTo={(n) => selection.open(n, true)} heat={heat} />
+        <MapToolbar
+          services={world.services}
+          service={world.service}
+          onChooseService={world.chooseService}
+          networks={world.networks}
+          onGoTo={(n) => selection.open(n, true)}
+          heat={heat}
+        />
       </div>
 
       {replicaTargetApi.message && (
         <div className="error wm-message" role="alert">
-          {world.networks.get(replicaTargetApi.message.hostingNetworkId)?.city ?? "A hosting network"}: {replicaTargetApi.message.text}{" "}
+          {world.networks.get(replicaTargetApi.message.hostingNetworkId)?.city ?? "A hosting network"}:{" "}
+          {replicaTargetApi.message.text}{" "}
           <button type="button" className="link" onClick={replicaTargetApi.dismiss}>
             dismiss
           </button>
@@ -68,7 +84,11 @@ export function MapView({ tileUrl }: { tileUrl: string | null }) {
           {body(map.data)}
         </>
       ) : (
-        <QueryState query={map} isEmpty={(d) => d.networks.length === 0} empty={<p>No hosting networks yet. Register hosts to build your vMatrix.</p>}>
+        <QueryState
+          query={map}
+          isEmpty={(d) => d.networks.length === 0}
+          empty={<p>No hosting networks yet. Register hosts to build your vMatrix.</p>}
+        >
           {body}
         </QueryState>
       )}
@@ -95,9 +115,26 @@ function MapBody({
   const { selected, open } = selection;
   const spots = useMemo(() => (heat.frame ? hotSpots(heat.frame, data.networks) : []), [heat.frame, data.networks]);
   const replicaTargetFor = (n: MapNetwork, compact: boolean) =>
-    service && replicaTargets ? <NetworkReplicaTarget network={n} serviceName={service.name} replicaTarget={replicaTargetAt(replicaTargets, n.id)} replicaTargetApi={replicaTargetApi} canOperate={canOperate} compact={compact} /> : null;
+    service && replicaTargets ? (
+      <NetworkReplicaTarget
+        network={n}
+        serviceName={service.name}
+        replicaTarget={replicaTargetAt(replicaTargets, n.id)}
+        replicaTargetApi={replicaTargetApi}
+        canOperate={canOperate}
+        compact={compact}
+      />
+    ) : null;
   const popup = selected ? (
-    <NetworkPopup network={selected} service={service && replicaTargets ? { name: service.name, replicaTarget: replicaTargetAt(replicaTargets, selected.id) } : null} replicaTargetControl={replicaTargetFor(selected, true)} />
+    <NetworkPopup
+      network={selected}
+      service={
+        service && replicaTargets
+          ? { name: service.name, replicaTarget: replicaTargetAt(replicaTargets, selected.id) }
+          : null
+      }
+      replicaTargetControl={replicaTargetFor(selected, true)}
+    />
   ) : null;
 
   return (
@@ -115,7 +152,10 @@ function MapBody({
             focus={selection.focus}
             popup={popup}
           />
-          <MapLegend service={service?.name ?? null} heat={heat.frame ? { maxPerBucket: heat.frame.max, bucketMinutes: heat.bucketMinutes } : null} />
+          <MapLegend
+            service={service?.name ?? null}
+            heat={heat.frame ? { maxPerBucket: heat.frame.max, bucketMinutes: heat.bucketMinutes } : null}
+          />
         </div>
         <div className="wm-aside">
           {selected ? (
@@ -124,14 +164,37 @@ function MapBody({
               serviceName={service?.name ?? null}
               replicaTarget={replicaTargets ? replicaTargetAt(replicaTargets, selected.id) : null}
               replicaTargetControl={replicaTargetFor(selected, false)}
-              estimate={data.service && replicaTargets ? <ReplicaEstimateNote target={selected} service={data.service} networks={networks} replicaTargets={replicaTargets} /> : null}
+              estimate={
+                data.service && replicaTargets ? (
+                  <ReplicaEstimateNote
+                    target={selected}
+                    service={data.service}
+                    networks={networks}
+                    replicaTargets={replicaTargets}
+                  />
+                ) : null
+              }
               onClose={selection.close}
             />
           ) : (
-            <MapOverview name={service?.name ?? null} replicaTargets={replicaTargets} networks={networks} onChoose={world.chooseService} />
+            <MapOverview
+              name={service?.name ?? null}
+              replicaTargets={replicaTargets}
+              networks={networks}
+              onChoose={world.chooseService}
+            />
           )}
-          {service && <ReconcilerPlanPanel plan={world.plan} serviceSlug={service.slug} serviceName={service.name} networks={networks} />}
-          {heat.frame && <HotSpotList spots={spots} label={heat.label} networks={networks} onOpen={(n) => open(n, true)} />}
+          {service && (
+            <ReconcilerPlanPanel
+              plan={world.plan}
+              serviceSlug={service.slug}
+              serviceName={service.name}
+              networks={networks}
+            />
+          )}
+          {heat.frame && (
+            <HotSpotList spots={spots} label={heat.label} networks={networks} onOpen={(n) => open(n, true)} />
+          )}
           {data.service && replicaTargets && (
             <SuggestionsPanel
               key={data.service.id}
@@ -148,7 +211,14 @@ function MapBody({
           )}
         </div>
       </div>
-      {data.service && replicaTargets && <ServiceTable serviceName={data.service.name} replicaTargets={replicaTargets} networks={networks} onOpen={(n) => open(n, true)} />}
+      {data.service && replicaTargets && (
+        <ServiceTable
+          serviceName={data.service.name}
+          replicaTargets={replicaTargets}
+          networks={networks}
+          onOpen={(n) => open(n, true)}
+        />
+      )}
       <NetworkTable networks={data.networks} onOpen={(n) => open(n, true)} />
     </>
   );

@@ -24,7 +24,12 @@ export function OperationsView() {
   const [open, setOpen] = useState<string | null>(null);
   const services = useQuery(trpc.world.services.queryOptions());
   const hosts = useQuery(trpc.hosts.list.queryOptions());
-  const filter = { ...(state ? { state } : {}), ...(kind ? { kind } : {}), ...(serviceId ? { serviceId } : {}), ...(hostId ? { hostId } : {}) };
+  const filter = {
+    ...(state ? { state } : {}),
+    ...(kind ? { kind } : {}),
+    ...(serviceId ? { serviceId } : {}),
+    ...(hostId ? { hostId } : {}),
+  };
   const ops = useQuery({ ...trpc.operations.list.queryOptions(filter), refetchInterval: 1000 });
   // "Now" is when the data was fetched: elapsed times and speeds match the figures shown.
   const now = ops.dataUpdatedAt;
@@ -80,7 +85,11 @@ export function OperationsView() {
           </select>
         </label>
       </div>
-      <QueryState query={ops} isEmpty={(d) => d.length === 0} empty={<p>No operations{Object.keys(filter).length ? " match these filters" : " yet"}.</p>}>
+      <QueryState
+        query={ops}
+        isEmpty={(d) => d.length === 0}
+        empty={<p>No operations{Object.keys(filter).length ? " match these filters" : " yet"}.</p>}
+      >
         {(data) => (
           <table data-testid="operations">
             <thead>
@@ -100,14 +109,21 @@ export function OperationsView() {
             <tbody>
               {data.map((op) => {
                 const live = op.state === "RUNNING" || op.state === "QUEUED" || op.state === "CANCELLING";
-                const current = op.steps.find((s) => s.state === "RUNNING") ?? (live ? op.steps.find((s) => s.state === "PENDING") : undefined);
+                const current =
+                  op.steps.find((s) => s.state === "RUNNING") ??
+                  (live ? op.steps.find((s) => s.state === "PENDING") : undefined);
                 const failed = op.steps.find((s) => s.state === "FAILED");
                 const bps = live ? copySpeed(op, now) : null;
                 return (
                   <Fragment key={op.id}>
                     <tr data-testid={`operation-${op.vm.name}`} data-state={op.state}>
                       <td>
-                        <button type="button" className="link" aria-expanded={open === op.id} onClick={() => setOpen(open === op.id ? null : op.id)}>
+                        <button
+                          type="button"
+                          className="link"
+                          aria-expanded={open === op.id}
+                          onClick={() => setOpen(open === op.id ? null : op.id)}
+                        >
                           {formatDateTime(op.startedAt ?? op.createdAt)}
                         </button>
                       </td>
@@ -120,7 +136,11 @@ export function OperationsView() {
                       </td>
                       <td>
                         <Badge tone={OPERATION_TONE[op.state]}>{titleCase(op.state)}</Badge>
-                        {current && <div className="small muted">{current.state === "RUNNING" ? `now: ${current.name}` : `next: ${current.name}`}</div>}
+                        {current && (
+                          <div className="small muted">
+                            {current.state === "RUNNING" ? `now: ${current.name}` : `next: ${current.name}`}
+                          </div>
+                        )}
                         {op.error && (
                           <div className="field-error">
                             {failed ? `Failed at “${failed.name}”: ` : ""}
@@ -129,14 +149,19 @@ export function OperationsView() {
                         )}
                       </td>
                       <td>
-                        <progress max={1} value={op.progress} aria-label={`${op.vm.name} progress`} /> {Math.round(op.progress * 100)}%
+                        <progress max={1} value={op.progress} aria-label={`${op.vm.name} progress`} />{" "}
+                        {Math.round(op.progress * 100)}%
                       </td>
                       <td className="num">
                         {formatBytes(op.bytesMoved)}
                         {op.bytesTotal > 0n && <span className="muted"> of {formatBytes(op.bytesTotal)}</span>}
                         {bps !== null && bps > 0 && <div className="small muted">{formatBytes(bps)}/s</div>}
                       </td>
-                      <td className="num">{op.startedAt ? formatDuration((op.finishedAt?.getTime() ?? now) - op.startedAt.getTime()) : "—"}</td>
+                      <td className="num">
+                        {op.startedAt
+                          ? formatDuration((op.finishedAt?.getTime() ?? now) - op.startedAt.getTime())
+                          : "—"}
+                      </td>
                       <td>{op.requestedBy?.email ?? "oracle"}</td>
                       <td>{live && op.state !== "CANCELLING" && <CancelButton id={op.id} vm={op.vm.name} />}</td>
                     </tr>
@@ -145,7 +170,9 @@ export function OperationsView() {
                         <td colSpan={10}>
                           <StepList steps={op.steps} />
                           {op.reason && <p className="muted small">Reason: {op.reason}</p>}
-                          {placementSummary(op.decision) && <p className="muted small">Placement: {placementSummary(op.decision)}</p>}
+                          {placementSummary(op.decision) && (
+                            <p className="muted small">Placement: {placementSummary(op.decision)}</p>
+                          )}
                         </td>
                       </tr>
                     )}
@@ -161,7 +188,10 @@ export function OperationsView() {
 }
 
 /** Speed of the copy under way: bytes of the running step so far over its time (progress is written every 250 ms). */
-function copySpeed(op: { bytesMoved: bigint; steps: { state: string; bytes: bigint; startedAt: Date | null }[] }, now: number): number | null {
+function copySpeed(
+  op: { bytesMoved: bigint; steps: { state: string; bytes: bigint; startedAt: Date | null }[] },
+  now: number,
+): number | null {
   const running = op.steps.find((s) => s.state === "RUNNING");
   if (!running?.startedAt) return null;
   const finished = op.steps.filter((s) => s.state === "DONE").reduce((sum, s) => sum + s.bytes, 0n);
@@ -186,7 +216,8 @@ function CancelButton({ id, vm }: { id: string; vm: string }) {
   if (cancel.error) return <span className="field-error small">{cancel.error.message}</span>;
   return asking ? (
     <span className="confirm small">
-      Stop it and undo what it did? <button type="button" className="danger" disabled={cancel.isPending} onClick={() => cancel.mutate({ id })}>
+      Stop it and undo what it did?{" "}
+      <button type="button" className="danger" disabled={cancel.isPending} onClick={() => cancel.mutate({ id })}>
         Yes, cancel
       </button>{" "}
       <button type="button" onClick={() => setAsking(false)}>

@@ -15,7 +15,13 @@ const NAV = [
   { href: "/operations", label: "Operations" },
 ];
 
-export function AppShell({ user, children }: { user: { name: string; email: string; role: Role }; children: ReactNode }) {
+export function AppShell({
+  user,
+  children,
+}: {
+  user: { name: string; email: string; role: Role };
+  children: ReactNode;
+}) {
   const pathname = usePathname();
   const router = useRouter();
   const nav = user.role === "ADMIN" ? [...NAV, { href: "/audit", label: "Audit" }] : NAV;

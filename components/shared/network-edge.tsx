@@ -26,7 +26,8 @@ export function HostingNetworkEdge({ slug, heading = "Network" }: { slug: string
               Edge{" "}
               {v.edge.state === "none" ? (
                 <>
-                  <Badge tone="muted">none</Badge> <span className="muted">no edge in the manifest: addresses are kept in the database only</span>
+                  <Badge tone="muted">none</Badge>{" "}
+                  <span className="muted">no edge in the manifest: addresses are kept in the database only</span>
                 </>
               ) : v.edge.state === "up" ? (
                 <>
@@ -37,7 +38,8 @@ export function HostingNetworkEdge({ slug, heading = "Network" }: { slug: string
                 </>
               ) : (
                 <>
-                  {v.edge.edge} <Badge tone="bad">not answering</Badge> <span className="field-error">{v.edge.error}</span>{" "}
+                  {v.edge.edge} <Badge tone="bad">not answering</Badge>{" "}
+                  <span className="field-error">{v.edge.error}</span>{" "}
                   <span className="muted">checked {formatAge(v.edge.checkedAt)}</span>
                 </>
               )}
@@ -52,7 +54,8 @@ export function HostingNetworkEdge({ slug, heading = "Network" }: { slug: string
                 {v.pool.addresses.map((a) => (
                   <li key={a.address}>
                     {a.address}
-                    {a.ports.length ? `:${a.ports.join(",")}` : ""} → {a.kind === "LB" ? "load balancer" : "NAT"} for {a.service} ({a.vms.join(", ")})
+                    {a.ports.length ? `:${a.ports.join(",")}` : ""} → {a.kind === "LB" ? "load balancer" : "NAT"} for{" "}
+                    {a.service} ({a.vms.join(", ")})
                   </li>
                 ))}
               </ul>
@@ -65,7 +68,8 @@ export function HostingNetworkEdge({ slug, heading = "Network" }: { slug: string
               <ul className="small" data-testid="drift">
                 {v.drift.map((d) => (
                   <li key={d.message}>
-                    <Badge tone="warn">drift</Badge> {d.message} <span className="muted">since {formatAge(d.since)}</span>
+                    <Badge tone="warn">drift</Badge> {d.message}{" "}
+                    <span className="muted">since {formatAge(d.since)}</span>
                   </li>
                 ))}
               </ul>
@@ -110,7 +114,13 @@ function PoolChange({ slug, cidr }: { slug: string; cidr: string }) {
     <form className="card form" aria-label="Public pool" onSubmit={(e) => void onSubmit(e)} noValidate>
       <div className="field">
         <label htmlFor={`pool-${slug}`}>Public pool (CIDR)</label>
-        <input id={`pool-${slug}`} value={value} onChange={(e) => setValue(e.target.value)} aria-invalid={!!error} aria-describedby={error ? `pool-${slug}-error` : undefined} />
+        <input
+          id={`pool-${slug}`}
+          value={value}
+          onChange={(e) => setValue(e.target.value)}
+          aria-invalid={!!error}
+          aria-describedby={error ? `pool-${slug}-error` : undefined}
+        />
         {error && (
           <span id={`pool-${slug}-error`} className="field-error">
             {error}

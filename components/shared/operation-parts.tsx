@@ -12,7 +12,14 @@ export const OPERATION_TONE: Record<OperationState, "ok" | "warn" | "bad" | "inf
   CANCELLED: "muted",
   ROLLED_BACK: "warn",
 };
-const STEP_TONE = { DONE: "ok", FAILED: "bad", RUNNING: "info", COMPENSATED: "warn", SKIPPED: "muted", PENDING: "muted" } as const;
+const STEP_TONE = {
+  DONE: "ok",
+  FAILED: "bad",
+  RUNNING: "info",
+  COMPENSATED: "warn",
+  SKIPPED: "muted",
+  PENDING: "muted",
+} as const;
 
 interface Step {
   id: string;
@@ -32,7 +39,9 @@ export function StepList({ steps }: { steps: Step[] }) {
       {steps.map((s) => (
         <li key={s.id} data-state={s.state}>
           <Badge tone={STEP_TONE[s.state]}>{titleCase(s.state)}</Badge> {s.name}
-          {s.startedAt && s.finishedAt && <span className="muted"> · {formatDuration(s.finishedAt.getTime() - s.startedAt.getTime())}</span>}
+          {s.startedAt && s.finishedAt && (
+            <span className="muted"> · {formatDuration(s.finishedAt.getTime() - s.startedAt.getTime())}</span>
+          )}
           {s.bytes > 0n && <span className="muted"> · {formatBytes(s.bytes)}</span>}
           {s.detail && <span className="muted small"> · {s.detail}</span>}
           {s.error && <span className="field-error"> · {s.error}</span>}

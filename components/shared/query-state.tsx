@@ -15,7 +15,12 @@ export function QueryState<T>({
   empty?: ReactNode;
   children: (data: T) => ReactNode;
 }) {
-  if (query.isPending) return <p className="muted" role="status">Loading…</p>;
+  if (query.isPending)
+    return (
+      <p className="muted" role="status">
+        Loading…
+      </p>
+    );
   if (query.isError) {
     return (
       <div className="error" role="alert">

@@ -17,7 +17,11 @@ export function Providers({ children }: { children: ReactNode }) {
           queries: {
             staleTime: 5_000,
             // Do not hammer the server with retries of a refusal (403, 404, bad input).
-            retry: (count, err) => count < 2 && !/FORBIDDEN|UNAUTHORIZED|NOT_FOUND|BAD_REQUEST/.test(String((err as { data?: { code?: string } }).data?.code)),
+            retry: (count, err) =>
+              count < 2 &&
+              !/FORBIDDEN|UNAUTHORIZED|NOT_FOUND|BAD_REQUEST/.test(
+                String((err as { data?: { code?: string } }).data?.code),
+              ),
           },
         },
       }),

@@ -12,7 +12,11 @@ const schema = z.object({
 });
 type Field = keyof z.infer<typeof schema>;
 
-export function SignInForm({ demoUsers }: { demoUsers: { email: string; name: string; role: Role; password: string }[] }) {
+export function SignInForm({
+  demoUsers,
+}: {
+  demoUsers: { email: string; name: string; role: Role; password: string }[];
+}) {
   const router = useRouter();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -35,7 +39,11 @@ export function SignInForm({ demoUsers }: { demoUsers: { email: string; name: st
     const { error } = await authClient.signIn.email({ email: parsed.data.email, password: parsed.data.password });
     setBusy(false);
     if (error) {
-      setFormError(error.status === 401 || error.code === "INVALID_EMAIL_OR_PASSWORD" ? "Wrong email or password." : (error.message ?? "Sign-in failed."));
+      setFormError(
+        error.status === 401 || error.code === "INVALID_EMAIL_OR_PASSWORD"
+          ? "Wrong email or password."
+          : (error.message ?? "Sign-in failed."),
+      );
       return;
     }
     router.push("/map");
@@ -55,7 +63,11 @@ export function SignInForm({ demoUsers }: { demoUsers: { email: string; name: st
           aria-invalid={!!fieldErrors.email}
           aria-describedby="email-error"
         />
-        {fieldErrors.email && <span id="email-error" className="field-error">{fieldErrors.email}</span>}
+        {fieldErrors.email && (
+          <span id="email-error" className="field-error">
+            {fieldErrors.email}
+          </span>
+        )}
       </label>
       <label>
         Password
@@ -68,15 +80,25 @@ export function SignInForm({ demoUsers }: { demoUsers: { email: string; name: st
           aria-invalid={!!fieldErrors.password}
           aria-describedby="password-error"
         />
-        {fieldErrors.password && <span id="password-error" className="field-error">{fieldErrors.password}</span>}
+        {fieldErrors.password && (
+          <span id="password-error" className="field-error">
+            {fieldErrors.password}
+          </span>
+        )}
       </label>
-      {formError && <p className="error" role="alert">{formError}</p>}
+      {formError && (
+        <p className="error" role="alert">
+          {formError}
+        </p>
+      )}
       <button type="submit" className="primary" disabled={busy}>
         {busy ? "Signing in…" : "Sign in"}
       </button>
       {demoUsers.length > 0 && (
         <div className="demo-users">
-          <p className="muted">Demo accounts (password <code>{demoUsers[0]?.password}</code>):</p>
+          <p className="muted">
+            Demo accounts (password <code>{demoUsers[0]?.password}</code>):
+          </p>
           <ul>
             {demoUsers.map((u) => (
               <li key={u.email}>

@@ -63,7 +63,10 @@ export function TimeChart(props: TimeChartProps) {
         width: p.width,
         height: p.height ?? 260,
         cursor: { drag: { x: true, y: false, setScale: false } },
-        scales: { x: { time: true }, y: p.yRange ? { range: p.yRange } : { auto: true, range: (_u, min, max) => [0, Math.max(1, max * 1.1, min)] } },
+        scales: {
+          x: { time: true },
+          y: p.yRange ? { range: p.yRange } : { auto: true, range: (_u, min, max) => [0, Math.max(1, max * 1.1, min)] },
+        },
         axes: [
           { stroke: "#3b4757", grid: { stroke: "#e6ebf1" }, ticks: { stroke: "#d9e0e8" } },
           {
@@ -77,7 +80,11 @@ export function TimeChart(props: TimeChartProps) {
         ],
         legend: { live: true },
         series: [
-          { label: "Time", value: (_u, v) => (v == null ? "–" : new Date(v * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC") },
+          {
+            label: "Time",
+            value: (_u, v) =>
+              v == null ? "–" : new Date(v * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC",
+          },
           ...p.series.map((s): uPlot.Series => ({
             label: s.label,
             stroke: s.color,

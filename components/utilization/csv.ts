@@ -20,6 +20,8 @@ export function chartCsv(chart: Chart): string {
   }
   const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
   const header = ["time (UTC)", ...cols.map((c) => c.name)].map(quote).join(",");
-  const lines = chart.times.map((t, i) => [new Date(t * 1000).toISOString(), ...cols.map((c) => (c.values[i] ?? "") + "")].join(","));
+  const lines = chart.times.map((t, i) =>
+    [new Date(t * 1000).toISOString(), ...cols.map((c) => (c.values[i] ?? "") + "")].join(","),
+  );
   return [header, ...lines].join("\n") + "\n";
 }

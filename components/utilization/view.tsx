@@ -18,7 +18,20 @@ const RANGES = [
 type RangeKey = (typeof RANGES)[number]["key"];
 
 /** Distinct, colour-blind-friendly (Okabe–Ito based) series colours. */
-const PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#7a5195", "#3b4757", "#b2182b", "#1b7837", "#8c6d31", "#4d4d4d"];
+const PALETTE = [
+  "#0072b2",
+  "#d55e00",
+  "#009e73",
+  "#cc79a7",
+  "#e69f00",
+  "#56b4e9",
+  "#7a5195",
+  "#3b4757",
+  "#b2182b",
+  "#1b7837",
+  "#8c6d31",
+  "#4d4d4d",
+];
 
 const pct = (v: number) => `${Math.round(v * 10) / 10}%`;
 const hostsFmt = (v: number) => `${Math.round(v * 10) / 10}`;
@@ -54,7 +67,12 @@ export function UtilizationView() {
   const to = zoom ? zoom.to : anchor;
   const chart = useQuery({
     ...trpc.utilization.chart.queryOptions(
-      { from: new Date(from), to: new Date(to), width: Math.max(50, width - 80), hostingNetwork: hostingNetwork || undefined },
+      {
+        from: new Date(from),
+        to: new Date(to),
+        width: Math.max(50, width - 80),
+        hostingNetwork: hostingNetwork || undefined,
+      },
       { enabled: width > 0, placeholderData: keepPreviousData },
     ),
   });
@@ -71,8 +89,8 @@ export function UtilizationView() {
     <>
       <h1>Utilization</h1>
       <p className="muted small">
-        Read only. CPU, hosts and operations over time, sampled from every host by the Oracle. Drag across a chart to zoom in (the server answers at the new range
-        with finer data); one point per pixel at most.
+        Read only. CPU, hosts and operations over time, sampled from every host by the Oracle. Drag across a chart to
+        zoom in (the server answers at the new range with finer data); one point per pixel at most.
       </p>
       <div className="util-toolbar">
         <div className="util-ranges" role="group" aria-label="Range">
@@ -116,7 +134,12 @@ export function UtilizationView() {
         <QueryState
           query={chart}
           isEmpty={(d) => d.services.length === 0 && d.hosts.length === 0 && d.operationsPerDay.length === 0}
-          empty={<p>No samples in this range yet. The Oracle samples every host every few seconds; pick a longer range or come back in a minute.</p>}
+          empty={
+            <p>
+              No samples in this range yet. The Oracle samples every host every few seconds; pick a longer range or come
+              back in a minute.
+            </p>
+          }
         >
           {(data) => <Charts data={data} width={width} onZoom={onZoom} />}
         </QueryState>
@@ -137,12 +160,28 @@ function Charts({ data, width, onZoom }: { data: Chart; width: number; onZoom: (
   const hosts = useMemo<ChartSeries[]>(
     () => [
       { label: "Hosts in use", values: data.hostsInUse, color: "#1c2430", width: 2.5, stepped: true },
-      { label: "Static provisioning", values: data.times.map(() => data.staticHosts), color: "#cf222e", dashed: true, width: 2 },
-      ...data.services.map((s, i) => ({ label: s.name, values: s.hosts, color: PALETTE[i % PALETTE.length]!, stepped: true, width: 1.5 })),
+      {
+        label: "Static provisioning",
+        values: data.times.map(() => data.staticHosts),
+        color: "#cf222e",
+        dashed: true,
+        width: 2,
+      },
+      ...data.services.map((s, i) => ({
+        label: s.name,
+        values: s.hosts,
+        color: PALETTE[i % PALETTE.length]!,
+        stepped: true,
+        width: 1.5,
+      })),
     ],
     [data],
   );
-  const hostCpu = useMemo<ChartSeries[]>(() => data.hosts.map((h, i) => ({ label: h.name, values: h.cpuMean, color: PALETTE[i % PALETTE.length]!, width: 1.5 })), [data]);
+  const hostCpu = useMemo<ChartSeries[]>(
+    () =>
+      data.hosts.map((h, i) => ({ label: h.name, values: h.cpuMean, color: PALETTE[i % PALETTE.length]!, width: 1.5 })),
+    [data],
+  );
   const ops = useMemo(() => {
     const days = data.operationsPerDay;
     // Stacked: each bar is drawn at the running sum, the tallest first; the legend shows
@@ -150,15 +189,32 @@ function Charts({ data, width, onZoom }: { data: Chart; width: number; onZoom: (
     return {
       times: days.map((d) => d.day),
       series: [
-        { label: "Other", values: days.map((d) => d.activate + d.deactivate + d.other), display: days.map((d) => d.other), color: "#9aa3ad", bars: true },
-        { label: "Deactivations", values: days.map((d) => d.activate + d.deactivate), display: days.map((d) => d.deactivate), color: "#e69f00", bars: true },
+        {
+          label: "Other",
+          values: days.map((d) => d.activate + d.deactivate + d.other),
+          display: days.map((d) => d.other),
+          color: "#9aa3ad",
+          bars: true,
+        },
+        {
+          label: "Deactivations",
+          values: days.map((d) => d.activate + d.deactivate),
+          display: days.map((d) => d.deactivate),
+          color: "#e69f00",
+          bars: true,
+        },
         { label: "Activations", values: days.map((d) => d.activate), color: "#0072b2", bars: true },
       ] satisfies ChartSeries[],
     };
   }, [data]);
   const markers = useMemo(() => data.serverLoss.map((l) => ({ at: l.at, label: `${l.service}: ${l.reason}` })), [data]);
   const lastInUse = [...data.hostsInUse].reverse().find((v) => v !== null) ?? null;
-  const bucket = data.bucketSeconds >= 3600 ? `${data.bucketSeconds / 3600} h` : data.bucketSeconds >= 60 ? `${data.bucketSeconds / 60} min` : `${data.bucketSeconds} s`;
+  const bucket =
+    data.bucketSeconds >= 3600
+      ? `${data.bucketSeconds / 3600} h`
+      : data.bucketSeconds >= 60
+        ? `${data.bucketSeconds / 60} min`
+        : `${data.bucketSeconds} s`;
   const tier = { RAW: "raw samples", MINUTE: "minute averages", HOUR: "hourly averages" }[data.resolution];
   const plotWidth = Math.max(300, width);
 
@@ -195,8 +251,20 @@ function Charts({ data, width, onZoom }: { data: Chart; width: number; onZoom: (
 
       <section className="card">
         <h2>CPU per service</h2>
-        <p className="muted small">Mean CPU of the service&apos;s VMs per bucket (solid) and the busiest VM-sample in it (dashed), in % of the VMs&apos; vCPUs.</p>
-        <TimeChart testId="chart-service-cpu" times={data.times} series={serviceCpu} width={plotWidth - 34} yLabel="CPU %" format={pct} yRange={[0, 100]} onZoom={onZoom} />
+        <p className="muted small">
+          Mean CPU of the service&apos;s VMs per bucket (solid) and the busiest VM-sample in it (dashed), in % of the
+          VMs&apos; vCPUs.
+        </p>
+        <TimeChart
+          testId="chart-service-cpu"
+          times={data.times}
+          series={serviceCpu}
+          width={plotWidth - 34}
+          yLabel="CPU %"
+          format={pct}
+          yRange={[0, 100]}
+          onZoom={onZoom}
+        />
         <table data-testid="service-cpu" className="small">
           <thead>
             <tr>
@@ -226,9 +294,19 @@ function Charts({ data, width, onZoom }: { data: Chart; width: number; onZoom: (
       <section className="card">
         <h2>Hosts in use vs static provisioning</h2>
         <p className="muted small">
-          Production hosts running a service VM (black), per service (colours), against the static baseline (red dashed). Red dashed verticals: server-loss events.
+          Production hosts running a service VM (black), per service (colours), against the static baseline (red
+          dashed). Red dashed verticals: server-loss events.
         </p>
-        <TimeChart testId="chart-hosts" times={data.times} series={hosts} width={plotWidth - 34} yLabel="Hosts" format={hostsFmt} markers={markers} onZoom={onZoom} />
+        <TimeChart
+          testId="chart-hosts"
+          times={data.times}
+          series={hosts}
+          width={plotWidth - 34}
+          yLabel="Hosts"
+          format={hostsFmt}
+          markers={markers}
+          onZoom={onZoom}
+        />
         {data.serverLoss.length > 0 && (
           <details>
             <summary>{data.serverLoss.length} server-loss events</summary>
@@ -249,7 +327,16 @@ function Charts({ data, width, onZoom }: { data: Chart; width: number; onZoom: (
           Mean host CPU per bucket, {data.hosts.length} of {data.hostsWithData} hosts with samples.
         </p>
         {data.hosts.length ? (
-          <TimeChart testId="chart-host-cpu" times={data.times} series={hostCpu} width={plotWidth - 34} yLabel="CPU %" format={pct} yRange={[0, 100]} onZoom={onZoom} />
+          <TimeChart
+            testId="chart-host-cpu"
+            times={data.times}
+            series={hostCpu}
+            width={plotWidth - 34}
+            yLabel="CPU %"
+            format={pct}
+            yRange={[0, 100]}
+            onZoom={onZoom}
+          />
         ) : (
           <p className="empty">No host samples in this range.</p>
         )}
@@ -257,9 +344,20 @@ function Charts({ data, width, onZoom }: { data: Chart; width: number; onZoom: (
 
       <section className="card">
         <h2>Operations per day</h2>
-        <p className="muted small">Operations started per day (UTC), stacked by kind: activations, deactivations, others (create, move, hibernate…).</p>
+        <p className="muted small">
+          Operations started per day (UTC), stacked by kind: activations, deactivations, others (create, move,
+          hibernate…).
+        </p>
         {ops.times.length ? (
-          <TimeChart testId="chart-ops" times={ops.times} series={ops.series} width={plotWidth - 34} height={200} yLabel="Operations" format={countFmt} />
+          <TimeChart
+            testId="chart-ops"
+            times={ops.times}
+            series={ops.series}
+            width={plotWidth - 34}
+            height={200}
+            yLabel="Operations"
+            format={countFmt}
+          />
         ) : (
           <p className="empty">No operations in this range.</p>
         )}
@@ -292,7 +390,11 @@ function download(chart: Chart) {
   const blob = new Blob([chartCsv(chart)], { type: "text/csv" });
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
-  a.download = `utilization-${new Date(chart.from).toISOString().slice(0, 16)}-${new Date(chart.to).toISOString().slice(0, 16)}.csv`.replaceAll(":", "");
+  a.download =
+    `utilization-${new Date(chart.from).toISOString().slice(0, 16)}-${new Date(chart.to).toISOString().slice(0, 16)}.csv`.replaceAll(
+      ":",
+      "",
+    );
   document.body.append(a);
   a.click();
   a.remove();

@@ -29,15 +29,51 @@ interface Action {
 /** The actions that make sense for a VM where it is, in the order of its life (thesis §3.2). */
 export function actionsFor(vm: ActionVm): Action[] {
   const a: Action[] = [];
-  if (vm.phase !== "PRODUCTION") a.push({ key: "activate", label: "Activate", confirm: `Activate ${vm.name} on a free production host? It is suspended, copied and resumed there.` });
-  if (vm.phase === "LOADING") a.push({ key: "hibernate", label: "Hibernate", confirm: `Hibernate ${vm.name} into the Nest? It is booted, saved and moved to a Nest host.` });
+  if (vm.phase !== "PRODUCTION")
+    a.push({
+      key: "activate",
+      label: "Activate",
+      confirm: `Activate ${vm.name} on a free production host? It is suspended, copied and resumed there.`,
+    });
+  if (vm.phase === "LOADING")
+    a.push({
+      key: "hibernate",
+      label: "Hibernate",
+      confirm: `Hibernate ${vm.name} into the Nest? It is booted, saved and moved to a Nest host.`,
+    });
   if (vm.phase === "PRODUCTION") {
-    a.push({ key: "toNest", label: "Deactivate", confirm: `Deactivate ${vm.name}? It leaves the load balancer, is saved and moved to the Hibernation Nest.`, danger: true });
-    a.push({ key: "toLoading", label: "To Loading Chambers", confirm: `Move ${vm.name} to the Loading Chambers? It stops serving, is saved and moved to a Loading Chambers host.`, danger: true });
+    a.push({
+      key: "toNest",
+      label: "Deactivate",
+      confirm: `Deactivate ${vm.name}? It leaves the load balancer, is saved and moved to the Hibernation Nest.`,
+      danger: true,
+    });
+    a.push({
+      key: "toLoading",
+      label: "To Loading Chambers",
+      confirm: `Move ${vm.name} to the Loading Chambers? It stops serving, is saved and moved to a Loading Chambers host.`,
+      danger: true,
+    });
   }
-  if (vm.power === "RUNNING" || vm.power === "SHUTOFF") a.push({ key: "restart", label: "Restart", confirm: `Restart ${vm.name}? It shuts down and boots again${vm.phase === "PRODUCTION" ? " (out of rotation meanwhile)" : ""}.`, danger: vm.phase === "PRODUCTION" });
-  if (vm.power === "SHUTOFF") a.push({ key: "move", label: "Move", confirm: `Move the stopped ${vm.name} to another ${vm.phase.toLowerCase()} host (disk and config)?` });
-  a.push({ key: "delete", label: "Delete", confirm: `Delete ${vm.name}? It is stopped and its disk, saved state and config are removed from its host. This cannot be undone.`, danger: true });
+  if (vm.power === "RUNNING" || vm.power === "SHUTOFF")
+    a.push({
+      key: "restart",
+      label: "Restart",
+      confirm: `Restart ${vm.name}? It shuts down and boots again${vm.phase === "PRODUCTION" ? " (out of rotation meanwhile)" : ""}.`,
+      danger: vm.phase === "PRODUCTION",
+    });
+  if (vm.power === "SHUTOFF")
+    a.push({
+      key: "move",
+      label: "Move",
+      confirm: `Move the stopped ${vm.name} to another ${vm.phase.toLowerCase()} host (disk and config)?`,
+    });
+  a.push({
+    key: "delete",
+    label: "Delete",
+    confirm: `Delete ${vm.name}? It is stopped and its disk, saved state and config are removed from its host. This cannot be undone.`,
+    danger: true,
+  });
   return a;
 }
 
@@ -81,7 +117,12 @@ export function VmActions({ vm }: { vm: ActionVm }) {
       {confirming ? (
         <span className="confirm" role="group" aria-label={`Confirm ${confirming.label.toLowerCase()}`}>
           {confirming.confirm}{" "}
-          <button type="button" className={confirming.danger ? "danger" : undefined} disabled={busy} onClick={() => run(confirming.key)}>
+          <button
+            type="button"
+            className={confirming.danger ? "danger" : undefined}
+            disabled={busy}
+            onClick={() => run(confirming.key)}
+          >
             Yes, {confirming.label.toLowerCase()}
           </button>{" "}
           <button type="button" onClick={() => setConfirming(null)}>
@@ -90,7 +131,13 @@ export function VmActions({ vm }: { vm: ActionVm }) {
         </span>
       ) : (
         actionsFor(vm).map((a) => (
-          <button key={a.key} type="button" disabled={inFlight} title={inFlight ? "An operation is in progress on this VM" : undefined} onClick={() => (setMessage(null), setConfirming(a))}>
+          <button
+            key={a.key}
+            type="button"
+            disabled={inFlight}
+            title={inFlight ? "An operation is in progress on this VM" : undefined}
+            onClick={() => (setMessage(null), setConfirming(a))}
+          >
             {a.label}…
           </button>
         ))

@@ -45,7 +45,12 @@ export function VmDetail({ name }: { name: string }) {
               <dt>Image</dt>
               <dd>{v.image?.name ?? "—"}</dd>
               <dt>Load balancer</dt>
-              <dd>{v.bindings.filter((b) => b.kind === "LB").map((b) => `${b.backend} (${titleCase(b.state)})`).join(", ") || "not in rotation"}</dd>
+              <dd>
+                {v.bindings
+                  .filter((b) => b.kind === "LB")
+                  .map((b) => `${b.backend} (${titleCase(b.state)})`)
+                  .join(", ") || "not in rotation"}
+              </dd>
               {v.flagged && (
                 <>
                   <dt>Flagged</dt>
@@ -63,10 +68,14 @@ export function VmDetail({ name }: { name: string }) {
                 {v.operations.map((op) => (
                   <li key={op.id}>
                     <div>
-                      <strong>{titleCase(op.kind)}</strong> <Badge tone={OPERATION_TONE[op.state]}>{titleCase(op.state)}</Badge>{" "}
+                      <strong>{titleCase(op.kind)}</strong>{" "}
+                      <Badge tone={OPERATION_TONE[op.state]}>{titleCase(op.state)}</Badge>{" "}
                       <span className="muted small">
-                        {formatDateTime(op.createdAt)} · {op.sourceHost?.name ?? "—"} → {op.targetHost?.name ?? "—"} · by {op.requestedBy?.email ?? "the oracle"}
-                        {op.startedAt && op.finishedAt && ` · took ${formatDuration(op.finishedAt.getTime() - op.startedAt.getTime())}`}
+                        {formatDateTime(op.createdAt)} · {op.sourceHost?.name ?? "—"} → {op.targetHost?.name ?? "—"} ·
+                        by {op.requestedBy?.email ?? "the oracle"}
+                        {op.startedAt &&
+                          op.finishedAt &&
+                          ` · took ${formatDuration(op.finishedAt.getTime() - op.startedAt.getTime())}`}
                       </span>
                     </div>
                     {op.error && <div className="field-error">{op.error}</div>}

@@ -14,7 +14,13 @@ const STATE_TONE = { APPLIED: "ok", PENDING: "info", REMOVING: "warn", FAILED: "
  * public address translated by nftables, or the shared address whose HAProxy backend
  * forwards to the replica's private address.
  */
-function natRule(e: { kind: "LB" | "NAT" | null; publicAddress: string | null; privateAddress: string | null; ports: { port: number; proto: string }[]; backend: { name: string } | null }): string | null {
+function natRule(e: {
+  kind: "LB" | "NAT" | null;
+  publicAddress: string | null;
+  privateAddress: string | null;
+  ports: { port: number; proto: string }[];
+  backend: { name: string } | null;
+}): string | null {
   if (!e.kind || !e.publicAddress || !e.privateAddress) return null;
   const rules = e.ports.map((p) => `${e.publicAddress}:${p.port}/${p.proto} → ${e.privateAddress}:${p.port}`);
   if (rules.length === 0) return null;
@@ -33,7 +39,11 @@ export function VmNetwork({ name }: { name: string }) {
   // The VM page's own query (same key): its service, for the tunnel home.
   const service = useQuery(trpc.vms.get.queryOptions({ name })).data?.service.slug;
   const dnsName = net.data?.find((e) => e.dns)?.dns?.name ?? null;
-  const answers = useQuery({ ...trpc.network.answersFrom.queryOptions({ name: dnsName ?? "" }), enabled: dnsName !== null, refetchInterval: 5000 });
+  const answers = useQuery({
+    ...trpc.network.answersFrom.queryOptions({ name: dnsName ?? "" }),
+    enabled: dnsName !== null,
+    refetchInterval: 5000,
+  });
   if (net.isPending) return <p className="small">Loading network…</p>;
   if (net.error) return <p className="field-error">{net.error.message}</p>;
   const entries = net.data;
@@ -62,13 +72,23 @@ export function VmNetwork({ name }: { name: string }) {
               <td>{e.publicAddress ?? "none"}</td>
               <td>{e.privateAddress ?? "none"}</td>
               <td>
-                {e.kind === "LB" && e.backend ? `backend ${e.backend.name}, server ${e.backend.server}` : e.kind === "NAT" ? `NAT ${e.publicAddress} → ${e.privateAddress}` : "not in rotation"}{" "}
-                {e.state && <Badge tone={STATE_TONE[e.state as keyof typeof STATE_TONE] ?? "muted"}>{titleCase(e.state)}</Badge>}
+                {e.kind === "LB" && e.backend
+                  ? `backend ${e.backend.name}, server ${e.backend.server}`
+                  : e.kind === "NAT"
+                    ? `NAT ${e.publicAddress} → ${e.privateAddress}`
+                    : "not in rotation"}{" "}
+                {e.state && (
+                  <Badge tone={STATE_TONE[e.state as keyof typeof STATE_TONE] ?? "muted"}>{titleCase(e.state)}</Badge>
+                )}
               </td>
               <td data-testid="nat-rule">{natRule(e) ?? "none"}</td>
               <td>{e.ports.map((p) => `${p.port}/${p.proto}`).join(", ") || "none"}</td>
               <td>{e.dns?.name ?? "—"}</td>
-              <td>{e.tunnel ? `${e.tunnel.interface} → ${e.tunnel.endpoint} (${e.tunnel.backendCidr}), ${e.tunnel.state.toLowerCase()}` : "none"}</td>
+              <td>
+                {e.tunnel
+                  ? `${e.tunnel.interface} → ${e.tunnel.endpoint} (${e.tunnel.backendCidr}), ${e.tunnel.state.toLowerCase()}`
+                  : "none"}
+              </td>
               <td>{e.segment}</td>
             </tr>
           ))}
@@ -81,7 +101,13 @@ export function VmNetwork({ name }: { name: string }) {
           <ul data-testid="vm-network-dns">
             {(answers.data ?? []).map((a) => (
               <li key={a.place}>
-                from {a.place}: {a.answers.length ? a.answers.map((x) => `${x.address} (${x.vm}, ${x.city}${x.rttMs === null ? "" : `, ~${x.rttMs} ms`})`).join(", ") : "no serving replica"} — TTL {a.ttl} s
+                from {a.place}:{" "}
+                {a.answers.length
+                  ? a.answers
+                      .map((x) => `${x.address} (${x.vm}, ${x.city}${x.rttMs === null ? "" : `, ~${x.rttMs} ms`})`)
+                      .join(", ")
+                  : "no serving replica"}{" "}
+                — TTL {a.ttl} s
               </li>
             ))}
           </ul>

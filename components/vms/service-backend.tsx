@@ -17,7 +17,8 @@ type Errors = Partial<Record<Key | "form", string>>;
 
 /** The API's refusal as one message per field (its zod issues), else one for the form. */
 function errorsOf(err: unknown): Errors {
-  const fieldErrors = (err as { data?: { zodError?: { fieldErrors?: Record<string, string[] | undefined> } } }).data?.zodError?.fieldErrors;
+  const fieldErrors = (err as { data?: { zodError?: { fieldErrors?: Record<string, string[] | undefined> } } }).data
+    ?.zodError?.fieldErrors;
   const out: Errors = {};
   for (const f of FIELDS) if (fieldErrors?.[f.key]?.[0]) out[f.key] = fieldErrors[f.key]![0];
   return Object.keys(out).length ? out : { form: (err as Error).message };
@@ -50,7 +51,10 @@ export function ServiceBackend({ service, vm }: { service: string; vm: string })
       await save.mutateAsync({ service, ...values });
       setEditing(null);
       setConfirmClear(false);
-      await Promise.all([queryClient.invalidateQueries({ queryKey: trpc.network.backend.queryKey({ service }) }), queryClient.invalidateQueries({ queryKey: trpc.network.vm.pathKey() })]);
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: trpc.network.backend.queryKey({ service }) }),
+        queryClient.invalidateQueries({ queryKey: trpc.network.vm.pathKey() }),
+      ]);
     } catch (err) {
       setConfirmClear(false);
       setErrors(errorsOf(err));
@@ -79,22 +83,30 @@ export function ServiceBackend({ service, vm }: { service: string; vm: string })
               <dt>Edge {t.hostingNetwork}</dt>
               <dd>
                 {t.interface}, {titleCase(t.state)}
-                {!t.current && " (being brought in line)"}; the back end adds peer <code>{t.publicKey ?? "(key not made yet)"}</code> allowing {t.backendAllows.join(", ")}
+                {!t.current && " (being brought in line)"}; the back end adds peer{" "}
+                <code>{t.publicKey ?? "(key not made yet)"}</code> allowing {t.backendAllows.join(", ")}
               </dd>
             </Fragment>
           ))}
         </dl>
       ) : (
         <p data-testid="backend-none">
-          {b.name} is one-tier: no back end declared{mine.length > 0 && `; ${mine.length} tunnel${mine.length === 1 ? "" : "s"} home still being removed`}.
+          {b.name} is one-tier: no back end declared
+          {mine.length > 0 && `; ${mine.length} tunnel${mine.length === 1 ? "" : "s"} home still being removed`}.
         </p>
       )}
       {canOperate && !editing && (
         <div className="actions small">
           {confirmClear ? (
             <span className="confirm" role="group" aria-label="Confirm clearing the back end">
-              Clear {b.name}&apos;s back end? Every edge removes its replicas&apos; tunnels home, and the front ends can no longer reach it.{" "}
-              <button type="button" className="danger" disabled={save.isPending} onClick={() => void write({ backendEndpoint: null, backendPublicKey: null, backendCidr: null })}>
+              Clear {b.name}&apos;s back end? Every edge removes its replicas&apos; tunnels home, and the front ends can
+              no longer reach it.{" "}
+              <button
+                type="button"
+                className="danger"
+                disabled={save.isPending}
+                onClick={() => void write({ backendEndpoint: null, backendPublicKey: null, backendCidr: null })}
+              >
                 Yes, clear
               </button>{" "}
               <button type="button" onClick={() => setConfirmClear(false)}>
@@ -103,7 +115,17 @@ export function ServiceBackend({ service, vm }: { service: string; vm: string })
             </span>
           ) : (
             <>
-              <button type="button" onClick={() => (setErrors({}), setEditing({ backendEndpoint: b.backendEndpoint ?? "", backendPublicKey: b.backendPublicKey ?? "", backendCidr: b.backendCidr ?? "" }))}>
+              <button
+                type="button"
+                onClick={() => (
+                  setErrors({}),
+                  setEditing({
+                    backendEndpoint: b.backendEndpoint ?? "",
+                    backendPublicKey: b.backendPublicKey ?? "",
+                    backendCidr: b.backendCidr ?? "",
+                  })
+                )}
+              >
                 {b.twoTier ? "Change back end…" : "Set back end…"}
               </button>
               {b.twoTier && (

@@ -72,7 +72,8 @@ export function VmsView() {
                       </div>
                       <div className="small muted">
                         disk {formatBytes(v.diskBytes)}
-                        {v.stateBytes > 0n && ` · saved state ${formatBytes(v.stateBytes)}`} · {v.privateAddress ?? "no address"}
+                        {v.stateBytes > 0n && ` · saved state ${formatBytes(v.stateBytes)}`} ·{" "}
+                        {v.privateAddress ?? "no address"}
                       </div>
                       <VmActions vm={v} />
                     </article>
@@ -100,7 +101,12 @@ function ServiceActions({ serviceId }: { serviceId: string }) {
     onError: (err: { message: string }) => setMessage({ text: err.message, error: true }),
     onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.vms.pathKey() }),
   };
-  const create = useMutation(trpc.vms.create.mutationOptions({ ...settle, onSuccess: () => (setName(""), setCreating(false), settle.onSuccess()) }));
+  const create = useMutation(
+    trpc.vms.create.mutationOptions({
+      ...settle,
+      onSuccess: () => (setName(""), setCreating(false), settle.onSuccess()),
+    }),
+  );
   const clone = useMutation(trpc.vms.clone.mutationOptions(settle));
   if (!canOperate) return null;
   return (
@@ -117,7 +123,13 @@ function ServiceActions({ serviceId }: { serviceId: string }) {
           }}
         >
           <label>
-            New VM name <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. map-101" aria-invalid={message?.error && /^name/.test(message.text)} />
+            New VM name{" "}
+            <input
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              placeholder="e.g. map-101"
+              aria-invalid={message?.error && /^name/.test(message.text)}
+            />
           </label>{" "}
           <button type="submit" disabled={create.isPending}>
             Create

@@ -10,9 +10,11 @@ test.describe.configure({ timeout: 600_000 });
 const VM = "map-lv-1";
 // The world's first map VM (scripts/lib/libvirt-world.ts), on the lab's segment 1, which this (root) namespace reaches.
 const ADDRESS = "10.77.0.201";
-const act = (page: Parameters<typeof actOn>[0], column: string, action: string, confirm: string) => actOn(page, VM, column, action, confirm);
+const act = (page: Parameters<typeof actOn>[0], column: string, action: string, confirm: string) =>
+  actOn(page, VM, column, action, confirm);
 // Real guests under TCG: an operation takes seconds to tens of seconds.
-const followOnOperationsPage = (page: Parameters<typeof follow>[0], kind: string, steps: string[]) => follow(page, VM, kind, steps, 180_000);
+const followOnOperationsPage = (page: Parameters<typeof follow>[0], kind: string, steps: string[]) =>
+  follow(page, VM, kind, steps, 180_000);
 
 async function guestStatus(): Promise<{ name: string } | null> {
   try {
@@ -23,12 +25,23 @@ async function guestStatus(): Promise<{ name: string } | null> {
   }
 }
 
-test("an operator takes a real guest from the Nest to production (it serves HTTP), to the Loading Chambers and back to the Nest", async ({ page }) => {
+test("an operator takes a real guest from the Nest to production (it serves HTTP), to the Loading Chambers and back to the Nest", async ({
+  page,
+}) => {
   expect(await guestStatus(), "saved in the Nest, the guest does not answer").toBeNull();
   await signIn(page, "operator@vmatrix.test");
 
   await act(page, "NEST", "Activate", "Yes, activate");
-  await followOnOperationsPage(page, "Activate", ["suspend", "copy disk", "copy state", "register", "resume", "bind", "record", "clean source"]);
+  await followOnOperationsPage(page, "Activate", [
+    "suspend",
+    "copy disk",
+    "copy state",
+    "register",
+    "resume",
+    "bind",
+    "record",
+    "clean source",
+  ]);
   // In production it serves HTTP.
   await expect.poll(async () => (await guestStatus())?.name ?? null, { timeout: 30_000 }).toBe(VM);
 

@@ -35,7 +35,19 @@ export interface ContractOptions {
   testTimeoutMs?: number;
 }
 
-const EVIL_NAMES = ["x; rm -rf /", "$(touch pwned)", "`id`", "a\nb", "../etc", "UPPER", "-all", "x'y", "a b", "", "a".repeat(64)];
+const EVIL_NAMES = [
+  "x; rm -rf /",
+  "$(touch pwned)",
+  "`id`",
+  "a\nb",
+  "../etc",
+  "UPPER",
+  "-all",
+  "x'y",
+  "a b",
+  "",
+  "a".repeat(64),
+];
 const EVIL_PATHS = ["../x", "/etc/passwd", "a/../../b", "a\nb", "x\0y", "a//b", ".", "a/./b", "back\\slash"];
 /** Every shell metacharacter, legal in a file name: must arrive literally, never run. */
 const METACHAR_NAME = `a;b $(c) \`d\` 'e' "f" |g& >h <i *j ?k {l} ~m #n !o.img`;
@@ -127,7 +139,11 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
         const name = vm();
         await defineGuest(a, name);
         expect(await driver.domainState(a, name)).toEqual({ state: "shut off", reason: expect.any(String) });
-        expect((await driver.listDomains(a)).find((d) => d.name === name)).toEqual({ id: null, name, state: "shut off" });
+        expect((await driver.listDomains(a)).find((d) => d.name === name)).toEqual({
+          id: null,
+          name,
+          state: "shut off",
+        });
         // Inactive: no live memory figures (libvirt may still show the CPU time of a past run).
         const off = await driver.domainStats(a, name);
         expect(off.balloonMaximumKiB).toBeGreaterThan(0);
@@ -140,8 +156,16 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
         expect(listed?.id).toBeGreaterThan(0);
         await expect(driver.start(a, name)).rejects.toMatchObject({ name: "VirshError", kind: "already-active" });
 
-        const first = await waitFor("cpu time", () => driver.domainStats(a, name), (s) => (s.cpuTimeNs ?? 0) > 0);
-        const later = await waitFor("cpu time to grow", () => driver.domainStats(a, name), (s) => s.cpuTimeNs! > first.cpuTimeNs!);
+        const first = await waitFor(
+          "cpu time",
+          () => driver.domainStats(a, name),
+          (s) => (s.cpuTimeNs ?? 0) > 0,
+        );
+        const later = await waitFor(
+          "cpu time to grow",
+          () => driver.domainStats(a, name),
+          (s) => s.cpuTimeNs! > first.cpuTimeNs!,
+        );
         expect(later.balloonCurrentKiB).toBeGreaterThan(0);
         expect(later.balloonRssKiB).toBeGreaterThan(0);
         await expect(driver.resume(a, name)).rejects.toMatchObject({ name: "VirshError", kind: "already-active" });
@@ -178,7 +202,11 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
         await driver.start(a, name);
         const state = track(a, `${name}.state`);
         await driver.save(a, name, state);
-        const moved = await driver.transferMany(a, b, [`${name}.img`, state].map((f) => ({ sourcePath: f, targetPath: track(b, f) })));
+        const moved = await driver.transferMany(
+          a,
+          b,
+          [`${name}.img`, state].map((f) => ({ sourcePath: f, targetPath: track(b, f) })),
+        );
         for (const [i, f] of [`${name}.img`, state].entries()) expect(moved[i]!.sha256).toBe(await driver.sha256(a, f));
         track(b, `${name}.xml`);
         await driver.define(b, name, guest.domainXml({ host: b, name, uuid, manifest }));
@@ -198,8 +226,19 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
         const dst = track(b, `ct-${run}-t1.bin`);
         await driver.writeSmallFile(a, src, data);
         const events: TransferProgress[] = [];
-        const r = await driver.transfer(a, b, { sourcePath: src, targetPath: dst }, { progressIntervalMs: 50, onProgress: (p) => events.push(p) });
-        expect(r).toMatchObject({ bytes: data.length, sha256: sha(data), bytesCopied: data.length, resumedFrom: 0, alreadyPresent: false });
+        const r = await driver.transfer(
+          a,
+          b,
+          { sourcePath: src, targetPath: dst },
+          { progressIntervalMs: 50, onProgress: (p) => events.push(p) },
+        );
+        expect(r).toMatchObject({
+          bytes: data.length,
+          sha256: sha(data),
+          bytesCopied: data.length,
+          resumedFrom: 0,
+          alreadyPresent: false,
+        });
         expect(await driver.sha256(b, dst)).toBe(sha(data));
         expect(await driver.fileSize(b, `${dst}.part`)).toBeNull();
 
@@ -209,15 +248,21 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
         expect(phases).toContain("verifying");
         expect(events.at(-1)).toMatchObject({ phase: "done", percent: 100, bytesDone: data.length });
         const copying = events.filter((e) => e.phase === "copying");
-        for (let i = 1; i < copying.length; i++) expect(copying[i]!.bytesDone).toBeGreaterThanOrEqual(copying[i - 1]!.bytesDone);
+        for (let i = 1; i < copying.length; i++)
+          expect(copying[i]!.bytesDone).toBeGreaterThanOrEqual(copying[i - 1]!.bytesDone);
         for (const e of events) expect(e.percent).toBeGreaterThanOrEqual(0);
 
         // Idempotent: the same file again is recognised, not copied.
-        expect(await driver.transfer(a, b, { sourcePath: src, targetPath: dst })).toMatchObject({ alreadyPresent: true, bytesCopied: 0 });
+        expect(await driver.transfer(a, b, { sourcePath: src, targetPath: dst })).toMatchObject({
+          alreadyPresent: true,
+          bytesCopied: 0,
+        });
         // A different file under that name is never overwritten.
         const other = track(a, `ct-${run}-t1-other.bin`);
         await driver.writeSmallFile(a, other, randomBytes(1000));
-        await expect(driver.transfer(a, b, { sourcePath: other, targetPath: dst })).rejects.toBeInstanceOf(TransferTargetExistsError);
+        await expect(driver.transfer(a, b, { sourcePath: other, targetPath: dst })).rejects.toBeInstanceOf(
+          TransferTargetExistsError,
+        );
         expect(await driver.sha256(b, dst)).toBe(sha(data));
       },
       timeout,
@@ -235,7 +280,12 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
         // What an interrupted copy leaves behind: a prefix in <target>.part.
         await driver.writeSmallFile(b, `${dst}.part`, data.subarray(0, cut));
         const resumed = await driver.transfer(a, b, { sourcePath: src, targetPath: dst });
-        expect(resumed).toMatchObject({ resumedFrom: cut, bytesCopied: data.length - cut, restarted: false, sha256: sha(data) });
+        expect(resumed).toMatchObject({
+          resumedFrom: cut,
+          bytesCopied: data.length - cut,
+          restarted: false,
+          sha256: sha(data),
+        });
         expect(await driver.sha256(b, dst)).toBe(sha(data));
         await driver.removeFile(b, dst);
 
@@ -259,16 +309,21 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
         const abort = new AbortController();
         let partial = 0;
         const first = await driver
-          .transfer(a, b, { sourcePath: src, targetPath: dst }, {
-            signal: abort.signal,
-            progressIntervalMs: 25,
-            onProgress: (p) => {
-              if (p.phase === "copying" && p.bytesDone > 0 && p.bytesDone < size && !abort.signal.aborted) {
-                partial = p.bytesDone;
-                abort.abort();
-              }
+          .transfer(
+            a,
+            b,
+            { sourcePath: src, targetPath: dst },
+            {
+              signal: abort.signal,
+              progressIntervalMs: 25,
+              onProgress: (p) => {
+                if (p.phase === "copying" && p.bytesDone > 0 && p.bytesDone < size && !abort.signal.aborted) {
+                  partial = p.bytesDone;
+                  abort.abort();
+                }
+              },
             },
-          })
+          )
           .catch((e: unknown) => e);
         if (!(first instanceof Error)) {
           // The lab copied faster than progress could be seen: the contract still holds.
@@ -319,7 +374,13 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
           { progressIntervalMs: 50, onProgress: (p) => events.push(p) },
         );
         expect(rs).toMatchObject([
-          { targetPath: `${b.vmDir}/${dsts[0]}`, bytes: datas[0]!.length, sha256: sha(datas[0]!), bytesCopied: datas[0]!.length, alreadyPresent: false },
+          {
+            targetPath: `${b.vmDir}/${dsts[0]}`,
+            bytes: datas[0]!.length,
+            sha256: sha(datas[0]!),
+            bytesCopied: datas[0]!.length,
+            alreadyPresent: false,
+          },
           { bytes: 100, sha256: sha(datas[1]!), bytesCopied: 100, alreadyPresent: false },
           null,
           { bytes: 0, sha256: sha(datas[2]!), bytesCopied: 0, alreadyPresent: false },
@@ -331,7 +392,11 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
         }
         expect(await driver.fileSize(b, absent)).toBeNull();
         expect(events[0]!.phase).toBe("checking");
-        expect(events.at(-1)).toMatchObject({ phase: "done", percent: 100, bytesDone: datas.reduce((n, d) => n + d.length, 0) });
+        expect(events.at(-1)).toMatchObject({
+          phase: "done",
+          percent: 100,
+          bytesDone: datas.reduce((n, d) => n + d.length, 0),
+        });
         expect(events.at(-1)!.files.map((f) => f?.bytesDone ?? null)).toEqual([datas[0]!.length, 100, null, 0, 5000]);
       },
       timeout,
@@ -351,11 +416,17 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
           { sourcePath: src, targetPath: taken },
         ];
         await expect(driver.transferMany(a, b, requests)).rejects.toBeInstanceOf(TransferTargetExistsError);
-        const missing = driver.transferMany(a, b, [requests[0]!, { sourcePath: `ct-${run}-x-none.bin`, targetPath: track(b, `ct-${run}-x2.bin`) }]);
+        const missing = driver.transferMany(a, b, [
+          requests[0]!,
+          { sourcePath: `ct-${run}-x-none.bin`, targetPath: track(b, `ct-${run}-x2.bin`) },
+        ]);
         await expect(missing).rejects.toThrow(/does not exist/);
         for (const f of [dst, `${dst}.part`, `ct-${run}-x2.bin`]) expect(await driver.fileSize(b, f)).toBeNull();
         expect((await driver.readSmallFile(b, taken)).toString()).toBe("someone else's file");
-        await expect(driver.transferMany(a, b, [requests[0]!, requests[0]!])).rejects.toMatchObject({ name: "InvalidArgumentError", field: "targetPath" });
+        await expect(driver.transferMany(a, b, [requests[0]!, requests[0]!])).rejects.toMatchObject({
+          name: "InvalidArgumentError",
+          field: "targetPath",
+        });
       },
       timeout,
     );
@@ -386,7 +457,10 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
         // The kept part of the big file is not a prefix of it: that file starts over.
         await driver.writeSmallFile(b, `${bigDst}.part`, randomBytes(cutBig));
         const second = await driver.transferMany(a, b, requests);
-        expect(second).toMatchObject([{ restarted: false, sha256: sha(small) }, { restarted: true, resumedFrom: 0, sha256: sha(big) }]);
+        expect(second).toMatchObject([
+          { restarted: false, sha256: sha(small) },
+          { restarted: true, resumedFrom: 0, sha256: sha(big) },
+        ]);
         expect(await driver.sha256(b, bigDst)).toBe(sha(big));
         expect(await driver.sha256(b, smallDst)).toBe(sha(small));
         expect(await driver.fileSize(b, `${bigDst}.part`)).toBeNull();
@@ -401,7 +475,13 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
         const src = track(a, `ct-${run}-huge.bin`);
         const dst = track(b, `ct-${run}-huge.bin`);
         // Sparse on the source: large to the target's eyes, free to create.
-        await driver.transport.run(a, ["truncate", "-s", String(availableBytes + 1024 ** 3), "--", `${a.vmDir}/${src}`]);
+        await driver.transport.run(a, [
+          "truncate",
+          "-s",
+          String(availableBytes + 1024 ** 3),
+          "--",
+          `${a.vmDir}/${src}`,
+        ]);
         const err = await driver.transfer(a, b, { sourcePath: src, targetPath: dst }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(TransferNoSpaceError);
         expect(err).toMatchObject({ host: b.name, neededBytes: availableBytes + 1024 ** 3 });
@@ -424,7 +504,9 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
         // Room for one and a half: each passes the free-space check, together they cannot fit.
         const undo = await opts.limitDisk!(b.name, size * 1.5);
         try {
-          const outcomes = await Promise.all(pairs.map((p) => driver.transfer(a, b, { sourcePath: p.src, targetPath: p.dst }).catch((e: unknown) => e)));
+          const outcomes = await Promise.all(
+            pairs.map((p) => driver.transfer(a, b, { sourcePath: p.src, targetPath: p.dst }).catch((e: unknown) => e)),
+          );
           expect(outcomes.some((o) => o instanceof TransferNoSpaceError)).toBe(true);
           for (const [i, o] of outcomes.entries()) {
             const p = pairs[i]!;
@@ -475,7 +557,25 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
 
     it("offers ciphers on the host-to-host hop as OpenSSH does: a list that names an unknown one is refused", async () => {
       const hop = (ciphers: string) =>
-        driver.transport.exec(a, ["env", "LC_ALL=C", "ssh", "-T", "-c", ciphers, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-p", String(b.port), "-l", b.user, "--", b.address, "true"]);
+        driver.transport.exec(a, [
+          "env",
+          "LC_ALL=C",
+          "ssh",
+          "-T",
+          "-c",
+          ciphers,
+          "-o",
+          "BatchMode=yes",
+          "-o",
+          "StrictHostKeyChecking=no",
+          "-p",
+          String(b.port),
+          "-l",
+          b.user,
+          "--",
+          b.address,
+          "true",
+        ]);
       const refused = await hop("aes128-gcm@openssh.com,rot13");
       expect(refused.exitCode).toBe(255);
       expect(refused.stderr).toContain("Unknown cipher type 'aes128-gcm@openssh.com,rot13'");
@@ -487,13 +587,17 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
       try {
         const closedPort = await freePort();
         let started = Date.now();
-        const refused = await quick.listDomains({ ...a, name: "gone", address: "127.0.0.1", port: closedPort }).catch((e: unknown) => e);
+        const refused = await quick
+          .listDomains({ ...a, name: "gone", address: "127.0.0.1", port: closedPort })
+          .catch((e: unknown) => e);
         expect(refused).toBeInstanceOf(HostUnreachableError);
         expect(refused).toMatchObject({ host: "gone", reason: "ECONNREFUSED" });
         expect(Date.now() - started).toBeLessThan(1500);
 
         started = Date.now();
-        const mute = await quick.listDomains({ ...a, name: "mute", address: "127.0.0.1", port: silent.port }).catch((e: unknown) => e);
+        const mute = await quick
+          .listDomains({ ...a, name: "mute", address: "127.0.0.1", port: silent.port })
+          .catch((e: unknown) => e);
         expect(mute).toBeInstanceOf(HostUnreachableError);
         expect((mute as Error).message).toMatch(/no SSH handshake within 1500 ms/);
         expect(Date.now() - started).toBeLessThan(1500 + 1000);
@@ -543,7 +647,9 @@ export function defineDriverContract(getManifest: () => Promise<LabManifest>, op
       for (const evil of ["127.0.0.1; rm -rf /", "$(id)", "-f", "a b", "1.2.3.4\n"]) {
         await expect(driver.ping(a, evil)).rejects.toMatchObject({ name: "InvalidArgumentError", field: "address" });
       }
-      await expect(driver.define(a, "ok-name", "<domain type='qemu'><name>$(id)</name></domain>")).rejects.toMatchObject({ field: "domainXml" });
+      await expect(
+        driver.define(a, "ok-name", "<domain type='qemu'><name>$(id)</name></domain>"),
+      ).rejects.toMatchObject({ field: "domainXml" });
     });
 
     it("passes shell metacharacters in file names through literally, end to end", async () => {

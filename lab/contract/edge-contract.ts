@@ -26,7 +26,10 @@ export interface EdgeContractLab {
 const EVIL = ["x; rm -rf /", "$(id)", "a b", "a\nb", "UPPER", "-x", "a/b", ""];
 
 /** A WireGuard public key nobody holds the private half of here (a back end that never answers). */
-const someoneElsesKey = () => (generateKeyPairSync("x25519").publicKey.export({ format: "der", type: "spki" }) as Buffer).subarray(-32).toString("base64");
+const someoneElsesKey = () =>
+  (generateKeyPairSync("x25519").publicKey.export({ format: "der", type: "spki" }) as Buffer)
+    .subarray(-32)
+    .toString("base64");
 
 /**
  * The edge driver's contract: every lab's edge (sim, libvirt) passes it unchanged,
@@ -58,7 +61,9 @@ export function defineEdgeContract(getLab: () => Promise<EdgeContractLab>, opts:
       if (!driver) return;
       for (let n = 0; n < 4; n++) await driver?.deleteServer(edge, lab.backend, server(n)).catch(() => false);
       if (lab?.connections) await driver?.deleteServer(edge, lab.connections.backend, server(2)).catch(() => false);
-      await driver?.removeTunnel(edge, tunnel(someoneElsesKey()).interface, tunnel(someoneElsesKey()).table).catch(() => false);
+      await driver
+        ?.removeTunnel(edge, tunnel(someoneElsesKey()).interface, tunnel(someoneElsesKey()).table)
+        .catch(() => false);
       await driver?.close();
     });
 
@@ -93,7 +98,9 @@ export function defineEdgeContract(getLab: () => Promise<EdgeContractLab>, opts:
 
     it("refuses a backend the edge does not declare, with HAProxy's words", async () => {
       await expect(driver.addServer(edge, `nope-${run}`, server(3), "10.20.0.9", 80)).rejects.toThrow(EdgeCommandError);
-      await expect(driver.addServer(edge, `nope-${run}`, server(3), "10.20.0.9", 80)).rejects.toThrow(/No such backend/);
+      await expect(driver.addServer(edge, `nope-${run}`, server(3), "10.20.0.9", 80)).rejects.toThrow(
+        /No such backend/,
+      );
     });
 
     it("maps a public address to a backend, once, and unmaps it", async () => {
@@ -107,9 +114,11 @@ export function defineEdgeContract(getLab: () => Promise<EdgeContractLab>, opts:
     });
 
     it("replaces the product's firewall table whole and never touches another table", async () => {
-      const other = "table inet operator_rules {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 22 accept\n\t}\n}\n";
+      const other =
+        "table inet operator_rules {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 22 accept\n\t}\n}\n";
       await driver.transport.run(edge, commandLine(["nft", "-f", "-"]), { stdin: other });
-      const listOther = async () => (await driver.transport.run(edge, commandLine(["nft", "list", "table", "inet", "operator_rules"]))).stdout;
+      const listOther = async () =>
+        (await driver.transport.run(edge, commandLine(["nft", "list", "table", "inet", "operator_rules"]))).stdout;
       const before = await listOther();
       const first = firewallRules({
         poolCidr: "192.0.2.64/28",
@@ -118,7 +127,11 @@ export function defineEdgeContract(getLab: () => Promise<EdgeContractLab>, opts:
       });
       await driver.applyFirewall(edge, first);
       expect(await driver.firewall(edge)).toEqual(first);
-      const second = firewallRules({ poolCidr: "192.0.2.64/28", open: [{ publicAddress: "192.0.2.65", port: 443, proto: "tcp", owner: "finance" }], nat: [] });
+      const second = firewallRules({
+        poolCidr: "192.0.2.64/28",
+        open: [{ publicAddress: "192.0.2.65", port: 443, proto: "tcp", owner: "finance" }],
+        nat: [],
+      });
       await driver.applyFirewall(edge, second);
       expect(await driver.firewall(edge)).toEqual(second);
       expect(await listOther()).toBe(before);
@@ -138,7 +151,15 @@ export function defineEdgeContract(getLab: () => Promise<EdgeContractLab>, opts:
       const made = await driver.ensureTunnel(edge, tunnel(first));
       expect(await driver.ensureTunnel(edge, tunnel(first))).toEqual(made);
       let mine = (await driver.tunnels(edge)).filter((x) => x.interface === tunnel(first).interface);
-      expect(mine).toEqual([{ interface: tunnel(first).interface, publicKey: made.publicKey, peers: [{ publicKey: first, endpoint: "192.0.2.90:51820", allowedIps: ["10.250.0.0/24"], latestHandshake: 0 }] }]);
+      expect(mine).toEqual([
+        {
+          interface: tunnel(first).interface,
+          publicKey: made.publicKey,
+          peers: [
+            { publicKey: first, endpoint: "192.0.2.90:51820", allowedIps: ["10.250.0.0/24"], latestHandshake: 0 },
+          ],
+        },
+      ]);
       expect(await driver.ensureTunnel(edge, tunnel(second))).toEqual(made);
       mine = (await driver.tunnels(edge)).filter((x) => x.interface === tunnel(first).interface);
       expect(mine[0]!.peers.map((p) => p.publicKey)).toEqual([second]);
@@ -175,7 +196,9 @@ export function defineEdgeContract(getLab: () => Promise<EdgeContractLab>, opts:
         await expect(driver.setVip(edge, bad, lab.backend)).rejects.toThrow(InvalidArgumentError);
         await expect(driver.addAddress(edge, bad)).rejects.toThrow(InvalidArgumentError);
       }
-      await expect(driver.addServer(edge, lab.backend, "ok-name", "10.20.0.5", 0)).rejects.toThrow(InvalidArgumentError);
+      await expect(driver.addServer(edge, lab.backend, "ok-name", "10.20.0.5", 0)).rejects.toThrow(
+        InvalidArgumentError,
+      );
     });
   });
 }

@@ -12,11 +12,19 @@ let dataDir: string | undefined;
 defineEdgeContract(
   async () => {
     dataDir = await mkdtemp(join(tmpdir(), "vmatrix-edge-contract-"));
-    edges = await startSimEdges({ dataDir, edges: [{ hostingNetwork: "frankfurt", lat: 50.11, lon: 8.68, backends: ["map", "finance"] }] });
+    edges = await startSimEdges({
+      dataDir,
+      edges: [{ hostingNetwork: "frankfurt", lat: 50.11, lon: 8.68, backends: ["map", "finance"] }],
+    });
     return {
       manifest: edges.manifest,
       backend: "map",
-      connections: { backend: "map", address: "10.20.0.8", port: 80, open: (hn, backend, server, n) => edges!.edge(hn).setConnections(backend, server, n) },
+      connections: {
+        backend: "map",
+        address: "10.20.0.8",
+        port: 80,
+        open: (hn, backend, server, n) => edges!.edge(hn).setConnections(backend, server, n),
+      },
     };
   },
   { label: "sim" },

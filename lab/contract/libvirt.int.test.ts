@@ -4,7 +4,13 @@ import type { LabManifest } from "../manifest";
 import { SshHostDriver } from "../../server/hosts/driver";
 import { defineDriverContract } from "./contract";
 import { labHostTarget } from "./targets";
-import { ensureLibvirtLab, libvirtLabDir, libvirtLabUnavailable, libvirtRequired, REQUIRE_ENV } from "../libvirt/readiness";
+import {
+  ensureLibvirtLab,
+  libvirtLabDir,
+  libvirtLabUnavailable,
+  libvirtRequired,
+  REQUIRE_ENV,
+} from "../libvirt/readiness";
 import { holdLibvirtLab } from "../libvirt/test-lease";
 import { libvirtGuestAddress, libvirtGuestFixture, limitLibvirtDisk } from "../libvirt/contract-fixture";
 import { fetchGuestStatus, labGuest, waitForGuestHttp } from "../libvirt/fixture";
@@ -79,39 +85,36 @@ if (!manifest) {
       for (const h of [a, b]) {
         await driver.destroy(h, name).catch(() => undefined);
         await driver.undefine(h, name).catch(() => undefined);
-        for (const f of [`${name}.img`, `${name}.state`, `${name}.xml`]) await driver.removeFile(h, f).catch(() => undefined);
+        for (const f of [`${name}.img`, `${name}.state`, `${name}.xml`])
+          await driver.removeFile(h, f).catch(() => undefined);
       }
       await driver.close();
     });
 
-    it(
-      "answers HTTP on host B with the same boot id, a larger uptime and its request counter continued",
-      async () => {
-        const uuid = randomUUID();
-        await libvirtGuestFixture.createFiles({ driver, host: a, name, manifest: lab });
-        await driver.define(a, name, libvirtGuestFixture.domainXml({ host: a, name, uuid, manifest: lab }));
-        await driver.start(a, name);
-        const booted = await waitForGuestHttp(guest, address, 90_000);
-        log(`${name} booted on ${a.name} in ${booted.seconds.toFixed(1)} s at ${address}`);
-        const before = await fetchGuestStatus(guest, address);
+    it("answers HTTP on host B with the same boot id, a larger uptime and its request counter continued", async () => {
+      const uuid = randomUUID();
+      await libvirtGuestFixture.createFiles({ driver, host: a, name, manifest: lab });
+      await driver.define(a, name, libvirtGuestFixture.domainXml({ host: a, name, uuid, manifest: lab }));
+      await driver.start(a, name);
+      const booted = await waitForGuestHttp(guest, address, 90_000);
+      log(`${name} booted on ${a.name} in ${booted.seconds.toFixed(1)} s at ${address}`);
+      const before = await fetchGuestStatus(guest, address);
 
-        await driver.save(a, name);
-        for (const f of [`${name}.img`, `${name}.state`]) {
-          const r = await driver.transfer(a, b, { sourcePath: f, targetPath: f });
-          expect(r.sha256).toBe(await driver.sha256(a, f));
-        }
-        await driver.define(b, name, libvirtGuestFixture.domainXml({ host: b, name, uuid, manifest: lab }));
-        await driver.restore(b, `${name}.state`, { xmlPath: `${name}.xml` });
-        await driver.undefine(a, name);
-        expect(await driver.domainState(b, name)).toEqual({ state: "running", reason: "restored" });
+      await driver.save(a, name);
+      for (const f of [`${name}.img`, `${name}.state`]) {
+        const r = await driver.transfer(a, b, { sourcePath: f, targetPath: f });
+        expect(r.sha256).toBe(await driver.sha256(a, f));
+      }
+      await driver.define(b, name, libvirtGuestFixture.domainXml({ host: b, name, uuid, manifest: lab }));
+      await driver.restore(b, `${name}.state`, { xmlPath: `${name}.xml` });
+      await driver.undefine(a, name);
+      expect(await driver.domainState(b, name)).toEqual({ state: "running", reason: "restored" });
 
-        const after = (await waitForGuestHttp(guest, address, 30_000)).status;
-        expect(after.bootId).toBe(before.bootId);
-        expect(after.uptimeSeconds).toBeGreaterThan(before.uptimeSeconds);
-        expect(after.requests).toBe(before.requests + 1);
-        expect(after.diskLastBoot).toContain(before.bootId);
-      },
-      240_000,
-    );
+      const after = (await waitForGuestHttp(guest, address, 30_000)).status;
+      expect(after.bootId).toBe(before.bootId);
+      expect(after.uptimeSeconds).toBeGreaterThan(before.uptimeSeconds);
+      expect(after.requests).toBe(before.requests + 1);
+      expect(after.diskLastBoot).toContain(before.bootId);
+    }, 240_000);
   });
 }

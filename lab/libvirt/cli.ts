@@ -47,7 +47,8 @@ async function main(): Promise<number> {
     }
     const { manifest, timings } = await labUp(layout, { hosts, basePort, log });
     log(`manifest: ${layout.manifestPath}`);
-    for (const h of manifest.hosts) log(`  ${h.name} ${h.role} ${h.sshUser}@127.0.0.1:${h.sshPort} ${h.hostKeyFingerprint}`);
+    for (const h of manifest.hosts)
+      log(`  ${h.name} ${h.role} ${h.sshUser}@127.0.0.1:${h.sshPort} ${h.hostKeyFingerprint}`);
     log(`up in ${timings.upSeconds} s (apt ${timings.aptInstallSeconds} s)`);
     return 0;
   }

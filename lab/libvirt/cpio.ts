@@ -26,7 +26,21 @@ function pad4(len: number): Buffer {
 
 function record(ino: number, name: string, mode: number, data: Buffer, rdev = { major: 0, minor: 0 }): Buffer[] {
   const nameBuf = Buffer.from(`${name}\0`, "utf8");
-  const fields = [ino, mode, 0, 0, mode & S_IFDIR ? 2 : 1, 0, data.length, 0, 0, rdev.major, rdev.minor, nameBuf.length, 0];
+  const fields = [
+    ino,
+    mode,
+    0,
+    0,
+    mode & S_IFDIR ? 2 : 1,
+    0,
+    data.length,
+    0,
+    0,
+    rdev.major,
+    rdev.minor,
+    nameBuf.length,
+    0,
+  ];
   const header = Buffer.from(`070701${fields.map(hex8).join("")}`, "ascii");
   return [header, nameBuf, pad4(header.length + nameBuf.length), data, pad4(data.length)];
 }

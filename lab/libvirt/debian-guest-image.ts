@@ -32,13 +32,29 @@ export const DEBIAN_GUEST_MEMORY_MIB = 256;
 export const DEBIAN_DISK_MIB = 512;
 const SUITE = "bookworm";
 /** Debian packages of the guest beyond debootstrap's minbase (no Recommends). */
-export const DEBIAN_GUEST_PACKAGES = ["systemd-sysv", "udev", "dbus", "iproute2", "procps", "cron", "openssh-server", "lighttpd"];
+export const DEBIAN_GUEST_PACKAGES = [
+  "systemd-sysv",
+  "udev",
+  "dbus",
+  "iproute2",
+  "procps",
+  "cron",
+  "openssh-server",
+  "lighttpd",
+];
 /** Drivers for the guest's virtual hardware, copied into the guest's /lib/modules (with dependencies). */
 const GUEST_MODULES = ["virtio_pci", "virtio_net", "virtio_blk", "virtio_balloon"];
 /** Bump when the construction changes, so the image is rebuilt. */
 const IMAGE_FORMAT = 1;
 const FILES_DIR = path.join(import.meta.dirname, "debian-guest");
-const GUEST_FILES = ["configure.sh", "vmx-guest-setup", "vmx-guest.service", "status.cgi", "system-state.cgi", "boot-time.cgi"];
+const GUEST_FILES = [
+  "configure.sh",
+  "vmx-guest-setup",
+  "vmx-guest.service",
+  "status.cgi",
+  "system-state.cgi",
+  "boot-time.cgi",
+];
 
 export interface DebianGuestImage {
   kernelPath: string;
@@ -79,7 +95,12 @@ export function debianMirror(sources: readonly string[]): string {
 }
 
 async function aptSources(): Promise<string[]> {
-  const files = ["/etc/apt/sources.list", ...(await readdir("/etc/apt/sources.list.d").catch(() => [] as string[])).map((f) => `/etc/apt/sources.list.d/${f}`)];
+  const files = [
+    "/etc/apt/sources.list",
+    ...(await readdir("/etc/apt/sources.list.d").catch(() => [] as string[])).map(
+      (f) => `/etc/apt/sources.list.d/${f}`,
+    ),
+  ];
   const texts = await Promise.all(files.map((f) => readIfExists(f)));
   return texts.filter((t): t is string => t !== undefined);
 }
@@ -93,9 +114,12 @@ async function aptSources(): Promise<string[]> {
  */
 export function debianDomainXmlTemplate(o: { kernelPath: string; initrdPath: string; memoryMiB: number }): string {
   // The balloon with free page reporting: pages the guest frees are not saved with its memory image.
-  return labDomainXmlTemplate({ ...o, cmdline: "root=/dev/vda ro console=ttyS0 quiet panic=1", extraDevices: ["<memballoon model='virtio' freePageReporting='on'/>"] });
+  return labDomainXmlTemplate({
+    ...o,
+    cmdline: "root=/dev/vda ro console=ttyS0 quiet panic=1",
+    extraDevices: ["<memballoon model='virtio' freePageReporting='on'/>"],
+  });
 }
-
 
 const PATH_RE = /^\/[A-Za-z0-9._/-]+$/;
 
@@ -105,12 +129,24 @@ const PATH_RE = /^\/[A-Za-z0-9._/-]+$/;
  * bridge is the guest network the lab's manifest names. Every value is validated, so
  * nothing needs escaping.
  */
-export function renderDebianDomainXml(template: string, host: LabHost, o: { name: string; address: string; bridge: string }): string {
+export function renderDebianDomainXml(
+  template: string,
+  host: LabHost,
+  o: { name: string; address: string; bridge: string },
+): string {
   const diskPath = guestFiles(host, o.name).disk;
   if (!PATH_RE.test(diskPath)) throw new Error(`unexpected VM directory ${host.vmDir}`);
-  if (!/^10\.77\.0\.\d{1,3}$/.test(o.address)) throw new Error(`guest address ${o.address} is outside the lab's 10.77.0.0/24`);
+  if (!/^10\.77\.0\.\d{1,3}$/.test(o.address))
+    throw new Error(`guest address ${o.address} is outside the lab's 10.77.0.0/24`);
   if (!/^[A-Za-z0-9_-]{1,15}$/.test(o.bridge)) throw new Error(`bad bridge name ${o.bridge}`);
-  const values: Record<string, string> = { name: o.name, uuid: guestUuid(o.name), address: o.address, mac: guestMac(o.address), diskPath, bridge: o.bridge };
+  const values: Record<string, string> = {
+    name: o.name,
+    uuid: guestUuid(o.name),
+    address: o.address,
+    mac: guestMac(o.address),
+    diskPath,
+    bridge: o.bridge,
+  };
   return template.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
     const v = values[key];
     if (v === undefined) throw new Error(`domain XML template has unknown placeholder {{${key}}}`);
@@ -139,9 +175,17 @@ async function timed<T>(log: (line: string) => void, what: string, f: () => Prom
 }
 
 /** debootstrap, configure, kernel modules, ext4 image: the slow part (under a minute here, nearly all debootstrap). */
-async function buildDisk(p: ReturnType<typeof debianGuestPaths>, kernel: { version: string; modulesDir: string }, log: (line: string) => void) {
+async function buildDisk(
+  p: ReturnType<typeof debianGuestPaths>,
+  kernel: { version: string; modulesDir: string },
+  log: (line: string) => void,
+) {
   if (!(await exists("/usr/sbin/debootstrap"))) {
-    await timed(log, "apt-get install debootstrap", () => run("apt-get", ["install", "-y", "--no-install-recommends", "debootstrap"], { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } }));
+    await timed(log, "apt-get install debootstrap", () =>
+      run("apt-get", ["install", "-y", "--no-install-recommends", "debootstrap"], {
+        env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+      }),
+    );
   }
   const root = p.buildRoot;
   await rm(root, { recursive: true, force: true });
@@ -162,7 +206,8 @@ async function buildDisk(p: ReturnType<typeof debianGuestPaths>, kernel: { versi
     await copyFile(path.join(kernel.modulesDir, rel), path.join(modRoot, rel));
   }
   for (const f of ["modules.order", "modules.builtin", "modules.builtin.modinfo"]) {
-    if (await exists(path.join(kernel.modulesDir, f))) await copyFile(path.join(kernel.modulesDir, f), path.join(modRoot, f));
+    if (await exists(path.join(kernel.modulesDir, f)))
+      await copyFile(path.join(kernel.modulesDir, f), path.join(modRoot, f));
   }
   await run("depmod", ["-b", root, kernel.version]);
 
@@ -184,17 +229,32 @@ async function buildDisk(p: ReturnType<typeof debianGuestPaths>, kernel: { versi
  * Builds the Debian service guest when missing or stale (kernel upgraded, guest files
  * changed); fast when current. Root only (debootstrap, chroot). Progress goes to `log`.
  */
-export async function ensureDebianGuestImage(labDir: string, log: (line: string) => void = () => undefined): Promise<{ image: DebianGuestImage; built: boolean }> {
+export async function ensureDebianGuestImage(
+  labDir: string,
+  log: (line: string) => void = () => undefined,
+): Promise<{ image: DebianGuestImage; built: boolean }> {
   const p = debianGuestPaths(labDir);
   await ensureDir(labDir, 0o755);
   await ensureDir(p.dir, 0o755);
   const kernel = await findCloudKernel();
   const initrdSource = `/boot/initrd.img-${kernel.version}`;
-  if (!(await exists(initrdSource))) throw new Error(`no ${initrdSource}: reinstall linux-image-${kernel.version} (initramfs-tools makes it)`);
-  const hash = createHash("sha256").update(`${IMAGE_FORMAT}\n${kernel.version}\n${DEBIAN_DISK_MIB}\n${DEBIAN_GUEST_PACKAGES.join(",")}\n${GUEST_MODULES.join(",")}\n`);
+  if (!(await exists(initrdSource)))
+    throw new Error(`no ${initrdSource}: reinstall linux-image-${kernel.version} (initramfs-tools makes it)`);
+  const hash = createHash("sha256").update(
+    `${IMAGE_FORMAT}\n${kernel.version}\n${DEBIAN_DISK_MIB}\n${DEBIAN_GUEST_PACKAGES.join(",")}\n${GUEST_MODULES.join(",")}\n`,
+  );
   for (const f of GUEST_FILES) hash.update(await readFile(path.join(FILES_DIR, f)));
-  const stamp = JSON.stringify({ format: IMAGE_FORMAT, suite: SUITE, kernelVersion: kernel.version, inputs: hash.digest("hex") }, null, 2) + "\n";
-  const current = (await readIfExists(p.stamp)) === stamp && (await exists(p.disk)) && (await exists(p.kernel)) && (await exists(p.initrd));
+  const stamp =
+    JSON.stringify(
+      { format: IMAGE_FORMAT, suite: SUITE, kernelVersion: kernel.version, inputs: hash.digest("hex") },
+      null,
+      2,
+    ) + "\n";
+  const current =
+    (await readIfExists(p.stamp)) === stamp &&
+    (await exists(p.disk)) &&
+    (await exists(p.kernel)) &&
+    (await exists(p.initrd));
   if (!current) {
     const t0 = performance.now();
     log(`building the Debian service guest in ${p.dir} (debootstrap from the Debian mirror: about a minute here)`);
@@ -210,7 +270,11 @@ export async function ensureDebianGuestImage(labDir: string, log: (line: string)
     }
     log(`Debian service guest built in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
-  const xml = debianDomainXmlTemplate({ kernelPath: p.kernel, initrdPath: p.initrd, memoryMiB: DEBIAN_GUEST_MEMORY_MIB });
+  const xml = debianDomainXmlTemplate({
+    kernelPath: p.kernel,
+    initrdPath: p.initrd,
+    memoryMiB: DEBIAN_GUEST_MEMORY_MIB,
+  });
   await writeIfChanged(p.xml, xml, 0o644);
   if (!current) await writeIfChanged(p.stamp, stamp, 0o644);
   const st = await stat(p.disk);

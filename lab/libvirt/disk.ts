@@ -20,7 +20,12 @@ const FILLER = ".vmx-lab-filler";
 
 async function mountPoints(): Promise<Set<string>> {
   const info = (await readIfExists("/proc/self/mountinfo")) ?? "";
-  return new Set(info.split("\n").map((l) => l.split(" ")[4] ?? "").filter(Boolean));
+  return new Set(
+    info
+      .split("\n")
+      .map((l) => l.split(" ")[4] ?? "")
+      .filter(Boolean),
+  );
 }
 
 /** Make, mount and bind the host's disk when needed; says whether anything was mounted. */
@@ -33,7 +38,17 @@ export async function ensureHostDisk(host: HostPlan, owner: Owner): Promise<bool
     if (!(await exists(host.diskImage))) {
       await run("truncate", ["-s", String(HOST_DISK_BYTES), host.diskImage]);
       // No reserved blocks: the host's user sees the whole disk, and a fill is exact.
-      await run("mkfs.ext4", ["-q", "-F", "-m", "0", "-L", host.name, "-E", "lazy_itable_init=1,nodiscard", host.diskImage]);
+      await run("mkfs.ext4", [
+        "-q",
+        "-F",
+        "-m",
+        "0",
+        "-L",
+        host.name,
+        "-E",
+        "lazy_itable_init=1,nodiscard",
+        host.diskImage,
+      ]);
     }
     await ensureDir(host.diskMount, 0o755);
     // discard: space freed in the host's filesystem is freed in the image file too.
@@ -58,7 +73,10 @@ export interface DiskSpace {
 
 export async function hostDiskSpace(host: HostPlan): Promise<DiskSpace> {
   const s = await statfs(host.diskMount);
-  const filler = await stat(path.join(host.diskMount, FILLER)).then((st) => st.blocks * 512, () => 0);
+  const filler = await stat(path.join(host.diskMount, FILLER)).then(
+    (st) => st.blocks * 512,
+    () => 0,
+  );
   return { sizeBytes: s.blocks * s.bsize, availableBytes: s.bavail * s.bsize, fillerBytes: filler };
 }
 

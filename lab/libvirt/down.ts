@@ -18,12 +18,14 @@ import { removeEdges } from "./edges";
 /** The hosts this DIR has ever configured (one directory each under DIR/hosts). */
 export async function configuredHosts(layout: LabLayout): Promise<HostPlan[]> {
   const names = await readdir(layout.hostsDir).catch(() => [] as string[]);
-  return names
-    .filter((n) => HOST_NAME_RE.test(n))
-    .map((n) => Number(n.slice("vmx-lab-".length)))
-    .sort((a, b) => a - b)
-    // The port does not matter for stopping: sshd is found by its pid file and config.
-    .map((i) => hostPlan(layout, i, DEFAULT_BASE_PORT));
+  return (
+    names
+      .filter((n) => HOST_NAME_RE.test(n))
+      .map((n) => Number(n.slice("vmx-lab-".length)))
+      .sort((a, b) => a - b)
+      // The port does not matter for stopping: sshd is found by its pid file and config.
+      .map((i) => hostPlan(layout, i, DEFAULT_BASE_PORT))
+  );
 }
 
 export async function labDown(layout: LabLayout, log: (line: string) => void): Promise<void> {

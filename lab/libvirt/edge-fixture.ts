@@ -43,7 +43,17 @@ export const edgeFacts = (lab: EdgeLab, key: string) => {
   return e;
 };
 
-const clientArgv = (ns: string, mode: string, args: (string | number)[]) => ["netns", "exec", ns, process.execPath, "--import", "tsx", CLIENT, mode, ...args.map(String)];
+const clientArgv = (ns: string, mode: string, args: (string | number)[]) => [
+  "netns",
+  "exec",
+  ns,
+  process.execPath,
+  "--import",
+  "tsx",
+  CLIENT,
+  mode,
+  ...args.map(String),
+];
 
 async function once<T>(ns: string, mode: string, args: (string | number)[]): Promise<T> {
   const r = await run("ip", clientArgv(ns, mode, args), { allowFailure: true, timeoutMs: 60_000 });
@@ -51,7 +61,9 @@ async function once<T>(ns: string, mode: string, args: (string | number)[]): Pro
   try {
     return JSON.parse(line) as T;
   } catch {
-    throw new Error(`netns client ${mode} in ${ns} answered ${JSON.stringify(r.stdout.slice(0, 300))} ${r.stderr.slice(0, 500)}`);
+    throw new Error(
+      `netns client ${mode} in ${ns} answered ${JSON.stringify(r.stdout.slice(0, 300))} ${r.stderr.slice(0, 500)}`,
+    );
   }
 }
 
@@ -62,8 +74,18 @@ export interface DnsAnswer {
 }
 
 /** An internet client's A query to the DNS server listening on the lab's DNS link (facts.dnsLink.root). */
-export function resolveFromInternet(lab: EdgeLab, dnsPort: number, name: string, clientSubnet?: string): Promise<DnsAnswer> {
-  return once(lab.facts.inetNamespace, "resolve", [lab.facts.dnsLink.root, dnsPort, name, ...(clientSubnet ? [clientSubnet] : [])]);
+export function resolveFromInternet(
+  lab: EdgeLab,
+  dnsPort: number,
+  name: string,
+  clientSubnet?: string,
+): Promise<DnsAnswer> {
+  return once(lab.facts.inetNamespace, "resolve", [
+    lab.facts.dnsLink.root,
+    dnsPort,
+    name,
+    ...(clientSubnet ? [clientSubnet] : []),
+  ]);
 }
 
 export interface HttpResult {
@@ -73,11 +95,22 @@ export interface HttpResult {
   ms: number;
 }
 
-export function getFromInternet(lab: EdgeLab, url: string, timeoutMs = 10_000, client = lab.facts.clientAddresses[0]!): Promise<HttpResult> {
+export function getFromInternet(
+  lab: EdgeLab,
+  url: string,
+  timeoutMs = 10_000,
+  client = lab.facts.clientAddresses[0]!,
+): Promise<HttpResult> {
   return once(lab.facts.inetNamespace, "get", [url, client, timeoutMs]);
 }
 
-export function connectFromInternet(lab: EdgeLab, address: string, port: number, timeoutMs = 2000, client = lab.facts.clientAddresses[0]!): Promise<{ connected: boolean; error?: string }> {
+export function connectFromInternet(
+  lab: EdgeLab,
+  address: string,
+  port: number,
+  timeoutMs = 2000,
+  client = lab.facts.clientAddresses[0]!,
+): Promise<{ connected: boolean; error?: string }> {
   return once(lab.facts.inetNamespace, "connect", [address, port, client, timeoutMs]);
 }
 
@@ -95,8 +128,16 @@ export interface LoopRequest {
  * A steady request loop from an internet client (bounded: it ends at `maxMs` whatever
  * happens); `stop()` ends it and returns every request's outcome.
  */
-export function startLoop(lab: EdgeLab, url: string, rate: number, maxMs: number, client = lab.facts.clientAddresses[0]!) {
-  const child = spawn("ip", clientArgv(lab.facts.inetNamespace, "loop", [url, client, rate, maxMs]), { stdio: ["pipe", "pipe", "pipe"] });
+export function startLoop(
+  lab: EdgeLab,
+  url: string,
+  rate: number,
+  maxMs: number,
+  client = lab.facts.clientAddresses[0]!,
+) {
+  const child = spawn("ip", clientArgv(lab.facts.inetNamespace, "loop", [url, client, rate, maxMs]), {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   const results: LoopRequest[] = [];
   const ended = new Promise<void>((r) => child.on("close", () => r()));
   createInterface({ input: child.stdout! }).on("line", (l) => {
@@ -126,7 +167,18 @@ const holders = new Set<ChildProcess>();
  */
 export async function holdConnections(lab: EdgeLab, edgeNetns: string, n: number, maxMs = 60_000): Promise<void> {
   const f = lab.facts;
-  const child = spawn("ip", clientArgv(edgeNetns, "hold", [f.holdFrontend.address, f.holdFrontend.port, f.holdServer.address, f.holdServer.port, n, maxMs]), { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    "ip",
+    clientArgv(edgeNetns, "hold", [
+      f.holdFrontend.address,
+      f.holdFrontend.port,
+      f.holdServer.address,
+      f.holdServer.port,
+      n,
+      maxMs,
+    ]),
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   holders.add(child);
   child.on("close", () => holders.delete(child));
   let stderr = "";
@@ -135,7 +187,9 @@ export async function holdConnections(lab: EdgeLab, edgeNetns: string, n: number
     createInterface({ input: child.stdout! }).on("line", (l) => {
       if (l.includes('"ready"')) resolve();
     });
-    child.on("close", (code) => reject(new Error(`the hold client in ${edgeNetns} ended (${code}) before holding ${n}: ${stderr.slice(0, 500)}`)));
+    child.on("close", (code) =>
+      reject(new Error(`the hold client in ${edgeNetns} ended (${code}) before holding ${n}: ${stderr.slice(0, 500)}`)),
+    );
   });
 }
 
@@ -156,20 +210,34 @@ export async function addOwnerPeer(lab: EdgeLab, publicKey: string, allowedIps: 
   const o = lab.facts.ownerBack;
   // Its wireguard-go is a process that may have ended since the lab came up: (re)start it.
   await ensureOwnerBack(lab.layout);
-  await run("ip", ["netns", "exec", o.netns, "wg", "set", o.wgIf, "peer", publicKey, "allowed-ips", allowedIps.join(",")]);
+  await run("ip", [
+    "netns",
+    "exec",
+    o.netns,
+    "wg",
+    "set",
+    o.wgIf,
+    "peer",
+    publicKey,
+    "allowed-ips",
+    allowedIps.join(","),
+  ]);
   for (const cidr of allowedIps) await run("ip", ["-n", o.netns, "route", "replace", cidr, "dev", o.wgIf]);
 }
 
 export async function removeOwnerPeer(lab: EdgeLab, publicKey: string, allowedIps: string[]): Promise<void> {
   const o = lab.facts.ownerBack;
   await run("ip", ["netns", "exec", o.netns, "wg", "set", o.wgIf, "peer", publicKey, "remove"], { allowFailure: true });
-  for (const cidr of allowedIps) await run("ip", ["-n", o.netns, "route", "del", cidr, "dev", o.wgIf], { allowFailure: true });
+  for (const cidr of allowedIps)
+    await run("ip", ["-n", o.netns, "route", "del", cidr, "dev", o.wgIf], { allowFailure: true });
 }
 
 /** A small HTTP server on the owner's back end (facts.ownerBack.address:httpPort) answering who asked; `stop()` ends it. */
 export async function serveOwnerBack(lab: EdgeLab, maxMs = 300_000): Promise<{ stop: () => Promise<void> }> {
   const o = lab.facts.ownerBack;
-  const child = spawn("ip", clientArgv(o.netns, "serve", [o.address, o.httpPort, "owner-back", maxMs]), { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn("ip", clientArgv(o.netns, "serve", [o.address, o.httpPort, "owner-back", maxMs]), {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   const ended = new Promise<void>((r) => child.on("close", () => r()));
   let stderr = "";
   child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
@@ -177,7 +245,9 @@ export async function serveOwnerBack(lab: EdgeLab, maxMs = 300_000): Promise<{ s
     createInterface({ input: child.stdout! }).on("line", (l) => {
       if (l.includes('"listening"')) resolve();
     });
-    child.on("close", (code) => reject(new Error(`the owner's back-end server ended (${code}): ${stderr.slice(0, 500)}`)));
+    child.on("close", (code) =>
+      reject(new Error(`the owner's back-end server ended (${code}): ${stderr.slice(0, 500)}`)),
+    );
   });
   return {
     async stop() {
@@ -188,7 +258,13 @@ export async function serveOwnerBack(lab: EdgeLab, maxMs = 300_000): Promise<{ s
 }
 
 /** One GET from inside an edge (e.g. from its tunnel address: the edge on a front end's behalf). */
-export function getFromEdge(lab: EdgeLab, key: string, url: string, local: string, timeoutMs = 5000): Promise<HttpResult> {
+export function getFromEdge(
+  lab: EdgeLab,
+  key: string,
+  url: string,
+  local: string,
+  timeoutMs = 5000,
+): Promise<HttpResult> {
   return once(edgeFacts(lab, key).netns, "get", [url, local, timeoutMs]);
 }
 
@@ -196,7 +272,10 @@ export function getFromEdge(lab: EdgeLab, key: string, url: string, local: strin
  * Another machine on an owner's segment: a namespace with one port on the segment's bridge
  * at `address` (/24, the lab's guest subnet). For isolation tests: who can reach it, who not.
  */
-export async function segmentProbe(segment: number, address: string): Promise<{ netns: string; stop: () => Promise<void> }> {
+export async function segmentProbe(
+  segment: number,
+  address: string,
+): Promise<{ netns: string; stop: () => Promise<void> }> {
   const netns = `vmx-probe-s${segment}`;
   const port = `vxp${segment}`;
   const stop = async () => {
@@ -206,7 +285,11 @@ export async function segmentProbe(segment: number, address: string): Promise<{ 
   await stop();
   await run("ip", ["netns", "add", netns]);
   // The same MAC every run (the edges' neighbour caches may still hold the last probe's).
-  const mac = `52:54:01:${segment.toString(16).padStart(2, "0")}:${address.split(".").slice(2).map((o) => Number(o).toString(16).padStart(2, "0")).join(":")}`;
+  const mac = `52:54:01:${segment.toString(16).padStart(2, "0")}:${address
+    .split(".")
+    .slice(2)
+    .map((o) => Number(o).toString(16).padStart(2, "0"))
+    .join(":")}`;
   await run("ip", ["link", "add", port, "type", "veth", "peer", "name", "eth0", "address", mac, "netns", netns]);
   await run("ip", ["link", "set", "dev", port, "master", segmentBridge(segment), "up"]);
   await run("ip", ["-n", netns, "addr", "add", `${address}/24`, "dev", "eth0"]);
@@ -222,7 +305,9 @@ export async function segmentProbe(segment: number, address: string): Promise<{ 
 export async function pings(netns: string | null, address: string, via?: string, attempts = 1): Promise<boolean> {
   const ping = ["ping", "-n", "-c", "1", "-W", "1", ...(via ? ["-I", via] : []), address];
   for (let i = 0; i < attempts; i++) {
-    const r = netns ? await run("ip", ["netns", "exec", netns, ...ping], { allowFailure: true }) : await run("ping", ping.slice(1), { allowFailure: true });
+    const r = netns
+      ? await run("ip", ["netns", "exec", netns, ...ping], { allowFailure: true })
+      : await run("ping", ping.slice(1), { allowFailure: true });
     if (r.code === 0) return true;
   }
   return false;
@@ -230,9 +315,20 @@ export async function pings(netns: string | null, address: string, via?: string,
 
 /** UDP datagrams that have left an edge over each segment leg (the lab's own counters, edge-layout.ts). */
 export async function udpOutByLeg(lab: EdgeLab, key: string): Promise<Record<number, number>> {
-  const r = await run("ip", ["netns", "exec", edgeFacts(lab, key).netns, "nft", "list", "chain", "ip", "vmxlab", "legs"]);
+  const r = await run("ip", [
+    "netns",
+    "exec",
+    edgeFacts(lab, key).netns,
+    "nft",
+    "list",
+    "chain",
+    "ip",
+    "vmxlab",
+    "legs",
+  ]);
   const out: Record<number, number> = {};
-  for (const m of r.stdout.matchAll(/oifname "vmxs(\d+)" meta l4proto udp counter packets (\d+)/g)) out[Number(m[1])] = Number(m[2]);
+  for (const m of r.stdout.matchAll(/oifname "vmxs(\d+)" meta l4proto udp counter packets (\d+)/g))
+    out[Number(m[1])] = Number(m[2]);
   return out;
 }
 
@@ -241,8 +337,26 @@ export async function udpOutByLeg(lab: EdgeLab, key: string): Promise<Record<num
  * then a wait for an answer: "refused" when an ICMP port-unreachable came back (a host is
  * there, nothing listens on the port), "silent" when nothing did.
  */
-export async function udpFromInternet(lab: EdgeLab, address: string, port: number, client = lab.facts.clientAddresses[0]!): Promise<"refused" | "answered" | "silent"> {
-  const r = await run("ip", ["netns", "exec", lab.facts.inetNamespace, "socat", "-T", "2", "-", `UDP4-CONNECT:${address}:${port},bind=${client}`], { input: "hello\n", allowFailure: true, timeoutMs: 10_000 });
+export async function udpFromInternet(
+  lab: EdgeLab,
+  address: string,
+  port: number,
+  client = lab.facts.clientAddresses[0]!,
+): Promise<"refused" | "answered" | "silent"> {
+  const r = await run(
+    "ip",
+    [
+      "netns",
+      "exec",
+      lab.facts.inetNamespace,
+      "socat",
+      "-T",
+      "2",
+      "-",
+      `UDP4-CONNECT:${address}:${port},bind=${client}`,
+    ],
+    { input: "hello\n", allowFailure: true, timeoutMs: 10_000 },
+  );
   if (/Connection refused/.test(r.stderr)) return "refused";
   return r.stdout.length > 0 ? "answered" : "silent";
 }

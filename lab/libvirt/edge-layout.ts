@@ -32,7 +32,13 @@ export const SEGMENT_PROBE_NETNS = "vmx-edge-a";
 export const CLIENT_CIDR = "203.0.113.0/24";
 export const CLIENT_ADDRESSES = ["203.0.113.10", "203.0.113.20"] as const;
 /** The root side of the internet's DNS link: where a test's DNS server listens. */
-export const DNS_LINK = { rootIf: "vxd-inet", inetIf: "vmx-dns", root: "10.79.0.1", inet: "10.79.0.2", prefix: 30 } as const;
+export const DNS_LINK = {
+  rootIf: "vxd-inet",
+  inetIf: "vmx-dns",
+  root: "10.79.0.1",
+  inet: "10.79.0.2",
+  prefix: 30,
+} as const;
 /** HAProxy backends every lab edge declares: the seeded world's web services, and the lab's own for connection tests. */
 export const EDGE_BACKENDS = ["map", "finance", "sports"] as const;
 export const HOLD_BACKEND = "lab-hold";
@@ -75,7 +81,22 @@ export interface EdgePlan {
   wgRunDir: string;
 }
 
-const EDGES: readonly Omit<EdgePlan, "dir" | "adminSocket" | "vipMap" | "tunnelDir" | "wgRunDir" | "netns" | "inetPort" | "mgmtRootIf" | "mgmtRoot" | "mgmtEdge" | "publicLinkInet" | "publicLinkEdge" | "privateAddress">[] = [
+const EDGES: readonly Omit<
+  EdgePlan,
+  | "dir"
+  | "adminSocket"
+  | "vipMap"
+  | "tunnelDir"
+  | "wgRunDir"
+  | "netns"
+  | "inetPort"
+  | "mgmtRootIf"
+  | "mgmtRoot"
+  | "mgmtEdge"
+  | "publicLinkInet"
+  | "publicLinkEdge"
+  | "privateAddress"
+>[] = [
   { key: "a", hostingNetwork: "lab-a", city: "Frankfurt", lat: 50.11, lon: 8.68, poolCidr: "198.51.100.0/28" },
   { key: "b", hostingNetwork: "lab-b", city: "London", lat: 51.51, lon: -0.13, poolCidr: "198.51.100.16/28" },
 ];
@@ -144,7 +165,9 @@ export function haproxyConfig(edge: EdgePlan): string {
     "  timeout server 30s",
     "",
     // One frontend per service port; which backend serves a public address is the product's map.
-    ...FRONTEND_PORTS.map((p) => `frontend public-${p}\n  bind 0.0.0.0:${p}\n  use_backend %[dst,map_ip(${edge.vipMap})]\n`),
+    ...FRONTEND_PORTS.map(
+      (p) => `frontend public-${p}\n  bind 0.0.0.0:${p}\n  use_backend %[dst,map_ip(${edge.vipMap})]\n`,
+    ),
     `frontend hold\n  bind ${HOLD_FRONTEND.address}:${HOLD_FRONTEND.port}\n  default_backend ${HOLD_BACKEND}\n`,
     ...backends,
     `backend ${HOLD_BACKEND}\n  balance roundrobin\n`,
@@ -202,7 +225,10 @@ export const OWNER_BACK = {
   httpPort: 8080,
 } as const;
 
-export const ownerBackFiles = (layout: LabLayout) => ({ dir: path.join(layout.dir, "owner-back"), key: path.join(layout.dir, "owner-back", "private.key") });
+export const ownerBackFiles = (layout: LabLayout) => ({
+  dir: path.join(layout.dir, "owner-back"),
+  key: path.join(layout.dir, "owner-back", "private.key"),
+});
 
 /**
  * The lab's own nftables table in an edge (not the product's): destination-NATed traffic to a

@@ -4,8 +4,27 @@ import { ensureDir, exists, readIfExists, writeIfChanged } from "./fsutil";
 import { fingerprint, ensureKeyPair, type PublicKey } from "./keys";
 import { LAB_SEGMENTS, segmentBridge, type LabLayout } from "./layout";
 import {
-  CLIENT_ADDRESSES, CLIENT_CIDR, DNS_LINK, EDGE_BACKENDS, EDGE_IF, EDGE_PRIVATE_PREFIX_LEN, HOLD_BACKEND, HOLD_FRONTEND, HOLD_SERVER, INET_NS, LAB_NAT_TABLE,
-  OWNER_BACK, edgeFiles, edgeManifestPath, edgePlans, edgeSshdConfig, haproxyConfig, networkFactsPath, ownerBackFiles, segmentPort, type EdgePlan,
+  CLIENT_ADDRESSES,
+  CLIENT_CIDR,
+  DNS_LINK,
+  EDGE_BACKENDS,
+  EDGE_IF,
+  EDGE_PRIVATE_PREFIX_LEN,
+  HOLD_BACKEND,
+  HOLD_FRONTEND,
+  HOLD_SERVER,
+  INET_NS,
+  LAB_NAT_TABLE,
+  OWNER_BACK,
+  edgeFiles,
+  edgeManifestPath,
+  edgePlans,
+  edgeSshdConfig,
+  haproxyConfig,
+  networkFactsPath,
+  ownerBackFiles,
+  segmentPort,
+  type EdgePlan,
 } from "./edge-layout";
 import { run } from "./run";
 
@@ -26,9 +45,28 @@ export interface NetworkFacts {
   holdBackend: string;
   holdFrontend: { address: string; port: number };
   holdServer: { address: string; port: number };
-  edges: { key: string; netns: string; hostingNetwork: string; city: string; lat: number; lon: number; poolCidr: string; privateAddress: string; mgmtAddress: string; backends: string[] }[];
+  edges: {
+    key: string;
+    netns: string;
+    hostingNetwork: string;
+    city: string;
+    lat: number;
+    lon: number;
+    poolCidr: string;
+    privateAddress: string;
+    mgmtAddress: string;
+    backends: string[];
+  }[];
   /** The owner's back end: its namespace, WireGuard endpoint and public key, private network and address. */
-  ownerBack: { netns: string; endpoint: string; publicKey: string; wgIf: string; cidr: string; address: string; httpPort: number };
+  ownerBack: {
+    netns: string;
+    endpoint: string;
+    publicKey: string;
+    wgIf: string;
+    cidr: string;
+    address: string;
+    httpPort: number;
+  };
 }
 
 const netnsPath = (ns: string) => `/run/netns/${ns}`;
@@ -191,7 +229,21 @@ async function ensureEdgeDaemons(e: EdgePlan, oracleKeyLine: string, log: (l: st
     await ensureDir(f.rootHome, 0o700);
     await ensureDir(e.wgRunDir, 0o700);
     await ensureDir("/run/wireguard", 0o755);
-    await run("ip", inNs(e.netns, ["/bin/sh", "-c", 'mount --bind "$0" /root && mount --bind "$1" /run/wireguard && shift && exec "$@"', f.rootHome, e.wgRunDir, SSHD, "-f", f.sshdConfig, "-E", f.sshdLog]));
+    await run(
+      "ip",
+      inNs(e.netns, [
+        "/bin/sh",
+        "-c",
+        'mount --bind "$0" /root && mount --bind "$1" /run/wireguard && shift && exec "$@"',
+        f.rootHome,
+        e.wgRunDir,
+        SSHD,
+        "-f",
+        f.sshdConfig,
+        "-E",
+        f.sshdLog,
+      ]),
+    );
     await waitFor(() => edgeSshdPid(e), `sshd of ${e.netns}`);
     log(`${e.netns}: sshd started on ${e.mgmtEdge}:22`);
   }
@@ -207,7 +259,11 @@ async function waitFor(fn: () => Promise<number | undefined>, what: string): Pro
 }
 
 /** `up`'s network part: the internet namespace, every edge, the edge manifest and the facts file. */
-export async function ensureEdges(layout: LabLayout, oracleKey: PublicKey, log: (l: string) => void): Promise<{ manifest: EdgeManifest; facts: NetworkFacts }> {
+export async function ensureEdges(
+  layout: LabLayout,
+  oracleKey: PublicKey,
+  log: (l: string) => void,
+): Promise<{ manifest: EdgeManifest; facts: NetworkFacts }> {
   await ensureInternet();
   const ownerBackKey = await ensureOwnerBack(layout);
   const plans = edgePlans(layout);
@@ -238,12 +294,25 @@ export async function ensureEdges(layout: LabLayout, oracleKey: PublicKey, log: 
     holdFrontend: { ...HOLD_FRONTEND },
     holdServer: { ...HOLD_SERVER },
     edges: plans.map((e) => ({
-      key: e.key, netns: e.netns, hostingNetwork: e.hostingNetwork, city: e.city, lat: e.lat, lon: e.lon, poolCidr: e.poolCidr,
-      privateAddress: e.privateAddress, mgmtAddress: e.mgmtEdge, backends: [...EDGE_BACKENDS, HOLD_BACKEND],
+      key: e.key,
+      netns: e.netns,
+      hostingNetwork: e.hostingNetwork,
+      city: e.city,
+      lat: e.lat,
+      lon: e.lon,
+      poolCidr: e.poolCidr,
+      privateAddress: e.privateAddress,
+      mgmtAddress: e.mgmtEdge,
+      backends: [...EDGE_BACKENDS, HOLD_BACKEND],
     })),
     ownerBack: {
-      netns: OWNER_BACK.netns, endpoint: `${OWNER_BACK.wan}:${OWNER_BACK.port}`, publicKey: ownerBackKey, wgIf: OWNER_BACK.wgIf,
-      cidr: OWNER_BACK.cidr, address: OWNER_BACK.address, httpPort: OWNER_BACK.httpPort,
+      netns: OWNER_BACK.netns,
+      endpoint: `${OWNER_BACK.wan}:${OWNER_BACK.port}`,
+      publicKey: ownerBackKey,
+      wgIf: OWNER_BACK.wgIf,
+      cidr: OWNER_BACK.cidr,
+      address: OWNER_BACK.address,
+      httpPort: OWNER_BACK.httpPort,
     },
   };
   await writeIfChanged(edgeManifestPath(layout), JSON.stringify(manifest, null, 2) + "\n", 0o644);
@@ -260,7 +329,12 @@ export interface EdgeStatus {
 
 export async function edgesStatus(layout: LabLayout): Promise<{ internet: boolean; edges: EdgeStatus[] }> {
   const edges = await Promise.all(
-    edgePlans(layout).map(async (e) => ({ netns: e.netns, namespace: await netnsExists(e.netns), haproxy: (await haproxyPid(e)) !== undefined, sshd: (await edgeSshdPid(e)) !== undefined })),
+    edgePlans(layout).map(async (e) => ({
+      netns: e.netns,
+      namespace: await netnsExists(e.netns),
+      haproxy: (await haproxyPid(e)) !== undefined,
+      sshd: (await edgeSshdPid(e)) !== undefined,
+    })),
   );
   // The owner's back end counts only with its WireGuard peer running (wireguard-go is a
   // process: it can end with the session that started it).
@@ -268,7 +342,8 @@ export async function edgesStatus(layout: LabLayout): Promise<{ internet: boolea
   return { internet: (await netnsExists(INET_NS)) && ownerBack, edges };
 }
 
-export const edgesUp = (s: { internet: boolean; edges: EdgeStatus[] }) => s.internet && s.edges.every((e) => e.namespace && e.haproxy && e.sshd);
+export const edgesUp = (s: { internet: boolean; edges: EdgeStatus[] }) =>
+  s.internet && s.edges.every((e) => e.namespace && e.haproxy && e.sshd);
 
 /**
  * `down`'s network part: stop each edge's HAProxy and sshd, end what else still runs in the
@@ -282,15 +357,19 @@ export async function removeEdges(layout: LabLayout, log: (l: string) => void): 
     const left = await endNamespacePids(e.netns);
     if (await netnsExists(e.netns)) {
       await run("ip", ["netns", "del", e.netns]);
-      log(`${e.netns}: HAProxy ${h ? "stopped" : "not running"}, sshd ${s ? "stopped" : "not running"}${left ? `, ended ${left} other process(es)` : ""}, namespace removed`);
+      log(
+        `${e.netns}: HAProxy ${h ? "stopped" : "not running"}, sshd ${s ? "stopped" : "not running"}${left ? `, ended ${left} other process(es)` : ""}, namespace removed`,
+      );
     }
     // Root-side halves whose namespace was already gone.
     const ports = Array.from({ length: LAB_SEGMENTS }, (_, i) => segmentPort(e, i + 1));
-    for (const dev of [...ports, e.mgmtRootIf]) if (await linkExists(null, dev)) await run("ip", ["link", "del", "dev", dev]);
+    for (const dev of [...ports, e.mgmtRootIf])
+      if (await linkExists(null, dev)) await run("ip", ["link", "del", "dev", dev]);
   }
   // The owner's back end: deleting its WireGuard link ends its wireguard-go.
   if (await netnsExists(OWNER_BACK.netns)) {
-    if (await linkExists(OWNER_BACK.netns, OWNER_BACK.wgIf)) await run("ip", ["-n", OWNER_BACK.netns, "link", "del", "dev", OWNER_BACK.wgIf]);
+    if (await linkExists(OWNER_BACK.netns, OWNER_BACK.wgIf))
+      await run("ip", ["-n", OWNER_BACK.netns, "link", "del", "dev", OWNER_BACK.wgIf]);
     const ended = await endNamespacePids(OWNER_BACK.netns);
     await run("ip", ["netns", "del", OWNER_BACK.netns]);
     log(`${OWNER_BACK.netns}: namespace removed${ended ? ` (ended ${ended} process(es))` : ""}`);
@@ -307,7 +386,10 @@ export async function removeEdges(layout: LabLayout, log: (l: string) => void): 
 async function endNamespacePids(ns: string): Promise<number> {
   if (!(await netnsExists(ns))) return 0;
   const r = await run("ip", ["netns", "pids", ns], { allowFailure: true });
-  const pids = r.stdout.split("\n").map(Number).filter((p) => Number.isInteger(p) && p > 1);
+  const pids = r.stdout
+    .split("\n")
+    .map(Number)
+    .filter((p) => Number.isInteger(p) && p > 1);
   for (const pid of pids) {
     try {
       process.kill(pid, "SIGTERM");

@@ -53,13 +53,16 @@ export function defaultManifestPath(): string {
   return path.resolve(process.env.VMATRIX_LIBVIRT_LAB_DIR ?? ".data/lab-libvirt", "manifest.json");
 }
 
-export async function readLibvirtManifest(file = defaultManifestPath()): Promise<{ manifest: LabManifest; guest: LibvirtGuest }> {
+export async function readLibvirtManifest(
+  file = defaultManifestPath(),
+): Promise<{ manifest: LabManifest; guest: LibvirtGuest }> {
   const manifest = await readLabManifest(file);
   return { manifest, guest: labGuest(manifest) };
 }
 
 export function guestAddress(guest: LibvirtGuest, hostNumber: number): string {
-  if (!Number.isInteger(hostNumber) || hostNumber < 2 || hostNumber > 254) throw new Error(`bad guest host number ${hostNumber}`);
+  if (!Number.isInteger(hostNumber) || hostNumber < 2 || hostNumber > 254)
+    throw new Error(`bad guest host number ${hostNumber}`);
   return `${guest.guestAddressPrefix}${hostNumber}`;
 }
 
@@ -132,7 +135,12 @@ export function renderDomainXml(
  * Put a new guest's disk and domain XML into the host's VM directory (as that host's
  * user, over SSH), ready for `virsh define <xml>`. Returns the file paths.
  */
-export async function stageGuest(t: SshTarget, guest: LibvirtGuest, name: string, address: string): Promise<GuestFiles> {
+export async function stageGuest(
+  t: SshTarget,
+  guest: LibvirtGuest,
+  name: string,
+  address: string,
+): Promise<GuestFiles> {
   const files = guestFiles(t.host, name);
   const xml = renderDomainXml(guest, t.host, name, address);
   await remote(t, ["cp", "--sparse=always", guest.diskTemplatePath, files.disk]);
@@ -153,13 +161,25 @@ export async function removeGuest(t: SshTarget, name: string): Promise<void> {
  * lab's own); on another owner's segment from edge A's leg into it (curl bound to that leg),
  * the only place outside that owner's guests that reaches it.
  */
-export async function fetchGuestStatus(guest: LibvirtGuest, address: string, timeoutMs = 3000, segment = ROOT_SEGMENT): Promise<GuestStatus> {
+export async function fetchGuestStatus(
+  guest: LibvirtGuest,
+  address: string,
+  timeoutMs = 3000,
+  segment = ROOT_SEGMENT,
+): Promise<GuestStatus> {
   const url = `http://${address}:${guest.httpPort}${guest.statusPath}`;
   if (segment !== ROOT_SEGMENT) {
     const leg = segmentBridge(segment);
     const seconds = String(Math.max(1, Math.ceil(timeoutMs / 1000)));
-    const r = await run("ip", ["netns", "exec", SEGMENT_PROBE_NETNS, "curl", "-sS", "--fail", "--max-time", seconds, "--interface", leg, url], { allowFailure: true, timeoutMs: timeoutMs + 5000 });
-    if (r.code !== 0) throw new Error(`${url} on segment ${segment} (from ${SEGMENT_PROBE_NETNS} over ${leg}): ${r.stderr.trim() || `curl exit ${r.code}`}`);
+    const r = await run(
+      "ip",
+      ["netns", "exec", SEGMENT_PROBE_NETNS, "curl", "-sS", "--fail", "--max-time", seconds, "--interface", leg, url],
+      { allowFailure: true, timeoutMs: timeoutMs + 5000 },
+    );
+    if (r.code !== 0)
+      throw new Error(
+        `${url} on segment ${segment} (from ${SEGMENT_PROBE_NETNS} over ${leg}): ${r.stderr.trim() || `curl exit ${r.code}`}`,
+      );
     return guestStatusSchema.parse(JSON.parse(r.stdout));
   }
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });

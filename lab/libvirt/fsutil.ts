@@ -26,12 +26,7 @@ export interface Owner {
 }
 
 /** Write a file atomically (temp + rename) when its content differs; says whether it wrote. */
-export async function writeIfChanged(
-  p: string,
-  content: string,
-  mode: number,
-  owner?: Owner,
-): Promise<boolean> {
+export async function writeIfChanged(p: string, content: string, mode: number, owner?: Owner): Promise<boolean> {
   const current = await readIfExists(p);
   if (current === content) {
     await settle(p, mode, owner);

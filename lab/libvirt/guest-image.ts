@@ -69,7 +69,13 @@ export async function moduleLoadOrder(modulesDir: string, wanted: readonly strin
   );
   const byName = new Map<string, string>();
   for (const rel of [...deps.keys(), ...builtin]) {
-    byName.set(path.basename(rel).replace(/\.ko(\..*)?$/, "").replace(/-/g, "_"), rel);
+    byName.set(
+      path
+        .basename(rel)
+        .replace(/\.ko(\..*)?$/, "")
+        .replace(/-/g, "_"),
+      rel,
+    );
   }
   const order: string[] = [];
   const visit = (rel: string, trail: string[]) => {
@@ -120,7 +126,12 @@ async function initramfs(modulesDir: string, order: string[]): Promise<Buffer> {
  * on another host refuses a domain whose uuid or NIC MAC differ from the saved one. type='qemu' (TCG): KVM fails on this kind of machine.
  */
 export function domainXmlTemplate(kernelPath: string, initrdPath: string): string {
-  return labDomainXmlTemplate({ kernelPath, initrdPath, memoryMiB: GUEST_MEMORY_MIB, cmdline: "console=ttyS0 quiet panic=1" });
+  return labDomainXmlTemplate({
+    kernelPath,
+    initrdPath,
+    memoryMiB: GUEST_MEMORY_MIB,
+    cmdline: "console=ttyS0 quiet panic=1",
+  });
 }
 
 /**
@@ -128,8 +139,15 @@ export function domainXmlTemplate(kernelPath: string, initrdPath: string): strin
  * virtio disk, virtio NIC on the owner segment's bridge, serial console), with the
  * guest's own kernel command line before `vmx.name=… vmx.ip=…` and any further devices.
  */
-export function labDomainXmlTemplate(o: { kernelPath: string; initrdPath: string; memoryMiB: number; cmdline: string; extraDevices?: string[] }): string {
-  for (const p of [o.kernelPath, o.initrdPath]) if (!/^\/[A-Za-z0-9._/-]+$/.test(p)) throw new Error(`unexpected path ${p}`);
+export function labDomainXmlTemplate(o: {
+  kernelPath: string;
+  initrdPath: string;
+  memoryMiB: number;
+  cmdline: string;
+  extraDevices?: string[];
+}): string {
+  for (const p of [o.kernelPath, o.initrdPath])
+    if (!/^\/[A-Za-z0-9._/-]+$/.test(p)) throw new Error(`unexpected path ${p}`);
   if (!/^[A-Za-z0-9 =/._-]*$/.test(o.cmdline)) throw new Error(`unexpected kernel command line ${o.cmdline}`);
   return `<domain type='qemu'>
   <name>{{name}}</name>
@@ -163,7 +181,6 @@ ${(o.extraDevices ?? []).map((d) => `    ${d}\n`).join("")}  </devices>
 </domain>
 `;
 }
-
 
 /** A sparse raw disk whose first sector names it; the guest writes its boot into sector 1. */
 async function writeDiskTemplate(file: string): Promise<void> {

@@ -100,7 +100,9 @@ describe("renderDomainXml", () => {
     expect(xml).not.toMatch(/\{\{/);
     // Its owner's segment: the lab's segment 1 unless the guest is another owner's.
     expect(xml).toContain("<source bridge='vmxs1'/>");
-    expect(renderDomainXml(guest, host, "web-1", "10.77.0.42", undefined, "vmxs3")).toContain("<source bridge='vmxs3'/>");
+    expect(renderDomainXml(guest, host, "web-1", "10.77.0.42", undefined, "vmxs3")).toContain(
+      "<source bridge='vmxs3'/>",
+    );
   });
 
   it("refuses names and addresses that are not plain", () => {

@@ -44,7 +44,8 @@ export const DEFAULT_BASE_PORT = 22600;
  */
 export const LAB_SEGMENTS = 4;
 export const segmentBridge = (n: number) => {
-  if (!Number.isInteger(n) || n < 1 || n > LAB_SEGMENTS) throw new Error(`the libvirt lab has owner segments 1 to ${LAB_SEGMENTS}, not ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > LAB_SEGMENTS)
+    throw new Error(`the libvirt lab has owner segments 1 to ${LAB_SEGMENTS}, not ${n}`);
   return `vmxs${n}`;
 };
 export const ROOT_SEGMENT = 1;

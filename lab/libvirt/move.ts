@@ -13,9 +13,17 @@ import { guestFiles, type GuestFiles } from "./fixture";
 export async function copyGuestFiles(from: SshTarget, to: LabHost, name: string): Promise<void> {
   const src = guestFiles(from.host, name);
   await remote(from, [
-    "scp", "-q", "-P", String(to.sshPort),
-    "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
-    src.disk, src.state, src.xml,
+    "scp",
+    "-q",
+    "-P",
+    String(to.sshPort),
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "BatchMode=yes",
+    src.disk,
+    src.state,
+    src.xml,
     `${to.sshUser}@${to.sshHost}:${to.vmDir}/`,
   ]);
 }
@@ -24,6 +32,9 @@ export async function copyGuestFiles(from: SshTarget, to: LabHost, name: string)
 export async function guestChecksums(t: SshTarget, name: string): Promise<Record<keyof GuestFiles, string>> {
   const f = guestFiles(t.host, name);
   const r = await remote(t, ["sha256sum", f.disk, f.state, f.xml]);
-  const sums = r.stdout.trim().split("\n").map((l) => l.split(/\s+/)[0] ?? "");
+  const sums = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => l.split(/\s+/)[0] ?? "");
   return { disk: sums[0] ?? "", state: sums[1] ?? "", xml: sums[2] ?? "" };
 }

@@ -22,15 +22,25 @@ import dnsPacket from "dns-packet";
 
 const out = (o: unknown) => process.stdout.write(JSON.stringify(o) + "\n");
 
-function get(url: string, local: string, timeoutMs: number): Promise<{ status?: number; body?: string; error?: string; ms: number }> {
+function get(
+  url: string,
+  local: string,
+  timeoutMs: number,
+): Promise<{ status?: number; body?: string; error?: string; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const req = http.get(url, { localAddress: local, agent: false, timeout: timeoutMs, headers: { connection: "close" } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString("utf8"), ms: performance.now() - t0 }));
-      res.on("error", (e) => resolve({ error: e.message, ms: performance.now() - t0 }));
-    });
+    const req = http.get(
+      url,
+      { localAddress: local, agent: false, timeout: timeoutMs, headers: { connection: "close" } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString("utf8"), ms: performance.now() - t0 }),
+        );
+        res.on("error", (e) => resolve({ error: e.message, ms: performance.now() - t0 }));
+      },
+    );
     req.on("timeout", () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
     req.on("error", (e) => resolve({ error: e.message, ms: performance.now() - t0 }));
   });
@@ -44,7 +54,20 @@ async function resolve(server: string, port: number, name: string, subnet?: stri
     type: "query",
     flags: dnsPacket.RECURSION_DESIRED,
     questions: [{ name, type: "A", class: "IN" }],
-    ...(addr ? { additionals: [{ type: "OPT", name: ".", udpPayloadSize: 1232, options: [{ code: "CLIENT_SUBNET", family: 1, sourcePrefixLength: Number(bits), scopePrefixLength: 0, ip: addr }] } as unknown as dnsPacket.Answer] } : {}),
+    ...(addr
+      ? {
+          additionals: [
+            {
+              type: "OPT",
+              name: ".",
+              udpPayloadSize: 1232,
+              options: [
+                { code: "CLIENT_SUBNET", family: 1, sourcePrefixLength: Number(bits), scopePrefixLength: 0, ip: addr },
+              ],
+            } as unknown as dnsPacket.Answer,
+          ],
+        }
+      : {}),
   });
   const reply = new Promise<Buffer>((ok, fail) => {
     socket.once("message", ok);
@@ -52,8 +75,14 @@ async function resolve(server: string, port: number, name: string, subnet?: stri
   });
   socket.send(query, port, server);
   try {
-    const p = dnsPacket.decode(await reply) as { rcode?: string; answers?: { type: string; data: unknown; ttl?: number }[] };
-    out({ rcode: p.rcode, answers: (p.answers ?? []).filter((a) => a.type === "A").map((a) => ({ address: String(a.data), ttl: a.ttl })) });
+    const p = dnsPacket.decode(await reply) as {
+      rcode?: string;
+      answers?: { type: string; data: unknown; ttl?: number }[];
+    };
+    out({
+      rcode: p.rcode,
+      answers: (p.answers ?? []).filter((a) => a.type === "A").map((a) => ({ address: String(a.data), ttl: a.ttl })),
+    });
   } finally {
     socket.close();
   }
@@ -93,7 +122,19 @@ async function loop(url: string, local: string, rate: number, maxMs: number) {
   while (!stop && Date.now() < until) {
     const at = Date.now();
     const p: Promise<void> = get(url, local, 10_000).then((r) => {
-      out({ at, ms: Math.round(r.ms * 10) / 10, status: r.status, error: r.error, server: r.status === 200 ? /"name":"([^"]+)"|<title>([^<]+)<\/title>/.exec(r.body ?? "")?.slice(1).find(Boolean) : undefined });
+      out({
+        at,
+        ms: Math.round(r.ms * 10) / 10,
+        status: r.status,
+        error: r.error,
+        server:
+          r.status === 200
+            ? /"name":"([^"]+)"|<title>([^<]+)<\/title>/
+                .exec(r.body ?? "")
+                ?.slice(1)
+                .find(Boolean)
+            : undefined,
+      });
       inFlight.delete(p);
     });
     inFlight.add(p);
@@ -103,7 +144,14 @@ async function loop(url: string, local: string, rate: number, maxMs: number) {
   await Promise.all(inFlight);
 }
 
-async function hold(frontAddr: string, frontPort: number, serverAddr: string, serverPort: number, n: number, maxMs: number) {
+async function hold(
+  frontAddr: string,
+  frontPort: number,
+  serverAddr: string,
+  serverPort: number,
+  n: number,
+  maxMs: number,
+) {
   const open = new Set<net.Socket>();
   let accepted = 0;
   const server = net.createServer((s) => {

@@ -42,7 +42,12 @@ export async function libvirtLabUnavailable(): Promise<string | undefined> {
 export async function ensureLibvirtLab(log: (line: string) => void = () => undefined): Promise<LabManifest> {
   const layout = labLayout(libvirtLabDir());
   const status = await labStatus(layout).catch(() => undefined);
-  if (status && status.bridge && status.hosts.every((h) => h.sshd && h.virsh === "answers") && edgesUp(await edgesStatus(layout))) {
+  if (
+    status &&
+    status.bridge &&
+    status.hosts.every((h) => h.sshd && h.virsh === "answers") &&
+    edgesUp(await edgesStatus(layout))
+  ) {
     return readLabManifest(layout.manifestPath);
   }
   const hosts = status ? Math.max(DEFAULT_HOSTS, status.hosts.length) : DEFAULT_HOSTS;

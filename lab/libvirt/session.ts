@@ -16,9 +16,17 @@ export async function localVirsh(host: HostPlan, args: readonly string[]): Promi
   return run(
     "runuser",
     [
-      "-u", host.user, "--",
-      "env", `HOME=${host.home}`, `XDG_RUNTIME_DIR=${host.runtimeDir}`, "LIBVIRT_DEFAULT_URI=qemu:///session",
-      "virsh", "-c", "qemu:///session", ...args,
+      "-u",
+      host.user,
+      "--",
+      "env",
+      `HOME=${host.home}`,
+      `XDG_RUNTIME_DIR=${host.runtimeDir}`,
+      "LIBVIRT_DEFAULT_URI=qemu:///session",
+      "virsh",
+      "-c",
+      "qemu:///session",
+      ...args,
     ],
     { allowFailure: true, timeoutMs: 60_000 },
   );
@@ -81,7 +89,10 @@ export async function stopSession(host: HostPlan): Promise<{ guests: string[]; k
   const guests: string[] = [];
   if ((await sessionDaemonPids(host)).length > 0) {
     const list = await localVirsh(host, ["list", "--name", "--state-running", "--state-paused"]);
-    for (const name of list.stdout.split("\n").map((l) => l.trim()).filter(Boolean)) {
+    for (const name of list.stdout
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean)) {
       await localVirsh(host, ["destroy", name]);
       guests.push(name);
     }

@@ -1,8 +1,17 @@
 import { parseArgs } from "node:util";
 import { SMOKE_GUEST_HOST } from "./layout";
 import {
-  fetchGuestStatus, guestAddress, guestFiles, readLibvirtManifest, removeGuest, sshTarget,
-  stageGuest, waitForGuestHttp, defaultManifestPath, setHostFreeSpace, type GuestStatus,
+  fetchGuestStatus,
+  guestAddress,
+  guestFiles,
+  readLibvirtManifest,
+  removeGuest,
+  sshTarget,
+  stageGuest,
+  waitForGuestHttp,
+  defaultManifestPath,
+  setHostFreeSpace,
+  type GuestStatus,
 } from "./fixture";
 import { copyGuestFiles, guestChecksums } from "./move";
 import { remote } from "./ssh";
@@ -58,7 +67,10 @@ async function main(): Promise<void> {
   const xml = (await remote(a, ["virsh", "dumpxml", "--inactive", NAME])).stdout;
   await remote(a, ["tee", files.xml], { input: xml });
   await timed(timings, "save", () => remote(a, ["virsh", "save", NAME, files.state]));
-  check((await remote(a, ["virsh", "domstate", NAME])).stdout.trim() === "shut off", `saved on ${hostA.name}: shut off`);
+  check(
+    (await remote(a, ["virsh", "domstate", NAME])).stdout.trim() === "shut off",
+    `saved on ${hostA.name}: shut off`,
+  );
 
   await timed(timings, "copy", () => copyGuestFiles(a, hostB, NAME));
   const [sumA, sumB] = await Promise.all([guestChecksums(a, NAME), guestChecksums(b, NAME)]);
@@ -82,8 +94,14 @@ async function main(): Promise<void> {
   const after = await timed(timings, "restoreToHttp", () => waitForGuestHttp(guest, address, 20_000));
   console.log(`  restored on ${hostB.name}: boot id ${after.status.bootId}, uptime ${after.status.uptimeSeconds} s`);
   check(after.status.bootId === before.bootId, "same boot id after the move (not rebooted)");
-  check(after.status.uptimeSeconds > before.uptimeSeconds, `uptime grew (${before.uptimeSeconds} -> ${after.status.uptimeSeconds} s)`);
-  check(after.status.requests === before.requests + 1, `request counter continued (${before.requests} -> ${after.status.requests})`);
+  check(
+    after.status.uptimeSeconds > before.uptimeSeconds,
+    `uptime grew (${before.uptimeSeconds} -> ${after.status.uptimeSeconds} s)`,
+  );
+  check(
+    after.status.requests === before.requests + 1,
+    `request counter continued (${before.requests} -> ${after.status.requests})`,
+  );
   check((await remote(b, ["virsh", "domstate", NAME])).stdout.trim() === "running", `running on ${hostB.name}`);
 
   // A full disk on the target is a real ENOSPC from that host's own filesystem.
@@ -91,9 +109,25 @@ async function main(): Promise<void> {
   try {
     // -O: the classic scp protocol passes the target's errno text on; over SFTP (scp's
     // default since OpenSSH 9) ENOSPC arrives only as "Failure".
-    const full = await remote(b, ["scp", "-O", "-q", "-P", String(hostA.sshPort), "-o", "BatchMode=yes",
-      filesB.state, `${hostA.sshUser}@${hostA.sshHost}:${hostA.vmDir}/${NAME}.state`], { allowFailure: true });
-    check(full.code !== 0 && /No space left on device/.test(full.stderr), `copy to a full ${hostA.name} fails with "No space left on device"`);
+    const full = await remote(
+      b,
+      [
+        "scp",
+        "-O",
+        "-q",
+        "-P",
+        String(hostA.sshPort),
+        "-o",
+        "BatchMode=yes",
+        filesB.state,
+        `${hostA.sshUser}@${hostA.sshHost}:${hostA.vmDir}/${NAME}.state`,
+      ],
+      { allowFailure: true },
+    );
+    check(
+      full.code !== 0 && /No space left on device/.test(full.stderr),
+      `copy to a full ${hostA.name} fails with "No space left on device"`,
+    );
   } finally {
     await setHostFreeSpace(hostA.name, undefined);
     await remote(a, ["rm", "-f", guestFiles(hostA, NAME).state]);

@@ -15,15 +15,24 @@ export interface SshTarget {
 
 export function sshArgs(t: SshTarget): string[] {
   return [
-    "-i", t.host.privateKeyPath,
-    "-p", String(t.host.sshPort),
-    "-o", "StrictHostKeyChecking=yes",
-    "-o", `UserKnownHostsFile=${t.knownHostsFile}`,
-    "-o", "GlobalKnownHostsFile=/dev/null",
-    "-o", "BatchMode=yes",
-    "-o", "IdentitiesOnly=yes",
-    "-o", "ConnectTimeout=10",
-    "-o", "LogLevel=ERROR",
+    "-i",
+    t.host.privateKeyPath,
+    "-p",
+    String(t.host.sshPort),
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    `UserKnownHostsFile=${t.knownHostsFile}`,
+    "-o",
+    "GlobalKnownHostsFile=/dev/null",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    "ConnectTimeout=10",
+    "-o",
+    "LogLevel=ERROR",
     `${t.host.sshUser}@${t.host.sshHost}`,
   ];
 }

@@ -10,7 +10,12 @@ import { ensureDir, exists } from "./fsutil";
  * parallel processes, so each libvirt suite holds this lease from its first test to its
  * last. The lease file holds the owner's pid; a lease whose owner died is taken over.
  */
-export async function holdLibvirtLab(labDir: string, who: string, log: (line: string) => void, waitMs = 20 * 60_000): Promise<() => Promise<void>> {
+export async function holdLibvirtLab(
+  labDir: string,
+  who: string,
+  log: (line: string) => void,
+  waitMs = 20 * 60_000,
+): Promise<() => Promise<void>> {
   await ensureDir(labDir, 0o755);
   const file = path.join(labDir, ".tests.lock");
   const until = Date.now() + waitMs;
@@ -29,7 +34,10 @@ export async function holdLibvirtLab(labDir: string, who: string, log: (line: st
         await rm(file, { force: true });
         continue;
       }
-      if (Date.now() > until) throw new Error(`the libvirt lab is still in use by ${rest.join(" ") || "another suite"} (pid ${owner}, ${file})`);
+      if (Date.now() > until)
+        throw new Error(
+          `the libvirt lab is still in use by ${rest.join(" ") || "another suite"} (pid ${owner}, ${file})`,
+        );
       if (!told) log(`waiting for ${rest.join(" ") || "another suite"} (pid ${owner}) to finish with the libvirt lab`);
       told = true;
       await new Promise((r) => setTimeout(r, 1000));

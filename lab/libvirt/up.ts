@@ -4,8 +4,19 @@ import { labManifestSchema, type LabManifest } from "../manifest";
 import { run, seconds } from "./run";
 import { ensureDir, writeIfChanged } from "./fsutil";
 import {
-  BRIDGE, BRIDGE_ADDRESS, LAB_SEGMENTS, segmentBridge, GUEST_ADDRESS_PREFIX, GUEST_HOST_RANGE, GUEST_HTTP_PORT, GUEST_MEMORY_MIB,
-  HOST_NAME_RE, hostPlan, hostPlans, type HostPlan, type LabLayout,
+  BRIDGE,
+  BRIDGE_ADDRESS,
+  LAB_SEGMENTS,
+  segmentBridge,
+  GUEST_ADDRESS_PREFIX,
+  GUEST_HOST_RANGE,
+  GUEST_HTTP_PORT,
+  GUEST_MEMORY_MIB,
+  HOST_NAME_RE,
+  hostPlan,
+  hostPlans,
+  type HostPlan,
+  type LabLayout,
 } from "./layout";
 import { ensurePackages, platformProblem, PreflightError } from "./packages";
 import { ensureBridge } from "./network";
@@ -60,7 +71,10 @@ async function up(layout: LabLayout, opts: UpOptions): Promise<UpResult> {
   for (const h of plans) {
     if (await sshdPid(h)) continue;
     const other = await portListener(h.port);
-    if (other) throw new PreflightError(`port 127.0.0.1:${h.port} for ${h.name} is taken by another program:\n${other}\nuse --base-port`);
+    if (other)
+      throw new PreflightError(
+        `port 127.0.0.1:${h.port} for ${h.name} is taken by another program:\n${other}\nuse --base-port`,
+      );
   }
 
   log(`segment bridges ${BRIDGE}…${segmentBridge(LAB_SEGMENTS)}: ${await ensureBridge()}`);
@@ -74,7 +88,9 @@ async function up(layout: LabLayout, opts: UpOptions): Promise<UpResult> {
   for (const h of plans) {
     for (const pid of await sessionDaemonPids(h)) {
       if (!(await seesHostVmDir(pid))) {
-        log(`${h.name}: its libvirt session daemon was started outside the lab's sshd (no private VM directory); stopping it`);
+        log(
+          `${h.name}: its libvirt session daemon was started outside the lab's sshd (no private VM directory); stopping it`,
+        );
         await stopSession(h);
         break;
       }
@@ -109,7 +125,9 @@ async function up(layout: LabLayout, opts: UpOptions): Promise<UpResult> {
   // The network around the guests: an edge per hosting network, and the internet (edges.ts).
   t = performance.now();
   const edges = await ensureEdges(layout, oracleKey, log);
-  log(`edges ${edges.manifest.edges.map((e) => `${e.name} (${e.sshHost})`).join(", ")} and ${edges.facts.inetNamespace}: ready (${seconds(t)} s)`);
+  log(
+    `edges ${edges.manifest.edges.map((e) => `${e.name} (${e.sshHost})`).join(", ")} and ${edges.facts.inetNamespace}: ready (${seconds(t)} s)`,
+  );
 
   // Prove the path the oracle will use: pinned key, key login, session virsh.
   t = performance.now();
@@ -164,7 +182,9 @@ async function checkReadableByUser(h: HostPlan, image: GuestImage): Promise<void
   for (const file of [image.kernelPath, image.initrdPath, image.diskTemplatePath]) {
     const r = await run("runuser", ["-u", h.user, "--", "test", "-r", file], { allowFailure: true });
     if (r.code !== 0) {
-      throw new PreflightError(`${file} is not readable by the lab users; choose a --data directory whose parents are world-traversable`);
+      throw new PreflightError(
+        `${file} is not readable by the lab users; choose a --data directory whose parents are world-traversable`,
+      );
     }
   }
 }

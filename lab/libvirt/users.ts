@@ -10,7 +10,7 @@ import { HOMES_ROOT, RUNTIME_ROOT, VM_DIR, VM_INSTANCES_ROOT, type HostPlan } fr
  * lab hosts (host-to-host transfer, thesis §3.3).
  */
 
-export async function lookupUser(name: string): Promise<Owner & { home: string } | undefined> {
+export async function lookupUser(name: string): Promise<(Owner & { home: string }) | undefined> {
   const r = await run("getent", ["passwd", name], { allowFailure: true });
   if (r.code !== 0) return undefined;
   const f = r.stdout.trim().split(":");
@@ -28,11 +28,15 @@ export async function ensureUser(host: HostPlan): Promise<Owner> {
     // ("!"), which sshd would refuse even for key logins.
     await run("useradd", [
       "--no-create-home",
-      "--home-dir", host.home,
-      "--shell", "/bin/bash",
+      "--home-dir",
+      host.home,
+      "--shell",
+      "/bin/bash",
       "--user-group",
-      "--password", "*",
-      "--comment", `vMatrix libvirt lab host ${host.name}`,
+      "--password",
+      "*",
+      "--comment",
+      `vMatrix libvirt lab host ${host.name}`,
       host.user,
     ]);
     user = await lookupUser(host.user);

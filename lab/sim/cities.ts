@@ -36,6 +36,12 @@ export function simHostSpecs(count: number): SimHostSpec[] {
   return Array.from({ length: count }, (_, i) => {
     const c = SIM_CITIES[i % SIM_CITIES.length]!;
     const role = i === 0 ? "NEST" : i === 1 ? "LOADING" : "PRODUCTION";
-    return { name: `sim-${c.slug}-${Math.floor(i / SIM_CITIES.length) + 1}`, role, city: c.city, lat: c.lat, lon: c.lon };
+    return {
+      name: `sim-${c.slug}-${Math.floor(i / SIM_CITIES.length) + 1}`,
+      role,
+      city: c.city,
+      lat: c.lat,
+      lon: c.lon,
+    };
   });
 }

@@ -7,7 +7,8 @@ import { startSimLab, writeManifest } from "./lab";
  *
  * Starts a standalone sim lab, writes DIR/manifest.json and serves until Ctrl-C.
  */
-const USAGE = "usage: npm run lab:sim -- up [--hosts N (default 6)] [--data DIR (default .data/lab-sim)] [--base-port P (host i on P+i; default: ephemeral)]";
+const USAGE =
+  "usage: npm run lab:sim -- up [--hosts N (default 6)] [--data DIR (default .data/lab-sim)] [--base-port P (host i on P+i; default: ephemeral)]";
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -35,10 +36,16 @@ async function main(): Promise<number> {
     return 2;
   }
   const dataDir = values.data ?? ".data/lab-sim";
-  const hosts = simHostSpecs(count).map((h, i) => ({ ...h, sshPort: basePort === undefined ? undefined : basePort + i }));
+  const hosts = simHostSpecs(count).map((h, i) => ({
+    ...h,
+    sshPort: basePort === undefined ? undefined : basePort + i,
+  }));
   const lab = await startSimLab({ dataDir, hosts });
   const path = await writeManifest(dataDir, lab.manifest);
-  for (const h of lab.manifest.hosts.slice(0, 10)) console.log(`[lab:sim] ${h.name} ${h.role} ${h.city} ${h.sshUser}@${h.sshHost}:${h.sshPort} ${h.hostKeyFingerprint}`);
+  for (const h of lab.manifest.hosts.slice(0, 10))
+    console.log(
+      `[lab:sim] ${h.name} ${h.role} ${h.city} ${h.sshUser}@${h.sshHost}:${h.sshPort} ${h.hostKeyFingerprint}`,
+    );
   if (count > 10) console.log(`[lab:sim] … and ${count - 10} more`);
   console.log(`[lab:sim] ${count} hosts up; manifest: ${path}; Ctrl-C to stop`);
   await new Promise<void>((resolve) => {

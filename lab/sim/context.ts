@@ -43,7 +43,11 @@ export interface SimContext {
    * Runs another program by name (for `env`, `nice`, `flock`); a missing one exits 127
    * with `notFound`'s message (each launcher words it its own way).
    */
-  exec(argv: string[], io: Io, options?: { env?: Record<string, string>; notFound?: (name: string) => string }): Promise<number>;
+  exec(
+    argv: string[],
+    io: Io,
+    options?: { env?: Record<string, string>; notFound?: (name: string) => string },
+  ): Promise<number>;
   /** Runs a command line in a child shell (`sh -c`, for `flock -c`). */
   shell(line: string, io: Io): Promise<number>;
 }

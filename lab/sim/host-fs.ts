@@ -1,5 +1,16 @@
 import { createReadStream, type Stats } from "node:fs";
-import { copyFile, mkdir, open, readdir, rename, stat, statfs, truncate, unlink, type FileHandle } from "node:fs/promises";
+import {
+  copyFile,
+  mkdir,
+  open,
+  readdir,
+  rename,
+  stat,
+  statfs,
+  truncate,
+  unlink,
+  type FileHandle,
+} from "node:fs/promises";
 import { join, posix } from "node:path";
 import { Writable, type Readable } from "node:stream";
 
@@ -99,7 +110,10 @@ export class HostFs {
     const realAvail = s.bavail * s.bsize;
     const realSize = s.blocks * s.bsize;
     if (this.quotaBytes === undefined) return { availableBytes: realAvail, sizeBytes: realSize };
-    return { availableBytes: Math.max(0, Math.min(realAvail, this.quotaBytes - this.used)), sizeBytes: this.quotaBytes };
+    return {
+      availableBytes: Math.max(0, Math.min(realAvail, this.quotaBytes - this.used)),
+      sizeBytes: this.quotaBytes,
+    };
   }
 
   readStream(virtualPath: string, start = 0): Readable {
@@ -158,7 +172,10 @@ export class HostFs {
     if (flags !== "r") this.assertWritable(virtualPath);
     try {
       if (flags === "w") {
-        const old = await stat(this.real(virtualPath)).then((s) => s.size, () => 0);
+        const old = await stat(this.real(virtualPath)).then(
+          (s) => s.size,
+          () => 0,
+        );
         const handle = await open(this.real(virtualPath), "w");
         this.used -= old;
         return handle;
@@ -172,7 +189,10 @@ export class HostFs {
   /** Whole-file write (virsh save): refuses up front when it cannot fit. */
   async writeWhole(virtualPath: string, chunks: Iterable<Buffer>, totalBytes: number): Promise<void> {
     this.assertWritable(virtualPath);
-    const old = await this.stat(virtualPath).then((s) => s.size, () => 0);
+    const old = await this.stat(virtualPath).then(
+      (s) => s.size,
+      () => 0,
+    );
     const growth = totalBytes - old;
     const { allowed, error } = this.reserve(Math.max(0, growth), virtualPath);
     if (error) {
@@ -210,7 +230,10 @@ export class HostFs {
     this.assertWritable(from);
     this.assertWritable(to);
     await this.stat(from);
-    const replaced = await stat(this.real(to)).then((s) => (s.isFile() ? s.size : 0), () => 0);
+    const replaced = await stat(this.real(to)).then(
+      (s) => (s.isFile() ? s.size : 0),
+      () => 0,
+    );
     try {
       await rename(this.real(from), this.real(to));
     } catch (err) {
@@ -224,7 +247,10 @@ export class HostFs {
     this.assertWritable(to);
     const src = await this.stat(from);
     if (src.isDirectory()) throw new FsError("EISDIR", from);
-    const replaced = await stat(this.real(to)).then((s) => (s.isFile() ? s.size : 0), () => 0);
+    const replaced = await stat(this.real(to)).then(
+      (s) => (s.isFile() ? s.size : 0),
+      () => 0,
+    );
     const { allowed, error } = this.reserve(Math.max(0, src.size - replaced), to);
     if (error) {
       this.used -= allowed;
@@ -250,7 +276,10 @@ export class HostFs {
   /** Sets a file's length (sparse when growing), creating it if needed. */
   async truncate(virtualPath: string, size: number): Promise<void> {
     this.assertWritable(virtualPath);
-    const old = await this.stat(virtualPath).then((s) => s.size, () => 0);
+    const old = await this.stat(virtualPath).then(
+      (s) => s.size,
+      () => 0,
+    );
     const { allowed, error } = this.reserve(Math.max(0, size - old), virtualPath);
     if (error) {
       this.used -= allowed;

@@ -11,7 +11,12 @@ const XML = `<domain type='kvm'><name>web</name><uuid>0f3c1d2e-1111-4222-8333-94
 let dir: string;
 let fs: HostFs;
 const loads = new Map<string, number>();
-const open = () => Hypervisor.open(join(dir, "hv.json"), fs, { loadOf: (n) => loads.get(n) ?? 0.02, saveImageFraction: 0.001, shutdownDelayMs: 10 });
+const open = () =>
+  Hypervisor.open(join(dir, "hv.json"), fs, {
+    loadOf: (n) => loads.get(n) ?? 0.02,
+    saveImageFraction: 0.001,
+    shutdownDelayMs: 10,
+  });
 const cpu = (hv: Hypervisor) => Number(hv.stats("web").find(([k]) => k === "cpu.time")![1]);
 
 beforeEach(async () => {
@@ -95,12 +100,18 @@ describe("sim hypervisor", () => {
 
   it("refuses what libvirt refuses", async () => {
     const hv = await open();
-    await expect(hv.define("<domain type='xen'><name>x</name><memory>1</memory></domain>")).rejects.toThrow(HypervisorError);
-    await expect(hv.define("<domain type='qemu'><memory>1</memory></domain>")).rejects.toThrow("missing name information");
+    await expect(hv.define("<domain type='xen'><name>x</name><memory>1</memory></domain>")).rejects.toThrow(
+      HypervisorError,
+    );
+    await expect(hv.define("<domain type='qemu'><memory>1</memory></domain>")).rejects.toThrow(
+      "missing name information",
+    );
     await hv.define(XML);
     await expect(hv.define(XML.replace("944455556666", "000000000000"))).rejects.toThrow(/already exists with uuid/);
     await expect(hv.suspend("web")).rejects.toThrow("domain is not running");
     await rm(fs.real(`${VM_DIR}/web.img`));
-    await expect(hv.start("web")).rejects.toThrow(`Cannot access storage file '${VM_DIR}/web.img': No such file or directory`);
+    await expect(hv.start("web")).rejects.toThrow(
+      `Cannot access storage file '${VM_DIR}/web.img': No such file or directory`,
+    );
   });
 });

@@ -135,11 +135,15 @@ export class Hypervisor {
     const config = parseDomainXml(xml);
     const existing = this.domains.get(config.name);
     if (existing && existing.config.uuid !== config.uuid && xmlHasUuid(xml)) {
-      throw new HypervisorError([`operation failed: domain '${config.name}' already exists with uuid ${existing.config.uuid}`]);
+      throw new HypervisorError([
+        `operation failed: domain '${config.name}' already exists with uuid ${existing.config.uuid}`,
+      ]);
     }
     for (const d of this.domains.values()) {
       if (d.config.uuid === config.uuid && d.config.name !== config.name) {
-        throw new HypervisorError([`operation failed: domain '${d.config.name}' already exists with uuid ${config.uuid}`]);
+        throw new HypervisorError([
+          `operation failed: domain '${d.config.name}' already exists with uuid ${config.uuid}`,
+        ]);
       }
     }
     if (existing) {
@@ -147,7 +151,16 @@ export class Hypervisor {
       existing.config = { ...config, uuid, xml: withUuid(config.xml, uuid) };
       existing.persistent = true;
     } else {
-      this.domains.set(config.name, { config, persistent: true, state: "shut off", reason: "unknown", id: null, cpuNs: 0, since: Date.now(), shutdownPending: false });
+      this.domains.set(config.name, {
+        config,
+        persistent: true,
+        state: "shut off",
+        reason: "unknown",
+        id: null,
+        cpuNs: 0,
+        since: Date.now(),
+        shutdownPending: false,
+      });
     }
     await this.persist();
     return config.name;
@@ -155,7 +168,8 @@ export class Hypervisor {
 
   async undefine(name: string): Promise<void> {
     const d = this.must(name);
-    if (!d.persistent) throw new HypervisorError(["Requested operation is not valid: cannot undefine transient domain"]);
+    if (!d.persistent)
+      throw new HypervisorError(["Requested operation is not valid: cannot undefine transient domain"]);
     if (d.id === null) this.domains.delete(name);
     else d.persistent = false;
     await this.persist();
@@ -192,7 +206,8 @@ export class Hypervisor {
 
   async resume(name: string): Promise<void> {
     const d = this.mustBeActive(name);
-    if (d.state === "running") throw new HypervisorError(["Requested operation is not valid: domain is already running"]);
+    if (d.state === "running")
+      throw new HypervisorError(["Requested operation is not valid: domain is already running"]);
     if (d.state === "paused") {
       d.since = Date.now();
       d.state = "running";
@@ -217,7 +232,11 @@ export class Hypervisor {
     header.writeUInt32LE(0, 32); // cookieOffset
     header.writeUInt32LE(imageBytes, 36); // first "unused" word: the image length, to detect truncation
     try {
-      await this.fs.writeWhole(path, [header, xml, ...memoryImage(imageBytes)], SAVE_HEADER_BYTES + xml.length + imageBytes);
+      await this.fs.writeWhole(
+        path,
+        [header, xml, ...memoryImage(imageBytes)],
+        SAVE_HEADER_BYTES + xml.length + imageBytes,
+      );
     } catch (err) {
       const code = err instanceof FsError ? err.message : String(err);
       throw new HypervisorError([`Failed to create file '${path}': ${code}`]);
@@ -236,7 +255,9 @@ export class Hypervisor {
     try {
       data = await readFile(this.fs.real(path));
     } catch (err) {
-      throw new HypervisorError([`Failed to open file '${path}': ${new FsError((err as NodeJS.ErrnoException).code ?? "EIO", path).message}`]);
+      throw new HypervisorError([
+        `Failed to open file '${path}': ${new FsError((err as NodeJS.ErrnoException).code ?? "EIO", path).message}`,
+      ]);
     }
     if (data.length < SAVE_HEADER_BYTES || data.toString("latin1", 0, 16) !== SAVE_MAGIC) {
       throw new HypervisorError(["operation failed: image magic is incorrect"]);
@@ -244,26 +265,45 @@ export class Hypervisor {
     const xmlLen = data.readUInt32LE(20);
     const wasRunning = data.readUInt32LE(24) === 1;
     const imageBytes = data.readUInt32LE(36);
-    if (data.length < SAVE_HEADER_BYTES + xmlLen) throw new HypervisorError(["operation failed: failed to read domain XML"]);
+    if (data.length < SAVE_HEADER_BYTES + xmlLen)
+      throw new HypervisorError(["operation failed: failed to read domain XML"]);
     if (data.length !== SAVE_HEADER_BYTES + xmlLen + imageBytes) {
-      throw new HypervisorError(["internal error: qemu unexpectedly closed the monitor: load of migration failed: Input/output error"]);
+      throw new HypervisorError([
+        "internal error: qemu unexpectedly closed the monitor: load of migration failed: Input/output error",
+      ]);
     }
     const saved = parseDomainXml(data.toString("utf8", SAVE_HEADER_BYTES, SAVE_HEADER_BYTES + xmlLen));
     const config = altXml === undefined ? saved : parseDomainXml(altXml);
     if (config.uuid !== saved.uuid) {
-      throw new HypervisorError([`unsupported configuration: Target domain uuid ${config.uuid} does not match source ${saved.uuid}`]);
+      throw new HypervisorError([
+        `unsupported configuration: Target domain uuid ${config.uuid} does not match source ${saved.uuid}`,
+      ]);
     }
     if (config.name !== saved.name) {
-      throw new HypervisorError([`unsupported configuration: Target domain name '${config.name}' does not match source '${saved.name}'`]);
+      throw new HypervisorError([
+        `unsupported configuration: Target domain name '${config.name}' does not match source '${saved.name}'`,
+      ]);
     }
     let d = this.domains.get(config.name);
     if (d && d.config.uuid !== config.uuid) {
-      throw new HypervisorError([`operation failed: domain '${config.name}' is already defined with uuid ${d.config.uuid}`]);
+      throw new HypervisorError([
+        `operation failed: domain '${config.name}' is already defined with uuid ${d.config.uuid}`,
+      ]);
     }
-    if (d && d.id !== null) throw new HypervisorError([`Requested operation is not valid: domain '${config.name}' is already active`]);
+    if (d && d.id !== null)
+      throw new HypervisorError([`Requested operation is not valid: domain '${config.name}' is already active`]);
     await this.checkFiles(config);
     if (!d) {
-      d = { config, persistent: false, state: "shut off", reason: "unknown", id: null, cpuNs: 0, since: Date.now(), shutdownPending: false };
+      d = {
+        config,
+        persistent: false,
+        state: "shut off",
+        reason: "unknown",
+        id: null,
+        cpuNs: 0,
+        since: Date.now(),
+        shutdownPending: false,
+      };
       this.domains.set(config.name, d);
     }
     this.boot(d, "restored");
@@ -461,23 +501,37 @@ export class Hypervisor {
 export function parseDomainXml(xml: string): DomainConfig {
   const root = /^\s*(?:<\?xml[^>]*\?>\s*)?<([A-Za-z_][\w.-]*)([^>]*)>/.exec(xml);
   if (!root) throw new HypervisorError(["(domain_definition):1: Start tag expected, '<' not found"]);
-  if (root[1] !== "domain") throw new HypervisorError([`XML error: unexpected root element <${root[1]}>, expecting <domain>`]);
+  if (root[1] !== "domain")
+    throw new HypervisorError([`XML error: unexpected root element <${root[1]}>, expecting <domain>`]);
   const type = /\btype=['"]([^'"]+)['"]/.exec(root[2]!)?.[1];
   if (!type) throw new HypervisorError(["XML error: missing domain type attribute"]);
-  if (type !== "qemu" && type !== "kvm") throw new HypervisorError([`invalid argument: virt type '${type}' is not supported`]);
+  if (type !== "qemu" && type !== "kvm")
+    throw new HypervisorError([`invalid argument: virt type '${type}' is not supported`]);
   const name = /<name>\s*([^<]*?)\s*<\/name>/.exec(xml)?.[1];
   if (!name) throw new HypervisorError(["missing name information"]);
   const uuid = /<uuid>\s*([0-9a-fA-F-]{36})\s*<\/uuid>/.exec(xml)?.[1]?.toLowerCase() ?? randomUUID();
   const memory = /<memory(?:\s+unit=['"](\w+)['"])?\s*>\s*(\d+)\s*<\/memory>/.exec(xml);
-  if (!memory) throw new HypervisorError(["XML error: Memory size must be specified via <memory> or in the <numa> configuration"]);
+  if (!memory)
+    throw new HypervisorError(["XML error: Memory size must be specified via <memory> or in the <numa> configuration"]);
   const vcpus = Number(/<vcpu\b[^>]*>\s*(\d+)\s*<\/vcpu>/.exec(xml)?.[1] ?? 1);
   const files = [
-    ...[...xml.matchAll(/<disk\b[\s\S]*?<\/disk>/g)].flatMap((m) => [.../<source\s+file=['"]([^'"]+)['"]/.exec(m[0])?.slice(1) ?? []]),
+    ...[...xml.matchAll(/<disk\b[\s\S]*?<\/disk>/g)].flatMap((m) => [
+      ...(/<source\s+file=['"]([^'"]+)['"]/.exec(m[0])?.slice(1) ?? []),
+    ]),
     ...[...xml.matchAll(/<(kernel|initrd)>\s*([^<]+?)\s*<\/\1>/g)].map((m) => m[2]!),
   ];
   const interfaces = (xml.match(/<interface\b/g) ?? []).length;
   // Like libvirt's own XML, the stored copy always carries the uuid (save images too).
-  return { name, uuid, type, memoryKiB: toKiB(Number(memory[2]), memory[1] ?? "KiB"), vcpus, files, interfaces, xml: withUuid(xml, uuid) };
+  return {
+    name,
+    uuid,
+    type,
+    memoryKiB: toKiB(Number(memory[2]), memory[1] ?? "KiB"),
+    vcpus,
+    files,
+    interfaces,
+    xml: withUuid(xml, uuid),
+  };
 }
 
 function withUuid(xml: string, uuid: string): string {
@@ -490,7 +544,19 @@ function xmlHasUuid(xml: string): boolean {
 }
 
 function toKiB(value: number, unit: string): number {
-  const factors: Record<string, number> = { b: 1 / 1024, bytes: 1 / 1024, k: 1, KiB: 1, KB: 1000 / 1024, M: 1024, MiB: 1024, MB: 1e6 / 1024, G: 1024 ** 2, GiB: 1024 ** 2, GB: 1e9 / 1024 };
+  const factors: Record<string, number> = {
+    b: 1 / 1024,
+    bytes: 1 / 1024,
+    k: 1,
+    KiB: 1,
+    KB: 1000 / 1024,
+    M: 1024,
+    MiB: 1024,
+    MB: 1e6 / 1024,
+    G: 1024 ** 2,
+    GiB: 1024 ** 2,
+    GB: 1e9 / 1024,
+  };
   const f = factors[unit];
   if (f === undefined) throw new HypervisorError([`invalid argument: unknown suffix '${unit}'`]);
   return Math.round(value * f);

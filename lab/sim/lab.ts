@@ -106,7 +106,10 @@ export async function startSimLab(options: SimLabOptions): Promise<SimLab> {
       memoryKiB: (spec.memoryMiB ?? 32 * 1024) * 1024,
       fs,
       hypervisor,
-      bridges: ["virbr0", ...(spec.segments ?? Array.from({ length: SIM_SEGMENTS }, (_, k) => k + 1)).map((n) => `vmxs${n}`)],
+      bridges: [
+        "virbr0",
+        ...(spec.segments ?? Array.from({ length: SIM_SEGMENTS }, (_, k) => k + 1)).map((n) => `vmxs${n}`),
+      ],
       locks: new Set(),
       rttMs: async (address) => rtt(from, address),
     });
@@ -114,7 +117,8 @@ export async function startSimLab(options: SimLabOptions): Promise<SimLab> {
     identities.push(identity.publicKey);
   }
   const authorized = [client.publicKey, ...identities].join("\n") + "\n";
-  for (const rt of runtimes) await writeFile(rt.fs.real(`${SIM_HOME}/.ssh/authorized_keys`), authorized, { mode: 0o600 });
+  for (const rt of runtimes)
+    await writeFile(rt.fs.real(`${SIM_HOME}/.ssh/authorized_keys`), authorized, { mode: 0o600 });
 
   const servers: HostServer[] = [];
   try {

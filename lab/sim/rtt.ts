@@ -22,14 +22,21 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
  * cities; loopback answers in a few tens of microseconds.
  */
 export async function defaultRtt(hostPlaces: Map<string, Place>): Promise<RttFn> {
-  const estimate = ((await optionalExport("server/latency/model.ts", "estimateRttMs")) as Estimate | undefined) ?? greatCircleRttMs;
+  const estimate =
+    ((await optionalExport("server/latency/model.ts", "estimateRttMs")) as Estimate | undefined) ?? greatCircleRttMs;
   const locate = (await optionalExport("server/latency/geoip.ts", "locateIp")) as Locate | undefined;
   return async (from, toAddress) => {
     const host = hostPlaces.get(toAddress);
     if (host) return sameSpot(from, host) ? 0.05 : estimate(from, host);
     if (isLoopback(toAddress)) return 0.05;
     // An address the lookup cannot place (or refuses) does not answer, like a dead one.
-    const place = locate ? asPlace(await Promise.resolve().then(() => locate(toAddress)).catch(() => null)) : null;
+    const place = locate
+      ? asPlace(
+          await Promise.resolve()
+            .then(() => locate(toAddress))
+            .catch(() => null),
+        )
+      : null;
     return place ? estimate(from, place) : null;
   };
 }
@@ -61,7 +68,9 @@ function sameSpot(a: Place, b: Place): boolean {
  */
 function greatCircleRttMs(a: Place, b: Place): number {
   const rad = Math.PI / 180;
-  const h = Math.sin(((b.lat - a.lat) * rad) / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(((b.lon - a.lon) * rad) / 2) ** 2;
+  const h =
+    Math.sin(((b.lat - a.lat) * rad) / 2) ** 2 +
+    Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(((b.lon - a.lon) * rad) / 2) ** 2;
   const km = 2 * 6371 * Math.asin(Math.sqrt(h));
   return (2 * km * 1.5) / 200 + 2;
 }

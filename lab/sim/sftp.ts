@@ -18,10 +18,22 @@ export function serveSftp(sftp: SFTPWrapper, host: SimHostRuntime): void {
   const handleOf = (buf: Buffer) => (buf.length === 4 ? handles.get(buf.readUInt32BE(0)) : undefined);
   const fail = (reqId: number, err: unknown, p: string) => {
     const e = asFsError(err, p) as FsError;
-    const code = e.code === "ENOENT" ? STATUS_CODE.NO_SUCH_FILE : e.code === "EACCES" ? STATUS_CODE.PERMISSION_DENIED : STATUS_CODE.FAILURE;
+    const code =
+      e.code === "ENOENT"
+        ? STATUS_CODE.NO_SUCH_FILE
+        : e.code === "EACCES"
+          ? STATUS_CODE.PERMISSION_DENIED
+          : STATUS_CODE.FAILURE;
     sftp.status(reqId, code, e.message);
   };
-  const attrs = (s: Stats): Attributes => ({ mode: s.mode, uid: 1000, gid: 1000, size: s.size, atime: Math.floor(s.atimeMs / 1000), mtime: Math.floor(s.mtimeMs / 1000) });
+  const attrs = (s: Stats): Attributes => ({
+    mode: s.mode,
+    uid: 1000,
+    gid: 1000,
+    size: s.size,
+    atime: Math.floor(s.atimeMs / 1000),
+    mtime: Math.floor(s.mtimeMs / 1000),
+  });
 
   sftp.on("OPEN", (reqId, filename, flags) => {
     const mode = flagsToString(flags);
@@ -45,7 +57,8 @@ export function serveSftp(sftp: SFTPWrapper, host: SimHostRuntime): void {
     if (!h) return sftp.status(reqId, STATUS_CODE.FAILURE, "invalid handle");
     const buf = Buffer.alloc(Math.min(length, 256 * 1024));
     h.file.read(buf, 0, buf.length, offset).then(
-      ({ bytesRead }) => (bytesRead === 0 ? sftp.status(reqId, STATUS_CODE.EOF) : sftp.data(reqId, buf.subarray(0, bytesRead))),
+      ({ bytesRead }) =>
+        bytesRead === 0 ? sftp.status(reqId, STATUS_CODE.EOF) : sftp.data(reqId, buf.subarray(0, bytesRead)),
       (err: unknown) => fail(reqId, err, h.path),
     );
   });
@@ -122,7 +135,9 @@ export function serveSftp(sftp: SFTPWrapper, host: SimHostRuntime): void {
   });
 
   for (const op of ["OPENDIR", "READDIR", "RMDIR", "READLINK", "SYMLINK", "EXTENDED"]) {
-    sftp.on(op, (reqId: number) => sftp.status(reqId, STATUS_CODE.OP_UNSUPPORTED, `${op} is not supported by the sim host`));
+    sftp.on(op, (reqId: number) =>
+      sftp.status(reqId, STATUS_CODE.OP_UNSUPPORTED, `${op} is not supported by the sim host`),
+    );
   }
 
   sftp.on("end", () => {

@@ -58,10 +58,11 @@ function tokenize(line: string): Token[] {
       let text = "";
       i++;
       for (;;) {
-        if (i >= line.length) throw new ShellSyntaxError('unexpected EOF while looking for matching `"\'');
+        if (i >= line.length) throw new ShellSyntaxError("unexpected EOF while looking for matching `\"'");
         const d = line[i]!;
         if (d === '"') break;
-        if (d === "$" || d === "`") throw new ShellSyntaxError(`expansion \`${d}' inside double quotes is not supported`);
+        if (d === "$" || d === "`")
+          throw new ShellSyntaxError(`expansion \`${d}' inside double quotes is not supported`);
         if (d === "\\" && i + 1 < line.length && '$`"\\\n'.includes(line[i + 1]!)) {
           if (line[i + 1] !== "\n") text += line[i + 1];
           i += 2;

@@ -1,5 +1,21 @@
 import { PassThrough, type Writable } from "node:stream";
-import { cat, cp, df, env, flock, head, mkdir, mv, nice, rm, sha256sum, stat, sync, tail, truncate } from "./commands/coreutils";
+import {
+  cat,
+  cp,
+  df,
+  env,
+  flock,
+  head,
+  mkdir,
+  mv,
+  nice,
+  rm,
+  sha256sum,
+  stat,
+  sync,
+  tail,
+  truncate,
+} from "./commands/coreutils";
 import { ping } from "./commands/ping";
 import { haproxySocat as socat, ip, nft, umask, wg, wireguardGo } from "./edge/commands";
 import { ssh } from "./commands/ssh";
@@ -11,7 +27,32 @@ import { parseLine, ShellSyntaxError, type SimpleCommand } from "./shell-parse";
 import { write } from "./streams";
 
 /** Every program a sim host has; anything else is "command not found" (127). */
-const PROGRAMS: Record<string, Builtin> = { cat, cp, df, env, flock, head, ip, mkdir, mv, nft, nice, ping, rm, sha256sum, socat, ssh, stat, sync, tail, truncate, umask, virsh, wg, "wireguard-go": wireguardGo };
+const PROGRAMS: Record<string, Builtin> = {
+  cat,
+  cp,
+  df,
+  env,
+  flock,
+  head,
+  ip,
+  mkdir,
+  mv,
+  nft,
+  nice,
+  ping,
+  rm,
+  sha256sum,
+  socat,
+  ssh,
+  stat,
+  sync,
+  tail,
+  truncate,
+  umask,
+  virsh,
+  wg,
+  "wireguard-go": wireguardGo,
+};
 
 /**
  * The login shell of a sim host: runs one command line (what sshd hands to `bash -c`)
@@ -28,10 +69,17 @@ export async function runCommandLine(line: string, io: Io, host: SimHostRuntime,
   }
   const ctx: SimContext = {
     host,
-    env: { HOME: host.home, USER: host.user, LOGNAME: host.user, SHELL: "/bin/bash", PATH: "/usr/local/bin:/usr/bin:/bin" },
+    env: {
+      HOME: host.home,
+      USER: host.user,
+      LOGNAME: host.user,
+      SHELL: "/bin/bash",
+      PATH: "/usr/local/bin:/usr/bin:/bin",
+    },
     cwd: host.home,
     signal,
-    exec: (argv, cmdIo, options = {}) => runProgram(argv, cmdIo, options.env ? { ...ctx, env: options.env } : ctx, options.notFound),
+    exec: (argv, cmdIo, options = {}) =>
+      runProgram(argv, cmdIo, options.env ? { ...ctx, env: options.env } : ctx, options.notFound),
     shell: (child, cmdIo) => runCommandLine(child, cmdIo, host, signal),
   };
   let status = 0;
@@ -89,11 +137,18 @@ async function runSimple(command: SimpleCommand, io: Io, ctx: SimContext): Promi
   }
 }
 
-async function runProgram(argv: string[], io: Io, ctx: SimContext, notFound?: (name: string) => string): Promise<number> {
+async function runProgram(
+  argv: string[],
+  io: Io,
+  ctx: SimContext,
+  notFound?: (name: string) => string,
+): Promise<number> {
   const name = argv[0]!;
   const program = Object.hasOwn(PROGRAMS, name) ? PROGRAMS[name] : undefined;
   if (!program) {
-    const message = notFound?.(name) ?? (name.includes("/") ? `bash: ${name}: No such file or directory` : `bash: ${name}: command not found`);
+    const message =
+      notFound?.(name) ??
+      (name.includes("/") ? `bash: ${name}: No such file or directory` : `bash: ${name}: command not found`);
     await write(io.stderr, message + "\n");
     return 127;
   }

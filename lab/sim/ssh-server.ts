@@ -19,7 +19,12 @@ export interface HostServer {
  * ~/.ssh/authorized_keys, exec sessions run by the sim shell, `signal` requests kill the
  * running command (as sshd's killpg does), and the sftp subsystem.
  */
-export async function startHostServer(host: SimHostRuntime, hostKey: string, bindAddress: string, port: number): Promise<HostServer> {
+export async function startHostServer(
+  host: SimHostRuntime,
+  hostKey: string,
+  bindAddress: string,
+  port: number,
+): Promise<HostServer> {
   const connections = new Set<Connection>();
   const server = new ssh2.Server({ hostKeys: [hostKey], ident: "OpenSSH_9.2p1 Debian-2+deb12u3" }, (client) => {
     connections.add(client);
@@ -32,7 +37,8 @@ export async function startHostServer(host: SimHostRuntime, hostKey: string, bin
       void authorizedKeys(host).then((keys) => {
         const key = keys.find((k) => k.type === ctx.key.algo && k.getPublicSSH().equals(ctx.key.data));
         if (!key) return ctx.reject(["publickey"]);
-        if (ctx.signature && ctx.blob && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(["publickey"]);
+        if (ctx.signature && ctx.blob && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true)
+          return ctx.reject(["publickey"]);
         ctx.accept();
       });
     });

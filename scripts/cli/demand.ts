@@ -28,6 +28,14 @@ export const demandCommand: CliCommand = {
       rate: wholeNumber(opts, "rate"),
       minutes: wholeNumber(opts, "minutes"),
     });
-    out({ id: crowd.id, service: slug, lat: crowd.lat, lon: crowd.lon, rate: crowd.perMinute, startsAt: crowd.startsAt, endsAt: crowd.endsAt });
+    out({
+      id: crowd.id,
+      service: slug,
+      lat: crowd.lat,
+      lon: crowd.lon,
+      rate: crowd.perMinute,
+      startsAt: crowd.startsAt,
+      endsAt: crowd.endsAt,
+    });
   },
 };

@@ -28,8 +28,12 @@ export interface Verdict {
 
 const COMMENT = String.raw`(?: comment "[^"]*")?`;
 // A NAT rule may mark its connection with the owner segment first (server/edge/firewall.ts).
-const DNAT = new RegExp(String.raw`^ip daddr (\S+) (tcp|udp) dport (\d+) (?:meta mark set 0x[0-9a-f]{8} ct mark set 0x[0-9a-f]{8} )?dnat to (\d+\.\d+\.\d+\.\d+):(\d+)${COMMENT}$`);
-const FILTER = new RegExp(String.raw`^(?:ip daddr (\S+) )?(?:(tcp|udp) dport (\d+) )?(ct status dnat )?(accept|drop)${COMMENT}$`);
+const DNAT = new RegExp(
+  String.raw`^ip daddr (\S+) (tcp|udp) dport (\d+) (?:meta mark set 0x[0-9a-f]{8} ct mark set 0x[0-9a-f]{8} )?dnat to (\d+\.\d+\.\d+\.\d+):(\d+)${COMMENT}$`,
+);
+const FILTER = new RegExp(
+  String.raw`^(?:ip daddr (\S+) )?(?:(tcp|udp) dport (\d+) )?(ct status dnat )?(accept|drop)${COMMENT}$`,
+);
 const ESTABLISHED = /^ct state established,related (accept|drop)$/;
 
 function inRange(address: string, spec: string): boolean {
@@ -40,7 +44,13 @@ function inRange(address: string, spec: string): boolean {
 
 export class UnknownRuleError extends Error {}
 
-function walk(chain: "input" | "forward", rules: readonly string[], to: { address: string; port: number; proto: string }, dnat: boolean, dnatTo: string | null): Verdict {
+function walk(
+  chain: "input" | "forward",
+  rules: readonly string[],
+  to: { address: string; port: number; proto: string },
+  dnat: boolean,
+  dnatTo: string | null,
+): Verdict {
   for (const rule of rules) {
     // A new connection is neither established nor related.
     if (ESTABLISHED.test(rule)) continue;
@@ -63,7 +73,13 @@ export function firewallVerdict(rules: FirewallRules | null, probe: Probe): Verd
     if (!m) throw new UnknownRuleError(`cannot evaluate the edge's prerouting rule: ${rule}`);
     const [, daddr, proto, port, toAddress, toPort] = m;
     if (inRange(probe.address, daddr!) && proto === probe.proto && Number(port) === probe.port) {
-      return walk("forward", rules.forward, { address: toAddress!, port: Number(toPort), proto: probe.proto }, true, `${toAddress}:${toPort}`);
+      return walk(
+        "forward",
+        rules.forward,
+        { address: toAddress!, port: Number(toPort), proto: probe.proto },
+        true,
+        `${toAddress}:${toPort}`,
+      );
     }
   }
   return walk("input", rules.input, probe, false, null);

@@ -32,78 +32,106 @@ export const hostsCommand: CliCommand = {
   },
   async run({ db, api, verb, args, opts }) {
     const arg = args[0];
-  switch (verb) {
-    case "list": {
-      const networks = await api.hosts.list();
-      const rows = networks
-        .filter((n) => !stringOpt(opts, "hosting-network") || n.slug === stringOpt(opts, "hosting-network"))
-        .flatMap((n) =>
-          n.hosts.map((h) => ({
-            name: h.name,
-            hostingNetwork: n.slug,
-            role: h.role,
-            status: h.status,
-            lastHeartbeatAt: h.lastHeartbeatAt?.toISOString() ?? null,
-            draining: h.draining,
-            hostKeyTrust: h.hostKeyTrust,
-            ssh: `${h.sshUser}@${h.sshHost}:${h.sshPort}`,
-            vms: h.vms.length,
-          })),
-        );
-      if (opts.json) return out(rows);
-      if (rows.length === 0) return console.log("No hosts.");
-      for (const r of rows) {
-        console.log(`${r.name.padEnd(24)} ${r.hostingNetwork.padEnd(14)} ${r.role.padEnd(10)} ${r.status.padEnd(7)} ${(r.lastHeartbeatAt ?? "never").padEnd(24)} ${r.draining ? "draining" : ""}`);
-      }
-      return;
-    }
-    case "add": {
-      const m = /^([^@\s]+)@([^:\s]+)(?::(\d+))?$/.exec(stringOpt(opts, "ssh") ?? "");
-      if (!m) throw new UsageError("--ssh must be USER@HOST or USER@HOST:PORT");
-      const network = await db.hostingNetwork.findUnique({ where: { slug: stringOpt(opts, "hosting-network") ?? "" } });
-      if (!network) throw new UsageError(`--hosting-network: no hosting network ${JSON.stringify(stringOpt(opts, "hosting-network") ?? "")}`);
-      const sshHost = m[2]!;
-      const sshPort = Number(m[3] ?? 22);
-      let fingerprint = stringOpt(opts, "fingerprint");
-      if (!fingerprint) {
-        const key = await api.hosts.previewKey({ sshHost, sshPort });
-        console.error(`${sshHost}:${sshPort} presents a ${key.keyType} key with fingerprint ${key.fingerprint}`);
-        if (!opts.yes) {
-          if (!process.stdin.isTTY) throw new UsageError("confirm the fingerprint: pass --fingerprint SHA256:… (checked against the host) or --yes");
-          const rl = createInterface({ input: process.stdin, output: process.stderr });
-          const answer = await rl.question("Does it match the host's real key (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the host)? [y/N] ");
-          rl.close();
-          if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError("not registered: fingerprint not confirmed");
+    switch (verb) {
+      case "list": {
+        const networks = await api.hosts.list();
+        const rows = networks
+          .filter((n) => !stringOpt(opts, "hosting-network") || n.slug === stringOpt(opts, "hosting-network"))
+          .flatMap((n) =>
+            n.hosts.map((h) => ({
+              name: h.name,
+              hostingNetwork: n.slug,
+              role: h.role,
+              status: h.status,
+              lastHeartbeatAt: h.lastHeartbeatAt?.toISOString() ?? null,
+              draining: h.draining,
+              hostKeyTrust: h.hostKeyTrust,
+              ssh: `${h.sshUser}@${h.sshHost}:${h.sshPort}`,
+              vms: h.vms.length,
+            })),
+          );
+        if (opts.json) return out(rows);
+        if (rows.length === 0) return console.log("No hosts.");
+        for (const r of rows) {
+          console.log(
+            `${r.name.padEnd(24)} ${r.hostingNetwork.padEnd(14)} ${r.role.padEnd(10)} ${r.status.padEnd(7)} ${(r.lastHeartbeatAt ?? "never").padEnd(24)} ${r.draining ? "draining" : ""}`,
+          );
         }
-        fingerprint = key.fingerprint;
+        return;
       }
-      const host = await api.hosts.register({
-        name: stringOpt(opts, "name") ?? "",
-        hostingNetworkId: network.id,
-        role: (stringOpt(opts, "role") ?? "") as "NEST",
-        sshHost,
-        sshPort,
-        sshUser: m[1]!,
-        sshKeyRef: stringOpt(opts, "key") ?? "",
-        vmDir: stringOpt(opts, "vm-dir") ?? "/var/lib/vmatrix/vms",
-        hostKeyFingerprint: fingerprint,
-      });
-      return out({ name: host.name, hostingNetwork: network.slug, role: host.role, status: host.status, cpus: host.cpus, memoryMiB: host.memoryMiB, hostKeyFingerprint: host.hostKeyFingerprint });
+      case "add": {
+        const m = /^([^@\s]+)@([^:\s]+)(?::(\d+))?$/.exec(stringOpt(opts, "ssh") ?? "");
+        if (!m) throw new UsageError("--ssh must be USER@HOST or USER@HOST:PORT");
+        const network = await db.hostingNetwork.findUnique({
+          where: { slug: stringOpt(opts, "hosting-network") ?? "" },
+        });
+        if (!network)
+          throw new UsageError(
+            `--hosting-network: no hosting network ${JSON.stringify(stringOpt(opts, "hosting-network") ?? "")}`,
+          );
+        const sshHost = m[2]!;
+        const sshPort = Number(m[3] ?? 22);
+        let fingerprint = stringOpt(opts, "fingerprint");
+        if (!fingerprint) {
+          const key = await api.hosts.previewKey({ sshHost, sshPort });
+          console.error(`${sshHost}:${sshPort} presents a ${key.keyType} key with fingerprint ${key.fingerprint}`);
+          if (!opts.yes) {
+            if (!process.stdin.isTTY)
+              throw new UsageError(
+                "confirm the fingerprint: pass --fingerprint SHA256:… (checked against the host) or --yes",
+              );
+            const rl = createInterface({ input: process.stdin, output: process.stderr });
+            const answer = await rl.question(
+              "Does it match the host's real key (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the host)? [y/N] ",
+            );
+            rl.close();
+            if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError("not registered: fingerprint not confirmed");
+          }
+          fingerprint = key.fingerprint;
+        }
+        const host = await api.hosts.register({
+          name: stringOpt(opts, "name") ?? "",
+          hostingNetworkId: network.id,
+          role: (stringOpt(opts, "role") ?? "") as "NEST",
+          sshHost,
+          sshPort,
+          sshUser: m[1]!,
+          sshKeyRef: stringOpt(opts, "key") ?? "",
+          vmDir: stringOpt(opts, "vm-dir") ?? "/var/lib/vmatrix/vms",
+          hostKeyFingerprint: fingerprint,
+        });
+        return out({
+          name: host.name,
+          hostingNetwork: network.slug,
+          role: host.role,
+          status: host.status,
+          cpus: host.cpus,
+          memoryMiB: host.memoryMiB,
+          hostKeyFingerprint: host.hostKeyFingerprint,
+        });
+      }
+      case "probe": {
+        const host = await api.hosts.probe({ hostId: (await hostByName(db, arg)).id });
+        return out({
+          name: host.name,
+          cpus: host.cpus,
+          memoryMiB: host.memoryMiB,
+          diskBytes: host.diskBytes,
+          freeDiskBytes: host.freeDiskBytes,
+          hypervisor: host.hypervisor,
+          segments: host.segments,
+        });
+      }
+      case "drain": {
+        const host = await api.hosts.setDraining({ hostId: (await hostByName(db, arg)).id, draining: !opts.undo });
+        return out({ name: host.name, draining: host.draining });
+      }
+      case "retire": {
+        const host = await api.hosts.retire({ hostId: (await hostByName(db, arg)).id });
+        return out({ name: host.name, retiredAt: host.retiredAt });
+      }
+      default:
+        throw new UsageError(`unknown command hosts ${verb ?? ""}`.trim());
     }
-    case "probe": {
-      const host = await api.hosts.probe({ hostId: (await hostByName(db, arg)).id });
-      return out({ name: host.name, cpus: host.cpus, memoryMiB: host.memoryMiB, diskBytes: host.diskBytes, freeDiskBytes: host.freeDiskBytes, hypervisor: host.hypervisor, segments: host.segments });
-    }
-    case "drain": {
-      const host = await api.hosts.setDraining({ hostId: (await hostByName(db, arg)).id, draining: !opts.undo });
-      return out({ name: host.name, draining: host.draining });
-    }
-    case "retire": {
-      const host = await api.hosts.retire({ hostId: (await hostByName(db, arg)).id });
-      return out({ name: host.name, retiredAt: host.retiredAt });
-    }
-    default:
-      throw new UsageError(`unknown command hosts ${verb ?? ""}`.trim());
-  }
   },
 };

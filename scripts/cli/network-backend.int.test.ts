@@ -11,9 +11,28 @@ const KEY = "cshFUlacQtbr6i5oYCCzV1ENW/wtHuJlbn5DU76+jDs=";
 
 describe("vmatrix network backend", () => {
   it("sets a service's back end, shows it as JSON, and clears it, each write audited as the CLI's user", async () => {
-    const set = await cli("network", "backend", t.w.service.slug, "--endpoint", "203.0.113.50:51820", "--public-key", KEY, "--cidr", "10.88.0.0/24", "--json");
+    const set = await cli(
+      "network",
+      "backend",
+      t.w.service.slug,
+      "--endpoint",
+      "203.0.113.50:51820",
+      "--public-key",
+      KEY,
+      "--cidr",
+      "10.88.0.0/24",
+      "--json",
+    );
     expect(set.code, set.stderr).toBe(0);
-    const declared = { service: t.w.service.slug, name: t.w.service.name, twoTier: true, backendEndpoint: "203.0.113.50:51820", backendPublicKey: KEY, backendCidr: "10.88.0.0/24", tunnels: [] };
+    const declared = {
+      service: t.w.service.slug,
+      name: t.w.service.name,
+      twoTier: true,
+      backendEndpoint: "203.0.113.50:51820",
+      backendPublicKey: KEY,
+      backendCidr: "10.88.0.0/24",
+      tunnels: [],
+    };
     expect(JSON.parse(set.stdout)).toEqual(declared);
 
     const show = await cli("network", "backend", t.w.service.slug, "--json");
@@ -24,8 +43,15 @@ describe("vmatrix network backend", () => {
 
     const clear = await cli("network", "backend", t.w.service.slug, "--clear", "--json");
     expect(clear.code, clear.stderr).toBe(0);
-    expect(JSON.parse(clear.stdout)).toMatchObject({ twoTier: false, backendEndpoint: null, backendPublicKey: null, backendCidr: null });
-    expect((await cli("network", "backend", t.w.service.slug)).stdout).toContain(`${t.w.service.slug}: one-tier (no back end)`);
+    expect(JSON.parse(clear.stdout)).toMatchObject({
+      twoTier: false,
+      backendEndpoint: null,
+      backendPublicKey: null,
+      backendCidr: null,
+    });
+    expect((await cli("network", "backend", t.w.service.slug)).stdout).toContain(
+      `${t.w.service.slug}: one-tier (no back end)`,
+    );
 
     const events = await t.db.auditEvent.findMany({ where: { entityId: t.w.service.id }, orderBy: { id: "asc" } });
     expect(events.map((e) => [e.action, e.actorEmail])).toEqual([
@@ -35,15 +61,31 @@ describe("vmatrix network backend", () => {
   });
 
   it("refuses a bad key naming the field, half a back end, and an unknown service, exiting non-zero and writing nothing", async () => {
-    const bad = await cli("network", "backend", t.w.service.slug, "--endpoint", "203.0.113.50:51820", "--public-key", "abc", "--cidr", "10.88.0.0/24");
+    const bad = await cli(
+      "network",
+      "backend",
+      t.w.service.slug,
+      "--endpoint",
+      "203.0.113.50:51820",
+      "--public-key",
+      "abc",
+      "--cidr",
+      "10.88.0.0/24",
+    );
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toContain("backendPublicKey: is not a WireGuard key (32 bytes in base64, 44 characters ending in '=')");
+    expect(bad.stderr).toContain(
+      "backendPublicKey: is not a WireGuard key (32 bytes in base64, 44 characters ending in '=')",
+    );
     const half = await cli("network", "backend", t.w.service.slug, "--endpoint", "203.0.113.50:51820");
     expect(half.code).not.toBe(0);
     expect(half.stderr).toMatch(/give --endpoint, --public-key and --cidr together \(or --clear\)/);
     const unknown = await cli("network", "backend", "no-such-service", "--json");
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/No service no-such-service\./);
-    expect(await t.db.service.findUniqueOrThrow({ where: { id: t.w.service.id } })).toMatchObject({ backendEndpoint: null, backendPublicKey: null, backendCidr: null });
+    expect(await t.db.service.findUniqueOrThrow({ where: { id: t.w.service.id } })).toMatchObject({
+      backendEndpoint: null,
+      backendPublicKey: null,
+      backendCidr: null,
+    });
   });
 });

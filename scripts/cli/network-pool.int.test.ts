@@ -6,8 +6,27 @@ import { withCliWorld } from "../../test/run-cli";
 // firewall follows when an edge is configured (network.int.test.ts).
 const t = withCliWorld();
 beforeAll(async () => {
-  const vm = await t.db.vm.create({ data: { name: "web-1", serviceId: t.w.service.id, phase: "PRODUCTION", power: "RUNNING", hostId: t.w.prod.id, privateAddress: "10.0.0.5" } });
-  await t.db.networkBinding.create({ data: { kind: "LB", state: "APPLIED", vmId: vm.id, hostingNetworkId: t.w.hn.id, publicAddress: "192.0.2.1", privateAddress: "10.0.0.5", port: 80 } });
+  const vm = await t.db.vm.create({
+    data: {
+      name: "web-1",
+      serviceId: t.w.service.id,
+      phase: "PRODUCTION",
+      power: "RUNNING",
+      hostId: t.w.prod.id,
+      privateAddress: "10.0.0.5",
+    },
+  });
+  await t.db.networkBinding.create({
+    data: {
+      kind: "LB",
+      state: "APPLIED",
+      vmId: vm.id,
+      hostingNetworkId: t.w.hn.id,
+      publicAddress: "192.0.2.1",
+      privateAddress: "10.0.0.5",
+      port: 80,
+    },
+  });
 });
 const { cli } = t;
 
@@ -28,12 +47,16 @@ describe("vmatrix network pool", () => {
     const garbage = await cli("network", "pool", t.w.hn.slug, "not-a-cidr");
     expect(garbage.code).not.toBe(0);
     expect(garbage.stderr).toMatch(/publicPoolCidr/);
-    expect((await t.db.hostingNetwork.findUniqueOrThrow({ where: { id: t.w.hn.id } })).publicPoolCidr).toBe("192.0.2.0/28");
+    expect((await t.db.hostingNetwork.findUniqueOrThrow({ where: { id: t.w.hn.id } })).publicPoolCidr).toBe(
+      "192.0.2.0/28",
+    );
 
     const grown = await cli("network", "pool", t.w.hn.slug, "192.0.2.0/27", "--json");
     expect(grown.code, grown.stderr).toBe(0);
     expect(JSON.parse(grown.stdout).pool).toMatchObject({ cidr: "192.0.2.0/27", size: 30, used: 1 });
-    expect(await t.db.auditEvent.findFirst({ where: { action: "hostingNetwork.setPool", entityId: t.w.hn.id } })).toMatchObject({
+    expect(
+      await t.db.auditEvent.findFirst({ where: { action: "hostingNetwork.setPool", entityId: t.w.hn.id } }),
+    ).toMatchObject({
       before: { publicPoolCidr: "192.0.2.0/28" },
       after: { publicPoolCidr: "192.0.2.0/27" },
     });

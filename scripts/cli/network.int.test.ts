@@ -17,10 +17,41 @@ afterAll(() => drop());
 const cli = (...args: string[]) => runCli({ DATABASE_URL: url, DNS_ZONE: "vmatrix.test", DNS_TTL: "30" }, args);
 
 /** A running replica of the world's web service on a new, up production host in a new hosting network. */
-async function replica(w: Awaited<ReturnType<typeof makeWorld>>, slug: string, lat: number, lon: number, cidr: string, vmName: string, privateAddress: string) {
-  const hn = await db.hostingNetwork.create({ data: { slug, name: slug, city: slug, country: "XX", continent: "X", lat, lon, publicPoolCidr: cidr } });
-  const host = await db.host.create({ data: { name: `${slug}-prod`, hostingNetworkId: hn.id, role: "PRODUCTION", sshHost: "127.0.0.1", sshUser: "vmatrix", sshKeyRef: "file:/dev/null", hostKeyTrust: "TRUSTED", hostKeyFingerprint: `SHA256:${"A".repeat(43)}`, status: "UP" } });
-  const vm = await db.vm.create({ data: { name: vmName, serviceId: w.service.id, phase: "PRODUCTION", power: "RUNNING", hostId: host.id, privateAddress } });
+async function replica(
+  w: Awaited<ReturnType<typeof makeWorld>>,
+  slug: string,
+  lat: number,
+  lon: number,
+  cidr: string,
+  vmName: string,
+  privateAddress: string,
+) {
+  const hn = await db.hostingNetwork.create({
+    data: { slug, name: slug, city: slug, country: "XX", continent: "X", lat, lon, publicPoolCidr: cidr },
+  });
+  const host = await db.host.create({
+    data: {
+      name: `${slug}-prod`,
+      hostingNetworkId: hn.id,
+      role: "PRODUCTION",
+      sshHost: "127.0.0.1",
+      sshUser: "vmatrix",
+      sshKeyRef: "file:/dev/null",
+      hostKeyTrust: "TRUSTED",
+      hostKeyFingerprint: `SHA256:${"A".repeat(43)}`,
+      status: "UP",
+    },
+  });
+  const vm = await db.vm.create({
+    data: {
+      name: vmName,
+      serviceId: w.service.id,
+      phase: "PRODUCTION",
+      power: "RUNNING",
+      hostId: host.id,
+      privateAddress,
+    },
+  });
   const service = await db.service.findUniqueOrThrow({ where: { id: w.service.id } });
   await applyBinding(db, null, await reserveBinding(db, { vm, service, hostingNetwork: hn }), vm.name, hn);
 }
@@ -57,7 +88,11 @@ describe("vmatrix network", () => {
   it("resolves a name to the replica nearest to a place, as the DNS server would", async () => {
     const tokyo = await cli("network", "resolve", "web.vmatrix.test", "--from", "35.0,135.5", "--json");
     expect(tokyo.code, tokyo.stderr).toBe(0);
-    expect(JSON.parse(tokyo.stdout)).toMatchObject({ name: "web.vmatrix.test", ttl: 30, answers: [{ address: "203.0.113.1", vm: "web-tokyo", hostingNetwork: "net-tokyo" }] });
+    expect(JSON.parse(tokyo.stdout)).toMatchObject({
+      name: "web.vmatrix.test",
+      ttl: 30,
+      answers: [{ address: "203.0.113.1", vm: "web-tokyo", hostingNetwork: "net-tokyo" }],
+    });
     const paris = await cli("network", "resolve", "web.vmatrix.test", "--from", "48.86,2.35", "--json");
     expect(JSON.parse(paris.stdout).answers).toMatchObject([{ address: "198.51.100.1", vm: "web-fra" }]);
   });

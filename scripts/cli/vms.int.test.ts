@@ -15,7 +15,15 @@ describe("vmatrix vms / operations", () => {
     await t.makeVm("cli-1", "ops-nest", true);
     const r = await cli("vms", "list", "--json");
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toContainEqual(expect.objectContaining({ name: "cli-1", service: t.world.service.slug, phase: "NEST", power: "SAVED", host: "ops-nest" }));
+    expect(JSON.parse(r.stdout)).toContainEqual(
+      expect.objectContaining({
+        name: "cli-1",
+        service: t.world.service.slug,
+        phase: "NEST",
+        power: "SAVED",
+        host: "ops-nest",
+      }),
+    );
   });
 
   it("activates with --wait: returns when the operation ends, with its steps, exit 0", async () => {
@@ -25,7 +33,10 @@ describe("vmatrix vms / operations", () => {
     expect(op).toMatchObject({ state: "SUCCEEDED", vm: "cli-1" });
     expect(op.steps.map((s) => s.name)).toContain("resume");
     expect(r.stderr).toContain("activate cli-1: record done");
-    expect(await t.db.vm.findUniqueOrThrow({ where: { name: "cli-1" } })).toMatchObject({ phase: "PRODUCTION", power: "RUNNING" });
+    expect(await t.db.vm.findUniqueOrThrow({ where: { name: "cli-1" } })).toMatchObject({
+      phase: "PRODUCTION",
+      power: "RUNNING",
+    });
   });
 
   it("exits non-zero with the reason when the operation is refused or fails", async () => {
@@ -34,7 +45,9 @@ describe("vmatrix vms / operations", () => {
     expect(refused.stderr).toContain("vmatrix: VM cli-1 is already in production.");
     // A failing operation: the target's disk is full, so the copy fails and the move rolls back.
     await t.makeVm("cli-2", "ops-nest", true);
-    const free = (await t.db.host.findMany({ where: { role: "PRODUCTION", name: { startsWith: "ops-prod" }, vms: { none: {} } } }))[0]!;
+    const free = (
+      await t.db.host.findMany({ where: { role: "PRODUCTION", name: { startsWith: "ops-prod" }, vms: { none: {} } } })
+    )[0]!;
     t.lab.setFreeDisk(free.name, 1024);
     try {
       const failed = await cli("vms", "activate", "cli-2", "--host", free.name, "--wait");
@@ -53,7 +66,9 @@ describe("vmatrix vms / operations", () => {
     expect(ops).toHaveLength(1);
     expect(ops[0]).toMatchObject({ kind: "ACTIVATE", vm: "cli-1", state: "SUCCEEDED" });
     expect(ops[0]!.id).toEqual(expect.any(String));
-    expect(ops[0]!.steps).toEqual(expect.arrayContaining([expect.objectContaining({ name: "suspend", state: "DONE" })]));
+    expect(ops[0]!.steps).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: "suspend", state: "DONE" })]),
+    );
   });
 
   it("asks for --yes before deleting, and names bad options", async () => {

@@ -30,7 +30,10 @@ async function finish(api: Api, opts: Options, op: { id: string }) {
   if (!opts.wait) return out({ operationId: op.id, state: "QUEUED" });
   const done = await waitForOperation(api, op.id);
   out(operationJson(done));
-  if (done.state !== "SUCCEEDED") throw new Error(`${done.kind.toLowerCase()} ${done.vm.name} ${done.state.toLowerCase().replace("_", " ")}: ${done.error ?? "no reason recorded"}`);
+  if (done.state !== "SUCCEEDED")
+    throw new Error(
+      `${done.kind.toLowerCase()} ${done.vm.name} ${done.state.toLowerCase().replace("_", " ")}: ${done.error ?? "no reason recorded"}`,
+    );
 }
 
 /** `vms …` (or `vm …`): the lifecycle (thesis §3.2–3.4) from scripts, through the same API as the VMs page. */
@@ -61,36 +64,73 @@ export const vmsCommand: CliCommand = {
       case "list": {
         const slug = stringOpt(opts, "service");
         const vms = await api.vms.list(slug ? { serviceId: await serviceId(db, opts) } : undefined);
-        const rows = vms.map((v) => ({ name: v.name, service: v.service.slug, phase: v.phase, power: v.power, host: v.host?.name ?? null, hostingNetwork: v.host?.hostingNetwork.slug ?? null, busy: v.operations.length > 0 }));
+        const rows = vms.map((v) => ({
+          name: v.name,
+          service: v.service.slug,
+          phase: v.phase,
+          power: v.power,
+          host: v.host?.name ?? null,
+          hostingNetwork: v.host?.hostingNetwork.slug ?? null,
+          busy: v.operations.length > 0,
+        }));
         if (opts.json) return out(rows);
         if (rows.length === 0) return console.log("No VMs.");
-        for (const r of rows) console.log(`${r.name.padEnd(24)} ${r.service.padEnd(10)} ${r.phase.padEnd(11)} ${r.power.padEnd(8)} ${r.host ?? "—"}${r.busy ? "  (operation in progress)" : ""}`);
+        for (const r of rows)
+          console.log(
+            `${r.name.padEnd(24)} ${r.service.padEnd(10)} ${r.phase.padEnd(11)} ${r.power.padEnd(8)} ${r.host ?? "—"}${r.busy ? "  (operation in progress)" : ""}`,
+          );
         return;
       }
       case "create":
         if (!name) throw new UsageError("name the new VM: e.g. vms create map-101 --service map");
         return finish(api, opts, await api.vms.create({ name, serviceId: await serviceId(db, opts), reason }));
       case "activate":
-        return finish(api, opts, await api.vms.activate({ vmId: await vmId(db, name, verb), targetHostId: await hostId(db, opts), reason }));
+        return finish(
+          api,
+          opts,
+          await api.vms.activate({ vmId: await vmId(db, name, verb), targetHostId: await hostId(db, opts), reason }),
+        );
       case "deactivate": {
         const to = (stringOpt(opts, "to") ?? "nest").toUpperCase();
         if (to !== "NEST" && to !== "LOADING") throw new UsageError("--to must be nest or loading");
-        return finish(api, opts, await api.vms.deactivate({ vmId: await vmId(db, name, verb), to, targetHostId: await hostId(db, opts), reason }));
+        return finish(
+          api,
+          opts,
+          await api.vms.deactivate({
+            vmId: await vmId(db, name, verb),
+            to,
+            targetHostId: await hostId(db, opts),
+            reason,
+          }),
+        );
       }
       case "hibernate":
-        return finish(api, opts, await api.vms.hibernate({ vmId: await vmId(db, name, verb), targetHostId: await hostId(db, opts), reason }));
+        return finish(
+          api,
+          opts,
+          await api.vms.hibernate({ vmId: await vmId(db, name, verb), targetHostId: await hostId(db, opts), reason }),
+        );
       case "clone": {
         const hn = stringOpt(opts, "hosting-network");
         const network = hn ? await db.hostingNetwork.findUnique({ where: { slug: hn } }) : undefined;
         if (hn && !network) throw new UsageError(`--hosting-network: no hosting network ${hn}`);
-        return finish(api, opts, await api.vms.clone({ serviceId: await serviceId(db, opts), hostingNetworkId: network?.id, reason }));
+        return finish(
+          api,
+          opts,
+          await api.vms.clone({ serviceId: await serviceId(db, opts), hostingNetworkId: network?.id, reason }),
+        );
       }
       case "move":
-        return finish(api, opts, await api.vms.move({ vmId: await vmId(db, name, verb), targetHostId: await hostId(db, opts), reason }));
+        return finish(
+          api,
+          opts,
+          await api.vms.move({ vmId: await vmId(db, name, verb), targetHostId: await hostId(db, opts), reason }),
+        );
       case "restart":
         return finish(api, opts, await api.vms.restart({ vmId: await vmId(db, name, verb), reason }));
       case "delete":
-        if (!opts.yes) throw new UsageError("delete removes the VM's files from its host for good: add --yes to confirm");
+        if (!opts.yes)
+          throw new UsageError("delete removes the VM's files from its host for good: add --yes to confirm");
         return finish(api, opts, await api.vms.delete({ vmId: await vmId(db, name, verb), reason }));
       default:
         throw new UsageError(`unknown command vms ${verb ?? ""}`.trim());

@@ -15,10 +15,16 @@ export async function waitForOperation(api: Api, id: string, opts: { timeoutMs?:
       const key = `${s.id}:${s.state}`;
       if (said.has(key) || s.state === "PENDING") continue;
       said.add(key);
-      if (!opts.quiet) console.error(`  ${op.kind.toLowerCase()} ${op.vm.name}: ${s.name} ${s.state.toLowerCase()}${s.detail ? ` (${s.detail})` : ""}${s.error ? `: ${s.error}` : ""}`);
+      if (!opts.quiet)
+        console.error(
+          `  ${op.kind.toLowerCase()} ${op.vm.name}: ${s.name} ${s.state.toLowerCase()}${s.detail ? ` (${s.detail})` : ""}${s.error ? `: ${s.error}` : ""}`,
+        );
     }
     if (TERMINAL.has(op.state)) return op;
-    if (Date.now() > deadline) throw new Error(`operation ${id} still ${op.state.toLowerCase()} after ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `operation ${id} still ${op.state.toLowerCase()} after ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`,
+      );
     await new Promise((r) => setTimeout(r, 500));
   }
 }

@@ -4,7 +4,17 @@ import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-const INPUTS = ["app", "components", "server", "prisma", "public", "lab/manifest.ts", "next.config.ts", "tsconfig.json", "package-lock.json"];
+const INPUTS = [
+  "app",
+  "components",
+  "server",
+  "prisma",
+  "public",
+  "lab/manifest.ts",
+  "next.config.ts",
+  "tsconfig.json",
+  "package-lock.json",
+];
 const SKIP = new Set(["node_modules", "generated", "migrations", ".next"]);
 const STAMP = path.join(".next", "vmatrix-build-sha256");
 

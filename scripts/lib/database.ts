@@ -60,7 +60,11 @@ export function simLabKeyRef(dataDir: string): string {
 export async function prepareDatabase(opts: { log: (line: string) => void; seed?: boolean }) {
   const cfg = config();
   const db = await provisionDatabase();
-  opts.log(db.embedded ? `Embedded PostgreSQL ready (data in ${path.join(cfg.VMATRIX_DATA_DIR, "pg")}).` : "Using DATABASE_URL.");
+  opts.log(
+    db.embedded
+      ? `Embedded PostgreSQL ready (data in ${path.join(cfg.VMATRIX_DATA_DIR, "pg")}).`
+      : "Using DATABASE_URL.",
+  );
   if (await migrationsUpToDate(db.url)) opts.log("Migrations up to date.");
   else {
     await migrateDeploy(db.url);

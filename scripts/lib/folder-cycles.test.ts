@@ -18,8 +18,35 @@ describe("folder cycles under server/", () => {
       }
       return m;
     };
-    expect(folderCycles(g([["api", "jobs"], ["jobs", "hosts"], ["api", "hosts"]]))).toEqual([]);
-    expect(folderCycles(g([["edge", "hosts"], ["hosts", "oracle"], ["oracle", "jobs"], ["jobs", "edge"], ["api", "jobs"]]))).toEqual([["edge", "hosts", "jobs", "oracle"]]);
-    expect(folderCycles(g([["a", "b"], ["b", "a"], ["c", "d"], ["d", "c"]]))).toHaveLength(2);
+    expect(
+      folderCycles(
+        g([
+          ["api", "jobs"],
+          ["jobs", "hosts"],
+          ["api", "hosts"],
+        ]),
+      ),
+    ).toEqual([]);
+    expect(
+      folderCycles(
+        g([
+          ["edge", "hosts"],
+          ["hosts", "oracle"],
+          ["oracle", "jobs"],
+          ["jobs", "edge"],
+          ["api", "jobs"],
+        ]),
+      ),
+    ).toEqual([["edge", "hosts", "jobs", "oracle"]]);
+    expect(
+      folderCycles(
+        g([
+          ["a", "b"],
+          ["b", "a"],
+          ["c", "d"],
+          ["d", "c"],
+        ]),
+      ),
+    ).toHaveLength(2);
   });
 });

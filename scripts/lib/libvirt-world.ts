@@ -1,7 +1,15 @@
 import { edgeManifestPath } from "../../lab/libvirt/edge-layout";
 import { readEdgeLab } from "../../lab/libvirt/edge-fixture";
 import { libvirtGuestFixture } from "../../lab/libvirt/contract-fixture";
-import { guestAddress, guestUuid, labGuest, removeGuest, renderDomainXml, sshTarget, waitForGuestHttp } from "../../lab/libvirt/fixture";
+import {
+  guestAddress,
+  guestUuid,
+  labGuest,
+  removeGuest,
+  renderDomainXml,
+  sshTarget,
+  waitForGuestHttp,
+} from "../../lab/libvirt/fixture";
 import { labLayout, segmentBridge } from "../../lab/libvirt/layout";
 import { ensureLibvirtLab, libvirtLabDir } from "../../lab/libvirt/readiness";
 import type { LabManifest } from "../../lab/manifest";
@@ -20,7 +28,15 @@ import { hostTarget, probeRegisteredHost } from "../../server/registry/hosts";
  * saved, so activating one from the UI resumes it on a production host.
  */
 
-const SERVICE = { slug: "map", name: "Map", kind: "WEB" as const, port: 80, ownerDomain: "mapco.example", dnsName: "map.vmatrix.test", description: "Maps, served from the libvirt lab's guests." };
+const SERVICE = {
+  slug: "map",
+  name: "Map",
+  kind: "WEB" as const,
+  port: 80,
+  ownerDomain: "mapco.example",
+  dnsName: "map.vmatrix.test",
+  description: "Maps, served from the libvirt lab's guests.",
+};
 const NEST_VMS = 2;
 /** The lab guest's host numbers for the world's VMs (the tests take theirs by hashing names; these are kept out of the way). */
 const FIRST_GUEST_HOST = 200;
@@ -36,7 +52,16 @@ export async function startLibvirtWorld(db: Db, log: (line: string) => void): Pr
     const hn = await db.hostingNetwork.upsert({
       where: { slug: e.hostingNetwork },
       update: {},
-      create: { slug: e.hostingNetwork, name: `Lab ${e.key.toUpperCase()} (${e.city})`, city: e.city, country: e.key === "a" ? "DE" : "GB", continent: "Europe", lat: e.lat, lon: e.lon, publicPoolCidr: e.poolCidr },
+      create: {
+        slug: e.hostingNetwork,
+        name: `Lab ${e.key.toUpperCase()} (${e.city})`,
+        city: e.city,
+        country: e.key === "a" ? "DE" : "GB",
+        continent: "Europe",
+        lat: e.lat,
+        lon: e.lon,
+        publicPoolCidr: e.poolCidr,
+      },
     });
     networks.set(e.key, hn.id);
   }
@@ -73,26 +98,40 @@ export async function startLibvirtWorld(db: Db, log: (line: string) => void): Pr
   } finally {
     await driver.close();
   }
-  log(`libvirt lab: ${manifest.hosts.length} hosts, edges ${edgeLab.facts.edges.map((e) => `${e.netns} (${e.city})`).join(", ")}; ${NEST_VMS} map VMs pre-booted in the Nest`);
+  log(
+    `libvirt lab: ${manifest.hosts.length} hosts, edges ${edgeLab.facts.edges.map((e) => `${e.netns} (${e.city})`).join(", ")}; ${NEST_VMS} map VMs pre-booted in the Nest`,
+  );
   return { edgeManifest: edgeManifestPath(labLayout(dir)) };
 }
 
 /** Pre-booted guests in the Nest (§3.4): made once, kept across restarts. */
-async function nestVms(db: Db, driver: HostDriver, manifest: LabManifest, serviceId: string, segment: number, hostIds: Map<string, string>, log: (line: string) => void) {
+async function nestVms(
+  db: Db,
+  driver: HostDriver,
+  manifest: LabManifest,
+  serviceId: string,
+  segment: number,
+  hostIds: Map<string, string>,
+  log: (line: string) => void,
+) {
   const guest = labGuest(manifest);
   const nest = manifest.hosts.find((h) => h.role === "NEST");
   if (!nest) throw new Error("the libvirt lab has no NEST host");
   for (let i = 1; i <= NEST_VMS; i++) {
     const name = `map-lv-${i}`;
     if (await db.vm.findUnique({ where: { name } })) continue;
-    const host = hostTarget((await db.host.findUniqueOrThrow({ where: { id: hostIds.get(nest.name)! } })));
+    const host = hostTarget(await db.host.findUniqueOrThrow({ where: { id: hostIds.get(nest.name)! } }));
     const address = guestAddress(guest, FIRST_GUEST_HOST + i);
     log(`libvirt lab: booting ${name} on ${nest.name} (${address}) to save it in the Nest…`);
     // A world made before (its database since wiped) may have left this guest anywhere in the lab.
     await Promise.all(manifest.hosts.map((h) => removeGuest(sshTarget(guest, h), name)));
     const [disk] = await libvirtGuestFixture.createFiles({ driver, host, name, manifest });
     const diskPath = `${host.vmDir}/${disk}`;
-    const { xmlPath } = await driver.define(host, name, renderDomainXml(guest, nest, name, address, guestUuid(name), segmentBridge(segment)));
+    const { xmlPath } = await driver.define(
+      host,
+      name,
+      renderDomainXml(guest, nest, name, address, guestUuid(name), segmentBridge(segment)),
+    );
     await driver.start(host, name);
     await waitForGuestHttp(guest, address, 180_000, segment);
     const statePath = await driver.save(host, name);

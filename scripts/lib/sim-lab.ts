@@ -12,7 +12,10 @@ import { hostTarget } from "../../server/registry/hosts";
  * pins each host's key (and records its segment bridges) from the lab's own manifest —
  * the lab runs in this process, so its manifest is a trusted channel for its facts.
  */
-export async function startSimLabForWorld(db: Db, opts: { dataDir: string; keyRef: string; log: (line: string) => void }): Promise<SimLab> {
+export async function startSimLabForWorld(
+  db: Db,
+  opts: { dataDir: string; keyRef: string; log: (line: string) => void },
+): Promise<SimLab> {
   const hosts = await db.host.findMany({
     where: { sshKeyRef: opts.keyRef, retiredAt: null },
     include: { hostingNetwork: true },
@@ -37,7 +40,10 @@ export async function startSimLabForWorld(db: Db, opts: { dataDir: string; keyRe
     const host = hosts.find((h) => h.name === m.name)!;
     if (host.hostKeyFingerprint && host.hostKeyFingerprint !== m.hostKeyFingerprint) repinned += 1;
     if (host.hostKeyFingerprint !== m.hostKeyFingerprint || host.hostKeyTrust !== "TRUSTED" || host.vmDir !== m.vmDir) {
-      await db.host.update({ where: { id: host.id }, data: { hostKeyFingerprint: m.hostKeyFingerprint, hostKeyTrust: "TRUSTED", vmDir: m.vmDir } });
+      await db.host.update({
+        where: { id: host.id },
+        data: { hostKeyFingerprint: m.hostKeyFingerprint, hostKeyTrust: "TRUSTED", vmDir: m.vmDir },
+      });
     }
   }
   // Their segment bridges, as a probe would read them (the lab gives every host 1–SIM_SEGMENTS).
@@ -45,7 +51,9 @@ export async function startSimLabForWorld(db: Db, opts: { dataDir: string; keyRe
     where: { id: { in: hosts.map((h) => h.id) }, segmentsProbedAt: null },
     data: { segments: Array.from({ length: SIM_SEGMENTS }, (_, k) => k + 1), segmentsProbedAt: new Date() },
   });
-  opts.log(`Sim lab: ${hosts.length} SSH hosts on ${hosts[0]?.sshHost ?? "loopback"} ports ${hosts[0]?.sshPort}–${hosts.at(-1)?.sshPort}${repinned ? ` (${repinned} host keys were regenerated and re-pinned)` : ""}.`);
+  opts.log(
+    `Sim lab: ${hosts.length} SSH hosts on ${hosts[0]?.sshHost ?? "loopback"} ports ${hosts[0]?.sshPort}–${hosts.at(-1)?.sshPort}${repinned ? ` (${repinned} host keys were regenerated and re-pinned)` : ""}.`,
+  );
   return lab;
 }
 
@@ -55,7 +63,10 @@ export async function startSimLabForWorld(db: Db, opts: { dataDir: string; keyRe
  * image, a defined domain, booted; Nest VMs are then hibernated to a state file
  * (§3.4 pre-boot + suspend). Idempotent: what exists is left alone.
  */
-export async function materializeSeededVms(db: Db, opts: { keyRef: string; log: (line: string) => void }): Promise<void> {
+export async function materializeSeededVms(
+  db: Db,
+  opts: { keyRef: string; log: (line: string) => void },
+): Promise<void> {
   const vms = await db.vm.findMany({
     where: { host: { sshKeyRef: opts.keyRef, hostKeyTrust: "TRUSTED", retiredAt: null }, diskPath: { not: null } },
     include: { host: true },
@@ -87,19 +98,27 @@ async function materialize(driver: SshHostDriver, db: Db, vm: SeededVm): Promise
   const domain = domains.find((d) => d.name === vm.name);
   const wantSaved = vm.phase === "NEST";
   const statePath = vm.statePath ?? `${host.vmDir}/${vm.name}.state`;
-  if (domain && (wantSaved ? (await driver.fileSize(host, statePath)) !== null : domain.state === "running")) return false;
+  if (domain && (wantSaved ? (await driver.fileSize(host, statePath)) !== null : domain.state === "running"))
+    return false;
   if ((await driver.fileSize(host, vm.diskPath)) === null) {
     // A sparse disk image of the VM's size (a real world copies an installed image).
     await driver.transport.run(host, ["truncate", "-s", String(vm.diskBytes), vm.diskPath]);
   }
   if (!domain) {
-    await driver.define(host, vm.name, domainXml({ name: vm.name, memoryMiB: vm.memoryMiB, vcpus: vm.vcpus, vmDir: host.vmDir, diskPath: vm.diskPath }));
+    await driver.define(
+      host,
+      vm.name,
+      domainXml({ name: vm.name, memoryMiB: vm.memoryMiB, vcpus: vm.vcpus, vmDir: host.vmDir, diskPath: vm.diskPath }),
+    );
   }
   if (domain?.state !== "running") await driver.start(host, vm.name);
   if (wantSaved) {
     await driver.save(host, vm.name, statePath);
     const stateBytes = (await driver.fileSize(host, statePath)) ?? 0;
-    await db.vm.update({ where: { id: vm.id }, data: { power: "SAVED", statePath, stateBytes: BigInt(stateBytes), flagged: null } });
+    await db.vm.update({
+      where: { id: vm.id },
+      data: { power: "SAVED", statePath, stateBytes: BigInt(stateBytes), flagged: null },
+    });
   } else {
     await db.vm.update({ where: { id: vm.id }, data: { power: "RUNNING", flagged: null } });
   }
@@ -124,7 +143,11 @@ export interface ServiceLoads {
  * `refreshMs` it re-reads which VMs of each service run in production, so a VM activated
  * or deactivated by the autoscaler picks up or drops its share without another call.
  */
-export function serviceLoads(db: Db, lab: Pick<SimLab, "setLoad" | "clearLoad">, opts: { refreshMs?: number } = {}): ServiceLoads {
+export function serviceLoads(
+  db: Db,
+  lab: Pick<SimLab, "setLoad" | "clearLoad">,
+  opts: { refreshMs?: number } = {},
+): ServiceLoads {
   const demand = new Map<string, number>();
   const loaded = new Map<string, Set<string>>();
   let applying: Promise<void> = Promise.resolve();
@@ -143,15 +166,21 @@ export function serviceLoads(db: Db, lab: Pick<SimLab, "setLoad" | "clearLoad">,
   // Serialized, so two refreshes never interleave their set/clear calls.
   const run = (fn: () => Promise<void>) => (applying = applying.then(fn, fn));
 
-  const timer = setInterval(() => void run(async () => {
-    for (const slug of demand.keys()) await apply(slug);
-  }).catch(() => undefined), opts.refreshMs ?? 5000);
+  const timer = setInterval(
+    () =>
+      void run(async () => {
+        for (const slug of demand.keys()) await apply(slug);
+      }).catch(() => undefined),
+    opts.refreshMs ?? 5000,
+  );
   timer.unref();
 
   return {
     async setServiceLoad(serviceSlug, hostUnits) {
-      if (!/^[a-z][a-z0-9-]*$/.test(serviceSlug)) throw new Error(`serviceSlug: ${JSON.stringify(serviceSlug)} is not a service slug`);
-      if (!Number.isFinite(hostUnits) || hostUnits < 0) throw new Error(`hostUnits: must be a number ≥ 0 (got ${hostUnits})`);
+      if (!/^[a-z][a-z0-9-]*$/.test(serviceSlug))
+        throw new Error(`serviceSlug: ${JSON.stringify(serviceSlug)} is not a service slug`);
+      if (!Number.isFinite(hostUnits) || hostUnits < 0)
+        throw new Error(`hostUnits: must be a number ≥ 0 (got ${hostUnits})`);
       demand.set(serviceSlug, hostUnits);
       await run(() => apply(serviceSlug));
     },

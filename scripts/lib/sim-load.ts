@@ -15,7 +15,11 @@ const WINDOW_MS = 15 * 60_000;
  * requests per minute over the last 15 minutes (DemandSample, posted by shippers or made
  * by the synthetic demand loop) become host units, spread over its running VMs as CPU.
  */
-export function driveSimLoadFromDemand(db: Db, loads: ServiceLoads, opts: { everyMs?: number; log?: (line: string) => void } = {}) {
+export function driveSimLoadFromDemand(
+  db: Db,
+  loads: ServiceLoads,
+  opts: { everyMs?: number; log?: (line: string) => void } = {},
+) {
   async function tick() {
     const since = new Date(Date.now() - WINDOW_MS);
     const rows = await db.$queryRaw<{ slug: string; count: bigint }[]>`
@@ -27,7 +31,13 @@ export function driveSimLoadFromDemand(db: Db, loads: ServiceLoads, opts: { ever
       await loads.setServiceLoad(r.slug, perMinute / SIM_HOST_CAPACITY_PER_MINUTE);
     }
   }
-  const timer = setInterval(() => void tick().catch((err: unknown) => opts.log?.(`Sim lab load from demand failed: ${err instanceof Error ? err.message : String(err)}`)), opts.everyMs ?? 15_000);
+  const timer = setInterval(
+    () =>
+      void tick().catch((err: unknown) =>
+        opts.log?.(`Sim lab load from demand failed: ${err instanceof Error ? err.message : String(err)}`),
+      ),
+    opts.everyMs ?? 15_000,
+  );
   timer.unref();
   void tick().catch(() => undefined);
   return { stop: () => clearInterval(timer) };

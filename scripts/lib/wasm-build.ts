@@ -18,4 +18,6 @@ export function wasmModuleSource(watName: string, constName: string, bytes: Uint
 }
 
 /** The kernels: WebAssembly text → generated TypeScript module. */
-export const WASM_KERNELS = [{ wat: "server/placement/row-bounds.wat", ts: "server/placement/row-bounds-wasm.ts", constName: "ROW_BOUNDS_WASM" }] as const;
+export const WASM_KERNELS = [
+  { wat: "server/placement/row-bounds.wat", ts: "server/placement/row-bounds-wasm.ts", constName: "ROW_BOUNDS_WASM" },
+] as const;

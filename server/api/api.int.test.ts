@@ -47,7 +47,12 @@ describe("roles and audit through the API", () => {
     expect((await db.host.findUniqueOrThrow({ where: { id: w.prod.id } })).draining).toBe(true);
     const events = await db.auditEvent.findMany({ where: { entityId: w.prod.id } });
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ action: "host.drain", actorId: w.operator.id, before: { draining: false }, after: { draining: true } });
+    expect(events[0]).toMatchObject({
+      action: "host.drain",
+      actorId: w.operator.id,
+      before: { draining: false },
+      after: { draining: true },
+    });
   });
 
   it("sets a replica target with a version check: the second concurrent writer gets a conflict", async () => {
@@ -63,14 +68,23 @@ describe("roles and audit through the API", () => {
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     const rejected = results.find((r) => r.status === "rejected");
     expect((rejected?.reason as TRPCError).code).toBe("CONFLICT");
-    const row = await db.replicaTarget.findFirstOrThrow({ where: { serviceId: w.service.id, hostingNetworkId: w.hn.id } });
+    const row = await db.replicaTarget.findFirstOrThrow({
+      where: { serviceId: w.service.id, hostingNetworkId: w.hn.id },
+    });
     expect(row.version).toBe(2);
     expect(await db.auditEvent.count({ where: { entityId: row.id, action: "replicas.set" } })).toBe(2);
   });
 
   it("names the field and the reason for bad input", async () => {
     const w = await makeWorld(db);
-    const err = await trpcError(callerFor(w.operator).replicas.set({ serviceId: w.service.id, hostingNetworkId: w.hn.id, desired: -1, version: 0 }));
+    const err = await trpcError(
+      callerFor(w.operator).replicas.set({
+        serviceId: w.service.id,
+        hostingNetworkId: w.hn.id,
+        desired: -1,
+        version: 0,
+      }),
+    );
     expect(err.code).toBe("BAD_REQUEST");
     expect(err.message).toMatch(/desired/);
     expect(err.message).toMatch(/0 or more/);
@@ -81,7 +95,15 @@ describe("roles and audit through the API", () => {
     const w = await makeWorld(db);
     const start = new Date(Date.now() + 86400_000);
     const mine = await db.match.create({
-      data: { serviceId: w.game.id, hostId: w.prod.id, clanA: "Red", clanB: "Blue", startsAt: start, endsAt: new Date(start.getTime() + 3600_000), bookedById: w.clanA.id },
+      data: {
+        serviceId: w.game.id,
+        hostId: w.prod.id,
+        clanA: "Red",
+        clanB: "Blue",
+        startsAt: start,
+        endsAt: new Date(start.getTime() + 3600_000),
+        bookedById: w.clanA.id,
+      },
     });
     const a = callerFor(w.clanA);
     const b = callerFor(w.clanB);
@@ -90,7 +112,9 @@ describe("roles and audit through the API", () => {
     expect((await trpcError(b.matches.cancel({ matchId: mine.id }))).code).toBe("NOT_FOUND");
     expect((await trpcError(callerFor(w.operator).matches.cancel({ matchId: mine.id }))).code).toBe("FORBIDDEN");
     expect((await a.matches.cancel({ matchId: mine.id })).status).toBe("CANCELLED");
-    expect(await db.auditEvent.count({ where: { entityId: mine.id, action: "match.cancel", actorId: w.clanA.id } })).toBe(1);
+    expect(
+      await db.auditEvent.count({ where: { entityId: mine.id, action: "match.cancel", actorId: w.clanA.id } }),
+    ).toBe(1);
   });
 
   it("keeps the audit log for administrators", async () => {

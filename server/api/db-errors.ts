@@ -18,14 +18,22 @@ export function toApiError(err: unknown): TRPCError | null {
   const message = typeof e.message === "string" ? e.message : "";
   switch (e.code) {
     case "P2025":
-      return new TRPCError({ code: "CONFLICT", message: "The record changed or disappeared meanwhile; reload and try again.", cause: err });
+      return new TRPCError({
+        code: "CONFLICT",
+        message: "The record changed or disappeared meanwhile; reload and try again.",
+        cause: err,
+      });
     case "P2002":
       return new TRPCError({ code: "CONFLICT", message: "That already exists.", cause: err });
     case "P2003":
       return new TRPCError({ code: "NOT_FOUND", message: "A referenced record does not exist.", cause: err });
   }
   if (/Match_no_overlapping_bookings_per_host|23P01/.test(message)) {
-    return new TRPCError({ code: "CONFLICT", message: "That server is already booked for an overlapping time.", cause: err });
+    return new TRPCError({
+      code: "CONFLICT",
+      message: "That server is already booked for an overlapping time.",
+      cause: err,
+    });
   }
   if (/Vm_one_production_vm_per_host/.test(message)) {
     return new TRPCError({ code: "CONFLICT", message: "That production host already runs a VM.", cause: err });

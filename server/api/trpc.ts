@@ -85,7 +85,10 @@ function mutationFor(permission: keyof typeof can) {
   return authedProcedure.use(async ({ ctx, next, path }) => {
     const role: Role = ctx.user.role;
     if (!can[permission](role)) {
-      throw new TRPCError({ code: "FORBIDDEN", message: `${ROLE_DENIAL[permission]} You are signed in as ${role.toLowerCase().replace("_", " ")}.` });
+      throw new TRPCError({
+        code: "FORBIDDEN",
+        message: `${ROLE_DENIAL[permission]} You are signed in as ${role.toLowerCase().replace("_", " ")}.`,
+      });
     }
     let audited = false;
     const audit = async (tx: Pick<Db, "auditEvent">, event: AuditInput) => {
@@ -94,7 +97,10 @@ function mutationFor(permission: keyof typeof can) {
     };
     const result = await next({ ctx: { ...ctx, audit } });
     if (result.ok && !audited) {
-      throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Mutation ${path} did not record an audit event.` });
+      throw new TRPCError({
+        code: "INTERNAL_SERVER_ERROR",
+        message: `Mutation ${path} did not record an audit event.`,
+      });
     }
     return result;
   });

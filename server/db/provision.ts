@@ -8,12 +8,14 @@ export const APP_DATABASE = "vmatrix";
  * Gives a database URL: DATABASE_URL when set, else the embedded PostgreSQL (started
  * here, or shared when it already runs) with the named database created.
  */
-export async function provisionDatabase(opts: {
-  database?: string;
-  dataSubdir?: string;
-  port?: number;
-  log?: (line: string) => void;
-} = {}): Promise<{ url: string; embedded: boolean; stop: () => Promise<void> }> {
+export async function provisionDatabase(
+  opts: {
+    database?: string;
+    dataSubdir?: string;
+    port?: number;
+    log?: (line: string) => void;
+  } = {},
+): Promise<{ url: string; embedded: boolean; stop: () => Promise<void> }> {
   const cfg = config();
   if (cfg.DATABASE_URL) return { url: cfg.DATABASE_URL, embedded: false, stop: async () => {} };
   const db = await startEmbeddedPostgres({

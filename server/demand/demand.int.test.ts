@@ -25,17 +25,46 @@ async function twoNetworks() {
   const healthy = { status: "UP" as const, hostKeyTrust: "TRUSTED" as const };
   await db.host.update({ where: { id: w.prod.id }, data: healthy });
   const tokyo = await db.hostingNetwork.create({
-    data: { slug: `tokyo-${w.hn.slug}`, name: "Tokyo", city: "Tokyo", country: "JP", continent: "Asia", ...TOKYO, publicPoolCidr: "198.51.100.0/28" },
+    data: {
+      slug: `tokyo-${w.hn.slug}`,
+      name: "Tokyo",
+      city: "Tokyo",
+      country: "JP",
+      continent: "Asia",
+      ...TOKYO,
+      publicPoolCidr: "198.51.100.0/28",
+    },
   });
   const tokyoHost = await db.host.create({
-    data: { name: `${w.hn.slug}-tokyo-prod`, hostingNetworkId: tokyo.id, role: "PRODUCTION", sshHost: "127.0.0.1", sshPort: 22, sshUser: "vmatrix", sshKeyRef: "file:/dev/null", vmSlots: 1, ...healthy },
+    data: {
+      name: `${w.hn.slug}-tokyo-prod`,
+      hostingNetworkId: tokyo.id,
+      role: "PRODUCTION",
+      sshHost: "127.0.0.1",
+      sshPort: 22,
+      sshUser: "vmatrix",
+      sshKeyRef: "file:/dev/null",
+      vmSlots: 1,
+      ...healthy,
+    },
   });
-  const vm = await db.vm.create({ data: { name: `${w.service.slug}-vm1`, serviceId: w.service.id, phase: "PRODUCTION", power: "RUNNING", hostId: w.prod.id } });
+  const vm = await db.vm.create({
+    data: {
+      name: `${w.service.slug}-vm1`,
+      serviceId: w.service.id,
+      phase: "PRODUCTION",
+      power: "RUNNING",
+      hostId: w.prod.id,
+    },
+  });
   return { ...w, tokyo, tokyoHost, vm, api: createCaller(createInnerContext({ db, user: w.operator })) };
 }
 
 async function refusal(p: Promise<unknown>): Promise<TRPCError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(TRPCError);
   return err as TRPCError;
 }
@@ -59,7 +88,9 @@ describe("demand.suggest", () => {
     await db.host.update({ where: { id: w.tokyoHost.id }, data: { draining: true } });
     await ingestSamples(db, [{ serviceId: w.service.id, at: new Date(), ...TOKYO, count: 500 }]);
     // Every earlier world's free Tokyo host is room too; this world's draining one is not.
-    const earlierFree = await db.host.count({ where: { role: "PRODUCTION", status: "UP", draining: false, vms: { none: {} } } });
+    const earlierFree = await db.host.count({
+      where: { role: "PRODUCTION", status: "UP", draining: false, vms: { none: {} } },
+    });
     const s = await w.api.demand.suggest({ serviceId: w.service.id, budget: 1 + earlierFree + 1 });
     expect(s.rows.find((r) => r.hostingNetworkId === w.tokyo.id)).toBeUndefined();
     expect(s.rows.find((r) => r.hostingNetworkId === w.hn.id)).toMatchObject({ current: 1, suggested: 1 });
@@ -80,19 +111,46 @@ describe("nearest replica", () => {
     const r = await w.api.demand.nearest({ service: w.service.slug, lat: 48.86, lon: 2.35 });
     expect(r.replica).toMatchObject({ vm: w.vm.name, host: w.prod.name, hostingNetwork: w.hn.slug });
     const get = nearestHandler({ db: () => db, token: () => TOKEN });
-    const res = await get(new Request(`http://t/api/nearest?service=${w.service.slug}&ip=8.8.8.8`, { headers: { authorization: `Bearer ${TOKEN}` } }));
+    const res = await get(
+      new Request(`http://t/api/nearest?service=${w.service.slug}&ip=8.8.8.8`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      }),
+    );
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ service: w.service.slug, replica: { vm: w.vm.name, hostingNetwork: w.hn.slug } });
+    expect(await res.json()).toMatchObject({
+      service: w.service.slug,
+      replica: { vm: w.vm.name, hostingNetwork: w.hn.slug },
+    });
     expect((await get(new Request(`http://t/api/nearest?service=${w.service.slug}&ip=8.8.8.8`))).status).toBe(401);
-    const bad = await get(new Request(`http://t/api/nearest?service=${w.service.slug}&ip=10.0.0.1`, { headers: { authorization: `Bearer ${TOKEN}` } }));
+    const bad = await get(
+      new Request(`http://t/api/nearest?service=${w.service.slug}&ip=10.0.0.1`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      }),
+    );
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toMatch(/^ip: 10\.0\.0\.1 cannot be placed/);
-    expect((await get(new Request("http://t/api/nearest?service=nope&lat=1&lon=2", { headers: { authorization: `Bearer ${TOKEN}` } }))).status).toBe(404);
+    expect(
+      (
+        await get(
+          new Request("http://t/api/nearest?service=nope&lat=1&lon=2", {
+            headers: { authorization: `Bearer ${TOKEN}` },
+          }),
+        )
+      ).status,
+    ).toBe(404);
   });
 
   it("skips replicas on hosts that are draining or down, and says when none is left", async () => {
     const w = await twoNetworks();
-    const other = await db.vm.create({ data: { name: `${w.service.slug}-vm2`, serviceId: w.service.id, phase: "PRODUCTION", power: "RUNNING", hostId: w.tokyoHost.id } });
+    const other = await db.vm.create({
+      data: {
+        name: `${w.service.slug}-vm2`,
+        serviceId: w.service.id,
+        phase: "PRODUCTION",
+        power: "RUNNING",
+        hostId: w.tokyoHost.id,
+      },
+    });
     expect((await w.api.demand.nearest({ service: w.service.slug, lat: 37.5, lon: 127 })).replica?.vm).toBe(other.name);
     await db.host.update({ where: { id: w.tokyoHost.id }, data: { draining: true } });
     expect((await w.api.demand.nearest({ service: w.service.slug, lat: 37.5, lon: 127 })).replica?.vm).toBe(w.vm.name);
@@ -106,10 +164,25 @@ describe("flash crowds and the synthetic demand loop", () => {
     const w = await twoNetworks();
     const manager = createCaller(createInnerContext({ db, user: w.manager }));
     const crowdSpot = { lat: -60.2, lon: -140.3 }; // open ocean: no synthetic place shares the cell
-    expect((await refusal(manager.demand.injectFlashCrowd({ serviceId: w.service.id, ...crowdSpot, rate: 100, minutes: 30 }))).code).toBe("FORBIDDEN");
-    const crowd = await w.api.demand.injectFlashCrowd({ serviceId: w.service.id, ...crowdSpot, rate: 100, minutes: 30 });
+    expect(
+      (
+        await refusal(
+          manager.demand.injectFlashCrowd({ serviceId: w.service.id, ...crowdSpot, rate: 100, minutes: 30 }),
+        )
+      ).code,
+    ).toBe("FORBIDDEN");
+    const crowd = await w.api.demand.injectFlashCrowd({
+      serviceId: w.service.id,
+      ...crowdSpot,
+      rate: 100,
+      minutes: 30,
+    });
     const audit = await db.auditEvent.findFirstOrThrow({ where: { entityId: crowd.id } });
-    expect(audit).toMatchObject({ action: "demand.injectFlashCrowd", actorId: w.operator.id, after: { lat: -60.2, lon: -140.3, perMinute: 100 } });
+    expect(audit).toMatchObject({
+      action: "demand.injectFlashCrowd",
+      actorId: w.operator.id,
+      after: { lat: -60.2, lon: -140.3, perMinute: 100 },
+    });
     expect((await w.api.demand.flashCrowds({ serviceId: w.service.id })).map((c) => c.id)).toEqual([crowd.id]);
 
     // Ten minutes into the crowd, two oracles tick at once, then one ticks again.
@@ -131,7 +204,9 @@ describe("flash crowds and the synthetic demand loop", () => {
 
   it("refuses a flash crowd with bad numbers, naming the field", async () => {
     const w = await twoNetworks();
-    const err = await refusal(w.api.demand.injectFlashCrowd({ serviceId: w.service.id, lat: 95, lon: 0, rate: 10, minutes: 5 }));
+    const err = await refusal(
+      w.api.demand.injectFlashCrowd({ serviceId: w.service.id, lat: 95, lon: 0, rate: 10, minutes: 5 }),
+    );
     expect(err.code).toBe("BAD_REQUEST");
     expect(err.message).toMatch(/within -90\.\.90/);
   });

@@ -23,7 +23,10 @@ const stored = z.object({
 });
 export type StoredFlashCrowd = z.infer<typeof stored>;
 
-export function flashCrowdRecord(input: { serviceId: string; lat: number; lon: number; rate: number; minutes: number }, now: Date): StoredFlashCrowd {
+export function flashCrowdRecord(
+  input: { serviceId: string; lat: number; lon: number; rate: number; minutes: number },
+  now: Date,
+): StoredFlashCrowd {
   return {
     serviceId: input.serviceId,
     lat: input.lat,
@@ -41,7 +44,10 @@ export async function flashCrowdsSince(
   serviceId?: string,
 ): Promise<(FlashCrowd & { id: string; serviceId: string; by: string | null })[]> {
   const rows = await db.auditEvent.findMany({
-    where: { entityType: FLASH_CROWD_ENTITY, at: { gte: new Date(since.getTime() - MAX_FLASH_CROWD_MINUTES * 60_000) } },
+    where: {
+      entityType: FLASH_CROWD_ENTITY,
+      at: { gte: new Date(since.getTime() - MAX_FLASH_CROWD_MINUTES * 60_000) },
+    },
     orderBy: { at: "asc" },
     select: { entityId: true, after: true, actorEmail: true },
   });
@@ -52,7 +58,16 @@ export async function flashCrowdsSince(
     const c = parsed.data;
     const endsAt = new Date(c.endsAt);
     if (endsAt <= since || (serviceId && c.serviceId !== serviceId)) continue;
-    crowds.push({ id: r.entityId ?? "", serviceId: c.serviceId, lat: c.lat, lon: c.lon, perMinute: c.perMinute, startsAt: new Date(c.startsAt), endsAt, by: r.actorEmail });
+    crowds.push({
+      id: r.entityId ?? "",
+      serviceId: c.serviceId,
+      lat: c.lat,
+      lon: c.lon,
+      perMinute: c.perMinute,
+      startsAt: new Date(c.startsAt),
+      endsAt,
+      by: r.actorEmail,
+    });
   }
   return crowds;
 }

@@ -21,7 +21,7 @@ export function cellOf(point: LatLon): LatLon {
   const half = CELL_DEGREES / 2;
   const row = Math.min(Math.floor((point.lat + 90) / CELL_DEGREES), 180 / CELL_DEGREES - 1);
   // lon 180 is lon -180: the same meridian.
-  const col = Math.floor((((point.lon + 180) % 360) + 360) % 360 / CELL_DEGREES);
+  const col = Math.floor(((((point.lon + 180) % 360) + 360) % 360) / CELL_DEGREES);
   return { lat: round6(-90 + row * CELL_DEGREES + half), lon: round6(-180 + col * CELL_DEGREES + half) };
 }
 

@@ -29,7 +29,13 @@ export interface Heat {
 type Row = { at: Date; lats: number[]; lons: number[]; counts: number[]; total: number; cells: number };
 
 /** Buckets starting in [from, to), oldest first; empty buckets are left out. One query, arrays per bucket. */
-export async function demandHeat(db: Db, serviceId: string, from: Date, to: Date, maxCellsPerBucket = DEFAULT_CELLS_PER_BUCKET): Promise<Heat> {
+export async function demandHeat(
+  db: Db,
+  serviceId: string,
+  from: Date,
+  to: Date,
+  maxCellsPerBucket = DEFAULT_CELLS_PER_BUCKET,
+): Promise<Heat> {
   const rows = await db.$queryRaw<Row[]>`
     SELECT at,
            array_agg(lat ORDER BY count DESC, lat, lon) FILTER (WHERE rank <= ${maxCellsPerBucket}) AS lats,

@@ -25,9 +25,14 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 /** null when the caller may proceed; else the refusal to send. */
 export function authorize(req: Request, deps: EndpointDeps): Response | null {
   const token = deps.token();
-  if (!token) return json(503, { error: "This endpoint is off: set DEMAND_INGEST_TOKEN on the server (see docs/demand.md)." });
+  if (!token)
+    return json(503, { error: "This endpoint is off: set DEMAND_INGEST_TOKEN on the server (see docs/demand.md)." });
   if (!bearerMatches(req.headers.get("authorization"), token)) {
-    return json(401, { error: "Send the ingest token as Authorization: Bearer <token>." }, { "www-authenticate": 'Bearer realm="vmatrix-demand"' });
+    return json(
+      401,
+      { error: "Send the ingest token as Authorization: Bearer <token>." },
+      { "www-authenticate": 'Bearer realm="vmatrix-demand"' },
+    );
   }
   return null;
 }
@@ -67,7 +72,8 @@ export function demandIngestHandler(deps: EndpointDeps) {
     try {
       text = await readCapped(req, MAX_BODY_BYTES);
     } catch (err) {
-      if (err instanceof TooLarge) return json(413, { error: `The body is larger than ${MAX_BODY_BYTES} bytes: send smaller batches.` });
+      if (err instanceof TooLarge)
+        return json(413, { error: `The body is larger than ${MAX_BODY_BYTES} bytes: send smaller batches.` });
       throw err;
     }
     let body: unknown;
@@ -101,7 +107,9 @@ export function nearestHandler(deps: EndpointDeps) {
       const raw = q.get(name);
       if (raw === null) return undefined;
       const v = Number(raw);
-      return raw.trim() !== "" && Number.isFinite(v) && Math.abs(v) <= max ? v : json(400, { error: `${name}: must be a number within -${max}..${max}` });
+      return raw.trim() !== "" && Number.isFinite(v) && Math.abs(v) <= max
+        ? v
+        : json(400, { error: `${name}: must be a number within -${max}..${max}` });
     };
     const lat = num("lat", 90);
     const lon = num("lon", 180);
@@ -118,6 +126,10 @@ export function nearestHandler(deps: EndpointDeps) {
       throw err;
     }
     const best = nearestReplica(client, await healthyReplicas(db, service.id));
-    return json(200, { service: service.slug, client, replica: best ? { ...best.replica, rttMs: Math.round(best.rttMs * 10) / 10 } : null });
+    return json(200, {
+      service: service.slug,
+      client,
+      replica: best ? { ...best.replica, rttMs: Math.round(best.rttMs * 10) / 10 } : null,
+    });
   };
 }

@@ -21,7 +21,10 @@ const SERVICE_SLUG = /^[a-z][a-z0-9-]{0,62}$/;
 
 const sampleSchema = z.strictObject({
   service: z.string("must be a service slug (text)").regex(SERVICE_SLUG, "must be a service slug such as map"),
-  time: z.union([z.iso.datetime({ offset: true, error: TIME_FORMAT }), z.number().int(TIME_FORMAT).nonnegative(TIME_FORMAT)], { error: TIME_FORMAT }),
+  time: z.union(
+    [z.iso.datetime({ offset: true, error: TIME_FORMAT }), z.number().int(TIME_FORMAT).nonnegative(TIME_FORMAT)],
+    { error: TIME_FORMAT },
+  ),
   count: z
     .number("must be a number")
     .int("must be a whole number")
@@ -29,7 +32,11 @@ const sampleSchema = z.strictObject({
     .max(MAX_COUNT_PER_SAMPLE, `must be at most ${MAX_COUNT_PER_SAMPLE}`),
   ip: z.string("must be an IP address (text)").max(64, "is too long for an IP address").optional(),
   lat: z.number("must be a number").min(-90, "must be within -90..90").max(90, "must be within -90..90").optional(),
-  lon: z.number("must be a number").min(-180, "must be within -180..180").max(180, "must be within -180..180").optional(),
+  lon: z
+    .number("must be a number")
+    .min(-180, "must be within -180..180")
+    .max(180, "must be within -180..180")
+    .optional(),
 });
 
 const batchSchema = z.strictObject({
@@ -55,8 +62,7 @@ export interface ValidationInput {
 }
 
 export type ValidationResult =
-  | { ok: true; samples: LocatedSample[]; unlocated: number }
-  | { ok: false; errors: ItemError[] };
+  { ok: true; samples: LocatedSample[]; unlocated: number } | { ok: false; errors: ItemError[] };
 
 /**
  * Where a sample is, in order of trust: the lat/lon the shipper sent (it may know better,
@@ -68,7 +74,10 @@ export type ValidationResult =
 export function validateBatch(body: unknown, input: ValidationInput): ValidationResult {
   const batch = batchSchema.safeParse(body);
   if (!batch.success) {
-    return { ok: false, errors: batch.error.issues.map((i) => ({ index: null, field: i.path.join(".") || "body", reason: i.message })) };
+    return {
+      ok: false,
+      errors: batch.error.issues.map((i) => ({ index: null, field: i.path.join(".") || "body", reason: i.message })),
+    };
   }
   const errors: ItemError[] = [];
   const samples: LocatedSample[] = [];
@@ -80,7 +89,12 @@ export function validateBatch(body: unknown, input: ValidationInput): Validation
     if (!parsed.success) {
       for (const i of parsed.error.issues) {
         const field = i.code === "unrecognized_keys" ? i.keys.join(",") : i.path.join(".") || "sample";
-        errors.push({ index, field, reason: i.code === "unrecognized_keys" ? "is not a sample field (service, time, count, ip, lat, lon)" : i.message });
+        errors.push({
+          index,
+          field,
+          reason:
+            i.code === "unrecognized_keys" ? "is not a sample field (service, time, count, ip, lat, lon)" : i.message,
+        });
       }
       return;
     }
@@ -90,11 +104,14 @@ export function validateBatch(body: unknown, input: ValidationInput): Validation
     if (!serviceId) errors.push({ index, field: "service", reason: `no service ${JSON.stringify(s.service)}` });
     const atMs = typeof s.time === "number" ? s.time : Date.parse(s.time);
     if (atMs < nowMs - MAX_AGE_MS) errors.push({ index, field: "time", reason: "is more than 7 days ago" });
-    else if (atMs > nowMs + MAX_FUTURE_MS) errors.push({ index, field: "time", reason: "is more than 5 minutes in the future" });
+    else if (atMs > nowMs + MAX_FUTURE_MS)
+      errors.push({ index, field: "time", reason: "is more than 5 minutes in the future" });
     const hasLat = s.lat !== undefined;
     const hasLon = s.lon !== undefined;
-    if (hasLat !== hasLon) errors.push({ index, field: hasLat ? "lon" : "lat", reason: "is required with " + (hasLat ? "lat" : "lon") });
-    else if (!hasLat && s.ip === undefined) errors.push({ index, field: "ip", reason: "give the client's ip, or lat and lon" });
+    if (hasLat !== hasLon)
+      errors.push({ index, field: hasLat ? "lon" : "lat", reason: "is required with " + (hasLat ? "lat" : "lon") });
+    else if (!hasLat && s.ip === undefined)
+      errors.push({ index, field: "ip", reason: "give the client's ip, or lat and lon" });
 
     let place: LatLon | null = null;
     if (hasLat && hasLon) place = { lat: s.lat!, lon: s.lon! };

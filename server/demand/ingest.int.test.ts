@@ -28,7 +28,11 @@ const post = (body: unknown, headers: Record<string, string> = {}) =>
   );
 
 const cells = (serviceId: string) =>
-  db.demandSample.findMany({ where: { serviceId }, orderBy: [{ at: "asc" }, { lat: "asc" }, { lon: "asc" }], select: { at: true, lat: true, lon: true, count: true } });
+  db.demandSample.findMany({
+    where: { serviceId },
+    orderBy: [{ at: "asc" }, { lat: "asc" }, { lon: "asc" }],
+    select: { at: true, lat: true, lon: true, count: true },
+  });
 
 describe("POST /api/demand", () => {
   it("refuses a missing or wrong token, and says so when ingestion is off", async () => {
@@ -44,7 +48,11 @@ describe("POST /api/demand", () => {
   });
 
   it("refuses bodies over the size limit, whatever Content-Length says, and non-JSON", async () => {
-    const big = JSON.stringify({ samples: [{ service: world.service.slug, time: Date.now(), count: 1, lat: 1, lon: 1, pad: "x".repeat(MAX_BODY_BYTES) }] });
+    const big = JSON.stringify({
+      samples: [
+        { service: world.service.slug, time: Date.now(), count: 1, lat: 1, lon: 1, pad: "x".repeat(MAX_BODY_BYTES) },
+      ],
+    });
     expect((await post(big)).status).toBe(413);
     expect((await post(big, { "content-length": "10" })).status).toBe(413);
     expect((await post("{not json")).status).toBe(400);
@@ -120,7 +128,15 @@ describe("POST /api/demand", () => {
   it("adds concurrent batches on the same cells without losing any", async () => {
     const w = await makeWorld(db);
     const time = Date.now();
-    const batch = { samples: Array.from({ length: 200 }, (_, i) => ({ service: w.service.slug, time, count: 1, lat: (i % 5) + 0.5, lon: 0.5 })) };
+    const batch = {
+      samples: Array.from({ length: 200 }, (_, i) => ({
+        service: w.service.slug,
+        time,
+        count: 1,
+        lat: (i % 5) + 0.5,
+        lon: 0.5,
+      })),
+    };
     const results = await Promise.all(Array.from({ length: 8 }, () => post(batch)));
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
     const stored = await cells(w.service.id);
@@ -144,21 +160,41 @@ describe("demand.heat", () => {
     const heat = await api.demand.heat({ serviceId: w.service.id });
     expect(heat.bucketMinutes).toBe(15);
     expect(heat.buckets).toEqual([
-      { at: new Date(bucket(now - 2 * 3600_000)), cells: [{ lat: 51.5, lon: -0.5, count: 4 }], total: 4, omittedCells: 0 },
+      {
+        at: new Date(bucket(now - 2 * 3600_000)),
+        cells: [{ lat: 51.5, lon: -0.5, count: 4 }],
+        total: 4,
+        omittedCells: 0,
+      },
       { at: new Date(bucket(now)), cells: [{ lat: 35.5, lon: 139.5, count: 6 }], total: 6, omittedCells: 0 },
     ]);
-    const week = await api.demand.heat({ serviceId: w.service.id, from: new Date(now - 7 * 86_400_000 + 60_000), to: new Date(now + 60_000) });
+    const week = await api.demand.heat({
+      serviceId: w.service.id,
+      from: new Date(now - 7 * 86_400_000 + 60_000),
+      to: new Date(now + 60_000),
+    });
     expect(week.buckets).toHaveLength(3);
-    await expect(api.demand.heat({ serviceId: w.service.id, from: new Date(now - 30 * 86_400_000) })).rejects.toThrow(/7 days/);
+    await expect(api.demand.heat({ serviceId: w.service.id, from: new Date(now - 30 * 86_400_000) })).rejects.toThrow(
+      /7 days/,
+    );
   });
 
   it("keeps each bucket's hottest cells, saying how many and how much were left out", async () => {
     const w = await makeWorld(db);
     const time = Date.now();
-    await post({ samples: [1, 5, 3, 2].map((count, i) => ({ service: w.service.slug, time, count, lat: 10.5 + i, lon: 20.5 })) });
+    await post({
+      samples: [1, 5, 3, 2].map((count, i) => ({ service: w.service.slug, time, count, lat: 10.5 + i, lon: 20.5 })),
+    });
     const api = createCaller(createInnerContext({ db, user: w.manager }));
     const heat = await api.demand.heat({ serviceId: w.service.id, maxCellsPerBucket: 2 });
     expect(heat.buckets).toHaveLength(1);
-    expect(heat.buckets[0]).toMatchObject({ cells: [{ lat: 11.5, lon: 20.5, count: 5 }, { lat: 12.5, lon: 20.5, count: 3 }], total: 11, omittedCells: 2 });
+    expect(heat.buckets[0]).toMatchObject({
+      cells: [
+        { lat: 11.5, lon: 20.5, count: 5 },
+        { lat: 12.5, lon: 20.5, count: 3 },
+      ],
+      total: 11,
+      omittedCells: 2,
+    });
   });
 });

@@ -10,8 +10,7 @@ import { type ItemError, validateBatch } from "./ingest-schema";
 import { addToGrid } from "./store";
 
 export type IngestResult =
-  | { ok: true; accepted: number; unlocated: number; cells: number }
-  | { ok: false; errors: ItemError[] };
+  { ok: true; accepted: number; unlocated: number; cells: number } | { ok: false; errors: ItemError[] };
 
 /** Located samples into the grid (all or nothing: one statement, or one transaction when chunked). */
 export async function ingestSamples(db: Db, samples: Iterable<LocatedSample>): Promise<number> {
@@ -24,8 +23,14 @@ export async function ingestSamples(db: Db, samples: Iterable<LocatedSample>): P
 }
 
 /** A posted batch: validated whole, then written whole, or refused with every problem listed. */
-export async function ingestBatch(db: Db, body: unknown, opts: { now?: Date; locate?: typeof locateIp } = {}): Promise<IngestResult> {
-  const services = new Map((await db.service.findMany({ select: { id: true, slug: true } })).map((s) => [s.slug, s.id]));
+export async function ingestBatch(
+  db: Db,
+  body: unknown,
+  opts: { now?: Date; locate?: typeof locateIp } = {},
+): Promise<IngestResult> {
+  const services = new Map(
+    (await db.service.findMany({ select: { id: true, slug: true } })).map((s) => [s.slug, s.id]),
+  );
   const checked = validateBatch(body, { services, now: opts.now ?? new Date(), locate: opts.locate ?? locateIp });
   if (!checked.ok) return checked;
   const cells = await ingestSamples(db, checked.samples);

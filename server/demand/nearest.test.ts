@@ -1,8 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { ClientPlaceError, clientPlace, nearestReplica, type ReplicaPlace } from "./nearest";
 
-const replica = (vm: string, lat: number, lon: number): ReplicaPlace => ({ vm, host: `${vm}-host`, hostingNetwork: vm, city: vm, lat, lon, address: null });
-const replicas = [replica("frankfurt", 50.11, 8.68), replica("new-york", 40.71, -74.01), replica("tokyo", 35.68, 139.69)];
+const replica = (vm: string, lat: number, lon: number): ReplicaPlace => ({
+  vm,
+  host: `${vm}-host`,
+  hostingNetwork: vm,
+  city: vm,
+  lat,
+  lon,
+  address: null,
+});
+const replicas = [
+  replica("frankfurt", 50.11, 8.68),
+  replica("new-york", 40.71, -74.01),
+  replica("tokyo", 35.68, 139.69),
+];
 
 describe("nearestReplica", () => {
   it("serves a client from the replica with the least modelled RTT", () => {

@@ -15,11 +15,16 @@ export interface ReplicaPlace extends LatLon {
 }
 
 /** The replica with the least RTT to the client (ties: the first by VM name); null when there is none. Pure. */
-export function nearestReplica<R extends ReplicaPlace>(client: LatLon, replicas: readonly R[], rtt: (a: LatLon, b: LatLon) => number = estimateRttMs): { replica: R; rttMs: number } | null {
+export function nearestReplica<R extends ReplicaPlace>(
+  client: LatLon,
+  replicas: readonly R[],
+  rtt: (a: LatLon, b: LatLon) => number = estimateRttMs,
+): { replica: R; rttMs: number } | null {
   let best: { replica: R; rttMs: number } | null = null;
   for (const replica of replicas) {
     const rttMs = rtt(client, replica);
-    if (!best || rttMs < best.rttMs || (rttMs === best.rttMs && replica.vm < best.replica.vm)) best = { replica, rttMs };
+    if (!best || rttMs < best.rttMs || (rttMs === best.rttMs && replica.vm < best.replica.vm))
+      best = { replica, rttMs };
   }
   return best;
 }
@@ -47,7 +52,17 @@ export async function healthyReplicas(db: Db, serviceId: string): Promise<Replic
   });
   return vms.flatMap((v) =>
     v.host
-      ? [{ vm: v.name, host: v.host.name, hostingNetwork: v.host.hostingNetwork.slug, city: v.host.hostingNetwork.city, lat: v.host.hostingNetwork.lat, lon: v.host.hostingNetwork.lon, address: v.bindings[0]?.publicAddress ?? null }]
+      ? [
+          {
+            vm: v.name,
+            host: v.host.name,
+            hostingNetwork: v.host.hostingNetwork.slug,
+            city: v.host.hostingNetwork.city,
+            lat: v.host.hostingNetwork.lat,
+            lon: v.host.hostingNetwork.lon,
+            address: v.bindings[0]?.publicAddress ?? null,
+          },
+        ]
       : [],
   );
 }
@@ -63,7 +78,10 @@ export class ClientPlaceError extends Error {
 }
 
 /** Where the client is: lat/lon when given, else its IP through the offline GeoIP database. */
-export function clientPlace(input: { ip?: string; lat?: number; lon?: number }, locate: (ip: string) => LatLon | null): LatLon {
+export function clientPlace(
+  input: { ip?: string; lat?: number; lon?: number },
+  locate: (ip: string) => LatLon | null,
+): LatLon {
   if (input.lat !== undefined || input.lon !== undefined) {
     if (input.lat === undefined) throw new ClientPlaceError("lat", "is required with lon");
     if (input.lon === undefined) throw new ClientPlaceError("lon", "is required with lat");
@@ -76,6 +94,10 @@ export function clientPlace(input: { ip?: string; lat?: number; lon?: number }, 
   } catch {
     throw new ClientPlaceError("ip", `${JSON.stringify(input.ip)} is not an IPv4 or IPv6 address`);
   }
-  if (!place) throw new ClientPlaceError("ip", `${input.ip} cannot be placed (a private or unknown address): give lat and lon instead`);
+  if (!place)
+    throw new ClientPlaceError(
+      "ip",
+      `${input.ip} cannot be placed (a private or unknown address): give lat and lon instead`,
+    );
   return place;
 }

@@ -25,12 +25,26 @@ export interface RttTable {
    * Σ weight × (nearest − RTT) over the points of `to` that point j of `from` would serve
    * faster than their `nearest`: the latency a site saves (one pass, nothing written).
    */
-  saving(from: PreparedPoints, j: number, to: PreparedPoints, nearest: Float64Array, weights: Float64Array, bounds?: BlockBounds): number;
+  saving(
+    from: PreparedPoints,
+    j: number,
+    to: PreparedPoints,
+    nearest: Float64Array,
+    weights: Float64Array,
+    bounds?: BlockBounds,
+  ): number;
   /**
    * Opens point j of `from`: every point of `to` it serves faster than its `nearest` gets
    * that RTT, and `owner` j; skips the blocks it cannot improve and keeps their maxima.
    */
-  serve(from: PreparedPoints, j: number, to: PreparedPoints, nearest: Float64Array, owner: Int32Array | null, bounds: BlockBounds): void;
+  serve(
+    from: PreparedPoints,
+    j: number,
+    to: PreparedPoints,
+    nearest: Float64Array,
+    owner: Int32Array | null,
+    bounds: BlockBounds,
+  ): void;
   /** Groups points that `blockOrder` sorted into blocks, for `saving` to skip whole blocks. */
   blocks(points: PreparedPoints): Blocks;
   /**
@@ -65,7 +79,9 @@ export interface BlockBounds {
 const BLOCK_DEGREES = 10;
 const ROWS = 180 / BLOCK_DEGREES;
 const COLS = 360 / BLOCK_DEGREES;
-const blockOf = (p: LatLon) => Math.min(ROWS - 1, Math.floor((p.lat + 90) / BLOCK_DEGREES)) * COLS + (Math.floor((((p.lon + 180) % 360) + 360) % 360 / BLOCK_DEGREES) % COLS);
+const blockOf = (p: LatLon) =>
+  Math.min(ROWS - 1, Math.floor((p.lat + 90) / BLOCK_DEGREES)) * COLS +
+  (Math.floor(((((p.lon + 180) % 360) + 360) % 360) / BLOCK_DEGREES) % COLS);
 
 /** Indices of `points` sorted by block: reorder points this way before `prepare` to use blocks. */
 export function blockOrder(points: readonly LatLon[]): number[] {
@@ -188,8 +204,12 @@ export function createRttTable(model: LatencyModel = fittedModel): RttTable {
     // Blocks are recovered from the points' own coordinates (they were sorted by block); a
     // point rounded into a neighbour block only splits a range, and every range's centre and
     // radius are computed from the points it holds, so the bounds stay true.
-    const keyOf = (i: number) => blockOf({ lat: Math.asin(Math.max(-1, Math.min(1, q[4 * i + 2]!))) / DEG, lon: Math.atan2(q[4 * i + 1]!, q[4 * i]!) / DEG });
-    for (let i = 0; i < points.length; ) {
+    const keyOf = (i: number) =>
+      blockOf({
+        lat: Math.asin(Math.max(-1, Math.min(1, q[4 * i + 2]!))) / DEG,
+        lon: Math.atan2(q[4 * i + 1]!, q[4 * i]!) / DEG,
+      });
+    for (let i = 0; i < points.length;) {
       const key = keyOf(i);
       let e = i + 1;
       while (e < points.length && keyOf(e) === key) e++;
@@ -197,7 +217,14 @@ export function createRttTable(model: LatencyModel = fittedModel): RttTable {
       i = e;
     }
     const count = ranges.length;
-    const b: Blocks = { count, start: new Int32Array(count), end: new Int32Array(count), centre: { length: count, packed: new Float64Array(4 * count) }, radiusChord: new Float64Array(count), minE: new Float64Array(count) };
+    const b: Blocks = {
+      count,
+      start: new Int32Array(count),
+      end: new Int32Array(count),
+      centre: { length: count, packed: new Float64Array(4 * count) },
+      radiusChord: new Float64Array(count),
+      minE: new Float64Array(count),
+    };
     ranges.forEach(([s0, e0], k) => {
       let x = 0;
       let y = 0;
@@ -212,7 +239,8 @@ export function createRttTable(model: LatencyModel = fittedModel): RttTable {
       const norm = Math.hypot(x, y, z) || 1;
       [x, y, z] = [x / norm, y / norm, z / norm];
       let radius = 0;
-      for (let i = s0; i < e0; i++) radius = Math.max(radius, Math.hypot(x - q[4 * i]!, y - q[4 * i + 1]!, z - q[4 * i + 2]!));
+      for (let i = s0; i < e0; i++)
+        radius = Math.max(radius, Math.hypot(x - q[4 * i]!, y - q[4 * i + 1]!, z - q[4 * i + 2]!));
       b.start[k] = s0;
       b.end[k] = e0;
       b.centre.packed.set([x, y, z, 1], 4 * k);
@@ -252,7 +280,14 @@ export function createRttTable(model: LatencyModel = fittedModel): RttTable {
     return out;
   }
 
-  function saving(from: PreparedPoints, j: number, to: PreparedPoints, nearest: Float64Array, weights: Float64Array, bounds?: BlockBounds): number {
+  function saving(
+    from: PreparedPoints,
+    j: number,
+    to: PreparedPoints,
+    nearest: Float64Array,
+    weights: Float64Array,
+    bounds?: BlockBounds,
+  ): number {
     const f = from.packed;
     const fx = f[4 * j]!;
     const fy = f[4 * j + 1]!;
@@ -273,7 +308,14 @@ export function createRttTable(model: LatencyModel = fittedModel): RttTable {
     return savingRange(fx, fy, fz, fe, to.packed, 0, to.length, nearest, weights);
   }
 
-  function serve(from: PreparedPoints, j: number, to: PreparedPoints, nearest: Float64Array, owner: Int32Array | null, bounds: BlockBounds): void {
+  function serve(
+    from: PreparedPoints,
+    j: number,
+    to: PreparedPoints,
+    nearest: Float64Array,
+    owner: Int32Array | null,
+    bounds: BlockBounds,
+  ): void {
     const f = from.packed;
     const fx = f[4 * j]!;
     const fy = f[4 * j + 1]!;
@@ -303,7 +345,17 @@ export function createRttTable(model: LatencyModel = fittedModel): RttTable {
     }
   }
 
-  function savingRange(fx: number, fy: number, fz: number, fe: number, q: Float64Array, from: number, to: number, nearest: Float64Array, weights: Float64Array): number {
+  function savingRange(
+    fx: number,
+    fy: number,
+    fz: number,
+    fe: number,
+    q: Float64Array,
+    from: number,
+    to: number,
+    nearest: Float64Array,
+    weights: Float64Array,
+  ): number {
     let sum = 0;
     for (let i = from, o = 4 * from; i < to; i++, o += 4) {
       const dx = fx - q[o]!;

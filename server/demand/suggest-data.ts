@@ -8,7 +8,11 @@ import { suggestReplicas, type DemandPoint, type SuggestSite, type Suggestion } 
 
 type SiteRow = { id: string; slug: string; lat: number; lon: number; running: number; free: number };
 
-export async function loadSuggestInput(db: Db, serviceId: string, since: Date): Promise<{ sites: SuggestSite[]; demand: DemandPoint[] }> {
+export async function loadSuggestInput(
+  db: Db,
+  serviceId: string,
+  since: Date,
+): Promise<{ sites: SuggestSite[]; demand: DemandPoint[] }> {
   const [sites, demand] = await Promise.all([
     // Free: a production host that is up, trusted, in service and holds no VM (one live VM per host, §5.2.2).
     db.$queryRaw<SiteRow[]>`
@@ -33,12 +37,28 @@ export async function loadSuggestInput(db: Db, serviceId: string, since: Date): 
     db.demandSample.groupBy({ by: ["lat", "lon"], where: { serviceId, at: { gte: since } }, _sum: { count: true } }),
   ]);
   return {
-    sites: sites.map((s) => ({ id: s.id, slug: s.slug, lat: s.lat, lon: s.lon, current: s.running, capacity: s.running + s.free })),
+    sites: sites.map((s) => ({
+      id: s.id,
+      slug: s.slug,
+      lat: s.lat,
+      lon: s.lon,
+      current: s.running,
+      capacity: s.running + s.free,
+    })),
     demand: demand.map((d) => ({ lat: d.lat, lon: d.lon, weight: d._sum.count ?? 0 })),
   };
 }
 
-export async function suggestForService(db: Db, serviceId: string, budget: number, since: Date): Promise<Suggestion & { cells: number; requests: number }> {
+export async function suggestForService(
+  db: Db,
+  serviceId: string,
+  budget: number,
+  since: Date,
+): Promise<Suggestion & { cells: number; requests: number }> {
   const { sites, demand } = await loadSuggestInput(db, serviceId, since);
-  return { ...suggestReplicas(sites, demand, budget), cells: demand.length, requests: demand.reduce((s, d) => s + d.weight, 0) };
+  return {
+    ...suggestReplicas(sites, demand, budget),
+    cells: demand.length,
+    requests: demand.reduce((s, d) => s + d.weight, 0),
+  };
 }

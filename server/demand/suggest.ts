@@ -71,7 +71,12 @@ const UNSERVED_MS = 10_000;
 
 let sharedTable: RttTable | undefined;
 
-export function suggestReplicas(sites: readonly SuggestSite[], demand: readonly DemandPoint[], budget: number, opts: SuggestOptions = {}): Suggestion {
+export function suggestReplicas(
+  sites: readonly SuggestSite[],
+  demand: readonly DemandPoint[],
+  budget: number,
+  opts: SuggestOptions = {},
+): Suggestion {
   const table = opts.table ?? (sharedTable ??= createRttTable());
   const served = demand.filter((d) => d.weight > 0);
   // Cells grouped by 10° block, so a site's saving skips the blocks it cannot serve faster.
@@ -83,7 +88,13 @@ export function suggestReplicas(sites: readonly SuggestSite[], demand: readonly 
   const lower = table.lowerBounds(sitePts, blocks);
   const row = (j: number, out: Float64Array) => table.row(sitePts, j, cellPts, out);
 
-  const before = latencyOf(sites.flatMap((s, j) => (s.current > 0 ? [j] : [])), (j, nearest, bounds) => table.serve(sitePts, j, cellPts, nearest, null, bounds), blocks, lower, weights);
+  const before = latencyOf(
+    sites.flatMap((s, j) => (s.current > 0 ? [j] : [])),
+    (j, nearest, bounds) => table.serve(sitePts, j, cellPts, nearest, null, bounds),
+    blocks,
+    lower,
+    weights,
+  );
   const suggested = new Array<number>(sites.length).fill(0);
   const candidates = sites.map((s, j) => j).filter((j) => sites[j]!.capacity > 0);
   let left = Math.max(0, Math.floor(budget));
@@ -111,7 +122,11 @@ export function suggestReplicas(sites: readonly SuggestSite[], demand: readonly 
     });
     const minGain = (opts.minGainMs ?? 0.1) * total;
     // Open sites while they lower latency enough (always at least one).
-    for (let next = greedy.peekGain(); left > 0 && next !== null && (greedy.opened.length === 0 || next >= minGain); next = greedy.peekGain()) {
+    for (
+      let next = greedy.peekGain();
+      left > 0 && next !== null && (greedy.opened.length === 0 || next >= minGain);
+      next = greedy.peekGain()
+    ) {
       suggested[greedy.open()] = 1;
       left -= 1;
     }
@@ -181,7 +196,7 @@ export function lazyGreedy(
     a.gain > b.gain || (a.gain === b.gain && (opts.prefer?.(a.j, b.j) ?? a.j - b.j) < 0);
   const push = (e: (typeof heap)[number]) => {
     heap.push(e);
-    for (let i = heap.length - 1; i > 0; ) {
+    for (let i = heap.length - 1; i > 0;) {
       const p = (i - 1) >> 1;
       if (!better(heap[i]!, heap[p]!)) break;
       [heap[i], heap[p]] = [heap[p]!, heap[i]!];
@@ -193,7 +208,7 @@ export function lazyGreedy(
     const last = heap.pop()!;
     if (heap.length > 0) {
       heap[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
@@ -207,7 +222,8 @@ export function lazyGreedy(
     return top;
   };
   // Bounds enter as stale (round −1): a bound at the top is replaced by the exact saving.
-  for (const j of candidates) push(opts.initialBound ? { j, gain: opts.initialBound(j), round: -1 } : { j, gain: gainOf(j), round });
+  for (const j of candidates)
+    push(opts.initialBound ? { j, gain: opts.initialBound(j), round: -1 } : { j, gain: gainOf(j), round });
 
   /** The true saving of the best unopened site (re-scoring stale tops), or null when none is left. */
   const peekGain = (): number | null => {
@@ -269,7 +285,8 @@ function latencyOf(
 /** Total weight of each block's cells. */
 function blockWeights(blocks: BlockBounds["blocks"], weights: Float64Array): Float64Array {
   const out = new Float64Array(blocks.count);
-  for (let b = 0; b < blocks.count; b++) for (let i = blocks.start[b]!; i < blocks.end[b]!; i++) out[b] = out[b]! + weights[i]!;
+  for (let b = 0; b < blocks.count; b++)
+    for (let i = blocks.start[b]!; i < blocks.end[b]!; i++) out[b] = out[b]! + weights[i]!;
   return out;
 }
 

@@ -8,8 +8,14 @@ const total = (cells: { count: number }[]) => cells.reduce((s, c) => s + c.count
 const tokyo: Place = { name: "Tokyo", lat: 35.68, lon: 139.69, population: 37 };
 const london: Place = { name: "London", lat: 51.51, lon: -0.13, population: 9 };
 const newYork: Place = { name: "New York", lat: 40.71, lon: -74.01, population: 19 };
-const world = (slug: string, places: Place[], flashCrowds: SyntheticWorld["flashCrowds"] = []): SyntheticWorld => ({ serviceId: `svc-${slug}`, slug, places, flashCrowds });
-const bucketTotal = (w: SyntheticWorld, iso: string) => total(syntheticCells(w, at(iso), new Date(at(iso).getTime() + BUCKET_MS)));
+const world = (slug: string, places: Place[], flashCrowds: SyntheticWorld["flashCrowds"] = []): SyntheticWorld => ({
+  serviceId: `svc-${slug}`,
+  slug,
+  places,
+  flashCrowds,
+});
+const bucketTotal = (w: SyntheticWorld, iso: string) =>
+  total(syntheticCells(w, at(iso), new Date(at(iso).getTime() + BUCKET_MS)));
 
 describe("synthetic demand", () => {
   it("follows local time: Tokyo's busy hours are London's night", () => {
@@ -23,7 +29,11 @@ describe("synthetic demand", () => {
   });
 
   it("spreads demand in proportion to population", () => {
-    const cells = syntheticCells(world("map", [tokyo, { ...tokyo, name: "Tokyo twin", lat: 30.5, population: 3.7 }]), at("2026-11-25T03:00:00Z"), at("2026-11-25T03:15:00Z"));
+    const cells = syntheticCells(
+      world("map", [tokyo, { ...tokyo, name: "Tokyo twin", lat: 30.5, population: 3.7 }]),
+      at("2026-11-25T03:00:00Z"),
+      at("2026-11-25T03:15:00Z"),
+    );
     const big = cells.find((c) => c.lat === 35.5)!.count;
     const small = cells.find((c) => c.lat === 30.5)!.count;
     // ±15 % noise per place and bucket on top of the 10× population ratio.
@@ -51,13 +61,21 @@ describe("synthetic demand", () => {
   });
 
   it("adds a flash crowd's requests at its place for its minutes only", () => {
-    const crowd = { lat: -1.29, lon: 36.82, perMinute: 1000, startsAt: at("2026-11-25T10:05:00Z"), endsAt: at("2026-11-25T10:20:00Z") };
+    const crowd = {
+      lat: -1.29,
+      lon: 36.82,
+      perMinute: 1000,
+      startsAt: at("2026-11-25T10:05:00Z"),
+      endsAt: at("2026-11-25T10:20:00Z"),
+    };
     const w = world("map", [tokyo], [crowd]);
     const first = syntheticCells(w, at("2026-11-25T10:00:00Z"), at("2026-11-25T10:15:00Z"));
     const second = syntheticCells(w, at("2026-11-25T10:15:00Z"), at("2026-11-25T10:30:00Z"));
     expect(first.find((c) => c.lat === -1.5 && c.lon === 36.5)?.count).toBe(10_000);
     expect(second.find((c) => c.lat === -1.5 && c.lon === 36.5)?.count).toBe(5_000);
-    expect(syntheticCells(w, at("2026-11-25T10:30:00Z"), at("2026-11-25T10:45:00Z")).some((c) => c.lat === -1.5)).toBe(false);
+    expect(syntheticCells(w, at("2026-11-25T10:30:00Z"), at("2026-11-25T10:45:00Z")).some((c) => c.lat === -1.5)).toBe(
+      false,
+    );
   });
 
   it("only grows as the bucket fills, so topping up the stored grid is safe to repeat", () => {

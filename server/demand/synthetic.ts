@@ -27,23 +27,47 @@ export interface DemandProfile {
 export const PROFILES: Record<string, DemandProfile> = {
   map: {
     perMinute: 30_000,
-    weekday: [0.25, 0.18, 0.13, 0.1, 0.1, 0.14, 0.3, 0.55, 0.8, 0.95, 1, 1, 1, 1, 0.98, 0.95, 0.95, 0.97, 1, 1, 0.95, 0.8, 0.6, 0.4],
-    weekend: [0.3, 0.22, 0.15, 0.11, 0.1, 0.11, 0.18, 0.3, 0.5, 0.7, 0.85, 0.95, 1, 1, 1, 1, 0.98, 0.95, 0.95, 0.9, 0.85, 0.75, 0.6, 0.45],
+    weekday: [
+      0.25, 0.18, 0.13, 0.1, 0.1, 0.14, 0.3, 0.55, 0.8, 0.95, 1, 1, 1, 1, 0.98, 0.95, 0.95, 0.97, 1, 1, 0.95, 0.8, 0.6,
+      0.4,
+    ],
+    weekend: [
+      0.3, 0.22, 0.15, 0.11, 0.1, 0.11, 0.18, 0.3, 0.5, 0.7, 0.85, 0.95, 1, 1, 1, 1, 0.98, 0.95, 0.95, 0.9, 0.85, 0.75,
+      0.6, 0.45,
+    ],
   },
   finance: {
     perMinute: 12_000,
-    weekday: [0.03, 0.02, 0.02, 0.02, 0.03, 0.06, 0.2, 0.55, 0.9, 1, 1, 0.95, 0.85, 0.95, 1, 0.95, 0.8, 0.5, 0.25, 0.15, 0.1, 0.07, 0.05, 0.04],
-    weekend: [0.03, 0.02, 0.02, 0.02, 0.02, 0.03, 0.04, 0.06, 0.08, 0.1, 0.12, 0.12, 0.12, 0.12, 0.11, 0.1, 0.09, 0.08, 0.07, 0.06, 0.05, 0.05, 0.04, 0.03],
+    weekday: [
+      0.03, 0.02, 0.02, 0.02, 0.03, 0.06, 0.2, 0.55, 0.9, 1, 1, 0.95, 0.85, 0.95, 1, 0.95, 0.8, 0.5, 0.25, 0.15, 0.1,
+      0.07, 0.05, 0.04,
+    ],
+    weekend: [
+      0.03, 0.02, 0.02, 0.02, 0.02, 0.03, 0.04, 0.06, 0.08, 0.1, 0.12, 0.12, 0.12, 0.12, 0.11, 0.1, 0.09, 0.08, 0.07,
+      0.06, 0.05, 0.05, 0.04, 0.03,
+    ],
   },
   sports: {
     perMinute: 20_000,
-    weekday: [0.2, 0.1, 0.06, 0.04, 0.04, 0.06, 0.12, 0.2, 0.22, 0.2, 0.2, 0.22, 0.28, 0.25, 0.22, 0.25, 0.3, 0.45, 0.7, 0.9, 1, 0.95, 0.7, 0.4],
-    weekend: [0.35, 0.2, 0.1, 0.06, 0.05, 0.06, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 0.95, 1, 1, 1, 0.95, 0.95, 1, 1, 0.9, 0.7, 0.5],
+    weekday: [
+      0.2, 0.1, 0.06, 0.04, 0.04, 0.06, 0.12, 0.2, 0.22, 0.2, 0.2, 0.22, 0.28, 0.25, 0.22, 0.25, 0.3, 0.45, 0.7, 0.9, 1,
+      0.95, 0.7, 0.4,
+    ],
+    weekend: [
+      0.35, 0.2, 0.1, 0.06, 0.05, 0.06, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 0.95, 1, 1, 1, 0.95, 0.95, 1, 1, 0.9, 0.7,
+      0.5,
+    ],
   },
   halo: {
     perMinute: 3_000,
-    weekday: [0.6, 0.45, 0.3, 0.18, 0.1, 0.06, 0.05, 0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.18, 0.22, 0.3, 0.45, 0.6, 0.75, 0.9, 1, 1, 0.95, 0.8],
-    weekend: [0.8, 0.65, 0.45, 0.3, 0.15, 0.08, 0.06, 0.06, 0.1, 0.18, 0.3, 0.45, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1, 1, 1, 1, 0.95],
+    weekday: [
+      0.6, 0.45, 0.3, 0.18, 0.1, 0.06, 0.05, 0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.18, 0.22, 0.3, 0.45, 0.6, 0.75, 0.9,
+      1, 1, 0.95, 0.8,
+    ],
+    weekend: [
+      0.8, 0.65, 0.45, 0.3, 0.15, 0.08, 0.06, 0.06, 0.1, 0.18, 0.3, 0.45, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1, 1, 1,
+      1, 0.95,
+    ],
   },
 };
 
@@ -122,7 +146,8 @@ export function syntheticCells(world: SyntheticWorld, bucket: Date, until: Date)
   for (const place of places) {
     // Minute steps: the level changes slowly, and whole minutes keep partial sums consistent.
     let requests = 0;
-    for (let t = start; t < end; t += 60_000) requests += placeRate(world, place, place.population / total, t) * (Math.min(60_000, end - t) / 60_000);
+    for (let t = start; t < end; t += 60_000)
+      requests += placeRate(world, place, place.population / total, t) * (Math.min(60_000, end - t) / 60_000);
     add(place, requests);
   }
   for (const crowd of world.flashCrowds ?? []) {
@@ -141,7 +166,10 @@ export function syntheticCells(world: SyntheticWorld, bucket: Date, until: Date)
  * What to add so that the stored cells reach the synthetic target: target − stored,
  * where positive. Demand that real shippers posted on top is kept (the target is a floor).
  */
-export function topUp(target: readonly DemandCell[], stored: readonly { lat: number; lon: number; count: number }[]): DemandCell[] {
+export function topUp(
+  target: readonly DemandCell[],
+  stored: readonly { lat: number; lon: number; count: number }[],
+): DemandCell[] {
   const have = new Map(stored.map((s) => [`${s.lat}|${s.lon}`, s.count]));
   return target
     .map((c) => ({ ...c, count: c.count - (have.get(`${c.lat}|${c.lon}`) ?? 0) }))

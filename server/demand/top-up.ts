@@ -24,15 +24,22 @@ export async function topUpSyntheticDemand(tx: Tx, now: Date, windowBuckets = WI
   ]);
   const additions: DemandCell[] = [];
   for (const s of services) {
-    const stored = await tx.demandSample.findMany({ where: { serviceId: s.id, at: { gte: first } }, select: { at: true, lat: true, lon: true, count: true } });
+    const stored = await tx.demandSample.findMany({
+      where: { serviceId: s.id, at: { gte: first } },
+      select: { at: true, lat: true, lon: true, count: true },
+    });
     const world = { serviceId: s.id, slug: s.slug, flashCrowds: crowds.filter((c) => c.serviceId === s.id) };
     for (let b = first.getTime(); b <= now.getTime(); b += BUCKET_MS) {
       const target = syntheticCells(world, new Date(b), now);
-      additions.push(...topUp(target, stored.filter((r) => r.at.getTime() === b)));
+      additions.push(
+        ...topUp(
+          target,
+          stored.filter((r) => r.at.getTime() === b),
+        ),
+      );
     }
   }
   if (additions.length === 0) return 0;
   await addToGrid(tx, aggregate(additions));
   return additions.length;
 }
-

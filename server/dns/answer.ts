@@ -50,7 +50,15 @@ function soa(view: ZoneView): Answer {
     type: "SOA",
     ttl: view.ttl,
     class: "IN",
-    data: { mname: `ns1.${view.zone}`, rname: `hostmaster.${view.zone}`, serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: view.ttl },
+    data: {
+      mname: `ns1.${view.zone}`,
+      rname: `hostmaster.${view.zone}`,
+      serial: 1,
+      refresh: 3600,
+      retry: 600,
+      expire: 86400,
+      minimum: view.ttl,
+    },
   };
 }
 
@@ -64,15 +72,43 @@ export interface Answered {
 export function answer(query: Packet, view: ZoneView, ctx: QueryContext): Answered {
   const rd = query.flags !== undefined && (query.flags & dnsPacket.RECURSION_DESIRED) !== 0;
   const ecs = clientSubnet(query);
-  const reply = (rcode: keyof typeof RCODE, answers: Answer[], authorities: Answer[], chosen: Answered["chosen"] = []): Answered => {
+  const reply = (
+    rcode: keyof typeof RCODE,
+    answers: Answer[],
+    authorities: Answer[],
+    chosen: Answered["chosen"] = [],
+  ): Answered => {
     const additionals: Answer[] = [];
     if ((query.additionals ?? []).some((a) => a.type === "OPT")) {
       // EDNS: say so back; a tailored answer names the subnet it was tailored for.
-      const options = ecs ? [{ code: 8, family: ecs.family, sourcePrefixLength: ecs.sourcePrefixLength, scopePrefixLength: chosen.length ? ecs.sourcePrefixLength : 0, ip: ecs.ip }] : [];
-      additionals.push({ name: ".", type: "OPT", udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options } as unknown as Answer);
+      const options = ecs
+        ? [
+            {
+              code: 8,
+              family: ecs.family,
+              sourcePrefixLength: ecs.sourcePrefixLength,
+              scopePrefixLength: chosen.length ? ecs.sourcePrefixLength : 0,
+              ip: ecs.ip,
+            },
+          ]
+        : [];
+      additionals.push({
+        name: ".",
+        type: "OPT",
+        udpPayloadSize: 1232,
+        extendedRcode: 0,
+        ednsVersion: 0,
+        flags: 0,
+        flag_do: false,
+        options,
+      } as unknown as Answer);
     }
     const flags = dnsPacket.AUTHORITATIVE_ANSWER | (rd ? dnsPacket.RECURSION_DESIRED : 0) | RCODE[rcode];
-    return { packet: { id: query.id, type: "response", flags, questions: query.questions, answers, authorities, additionals }, chosen, rcode };
+    return {
+      packet: { id: query.id, type: "response", flags, questions: query.questions, answers, authorities, additionals },
+      chosen,
+      rcode,
+    };
   };
   if ((((query.flags ?? 0) >> 11) & 0xf) !== 0) return reply("NOTIMP", [], []);
   if (query.questions?.length !== 1) return reply("FORMERR", [], []);
@@ -81,7 +117,12 @@ export function answer(query: Packet, view: ZoneView, ctx: QueryContext): Answer
   if (name !== view.zone && !name.endsWith(`.${view.zone}`)) return reply("REFUSED", [], []);
   if (name === view.zone) {
     if (q.type === "SOA") return reply("NOERROR", [soa(view)], []);
-    if (q.type === "NS") return reply("NOERROR", [{ name: view.zone, type: "NS", ttl: view.ttl, class: "IN", data: `ns1.${view.zone}` }], []);
+    if (q.type === "NS")
+      return reply(
+        "NOERROR",
+        [{ name: view.zone, type: "NS", ttl: view.ttl, class: "IN", data: `ns1.${view.zone}` }],
+        [],
+      );
     return reply("NOERROR", [], [soa(view)]);
   }
   const replicas = view.names.get(name);

@@ -27,7 +27,8 @@ export class FrameReader {
 
 /** One message framed for TCP. A DNS message is at most 65,535 bytes: longer is a bug upstream. */
 export function frame(message: Buffer): Buffer {
-  if (message.length > 0xffff) throw new RangeError(`a DNS message over TCP is at most 65535 bytes, not ${message.length}`);
+  if (message.length > 0xffff)
+    throw new RangeError(`a DNS message over TCP is at most 65535 bytes, not ${message.length}`);
   const out = Buffer.allocUnsafe(2 + message.length);
   out.writeUInt16BE(message.length, 0);
   message.copy(out, 2);

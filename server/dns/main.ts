@@ -12,9 +12,17 @@ const db = createDb(cfg.DATABASE_URL, 2);
 const logger = log.child({ component: "dns" });
 let server: Awaited<ReturnType<typeof startDnsServer>> | undefined;
 try {
-  server = await startDnsServer(db, { host: cfg.DNS_HOST, port: cfg.DNS_PORT, zone: cfg.DNS_ZONE, ttl: cfg.DNS_TTL, log: (o, m) => logger.warn(o, m) });
+  server = await startDnsServer(db, {
+    host: cfg.DNS_HOST,
+    port: cfg.DNS_PORT,
+    zone: cfg.DNS_ZONE,
+    ttl: cfg.DNS_TTL,
+    log: (o, m) => logger.warn(o, m),
+  });
 } catch (err) {
-  console.error(`The DNS server cannot listen on ${cfg.DNS_HOST}:${cfg.DNS_PORT} (UDP and TCP): ${(err as Error).message}. Choose another port: DNS_PORT=5354`);
+  console.error(
+    `The DNS server cannot listen on ${cfg.DNS_HOST}:${cfg.DNS_PORT} (UDP and TCP): ${(err as Error).message}. Choose another port: DNS_PORT=5354`,
+  );
   process.exit(1);
 }
 logger.info({ host: cfg.DNS_HOST, port: server.port, zone: cfg.DNS_ZONE }, "dns server listening");

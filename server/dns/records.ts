@@ -12,7 +12,10 @@ export function zoneRecords(db: Db, zone: string, maxAgeMs = 2000) {
   let loading: Promise<Map<string, ReplicaPlace[]>> | null = null;
 
   async function load(): Promise<Map<string, ReplicaPlace[]>> {
-    const services = await db.service.findMany({ where: { dnsName: { not: null } }, select: { id: true, dnsName: true } });
+    const services = await db.service.findMany({
+      where: { dnsName: { not: null } },
+      select: { id: true, dnsName: true },
+    });
     const names = new Map<string, ReplicaPlace[]>();
     for (const s of services) {
       const name = s.dnsName!.toLowerCase().replace(/\.$/, "");

@@ -32,19 +32,82 @@ interface Reply {
 beforeAll(async () => {
   ({ db, drop } = await createTestDatabase());
   const w = await makeWorld(db);
-  await db.host.update({ where: { id: w.prod.id }, data: { status: "UP", hostKeyTrust: "TRUSTED", hostKeyFingerprint: `SHA256:${"A".repeat(43)}` } });
+  await db.host.update({
+    where: { id: w.prod.id },
+    data: { status: "UP", hostKeyTrust: "TRUSTED", hostKeyFingerprint: `SHA256:${"A".repeat(43)}` },
+  });
   await db.hostingNetwork.update({ where: { id: w.hn.id }, data: { publicPoolCidr: "198.51.100.0/24" } });
   await db.service.update({ where: { id: w.service.id }, data: { dnsName: "web.vmatrix.test" } });
   await db.service.update({ where: { id: w.game.id }, data: { dnsName: "many.vmatrix.test" } });
-  const web = await db.vm.create({ data: { name: "web-1", serviceId: w.service.id, phase: "PRODUCTION", power: "RUNNING", hostId: w.prod.id, privateAddress: "10.0.0.2" } });
-  await db.networkBinding.create({ data: { kind: "LB", state: "APPLIED", vmId: web.id, hostingNetworkId: w.hn.id, publicAddress: "198.51.100.200", privateAddress: "10.0.0.2", port: 80, backend: w.service.slug, dnsName: "web.vmatrix.test" } });
+  const web = await db.vm.create({
+    data: {
+      name: "web-1",
+      serviceId: w.service.id,
+      phase: "PRODUCTION",
+      power: "RUNNING",
+      hostId: w.prod.id,
+      privateAddress: "10.0.0.2",
+    },
+  });
+  await db.networkBinding.create({
+    data: {
+      kind: "LB",
+      state: "APPLIED",
+      vmId: web.id,
+      hostingNetworkId: w.hn.id,
+      publicAddress: "198.51.100.200",
+      privateAddress: "10.0.0.2",
+      port: 80,
+      backend: w.service.slug,
+      dnsName: "web.vmatrix.test",
+    },
+  });
   // One production VM per host: a host per replica, all in one hosting network.
   for (let i = 1; i <= REPLICAS; i++) {
-    const host = await db.host.create({ data: { name: `many-host-${i}`, hostingNetworkId: w.hn.id, role: "PRODUCTION", sshHost: "127.0.0.1", sshUser: "vmatrix", sshKeyRef: "file:/dev/null", hostKeyTrust: "TRUSTED", hostKeyFingerprint: `SHA256:${"B".repeat(43)}`, status: "UP" } });
-    const vm = await db.vm.create({ data: { name: `many-${i}`, serviceId: w.game.id, phase: "PRODUCTION", power: "RUNNING", hostId: host.id, privateAddress: `10.1.0.${i}` } });
-    await db.networkBinding.create({ data: { kind: "NAT", state: "APPLIED", vmId: vm.id, hostingNetworkId: w.hn.id, publicAddress: `198.51.100.${i}`, privateAddress: `10.1.0.${i}`, port: 2302, dnsName: "many.vmatrix.test" } });
+    const host = await db.host.create({
+      data: {
+        name: `many-host-${i}`,
+        hostingNetworkId: w.hn.id,
+        role: "PRODUCTION",
+        sshHost: "127.0.0.1",
+        sshUser: "vmatrix",
+        sshKeyRef: "file:/dev/null",
+        hostKeyTrust: "TRUSTED",
+        hostKeyFingerprint: `SHA256:${"B".repeat(43)}`,
+        status: "UP",
+      },
+    });
+    const vm = await db.vm.create({
+      data: {
+        name: `many-${i}`,
+        serviceId: w.game.id,
+        phase: "PRODUCTION",
+        power: "RUNNING",
+        hostId: host.id,
+        privateAddress: `10.1.0.${i}`,
+      },
+    });
+    await db.networkBinding.create({
+      data: {
+        kind: "NAT",
+        state: "APPLIED",
+        vmId: vm.id,
+        hostingNetworkId: w.hn.id,
+        publicAddress: `198.51.100.${i}`,
+        privateAddress: `10.1.0.${i}`,
+        port: 2302,
+        dnsName: "many.vmatrix.test",
+      },
+    });
   }
-  dns = await startDnsServer(db, { host: "127.0.0.1", port: 0, zone: "vmatrix.test", ttl: 30, maxAgeMs: 0, tcpIdleMs: 300 });
+  dns = await startDnsServer(db, {
+    host: "127.0.0.1",
+    port: 0,
+    zone: "vmatrix.test",
+    ttl: 30,
+    maxAgeMs: 0,
+    tcpIdleMs: 300,
+  });
 });
 afterAll(async () => {
   await dns?.stop();
@@ -114,7 +177,11 @@ describe("DNS over UDP and TCP", () => {
 
   it("answers several queries on one connection, whether they arrive split byte by byte or joined in one write", async () => {
     const c = tcpClient();
-    const joined = Buffer.concat([frame(query(21, "web.vmatrix.test")), frame(query(22, "nope.vmatrix.test")), frame(query(23, "example.com"))]);
+    const joined = Buffer.concat([
+      frame(query(21, "web.vmatrix.test")),
+      frame(query(22, "nope.vmatrix.test")),
+      frame(query(23, "example.com")),
+    ]);
     c.socket.write(joined);
     const first = await c.next(3);
     const split = frame(query(24, "WEB.vmatrix.test"));
@@ -176,11 +243,29 @@ describe("DNS over UDP and TCP", () => {
   });
   it.skipIf(!dig)("answers dig +tcp, and dig over UDP retries a truncated answer on TCP by itself", async () => {
     const run = promisify(execFile);
-    const tcp = await run("dig", ["+tcp", "+tries=1", "+time=5", "@127.0.0.1", "-p", String(dns.port), "web.vmatrix.test", "A"]);
+    const tcp = await run("dig", [
+      "+tcp",
+      "+tries=1",
+      "+time=5",
+      "@127.0.0.1",
+      "-p",
+      String(dns.port),
+      "web.vmatrix.test",
+      "A",
+    ]);
     expect(tcp.stdout).toMatch(/status: NOERROR/);
     expect(tcp.stdout).toMatch(/flags: qr aa rd;/);
     expect(tcp.stdout).toMatch(/^web\.vmatrix\.test\.\s+30\s+IN\s+A\s+198\.51\.100\.200$/m);
-    const many = await run("dig", ["+noedns", "+tries=1", "+time=5", "@127.0.0.1", "-p", String(dns.port), "many.vmatrix.test", "A"]);
+    const many = await run("dig", [
+      "+noedns",
+      "+tries=1",
+      "+time=5",
+      "@127.0.0.1",
+      "-p",
+      String(dns.port),
+      "many.vmatrix.test",
+      "A",
+    ]);
     expect(many.stdout).toMatch(/Truncated, retrying in TCP mode/);
     expect(many.stdout.match(/^many\.vmatrix\.test\.\s+30\s+IN\s+A\s/gm)).toHaveLength(REPLICAS);
   });

@@ -61,14 +61,33 @@ export async function startDnsServer(db: Db, opts: DnsServerOptions): Promise<Dn
       query = dnsPacket.decode(msg);
     } catch {
       if (msg.length < 12) return null;
-      return { reply: { id: msg.readUInt16BE(0), type: "response", flags: dnsPacket.AUTHORITATIVE_ANSWER | FORMERR, questions: [] }, query: null };
+      return {
+        reply: {
+          id: msg.readUInt16BE(0),
+          type: "response",
+          flags: dnsPacket.AUTHORITATIVE_ANSWER | FORMERR,
+          questions: [],
+        },
+        query: null,
+      };
     }
     if (query.type !== "query") return null;
     try {
-      return { reply: answer(query, { zone, ttl: opts.ttl, names: await names() }, { resolver: client, locate }).packet, query };
+      return {
+        reply: answer(query, { zone, ttl: opts.ttl, names: await names() }, { resolver: client, locate }).packet,
+        query,
+      };
     } catch (err) {
       opts.log?.({ err: (err as Error).message }, "dns query failed");
-      return { reply: { id: query.id, type: "response", flags: dnsPacket.AUTHORITATIVE_ANSWER | SERVFAIL, questions: query.questions }, query };
+      return {
+        reply: {
+          id: query.id,
+          type: "response",
+          flags: dnsPacket.AUTHORITATIVE_ANSWER | SERVFAIL,
+          questions: query.questions,
+        },
+        query,
+      };
     }
   }
 
@@ -112,7 +131,10 @@ export async function startDnsServer(db: Db, opts: DnsServerOptions): Promise<Dn
     port,
     async stop() {
       for (const s of connections) s.destroy();
-      await Promise.all([new Promise<void>((resolve) => udp.close(() => resolve())), new Promise<void>((resolve) => tcp.close(() => resolve()))]);
+      await Promise.all([
+        new Promise<void>((resolve) => udp.close(() => resolve())),
+        new Promise<void>((resolve) => tcp.close(() => resolve())),
+      ]);
     },
   };
 }
@@ -121,7 +143,11 @@ export async function startDnsServer(db: Db, opts: DnsServerOptions): Promise<Dn
  * Binds TCP and then UDP on the same port. With port 0 the TCP port is picked by the
  * system and UDP follows; if that UDP port is taken, another pair is tried.
  */
-async function listenBoth(tcp: Server, host: string, port: number): Promise<{ udp: ReturnType<typeof createSocket>; port: number }> {
+async function listenBoth(
+  tcp: Server,
+  host: string,
+  port: number,
+): Promise<{ udp: ReturnType<typeof createSocket>; port: number }> {
   for (let attempt = 0; ; attempt++) {
     await new Promise<void>((resolve, reject) => {
       tcp.once("error", reject);

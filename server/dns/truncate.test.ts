@@ -5,14 +5,25 @@ import { fitUdp, udpLimit } from "./truncate";
 
 const q = (edns?: number): Packet =>
   dnsPacket.decode(
-    dnsPacket.encode({ id: 1, type: "query", questions: [{ name: "a.vmatrix.test", type: "A", class: "IN" }], additionals: edns ? ([{ name: ".", type: "OPT", udpPayloadSize: edns, flags: 0, options: [] }] as never) : [] }),
+    dnsPacket.encode({
+      id: 1,
+      type: "query",
+      questions: [{ name: "a.vmatrix.test", type: "A", class: "IN" }],
+      additionals: edns ? ([{ name: ".", type: "OPT", udpPayloadSize: edns, flags: 0, options: [] }] as never) : [],
+    }),
   );
 const reply = (records: number): Packet => ({
   id: 1,
   type: "response",
   flags: dnsPacket.AUTHORITATIVE_ANSWER,
   questions: [{ name: "a.vmatrix.test", type: "A", class: "IN" }],
-  answers: Array.from({ length: records }, (_, i) => ({ name: "a.vmatrix.test", type: "A" as const, ttl: 30, class: "IN" as const, data: `192.0.2.${i + 1}` })),
+  answers: Array.from({ length: records }, (_, i) => ({
+    name: "a.vmatrix.test",
+    type: "A" as const,
+    ttl: 30,
+    class: "IN" as const,
+    data: `192.0.2.${i + 1}`,
+  })),
 });
 
 describe("UDP size limits", () => {
@@ -28,7 +39,12 @@ describe("UDP size limits", () => {
     expect([small.flag_tc, small.answers.length]).toEqual([false, 3]);
     const big = fitUdp(reply(40), 512);
     expect(big.length).toBeLessThanOrEqual(512);
-    const p = dnsPacket.decode(big) as unknown as { flag_tc: boolean; flag_aa: boolean; answers: unknown[]; questions: { name: string }[] };
+    const p = dnsPacket.decode(big) as unknown as {
+      flag_tc: boolean;
+      flag_aa: boolean;
+      answers: unknown[];
+      questions: { name: string }[];
+    };
     expect([p.flag_tc, p.flag_aa, p.answers.length, p.questions[0]?.name]).toEqual([true, true, 0, "a.vmatrix.test"]);
   });
 });

@@ -24,5 +24,11 @@ export function fitUdp(reply: Packet, limit: number): Buffer {
   const whole = dnsPacket.encode(reply);
   if (whole.length <= limit) return whole;
   const opt = (reply.additionals ?? []).filter((a) => a.type === "OPT");
-  return dnsPacket.encode({ ...reply, flags: (reply.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE, answers: [], authorities: [], additionals: opt });
+  return dnsPacket.encode({
+    ...reply,
+    flags: (reply.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE,
+    answers: [],
+    authorities: [],
+    additionals: opt,
+  });
 }

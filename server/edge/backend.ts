@@ -45,10 +45,18 @@ const MIN_PREFIX = 8;
 
 function backendCidr(value: string, field: string) {
   const c = parseCidr(value, field);
-  if (c.prefix < MIN_PREFIX) throw new InvalidArgumentError(field, `${value} is wider than /${MIN_PREFIX}: the front end's other traffic (its answers to clients) would go into the tunnel`);
+  if (c.prefix < MIN_PREFIX)
+    throw new InvalidArgumentError(
+      field,
+      `${value} is wider than /${MIN_PREFIX}: the front end's other traffic (its answers to clients) would go into the tunnel`,
+    );
   const [lo, hi] = [c.base, c.base + 2 ** (32 - c.prefix) - 1];
   const [tlo, thi] = [TUNNEL_SPACE.base, TUNNEL_SPACE.base + 2 ** (32 - TUNNEL_SPACE.prefix) - 1];
-  if (lo <= thi && tlo <= hi) throw new InvalidArgumentError(field, `${value} overlaps ${TUNNEL_SPACE.cidr}, where the edges' own tunnel addresses are`);
+  if (lo <= thi && tlo <= hi)
+    throw new InvalidArgumentError(
+      field,
+      `${value} overlaps ${TUNNEL_SPACE.cidr}, where the edges' own tunnel addresses are`,
+    );
 }
 
 export const BACKEND_FIELDS = ["backendEndpoint", "backendPublicKey", "backendCidr"] as const;
@@ -68,7 +76,12 @@ export const setBackendInput = z
     const given = BACKEND_FIELDS.filter((f) => v[f] !== null);
     if (given.length === 0 || given.length === BACKEND_FIELDS.length) return;
     for (const f of BACKEND_FIELDS) {
-      if (v[f] === null) ctx.addIssue({ code: "custom", path: [f], message: `is required with ${given.join(" and ")} (set all three, or clear all three)` });
+      if (v[f] === null)
+        ctx.addIssue({
+          code: "custom",
+          path: [f],
+          message: `is required with ${given.join(" and ")} (set all three, or clear all three)`,
+        });
     }
   });
 export type SetBackendInput = z.infer<typeof setBackendInput>;
@@ -79,11 +92,16 @@ export type SetBackendInput = z.infer<typeof setBackendInput>;
  * returned `before` is what this write replaced even with a concurrent one.
  */
 export async function setServiceBackend(tx: Tx, input: SetBackendInput) {
-  const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Service" WHERE slug = ${input.service} FOR UPDATE`;
+  const [locked] = await tx.$queryRaw<
+    { id: string }[]
+  >`SELECT id FROM "Service" WHERE slug = ${input.service} FOR UPDATE`;
   if (!locked) throw new Refused("NOT_FOUND", `No service ${input.service}.`);
   const fields = { backendEndpoint: true, backendPublicKey: true, backendCidr: true } as const;
   const before = await tx.service.findUniqueOrThrow({ where: { id: locked.id }, select: fields });
-  const data = Object.fromEntries(BACKEND_FIELDS.map((f) => [f, input[f]])) as Pick<SetBackendInput, (typeof BACKEND_FIELDS)[number]>;
+  const data = Object.fromEntries(BACKEND_FIELDS.map((f) => [f, input[f]])) as Pick<
+    SetBackendInput,
+    (typeof BACKEND_FIELDS)[number]
+  >;
   const after = await tx.service.update({ where: { id: locked.id }, data, select: fields });
   return { serviceId: locked.id, before, after };
 }
@@ -117,8 +135,14 @@ const sameBackend = (c: { endpoint: string; peerPublicKey: string; backendCidr: 
   c.endpoint === s.backendEndpoint && c.peerPublicKey === s.backendPublicKey && c.backendCidr === s.backendCidr;
 
 /** A service's back end and its replicas' tunnels home, or null when there is no such service. */
-export async function serviceBackend(db: Pick<Db, "service" | "networkBinding">, slug: string): Promise<ServiceBackend | null> {
-  const s = await db.service.findUnique({ where: { slug }, select: { id: true, slug: true, name: true, backendEndpoint: true, backendPublicKey: true, backendCidr: true } });
+export async function serviceBackend(
+  db: Pick<Db, "service" | "networkBinding">,
+  slug: string,
+): Promise<ServiceBackend | null> {
+  const s = await db.service.findUnique({
+    where: { slug },
+    select: { id: true, slug: true, name: true, backendEndpoint: true, backendPublicKey: true, backendCidr: true },
+  });
   if (!s) return null;
   const rows = await db.networkBinding.findMany({
     where: { kind: "VPN", vm: { serviceId: s.id } },
@@ -170,7 +194,13 @@ export interface TunnelFront {
 export type TunnelAction =
   | { do: "make"; front: TunnelFront; hostingNetwork: Net }
   | { do: "reapply"; front: TunnelFront; hostingNetwork: Net; binding: NetworkBinding; why: "changed" | "not applied" }
-  | { do: "release"; front: TunnelFront; hostingNetwork: Net; binding: NetworkBinding; why: "one-tier" | "not served there" };
+  | {
+      do: "release";
+      front: TunnelFront;
+      hostingNetwork: Net;
+      binding: NetworkBinding;
+      why: "one-tier" | "not served there";
+    };
 
 /**
  * What the edges must do so every replica's tunnels home match its service: one per hosting
@@ -184,15 +214,33 @@ export function planTunnels(fronts: readonly TunnelFront[]): TunnelAction[] {
     const wanted = isTwoTier(f.service) && f.vm.privateAddress ? f.servedIn : [];
     for (const t of f.tunnels) {
       if (!wanted.some((n) => n.id === t.hostingNetwork.id)) {
-        actions.push({ do: "release", front: f, hostingNetwork: t.hostingNetwork, binding: t.binding, why: isTwoTier(f.service) ? "not served there" : "one-tier" });
+        actions.push({
+          do: "release",
+          front: f,
+          hostingNetwork: t.hostingNetwork,
+          binding: t.binding,
+          why: isTwoTier(f.service) ? "not served there" : "one-tier",
+        });
         continue;
       }
       const c = tunnelConfig(t.binding);
       // A tunnel made before owner segments has no source leg: re-applied, it gets one.
-      const changed = !sameBackend(c, f.service) || t.binding.privateAddress !== f.vm.privateAddress || (f.sourceInterface !== null && c.sourceInterface !== f.sourceInterface);
-      if (changed || t.binding.state !== "APPLIED") actions.push({ do: "reapply", front: f, hostingNetwork: t.hostingNetwork, binding: t.binding, why: changed ? "changed" : "not applied" });
+      const changed =
+        !sameBackend(c, f.service) ||
+        t.binding.privateAddress !== f.vm.privateAddress ||
+        (f.sourceInterface !== null && c.sourceInterface !== f.sourceInterface);
+      if (changed || t.binding.state !== "APPLIED")
+        actions.push({
+          do: "reapply",
+          front: f,
+          hostingNetwork: t.hostingNetwork,
+          binding: t.binding,
+          why: changed ? "changed" : "not applied",
+        });
     }
-    for (const n of wanted) if (!f.tunnels.some((t) => t.hostingNetwork.id === n.id)) actions.push({ do: "make", front: f, hostingNetwork: n });
+    for (const n of wanted)
+      if (!f.tunnels.some((t) => t.hostingNetwork.id === n.id))
+        actions.push({ do: "make", front: f, hostingNetwork: n });
   }
   return actions;
 }
@@ -216,19 +264,29 @@ export async function tunnelFronts(db: Db, hostingNetworkIds?: string[]): Promis
       name: true,
       privateAddress: true,
       service: { select: { ownerDomain: true, backendEndpoint: true, backendPublicKey: true, backendCidr: true } },
-      bindings: { where: { kind: { in: ["LB", "NAT", "VPN"] }, ...inScope }, include: { hostingNetwork: { select: { id: true, slug: true } } }, orderBy: { createdAt: "asc" } },
+      bindings: {
+        where: { kind: { in: ["LB", "NAT", "VPN"] }, ...inScope },
+        include: { hostingNetwork: { select: { id: true, slug: true } } },
+        orderBy: { createdAt: "asc" },
+      },
     },
   });
-  const segments = await db.ownerSegment.findMany({ where: { ownerDomain: { in: [...new Set(vms.map((v) => v.service.ownerDomain))] } } });
+  const segments = await db.ownerSegment.findMany({
+    where: { ownerDomain: { in: [...new Set(vms.map((v) => v.service.ownerDomain))] } },
+  });
   const legOf = new Map(segments.map((x) => [x.ownerDomain, segmentInterface(x.number)]));
   return vms.map((vm) => {
-    const served = vm.bindings.filter((b) => b.kind !== "VPN" && b.state !== "REMOVING" && b.state !== "FAILED").map((b) => b.hostingNetwork);
+    const served = vm.bindings
+      .filter((b) => b.kind !== "VPN" && b.state !== "REMOVING" && b.state !== "FAILED")
+      .map((b) => b.hostingNetwork);
     return {
       vm: { id: vm.id, name: vm.name, privateAddress: vm.privateAddress },
       service: vm.service,
       sourceInterface: legOf.get(vm.service.ownerDomain) ?? null,
       servedIn: [...new Map(served.map((n) => [n.id, n])).values()],
-      tunnels: vm.bindings.filter((b) => b.kind === "VPN").map((b) => ({ binding: b, hostingNetwork: b.hostingNetwork })),
+      tunnels: vm.bindings
+        .filter((b) => b.kind === "VPN")
+        .map((b) => ({ binding: b, hostingNetwork: b.hostingNetwork })),
     };
   });
 }
@@ -244,7 +302,12 @@ export interface Convergence {
  * Brings the tunnels home in line with their services (one pass). A replica whose edge
  * refuses is logged and left for the next pass; the others go on.
  */
-export async function convergeTunnels(db: Db, edges: Edges | null, logger: Pick<typeof log, "warn">, hostingNetworkIds?: string[]): Promise<Convergence> {
+export async function convergeTunnels(
+  db: Db,
+  edges: Edges | null,
+  logger: Pick<typeof log, "warn">,
+  hostingNetworkIds?: string[],
+): Promise<Convergence> {
   const at = (slug: string) => {
     const edge = edges?.of(slug) ?? null;
     return edges && edge ? { driver: edges.driver, edge } : null;
@@ -260,13 +323,19 @@ export async function convergeTunnels(db: Db, edges: Edges | null, logger: Pick<
       const reserved = await reserveTunnel(db, a.front.vm, a.front.service, a.hostingNetwork);
       // Not applied until the edge has it: an apply that fails is retried by the next pass,
       // and the drift check does not compare the edge with a config it never got.
-      const pending = reserved.state === "PENDING" ? reserved : await db.networkBinding.update({ where: { id: reserved.id }, data: { state: "PENDING" } });
+      const pending =
+        reserved.state === "PENDING"
+          ? reserved
+          : await db.networkBinding.update({ where: { id: reserved.id }, data: { state: "PENDING" } });
       await applyTunnel(db, at(a.hostingNetwork.slug), pending);
       if (a.do === "make") done.made++;
       else done.reapplied++;
     } catch (err) {
       done.failed++;
-      logger.warn({ vm: a.front.vm.name, hostingNetwork: a.hostingNetwork.slug, action: a.do, err: (err as Error).message }, "tunnel home not converged");
+      logger.warn(
+        { vm: a.front.vm.name, hostingNetwork: a.hostingNetwork.slug, action: a.do, err: (err as Error).message },
+        "tunnel home not converged",
+      );
     }
   }
   return done;

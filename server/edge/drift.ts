@@ -30,41 +30,84 @@ export interface ObservedEdge {
 
 export interface Drift {
   kind:
-    | "address-mapped-twice" | "stale-member" | "missing-member" | "removed-rule" | "unexpected-rule" | "missing-address" | "stray-address" | "vip-mismatch"
-    | "missing-tunnel" | "stale-tunnel" | "stray-tunnel";
+    | "address-mapped-twice"
+    | "stale-member"
+    | "missing-member"
+    | "removed-rule"
+    | "unexpected-rule"
+    | "missing-address"
+    | "stray-address"
+    | "vip-mismatch"
+    | "missing-tunnel"
+    | "stale-tunnel"
+    | "stray-tunnel";
   message: string;
 }
 
-export function compareEdge(poolCidr: string, bound: readonly BoundMember[], desiredFirewall: FirewallRules, seen: ObservedEdge): Drift[] {
+export function compareEdge(
+  poolCidr: string,
+  bound: readonly BoundMember[],
+  desiredFirewall: FirewallRules,
+  seen: ObservedEdge,
+): Drift[] {
   const out: Drift[] = [];
   const live = bound.filter((b) => b.state !== "FAILED");
   // One public address, one user: a service's replicas share it, nobody else may.
   const owners = new Map<string, Set<string>>();
-  for (const b of live) if (b.publicAddress) owners.set(b.publicAddress, (owners.get(b.publicAddress) ?? new Set()).add(b.kind === "LB" ? `backend ${b.backend}` : `VM ${b.vm}`));
-  for (const [address, who] of owners) if (who.size > 1) out.push({ kind: "address-mapped-twice", message: `${address} is bound to ${[...who].sort().join(" and ")}` });
+  for (const b of live)
+    if (b.publicAddress)
+      owners.set(
+        b.publicAddress,
+        (owners.get(b.publicAddress) ?? new Set()).add(b.kind === "LB" ? `backend ${b.backend}` : `VM ${b.vm}`),
+      );
+  for (const [address, who] of owners)
+    if (who.size > 1)
+      out.push({ kind: "address-mapped-twice", message: `${address} is bound to ${[...who].sort().join(" and ")}` });
   const vipKeys = new Map<string, string[]>();
   for (const e of seen.vips) vipKeys.set(e.key, [...(vipKeys.get(e.key) ?? []), e.value]);
-  for (const [key, values] of vipKeys) if (values.length > 1) out.push({ kind: "address-mapped-twice", message: `the edge maps ${key} ${values.length} times (${values.join(", ")})` });
+  for (const [key, values] of vipKeys)
+    if (values.length > 1)
+      out.push({
+        kind: "address-mapped-twice",
+        message: `the edge maps ${key} ${values.length} times (${values.join(", ")})`,
+      });
 
   const lb = live.filter((b) => b.kind === "LB" && b.backend);
   for (const b of lb.filter((x) => x.state === "APPLIED")) {
     const member = seen.servers[b.backend!]?.find((s) => s.server === b.vm);
     if (!member) out.push({ kind: "missing-member", message: `${b.vm} is not in backend ${b.backend} although bound` });
-    else if (member.address !== b.privateAddress || member.port !== b.port) out.push({ kind: "stale-member", message: `${b.vm} in backend ${b.backend} points at ${member.address}:${member.port}, bound to ${b.privateAddress}:${b.port}` });
-    if (b.publicAddress && !vipKeys.get(b.publicAddress)?.includes(b.backend!)) out.push({ kind: "vip-mismatch", message: `${b.publicAddress} does not lead to backend ${b.backend}` });
+    else if (member.address !== b.privateAddress || member.port !== b.port)
+      out.push({
+        kind: "stale-member",
+        message: `${b.vm} in backend ${b.backend} points at ${member.address}:${member.port}, bound to ${b.privateAddress}:${b.port}`,
+      });
+    if (b.publicAddress && !vipKeys.get(b.publicAddress)?.includes(b.backend!))
+      out.push({ kind: "vip-mismatch", message: `${b.publicAddress} does not lead to backend ${b.backend}` });
   }
   for (const [backend, servers] of Object.entries(seen.servers)) {
-    for (const s of servers) if (!lb.some((b) => b.backend === backend && b.vm === s.server)) out.push({ kind: "stale-member", message: `backend ${backend} has ${s.server} (${s.address}:${s.port}), which nothing binds` });
+    for (const s of servers)
+      if (!lb.some((b) => b.backend === backend && b.vm === s.server))
+        out.push({
+          kind: "stale-member",
+          message: `backend ${backend} has ${s.server} (${s.address}:${s.port}), which nothing binds`,
+        });
   }
 
   const used = new Set(live.map((b) => b.publicAddress).filter((a): a is string => a !== null));
-  for (const a of used) if (!seen.addresses.includes(a)) out.push({ kind: "missing-address", message: `${a} is bound but not on the edge's public interface` });
-  for (const a of seen.addresses) if (inPool(poolCidr, a) && !used.has(a)) out.push({ kind: "stray-address", message: `${a} (pool ${poolCidr}) is on the edge but nothing binds it` });
+  for (const a of used)
+    if (!seen.addresses.includes(a))
+      out.push({ kind: "missing-address", message: `${a} is bound but not on the edge's public interface` });
+  for (const a of seen.addresses)
+    if (inPool(poolCidr, a) && !used.has(a))
+      out.push({ kind: "stray-address", message: `${a} (pool ${poolCidr}) is on the edge but nothing binds it` });
 
   for (const chain of Object.keys(desiredFirewall) as (keyof FirewallRules)[]) {
     const have = seen.firewall?.[chain] ?? [];
-    for (const r of desiredFirewall[chain]) if (!have.includes(r)) out.push({ kind: "removed-rule", message: `${chain}: missing \`${r}\`` });
-    for (const r of have) if (!desiredFirewall[chain].includes(r)) out.push({ kind: "unexpected-rule", message: `${chain}: unexpected \`${r}\`` });
+    for (const r of desiredFirewall[chain])
+      if (!have.includes(r)) out.push({ kind: "removed-rule", message: `${chain}: missing \`${r}\`` });
+    for (const r of have)
+      if (!desiredFirewall[chain].includes(r))
+        out.push({ kind: "unexpected-rule", message: `${chain}: unexpected \`${r}\`` });
   }
   return out;
 }
@@ -97,11 +140,22 @@ export function compareTunnels(bound: readonly BoundTunnel[], seen: readonly Tun
       continue;
     }
     const peer = t.peers.length === 1 ? t.peers[0]! : null;
-    if (b.publicKey && t.publicKey !== b.publicKey) out.push({ kind: "stale-tunnel", message: `tunnel home ${b.interface} of ${b.vm} has another key than bound` });
-    if (!peer || peer.publicKey !== b.peerPublicKey || !sameEndpoint(b.endpoint, peer.endpoint) || peer.allowedIps.join(" ") !== b.backendCidr) {
-      out.push({ kind: "stale-tunnel", message: `tunnel home ${b.interface} of ${b.vm} does not lead to ${b.endpoint} (${b.backendCidr}) alone` });
+    if (b.publicKey && t.publicKey !== b.publicKey)
+      out.push({ kind: "stale-tunnel", message: `tunnel home ${b.interface} of ${b.vm} has another key than bound` });
+    if (
+      !peer ||
+      peer.publicKey !== b.peerPublicKey ||
+      !sameEndpoint(b.endpoint, peer.endpoint) ||
+      peer.allowedIps.join(" ") !== b.backendCidr
+    ) {
+      out.push({
+        kind: "stale-tunnel",
+        message: `tunnel home ${b.interface} of ${b.vm} does not lead to ${b.endpoint} (${b.backendCidr}) alone`,
+      });
     }
   }
-  for (const t of seen) if (/^vmxwg\d+$/.test(t.interface) && !bound.some((b) => b.interface === t.interface && b.state !== "FAILED")) out.push({ kind: "stray-tunnel", message: `tunnel ${t.interface} is on the edge but nothing binds it` });
+  for (const t of seen)
+    if (/^vmxwg\d+$/.test(t.interface) && !bound.some((b) => b.interface === t.interface && b.state !== "FAILED"))
+      out.push({ kind: "stray-tunnel", message: `tunnel ${t.interface} is on the edge but nothing binds it` });
   return out;
 }

@@ -30,11 +30,28 @@ async function probe(edges: Edges, edge: EdgeTarget): Promise<EdgeHealth> {
   try {
     const vips = await Promise.race([
       edges.driver.vips(edge),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`)), PROBE_TIMEOUT_MS))),
+      new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(
+            () => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`)),
+            PROBE_TIMEOUT_MS,
+          )),
+      ),
     ]);
-    return { state: "up", edge: edge.name, checkedAt: new Date(), latencyMs: Math.round(performance.now() - started), vips: vips.length };
+    return {
+      state: "up",
+      edge: edge.name,
+      checkedAt: new Date(),
+      latencyMs: Math.round(performance.now() - started),
+      vips: vips.length,
+    };
   } catch (err) {
-    return { state: "down", edge: edge.name, checkedAt: new Date(), error: (err as Error).message.split("\n")[0]!.slice(0, 300) };
+    return {
+      state: "down",
+      edge: edge.name,
+      checkedAt: new Date(),
+      error: (err as Error).message.split("\n")[0]!.slice(0, 300),
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -54,22 +71,43 @@ export function edgeHealth(edges: Edges | null, slug: string, now = Date.now()):
 export interface HostingNetworkNetwork {
   hostingNetwork: string;
   city: string;
-  pool: { cidr: string; size: number; used: number; addresses: { address: string; kind: "LB" | "NAT"; service: string; vms: string[]; ports: number[] }[] };
+  pool: {
+    cidr: string;
+    size: number;
+    used: number;
+    addresses: { address: string; kind: "LB" | "NAT"; service: string; vms: string[]; ports: number[] }[];
+  };
   edge: EdgeHealth;
   drift: { message: string; since: Date }[];
 }
 
 /** Null when no hosting network has that slug. */
-export async function hostingNetworkNetwork(db: Db, edges: Edges | null, slug: string): Promise<HostingNetworkNetwork | null> {
-  const hn = await db.hostingNetwork.findUnique({ where: { slug }, select: { id: true, slug: true, city: true, publicPoolCidr: true } });
+export async function hostingNetworkNetwork(
+  db: Db,
+  edges: Edges | null,
+  slug: string,
+): Promise<HostingNetworkNetwork | null> {
+  const hn = await db.hostingNetwork.findUnique({
+    where: { slug },
+    select: { id: true, slug: true, city: true, publicPoolCidr: true },
+  });
   if (!hn) return null;
   const [bindings, alerts, edge] = await Promise.all([
     db.networkBinding.findMany({
       where: { hostingNetworkId: hn.id, kind: { in: ["LB", "NAT"] }, publicAddress: { not: null } },
-      select: { kind: true, publicAddress: true, port: true, vm: { select: { name: true, service: { select: { name: true } } } } },
+      select: {
+        kind: true,
+        publicAddress: true,
+        port: true,
+        vm: { select: { name: true, service: { select: { name: true } } } },
+      },
       orderBy: { createdAt: "asc" },
     }),
-    db.alert.findMany({ where: { kind: ALERT_KIND.networkDrift, hostingNetworkId: hn.id, resolvedAt: null }, select: { message: true, createdAt: true }, orderBy: { createdAt: "asc" } }),
+    db.alert.findMany({
+      where: { kind: ALERT_KIND.networkDrift, hostingNetworkId: hn.id, resolvedAt: null },
+      select: { message: true, createdAt: true },
+      orderBy: { createdAt: "asc" },
+    }),
     edgeHealth(edges, hn.slug),
   ]);
   let size = 0;
@@ -80,7 +118,13 @@ export async function hostingNetworkNetwork(db: Db, edges: Edges | null, slug: s
   }
   const byAddress = new Map<string, HostingNetworkNetwork["pool"]["addresses"][number]>();
   for (const b of bindings) {
-    const a = byAddress.get(b.publicAddress!) ?? { address: b.publicAddress!, kind: b.kind as "LB" | "NAT", service: b.vm.service.name, vms: [], ports: [] };
+    const a = byAddress.get(b.publicAddress!) ?? {
+      address: b.publicAddress!,
+      kind: b.kind as "LB" | "NAT",
+      service: b.vm.service.name,
+      vms: [],
+      ports: [],
+    };
     a.vms.push(b.vm.name);
     if (b.port !== null && !a.ports.includes(b.port)) a.ports.push(b.port);
     byAddress.set(a.address, a);

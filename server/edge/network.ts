@@ -39,23 +39,52 @@ export async function reserveBinding(db: Db, s: BindSubject): Promise<NetworkBin
   const segment = s.segment ?? (await ownerSegment(db, s.service.ownerDomain));
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:pool'), hashtext(${s.hostingNetwork.id}))`;
-    const existing = await tx.networkBinding.findFirst({ where: { vmId: s.vm.id, hostingNetworkId: s.hostingNetwork.id, kind } });
-    const fields = { backend: s.service.slug, privateAddress: s.vm.privateAddress, port: s.service.port, dnsName: s.service.dnsName };
+    const existing = await tx.networkBinding.findFirst({
+      where: { vmId: s.vm.id, hostingNetworkId: s.hostingNetwork.id, kind },
+    });
+    const fields = {
+      backend: s.service.slug,
+      privateAddress: s.vm.privateAddress,
+      port: s.service.port,
+      dnsName: s.service.dnsName,
+    };
     if (existing?.publicAddress) return tx.networkBinding.update({ where: { id: existing.id }, data: fields });
     // A web replica shares the address its service already has here.
     const shared =
       kind === "LB"
-        ? await tx.networkBinding.findFirst({ where: { hostingNetworkId: s.hostingNetwork.id, kind: "LB", backend: s.service.slug, publicAddress: { not: null } }, select: { publicAddress: true } })
+        ? await tx.networkBinding.findFirst({
+            where: {
+              hostingNetworkId: s.hostingNetwork.id,
+              kind: "LB",
+              backend: s.service.slug,
+              publicAddress: { not: null },
+            },
+            select: { publicAddress: true },
+          })
         : null;
     let address = shared?.publicAddress ?? null;
     if (!address) {
-      const used = await tx.networkBinding.findMany({ where: { hostingNetworkId: s.hostingNetwork.id, publicAddress: { not: null } }, select: { publicAddress: true } });
+      const used = await tx.networkBinding.findMany({
+        where: { hostingNetworkId: s.hostingNetwork.id, publicAddress: { not: null } },
+        select: { publicAddress: true },
+      });
       address = firstFree(s.hostingNetwork.publicPoolCidr, new Set(used.map((u) => u.publicAddress!)));
-      if (!address) throw new PoolExhaustedError(s.hostingNetwork.slug, s.hostingNetwork.publicPoolCidr, poolAddresses(s.hostingNetwork.publicPoolCidr).length);
+      if (!address)
+        throw new PoolExhaustedError(
+          s.hostingNetwork.slug,
+          s.hostingNetwork.publicPoolCidr,
+          poolAddresses(s.hostingNetwork.publicPoolCidr).length,
+        );
     }
-    const data = { ...fields, publicAddress: address, config: { server: s.vm.name, proto: serviceProto(s.service.kind), segment } satisfies BindingConfig };
+    const data = {
+      ...fields,
+      publicAddress: address,
+      config: { server: s.vm.name, proto: serviceProto(s.service.kind), segment } satisfies BindingConfig,
+    };
     if (existing) return tx.networkBinding.update({ where: { id: existing.id }, data });
-    return tx.networkBinding.create({ data: { ...data, kind, state: "PENDING", vmId: s.vm.id, hostingNetworkId: s.hostingNetwork.id } });
+    return tx.networkBinding.create({
+      data: { ...data, kind, state: "PENDING", vmId: s.vm.id, hostingNetworkId: s.hostingNetwork.id },
+    });
   });
 }
 
@@ -92,14 +121,33 @@ export function desiredFirewall(poolCidr: string, bindings: readonly HnBinding[]
   for (const b of bindings) {
     if (!b.publicAddress || b.port === null) continue;
     const proto = protoOf(b);
-    open.set(`${b.publicAddress} ${proto} ${b.port}`, { publicAddress: b.publicAddress, port: b.port, proto, owner: b.backend ?? b.vm.name });
-    if (b.kind === "NAT" && b.privateAddress) nat.push({ publicAddress: b.publicAddress, privateAddress: b.privateAddress, port: b.port, proto, vm: b.vm.name, segment: bindingSegment(b) ?? undefined });
+    open.set(`${b.publicAddress} ${proto} ${b.port}`, {
+      publicAddress: b.publicAddress,
+      port: b.port,
+      proto,
+      owner: b.backend ?? b.vm.name,
+    });
+    if (b.kind === "NAT" && b.privateAddress)
+      nat.push({
+        publicAddress: b.publicAddress,
+        privateAddress: b.privateAddress,
+        port: b.port,
+        proto,
+        vm: b.vm.name,
+        segment: bindingSegment(b) ?? undefined,
+      });
   }
   return firewallRules({ poolCidr, open: [...open.values()], nat });
 }
 
 /** The edge's addresses, VIP map and firewall for everything the database binds in the hosting network. */
-async function applyShared(db: Db, driver: EdgeDriver, edge: EdgeTarget, hn: { id: string; publicPoolCidr: string }, publicAddress: string) {
+async function applyShared(
+  db: Db,
+  driver: EdgeDriver,
+  edge: EdgeTarget,
+  hn: { id: string; publicPoolCidr: string },
+  publicAddress: string,
+) {
   const bindings = await networkBindings(db, hn.id);
   const users = bindings.filter((b) => b.publicAddress === publicAddress);
   if (users.length > 0) {
@@ -121,16 +169,24 @@ export async function applyFirewallOf(db: Db, at: EdgeAt, hn: { id: string; publ
 }
 
 /** Puts a reserved binding on the edge (idempotent) and marks it APPLIED. */
-export async function applyBinding(db: Db, at: EdgeAt | null, binding: NetworkBinding, vmName: string, hn: { id: string; publicPoolCidr: string }): Promise<NetworkBinding> {
+export async function applyBinding(
+  db: Db,
+  at: EdgeAt | null,
+  binding: NetworkBinding,
+  vmName: string,
+  hn: { id: string; publicPoolCidr: string },
+): Promise<NetworkBinding> {
   let segment = binding.segment;
   if (at) {
     const { driver, edge } = at;
-    if (!binding.publicAddress || binding.port === null) throw new Error(`binding of ${vmName} has no public address or port`);
+    if (!binding.publicAddress || binding.port === null)
+      throw new Error(`binding of ${vmName} has no public address or port`);
     const n = bindingSegment(binding);
     const leg = n === null ? null : await driver.segmentLeg(edge, n);
     if (leg) segment = segmentLabel(leg);
     if (binding.kind === "LB") {
-      if (!binding.privateAddress) throw new Error(`VM ${vmName} has no private address: the load balancer cannot reach it`);
+      if (!binding.privateAddress)
+        throw new Error(`VM ${vmName} has no private address: the load balancer cannot reach it`);
       await driver.addServer(edge, binding.backend!, vmName, binding.privateAddress, binding.port, leg?.interface);
     }
     if (binding.kind === "NAT" && n !== null) await driver.ensureSegmentRoute(edge, n);

@@ -21,6 +21,9 @@ export async function ownerSegmentInTransaction(tx: Prisma.TransactionClient, ow
   const [row] = await tx.$queryRaw<{ n: number }[]>`
     SELECT n FROM generate_series(1, ${MAX_SEGMENT}) AS n
     WHERE NOT EXISTS (SELECT 1 FROM "OwnerSegment" s WHERE s."number" = n) ORDER BY n LIMIT 1`;
-  if (!row) throw new Error(`all ${MAX_SEGMENT} owner segments are taken: no layer-2 segment left for owner domain ${ownerDomain}`);
+  if (!row)
+    throw new Error(
+      `all ${MAX_SEGMENT} owner segments are taken: no layer-2 segment left for owner domain ${ownerDomain}`,
+    );
   return (await tx.ownerSegment.create({ data: { ownerDomain, number: row.n } })).number;
 }

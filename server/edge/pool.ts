@@ -34,7 +34,9 @@ export class PoolExhaustedError extends Error {
     readonly cidr: string,
     readonly size: number,
   ) {
-    super(`The public address pool ${cidr} of hosting network ${hostingNetwork} is exhausted (${size} of ${size} addresses in use).`);
+    super(
+      `The public address pool ${cidr} of hosting network ${hostingNetwork} is exhausted (${size} of ${size} addresses in use).`,
+    );
   }
 }
 
@@ -55,9 +57,11 @@ export function poolChangeProblem(
   } catch (err) {
     return (err as Error).message;
   }
-  if (parsed.prefix < 16) return `publicPoolCidr: ${cidr} is wider than /16 (65,536 addresses); a pool holds the addresses one edge announces`;
+  if (parsed.prefix < 16)
+    return `publicPoolCidr: ${cidr} is wider than /16 (65,536 addresses); a pool holds the addresses one edge announces`;
   const outside = inUse.filter((u) => !inPool(cidr, u.address));
-  if (outside.length > 0) return `publicPoolCidr: ${cidr} leaves out addresses in use: ${outside.map((u) => `${u.address} (${u.what})`).join(", ")}; deactivate or move those VMs first`;
+  if (outside.length > 0)
+    return `publicPoolCidr: ${cidr} leaves out addresses in use: ${outside.map((u) => `${u.address} (${u.what})`).join(", ")}; deactivate or move those VMs first`;
   const end = parsed.base + 2 ** (32 - parsed.prefix);
   const clashes = otherPools.filter((o) => {
     try {
@@ -67,6 +71,7 @@ export function poolChangeProblem(
       return false; // a pool the database holds but cannot parse holds no address
     }
   });
-  if (clashes.length > 0) return `publicPoolCidr: ${cidr} overlaps the pool of ${clashes.map((c) => `${c.hostingNetwork} (${c.cidr})`).join(", ")}; each public address belongs to one hosting network`;
+  if (clashes.length > 0)
+    return `publicPoolCidr: ${cidr} overlaps the pool of ${clashes.map((c) => `${c.hostingNetwork} (${c.cidr})`).join(", ")}; each public address belongs to one hosting network`;
   return null;
 }

@@ -68,7 +68,10 @@ export function readEdgeManifest(path: string): EdgeManifest {
     throw new Error(`EDGE_MANIFEST: cannot read ${path}: ${(err as Error).message}`);
   }
   const parsed = edgeManifestSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`EDGE_MANIFEST: ${path}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new Error(
+      `EDGE_MANIFEST: ${path}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   return parsed.data;
 }
 
@@ -85,7 +88,9 @@ export function setEdges(edges: Edges | null): void {
 export function currentEdges(): Edges | null {
   if (globalEdges.vmatrixEdges === undefined) {
     const path = config().EDGE_MANIFEST;
-    globalEdges.vmatrixEdges = path ? edgesFrom(readEdgeManifest(path), new SshEdgeDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000 })) : null;
+    globalEdges.vmatrixEdges = path
+      ? edgesFrom(readEdgeManifest(path), new SshEdgeDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000 }))
+      : null;
   }
   return globalEdges.vmatrixEdges;
 }

@@ -38,7 +38,9 @@ export interface TwoTier {
   backendCidr: string | null;
 }
 
-export const isTwoTier = (s: TwoTier): s is { backendEndpoint: string; backendPublicKey: string; backendCidr: string } =>
+export const isTwoTier = (
+  s: TwoTier,
+): s is { backendEndpoint: string; backendPublicKey: string; backendCidr: string } =>
   Boolean(s.backendEndpoint && s.backendPublicKey && s.backendCidr);
 
 /** Tunnels take tables 20001… and edge addresses 100.64.0.1… (shared address space, RFC 6598), one index each. */
@@ -54,17 +56,31 @@ export function tunnelSlot(index: number) {
 }
 
 /** The VM's tunnel binding in the hosting network, made (PENDING) with a free slot if missing. */
-export async function reserveTunnel(db: Db, vm: { id: string; privateAddress: string | null; name: string }, service: TwoTier & { ownerDomain: string }, hn: { id: string }, segment?: number): Promise<NetworkBinding> {
+export async function reserveTunnel(
+  db: Db,
+  vm: { id: string; privateAddress: string | null; name: string },
+  service: TwoTier & { ownerDomain: string },
+  hn: { id: string },
+  segment?: number,
+): Promise<NetworkBinding> {
   if (!isTwoTier(service)) throw new Error("not a two-tier service");
   if (!vm.privateAddress) throw new Error(`VM ${vm.name} has no private address: nothing to route into the tunnel`);
   const sourceInterface = segmentInterface(segment ?? (await ownerSegment(db, service.ownerDomain)));
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:tunnel'), hashtext(${hn.id}))`;
-    const existing = await tx.networkBinding.findFirst({ where: { vmId: vm.id, hostingNetworkId: hn.id, kind: "VPN" } });
-    const others = await tx.networkBinding.findMany({ where: { hostingNetworkId: hn.id, kind: "VPN", id: existing ? { not: existing.id } : undefined }, select: { config: true } });
+    const existing = await tx.networkBinding.findFirst({
+      where: { vmId: vm.id, hostingNetworkId: hn.id, kind: "VPN" },
+    });
+    const others = await tx.networkBinding.findMany({
+      where: { hostingNetworkId: hn.id, kind: "VPN", id: existing ? { not: existing.id } : undefined },
+      select: { config: true },
+    });
     const taken = new Set(others.map((o) => (o.config as { table?: number } | null)?.table));
     const keep = existing ? tunnelConfig(existing) : null;
-    let slot = keep && !taken.has(keep.table) ? { interface: keep.interface, table: keep.table, tunnelAddress: keep.tunnelAddress } : null;
+    let slot =
+      keep && !taken.has(keep.table)
+        ? { interface: keep.interface, table: keep.table, tunnelAddress: keep.tunnelAddress }
+        : null;
     for (let i = 1; !slot && i <= MAX_TUNNELS; i++) if (!taken.has(TABLE_BASE + i)) slot = tunnelSlot(i);
     if (!slot) throw new Error(`hosting network has ${MAX_TUNNELS} tunnels already`);
     // A changed back end (endpoint or key) keeps the slot; the edge's key stays until the binding goes.
@@ -79,7 +95,9 @@ export async function reserveTunnel(db: Db, vm: { id: string; privateAddress: st
     };
     const data = { privateAddress: vm.privateAddress, config: config as object };
     if (existing) return tx.networkBinding.update({ where: { id: existing.id }, data });
-    return tx.networkBinding.create({ data: { ...data, kind: "VPN", state: "PENDING", vmId: vm.id, hostingNetworkId: hn.id } });
+    return tx.networkBinding.create({
+      data: { ...data, kind: "VPN", state: "PENDING", vmId: vm.id, hostingNetworkId: hn.id },
+    });
   });
 }
 
@@ -99,7 +117,10 @@ export async function applyTunnel(db: Db, at: EdgeAt | null, binding: NetworkBin
       sourceInterface: c.sourceInterface,
     }));
   }
-  return db.networkBinding.update({ where: { id: binding.id }, data: { state: "APPLIED", config: { ...c, publicKey } as object } });
+  return db.networkBinding.update({
+    where: { id: binding.id },
+    data: { state: "APPLIED", config: { ...c, publicKey } as object },
+  });
 }
 
 /** Takes the tunnel off the edge (its key with it) and deletes the row. */

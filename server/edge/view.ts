@@ -44,7 +44,14 @@ export interface VmTunnel {
 export async function vmNetwork(db: Db, vmName: string): Promise<VmNetworkEntry[] | null> {
   const vm = await db.vm.findUnique({
     where: { name: vmName },
-    include: { service: true, bindings: { where: { kind: { in: ["LB", "NAT", "VPN"] } }, include: { hostingNetwork: { select: { slug: true } } }, orderBy: { createdAt: "asc" } } },
+    include: {
+      service: true,
+      bindings: {
+        where: { kind: { in: ["LB", "NAT", "VPN"] } },
+        include: { hostingNetwork: { select: { slug: true } } },
+        orderBy: { createdAt: "asc" },
+      },
+    },
   });
   if (!vm) return null;
   const proto = vm.service.kind === "GAME" ? ("udp" as const) : ("tcp" as const);
@@ -55,10 +62,32 @@ export async function vmNetwork(db: Db, vmName: string): Promise<VmNetworkEntry[
     const b = tunnels.find((x) => x.hostingNetworkId === hostingNetworkId);
     if (!b) return null;
     const c = tunnelConfig(b);
-    return { interface: c.interface, endpoint: c.endpoint, backendCidr: c.backendCidr, publicKey: c.publicKey, tunnelAddress: c.tunnelAddress, backendAllows: c.backendAllows, state: b.state };
+    return {
+      interface: c.interface,
+      endpoint: c.endpoint,
+      backendCidr: c.backendCidr,
+      publicKey: c.publicKey,
+      tunnelAddress: c.tunnelAddress,
+      backendAllows: c.backendAllows,
+      state: b.state,
+    };
   };
   vm.bindings = vm.bindings.filter((b) => b.kind !== "VPN");
-  if (vm.bindings.length === 0) return [{ hostingNetwork: null, kind: null, state: null, publicAddress: null, privateAddress: vm.privateAddress, ports: [], backend: null, dns: null, tunnel: null, segment }];
+  if (vm.bindings.length === 0)
+    return [
+      {
+        hostingNetwork: null,
+        kind: null,
+        state: null,
+        publicAddress: null,
+        privateAddress: vm.privateAddress,
+        ports: [],
+        backend: null,
+        dns: null,
+        tunnel: null,
+        segment,
+      },
+    ];
   return vm.bindings.map((b) => ({
     hostingNetwork: b.hostingNetwork.slug,
     kind: b.kind as "LB" | "NAT",
@@ -81,10 +110,15 @@ export class ResolveError extends Error {}
  */
 export async function resolveFrom(db: Db, name: string, from: LatLon, zone: string, ttl: number) {
   const lower = name.toLowerCase().replace(/\.$/, "");
-  const services = await db.service.findMany({ where: { dnsName: { not: null } }, select: { id: true, dnsName: true } });
+  const services = await db.service.findMany({
+    where: { dnsName: { not: null } },
+    select: { id: true, dnsName: true },
+  });
   const names = new Map<string, Awaited<ReturnType<typeof healthyReplicas>>>();
   for (const s of services) if (s.dnsName!.toLowerCase() === lower) names.set(lower, await healthyReplicas(db, s.id));
-  const query = dnsPacket.decode(dnsPacket.encode({ id: 1, type: "query", questions: [{ name: lower, type: "A", class: "IN" }] })) as Packet;
+  const query = dnsPacket.decode(
+    dnsPacket.encode({ id: 1, type: "query", questions: [{ name: lower, type: "A", class: "IN" }] }),
+  ) as Packet;
   const out = answer(query, { zone, ttl, names }, { resolver: "0.0.0.0", locate: () => from });
   if (out.rcode === "REFUSED") throw new ResolveError(`${name} is outside the zone ${zone}`);
   if (out.rcode === "NXDOMAIN") throw new ResolveError(`${name} does not exist in ${zone} (NXDOMAIN)`);
@@ -94,7 +128,13 @@ export async function resolveFrom(db: Db, name: string, from: LatLon, zone: stri
     ttl,
     answers: out.chosen.map((c) => {
       const r = replicas.find((x) => x.vm === c.vm)!;
-      return { address: c.address, vm: c.vm, hostingNetwork: r.hostingNetwork, city: r.city, rttMs: c.rttMs === null ? null : Math.round(c.rttMs * 10) / 10 };
+      return {
+        address: c.address,
+        vm: c.vm,
+        hostingNetwork: r.hostingNetwork,
+        city: r.city,
+        rttMs: c.rttMs === null ? null : Math.round(c.rttMs * 10) / 10,
+      };
     }),
   };
 }
@@ -102,9 +142,18 @@ export async function resolveFrom(db: Db, name: string, from: LatLon, zone: stri
 /** Pool use and drift per hosting network (the Network section of the Hosts/Map pages). */
 export async function poolUse(db: Db) {
   const [networks, used, alerts] = await Promise.all([
-    db.hostingNetwork.findMany({ select: { id: true, slug: true, city: true, publicPoolCidr: true }, orderBy: { slug: "asc" } }),
-    db.networkBinding.findMany({ where: { publicAddress: { not: null } }, select: { hostingNetworkId: true, publicAddress: true } }),
-    db.alert.findMany({ where: { kind: ALERT_KIND.networkDrift, resolvedAt: null }, select: { hostingNetworkId: true, message: true, createdAt: true } }),
+    db.hostingNetwork.findMany({
+      select: { id: true, slug: true, city: true, publicPoolCidr: true },
+      orderBy: { slug: "asc" },
+    }),
+    db.networkBinding.findMany({
+      where: { publicAddress: { not: null } },
+      select: { hostingNetworkId: true, publicAddress: true },
+    }),
+    db.alert.findMany({
+      where: { kind: ALERT_KIND.networkDrift, resolvedAt: null },
+      select: { hostingNetworkId: true, message: true, createdAt: true },
+    }),
   ]);
   return networks.map((n) => {
     let size = 0;
@@ -115,6 +164,14 @@ export async function poolUse(db: Db) {
     }
     const addresses = [...new Set(used.filter((u) => u.hostingNetworkId === n.id).map((u) => u.publicAddress!))].sort();
     const drift = alerts.filter((a) => a.hostingNetworkId === n.id).map((a) => a.message);
-    return { hostingNetwork: n.slug, city: n.city, pool: n.publicPoolCidr, size, used: addresses.length, addresses, drift };
+    return {
+      hostingNetwork: n.slug,
+      city: n.city,
+      pool: n.publicPoolCidr,
+      size,
+      used: addresses.length,
+      addresses,
+      drift,
+    };
   });
 }

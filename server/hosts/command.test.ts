@@ -1,6 +1,19 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { andThen, appendStdoutTo, commandLine, hostAddress, loginName, pipeline, plainHostPath, shellQuote, tcpPort, vmDirectory, vmName, vmPath } from "./command";
+import {
+  andThen,
+  appendStdoutTo,
+  commandLine,
+  hostAddress,
+  loginName,
+  pipeline,
+  plainHostPath,
+  shellQuote,
+  tcpPort,
+  vmDirectory,
+  vmName,
+  vmPath,
+} from "./command";
 import { InvalidArgumentError } from "./errors";
 
 /** What a real POSIX shell makes of a line: the argv it would run printf with. */
@@ -64,10 +77,13 @@ describe("shellQuote / commandLine", () => {
 
 describe("vmName", () => {
   it.each(["vm1", "a", "web-frontend-3", "x".repeat(63)])("accepts %j", (n) => expect(vmName(n)).toBe(n));
-  it.each([...HOSTILE, "Vm1", "1vm", "-vm", "vm_1", "vm.1", "x".repeat(64), "vm1\n"])("refuses %j naming the field", (n) => {
-    expect(() => vmName(n)).toThrow(InvalidArgumentError);
-    expect(() => vmName(n)).toThrow(/^vmName: /);
-  });
+  it.each([...HOSTILE, "Vm1", "1vm", "-vm", "vm_1", "vm.1", "x".repeat(64), "vm1\n"])(
+    "refuses %j naming the field",
+    (n) => {
+      expect(() => vmName(n)).toThrow(InvalidArgumentError);
+      expect(() => vmName(n)).toThrow(/^vmName: /);
+    },
+  );
   it("refuses non-strings", () => expect(() => vmName(42, "name")).toThrow("name: must be a string"));
 });
 
@@ -110,15 +126,22 @@ describe("vmPath", () => {
     ["x".repeat(256), "longer than 255"],
   ])("refuses %j (%s)", (p, reason) => {
     expect(() => vmPath(dir, p, "targetPath")).toThrow(InvalidArgumentError);
-    expect(() => vmPath(dir, p, "targetPath")).toThrow(new RegExp(`^targetPath: .*${reason.replace(/[.*()]/g, "\\$&")}`));
+    expect(() => vmPath(dir, p, "targetPath")).toThrow(
+      new RegExp(`^targetPath: .*${reason.replace(/[.*()]/g, "\\$&")}`),
+    );
   });
 });
 
 describe("addresses, users, ports, host paths", () => {
-  it.each(["127.0.0.1", "::1", "10.1.2.3", "host-1.example.net"])("accepts address %j", (a) => expect(hostAddress(a)).toBe(a));
-  it.each(["127.0.0.1; rm -rf /", "-oProxyCommand=x", "a b", "$(id)", "host_1", "", "1.2.3.4\n"])("refuses address %j", (a) => {
-    expect(() => hostAddress(a)).toThrow(/^address: /);
-  });
+  it.each(["127.0.0.1", "::1", "10.1.2.3", "host-1.example.net"])("accepts address %j", (a) =>
+    expect(hostAddress(a)).toBe(a),
+  );
+  it.each(["127.0.0.1; rm -rf /", "-oProxyCommand=x", "a b", "$(id)", "host_1", "", "1.2.3.4\n"])(
+    "refuses address %j",
+    (a) => {
+      expect(() => hostAddress(a)).toThrow(/^address: /);
+    },
+  );
   it("checks login names, ports and identity paths", () => {
     expect(loginName("vmatrix")).toBe("vmatrix");
     expect(() => loginName("root;id")).toThrow(/^user: /);

@@ -88,13 +88,17 @@ export function vmPath(vmDir: string, value: unknown, field = "path"): string {
   if (value.length === 0) throw new InvalidArgumentError(field, "is empty");
   if (value.length > 4096) throw new InvalidArgumentError(field, "is longer than 4096 characters");
   if (value.includes("\0")) throw new InvalidArgumentError(field, "contains a NUL byte");
-  if (/[\x01-\x1f\x7f]/.test(value)) throw new InvalidArgumentError(field, "contains a control character (newline, tab, …)");
+  if (/[\x01-\x1f\x7f]/.test(value))
+    throw new InvalidArgumentError(field, "contains a control character (newline, tab, …)");
   if (value.includes("\\")) throw new InvalidArgumentError(field, "contains a backslash");
   const dir = vmDirectory(vmDir);
   let rest: string;
   if (value.startsWith("/")) {
     if (!value.startsWith(dir + "/")) {
-      throw new InvalidArgumentError(field, `absolute path ${JSON.stringify(value)} is outside the VM directory ${dir}`);
+      throw new InvalidArgumentError(
+        field,
+        `absolute path ${JSON.stringify(value)} is outside the VM directory ${dir}`,
+      );
     }
     rest = value.slice(dir.length + 1);
   } else {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { domainMac, domainUuid, domainXml } from "./domain-xml";
 
-const base = { name: "map-001", memoryMiB: 128, vcpus: 1, vmDir: "/var/lib/vmatrix/vms", diskPath: "/var/lib/vmatrix/vms/map-001.img" };
+const base = {
+  name: "map-001",
+  memoryMiB: 128,
+  vcpus: 1,
+  vmDir: "/var/lib/vmatrix/vms",
+  diskPath: "/var/lib/vmatrix/vms/map-001.img",
+};
 
 describe("domain XML", () => {
   it("gives a VM the same uuid on every host", () => {

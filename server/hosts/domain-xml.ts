@@ -30,12 +30,16 @@ export function domainUuid(name: string): string {
 }
 
 function macAddress(value: string): string {
-  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(value)) throw new Error("nic.mac: must be a MAC address such as 52:54:00:12:34:56 (lowercase hex)");
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(value))
+    throw new Error("nic.mac: must be a MAC address such as 52:54:00:12:34:56 (lowercase hex)");
   return value;
 }
 
 function bridgeName(value: string): string {
-  if (!/^[a-z][a-z0-9_-]{0,14}$/.test(value)) throw new Error("nic.bridge: must be an interface name (lowercase letter, then letters, digits, '_' or '-', at most 15)");
+  if (!/^[a-z][a-z0-9_-]{0,14}$/.test(value))
+    throw new Error(
+      "nic.bridge: must be an interface name (lowercase letter, then letters, digits, '_' or '-', at most 15)",
+    );
   return value;
 }
 
@@ -58,8 +62,10 @@ export function domainXml(spec: DomainSpec): string {
   const name = vmName(spec.name);
   const disk = xmlText(vmPath(spec.vmDir, spec.diskPath, "diskPath"), "diskPath");
   const uuid = spec.uuid ?? domainUuid(name);
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uuid)) throw new Error("uuid: must be a UUID");
-  if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 16) throw new Error("memoryMiB: must be a whole number of at least 16");
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uuid))
+    throw new Error("uuid: must be a UUID");
+  if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 16)
+    throw new Error("memoryMiB: must be a whole number of at least 16");
   if (!Number.isInteger(spec.vcpus) || spec.vcpus < 1 || spec.vcpus > 64) throw new Error("vcpus: must be 1 to 64");
   const boot = [
     spec.kernel ? `    <kernel>${xmlText(spec.kernel, "kernel")}</kernel>` : null,

@@ -4,9 +4,23 @@ import type { HostPublicKey } from "./fingerprint";
 import { HostFiles } from "./host-files";
 import type { DiskSpace, PingResult } from "./shell-output";
 import { SshTransport, type TransportOptions } from "./ssh-transport";
-import { HostTransfer, type TransferEndpoint, type TransferOptions, type TransferRequest, type TransferResult } from "./transfer";
+import {
+  HostTransfer,
+  type TransferEndpoint,
+  type TransferOptions,
+  type TransferRequest,
+  type TransferResult,
+} from "./transfer";
 import { Virsh, type HypervisorEndpoint, type VirshTimeouts } from "./virsh";
-import type { DomainListEntry, DomainStateWithReason, DomainStats, NodeCpuTimes, NodeInfo, NodeMemory, VirshVersion } from "./virsh-output";
+import type {
+  DomainListEntry,
+  DomainStateWithReason,
+  DomainStats,
+  NodeCpuTimes,
+  NodeInfo,
+  NodeMemory,
+  VirshVersion,
+} from "./virsh-output";
 
 /** Everything the oracle needs to drive one host (built from the host registry). */
 export interface HostTarget extends TransferEndpoint, HypervisorEndpoint {}
@@ -76,9 +90,19 @@ export interface HostDriver {
   writeSmallFile(host: HostTarget, path: string, data: Buffer | string): Promise<void>;
 
   ping(host: HostTarget, address: string, count?: number): Promise<PingResult>;
-  transfer(from: HostTarget, to: HostTarget, request: TransferRequest, options?: TransferOptions): Promise<TransferResult>;
+  transfer(
+    from: HostTarget,
+    to: HostTarget,
+    request: TransferRequest,
+    options?: TransferOptions,
+  ): Promise<TransferResult>;
   /** Several files in one host-to-host session with one verification round (null: optional file absent). */
-  transferMany(from: HostTarget, to: HostTarget, requests: readonly TransferRequest[], options?: TransferOptions): Promise<(TransferResult | null)[]>;
+  transferMany(
+    from: HostTarget,
+    to: HostTarget,
+    requests: readonly TransferRequest[],
+    options?: TransferOptions,
+  ): Promise<(TransferResult | null)[]>;
 
   /** The host key that matched the pin on the current connection. */
   hostKey(host: HostTarget): Promise<HostPublicKey>;
@@ -107,7 +131,12 @@ export class SshHostDriver implements HostDriver {
 
   async probe(host: HostTarget): Promise<HostFacts> {
     const key = await this.transport.verifiedHostKey(host);
-    const [version, node, disk, segments] = await Promise.all([this.version(host), this.nodeInfo(host), this.diskSpace(host), this.bridgeSegments(host)]);
+    const [version, node, disk, segments] = await Promise.all([
+      this.version(host),
+      this.nodeInfo(host),
+      this.diskSpace(host),
+      this.bridgeSegments(host),
+    ]);
     return {
       hostKeyFingerprint: key.fingerprint,
       libvirtVersion: version.libvirt,
@@ -165,13 +194,20 @@ export class SshHostDriver implements HostDriver {
     vmName(name);
     const named = domainName(domainXml);
     if (named !== name) {
-      throw new InvalidArgumentError("domainXml", `names the domain ${JSON.stringify(named)}, expected ${JSON.stringify(name)}`);
+      throw new InvalidArgumentError(
+        "domainXml",
+        `names the domain ${JSON.stringify(named)}, expected ${JSON.stringify(name)}`,
+      );
     }
     const xmlPath = this.files.path(host, `${name}.xml`);
     // Over SFTP, not through a shell: the XML content never meets a command line.
     await this.files.writeSmall(host, xmlPath, domainXml);
     const defined = await this.virsh.define(host, xmlPath);
-    if (defined !== name) throw new InvalidArgumentError("domainXml", `libvirt defined ${JSON.stringify(defined)}, expected ${JSON.stringify(name)}`);
+    if (defined !== name)
+      throw new InvalidArgumentError(
+        "domainXml",
+        `libvirt defined ${JSON.stringify(defined)}, expected ${JSON.stringify(name)}`,
+      );
     return { xmlPath };
   }
 
@@ -238,11 +274,21 @@ export class SshHostDriver implements HostDriver {
     return this.files.ping(host, address, count);
   }
 
-  async transfer(from: HostTarget, to: HostTarget, request: TransferRequest, options?: TransferOptions): Promise<TransferResult> {
+  async transfer(
+    from: HostTarget,
+    to: HostTarget,
+    request: TransferRequest,
+    options?: TransferOptions,
+  ): Promise<TransferResult> {
     return this.transfers.transfer(from, to, request, options);
   }
 
-  async transferMany(from: HostTarget, to: HostTarget, requests: readonly TransferRequest[], options?: TransferOptions): Promise<(TransferResult | null)[]> {
+  async transferMany(
+    from: HostTarget,
+    to: HostTarget,
+    requests: readonly TransferRequest[],
+    options?: TransferOptions,
+  ): Promise<(TransferResult | null)[]> {
     return this.transfers.transferMany(from, to, requests, options);
   }
 
@@ -261,7 +307,8 @@ export class SshHostDriver implements HostDriver {
 
 /** The top-level <name> of a domain XML document (libvirt's own rule: exactly one). */
 function domainName(xml: string): string {
-  if (!/^\s*(<\?xml[^>]*\?>\s*)?<domain[\s>]/.test(xml)) throw new InvalidArgumentError("domainXml", "is not a <domain> document");
+  if (!/^\s*(<\?xml[^>]*\?>\s*)?<domain[\s>]/.test(xml))
+    throw new InvalidArgumentError("domainXml", "is not a <domain> document");
   // Nested elements may also be called <name> (rare); the domain's own comes first.
   const m = /<name>\s*([^<]*?)\s*<\/name>/.exec(xml);
   if (!m) throw new InvalidArgumentError("domainXml", "has no <name>");

@@ -131,13 +131,7 @@ export class VirshError extends CommandFailedError {
 }
 
 export type VirshErrorKind =
-  | "domain-not-found"
-  | "already-active"
-  | "not-running"
-  | "not-paused"
-  | "already-exists"
-  | "file-not-found"
-  | "other";
+  "domain-not-found" | "already-active" | "not-running" | "not-paused" | "already-exists" | "file-not-found" | "other";
 
 /** A host-to-host transfer failed; nothing was left at the final path. */
 export class TransferError extends HostError {

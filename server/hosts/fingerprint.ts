@@ -33,4 +33,3 @@ export function knownHostsLine(address: string, port: number, key: HostPublicKey
   const pattern = port === 22 ? address : `[${address}]:${port}`;
   return `${pattern} ${key.type} ${key.blob.toString("base64")}\n`;
 }
-

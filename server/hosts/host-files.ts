@@ -2,7 +2,16 @@ import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
 import { andThen, commandLine, hostAddress, nonNegativeInteger, vmDirectory, vmPath } from "./command";
 import { CommandFailedError, InvalidArgumentError, UnexpectedOutputError } from "./errors";
-import { parseBridgeSegments, parseDf, parseOpensslSha256, parsePing, parseSha256sum, parseStatSize, type DiskSpace, type PingResult } from "./shell-output";
+import {
+  parseBridgeSegments,
+  parseDf,
+  parseOpensslSha256,
+  parsePing,
+  parseSha256sum,
+  parseStatSize,
+  type DiskSpace,
+  type PingResult,
+} from "./shell-output";
 import { parseStatSizes } from "./stat-sizes";
 import type { ExecResult, SshEndpoint, SshTransport } from "./ssh-transport";
 import { OutputShapeError } from "./virsh-output";
@@ -45,19 +54,31 @@ export class HostFiles {
    * Sizes of several files in one command, in the order asked; null for a missing one.
    * (A transfer asks about every file of a VM on a host at once: one round trip.)
    */
-  async sizes(host: FileEndpoint, paths: readonly string[], options: { timeoutMs?: number } = {}): Promise<(number | null)[]> {
+  async sizes(
+    host: FileEndpoint,
+    paths: readonly string[],
+    options: { timeoutMs?: number } = {},
+  ): Promise<(number | null)[]> {
     const files = paths.map((p) => this.path(host, p));
     if (files.length === 0) return [];
     const unique = [...new Set(files)];
     const r = await this.exec(host, ["stat", "-c", "%s %n", "--", ...unique], options.timeoutMs);
     // 1: some operand failed; only "No such file or directory" means "missing" here.
     const missing = r.stderr.split("\n").filter((l) => l !== "");
-    if (r.exitCode !== 0 && (r.exitCode !== 1 || missing.length === 0 || !missing.every((l) => / No such file or directory$/.test(l)))) {
+    if (
+      r.exitCode !== 0 &&
+      (r.exitCode !== 1 || missing.length === 0 || !missing.every((l) => / No such file or directory$/.test(l)))
+    ) {
       throw new CommandFailedError(host.name, r.command, r.exitCode, r.signal, r.stderr);
     }
     const found = this.parse(host, r, (out) => parseStatSizes(out, unique));
     if (found.size + missing.length !== unique.length) {
-      throw new UnexpectedOutputError(host.name, r.command, `expected ${unique.length} files, stat listed ${found.size} and missed ${missing.length}`, r.stdout);
+      throw new UnexpectedOutputError(
+        host.name,
+        r.command,
+        `expected ${unique.length} files, stat listed ${found.size} and missed ${missing.length}`,
+        r.stdout,
+      );
     }
     return files.map((f) => found.get(f) ?? null);
   }
@@ -67,12 +88,20 @@ export class HostFiles {
    * instructions: about three times coreutils' sha256sum on VM-sized files), else with
    * sha256sum; which one a host has is learnt once.
    */
-  async sha256(host: FileEndpoint, path: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string> {
+  async sha256(
+    host: FileEndpoint,
+    path: string,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<string> {
     return (await this.sha256All(host, [path], options))[0]!;
   }
 
   /** SHA-256 of several files, in one command, in the order asked (one round trip). */
-  async sha256All(host: FileEndpoint, paths: readonly string[], options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string[]> {
+  async sha256All(
+    host: FileEndpoint,
+    paths: readonly string[],
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<string[]> {
     const files = paths.map((p) => this.path(host, p));
     if (files.length === 0) return [];
     // Hashing reads the whole file: allow ~20 MB/s on a slow disk before giving up.
@@ -118,7 +147,17 @@ export class HostFiles {
   async renameAll(host: FileEndpoint, moves: readonly { from: string; to: string }[]): Promise<void> {
     if (moves.length === 0) return;
     const line = moves
-      .map((m) => commandLine(["env", "LC_ALL=C", "mv", "-f", "--", this.path(host, m.from, "from"), this.path(host, m.to, "to")]))
+      .map((m) =>
+        commandLine([
+          "env",
+          "LC_ALL=C",
+          "mv",
+          "-f",
+          "--",
+          this.path(host, m.from, "from"),
+          this.path(host, m.to, "to"),
+        ]),
+      )
       .reduce((all, next) => andThen(all, next));
     const r = await this.transport.exec(host, line);
     if (r.exitCode !== 0) throw new CommandFailedError(host.name, r.command, r.exitCode, r.signal, r.stderr);
@@ -140,7 +179,9 @@ export class HostFiles {
   /** `mkdir -p` (one or several); the VM directory itself is allowed (it may not exist yet on a new host). */
   async makeDirectory(host: FileEndpoint, paths: string | readonly string[]): Promise<void> {
     const dir = vmDirectory(host.vmDir);
-    const dirs = [...new Set((typeof paths === "string" ? [paths] : paths).map((p) => (p === dir ? dir : this.path(host, p))))];
+    const dirs = [
+      ...new Set((typeof paths === "string" ? [paths] : paths).map((p) => (p === dir ? dir : this.path(host, p)))),
+    ];
     if (dirs.length > 0) await this.run(host, ["mkdir", "-p", "--", ...dirs]);
   }
 
@@ -149,14 +190,28 @@ export class HostFiles {
    * after a crash. `dataOnly`: fdatasync, to get a file's data written out early (it is
    * cheaper and leaves the metadata to the final fsync).
    */
-  async sync(host: FileEndpoint, paths: string | readonly string[], options: { timeoutMs?: number; signal?: AbortSignal; dataOnly?: boolean } = {}): Promise<void> {
+  async sync(
+    host: FileEndpoint,
+    paths: string | readonly string[],
+    options: { timeoutMs?: number; signal?: AbortSignal; dataOnly?: boolean } = {},
+  ): Promise<void> {
     const files = (typeof paths === "string" ? [paths] : paths).map((p) => this.path(host, p));
     if (files.length === 0) return;
-    await this.run(host, ["sync", ...(options.dataOnly ? ["--data"] : []), "--", ...files], options.timeoutMs ?? 10 * 60_000, options.signal);
+    await this.run(
+      host,
+      ["sync", ...(options.dataOnly ? ["--data"] : []), "--", ...files],
+      options.timeoutMs ?? 10 * 60_000,
+      options.signal,
+    );
   }
 
   /** Small files only (domain XML, known_hosts): SFTP to a temporary name, then rename. */
-  async writeSmall(host: FileEndpoint, path: string, data: Buffer | string, options: { mode?: number } = {}): Promise<void> {
+  async writeSmall(
+    host: FileEndpoint,
+    path: string,
+    data: Buffer | string,
+    options: { mode?: number } = {},
+  ): Promise<void> {
     const file = this.path(host, path);
     // Unique per write: concurrent writers of the same file each rename their own copy.
     const temp = `${posix.dirname(file)}/.${posix.basename(file)}.tmp-${randomBytes(6).toString("hex")}`;
@@ -171,17 +226,27 @@ export class HostFiles {
     await this.rename(host, temp, file);
   }
 
-  async readSmall(host: FileEndpoint, path: string, options: { maxBytes?: number; timeoutMs?: number } = {}): Promise<Buffer> {
+  async readSmall(
+    host: FileEndpoint,
+    path: string,
+    options: { maxBytes?: number; timeoutMs?: number } = {},
+  ): Promise<Buffer> {
     return this.transport.readFile(host, this.path(host, path), options);
   }
 
   /** Round-trip time from this host to an address (§6.2.1 "ping profiles"). */
   async ping(host: FileEndpoint, address: string, count = 3): Promise<PingResult> {
-    if (nonNegativeInteger(count, "count") < 1 || count > 20) throw new InvalidArgumentError("count", "must be from 1 to 20");
+    if (nonNegativeInteger(count, "count") < 1 || count > 20)
+      throw new InvalidArgumentError("count", "must be from 1 to 20");
     const target = hostAddress(address);
-    const r = await this.exec(host, ["ping", "-n", "-q", "-c", String(count), "-i", "0.2", "-W", "2", "--", target], 10_000 + count * 2_500);
+    const r = await this.exec(
+      host,
+      ["ping", "-n", "-q", "-c", String(count), "-i", "0.2", "-W", "2", "--", target],
+      10_000 + count * 2_500,
+    );
     // iputils: 0 = replies, 1 = no reply (statistics still printed), 2 = error.
-    if (r.exitCode !== 0 && r.exitCode !== 1) throw new CommandFailedError(host.name, r.command, r.exitCode, r.signal, r.stderr);
+    if (r.exitCode !== 0 && r.exitCode !== 1)
+      throw new CommandFailedError(host.name, r.command, r.exitCode, r.signal, r.stderr);
     return this.parse(host, r, parsePing);
   }
 
@@ -209,6 +274,7 @@ export class HostFiles {
 /** One line of a checksum tool's output per file, each parsed strictly, in order. */
 function eachLine(stdout: string, files: readonly string[], parse: (line: string, path: string) => string): string[] {
   const lines = stdout.split("\n");
-  if (lines.pop() !== "" || lines.length !== files.length) throw new OutputShapeError(`expected ${files.length} checksum lines, got ${lines.length}`);
+  if (lines.pop() !== "" || lines.length !== files.length)
+    throw new OutputShapeError(`expected ${files.length} checksum lines, got ${lines.length}`);
   return lines.map((line, i) => parse(`${line}\n`, files[i]!));
 }

@@ -13,7 +13,10 @@ export const MAX_SEGMENT = 4094;
 
 export function segmentNumber(value: unknown, field = "segment"): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_SEGMENT) {
-    throw new InvalidArgumentError(field, `${JSON.stringify(value)} is not a segment number (a VLAN id, 1 to ${MAX_SEGMENT})`);
+    throw new InvalidArgumentError(
+      field,
+      `${JSON.stringify(value)} is not a segment number (a VLAN id, 1 to ${MAX_SEGMENT})`,
+    );
   }
   return value;
 }
@@ -28,8 +31,9 @@ export function segmentOfInterface(name: string): number | null {
 }
 
 /** How the edge's leg into a segment is made, as the edge driver found it. */
-export type SegmentLeg = { interface: string; mechanism: "vlan"; vlanId: number } | { interface: string; mechanism: "bridge" };
+export type SegmentLeg =
+  { interface: string; mechanism: "vlan"; vlanId: number } | { interface: string; mechanism: "bridge" };
 
 /** What a binding records as its segment: `vlan:<id>` or `bridge:<interface>`. */
-export const segmentLabel = (leg: SegmentLeg) => (leg.mechanism === "vlan" ? `vlan:${leg.vlanId}` : `bridge:${leg.interface}`);
-
+export const segmentLabel = (leg: SegmentLeg) =>
+  leg.mechanism === "vlan" ? `vlan:${leg.vlanId}` : `bridge:${leg.interface}`;

@@ -1,15 +1,30 @@
 import { describe, expect, it } from "vitest";
-import { parseBridgeSegments, parseDf, parseOpensslSha256, parsePing, parseSha256sum, parseStatSize } from "./shell-output";
+import {
+  parseBridgeSegments,
+  parseDf,
+  parseOpensslSha256,
+  parsePing,
+  parseSha256sum,
+  parseStatSize,
+} from "./shell-output";
 import { OutputShapeError } from "./virsh-output";
 
 // Outputs captured from GNU coreutils 9.1 and iputils 20221126 (Debian 12), LC_ALL=C.
 
 describe("parseDf (df -B1 --output=avail,size)", () => {
   it("reads the right-aligned columns", () => {
-    expect(parseDf("      Avail    1B-blocks\n83851943936 270553174016\n")).toEqual({ availableBytes: 83851943936, sizeBytes: 270553174016 });
+    expect(parseDf("      Avail    1B-blocks\n83851943936 270553174016\n")).toEqual({
+      availableBytes: 83851943936,
+      sizeBytes: 270553174016,
+    });
     expect(parseDf("Avail 1B-blocks\n    0    1024\n")).toEqual({ availableBytes: 0, sizeBytes: 1024 });
   });
-  it.each(["", "Filesystem 1B-blocks Used Available\n/dev/x 1 2 3\n", "      Avail    1B-blocks\n-1 5\n", "      Avail    1B-blocks\n1 2\n3 4\n"])("refuses %j", (out) => {
+  it.each([
+    "",
+    "Filesystem 1B-blocks Used Available\n/dev/x 1 2 3\n",
+    "      Avail    1B-blocks\n-1 5\n",
+    "      Avail    1B-blocks\n1 2\n3 4\n",
+  ])("refuses %j", (out) => {
     expect(() => parseDf(out)).toThrow(OutputShapeError);
   });
 });
@@ -22,7 +37,9 @@ describe("parseStatSize / parseSha256sum", () => {
   });
   it("reads a checksum and checks it is for the file asked", () => {
     const line = "2909ad7059d9f31cf0090e6a645263ccde6ae5eee045e22078094ac5c3fe00f5  /tmp/t.save\n";
-    expect(parseSha256sum(line, "/tmp/t.save")).toBe("2909ad7059d9f31cf0090e6a645263ccde6ae5eee045e22078094ac5c3fe00f5");
+    expect(parseSha256sum(line, "/tmp/t.save")).toBe(
+      "2909ad7059d9f31cf0090e6a645263ccde6ae5eee045e22078094ac5c3fe00f5",
+    );
     expect(() => parseSha256sum(line, "/tmp/other")).toThrow(/not "\/tmp\/other"/);
     expect(() => parseSha256sum("\\" + line, "/tmp/t.save")).toThrow(OutputShapeError);
   });
@@ -31,7 +48,9 @@ describe("parseStatSize / parseSha256sum", () => {
 describe("parseOpensslSha256 (openssl dgst -sha256 -r, OpenSSL 3.0)", () => {
   it("reads the digest and checks the file", () => {
     const line = "427f93cafd9cc19be6eec03e590c9c6cdf9f688a5eaf21fa8d72351e2b15fd05 */etc/hostname\n";
-    expect(parseOpensslSha256(line, "/etc/hostname")).toBe("427f93cafd9cc19be6eec03e590c9c6cdf9f688a5eaf21fa8d72351e2b15fd05");
+    expect(parseOpensslSha256(line, "/etc/hostname")).toBe(
+      "427f93cafd9cc19be6eec03e590c9c6cdf9f688a5eaf21fa8d72351e2b15fd05",
+    );
     expect(() => parseOpensslSha256(line, "/etc/other")).toThrow(OutputShapeError);
     expect(() => parseOpensslSha256("SHA2-256(/etc/hostname)= 427f\n", "/etc/hostname")).toThrow(OutputShapeError);
   });
@@ -50,7 +69,8 @@ describe("parsePing (ping -n -q)", () => {
     expect(parsePing(out)).toEqual({ transmitted: 3, received: 3, minMs: 0.047, avgMs: 0.074, maxMs: 0.127 });
   });
   it("reads total loss (no rtt line)", () => {
-    const out = "PING 10.9.9.9 (10.9.9.9) 56(84) bytes of data.\n\n--- 10.9.9.9 ping statistics ---\n2 packets transmitted, 0 received, 100% packet loss, time 1020ms\n\n";
+    const out =
+      "PING 10.9.9.9 (10.9.9.9) 56(84) bytes of data.\n\n--- 10.9.9.9 ping statistics ---\n2 packets transmitted, 0 received, 100% packet loss, time 1020ms\n\n";
     expect(parsePing(out)).toEqual({ transmitted: 2, received: 0, minMs: null, avgMs: null, maxMs: null });
   });
   it("refuses replies without times, and other text", () => {

@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { labHostTarget } from "../../lab/contract/targets";
 import { startSimLab, type SimLab, type SimHostSpec } from "../../lab/sim/lab";
 import type { HostTarget } from "./driver";
-import { CommandAbortedError, CommandTimeoutError, HostAuthenticationError, HostError, HostUnreachableError } from "./errors";
+import {
+  CommandAbortedError,
+  CommandTimeoutError,
+  HostAuthenticationError,
+  HostError,
+  HostUnreachableError,
+} from "./errors";
 import { probeHostKey, SshTransport } from "./ssh-transport";
 
 /** The connection manager against a real SSH server (a sim host): what the contract does not cover. */
@@ -15,7 +21,19 @@ const SPEC: SimHostSpec = { name: "t-one", role: "PRODUCTION", city: "Paris", la
 let dataDir: string;
 let lab: SimLab;
 let host: HostTarget;
-const ping = (seconds: number) => ["ping", "-n", "-q", "-c", String(Math.round(seconds / 0.2) + 1), "-i", "0.2", "-W", "1", "--", "127.0.0.1"];
+const ping = (seconds: number) => [
+  "ping",
+  "-n",
+  "-q",
+  "-c",
+  String(Math.round(seconds / 0.2) + 1),
+  "-i",
+  "0.2",
+  "-W",
+  "1",
+  "--",
+  "127.0.0.1",
+];
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "vmatrix-transport-"));
@@ -57,8 +75,17 @@ describe("SshTransport", () => {
     try {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
-      const r = await t.exec(host, ["virsh", "domstate", "nope"], { onStdout: (c) => out.push(c), onStderr: (c) => err.push(c) });
-      expect(r).toMatchObject({ exitCode: 1, signal: null, stdout: "\n", stderr: "error: failed to get domain 'nope'\n", truncated: false });
+      const r = await t.exec(host, ["virsh", "domstate", "nope"], {
+        onStdout: (c) => out.push(c),
+        onStderr: (c) => err.push(c),
+      });
+      expect(r).toMatchObject({
+        exitCode: 1,
+        signal: null,
+        stdout: "\n",
+        stderr: "error: failed to get domain 'nope'\n",
+        truncated: false,
+      });
       expect(Buffer.concat(out).toString()).toBe(r.stdout);
       expect(Buffer.concat(err).toString()).toBe(r.stderr);
       const capped = await t.exec(host, ["virsh", "nodeinfo"], { maxOutputBytes: 10 });
@@ -73,13 +100,17 @@ describe("SshTransport", () => {
     const lock = `${host.vmDir}/t-lock`;
     try {
       const started = Date.now();
-      const err = await t.exec(host, ["flock", "-n", "-E", "75", lock, ...ping(30)], { timeoutMs: 600 }).catch((e: unknown) => e);
+      const err = await t
+        .exec(host, ["flock", "-n", "-E", "75", lock, ...ping(30)], { timeoutMs: 600 })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CommandTimeoutError);
       expect(err).toMatchObject({ host: host.name, timeoutMs: 600 });
       expect((err as Error).message).toMatch(/timed out after 600 ms and was killed: 'flock'/);
       expect(Date.now() - started).toBeLessThan(1500);
       // The killed flock no longer holds the lock.
-      const again = await t.exec(host, ["flock", "-n", "-E", "75", lock, "stat", "-c", "%s", "--", lock], { timeoutMs: 2000 });
+      const again = await t.exec(host, ["flock", "-n", "-E", "75", lock, "stat", "-c", "%s", "--", lock], {
+        timeoutMs: 2000,
+      });
       expect(again.exitCode).toBe(0);
     } finally {
       await t.close();
@@ -143,14 +174,21 @@ describe("SshTransport", () => {
 
   it("refuses a key the host does not authorize, and never logs key material", async () => {
     const logged: string[] = [];
-    const log = { info: (o: object, m: string) => logged.push(JSON.stringify(o) + m), warn: (o: object, m: string) => logged.push(JSON.stringify(o) + m) };
+    const log = {
+      info: (o: object, m: string) => logged.push(JSON.stringify(o) + m),
+      warn: (o: object, m: string) => logged.push(JSON.stringify(o) + m),
+    };
     const t = new SshTransport({ log });
     const stranger = ssh2.utils.generateKeyPairSync("ed25519");
     try {
-      const err = await t.exec({ ...host, privateKey: { key: Buffer.from(stranger.private) } }, ["virsh", "version"]).catch((e: unknown) => e);
+      const err = await t
+        .exec({ ...host, privateKey: { key: Buffer.from(stranger.private) } }, ["virsh", "version"])
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(HostAuthenticationError);
       expect((err as Error).message).toBe(`host ${host.name}: public key for user vmatrix was refused`);
-      await expect(t.exec({ ...host, privateKey: { path: "/nonexistent/key" } }, ["true"])).rejects.toThrow("cannot read private key file /nonexistent/key (ENOENT)");
+      await expect(t.exec({ ...host, privateKey: { path: "/nonexistent/key" } }, ["true"])).rejects.toThrow(
+        "cannot read private key file /nonexistent/key (ENOENT)",
+      );
       expect(logged.join("\n")).not.toContain("PRIVATE KEY");
     } finally {
       await t.close();

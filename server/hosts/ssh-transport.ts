@@ -99,7 +99,11 @@ export class SshTransport {
   }
 
   /** Runs one command; resolves with its exit status whatever it is (see `run`). */
-  async exec(endpoint: SshEndpoint, command: readonly string[] | ShellLine, options: ExecOptions = {}): Promise<ExecResult> {
+  async exec(
+    endpoint: SshEndpoint,
+    command: readonly string[] | ShellLine,
+    options: ExecOptions = {},
+  ): Promise<ExecResult> {
     const line = typeof command === "string" ? command : commandLine(command);
     const timeoutMs = options.timeoutMs ?? this.opts.commandTimeoutMs;
     const deadline = Date.now() + timeoutMs;
@@ -119,7 +123,9 @@ export class SshTransport {
         client.end();
         const fresh = await bounded(this.connect(link), deadline, options.signal, onTimeout, onAbort);
         return await this.runChannel(link, fresh, line, options, deadline, timeoutMs).catch((e: unknown) => {
-          throw e instanceof NotStartedError ? new HostConnectionLostError(endpoint.name, `connection lost before running: ${line}`) : e;
+          throw e instanceof NotStartedError
+            ? new HostConnectionLostError(endpoint.name, `connection lost before running: ${line}`)
+            : e;
         });
       }
     } finally {
@@ -128,7 +134,11 @@ export class SshTransport {
   }
 
   /** Like exec, but a non-zero exit or a signal is a CommandFailedError. */
-  async run(endpoint: SshEndpoint, command: readonly string[] | ShellLine, options: ExecOptions = {}): Promise<ExecResult> {
+  async run(
+    endpoint: SshEndpoint,
+    command: readonly string[] | ShellLine,
+    options: ExecOptions = {},
+  ): Promise<ExecResult> {
     const result = await this.exec(endpoint, command, options);
     if (result.exitCode !== 0) {
       throw new CommandFailedError(endpoint.name, result.command, result.exitCode, result.signal, result.stderr);
@@ -137,13 +147,18 @@ export class SshTransport {
   }
 
   /** Reads a small file over SFTP (refuses files larger than maxBytes). */
-  async readFile(endpoint: SshEndpoint, path: string, options: { maxBytes?: number; timeoutMs?: number } = {}): Promise<Buffer> {
+  async readFile(
+    endpoint: SshEndpoint,
+    path: string,
+    options: { maxBytes?: number; timeoutMs?: number } = {},
+  ): Promise<Buffer> {
     const maxBytes = options.maxBytes ?? 1024 * 1024;
     return this.withSftp(endpoint, `sftp read ${path}`, options.timeoutMs, async (sftp) => {
       const size = await new Promise<number>((resolve, reject) =>
         sftp.stat(path, (err, stats) => (err ? reject(sftpError(endpoint, "stat", path, err)) : resolve(stats.size))),
       );
-      if (size > maxBytes) throw new HostError(endpoint.name, `${path} is ${size} bytes, more than the ${maxBytes} allowed over SFTP`);
+      if (size > maxBytes)
+        throw new HostError(endpoint.name, `${path} is ${size} bytes, more than the ${maxBytes} allowed over SFTP`);
       return new Promise<Buffer>((resolve, reject) =>
         sftp.readFile(path, (err, data) => (err ? reject(sftpError(endpoint, "read", path, err)) : resolve(data))),
       );
@@ -151,13 +166,22 @@ export class SshTransport {
   }
 
   /** Writes a small file over SFTP (whole content, created or truncated). */
-  async writeFile(endpoint: SshEndpoint, path: string, data: Buffer | string, options: { mode?: number; timeoutMs?: number } = {}): Promise<void> {
-    await this.withSftp(endpoint, `sftp write ${path}`, options.timeoutMs, (sftp) =>
-      new Promise<void>((resolve, reject) =>
-        sftp.writeFile(path, data, { mode: options.mode ?? 0o644 }, (err) =>
-          err ? reject(sftpError(endpoint, "write", path, err)) : resolve(),
+  async writeFile(
+    endpoint: SshEndpoint,
+    path: string,
+    data: Buffer | string,
+    options: { mode?: number; timeoutMs?: number } = {},
+  ): Promise<void> {
+    await this.withSftp(
+      endpoint,
+      `sftp write ${path}`,
+      options.timeoutMs,
+      (sftp) =>
+        new Promise<void>((resolve, reject) =>
+          sftp.writeFile(path, data, { mode: options.mode ?? 0o644 }, (err) =>
+            err ? reject(sftpError(endpoint, "write", path, err)) : resolve(),
+          ),
         ),
-      ),
     );
   }
 
@@ -169,7 +193,8 @@ export class SshTransport {
   async verifiedHostKey(endpoint: SshEndpoint): Promise<HostPublicKey> {
     const link = this.link(endpoint);
     const ms = this.opts.connectTimeoutMs;
-    const timeout = () => new HostUnreachableError(endpoint.name, endpoint.address, endpoint.port, `no SSH session within ${ms} ms`);
+    const timeout = () =>
+      new HostUnreachableError(endpoint.name, endpoint.address, endpoint.port, `no SSH session within ${ms} ms`);
     await bounded(this.connect(link), Date.now() + ms, undefined, timeout, timeout);
     if (!link.hostKey) throw new HostError(endpoint.name, "connected without a verified host key");
     return link.hostKey;
@@ -314,7 +339,14 @@ export class SshTransport {
     });
   }
 
-  private runChannel(link: HostLink, client: Client, line: string, options: ExecOptions, deadline: number, timeoutMs: number): Promise<ExecResult> {
+  private runChannel(
+    link: HostLink,
+    client: Client,
+    line: string,
+    options: ExecOptions,
+    deadline: number,
+    timeoutMs: number,
+  ): Promise<ExecResult> {
     const host = link.endpoint.name;
     const started = Date.now();
     const cap = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
@@ -342,7 +374,10 @@ export class SshTransport {
         });
       const onAbort = () => kill(new CommandAbortedError(host, line));
       // Armed before the session is opened: a server that never answers times out too.
-      const timer = setTimeout(() => kill(new CommandTimeoutError(host, line, timeoutMs)), Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => kill(new CommandTimeoutError(host, line, timeoutMs)),
+        Math.max(0, deadline - Date.now()),
+      );
       if (options.signal?.aborted) return onAbort();
       options.signal?.addEventListener("abort", onAbort, { once: true });
 
@@ -354,7 +389,13 @@ export class SshTransport {
         if (err) {
           // A refused channel (e.g. the server's session limit) is the host's answer; any
           // other failure here means the connection is gone.
-          settle(() => reject(/Channel open failure/i.test(err.message) ? new HostError(host, `cannot open a session: ${err.message}`) : new NotStartedError(err.message)));
+          settle(() =>
+            reject(
+              /Channel open failure/i.test(err.message)
+                ? new HostError(host, `cannot open a session: ${err.message}`)
+                : new NotStartedError(err.message),
+            ),
+          );
           return;
         }
         channel = ch;
@@ -398,7 +439,12 @@ export class SshTransport {
     });
   }
 
-  private async withSftp<T>(endpoint: SshEndpoint, what: string, timeoutMs: number | undefined, fn: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+  private async withSftp<T>(
+    endpoint: SshEndpoint,
+    what: string,
+    timeoutMs: number | undefined,
+    fn: (sftp: SFTPWrapper) => Promise<T>,
+  ): Promise<T> {
     const ms = timeoutMs ?? this.opts.commandTimeoutMs;
     const deadline = Date.now() + ms;
     const link = this.link(endpoint);
@@ -410,9 +456,13 @@ export class SshTransport {
       const client = await bounded(this.connect(link), deadline, undefined, onTimeout, onAbort);
       const session = new Promise<SFTPWrapper>((resolve, reject) => {
         try {
-          client.sftp((err, s) => (err ? reject(new HostError(endpoint.name, `cannot open SFTP: ${err.message}`)) : resolve(s)));
+          client.sftp((err, s) =>
+            err ? reject(new HostError(endpoint.name, `cannot open SFTP: ${err.message}`)) : resolve(s),
+          );
         } catch (err) {
-          reject(new HostConnectionLostError(endpoint.name, `connection lost before ${what}: ${(err as Error).message}`));
+          reject(
+            new HostConnectionLostError(endpoint.name, `connection lost before ${what}: ${(err as Error).message}`),
+          );
         }
       });
       sftp = await bounded(session, deadline, undefined, onTimeout, onAbort);
@@ -429,7 +479,11 @@ export class SshTransport {
  * handshake is abandoned as soon as the key is seen. For the registration step where an
  * operator confirms the fingerprint before it is pinned.
  */
-export async function probeHostKey(address: string, port: number, options: { timeoutMs?: number } = {}): Promise<HostPublicKey> {
+export async function probeHostKey(
+  address: string,
+  port: number,
+  options: { timeoutMs?: number } = {},
+): Promise<HostPublicKey> {
   const timeoutMs = options.timeoutMs ?? DEFAULTS.connectTimeoutMs;
   return new Promise<HostPublicKey>((resolve, reject) => {
     const client = new Client();
@@ -444,7 +498,9 @@ export async function probeHostKey(address: string, port: number, options: { tim
     client.on("error", (err: Error & { code?: string }) => {
       if (presented) return finish();
       done = true;
-      const reason = /Timed out while waiting for handshake/.test(err.message) ? `no SSH handshake within ${timeoutMs} ms` : (err.code ?? err.message);
+      const reason = /Timed out while waiting for handshake/.test(err.message)
+        ? `no SSH handshake within ${timeoutMs} ms`
+        : (err.code ?? err.message);
       reject(new HostUnreachableError(`${address}:${port}`, address, port, reason, { cause: err }));
     });
     client.on("close", finish);
@@ -495,7 +551,12 @@ class Slots {
     return this.queue.length;
   }
 
-  acquire(deadline: number, signal: AbortSignal | undefined, onTimeout: () => Error, onAbort: () => Error): Promise<() => void> {
+  acquire(
+    deadline: number,
+    signal: AbortSignal | undefined,
+    onTimeout: () => Error,
+    onAbort: () => Error,
+  ): Promise<() => void> {
     const release = () => {
       this.active--;
       this.queue.shift()?.grant();
@@ -566,7 +627,13 @@ function once(fn: () => void): () => void {
 }
 
 /** Waits for a promise until a deadline or an abort, whichever comes first. */
-function bounded<T>(promise: Promise<T>, deadline: number, signal: AbortSignal | undefined, onTimeout: () => Error, onAbort: () => Error): Promise<T> {
+function bounded<T>(
+  promise: Promise<T>,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  onTimeout: () => Error,
+  onAbort: () => Error,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const cleanup = () => {
       clearTimeout(timer);
@@ -576,10 +643,13 @@ function bounded<T>(promise: Promise<T>, deadline: number, signal: AbortSignal |
       cleanup();
       reject(onAbort());
     };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(onTimeout());
-    }, Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(
+      () => {
+        cleanup();
+        reject(onTimeout());
+      },
+      Math.max(0, deadline - Date.now()),
+    );
     if (signal?.aborted) return abort();
     signal?.addEventListener("abort", abort, { once: true });
     promise.then(
@@ -616,11 +686,19 @@ async function loadPrivateKey(ep: SshEndpoint): Promise<Buffer> {
 
 function endpointIdentity(ep: SshEndpoint): string {
   // A digest stands for key bytes: the pool keeps no copy of secret material in its keys.
-  const key = "path" in ep.privateKey ? `path:${ep.privateKey.path}` : `secret:${createHash("sha256").update(ep.privateKey.key).digest("hex")}`;
+  const key =
+    "path" in ep.privateKey
+      ? `path:${ep.privateKey.path}`
+      : `secret:${createHash("sha256").update(ep.privateKey.key).digest("hex")}`;
   return [ep.address, ep.port, ep.user, ep.hostKeyFingerprint, key].join("|");
 }
 
-function connectError(link: HostLink, err: Error & { level?: string; code?: string }, presented: HostPublicKey | null, timeoutMs: number): Error {
+function connectError(
+  link: HostLink,
+  err: Error & { level?: string; code?: string },
+  presented: HostPublicKey | null,
+  timeoutMs: number,
+): Error {
   const ep = link.endpoint;
   if (presented && presented.fingerprint !== ep.hostKeyFingerprint) {
     return new HostKeyMismatchError(ep.name, ep.hostKeyFingerprint, presented.fingerprint);
@@ -629,7 +707,9 @@ function connectError(link: HostLink, err: Error & { level?: string; code?: stri
     return new HostAuthenticationError(ep.name, `public key for user ${ep.user} was refused`, { cause: err });
   }
   if (/Timed out while waiting for handshake/.test(err.message)) {
-    return new HostUnreachableError(ep.name, ep.address, ep.port, `no SSH handshake within ${timeoutMs} ms`, { cause: err });
+    return new HostUnreachableError(ep.name, ep.address, ep.port, `no SSH handshake within ${timeoutMs} ms`, {
+      cause: err,
+    });
   }
   if (/Cannot parse privateKey|privateKey value|Encrypted private key/i.test(err.message)) {
     return new HostAuthenticationError(ep.name, `private key is unusable: ${err.message}`);

@@ -116,7 +116,13 @@ const FLUSH_INTERVAL_MS = 1000;
  * default choice, chacha20-poly1305, which stays in the list (with AES-CTR) for peers
  * without GCM. All are authenticated: the channel is as safe as with the defaults.
  */
-export const TRANSFER_CIPHERS = ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes128-ctr", "aes256-ctr"];
+export const TRANSFER_CIPHERS = [
+  "aes128-gcm@openssh.com",
+  "aes256-gcm@openssh.com",
+  "chacha20-poly1305@openssh.com",
+  "aes128-ctr",
+  "aes256-ctr",
+];
 
 /** One file of a transfer while it runs. */
 interface Item {
@@ -172,7 +178,12 @@ export class HostTransfer {
     private readonly files: HostFiles,
   ) {}
 
-  async transfer(from: TransferEndpoint, to: TransferEndpoint, request: TransferRequest, options: TransferOptions = {}): Promise<TransferResult> {
+  async transfer(
+    from: TransferEndpoint,
+    to: TransferEndpoint,
+    request: TransferRequest,
+    options: TransferOptions = {},
+  ): Promise<TransferResult> {
     const [result] = await this.transferMany(from, to, [{ ...request, optional: false }], options);
     return result!;
   }
@@ -182,22 +193,32 @@ export class HostTransfer {
    * order of the requests (null for an optional file the source does not have). On an
    * error no file of the batch is left at its final name unless it was already there.
    */
-  async transferMany(from: TransferEndpoint, to: TransferEndpoint, requests: readonly TransferRequest[], options: TransferOptions = {}): Promise<(TransferResult | null)[]> {
+  async transferMany(
+    from: TransferEndpoint,
+    to: TransferEndpoint,
+    requests: readonly TransferRequest[],
+    options: TransferOptions = {},
+  ): Promise<(TransferResult | null)[]> {
     const started = Date.now();
     if (requests.length === 0) throw new InvalidArgumentError("requests", "is empty");
     if (from.name === to.name) throw new InvalidArgumentError("to", "source and target are the same host");
     const wanted = requests.map((r) => {
       const src = this.files.path(from, r.sourcePath, "sourcePath");
       const dst = this.files.path(to, r.targetPath, "targetPath");
-      if (posix.basename(dst).endsWith(".part")) throw new InvalidArgumentError("targetPath", "must not end in .part (reserved for partial files)");
+      if (posix.basename(dst).endsWith(".part"))
+        throw new InvalidArgumentError("targetPath", "must not end in .part (reserved for partial files)");
       if (r.expectedSha256 !== undefined && !/^[0-9a-f]{64}$/.test(r.expectedSha256)) {
         throw new InvalidArgumentError("expectedSha256", "must be 64 lowercase hex digits");
       }
       return { src, dst, part: `${dst}.part`, expected: r.expectedSha256, optional: r.optional === true };
     });
-    if (new Set(wanted.map((w) => w.dst)).size !== wanted.length) throw new InvalidArgumentError("targetPath", "names the same file twice in one transfer");
+    if (new Set(wanted.map((w) => w.dst)).size !== wanted.length)
+      throw new InvalidArgumentError("targetPath", "names the same file twice in one transfer");
     const peer = peerOf(to);
-    const identity = from.transferIdentityFile === undefined ? undefined : plainHostPath(from.transferIdentityFile, "transferIdentityFile");
+    const identity =
+      from.transferIdentityFile === undefined
+        ? undefined
+        : plainHostPath(from.transferIdentityFile, "transferIdentityFile");
 
     // However the transfer ends, nothing it started keeps running on a host (a source
     // hash of a huge file would otherwise go on for minutes after a refusal).
@@ -222,7 +243,10 @@ export class HostTransfer {
     const knownHosts = `${from.vmDir}/.vmatrix/known_hosts-${to.name}`;
     // Checking: every question to either host at once, one command per kind of question.
     const [sizes, targetSizes, space] = await Promise.all([
-      this.files.sizes(from, wanted.map((w) => w.src)),
+      this.files.sizes(
+        from,
+        wanted.map((w) => w.src),
+      ),
       this.files.sizes(to, [...wanted.map((w) => w.dst), ...wanted.map((w) => w.part)]),
       this.files.diskSpace(to),
       this.files.makeDirectory(to, [...new Set(wanted.map((w) => posix.dirname(w.dst)))]),
@@ -236,13 +260,26 @@ export class HostTransfer {
         if (w.optional) return null;
         throw new TransferError(from.name, `source file ${w.src} does not exist`);
       }
-      return { index, src: w.src, dst: w.dst, part: w.part, size, offset: 0, complete: false, sha256: w.expected, restarted: false, done: 0 };
+      return {
+        index,
+        src: w.src,
+        dst: w.dst,
+        part: w.part,
+        size,
+        offset: 0,
+        complete: false,
+        sha256: w.expected,
+        restarted: false,
+        done: 0,
+      };
     });
     const present = items.filter((it): it is Item => it !== null);
     let rate = 0;
     const emit: Emit = (phase, r = 0) => {
       rate = r;
-      const files = items.map((it) => (it === null ? null : { targetPath: it.dst, bytesDone: it.done, totalBytes: it.size, resumedFrom: it.offset }));
+      const files = items.map((it) =>
+        it === null ? null : { targetPath: it.dst, bytesDone: it.done, totalBytes: it.size, resumedFrom: it.offset },
+      );
       const total = present.reduce((sum, it) => sum + it.size, 0);
       const bytesDone = present.reduce((sum, it) => sum + it.done, 0);
       options.onProgress?.({
@@ -261,11 +298,31 @@ export class HostTransfer {
     // Already at the final name: the same content is fine (nothing to copy), other content is refused.
     const existing = present.filter((it) => targetSizes[it.index] !== null);
     if (existing.length > 0) {
-      const [want, have] = await Promise.all([this.sourceHashes(from, existing, signal), this.files.sha256All(to, existing.map((it) => it.dst), { signal })]);
+      const [want, have] = await Promise.all([
+        this.sourceHashes(from, existing, signal),
+        this.files.sha256All(
+          to,
+          existing.map((it) => it.dst),
+          { signal },
+        ),
+      ]);
       for (const [i, it] of existing.entries()) {
-        if (want[i] !== have[i]) throw new TransferTargetExistsError(to.name, `${it.dst} already exists with different content (sha256 ${have[i]}); not overwritten`);
+        if (want[i] !== have[i])
+          throw new TransferTargetExistsError(
+            to.name,
+            `${it.dst} already exists with different content (sha256 ${have[i]}); not overwritten`,
+          );
         it.done = it.size;
-        results[it.index] = { targetPath: it.dst, bytes: it.size, sha256: have[i]!, bytesCopied: 0, resumedFrom: 0, restarted: false, alreadyPresent: true, seconds: 0 };
+        results[it.index] = {
+          targetPath: it.dst,
+          bytes: it.size,
+          sha256: have[i]!,
+          bytesCopied: 0,
+          resumedFrom: 0,
+          restarted: false,
+          alreadyPresent: true,
+          seconds: 0,
+        };
       }
     }
     const pending = present.filter((it) => results[it.index] === null);
@@ -289,7 +346,8 @@ export class HostTransfer {
     const available = space.availableBytes + partBytes;
     const kept = pending.reduce((sum, it) => sum + it.offset, 0);
     const needed = pending.reduce((sum, it) => sum + it.size - it.offset, 0);
-    if (available - kept < needed) throw new TransferNoSpaceError(to.name, pending.map((it) => it.dst).join(", "), needed, available - kept);
+    if (available - kept < needed)
+      throw new TransferNoSpaceError(to.name, pending.map((it) => it.dst).join(", "), needed, available - kept);
 
     // The source is hashed by a reader of its own beside the copy (both read the same
     // cached pages), at full priority: at low priority on a busy host it would still be
@@ -301,7 +359,8 @@ export class HostTransfer {
     let round = pending;
     for (;;) {
       const sends = sendOrder(round.filter((it) => !it.complete));
-      if (sends.length > 0) await this.copy(from, to, sends, round, { ...hop, knownHosts }, signal, options, durable, emit);
+      if (sends.length > 0)
+        await this.copy(from, to, sends, round, { ...hop, knownHosts }, signal, options, durable, emit);
       for (const it of round) it.done = it.size;
 
       emit("verifying");
@@ -309,8 +368,18 @@ export class HostTransfer {
       // while the fsync (little left after the flushes) writes the rest out.
       const [want, have] = await Promise.all([
         hashing,
-        this.files.sha256All(to, round.map((it) => it.part), { signal }),
-        durable ? this.files.sync(to, round.map((it) => it.part), { signal }) : undefined,
+        this.files.sha256All(
+          to,
+          round.map((it) => it.part),
+          { signal },
+        ),
+        durable
+          ? this.files.sync(
+              to,
+              round.map((it) => it.part),
+              { signal },
+            )
+          : undefined,
       ]);
       for (const [i, it] of round.entries()) it.received = have[i];
       const bad = round.filter((it) => it.received !== want[pending.indexOf(it)]);
@@ -318,7 +387,10 @@ export class HostTransfer {
       const again = bad.filter((it) => it.offset > 0 && !it.restarted);
       const failed = bad.filter((it) => !again.includes(it));
       if (failed.length > 0) {
-        await this.files.remove(to, failed.map((it) => it.part));
+        await this.files.remove(
+          to,
+          failed.map((it) => it.part),
+        );
         const first = failed[0]!;
         throw new TransferChecksumError(to.name, first.dst, want[pending.indexOf(first)]!, first.received!);
       }
@@ -332,10 +404,22 @@ export class HostTransfer {
       round = again;
     }
 
-    await this.files.renameAll(to, pending.map((it) => ({ from: it.part, to: it.dst })));
+    await this.files.renameAll(
+      to,
+      pending.map((it) => ({ from: it.part, to: it.dst })),
+    );
     emit("done");
     for (const it of pending) {
-      results[it.index] = { targetPath: it.dst, bytes: it.size, sha256: it.received!, bytesCopied: it.size - it.offset, resumedFrom: it.offset, restarted: it.restarted, alreadyPresent: false, seconds: 0 };
+      results[it.index] = {
+        targetPath: it.dst,
+        bytes: it.size,
+        sha256: it.received!,
+        bytesCopied: it.size - it.offset,
+        resumedFrom: it.offset,
+        restarted: it.restarted,
+        alreadyPresent: false,
+        seconds: 0,
+      };
     }
     return results.map((r) => r && { ...r, seconds: seconds() });
   }
@@ -343,7 +427,11 @@ export class HostTransfer {
   /** Source checksums of the items, in order; known ones are not computed again. */
   private async sourceHashes(from: TransferEndpoint, items: readonly Item[], signal: AbortSignal): Promise<string[]> {
     const unknown = items.filter((it) => it.sha256 === undefined);
-    const computed = await this.files.sha256All(from, unknown.map((it) => it.src), { signal });
+    const computed = await this.files.sha256All(
+      from,
+      unknown.map((it) => it.src),
+      { signal },
+    );
     return items.map((it) => it.sha256 ?? computed[unknown.indexOf(it)]!);
   }
 
@@ -352,7 +440,12 @@ export class HostTransfer {
    * own pinned connection to the target verified: read back (small, over the open
    * connection) and rewritten only when it differs.
    */
-  private async pinPeerKey(from: TransferEndpoint, to: TransferEndpoint, peer: Peer, knownHosts: string): Promise<void> {
+  private async pinPeerKey(
+    from: TransferEndpoint,
+    to: TransferEndpoint,
+    peer: Peer,
+    knownHosts: string,
+  ): Promise<void> {
     const [key, current] = await Promise.all([
       this.transport.verifiedHostKey(to),
       this.files.readSmall(from, knownHosts, { maxBytes: 64 * 1024 }).catch(() => null),
@@ -378,7 +471,10 @@ export class HostTransfer {
     const flusher = durable ? this.flushWhileCopying(to, sends, signal) : undefined;
     let copy;
     try {
-      copy = await this.transport.exec(from, sendCommand(sends, round, hop.peer, hop.knownHosts, hop.identity), { signal, timeoutMs: copyTimeoutMs(needed) });
+      copy = await this.transport.exec(from, sendCommand(sends, round, hop.peer, hop.knownHosts, hop.identity), {
+        signal,
+        timeoutMs: copyTimeoutMs(needed),
+      });
     } finally {
       poller.stop();
       flusher?.stop();
@@ -386,20 +482,31 @@ export class HostTransfer {
     if (copy.exitCode !== 0) await this.failCopy(from, to, sends, needed, copy);
     const lines = copy.stdout.split("\n");
     if (lines.pop() !== "" || lines.length !== sends.length || !lines.every((l) => /^\d+$/.test(l))) {
-      throw new UnexpectedOutputError(from.name, copy.command, `expected the ${sends.length} sizes the target ended with`, copy.stdout);
+      throw new UnexpectedOutputError(
+        from.name,
+        copy.command,
+        `expected the ${sends.length} sizes the target ended with`,
+        copy.stdout,
+      );
     }
     const short = sends.filter((it, i) => Number(lines[i]) !== it.size);
     if (short.length > 0) {
-      await this.files.remove(to, short.map((it) => it.part));
+      await this.files.remove(
+        to,
+        short.map((it) => it.part),
+      );
       const it = short[0]!;
-      throw new TransferError(to.name, `${it.part} has ${lines[sends.indexOf(it)]} bytes after the copy, expected ${it.size}; removed`);
+      throw new TransferError(
+        to.name,
+        `${it.part} has ${lines[sends.indexOf(it)]} bytes after the copy, expected ${it.size}; removed`,
+      );
     }
   }
 
   /**
    * While the copy runs, has the target write out (fdatasync) what arrived so far, every
    * FLUSH_INTERVAL_MS (start to start). Best effort: the fsync before the rename is what
- * guarantees it.
+   * guarantees it.
    */
   private flushWhileCopying(to: TransferEndpoint, sends: readonly Item[], signal: AbortSignal): { stop: () => void } {
     let stopped = false;
@@ -419,30 +526,63 @@ export class HostTransfer {
   }
 
   /** Turns a failed copy into the most specific error; never leaves a final file. */
-  private async failCopy(from: TransferEndpoint, to: TransferEndpoint, sends: readonly Item[], needed: number, copy: { command: string; exitCode: number | null; signal: string | null; stderr: string }): Promise<never> {
+  private async failCopy(
+    from: TransferEndpoint,
+    to: TransferEndpoint,
+    sends: readonly Item[],
+    needed: number,
+    copy: { command: string; exitCode: number | null; signal: string | null; stderr: string },
+  ): Promise<never> {
     const err = copy.stderr;
     const dsts = sends.map((it) => it.dst).join(", ");
     if (/No space left on device/.test(err)) {
       // A full disk hurts the VMs running there: free it now rather than keep partial files.
-      await this.files.remove(to, sends.map((it) => it.part)).catch(() => undefined);
+      await this.files
+        .remove(
+          to,
+          sends.map((it) => it.part),
+        )
+        .catch(() => undefined);
       throw new TransferNoSpaceError(to.name, dsts, needed, null);
     }
-    if (copy.exitCode === BUSY_EXIT) throw new TransferBusyError(to.name, `another transfer is still writing ${sends.map((it) => it.part).join(" or ")}`);
+    if (copy.exitCode === BUSY_EXIT)
+      throw new TransferBusyError(
+        to.name,
+        `another transfer is still writing ${sends.map((it) => it.part).join(" or ")}`,
+      );
     if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key is known/i.test(err)) {
-      throw new TransferError(from.name, `refused the host key of ${to.name} (it differs from the pinned one); nothing copied`);
+      throw new TransferError(
+        from.name,
+        `refused the host key of ${to.name} (it differs from the pinned one); nothing copied`,
+      );
     }
     if (/Permission denied \(publickey/.test(err)) {
-      throw new TransferError(from.name, `${to.name} refused this host's transfer key: add its public key to ${peerOf(to).user}'s authorized_keys on ${to.name}`);
+      throw new TransferError(
+        from.name,
+        `${to.name} refused this host's transfer key: add its public key to ${peerOf(to).user}'s authorized_keys on ${to.name}`,
+      );
     }
     if (/Connection refused|Connection timed out|No route to host|Could not resolve|Network is unreachable/.test(err)) {
       const p = peerOf(to);
       throw new TransferError(from.name, `cannot reach ${to.name} at ${p.address}:${p.port}: ${err.trim()}`);
     }
-    throw new CommandFailedError(from.name, copy.command, copy.exitCode, copy.signal, err, "copy to " + to.name + " failed");
+    throw new CommandFailedError(
+      from.name,
+      copy.command,
+      copy.exitCode,
+      copy.signal,
+      err,
+      "copy to " + to.name + " failed",
+    );
   }
 
   /** Polls the sizes of the partial files on the target and reports rate and percentage. */
-  private pollProgress(to: TransferEndpoint, sends: readonly Item[], options: TransferOptions, emit: Emit): { stop: () => void } {
+  private pollProgress(
+    to: TransferEndpoint,
+    sends: readonly Item[],
+    options: TransferOptions,
+    emit: Emit,
+  ): { stop: () => void } {
     const interval = options.progressIntervalMs ?? 500;
     let stopped = false;
     const held = () => sends.reduce((sum, it) => sum + it.done, 0);
@@ -452,7 +592,13 @@ export class HostTransfer {
       while (!stopped) {
         await new Promise((r) => setTimeout(r, interval));
         if (stopped) return;
-        const sizes = await this.files.sizes(to, sends.map((it) => it.part), { timeoutMs: Math.max(5000, interval * 4) }).catch(() => null);
+        const sizes = await this.files
+          .sizes(
+            to,
+            sends.map((it) => it.part),
+            { timeoutMs: Math.max(5000, interval * 4) },
+          )
+          .catch(() => null);
         if (stopped || sizes === null) continue;
         // Never backwards within a copy: a part is cut to its offset before it grows.
         for (const [i, it] of sends.entries()) it.done = Math.max(it.done, Math.min(sizes[i] ?? 0, it.size));
@@ -477,7 +623,9 @@ export class HostTransfer {
  * stream with `cat` (128 KiB reads) rather than counted out by `head` (8 KiB reads).
  */
 function sendOrder(items: readonly Item[]): Item[] {
-  return [...items].sort((x, y) => (y.offset > 0 ? 1 : 0) - (x.offset > 0 ? 1 : 0) || x.size - y.size || x.index - y.index);
+  return [...items].sort(
+    (x, y) => (y.offset > 0 ? 1 : 0) - (x.offset > 0 ? 1 : 0) || x.size - y.size || x.index - y.index,
+  );
 }
 
 /**
@@ -489,10 +637,17 @@ function sendOrder(items: readonly Item[]): Item[] {
  * sent files ended with. A single whole file goes straight from disk into ssh; several
  * are concatenated by `cat`; a resumed one starts the stream through `tail`.
  */
-function sendCommand(sends: readonly Item[], round: readonly Item[], peer: Peer, knownHosts: string, identity: string | undefined): ShellLine {
+function sendCommand(
+  sends: readonly Item[],
+  round: readonly Item[],
+  peer: Peer,
+  knownHosts: string,
+  identity: string | undefined,
+): ShellLine {
   const receive = sends
     .map((it, i) => {
-      const take = i === sends.length - 1 ? commandLine(["cat"]) : commandLine(["head", "-c", String(it.size - it.offset)]);
+      const take =
+        i === sends.length - 1 ? commandLine(["cat"]) : commandLine(["head", "-c", String(it.size - it.offset)]);
       return andThen(commandLine(["truncate", "-s", String(it.offset), "--", it.part]), appendStdoutTo(take, it.part));
     })
     .reduce((all, next) => andThen(all, next));
@@ -502,7 +657,10 @@ function sendCommand(sends: readonly Item[], round: readonly Item[], peer: Peer,
   const ssh = sshToPeer(peer, knownHosts, identity, commandLine(["env", "LC_ALL=C", ...locked, "-c", steps]));
   const [first, ...rest] = sends;
   if (first!.offset === 0 && rest.length === 0) return stdinFrom(ssh, first!.src);
-  const head = first!.offset === 0 ? null : commandLine(["env", "LC_ALL=C", "tail", "-c", `+${first!.offset + 1}`, "--", first!.src]);
+  const head =
+    first!.offset === 0
+      ? null
+      : commandLine(["env", "LC_ALL=C", "tail", "-c", `+${first!.offset + 1}`, "--", first!.src]);
   if (rest.length === 0) return pipeline(head!, ssh);
   const files = rest.map((it) => it.src);
   if (head === null) return pipeline(commandLine(["env", "LC_ALL=C", "cat", "--", first!.src, ...files]), ssh);
@@ -514,7 +672,11 @@ type Peer = { address: string; port: number; user: string };
 function peerOf(host: TransferEndpoint): Peer {
   const p = host.peer ?? { address: host.address, port: host.port, user: host.user };
   if (!VM_NAME_RE.test(host.name)) throw new InvalidArgumentError("host name", "is not a valid host name");
-  return { address: hostAddress(p.address, "peer address"), port: tcpPort(p.port, "peer port"), user: loginName(p.user, "peer user") };
+  return {
+    address: hostAddress(p.address, "peer address"),
+    port: tcpPort(p.port, "peer port"),
+    user: loginName(p.user, "peer user"),
+  };
 }
 
 /** The ssh command a source host runs to reach a peer: batch mode, pinned key only. */

@@ -34,9 +34,9 @@ describe("parseDomainList (virsh list --all)", () => {
 
   it("reads an empty table and names with spaces", () => {
     expect(parseDomainList(" Id   Name   State\n--------------------\n\n")).toEqual([]);
-    expect(parseDomainList(" Id   Name        State\n-----------------------------\n 7    odd name    paused\n\n")).toEqual([
-      { id: 7, name: "odd name", state: "paused" },
-    ]);
+    expect(
+      parseDomainList(" Id   Name        State\n-----------------------------\n 7    odd name    paused\n\n"),
+    ).toEqual([{ id: 7, name: "odd name", state: "paused" }]);
   });
 
   it.each([
@@ -44,7 +44,9 @@ describe("parseDomainList (virsh list --all)", () => {
     ["Id Name State\n---\n", "header"],
     [" Id   Name   State\n----------------------\n 1    test   exploded\n\n", "row"],
     [" Id   Name   State\n----------------------\n garbage\n\n", "row"],
-  ])("refuses %j", (out, what) => expect(() => parseDomainList(out)).toThrow(new RegExp(what === "row" ? "unexpected table row" : "table header")));
+  ])("refuses %j", (out, what) =>
+    expect(() => parseDomainList(out)).toThrow(new RegExp(what === "row" ? "unexpected table row" : "table header")),
+  );
 });
 
 describe("parseDomState (virsh domstate --reason)", () => {
@@ -80,20 +82,55 @@ describe("parseDomStats (virsh domstats --cpu-total --balloon)", () => {
       "",
     ].join("\n");
     const [s] = parseDomStats(out);
-    expect(s).toMatchObject({ name: "x1", cpuTimeNs: 880000000, cpuUserNs: 430000000, cpuSystemNs: 450000000, balloonCurrentKiB: 32768, balloonMaximumKiB: 32768, balloonRssKiB: 40252 });
+    expect(s).toMatchObject({
+      name: "x1",
+      cpuTimeNs: 880000000,
+      cpuUserNs: 430000000,
+      cpuSystemNs: 450000000,
+      balloonCurrentKiB: 32768,
+      balloonMaximumKiB: 32768,
+      balloonRssKiB: 40252,
+    });
     expect(s!.fields["cpu.haltpoll.fail.time"]).toBe("0");
   });
 
   it("reads an inactive qemu domain: CPU time of the last run, no live memory", () => {
-    const out = "Domain: 'x1'\n  cpu.time=370000000\n  cpu.user=150000000\n  cpu.system=220000000\n  balloon.current=32768\n  balloon.maximum=32768\n\n";
-    expect(parseDomStats(out)[0]).toMatchObject({ cpuTimeNs: 370000000, balloonCurrentKiB: 32768, balloonRssKiB: null });
+    const out =
+      "Domain: 'x1'\n  cpu.time=370000000\n  cpu.user=150000000\n  cpu.system=220000000\n  balloon.current=32768\n  balloon.maximum=32768\n\n";
+    expect(parseDomStats(out)[0]).toMatchObject({
+      cpuTimeNs: 370000000,
+      balloonCurrentKiB: 32768,
+      balloonRssKiB: null,
+    });
   });
 
   it("reads an inactive domain (no CPU fields) and several records", () => {
     const out = "Domain: 'alpha'\n  balloon.current=65536\n  balloon.maximum=65536\n\nDomain: 'test'\n\n";
     expect(parseDomStats(out)).toEqual([
-      { name: "alpha", cpuTimeNs: null, cpuUserNs: null, cpuSystemNs: null, balloonCurrentKiB: 65536, balloonMaximumKiB: 65536, balloonRssKiB: null, netRxBytes: null, netTxBytes: null, fields: { "balloon.current": "65536", "balloon.maximum": "65536" } },
-      { name: "test", cpuTimeNs: null, cpuUserNs: null, cpuSystemNs: null, balloonCurrentKiB: null, balloonMaximumKiB: null, balloonRssKiB: null, netRxBytes: null, netTxBytes: null, fields: {} },
+      {
+        name: "alpha",
+        cpuTimeNs: null,
+        cpuUserNs: null,
+        cpuSystemNs: null,
+        balloonCurrentKiB: 65536,
+        balloonMaximumKiB: 65536,
+        balloonRssKiB: null,
+        netRxBytes: null,
+        netTxBytes: null,
+        fields: { "balloon.current": "65536", "balloon.maximum": "65536" },
+      },
+      {
+        name: "test",
+        cpuTimeNs: null,
+        cpuUserNs: null,
+        cpuSystemNs: null,
+        balloonCurrentKiB: null,
+        balloonMaximumKiB: null,
+        balloonRssKiB: null,
+        netRxBytes: null,
+        netTxBytes: null,
+        fields: {},
+      },
     ]);
   });
 
@@ -161,7 +198,13 @@ describe("parseDomStats --interface (virsh domstats --cpu-total --balloon --inte
 
   it("sums the counters of every interface", () => {
     const [web, user, none] = parseDomStats(bridged);
-    expect(web).toMatchObject({ name: "web-1", cpuTimeNs: 5120000000, balloonRssKiB: 112044, netRxBytes: 1048676, netTxBytes: 5243080 });
+    expect(web).toMatchObject({
+      name: "web-1",
+      cpuTimeNs: 5120000000,
+      balloonRssKiB: 112044,
+      netRxBytes: 1048676,
+      netTxBytes: 5243080,
+    });
     expect(user).toMatchObject({ name: "usernet", netRxBytes: null, netTxBytes: null });
     expect(none).toMatchObject({ name: "nonic", netRxBytes: null, netTxBytes: null });
   });
@@ -179,11 +222,24 @@ describe("parseDomStats --interface (virsh domstats --cpu-total --balloon --inte
 describe("parseNodeCpuStats (virsh nodecpustats)", () => {
   // "%-15s %20llu\n" per field, as virsh prints them on Linux (ns since boot).
   const row = (label: string, n: string) => `${label.padEnd(15)} ${n.padStart(20)}`;
-  const linux = [row("user:", "1534260000000"), row("system:", "412880000000"), row("idle:", "98273410000000"), row("iowait:", "5230000000"), "", ""].join("\n");
+  const linux = [
+    row("user:", "1534260000000"),
+    row("system:", "412880000000"),
+    row("idle:", "98273410000000"),
+    row("iowait:", "5230000000"),
+    "",
+    "",
+  ].join("\n");
 
   it("reads Linux's four counters", () => {
     expect(linux.split("\n")[0]).toBe("user:                  1534260000000");
-    expect(parseNodeCpuStats(linux)).toEqual({ userNs: 1534260000000, systemNs: 412880000000, idleNs: 98273410000000, iowaitNs: 5230000000, intrNs: null });
+    expect(parseNodeCpuStats(linux)).toEqual({
+      userNs: 1534260000000,
+      systemNs: 412880000000,
+      idleNs: 98273410000000,
+      iowaitNs: 5230000000,
+      intrNs: null,
+    });
   });
 
   it("reads a platform that reports intr instead of iowait", () => {
@@ -193,7 +249,10 @@ describe("parseNodeCpuStats (virsh nodecpustats)", () => {
 
   it.each([
     [[row("user:", "1"), row("idle:", "3")].join("\n") + "\n\n", /missing "system:"/],
-    [[row("user:", "1"), row("system:", "2"), row("idle:", "3"), row("user:", "4")].join("\n") + "\n\n", /appears twice/],
+    [
+      [row("user:", "1"), row("system:", "2"), row("idle:", "3"), row("user:", "4")].join("\n") + "\n\n",
+      /appears twice/,
+    ],
     // --percent output is not what the sampler asked for.
     [["usage:            3.2%", "user:             2.0%"].join("\n") + "\n\n", /unexpected line/],
     [row("user:", "-1") + "\n", /unexpected line|unsigned/],
@@ -203,15 +262,32 @@ describe("parseNodeCpuStats (virsh nodecpustats)", () => {
 describe("parseNodeMemStats (virsh nodememstats)", () => {
   // "%-7s: %20llu KiB\n" per field.
   const row = (label: string, n: string) => `${label.padEnd(7)}: ${n.padStart(20)} KiB`;
-  const linux = [row("total", "16323412"), row("free", "9123456"), row("buffers", "204800"), row("cached", "3145728"), "", ""].join("\n");
+  const linux = [
+    row("total", "16323412"),
+    row("free", "9123456"),
+    row("buffers", "204800"),
+    row("cached", "3145728"),
+    "",
+    "",
+  ].join("\n");
 
   it("reads total, free, buffers and cached", () => {
     expect(linux.split("\n")[0]).toBe("total  :             16323412 KiB");
-    expect(parseNodeMemStats(linux)).toEqual({ totalKiB: 16323412, freeKiB: 9123456, buffersKiB: 204800, cachedKiB: 3145728 });
+    expect(parseNodeMemStats(linux)).toEqual({
+      totalKiB: 16323412,
+      freeKiB: 9123456,
+      buffersKiB: 204800,
+      cachedKiB: 3145728,
+    });
   });
 
   it("accepts a platform without buffers and cached", () => {
-    expect(parseNodeMemStats([row("total", "100"), row("free", "40"), "", ""].join("\n"))).toEqual({ totalKiB: 100, freeKiB: 40, buffersKiB: null, cachedKiB: null });
+    expect(parseNodeMemStats([row("total", "100"), row("free", "40"), "", ""].join("\n"))).toEqual({
+      totalKiB: 100,
+      freeKiB: 40,
+      buffersKiB: null,
+      cachedKiB: null,
+    });
   });
 
   it.each([
@@ -235,13 +311,23 @@ describe("parseNodeInfo / parseVersion", () => {
       "",
       "",
     ].join("\n");
-    expect(parseNodeInfo(out)).toEqual({ cpuModel: "x86_64", cpus: 16, cpuFrequencyMHz: 1400, sockets: 2, coresPerSocket: 2, threadsPerCore: 2, numaCells: 2, memoryKiB: 3145728 });
+    expect(parseNodeInfo(out)).toEqual({
+      cpuModel: "x86_64",
+      cpus: 16,
+      cpuFrequencyMHz: 1400,
+      sockets: 2,
+      coresPerSocket: 2,
+      threadsPerCore: 2,
+      numaCells: 2,
+      memoryKiB: 3145728,
+    });
     expect(() => parseNodeInfo(out.replace("CPU(s):              16\n", ""))).toThrow('missing "CPU(s)"');
     expect(() => parseNodeInfo(out.replace("3145728 KiB", "3 GiB"))).toThrow(/Memory size/);
   });
 
   it("reads version", () => {
-    const out = "Compiled against library: libvirt 9.0.0\nUsing library: libvirt 9.0.0\nUsing API: QEMU 9.0.0\nRunning hypervisor: QEMU 7.2.0\n\n";
+    const out =
+      "Compiled against library: libvirt 9.0.0\nUsing library: libvirt 9.0.0\nUsing API: QEMU 9.0.0\nRunning hypervisor: QEMU 7.2.0\n\n";
     expect(parseVersion(out)).toEqual({ libvirt: "9.0.0", hypervisor: "QEMU", hypervisorVersion: "7.2.0" });
     expect(() => parseVersion("Using library: libvirt 9.0.0\n\n")).toThrow(/Running hypervisor/);
     expect(() => parseVersion(out + "surprise\n")).toThrow(OutputShapeError);
@@ -273,10 +359,19 @@ describe("classifyVirshError", () => {
   it.each([
     ["error: failed to get domain 'nope'\n", "domain-not-found"],
     ["error: Domain is already active\n", "already-active"],
-    ["error: Failed to destroy domain 'test'\nerror: Requested operation is not valid: domain is not running\n", "not-running"],
+    [
+      "error: Failed to destroy domain 'test'\nerror: Requested operation is not valid: domain is not running\n",
+      "not-running",
+    ],
     ["error: Failed to resume domain 'alpha'\nerror: internal error: domain 'alpha' not paused\n", "not-paused"],
-    ["error: Failed to define domain from x.xml\nerror: operation failed: domain 'a' already exists with uuid 1\n", "already-exists"],
-    ["error: Failed to restore domain from /tmp/nope\nerror: cannot read domain image '/tmp/nope': No such file or directory\n", "file-not-found"],
+    [
+      "error: Failed to define domain from x.xml\nerror: operation failed: domain 'a' already exists with uuid 1\n",
+      "already-exists",
+    ],
+    [
+      "error: Failed to restore domain from /tmp/nope\nerror: cannot read domain image '/tmp/nope': No such file or directory\n",
+      "file-not-found",
+    ],
     ["error: failed to connect to the hypervisor\n", "other"],
   ] as const)("%j → %s", (stderr, kind) => expect(classifyVirshError(stderr)).toBe(kind));
 });

@@ -225,7 +225,13 @@ export function parseNodeCpuStats(stdout: string): NodeCpuTimes {
     return uint(v, k);
   };
   const opt = (k: string) => (f.has(k) ? uint(f.get(k)!, k) : null);
-  return { userNs: need("user"), systemNs: need("system"), idleNs: need("idle"), iowaitNs: opt("iowait"), intrNs: opt("intr") };
+  return {
+    userNs: need("user"),
+    systemNs: need("system"),
+    idleNs: need("idle"),
+    iowaitNs: opt("iowait"),
+    intrNs: opt("intr"),
+  };
 }
 
 /** `virsh nodememstats`: "%-7s: %20llu KiB" per field. */
@@ -261,15 +267,7 @@ export function parseVersion(stdout: string): VirshVersion {
  * Returns the captures after checking the line has exactly the expected shape.
  */
 export type LifecycleAction =
-  | "define"
-  | "undefine"
-  | "start"
-  | "shutdown"
-  | "destroy"
-  | "save"
-  | "restore"
-  | "suspend"
-  | "resume";
+  "define" | "undefine" | "start" | "shutdown" | "destroy" | "save" | "restore" | "suspend" | "resume";
 
 const CONFIRMATIONS: Record<LifecycleAction, RegExp> = {
   // libvirt < 5.x printed the name without quotes; accepted so older hosts still work.

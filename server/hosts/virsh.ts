@@ -87,9 +87,14 @@ export class Virsh {
 
   /** Hibernates: memory to `statePath`, then the domain stops ("shut off (saved)"). */
   async save(host: HypervisorEndpoint, name: string, statePath: string): Promise<void> {
-    const r = await this.virsh(host, ["save", "--domain", vmName(name), "--file", statePath], this.timeouts.saveRestoreMs);
+    const r = await this.virsh(
+      host,
+      ["save", "--domain", vmName(name), "--file", statePath],
+      this.timeouts.saveRestoreMs,
+    );
     const [saved, to] = this.parse(host, r, (out) => parseConfirmation("save", out));
-    if (saved !== name || to !== statePath) throw new UnexpectedOutputError(host.name, r.command, "confirmation names another domain or file", r.stdout);
+    if (saved !== name || to !== statePath)
+      throw new UnexpectedOutputError(host.name, r.command, "confirmation names another domain or file", r.stdout);
   }
 
   /**
@@ -100,7 +105,8 @@ export class Virsh {
     const xml = xmlPath === undefined ? [] : ["--xml", xmlPath];
     const r = await this.virsh(host, ["restore", "--file", statePath, ...xml], this.timeouts.saveRestoreMs);
     const [from] = this.parse(host, r, (out) => parseConfirmation("restore", out));
-    if (from !== statePath) throw new UnexpectedOutputError(host.name, r.command, "restored from another file", r.stdout);
+    if (from !== statePath)
+      throw new UnexpectedOutputError(host.name, r.command, "restored from another file", r.stdout);
   }
 
   async domState(host: HypervisorEndpoint, name: string): Promise<DomainStateWithReason> {
@@ -149,17 +155,28 @@ export class Virsh {
     return this.parse(host, await this.virsh(host, ["version"]), parseVersion);
   }
 
-  private async lifecycle(host: HypervisorEndpoint, action: LifecycleAction, args: string[], name: string): Promise<void> {
+  private async lifecycle(
+    host: HypervisorEndpoint,
+    action: LifecycleAction,
+    args: string[],
+    name: string,
+  ): Promise<void> {
     const r = await this.virsh(host, args);
     const [confirmed] = this.parse(host, r, (out) => parseConfirmation(action, out));
-    if (confirmed !== name) throw new UnexpectedOutputError(host.name, r.command, `confirmation names '${confirmed}'`, r.stdout);
+    if (confirmed !== name)
+      throw new UnexpectedOutputError(host.name, r.command, `confirmation names '${confirmed}'`, r.stdout);
   }
 
-  private async virsh(host: HypervisorEndpoint, args: string[], timeoutMs = this.timeouts.commandMs): Promise<ExecResult> {
+  private async virsh(
+    host: HypervisorEndpoint,
+    args: string[],
+    timeoutMs = this.timeouts.commandMs,
+  ): Promise<ExecResult> {
     const uri = host.libvirtUri === undefined ? [] : ["--connect", libvirtUri(host.libvirtUri)];
     // LC_ALL=C: the parsers read virsh's untranslated messages whatever the host's locale.
     const r = await this.transport.exec(host, ["env", "LC_ALL=C", "virsh", ...uri, ...args], { timeoutMs });
-    if (r.exitCode !== 0) throw new VirshError(host.name, r.command, r.exitCode, r.stderr.trim(), classifyVirshError(r.stderr));
+    if (r.exitCode !== 0)
+      throw new VirshError(host.name, r.command, r.exitCode, r.stderr.trim(), classifyVirshError(r.stderr));
     return r;
   }
 

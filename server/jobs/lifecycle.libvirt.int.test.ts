@@ -21,7 +21,11 @@ describeWithLibvirtLab("a VM's round trip on the libvirt lab", await libvirtLabF
 
   beforeAll(async () => {
     t = await startLibvirtOpsLab(manifest);
-    worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 2, pollIntervalMs: 100 });
+    worker = await startOperationsWorker(t.db, t.driver, {
+      connectionString: t.url,
+      concurrency: 2,
+      pollIntervalMs: 100,
+    });
     const vm = await t.makeVm(name, t.roles.nest, true);
     vmId = vm.id;
     bootId = t.bootIds.get(name)!;
@@ -42,7 +46,9 @@ describeWithLibvirtLab("a VM's round trip on the libvirt lab", await libvirtLabF
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
     expect(done.progress).toBe(1);
     expectRecorded(done);
-    log(`${req.kind} ${((done.finishedAt!.getTime() - done.createdAt.getTime()) / 1000).toFixed(1)} s: ${done.steps.map((s) => `${s.name} ${((s.finishedAt!.getTime() - s.startedAt!.getTime()) / 1000).toFixed(1)} s`).join(", ")}`);
+    log(
+      `${req.kind} ${((done.finishedAt!.getTime() - done.createdAt.getTime()) / 1000).toFixed(1)} s: ${done.steps.map((s) => `${s.name} ${((s.finishedAt!.getTime() - s.startedAt!.getTime()) / 1000).toFixed(1)} s`).join(", ")}`,
+    );
     return done;
   }
 
@@ -61,50 +67,77 @@ describeWithLibvirtLab("a VM's round trip on the libvirt lab", await libvirtLabF
 
   const vmNow = () => t.db.vm.findUniqueOrThrow({ where: { id: vmId }, include: { host: true } });
 
-  it("activates from the Nest into production: resumed (same boot id), serving HTTP, in the load balancer", { timeout: 300_000 }, async () => {
-    const done = await run({ kind: "ACTIVATE" });
-    const vm = await vmNow();
-    expect(vm).toMatchObject({ phase: "PRODUCTION", power: "RUNNING" });
-    expect(t.roles.production).toContain(vm.host!.name);
-    expect(await t.domainNames(vm.host!.name)).toContain(`${name}:running`);
-    expect(await t.fileNames(t.roles.nest, name)).toEqual([]);
-    const status = await t.guestStatus!(name, 10_000);
-    expect(status).toMatchObject({ name, address: vm.privateAddress, bootId });
-    const lb = await t.db.networkBinding.findMany({ where: { vmId, kind: "LB" } });
-    expect(lb).toMatchObject([{ state: "APPLIED", privateAddress: vm.privateAddress, hostingNetworkId: vm.host!.hostingNetworkId }]);
-    // The memory image travelled: the state copy moved at least the guest's RAM size in bytes.
-    const copied = done.steps.find((s) => s.name === "copy state")!;
-    expect(Number(copied.bytes)).toBeGreaterThan(vm.memoryMiB * 1024 * 1024 * 0.5);
-  });
+  it(
+    "activates from the Nest into production: resumed (same boot id), serving HTTP, in the load balancer",
+    { timeout: 300_000 },
+    async () => {
+      const done = await run({ kind: "ACTIVATE" });
+      const vm = await vmNow();
+      expect(vm).toMatchObject({ phase: "PRODUCTION", power: "RUNNING" });
+      expect(t.roles.production).toContain(vm.host!.name);
+      expect(await t.domainNames(vm.host!.name)).toContain(`${name}:running`);
+      expect(await t.fileNames(t.roles.nest, name)).toEqual([]);
+      const status = await t.guestStatus!(name, 10_000);
+      expect(status).toMatchObject({ name, address: vm.privateAddress, bootId });
+      const lb = await t.db.networkBinding.findMany({ where: { vmId, kind: "LB" } });
+      expect(lb).toMatchObject([
+        { state: "APPLIED", privateAddress: vm.privateAddress, hostingNetworkId: vm.host!.hostingNetworkId },
+      ]);
+      // The memory image travelled: the state copy moved at least the guest's RAM size in bytes.
+      const copied = done.steps.find((s) => s.name === "copy state")!;
+      expect(Number(copied.bytes)).toBeGreaterThan(vm.memoryMiB * 1024 * 1024 * 0.5);
+    },
+  );
 
-  it("deactivates to the Loading Chambers: drained, saved, moved, the production host freed", { timeout: 300_000 }, async () => {
-    const prod = (await vmNow()).host!.name;
-    await run({ kind: "DEACTIVATE", to: "LOADING" });
-    const vm = await vmNow();
-    expect(vm).toMatchObject({ phase: "LOADING", power: "SAVED", hostId: t.hosts[t.roles.loading]!.id });
-    expect(await t.fileNames(t.roles.loading, name)).toEqual(["img", "state", "xml"]);
-    expect(await t.domainNames(t.roles.loading)).toContain(`${name}:shut off`);
-    expect((await t.domainNames(prod)).filter((d) => d.startsWith(`${name}:`))).toEqual([]);
-    expect(await t.fileNames(prod, name)).toEqual([]);
-    expect(await t.guestStatus!(name, 1500)).toBeNull();
-    expect(await t.db.networkBinding.count({ where: { vmId } })).toBe(0);
-  });
+  it(
+    "deactivates to the Loading Chambers: drained, saved, moved, the production host freed",
+    { timeout: 300_000 },
+    async () => {
+      const prod = (await vmNow()).host!.name;
+      await run({ kind: "DEACTIVATE", to: "LOADING" });
+      const vm = await vmNow();
+      expect(vm).toMatchObject({ phase: "LOADING", power: "SAVED", hostId: t.hosts[t.roles.loading]!.id });
+      expect(await t.fileNames(t.roles.loading, name)).toEqual(["img", "state", "xml"]);
+      expect(await t.domainNames(t.roles.loading)).toContain(`${name}:shut off`);
+      expect((await t.domainNames(prod)).filter((d) => d.startsWith(`${name}:`))).toEqual([]);
+      expect(await t.fileNames(prod, name)).toEqual([]);
+      expect(await t.guestStatus!(name, 1500)).toBeNull();
+      expect(await t.db.networkBinding.count({ where: { vmId } })).toBe(0);
+    },
+  );
 
-  it("hibernates back into the Nest: booted from its saved memory, saved again, moved", { timeout: 300_000 }, async () => {
-    const done = await run({ kind: "HIBERNATE", bootSettleMs: 1000 });
-    expect(done.steps.find((s) => s.name === "boot")?.detail).toMatch(/booted on/);
-    const vm = await vmNow();
-    expect(vm).toMatchObject({ phase: "NEST", power: "SAVED", preBooted: true, hostId: t.hosts[t.roles.nest]!.id });
-    expect(await t.fileNames(t.roles.nest, name)).toEqual(["img", "state", "xml"]);
-    expect(await t.fileNames(t.roles.loading, name)).toEqual([]);
-    expect(await t.guestStatus!(name, 1500)).toBeNull();
-  });
+  it(
+    "hibernates back into the Nest: booted from its saved memory, saved again, moved",
+    { timeout: 300_000 },
+    async () => {
+      const done = await run({ kind: "HIBERNATE", bootSettleMs: 1000 });
+      expect(done.steps.find((s) => s.name === "boot")?.detail).toMatch(/booted on/);
+      const vm = await vmNow();
+      expect(vm).toMatchObject({ phase: "NEST", power: "SAVED", preBooted: true, hostId: t.hosts[t.roles.nest]!.id });
+      expect(await t.fileNames(t.roles.nest, name)).toEqual(["img", "state", "xml"]);
+      expect(await t.fileNames(t.roles.loading, name)).toEqual([]);
+      expect(await t.guestStatus!(name, 1500)).toBeNull();
+    },
+  );
 
-  it("keeps its whole history, and the Nest copy resumes with the boot id it always had", { timeout: 300_000 }, async () => {
-    await run({ kind: "ACTIVATE" });
-    expect((await t.guestStatus!(name, 10_000))?.bootId).toBe(bootId);
-    const history = await t.db.operation.findMany({ where: { vmId }, orderBy: { createdAt: "asc" }, include: { steps: true } });
-    expect(history.map((o) => `${o.kind}:${o.state}`)).toEqual(["ACTIVATE:SUCCEEDED", "DEACTIVATE:SUCCEEDED", "HIBERNATE:SUCCEEDED", "ACTIVATE:SUCCEEDED"]);
-    expect(history.every((o) => o.steps.length > 0 && o.steps.every((s) => s.finishedAt !== null))).toBe(true);
-  });
+  it(
+    "keeps its whole history, and the Nest copy resumes with the boot id it always had",
+    { timeout: 300_000 },
+    async () => {
+      await run({ kind: "ACTIVATE" });
+      expect((await t.guestStatus!(name, 10_000))?.bootId).toBe(bootId);
+      const history = await t.db.operation.findMany({
+        where: { vmId },
+        orderBy: { createdAt: "asc" },
+        include: { steps: true },
+      });
+      expect(history.map((o) => `${o.kind}:${o.state}`)).toEqual([
+        "ACTIVATE:SUCCEEDED",
+        "DEACTIVATE:SUCCEEDED",
+        "HIBERNATE:SUCCEEDED",
+        "ACTIVATE:SUCCEEDED",
+      ]);
+      expect(history.every((o) => o.steps.length > 0 && o.steps.every((s) => s.finishedAt !== null))).toBe(true);
+    },
+  );
 });

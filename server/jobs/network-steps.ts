@@ -19,9 +19,22 @@ async function subject(ctx: StepContext, host: StepHost): Promise<BindSubject & 
   const [service, hostingNetwork] = await Promise.all([
     ctx.db.service.findUniqueOrThrow({
       where: { id: ctx.service.id },
-      select: { id: true, slug: true, port: true, kind: true, dnsName: true, ownerDomain: true, backendEndpoint: true, backendPublicKey: true, backendCidr: true },
+      select: {
+        id: true,
+        slug: true,
+        port: true,
+        kind: true,
+        dnsName: true,
+        ownerDomain: true,
+        backendEndpoint: true,
+        backendPublicKey: true,
+        backendCidr: true,
+      },
     }),
-    ctx.db.hostingNetwork.findUniqueOrThrow({ where: { id: host.hostingNetworkId }, select: { id: true, slug: true, publicPoolCidr: true } }),
+    ctx.db.hostingNetwork.findUniqueOrThrow({
+      where: { id: host.hostingNetworkId },
+      select: { id: true, slug: true, publicPoolCidr: true },
+    }),
   ]);
   return { vm: ctx.vm, service, hostingNetwork, segment: ctx.plan.segment };
 }
@@ -34,12 +47,17 @@ async function bindAt(ctx: StepContext, host: StepHost) {
   const at = edges && edge ? { driver: edges.driver, edge } : null;
   await applyBinding(ctx.db, at, binding, ctx.vm.name, s.hostingNetwork);
   // A two-tier service's front end: its tunnel home from this edge (thesis §4.3.2).
-  const tunnel = isTwoTier(s.service) ? await applyTunnel(ctx.db, at, await reserveTunnel(ctx.db, ctx.vm, s.service, s.hostingNetwork, s.segment)) : null;
+  const tunnel = isTwoTier(s.service)
+    ? await applyTunnel(ctx.db, at, await reserveTunnel(ctx.db, ctx.vm, s.service, s.hostingNetwork, s.segment))
+    : null;
   return { binding, edge, tunnel };
 }
 
 async function unbindAll(ctx: StepContext, where: { hostingNetworkId?: string }, timeoutMs: number) {
-  const all = await ctx.db.networkBinding.findMany({ where: { vmId: ctx.vm.id, kind: { in: ["LB", "NAT", "VPN"] }, ...where }, include: { hostingNetwork: true } });
+  const all = await ctx.db.networkBinding.findMany({
+    where: { vmId: ctx.vm.id, kind: { in: ["LB", "NAT", "VPN"] }, ...where },
+    include: { hostingNetwork: true },
+  });
   const bindings = all.filter((b) => b.kind !== "VPN");
   const edges = currentEdges();
   const at = (slug: string) => {
@@ -48,13 +66,21 @@ async function unbindAll(ctx: StepContext, where: { hostingNetworkId?: string },
   };
   let leftOpen = 0;
   for (const b of bindings) {
-    const r = await releaseBinding(ctx.db, at(b.hostingNetwork.slug), b, ctx.vm.name, b.hostingNetwork, { timeoutMs, signal: ctx.signal });
+    const r = await releaseBinding(ctx.db, at(b.hostingNetwork.slug), b, ctx.vm.name, b.hostingNetwork, {
+      timeoutMs,
+      signal: ctx.signal,
+    });
     leftOpen += r.leftOpen;
   }
   // Out of rotation first, then its tunnel home goes (no request is left that could use it).
   const tunnels = all.filter((b) => b.kind === "VPN");
   for (const b of tunnels) await releaseTunnel(ctx.db, at(b.hostingNetwork.slug), b);
-  return { count: bindings.length, tunnels: tunnels.length, leftOpen, addresses: [...new Set(bindings.map((b) => b.publicAddress).filter(Boolean))] };
+  return {
+    count: bindings.length,
+    tunnels: tunnels.length,
+    leftOpen,
+    addresses: [...new Set(bindings.map((b) => b.publicAddress).filter(Boolean))],
+  };
 }
 
 /** Out of rotation: no new connections; wait for open ones to end (or the drain timeout). */
@@ -63,9 +89,14 @@ export const drainStep: StepDef = {
   async run(ctx) {
     const r = await unbindAll(ctx, {}, ctx.plan.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
     if (r.count === 0 && r.tunnels === 0) return { detail: "not in any load-balancer backend", skipped: true };
-    const left = r.leftOpen > 0 ? `; ${r.leftOpen} connection${r.leftOpen === 1 ? "" : "s"} still open at the drain timeout were closed` : "";
+    const left =
+      r.leftOpen > 0
+        ? `; ${r.leftOpen} connection${r.leftOpen === 1 ? "" : "s"} still open at the drain timeout were closed`
+        : "";
     const tunnels = r.tunnels ? `; ${r.tunnels} tunnel${r.tunnels === 1 ? "" : "s"} home removed` : "";
-    return { detail: `out of rotation in ${ctx.service.slug}'s backend (${r.count} binding${r.count === 1 ? "" : "s"}${r.addresses.length ? `, ${r.addresses.join(", ")}` : ""})${left}${tunnels}` };
+    return {
+      detail: `out of rotation in ${ctx.service.slug}'s backend (${r.count} binding${r.count === 1 ? "" : "s"}${r.addresses.length ? `, ${r.addresses.join(", ")}` : ""})${left}${tunnels}`,
+    };
   },
   // Back into rotation where it still runs.
   compensate: async (ctx) => {
@@ -79,7 +110,9 @@ export const bindStep: StepDef = {
   async run(ctx) {
     const { binding, edge, tunnel } = await bindAt(ctx, ctx.target);
     const where = edge ? `at edge ${edge.name}` : "(no edge in this hosting network: recorded only)";
-    const home = tunnel ? `; tunnel home ${(tunnel.config as { interface: string }).interface} to ${(tunnel.config as { endpoint: string }).endpoint}` : "";
+    const home = tunnel
+      ? `; tunnel home ${(tunnel.config as { interface: string }).interface} to ${(tunnel.config as { endpoint: string }).endpoint}`
+      : "";
     return {
       detail: `in ${ctx.service.slug}'s ${binding.kind === "NAT" ? "NAT" : "backend"} at ${ctx.vm.privateAddress ?? "(no private address)"}:${ctx.service.port}, public ${binding.publicAddress} ${where}${home}`,
     };

@@ -19,7 +19,13 @@ import { startOperationsWorker } from "./worker";
  */
 function crashingOracle(t: AnyOpsLab, step: string) {
   const child = spawn(process.execPath, ["--import", "tsx", "test/crashing-oracle.ts"], {
-    env: { ...process.env, DATABASE_URL: t.url, CRASH_AFTER_STEP: step, OPS_LAB_DRIVER: JSON.stringify(t.driverTimeouts), LOG_LEVEL: "warn" },
+    env: {
+      ...process.env,
+      DATABASE_URL: t.url,
+      CRASH_AFTER_STEP: step,
+      OPS_LAB_DRIVER: JSON.stringify(t.driverTimeouts),
+      LOG_LEVEL: "warn",
+    },
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stderr = "";
@@ -60,7 +66,9 @@ async function expectWhole(t: AnyOpsLab, name: string, sha: string) {
   expect(vm.power).toBe(running ? "RUNNING" : "SAVED");
   // In the load balancer's rotation exactly while it serves.
   const bindings = await t.db.networkBinding.findMany({ where: { vmId: vm.id, kind: "LB" } });
-  expect(bindings.map((b) => [b.hostingNetworkId, b.state])).toEqual(running ? [[vm.host!.hostingNetworkId, "APPLIED"]] : []);
+  expect(bindings.map((b) => [b.hostingNetworkId, b.state])).toEqual(
+    running ? [[vm.host!.hostingNetworkId, "APPLIED"]] : [],
+  );
   if (t.guestStatus) {
     // A real guest: serving in production with the boot id it was pre-booted with; silent when saved.
     const status = await t.guestStatus(name, running ? 10_000 : 1500);
@@ -78,49 +86,72 @@ function crashAtEveryStep(start: () => Promise<AnyOpsLab>, timeoutMs: number) {
     await t?.stop();
   });
 
-  it("is resumed by another oracle at every step boundary, and the VM stays whole", { timeout: timeoutMs }, async () => {
-    const name = `crash-${randomBytes(3).toString("hex")}`;
-    const vm = await t.makeVm(name, t.roles.nest, true);
-    const sha = await t.driver.sha256(t.target(t.roles.nest), vm.diskPath!);
-    const steps = { ACTIVATE: planSteps("ACTIVATE", { phase: "NEST", power: "SAVED" }, "PRODUCTION"), DEACTIVATE: planSteps("DEACTIVATE", { phase: "PRODUCTION", power: "RUNNING" }, "NEST") };
-    const longest = Math.max(steps.ACTIVATE.length, steps.DEACTIVATE.length);
-    const boundaries = Array.from({ length: longest }, (_, i) => (["ACTIVATE", "DEACTIVATE"] as const).flatMap((kind) => (steps[kind][i] ? [{ kind, i, step: steps[kind][i] }] : []))).flat();
-    const started = performance.now();
-    let next = crashingOracle(t, boundaries[0]!.step);
-    try {
-      for (const [n, { kind, i, step }] of boundaries.entries()) {
-        const oracle = next;
-        const marks = [performance.now()];
-        await oracle.start();
-        marks.push(performance.now());
-        const op = await requestOperation(t.db, { kind, vmId: vm.id, requestedById: null });
-        expect(await oracle.exited, `${kind} after ${step}`).toBe("SIGKILL");
-        marks.push(performance.now());
-        const following = boundaries[n + 1];
-        if (following) next = crashingOracle(t, following.step);
-        const crashed = await t.db.operation.findUniqueOrThrow({ where: { id: op.id }, include: { steps: { orderBy: { index: "asc" } } } });
-        expect(crashed.state).toBe("RUNNING");
-        expect(crashed.steps[i]?.state).toMatch(/DONE|SKIPPED/);
+  it(
+    "is resumed by another oracle at every step boundary, and the VM stays whole",
+    { timeout: timeoutMs },
+    async () => {
+      const name = `crash-${randomBytes(3).toString("hex")}`;
+      const vm = await t.makeVm(name, t.roles.nest, true);
+      const sha = await t.driver.sha256(t.target(t.roles.nest), vm.diskPath!);
+      const steps = {
+        ACTIVATE: planSteps("ACTIVATE", { phase: "NEST", power: "SAVED" }, "PRODUCTION"),
+        DEACTIVATE: planSteps("DEACTIVATE", { phase: "PRODUCTION", power: "RUNNING" }, "NEST"),
+      };
+      const longest = Math.max(steps.ACTIVATE.length, steps.DEACTIVATE.length);
+      const boundaries = Array.from({ length: longest }, (_, i) =>
+        (["ACTIVATE", "DEACTIVATE"] as const).flatMap((kind) =>
+          steps[kind][i] ? [{ kind, i, step: steps[kind][i] }] : [],
+        ),
+      ).flat();
+      const started = performance.now();
+      let next = crashingOracle(t, boundaries[0]!.step);
+      try {
+        for (const [n, { kind, i, step }] of boundaries.entries()) {
+          const oracle = next;
+          const marks = [performance.now()];
+          await oracle.start();
+          marks.push(performance.now());
+          const op = await requestOperation(t.db, { kind, vmId: vm.id, requestedById: null });
+          expect(await oracle.exited, `${kind} after ${step}`).toBe("SIGKILL");
+          marks.push(performance.now());
+          const following = boundaries[n + 1];
+          if (following) next = crashingOracle(t, following.step);
+          const crashed = await t.db.operation.findUniqueOrThrow({
+            where: { id: op.id },
+            include: { steps: { orderBy: { index: "asc" } } },
+          });
+          expect(crashed.state).toBe("RUNNING");
+          expect(crashed.steps[i]?.state).toMatch(/DONE|SKIPPED/);
 
-        const survivor = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 1, orphanAfterMs: 0, pollIntervalMs: 100 });
-        try {
-          const done = await t.finished(op.id, survivor.recover);
-          expect(done.state, `${kind} after ${step}: ${done.error}`).toBe("SUCCEEDED");
-          expect(done.steps.every((s) => s.state === "DONE")).toBe(true);
-        } finally {
-          await survivor.stop();
+          const survivor = await startOperationsWorker(t.db, t.driver, {
+            connectionString: t.url,
+            concurrency: 1,
+            orphanAfterMs: 0,
+            pollIntervalMs: 100,
+          });
+          try {
+            const done = await t.finished(op.id, survivor.recover);
+            expect(done.state, `${kind} after ${step}: ${done.error}`).toBe("SUCCEEDED");
+            expect(done.steps.every((s) => s.state === "DONE")).toBe(true);
+          } finally {
+            await survivor.stop();
+          }
+          marks.push(performance.now());
+          await expectWhole(t, name, sha);
+          marks.push(performance.now());
+          const lap = marks.slice(1).map((m, k) => ((m - marks[k]!) / 1000).toFixed(1));
+          console.log(
+            `[crash test, ${t.label} lab] ${kind} after ${step}: oracle ready ${lap[0]} s, ran to the crash ${lap[1]} s, resumed ${lap[2]} s, checked ${lap[3]} s`,
+          );
         }
-        marks.push(performance.now());
-        await expectWhole(t, name, sha);
-        marks.push(performance.now());
-        const lap = marks.slice(1).map((m, k) => ((m - marks[k]!) / 1000).toFixed(1));
-        console.log(`[crash test, ${t.label} lab] ${kind} after ${step}: oracle ready ${lap[0]} s, ran to the crash ${lap[1]} s, resumed ${lap[2]} s, checked ${lap[3]} s`);
+      } finally {
+        next.kill();
       }
-    } finally {
-      next.kill();
-    }
-    console.log(`[crash test, ${t.label} lab] ${boundaries.length} crashes and resumptions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  });
+      console.log(
+        `[crash test, ${t.label} lab] ${boundaries.length} crashes and resumptions in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
+    },
+  );
 }
 
 describe("an oracle killed mid-operation (sim lab)", () => crashAtEveryStep(() => startOpsLab(), 300_000));

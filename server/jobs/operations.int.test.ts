@@ -21,7 +21,11 @@ describe("activate and deactivate", () => {
 
     const op = await requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: t.world.operator.id });
     // One operation per VM: a second request while the first is queued or running is refused.
-    const second = await requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: t.world.operator.id }).catch((e: unknown) => e);
+    const second = await requestOperation(t.db, {
+      kind: "ACTIVATE",
+      vmId: vm.id,
+      requestedById: t.world.operator.id,
+    }).catch((e: unknown) => e);
     expect(second).toBeInstanceOf(OperationRefused);
     expect((second as OperationRefused).message).toMatch(/web-1 already has an operation in progress \(activate/);
 
@@ -80,15 +84,30 @@ describe("activate and deactivate", () => {
 
   it("refuses what cannot be done, in words", async () => {
     const vm = await t.db.vm.findUniqueOrThrow({ where: { name: "web-1" } });
-    await expect(requestOperation(t.db, { kind: "DEACTIVATE", vmId: vm.id, requestedById: null })).rejects.toThrow("VM web-1 is not in production.");
-    await expect(requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null, targetHostId: t.hosts["ops-nest"]!.id })).rejects.toThrow(
-      "No production host with that id.",
+    await expect(requestOperation(t.db, { kind: "DEACTIVATE", vmId: vm.id, requestedById: null })).rejects.toThrow(
+      "VM web-1 is not in production.",
     );
-    await t.db.host.updateMany({ where: { role: "PRODUCTION", name: { startsWith: "ops-" } }, data: { draining: true } });
+    await expect(
+      requestOperation(t.db, {
+        kind: "ACTIVATE",
+        vmId: vm.id,
+        requestedById: null,
+        targetHostId: t.hosts["ops-nest"]!.id,
+      }),
+    ).rejects.toThrow("No production host with that id.");
+    await t.db.host.updateMany({
+      where: { role: "PRODUCTION", name: { startsWith: "ops-" } },
+      data: { draining: true },
+    });
     try {
-      await expect(requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null })).rejects.toThrow(/No production host fits: .*dropped .*2 by in-service/);
+      await expect(requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null })).rejects.toThrow(
+        /No production host fits: .*dropped .*2 by in-service/,
+      );
     } finally {
-      await t.db.host.updateMany({ where: { role: "PRODUCTION", name: { startsWith: "ops-" } }, data: { draining: false } });
+      await t.db.host.updateMany({
+        where: { role: "PRODUCTION", name: { startsWith: "ops-" } },
+        data: { draining: false },
+      });
     }
   });
 
@@ -106,7 +125,9 @@ describe("activate and deactivate", () => {
       await expect(requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null })).rejects.toThrow(
         new RegExp(`No production host fits: .*dropped .*${probed.length} by segment`),
       );
-      await expect(requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null, targetHostId: probed[0]!.id })).rejects.toThrow(
+      await expect(
+        requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null, targetHostId: probed[0]!.id }),
+      ).rejects.toThrow(
         /Host refused by segment: no bridge vmxs40 for the owner's segment 40 \(has vmxs1, vmxs2, .*vmxs16\)/,
       );
     } finally {
@@ -121,7 +142,12 @@ describe("activate and deactivate", () => {
     const diskSha = await t.driver.sha256(loading, vm.diskPath!);
     t.lab.setFreeDisk("ops-prod-b", 64 * 1024);
     try {
-      const op = await requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: t.world.operator.id, targetHostId: t.hosts["ops-prod-b"]!.id });
+      const op = await requestOperation(t.db, {
+        kind: "ACTIVATE",
+        vmId: vm.id,
+        requestedById: t.world.operator.id,
+        targetHostId: t.hosts["ops-prod-b"]!.id,
+      });
       const done = await t.finished(op.id);
       expect(done.state).toBe("ROLLED_BACK");
       expect(done.error).toMatch(/^copy disk: host ops-prod-b: .*(not enough free disk|no space left)/);
@@ -139,7 +165,11 @@ describe("activate and deactivate", () => {
     } finally {
       t.lab.setFreeDisk("ops-prod-b", undefined);
     }
-    expect(await t.db.vm.findUniqueOrThrow({ where: { id: vm.id } })).toMatchObject({ phase: "LOADING", hostId: t.hosts["ops-loading"]!.id, power: "RUNNING" });
+    expect(await t.db.vm.findUniqueOrThrow({ where: { id: vm.id } })).toMatchObject({
+      phase: "LOADING",
+      hostId: t.hosts["ops-loading"]!.id,
+      power: "RUNNING",
+    });
     expect(await t.domainNames("ops-loading")).toEqual(["web-2:running"]);
     expect(await t.fileNames("ops-loading", "web-2")).toEqual(["img", "xml"]);
     expect(await t.driver.sha256(loading, vm.diskPath!)).toBe(diskSha);
@@ -147,7 +177,12 @@ describe("activate and deactivate", () => {
     expect(await t.fileNames("ops-prod-b", "web-2")).toEqual([]);
 
     // Nothing stuck: the same VM activates fine once the disk has room.
-    const again = await requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null, targetHostId: t.hosts["ops-prod-b"]!.id });
+    const again = await requestOperation(t.db, {
+      kind: "ACTIVATE",
+      vmId: vm.id,
+      requestedById: null,
+      targetHostId: t.hosts["ops-prod-b"]!.id,
+    });
     expect((await t.finished(again.id)).state).toBe("SUCCEEDED");
     expect(await t.domainNames("ops-prod-b")).toEqual(["web-2:running"]);
     expect(await t.domainNames("ops-loading")).toEqual([]);
@@ -155,27 +190,40 @@ describe("activate and deactivate", () => {
 });
 
 describe("API", () => {
-  const as = (user: OpsLab["world"]["operator"]) => createCaller(createInnerContext({ db: t.db, user, hosts: () => t.driver }));
+  const as = (user: OpsLab["world"]["operator"]) =>
+    createCaller(createInnerContext({ db: t.db, user, hosts: () => t.driver }));
 
   it("lets operators activate and deactivate, audited; others and second requests are refused in words", async () => {
     const vm = await t.makeVm("web-3", "ops-nest", true);
-    const denied = await as(t.world.manager).vms.activate({ vmId: vm.id }).catch((e: unknown) => e);
+    const denied = await as(t.world.manager)
+      .vms.activate({ vmId: vm.id })
+      .catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(TRPCError);
     expect((denied as TRPCError).code).toBe("FORBIDDEN");
 
     const op = await as(t.world.operator).vms.activate({ vmId: vm.id, reason: "flash crowd" });
-    const again = await as(t.world.operator).vms.activate({ vmId: vm.id }).catch((e: unknown) => e);
+    const again = await as(t.world.operator)
+      .vms.activate({ vmId: vm.id })
+      .catch((e: unknown) => e);
     expect((again as TRPCError).code).toBe("CONFLICT");
     expect((again as TRPCError).message).toMatch(/web-3 already has an operation in progress/);
     expect(await t.db.auditEvent.count({ where: { entityId: vm.id, action: "vm.activate" } })).toBe(1);
 
     expect((await t.finished(op.id)).state).toBe("SUCCEEDED");
     const shown = await as(t.world.manager).operations.get({ id: op.id });
-    expect(shown).toMatchObject({ kind: "ACTIVATE", state: "SUCCEEDED", reason: "flash crowd", requestedBy: { email: t.world.operator.email } });
+    expect(shown).toMatchObject({
+      kind: "ACTIVATE",
+      state: "SUCCEEDED",
+      reason: "flash crowd",
+      requestedBy: { email: t.world.operator.email },
+    });
 
     const back = await as(t.world.operator).vms.deactivate({ vmId: vm.id, to: "LOADING" });
     expect((await t.finished(back.id)).state).toBe("SUCCEEDED");
-    expect(await t.db.vm.findUniqueOrThrow({ where: { id: vm.id } })).toMatchObject({ phase: "LOADING", hostId: t.hosts["ops-loading"]!.id, power: "SAVED" });
+    expect(await t.db.vm.findUniqueOrThrow({ where: { id: vm.id } })).toMatchObject({
+      phase: "LOADING",
+      hostId: t.hosts["ops-loading"]!.id,
+      power: "SAVED",
+    });
   });
 });
-

@@ -4,7 +4,6 @@ import { MAX_SEGMENT } from "../hosts/segments";
 import type { EndPower, Phase } from "../oracle/lifecycle";
 import type { PlacementDecision } from "../oracle/scheduler";
 
-
 /**
  * What an operation was asked to do, fixed when it is requested and stored with it
  * (Operation.decision): the placement (why this target), the VM's file names, where it
@@ -35,7 +34,9 @@ const planSchema = z.object({
   toPhase: phase,
   // Plans written before the field existed ended production runs running, the rest saved or off.
   toPower: z.enum(["RUNNING", "SAVED", "SHUTOFF", "SAVED_OR_SHUTOFF"]).optional(),
-  image: z.object({ name: fileName, memoryMiB: z.number().int().min(16), vcpus: z.number().int().min(1).max(64) }).optional(),
+  image: z
+    .object({ name: fileName, memoryMiB: z.number().int().min(16), vcpus: z.number().int().min(1).max(64) })
+    .optional(),
   bootSettleMs: z.number().int().min(0).max(600_000).optional(),
   drainTimeoutMs: z.number().int().min(0).max(3_600_000).optional(),
   segment: z.number().int().min(1).max(MAX_SEGMENT).optional(),

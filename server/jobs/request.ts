@@ -66,75 +66,101 @@ export interface RequestedOperation {
  * per host). `inTransaction` (the audit event; the replica targets following a move,
  * server/replicas/targets.ts) commits or fails with the rest.
  */
-export async function requestOperation(db: Db, req: OperationRequest, inTransaction?: (tx: Tx, op: RequestedOperation) => Promise<void>) {
+export async function requestOperation(
+  db: Db,
+  req: OperationRequest,
+  inTransaction?: (tx: Tx, op: RequestedOperation) => Promise<void>,
+) {
   try {
-    return await db.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:placement'))`;
-      const { vm, kind } = await subject(tx, req);
-      if (vm.deletedAt) throw refuse("PRECONDITION_FAILED", `VM ${vm.name} was deleted.`);
-      const active = await tx.operation.findFirst({ where: { vmId: vm.id, state: { in: [...ACTIVE_STATES] } } });
-      if (active) {
-        throw refuse("CONFLICT", `VM ${vm.name} already has an operation in progress (${active.kind.toLowerCase()}, ${active.state.toLowerCase()}); one at a time.`);
-      }
-      const where = destination(kind, vm, req.to);
-      if ("refused" in where) throw refuse("PRECONDITION_FAILED", where.refused);
-      // The owner's segment travels in the plan: every step (define, bind) uses this one.
-      const service = await tx.service.findUniqueOrThrow({ where: { id: vm.serviceId }, select: { ownerDomain: true } });
-      const segment = await ownerSegmentInTransaction(tx, service.ownerDomain);
-      let placement: PlacementDecision | null = null;
-      let targetHostId: string;
-      if (where.sameHost) {
-        if (!vm.host) throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is on no host.`);
-        targetHostId = vm.host.id;
-      } else {
-        if (kind !== "CREATE" && !vm.host) throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is on no host.`);
-        placement = await place(tx, vm, where.role, req, segment);
-        targetHostId = placement.chosen!.hostId;
-      }
-      const files = {
-        disk: base(vm.diskPath, `${vm.name}.img`),
-        state: base(vm.statePath, `${vm.name}.state`),
-        xml: base(vm.xmlPath, `${vm.name}.xml`),
-      };
-      const image = kind === "CREATE" ? await tx.vmImage.findUnique({ where: { id: vm.imageId ?? "" } }) : null;
-      const plan: OperationPlan = {
-        placement,
-        files,
-        toPhase: where.toPhase,
-        toPower: where.toPower,
-        segment,
-        ...(image ? { image: { name: image.name, memoryMiB: image.memoryMiB, vcpus: image.vcpus } } : {}),
-        ...(kind === "HIBERNATE" ? { bootSettleMs: req.bootSettleMs ?? DEFAULT_BOOT_SETTLE_MS } : {}),
-      };
-      const op = await tx.operation.create({
-        data: {
+    return await db.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:placement'))`;
+        const { vm, kind } = await subject(tx, req);
+        if (vm.deletedAt) throw refuse("PRECONDITION_FAILED", `VM ${vm.name} was deleted.`);
+        const active = await tx.operation.findFirst({ where: { vmId: vm.id, state: { in: [...ACTIVE_STATES] } } });
+        if (active) {
+          throw refuse(
+            "CONFLICT",
+            `VM ${vm.name} already has an operation in progress (${active.kind.toLowerCase()}, ${active.state.toLowerCase()}); one at a time.`,
+          );
+        }
+        const where = destination(kind, vm, req.to);
+        if ("refused" in where) throw refuse("PRECONDITION_FAILED", where.refused);
+        // The owner's segment travels in the plan: every step (define, bind) uses this one.
+        const service = await tx.service.findUniqueOrThrow({
+          where: { id: vm.serviceId },
+          select: { ownerDomain: true },
+        });
+        const segment = await ownerSegmentInTransaction(tx, service.ownerDomain);
+        let placement: PlacementDecision | null = null;
+        let targetHostId: string;
+        if (where.sameHost) {
+          if (!vm.host) throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is on no host.`);
+          targetHostId = vm.host.id;
+        } else {
+          if (kind !== "CREATE" && !vm.host) throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is on no host.`);
+          placement = await place(tx, vm, where.role, req, segment);
+          targetHostId = placement.chosen!.hostId;
+        }
+        const files = {
+          disk: base(vm.diskPath, `${vm.name}.img`),
+          state: base(vm.statePath, `${vm.name}.state`),
+          xml: base(vm.xmlPath, `${vm.name}.xml`),
+        };
+        const image = kind === "CREATE" ? await tx.vmImage.findUnique({ where: { id: vm.imageId ?? "" } }) : null;
+        const plan: OperationPlan = {
+          placement,
+          files,
+          toPhase: where.toPhase,
+          toPower: where.toPower,
+          segment,
+          ...(image ? { image: { name: image.name, memoryMiB: image.memoryMiB, vcpus: image.vcpus } } : {}),
+          ...(kind === "HIBERNATE" ? { bootSettleMs: req.bootSettleMs ?? DEFAULT_BOOT_SETTLE_MS } : {}),
+        };
+        const op = await tx.operation.create({
+          data: {
+            kind,
+            vmId: vm.id,
+            sourceHostId: vm.host?.id ?? targetHostId,
+            targetHostId,
+            requestedById: req.requestedById,
+            reason: req.reason ?? "",
+            bytesTotal: where.sameHost ? 0n : vm.diskBytes + vm.stateBytes,
+            decision: JSON.parse(JSON.stringify(plan)) as Prisma.InputJsonValue,
+            steps: { create: planSteps(kind, vm, where.toPhase).map((name, index) => ({ index, name })) },
+          },
+          include: { steps: { orderBy: { index: "asc" } } },
+        });
+        // graphile-worker's own SQL API, inside this transaction: the job exists iff the row does.
+        // Flags name the hosting networks it touches: a Local Oracle runs only jobs within its scope.
+        const flags = await networkFlags(tx, [op.sourceHostId, op.targetHostId]);
+        await tx.$queryRaw`SELECT (graphile_worker.add_job(${OPERATION_TASK}, json_build_object('operationId', ${op.id}::text), job_key := ${`operation:${op.id}`}, max_attempts := ${OPERATION_MAX_ATTEMPTS}::int, flags := ${flags}::text[])).id::text AS id`;
+        await inTransaction?.(tx, {
+          id: op.id,
           kind,
           vmId: vm.id,
-          sourceHostId: vm.host?.id ?? targetHostId,
+          serviceId: vm.serviceId,
           targetHostId,
-          requestedById: req.requestedById,
-          reason: req.reason ?? "",
-          bytesTotal: where.sameHost ? 0n : vm.diskBytes + vm.stateBytes,
-          decision: JSON.parse(JSON.stringify(plan)) as Prisma.InputJsonValue,
-          steps: { create: planSteps(kind, vm, where.toPhase).map((name, index) => ({ index, name })) },
-        },
-        include: { steps: { orderBy: { index: "asc" } } },
-      });
-      // graphile-worker's own SQL API, inside this transaction: the job exists iff the row does.
-      // Flags name the hosting networks it touches: a Local Oracle runs only jobs within its scope.
-      const flags = await networkFlags(tx, [op.sourceHostId, op.targetHostId]);
-      await tx.$queryRaw`SELECT (graphile_worker.add_job(${OPERATION_TASK}, json_build_object('operationId', ${op.id}::text), job_key := ${`operation:${op.id}`}, max_attempts := ${OPERATION_MAX_ATTEMPTS}::int, flags := ${flags}::text[])).id::text AS id`;
-      await inTransaction?.(tx, { id: op.id, kind, vmId: vm.id, serviceId: vm.serviceId, targetHostId, from: { phase: vm.phase, hostingNetworkId: vm.host?.hostingNetworkId ?? null }, toPhase: where.toPhase });
-      return op;
-      // Requests queue on the placement lock: under a burst (a big drag, 1,000 at once) the
-      // last one waits longer than Prisma's default 5 s for a transaction.
-    }, { timeout: 60_000, maxWait: 10_000 });
+          from: { phase: vm.phase, hostingNetworkId: vm.host?.hostingNetworkId ?? null },
+          toPhase: where.toPhase,
+        });
+        return op;
+        // Requests queue on the placement lock: under a burst (a big drag, 1,000 at once) the
+        // last one waits longer than Prisma's default 5 s for a transaction.
+      },
+      { timeout: 60_000, maxWait: 10_000 },
+    );
   } catch (err) {
     const msg = err instanceof Error ? err.message : "";
-    if (/Operation_one_active_per_vm/.test(msg)) throw refuse("CONFLICT", "That VM already has an operation in progress; one at a time.");
-    if (/Vm_name_key|Unique constraint failed on the fields: \(`name`\)/.test(msg)) throw refuse("CONFLICT", `name: a VM named ${req.name ?? ""} already exists.`);
+    if (/Operation_one_active_per_vm/.test(msg))
+      throw refuse("CONFLICT", "That VM already has an operation in progress; one at a time.");
+    if (/Vm_name_key|Unique constraint failed on the fields: \(`name`\)/.test(msg))
+      throw refuse("CONFLICT", `name: a VM named ${req.name ?? ""} already exists.`);
     if (/graphile_worker/.test(msg) && /does not exist/.test(msg)) {
-      throw refuse("PRECONDITION_FAILED", "The operations queue is not installed yet: start an oracle (it installs it), then try again.");
+      throw refuse(
+        "PRECONDITION_FAILED",
+        "The operations queue is not installed yet: start an oracle (it installs it), then try again.",
+      );
     }
     throw err;
   }
@@ -144,7 +170,10 @@ export async function requestOperation(db: Db, req: OperationRequest, inTransact
 export const networkFlag = (slug: string) => `hn:${slug}`;
 
 async function networkFlags(tx: Tx, hostIds: (string | null)[]): Promise<string[]> {
-  const hosts = await tx.host.findMany({ where: { id: { in: hostIds.filter((h): h is string => h !== null) } }, select: { hostingNetwork: { select: { slug: true } } } });
+  const hosts = await tx.host.findMany({
+    where: { id: { in: hostIds.filter((h): h is string => h !== null) } },
+    select: { hostingNetwork: { select: { slug: true } } },
+  });
   return [...new Set(hosts.map((h) => networkFlag(h.hostingNetwork.slug)))];
 }
 
@@ -161,10 +190,19 @@ async function subject(tx: Tx, req: OperationRequest): Promise<{ vm: VmRow; kind
 }
 
 /** Candidate hosts of a role, as the scheduler sees them, and its decision; a refusal says why nothing fits. */
-async function place(tx: Tx, vm: VmRow, role: HostRole, req: OperationRequest, segment: number): Promise<PlacementDecision> {
+async function place(
+  tx: Tx,
+  vm: VmRow,
+  role: HostRole,
+  req: OperationRequest,
+  segment: number,
+): Promise<PlacementDecision> {
   const vmBytes = Number(vm.diskBytes + vm.stateBytes);
   const [hosts, incoming] = await Promise.all([
-    tx.host.findMany({ where: { role, ...(req.targetHostId ? { id: req.targetHostId } : {}) }, include: { _count: { select: { vms: { where: { deletedAt: null } } } }, hostingNetwork: true } }),
+    tx.host.findMany({
+      where: { role, ...(req.targetHostId ? { id: req.targetHostId } : {}) },
+      include: { _count: { select: { vms: { where: { deletedAt: null } } } }, hostingNetwork: true },
+    }),
     tx.operation.groupBy({ by: ["targetHostId"], where: { state: { in: [...ACTIVE_STATES] } }, _count: true }),
   ]);
   if (req.targetHostId && hosts.length === 0) throw refuse("NOT_FOUND", `No ${role.toLowerCase()} host with that id.`);
@@ -185,7 +223,13 @@ async function place(tx: Tx, vm: VmRow, role: HostRole, req: OperationRequest, s
     bytesPresent: h.id === vm.hostId ? vmBytes : 0,
     segments: h.segmentsProbedAt ? h.segments : null,
   }));
-  const placement = placeVm(candidates, { vmBytes, role, excludeHostIds: vm.hostId ? [vm.hostId] : [], hostingNetworkId: req.hostingNetworkId, segment });
+  const placement = placeVm(candidates, {
+    vmBytes,
+    role,
+    excludeHostIds: vm.hostId ? [vm.hostId] : [],
+    hostingNetworkId: req.hostingNetworkId,
+    segment,
+  });
   if (!placement.chosen) {
     const only = req.targetHostId ? placement.candidates[0]?.dropped : undefined;
     throw refuse("PRECONDITION_FAILED", only ? `Host refused by ${only.filter}: ${only.reason}.` : placement.summary);
@@ -201,10 +245,19 @@ async function newVm(tx: Tx, req: OperationRequest): Promise<VmRow> {
   } catch (err) {
     throw refuse("BAD_REQUEST", err instanceof InvalidArgumentError ? err.message : "name: invalid");
   }
-  const service = await tx.service.findUnique({ where: { id: req.serviceId ?? "" }, include: { images: { orderBy: { createdAt: "desc" } } } });
+  const service = await tx.service.findUnique({
+    where: { id: req.serviceId ?? "" },
+    include: { images: { orderBy: { createdAt: "desc" } } },
+  });
   if (!service) throw refuse("NOT_FOUND", "serviceId: no such service.");
   const image = req.imageId ? service.images.find((i) => i.id === req.imageId) : service.images[0];
-  if (!image) throw refuse(req.imageId ? "NOT_FOUND" : "PRECONDITION_FAILED", req.imageId ? `imageId: no such image of ${service.slug}.` : `Service ${service.slug} has no image to create a VM from.`);
+  if (!image)
+    throw refuse(
+      req.imageId ? "NOT_FOUND" : "PRECONDITION_FAILED",
+      req.imageId
+        ? `imageId: no such image of ${service.slug}.`
+        : `Service ${service.slug} has no image to create a VM from.`,
+    );
   if (await tx.vm.findUnique({ where: { name } })) throw refuse("CONFLICT", `name: a VM named ${name} already exists.`);
   const vm = await tx.vm.create({
     data: {
@@ -227,7 +280,14 @@ async function newVm(tx: Tx, req: OperationRequest): Promise<VmRow> {
  * other's addresses, one domain may not): the lowest free one in 10.200.0.0/16.
  */
 async function freeAddress(tx: Tx, ownerDomain: string): Promise<string> {
-  const used = new Set((await tx.vm.findMany({ where: { service: { ownerDomain }, deletedAt: null, privateAddress: { not: null } }, select: { privateAddress: true } })).map((v) => v.privateAddress));
+  const used = new Set(
+    (
+      await tx.vm.findMany({
+        where: { service: { ownerDomain }, deletedAt: null, privateAddress: { not: null } },
+        select: { privateAddress: true },
+      })
+    ).map((v) => v.privateAddress),
+  );
   for (let n = 2; n < 65_534; n++) {
     const a = `10.200.${Math.floor(n / 256)}.${n % 256}`;
     if (n % 256 !== 0 && n % 256 !== 255 && !used.has(a)) return a;
@@ -253,9 +313,19 @@ async function nestReplica(tx: Tx, req: OperationRequest): Promise<VmRow> {
     include: { host: true },
   });
   // Pre-booted Nest VMs first (they resume instead of booting), then smaller files, then by name.
-  spare.sort((a, b) => rank(a) - rank(b) || Number(a.diskBytes + a.stateBytes - (b.diskBytes + b.stateBytes)) || a.name.localeCompare(b.name));
+  spare.sort(
+    (a, b) =>
+      rank(a) - rank(b) ||
+      Number(a.diskBytes + a.stateBytes - (b.diskBytes + b.stateBytes)) ||
+      a.name.localeCompare(b.name),
+  );
   const vm = spare[0];
-  if (!vm) throw refuse("PRECONDITION_FAILED", `Service ${service.slug} has no spare VM in the Nest or the Loading Chambers to replicate.`);
+  if (!vm)
+    throw refuse(
+      "PRECONDITION_FAILED",
+      `Service ${service.slug} has no spare VM in the Nest or the Loading Chambers to replicate.`,
+    );
   return vm;
 }
-const rank = (v: { phase: string; power: string }) => (v.phase === "NEST" && v.power === "SAVED" ? 0 : v.phase === "NEST" ? 1 : 2);
+const rank = (v: { phase: string; power: string }) =>
+  v.phase === "NEST" && v.power === "SAVED" ? 0 : v.phase === "NEST" ? 1 : 2;

@@ -18,7 +18,13 @@ export type StepHost = HostTarget & { id: string; hostingNetworkId: string };
 export interface StepContext {
   db: Db;
   driver: HostDriver;
-  vm: { id: string; name: string; power: VmPower; phase: "NEST" | "LOADING" | "PRODUCTION"; privateAddress: string | null };
+  vm: {
+    id: string;
+    name: string;
+    power: VmPower;
+    phase: "NEST" | "LOADING" | "PRODUCTION";
+    privateAddress: string | null;
+  };
   service: { id: string; slug: string; port: number; ownerDomain: string };
   /** Where the VM is; for single-host operations (restart, delete, create) the same as the target. */
   source: StepHost;

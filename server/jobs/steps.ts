@@ -34,7 +34,12 @@ async function removeDomain(driver: HostDriver, host: HostTarget, name: string):
 
 /** Removes files from the target, with the partial files of an interrupted copy: a rollback leaves the target as it was. */
 async function removeTargetFiles(ctx: StepContext, pairs: FilePair[]): Promise<void> {
-  await Promise.all(pairs.flatMap((pair) => [ctx.driver.removeFile(ctx.target, pair.to), ctx.driver.removeFile(ctx.target, `${pair.to}.part`)]));
+  await Promise.all(
+    pairs.flatMap((pair) => [
+      ctx.driver.removeFile(ctx.target, pair.to),
+      ctx.driver.removeFile(ctx.target, `${pair.to}.part`),
+    ]),
+  );
 }
 
 /** Waits `ms`; a cancel meanwhile ends the wait with an error, so the step stops there. */
@@ -113,15 +118,28 @@ function copyBatch(ctx: StepContext, kind: FileKind): { batch: Batch; index: num
   const known = batches.get(ctx);
   if (known?.kinds.includes(kind)) return { batch: known, index: known.kinds.indexOf(kind) };
   const kinds = COPY_ORDER.slice(COPY_ORDER.indexOf(kind));
-  const requests = kinds.map((k) => ({ sourcePath: ctx.files[k].from, targetPath: ctx.files[k].to, optional: k === "state" }));
+  const requests = kinds.map((k) => ({
+    sourcePath: ctx.files[k].from,
+    targetPath: ctx.files[k].to,
+    optional: k === "state",
+  }));
   // Progress shows this step's own file: the operation's bytes then only ever grow.
   const onProgress = (p: TransferProgress) => {
     const own = p.files[0];
     if (!own) return;
     const percent = own.totalBytes === 0 ? 100 : Math.min(100, (100 * own.bytesDone) / own.totalBytes);
-    ctx.onProgress({ ...p, bytesDone: own.bytesDone, totalBytes: own.totalBytes, resumedFrom: own.resumedFrom, percent });
+    ctx.onProgress({
+      ...p,
+      bytesDone: own.bytesDone,
+      totalBytes: own.totalBytes,
+      resumedFrom: own.resumedFrom,
+      percent,
+    });
   };
-  const batch = { kinds, results: ctx.driver.transferMany(ctx.source, ctx.target, requests, { onProgress, signal: ctx.signal }) };
+  const batch = {
+    kinds,
+    results: ctx.driver.transferMany(ctx.source, ctx.target, requests, { onProgress, signal: ctx.signal }),
+  };
   batch.results.catch(() => undefined);
   batches.set(ctx, batch);
   return { batch, index: 0 };
@@ -136,13 +154,26 @@ function copy(name: string, kind: FileKind): StepDef {
       const results = await batch.results;
       const r = results[index];
       if (!r) return { detail: `no ${kind} file on ${ctx.source.name}`, skipped: true };
-      const how = r.alreadyPresent ? "already there" : r.resumedFrom > 0 ? `resumed at ${r.resumedFrom} bytes` : `${r.seconds.toFixed(1)} s`;
+      const how = r.alreadyPresent
+        ? "already there"
+        : r.resumedFrom > 0
+          ? `resumed at ${r.resumedFrom} bytes`
+          : `${r.seconds.toFixed(1)} s`;
       const others = batch.kinds.filter((k, i) => i > 0 && results[i] !== null);
-      const along = index > 0 ? `; in one session with ${batch.kinds[0]}` : others.length > 0 ? `; with ${others.join(" and ")} in one session` : "";
+      const along =
+        index > 0
+          ? `; in one session with ${batch.kinds[0]}`
+          : others.length > 0
+            ? `; with ${others.join(" and ")} in one session`
+            : "";
       return { bytes: r.bytes, detail: `sha256 ${r.sha256} (${how}${along})` };
     },
     // Its batch may also have placed the later files: they go too (each removal is idempotent).
-    compensate: (ctx) => removeTargetFiles(ctx, COPY_ORDER.slice(COPY_ORDER.indexOf(kind)).map((k) => ctx.files[k])),
+    compensate: (ctx) =>
+      removeTargetFiles(
+        ctx,
+        COPY_ORDER.slice(COPY_ORDER.indexOf(kind)).map((k) => ctx.files[k]),
+      ),
   };
 }
 
@@ -195,10 +226,16 @@ const record: StepDef = {
     const state = await domainState(driver, target, vm.name);
     const running = plan.toPower === "RUNNING";
     if (running ? state !== "running" : state === null || ACTIVE.includes(state)) {
-      throw new Error(`VM ${vm.name} is ${state ?? "not defined"} on ${target.name}; expected ${running ? "running" : "defined and stopped"}`);
+      throw new Error(
+        `VM ${vm.name} is ${state ?? "not defined"} on ${target.name}; expected ${running ? "running" : "defined and stopped"}`,
+      );
     }
-    const [diskBytes, stateBytes] = await Promise.all([driver.fileSize(target, files.disk.to), running ? null : driver.fileSize(target, files.state.to)]);
-    if (plan.toPower === "SAVED" && stateBytes === null) throw new Error(`VM ${vm.name} has no saved state on ${target.name}`);
+    const [diskBytes, stateBytes] = await Promise.all([
+      driver.fileSize(target, files.disk.to),
+      running ? null : driver.fileSize(target, files.state.to),
+    ]);
+    if (plan.toPower === "SAVED" && stateBytes === null)
+      throw new Error(`VM ${vm.name} has no saved state on ${target.name}`);
     return {
       detail: `${vm.name} is now ${plan.toPhase.toLowerCase()} on ${target.name}`,
       vmUpdate: {
@@ -252,7 +289,8 @@ const shutDown: StepDef = {
     return { detail: `no clean shutdown within ${SHUTDOWN_GRACE_MS / 1000} s: stopped` };
   },
   async compensate({ driver, source, vm }) {
-    if (vm.power === "RUNNING" && !ACTIVE.includes(await domainState(driver, source, vm.name))) await driver.start(source, vm.name);
+    if (vm.power === "RUNNING" && !ACTIVE.includes(await domainState(driver, source, vm.name)))
+      await driver.start(source, vm.name);
   },
 };
 
@@ -278,7 +316,8 @@ const stop: StepDef = {
     return { detail: `stopped on ${source.name}` };
   },
   async compensate({ driver, source, vm }) {
-    if (vm.power === "RUNNING" && (await domainState(driver, source, vm.name)) === "shut off") await driver.start(source, vm.name);
+    if (vm.power === "RUNNING" && (await domainState(driver, source, vm.name)) === "shut off")
+      await driver.start(source, vm.name);
   },
 };
 
@@ -287,7 +326,10 @@ const forget: StepDef = {
   name: "forget",
   commits: true,
   async run({ vm, source }) {
-    return { detail: `${vm.name} deleted from ${source.name}`, vmUpdate: { deletedAt: new Date(), hostId: null, power: "UNKNOWN", version: { increment: 1 } } };
+    return {
+      detail: `${vm.name} deleted from ${source.name}`,
+      vmUpdate: { deletedAt: new Date(), hostId: null, power: "UNKNOWN", version: { increment: 1 } },
+    };
   },
 };
 
@@ -315,7 +357,8 @@ const createDisk: StepDef = {
     const existing = await driver.fileSize(target, files.disk.to);
     if (existing !== null) return { detail: "disk already there", bytes: existing };
     const image = `${plan.image.name}.image`;
-    if ((await driver.fileSize(target, image)) === null) throw new Error(`image ${plan.image.name} is not on ${target.name} (expected ${target.vmDir}/${image})`);
+    if ((await driver.fileSize(target, image)) === null)
+      throw new Error(`image ${plan.image.name} is not on ${target.name} (expected ${target.vmDir}/${image})`);
     await driver.copyFile(target, image, files.disk.to);
     const bytes = (await driver.fileSize(target, files.disk.to)) ?? 0;
     return { detail: `copied from ${image}`, bytes, bytesTotal: bytes };
@@ -332,7 +375,18 @@ const define: StepDef = {
     // Its NIC joins the owner's segment (§4.3.2): the host's bridge of that segment.
     const bridge = segmentInterface(plan.segment ?? (await ownerSegment(db, service.ownerDomain)));
     const nic = { bridge, mac: domainMac(vm.name) };
-    await driver.define(target, vm.name, domainXml({ name: vm.name, memoryMiB: plan.image.memoryMiB, vcpus: plan.image.vcpus, vmDir: target.vmDir, diskPath: files.disk.to, nic }));
+    await driver.define(
+      target,
+      vm.name,
+      domainXml({
+        name: vm.name,
+        memoryMiB: plan.image.memoryMiB,
+        vcpus: plan.image.vcpus,
+        vmDir: target.vmDir,
+        diskPath: files.disk.to,
+        nic,
+      }),
+    );
     return { detail: `defined on ${target.name}, on ${service.ownerDomain}'s segment (bridge ${bridge})` };
   },
   async compensate({ driver, target, vm, files }) {

@@ -53,15 +53,24 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
     const { operationId } = payloadSchema.parse(payload);
     const lease = await leases.connect();
     try {
-      const { rows } = await lease.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok", [LEASE_CLASS, operationId]);
+      const { rows } = await lease.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok", [
+        LEASE_CLASS,
+        operationId,
+      ]);
       if (!rows[0]?.ok) throw new Error(`operation ${operationId} is being run by another oracle`);
       try {
-        await runOperation(db, driver, operationId, opts.hooks, { number: helpers.job.attempts, max: helpers.job.max_attempts });
+        await runOperation(db, driver, operationId, opts.hooks, {
+          number: helpers.job.attempts,
+          max: helpers.job.max_attempts,
+        });
       } catch (err) {
         if (helpers.job.attempts < helpers.job.max_attempts) throw err;
         // Out of retries: say so on the operation; the job ends here.
         const error = `gave up after ${helpers.job.attempts} attempts: ${err instanceof Error ? err.message : String(err)}`;
-        await db.operation.update({ where: { id: operationId }, data: { state: "FAILED", error, finishedAt: new Date() } });
+        await db.operation.update({
+          where: { id: operationId },
+          data: { state: "FAILED", error, finishedAt: new Date() },
+        });
         logger.error({ operationId, err }, "operation failed for good");
       } finally {
         await lease.query("SELECT pg_advisory_unlock($1, hashtext($2))", [LEASE_CLASS, operationId]);
@@ -94,7 +103,10 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
       );
       if (rows.length === 0) return;
       await leases.query("SELECT graphile_worker.force_unlock_workers($1::text[])", [rows.map((r) => r.locked_by)]);
-      logger.warn({ workers: rows.map((r) => r.locked_by) }, "released the operations of oracles that died; they resume now");
+      logger.warn(
+        { workers: rows.map((r) => r.locked_by) },
+        "released the operations of oracles that died; they resume now",
+      );
     } catch (err) {
       logger.warn({ err }, "looking for abandoned operations failed");
     }
@@ -125,7 +137,10 @@ function outsideScope(connectionString: string, scope: string[]): () => Promise<
     const client = new pg.Client({ connectionString });
     await client.connect();
     try {
-      const { rows } = await client.query<{ slug: string }>(`SELECT slug FROM "HostingNetwork" WHERE slug <> ALL($1::text[])`, [scope]);
+      const { rows } = await client.query<{ slug: string }>(
+        `SELECT slug FROM "HostingNetwork" WHERE slug <> ALL($1::text[])`,
+        [scope],
+      );
       cached = { at: Date.now(), flags: rows.map((r) => networkFlag(r.slug)) };
       return cached.flags;
     } finally {

@@ -21,7 +21,7 @@ import { createModel, fibreFloorMs, greatCircleKm } from "./model";
  */
 function syntheticData(): CalibrationData {
   let seed = 3;
-  const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const nodes = Array.from({ length: 40 }, (_, i) => ({
     id: `n${i}`,
     lat: i < 10 ? -5 + next() * 10 : -60 + next() * 120,
@@ -54,7 +54,9 @@ describe("calibration on synthetic data", () => {
 
   it("fits the world it was given, unbent by the impossible pairs", () => {
     const model = createModel(fitModel(samples));
-    const errors = samples.filter((s) => s.physical).map((s) => Math.abs(model.estimateRttMs(s.from, s.to) - s.rttMs) / s.rttMs);
+    const errors = samples
+      .filter((s) => s.physical)
+      .map((s) => Math.abs(model.estimateRttMs(s.from, s.to) - s.rttMs) / s.rttMs);
     expect(summarizeErrors(errors).median).toBeLessThan(0.05);
   });
 
@@ -73,7 +75,9 @@ describe("calibration on synthetic data", () => {
 
   it("refuses pairs that name unknown nodes or have no positive RTT", () => {
     expect(() => toSamples({ nodes: data.nodes, pairs: [{ a: "n0", b: "zz", rttMs: 5 }] })).toThrow(/unknown node zz/);
-    expect(() => toSamples({ nodes: data.nodes, pairs: [{ a: "n0", b: "n1", rttMs: 0 }] })).toThrow(/rttMs must be > 0/);
+    expect(() => toSamples({ nodes: data.nodes, pairs: [{ a: "n0", b: "n1", rttMs: 0 }] })).toThrow(
+      /rttMs must be > 0/,
+    );
   });
 });
 
@@ -93,16 +97,26 @@ describe("helpers", () => {
   });
 });
 
-const SHARED = path.resolve(import.meta.dirname, "../../../shared/data/latency/wonderproxy-2020-07-19-calibration.json");
+const SHARED = path.resolve(
+  import.meta.dirname,
+  "../../../shared/data/latency/wonderproxy-2020-07-19-calibration.json",
+);
 const haveShared = existsSync(SHARED);
-if (!haveShared) console.log(`skipping the WonderProxy calibration check: ${SHARED} not found (it is not part of the project)`);
+if (!haveShared)
+  console.log(`skipping the WonderProxy calibration check: ${SHARED} not found (it is not part of the project)`);
 
 describe("calibration on the WonderProxy data set (when present)", () => {
-  it.skipIf(!haveShared)("reaches a held-out median relative error ≤ 0.12, well below the linear baseline", () => {
-    const data = JSON.parse(readFileSync(SHARED, "utf8")) as CalibrationData;
-    const cv = crossValidate(data);
-    console.log(`WonderProxy held-out: model median ${cv.model.median.toFixed(4)} p90 ${cv.model.p90.toFixed(4)}; linear median ${cv.linearBaseline.median.toFixed(4)}`);
-    expect(cv.model.median).toBeLessThanOrEqual(0.12);
-    expect(cv.model.median).toBeLessThan(cv.linearBaseline.median - 0.03);
-  }, 300_000);
+  it.skipIf(!haveShared)(
+    "reaches a held-out median relative error ≤ 0.12, well below the linear baseline",
+    () => {
+      const data = JSON.parse(readFileSync(SHARED, "utf8")) as CalibrationData;
+      const cv = crossValidate(data);
+      console.log(
+        `WonderProxy held-out: model median ${cv.model.median.toFixed(4)} p90 ${cv.model.p90.toFixed(4)}; linear median ${cv.linearBaseline.median.toFixed(4)}`,
+      );
+      expect(cv.model.median).toBeLessThanOrEqual(0.12);
+      expect(cv.model.median).toBeLessThan(cv.linearBaseline.median - 0.03);
+    },
+    300_000,
+  );
 });

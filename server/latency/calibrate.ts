@@ -131,9 +131,7 @@ export function fitModel(samples: readonly Sample[], options: FitOptions = DEFAU
  * returns ln c, to be added to the intercept.
  */
 function relativeErrorShift(rows: readonly SparseRow[], theta: Float64Array): number {
-  const ratios = rows
-    .map((row) => Math.exp(row.target - predict(row, theta)))
-    .sort((x, y) => x - y);
+  const ratios = rows.map((row) => Math.exp(row.target - predict(row, theta))).sort((x, y) => x - y);
   const half = ratios.reduce((sum, r) => sum + 1 / r, 0) / 2;
   let acc = 0;
   for (const r of ratios) {
@@ -201,7 +199,10 @@ export function crossValidate(
   folds = 5,
 ): CrossValidation {
   const samples = toSamples(data);
-  const foldOf = nodeFolds(data.nodes.map((n) => n.id), folds);
+  const foldOf = nodeFolds(
+    data.nodes.map((n) => n.id),
+    folds,
+  );
   const errors = { model: [] as number[], curve: [] as number[], linear: [] as number[] };
   for (let k = 0; k < folds; k++) {
     const heldOut = (s: Sample) => foldOf.get(s.a) === k || foldOf.get(s.b) === k;

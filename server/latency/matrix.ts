@@ -17,7 +17,11 @@ export function modelledRttMatrix(
   servers.forEach((server, s) => {
     const serverOffset = model.locationOffset(server);
     players.forEach((player, p) => {
-      out[s * players.length + p] = model.rttFromParts(greatCircleKm(server, player), serverOffset, playerOffsets[p] ?? 0);
+      out[s * players.length + p] = model.rttFromParts(
+        greatCircleKm(server, player),
+        serverOffset,
+        playerOffsets[p] ?? 0,
+      );
     });
   });
   return out;

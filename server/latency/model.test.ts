@@ -1,13 +1,6 @@
 import type { ModelParams } from "./params";
 import { describe, expect, it } from "vitest";
-import {
-  createModel,
-  estimateRttMs,
-  fibonacciAnchors,
-  fibreFloorMs,
-  greatCircleKm,
-  type LatLon,
-} from "./model";
+import { createModel, estimateRttMs, fibonacciAnchors, fibreFloorMs, greatCircleKm, type LatLon } from "./model";
 
 const london = { lat: 51.5074, lon: -0.1278 };
 const paris = { lat: 48.8566, lon: 2.3522 };
@@ -53,7 +46,15 @@ describe("estimateRttMs (calibrated model)", () => {
   });
 
   it("is symmetric, never faster than light in fibre, and finite everywhere", () => {
-    const places: LatLon[] = [london, sydney, newYork, { lat: 90, lon: 0 }, { lat: -90, lon: 180 }, { lat: 0, lon: -180 }, { lat: -45, lon: -130 }];
+    const places: LatLon[] = [
+      london,
+      sydney,
+      newYork,
+      { lat: 90, lon: 0 },
+      { lat: -90, lon: 180 },
+      { lat: 0, lon: -180 },
+      { lat: -45, lon: -130 },
+    ];
     for (const a of places) {
       for (const b of places) {
         const rtt = estimateRttMs(a, b);

@@ -30,8 +30,7 @@ const DEG = Math.PI / 180;
 export function greatCircleKm(a: LatLon, b: LatLon): number {
   const dLat = (b.lat - a.lat) * DEG;
   const dLon = (b.lon - a.lon) * DEG;
-  const h =
-    Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * DEG) * Math.cos(b.lat * DEG) * Math.sin(dLon / 2) ** 2;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * DEG) * Math.cos(b.lat * DEG) * Math.sin(dLon / 2) ** 2;
   return 2 * EARTH_RADIUS_KM * Math.asin(Math.sqrt(Math.min(1, h)));
 }
 
@@ -116,8 +115,10 @@ const fitted = createModel(FITTED_MODEL);
 /** Throws on a coordinate that is not a finite latitude/longitude in range. */
 export function assertLatLon(point: LatLon, label = "point"): void {
   const { lat, lon } = point;
-  if (!Number.isFinite(lat) || lat < -90 || lat > 90) throw new RangeError(`${label}: lat must be within -90..90, got ${lat}`);
-  if (!Number.isFinite(lon) || lon < -180 || lon > 180) throw new RangeError(`${label}: lon must be within -180..180, got ${lon}`);
+  if (!Number.isFinite(lat) || lat < -90 || lat > 90)
+    throw new RangeError(`${label}: lat must be within -90..90, got ${lat}`);
+  if (!Number.isFinite(lon) || lon < -180 || lon > 180)
+    throw new RangeError(`${label}: lon must be within -180..180, got ${lon}`);
 }
 
 /** Estimated round-trip time in ms between two places, from the calibrated model. */

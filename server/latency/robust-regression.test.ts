@@ -3,7 +3,11 @@ import { choleskySolve, fitLad, type SparseRow } from "./robust-regression";
 
 describe("fitLad", () => {
   it("recovers a line despite gross outliers that would drag least squares", () => {
-    const rows: SparseRow[] = Array.from({ length: 50 }, (_, i) => ({ index: [0, 1], value: [1, i], target: 3 + 0.5 * i }));
+    const rows: SparseRow[] = Array.from({ length: 50 }, (_, i) => ({
+      index: [0, 1],
+      value: [1, i],
+      target: 3 + 0.5 * i,
+    }));
     for (const i of [5, 17, 33]) rows[i] = { ...rows[i]!, target: rows[i]!.target + 500 };
     const [intercept, slope] = fitLad(rows, { size: 2, penalty: [0, 0] });
     expect(intercept).toBeCloseTo(3, 2);
@@ -11,7 +15,11 @@ describe("fitLad", () => {
   });
 
   it("shrinks penalised coefficients towards zero", () => {
-    const rows: SparseRow[] = Array.from({ length: 20 }, (_, i) => ({ index: [0, 1], value: [1, i % 2], target: 1 + (i % 2) }));
+    const rows: SparseRow[] = Array.from({ length: 20 }, (_, i) => ({
+      index: [0, 1],
+      value: [1, i % 2],
+      target: 1 + (i % 2),
+    }));
     const free = fitLad(rows, { size: 2, penalty: [0, 0] });
     const shrunk = fitLad(rows, { size: 2, penalty: [0, 1e6] });
     expect(free[1]).toBeCloseTo(1, 3);
@@ -30,6 +38,8 @@ describe("choleskySolve", () => {
   });
 
   it("refuses a matrix that is not positive definite", () => {
-    expect(() => choleskySolve(Float64Array.from([1, 2, 2, 1]), Float64Array.from([1, 1]), 2)).toThrow(/positive definite/);
+    expect(() => choleskySolve(Float64Array.from([1, 2, 2, 1]), Float64Array.from([1, 1]), 2)).toThrow(
+      /positive definite/,
+    );
   });
 });

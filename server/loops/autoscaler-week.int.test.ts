@@ -29,13 +29,25 @@ let worker: Awaited<ReturnType<typeof startOperationsWorker>>;
 const services: Record<"finance" | "sports", string> = { finance: "", sports: "" };
 beforeAll(async () => {
   t = await startOpsLab(undefined, { productionHosts: 6 });
-  worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 4, pollIntervalMs: 100 });
+  worker = await startOperationsWorker(t.db, t.driver, {
+    connectionString: t.url,
+    concurrency: 4,
+    pollIntervalMs: 100,
+  });
   for (const slug of ["finance", "sports"] as const) {
-    const s = await t.db.service.create({ data: { slug, name: slug, kind: "WEB", port: 80, ownerDomain: "example.org" } });
+    const s = await t.db.service.create({
+      data: { slug, name: slug, kind: "WEB", port: 80, ownerDomain: "example.org" },
+    });
     services[slug] = s.id;
-    await t.db.autoscalingPolicy.create({ data: { serviceId: s.id, minReplicas: 1, maxReplicas: 4, idleReserveHosts: 1 } });
+    await t.db.autoscalingPolicy.create({
+      data: { serviceId: s.id, minReplicas: 1, maxReplicas: 4, idleReserveHosts: 1 },
+    });
     for (let i = 1; i <= 4; i++) {
-      const vm = await t.makeVm(`${slug}-${i}`, i === 1 ? `ops-prod-${slug === "finance" ? "a" : "b"}` : "ops-nest", i === 1 ? false : true);
+      const vm = await t.makeVm(
+        `${slug}-${i}`,
+        i === 1 ? `ops-prod-${slug === "finance" ? "a" : "b"}` : "ops-nest",
+        i === 1 ? false : true,
+      );
       await t.db.vm.update({ where: { id: vm.id }, data: { serviceId: s.id } });
     }
   }
@@ -46,60 +58,92 @@ afterAll(async () => {
 });
 
 describe("an accelerated week of server switching", () => {
-  it("moves hosts between finance and sports as their loads alternate, keeps the reserve, loses no server", { timeout: 900_000 }, async () => {
-    const timeline: { t: number; finance: string[]; sports: string[]; free: number }[] = [];
-    for (let now = MONDAY; now < MONDAY + 7 * 24 * HOUR; now += STEP) {
-      // The VMs report the CPU their share of the load gives them, a sample a minute since
-      // the last step, through the sampler's write path.
-      const running = await t.db.vm.findMany({ where: { phase: "PRODUCTION", deletedAt: null }, include: { service: true } });
-      const rows = running.flatMap((vm) => {
-        const slug = vm.service.slug as "finance" | "sports";
-        const n = running.filter((v) => v.serviceId === vm.serviceId).length;
-        const cpu = Math.min(100, (load(slug, now) / n) * 100);
-        return Array.from({ length: STEP / 60_000 }, (_, k) => ({ at: new Date(now - (k + 1) * 60_000), vmId: vm.id, hostId: vm.hostId!, cpuPercent: cpu, memoryBytes: 0, netRxBytes: 0, netTxBytes: 0 }));
-      });
-      await writeSamples(t.db, "RAW", rows);
-      await autoscalePass(t.db, new Date(now));
-      for (const op of await t.db.operation.findMany({ where: { state: { in: ["QUEUED", "RUNNING"] } } })) {
-        const done = await t.finished(op.id);
-        expect(done.state, `${done.kind} ${done.error}`).toBe("SUCCEEDED");
+  it(
+    "moves hosts between finance and sports as their loads alternate, keeps the reserve, loses no server",
+    { timeout: 900_000 },
+    async () => {
+      const timeline: { t: number; finance: string[]; sports: string[]; free: number }[] = [];
+      for (let now = MONDAY; now < MONDAY + 7 * 24 * HOUR; now += STEP) {
+        // The VMs report the CPU their share of the load gives them, a sample a minute since
+        // the last step, through the sampler's write path.
+        const running = await t.db.vm.findMany({
+          where: { phase: "PRODUCTION", deletedAt: null },
+          include: { service: true },
+        });
+        const rows = running.flatMap((vm) => {
+          const slug = vm.service.slug as "finance" | "sports";
+          const n = running.filter((v) => v.serviceId === vm.serviceId).length;
+          const cpu = Math.min(100, (load(slug, now) / n) * 100);
+          return Array.from({ length: STEP / 60_000 }, (_, k) => ({
+            at: new Date(now - (k + 1) * 60_000),
+            vmId: vm.id,
+            hostId: vm.hostId!,
+            cpuPercent: cpu,
+            memoryBytes: 0,
+            netRxBytes: 0,
+            netTxBytes: 0,
+          }));
+        });
+        await writeSamples(t.db, "RAW", rows);
+        await autoscalePass(t.db, new Date(now));
+        for (const op of await t.db.operation.findMany({ where: { state: { in: ["QUEUED", "RUNNING"] } } })) {
+          const done = await t.finished(op.id);
+          expect(done.state, `${done.kind} ${done.error}`).toBe("SUCCEEDED");
+        }
+        const placed = await t.db.vm.findMany({
+          where: { phase: "PRODUCTION", deletedAt: null },
+          include: { host: true, service: true },
+        });
+        const hostsOf = (slug: string) =>
+          placed
+            .filter((v) => v.service.slug === slug)
+            .map((v) => v.host!.name)
+            .sort();
+        timeline.push({ t: now, finance: hostsOf("finance"), sports: hostsOf("sports"), free: 6 - placed.length });
       }
-      const placed = await t.db.vm.findMany({ where: { phase: "PRODUCTION", deletedAt: null }, include: { host: true, service: true } });
-      const hostsOf = (slug: string) => placed.filter((v) => v.service.slug === slug).map((v) => v.host!.name).sort();
-      timeline.push({ t: now, finance: hostsOf("finance"), sports: hostsOf("sports"), free: 6 - placed.length });
-    }
 
-    const at = (day: number, hour: number) => timeline.find((s) => s.t === MONDAY + day * 24 * HOUR + hour * HOUR)!;
-    // Tuesday 15:00: finance busy on 3 hosts (2.5 units at ≤ 90%), sports quiet on 1.
-    expect(at(1, 15).finance.length).toBeGreaterThanOrEqual(3);
-    expect(at(1, 15).sports).toHaveLength(1);
-    // Tuesday 22:00: the other way round.
-    expect(at(1, 22).sports.length).toBeGreaterThanOrEqual(3);
-    expect(at(1, 22).finance).toHaveLength(1);
-    // Saturday afternoon: sports busy, finance on its minimum.
-    expect(at(5, 15).sports.length).toBeGreaterThanOrEqual(3);
-    expect(at(5, 15).finance).toHaveLength(1);
-    // The same hosts served finance by day and sports by night: hosts really switched services.
-    const servedBoth = ["a", "b", "c", "d", "e", "f"].map((x) => `ops-prod-${x}`).filter((h) => timeline.some((s) => s.finance.includes(h)) && timeline.some((s) => s.sports.includes(h)));
-    expect(servedBoth.length).toBeGreaterThanOrEqual(2);
-    // The idle reserve was kept at every step, and no service ever lacked a host.
-    expect(Math.min(...timeline.map((s) => s.free))).toBeGreaterThanOrEqual(1);
-    expect(await t.db.autoscalerDecision.count({ where: { action: "SERVER_LOSS" } })).toBe(0);
-    const peak = Math.max(...timeline.map((s) => s.finance.length + s.sports.length));
-    // Static provisioning would need 3 + 3 (ceil(2.5 / 0.9) each) = 6 production hosts.
-    expect(peak).toBeLessThanOrEqual(5);
-    // What the manager's page shows for that week (its query, at 1,000 px): both services'
-    // series, hosts in use never above 5, against 6 static, and the savings.
-    const end = MONDAY + 7 * 24 * HOUR;
-    await rollUp(t.db, { now: new Date(end + HOUR) });
-    const chart = await utilizationChart(t.db, { from: new Date(MONDAY), to: new Date(end), width: 1000, maxHosts: 12, rawIntervalMs: 60_000 });
-    expect(chart.services.map((s) => s.slug)).toEqual(["finance", "sports"]);
-    expect(chart.staticHosts).toBe(6);
-    const inUse = chart.hostsInUse.filter((v): v is number => v !== null);
-    expect(inUse.length).toBeGreaterThan(chart.times.length * 0.9);
-    expect(Math.max(...inUse)).toBeLessThanOrEqual(5);
-    expect(chart.savedPercent).toBeGreaterThan(20);
-    const moves = await t.db.operation.count();
-    console.log(`[week] ${timeline.length} steps, ${moves} moves, peak ${peak} hosts in production, reserve kept; chart: ${chart.savedPercent}% saved vs ${chart.staticHosts} static; hosts that served both: ${servedBoth.join(", ")}`);
-  });
+      const at = (day: number, hour: number) => timeline.find((s) => s.t === MONDAY + day * 24 * HOUR + hour * HOUR)!;
+      // Tuesday 15:00: finance busy on 3 hosts (2.5 units at ≤ 90%), sports quiet on 1.
+      expect(at(1, 15).finance.length).toBeGreaterThanOrEqual(3);
+      expect(at(1, 15).sports).toHaveLength(1);
+      // Tuesday 22:00: the other way round.
+      expect(at(1, 22).sports.length).toBeGreaterThanOrEqual(3);
+      expect(at(1, 22).finance).toHaveLength(1);
+      // Saturday afternoon: sports busy, finance on its minimum.
+      expect(at(5, 15).sports.length).toBeGreaterThanOrEqual(3);
+      expect(at(5, 15).finance).toHaveLength(1);
+      // The same hosts served finance by day and sports by night: hosts really switched services.
+      const servedBoth = ["a", "b", "c", "d", "e", "f"]
+        .map((x) => `ops-prod-${x}`)
+        .filter((h) => timeline.some((s) => s.finance.includes(h)) && timeline.some((s) => s.sports.includes(h)));
+      expect(servedBoth.length).toBeGreaterThanOrEqual(2);
+      // The idle reserve was kept at every step, and no service ever lacked a host.
+      expect(Math.min(...timeline.map((s) => s.free))).toBeGreaterThanOrEqual(1);
+      expect(await t.db.autoscalerDecision.count({ where: { action: "SERVER_LOSS" } })).toBe(0);
+      const peak = Math.max(...timeline.map((s) => s.finance.length + s.sports.length));
+      // Static provisioning would need 3 + 3 (ceil(2.5 / 0.9) each) = 6 production hosts.
+      expect(peak).toBeLessThanOrEqual(5);
+      // What the manager's page shows for that week (its query, at 1,000 px): both services'
+      // series, hosts in use never above 5, against 6 static, and the savings.
+      const end = MONDAY + 7 * 24 * HOUR;
+      await rollUp(t.db, { now: new Date(end + HOUR) });
+      const chart = await utilizationChart(t.db, {
+        from: new Date(MONDAY),
+        to: new Date(end),
+        width: 1000,
+        maxHosts: 12,
+        rawIntervalMs: 60_000,
+      });
+      expect(chart.services.map((s) => s.slug)).toEqual(["finance", "sports"]);
+      expect(chart.staticHosts).toBe(6);
+      const inUse = chart.hostsInUse.filter((v): v is number => v !== null);
+      expect(inUse.length).toBeGreaterThan(chart.times.length * 0.9);
+      expect(Math.max(...inUse)).toBeLessThanOrEqual(5);
+      expect(chart.savedPercent).toBeGreaterThan(20);
+      const moves = await t.db.operation.count();
+      console.log(
+        `[week] ${timeline.length} steps, ${moves} moves, peak ${peak} hosts in production, reserve kept; chart: ${chart.savedPercent}% saved vs ${chart.staticHosts} static; hosts that served both: ${servedBoth.join(", ")}`,
+      );
+    },
+  );
 });

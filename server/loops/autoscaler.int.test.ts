@@ -11,7 +11,9 @@ withOpsLabAndWorker((lab) => (t = lab), { pollIntervalMs: 100 });
 
 async function busy(vmId: string, hostId: string, percent: number) {
   const now = Date.now();
-  await t.db.metricSample.createMany({ data: Array.from({ length: 12 }, (_, i) => ({ at: new Date(now - i * 60_000), vmId, hostId, cpuPercent: percent })) });
+  await t.db.metricSample.createMany({
+    data: Array.from({ length: 12 }, (_, i) => ({ at: new Date(now - i * 60_000), vmId, hostId, cpuPercent: percent })),
+  });
 }
 
 describe("autoscaler loop", () => {
@@ -21,7 +23,9 @@ describe("autoscaler loop", () => {
     await t.db.autoscalingPolicy.create({ data: { serviceId: t.world.service.id, dryRun: true, idleReserveHosts: 0 } });
     await busy(live.id, live.hostId!, 97);
     const plan = await autoscalePass(t.db);
-    expect(plan.decisions).toEqual([expect.objectContaining({ kind: "activate", vmName: "auto-2", hostName: "ops-prod-b", dryRun: true })]);
+    expect(plan.decisions).toEqual([
+      expect.objectContaining({ kind: "activate", vmName: "auto-2", hostName: "ops-prod-b", dryRun: true }),
+    ]);
     const recorded = await t.db.autoscalerDecision.findMany({});
     expect(recorded).toEqual([expect.objectContaining({ action: "SCALE_OUT", dryRun: true, operationId: null })]);
     expect(recorded[0]!.reason).toMatch(/auto-1 at or above 90% CPU/);
@@ -59,7 +63,13 @@ describe("autoscaler loop", () => {
     expect(prod.length).toBeGreaterThan(1);
     for (const v of prod) await busy(v.id, v.hostId!, 3);
     const theirs = await t.db.operation.create({
-      data: { kind: "DEACTIVATE", state: "SUCCEEDED", vmId: prod[0]!.id, requestedById: t.world.operator.id, finishedAt: new Date() },
+      data: {
+        kind: "DEACTIVATE",
+        state: "SUCCEEDED",
+        vmId: prod[0]!.id,
+        requestedById: t.world.operator.id,
+        finishedAt: new Date(),
+      },
     });
 
     const held = await autoscalePass(t.db);
@@ -80,7 +90,15 @@ describe("autoscaler loop", () => {
     await t.db.serviceUsage.createMany({
       data: Array.from({ length: 67 }, (_, m) => {
         const units = 0.5 + 0.1 * Math.floor(m / 5) + 0.1 * ((m % 5) - 2);
-        return { serviceId, resolution: "MINUTE" as const, at: new Date(start + m * 60_000), vmSamples: 2, prodSamples: 2, cpuSum: units * 100, cpuMax: units * 50 };
+        return {
+          serviceId,
+          resolution: "MINUTE" as const,
+          at: new Date(start + m * 60_000),
+          vmSamples: 2,
+          prodSamples: 2,
+          cpuSum: units * 100,
+          cpuMax: units * 50,
+        };
       }),
     });
     const profile = await loadProfile(t.db, serviceId, new Date(now));

@@ -64,7 +64,8 @@ export async function autoscalePass(db: Db, now = new Date()): Promise<Autoscale
         inputs: JSON.parse(JSON.stringify(plan.services.find((s) => s.serviceId === d.serviceId) ?? null)),
       },
     });
-    if (d.kind === "server-loss") await db.alert.create({ data: { kind: ALERT_KIND.serverLoss, severity: "WARNING", message: d.reason } });
+    if (d.kind === "server-loss")
+      await db.alert.create({ data: { kind: ALERT_KIND.serverLoss, severity: "WARNING", message: d.reason } });
   }
   return plan;
 }
@@ -107,18 +108,38 @@ async function readState(db: Db, now: Date) {
       include: {
         host: true,
         operations: { where: { state: { in: [...ACTIVE_STATES] } } },
-        metrics: { where: { resolution: "RAW", at: { gte: since } }, orderBy: { at: "asc" }, select: { at: true, cpuPercent: true } },
+        metrics: {
+          where: { resolution: "RAW", at: { gte: since } },
+          orderBy: { at: "asc" },
+          select: { at: true, cpuPercent: true },
+        },
       },
     });
     // The cool-down runs from the service's last move: the autoscaler's own (its decisions
     // carry the pass's clock) or a person's, so it never undoes an operator's move at once.
-    const lastMove = await db.autoscalerDecision.findFirst({ where: { serviceId: p.serviceId, action: { in: ["SCALE_OUT", "SCALE_IN"] }, dryRun: false, operationId: { not: null } }, orderBy: { at: "desc" } });
+    const lastMove = await db.autoscalerDecision.findFirst({
+      where: {
+        serviceId: p.serviceId,
+        action: { in: ["SCALE_OUT", "SCALE_IN"] },
+        dryRun: false,
+        operationId: { not: null },
+      },
+      orderBy: { at: "desc" },
+    });
     const lastPersonMove = await db.operation.findFirst({
-      where: { vm: { serviceId: p.serviceId }, requestedById: { not: null }, kind: { in: [...PRODUCTION_CHANGING] }, state: { not: "FAILED" } },
+      where: {
+        vm: { serviceId: p.serviceId },
+        requestedById: { not: null },
+        kind: { in: [...PRODUCTION_CHANGING] },
+        state: { not: "FAILED" },
+      },
       orderBy: { createdAt: "desc" },
       select: { createdAt: true },
     });
-    const lastMoveAt = Math.max(lastMove?.at.getTime() ?? -Infinity, Math.min(now.getTime(), lastPersonMove?.createdAt.getTime() ?? -Infinity));
+    const lastMoveAt = Math.max(
+      lastMove?.at.getTime() ?? -Infinity,
+      Math.min(now.getTime(), lastPersonMove?.createdAt.getTime() ?? -Infinity),
+    );
     const profile = await loadProfile(db, p.serviceId, now);
     services.push({
       serviceId: p.serviceId,
@@ -129,15 +150,37 @@ async function readState(db: Db, now: Date) {
       ...(profile.length >= 12 ? { load: profile } : {}),
       vms: vms
         .filter((v) => v.phase === "PRODUCTION" && v.hostId && v.host?.status !== "DOWN" && v.operations.length === 0)
-        .map((v) => ({ vmId: v.id, name: v.name, hostId: v.hostId!, cpu: v.metrics.map((m) => ({ at: m.at.getTime(), percent: m.cpuPercent })), bytesToReturn: Number(v.diskBytes + v.stateBytes) })),
+        .map((v) => ({
+          vmId: v.id,
+          name: v.name,
+          hostId: v.hostId!,
+          cpu: v.metrics.map((m) => ({ at: m.at.getTime(), percent: m.cpuPercent })),
+          bytesToReturn: Number(v.diskBytes + v.stateBytes),
+        })),
       pending: vms.flatMap((v) =>
         v.operations
           .filter((o) => o.kind === "ACTIVATE" || o.kind === "CLONE" || o.kind === "DEACTIVATE")
-          .map((o) => ({ kind: o.kind === "DEACTIVATE" ? ("deactivate" as const) : ("activate" as const), vmId: v.id, hostId: (o.kind === "DEACTIVATE" ? o.sourceHostId : o.targetHostId) ?? "", startedAt: o.createdAt.getTime() })),
+          .map((o) => ({
+            kind: o.kind === "DEACTIVATE" ? ("deactivate" as const) : ("activate" as const),
+            vmId: v.id,
+            hostId: (o.kind === "DEACTIVATE" ? o.sourceHostId : o.targetHostId) ?? "",
+            startedAt: o.createdAt.getTime(),
+          })),
       ),
       candidates: vms
-        .filter((v) => v.phase !== "PRODUCTION" && v.operations.length === 0 && v.host?.status === "UP" && v.host.hostKeyTrust === "TRUSTED")
-        .map((v) => ({ vmId: v.id, name: v.name, phase: v.phase as "NEST" | "LOADING", bytesToTransfer: Number(v.diskBytes + v.stateBytes) })),
+        .filter(
+          (v) =>
+            v.phase !== "PRODUCTION" &&
+            v.operations.length === 0 &&
+            v.host?.status === "UP" &&
+            v.host.hostKeyTrust === "TRUSTED",
+        )
+        .map((v) => ({
+          vmId: v.id,
+          name: v.name,
+          phase: v.phase as "NEST" | "LOADING",
+          bytesToTransfer: Number(v.diskBytes + v.stateBytes),
+        })),
       lastMoveAt: Number.isFinite(lastMoveAt) ? lastMoveAt : undefined,
     });
   }

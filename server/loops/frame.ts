@@ -32,7 +32,12 @@ export type SingletonPass = (ctx: LoopContext & { tx: Tx }) => Promise<void>;
  * not get it skip their pass (the holder's result is the one theirs would be). The lock
  * ends with the transaction, so a killed oracle frees it at once.
  */
-export function singletonLoop(name: string, intervalMs: number, pass: SingletonPass, opts: { lock?: string; timeoutMs?: number } = {}): OracleLoop {
+export function singletonLoop(
+  name: string,
+  intervalMs: number,
+  pass: SingletonPass,
+  opts: { lock?: string; timeoutMs?: number } = {},
+): OracleLoop {
   const key = `vmatrix:${opts.lock ?? name}`;
   return {
     name,
@@ -40,7 +45,9 @@ export function singletonLoop(name: string, intervalMs: number, pass: SingletonP
     async tick(ctx) {
       await ctx.db.$transaction(
         async (tx) => {
-          const [lock] = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext(${key})) AS ok`;
+          const [lock] = await tx.$queryRaw<
+            { ok: boolean }[]
+          >`SELECT pg_try_advisory_xact_lock(hashtext(${key})) AS ok`;
           if (lock?.ok) await pass({ ...ctx, tx });
         },
         { timeout: opts.timeoutMs ?? 120_000, maxWait: 10_000 },

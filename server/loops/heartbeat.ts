@@ -55,10 +55,18 @@ export async function heartbeatSweep(db: Db, driver: HostDriver, opts: Heartbeat
   return report;
 }
 
-async function sweepNetwork(db: Db, driver: HostDriver, hostingNetworkId: string, opts: HeartbeatOptions, report: HeartbeatReport) {
+async function sweepNetwork(
+  db: Db,
+  driver: HostDriver,
+  hostingNetworkId: string,
+  opts: HeartbeatOptions,
+  report: HeartbeatReport,
+) {
   await db.$transaction(
     async (tx) => {
-      const [lock] = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext('heartbeat:' || ${hostingNetworkId})) AS ok`;
+      const [lock] = await tx.$queryRaw<
+        { ok: boolean }[]
+      >`SELECT pg_try_advisory_xact_lock(hashtext('heartbeat:' || ${hostingNetworkId})) AS ok`;
       if (!lock?.ok) {
         report.skippedLocked += 1;
         return;
@@ -71,13 +79,27 @@ async function sweepNetwork(db: Db, driver: HostDriver, hostingNetworkId: string
         hosts.map(async (host) => {
           const at = new Date();
           try {
-            const domains = await withTimeout(driver.listDomains(hostTarget(host)), opts.timeoutMs ?? 10_000, host.name);
+            const domains = await withTimeout(
+              driver.listDomains(hostTarget(host)),
+              opts.timeoutMs ?? 10_000,
+              host.name,
+            );
             return { host, beat: { ok: true, at } as BeatOutcome, domains };
           } catch (err) {
             const kind =
-              err instanceof HostKeyMismatchError ? "keyMismatch" : err instanceof HostUnreachableError ? "unreachable" : err instanceof HostAuthenticationError ? "authentication" : "error";
+              err instanceof HostKeyMismatchError
+                ? "keyMismatch"
+                : err instanceof HostUnreachableError
+                  ? "unreachable"
+                  : err instanceof HostAuthenticationError
+                    ? "authentication"
+                    : "error";
             if (err instanceof HostKeyMismatchError) await markKeyMismatch(tx, host, err);
-            return { host, beat: { ok: false, at, kind, message: err instanceof Error ? err.message : String(err) } as BeatOutcome, domains: null };
+            return {
+              host,
+              beat: { ok: false, at, kind, message: err instanceof Error ? err.message : String(err) } as BeatOutcome,
+              domains: null,
+            };
           }
         }),
       );
@@ -88,16 +110,27 @@ async function sweepNetwork(db: Db, driver: HostDriver, hostingNetworkId: string
         if (change.status === "DOWN") report.down += 1;
         await tx.host.update({
           where: { id: host.id },
-          data: { status: change.status, missedBeats: change.missedBeats, lastError: change.lastError, ...(change.lastHeartbeatAt ? { lastHeartbeatAt: change.lastHeartbeatAt } : {}) },
+          data: {
+            status: change.status,
+            missedBeats: change.missedBeats,
+            lastError: change.lastError,
+            ...(change.lastHeartbeatAt ? { lastHeartbeatAt: change.lastHeartbeatAt } : {}),
+          },
         });
         if (change.alert) await tx.alert.create({ data: { ...change.alert, hostId: host.id, hostingNetworkId } });
         if (!domains) continue;
         const { updates, unexpected } = reconcileDomains(host.vms, domains);
-        for (const u of updates) await tx.vm.update({ where: { id: u.id }, data: { power: u.power, flagged: u.flagged } });
+        for (const u of updates)
+          await tx.vm.update({ where: { id: u.id }, data: { power: u.power, flagged: u.flagged } });
         for (const d of unexpected) {
           const message = `Host ${host.name} runs a VM the database does not place there: ${d.name} (${d.state}).`;
-          const open = await tx.alert.findFirst({ where: { hostId: host.id, kind: ALERT_KIND.unexpectedVm, message, resolvedAt: null } });
-          if (!open) await tx.alert.create({ data: { kind: ALERT_KIND.unexpectedVm, severity: "WARNING", hostId: host.id, hostingNetworkId, message } });
+          const open = await tx.alert.findFirst({
+            where: { hostId: host.id, kind: ALERT_KIND.unexpectedVm, message, resolvedAt: null },
+          });
+          if (!open)
+            await tx.alert.create({
+              data: { kind: ALERT_KIND.unexpectedVm, severity: "WARNING", hostId: host.id, hostingNetworkId, message },
+            });
         }
       }
     },

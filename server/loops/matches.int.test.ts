@@ -21,7 +21,8 @@ async function book(hostName: string, startsInMs: number) {
   });
 }
 async function settle() {
-  for (const op of await t.db.operation.findMany({ where: { state: { in: ["QUEUED", "RUNNING"] } } })) await t.finished(op.id);
+  for (const op of await t.db.operation.findMany({ where: { state: { in: ["QUEUED", "RUNNING"] } } }))
+    await t.finished(op.id);
 }
 
 describe("match activation at start time", () => {
@@ -33,10 +34,16 @@ describe("match activation at start time", () => {
     // Start time moved to now.
     await t.db.match.update({ where: { id: match.id }, data: { startsAt: new Date() } });
     expect((await matchPass(t.db)).preparing).toBe(1);
-    expect(await t.db.match.findUniqueOrThrow({ where: { id: match.id } })).toMatchObject({ status: "PREPARING", vmId: vm.id });
+    expect(await t.db.match.findUniqueOrThrow({ where: { id: match.id } })).toMatchObject({
+      status: "PREPARING",
+      vmId: vm.id,
+    });
     await settle();
     expect((await matchPass(t.db)).live).toBe(1);
-    expect(await t.db.match.findUniqueOrThrow({ where: { id: match.id } })).toMatchObject({ status: "LIVE", address: "10.9.0.2" });
+    expect(await t.db.match.findUniqueOrThrow({ where: { id: match.id } })).toMatchObject({
+      status: "LIVE",
+      address: "10.9.0.2",
+    });
     expect(await t.domainNames("ops-prod-b")).toEqual(["game-1:running"]);
 
     // Over: back to the Nest, the host free again.
@@ -53,6 +60,8 @@ describe("match activation at start time", () => {
     expect((await matchPass(t.db)).failed).toBe(1);
     const failed = await t.db.match.findUniqueOrThrow({ where: { id: match.id } });
     expect(failed.status).toBe("FAILED");
-    expect(failed.error).toMatch(/^The game server could not be started on ops-prod-a: Service game-\d+ has no spare VM/);
+    expect(failed.error).toMatch(
+      /^The game server could not be started on ops-prod-a: Service game-\d+ has no spare VM/,
+    );
   });
 });

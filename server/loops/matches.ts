@@ -32,13 +32,26 @@ export async function matchPass(db: Db, now = new Date()) {
   };
 
   // Due: make the server live on the booked host.
-  for (const m of await db.match.findMany({ where: { status: "SCHEDULED", startsAt: { lte: new Date(now.getTime() + MATCH_LEAD_MS) } }, include: { host: true } })) {
+  for (const m of await db.match.findMany({
+    where: { status: "SCHEDULED", startsAt: { lte: new Date(now.getTime() + MATCH_LEAD_MS) } },
+    include: { host: true },
+  })) {
     if (m.endsAt <= now) {
       await fail(m.id, "The match's time passed while no oracle was running; nothing was started.");
       continue;
     }
     try {
-      const op = await requestOperation(db, { kind: "CLONE", serviceId: m.serviceId, targetHostId: m.hostId, requestedById: null, reason: `${tag(m.id)} ${m.clanA} vs ${m.clanB} on ${m.host.name}` }, followOperation);
+      const op = await requestOperation(
+        db,
+        {
+          kind: "CLONE",
+          serviceId: m.serviceId,
+          targetHostId: m.hostId,
+          requestedById: null,
+          reason: `${tag(m.id)} ${m.clanA} vs ${m.clanB} on ${m.host.name}`,
+        },
+        followOperation,
+      );
       await db.match.update({ where: { id: m.id }, data: { status: "PREPARING", vmId: op.vmId, error: null } });
       r.preparing += 1;
     } catch (err) {
@@ -49,8 +62,12 @@ export async function matchPass(db: Db, now = new Date()) {
 
   // Preparing: live when the activation succeeded, failed when it did not.
   for (const m of await db.match.findMany({ where: { status: "PREPARING" }, include: { vm: true } })) {
-    const op = await db.operation.findFirst({ where: { vmId: m.vmId ?? "", reason: { startsWith: tag(m.id) } }, orderBy: { createdAt: "desc" } });
-    if (!op || FAILED_OPS.has(op.state)) await fail(m.id, `The game server did not start: ${op?.error ?? "its operation is gone"}`);
+    const op = await db.operation.findFirst({
+      where: { vmId: m.vmId ?? "", reason: { startsWith: tag(m.id) } },
+      orderBy: { createdAt: "desc" },
+    });
+    if (!op || FAILED_OPS.has(op.state))
+      await fail(m.id, `The game server did not start: ${op?.error ?? "its operation is gone"}`);
     else if (op.state === "SUCCEEDED") {
       await db.match.update({ where: { id: m.id }, data: { status: "LIVE", address: m.vm?.privateAddress ?? null } });
       r.live += 1;
@@ -61,7 +78,11 @@ export async function matchPass(db: Db, now = new Date()) {
   for (const m of await db.match.findMany({ where: { status: "LIVE", endsAt: { lte: now } } })) {
     if (m.vmId && !(await db.operation.findFirst({ where: { vmId: m.vmId, state: { in: [...ACTIVE_STATES] } } }))) {
       try {
-        await requestOperation(db, { kind: "DEACTIVATE", vmId: m.vmId, to: "NEST", requestedById: null, reason: `${tag(m.id)} ended` }, followOperation);
+        await requestOperation(
+          db,
+          { kind: "DEACTIVATE", vmId: m.vmId, to: "NEST", requestedById: null, reason: `${tag(m.id)} ended` },
+          followOperation,
+        );
       } catch (err) {
         if (!(err instanceof OperationRefused)) throw err;
       }

@@ -23,7 +23,9 @@ export function metricsLoop(intervalMs: number): OracleLoop {
       const minute = Math.floor(Date.now() / 60_000);
       if (minute !== rolledMinute) {
         const hostIds = hostingNetworkIds
-          ? (await db.host.findMany({ where: { hostingNetworkId: { in: hostingNetworkIds } }, select: { id: true } })).map((h) => h.id)
+          ? (
+              await db.host.findMany({ where: { hostingNetworkId: { in: hostingNetworkIds } }, select: { id: true } })
+            ).map((h) => h.id)
           : undefined;
         const rolled = await rollUp(db, { now: new Date(), hostIds });
         if (!rolled.skippedLocked) rolledMinute = minute;

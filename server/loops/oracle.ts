@@ -25,14 +25,19 @@ export function startOracle(db: Db, driver: HostDriver, opts: OracleOptions) {
 
   async function scope(): Promise<string[] | undefined> {
     if (opts.hostingNetworks.length === 0) return undefined;
-    const found = await db.hostingNetwork.findMany({ where: { slug: { in: opts.hostingNetworks } }, select: { id: true, slug: true } });
+    const found = await db.hostingNetwork.findMany({
+      where: { slug: { in: opts.hostingNetworks } },
+      select: { id: true, slug: true },
+    });
     const missing = opts.hostingNetworks.filter((s) => !found.some((f) => f.slug === s));
     if (missing.length) logger.warn({ missing }, "unknown hosting networks in this oracle's scope");
     return found.map((f) => f.id);
   }
 
   const ctx: LoopContext = { db, driver, scope, logger };
-  const loops = [heartbeatLoop(opts.heartbeatIntervalMs, opts.downAfter), ...(opts.loops ?? [])].map((l) => runLoop(l, ctx));
+  const loops = [heartbeatLoop(opts.heartbeatIntervalMs, opts.downAfter), ...(opts.loops ?? [])].map((l) =>
+    runLoop(l, ctx),
+  );
   // Operations come from the queue every oracle shares; a failure to start leaves the loops running.
   const operations = opts.operations
     ? startOperationsWorker(db, driver, { ...opts.operations, scope: opts.hostingNetworks }).catch((err: unknown) => {
@@ -40,7 +45,14 @@ export function startOracle(db: Db, driver: HostDriver, opts: OracleOptions) {
         return null;
       })
     : Promise.resolve(null);
-  logger.info({ scope: opts.hostingNetworks.length ? opts.hostingNetworks : "all", heartbeatMs: opts.heartbeatIntervalMs, loops: (opts.loops ?? []).map((l) => l.name) }, "oracle started");
+  logger.info(
+    {
+      scope: opts.hostingNetworks.length ? opts.hostingNetworks : "all",
+      heartbeatMs: opts.heartbeatIntervalMs,
+      loops: (opts.loops ?? []).map((l) => l.name),
+    },
+    "oracle started",
+  );
 
   return {
     async stop() {

@@ -13,5 +13,13 @@ import type { OracleLoop } from "./frame";
  * module of what it does; this list is the one place that turns them on.
  */
 export function productLoops(cfg: Config): OracleLoop[] {
-  return [reconcileLoop(), recoveryLoop(), matchLoop(), networkLoop(), autoscalerLoop(), metricsLoop(cfg.METRICS_INTERVAL_MS), ...(cfg.SIM_DEMAND === "on" ? [demandLoop()] : [])];
+  return [
+    reconcileLoop(),
+    recoveryLoop(),
+    matchLoop(),
+    networkLoop(),
+    autoscalerLoop(),
+    metricsLoop(cfg.METRICS_INTERVAL_MS),
+    ...(cfg.SIM_DEMAND === "on" ? [demandLoop()] : []),
+  ];
 }

@@ -17,12 +17,19 @@ async function settle() {
     expect(done.state, done.error ?? "").toBe("SUCCEEDED");
   }
 }
-const production = () => t.db.vm.findMany({ where: { phase: "PRODUCTION", deletedAt: null }, include: { host: true }, orderBy: { name: "asc" } });
+const production = () =>
+  t.db.vm.findMany({
+    where: { phase: "PRODUCTION", deletedAt: null },
+    include: { host: true },
+    orderBy: { name: "asc" },
+  });
 
 describe("reconciler", () => {
   it("sets a replica target from 0 to 2 into two activations, and says when a third cannot be met", async () => {
     for (const n of ["rec-1", "rec-2", "rec-3"]) await t.makeVm(n, "ops-nest", true);
-    const target = await t.db.replicaTarget.create({ data: { serviceId: t.world.service.id, hostingNetworkId: t.world.hn.id, desired: 2 } });
+    const target = await t.db.replicaTarget.create({
+      data: { serviceId: t.world.service.id, hostingNetworkId: t.world.hn.id, desired: 2 },
+    });
     expect(await reconcilePass(t.db)).toEqual({ requested: 2, refused: 0 });
     // A second pass while they run starts nothing more.
     expect(await reconcilePass(t.db)).toEqual({ requested: 0, refused: 0 });
@@ -48,12 +55,24 @@ describe("reconciler", () => {
 
   it("keeps a person's own activation and deactivation: the replica target follows them", async () => {
     const spare = (await t.db.vm.findMany({ where: { phase: "NEST", deletedAt: null } }))[0]!;
-    const activation = await requestOperation(t.db, { kind: "ACTIVATE", vmId: spare.id, requestedById: t.world.operator.id }, followOperation);
+    const activation = await requestOperation(
+      t.db,
+      { kind: "ACTIVATE", vmId: spare.id, requestedById: t.world.operator.id },
+      followOperation,
+    );
     expect((await t.db.replicaTarget.findFirstOrThrow({})).desired).toBe(2);
     await settle();
     expect(await reconcilePass(t.db)).toEqual({ requested: 0, refused: 0 });
     expect(await production()).toHaveLength(2);
-    await t.finished((await requestOperation(t.db, { kind: "DEACTIVATE", vmId: spare.id, requestedById: t.world.operator.id }, followOperation)).id);
+    await t.finished(
+      (
+        await requestOperation(
+          t.db,
+          { kind: "DEACTIVATE", vmId: spare.id, requestedById: t.world.operator.id },
+          followOperation,
+        )
+      ).id,
+    );
     expect((await t.db.replicaTarget.findFirstOrThrow({})).desired).toBe(1);
     expect(await reconcilePass(t.db)).toEqual({ requested: 0, refused: 0 });
     expect(activation.kind).toBe("ACTIVATE");
@@ -77,13 +96,21 @@ describe("recovery without a replica target", () => {
     // Two production VMs now (the host came back); free one host, then lose the other's.
     const [a, b] = await production();
     await t.finished((await requestOperation(t.db, { kind: "DEACTIVATE", vmId: b!.id, requestedById: null })).id);
-    await t.db.host.update({ where: { id: a!.hostId! }, data: { status: "DOWN", lastHeartbeatAt: new Date(Date.now() - 20_000) } });
+    await t.db.host.update({
+      where: { id: a!.hostId! },
+      data: { status: "DOWN", lastHeartbeatAt: new Date(Date.now() - 20_000) },
+    });
     expect(await recoverPass(t.db)).toEqual({ requested: 1, refused: 0 });
     expect(await recoverPass(t.db)).toEqual({ requested: 0, refused: 0 });
     await settle();
     const decision = await t.db.autoscalerDecision.findFirstOrThrow({ where: { action: "RECOVER", vmId: a!.id } });
-    expect(decision.reason).toMatch(new RegExp(`^recovery: ${a!.name} lost with ${a!.host!.name} \\(down since .*\\); replaced by an operation$`));
-    const replacement = await t.db.operation.findUniqueOrThrow({ where: { id: decision.operationId! }, include: { vm: true } });
+    expect(decision.reason).toMatch(
+      new RegExp(`^recovery: ${a!.name} lost with ${a!.host!.name} \\(down since .*\\); replaced by an operation$`),
+    );
+    const replacement = await t.db.operation.findUniqueOrThrow({
+      where: { id: decision.operationId! },
+      include: { vm: true },
+    });
     expect(replacement).toMatchObject({ kind: "CLONE", state: "SUCCEEDED" });
     expect(replacement.vm.phase).toBe("PRODUCTION");
     expect((await t.db.vm.findUniqueOrThrow({ where: { id: a!.id } })).flagged).toContain("lost with");

@@ -35,7 +35,8 @@ export async function reconcilePass(db: Db): Promise<{ requested: number; refuse
       } catch (err) {
         if (!(err instanceof OperationRefused)) throw err;
         refused += 1;
-        blocked[a.hostingNetworkId] ??= `${a.vmName} could not be ${a.kind === "ACTIVATE" ? "activated" : "deactivated"}: ${err.message}`;
+        blocked[a.hostingNetworkId] ??=
+          `${a.vmName} could not be ${a.kind === "ACTIVATE" ? "activated" : "deactivated"}: ${err.message}`;
       }
     }
     const now = new Date();

@@ -18,12 +18,21 @@ export function recoveryLoop(intervalMs = 3000) {
 
 export async function recoverPass(db: Db): Promise<{ requested: number; refused: number }> {
   const vms = await db.vm.findMany({
-    where: { phase: "PRODUCTION", deletedAt: null, host: { status: "DOWN" }, operations: { none: { state: { in: [...ACTIVE_STATES] } } } },
+    where: {
+      phase: "PRODUCTION",
+      deletedAt: null,
+      host: { status: "DOWN" },
+      operations: { none: { state: { in: [...ACTIVE_STATES] } } },
+    },
     include: { host: true, service: { include: { policy: true, replicaTargets: { where: { desired: { gt: 0 } } } } } },
   });
   if (vms.length === 0) return { requested: 0, refused: 0 };
-  const decisions = await db.autoscalerDecision.findMany({ where: { action: { in: ["RECOVER", "SERVER_LOSS"] }, vmId: { in: vms.map((v) => v.id) } }, select: { vmId: true, at: true, action: true } });
-  const since = (vmId: string, action: string, outage: Date | null) => decisions.some((d) => d.vmId === vmId && d.action === action && (!outage || d.at >= outage));
+  const decisions = await db.autoscalerDecision.findMany({
+    where: { action: { in: ["RECOVER", "SERVER_LOSS"] }, vmId: { in: vms.map((v) => v.id) } },
+    select: { vmId: true, at: true, action: true },
+  });
+  const since = (vmId: string, action: string, outage: Date | null) =>
+    decisions.some((d) => d.vmId === vmId && d.action === action && (!outage || d.at >= outage));
   const lost: LostVm[] = vms.map((v) => ({
     vmId: v.id,
     name: v.name,
@@ -46,7 +55,13 @@ export async function recoverPass(db: Db): Promise<{ requested: number; refused:
     // Same hosting network first (its users are near it), then wherever the scheduler finds room.
     for (const hostingNetworkId of [v.hostingNetworkId, undefined]) {
       try {
-        op = await requestOperation(db, { kind: "CLONE", serviceId: v.serviceId, hostingNetworkId, requestedById: null, reason });
+        op = await requestOperation(db, {
+          kind: "CLONE",
+          serviceId: v.serviceId,
+          hostingNetworkId,
+          requestedById: null,
+          reason,
+        });
         break;
       } catch (err) {
         if (!(err instanceof OperationRefused)) throw err;
@@ -70,10 +85,21 @@ export async function recoverPass(db: Db): Promise<{ requested: number; refused:
     });
     if (op) {
       requested += 1;
-      await db.vm.update({ where: { id: v.vmId }, data: { flagged: `lost with ${v.hostName}; replaced by operation ${op.id}` } });
+      await db.vm.update({
+        where: { id: v.vmId },
+        data: { flagged: `lost with ${v.hostName}; replaced by operation ${op.id}` },
+      });
     } else {
       refused += 1;
-      await db.alert.create({ data: { kind: ALERT_KIND.serverLoss, severity: "CRITICAL", hostingNetworkId: v.hostingNetworkId, message: `${v.serviceSlug} lost ${v.name} with ${v.hostName} and no host could take a replacement: ${why}`, hostId: null } });
+      await db.alert.create({
+        data: {
+          kind: ALERT_KIND.serverLoss,
+          severity: "CRITICAL",
+          hostingNetworkId: v.hostingNetworkId,
+          message: `${v.serviceSlug} lost ${v.name} with ${v.hostName} and no host could take a replacement: ${why}`,
+          hostId: null,
+        },
+      });
     }
   }
   return { requested, refused };

@@ -71,6 +71,12 @@ describe("estimate for a replica at a hosting network", () => {
 
   it("uses the image size when no copy of the file exists", () => {
     const e = replicaEstimate(tokyo, [], [], 5 * GiB);
-    expect(e).toMatchObject({ fileBytes: 5 * GiB, source: null, local: false, transferSeconds: null, breakEvenBytes: 5 * GiB });
+    expect(e).toMatchObject({
+      fileBytes: 5 * GiB,
+      source: null,
+      local: false,
+      transferSeconds: null,
+      breakEvenBytes: 5 * GiB,
+    });
   });
 });

@@ -82,14 +82,24 @@ function nearest<T extends LatLon>(to: LatLon, items: readonly T[]): { item: T; 
  * where replicas run now (`running`, excluding none: a replica here means d_r = 0).
  * `fallbackFileBytes` is used when no copy exists (the image's disk + memory).
  */
-export function replicaEstimate(target: Place, sources: readonly FileSource[], running: readonly (LatLon & { hostingNetworkId: string })[], fallbackFileBytes: number): ReplicaEstimate {
+export function replicaEstimate(
+  target: Place,
+  sources: readonly FileSource[],
+  running: readonly (LatLon & { hostingNetworkId: string })[],
+  fallbackFileBytes: number,
+): ReplicaEstimate {
   const src = nearest(target, sources);
   const served = nearest(target, running);
   const fileBytes = src?.item.fileBytes ?? fallbackFileBytes;
   const local = src !== null && (src.item.hostingNetworkId === target.hostingNetworkId || src.km < SAME_PLACE_KM);
   const transferKm = src === null ? null : local ? 0 : src.km;
   const linkMbps = src && !local ? Math.min(src.item.linkMbps, target.linkMbps) : null;
-  const savedKm = served === null ? null : served.item.hostingNetworkId === target.hostingNetworkId || served.km < SAME_PLACE_KM ? 0 : served.km;
+  const savedKm =
+    served === null
+      ? null
+      : served.item.hostingNetworkId === target.hostingNetworkId || served.km < SAME_PLACE_KM
+        ? 0
+        : served.km;
   return {
     fileBytes,
     source: src && { hostingNetworkId: src.item.hostingNetworkId, km: src.km },

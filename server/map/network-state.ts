@@ -36,7 +36,14 @@ export function networkState(c: HostCounts): NetworkState {
 }
 
 /** Worst first: a cluster of markers takes the colour of its worst member. */
-export const STATE_SEVERITY: Record<NetworkState, number> = { down: 5, degraded: 4, unknown: 3, full: 2, busy: 1, free: 0 };
+export const STATE_SEVERITY: Record<NetworkState, number> = {
+  down: 5,
+  degraded: 4,
+  unknown: 3,
+  full: 2,
+  busy: 1,
+  free: 0,
+};
 
 export function worstState(a: NetworkState, b: NetworkState): NetworkState {
   return STATE_SEVERITY[a] >= STATE_SEVERITY[b] ? a : b;

@@ -61,7 +61,15 @@ export interface WorldMap {
 
 const MiB = 1024 * 1024;
 
-type HostStatsRow = { hn: string; hosts: number; up: number; down: number; production: number; busy: number; replicas: number };
+type HostStatsRow = {
+  hn: string;
+  hosts: number;
+  up: number;
+  down: number;
+  production: number;
+  busy: number;
+  replicas: number;
+};
 
 export async function loadWorldMap(db: Db, serviceId: string | undefined): Promise<WorldMap> {
   const [networks, stats, service] = await Promise.all([
@@ -103,7 +111,15 @@ type SourceRow = { hn: string; vms: number; fileBytes: bigint };
 
 async function loadService(db: Db, serviceId: string): Promise<MapService | null> {
   const [service, targets, running, ops, sources] = await Promise.all([
-    db.service.findUnique({ where: { id: serviceId }, select: { id: true, slug: true, name: true, images: { select: { diskBytes: true, memoryMiB: true }, orderBy: { createdAt: "desc" }, take: 1 } } }),
+    db.service.findUnique({
+      where: { id: serviceId },
+      select: {
+        id: true,
+        slug: true,
+        name: true,
+        images: { select: { diskBytes: true, memoryMiB: true }, orderBy: { createdAt: "desc" }, take: 1 },
+      },
+    }),
     db.replicaTarget.findMany({
       where: { serviceId },
       select: { hostingNetworkId: true, desired: true, version: true, blockedReason: true, reconciledAt: true },
@@ -139,14 +155,30 @@ async function loadService(db: Db, serviceId: string): Promise<MapService | null
   const replicaTarget = (hn: string) => {
     let k = replicaTargets.get(hn);
     if (!k) {
-      k = { hostingNetworkId: hn, desired: 0, version: 0, running: 0, activating: 0, deactivating: 0, progress: null, blockedReason: null, reconciledAt: null };
+      k = {
+        hostingNetworkId: hn,
+        desired: 0,
+        version: 0,
+        running: 0,
+        activating: 0,
+        deactivating: 0,
+        progress: null,
+        blockedReason: null,
+        reconciledAt: null,
+      };
       replicaTargets.set(hn, k);
     }
     return k;
   };
   for (const t of targets) Object.assign(replicaTarget(t.hostingNetworkId), t);
   for (const r of running) replicaTarget(r.hn).running = r.running;
-  for (const o of ops) if (o.hn) Object.assign(replicaTarget(o.hn), { activating: o.activating, deactivating: o.deactivating, progress: o.progress });
+  for (const o of ops)
+    if (o.hn)
+      Object.assign(replicaTarget(o.hn), {
+        activating: o.activating,
+        deactivating: o.deactivating,
+        progress: o.progress,
+      });
   return {
     id: service.id,
     slug: service.slug,
@@ -188,7 +220,15 @@ export async function loadNetworkDetail(db: Db, hostingNetworkId: string) {
           vms: {
             where: { deletedAt: null },
             orderBy: { name: "asc" },
-            select: { id: true, name: true, phase: true, power: true, flagged: true, serviceId: true, service: { select: { slug: true, name: true } } },
+            select: {
+              id: true,
+              name: true,
+              phase: true,
+              power: true,
+              flagged: true,
+              serviceId: true,
+              service: { select: { slug: true, name: true } },
+            },
           },
         },
       },
@@ -197,9 +237,20 @@ export async function loadNetworkDetail(db: Db, hostingNetworkId: string) {
   if (!network) return null;
   const hostIds = network.hosts.map((h) => h.id);
   const operations = await db.operation.findMany({
-    where: { state: { in: [...ACTIVE_STATES] }, OR: [{ sourceHostId: { in: hostIds } }, { targetHostId: { in: hostIds } }] },
+    where: {
+      state: { in: [...ACTIVE_STATES] },
+      OR: [{ sourceHostId: { in: hostIds } }, { targetHostId: { in: hostIds } }],
+    },
     orderBy: { createdAt: "asc" },
-    select: { id: true, kind: true, state: true, progress: true, vm: { select: { name: true, serviceId: true } }, sourceHost: { select: { name: true } }, targetHost: { select: { name: true } } },
+    select: {
+      id: true,
+      kind: true,
+      state: true,
+      progress: true,
+      vm: { select: { name: true, serviceId: true } },
+      sourceHost: { select: { name: true } },
+      targetHost: { select: { name: true } },
+    },
   });
   return { ...network, operations };
 }

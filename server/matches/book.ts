@@ -24,7 +24,9 @@ const STORED_RUNNERS_UP = 5;
 export async function bookMatch(db: Db, user: { id: string }, request: BookRequest, audit: Audit, now = new Date()) {
   // No limit: the admin may pick any eligible host, not only the ones ranked first.
   const preview = await previewMatch(db, request, undefined);
-  const measurement = request.measurement ? verifyMeasurement(request.measurement, { userId: user.id, players: preview.players }, now) : null;
+  const measurement = request.measurement
+    ? verifyMeasurement(request.measurement, { userId: user.id, players: preview.players }, now)
+    : null;
   const modelled = preview.candidates.find((c) => c.hostId === request.hostId);
   if (!modelled) throw unavailable(preview, request.hostId);
   const cells = measurement?.hosts.find((h) => h.hostId === modelled.hostId)?.cells ?? null;
@@ -42,7 +44,14 @@ export async function bookMatch(db: Db, user: { id: string }, request: BookReque
           bookedById: user.id,
           placement: decisionRecord(preview, chosen, measurement, cells),
           players: {
-            create: preview.players.map((p, i) => ({ name: p.name, team: p.team, ip: p.ip, lat: p.lat, lon: p.lon, rttMs: chosen.rttMs[i] })),
+            create: preview.players.map((p, i) => ({
+              name: p.name,
+              team: p.team,
+              ip: p.ip,
+              lat: p.lat,
+              lon: p.lon,
+              rttMs: chosen.rttMs[i],
+            })),
           },
         },
         include: { host: { select: { name: true } } },
@@ -74,14 +83,24 @@ export async function bookMatch(db: Db, user: { id: string }, request: BookReque
 function unavailable(preview: Preview, hostId: string): Error {
   const excluded = preview.excluded.find((e) => e.hostId === hostId);
   const next = preview.recommended;
-  if (!excluded) return new BookingConflictError(`That server is not a production host that can run this match.${offer(next)}`, nextBest(next));
+  if (!excluded)
+    return new BookingConflictError(
+      `That server is not a production host that can run this match.${offer(next)}`,
+      nextBest(next),
+    );
   if (excluded.reason.includes(BUSY_REASON)) return alreadyBooked(excluded, next);
-  return new BookingConflictError(`${excluded.hostName} (${excluded.city}) cannot host this match any more: ${excluded.reason}.${offer(next)}`, nextBest(next));
+  return new BookingConflictError(
+    `${excluded.hostName} (${excluded.city}) cannot host this match any more: ${excluded.reason}.${offer(next)}`,
+    nextBest(next),
+  );
 }
 
 /** Same words whether the preview saw the other booking or the database refused ours. */
 function alreadyBooked(host: { hostName: string; city: string }, next: RankedCandidate | null): BookingConflictError {
-  return new BookingConflictError(`${host.hostName} (${host.city}) is already booked for an overlapping time.${offer(next)}`, nextBest(next));
+  return new BookingConflictError(
+    `${host.hostName} (${host.city}) is already booked for an overlapping time.${offer(next)}`,
+    nextBest(next),
+  );
 }
 
 function offer(next: RankedCandidate | null): string {
@@ -95,7 +114,12 @@ function nextBest(next: RankedCandidate | null) {
 }
 
 /** The decision as the admin saw it: objective, cap, the chosen host, the runners-up and the RTTs' sources. */
-function decisionRecord(preview: Preview, chosen: RankedCandidate, measurement: Measurement | null, cells: RttCell[] | null): PlacementRecord {
+function decisionRecord(
+  preview: Preview,
+  chosen: RankedCandidate,
+  measurement: Measurement | null,
+  cells: RttCell[] | null,
+): PlacementRecord {
   const summary = (c: RankedCandidate) => ({
     hostId: c.hostId,
     hostName: c.hostName,
@@ -114,7 +138,10 @@ function decisionRecord(preview: Preview, chosen: RankedCandidate, measurement: 
     players: preview.players.map((p) => p.name),
     chosen: summary(chosen),
     // Runners-up as the model ranked them (only the booked host's RTTs are re-read from the pings).
-    runnersUp: preview.candidates.filter((c) => c.hostId !== chosen.hostId).slice(0, STORED_RUNNERS_UP).map(summary),
+    runnersUp: preview.candidates
+      .filter((c) => c.hostId !== chosen.hostId)
+      .slice(0, STORED_RUNNERS_UP)
+      .map(summary),
     eligibleCount: preview.eligibleCount,
     excludedCount: preview.excluded.length,
     pings: measurement && {
@@ -131,7 +158,11 @@ function playerRtts(preview: Preview, cells: readonly RttCell[]): PlayerRtt[] {
 
 /** The database refused an overlapping live booking of the host (exclusion constraint). */
 export function isOverlappingBooking(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && typeof e === "object" && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e: unknown = err, depth = 0;
+    e && typeof e === "object" && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const { message, code, originalCode } = e as { message?: unknown; code?: unknown; originalCode?: unknown };
     if (typeof message === "string" && message.includes("Match_no_overlapping_bookings_per_host")) return true;
     if (code === "23P01" || originalCode === "23P01") return true;

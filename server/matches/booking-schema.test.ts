@@ -30,12 +30,26 @@ describe("matchRequest", () => {
   });
 
   it("names the field of each problem", () => {
-    expect(fieldErrors({ ...valid(), clanA: "", clanB: "" })).toMatchObject({ clanA: "Clan A's name is required", clanB: "Clan B's name is required" });
+    expect(fieldErrors({ ...valid(), clanA: "", clanB: "" })).toMatchObject({
+      clanA: "Clan A's name is required",
+      clanB: "Clan B's name is required",
+    });
     expect(fieldErrors({ ...valid(), clanB: "RED" })).toEqual({ clanB: "The two clans must have different names" });
-    expect(fieldErrors({ ...valid(), durationMinutes: 14.5 })).toMatchObject({ durationMinutes: "Duration must be a whole number of minutes" });
-    expect(fieldErrors({ ...valid(), startsAt: new Date(Date.now() - 1) })).toEqual({ startsAt: "Start must be in the future" });
-    expect(fieldErrors({ ...valid(), players: [{ name: "x", team: "A", ip: "12.14.0.10" }] })).toMatchObject({ players: "A match needs at least 2 players" });
-    expect(fieldErrors({ ...valid(), players: Array.from({ length: 65 }, (_, i) => ({ name: `p${i}`, team: i % 2 ? "A" : "B", ip: "12.14.0.10" })) })).toEqual({
+    expect(fieldErrors({ ...valid(), durationMinutes: 14.5 })).toMatchObject({
+      durationMinutes: "Duration must be a whole number of minutes",
+    });
+    expect(fieldErrors({ ...valid(), startsAt: new Date(Date.now() - 1) })).toEqual({
+      startsAt: "Start must be in the future",
+    });
+    expect(fieldErrors({ ...valid(), players: [{ name: "x", team: "A", ip: "12.14.0.10" }] })).toMatchObject({
+      players: "A match needs at least 2 players",
+    });
+    expect(
+      fieldErrors({
+        ...valid(),
+        players: Array.from({ length: 65 }, (_, i) => ({ name: `p${i}`, team: i % 2 ? "A" : "B", ip: "12.14.0.10" })),
+      }),
+    ).toEqual({
       players: "A match has at most 64 players",
     });
   });
@@ -44,7 +58,9 @@ describe("matchRequest", () => {
     expect(matchRequest.parse({ ...valid(), maxRttMs: 120 }).maxRttMs).toBe(120);
     expect(fieldErrors({ ...valid(), maxRttMs: 5 })).toEqual({ maxRttMs: "Max RTT must be at least 10 ms" });
     expect(fieldErrors({ ...valid(), maxRttMs: 5000 })).toEqual({ maxRttMs: "Max RTT must be at most 1000 ms" });
-    expect(fieldErrors({ ...valid(), maxRttMs: Number.NaN })).toEqual({ maxRttMs: "Max RTT must be a number of milliseconds" });
+    expect(fieldErrors({ ...valid(), maxRttMs: Number.NaN })).toEqual({
+      maxRttMs: "Max RTT must be a number of milliseconds",
+    });
   });
 
   it("checks each player row: address or place, not both, unique names", () => {

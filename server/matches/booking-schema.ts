@@ -21,11 +21,7 @@ export const DEFAULT_PING_CANDIDATES = 3;
 const DAY_MS = 86_400_000;
 
 const name = (what: string) =>
-  z
-    .string()
-    .trim()
-    .min(1, `${what} is required`)
-    .max(64, `${what} must be at most 64 characters`);
+  z.string().trim().min(1, `${what} is required`).max(64, `${what} must be at most 64 characters`);
 
 export const bookingPlayer = z
   .object({
@@ -38,14 +34,29 @@ export const bookingPlayer = z
       .optional()
       .refine((ip) => !ip || isIpAddress(ip), "Not an IPv4 or IPv6 address"),
     lat: z.number().min(-90, "Latitude must be within -90..90").max(90, "Latitude must be within -90..90").optional(),
-    lon: z.number().min(-180, "Longitude must be within -180..180").max(180, "Longitude must be within -180..180").optional(),
+    lon: z
+      .number()
+      .min(-180, "Longitude must be within -180..180")
+      .max(180, "Longitude must be within -180..180")
+      .optional(),
   })
   .superRefine((p, ctx) => {
     const hasIp = !!p.ip;
     const hasPlace = p.lat !== undefined && p.lon !== undefined;
-    if (!hasIp && !hasPlace) ctx.addIssue({ code: "custom", path: ["ip"], message: "Enter the player's IP address or pick their place on the map" });
-    if (hasIp && (p.lat !== undefined || p.lon !== undefined)) ctx.addIssue({ code: "custom", path: ["ip"], message: "Give either an IP address or a place on the map, not both" });
-    if (!hasIp && (p.lat === undefined) !== (p.lon === undefined)) ctx.addIssue({ code: "custom", path: ["lat"], message: "A place needs both latitude and longitude" });
+    if (!hasIp && !hasPlace)
+      ctx.addIssue({
+        code: "custom",
+        path: ["ip"],
+        message: "Enter the player's IP address or pick their place on the map",
+      });
+    if (hasIp && (p.lat !== undefined || p.lon !== undefined))
+      ctx.addIssue({
+        code: "custom",
+        path: ["ip"],
+        message: "Give either an IP address or a place on the map, not both",
+      });
+    if (!hasIp && (p.lat === undefined) !== (p.lon === undefined))
+      ctx.addIssue({ code: "custom", path: ["lat"], message: "A place needs both latitude and longitude" });
   });
 export type BookingPlayer = z.infer<typeof bookingPlayer>;
 
@@ -78,20 +89,27 @@ const requestFields = {
 
 /** Checks across fields; the path names the field the message belongs to. */
 function checkRequest(r: z.infer<z.ZodObject<typeof requestFields>>, ctx: z.RefinementCtx): void {
-  if (r.clanA.toLowerCase() === r.clanB.toLowerCase()) ctx.addIssue({ code: "custom", path: ["clanB"], message: "The two clans must have different names" });
+  if (r.clanA.toLowerCase() === r.clanB.toLowerCase())
+    ctx.addIssue({ code: "custom", path: ["clanB"], message: "The two clans must have different names" });
   for (const team of ["A", "B"] as const) {
     if (!r.players.some((p) => p.team === team)) {
-      ctx.addIssue({ code: "custom", path: ["players"], message: `${team === "A" ? r.clanA || "Clan A" : r.clanB || "Clan B"} needs at least one player` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["players"],
+        message: `${team === "A" ? r.clanA || "Clan A" : r.clanB || "Clan B"} needs at least one player`,
+      });
     }
   }
   const seen = new Map<string, number>();
   r.players.forEach((p, i) => {
     const key = p.name.toLowerCase();
-    if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["players", i, "name"], message: `Player name "${p.name}" is used twice` });
+    if (seen.has(key))
+      ctx.addIssue({ code: "custom", path: ["players", i, "name"], message: `Player name "${p.name}" is used twice` });
     else seen.set(key, i);
   });
   const now = Date.now();
-  if (r.startsAt.getTime() <= now) ctx.addIssue({ code: "custom", path: ["startsAt"], message: "Start must be in the future" });
+  if (r.startsAt.getTime() <= now)
+    ctx.addIssue({ code: "custom", path: ["startsAt"], message: "Start must be in the future" });
   else if (r.startsAt.getTime() > now + MAX_DAYS_AHEAD * DAY_MS) {
     ctx.addIssue({ code: "custom", path: ["startsAt"], message: `Start must be at most ${MAX_DAYS_AHEAD} days ahead` });
   }
@@ -104,7 +122,12 @@ export type MatchRequestInput = z.input<typeof matchRequest>;
 export const measurePingsRequest = z
   .object({
     ...requestFields,
-    candidates: z.number().int().min(1, "Measure at least 1 candidate").max(10, "Measure at most 10 candidates").default(DEFAULT_PING_CANDIDATES),
+    candidates: z
+      .number()
+      .int()
+      .min(1, "Measure at least 1 candidate")
+      .max(10, "Measure at most 10 candidates")
+      .default(DEFAULT_PING_CANDIDATES),
   })
   .superRefine(checkRequest);
 

@@ -37,7 +37,15 @@ describe("match booking", () => {
     const w = await makeBookingWorld(db);
     const slot = request(w.game.id);
     await db.match.create({
-      data: { serviceId: w.game.id, hostId: w.hosts.denverBusy.id, clanA: "X", clanB: "Y", startsAt: new Date(slot.startsAt.getTime() + 30 * 60_000), endsAt: new Date(slot.startsAt.getTime() + 120 * 60_000), bookedById: w.clanB.id },
+      data: {
+        serviceId: w.game.id,
+        hostId: w.hosts.denverBusy.id,
+        clanA: "X",
+        clanB: "Y",
+        startsAt: new Date(slot.startsAt.getTime() + 30 * 60_000),
+        endsAt: new Date(slot.startsAt.getTime() + 120 * 60_000),
+        bookedById: w.clanB.id,
+      },
     });
     const preview = await callerFor(w.clanA).matches.preview(slot);
 
@@ -64,7 +72,9 @@ describe("match booking", () => {
     await db.vm.deleteMany({ where: { serviceId: w.game.id } });
     const preview = await callerFor(w.clanA).matches.preview(request(w.game.id));
     expect(preview.recommended).toBeNull();
-    expect(preview.excluded.find((e) => e.hostId === w.hosts.denverFree.id)?.reason).toMatch(/the game's VM image is in no Hibernation Nest/);
+    expect(preview.excluded.find((e) => e.hostId === w.hosts.denverFree.id)?.reason).toMatch(
+      /the game's VM image is in no Hibernation Nest/,
+    );
   });
 
   it("lets exactly one of two concurrent bookings of a host win; the other is told the next best server", async () => {
@@ -86,15 +96,29 @@ describe("match booking", () => {
     expect(booked[0]!.status).toBe("SCHEDULED");
     expect(booked[0]!.players).toHaveLength(4);
     expect(booked[0]!.players.every((p) => (p.rttMs ?? 0) > 0)).toBe(true);
-    expect(booked[0]!.placement).toMatchObject({ objective: "closeness", maxRttMs: 180, chosen: { hostName: w.hosts.denverFree.name } });
+    expect(booked[0]!.placement).toMatchObject({
+      objective: "closeness",
+      maxRttMs: 180,
+      chosen: { hostName: w.hosts.denverFree.name },
+    });
     expect(await db.auditEvent.count({ where: { entityId: booked[0]!.id, action: "match.book" } })).toBe(1);
   });
 
   it("recognises the database's refusal of an overlapping booking", async () => {
     const w = await makeBookingWorld(db);
-    const slot = { serviceId: w.game.id, hostId: w.hosts.dallasFree.id, clanA: "X", clanB: "Y", bookedById: w.clanA.id, startsAt: startsAt(), endsAt: new Date(startsAt().getTime() + 3600_000) };
+    const slot = {
+      serviceId: w.game.id,
+      hostId: w.hosts.dallasFree.id,
+      clanA: "X",
+      clanB: "Y",
+      bookedById: w.clanA.id,
+      startsAt: startsAt(),
+      endsAt: new Date(startsAt().getTime() + 3600_000),
+    };
     await db.match.create({ data: slot });
-    const err = await db.match.create({ data: { ...slot, startsAt: new Date(slot.startsAt.getTime() + 1800_000) } }).catch((e: unknown) => e);
+    const err = await db.match
+      .create({ data: { ...slot, startsAt: new Date(slot.startsAt.getTime() + 1800_000) } })
+      .catch((e: unknown) => e);
     expect(isOverlappingBooking(err)).toBe(true);
     expect(isOverlappingBooking(new Error("something else"))).toBe(false);
   });
@@ -111,9 +135,17 @@ describe("match booking", () => {
     const match = await callerFor(w.clanA).matches.book({ ...slot, hostId: preview.recommended!.hostId });
     expect(match.host.name).toBe(preview.recommended!.hostName);
 
-    const down = await trpcError(callerFor(w.clanA).matches.book({ ...slot, startsAt: new Date(slot.startsAt.getTime() + 86_400_000), hostId: w.hosts.chicagoDown.id }));
+    const down = await trpcError(
+      callerFor(w.clanA).matches.book({
+        ...slot,
+        startsAt: new Date(slot.startsAt.getTime() + 86_400_000),
+        hostId: w.hosts.chicagoDown.id,
+      }),
+    );
     expect(down.code).toBe("CONFLICT");
-    expect(down.message).toMatch(/chicago-1-\d+ \(Chicago\) cannot host this match any more: down \(missed heartbeats\)\. Next best server: /);
+    expect(down.message).toMatch(
+      /chicago-1-\d+ \(Chicago\) cannot host this match any more: down \(missed heartbeats\)\. Next best server: /,
+    );
   });
 
   it("names the field and the reason for bad input", async () => {
@@ -128,9 +160,33 @@ describe("match booking", () => {
       [{ clanB: "red clan" }, /clanB[\s\S]*different names/],
       [{ clanA: " " }, /clanA[\s\S]*Clan A's name is required/],
       [{ players: [{ name: "solo", team: "A", ip: "12.14.0.10" }] }, /players[\s\S]*at least 2 players/],
-      [{ players: [{ name: "a", team: "A", ip: "12.14.0.10" }, { name: "b", team: "A", ip: "12.42.185.10" }] }, /players[\s\S]*Blue Clan needs at least one player/],
-      [{ players: [{ name: "a", team: "A", ip: "12.14.0.10" }, { name: "A", team: "B", ip: "12.42.185.10" }] }, /"name"[\s\S]*Player name .*A.* is used twice/],
-      [{ players: [{ name: "a", team: "A", ip: "1.2.3" }, { name: "b", team: "B", ip: "12.42.185.10" }] }, /ip[\s\S]*Not an IPv4 or IPv6 address/],
+      [
+        {
+          players: [
+            { name: "a", team: "A", ip: "12.14.0.10" },
+            { name: "b", team: "A", ip: "12.42.185.10" },
+          ],
+        },
+        /players[\s\S]*Blue Clan needs at least one player/,
+      ],
+      [
+        {
+          players: [
+            { name: "a", team: "A", ip: "12.14.0.10" },
+            { name: "A", team: "B", ip: "12.42.185.10" },
+          ],
+        },
+        /"name"[\s\S]*Player name .*A.* is used twice/,
+      ],
+      [
+        {
+          players: [
+            { name: "a", team: "A", ip: "1.2.3" },
+            { name: "b", team: "B", ip: "12.42.185.10" },
+          ],
+        },
+        /ip[\s\S]*Not an IPv4 or IPv6 address/,
+      ],
     ];
     for (const [overrides, message] of cases) {
       const err = await trpcError(a.matches.preview(request(w.game.id, overrides)));
@@ -138,7 +194,14 @@ describe("match booking", () => {
       expect(err.message).toMatch(message);
     }
     const privateIp = await trpcError(
-      a.matches.preview(request(w.game.id, { players: [{ name: "lan-party", team: "A", ip: "192.168.1.20" }, { name: "b", team: "B", ip: "12.42.185.10" }] })),
+      a.matches.preview(
+        request(w.game.id, {
+          players: [
+            { name: "lan-party", team: "A", ip: "192.168.1.20" },
+            { name: "b", team: "B", ip: "12.42.185.10" },
+          ],
+        }),
+      ),
     );
     expect(privateIp.code).toBe("BAD_REQUEST");
     expect(privateIp.message).toMatch(/Player "lan-party": 192.168.1.20 is a private, reserved or unknown address/);
@@ -154,7 +217,10 @@ describe("match booking", () => {
     expect((await trpcError(b.matches.cancel({ matchId: match.id }))).code).toBe("NOT_FOUND");
     expect((await callerFor(w.clanA).matches.list()).map((m) => m.id)).toContain(match.id);
     expect((await trpcError(callerFor(w.manager).matches.preview(request(w.game.id)))).code).toBe("FORBIDDEN");
-    expect((await trpcError(callerFor(w.operator).matches.book({ ...request(w.game.id), hostId: w.hosts.denverFree.id }))).code).toBe("FORBIDDEN");
+    expect(
+      (await trpcError(callerFor(w.operator).matches.book({ ...request(w.game.id), hostId: w.hosts.denverFree.id })))
+        .code,
+    ).toBe("FORBIDDEN");
     expect((await callerFor(w.admin).matches.cancel({ matchId: match.id })).status).toBe("CANCELLED");
   });
 

@@ -21,10 +21,14 @@ export type SlotHost = {
  * Every production host with what rules it out for the game in [startsAt, endsAt).
  * Throws a field error when the game does not exist or is not a game.
  */
-export async function loadSlotHosts(db: Db, slot: { serviceId: string; startsAt: Date; endsAt: Date }): Promise<SlotHost[]> {
+export async function loadSlotHosts(
+  db: Db,
+  slot: { serviceId: string; startsAt: Date; endsAt: Date },
+): Promise<SlotHost[]> {
   const service = await db.service.findUnique({ where: { id: slot.serviceId }, select: { kind: true, name: true } });
   if (!service) throw new BookingFieldError([{ path: ["serviceId"], message: "No such game" }]);
-  if (service.kind !== "GAME") throw new BookingFieldError([{ path: ["serviceId"], message: `${service.name} is not a game server` }]);
+  if (service.kind !== "GAME")
+    throw new BookingFieldError([{ path: ["serviceId"], message: `${service.name} is not a game server` }]);
 
   const [hosts, nestVms] = await Promise.all([
     db.host.findMany({
@@ -41,7 +45,11 @@ export async function loadSlotHosts(db: Db, slot: { serviceId: string; startsAt:
         vms: { where: { phase: "PRODUCTION" }, select: { name: true }, take: 1 },
         // Half-open slots overlap when each starts before the other ends.
         matches: {
-          where: { status: { in: [...LIVE_MATCH_STATUSES] }, startsAt: { lt: slot.endsAt }, endsAt: { gt: slot.startsAt } },
+          where: {
+            status: { in: [...LIVE_MATCH_STATUSES] },
+            startsAt: { lt: slot.endsAt },
+            endsAt: { gt: slot.startsAt },
+          },
           select: { id: true },
           take: 1,
         },

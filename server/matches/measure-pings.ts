@@ -52,8 +52,19 @@ export async function measurePings(
       return preview.players.map((player, p) => rttCell(candidate.rttMs[p]!, player, outcomes[p]));
     }),
   );
-  const hosts = top.map((c) => ({ id: c.hostId, name: c.hostName, city: c.city, country: c.country, lat: c.lat, lon: c.lon, reasons: [] }));
-  const ranking = rankMeasured(hosts, preview.players, cells, { objective: preview.objective, maxRttMs: preview.maxRttMs });
+  const hosts = top.map((c) => ({
+    id: c.hostId,
+    name: c.hostName,
+    city: c.city,
+    country: c.country,
+    lat: c.lat,
+    lon: c.lon,
+    reasons: [],
+  }));
+  const ranking = rankMeasured(hosts, preview.players, cells, {
+    objective: preview.objective,
+    maxRttMs: preview.maxRttMs,
+  });
   const measurement = signMeasurement({
     userId: user.id,
     players: playersFingerprint(preview.players),

@@ -41,13 +41,18 @@ async function refusal(p: Promise<unknown>): Promise<TRPCError> {
 describe("booking after measured pings", () => {
   it("stores which of the booked host's RTTs were measured and which modelled, and the facts on the measured values", async () => {
     const w = await bookingWorld(db);
-    const caller = (user: User) => createCaller(createInnerContext({ db, user, hosts: () => fakePings(w.hosts.dallasFree.name) }));
+    const caller = (user: User) =>
+      createCaller(createInnerContext({ db, user, hosts: () => fakePings(w.hosts.dallasFree.name) }));
     const slot = bookingRequest(w.game.id);
     const measured = await caller(w.clanA).matches.measurePings({ ...slot, candidates: 3 });
     const dallas = measured.candidates.find((c) => c.hostId === w.hosts.dallasFree.id);
     expect(dallas).toBeDefined();
 
-    const match = await caller(w.clanA).matches.book({ ...slot, hostId: w.hosts.dallasFree.id, measurement: measured.measurement });
+    const match = await caller(w.clanA).matches.book({
+      ...slot,
+      hostId: w.hosts.dallasFree.id,
+      measurement: measured.measurement,
+    });
     const stored = await db.match.findUniqueOrThrow({ where: { id: match.id }, include: { players: true } });
     const record = readPlacementRecord(stored.placement);
     expect(record).not.toBeNull();
@@ -56,12 +61,27 @@ describe("booking after measured pings", () => {
     expect(record!.pings!.hosts.map((h) => h.hostId).sort()).toEqual(measured.candidates.map((c) => c.hostId).sort());
     expect(record!.pings!.chosen).toEqual([
       { player: "red-ny", rttMs: 24, source: "measured" },
-      { player: "red-boston", rttMs: dallas!.cells[1]!.rttMs, source: "model", why: "placed on the map: no IP to ping" },
+      {
+        player: "red-boston",
+        rttMs: dallas!.cells[1]!.rttMs,
+        source: "model",
+        why: "placed on the map: no IP to ping",
+      },
       { player: "blue-la", rttMs: dallas!.cells[2]!.rttMs, source: "model", why: "ping failed: connection reset" },
-      { player: "blue-seattle", rttMs: dallas!.cells[3]!.rttMs, source: "model", why: "placed on the map: no IP to ping" },
+      {
+        player: "blue-seattle",
+        rttMs: dallas!.cells[3]!.rttMs,
+        source: "model",
+        why: "placed on the map: no IP to ping",
+      },
     ]);
     // The booked host's facts and each player's stored RTT are the measured ones, as the admin saw them.
-    expect(record!.chosen).toMatchObject({ hostId: w.hosts.dallasFree.id, closeness: dallas!.closeness, maxRtt: dallas!.maxRtt, rttMs: dallas!.rttMs });
+    expect(record!.chosen).toMatchObject({
+      hostId: w.hosts.dallasFree.id,
+      closeness: dallas!.closeness,
+      maxRtt: dallas!.maxRtt,
+      rttMs: dallas!.rttMs,
+    });
     expect(stored.players.find((p) => p.name === "red-ny")!.rttMs).toBe(24);
 
     // The bookings list returns the record typed, for the page to show.
@@ -79,7 +99,9 @@ describe("booking after measured pings", () => {
 
     const later = { ...slot, startsAt: new Date(slot.startsAt.getTime() + 86_400_000) };
     const measured = await a.matches.measurePings({ ...later, candidates: 1 });
-    const unpinged = (await a.matches.preview(later)).candidates.find((c) => !measured.candidates.some((m) => m.hostId === c.hostId))!;
+    const unpinged = (await a.matches.preview(later)).candidates.find(
+      (c) => !measured.candidates.some((m) => m.hostId === c.hostId),
+    )!;
     const other = await a.matches.book({ ...later, hostId: unpinged.hostId, measurement: measured.measurement });
     const record = readPlacementRecord((await db.match.findUniqueOrThrow({ where: { id: other.id } })).placement);
     expect(record!.rttSource).toBe("model");
@@ -92,14 +114,26 @@ describe("booking after measured pings", () => {
     const slot = bookingRequest(w.game.id);
     const { measurement } = await as(w.clanA).matches.measurePings({ ...slot, candidates: 2 });
     const [body, signature] = measurement.split(".");
-    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body!, "base64url").toString()), measuredAt: new Date().toISOString() })).toString("base64url");
+    const forged = Buffer.from(
+      JSON.stringify({
+        ...JSON.parse(Buffer.from(body!, "base64url").toString()),
+        measuredAt: new Date().toISOString(),
+      }),
+    ).toString("base64url");
     const cases: [User, Record<string, unknown>, string, RegExp][] = [
       [w.clanA, slot, `${forged}.${signature}`, /not one this server issued/],
       [w.clanB, slot, measurement, /measured by another admin/],
-      [w.clanA, { ...slot, players: slot.players.map((p, i) => (i === 0 ? { ...p, name: "red-renamed" } : p)) }, measurement, /players changed/],
+      [
+        w.clanA,
+        { ...slot, players: slot.players.map((p, i) => (i === 0 ? { ...p, name: "red-renamed" } : p)) },
+        measurement,
+        /players changed/,
+      ],
     ];
     for (const [user, request, token, message] of cases) {
-      const err = await refusal(as(user).matches.book({ ...(request as typeof slot), hostId: w.hosts.denverFree.id, measurement: token }));
+      const err = await refusal(
+        as(user).matches.book({ ...(request as typeof slot), hostId: w.hosts.denverFree.id, measurement: token }),
+      );
       expect(err.code).toBe("BAD_REQUEST");
       expect(err.message).toMatch(message);
       expect(err.message).toMatch(/^Measured pings/);

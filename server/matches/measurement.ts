@@ -31,7 +31,9 @@ function key(): Buffer {
 }
 
 /** Order-sensitive: cells are stored in player order. */
-export function playersFingerprint(players: readonly Pick<LocatedPlayer, "name" | "team" | "ip" | "lat" | "lon">[]): string {
+export function playersFingerprint(
+  players: readonly Pick<LocatedPlayer, "name" | "team" | "ip" | "lat" | "lon">[],
+): string {
   const canonical = players.map((p) => [p.name, p.team, p.ip, p.lat, p.lon]);
   return createHash("sha256").update(JSON.stringify(canonical)).digest("base64url");
 }
@@ -58,7 +60,8 @@ export function verifyMeasurement(
     throw refuse("Measured pings: the token is not one this server issued (or it was altered); measure pings again");
   }
   const measurement = JSON.parse(Buffer.from(body!, "base64url").toString()) as Measurement;
-  if (measurement.userId !== expected.userId) throw refuse("Measured pings: these were measured by another admin; measure pings again");
+  if (measurement.userId !== expected.userId)
+    throw refuse("Measured pings: these were measured by another admin; measure pings again");
   if (measurement.players !== playersFingerprint(expected.players)) {
     throw refuse("Measured pings: the players changed since the pings were measured; measure pings again");
   }

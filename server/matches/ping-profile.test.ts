@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { pingRttMs, rankMeasured, rttCell } from "./ping-profile";
 
-const reply = (minMs: number, avgMs: number, maxMs: number, received = 3) => ({ transmitted: 3, received, minMs, avgMs, maxMs });
+const reply = (minMs: number, avgMs: number, maxMs: number, received = 3) => ({
+  transmitted: 3,
+  received,
+  minMs,
+  avgMs,
+  maxMs,
+});
 
 describe("pingRttMs", () => {
   it("takes the median of three probes from min/avg/max", () => {
@@ -17,9 +23,23 @@ describe("pingRttMs", () => {
 describe("rttCell", () => {
   it("prefers the measurement and says why when it keeps the model", () => {
     expect(rttCell(50, { ip: "12.14.0.10" }, { result: reply(30, 31, 32) })).toEqual({ rttMs: 31, source: "measured" });
-    expect(rttCell(50, { ip: null }, undefined)).toEqual({ rttMs: 50, source: "model", why: "placed on the map: no IP to ping" });
-    expect(rttCell(50, { ip: "12.14.0.10" }, { error: "host x: unreachable" })).toEqual({ rttMs: 50, source: "model", why: "ping failed: host x: unreachable" });
-    expect(rttCell(50, { ip: "12.14.0.10" }, { result: { transmitted: 3, received: 0, minMs: null, avgMs: null, maxMs: null } })).toMatchObject({
+    expect(rttCell(50, { ip: null }, undefined)).toEqual({
+      rttMs: 50,
+      source: "model",
+      why: "placed on the map: no IP to ping",
+    });
+    expect(rttCell(50, { ip: "12.14.0.10" }, { error: "host x: unreachable" })).toEqual({
+      rttMs: 50,
+      source: "model",
+      why: "ping failed: host x: unreachable",
+    });
+    expect(
+      rttCell(
+        50,
+        { ip: "12.14.0.10" },
+        { result: { transmitted: 3, received: 0, minMs: null, avgMs: null, maxMs: null } },
+      ),
+    ).toMatchObject({
       rttMs: 50,
       source: "model",
       why: expect.stringMatching(/no reply/),
@@ -51,6 +71,13 @@ describe("rankMeasured", () => {
       ["h1", 30],
     ]);
     expect(ranking.recommended?.cells).toEqual([measured(30), measured(32)]);
-    expect(ranking.excluded).toEqual([{ hostId: "h3", hostName: "h3", city: "h3", reason: expect.stringMatching(/RTT 200.0 ms to player "a \(40.000, -74.000\)" exceeds the 180 ms cap/) }]);
+    expect(ranking.excluded).toEqual([
+      {
+        hostId: "h3",
+        hostName: "h3",
+        city: "h3",
+        reason: expect.stringMatching(/RTT 200.0 ms to player "a \(40.000, -74.000\)" exceeds the 180 ms cap/),
+      },
+    ]);
   });
 });

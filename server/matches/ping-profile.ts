@@ -32,7 +32,8 @@ export function rttCell(modelMs: number, player: Pick<LocatedPlayer, "ip">, outc
   if (!outcome) return { rttMs: modelMs, source: "model", why: "not measured" };
   if ("error" in outcome) return { rttMs: modelMs, source: "model", why: `ping failed: ${outcome.error}` };
   const measured = pingRttMs(outcome.result);
-  if (measured === null) return { rttMs: modelMs, source: "model", why: "no reply to ping (the player may block ICMP)" };
+  if (measured === null)
+    return { rttMs: modelMs, source: "model", why: "no reply to ping (the player may block ICMP)" };
   return { rttMs: measured, source: "measured" };
 }
 
@@ -46,7 +47,12 @@ export type MeasuredRanking = Omit<Ranking, "recommended" | "candidates"> & {
  * Re-ranks the measured hosts on the merged RTTs with the same engine and objective.
  * `cells[s][p]` belongs to `hosts[s]` and `players[p]`.
  */
-export function rankMeasured(hosts: readonly SlotHost[], players: readonly LocatedPlayer[], cells: readonly RttCell[][], options: RankOptions): MeasuredRanking {
+export function rankMeasured(
+  hosts: readonly SlotHost[],
+  players: readonly LocatedPlayer[],
+  cells: readonly RttCell[][],
+  options: RankOptions,
+): MeasuredRanking {
   const n = players.length;
   const rttMs = new Float64Array(hosts.length * n);
   cells.forEach((row, s) => row.forEach((c, p) => (rttMs[s * n + p] = c.rttMs)));
@@ -69,7 +75,11 @@ export function rankMeasured(hosts: readonly SlotHost[], players: readonly Locat
  * The candidate's facts recomputed on the merged RTTs (measured where measured), for the
  * booking of a host the admin had pinged. No cap: the facts are reported, not filtered.
  */
-export function withMeasuredRtts(candidate: RankedCandidate, players: readonly LocatedPlayer[], cells: readonly RttCell[]): RankedCandidate {
+export function withMeasuredRtts(
+  candidate: RankedCandidate,
+  players: readonly LocatedPlayer[],
+  cells: readonly RttCell[],
+): RankedCandidate {
   const rttMs = cells.map((c) => c.rttMs);
   const facts = placeMatch({
     servers: [{ id: candidate.hostId }],

@@ -43,8 +43,16 @@ describe("locatePlayers", () => {
     })();
     expect(err).toBeInstanceOf(BookingFieldError);
     expect((err as BookingFieldError).issues).toEqual([
-      { path: ["players", 1, "ip"], message: 'Player "lan": 10.0.0.5 is a private, reserved or unknown address; enter their public IP or pick their place on the map' },
-      { path: ["players", 2, "ip"], message: 'Player "typo": bad is a private, reserved or unknown address; enter their public IP or pick their place on the map' },
+      {
+        path: ["players", 1, "ip"],
+        message:
+          'Player "lan": 10.0.0.5 is a private, reserved or unknown address; enter their public IP or pick their place on the map',
+      },
+      {
+        path: ["players", 2, "ip"],
+        message:
+          'Player "typo": bad is a private, reserved or unknown address; enter their public IP or pick their place on the map',
+      },
       { path: ["players", 3, "ip"], message: 'Player "nowhere": enter an IP address or pick a place on the map' },
     ]);
   });

@@ -16,12 +16,18 @@ export type LocatedPlayer = {
  * Where each player is: the GeoIP place of their IP, or the place picked on the map.
  * Every player that cannot be placed is reported at once, each naming the player.
  */
-export function locatePlayers(players: readonly BookingPlayer[], locate: (ip: string) => LatLon | null = locateIp): LocatedPlayer[] {
+export function locatePlayers(
+  players: readonly BookingPlayer[],
+  locate: (ip: string) => LatLon | null = locateIp,
+): LocatedPlayer[] {
   const issues: FieldIssue[] = [];
   const located = players.map((p, i): LocatedPlayer | null => {
     if (!p.ip) {
       if (p.lat === undefined || p.lon === undefined) {
-        issues.push({ path: ["players", i, "ip"], message: `Player "${p.name}": enter an IP address or pick a place on the map` });
+        issues.push({
+          path: ["players", i, "ip"],
+          message: `Player "${p.name}": enter an IP address or pick a place on the map`,
+        });
         return null;
       }
       return { name: p.name, team: p.team, ip: null, lat: p.lat, lon: p.lon };

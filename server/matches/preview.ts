@@ -7,7 +7,11 @@ import { rankHosts, type Ranking } from "./ranking";
 export type Preview = Ranking & { startsAt: Date; endsAt: Date; players: LocatedPlayer[] };
 
 /** The fairest servers for a match, from the latency model (no host is contacted). */
-export async function previewMatch(db: Db, request: MatchRequest, limit: number | undefined = PREVIEW_LIMIT): Promise<Preview> {
+export async function previewMatch(
+  db: Db,
+  request: MatchRequest,
+  limit: number | undefined = PREVIEW_LIMIT,
+): Promise<Preview> {
   const players = locatePlayers(request.players);
   const endsAt = slotEnd(request);
   const hosts = await loadSlotHosts(db, { serviceId: request.serviceId, startsAt: request.startsAt, endsAt });

@@ -2,7 +2,15 @@ import { describe, expect, it } from "vitest";
 import { estimateRttMs } from "../latency/model";
 import { hostsVersion, playerKey, rankHosts } from "./ranking";
 
-const host = (id: string, lat: number, lon: number, reasons: string[] = []) => ({ id, name: id, city: id, country: "US", lat, lon, reasons });
+const host = (id: string, lat: number, lon: number, reasons: string[] = []) => ({
+  id,
+  name: id,
+  city: id,
+  country: "US",
+  lat,
+  lon,
+  reasons,
+});
 const players = [
   { name: "ny", team: "A" as const, ip: null, lat: 40.71, lon: -74.01 },
   { name: "la", team: "B" as const, ip: null, lat: 34.05, lon: -118.24 },
@@ -10,7 +18,12 @@ const players = [
 
 describe("rankHosts", () => {
   it("ranks eligible hosts by C_s with model RTTs per player, and lists the excluded with reasons", () => {
-    const hosts = [host("new-york", 40.71, -74.01), host("denver", 39.74, -104.99), host("sydney", -33.87, 151.21), host("dallas", 32.78, -96.8, ["draining"])];
+    const hosts = [
+      host("new-york", 40.71, -74.01),
+      host("denver", 39.74, -104.99),
+      host("sydney", -33.87, 151.21),
+      host("dallas", 32.78, -96.8, ["draining"]),
+    ];
     const ranking = rankHosts(hosts, players, { objective: "closeness", maxRttMs: 180 });
     expect(ranking.candidates.map((c) => c.hostId)).toEqual(["denver", "new-york"]);
     const denver = ranking.candidates[0]!;
@@ -25,7 +38,10 @@ describe("rankHosts", () => {
   });
 
   it("recommends nothing when every host is excluded", () => {
-    const ranking = rankHosts([host("a", 0, 0, ["down (missed heartbeats)"])], players, { objective: "maxRtt", maxRttMs: 180 });
+    const ranking = rankHosts([host("a", 0, 0, ["down (missed heartbeats)"])], players, {
+      objective: "maxRtt",
+      maxRttMs: 180,
+    });
     expect(ranking.recommended).toBeNull();
     expect(ranking.excluded).toHaveLength(1);
   });

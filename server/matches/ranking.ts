@@ -61,7 +61,11 @@ export function hostsVersion(eligible: readonly SlotHost[]): string {
   return hash.digest("base64url");
 }
 
-export function rankHosts(hosts: readonly SlotHost[], players: readonly LocatedPlayer[], options: RankOptions): Ranking {
+export function rankHosts(
+  hosts: readonly SlotHost[],
+  players: readonly LocatedPlayer[],
+  options: RankOptions,
+): Ranking {
   const eligible = hosts.filter((h) => h.reasons.length === 0);
   const rttMs = modelledRttMatrix(eligible, players);
   const request: PlacementRequest = {

@@ -1,6 +1,14 @@
 import type { Db } from "../db/client";
 import type { MetricResolution } from "../db/generated/enums";
-import { alignSeries, planBuckets, round1, savedPercent, staticHostsFor, type BucketPlan, type BucketRow } from "./downsample";
+import {
+  alignSeries,
+  planBuckets,
+  round1,
+  savedPercent,
+  staticHostsFor,
+  type BucketPlan,
+  type BucketRow,
+} from "./downsample";
 
 export interface ChartQuery {
   from: Date;
@@ -124,8 +132,9 @@ export async function utilizationChart(db: Db, q: ChartQuery): Promise<Utilizati
     // only the `maxHosts` busiest (or one hosting network's) are bucketed, one row per
     // host with its buckets as arrays (a month of 200 hosts is 144 000 buckets: as rows,
     // decoding them costs more than the query).
-    roomy(db, (tx) => tx.$queryRawUnsafe<{ h: string; i: number[]; mean: number[]; peak: number[]; total: number }[]>(
-      `WITH ranked AS (
+    roomy(db, (tx) =>
+      tx.$queryRawUnsafe<{ h: string; i: number[]; mean: number[]; peak: number[]; total: number }[]>(
+        `WITH ranked AS (
          SELECT hh.id AS h, count(*) OVER () AS total
            FROM "Host" hh
            CROSS JOIN LATERAL (
@@ -146,14 +155,18 @@ export async function utilizationChart(db: Db, q: ChartQuery): Promise<Utilizati
                         AND m.resolution = $1::"MetricResolution" AND m.at >= ${ts(2)} AND m.at < ${ts(3)}
                       ${perRow ? "" : "GROUP BY 1"}) q) x)
        SELECT h, total::int AS total, i, mean, peak FROM b`,
-      plan.resolution,
-      fromMs,
-      toMs,
-      plan.strideMs / 1000,
-      q.hostingNetworkId ? 100_000 : q.maxHosts,
-      q.hostingNetworkId ?? null,
-    )),
-    db.service.findMany({ select: { id: true, slug: true, name: true, policy: { select: { cpuThresholdPercent: true } } }, orderBy: { slug: "asc" } }),
+        plan.resolution,
+        fromMs,
+        toMs,
+        plan.strideMs / 1000,
+        q.hostingNetworkId ? 100_000 : q.maxHosts,
+        q.hostingNetworkId ?? null,
+      ),
+    ),
+    db.service.findMany({
+      select: { id: true, slug: true, name: true, policy: { select: { cpuThresholdPercent: true } } },
+      orderBy: { slug: "asc" },
+    }),
     db.$queryRawUnsafe<{ at: number; service: string; reason: string }[]>(
       `SELECT (extract(epoch FROM d.at))::float8 AS at, s.slug AS service, d.reason
          FROM "AutoscalerDecision" d JOIN "Service" s ON s.id = d."serviceId"
@@ -178,7 +191,11 @@ export async function utilizationChart(db: Db, q: ChartQuery): Promise<Utilizati
   for (const svc of services) {
     const rows = serviceRows.filter((r) => r.s === svc.id);
     if (rows.length === 0) continue;
-    const cpu = alignSeries(rows.map((r): BucketRow => ({ at: r.t, mean: r.mean, max: r.peak })), fromMs, plan);
+    const cpu = alignSeries(
+      rows.map((r): BucketRow => ({ at: r.t, mean: r.mean, max: r.peak })),
+      fromMs,
+      plan,
+    );
     const demand = alignExtra(rows, fromMs, plan, (r) => r.demand);
     const held = alignExtra(rows, fromMs, plan, (r) => r.hosts);
     held.forEach((v, i) => {
@@ -216,7 +233,11 @@ export async function utilizationChart(db: Db, q: ChartQuery): Promise<Utilizati
     const v = s.cpuMean.filter((x): x is number => x !== null);
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : -1;
   };
-  shown.sort(q.hostingNetworkId ? (a, b) => a.name.localeCompare(b.name) : (a, b) => avg(b) - avg(a) || a.name.localeCompare(b.name));
+  shown.sort(
+    q.hostingNetworkId
+      ? (a, b) => a.name.localeCompare(b.name)
+      : (a, b) => avg(b) - avg(a) || a.name.localeCompare(b.name),
+  );
 
   const staticHosts = staticHostsFor(serviceSeries);
   const bucketHours = plan.strideMs / 3600_000;
@@ -268,7 +289,12 @@ function ts(n: number): string {
   return `(to_timestamp($${n}::float8 / 1000.0) AT TIME ZONE 'UTC')`;
 }
 
-function alignExtra<R extends { t: number }>(rows: readonly R[], fromMs: number, plan: BucketPlan, value: (r: R) => number | null): (number | null)[] {
+function alignExtra<R extends { t: number }>(
+  rows: readonly R[],
+  fromMs: number,
+  plan: BucketPlan,
+  value: (r: R) => number | null,
+): (number | null)[] {
   const out: (number | null)[] = new Array(plan.buckets).fill(null);
   for (const r of rows) {
     const i = Math.round((r.t - fromMs) / plan.strideMs);

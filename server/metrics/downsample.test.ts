@@ -47,8 +47,12 @@ describe("planBuckets: tier and bucket width from the plot width", () => {
   });
 
   it("refuses an empty range or a bad width", async () => {
-    await expect(planBuckets({ fromMs: NOW, toMs: NOW, width: 100, rawIntervalMs: 10_000, firstAt: () => null })).rejects.toThrow(/to: must be after from/);
-    await expect(planBuckets({ fromMs: 0, toMs: NOW, width: 0, rawIntervalMs: 10_000, firstAt: () => null })).rejects.toThrow(/width/);
+    await expect(
+      planBuckets({ fromMs: NOW, toMs: NOW, width: 100, rawIntervalMs: 10_000, firstAt: () => null }),
+    ).rejects.toThrow(/to: must be after from/);
+    await expect(
+      planBuckets({ fromMs: 0, toMs: NOW, width: 0, rawIntervalMs: 10_000, firstAt: () => null }),
+    ).rejects.toThrow(/width/);
   });
 
   it("nice strides are whole numbers of the tier's step", () => {
@@ -69,7 +73,13 @@ describe("series, static baseline, savings", () => {
 
   it("static hosts: Σ ceil(peak ÷ threshold); savings against them", () => {
     // Thesis §5 example shape: finance peaks at 3.5 host units, sports at 2.6, at 90 %.
-    expect(staticHostsFor([{ peakDemand: 3.5, thresholdPercent: 90 }, { peakDemand: 2.6, thresholdPercent: 90 }, { peakDemand: 0, thresholdPercent: 90 }])).toBe(4 + 3);
+    expect(
+      staticHostsFor([
+        { peakDemand: 3.5, thresholdPercent: 90 },
+        { peakDemand: 2.6, thresholdPercent: 90 },
+        { peakDemand: 0, thresholdPercent: 90 },
+      ]),
+    ).toBe(4 + 3);
     expect(staticHostsFor([{ peakDemand: 1.8, thresholdPercent: 90 }])).toBe(2);
     expect(savedPercent(50, 80)).toBe(37.5);
     expect(savedPercent(0, 0)).toBeNull();

@@ -10,7 +10,9 @@ import { RESOLUTIONS_FINE_TO_COARSE, stepMs } from "./retention";
  */
 
 /** Bucket widths charts use (seconds): round numbers so axis ticks fall on buckets. */
-const NICE_STRIDES_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+const NICE_STRIDES_S = [
+  1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
+];
 
 export interface BucketPlan {
   resolution: MetricResolution;
@@ -39,7 +41,8 @@ export interface PlanInput {
 export async function planBuckets(input: PlanInput): Promise<BucketPlan> {
   const range = input.toMs - input.fromMs;
   if (!(range > 0)) throw new RangeError("to: must be after from");
-  if (!Number.isInteger(input.width) || input.width < 1) throw new RangeError("width: must be a positive whole number of pixels");
+  if (!Number.isInteger(input.width) || input.width < 1)
+    throw new RangeError("width: must be a positive whole number of pixels");
   const perPixel = range / input.width;
   // Start at the coarsest tier that still has at least one row per pixel.
   const tiers = RESOLUTIONS_FINE_TO_COARSE;
@@ -90,7 +93,11 @@ export interface BucketRow {
  * Rows of one series → arrays aligned on the plan's buckets (null where there is no
  * data: the chart shows a gap, not a false zero). Values rounded to 0.1.
  */
-export function alignSeries(rows: readonly BucketRow[], fromMs: number, plan: BucketPlan): { mean: (number | null)[]; max: (number | null)[] } {
+export function alignSeries(
+  rows: readonly BucketRow[],
+  fromMs: number,
+  plan: BucketPlan,
+): { mean: (number | null)[]; max: (number | null)[] } {
   const mean: (number | null)[] = new Array(plan.buckets).fill(null);
   const max: (number | null)[] = new Array(plan.buckets).fill(null);
   for (const r of rows) {

@@ -4,9 +4,21 @@ import { bytesOverPeriod, domainCpuPercent, hostCpuPercent } from "./rates";
 describe("counters → rates", () => {
   it("CPU % of a domain is Δcpu.time ÷ Δwall ÷ vCPUs", () => {
     // 2 vCPUs, 10 s apart, 15 s of CPU time: 75 %.
-    expect(domainCpuPercent({ at: 0, cpuTimeNs: 1e9, rxBytes: null, txBytes: null }, { at: 10_000, cpuTimeNs: 16e9, rxBytes: null, txBytes: null }, 2)).toBe(75);
+    expect(
+      domainCpuPercent(
+        { at: 0, cpuTimeNs: 1e9, rxBytes: null, txBytes: null },
+        { at: 10_000, cpuTimeNs: 16e9, rxBytes: null, txBytes: null },
+        2,
+      ),
+    ).toBe(75);
     // Accounting noise above 100 % is capped.
-    expect(domainCpuPercent({ at: 0, cpuTimeNs: 0, rxBytes: null, txBytes: null }, { at: 1000, cpuTimeNs: 1.02e9, rxBytes: null, txBytes: null }, 1)).toBe(100);
+    expect(
+      domainCpuPercent(
+        { at: 0, cpuTimeNs: 0, rxBytes: null, txBytes: null },
+        { at: 1000, cpuTimeNs: 1.02e9, rxBytes: null, txBytes: null },
+        1,
+      ),
+    ).toBe(100);
   });
 
   it("gives no CPU % across a restart (counter went back) or without elapsed time", () => {
@@ -17,8 +29,12 @@ describe("counters → rates", () => {
   });
 
   it("host CPU % is busy over all CPU time between two readings", () => {
-    expect(hostCpuPercent({ at: 0, busyNs: 100e9, totalNs: 1000e9 }, { at: 10_000, busyNs: 110e9, totalNs: 1040e9 })).toBe(25);
-    expect(hostCpuPercent({ at: 0, busyNs: 100e9, totalNs: 1000e9 }, { at: 10_000, busyNs: 1e9, totalNs: 10e9 })).toBeNull();
+    expect(
+      hostCpuPercent({ at: 0, busyNs: 100e9, totalNs: 1000e9 }, { at: 10_000, busyNs: 110e9, totalNs: 1040e9 }),
+    ).toBe(25);
+    expect(
+      hostCpuPercent({ at: 0, busyNs: 100e9, totalNs: 1000e9 }, { at: 10_000, busyNs: 1e9, totalNs: 10e9 }),
+    ).toBeNull();
   });
 
   it("scales bytes to the stored period, so turns between oracles neither double nor drop traffic", () => {

@@ -17,7 +17,9 @@ const rows = (hostId: string, vmId: string | null, resolution: "RAW" | "MINUTE" 
 
 async function world() {
   const w = await makeWorld(db);
-  const vm = await db.vm.create({ data: { name: `vm-${w.hn.slug}`, serviceId: w.service.id, phase: "PRODUCTION", hostId: w.prod.id, vcpus: 2 } });
+  const vm = await db.vm.create({
+    data: { name: `vm-${w.hn.slug}`, serviceId: w.service.id, phase: "PRODUCTION", hostId: w.prod.id, vcpus: 2 },
+  });
   return { ...w, vm };
 }
 
@@ -29,8 +31,24 @@ describe("rollups (RAW → MINUTE → HOUR) and retention, in SQL", () => {
     for (let i = 0; i < 18; i++) {
       const at = new Date(T0 + i * 10_000);
       const cpu = 10 * ((i % 6) + 1);
-      raw.push({ at, hostId: w.prod.id, vmId: null, cpuPercent: cpu / 2, memoryBytes: 1000, netRxBytes: 100, netTxBytes: 500 });
-      raw.push({ at, hostId: w.prod.id, vmId: w.vm.id, cpuPercent: cpu, memoryBytes: 2000 + i, netRxBytes: 100, netTxBytes: 500 });
+      raw.push({
+        at,
+        hostId: w.prod.id,
+        vmId: null,
+        cpuPercent: cpu / 2,
+        memoryBytes: 1000,
+        netRxBytes: 100,
+        netTxBytes: 500,
+      });
+      raw.push({
+        at,
+        hostId: w.prod.id,
+        vmId: w.vm.id,
+        cpuPercent: cpu,
+        memoryBytes: 2000 + i,
+        netRxBytes: 100,
+        netTxBytes: 500,
+      });
     }
     expect(await writeSamples(db, "RAW", raw)).toBe(36);
 
@@ -42,16 +60,24 @@ describe("rollups (RAW → MINUTE → HOUR) and retention, in SQL", () => {
     expect(vmMinutes[0]).toMatchObject({ cpuPercent: 35, netRxBytes: 600n, netTxBytes: 3000n, memoryBytes: 2003n });
 
     // Again, and twice at once: nothing new.
-    const again = await Promise.all([rollUp(db, { now: new Date(T0 + 210_000) }), rollUp(db, { now: new Date(T0 + 215_000) })]);
+    const again = await Promise.all([
+      rollUp(db, { now: new Date(T0 + 210_000) }),
+      rollUp(db, { now: new Date(T0 + 215_000) }),
+    ]);
     expect(again.reduce((a, r) => a + r.minuteRows, 0)).toBe(0);
     // Later the last minute follows, exactly once.
     await rollUp(db, { now: new Date(T0 + 300_000), hostIds: [w.prod.id] });
     expect((await rows(w.prod.id, w.vm.id, "MINUTE")).length).toBe(3);
     expect((await rows(w.prod.id, null, "MINUTE")).map((r) => r.cpuPercent)).toEqual([17.5, 17.5, 17.5]);
     // The service's usage follows every write once: 18 raw VM rows; three rolled minutes.
-    const usage = (resolution: "RAW" | "MINUTE") => db.serviceUsage.findMany({ where: { serviceId: w.service.id, resolution }, orderBy: { at: "asc" } });
-    expect((await usage("RAW")).map((u) => [u.vmSamples, u.prodSamples, u.cpuSum])).toEqual(raw.filter((r) => r.vmId).map((r) => [1, 1, r.cpuPercent]));
-    expect((await usage("MINUTE")).map((u) => [u.at.toISOString().slice(11, 16), u.vmSamples, u.cpuSum, u.cpuMax])).toEqual([
+    const usage = (resolution: "RAW" | "MINUTE") =>
+      db.serviceUsage.findMany({ where: { serviceId: w.service.id, resolution }, orderBy: { at: "asc" } });
+    expect((await usage("RAW")).map((u) => [u.vmSamples, u.prodSamples, u.cpuSum])).toEqual(
+      raw.filter((r) => r.vmId).map((r) => [1, 1, r.cpuPercent]),
+    );
+    expect(
+      (await usage("MINUTE")).map((u) => [u.at.toISOString().slice(11, 16), u.vmSamples, u.cpuSum, u.cpuMax]),
+    ).toEqual([
       ["10:00", 1, 35, 35],
       ["10:01", 1, 35, 35],
       ["10:02", 1, 35, 35],
@@ -78,7 +104,10 @@ describe("rollups (RAW → MINUTE → HOUR) and retention, in SQL", () => {
       ["2026-11-20T11:00:00.000Z", 80, 600n],
     ]);
     expect((await rollUp(db, { now: new Date(T0 + 2 * 3600_000 + 120_000), hostIds: [w.prod.id] })).hourRows).toBe(0);
-    const usage = await db.serviceUsage.findMany({ where: { serviceId: w.service.id, resolution: "HOUR" }, orderBy: { at: "asc" } });
+    const usage = await db.serviceUsage.findMany({
+      where: { serviceId: w.service.id, resolution: "HOUR" },
+      orderBy: { at: "asc" },
+    });
     expect(usage.map((u) => [u.at.toISOString(), u.vmSamples, u.prodSamples, u.cpuSum])).toEqual([
       ["2026-11-20T10:00:00.000Z", 1, 1, 40],
       ["2026-11-20T11:00:00.000Z", 1, 1, 80],
@@ -103,7 +132,15 @@ describe("rollups (RAW → MINUTE → HOUR) and retention, in SQL", () => {
         { at: at(401 * D), resolution: "HOUR", vmId: w.vm.id, cpuPercent: 7 },
       ],
     });
-    const usageAt = (msAgo: number, cpuSum: number) => ({ serviceId: w.service.id, resolution: "HOUR" as const, at: at(msAgo), vmSamples: 1, prodSamples: 1, cpuSum, cpuMax: cpuSum });
+    const usageAt = (msAgo: number, cpuSum: number) => ({
+      serviceId: w.service.id,
+      resolution: "HOUR" as const,
+      at: at(msAgo),
+      vmSamples: 1,
+      prodSamples: 1,
+      cpuSum,
+      cpuMax: cpuSum,
+    });
     await db.serviceUsage.createMany({ data: [usageAt(401 * D, 5), usageAt(399 * D, 6)] });
     // The whole table is in scope (so the hostless row goes too); earlier tests' rows are
     // also long expired by then, hence "at least".
@@ -112,7 +149,8 @@ describe("rollups (RAW → MINUTE → HOUR) and retention, in SQL", () => {
     // What expired was rolled up first (the 7 h old raw row lives on in its minute and
     // hour); of the rows written here, only those within their tier's retention remain.
     const left = await db.metricSample.findMany({ where: { OR: [{ hostId: w.prod.id }, { vmId: w.vm.id }] } });
-    const kept = (resolution: string, cpu: number) => left.some((r) => r.resolution === resolution && r.cpuPercent === cpu);
+    const kept = (resolution: string, cpu: number) =>
+      left.some((r) => r.resolution === resolution && r.cpuPercent === cpu);
     expect([kept("RAW", 1), kept("RAW", 2)]).toEqual([false, true]);
     expect([kept("MINUTE", 3), kept("MINUTE", 4)]).toEqual([false, true]);
     expect([kept("HOUR", 5), kept("HOUR", 6), kept("HOUR", 7)]).toEqual([false, true, false]);
@@ -128,14 +166,31 @@ describe("chart query: downsampled to the plot width", () => {
     const w = await world();
     await db.autoscalingPolicy.create({ data: { serviceId: w.service.id, cpuThresholdPercent: 80 } });
     const second = await db.host.create({
-      data: { name: `${w.prod.name}-b`, hostingNetworkId: w.hn.id, role: "PRODUCTION", sshHost: "127.0.0.1", sshUser: "x", sshKeyRef: "file:/dev/null" },
+      data: {
+        name: `${w.prod.name}-b`,
+        hostingNetworkId: w.hn.id,
+        role: "PRODUCTION",
+        sshHost: "127.0.0.1",
+        sshUser: "x",
+        sshKeyRef: "file:/dev/null",
+      },
     });
-    const vm2 = await db.vm.create({ data: { name: `vm2-${w.hn.slug}`, serviceId: w.service.id, phase: "PRODUCTION", hostId: second.id } });
+    const vm2 = await db.vm.create({
+      data: { name: `vm2-${w.hn.slug}`, serviceId: w.service.id, phase: "PRODUCTION", hostId: second.id },
+    });
     // A day of minutes: VM 1 at 40 % all day with one 99 % minute at 12:34; VM 2 runs
     // (on the second host) only from 12:00 to 18:00 at 60 %.
     const day0 = Date.parse("2026-11-10T00:00:00Z");
     const data: Sample[] = [];
-    const sample = (at: Date, hostId: string, vmId: string | null, cpuPercent: number): Sample => ({ at, hostId, vmId, cpuPercent, memoryBytes: 0, netRxBytes: 0, netTxBytes: 0 });
+    const sample = (at: Date, hostId: string, vmId: string | null, cpuPercent: number): Sample => ({
+      at,
+      hostId,
+      vmId,
+      cpuPercent,
+      memoryBytes: 0,
+      netRxBytes: 0,
+      netTxBytes: 0,
+    });
     for (let m = 0; m < 1440; m++) {
       const at = new Date(day0 + m * 60_000);
       data.push(sample(at, w.prod.id, w.vm.id, m === 12 * 60 + 34 ? 99 : 40));
@@ -143,9 +198,22 @@ describe("chart query: downsampled to the plot width", () => {
       if (m >= 720 && m < 1080) data.push(sample(at, second.id, vm2.id, 60));
     }
     await writeSamples(db, "MINUTE", data);
-    await db.autoscalerDecision.create({ data: { serviceId: w.service.id, action: "SERVER_LOSS", reason: "no free production host", at: new Date(day0 + 15 * 3600_000) } });
+    await db.autoscalerDecision.create({
+      data: {
+        serviceId: w.service.id,
+        action: "SERVER_LOSS",
+        reason: "no free production host",
+        at: new Date(day0 + 15 * 3600_000),
+      },
+    });
 
-    const chart = await utilizationChart(db, { from: new Date(day0), to: new Date(day0 + 24 * 3600_000), width: 200, maxHosts: 500, rawIntervalMs: 10_000 });
+    const chart = await utilizationChart(db, {
+      from: new Date(day0),
+      to: new Date(day0 + 24 * 3600_000),
+      width: 200,
+      maxHosts: 500,
+      rawIntervalMs: 10_000,
+    });
     expect(chart.resolution).toBe("MINUTE");
     expect(chart.bucketSeconds).toBe(600); // 1440 min / 200 px = 7.2 min → the next nice stride
     expect(chart.times.length).toBeLessThanOrEqual(200);
@@ -166,17 +234,35 @@ describe("chart query: downsampled to the plot width", () => {
     expect(chart.staticHosts).toBeGreaterThanOrEqual(2);
     const myHost = chart.hosts.find((h) => h.name === w.prod.name)!;
     expect(myHost.cpuMax[spike]).toBe(60);
-    expect(chart.serverLoss).toEqual([{ at: (day0 + 15 * 3600_000) / 1000, service: w.service.slug, reason: "no free production host" }]);
+    expect(chart.serverLoss).toEqual([
+      { at: (day0 + 15 * 3600_000) / 1000, service: w.service.slug, reason: "no free production host" },
+    ]);
     expect(chart.savedPercent).not.toBeNull();
 
     // Narrower plot: fewer, wider buckets; the spike survives in the max.
-    const narrow = await utilizationChart(db, { from: new Date(day0), to: new Date(day0 + 24 * 3600_000), width: 50, maxHosts: 1, rawIntervalMs: 10_000 });
+    const narrow = await utilizationChart(db, {
+      from: new Date(day0),
+      to: new Date(day0 + 24 * 3600_000),
+      width: 50,
+      maxHosts: 1,
+      rawIntervalMs: 10_000,
+    });
     expect(narrow.times.length).toBeLessThanOrEqual(50);
-    expect(Math.max(...narrow.services.find((s) => s.slug === w.service.slug)!.cpuMax.filter((v): v is number => v !== null))).toBe(99);
+    expect(
+      Math.max(
+        ...narrow.services.find((s) => s.slug === w.service.slug)!.cpuMax.filter((v): v is number => v !== null),
+      ),
+    ).toBe(99);
     expect(narrow.hosts.length).toBe(1);
 
     // Three hours at 1,000 px: a bucket per stored minute, each host row as it is.
-    const close = await utilizationChart(db, { from: new Date(day0 + 11 * 3600_000), to: new Date(day0 + 14 * 3600_000), width: 1000, maxHosts: 500, rawIntervalMs: 10_000 });
+    const close = await utilizationChart(db, {
+      from: new Date(day0 + 11 * 3600_000),
+      to: new Date(day0 + 14 * 3600_000),
+      width: 1000,
+      maxHosts: 500,
+      rawIntervalMs: 10_000,
+    });
     expect([close.resolution, close.bucketSeconds, close.times.length]).toEqual(["MINUTE", 60, 180]);
     const mine = close.hosts.find((h) => h.name === w.prod.name)!;
     expect(mine.cpuMean[94]).toBe(60); // 12:34

@@ -20,8 +20,6 @@ export interface RollupReport {
   skippedLocked: boolean;
 }
 
-
-
 /**
  * RAW → MINUTE → HOUR rollups and retention, in SQL. Per host (its own row and its VMs'
  * rows), each tier continues after the last bucket it already holds, so a run rolls up
@@ -35,7 +33,9 @@ export async function rollUp(db: Db, opts: RollupOptions): Promise<RollupReport>
   const hourUntil = Math.floor((opts.now.getTime() - grace) / 3600_000) * 3600_000;
   return db.$transaction(
     async (tx) => {
-      const [lock] = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext('metrics:rollup')) AS ok`;
+      const [lock] = await tx.$queryRaw<
+        { ok: boolean }[]
+      >`SELECT pg_try_advisory_xact_lock(hashtext('metrics:rollup')) AS ok`;
       if (!lock?.ok) return { minuteRows: 0, hourRows: 0, deleted: 0, skippedLocked: true };
       const hostIds = opts.hostIds ?? (await tx.host.findMany({ select: { id: true } })).map((h) => h.id);
       const minuteRows = await rollTier(tx, hostIds, "RAW", "MINUTE", "minute", minuteUntil);
@@ -47,7 +47,14 @@ export async function rollUp(db: Db, opts: RollupOptions): Promise<RollupReport>
   );
 }
 
-async function rollTier(tx: Tx, hostIds: string[], from: "RAW" | "MINUTE", to: "MINUTE" | "HOUR", unit: "minute" | "hour", untilMs: number): Promise<number> {
+async function rollTier(
+  tx: Tx,
+  hostIds: string[],
+  from: "RAW" | "MINUTE",
+  to: "MINUTE" | "HOUR",
+  unit: "minute" | "hour",
+  untilMs: number,
+): Promise<number> {
   const [r] = await tx.$queryRawUnsafe<{ n: number }[]>(
     `WITH ins AS (
        INSERT INTO "MetricSample" ("at", "resolution", "hostId", "vmId", "cpuPercent", "memoryBytes", "netRxBytes", "netTxBytes")

@@ -23,14 +23,40 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 beforeAll(async () => {
   ({ db, drop } = await createTestDatabase());
   dataDir = await mkdtemp(join(tmpdir(), "vmatrix-metrics-"));
-  lab = await startSimLab({ dataDir, hosts: [{ name: "met-prod-1", role: "PRODUCTION", city: "Frankfurt", lat: 50.1, lon: 8.7, cpus: 4 }] });
+  lab = await startSimLab({
+    dataDir,
+    hosts: [{ name: "met-prod-1", role: "PRODUCTION", city: "Frankfurt", lat: 50.1, lon: 8.7, cpus: 4 }],
+  });
   const m = lab.manifest.hosts[0]!;
-  const hn = await db.hostingNetwork.create({ data: { slug: "met-fra", name: "Frankfurt", city: "Frankfurt", country: "DE", continent: "Europe", lat: 50.1, lon: 8.7, publicPoolCidr: "192.0.2.0/28" } });
-  const svc = await db.service.create({ data: { slug: "met-web", name: "Web", kind: "WEB", port: 80, ownerDomain: "example.org" } });
+  const hn = await db.hostingNetwork.create({
+    data: {
+      slug: "met-fra",
+      name: "Frankfurt",
+      city: "Frankfurt",
+      country: "DE",
+      continent: "Europe",
+      lat: 50.1,
+      lon: 8.7,
+      publicPoolCidr: "192.0.2.0/28",
+    },
+  });
+  const svc = await db.service.create({
+    data: { slug: "met-web", name: "Web", kind: "WEB", port: 80, ownerDomain: "example.org" },
+  });
   const host = await db.host.create({
     data: {
-      name: m.name, hostingNetworkId: hn.id, role: "PRODUCTION", sshHost: m.sshHost, sshPort: m.sshPort, sshUser: m.sshUser,
-      sshKeyRef: `file:${m.privateKeyPath}`, hostKeyFingerprint: m.hostKeyFingerprint, hostKeyTrust: "TRUSTED", status: "UP", vmDir: m.vmDir, cpus: 4,
+      name: m.name,
+      hostingNetworkId: hn.id,
+      role: "PRODUCTION",
+      sshHost: m.sshHost,
+      sshPort: m.sshPort,
+      sshUser: m.sshUser,
+      sshKeyRef: `file:${m.privateKeyPath}`,
+      hostKeyFingerprint: m.hostKeyFingerprint,
+      hostKeyTrust: "TRUSTED",
+      status: "UP",
+      vmDir: m.vmDir,
+      cpus: 4,
     },
   });
   hostId = host.id;
@@ -38,9 +64,17 @@ beforeAll(async () => {
   const target = hostTarget(host);
   const disk = `${m.vmDir}/met-vm.img`;
   await driver.transport.run(target, ["truncate", "-s", "1048576", disk]);
-  await driver.define(target, "met-vm", domainXml({ name: "met-vm", memoryMiB: 64, vcpus: 2, vmDir: m.vmDir, diskPath: disk }));
+  await driver.define(
+    target,
+    "met-vm",
+    domainXml({ name: "met-vm", memoryMiB: 64, vcpus: 2, vmDir: m.vmDir, diskPath: disk }),
+  );
   await driver.start(target, "met-vm");
-  vmId = (await db.vm.create({ data: { name: "met-vm", serviceId: svc.id, phase: "PRODUCTION", power: "RUNNING", hostId, vcpus: 2 } })).id;
+  vmId = (
+    await db.vm.create({
+      data: { name: "met-vm", serviceId: svc.id, phase: "PRODUCTION", power: "RUNNING", hostId, vcpus: 2 },
+    })
+  ).id;
 });
 
 afterAll(async () => {
@@ -77,7 +111,10 @@ describe("metrics sampler over SSH (sim lab)", () => {
     await sampler.sample({ intervalMs: 0 });
     await sleep(1500);
     await sampler.sample({ intervalMs: 1000 });
-    const latest = await db.metricSample.findFirstOrThrow({ where: { vmId, resolution: "RAW" }, orderBy: { at: "desc" } });
+    const latest = await db.metricSample.findFirstOrThrow({
+      where: { vmId, resolution: "RAW" },
+      orderBy: { at: "desc" },
+    });
     expect(latest.cpuPercent).toBeLessThan(15);
   });
 
@@ -87,7 +124,11 @@ describe("metrics sampler over SSH (sim lab)", () => {
     await Promise.all([a.sample({ intervalMs: 1000 }), b.sample({ intervalMs: 1000 })]);
     await sleep(1500);
     const before = await db.metricSample.count({ where: { hostId, vmId: null, resolution: "RAW" } });
-    const reports = await Promise.all([a.sample({ intervalMs: 60_000 }), b.sample({ intervalMs: 60_000 }), a.sample({ intervalMs: 60_000 })]);
+    const reports = await Promise.all([
+      a.sample({ intervalMs: 60_000 }),
+      b.sample({ intervalMs: 60_000 }),
+      a.sample({ intervalMs: 60_000 }),
+    ]);
     const after = await db.metricSample.count({ where: { hostId, vmId: null, resolution: "RAW" } });
     // The last stored row is recent for a 60 s interval: nobody writes again.
     expect(after - before).toBe(0);

@@ -67,12 +67,16 @@ export class Sampler {
     const timeoutMs = opts.timeoutMs ?? 10_000;
     await this.db.$transaction(
       async (tx) => {
-        const [lock] = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext('metrics:' || ${hostingNetworkId})) AS ok`;
+        const [lock] = await tx.$queryRaw<
+          { ok: boolean }[]
+        >`SELECT pg_try_advisory_xact_lock(hashtext('metrics:' || ${hostingNetworkId})) AS ok`;
         if (!lock?.ok) {
           report.skippedLocked += 1;
           return;
         }
-        const hosts = await tx.host.findMany({ where: { hostingNetworkId, retiredAt: null, hostKeyTrust: "TRUSTED", status: "UP" } });
+        const hosts = await tx.host.findMany({
+          where: { hostingNetworkId, retiredAt: null, hostKeyTrust: "TRUSTED", status: "UP" },
+        });
         if (hosts.length === 0) return;
         const last = await tx.$queryRaw<{ hostId: string; at: Date }[]>`
           SELECT h.id AS "hostId", l.at
@@ -89,7 +93,8 @@ export class Sampler {
           if (recent) report.skippedRecent += 1;
           return !recent;
         });
-        const readings: { hostId: string; at: number; domains: DomainStats[]; cpu: NodeCpuTimes; mem: NodeMemory }[] = [];
+        const readings: { hostId: string; at: number; domains: DomainStats[]; cpu: NodeCpuTimes; mem: NodeMemory }[] =
+          [];
         const queue = [...due];
         await Promise.all(
           Array.from({ length: Math.min(opts.concurrency ?? 16, queue.length) }, async () => {
@@ -97,7 +102,11 @@ export class Sampler {
               try {
                 const target = hostTarget(host);
                 const [domains, cpu, mem] = await withTimeout(
-                  Promise.all([this.driver.activeDomainStats(target), this.driver.nodeCpuStats(target), this.driver.nodeMemStats(target)]),
+                  Promise.all([
+                    this.driver.activeDomainStats(target),
+                    this.driver.nodeCpuStats(target),
+                    this.driver.nodeMemStats(target),
+                  ]),
                   timeoutMs,
                   host.name,
                 );
@@ -110,13 +119,16 @@ export class Sampler {
           }),
         );
         const names = readings.flatMap((r) => r.domains.map((d) => d.name));
-        const vms = names.length ? await tx.vm.findMany({ where: { name: { in: names } }, select: { id: true, name: true, vcpus: true } }) : [];
+        const vms = names.length
+          ? await tx.vm.findMany({ where: { name: { in: names } }, select: { id: true, name: true, vcpus: true } })
+          : [];
         const byName = new Map(vms.map((v) => [v.name, v]));
         const rows: Sample[] = [];
         for (const r of readings) {
           const stored = lastAt.get(r.hostId);
           // The period a stored row stands for: since the host's last stored row, if recent.
-          const periodMs = stored !== undefined && r.at - stored <= opts.intervalMs * 3 ? r.at - stored : opts.intervalMs;
+          const periodMs =
+            stored !== undefined && r.at - stored <= opts.intervalMs * 3 ? r.at - stored : opts.intervalMs;
           rows.push(...this.rowsFor(r.hostId, r.at, r.domains, r.cpu, r.mem, byName, periodMs));
           report.hosts += 1;
         }
@@ -160,14 +172,30 @@ export class Sampler {
       rx += vmRx;
       tx += vmTx;
       const memKiB = d.balloonRssKiB ?? d.balloonCurrentKiB ?? 0;
-      rows.push({ at: new Date(at), hostId, vmId: vm.id, cpuPercent, memoryBytes: memKiB * 1024, netRxBytes: vmRx, netTxBytes: vmTx });
+      rows.push({
+        at: new Date(at),
+        hostId,
+        vmId: vm.id,
+        cpuPercent,
+        memoryBytes: memKiB * 1024,
+        netRxBytes: vmRx,
+        netTxBytes: vmTx,
+      });
     }
     this.readings.set(hostId, current);
     const hostCpu = prev ? hostCpuPercent(prev.node, node) : null;
     if (hostCpu !== null) {
       const usedKiB = Math.max(0, mem.totalKiB - mem.freeKiB - (mem.buffersKiB ?? 0) - (mem.cachedKiB ?? 0));
       // A host's traffic is what its guests moved (the sampler reads no host NIC counters).
-      rows.push({ at: new Date(at), hostId, vmId: null, cpuPercent: hostCpu, memoryBytes: usedKiB * 1024, netRxBytes: rx, netTxBytes: tx });
+      rows.push({
+        at: new Date(at),
+        hostId,
+        vmId: null,
+        cpuPercent: hostCpu,
+        memoryBytes: usedKiB * 1024,
+        netRxBytes: rx,
+        netTxBytes: tx,
+      });
     }
     return rows;
   }

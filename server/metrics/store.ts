@@ -44,8 +44,13 @@ const RESOLUTION_NAMES: readonly MetricResolution[] = ["RAW", "MINUTE", "HOUR"];
  * chunk, so 2,000 VMs are a handful of round trips, not 2,000. Pass a transaction to make
  * it all-or-nothing.
  */
-export async function writeSamples(db: Executor, resolution: MetricResolution, rows: readonly Sample[]): Promise<number> {
-  if (!RESOLUTION_NAMES.includes(resolution)) throw new RangeError(`resolution: must be one of ${RESOLUTION_NAMES.join(", ")}`);
+export async function writeSamples(
+  db: Executor,
+  resolution: MetricResolution,
+  rows: readonly Sample[],
+): Promise<number> {
+  if (!RESOLUTION_NAMES.includes(resolution))
+    throw new RangeError(`resolution: must be one of ${RESOLUTION_NAMES.join(", ")}`);
   let written = 0;
   for (let i = 0; i < rows.length; i += CHUNK) {
     const part = rows.slice(i, i + CHUNK);

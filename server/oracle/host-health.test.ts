@@ -21,14 +21,24 @@ describe("heartbeat health", () => {
   });
 
   it("refuses a host with a changed key at once", () => {
-    const next = nextHealth("h1", { status: "UP", missedBeats: 0 }, { ok: false, at, kind: "keyMismatch", message: "expected A, presented B" }, 3);
+    const next = nextHealth(
+      "h1",
+      { status: "UP", missedBeats: 0 },
+      { ok: false, at, kind: "keyMismatch", message: "expected A, presented B" },
+      3,
+    );
     expect(next.status).toBe("DOWN");
     expect(next.alert).toMatchObject({ kind: "host-key-mismatch", severity: "CRITICAL" });
   });
 });
 
 describe("domains against the database", () => {
-  const vm = (name: string, power: "RUNNING" | "SAVED" | "PAUSED", flagged: string | null = null) => ({ id: name, name, power, flagged });
+  const vm = (name: string, power: "RUNNING" | "SAVED" | "PAUSED", flagged: string | null = null) => ({
+    id: name,
+    name,
+    power,
+    flagged,
+  });
 
   it("takes power states from the host and flags what is missing or unexpected", () => {
     const r = reconcileDomains(

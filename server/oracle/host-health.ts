@@ -35,7 +35,9 @@ export function nextHealth(name: string, current: HealthState, beat: BeatOutcome
       missedBeats: 0,
       lastHeartbeatAt: beat.at,
       lastError: null,
-      alert: recovered ? { kind: ALERT_KIND.hostUp, severity: "WARNING", message: `Host ${name} answers again.` } : undefined,
+      alert: recovered
+        ? { kind: ALERT_KIND.hostUp, severity: "WARNING", message: `Host ${name} answers again.` }
+        : undefined,
     };
   }
   if (beat.kind === "keyMismatch") {
@@ -43,9 +45,14 @@ export function nextHealth(name: string, current: HealthState, beat: BeatOutcome
       status: "DOWN",
       missedBeats: current.missedBeats + 1,
       lastError: beat.message,
-      alert: current.status !== "DOWN" || current.missedBeats === 0
-        ? { kind: ALERT_KIND.hostKeyMismatch, severity: "CRITICAL", message: `Host ${name} presented a different SSH host key; it is refused until an operator confirms the new key. ${beat.message}` }
-        : undefined,
+      alert:
+        current.status !== "DOWN" || current.missedBeats === 0
+          ? {
+              kind: ALERT_KIND.hostKeyMismatch,
+              severity: "CRITICAL",
+              message: `Host ${name} presented a different SSH host key; it is refused until an operator confirms the new key. ${beat.message}`,
+            }
+          : undefined,
     };
   }
   const missed = current.missedBeats + 1;
@@ -54,7 +61,13 @@ export function nextHealth(name: string, current: HealthState, beat: BeatOutcome
     status: missed >= downAfter ? "DOWN" : current.status,
     missedBeats: missed,
     lastError: beat.message,
-    alert: goesDown ? { kind: ALERT_KIND.hostDown, severity: "CRITICAL", message: `Host ${name} missed ${missed} heartbeats: ${beat.message}` } : undefined,
+    alert: goesDown
+      ? {
+          kind: ALERT_KIND.hostDown,
+          severity: "CRITICAL",
+          message: `Host ${name} missed ${missed} heartbeats: ${beat.message}`,
+        }
+      : undefined,
   };
 }
 

@@ -4,7 +4,8 @@ import type { HostRole } from "./scheduler";
 export type Phase = "NEST" | "LOADING" | "PRODUCTION";
 /** What the VM's domain is when the operation ends: running, saved to a state file, or shut off. */
 export type EndPower = "RUNNING" | "SAVED" | "SHUTOFF" | "SAVED_OR_SHUTOFF";
-export type OperationKind = "CREATE" | "HIBERNATE" | "ACTIVATE" | "DEACTIVATE" | "CLONE" | "COLD_MOVE" | "RESTART" | "DELETE";
+export type OperationKind =
+  "CREATE" | "HIBERNATE" | "ACTIVATE" | "DEACTIVATE" | "CLONE" | "COLD_MOVE" | "RESTART" | "DELETE";
 
 /** Where an operation takes its VM: the same host, or a host of `role` the scheduler picks. */
 export interface Destination {
@@ -25,7 +26,11 @@ export interface LifecycleVm {
  * The phase-transition table: where each kind of operation takes a VM, or, when the VM is
  * not in a state that kind accepts, the refusal in words. Pure.
  */
-export function destination(kind: OperationKind, vm: LifecycleVm, to: "NEST" | "LOADING" = "NEST"): Destination | { refused: string } {
+export function destination(
+  kind: OperationKind,
+  vm: LifecycleVm,
+  to: "NEST" | "LOADING" = "NEST",
+): Destination | { refused: string } {
   const here = { sameHost: true, role: vm.phase, toPhase: vm.phase };
   switch (kind) {
     case "ACTIVATE":
@@ -36,13 +41,27 @@ export function destination(kind: OperationKind, vm: LifecycleVm, to: "NEST" | "
       if (vm.phase !== "PRODUCTION") return { refused: `VM ${vm.name} is not in production.` };
       return { sameHost: false, role: to, toPhase: to, toPower: "SAVED_OR_SHUTOFF" };
     case "HIBERNATE":
-      if (vm.phase !== "LOADING") return { refused: `VM ${vm.name} is not in the Loading Chambers (it is ${phaseWord(vm.phase)}); only a loaded VM is pre-booted into the Nest.` };
+      if (vm.phase !== "LOADING")
+        return {
+          refused: `VM ${vm.name} is not in the Loading Chambers (it is ${phaseWord(vm.phase)}); only a loaded VM is pre-booted into the Nest.`,
+        };
       return { sameHost: false, role: "NEST", toPhase: "NEST", toPower: "SAVED" };
     case "COLD_MOVE":
-      if (vm.power !== "SHUTOFF") return { refused: `VM ${vm.name} is ${vm.power.toLowerCase()}; a cold move takes a stopped VM (deactivate or restart moves a live one).` };
-      return { sameHost: false, role: vm.phase, toPhase: vm.phase, toPower: vm.phase === "PRODUCTION" ? "RUNNING" : "SHUTOFF" };
+      if (vm.power !== "SHUTOFF")
+        return {
+          refused: `VM ${vm.name} is ${vm.power.toLowerCase()}; a cold move takes a stopped VM (deactivate or restart moves a live one).`,
+        };
+      return {
+        sameHost: false,
+        role: vm.phase,
+        toPhase: vm.phase,
+        toPower: vm.phase === "PRODUCTION" ? "RUNNING" : "SHUTOFF",
+      };
     case "RESTART":
-      if (vm.power === "SAVED") return { refused: `VM ${vm.name} is hibernated; activate it instead of restarting (a restart would lose its saved memory).` };
+      if (vm.power === "SAVED")
+        return {
+          refused: `VM ${vm.name} is hibernated; activate it instead of restarting (a restart would lose its saved memory).`,
+        };
       return { ...here, toPower: "RUNNING" };
     case "DELETE":
       return { ...here, toPower: "SHUTOFF" };
@@ -51,4 +70,5 @@ export function destination(kind: OperationKind, vm: LifecycleVm, to: "NEST" | "
   }
 }
 
-const phaseWord = (p: Phase) => ({ NEST: "in the Nest", LOADING: "in the Loading Chambers", PRODUCTION: "in production" })[p];
+const phaseWord = (p: Phase) =>
+  ({ NEST: "in the Nest", LOADING: "in the Loading Chambers", PRODUCTION: "in production" })[p];

@@ -84,16 +84,31 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   const blocked: Record<string, string | null> = {};
   let budget = input.budget;
   const spares = [...input.spares];
-  const count = (hn: string) => input.running.filter((r) => r.hostingNetworkId === hn).length + (input.pending[hn]?.arriving ?? 0) - (input.pending[hn]?.leaving ?? 0);
-  const order = [...input.targets].sort((a, b) => Math.abs(b.desired - count(b.hostingNetworkId)) - Math.abs(a.desired - count(a.hostingNetworkId)) || a.slug.localeCompare(b.slug));
+  const count = (hn: string) =>
+    input.running.filter((r) => r.hostingNetworkId === hn).length +
+    (input.pending[hn]?.arriving ?? 0) -
+    (input.pending[hn]?.leaving ?? 0);
+  const order = [...input.targets].sort(
+    (a, b) =>
+      Math.abs(b.desired - count(b.hostingNetworkId)) - Math.abs(a.desired - count(a.hostingNetworkId)) ||
+      a.slug.localeCompare(b.slug),
+  );
 
   for (const t of order) {
     const have = count(t.hostingNetworkId);
     blocked[t.hostingNetworkId] = null;
     if (have > t.desired) {
-      const surplus = input.running.filter((r) => r.hostingNetworkId === t.hostingNetworkId && !r.busy).sort((a, b) => b.name.localeCompare(a.name));
+      const surplus = input.running
+        .filter((r) => r.hostingNetworkId === t.hostingNetworkId && !r.busy)
+        .sort((a, b) => b.name.localeCompare(a.name));
       for (const r of surplus.slice(0, Math.min(have - t.desired, budget))) {
-        actions.push({ kind: "DEACTIVATE", vmId: r.vmId, vmName: r.name, hostingNetworkId: t.hostingNetworkId, reason: `reconciler: ${input.service.slug} in ${t.slug} wants ${t.desired}, has ${have}` });
+        actions.push({
+          kind: "DEACTIVATE",
+          vmId: r.vmId,
+          vmName: r.name,
+          hostingNetworkId: t.hostingNetworkId,
+          reason: `reconciler: ${input.service.slug} in ${t.slug} wants ${t.desired}, has ${have}`,
+        });
         budget -= 1;
       }
       continue;
@@ -102,10 +117,17 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     const short = t.desired - have;
     const free = input.room[t.hostingNetworkId]?.free ?? 0;
     if (free === 0) {
-      blocked[t.hostingNetworkId] = `No free production host in ${t.slug} (${roomWords(input.room[t.hostingNetworkId])}): ${plural(short, "replica")} short.`;
+      blocked[t.hostingNetworkId] =
+        `No free production host in ${t.slug} (${roomWords(input.room[t.hostingNetworkId])}): ${plural(short, "replica")} short.`;
       continue;
     }
-    spares.sort((a, b) => Number(b.saved) - Number(a.saved) || greatCircleKm(a, t) - greatCircleKm(b, t) || a.bytes - b.bytes || a.name.localeCompare(b.name));
+    spares.sort(
+      (a, b) =>
+        Number(b.saved) - Number(a.saved) ||
+        greatCircleKm(a, t) - greatCircleKm(b, t) ||
+        a.bytes - b.bytes ||
+        a.name.localeCompare(b.name),
+    );
     const take = Math.min(short, free, budget, spares.length);
     for (const s of spares.splice(0, take)) {
       actions.push({
@@ -118,8 +140,12 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
       budget -= 1;
     }
     if (take < short) {
-      if (take === free && free < short) blocked[t.hostingNetworkId] = `Only ${plural(free, "free production host")} in ${t.slug} (${roomWords(input.room[t.hostingNetworkId])}): ${plural(short - take, "replica")} short.`;
-      else if (spares.length === 0 && take < Math.min(short, free)) blocked[t.hostingNetworkId] = `No spare ${input.service.slug} VM left in the Nest or the Loading Chambers: ${plural(short - take, "replica")} short.`;
+      if (take === free && free < short)
+        blocked[t.hostingNetworkId] =
+          `Only ${plural(free, "free production host")} in ${t.slug} (${roomWords(input.room[t.hostingNetworkId])}): ${plural(short - take, "replica")} short.`;
+      else if (spares.length === 0 && take < Math.min(short, free))
+        blocked[t.hostingNetworkId] =
+          `No spare ${input.service.slug} VM left in the Nest or the Loading Chambers: ${plural(short - take, "replica")} short.`;
     }
   }
   return { actions, blocked };

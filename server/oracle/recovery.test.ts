@@ -1,7 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { recoveryPlan, type LostVm } from "./recovery";
 
-const lost = (over: Partial<LostVm>): LostVm => ({ vmId: "v", name: "map-1", serviceId: "s", serviceSlug: "map", hostName: "h", hostingNetworkId: "hn", downSince: null, autoRecover: true, replicaTarget: false, replaced: false, ...over });
+const lost = (over: Partial<LostVm>): LostVm => ({
+  vmId: "v",
+  name: "map-1",
+  serviceId: "s",
+  serviceSlug: "map",
+  hostName: "h",
+  hostingNetworkId: "hn",
+  downSince: null,
+  autoRecover: true,
+  replicaTarget: false,
+  replaced: false,
+  ...over,
+});
 
 describe("recoveryPlan", () => {
   it("replaces lost VMs of services that recover automatically, once", () => {

@@ -27,8 +27,10 @@ export function recoveryPlan(lost: LostVm[]): { replace: LostVm[]; skipped: { vm
   const skipped: { vm: string; why: string }[] = [];
   for (const v of lost) {
     if (v.replaced) continue;
-    if (v.replicaTarget) skipped.push({ vm: v.name, why: "its hosting network's replica target replaces it (reconciler)" });
-    else if (!v.autoRecover) skipped.push({ vm: v.name, why: `${v.serviceSlug}'s policy does not recover automatically` });
+    if (v.replicaTarget)
+      skipped.push({ vm: v.name, why: "its hosting network's replica target replaces it (reconciler)" });
+    else if (!v.autoRecover)
+      skipped.push({ vm: v.name, why: `${v.serviceSlug}'s policy does not recover automatically` });
     else replace.push(v);
   }
   return { replace, skipped };

@@ -52,12 +52,24 @@ describe("placeVm", () => {
       ok: undefined,
     });
     expect(d.candidates.find((c) => c.name === "small")?.dropped?.reason).toBe(`${GB} bytes free, ${2 * GB} needed`);
-    expect(d.candidates.find((c) => c.name === "ok")?.scores?.map((s) => s.scorer)).toEqual(["bytes-to-transfer", "load", "distance-to-demand"]);
+    expect(d.candidates.find((c) => c.name === "ok")?.scores?.map((s) => s.scorer)).toEqual([
+      "bytes-to-transfer",
+      "load",
+      "distance-to-demand",
+    ]);
   });
 
   it("places a VM only where its owner's segment has a bridge; a host not probed for bridges is not judged", () => {
     const onSegment3 = { ...req, segment: 3 };
-    const d = placeVm([host("other", { segments: [1, 2] }), host("none", { segments: [] }), host("unknown", { segments: null }), host("has", { segments: [1, 3] })], onSegment3);
+    const d = placeVm(
+      [
+        host("other", { segments: [1, 2] }),
+        host("none", { segments: [] }),
+        host("unknown", { segments: null }),
+        host("has", { segments: [1, 3] }),
+      ],
+      onSegment3,
+    );
     const dropped = Object.fromEntries(d.candidates.map((c) => [c.name, c.dropped?.reason]));
     expect(dropped).toEqual({
       other: "no bridge vmxs3 for the owner's segment 3 (has vmxs1, vmxs2)",
@@ -65,7 +77,9 @@ describe("placeVm", () => {
       unknown: undefined,
       has: undefined,
     });
-    expect(placeVm([host("other", { segments: [1, 2] })], onSegment3).summary).toBe("No production host fits: 1 hosts considered, dropped 1 by segment.");
+    expect(placeVm([host("other", { segments: [1, 2] })], onSegment3).summary).toBe(
+      "No production host fits: 1 hosts considered, dropped 1 by segment.",
+    );
     // Without a segment (no owner known) nothing is filtered on it.
     expect(placeVm([host("other", { segments: [1, 2] })], req).chosen?.name).toBe("other");
   });
@@ -87,7 +101,12 @@ describe("placeVm", () => {
   it("prefers idle hosts, by CPU and by slot use", () => {
     expect(placeVm([host("hot", { cpuLoad: 0.8 }), host("cool", { cpuLoad: 0.1 })], req).chosen?.name).toBe("cool");
     const nest = { ...req, role: "NEST" as const };
-    expect(placeVm([host("full", { role: "NEST", vmSlots: 10, vmsPlaced: 9 }), host("empty", { role: "NEST", vmSlots: 10 })], nest).chosen?.name).toBe("empty");
+    expect(
+      placeVm(
+        [host("full", { role: "NEST", vmSlots: 10, vmsPlaced: 9 }), host("empty", { role: "NEST", vmSlots: 10 })],
+        nest,
+      ).chosen?.name,
+    ).toBe("empty");
   });
 
   it("prefers hosts near the demand point, and keeps to a hosting network when asked", () => {

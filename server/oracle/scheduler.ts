@@ -97,7 +97,10 @@ export const FILTERS: Filter[] = [
   {
     name: "hosting-network",
     why: "When asked for a location, only hosts of that hosting network qualify.",
-    check: (h, req) => (req.hostingNetworkId === undefined || h.hostingNetworkId === req.hostingNetworkId ? null : "another hosting network"),
+    check: (h, req) =>
+      req.hostingNetworkId === undefined || h.hostingNetworkId === req.hostingNetworkId
+        ? null
+        : "another hosting network",
   },
   {
     name: "up",
@@ -169,7 +172,12 @@ export const SCORERS: Scorer[] = [
 ];
 
 /** Filters every host, scores the survivors, picks the best (ties: by name, so decisions repeat). */
-export function placeVm(hosts: readonly HostCandidate[], req: PlacementRequest, filters = FILTERS, scorers = SCORERS): PlacementDecision {
+export function placeVm(
+  hosts: readonly HostCandidate[],
+  req: PlacementRequest,
+  filters = FILTERS,
+  scorers = SCORERS,
+): PlacementDecision {
   const candidates: CandidateRecord[] = hosts.map((h) => {
     for (const f of filters) {
       const reason = f.check(h, req);
@@ -184,9 +192,14 @@ export function placeVm(hosts: readonly HostCandidate[], req: PlacementRequest, 
   const best = ranked[0];
   if (!best) {
     const byFilter = new Map<string, number>();
-    for (const c of candidates) if (c.dropped) byFilter.set(c.dropped.filter, (byFilter.get(c.dropped.filter) ?? 0) + 1);
+    for (const c of candidates)
+      if (c.dropped) byFilter.set(c.dropped.filter, (byFilter.get(c.dropped.filter) ?? 0) + 1);
     const counts = [...byFilter].map(([f, n]) => `${n} by ${f}`).join(", ");
-    return { chosen: null, summary: `No ${req.role.toLowerCase()} host fits: ${hosts.length} hosts considered${counts ? `, dropped ${counts}` : ""}.`, candidates };
+    return {
+      chosen: null,
+      summary: `No ${req.role.toLowerCase()} host fits: ${hosts.length} hosts considered${counts ? `, dropped ${counts}` : ""}.`,
+      candidates,
+    };
   }
   const runnerUp = ranked[1];
   return {

@@ -21,16 +21,24 @@ const splitBound = (row: readonly number[], offset = 0) => {
 describe("lower bounds on the pair sum", () => {
   it("never exceed it, and the split bound is at least the deviation bound, on random, clustered, skewed and constant rows", () => {
     let seed = 17;
-    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (let i = 0; i < 600; i++) {
       const n = 2 + Math.floor(next() * 90);
       const kind = i % 5;
-      const row = Array.from({ length: n }, (_, p) =>
-        kind === 0 ? next() * 170
-        : kind === 1 ? (p % 3 ? 20 : 90) + next() * 2
-        : kind === 2 ? 55
-        : kind === 3 ? Math.round(next() * 4) * 10 // many ties
-        : p === 0 ? 1e6 : next(), // one huge outlier
+      const row = Array.from(
+        { length: n },
+        (_, p) =>
+          kind === 0
+            ? next() * 170
+            : kind === 1
+              ? (p % 3 ? 20 : 90) + next() * 2
+              : kind === 2
+                ? 55
+                : kind === 3
+                  ? Math.round(next() * 4) * 10 // many ties
+                  : p === 0
+                    ? 1e6
+                    : next(), // one huge outlier
       );
       const exact = pairSum(row);
       const tolerance = 1e-9 * sum(row) * n * n;

@@ -15,7 +15,15 @@ describe("placementKey", () => {
   it("ignores player order but not teams or options", () => {
     const reversed = { ...request, players: [...request.players].reverse() };
     expect(placementKey(reversed)).toBe(placementKey(request));
-    expect(placementKey({ ...request, players: [{ id: "p1", team: "y" }, { id: "p2", team: "x" }] })).not.toBe(placementKey(request));
+    expect(
+      placementKey({
+        ...request,
+        players: [
+          { id: "p1", team: "y" },
+          { id: "p2", team: "x" },
+        ],
+      }),
+    ).not.toBe(placementKey(request));
     expect(placementKey({ ...request, objective: "maxRtt" })).not.toBe(placementKey(request));
     expect(placementKey({ ...request, maxRttMs: 100 })).not.toBe(placementKey(request));
     expect(placementKey({ ...request, maxRttMs: 180 })).toBe(placementKey(request)); // the default, spelled out

@@ -17,7 +17,8 @@ export class DecisionCache<T> {
   private version: string | undefined;
 
   constructor(readonly capacity = 256) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
   }
 
   get size(): number {

@@ -4,7 +4,8 @@ import { closeness as kernel } from "./closeness";
 /** The thesis formula, literally. */
 function direct(values: readonly number[]): number {
   let sum = 0;
-  for (let p = 0; p < values.length; p++) for (let i = p + 1; i < values.length; i++) sum += Math.abs(values[p]! - values[i]!);
+  for (let p = 0; p < values.length; p++)
+    for (let i = p + 1; i < values.length; i++) sum += Math.abs(values[p]! - values[i]!);
   return sum / ((values.length * (values.length - 1)) / 2);
 }
 
@@ -16,7 +17,7 @@ function closeness(values: readonly number[], offset = 0): number {
 describe("closeness (exact C_s)", () => {
   it("matches the direct pair sum for every size, on both sides of the pairwise/sorted switch", () => {
     let seed = 11;
-    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (let n = 2; n <= 80; n++) {
       for (let trial = 0; trial < 20; trial++) {
         const values = Array.from({ length: n }, () => next() * 180);

@@ -2,11 +2,18 @@ import { describe, expect, it } from "vitest";
 import { placeMatch } from "./engine";
 import { placeMatchReference } from "./reference";
 import { rttMatrix } from "./row-bounds";
-import { type MatchPlayer, PlacementInputError, type PlacementRequest, type RttMatrix, type ServerCandidate } from "./types";
+import {
+  type MatchPlayer,
+  PlacementInputError,
+  type PlacementRequest,
+  type RttMatrix,
+  type ServerCandidate,
+} from "./types";
 import { seededRandom } from "../../test/random";
 
 const servers = (...ids: string[]): ServerCandidate[] => ids.map((id) => ({ id }));
-const players = (...ids: string[]): MatchPlayer[] => ids.map((id) => ({ id, team: id.startsWith("e") ? "east" : "west" }));
+const players = (...ids: string[]): MatchPlayer[] =>
+  ids.map((id) => ({ id, team: id.startsWith("e") ? "east" : "west" }));
 const matrix = (rows: number[][]) => Float64Array.from(rows.flat());
 
 describe("placeMatch (thesis §6.2.1)", () => {
@@ -47,7 +54,11 @@ describe("placeMatch (thesis §6.2.1)", () => {
   it("excludes unavailable hosts with every reason that applies", () => {
     const result = placeMatch({
       ...coasts,
-      servers: [{ id: "nyc", down: true }, { id: "kansas", busy: true, untrusted: true }, { id: "la", missingImage: true }],
+      servers: [
+        { id: "nyc", down: true },
+        { id: "kansas", busy: true, untrusted: true },
+        { id: "la", missingImage: true },
+      ],
     });
     expect(result.chosen).toBeNull();
     expect(result.excluded).toEqual([
@@ -68,7 +79,14 @@ describe("placeMatch (thesis §6.2.1)", () => {
       ]),
     };
     expect(placeMatch(tied).candidates.map((c) => c.id)).toEqual(["c", "b", "a"]);
-    const sameEverything = { ...tied, rttMs: matrix([[10, 20], [10, 20], [20, 10]]) };
+    const sameEverything = {
+      ...tied,
+      rttMs: matrix([
+        [10, 20],
+        [10, 20],
+        [20, 10],
+      ]),
+    };
     expect(placeMatch(sameEverything).candidates.map((c) => c.id)).toEqual(["a", "b", "c"]);
   });
 
@@ -86,7 +104,9 @@ describe("placeMatch (thesis §6.2.1)", () => {
     expect(placeMatch({ ...request, objective: "maxRtt" }).chosen).toBe("low");
     expect(placeMatch({ ...request, objective: "spread" }).chosen).toBe("even");
     // Team means: "low" gives east 32.5 / west 32.5 (no clan advantage), "even" 90.5 / 90.5.
-    expect(placeMatch({ ...request, objective: "clanDifference" }).candidates.map((c) => c.clanDifference)).toEqual([0, 0]);
+    expect(placeMatch({ ...request, objective: "clanDifference" }).candidates.map((c) => c.clanDifference)).toEqual([
+      0, 0,
+    ]);
   });
 
   it("reports clanDifference as null without teams and refuses that objective", () => {
@@ -97,18 +117,43 @@ describe("placeMatch (thesis §6.2.1)", () => {
 
   it("rejects bad requests with a message naming the problem", () => {
     const bad = (patch: Partial<PlacementRequest>) => () => placeMatch({ ...coasts, ...patch });
-    expect(bad({ players: players("e1") , rttMs: matrix([[1], [2], [3]]) })).toThrow(new PlacementInputError("need at least 2 players, got 1"));
+    expect(bad({ players: players("e1"), rttMs: matrix([[1], [2], [3]]) })).toThrow(
+      new PlacementInputError("need at least 2 players, got 1"),
+    );
     expect(bad({ servers: servers("a", "a", "b") })).toThrow(/servers: duplicate id "a"/);
     expect(bad({ players: players("e1", "e1", "w1", "w2") })).toThrow(/players: duplicate id "e1"/);
     expect(bad({ rttMs: new Float64Array(11) })).toThrow(/11 values, expected 3 servers × 4 players = 12/);
-    expect(bad({ rttMs: matrix([[1, 2, 3, 4], [1, -2, 3, 4], [1, 2, 3, 4]]) })).toThrow(/server "kansas" to player "e2" .* got -2/);
-    expect(bad({ rttMs: matrix([[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, Number.NaN, 4]]) })).toThrow(/got NaN/);
+    expect(
+      bad({
+        rttMs: matrix([
+          [1, 2, 3, 4],
+          [1, -2, 3, 4],
+          [1, 2, 3, 4],
+        ]),
+      }),
+    ).toThrow(/server "kansas" to player "e2" .* got -2/);
+    expect(
+      bad({
+        rttMs: matrix([
+          [1, 2, 3, 4],
+          [1, 2, 3, 4],
+          [1, 2, Number.NaN, 4],
+        ]),
+      }),
+    ).toThrow(/got NaN/);
     expect(bad({ maxRttMs: 0 })).toThrow(/maxRttMs must be a positive number/);
     expect(bad({ limit: 0 })).toThrow(/limit must be a positive integer/);
   });
 
   it("treats Infinity as unreachable: over any cap", () => {
-    const result = placeMatch({ ...coasts, rttMs: matrix([[10, 14, 72, Infinity], [38, 40, 37, 41], [74, 70, 12, 9]]) });
+    const result = placeMatch({
+      ...coasts,
+      rttMs: matrix([
+        [10, 14, 72, Infinity],
+        [38, 40, 37, 41],
+        [74, 70, 12, 9],
+      ]),
+    });
     expect(result.excluded).toEqual([{ id: "nyc", reason: 'RTT Infinity ms to player "w2" exceeds the 180 ms cap' }]);
   });
 });
@@ -122,19 +167,40 @@ describe("placeMatch on a matrix made by rttMatrix (the SIMD pass)", () => {
   });
 
   it("names the first bad value, as on any array", () => {
-    expect(() => placeMatch(request([[1, 2, 3, 4], [500, 2, -2, 4], [1, 2, 3, 4]]))).toThrow(/server "s1" to player "w1" .* got -2/);
-    expect(() => placeMatch(request([[1, 2, 3, 4, 5], [1, 2, 3, 4, 5], [1, 2, 3, 4, Number.NaN]]))).toThrow(/server "s2" to player "w3" .* got NaN/);
+    expect(() =>
+      placeMatch(
+        request([
+          [1, 2, 3, 4],
+          [500, 2, -2, 4],
+          [1, 2, 3, 4],
+        ]),
+      ),
+    ).toThrow(/server "s1" to player "w1" .* got -2/);
+    expect(() =>
+      placeMatch(
+        request([
+          [1, 2, 3, 4, 5],
+          [1, 2, 3, 4, 5],
+          [1, 2, 3, 4, Number.NaN],
+        ]),
+      ),
+    ).toThrow(/server "s2" to player "w3" .* got NaN/);
   });
 
   it("reads a negative zero as 0, keeps the cap itself, drops Infinity and anything above the cap", () => {
-    const rows = [[-0, -0, 0, 0], [180, 180, 180, 180], [10, 10, 10, Infinity], [10, 180.0001, 10, 10], [20, 30, 20, 30]];
+    const rows = [
+      [-0, -0, 0, 0],
+      [180, 180, 180, 180],
+      [10, 10, 10, Infinity],
+      [10, 180.0001, 10, 10],
+      [20, 30, 20, 30],
+    ];
     const result = placeMatch(request(rows));
     expect(result).toEqual(placeMatchReference({ ...request(rows), rttMs: matrix(rows) }));
     expect(result.candidates.map((c) => c.id)).toEqual(["s0", "s1", "s4"]);
     expect(result.excluded.map((e) => e.id)).toEqual(["s2", "s3"]);
   });
 });
-
 
 /** Random requests shaped like real ones: clustered clans, some ties, some unavailable hosts. */
 function randomRequest(next: () => number, integers: boolean, layout: Layout): PlacementRequest {
@@ -149,11 +215,20 @@ function randomRequest(next: () => number, integers: boolean, layout: Layout): P
     rtt[i] = integers ? Math.round(value) : value;
   }
   return {
-    servers: Array.from({ length: m }, (_, i) => ({ id: `s${(i * 7919) % 1000}-${i}`, busy: next() < 0.05, down: next() < 0.05 })),
-    players: Array.from({ length: n }, (_, i) => ({ id: `p${i}`, team: teams ? (i < 2 ? "AB"[i] : next() < 0.5 ? "A" : "B") : undefined })),
+    servers: Array.from({ length: m }, (_, i) => ({
+      id: `s${(i * 7919) % 1000}-${i}`,
+      busy: next() < 0.05,
+      down: next() < 0.05,
+    })),
+    players: Array.from({ length: n }, (_, i) => ({
+      id: `p${i}`,
+      team: teams ? (i < 2 ? "AB"[i] : next() < 0.5 ? "A" : "B") : undefined,
+    })),
     rttMs: inLayout(layout, rtt, m, n),
     maxRttMs: next() < 0.3 ? 100 + next() * 100 : undefined,
-    objective: (["closeness", "closeness", "maxRtt", "spread", teams ? "clanDifference" : "closeness"] as const)[Math.floor(next() * 5)],
+    objective: (["closeness", "closeness", "maxRtt", "spread", teams ? "clanDifference" : "closeness"] as const)[
+      Math.floor(next() * 5)
+    ],
     limit: next() < 0.5 ? 1 + Math.floor(next() * 5) : undefined,
   };
 }
@@ -243,7 +318,15 @@ describe.each(LAYOUTS)("placeMatch agrees with the thesis reference (property), 
         ...request,
         servers: serverOrder.map((s) => request.servers[s]!),
         players: playerOrder.map((p) => request.players[p]!),
-        rttMs: inLayout(layout, Float64Array.from({ length: m * n }, (_, i) => request.rttMs[serverOrder[Math.floor(i / n)]! * n + playerOrder[i % n]!]!), m, n),
+        rttMs: inLayout(
+          layout,
+          Float64Array.from(
+            { length: m * n },
+            (_, i) => request.rttMs[serverOrder[Math.floor(i / n)]! * n + playerOrder[i % n]!]!,
+          ),
+          m,
+          n,
+        ),
       };
       const a = placeMatch(request);
       const b = placeMatch(shuffled);

@@ -51,7 +51,13 @@ export function placeMatch(request: PlacementRequest): PlacementResult {
   }
   const candidates = Array.from(rows, (s, i): CandidateScore => {
     const { min, max } = rowExtremes(rttMs, s * n, n);
-    return { id: servers[s]!.id, closeness: closeness[i]!, maxRtt: max, spread: max - min, clanDifference: clanDifference(rttMs, s, checked) };
+    return {
+      id: servers[s]!.id,
+      closeness: closeness[i]!,
+      maxRtt: max,
+      spread: max - min,
+      clanDifference: clanDifference(rttMs, s, checked),
+    };
   });
   candidates.sort(compareCandidates(objective));
   const best = candidates.length > limit ? candidates.slice(0, limit) : candidates;

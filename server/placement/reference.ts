@@ -9,13 +9,7 @@
  * Pairs: each unordered pair of distinct players once (i > p), whatever their teams,
  * which is the thesis' sum and its n(n−1)/2 denominator.
  */
-import {
-  availabilityReason,
-  checkRequest,
-  compareCandidates,
-  invalidRttMessage,
-  overCapReason,
-} from "./request";
+import { availabilityReason, checkRequest, compareCandidates, invalidRttMessage, overCapReason } from "./request";
 import {
   type CandidateScore,
   type Exclusion,

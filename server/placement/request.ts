@@ -36,12 +36,18 @@ export function checkRequest(request: PlacementRequest): CheckedRequest {
   assertUniqueIds("servers", servers);
   assertUniqueIds("players", players);
   if (rttMs.length !== m * n) {
-    throw new PlacementInputError(`RTT matrix has ${rttMs.length} values, expected ${m} servers × ${n} players = ${m * n}`);
+    throw new PlacementInputError(
+      `RTT matrix has ${rttMs.length} values, expected ${m} servers × ${n} players = ${m * n}`,
+    );
   }
   const maxRttMs = request.maxRttMs ?? DEFAULT_MAX_RTT_MS;
-  if (!(maxRttMs > 0) || !Number.isFinite(maxRttMs)) throw new PlacementInputError(`maxRttMs must be a positive number, got ${maxRttMs}`);
+  if (!(maxRttMs > 0) || !Number.isFinite(maxRttMs))
+    throw new PlacementInputError(`maxRttMs must be a positive number, got ${maxRttMs}`);
   const objective = request.objective ?? "closeness";
-  if (!OBJECTIVES.includes(objective)) throw new PlacementInputError(`unknown objective ${JSON.stringify(objective)}; use one of ${OBJECTIVES.join(", ")}`);
+  if (!OBJECTIVES.includes(objective))
+    throw new PlacementInputError(
+      `unknown objective ${JSON.stringify(objective)}; use one of ${OBJECTIVES.join(", ")}`,
+    );
   const limit = request.limit ?? Number.POSITIVE_INFINITY;
   if (request.limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
     throw new PlacementInputError(`limit must be a positive integer, got ${limit}`);
@@ -56,7 +62,8 @@ export function checkRequest(request: PlacementRequest): CheckedRequest {
 function assertUniqueIds(what: string, items: readonly { id: string }[]): void {
   const seen = new Set<string>();
   items.forEach((item, i) => {
-    if (typeof item.id !== "string" || item.id === "") throw new PlacementInputError(`${what}[${i}].id must be a non-empty string`);
+    if (typeof item.id !== "string" || item.id === "")
+      throw new PlacementInputError(`${what}[${i}].id must be a non-empty string`);
     if (seen.has(item.id)) throw new PlacementInputError(`${what}: duplicate id ${JSON.stringify(item.id)}`);
     seen.add(item.id);
   });
@@ -98,7 +105,8 @@ export function invalidRttMessage(server: ServerCandidate, player: MatchPlayer, 
  * input order. Values compare exactly (no tolerance, which would not be transitive).
  */
 export function compareCandidates(objective: Objective): (a: CandidateScore, b: CandidateScore) => number {
-  const primary = (c: CandidateScore) => (objective === "clanDifference" ? (c.clanDifference ?? Infinity) : c[objective]);
+  const primary = (c: CandidateScore) =>
+    objective === "clanDifference" ? (c.clanDifference ?? Infinity) : c[objective];
   return (a, b) =>
     primary(a) - primary(b) ||
     a.closeness - b.closeness ||

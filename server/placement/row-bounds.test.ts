@@ -3,7 +3,6 @@ import { absoluteDeviation } from "./bounds";
 import { CHUNK, rowBounds, rttMatrix } from "./row-bounds";
 import { seededRandom } from "../../test/random";
 
-
 function filled(rows: number[][]): Float32Array {
   const matrix = rttMatrix(rows.length, rows[0]!.length);
   matrix.set(rows.flat());
@@ -12,8 +11,14 @@ function filled(rows: number[][]): Float32Array {
 
 describe("the SIMD pass (row-bounds.wat)", () => {
   it("runs on matrices made by rttMatrix, and on no other array", () => {
-    const matrix = filled([[1, 2], [3, 4]]);
-    expect(rowBounds(matrix, 2, 2, 180), "WebAssembly SIMD is missing here: the engine would fall back to the scalar scan").not.toBeNull();
+    const matrix = filled([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(
+      rowBounds(matrix, 2, 2, 180),
+      "WebAssembly SIMD is missing here: the engine would fall back to the scalar scan",
+    ).not.toBeNull();
     expect(rowBounds(Float32Array.from(matrix), 2, 2, 180)).toBeNull();
     expect(rowBounds(Float64Array.from(matrix), 2, 2, 180)).toBeNull();
     expect(rowBounds(matrix, 1, 4, 180), "another shape than the one it was made with").toBeNull();
@@ -25,7 +30,17 @@ describe("the SIMD pass (row-bounds.wat)", () => {
     for (const n of [2, 3, 4, 5, 7, 8, 9, 12, 16, 17]) {
       const good = Array.from({ length: n }, (_, p) => 10 + p);
       const at = (p: number, x: number) => good.map((v, i) => (i === p ? x : v));
-      const rows = [good, at(n - 1, -1), at(0, Number.NaN), at(n - 1, 180), at(n - 1, above180[0]!), at(n >> 1, Infinity), at(0, -Infinity), at(n - 1, -0), at(1, 0)];
+      const rows = [
+        good,
+        at(n - 1, -1),
+        at(0, Number.NaN),
+        at(n - 1, 180),
+        at(n - 1, above180[0]!),
+        at(n >> 1, Infinity),
+        at(0, -Infinity),
+        at(n - 1, -0),
+        at(1, 0),
+      ];
       const v = rowBounds(filled(rows), rows.length, n, 180)!;
       const kinds = Array.from(v.bounds, (b) => (Number.isNaN(b) ? "bad" : b === Infinity ? "over" : "bound"));
       // A negative zero reads as negative here; the scan sorts it out (engine.test.ts).
@@ -45,7 +60,8 @@ describe("the SIMD pass (row-bounds.wat)", () => {
       for (let s = 0; s < m; s++) {
         const kind = s % 4;
         for (let p = 0; p < n; p++) {
-          matrix[s * n + p] = kind === 0 ? (p % 2 ? 40 : 90) + next() * 3 : kind === 1 ? next() * 180 : kind === 2 ? 77.7 : 179 + next();
+          matrix[s * n + p] =
+            kind === 0 ? (p % 2 ? 40 : 90) + next() * 3 : kind === 1 ? next() * 180 : kind === 2 ? 77.7 : 179 + next();
         }
       }
       const v = rowBounds(matrix, m, n, 180)!;

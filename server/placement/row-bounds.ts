@@ -53,7 +53,8 @@ const kernels = new WeakMap<ArrayBufferLike, Kernel>();
  * keep 7 significant digits), placed where the scan's SIMD pass reads it in place.
  */
 export function rttMatrix(m: number, n: number): Float32Array {
-  if (!Number.isInteger(m) || !Number.isInteger(n) || m < 0 || n < 0) throw new RangeError(`matrix size must be whole numbers ≥ 0, got ${m} × ${n}`);
+  if (!Number.isInteger(m) || !Number.isInteger(n) || m < 0 || n < 0)
+    throw new RangeError(`matrix size must be whole numbers ≥ 0, got ${m} × ${n}`);
   const compiledKernel = kernelModule();
   if (compiledKernel === null) return new Float32Array(m * n);
   const layout = layoutOf(m, n);

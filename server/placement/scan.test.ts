@@ -19,7 +19,16 @@ function closeness(row: readonly number[]): number {
 
 describe("scanRows", () => {
   it("flags rows over the cap (the cap itself is allowed) and scores the rest", () => {
-    const scan = scanRows(request([[10, 20, 30, 40, 50], [10, 181, 30, 40, 50], [180, 180, 180, 180, 0]]), 180, null, Infinity);
+    const scan = scanRows(
+      request([
+        [10, 20, 30, 40, 50],
+        [10, 181, 30, 40, 50],
+        [180, 180, 180, 180, 0],
+      ]),
+      180,
+      null,
+      Infinity,
+    );
     expect([...scan.overCap]).toEqual([0, 1, 0]);
     expect(scan.eligibleCount).toBe(2);
     expect([...scan.scored]).toEqual([0, 2]);
@@ -27,27 +36,51 @@ describe("scanRows", () => {
   });
 
   it("names the first invalid value, even in a skipped or over-cap row", () => {
-    const rows = [[1, 2, 3], [400, Number.NaN, -1]];
-    expect(() => scanRows(request(rows), 180, null, Infinity)).toThrow('RTT from server "s1" to player "p1" must be a non-negative number, got NaN');
+    const rows = [
+      [1, 2, 3],
+      [400, Number.NaN, -1],
+    ];
+    expect(() => scanRows(request(rows), 180, null, Infinity)).toThrow(
+      'RTT from server "s1" to player "p1" must be a non-negative number, got NaN',
+    );
     expect(() => scanRows(request(rows), 180, Uint8Array.from([0, 1]), 1)).toThrow(/"s1" to player "p1"/);
     expect(() => scanRows(request([[1, 2, 3, 4, 5, -0.5]]), 180, null, 1)).toThrow(/got -0.5/);
     // Past a value over the cap, the rest of the row is still checked.
     expect(() => scanRows(request([[500, 1, 2, 3, 4, 5, 6, -1]]), 180, null, 1)).toThrow(/player "p7" .* got -1/);
-    expect([...scanRows(request([[500, 1, 2, 3, 4, 5, 6, Infinity], [1, 2, 3, 4, 5, 6, 7, Infinity]]), 180, null, 1).overCap]).toEqual([1, 1]);
+    expect([
+      ...scanRows(
+        request([
+          [500, 1, 2, 3, 4, 5, 6, Infinity],
+          [1, 2, 3, 4, 5, 6, 7, Infinity],
+        ]),
+        180,
+        null,
+        1,
+      ).overCap,
+    ]).toEqual([1, 1]);
     // A tiny negative value next to a tiny cap (the product test could underflow there).
     expect(() => scanRows(request([[0, -5e-324, 0.1]]), 0.4, null, 1)).toThrow(/got -5e-324/);
     expect(scanRows(request([[0, -0, 0.1]]), 0.5, null, 1).eligibleCount).toBe(1);
   });
 
   it("leaves skipped rows unflagged and unscored", () => {
-    const scan = scanRows(request([[10, 20], [500, 10], [30, 30]]), 180, Uint8Array.from([1, 1, 0]), Infinity);
+    const scan = scanRows(
+      request([
+        [10, 20],
+        [500, 10],
+        [30, 30],
+      ]),
+      180,
+      Uint8Array.from([1, 1, 0]),
+      Infinity,
+    );
     expect([...scan.overCap]).toEqual([0, 0, 0]);
     expect([...scan.scored]).toEqual([2]);
   });
 
   it("with keep = k, scores every row whose C_s is among the k smallest, ties included (random rows)", () => {
     let seed = 3;
-    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (let trial = 0; trial < 60; trial++) {
       const n = 2 + Math.floor(next() * 70);
       const m = 50 + Math.floor(next() * 400);
@@ -78,7 +111,7 @@ describe("scanRows", () => {
 describe("scanRows pruning", () => {
   it("computes the exact C_s of only a few rows when one best server is wanted", () => {
     let seed = 8;
-    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (const n of [16, 64]) {
       const rows = Array.from({ length: 3000 }, () => Array.from({ length: n }, () => 5 + next() * 170));
       const scan = scanRows(request(rows), 180, null, 1);

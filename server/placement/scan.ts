@@ -46,24 +46,27 @@ type ScanRequest = Pick<PlacementRequest, "servers" | "players" | "rttMs">;
  * stops at step 2. `skip[s]` = 1 marks servers excluded for other reasons: their values
  * are still checked (bad input is refused whichever row it is in).
  */
-export function scanRows(
-  request: ScanRequest,
-  maxRttMs: number,
-  skip: Uint8Array | null,
-  keep: number,
-): Scan {
+export function scanRows(request: ScanRequest, maxRttMs: number, skip: Uint8Array | null, keep: number): Scan {
   const rtt = request.rttMs;
   const m = request.servers.length;
   const n = request.players.length;
   const cut = new Cut(rtt, n, keep < m ? keep : 0, keep < m ? 2 * keep + 64 : m);
   const simd = rowBounds(rtt, m, n, maxRttMs);
-  const { overCap, eligibleCount } = simd ? firstHalfFromBounds(request, simd, maxRttMs, skip, cut) : firstHalfScalar(request, maxRttMs, skip, cut);
+  const { overCap, eligibleCount } = simd
+    ? firstHalfFromBounds(request, simd, maxRttMs, skip, cut)
+    : firstHalfScalar(request, maxRttMs, skip, cut);
   // Rows scored early, before the bar settled, may since have fallen out of the cut.
   return { overCap, eligibleCount, exactCount: cut.exactCount, ...cut.scored.within(cut.bar) };
 }
 
 /** Steps 1 and 2 from the SIMD pass's verdicts: only rows whose bound is under the bar are looked at. */
-function firstHalfFromBounds(request: ScanRequest, verdicts: RowVerdicts, cap: number, skip: Uint8Array | null, cut: Cut) {
+function firstHalfFromBounds(
+  request: ScanRequest,
+  verdicts: RowVerdicts,
+  cap: number,
+  skip: Uint8Array | null,
+  cut: Cut,
+) {
   const m = request.servers.length;
   const { bounds } = verdicts;
   let eligibleCount = verdicts.withinCap;
@@ -149,7 +152,11 @@ function firstHalfScalar(request: ScanRequest, cap: number, skip: Uint8Array | n
     if (skip !== null && skip[s] === 1) continue;
     eligibleCount++;
     const sum = s0 + s1 + s2 + s3;
-    if (cut.bar < Infinity && (n / 2) * absoluteDeviation(rtt, offset, n, sum / n) - BOUND_SLACK * sum * pairs > cut.bar * pairs) continue;
+    if (
+      cut.bar < Infinity &&
+      (n / 2) * absoluteDeviation(rtt, offset, n, sum / n) - BOUND_SLACK * sum * pairs > cut.bar * pairs
+    )
+      continue;
     cut.consider(s, sum);
   }
   return { overCap, eligibleCount };

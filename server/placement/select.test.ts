@@ -4,7 +4,7 @@ import { kthSmallest } from "./select";
 describe("kthSmallest", () => {
   it("equals the k-th element of the sorted values, duplicates included", () => {
     let seed = 5;
-    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (let trial = 0; trial < 300; trial++) {
       const length = 1 + Math.floor(next() * 60);
       const values = Float64Array.from({ length }, () => Math.floor(next() * (trial % 2 ? 5 : 1000)));

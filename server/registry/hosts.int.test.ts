@@ -17,7 +17,12 @@ let db: Db;
 let drop: () => Promise<void>;
 let lab: SimLab;
 let dir: string;
-const driver = new SshHostDriver({ connectTimeoutMs: 2000, commandTimeoutMs: 5000, backoffInitialMs: 50, backoffMaxMs: 200 });
+const driver = new SshHostDriver({
+  connectTimeoutMs: 2000,
+  commandTimeoutMs: 5000,
+  backoffInitialMs: 50,
+  backoffMaxMs: 200,
+});
 let world: Awaited<ReturnType<typeof makeWorld>>;
 
 beforeAll(async () => {
@@ -57,7 +62,10 @@ function input(name: string, over: Record<string, unknown> = {}) {
   };
 }
 async function refusal(p: Promise<unknown>): Promise<TRPCError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(TRPCError);
   return err as TRPCError;
 }
@@ -77,7 +85,12 @@ describe("host registry", () => {
     expect(await db.host.count({ where: { name: "lab-a" } })).toBe(0);
 
     const host = await operator().hosts.register(input("lab-a"));
-    expect(host).toMatchObject({ name: "lab-a", hostKeyTrust: "TRUSTED", status: "UP", hostKeyFingerprint: labHost("lab-a").hostKeyFingerprint });
+    expect(host).toMatchObject({
+      name: "lab-a",
+      hostKeyTrust: "TRUSTED",
+      status: "UP",
+      hostKeyFingerprint: labHost("lab-a").hostKeyFingerprint,
+    });
     expect(host.cpus).toBeGreaterThan(0);
     expect(host.memoryMiB).toBeGreaterThan(0);
     expect(host.freeDiskBytes).toBeGreaterThan(0n);
@@ -117,11 +130,25 @@ describe("heartbeat", () => {
     const b = await operator().hosts.register(input("lab-b"));
     const a = await db.host.findUniqueOrThrow({ where: { name: "lab-a" } });
     // The database places a running VM on lab-a that is not there.
-    await db.vm.create({ data: { name: "ghost-vm", serviceId: world.service.id, phase: "PRODUCTION", power: "RUNNING", hostId: a.id } });
+    await db.vm.create({
+      data: { name: "ghost-vm", serviceId: world.service.id, phase: "PRODUCTION", power: "RUNNING", hostId: a.id },
+    });
     // lab-b runs a domain the database does not know about.
-    const target = { name: "lab-b", address: labHost("lab-b").sshHost, port: labHost("lab-b").sshPort, user: "vmatrix", privateKey: { path: labHost("lab-b").privateKeyPath }, hostKeyFingerprint: labHost("lab-b").hostKeyFingerprint, vmDir: labHost("lab-b").vmDir };
+    const target = {
+      name: "lab-b",
+      address: labHost("lab-b").sshHost,
+      port: labHost("lab-b").sshPort,
+      user: "vmatrix",
+      privateKey: { path: labHost("lab-b").privateKeyPath },
+      hostKeyFingerprint: labHost("lab-b").hostKeyFingerprint,
+      vmDir: labHost("lab-b").vmDir,
+    };
     await driver.transport.run(target, ["truncate", "-s", "1048576", `${target.vmDir}/stray.img`]);
-    await driver.define(target, "stray", `<domain type='qemu'><name>stray</name><memory unit='MiB'>64</memory><devices><disk type='file'><source file='${target.vmDir}/stray.img'/></disk></devices></domain>`);
+    await driver.define(
+      target,
+      "stray",
+      `<domain type='qemu'><name>stray</name><memory unit='MiB'>64</memory><devices><disk type='file'><source file='${target.vmDir}/stray.img'/></disk></devices></domain>`,
+    );
     await driver.start(target, "stray");
 
     const report = await heartbeatSweep(db, driver, { downAfter: 2, hostingNetworkIds: [world.hn.id] });
@@ -156,7 +183,10 @@ describe("heartbeat", () => {
   it("refuses a host whose key changed, alerts, and trusts it again only when an operator confirms the new key", async () => {
     const a = await db.host.findUniqueOrThrow({ where: { name: "lab-a" } });
     // The host at lab-a's address now presents another key: point lab-a's record at lab-b's server.
-    await db.host.update({ where: { id: a.id }, data: { sshHost: labHost("lab-b").sshHost, sshPort: labHost("lab-b").sshPort } });
+    await db.host.update({
+      where: { id: a.id },
+      data: { sshHost: labHost("lab-b").sshHost, sshPort: labHost("lab-b").sshPort },
+    });
     driver.forget("lab-a");
     await heartbeatSweep(db, driver, { downAfter: 3, hostingNetworkIds: [world.hn.id] });
     const refused = await db.host.findUniqueOrThrow({ where: { id: a.id } });
@@ -166,7 +196,9 @@ describe("heartbeat", () => {
     expect(alert.message).toContain(labHost("lab-b").hostKeyFingerprint);
     // Not beaten again (and never used) until confirmed.
     expect((await heartbeatSweep(db, driver, { downAfter: 3, hostingNetworkIds: [world.hn.id] })).beaten).toBe(1);
-    const wrong = await refusal(operator().hosts.confirmKey({ hostId: a.id, hostKeyFingerprint: labHost("lab-a").hostKeyFingerprint }));
+    const wrong = await refusal(
+      operator().hosts.confirmKey({ hostId: a.id, hostKeyFingerprint: labHost("lab-a").hostKeyFingerprint }),
+    );
     expect(wrong.message).toMatch(/now presents/);
     await operator().hosts.confirmKey({ hostId: a.id, hostKeyFingerprint: labHost("lab-b").hostKeyFingerprint });
     expect(await db.host.findUniqueOrThrow({ where: { id: a.id } })).toMatchObject({ hostKeyTrust: "TRUSTED" });
@@ -180,7 +212,9 @@ describe("heartbeat", () => {
       await new Promise((r) => setTimeout(r, 1500));
       return driver.listDomains(host);
     };
-    const reports = await Promise.all([1, 2, 3].map(() => heartbeatSweep(db, slow, { downAfter: 3, hostingNetworkIds: [world.hn.id] })));
+    const reports = await Promise.all(
+      [1, 2, 3].map(() => heartbeatSweep(db, slow, { downAfter: 3, hostingNetworkIds: [world.hn.id] })),
+    );
     expect(reports.reduce((s, r) => s + r.beaten, 0)).toBe(2);
     expect(reports.reduce((s, r) => s + r.skippedLocked, 0)).toBe(2);
   });

@@ -39,7 +39,14 @@ export function listHostsByNetwork(db: Db) {
         include: {
           vms: {
             orderBy: { name: "asc" },
-            select: { id: true, name: true, phase: true, power: true, flagged: true, service: { select: { slug: true } } },
+            select: {
+              id: true,
+              name: true,
+              phase: true,
+              power: true,
+              flagged: true,
+              service: { select: { slug: true } },
+            },
           },
         },
       },
@@ -53,18 +60,27 @@ export function resolveKeyRef(ref: string): { path: string } | { key: Buffer } {
   if (ref.startsWith("env:")) {
     const name = ref.slice("env:".length);
     const value = process.env[name];
-    if (!value) throw new RegistryError(`The SSH key variable ${name} is not set in the oracle's environment.`, "sshKeyRef");
+    if (!value)
+      throw new RegistryError(`The SSH key variable ${name} is not set in the oracle's environment.`, "sshKeyRef");
     return { key: Buffer.from(value) };
   }
   throw new RegistryError(`Unknown key reference ${JSON.stringify(ref)}: use file:/path or env:NAME.`, "sshKeyRef");
 }
 
 /** How the oracle reaches a registered host. Refuses hosts whose key is not confirmed. */
-export function hostTarget(host: Pick<Host, "name" | "sshHost" | "sshPort" | "sshUser" | "sshKeyRef" | "hostKeyFingerprint" | "hostKeyTrust" | "vmDir">): HostTarget {
+export function hostTarget(
+  host: Pick<
+    Host,
+    "name" | "sshHost" | "sshPort" | "sshUser" | "sshKeyRef" | "hostKeyFingerprint" | "hostKeyTrust" | "vmDir"
+  >,
+): HostTarget {
   if (host.hostKeyTrust !== "TRUSTED" || !host.hostKeyFingerprint) {
-    throw new HostError(host.name, host.hostKeyTrust === "MISMATCH"
-      ? "its SSH host key changed; an operator must confirm the new key before it is used again"
-      : "its SSH host key has not been confirmed yet");
+    throw new HostError(
+      host.name,
+      host.hostKeyTrust === "MISMATCH"
+        ? "its SSH host key changed; an operator must confirm the new key before it is used again"
+        : "its SSH host key has not been confirmed yet",
+    );
   }
   return {
     name: host.name,
@@ -102,7 +118,8 @@ function factsData(facts: HostFacts) {
 export async function registerHost(db: Db, driver: HostDriver, input: RegisterHostInput) {
   const network = await db.hostingNetwork.findUnique({ where: { id: input.hostingNetworkId } });
   if (!network) throw new RegistryError("No such hosting network.", "hostingNetworkId");
-  if (await db.host.findUnique({ where: { name: input.name } })) throw new RegistryError(`A host named ${input.name} already exists.`, "name");
+  if (await db.host.findUnique({ where: { name: input.name } }))
+    throw new RegistryError(`A host named ${input.name} already exists.`, "name");
   const target: HostTarget = {
     name: input.name,
     address: input.sshHost,
@@ -165,11 +182,24 @@ export async function probeHost(db: Db, driver: HostDriver, hostId: string) {
 }
 
 /** A changed key: refuse the host and tell the operators, once. */
-export async function markKeyMismatch(db: Db | Tx, host: Pick<Host, "id" | "name" | "hostKeyTrust" | "hostingNetworkId">, err: HostKeyMismatchError) {
+export async function markKeyMismatch(
+  db: Db | Tx,
+  host: Pick<Host, "id" | "name" | "hostKeyTrust" | "hostingNetworkId">,
+  err: HostKeyMismatchError,
+) {
   if (host.hostKeyTrust === "MISMATCH") return;
-  await db.host.update({ where: { id: host.id }, data: { hostKeyTrust: "MISMATCH", status: "DOWN", lastError: err.message } });
+  await db.host.update({
+    where: { id: host.id },
+    data: { hostKeyTrust: "MISMATCH", status: "DOWN", lastError: err.message },
+  });
   await db.alert.create({
-    data: { kind: ALERT_KIND.hostKeyMismatch, severity: "CRITICAL", hostId: host.id, hostingNetworkId: host.hostingNetworkId, message: `Host ${host.name}: ${err.message}. Confirm the new key on the Hosts page only if you know why it changed.` },
+    data: {
+      kind: ALERT_KIND.hostKeyMismatch,
+      severity: "CRITICAL",
+      hostId: host.id,
+      hostingNetworkId: host.hostingNetworkId,
+      message: `Host ${host.name}: ${err.message}. Confirm the new key on the Hosts page only if you know why it changed.`,
+    },
   });
 }
 
@@ -178,7 +208,10 @@ export async function confirmHostKey(db: Db, hostId: string, fingerprint: string
   const host = await db.host.findUniqueOrThrow({ where: { id: hostId } });
   const presented = await previewHostKey(host.sshHost, host.sshPort);
   if (presented.fingerprint !== fingerprint) {
-    throw new RegistryError(`The host now presents ${presented.fingerprint}, not the fingerprint you confirmed.`, "hostKeyFingerprint");
+    throw new RegistryError(
+      `The host now presents ${presented.fingerprint}, not the fingerprint you confirmed.`,
+      "hostKeyFingerprint",
+    );
   }
   return { before: { hostKeyFingerprint: host.hostKeyFingerprint, hostKeyTrust: host.hostKeyTrust }, fingerprint };
 }
@@ -210,7 +243,8 @@ export async function setHostDraining(tx: Tx, hostId: string, draining: boolean)
 export async function retireHost(tx: Tx, driver: HostDriver, hostId: string) {
   const before = await tx.host.findUnique({ where: { id: hostId }, include: { _count: { select: { vms: true } } } });
   if (!before) throw new HostNotFound(hostId);
-  if (before._count.vms > 0) throw new RegistryError(`Host ${before.name} still holds ${before._count.vms} VM(s); move them away first.`);
+  if (before._count.vms > 0)
+    throw new RegistryError(`Host ${before.name} still holds ${before._count.vms} VM(s); move them away first.`);
   const after = await tx.host.update({ where: { id: hostId }, data: { retiredAt: new Date(), draining: true } });
   driver.forget(after.name);
   return { before, after };

@@ -15,12 +15,33 @@ describe("planForDisplay", () => {
             { hostingNetworkId: "hn-n", slug: "new-york", desired: 0 },
           ],
           actions: [
-            { kind: "ACTIVATE", vmId: "v1", vmName: "map-001", hostingNetworkId: "hn-t", reason: "reconciler: map in tokyo wants 2, has 1; …" },
-            { kind: "DEACTIVATE", vmId: "v2", vmName: "map-002", hostingNetworkId: "hn-n", reason: "reconciler: map in new-york wants 0, has 1" },
+            {
+              kind: "ACTIVATE",
+              vmId: "v1",
+              vmName: "map-001",
+              hostingNetworkId: "hn-t",
+              reason: "reconciler: map in tokyo wants 2, has 1; …",
+            },
+            {
+              kind: "DEACTIVATE",
+              vmId: "v2",
+              vmName: "map-002",
+              hostingNetworkId: "hn-n",
+              reason: "reconciler: map in new-york wants 0, has 1",
+            },
           ],
-          blocked: { "hn-t": null, "hn-p": "No free production host in paris (1 busy): 1 replica short.", "hn-n": null },
+          blocked: {
+            "hn-t": null,
+            "hn-p": "No free production host in paris (1 busy): 1 replica short.",
+            "hn-n": null,
+          },
         },
-        { service: { id: "s2", slug: "idle" }, targets: [{ hostingNetworkId: "hn-t", slug: "tokyo", desired: 0 }], actions: [], blocked: { "hn-t": null } },
+        {
+          service: { id: "s2", slug: "idle" },
+          targets: [{ hostingNetworkId: "hn-t", slug: "tokyo", desired: 0 }],
+          actions: [],
+          blocked: { "hn-t": null },
+        },
       ],
     };
     expect(planForDisplay(plan)).toEqual({
@@ -29,8 +50,18 @@ describe("planForDisplay", () => {
         {
           service: "map",
           actions: [
-            { kind: "ACTIVATE", vm: "map-001", hostingNetwork: "tokyo", reason: "reconciler: map in tokyo wants 2, has 1; …" },
-            { kind: "DEACTIVATE", vm: "map-002", hostingNetwork: "new-york", reason: "reconciler: map in new-york wants 0, has 1" },
+            {
+              kind: "ACTIVATE",
+              vm: "map-001",
+              hostingNetwork: "tokyo",
+              reason: "reconciler: map in tokyo wants 2, has 1; …",
+            },
+            {
+              kind: "DEACTIVATE",
+              vm: "map-002",
+              hostingNetwork: "new-york",
+              reason: "reconciler: map in new-york wants 0, has 1",
+            },
           ],
           blocked: { paris: "No free production host in paris (1 busy): 1 replica short." },
         },

@@ -36,7 +36,12 @@ export function planForDisplay(plan: ReconcilePlan): ReconcilePlanView {
       const slug = (hostingNetworkId: string) => slugOf.get(hostingNetworkId) ?? hostingNetworkId;
       return {
         service: service.slug,
-        actions: actions.map((a) => ({ kind: a.kind, vm: a.vmName, hostingNetwork: slug(a.hostingNetworkId), reason: a.reason })),
+        actions: actions.map((a) => ({
+          kind: a.kind,
+          vm: a.vmName,
+          hostingNetwork: slug(a.hostingNetworkId),
+          reason: a.reason,
+        })),
         blocked: Object.fromEntries(Object.entries(blocked).flatMap(([id, why]) => (why ? [[slug(id), why]] : []))),
       };
     }),

@@ -30,8 +30,14 @@ export interface ReconcilePlan {
  * Writes nothing.
  */
 export async function reconcilePlan(db: Db): Promise<ReconcilePlan> {
-  const services = await db.service.findMany({ where: { replicaTargets: { some: {} } }, select: { id: true, slug: true }, orderBy: { slug: "asc" } });
-  const inFlight = await db.operation.count({ where: { state: { in: [...ACTIVE_STATES] }, reason: { startsWith: RECONCILER_REASON } } });
+  const services = await db.service.findMany({
+    where: { replicaTargets: { some: {} } },
+    select: { id: true, slug: true },
+    orderBy: { slug: "asc" },
+  });
+  const inFlight = await db.operation.count({
+    where: { state: { in: [...ACTIVE_STATES] }, reason: { startsWith: RECONCILER_REASON } },
+  });
   const budget = Math.max(0, Math.min(PER_PASS, IN_FLIGHT - inFlight));
   let left = budget;
   const room = await productionRoom(db);
@@ -43,7 +49,12 @@ export async function reconcilePlan(db: Db): Promise<ReconcilePlan> {
       left -= 1;
       if (a.kind === "ACTIVATE") room[a.hostingNetworkId]!.free -= 1;
     }
-    plan.services.push({ service, targets: input.targets.map((t) => ({ hostingNetworkId: t.hostingNetworkId, slug: t.slug, desired: t.desired })), actions, blocked });
+    plan.services.push({
+      service,
+      targets: input.targets.map((t) => ({ hostingNetworkId: t.hostingNetworkId, slug: t.slug, desired: t.desired })),
+      actions,
+      blocked,
+    });
   }
   return plan;
 }
@@ -58,45 +69,93 @@ async function productionRoom(db: Db): Promise<Record<string, NetworkRoom>> {
       status: true,
       hostKeyTrust: true,
       draining: true,
-      _count: { select: { vms: { where: { deletedAt: null } }, targetOps: { where: { state: { in: [...ACTIVE_STATES] } } } } },
+      _count: {
+        select: { vms: { where: { deletedAt: null } }, targetOps: { where: { state: { in: [...ACTIVE_STATES] } } } },
+      },
     },
   });
   const room: Record<string, NetworkRoom> = {};
   for (const h of hosts) {
     const r = (room[h.hostingNetworkId] ??= { free: 0, unavailable: {} });
-    const why = h.status !== "UP" ? (h.status === "DOWN" ? "down" : "not yet heard from") : h.hostKeyTrust !== "TRUSTED" ? "untrusted" : h.draining ? "draining" : h._count.vms + h._count.targetOps > 0 ? "busy" : null;
+    const why =
+      h.status !== "UP"
+        ? h.status === "DOWN"
+          ? "down"
+          : "not yet heard from"
+        : h.hostKeyTrust !== "TRUSTED"
+          ? "untrusted"
+          : h.draining
+            ? "draining"
+            : h._count.vms + h._count.targetOps > 0
+              ? "busy"
+              : null;
     if (why) r.unavailable[why] = (r.unavailable[why] ?? 0) + 1;
     else r.free += 1;
   }
   return room;
 }
 
-async function readService(db: Db, service: { id: string; slug: string }, room: Record<string, NetworkRoom>, budget: number): Promise<ReconcileInput> {
+async function readService(
+  db: Db,
+  service: { id: string; slug: string },
+  room: Record<string, NetworkRoom>,
+  budget: number,
+): Promise<ReconcileInput> {
   const [targets, vms] = await Promise.all([
     db.replicaTarget.findMany({ where: { serviceId: service.id }, include: { hostingNetwork: true } }),
     db.vm.findMany({
       where: { serviceId: service.id, deletedAt: null, hostId: { not: null } },
-      include: { host: { include: { hostingNetwork: true } }, operations: { where: { state: { in: [...ACTIVE_STATES] } }, include: { targetHost: true, sourceHost: true } } },
+      include: {
+        host: { include: { hostingNetwork: true } },
+        operations: { where: { state: { in: [...ACTIVE_STATES] } }, include: { targetHost: true, sourceHost: true } },
+      },
     }),
   ]);
   const pending: ReconcileInput["pending"] = {};
   const bump = (hn: string, key: "arriving" | "leaving") => ((pending[hn] ??= { arriving: 0, leaving: 0 })[key] += 1);
   for (const vm of vms) {
     for (const op of vm.operations) {
-      if ((op.kind === "ACTIVATE" || op.kind === "CLONE") && op.targetHost) bump(op.targetHost.hostingNetworkId, "arriving");
-      if ((op.kind === "DEACTIVATE" || op.kind === "DELETE") && vm.phase === "PRODUCTION" && vm.host) bump(vm.host.hostingNetworkId, "leaving");
+      if ((op.kind === "ACTIVATE" || op.kind === "CLONE") && op.targetHost)
+        bump(op.targetHost.hostingNetworkId, "arriving");
+      if ((op.kind === "DEACTIVATE" || op.kind === "DELETE") && vm.phase === "PRODUCTION" && vm.host)
+        bump(vm.host.hostingNetworkId, "leaving");
     }
   }
   return {
     service,
-    targets: targets.map((t) => ({ hostingNetworkId: t.hostingNetworkId, slug: t.hostingNetwork.slug, lat: t.hostingNetwork.lat, lon: t.hostingNetwork.lon, desired: t.desired })),
+    targets: targets.map((t) => ({
+      hostingNetworkId: t.hostingNetworkId,
+      slug: t.hostingNetwork.slug,
+      lat: t.hostingNetwork.lat,
+      lon: t.hostingNetwork.lon,
+      desired: t.desired,
+    })),
     running: vms
       .filter((v) => v.phase === "PRODUCTION" && v.host !== null && v.host.status !== "DOWN")
-      .map((v) => ({ vmId: v.id, name: v.name, hostingNetworkId: v.host!.hostingNetworkId, busy: v.operations.length > 0 })),
+      .map((v) => ({
+        vmId: v.id,
+        name: v.name,
+        hostingNetworkId: v.host!.hostingNetworkId,
+        busy: v.operations.length > 0,
+      })),
     pending,
     spares: vms
-      .filter((v) => v.phase !== "PRODUCTION" && v.operations.length === 0 && v.host?.status === "UP" && v.host.hostKeyTrust === "TRUSTED")
-      .map((v) => ({ vmId: v.id, name: v.name, phase: v.phase as "NEST" | "LOADING", saved: v.power === "SAVED", bytes: Number(v.diskBytes + v.stateBytes), lat: v.host!.hostingNetwork.lat, lon: v.host!.hostingNetwork.lon })),
+      .filter(
+        (v) =>
+          v.phase !== "PRODUCTION" &&
+          v.operations.length === 0 &&
+          v.host?.status === "UP" &&
+          v.host.hostKeyTrust === "TRUSTED",
+      )
+      .map((v) => ({
+        vmId: v.id,
+        name: v.name,
+        phase: v.phase as "NEST" | "LOADING",
+        saved: v.power === "SAVED",
+        bytes: Number(v.diskBytes + v.stateBytes),
+        lat: v.host!.hostingNetwork.lat,
+        lon: v.host!.hostingNetwork.lon,
+      })),
     room,
     budget,
   };

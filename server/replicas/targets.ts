@@ -21,7 +21,10 @@ export class ReplicaTargetConflict extends Refused {
 export async function listReplicaTargets(db: Db) {
   const [targets, running] = await Promise.all([
     db.replicaTarget.findMany({
-      include: { service: { select: { slug: true, name: true } }, hostingNetwork: { select: { slug: true, city: true } } },
+      include: {
+        service: { select: { slug: true, name: true } },
+        hostingNetwork: { select: { slug: true, city: true } },
+      },
       orderBy: [{ service: { slug: "asc" } }, { hostingNetwork: { city: "asc" } }],
     }),
     db.$queryRaw<{ serviceId: string; hn: string; running: number }[]>`
@@ -48,7 +51,9 @@ export async function setReplicaTarget(tx: Tx, input: SetReplicaTarget, userId: 
   const before = await tx.replicaTarget.findUnique({ where: key });
   const currentVersion = before?.version ?? 0;
   if (currentVersion !== input.version) {
-    throw new ReplicaTargetConflict(`Changed by someone else, now ${before?.desired ?? 0} (version ${currentVersion}); your change to ${input.desired} was not saved.`);
+    throw new ReplicaTargetConflict(
+      `Changed by someone else, now ${before?.desired ?? 0} (version ${currentVersion}); your change to ${input.desired} was not saved.`,
+    );
   }
   const after = before
     ? await tx.replicaTarget.update({
@@ -56,7 +61,13 @@ export async function setReplicaTarget(tx: Tx, input: SetReplicaTarget, userId: 
         data: { desired: input.desired, version: { increment: 1 }, updatedById: userId },
       })
     : await tx.replicaTarget.create({
-        data: { serviceId: input.serviceId, hostingNetworkId: input.hostingNetworkId, desired: input.desired, version: 1, updatedById: userId },
+        data: {
+          serviceId: input.serviceId,
+          hostingNetworkId: input.hostingNetworkId,
+          desired: input.desired,
+          version: 1,
+          updatedById: userId,
+        },
       });
   return { before, after };
 }
@@ -69,14 +80,28 @@ export async function setReplicaTarget(tx: Tx, input: SetReplicaTarget, userId: 
  */
 export async function followOperation(tx: Tx, op: RequestedOperation) {
   const { kind, from, toPhase } = op;
-  const leaving = from.phase === "PRODUCTION" && from.hostingNetworkId && (kind === "DEACTIVATE" || kind === "DELETE" || kind === "COLD_MOVE") ? from.hostingNetworkId : null;
-  const target = (toPhase === "PRODUCTION" && from.phase !== "PRODUCTION") || kind === "COLD_MOVE" ? await tx.host.findUnique({ where: { id: op.targetHostId } }) : null;
-  const entering = target && toPhase === "PRODUCTION" && target.hostingNetworkId !== leaving ? target.hostingNetworkId : null;
+  const leaving =
+    from.phase === "PRODUCTION" &&
+    from.hostingNetworkId &&
+    (kind === "DEACTIVATE" || kind === "DELETE" || kind === "COLD_MOVE")
+      ? from.hostingNetworkId
+      : null;
+  const target =
+    (toPhase === "PRODUCTION" && from.phase !== "PRODUCTION") || kind === "COLD_MOVE"
+      ? await tx.host.findUnique({ where: { id: op.targetHostId } })
+      : null;
+  const entering =
+    target && toPhase === "PRODUCTION" && target.hostingNetworkId !== leaving ? target.hostingNetworkId : null;
   if (leaving) {
-    await tx.replicaTarget.updateMany({ where: { serviceId: op.serviceId, hostingNetworkId: leaving, desired: { gt: 0 } }, data: { desired: { decrement: 1 }, version: { increment: 1 } } });
+    await tx.replicaTarget.updateMany({
+      where: { serviceId: op.serviceId, hostingNetworkId: leaving, desired: { gt: 0 } },
+      data: { desired: { decrement: 1 }, version: { increment: 1 } },
+    });
   }
   if (entering) {
-    const running = await tx.vm.count({ where: { serviceId: op.serviceId, phase: "PRODUCTION", deletedAt: null, host: { hostingNetworkId: entering } } });
+    const running = await tx.vm.count({
+      where: { serviceId: op.serviceId, phase: "PRODUCTION", deletedAt: null, host: { hostingNetworkId: entering } },
+    });
     await tx.replicaTarget.upsert({
       where: { serviceId_hostingNetworkId: { serviceId: op.serviceId, hostingNetworkId: entering } },
       update: { desired: { increment: 1 }, version: { increment: 1 } },

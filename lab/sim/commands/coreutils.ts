@@ -56,7 +56,10 @@ export const stat = command("stat", { values: ["c"], long: ["format="] }, async 
   for (const file of operands) {
     try {
       const s = await ctx.host.fs.stat(path(ctx, file));
-      await write(io.stdout, format.replace(/%([sn%])/g, (_, d: string) => (d === "s" ? String(s.size) : d === "n" ? file : "%")) + "\n");
+      await write(
+        io.stdout,
+        format.replace(/%([sn%])/g, (_, d: string) => (d === "s" ? String(s.size) : d === "n" ? file : "%")) + "\n",
+      );
     } catch (err) {
       await say(io, `stat: cannot statx ${q(file)}: ${(err as FsError).message}`);
       status = 1;
@@ -172,7 +175,13 @@ export const df = command("df", { values: ["B"], long: ["output="] }, async ({ o
     ["1B-blocks", String(sizeBytes)],
   ];
   const widths = cols.map(([h, v]) => Math.max(h.length, v.length));
-  await write(io.stdout, cols.map(([h], i) => h.padStart(widths[i]!)).join(" ") + "\n" + cols.map(([, v], i) => v.padStart(widths[i]!)).join(" ") + "\n");
+  await write(
+    io.stdout,
+    cols.map(([h], i) => h.padStart(widths[i]!)).join(" ") +
+      "\n" +
+      cols.map(([, v], i) => v.padStart(widths[i]!)).join(" ") +
+      "\n",
+  );
   return 0;
 });
 
@@ -318,34 +327,43 @@ export const cat = command("cat", {}, async ({ operands }, io, ctx) => {
   return ctx.signal.aborted ? KILLED : status;
 });
 
-export const truncate = command("truncate", { values: ["s"], long: ["size="] }, async ({ options, operands }, io, ctx) => {
-  const size = options.get("s") ?? options.get("size");
-  if (typeof size !== "string" || !/^\d+$/.test(size)) {
-    await say(io, "truncate: the sim host supports only: truncate -s BYTES -- FILE");
-    return 1;
-  }
-  if (operands.length === 0) return missingOperand(io, "truncate");
-  for (const file of operands) {
-    try {
-      await ctx.host.fs.truncate(path(ctx, file), Number(size));
-    } catch (err) {
-      await say(io, `truncate: cannot open ${q(file)} for writing: ${(err as FsError).message}`);
+export const truncate = command(
+  "truncate",
+  { values: ["s"], long: ["size="] },
+  async ({ options, operands }, io, ctx) => {
+    const size = options.get("s") ?? options.get("size");
+    if (typeof size !== "string" || !/^\d+$/.test(size)) {
+      await say(io, "truncate: the sim host supports only: truncate -s BYTES -- FILE");
       return 1;
     }
-  }
-  return 0;
-});
+    if (operands.length === 0) return missingOperand(io, "truncate");
+    for (const file of operands) {
+      try {
+        await ctx.host.fs.truncate(path(ctx, file), Number(size));
+      } catch (err) {
+        await say(io, `truncate: cannot open ${q(file)} for writing: ${(err as FsError).message}`);
+        return 1;
+      }
+    }
+    return 0;
+  },
+);
 
 /** `nice [-n N] COMMAND [ARG]...`: the sim has no CPU contention to yield to. */
-export const nice = command("nice", { values: ["n"], stopAtOperand: true }, async ({ options, operands }, io, ctx) => {
-  const n = options.get("n");
-  if (n !== undefined && !/^-?\d+$/.test(String(n))) {
-    await say(io, `nice: invalid adjustment ${q(String(n))}`);
-    return 125;
-  }
-  if (operands.length === 0) return missingOperand(io, "nice");
-  return ctx.exec(operands, io, { notFound: (name) => `nice: '${name}': No such file or directory` });
-}, 125);
+export const nice = command(
+  "nice",
+  { values: ["n"], stopAtOperand: true },
+  async ({ options, operands }, io, ctx) => {
+    const n = options.get("n");
+    if (n !== undefined && !/^-?\d+$/.test(String(n))) {
+      await say(io, `nice: invalid adjustment ${q(String(n))}`);
+      return 125;
+    }
+    if (operands.length === 0) return missingOperand(io, "nice");
+    return ctx.exec(operands, io, { notFound: (name) => `nice: '${name}': No such file or directory` });
+  },
+  125,
+);
 
 /** `env [NAME=VALUE]... COMMAND [ARG]...` */
 export const env: Builtin = async (argv, io, ctx) => {
@@ -364,7 +382,10 @@ export const env: Builtin = async (argv, io, ctx) => {
     for (const [k, v] of Object.entries({ ...ctx.env, ...vars })) await write(io.stdout, `${k}=${v}\n`);
     return 0;
   }
-  return ctx.exec(argv.slice(i), io, { env: { ...ctx.env, ...vars }, notFound: (name) => `env: '${name}': No such file or directory` });
+  return ctx.exec(argv.slice(i), io, {
+    env: { ...ctx.env, ...vars },
+    notFound: (name) => `env: '${name}': No such file or directory`,
+  });
 };
 
 /**
@@ -377,7 +398,12 @@ export const flock = command(
   async ({ options, operands }, io, ctx) => {
     const [file, ...cmd] = operands;
     const line = cmd[0] === "-c" ? cmd[1] : undefined;
-    if (!options.has("n") || file === undefined || cmd.length === 0 || (cmd[0] === "-c" && (line === undefined || cmd.length !== 2))) {
+    if (
+      !options.has("n") ||
+      file === undefined ||
+      cmd.length === 0 ||
+      (cmd[0] === "-c" && (line === undefined || cmd.length !== 2))
+    ) {
       await say(io, "flock: the sim host supports only: flock -n [-E CODE] FILE {COMMAND [ARG]... | -c COMMAND_LINE}");
       return 64;
     }
@@ -392,7 +418,9 @@ export const flock = command(
     if (ctx.host.locks.has(key)) return conflict;
     ctx.host.locks.add(key);
     try {
-      return line === undefined ? await ctx.exec(cmd, io, { notFound: (name) => `flock: failed to execute ${name}: No such file or directory` }) : await ctx.shell(line, io);
+      return line === undefined
+        ? await ctx.exec(cmd, io, { notFound: (name) => `flock: failed to execute ${name}: No such file or directory` })
+        : await ctx.shell(line, io);
     } finally {
       ctx.host.locks.delete(key);
     }

@@ -27,7 +27,10 @@ export const ping: Builtin = async (argv, io, ctx) => {
     return 1;
   }
   if (!args.options.has("q") || !Number.isInteger(count) || count < 1 || !(interval >= 0.2)) {
-    await write(io.stderr, "ping: the sim host supports only quiet runs: ping -n -q -c N [-i >=0.2] [-W S] -- ADDRESS\n");
+    await write(
+      io.stderr,
+      "ping: the sim host supports only quiet runs: ping -n -q -c N [-i >=0.2] [-W S] -- ADDRESS\n",
+    );
     return 2;
   }
   const ip = dest === "localhost" ? "127.0.0.1" : dest;
@@ -43,7 +46,9 @@ export const ping: Builtin = async (argv, io, ctx) => {
 
   const lines = [`PING ${dest} (${ip}) 56(84) bytes of data.`, "", `--- ${dest} ping statistics ---`];
   const loss = Math.round((100 * (count - samples.length)) / count);
-  lines.push(`${count} packets transmitted, ${samples.length} received, ${loss}% packet loss, time ${Math.round((count - 1) * interval * 1000)}ms`);
+  lines.push(
+    `${count} packets transmitted, ${samples.length} received, ${loss}% packet loss, time ${Math.round((count - 1) * interval * 1000)}ms`,
+  );
   if (samples.length > 0) {
     const avg = samples.reduce((a, b) => a + b, 0) / samples.length;
     const mdev = Math.sqrt(samples.reduce((a, b) => a + (b - avg) ** 2, 0) / samples.length);

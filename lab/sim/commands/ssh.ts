@@ -58,7 +58,10 @@ export const ssh: Builtin = async (argv, io, ctx) => {
     args = parseArgs("ssh", argv.slice(1), { flags: ["T"], values: ["o", "i", "p", "l", "c"], stopAtOperand: true });
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    await err(e.message.replace(/^ssh: invalid option/, "ssh: illegal option") + "\nusage: ssh [-46AaCfGgKkMNnqsTtVvXxYy] destination [command [argument ...]]");
+    await err(
+      e.message.replace(/^ssh: invalid option/, "ssh: illegal option") +
+        "\nusage: ssh [-46AaCfGgKkMNnqsTtVvXxYy] destination [command [argument ...]]",
+    );
     return 255;
   }
   // -o may repeat: collect every occurrence from argv, in order.
@@ -94,10 +97,17 @@ export const ssh: Builtin = async (argv, io, ctx) => {
   const user = at >= 0 ? destination.slice(0, at) : ((args.options.get("l") as string | undefined) ?? ctx.host.user);
   const port = Number(args.options.get("p") ?? 22);
   const label = port === 22 ? address : `[${address}]:${port}`;
-  const strict = (config.get("stricthostkeychecking") ?? (config.get("batchmode") === "yes" ? "yes" : "ask")).toLowerCase();
+  const strict = (
+    config.get("stricthostkeychecking") ?? (config.get("batchmode") === "yes" ? "yes" : "ask")
+  ).toLowerCase();
 
   const known = await knownKeys(ctx, config, label);
-  const identity = await loadIdentity(ctx, args.options.get("i") as string | undefined, config.get("identitiesonly") === "yes", err);
+  const identity = await loadIdentity(
+    ctx,
+    args.options.get("i") as string | undefined,
+    config.get("identitiesonly") === "yes",
+    err,
+  );
   if (!identity) {
     await err(`${user}@${address}: Permission denied (publickey).`);
     return 255;
@@ -117,7 +127,10 @@ export const ssh: Builtin = async (argv, io, ctx) => {
         resolve(true);
       });
       client.on("error", (e: Error & { code?: string; level?: string }) => {
-        if (verdict === "unknown") resolve(`No ${keyName(keyType)} host key is known for ${label} and you have requested strict checking.\nHost key verification failed.`);
+        if (verdict === "unknown")
+          resolve(
+            `No ${keyName(keyType)} host key is known for ${label} and you have requested strict checking.\nHost key verification failed.`,
+          );
         else if (verdict === "changed") {
           const offending = known.find((k) => k.type === keyType) ?? known[0]!;
           resolve(
@@ -134,11 +147,12 @@ export const ssh: Builtin = async (argv, io, ctx) => {
               "Host key verification failed.",
             ].join("\n"),
           );
-        }
-        else if (e.level === "client-authentication") resolve(`${user}@${address}: Permission denied (publickey).`);
-        else if (/no matching .*cipher/.test(e.message)) resolve(`Unable to negotiate with ${address} port ${port}: no matching cipher found.`);
+        } else if (e.level === "client-authentication") resolve(`${user}@${address}: Permission denied (publickey).`);
+        else if (/no matching .*cipher/.test(e.message))
+          resolve(`Unable to negotiate with ${address} port ${port}: no matching cipher found.`);
         else if (e.code === "ECONNREFUSED") resolve(`ssh: connect to host ${address} port ${port}: Connection refused`);
-        else if (/Timed out/.test(e.message) || e.code === "ETIMEDOUT") resolve(`ssh: connect to host ${address} port ${port}: Connection timed out`);
+        else if (/Timed out/.test(e.message) || e.code === "ETIMEDOUT")
+          resolve(`ssh: connect to host ${address} port ${port}: Connection timed out`);
         else resolve(`ssh: connect to host ${address} port ${port}: ${e.message}`);
       });
       client.connect({
@@ -184,7 +198,9 @@ function runRemote(client: Client, command: string, io: Io, ctx: SimContext): Pr
     client.exec(command, (e, channel) => {
       if (e) {
         // stderr may already be closed (BrokenPipe): the exit status still counts.
-        void write(io.stderr, `channel 0: open failed: ${e.message}\r\n`).catch(() => {}).finally(() => resolve(255));
+        void write(io.stderr, `channel 0: open failed: ${e.message}\r\n`)
+          .catch(() => {})
+          .finally(() => resolve(255));
         return;
       }
       let status = 255;
@@ -231,20 +247,36 @@ async function knownKeys(ctx: SimContext, config: Map<string, string>, label: st
     }
     for (const [i, line] of text.split("\n").entries()) {
       const [patterns, type, b64] = line.trim().split(/\s+/);
-      if (!patterns || !type || !b64 || patterns.startsWith("#") || patterns.startsWith("@") || patterns.startsWith("|")) continue;
+      if (
+        !patterns ||
+        !type ||
+        !b64 ||
+        patterns.startsWith("#") ||
+        patterns.startsWith("@") ||
+        patterns.startsWith("|")
+      )
+        continue;
       if (patterns.split(",").includes(label)) keys.push({ type, blob: Buffer.from(b64, "base64"), file, line: i + 1 });
     }
   }
   return keys;
 }
 
-async function loadIdentity(ctx: SimContext, explicit: string | undefined, only: boolean, err: (t: string) => Promise<void>): Promise<Buffer | null> {
+async function loadIdentity(
+  ctx: SimContext,
+  explicit: string | undefined,
+  only: boolean,
+  err: (t: string) => Promise<void>,
+): Promise<Buffer | null> {
   const candidates = explicit ? (only ? [explicit] : [explicit, ...DEFAULT_IDENTITIES]) : DEFAULT_IDENTITIES;
   for (const file of candidates) {
     try {
       return await readFile(ctx.host.fs.real(expandHome(ctx, file)));
     } catch (e) {
-      if (file === explicit) await err(`Warning: Identity file ${file} not accessible: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : "Permission denied"}.`);
+      if (file === explicit)
+        await err(
+          `Warning: Identity file ${file} not accessible: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : "Permission denied"}.`,
+        );
     }
   }
   return null;

@@ -44,8 +44,13 @@ const COMMANDS: Record<string, CommandSpec> = {
   list: {
     bools: ["all", "inactive"],
     async run(args, hv) {
-      const rows = hv.list().filter((d) => (args.has("all") ? true : args.has("inactive") ? d.id === null : d.id !== null));
-      return table(["Id", "Name", "State"], rows.map((d) => [d.id === null ? "-" : String(d.id), d.name, d.state]));
+      const rows = hv
+        .list()
+        .filter((d) => (args.has("all") ? true : args.has("inactive") ? d.id === null : d.id !== null));
+      return table(
+        ["Id", "Name", "State"],
+        rows.map((d) => [d.id === null ? "-" : String(d.id), d.name, d.state]),
+      );
     },
   },
   domstate: {
@@ -61,10 +66,25 @@ const COMMANDS: Record<string, CommandSpec> = {
     values: ["domain"],
     bools: ["cpu-total", "balloon", "interface", "list-active"],
     async run(args, hv) {
-      if (!args.has("cpu-total") || !args.has("balloon")) throw new HypervisorError(["the sim host supports only domstats --cpu-total --balloon [--interface]"]);
-      const names = args.has("domain") ? [domainArg(args, hv)] : hv.list().filter((d) => !args.has("list-active") || d.id !== null).map((d) => d.name);
+      if (!args.has("cpu-total") || !args.has("balloon"))
+        throw new HypervisorError(["the sim host supports only domstats --cpu-total --balloon [--interface]"]);
+      const names = args.has("domain")
+        ? [domainArg(args, hv)]
+        : hv
+            .list()
+            .filter((d) => !args.has("list-active") || d.id !== null)
+            .map((d) => d.name);
       const groups = { interface: args.has("interface") };
-      return names.map((n) => `Domain: '${n}'\n` + hv.stats(n, groups).map(([k, v]) => `  ${k}=${v}\n`).join("")).join("\n");
+      return names
+        .map(
+          (n) =>
+            `Domain: '${n}'\n` +
+            hv
+              .stats(n, groups)
+              .map(([k, v]) => `  ${k}=${v}\n`)
+              .join(""),
+        )
+        .join("\n");
     },
   },
   define: {
@@ -133,7 +153,12 @@ const COMMANDS: Record<string, CommandSpec> = {
   nodecpustats: {
     async run(_args, hv, ctx) {
       const t = hv.nodeCpuTimes(ctx.host.cpus);
-      const rows: [string, number][] = [["user:", t.userNs], ["system:", t.systemNs], ["idle:", t.idleNs], ["iowait:", t.iowaitNs]];
+      const rows: [string, number][] = [
+        ["user:", t.userNs],
+        ["system:", t.systemNs],
+        ["idle:", t.idleNs],
+        ["iowait:", t.iowaitNs],
+      ];
       return rows.map(([k, v]) => `${k.padEnd(15)} ${String(v).padStart(20)}\n`).join("");
     },
   },
@@ -144,7 +169,12 @@ const COMMANDS: Record<string, CommandSpec> = {
       const buffers = Math.round(total * 0.01);
       const cached = Math.round(total * 0.05);
       const free = Math.max(0, total - hv.memoryInUseKiB() - buffers - cached);
-      const rows: [string, number][] = [["total", total], ["free", free], ["buffers", buffers], ["cached", cached]];
+      const rows: [string, number][] = [
+        ["total", total],
+        ["free", free],
+        ["buffers", buffers],
+        ["cached", cached],
+      ];
       return rows.map(([k, v]) => `${k.padEnd(7)}: ${String(v).padStart(20)} KiB\n`).join("");
     },
   },
@@ -167,11 +197,18 @@ async function readXml(file: string, ctx: SimContext): Promise<string> {
   try {
     return await readFile(ctx.host.fs.real(path), "utf8");
   } catch (err) {
-    throw new HypervisorError([`Failed to open file '${file}': ${new FsError((err as NodeJS.ErrnoException).code ?? "EIO", path).message}`]);
+    throw new HypervisorError([
+      `Failed to open file '${file}': ${new FsError((err as NodeJS.ErrnoException).code ?? "EIO", path).message}`,
+    ]);
   }
 }
 
-function lifecycle(cmd: string, failure: string, done: string, fn: (hv: Hypervisor, name: string) => Promise<void>): CommandSpec {
+function lifecycle(
+  cmd: string,
+  failure: string,
+  done: string,
+  fn: (hv: Hypervisor, name: string) => Promise<void>,
+): CommandSpec {
   return {
     values: ["domain"],
     required: ["domain"],
@@ -186,7 +223,8 @@ function lifecycle(cmd: string, failure: string, done: string, fn: (hv: Hypervis
 /** vshTable: cells padded to the column width + 2, dashes of width + 3 per column. */
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => " " + (i < cells.length - 1 ? c.padEnd(widths[i]! + 2) : c)).join("") + "\n";
+  const line = (cells: string[]) =>
+    cells.map((c, i) => " " + (i < cells.length - 1 ? c.padEnd(widths[i]! + 2) : c)).join("") + "\n";
   return line(header) + "-".repeat(widths.reduce((a, w) => a + w + 3, 0)) + "\n" + rows.map(line).join("");
 }
 
@@ -231,10 +269,12 @@ export const virsh: Builtin = async (argv, io, ctx) => {
     const a = argv[i]!;
     if (a === "-c" || a === "--connect") {
       const uri = argv[++i];
-      if (!uri || !URIS.has(uri)) return fail(["failed to connect to the hypervisor", `no connection driver available for ${uri ?? ""}`]);
+      if (!uri || !URIS.has(uri))
+        return fail(["failed to connect to the hypervisor", `no connection driver available for ${uri ?? ""}`]);
     } else if (a.startsWith("--connect=")) {
       const uri = a.slice("--connect=".length);
-      if (!URIS.has(uri)) return fail(["failed to connect to the hypervisor", `no connection driver available for ${uri}`]);
+      if (!URIS.has(uri))
+        return fail(["failed to connect to the hypervisor", `no connection driver available for ${uri}`]);
     } else break;
   }
   const name = argv[i];

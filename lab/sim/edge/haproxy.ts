@@ -22,12 +22,18 @@ export const socat: Builtin = async (argv, io, ctx) => {
   }
   const [, a, b] = argv;
   if (argv.length !== 3 || a !== "stdio" || !b?.startsWith("UNIX-CONNECT:")) {
-    await write(io.stderr, `${timestamp()} socat[${process.pid}] E the sim edge supports only: socat stdio UNIX-CONNECT:SOCKET\n`);
+    await write(
+      io.stderr,
+      `${timestamp()} socat[${process.pid}] E the sim edge supports only: socat stdio UNIX-CONNECT:SOCKET\n`,
+    );
     return 1;
   }
   const socket = b.slice("UNIX-CONNECT:".length);
   if (socket !== edge.spec.adminSocket) {
-    await write(io.stderr, `${timestamp()} socat[${process.pid}] E connect(5, AF=1 "${socket}", ${socket.length + 2}): No such file or directory\n`);
+    await write(
+      io.stderr,
+      `${timestamp()} socat[${process.pid}] E connect(5, AF=1 "${socket}", ${socket.length + 2}): No such file or directory\n`,
+    );
     return 1;
   }
   const chunks: Buffer[] = [];
@@ -51,8 +57,15 @@ async function runtimeCommand(edge: SimEdge, command: string): Promise<string> {
   if (key === "show servers state" || key === "show servers conn") {
     const names = w[3] ? [w[3]] : Object.keys(d.backends);
     if (w[3] && !d.backends[w[3]]) return "Can't find backend.\n";
-    const lines = names.flatMap((name) => d.backends[name]!.servers.map((s) => (w[2] === "state" ? stateLine(name, d.backends[name]!.id, s) : connLine(name, d.backends[name]!.id, s))));
-    const header = w[2] === "state" ? `1\n${STATE_HEADER}\n` : `# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[${THREADS}]\n`;
+    const lines = names.flatMap((name) =>
+      d.backends[name]!.servers.map((s) =>
+        w[2] === "state" ? stateLine(name, d.backends[name]!.id, s) : connLine(name, d.backends[name]!.id, s),
+      ),
+    );
+    const header =
+      w[2] === "state"
+        ? `1\n${STATE_HEADER}\n`
+        : `# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[${THREADS}]\n`;
     return header + lines.map((l) => `${l}\n`).join("");
   }
   if (w[0] === "add" && w[1] === "server") {
@@ -64,8 +77,18 @@ async function runtimeCommand(edge: SimEdge, command: string): Promise<string> {
     const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(w[3] ?? "");
     // The one server keyword the driver adds: its connections bound to an interface (an owner segment's leg).
     const via = w.length === 8 && w[4] === "source" && w[5] === "0.0.0.0" && w[6] === "interface" ? w[7]! : null;
-    if (!m || (w.length !== 4 && via === null)) return `'${w.slice(3).join(" ")}' : the sim edge supports only 'add server <backend>/<server> <ipv4>:<port> [source 0.0.0.0 interface <if>]'.\n`;
-    backend.servers.push({ name: srv, id: backend.nextServerId++, address: m[1]!, port: Number(m[2]), admin: MAINT, used: 0, changedAt: Date.now(), ...(via ? { via } : {}) });
+    if (!m || (w.length !== 4 && via === null))
+      return `'${w.slice(3).join(" ")}' : the sim edge supports only 'add server <backend>/<server> <ipv4>:<port> [source 0.0.0.0 interface <if>]'.\n`;
+    backend.servers.push({
+      name: srv,
+      id: backend.nextServerId++,
+      address: m[1]!,
+      port: Number(m[2]),
+      admin: MAINT,
+      used: 0,
+      changedAt: Date.now(),
+      ...(via ? { via } : {}),
+    });
     await edge.save();
     return "New server registered.\n";
   }
@@ -132,12 +155,20 @@ function find(edge: SimEdge, arg: string | undefined) {
   return backend.servers.find((s) => s.name === srv) ?? "No such server.\n";
 }
 
-function stateLine(backend: string, beId: number, s: { id: number; name: string; address: string; port: number; admin: number; changedAt: number }): string {
+function stateLine(
+  backend: string,
+  beId: number,
+  s: { id: number; name: string; address: string; port: number; admin: number; changedAt: number },
+): string {
   const op = s.admin & MAINT ? 0 : 2;
   const since = Math.floor((Date.now() - s.changedAt) / 1000);
   return `${beId} ${backend} ${s.id} ${s.name} ${s.address} ${op} ${s.admin} 1 1 ${since} 1 0 0 0 0 0 0 - ${s.port} - 0 0 - - 0`;
 }
 
-function connLine(backend: string, beId: number, s: { id: number; name: string; address: string; port: number; used: number }): string {
+function connLine(
+  backend: string,
+  beId: number,
+  s: { id: number; name: string; address: string; port: number; used: number },
+): string {
   return `${backend}/${s.name} ${beId}/${s.id} ${s.address} ${s.port} - 5000 ${s.used} ${s.used} ${s.used} 0 0 -1 0${" 0".repeat(THREADS)}`;
 }

@@ -34,7 +34,12 @@ export interface SimEdges {
   stop(): Promise<void>;
 }
 
-export const SIM_EDGE_PATHS = { adminSocket: "/run/haproxy/admin.sock", vipMap: "/etc/haproxy/vmatrix-vips.map", publicInterface: "vmx-pub", tunnelDir: `${SIM_HOME}/wireguard` };
+export const SIM_EDGE_PATHS = {
+  adminSocket: "/run/haproxy/admin.sock",
+  vipMap: "/etc/haproxy/vmatrix-vips.map",
+  publicInterface: "vmx-pub",
+  tunnelDir: `${SIM_HOME}/wireguard`,
+};
 
 export async function startSimEdges(options: { dataDir: string; edges: SimEdgeHostSpec[] }): Promise<SimEdges> {
   const dataDir = resolve(options.dataDir);
@@ -52,7 +57,11 @@ export async function startSimEdges(options: { dataDir: string; edges: SimEdgeHo
       await mkdir(fs.real(`${SIM_HOME}/.ssh`), { recursive: true });
       await writeFile(fs.real(`${SIM_HOME}/.ssh/authorized_keys`), client.publicKey + "\n", { mode: 0o600 });
       const edge = await SimEdge.open(join(dir, "edge.json"), { backends: spec.backends, ...SIM_EDGE_PATHS });
-      const hypervisor = await Hypervisor.open(join(dir, "hypervisor.json"), fs, { loadOf: () => 0, saveImageFraction: 0.25, shutdownDelayMs: 0 });
+      const hypervisor = await Hypervisor.open(join(dir, "hypervisor.json"), fs, {
+        loadOf: () => 0,
+        saveImageFraction: 0.25,
+        shutdownDelayMs: 0,
+      });
       const rt: SimHostRuntime = {
         name,
         bridges: [], // an edge's legs into segments are its VLAN links (ip.ts), not bridges

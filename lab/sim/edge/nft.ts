@@ -17,7 +17,8 @@ const RULE_SHAPES = [
   /^ct direction original meta mark set ct mark$/,
   /^(tcp|udp) dport \d{1,5} (accept|drop)$/,
 ];
-const HEADER = /^type (filter|nat) hook (prerouting|input|forward|output|postrouting) priority (dstnat|filter|srcnat|mangle|-?\d+); policy (accept|drop);$/;
+const HEADER =
+  /^type (filter|nat) hook (prerouting|input|forward|output|postrouting) priority (dstnat|filter|srcnat|mangle|-?\d+); policy (accept|drop);$/;
 
 class NftError extends Error {}
 
@@ -32,7 +33,10 @@ export const nft: Builtin = async (argv, io, ctx) => {
     const table = edge.data.tables[`${args[2]} ${args[3]}`];
     if (!table) {
       const cmd = `list table ${args[2]} ${args[3]}`;
-      await write(io.stderr, `Error: No such file or directory\n${cmd}\n${" ".repeat(cmd.length - args[3]!.length)}${"^".repeat(args[3]!.length)}\n`);
+      await write(
+        io.stderr,
+        `Error: No such file or directory\n${cmd}\n${" ".repeat(cmd.length - args[3]!.length)}${"^".repeat(args[3]!.length)}\n`,
+      );
       return 1;
     }
     await write(io.stdout, printTable(args[2]!, args[3]!, table));
@@ -72,7 +76,9 @@ async function readAll(io: Io): Promise<string> {
 }
 
 function printTable(family: string, name: string, chains: Record<string, SimChain>): string {
-  const body = Object.entries(chains).map(([chain, c]) => `\tchain ${chain} {\n\t\t${c.header}\n${c.rules.map((r) => `\t\t${r}\n`).join("")}\t}\n`);
+  const body = Object.entries(chains).map(
+    ([chain, c]) => `\tchain ${chain} {\n\t\t${c.header}\n${c.rules.map((r) => `\t\t${r}\n`).join("")}\t}\n`,
+  );
   return `table ${family} ${name} {\n${body.join("\n")}}\n`;
 }
 
@@ -92,7 +98,8 @@ function runScript(tables: SimEdgeData["tables"], script: string): void {
     }
     m = /^delete table (ip|ip6|inet) ([A-Za-z][A-Za-z0-9_]*)$/.exec(line);
     if (m) {
-      if (!tables[`${m[1]} ${m[2]}`]) throw new NftError(`Error: Could not process rule: No such file or directory\n${line}`);
+      if (!tables[`${m[1]} ${m[2]}`])
+        throw new NftError(`Error: Could not process rule: No such file or directory\n${line}`);
       delete tables[`${m[1]} ${m[2]}`];
       continue;
     }
@@ -115,7 +122,8 @@ function defineTable(table: Record<string, SimChain>, lines: string[], start: nu
       continue;
     }
     if (line === "}") {
-      if (!chain.header) throw new NftError(`${at}: Error: the sim edge keeps base chains only (type … hook … priority …; policy …;)`);
+      if (!chain.header)
+        throw new NftError(`${at}: Error: the sim edge keeps base chains only (type … hook … priority …; policy …;)`);
       chain = null;
       continue;
     }
@@ -124,7 +132,8 @@ function defineTable(table: Record<string, SimChain>, lines: string[], start: nu
       chain.header = line;
       continue;
     }
-    if (!RULE_SHAPES.some((r) => r.test(line))) throw new NftError(`${at}: Error: syntax error, unexpected string\n${line}`);
+    if (!RULE_SHAPES.some((r) => r.test(line)))
+      throw new NftError(`${at}: Error: syntax error, unexpected string\n${line}`);
     chain.rules.push(line);
   }
   throw new NftError(`/dev/stdin:${lineNo}: Error: syntax error, unexpected end of file`);

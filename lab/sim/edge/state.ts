@@ -40,7 +40,14 @@ export interface SimEdgeData {
   links: Record<string, { ifindex: number; addresses: string[]; up?: boolean; kind?: "wireguard" }>;
   nextRef: number;
   /** wireguard-go devices by interface: the private key (base64) and the peers. */
-  wireguard?: Record<string, { privateKey: string | null; listenPort: number; peers: { publicKey: string; endpoint: string | null; allowedIps: string[]; keepalive: number }[] }>;
+  wireguard?: Record<
+    string,
+    {
+      privateKey: string | null;
+      listenPort: number;
+      peers: { publicKey: string; endpoint: string | null; allowedIps: string[]; keepalive: number }[];
+    }
+  >;
   /** Policy-routing rules (`ip rule`) and routes of the non-main tables (`ip route … table T`). */
   rules?: { priority: number; src: string; table: string; fwmark?: string; iif?: string }[];
   routes?: Record<string, { dst: string; dev: string }[]>;

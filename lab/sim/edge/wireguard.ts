@@ -25,7 +25,11 @@ function clamp(raw: Buffer): Buffer {
 }
 
 export function publicKeyOf(privateBase64: string): string {
-  const key = createPrivateKey({ key: Buffer.concat([X25519_PKCS8, Buffer.from(privateBase64, "base64")]), format: "der", type: "pkcs8" });
+  const key = createPrivateKey({
+    key: Buffer.concat([X25519_PKCS8, Buffer.from(privateBase64, "base64")]),
+    format: "der",
+    type: "pkcs8",
+  });
   return (createPublicKey(key).export({ format: "der", type: "spki" }) as Buffer).subarray(-32).toString("base64");
 }
 
@@ -49,7 +53,10 @@ export const wireguardGo: Builtin = async (argv, io, ctx) => {
     return 1;
   }
   if (edge.data.links[name]) {
-    await write(io.stderr, `ERROR: (${name}) ${new Date().toISOString().slice(0, 19).replace("T", " ").replaceAll("-", "/")} Failed to create TUN device: device or resource busy\n`);
+    await write(
+      io.stderr,
+      `ERROR: (${name}) ${new Date().toISOString().slice(0, 19).replace("T", " ").replaceAll("-", "/")} Failed to create TUN device: device or resource busy\n`,
+    );
     return 1;
   }
   const ifindex = Math.max(1, ...Object.values(edge.data.links).map((l) => l.ifindex)) + 1;
@@ -86,7 +93,10 @@ export const wg: Builtin = async (argv, io, ctx) => {
       if (a[2] === "public-key") lines.push(`${name}\t${d.privateKey ? publicKeyOf(d.privateKey) : "(none)"}`);
       else if (["endpoints", "allowed-ips", "latest-handshakes"].includes(a[2]!)) {
         if (d.peers.length === 0) lines.push(`${name}\t`);
-        for (const p of d.peers) lines.push(`${name}\t${p.publicKey}\t${a[2] === "endpoints" ? (p.endpoint ?? "(none)") : a[2] === "allowed-ips" ? p.allowedIps.join(" ") || "(none)" : "0"}`);
+        for (const p of d.peers)
+          lines.push(
+            `${name}\t${p.publicKey}\t${a[2] === "endpoints" ? (p.endpoint ?? "(none)") : a[2] === "allowed-ips" ? p.allowedIps.join(" ") || "(none)" : "0"}`,
+          );
       } else {
         await write(io.stderr, `Invalid argument: ${a[2]}\n`);
         return 1;
@@ -138,7 +148,12 @@ export const wg: Builtin = async (argv, io, ctx) => {
       } else if (peer && word === "endpoint" && value !== undefined && /^[^\s:]+:\d{1,5}$/.test(value)) {
         peer.endpoint = value;
         i++;
-      } else if (peer && word === "allowed-ips" && value !== undefined && value.split(",").every((c) => /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(c))) {
+      } else if (
+        peer &&
+        word === "allowed-ips" &&
+        value !== undefined &&
+        value.split(",").every((c) => /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(c))
+      ) {
         peer.allowedIps = value.split(",");
         i++;
       } else if (peer && word === "persistent-keepalive" && value !== undefined && /^\d+$/.test(value)) {

@@ -13,7 +13,15 @@ export async function startSimEdgesForWorld(db: Db, dataDir: string) {
     db.service.findMany({ where: { kind: "WEB" }, select: { slug: true } }),
   ]);
   const dir = path.join(dataDir, "lab-sim");
-  const edges = await startSimEdges({ dataDir: dir, edges: networks.map((n) => ({ hostingNetwork: n.slug, lat: n.lat, lon: n.lon, backends: services.map((s) => s.slug) })) });
+  const edges = await startSimEdges({
+    dataDir: dir,
+    edges: networks.map((n) => ({
+      hostingNetwork: n.slug,
+      lat: n.lat,
+      lon: n.lon,
+      backends: services.map((s) => s.slug),
+    })),
+  });
   const manifestPath = path.resolve(dir, "edges.json");
   await writeEdgeManifest(manifestPath, edges.manifest);
   return { manifestPath, count: networks.length, stop: edges.stop, edges };

@@ -2,7 +2,13 @@ import { randomUUID } from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { config } from "../../config";
-import { FLASH_CROWD_ACTION, FLASH_CROWD_ENTITY, flashCrowdRecord, flashCrowdsSince, MAX_FLASH_CROWD_MINUTES } from "../../demand/flash-crowds";
+import {
+  FLASH_CROWD_ACTION,
+  FLASH_CROWD_ENTITY,
+  flashCrowdRecord,
+  flashCrowdsSince,
+  MAX_FLASH_CROWD_MINUTES,
+} from "../../demand/flash-crowds";
 import { DEFAULT_CELLS_PER_BUCKET, demandHeat } from "../../demand/heat";
 import { ClientPlaceError, clientPlace, healthyReplicas, nearestReplica } from "../../demand/nearest";
 import { suggestForService } from "../../demand/suggest-data";
@@ -16,7 +22,11 @@ const lon = z.number("must be a number").min(-180, "must be within -180..180").m
 
 async function serviceOrThrow(db: Parameters<typeof healthyReplicas>[0], where: { id: string } | { slug: string }) {
   const service = await db.service.findUnique({ where, select: { id: true, slug: true } });
-  if (!service) throw new TRPCError({ code: "NOT_FOUND", message: `service: no service ${"slug" in where ? JSON.stringify(where.slug) : `with id ${where.id}`}` });
+  if (!service)
+    throw new TRPCError({
+      code: "NOT_FOUND",
+      message: `service: no service ${"slug" in where ? JSON.stringify(where.slug) : `with id ${where.id}`}`,
+    });
   return service;
 }
 
@@ -33,7 +43,12 @@ export const demandRouter = router({
           serviceId: id,
           from: z.date().optional(),
           to: z.date().optional(),
-          maxCellsPerBucket: z.number().int().min(1, "must be at least 1").max(20_000, "must be at most 20000").default(DEFAULT_CELLS_PER_BUCKET),
+          maxCellsPerBucket: z
+            .number()
+            .int()
+            .min(1, "must be at least 1")
+            .max(20_000, "must be at most 20000")
+            .default(DEFAULT_CELLS_PER_BUCKET),
         })
         .refine((i) => !i.from || !i.to || i.from < i.to, { message: "must be before to", path: ["from"] })
         .refine((i) => (i.to?.getTime() ?? Date.now()) - (i.from?.getTime() ?? 0) <= 7 * DAY_MS || !i.from, {
@@ -56,19 +71,33 @@ export const demandRouter = router({
     .input(
       z.object({
         serviceId: id,
-        budget: z.number().int("must be a whole number").min(1, "must be at least 1").max(10_000, "must be at most 10000"),
+        budget: z
+          .number()
+          .int("must be a whole number")
+          .min(1, "must be at least 1")
+          .max(10_000, "must be at most 10000"),
         windowMinutes: z.number().int().min(15, "must be at least 15").max(1440, "must be at most 1440").default(60),
       }),
     )
     .query(async ({ ctx, input }) => {
       await serviceOrThrow(ctx.db, { id: input.serviceId });
       const since = new Date(Date.now() - input.windowMinutes * 60_000);
-      return { windowMinutes: input.windowMinutes, ...(await suggestForService(ctx.db, input.serviceId, input.budget, since)) };
+      return {
+        windowMinutes: input.windowMinutes,
+        ...(await suggestForService(ctx.db, input.serviceId, input.budget, since)),
+      };
     }),
 
   /** The replica that should serve a client: by IP (offline GeoIP) or lat/lon; null when no healthy replica runs. */
   nearest: authedProcedure
-    .input(z.object({ service: z.string().min(1, "is required").max(64), ip: z.string().max(64).optional(), lat: lat.optional(), lon: lon.optional() }))
+    .input(
+      z.object({
+        service: z.string().min(1, "is required").max(64),
+        ip: z.string().max(64).optional(),
+        lat: lat.optional(),
+        lon: lon.optional(),
+      }),
+    )
     .query(async ({ ctx, input }) => {
       const service = await serviceOrThrow(ctx.db, { slug: input.service });
       let client;
@@ -97,19 +126,36 @@ export const demandRouter = router({
         serviceId: id,
         lat,
         lon,
-        rate: z.number().int("must be a whole number").min(1, "must be at least 1").max(1_000_000, "must be at most 1000000"),
-        minutes: z.number().int("must be a whole number").min(1, "must be at least 1").max(MAX_FLASH_CROWD_MINUTES, `must be at most ${MAX_FLASH_CROWD_MINUTES}`),
+        rate: z
+          .number()
+          .int("must be a whole number")
+          .min(1, "must be at least 1")
+          .max(1_000_000, "must be at most 1000000"),
+        minutes: z
+          .number()
+          .int("must be a whole number")
+          .min(1, "must be at least 1")
+          .max(MAX_FLASH_CROWD_MINUTES, `must be at most ${MAX_FLASH_CROWD_MINUTES}`),
       }),
     )
     .mutation(async ({ ctx, input }) => {
       if (config().SIM_DEMAND !== "on") {
-        throw new TRPCError({ code: "PRECONDITION_FAILED", message: "Flash crowds are synthetic demand of the sim lab, and SIM_DEMAND is off on this server." });
+        throw new TRPCError({
+          code: "PRECONDITION_FAILED",
+          message: "Flash crowds are synthetic demand of the sim lab, and SIM_DEMAND is off on this server.",
+        });
       }
       await serviceOrThrow(ctx.db, { id: input.serviceId });
       const crowdId = randomUUID();
       const record = flashCrowdRecord(input, new Date());
       // The audit event is the flash crowd's durable record (server/demand/flash-crowds.ts).
-      await ctx.audit(ctx.db, { action: FLASH_CROWD_ACTION, entityType: FLASH_CROWD_ENTITY, entityId: crowdId, before: null, after: record });
+      await ctx.audit(ctx.db, {
+        action: FLASH_CROWD_ACTION,
+        entityType: FLASH_CROWD_ENTITY,
+        entityId: crowdId,
+        before: null,
+        after: record,
+      });
       return { id: crowdId, ...record };
     }),
 });

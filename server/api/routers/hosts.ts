@@ -35,7 +35,12 @@ export const hostsRouter = router({
     const { data, facts } = await registerHost(ctx.db, ctx.hosts(), input);
     return ctx.db.$transaction(async (tx) => {
       const host = await addHost(tx, data);
-      await ctx.audit(tx, { action: "host.register", entityType: "Host", entityId: host.id, after: { ...data, facts } });
+      await ctx.audit(tx, {
+        action: "host.register",
+        entityType: "Host",
+        entityId: host.id,
+        after: { ...data, facts },
+      });
       return host;
     });
   }),
@@ -57,33 +62,43 @@ export const hostsRouter = router({
     const { before, fingerprint } = await confirmHostKey(ctx.db, input.hostId, input.hostKeyFingerprint);
     return ctx.db.$transaction(async (tx) => {
       const after = await pinHostKey(tx, ctx.hosts(), input.hostId, fingerprint);
-      await ctx.audit(tx, { action: "host.confirmKey", entityType: "Host", entityId: after.id, before, after: { hostKeyFingerprint: fingerprint, hostKeyTrust: "TRUSTED" } });
+      await ctx.audit(tx, {
+        action: "host.confirmKey",
+        entityType: "Host",
+        entityId: after.id,
+        before,
+        after: { hostKeyFingerprint: fingerprint, hostKeyTrust: "TRUSTED" },
+      });
       return after;
     });
   }),
 
   /** Drain (stop placing VMs here) or return a host to service. */
-  setDraining: operatorProcedure
-    .input(z.object({ hostId: id, draining: z.boolean() }))
-    .mutation(({ ctx, input }) =>
-      ctx.db.$transaction(async (tx) => {
-        const { before, after } = await setHostDraining(tx, input.hostId, input.draining);
-        await ctx.audit(tx, {
-          action: input.draining ? "host.drain" : "host.undrain",
-          entityType: "Host",
-          entityId: after.id,
-          before: { draining: before.draining },
-          after: { draining: after.draining },
-        });
-        return after;
-      }),
-    ),
+  setDraining: operatorProcedure.input(z.object({ hostId: id, draining: z.boolean() })).mutation(({ ctx, input }) =>
+    ctx.db.$transaction(async (tx) => {
+      const { before, after } = await setHostDraining(tx, input.hostId, input.draining);
+      await ctx.audit(tx, {
+        action: input.draining ? "host.drain" : "host.undrain",
+        entityType: "Host",
+        entityId: after.id,
+        before: { draining: before.draining },
+        after: { draining: after.draining },
+      });
+      return after;
+    }),
+  ),
 
   /** Retire an empty host: it leaves the registry's lists and is never used again. */
   retire: operatorProcedure.input(z.object({ hostId: id })).mutation(({ ctx, input }) =>
     ctx.db.$transaction(async (tx) => {
       const { after } = await retireHost(tx, ctx.hosts(), input.hostId);
-      await ctx.audit(tx, { action: "host.retire", entityType: "Host", entityId: after.id, before: { retiredAt: null }, after: { retiredAt: after.retiredAt } });
+      await ctx.audit(tx, {
+        action: "host.retire",
+        entityType: "Host",
+        entityId: after.id,
+        before: { retiredAt: null },
+        after: { retiredAt: after.retiredAt },
+      });
       return after;
     }),
   ),

@@ -12,7 +12,9 @@ import { authedProcedure, clanAdminProcedure, router } from "../trpc";
 /** Booking refusals in words; field errors also carry their path for the form. */
 function bookingApiError(err: unknown): TRPCError | null {
   if (err instanceof BookingFieldError) {
-    const cause = new ZodError(err.issues.map((i) => ({ code: "custom" as const, path: i.path, message: i.message, input: undefined })));
+    const cause = new ZodError(
+      err.issues.map((i) => ({ code: "custom" as const, path: i.path, message: i.message, input: undefined })),
+    );
     return new TRPCError({ code: "BAD_REQUEST", message: err.message, cause });
   }
   if (err instanceof BookingConflictError) return new TRPCError({ code: "CONFLICT", message: err.message, cause: err });
@@ -31,7 +33,8 @@ const withBookingErrors = authedProcedure.use(async ({ next }) => rethrowBooking
 
 /** Reads for those who may book: they change nothing, so they record no audit event. */
 const plannerProcedure = withBookingErrors.use(({ ctx, next }) => {
-  if (!can.book(ctx.user.role)) throw new TRPCError({ code: "FORBIDDEN", message: "Only clan admins may plan and book matches." });
+  if (!can.book(ctx.user.role))
+    throw new TRPCError({ code: "FORBIDDEN", message: "Only clan admins may plan and book matches." });
   return next();
 });
 
@@ -53,7 +56,11 @@ export const matchesRouter = router({
 
   /** Games a match can be booked for. */
   games: authedProcedure.query(({ ctx }) =>
-    ctx.db.service.findMany({ where: { kind: "GAME" }, select: { id: true, name: true, slug: true }, orderBy: { name: "asc" } }),
+    ctx.db.service.findMany({
+      where: { kind: "GAME" },
+      select: { id: true, name: true, slug: true },
+      orderBy: { name: "asc" },
+    }),
   ),
 
   /** The fairest servers for a match from the latency model, with every exclusion's reason. */
@@ -80,7 +87,10 @@ export const matchesRouter = router({
           throw new TRPCError({ code: "NOT_FOUND", message: "No such booking among yours." });
         }
         if (!["SCHEDULED", "PREPARING"].includes(before.status)) {
-          throw new TRPCError({ code: "BAD_REQUEST", message: `A ${before.status.toLowerCase()} match cannot be cancelled.` });
+          throw new TRPCError({
+            code: "BAD_REQUEST",
+            message: `A ${before.status.toLowerCase()} match cannot be cancelled.`,
+          });
         }
         const after = await tx.match.update({ where: { id: before.id }, data: { status: "CANCELLED" } });
         await ctx.audit(tx, {

@@ -20,11 +20,13 @@ const SAMPLE_PLACES = [
 
 export const networkRouter = router({
   /** A VM's public address, NAT or backend membership, open ports, DNS name, tunnel, segment. */
-  vm: authedProcedure.input(z.object({ name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "is not a VM name") })).query(async ({ ctx, input }) => {
-    const entries = await vmNetwork(ctx.db, input.name);
-    if (!entries) throw new TRPCError({ code: "NOT_FOUND", message: `No VM named ${input.name}.` });
-    return entries;
-  }),
+  vm: authedProcedure
+    .input(z.object({ name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "is not a VM name") }))
+    .query(async ({ ctx, input }) => {
+      const entries = await vmNetwork(ctx.db, input.name);
+      if (!entries) throw new TRPCError({ code: "NOT_FOUND", message: `No VM named ${input.name}.` });
+      return entries;
+    }),
   /** What the DNS answers for a name to clients in a few places around the world. */
   answersFrom: authedProcedure.input(z.object({ name: z.string().min(1).max(253) })).query(async ({ ctx, input }) => {
     const cfg = config();
@@ -38,11 +40,13 @@ export const networkRouter = router({
   /** Public address pool use and open drift alerts per hosting network. */
   pools: authedProcedure.query(({ ctx }) => poolUse(ctx.db)),
   /** One hosting network's network: what its pool's addresses serve, its edge's health, its drift alerts. */
-  hostingNetwork: authedProcedure.input(z.object({ slug: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "is not a hosting network slug") })).query(async ({ ctx, input }) => {
-    const view = await hostingNetworkNetwork(ctx.db, currentEdges(), input.slug);
-    if (!view) throw new TRPCError({ code: "NOT_FOUND", message: `No hosting network ${input.slug}.` });
-    return view;
-  }),
+  hostingNetwork: authedProcedure
+    .input(z.object({ slug: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "is not a hosting network slug") }))
+    .query(async ({ ctx, input }) => {
+      const view = await hostingNetworkNetwork(ctx.db, currentEdges(), input.slug);
+      if (!view) throw new TRPCError({ code: "NOT_FOUND", message: `No hosting network ${input.slug}.` });
+      return view;
+    }),
   /** A service's back end (two-tier when set, thesis §4.3.2) and its replicas' tunnels home. */
   backend: authedProcedure.input(z.object({ service: serviceSlugSchema })).query(async ({ ctx, input }) => {
     const view = await serviceBackend(ctx.db, input.service);
@@ -54,11 +58,22 @@ export const networkRouter = router({
    * (default deny over the pool) follows at once when it has an edge.
    */
   setPool: operatorProcedure
-    .input(z.object({ hostingNetwork: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "is not a hosting network slug"), publicPoolCidr: z.string().trim().min(1, "is required") }))
+    .input(
+      z.object({
+        hostingNetwork: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "is not a hosting network slug"),
+        publicPoolCidr: z.string().trim().min(1, "is required"),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       const hn = await ctx.db.$transaction(async (tx) => {
         const { before, after } = await changePublicPool(tx, input.hostingNetwork, input.publicPoolCidr);
-        await ctx.audit(tx, { action: "hostingNetwork.setPool", entityType: "HostingNetwork", entityId: before.id, before: { publicPoolCidr: before.publicPoolCidr }, after: { publicPoolCidr: after.publicPoolCidr } });
+        await ctx.audit(tx, {
+          action: "hostingNetwork.setPool",
+          entityType: "HostingNetwork",
+          entityId: before.id,
+          before: { publicPoolCidr: before.publicPoolCidr },
+          after: { publicPoolCidr: after.publicPoolCidr },
+        });
         return after;
       });
       const edges = currentEdges();
@@ -71,7 +86,13 @@ export const networkRouter = router({
   setBackend: operatorProcedure.input(setBackendInput).mutation(async ({ ctx, input }) => {
     await ctx.db.$transaction(async (tx) => {
       const { serviceId, before, after } = await setServiceBackend(tx, input);
-      await ctx.audit(tx, { action: input.backendEndpoint === null ? "service.clearBackend" : "service.setBackend", entityType: "Service", entityId: serviceId, before, after });
+      await ctx.audit(tx, {
+        action: input.backendEndpoint === null ? "service.clearBackend" : "service.setBackend",
+        entityType: "Service",
+        entityId: serviceId,
+        before,
+        after,
+      });
     });
     return (await serviceBackend(ctx.db, input.service))!;
   }),

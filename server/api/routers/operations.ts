@@ -55,7 +55,14 @@ export const operationsRouter = router({
   /** Stops a queued or running operation before its commit step; what ran is undone. */
   cancel: operatorProcedure.input(z.object({ id })).mutation(async ({ ctx, input }) => {
     const op = await cancelOperation(ctx.db, input.id);
-    await ctx.db.$transaction((tx) => ctx.audit(tx, { action: "operation.cancel", entityType: "Operation", entityId: op.id, after: { state: op.state } }));
+    await ctx.db.$transaction((tx) =>
+      ctx.audit(tx, {
+        action: "operation.cancel",
+        entityType: "Operation",
+        entityId: op.id,
+        after: { state: op.state },
+      }),
+    );
     return op;
   }),
 });

@@ -18,34 +18,71 @@ const callerFor = (user: SessionUser | null) => createCaller(createInnerContext(
 /** A world whose production host is free (up, trusted, empty) and whose Nest holds a pre-booted spare of its service. */
 async function worldWithRoom() {
   const w = await makeWorld(db);
-  await db.host.updateMany({ where: { id: { in: [w.prod.id, w.nest.id] } }, data: { status: "UP", hostKeyTrust: "TRUSTED" } });
-  const spare = await db.vm.create({ data: { name: `${w.service.slug}-spare`, serviceId: w.service.id, phase: "NEST", power: "SAVED", hostId: w.nest.id } });
+  await db.host.updateMany({
+    where: { id: { in: [w.prod.id, w.nest.id] } },
+    data: { status: "UP", hostKeyTrust: "TRUSTED" },
+  });
+  const spare = await db.vm.create({
+    data: {
+      name: `${w.service.slug}-spare`,
+      serviceId: w.service.id,
+      phase: "NEST",
+      power: "SAVED",
+      hostId: w.nest.id,
+    },
+  });
   return { ...w, spare };
 }
 
 describe("replicas.plan", () => {
   it("shows the activation a replica target just set would bring, to every role, and requests nothing", async () => {
     const w = await worldWithRoom();
-    await callerFor(w.operator).replicas.set({ serviceId: w.service.id, hostingNetworkId: w.hn.id, desired: 1, version: 0 });
+    await callerFor(w.operator).replicas.set({
+      serviceId: w.service.id,
+      hostingNetworkId: w.hn.id,
+      desired: 1,
+      version: 0,
+    });
 
     const plan = await callerFor(w.manager).replicas.plan();
     expect(plan.budget).toBe(8);
     expect(plan.services.find((s) => s.service === w.service.slug)).toEqual({
       service: w.service.slug,
-      actions: [{ kind: "ACTIVATE", vm: w.spare.name, hostingNetwork: w.hn.slug, reason: expect.stringMatching(new RegExp(`^reconciler: ${w.service.slug} in ${w.hn.slug} wants 1, has 0; ${w.spare.name} from the Nest`)) }],
+      actions: [
+        {
+          kind: "ACTIVATE",
+          vm: w.spare.name,
+          hostingNetwork: w.hn.slug,
+          reason: expect.stringMatching(
+            new RegExp(`^reconciler: ${w.service.slug} in ${w.hn.slug} wants 1, has 0; ${w.spare.name} from the Nest`),
+          ),
+        },
+      ],
       blocked: {},
     });
 
     // A dry run: no operation, the VM where it was, no word written on the replica target; asking again plans the same.
     expect(await db.operation.count()).toBe(0);
-    expect(await db.vm.findUniqueOrThrow({ where: { id: w.spare.id } })).toMatchObject({ phase: "NEST", hostId: w.nest.id });
-    expect(await db.replicaTarget.findFirstOrThrow({ where: { serviceId: w.service.id } })).toMatchObject({ desired: 1, blockedReason: null, reconciledAt: null });
+    expect(await db.vm.findUniqueOrThrow({ where: { id: w.spare.id } })).toMatchObject({
+      phase: "NEST",
+      hostId: w.nest.id,
+    });
+    expect(await db.replicaTarget.findFirstOrThrow({ where: { serviceId: w.service.id } })).toMatchObject({
+      desired: 1,
+      blockedReason: null,
+      reconciledAt: null,
+    });
     expect(await callerFor(w.clanA).replicas.plan()).toEqual(plan);
   });
 
   it("says why a target cannot be met, keyed by the hosting network's slug", async () => {
     const w = await makeWorld(db);
-    await callerFor(w.operator).replicas.set({ serviceId: w.service.id, hostingNetworkId: w.hn.id, desired: 2, version: 0 });
+    await callerFor(w.operator).replicas.set({
+      serviceId: w.service.id,
+      hostingNetworkId: w.hn.id,
+      desired: 2,
+      version: 0,
+    });
     const mine = (await callerFor(w.operator).replicas.plan()).services.find((s) => s.service === w.service.slug);
     expect(mine).toEqual({
       service: w.service.slug,
@@ -57,7 +94,12 @@ describe("replicas.plan", () => {
   });
 
   it("is refused to a signed-out caller", async () => {
-    const err = await callerFor(null).replicas.plan().then(() => null, (e: unknown) => e);
+    const err = await callerFor(null)
+      .replicas.plan()
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(TRPCError);
     expect((err as TRPCError).code).toBe("UNAUTHORIZED");
   });

@@ -12,14 +12,21 @@ let drop: () => Promise<void>;
 beforeAll(async () => ({ db, drop } = await createTestDatabase()));
 afterAll(() => drop());
 
-const caller = (user: { id: string; email: string; name: string; role: Role } | null) => createCaller(createInnerContext({ db, user }));
-const error = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as TRPCError);
+const caller = (user: { id: string; email: string; name: string; role: Role } | null) =>
+  createCaller(createInnerContext({ db, user }));
+const error = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: unknown) => e as TRPCError,
+  );
 const day = { from: new Date("2026-11-10T00:00:00Z"), to: new Date("2026-11-11T00:00:00Z") };
 
 describe("utilization API", () => {
   it("is readable by a manager (and every role), refused to a signed-out caller", async () => {
     const w = await makeWorld(db);
-    await db.metricSample.create({ data: { at: new Date("2026-11-10T06:00:00Z"), resolution: "HOUR", hostId: w.prod.id, cpuPercent: 42 } });
+    await db.metricSample.create({
+      data: { at: new Date("2026-11-10T06:00:00Z"), resolution: "HOUR", hostId: w.prod.id, cpuPercent: 42 },
+    });
     const chart = await caller(w.manager).utilization.chart({ ...day, width: 300 });
     expect(chart.hosts.map((h) => h.name)).toContain(w.prod.name);
     expect(chart.times.length).toBeLessThanOrEqual(300);

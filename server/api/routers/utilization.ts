@@ -11,13 +11,23 @@ const chartInput = z
     from: z.coerce.date({ error: "must be a date" }),
     to: z.coerce.date({ error: "must be a date" }),
     /** The plot's width in pixels: the answer has at most this many points per series. */
-    width: z.number().int("must be a whole number of pixels").min(50, "must be at least 50 pixels").max(4000, "must be at most 4000 pixels"),
+    width: z
+      .number()
+      .int("must be a whole number of pixels")
+      .min(50, "must be at least 50 pixels")
+      .max(4000, "must be at most 4000 pixels"),
     /** Per-host series of this hosting network only (slug); default: the busiest hosts. */
-    hostingNetwork: z.string().regex(/^[a-z][a-z0-9-]*$/, "must be a hosting network slug").optional(),
+    hostingNetwork: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/, "must be a hosting network slug")
+      .optional(),
     maxHosts: z.number().int().min(1, "must be at least 1").max(500, "must be at most 500").default(12),
   })
   .refine((i) => i.to.getTime() > i.from.getTime(), { path: ["to"], message: "must be after from" })
-  .refine((i) => i.to.getTime() - i.from.getTime() <= MAX_RANGE_MS, { path: ["from"], message: "the range may span at most 400 days (the hourly retention)" });
+  .refine((i) => i.to.getTime() - i.from.getTime() <= MAX_RANGE_MS, {
+    path: ["from"],
+    message: "the range may span at most 400 days (the hourly retention)",
+  });
 
 /** The manager's utilization page: read-only for every signed-in role. */
 export const utilizationRouter = router({
@@ -29,8 +39,15 @@ export const utilizationRouter = router({
   chart: authedProcedure.input(chartInput).query(async ({ ctx, input }) => {
     let hostingNetworkId: string | undefined;
     if (input.hostingNetwork) {
-      const hn = await ctx.db.hostingNetwork.findUnique({ where: { slug: input.hostingNetwork }, select: { id: true } });
-      if (!hn) throw new TRPCError({ code: "NOT_FOUND", message: `hostingNetwork: no hosting network "${input.hostingNetwork}".` });
+      const hn = await ctx.db.hostingNetwork.findUnique({
+        where: { slug: input.hostingNetwork },
+        select: { id: true },
+      });
+      if (!hn)
+        throw new TRPCError({
+          code: "NOT_FOUND",
+          message: `hostingNetwork: no hosting network "${input.hostingNetwork}".`,
+        });
       hostingNetworkId = hn.id;
     }
     return utilizationChart(ctx.db, {

@@ -13,7 +13,10 @@ const vmInput = z.object({ vmId: id, reason });
 const BOARD_INCLUDE = {
   service: { select: { slug: true, name: true } },
   host: { select: { name: true, hostingNetwork: { select: { city: true, slug: true } } } },
-  operations: { where: { state: { in: [...ACTIVE_STATES] } }, select: { id: true, kind: true, state: true, progress: true } },
+  operations: {
+    where: { state: { in: [...ACTIVE_STATES] } },
+    select: { id: true, kind: true, state: true, progress: true },
+  },
 } satisfies Prisma.VmInclude;
 
 export const vmsRouter = router({
@@ -39,7 +42,12 @@ export const vmsRouter = router({
         operations: {
           orderBy: { createdAt: "desc" },
           take: 100,
-          include: { steps: { orderBy: { index: "asc" } }, sourceHost: { select: { name: true } }, targetHost: { select: { name: true } }, requestedBy: { select: { email: true } } },
+          include: {
+            steps: { orderBy: { index: "asc" } },
+            sourceHost: { select: { name: true } },
+            targetHost: { select: { name: true } },
+            requestedBy: { select: { email: true } },
+          },
         },
       },
     });
@@ -48,17 +56,29 @@ export const vmsRouter = router({
   }),
 
   /** Images a new VM can be created from, per service. */
-  images: authedProcedure.query(({ ctx }) => ctx.db.vmImage.findMany({ orderBy: { name: "asc" }, include: { service: { select: { slug: true } } } })),
+  images: authedProcedure.query(({ ctx }) =>
+    ctx.db.vmImage.findMany({ orderBy: { name: "asc" }, include: { service: { select: { slug: true } } } }),
+  ),
 
   /** A new VM from the service's image, in the Loading Chambers (a host the scheduler picks, or the one given). */
   create: operatorProcedure
-    .input(z.object({ serviceId: id, name: z.string().trim().min(1, "is required").max(63), imageId: id.optional(), targetHostId: id.optional(), reason }))
+    .input(
+      z.object({
+        serviceId: id,
+        name: z.string().trim().min(1, "is required").max(63),
+        imageId: id.optional(),
+        targetHostId: id.optional(),
+        reason,
+      }),
+    )
     .mutation(({ ctx, input }) => request(ctx, { kind: "CREATE", ...input })),
 
   /** Loading Chambers → the Hibernation Nest: boot, save, store (§3.4 pre-creation). */
   hibernate: operatorProcedure
     .input(vmInput.extend({ targetHostId: id.optional() }))
-    .mutation(({ ctx, input }) => request(ctx, { kind: "HIBERNATE", ...input, bootSettleMs: config().HIBERNATE_BOOT_SECONDS * 1000 })),
+    .mutation(({ ctx, input }) =>
+      request(ctx, { kind: "HIBERNATE", ...input, bootSettleMs: config().HIBERNATE_BOOT_SECONDS * 1000 }),
+    ),
 
   /** Nest / Loading Chambers → a free production host the scheduler picks (or the one given). */
   activate: operatorProcedure
@@ -100,7 +120,12 @@ function request(ctx: OperatorContext, req: Omit<OperationRequest, "requestedByI
       action: `vm.${req.kind.toLowerCase()}`,
       entityType: "Vm",
       entityId: op.vmId,
-      after: { operationId: op.id, targetHostId: op.targetHostId, reason: req.reason, ...(req.name ? { name: req.name } : {}) },
+      after: {
+        operationId: op.id,
+        targetHostId: op.targetHostId,
+        reason: req.reason,
+        ...(req.name ? { name: req.name } : {}),
+      },
     });
   });
 }

@@ -17,7 +17,8 @@ export const worldRouter = router({
       }),
     ]);
     const replicas = new Map<string, number>();
-    for (const v of running) if (v.host) replicas.set(v.host.hostingNetworkId, (replicas.get(v.host.hostingNetworkId) ?? 0) + 1);
+    for (const v of running)
+      if (v.host) replicas.set(v.host.hostingNetworkId, (replicas.get(v.host.hostingNetworkId) ?? 0) + 1);
     return networks.map((n) => {
       const mine = hosts.filter((h) => h.hostingNetworkId === n.id);
       const count = (f: (h: (typeof mine)[number]) => boolean) => mine.filter(f).reduce((s, h) => s + h._count, 0);
@@ -38,12 +39,15 @@ export const worldRouter = router({
    * service each network's replica target (desired, version, running, operations in flight, the
    * reconciler's reason) and where the service's VM files wait in a Nest.
    */
-  map: authedProcedure.input(z.object({ serviceId: id.optional() }).optional()).query(({ ctx, input }) => loadWorldMap(ctx.db, input?.serviceId)),
+  map: authedProcedure
+    .input(z.object({ serviceId: id.optional() }).optional())
+    .query(({ ctx, input }) => loadWorldMap(ctx.db, input?.serviceId)),
 
   /** One hosting network for the map's side panel: hosts, their VMs, operations touching them. */
   hostingNetwork: authedProcedure.input(z.object({ hostingNetworkId: id })).query(async ({ ctx, input }) => {
     const detail = await loadNetworkDetail(ctx.db, input.hostingNetworkId);
-    if (!detail) throw new TRPCError({ code: "NOT_FOUND", message: `No hosting network with id ${input.hostingNetworkId}.` });
+    if (!detail)
+      throw new TRPCError({ code: "NOT_FOUND", message: `No hosting network with id ${input.hostingNetworkId}.` });
     return detail;
   }),
 

@@ -107,7 +107,14 @@ export interface EdgeDriver {
    * interface HAProxy reaches it through (the leg into its owner's segment: the same private
    * address may sit on several segments).
    */
-  addServer(edge: EdgeTarget, backend: string, server: string, address: string, port: number, via?: string): Promise<void>;
+  addServer(
+    edge: EdgeTarget,
+    backend: string,
+    server: string,
+    address: string,
+    port: number,
+    via?: string,
+  ): Promise<void>;
   setServerState(edge: EdgeTarget, backend: string, server: string, state: ServerAdminState): Promise<void>;
   /** Removes a server (to maintenance first); false when it was not there. */
   deleteServer(edge: EdgeTarget, backend: string, server: string): Promise<boolean>;
@@ -151,7 +158,10 @@ export class SshEdgeDriver implements EdgeDriver {
 
   async servers(edge: EdgeTarget, backend: string): Promise<LbServer[]> {
     const be = backendName(backend);
-    const [state, conn] = await Promise.all([this.api(edge, `show servers state ${be}`), this.api(edge, `show servers conn ${be}`)]);
+    const [state, conn] = await Promise.all([
+      this.api(edge, `show servers state ${be}`),
+      this.api(edge, `show servers conn ${be}`),
+    ]);
     const states = this.parse(edge, state, parseServersState);
     const conns = this.parse(edge, conn, parseServersConn);
     return states.map((s) => {
@@ -160,7 +170,14 @@ export class SshEdgeDriver implements EdgeDriver {
     });
   }
 
-  async addServer(edge: EdgeTarget, backend: string, server: string, address: string, port: number, via?: string): Promise<void> {
+  async addServer(
+    edge: EdgeTarget,
+    backend: string,
+    server: string,
+    address: string,
+    port: number,
+    via?: string,
+  ): Promise<void> {
     const be = backendName(backend);
     const name = vmName(server, "server");
     // `source 0.0.0.0 interface IF`: HAProxy binds its connections to the leg (SO_BINDTODEVICE).
@@ -248,19 +265,53 @@ export class SshEdgeDriver implements EdgeDriver {
   }
 
   async addAddress(edge: EdgeTarget, address: string): Promise<void> {
-    const r = await this.transport.exec(edge, commandLine(["ip", "addr", "add", `${ipv4(address, "publicAddress")}/32`, "dev", interfaceName(edge.publicInterface, "publicInterface")]));
-    if (r.exitCode !== 0 && !ADDRESS_PRESENT.test(r.stderr)) throw new CommandFailedError(edge.name, r.command, r.exitCode, r.signal, r.stderr);
+    const r = await this.transport.exec(
+      edge,
+      commandLine([
+        "ip",
+        "addr",
+        "add",
+        `${ipv4(address, "publicAddress")}/32`,
+        "dev",
+        interfaceName(edge.publicInterface, "publicInterface"),
+      ]),
+    );
+    if (r.exitCode !== 0 && !ADDRESS_PRESENT.test(r.stderr))
+      throw new CommandFailedError(edge.name, r.command, r.exitCode, r.signal, r.stderr);
   }
 
   async removeAddress(edge: EdgeTarget, address: string): Promise<void> {
-    const r = await this.transport.exec(edge, commandLine(["ip", "addr", "del", `${ipv4(address, "publicAddress")}/32`, "dev", interfaceName(edge.publicInterface, "publicInterface")]));
-    if (r.exitCode !== 0 && !ADDRESS_ABSENT.test(r.stderr)) throw new CommandFailedError(edge.name, r.command, r.exitCode, r.signal, r.stderr);
+    const r = await this.transport.exec(
+      edge,
+      commandLine([
+        "ip",
+        "addr",
+        "del",
+        `${ipv4(address, "publicAddress")}/32`,
+        "dev",
+        interfaceName(edge.publicInterface, "publicInterface"),
+      ]),
+    );
+    if (r.exitCode !== 0 && !ADDRESS_ABSENT.test(r.stderr))
+      throw new CommandFailedError(edge.name, r.command, r.exitCode, r.signal, r.stderr);
   }
 
   async tunnels(edge: EdgeTarget): Promise<TunnelState[]> {
     const show = (what: string) => this.transport.run(edge, commandLine(["wg", "show", "all", what]));
-    const [publicKey, endpoints, allowedIps, handshakes] = await Promise.all([show("public-key"), show("endpoints"), show("allowed-ips"), show("latest-handshakes")]);
-    return this.parse(edge, publicKey, () => parseWgShowAll({ publicKey: publicKey.stdout, endpoints: endpoints.stdout, allowedIps: allowedIps.stdout, handshakes: handshakes.stdout }));
+    const [publicKey, endpoints, allowedIps, handshakes] = await Promise.all([
+      show("public-key"),
+      show("endpoints"),
+      show("allowed-ips"),
+      show("latest-handshakes"),
+    ]);
+    return this.parse(edge, publicKey, () =>
+      parseWgShowAll({
+        publicKey: publicKey.stdout,
+        endpoints: endpoints.stdout,
+        allowedIps: allowedIps.stdout,
+        handshakes: handshakes.stdout,
+      }),
+    );
   }
 
   async ensureTunnel(edge: EdgeTarget, spec: TunnelSpec): Promise<{ publicKey: string }> {
@@ -272,7 +323,9 @@ export class SshEdgeDriver implements EdgeDriver {
     const table = String(routeTable(spec.table));
     const leg = spec.sourceInterface === undefined ? null : interfaceName(spec.sourceInterface, "sourceInterface");
     // The front ends' traffic as it comes in on their leg, and the edge's own from its tunnel address.
-    const wanted = [...new Set(spec.sources.map((a) => ipv4(a, "privateAddress")))].filter((a) => a !== own).map((src) => ({ src, iif: leg }));
+    const wanted = [...new Set(spec.sources.map((a) => ipv4(a, "privateAddress")))]
+      .filter((a) => a !== own)
+      .map((src) => ({ src, iif: leg }));
     wanted.push({ src: own, iif: null });
     const keyFile = this.keyFile(edge, dev);
 
@@ -280,35 +333,83 @@ export class SshEdgeDriver implements EdgeDriver {
     let publicKey = await this.publicKeyOf(edge, keyFile);
     if (!publicKey) {
       const dir = edgePath(edge.tunnelDir, "tunnelDir");
-      await this.transport.run(edge, andThen(andThen(commandLine(["umask", "077"]), commandLine(["mkdir", "-p", dir])), `${commandLine(["wg", "genkey"])} > ${shellQuote(keyFile)}` as ShellLine));
+      await this.transport.run(
+        edge,
+        andThen(
+          andThen(commandLine(["umask", "077"]), commandLine(["mkdir", "-p", dir])),
+          `${commandLine(["wg", "genkey"])} > ${shellQuote(keyFile)}` as ShellLine,
+        ),
+      );
       publicKey = await this.publicKeyOf(edge, keyFile);
       if (!publicKey) throw new HostError(edge.name, `no key at ${keyFile} after wg genkey`);
     }
     // The interface: wireguard-go (userspace; no kernel module needed) creates it and stays in the background.
     const link = await this.transport.exec(edge, commandLine(["ip", "-j", "link", "show", "dev", dev]));
     if (link.exitCode !== 0) {
-      if (!LINK_ABSENT.test(link.stderr)) throw new CommandFailedError(edge.name, link.command, link.exitCode, link.signal, link.stderr);
+      if (!LINK_ABSENT.test(link.stderr))
+        throw new CommandFailedError(edge.name, link.command, link.exitCode, link.signal, link.stderr);
       await this.transport.run(edge, commandLine(["wireguard-go", dev]));
     }
     // One peer: the owner's back end (a stale one, e.g. after a key change, is removed).
     const current = (await this.tunnels(edge)).find((t) => t.interface === dev);
-    for (const p of current?.peers ?? []) if (p.publicKey !== peer) await this.transport.run(edge, commandLine(["wg", "set", dev, "peer", p.publicKey, "remove"]));
-    await this.transport.run(edge, commandLine(["wg", "set", dev, "private-key", keyFile, "peer", peer, "endpoint", endpoint, "allowed-ips", cidr, "persistent-keepalive", "25"]));
+    for (const p of current?.peers ?? [])
+      if (p.publicKey !== peer)
+        await this.transport.run(edge, commandLine(["wg", "set", dev, "peer", p.publicKey, "remove"]));
+    await this.transport.run(
+      edge,
+      commandLine([
+        "wg",
+        "set",
+        dev,
+        "private-key",
+        keyFile,
+        "peer",
+        peer,
+        "endpoint",
+        endpoint,
+        "allowed-ips",
+        cidr,
+        "persistent-keepalive",
+        "25",
+      ]),
+    );
     await this.transport.run(edge, commandLine(["ip", "addr", "replace", `${own}/32`, "dev", dev]));
     await this.transport.run(edge, commandLine(["ip", "link", "set", "dev", dev, "up"]));
     await this.transport.run(edge, commandLine(["ip", "route", "replace", cidr, "dev", dev, "table", table]));
     // A changed back-end network: the old one's route leaves the table.
-    for (const dst of await this.routesOf(edge, table)) if (dst !== cidr) await this.transport.run(edge, commandLine(["ip", "route", "del", dst, "table", table]));
+    for (const dst of await this.routesOf(edge, table))
+      if (dst !== cidr) await this.transport.run(edge, commandLine(["ip", "route", "del", dst, "table", table]));
     // Traffic from the front ends (and the edge's own tunnel address) looks up this tunnel's table.
-    let rules = this.parse(edge, await this.transport.run(edge, commandLine(["ip", "-j", "rule", "show"])), parseRules).filter((r) => String(r.priority) === table);
-    const same = (r: IpRule, w: { src: string; iif: string | null }) => r.src === w.src && r.iif === w.iif && r.table === table;
+    let rules = this.parse(
+      edge,
+      await this.transport.run(edge, commandLine(["ip", "-j", "rule", "show"])),
+      parseRules,
+    ).filter((r) => String(r.priority) === table);
+    const same = (r: IpRule, w: { src: string; iif: string | null }) =>
+      r.src === w.src && r.iif === w.iif && r.table === table;
     if (rules.some((r) => !wanted.some((w) => same(r, w)))) {
       // Anything else at this preference is stale: all of it goes, the wanted rules come back below.
-      for (let i = 0; i < rules.length; i++) await this.transport.run(edge, commandLine(["ip", "rule", "del", "pref", table]));
+      for (let i = 0; i < rules.length; i++)
+        await this.transport.run(edge, commandLine(["ip", "rule", "del", "pref", table]));
       rules = [];
     }
     for (const w of wanted) {
-      if (!rules.some((r) => same(r, w))) await this.transport.run(edge, commandLine(["ip", "rule", "add", "from", w.src, ...(w.iif ? ["iif", w.iif] : []), "lookup", table, "pref", table]));
+      if (!rules.some((r) => same(r, w)))
+        await this.transport.run(
+          edge,
+          commandLine([
+            "ip",
+            "rule",
+            "add",
+            "from",
+            w.src,
+            ...(w.iif ? ["iif", w.iif] : []),
+            "lookup",
+            table,
+            "pref",
+            table,
+          ]),
+        );
     }
     return { publicKey };
   }
@@ -325,7 +426,8 @@ export class SshEdgeDriver implements EdgeDriver {
     }
     // Deleting the link ends its wireguard-go and takes the tunnel's routes with it.
     const del = await this.transport.exec(edge, commandLine(["ip", "link", "del", "dev", dev]));
-    if (del.exitCode !== 0 && !LINK_ABSENT.test(del.stderr)) throw new CommandFailedError(edge.name, del.command, del.exitCode, del.signal, del.stderr);
+    if (del.exitCode !== 0 && !LINK_ABSENT.test(del.stderr))
+      throw new CommandFailedError(edge.name, del.command, del.exitCode, del.signal, del.stderr);
     await this.transport.run(edge, commandLine(["rm", "-f", this.keyFile(edge, dev)]));
     return del.exitCode === 0;
   }
@@ -335,24 +437,40 @@ export class SshEdgeDriver implements EdgeDriver {
     const r = await this.transport.exec(edge, commandLine(["ip", "-j", "-d", "link", "show", "dev", dev]));
     if (r.exitCode !== 0) {
       if (LINK_ABSENT.test(r.stderr)) {
-        throw new HostError(edge.name, `has no leg into owner segment ${segment}: no interface ${dev} (link the edge to the segment: VLAN ${segment} on its trunk named ${dev}, or a port of the segment's bridge named ${dev})`);
+        throw new HostError(
+          edge.name,
+          `has no leg into owner segment ${segment}: no interface ${dev} (link the edge to the segment: VLAN ${segment} on its trunk named ${dev}, or a port of the segment's bridge named ${dev})`,
+        );
       }
       throw new CommandFailedError(edge.name, r.command, r.exitCode, r.signal, r.stderr);
     }
     const link = this.parse(edge, r, (out) => parseLinkDetail(out, dev));
     if (!link.up) throw new HostError(edge.name, `its leg ${dev} into owner segment ${segment} is down`);
-    return link.kind === "vlan" ? { interface: dev, mechanism: "vlan", vlanId: link.vlanId! } : { interface: dev, mechanism: "bridge" };
+    return link.kind === "vlan"
+      ? { interface: dev, mechanism: "vlan", vlanId: link.vlanId! }
+      : { interface: dev, mechanism: "bridge" };
   }
 
   async ensureSegmentRoute(edge: EdgeTarget, segment: number): Promise<void> {
     const n = segmentNumber(segment);
     const table = String(SEGMENT_TABLE_BASE + n);
-    await this.transport.run(edge, commandLine(["ip", "route", "replace", "default", "dev", segmentInterface(n), "table", table]));
-    const rules = this.parse(edge, await this.transport.run(edge, commandLine(["ip", "-j", "rule", "show"])), parseRules).filter((r) => String(r.priority) === table);
+    await this.transport.run(
+      edge,
+      commandLine(["ip", "route", "replace", "default", "dev", segmentInterface(n), "table", table]),
+    );
+    const rules = this.parse(
+      edge,
+      await this.transport.run(edge, commandLine(["ip", "-j", "rule", "show"])),
+      parseRules,
+    ).filter((r) => String(r.priority) === table);
     const fwmark = `0x${n.toString(16)}`;
     if (rules.some((r) => r.fwmark === fwmark && r.table === table)) return;
-    for (let i = 0; i < rules.length; i++) await this.transport.run(edge, commandLine(["ip", "rule", "del", "pref", table]));
-    await this.transport.run(edge, commandLine(["ip", "rule", "add", "fwmark", String(n), "lookup", table, "pref", table]));
+    for (let i = 0; i < rules.length; i++)
+      await this.transport.run(edge, commandLine(["ip", "rule", "del", "pref", table]));
+    await this.transport.run(
+      edge,
+      commandLine(["ip", "rule", "add", "fwmark", String(n), "lookup", table, "pref", table]),
+    );
   }
 
   close(): Promise<void> {
@@ -381,14 +499,19 @@ export class SshEdgeDriver implements EdgeDriver {
       throw new CommandFailedError(edge.name, r.command, r.exitCode, r.signal, r.stderr);
     }
     const key = r.stdout.trim();
-    if (!WG_KEY_RE.test(key)) throw new UnexpectedOutputError(edge.name, r.command, "not a WireGuard public key", r.stdout);
+    if (!WG_KEY_RE.test(key))
+      throw new UnexpectedOutputError(edge.name, r.command, "not a WireGuard public key", r.stdout);
     return key;
   }
 
   /** One runtime API command; the answer's text (HAProxy answers refusals with exit 0 too). */
   private async api(edge: EdgeTarget, command: string): Promise<ExecResult> {
     if (/[;\n\r]/.test(command)) throw new HostError(edge.name, "a runtime API command must be one command");
-    return this.transport.run(edge, commandLine(["socat", "stdio", `UNIX-CONNECT:${edgePath(edge.adminSocket, "adminSocket")}`]), { stdin: `${command}\n` });
+    return this.transport.run(
+      edge,
+      commandLine(["socat", "stdio", `UNIX-CONNECT:${edgePath(edge.adminSocket, "adminSocket")}`]),
+      { stdin: `${command}\n` },
+    );
   }
 
   /** The words HAProxy answered to a command that changes something ("" for a silent success). */

@@ -19,7 +19,9 @@ describe("the product's firewall table", () => {
       'ip daddr 203.0.113.2 tcp dport 443 accept comment "open finance"',
       'ip daddr 203.0.113.0/28 drop comment "default deny"',
     ]);
-    expect(rules.prerouting).toEqual(['ip daddr 203.0.113.3 udp dport 2302 dnat to 10.1.0.9:2302 comment "nat halo-1"']);
+    expect(rules.prerouting).toEqual([
+      'ip daddr 203.0.113.3 udp dport 2302 dnat to 10.1.0.9:2302 comment "nat halo-1"',
+    ]);
     expect(rules.forward).toContain('ip daddr 10.1.0.9 udp dport 2302 ct status dnat accept comment "nat halo-1"');
   });
 
@@ -29,7 +31,14 @@ describe("the product's firewall table", () => {
       open: [],
       nat: [
         { publicAddress: "203.0.113.5", privateAddress: "10.200.0.2", port: 2302, proto: "udp", vm: "a-1", segment: 3 },
-        { publicAddress: "203.0.113.6", privateAddress: "10.200.0.2", port: 2302, proto: "udp", vm: "b-1", segment: 12 },
+        {
+          publicAddress: "203.0.113.6",
+          privateAddress: "10.200.0.2",
+          port: 2302,
+          proto: "udp",
+          vm: "b-1",
+          segment: 12,
+        },
       ],
     });
     // nft's own listing form (checked against nftables 1.0.6), so drift compares like with like.
@@ -71,7 +80,9 @@ describe("public address pools", () => {
   it("takes a new pool only when it still holds every address in use", () => {
     const inUse = [{ address: "192.0.2.5", what: "web-1" }];
     expect(poolChangeProblem("192.0.2.0/28", inUse)).toBeNull();
-    expect(poolChangeProblem("192.0.2.8/29", inUse)).toBe("publicPoolCidr: 192.0.2.8/29 leaves out addresses in use: 192.0.2.5 (web-1); deactivate or move those VMs first");
+    expect(poolChangeProblem("192.0.2.8/29", inUse)).toBe(
+      "publicPoolCidr: 192.0.2.8/29 leaves out addresses in use: 192.0.2.5 (web-1); deactivate or move those VMs first",
+    );
     expect(poolChangeProblem("192.0.2.0/15", [])).toMatch(/host bits|wider than \/16/);
     expect(poolChangeProblem("10.0.0.0/8", [])).toMatch(/wider than \/16/);
     expect(poolChangeProblem("nope", [])).toMatch(/^publicPoolCidr: "nope" is not an IPv4 CIDR/);

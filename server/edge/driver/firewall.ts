@@ -58,7 +58,10 @@ const ADDED_LATER: readonly (keyof FirewallRules)[] = ["segment"];
 /** A mark as nft lists it. */
 const mark = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
 
-const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+const byKey =
+  <T>(key: (t: T) => string) =>
+  (a: T, b: T) =>
+    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
 /** The rules the spec means, in nft's listing form (what `nft list table` prints back). Pure. */
 export function firewallRules(spec: FirewallSpec): FirewallRules {
@@ -66,7 +69,8 @@ export function firewallRules(spec: FirewallSpec): FirewallRules {
   const nat = [...spec.nat].sort(byKey((n) => `${n.publicAddress} ${n.proto} ${String(n.port).padStart(5, "0")}`));
   return {
     prerouting: nat.map(
-      (n) => `ip daddr ${n.publicAddress} ${n.proto} dport ${n.port} ${n.segment ? `meta mark set ${mark(n.segment)} ct mark set ${mark(n.segment)} ` : ""}dnat to ${n.privateAddress}:${n.port} comment "nat ${n.vm}"`,
+      (n) =>
+        `ip daddr ${n.publicAddress} ${n.proto} dport ${n.port} ${n.segment ? `meta mark set ${mark(n.segment)} ct mark set ${mark(n.segment)} ` : ""}dnat to ${n.privateAddress}:${n.port} comment "nat ${n.vm}"`,
     ),
     input: [
       "ct state established,related accept",
@@ -75,7 +79,9 @@ export function firewallRules(spec: FirewallSpec): FirewallRules {
     ],
     forward: [
       "ct state established,related accept",
-      ...nat.map((n) => `ip daddr ${n.privateAddress} ${n.proto} dport ${n.port} ct status dnat accept comment "nat ${n.vm}"`),
+      ...nat.map(
+        (n) => `ip daddr ${n.privateAddress} ${n.proto} dport ${n.port} ct status dnat accept comment "nat ${n.vm}"`,
+      ),
       'ct status dnat drop comment "default deny"',
     ],
     segment: ["ct direction original meta mark set ct mark"],
@@ -101,7 +107,8 @@ export function replaceScript(rules: FirewallRules): string {
 /** `nft list table ip vmatrix` back into rules per chain; any other shape is refused. */
 export function parseTable(output: string): FirewallRules {
   const lines = output.split("\n");
-  if (lines[0] !== `table ${TABLE_FAMILY} ${TABLE_NAME} {`) throw new OutputShapeError(`expected the table header, got ${JSON.stringify(lines[0])}`);
+  if (lines[0] !== `table ${TABLE_FAMILY} ${TABLE_NAME} {`)
+    throw new OutputShapeError(`expected the table header, got ${JSON.stringify(lines[0])}`);
   const rules: Partial<FirewallRules> = {};
   let i = 1;
   while (i < lines.length && lines[i] !== "}") {
@@ -113,17 +120,20 @@ export function parseTable(output: string): FirewallRules {
     if (!m) throw new OutputShapeError(`expected a chain, got ${JSON.stringify(lines[i])}`);
     const name = m[1] as keyof FirewallRules;
     if (!(name in HEADERS) || rules[name]) throw new OutputShapeError(`unexpected chain ${m[1]}`);
-    if (lines[i + 1] !== `\t\t${HEADERS[name]}`) throw new OutputShapeError(`chain ${name} has another hook or policy: ${JSON.stringify(lines[i + 1])}`);
+    if (lines[i + 1] !== `\t\t${HEADERS[name]}`)
+      throw new OutputShapeError(`chain ${name} has another hook or policy: ${JSON.stringify(lines[i + 1])}`);
     const body: string[] = [];
     for (i += 2; i < lines.length && lines[i] !== "\t}"; i++) {
-      if (!lines[i]!.startsWith("\t\t")) throw new OutputShapeError(`unexpected line in chain ${name}: ${JSON.stringify(lines[i])}`);
+      if (!lines[i]!.startsWith("\t\t"))
+        throw new OutputShapeError(`unexpected line in chain ${name}: ${JSON.stringify(lines[i])}`);
       body.push(lines[i]!.slice(2));
     }
     if (i >= lines.length) throw new OutputShapeError(`chain ${name} is not closed`);
     rules[name] = body;
     i++;
   }
-  if (lines[i] !== "}" || lines.slice(i + 1).some((l) => l !== "")) throw new OutputShapeError("the table is not closed where expected");
+  if (lines[i] !== "}" || lines.slice(i + 1).some((l) => l !== ""))
+    throw new OutputShapeError("the table is not closed where expected");
   for (const name of Object.keys(HEADERS) as (keyof FirewallRules)[]) {
     if (!rules[name] && ADDED_LATER.includes(name)) rules[name] = [];
     if (!rules[name]) throw new OutputShapeError(`chain ${name} is missing`);

@@ -22,7 +22,8 @@ describe("HAProxy runtime API parsers", () => {
   });
 
   it("reads show servers conn: connections in use and idle, whatever the thread count", () => {
-    const out = "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[2]\nmap/map-1 3/1 10.0.0.5 80 - 5000 4 9 4 0 0 -1 2 1 1\nmap/map-2 3/2 10.0.0.6 80 - 5000 0 1 0 0 0 -1 0 0 0\n\n";
+    const out =
+      "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[2]\nmap/map-1 3/1 10.0.0.5 80 - 5000 4 9 4 0 0 -1 2 1 1\nmap/map-2 3/2 10.0.0.6 80 - 5000 0 1 0 0 0 -1 0 0 0\n\n";
     expect(parseServersConn(out)).toEqual([
       { backend: "map", server: "map-1", used: 4, idle: 2 },
       { backend: "map", server: "map-2", used: 0, idle: 0 },

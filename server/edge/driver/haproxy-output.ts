@@ -10,7 +10,8 @@ export class OutputShapeError extends Error {}
 /** `show servers state` header, format version 1 (25 fields). */
 export const SERVERS_STATE_HEADER =
   "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port";
-const CONN_HEADER_RE = /^# bkname\/svname bkid\/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr\[(\d+)\]$/;
+const CONN_HEADER_RE =
+  /^# bkname\/svname bkid\/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr\[(\d+)\]$/;
 
 /** Administrative state bits (srv_admin_state). */
 const ADMF_MAINT = 0x01 | 0x02 | 0x04 | 0x20 | 0x40;
@@ -44,7 +45,8 @@ export interface MapEntry {
 
 /** Lines of one answer, without the CLI's final empty line. */
 function answerLines(output: string): string[] {
-  if (!output.endsWith("\n\n") && output !== "\n") throw new OutputShapeError("the answer does not end with the CLI's empty line");
+  if (!output.endsWith("\n\n") && output !== "\n")
+    throw new OutputShapeError("the answer does not end with the CLI's empty line");
   return output === "\n" ? [] : output.slice(0, -2).split("\n");
 }
 
@@ -81,7 +83,8 @@ export function parseServersConn(output: string): ServerConnections[] {
     // name/name id/id addr port - purge used max need unsafe safe idle_lim idle_cur [per thread…]
     if (f.length < 13 || f[4] !== "-") throw new OutputShapeError(`unexpected server line: ${JSON.stringify(line)}`);
     const [backend, server, extra] = f[0]!.split("/");
-    if (!backend || !server || extra !== undefined) throw new OutputShapeError(`unexpected backend/server: ${JSON.stringify(f[0])}`);
+    if (!backend || !server || extra !== undefined)
+      throw new OutputShapeError(`unexpected backend/server: ${JSON.stringify(f[0])}`);
     return { backend, server, used: int(f[6]!, "used_cur"), idle: int(f[12]!, "idle_cur") };
   });
 }

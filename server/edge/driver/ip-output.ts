@@ -17,27 +17,43 @@ export function parseJsonAs<T>(output: string, schema: z.ZodType<T>): T {
 /** iproute2's `ip -j addr show dev IF` (Debian 12, iproute2 6.1): the IPv4 addresses with their prefix. */
 const schema = z
   .array(
-    z.object({
-      ifname: z.string(),
-      addr_info: z.array(z.object({ family: z.string(), local: z.string(), prefixlen: z.number().int() }).loose()),
-    }).loose(),
+    z
+      .object({
+        ifname: z.string(),
+        addr_info: z.array(z.object({ family: z.string(), local: z.string(), prefixlen: z.number().int() }).loose()),
+      })
+      .loose(),
   )
   .length(1);
 
 export function parseAddrShow(output: string, ifname: string): { address: string; prefixlen: number }[] {
   const data = parseJsonAs(output, schema);
-  if (data[0]!.ifname !== ifname) throw new OutputShapeError(`listed interface ${data[0]!.ifname}, asked for ${ifname}`);
-  return data[0]!.addr_info.filter((a) => a.family === "inet").map((a) => ({ address: a.local, prefixlen: a.prefixlen }));
+  if (data[0]!.ifname !== ifname)
+    throw new OutputShapeError(`listed interface ${data[0]!.ifname}, asked for ${ifname}`);
+  return data[0]!.addr_info
+    .filter((a) => a.family === "inet")
+    .map((a) => ({ address: a.local, prefixlen: a.prefixlen }));
 }
 
 /** `ip -j -d link show dev IF`: what kind of link it is (veth, bridge, vlan with its 802.1Q id, …) and whether it is up. */
 const linkSchema = z
   .array(
-    z.object({
-      ifname: z.string(),
-      operstate: z.string(),
-      linkinfo: z.object({ info_kind: z.string(), info_data: z.object({ protocol: z.string().optional(), id: z.number().int().optional() }).loose().optional() }).loose().optional(),
-    }).loose(),
+    z
+      .object({
+        ifname: z.string(),
+        operstate: z.string(),
+        linkinfo: z
+          .object({
+            info_kind: z.string(),
+            info_data: z
+              .object({ protocol: z.string().optional(), id: z.number().int().optional() })
+              .loose()
+              .optional(),
+          })
+          .loose()
+          .optional(),
+      })
+      .loose(),
   )
   .length(1);
 

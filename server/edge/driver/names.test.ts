@@ -12,7 +12,13 @@ describe("a two-tier service's back end, as it reaches an edge's commands", () =
   });
 
   it("refuses anything else with the field and the reason", () => {
-    for (const bad of ["", "abc", "cshFUlacQtbr6i5oYCCzV1ENW/wtHuJlbn5DU76+jDs", "cshFUlacQtbr6i5oYCCzV1ENW/wtHuJlbn5DU76+jD$=", "$(id)"]) {
+    for (const bad of [
+      "",
+      "abc",
+      "cshFUlacQtbr6i5oYCCzV1ENW/wtHuJlbn5DU76+jDs",
+      "cshFUlacQtbr6i5oYCCzV1ENW/wtHuJlbn5DU76+jD$=",
+      "$(id)",
+    ]) {
       expect(() => wgKey(bad, "backendPublicKey")).toThrow(InvalidArgumentError);
     }
     expect(() => wgKey("x", "backendPublicKey")).toThrow(/backendPublicKey.*not a WireGuard key/);

@@ -29,26 +29,39 @@ export interface TunnelState {
 }
 
 function lines(output: string): string[][] {
-  return output.split("\n").filter((l) => l !== "").map((l) => l.split("\t"));
+  return output
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => l.split("\t"));
 }
 
 /** Per-peer listings print "interface<TAB>" for an interface without peers. */
 const peerLines = (output: string) => lines(output).filter((f) => !(f.length === 2 && f[1] === ""));
 
 function key(value: string | undefined, what: string): string {
-  if (!value || !WG_KEY_RE.test(value)) throw new OutputShapeError(`${what}: ${JSON.stringify(value)} is not a WireGuard key`);
+  if (!value || !WG_KEY_RE.test(value))
+    throw new OutputShapeError(`${what}: ${JSON.stringify(value)} is not a WireGuard key`);
   return value;
 }
 
 /** `wg show all public-key`, `… endpoints`, `… allowed-ips`, `… latest-handshakes` together. */
-export function parseWgShowAll(out: { publicKey: string; endpoints: string; allowedIps: string; handshakes: string }): TunnelState[] {
+export function parseWgShowAll(out: {
+  publicKey: string;
+  endpoints: string;
+  allowedIps: string;
+  handshakes: string;
+}): TunnelState[] {
   const tunnels = new Map<string, TunnelState>();
   for (const f of lines(out.publicKey)) {
-    if (f.length !== 2) throw new OutputShapeError(`public-key: expected "interface<TAB>key", got ${JSON.stringify(f.join("\t"))}`);
+    if (f.length !== 2)
+      throw new OutputShapeError(`public-key: expected "interface<TAB>key", got ${JSON.stringify(f.join("\t"))}`);
     tunnels.set(f[0]!, { interface: f[0]!, publicKey: f[1] === "(none)" ? null : key(f[1], "public-key"), peers: [] });
   }
   const peer = (f: string[], what: string): TunnelPeer => {
-    if (f.length !== 3) throw new OutputShapeError(`${what}: expected "interface<TAB>peer<TAB>value", got ${JSON.stringify(f.join("\t"))}`);
+    if (f.length !== 3)
+      throw new OutputShapeError(
+        `${what}: expected "interface<TAB>peer<TAB>value", got ${JSON.stringify(f.join("\t"))}`,
+      );
     const t = tunnels.get(f[0]!);
     if (!t) throw new OutputShapeError(`${what}: interface ${f[0]} has no public key line`);
     const k = key(f[1], what);
@@ -58,13 +71,15 @@ export function parseWgShowAll(out: { publicKey: string; endpoints: string; allo
   };
   for (const f of peerLines(out.endpoints)) {
     const p = peer(f, "endpoints");
-    if (f[2] !== "(none)" && !/^[^\s]+:\d{1,5}$/.test(f[2]!)) throw new OutputShapeError(`endpoints: ${JSON.stringify(f[2])} is not host:port`);
+    if (f[2] !== "(none)" && !/^[^\s]+:\d{1,5}$/.test(f[2]!))
+      throw new OutputShapeError(`endpoints: ${JSON.stringify(f[2])} is not host:port`);
     p.endpoint = f[2] === "(none)" ? null : f[2]!;
   }
   for (const f of peerLines(out.allowedIps)) {
     const p = peer(f, "allowed-ips");
     p.allowedIps = f[2] === "(none)" ? [] : f[2]!.split(" ");
-    if (!p.allowedIps.every((c) => /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(c))) throw new OutputShapeError(`allowed-ips: ${JSON.stringify(f[2])}`);
+    if (!p.allowedIps.every((c) => /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(c)))
+      throw new OutputShapeError(`allowed-ips: ${JSON.stringify(f[2])}`);
   }
   for (const f of peerLines(out.handshakes)) {
     const p = peer(f, "latest-handshakes");
@@ -74,7 +89,17 @@ export function parseWgShowAll(out: { publicKey: string; endpoints: string; allo
   return [...tunnels.values()];
 }
 
-const ruleSchema = z.array(z.object({ priority: z.number().int(), src: z.string().optional(), iif: z.string().optional(), table: z.string().optional(), fwmark: z.string().optional() }).loose());
+const ruleSchema = z.array(
+  z
+    .object({
+      priority: z.number().int(),
+      src: z.string().optional(),
+      iif: z.string().optional(),
+      table: z.string().optional(),
+      fwmark: z.string().optional(),
+    })
+    .loose(),
+);
 
 export interface IpRule {
   priority: number;
@@ -89,5 +114,11 @@ export interface IpRule {
 /** `ip -j rule show`: the policy-routing rules. */
 export function parseRules(output: string): IpRule[] {
   const data = parseJsonAs(output, ruleSchema);
-  return data.map((r) => ({ priority: r.priority, src: r.src ?? null, iif: r.iif ?? null, table: r.table ?? null, fwmark: r.fwmark ?? null }));
+  return data.map((r) => ({
+    priority: r.priority,
+    src: r.src ?? null,
+    iif: r.iif ?? null,
+    table: r.table ?? null,
+    fwmark: r.fwmark ?? null,
+  }));
 }

@@ -19,8 +19,14 @@ function vm(name: string, percents: number[], over: Partial<ProductionVm> = {}):
   };
 }
 
-const nest = (name: string, bytes = 2 * GB): CandidateVm => ({ vmId: name, name, phase: "NEST", bytesToTransfer: bytes });
-const hosts = (n: number): FreeHost[] => Array.from({ length: n }, (_, i) => ({ hostId: `free-${i + 1}`, name: `free-${i + 1}` }));
+const nest = (name: string, bytes = 2 * GB): CandidateVm => ({
+  vmId: name,
+  name,
+  phase: "NEST",
+  bytesToTransfer: bytes,
+});
+const hosts = (n: number): FreeHost[] =>
+  Array.from({ length: n }, (_, i) => ({ hostId: `free-${i + 1}`, name: `free-${i + 1}` }));
 
 /** A flat load profile at `level` host units, every 5 min for `days` days before now. */
 function flat(level: number, days = 8): LoadPoint[] {
@@ -28,7 +34,10 @@ function flat(level: number, days = 8): LoadPoint[] {
   return Array.from({ length: n }, (_, i) => ({ at: NOW - (n - i) * 5 * MIN, demand: level }));
 }
 
-function service(name: string, over: Partial<Omit<ServiceState, "policy">> & { policy?: Partial<AutoscalingPolicy> } = {}): ServiceState {
+function service(
+  name: string,
+  over: Partial<Omit<ServiceState, "policy">> & { policy?: Partial<AutoscalingPolicy> } = {},
+): ServiceState {
   const { policy, ...rest } = over;
   return {
     serviceId: name,
@@ -52,10 +61,20 @@ describe("hostsFor", () => {
 
 describe("decide: scale-out", () => {
   it("activates another VM when a VM is at or above the threshold over the whole window", () => {
-    const plan = decide({ now: NOW, services: [service("finance", { vms: [vm("f1", [92, 96])] })], freeHosts: hosts(3) });
+    const plan = decide({
+      now: NOW,
+      services: [service("finance", { vms: [vm("f1", [92, 96])] })],
+      freeHosts: hosts(3),
+    });
     expect(plan.decisions).toHaveLength(1);
     const d = plan.decisions[0]!;
-    expect(d).toMatchObject({ kind: "activate", serviceId: "finance", trigger: "bottleneck", hostId: "free-1", from: "NEST" });
+    expect(d).toMatchObject({
+      kind: "activate",
+      serviceId: "finance",
+      trigger: "bottleneck",
+      hostId: "free-1",
+      from: "NEST",
+    });
     expect(d.reason).toContain("f1 at or above 90% CPU over the last 10 min");
   });
 
@@ -72,7 +91,9 @@ describe("decide: scale-out", () => {
   it("activates ahead of a rise seen the same time a day and a week ago, without using the reserve", () => {
     // A ramp from 1.0 to 3.0 host units happened at this time yesterday and last week.
     const load = flat(1.0).map((p) =>
-      [24, 168].some((h) => p.at >= NOW - h * 60 * MIN && p.at < NOW - h * 60 * MIN + 30 * MIN) ? { ...p, demand: 3.0 } : p,
+      [24, 168].some((h) => p.at >= NOW - h * 60 * MIN && p.at < NOW - h * 60 * MIN + 30 * MIN)
+        ? { ...p, demand: 3.0 }
+        : p,
     );
     const svc = service("finance", { vms: [vm("f1", [50, 50]), vm("f2", [50, 50])], load });
     const plan = decide({ now: NOW, services: [svc], freeHosts: hosts(2) });
@@ -87,7 +108,11 @@ describe("decide: scale-out", () => {
   });
 
   it("lets a bottleneck take the reserve host, and says so", () => {
-    const plan = decide({ now: NOW, services: [service("sports", { vms: [vm("s1", [99, 99])] })], freeHosts: hosts(1) });
+    const plan = decide({
+      now: NOW,
+      services: [service("sports", { vms: [vm("s1", [99, 99])] })],
+      freeHosts: hosts(1),
+    });
     expect(plan.decisions).toHaveLength(1);
     expect(plan.decisions[0]!.reason).toContain("takes a host of the idle reserve");
   });
@@ -103,21 +128,30 @@ describe("decide: scale-out", () => {
   it("activates the waiting VM with the fewest bytes to copy", () => {
     const svc = service("finance", {
       vms: [vm("f1", [95, 95])],
-      candidates: [nest("big", 8 * GB), { vmId: "small", name: "small", phase: "LOADING", bytesToTransfer: GB }, nest("mid", 4 * GB)],
+      candidates: [
+        nest("big", 8 * GB),
+        { vmId: "small", name: "small", phase: "LOADING", bytesToTransfer: GB },
+        nest("mid", 4 * GB),
+      ],
     });
     const d = decide({ now: NOW, services: [svc], freeHosts: hosts(3) }).decisions[0]!;
     expect(d).toMatchObject({ kind: "activate", vmName: "small", from: "LOADING", bytesToTransfer: GB });
   });
 
   it("says so when no VM of the service waits in the Nest or the Loading Chambers", () => {
-    const plan = decide({ now: NOW, services: [service("finance", { vms: [vm("f1", [95, 95])], candidates: [] })], freeHosts: hosts(3) });
+    const plan = decide({
+      now: NOW,
+      services: [service("finance", { vms: [vm("f1", [95, 95])], candidates: [] })],
+      freeHosts: hosts(3),
+    });
     expect(plan.decisions).toEqual([]);
     expect(plan.services[0]!.note).toContain("no VM of the service waits in the Nest or the Loading Chambers");
   });
 });
 
 describe("decide: scale-in", () => {
-  const quiet = () => service("finance", { vms: [vm("f1", [20, 20]), vm("f2", [20, 20]), vm("f3", [20, 20])], load: flat(0.6) });
+  const quiet = () =>
+    service("finance", { vms: [vm("f1", [20, 20]), vm("f2", [20, 20]), vm("f3", [20, 20])], load: flat(0.6) });
 
   it("moves one VM back when no VM is bottlenecked and the load fits on one host fewer", () => {
     const plan = decide({ now: NOW, services: [quiet()], freeHosts: hosts(1) });
@@ -148,12 +182,26 @@ describe("decide: scale-in", () => {
   });
 
   it("moves back the VM with the fewest bytes to copy back", () => {
-    const svc = { ...quiet(), vms: [vm("f1", [20, 20], { bytesToReturn: 3 * GB }), vm("f2", [20, 20], { bytesToReturn: GB / 2 }), vm("f3", [20, 20])] };
-    expect(decide({ now: NOW, services: [svc], freeHosts: [] }).decisions[0]).toMatchObject({ kind: "deactivate", vmName: "f2", bytesToTransfer: GB / 2 });
+    const svc = {
+      ...quiet(),
+      vms: [
+        vm("f1", [20, 20], { bytesToReturn: 3 * GB }),
+        vm("f2", [20, 20], { bytesToReturn: GB / 2 }),
+        vm("f3", [20, 20]),
+      ],
+    };
+    expect(decide({ now: NOW, services: [svc], freeHosts: [] }).decisions[0]).toMatchObject({
+      kind: "deactivate",
+      vmName: "f2",
+      bytesToTransfer: GB / 2,
+    });
   });
 
   it("moves back one VM at a time", () => {
-    const svc = { ...quiet(), pending: [{ kind: "deactivate" as const, vmId: "f4", hostId: "h4", startedAt: NOW - 20 * MIN }] };
+    const svc = {
+      ...quiet(),
+      pending: [{ kind: "deactivate" as const, vmId: "f4", hostId: "h4", startedAt: NOW - 20 * MIN }],
+    };
     expect(decide({ now: NOW, services: [svc], freeHosts: [] }).decisions).toEqual([]);
   });
 });
@@ -167,7 +215,11 @@ describe("decide: replica bounds", () => {
   });
 
   it("brings a service up to its minimum", () => {
-    const plan = decide({ now: NOW, services: [service("finance", { policy: { minReplicas: 2 } })], freeHosts: hosts(4) });
+    const plan = decide({
+      now: NOW,
+      services: [service("finance", { policy: { minReplicas: 2 } })],
+      freeHosts: hosts(4),
+    });
     expect(plan.decisions.map((d) => d.kind === "activate" && d.trigger)).toEqual(["min-replicas", "min-replicas"]);
   });
 
@@ -177,15 +229,24 @@ describe("decide: replica bounds", () => {
   });
 
   it("moves a VM back when a lowered maximum is exceeded", () => {
-    const svc = service("finance", { policy: { maxReplicas: 2 }, vms: [vm("f1", [80, 80]), vm("f2", [80, 80]), vm("f3", [80, 80])] });
-    expect(decide({ now: NOW, services: [svc], freeHosts: [] }).decisions[0]).toMatchObject({ kind: "deactivate", trigger: "max-replicas" });
+    const svc = service("finance", {
+      policy: { maxReplicas: 2 },
+      vms: [vm("f1", [80, 80]), vm("f2", [80, 80]), vm("f3", [80, 80])],
+    });
+    expect(decide({ now: NOW, services: [svc], freeHosts: [] }).decisions[0]).toMatchObject({
+      kind: "deactivate",
+      trigger: "max-replicas",
+    });
   });
 });
 
 describe("decide: the shared pool", () => {
   it("records a server loss when a service needs a host and none is free, and takes nothing from another service", () => {
     const finance = service("finance", { vms: [vm("f1", [98, 98]), vm("f2", [97, 97])] });
-    const sports = service("sports", { vms: [vm("s1", [80, 80]), vm("s2", [80, 80]), vm("s3", [80, 80])], load: flat(2.4) });
+    const sports = service("sports", {
+      vms: [vm("s1", [80, 80]), vm("s2", [80, 80]), vm("s3", [80, 80])],
+      load: flat(2.4),
+    });
     const plan = decide({ now: NOW, services: [finance, sports], freeHosts: [] });
     expect(plan.decisions).toEqual([
       expect.objectContaining({ kind: "server-loss", serviceId: "finance", hostsShort: 1 }),
@@ -222,15 +283,25 @@ describe("decide: the shared pool", () => {
 
 describe("decide: modes", () => {
   it("leaves a disabled service alone", () => {
-    const plan = decide({ now: NOW, services: [service("f", { policy: { enabled: false }, vms: [vm("f1", [99, 99])] })], freeHosts: hosts(2) });
+    const plan = decide({
+      now: NOW,
+      services: [service("f", { policy: { enabled: false }, vms: [vm("f1", [99, 99])] })],
+      freeHosts: hosts(2),
+    });
     expect(plan.decisions).toEqual([]);
     expect(plan.summary[0]).toBe("f: autoscaling is off for this service");
   });
 
   it("marks a dry-run service's decisions and still explains them", () => {
-    const plan = decide({ now: NOW, services: [service("f", { policy: { dryRun: true }, vms: [vm("f1", [99, 99])] })], freeHosts: hosts(2) });
+    const plan = decide({
+      now: NOW,
+      services: [service("f", { policy: { dryRun: true }, vms: [vm("f1", [99, 99])] })],
+      freeHosts: hosts(2),
+    });
     expect(plan.decisions[0]).toMatchObject({ kind: "activate", dryRun: true });
-    expect(plan.summary[0]).toMatch(/^f: 1 running; CPU 99% over the last 10 min; wants 2: .* → activate f-spare-1 on free-1 \(2\.0 GiB to copy\)$/);
+    expect(plan.summary[0]).toMatch(
+      /^f: 1 running; CPU 99% over the last 10 min; wants 2: .* → activate f-spare-1 on free-1 \(2\.0 GiB to copy\)$/,
+    );
     expect(plan.summary.at(-1)).toBe("pool: 2 free production hosts, 1 after this plan; idle reserve wanted 1");
   });
 });

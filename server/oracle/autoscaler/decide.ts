@@ -231,7 +231,13 @@ export function decide(input: AutoscalerInput): AutoscalerPlan {
     report.bottlenecked = known.filter((m) => m.mean >= p.cpuThresholdPercent).map((m) => m.vm.name);
 
     const load = service.load ?? loadFromVms(service.vms);
-    const ahead = forecastLoad(load, now, { horizonMinutes: tuning.leadMinutes, lookaheadMinutes: tuning.scaleInLookaheadMinutes }, p.windowMinutes, tuning);
+    const ahead = forecastLoad(
+      load,
+      now,
+      { horizonMinutes: tuning.leadMinutes, lookaheadMinutes: tuning.scaleInLookaheadMinutes },
+      p.windowMinutes,
+      tuning,
+    );
     report.forecast = ahead;
     const capacity = running + activating;
     const wanted = clamp(hostsFor(ahead.peak + ahead.headroom, p.cpuThresholdPercent), p.minReplicas, p.maxReplicas);
@@ -247,7 +253,13 @@ export function decide(input: AutoscalerInput): AutoscalerPlan {
     } over the last ${p.windowMinutes} min`;
 
     if (total > 0) {
-      const trigger: ActivationTrigger = bottleneck ? "bottleneck" : running + activating < p.minReplicas ? "min-replicas" : urgent > 0 ? "bottleneck" : "forecast";
+      const trigger: ActivationTrigger = bottleneck
+        ? "bottleneck"
+        : running + activating < p.minReplicas
+          ? "min-replicas"
+          : urgent > 0
+            ? "bottleneck"
+            : "forecast";
       const why = bottleneck
         ? `${report.bottlenecked.join(", ")} at or above ${pct(p.cpuThresholdPercent)} CPU over the last ${p.windowMinutes} min`
         : trigger === "min-replicas"
@@ -288,7 +300,10 @@ export function decide(input: AutoscalerInput): AutoscalerPlan {
     }
   }
 
-  const reserveWanted = Math.max(0, ...input.services.filter((s) => s.policy.enabled).map((s) => s.policy.idleReserveHosts));
+  const reserveWanted = Math.max(
+    0,
+    ...input.services.filter((s) => s.policy.enabled).map((s) => s.policy.idleReserveHosts),
+  );
   const free = [...input.freeHosts];
   allocate(needs, free, reserveWanted, decisions);
 
@@ -296,12 +311,19 @@ export function decide(input: AutoscalerInput): AutoscalerPlan {
   summary.push(
     `pool: ${input.freeHosts.length} free production host${input.freeHosts.length === 1 ? "" : "s"}, ${free.length} after this plan; idle reserve wanted ${reserveWanted}`,
   );
-  return { now, decisions, services: reports, reserve: { wanted: reserveWanted, freeBefore: input.freeHosts.length, freeAfter: free.length }, summary };
+  return {
+    now,
+    decisions,
+    services: reports,
+    reserve: { wanted: reserveWanted, freeBefore: input.freeHosts.length, freeAfter: free.length },
+    summary,
+  };
 }
 
 function forecastWhy(f: Forecast, leadMinutes: number, wanted: number, thresholdPercent: number): string {
   const parts = [`latest ${units(f.level)}`];
-  if (f.rise > 0) parts.push(`rise of ${units(f.rise)} seen ${f.seasonal.map((s) => `${s.hoursAgo} h`).join(" and ")} ago`);
+  if (f.rise > 0)
+    parts.push(`rise of ${units(f.rise)} seen ${f.seasonal.map((s) => `${s.hoursAgo} h`).join(" and ")} ago`);
   parts.push(`headroom ${units(f.headroom)}`);
   return `forecast for the next ${leadMinutes} min is ${units(f.peak + f.headroom)} hosts of load (${parts.join(", ")}), which needs ${wanted} at ${pct(thresholdPercent)}`;
 }
@@ -319,7 +341,10 @@ function chooseScaleIn(
   const pick = () =>
     // Fewest bytes to copy back; then the newest activation (it is the least warmed up); then by name.
     [...service.vms].sort(
-      (a, b) => a.bytesToReturn - b.bytesToReturn || (b.activatedAt ?? 0) - (a.activatedAt ?? 0) || a.name.localeCompare(b.name),
+      (a, b) =>
+        a.bytesToReturn - b.bytesToReturn ||
+        (b.activatedAt ?? 0) - (a.activatedAt ?? 0) ||
+        a.name.localeCompare(b.name),
     )[0];
   if (capacity > p.maxReplicas && service.vms.length > 0) {
     return { vm: pick()!, trigger: "max-replicas", why: `${capacity} replicas exceed the maximum of ${p.maxReplicas}` };
@@ -346,7 +371,8 @@ function holdWhy(service: ServiceState, report: ServiceReport, now: number, capa
   if (service.pending.length > 0) return "a move is under way";
   if (service.vms.length <= p.minReplicas) return `at the minimum of ${p.minReplicas}`;
   if (report.windowCpuPercent === null) return "no CPU samples yet";
-  if (report.windowCpuPercent >= p.scaleInPercent) return `mean CPU is not under the scale-in level of ${pct(p.scaleInPercent)}`;
+  if (report.windowCpuPercent >= p.scaleInPercent)
+    return `mean CPU is not under the scale-in level of ${pct(p.scaleInPercent)}`;
   if (service.lastMoveAt !== undefined && now - service.lastMoveAt < p.cooldownMinutes * MINUTE) {
     return `cooling down (${Math.ceil((p.cooldownMinutes * MINUTE - (now - service.lastMoveAt)) / MINUTE)} min left)`;
   }
@@ -444,7 +470,8 @@ function allocate(needs: Need[], free: FreeHost[], reserve: number, decisions: D
       extra.push(`server loss: short of ${short}, no free host`);
     }
     if (blocked.has(need)) extra.push("no VM of the service waits in the Nest or the Loading Chambers");
-    if (waiting.has(need)) extra.push(`waits: the last ${reserve} free host${reserve === 1 ? " is" : "s are"} the idle reserve`);
+    if (waiting.has(need))
+      extra.push(`waits: the last ${reserve} free host${reserve === 1 ? " is" : "s are"} the idle reserve`);
     need.report.note += ` → ${extra.join("; ")}`;
   }
 }

@@ -29,14 +29,23 @@ describe("forecastLoad", () => {
       if ([24, 168].some((h) => p.at === last - h * HOUR + 15 * MIN)) p.demand = 3;
     }
     // The live loop decides 40 s into the period; the lead (5 min) ends before the next sample.
-    const f = forecastLoad(points, last + 40_000, { horizonMinutes: 5, lookaheadMinutes: 30 }, 10, { ...DEFAULT_TUNING, leadMinutes: 5 });
+    const f = forecastLoad(points, last + 40_000, { horizonMinutes: 5, lookaheadMinutes: 30 }, 10, {
+      ...DEFAULT_TUNING,
+      leadMinutes: 5,
+    });
     expect(f.level).toBe(1);
     expect(f.rise).toBeCloseTo(2, 9);
     expect(f.peak).toBeCloseTo(3, 9);
   });
 
   it("keeps a larger headroom for giving a host back than for taking one (the rare large jumps)", () => {
-    const f = forecastLoad(spiky, spiky.at(-1)!.at + 40_000, { horizonMinutes: 5, lookaheadMinutes: 30 }, 10, noSeasons);
+    const f = forecastLoad(
+      spiky,
+      spiky.at(-1)!.at + 40_000,
+      { horizonMinutes: 5, lookaheadMinutes: 30 },
+      10,
+      noSeasons,
+    );
     expect(f.headroomBasis).toBe("history");
     expect(f.headroom).toBeLessThan(0.2); // 85% of the jumps are the wobble
     expect(f.scaleInHeadroom).toBeGreaterThan(0.3); // 97.5% reach into the spikes

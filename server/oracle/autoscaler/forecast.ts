@@ -129,7 +129,8 @@ function headroomFrom(
   tuning: ForecastTuning,
 ): { volatility: number; headroom: number; scaleInHeadroom: number; basis: Forecast["headroomBasis"] } {
   const step = sampleStep(points, end);
-  if (step === null || step <= 0 || end < 3) return { volatility: 0, headroom: 0, scaleInHeadroom: 0, basis: "fallback" };
+  if (step === null || step <= 0 || end < 3)
+    return { volatility: 0, headroom: 0, scaleInHeadroom: 0, basis: "fallback" };
   const nRecent = Math.max(2, Math.round((tuning.volatilityRecentMinutes * MINUTE) / step));
   const nLong = Math.max(nRecent, Math.round((tuning.volatilityLongHours * HOUR) / step));
   const nHistory = Math.round((tuning.headroomHistoryDays * 24 * HOUR) / step);
@@ -187,9 +188,15 @@ function headroomFrom(
     const headroom = tuning.fallbackSigmas * volatility;
     return { volatility, headroom, scaleInHeadroom: headroom, basis: "fallback" };
   }
-  const quantile = (c: number) => Math.max(0, select(z.subarray(0, n), Math.min(n - 1, Math.floor(c * n)))) * volatility;
+  const quantile = (c: number) =>
+    Math.max(0, select(z.subarray(0, n), Math.min(n - 1, Math.floor(c * n)))) * volatility;
   const headroom = quantile(tuning.coverage);
-  return { volatility, headroom, scaleInHeadroom: Math.max(headroom, quantile(tuning.scaleInCoverage)), basis: "history" };
+  return {
+    volatility,
+    headroom,
+    scaleInHeadroom: Math.max(headroom, quantile(tuning.scaleInCoverage)),
+    basis: "history",
+  };
 }
 
 /**

@@ -108,8 +108,11 @@ export function policyProblems(p: AutoscalingPolicy): string[] {
   range("maxReplicas", p.maxReplicas, 0, 10_000, true);
   range("idleReserveHosts", p.idleReserveHosts, 0, 10_000, true);
   if (p.scaleInPercent >= p.cpuThresholdPercent) {
-    problems.push(`scaleInPercent: ${p.scaleInPercent} must be below cpuThresholdPercent (${p.cpuThresholdPercent}), or a service would flap`);
+    problems.push(
+      `scaleInPercent: ${p.scaleInPercent} must be below cpuThresholdPercent (${p.cpuThresholdPercent}), or a service would flap`,
+    );
   }
-  if (p.minReplicas > p.maxReplicas) problems.push(`minReplicas: ${p.minReplicas} is above maxReplicas (${p.maxReplicas})`);
+  if (p.minReplicas > p.maxReplicas)
+    problems.push(`minReplicas: ${p.minReplicas} is above maxReplicas (${p.maxReplicas})`);
   return problems;
 }

@@ -50,7 +50,11 @@ describe("replay arithmetic on hand-checkable traces", () => {
 
   it("a reaction delay of a whole step is the model where a period is seen once it has ended", () => {
     // The decision at 3 h sees period 2 (1.5): period 2 is overloaded for its hour, then 60 s more.
-    const r = replay(hourly([0.5, 0.5, 1.5, 1.5]), { hosts: 3, activationDelaySeconds: 60, reactionDelaySeconds: 3600 });
+    const r = replay(hourly([0.5, 0.5, 1.5, 1.5]), {
+      hosts: 3,
+      activationDelaySeconds: 60,
+      reactionDelaySeconds: 3600,
+    });
     expect(r.overloadPercent).toBeCloseTo((100 * (3600 + 60)) / (4 * 3600), 9);
     expect(r.moves).toBe(1);
   });
@@ -58,7 +62,14 @@ describe("replay arithmetic on hand-checkable traces", () => {
   it("counts a server loss when the pool has no free host, and moves nothing", () => {
     // Both decisions that see 1.5 (periods 2 and 3) find no free host: one event of 2 periods.
     const r = replay(hourly([0.5, 0.5, 1.5, 1.5]), { hosts: 1, activationDelaySeconds: 60 });
-    expect(r).toMatchObject({ serverLossEvents: 1, serverLossMinutes: 120, moves: 0, hostHours: 4, staticHostHours: 8, savedPercent: 50 });
+    expect(r).toMatchObject({
+      serverLossEvents: 1,
+      serverLossMinutes: 120,
+      moves: 0,
+      hostHours: 4,
+      staticHostHours: 8,
+      savedPercent: 50,
+    });
     expect(r.overloadPercent).toBeCloseTo(50, 9);
   });
 });
@@ -101,7 +112,10 @@ describe("the thesis' finance and sports example", () => {
   });
 
   it("at a scale-in level of 50% the busy service keeps its peak-hour host", () => {
-    const r = replay(financeAndSports(3), { activationDelaySeconds: 60, policy: { ...DEFAULT_POLICY, scaleInPercent: 50 } });
+    const r = replay(financeAndSports(3), {
+      activationDelaySeconds: 60,
+      policy: { ...DEFAULT_POLICY, scaleInPercent: 50 },
+    });
     expect(r.staticHosts).toBe(8);
     expect(mostOfTheTime(r.hostsInUseHours)).toBe(6);
     expect(r.serverLossEvents).toBe(0);

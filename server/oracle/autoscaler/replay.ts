@@ -133,7 +133,10 @@ export function replay(trace: Trace, options: ReplayOptions): ReplayResult {
   const staticPer = peaks.map((p) => hostsFor(p, thr));
   const staticHosts = staticPer.reduce((a, b) => a + b, 0);
   const poolHosts = options.hosts ?? staticHosts;
-  const free: FreeHost[] = Array.from({ length: poolHosts }, (_, i) => ({ hostId: `host-${i + 1}`, name: `host-${i + 1}` }));
+  const free: FreeHost[] = Array.from({ length: poolHosts }, (_, i) => ({
+    hostId: `host-${i + 1}`,
+    name: `host-${i + 1}`,
+  }));
 
   const services: SimService[] = trace.services.map((name, s) => ({
     name,
@@ -164,7 +167,10 @@ export function replay(trace: Trace, options: ReplayOptions): ReplayResult {
 
   // Start: sized for the first sample, as far as the pool allows.
   services.forEach((svc, s) => {
-    const want = Math.min(svc.policy.maxReplicas, Math.max(svc.policy.minReplicas, hostsFor(trace.demand[s]![0]!, thr)));
+    const want = Math.min(
+      svc.policy.maxReplicas,
+      Math.max(svc.policy.minReplicas, hostsFor(trace.demand[s]![0]!, thr)),
+    );
     for (let k = 0; k < want && free.length > 0; k++) {
       svc.running.push({ vmId: `${svc.name}-vm-${svc.nextVm++}`, hostId: free.shift()!.hostId, activatedAt: start });
     }
@@ -180,7 +186,11 @@ export function replay(trace: Trace, options: ReplayOptions): ReplayResult {
   const settle = (t: number) => {
     for (const svc of services) {
       if (svc.activating.some((v) => v.readyAt <= t)) {
-        svc.running.push(...svc.activating.filter((v) => v.readyAt <= t).map(({ vmId, hostId, activatedAt }) => ({ vmId, hostId, activatedAt })));
+        svc.running.push(
+          ...svc.activating
+            .filter((v) => v.readyAt <= t)
+            .map(({ vmId, hostId, activatedAt }) => ({ vmId, hostId, activatedAt })),
+        );
         svc.activating = svc.activating.filter((v) => v.readyAt > t);
       }
       if (svc.deactivating.some((v) => v.freeAt <= t)) {
@@ -230,7 +240,12 @@ export function replay(trace: Trace, options: ReplayOptions): ReplayResult {
     advance(now);
     services.forEach((svc, s) => svc.load.push({ at: times[i]!, demand: trace.demand[s]![i]! }));
 
-    const plan = decide({ now, services: services.map((svc, s) => stateOf(svc, s, trace, now, times, durations)), freeHosts: free, tuning });
+    const plan = decide({
+      now,
+      services: services.map((svc, s) => stateOf(svc, s, trace, now, times, durations)),
+      freeHosts: free,
+      tuning,
+    });
 
     const lossNow = new Set<string>();
     for (const d of plan.decisions) {
@@ -283,7 +298,9 @@ export function replay(trace: Trace, options: ReplayOptions): ReplayResult {
     peakHosts,
     serverLossEvents: sum((f) => f.serverLossEvents),
     serverLossMinutes: sum((f) => f.serverLossMinutes),
-    overloadPercent: services.length ? (100 * overloadMs.reduce((a, b) => a + b, 0)) / (durationMs * services.length) : 0,
+    overloadPercent: services.length
+      ? (100 * overloadMs.reduce((a, b) => a + b, 0)) / (durationMs * services.length)
+      : 0,
     moves: activations + deactivations,
     activations,
     deactivations,
@@ -300,7 +317,14 @@ export function replay(trace: Trace, options: ReplayOptions): ReplayResult {
 }
 
 /** What the decision function sees of a simulated service at `now` (periods started by now − the reaction delay). */
-function stateOf(svc: SimService, s: number, trace: Trace, now: number, times: number[], durations: number[]): ServiceState {
+function stateOf(
+  svc: SimService,
+  s: number,
+  trace: Trace,
+  now: number,
+  times: number[],
+  durations: number[],
+): ServiceState {
   const windowStart = now - svc.policy.windowMinutes * 60_000;
   // CPU samples of the periods seen: the window's, or at least the latest one.
   let first = svc.load.length;
@@ -313,7 +337,14 @@ function stateOf(svc: SimService, s: number, trace: Trace, now: number, times: n
     const hosts = observed > 0 ? svc.capacityMs[j]! / observed : svc.running.length;
     return { at: p.at, percent: hosts > 0 ? Math.min(100, (100 * p.demand) / hosts) : 100 };
   });
-  const vms: ProductionVm[] = svc.running.map((v) => ({ vmId: v.vmId, name: v.vmId, hostId: v.hostId, cpu, bytesToReturn: 0, activatedAt: v.activatedAt }));
+  const vms: ProductionVm[] = svc.running.map((v) => ({
+    vmId: v.vmId,
+    name: v.vmId,
+    hostId: v.hostId,
+    cpu,
+    bytesToReturn: 0,
+    activatedAt: v.activatedAt,
+  }));
   const room = svc.policy.maxReplicas + 1;
   const candidates: CandidateVm[] = Array.from({ length: room }, (_, k) => ({
     vmId: `${svc.name}-vm-${svc.nextVm + k}`,
@@ -327,8 +358,18 @@ function stateOf(svc: SimService, s: number, trace: Trace, now: number, times: n
     policy: svc.policy,
     vms,
     pending: [
-      ...svc.activating.map((v) => ({ kind: "activate" as const, vmId: v.vmId, hostId: v.hostId, startedAt: v.readyAt })),
-      ...svc.deactivating.map((v) => ({ kind: "deactivate" as const, vmId: v.vmId, hostId: v.hostId, startedAt: v.freeAt })),
+      ...svc.activating.map((v) => ({
+        kind: "activate" as const,
+        vmId: v.vmId,
+        hostId: v.hostId,
+        startedAt: v.readyAt,
+      })),
+      ...svc.deactivating.map((v) => ({
+        kind: "deactivate" as const,
+        vmId: v.vmId,
+        hostId: v.hostId,
+        startedAt: v.freeAt,
+      })),
     ],
     candidates,
     load: svc.load,

@@ -62,19 +62,27 @@ function fields(line: string, lineNo: number): string[] {
   }
 }
 
-function parseTime(text: string, lineNo: number, format: Trace["timeFormat"] | null): { at: number; format: Trace["timeFormat"] } {
+function parseTime(
+  text: string,
+  lineNo: number,
+  format: Trace["timeFormat"] | null,
+): { at: number; format: Trace["timeFormat"] } {
   if (SECONDS.test(text)) {
     if (format === "iso") throw new TraceError(lineNo, `time "${text}" is seconds but earlier rows use ISO-8601`);
     return { at: Number(text) * 1000, format: "seconds" };
   }
   if (ISO.test(text)) {
-    if (format === "seconds") throw new TraceError(lineNo, `time "${text}" is ISO-8601 but earlier rows use seconds from the start`);
+    if (format === "seconds")
+      throw new TraceError(lineNo, `time "${text}" is ISO-8601 but earlier rows use seconds from the start`);
     const zoned = /(Z|[+-]\d{2}:?\d{2})$/i.test(text) ? text : `${text}Z`;
     const at = Date.parse(zoned.replace(" ", "T"));
     if (Number.isNaN(at)) throw new TraceError(lineNo, `time "${text}" is not a valid date`);
     return { at, format: "iso" };
   }
-  throw new TraceError(lineNo, `time "${text}" is neither ISO-8601 (2013-08-01T00:00:00Z) nor seconds from the start (a number ≥ 0)`);
+  throw new TraceError(
+    lineNo,
+    `time "${text}" is neither ISO-8601 (2013-08-01T00:00:00Z) nor seconds from the start (a number ≥ 0)`,
+  );
 }
 
 export function parseTrace(text: string): Trace {
@@ -128,12 +136,16 @@ export function parseTrace(text: string): Trace {
     }
     const at = rows.at(-1)!;
     const earlier = at.get(s);
-    if (earlier) throw new TraceError(lineNo, `duplicate time "${f[ti]}" for service "${service}" (first on line ${earlier[1]})`);
+    if (earlier)
+      throw new TraceError(lineNo, `duplicate time "${f[ti]}" for service "${service}" (first on line ${earlier[1]})`);
     at.set(s, [demand, lineNo]);
   }
 
   if (times.length < 2) {
-    throw new TraceError(lastLine, `the trace needs rows at two or more times to know its step (found ${times.length})`);
+    throw new TraceError(
+      lastLine,
+      `the trace needs rows at two or more times to know its step (found ${times.length})`,
+    );
   }
   const demand = services.map((_, s) => rows.map((r) => r.get(s)?.[0] ?? 0));
   return { times, services, demand, timeFormat: format! };
