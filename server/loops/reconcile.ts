@@ -1,6 +1,7 @@
 import type { Db } from "../db/client";
 import { OperationRefused, requestOperation } from "../jobs/request";
 import { reconcilePlan } from "../replicas/plan";
+import { recordReconciled } from "../replicas/targets";
 import { singletonLoop } from "./frame";
 
 /**
@@ -39,13 +40,7 @@ export async function reconcilePass(db: Db): Promise<{ requested: number; refuse
           `${a.vmName} could not be ${a.kind === "ACTIVATE" ? "activated" : "deactivated"}: ${err.message}`;
       }
     }
-    const now = new Date();
-    for (const t of targets) {
-      await db.replicaTarget.updateMany({
-        where: { serviceId: service.id, hostingNetworkId: t.hostingNetworkId },
-        data: { blockedReason: blocked[t.hostingNetworkId] ?? null, reconciledAt: now },
-      });
-    }
+    await recordReconciled(db, service.id, targets, blocked);
   }
   return { requested, refused };
 }

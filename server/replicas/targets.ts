@@ -4,9 +4,10 @@ import { Refused } from "../refused";
 
 /**
  * Replica targets: the desired number of running replicas of a service in a hosting
- * network (the operator's replica target on the map, thesis §4.3). This module is their one writer:
- * people (through the API), the autoscaler and the match loop set them here; only the
- * reconciler turns them into operations, and operations never edit them.
+ * network (the control an operator sets on the map, thesis §4.3). This module is their
+ * one writer: people (through the API), the autoscaler and the match loop set them here;
+ * only the reconciler turns them into operations (and records its word on them here), and
+ * operations never edit them.
  */
 
 /** A change refused because someone else changed the target since the caller read it. */
@@ -106,6 +107,22 @@ export async function followOperation(tx: Tx, op: RequestedOperation) {
       where: { serviceId_hostingNetworkId: { serviceId: op.serviceId, hostingNetworkId: entering } },
       update: { desired: { increment: 1 }, version: { increment: 1 } },
       create: { serviceId: op.serviceId, hostingNetworkId: entering, desired: running + 1 },
+    });
+  }
+}
+
+/** The reconciler's word on a service's targets after a pass: why each cannot be met (null when it can), and when it looked. */
+export async function recordReconciled(
+  db: Db,
+  serviceId: string,
+  targets: { hostingNetworkId: string }[],
+  blocked: Record<string, string | null>,
+) {
+  const now = new Date();
+  for (const t of targets) {
+    await db.replicaTarget.updateMany({
+      where: { serviceId, hostingNetworkId: t.hostingNetworkId },
+      data: { blockedReason: blocked[t.hostingNetworkId] ?? null, reconciledAt: now },
     });
   }
 }
