@@ -152,7 +152,10 @@ function outsideScope(connectionString: string, scope: string[]): () => Promise<
 /** graphile-worker's log lines into the product's structured log. */
 function graphileLogger(logger: typeof log): Logger {
   return new Logger(() => (level, message, meta) => {
-    const method = level === "error" ? "error" : level === "warning" ? "warn" : level === "info" ? "info" : "debug";
+    // Each job's start and end is already told by the operation's own lines: the queue's are detail.
+    const perJob = /^(Completed|Started) task/.test(message);
+    const method =
+      level === "error" ? "error" : level === "warning" ? "warn" : level === "info" && !perJob ? "info" : "debug";
     logger[method](meta ?? {}, message);
   });
 }
