@@ -1,3 +1,4 @@
+import { manyInvalidQuestions } from "../../test/hostile-dns";
 import dnsPacket, { type Packet } from "dns-packet";
 import { describe, expect, it } from "vitest";
 import type { ReplicaPlace } from "../demand/nearest";
@@ -118,5 +119,16 @@ describe("authoritative answers", () => {
     expect(wire(answer(query("vmatrix.test", "SOA"), view, ctx("2.0.0.1")).packet).answers?.[0]).toMatchObject({
       type: "SOA",
     });
+  });
+
+  it("answers a query of many questions, or a name that is not text, with FORMERR and no echo of the questions", () => {
+    const many = dnsPacket.decode(manyInvalidQuestions(7, 800));
+    const r = answer(many, view, ctx("2.0.0.1"));
+    expect(r.rcode).toBe("FORMERR");
+    expect(r.packet.questions).toEqual([]);
+    expect(dnsPacket.encode(r.packet).length).toBeLessThan(100);
+    const one = answer(dnsPacket.decode(manyInvalidQuestions(8, 1)), view, ctx("2.0.0.1"));
+    expect(one.rcode).toBe("FORMERR");
+    expect(one.packet.questions).toEqual([]);
   });
 });

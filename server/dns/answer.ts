@@ -77,6 +77,7 @@ export function answer(query: Packet, view: ZoneView, ctx: QueryContext): Answer
     answers: Answer[],
     authorities: Answer[],
     chosen: Answered["chosen"] = [],
+    echo = true,
   ): Answered => {
     const additionals: Answer[] = [];
     if ((query.additionals ?? []).some((a) => a.type === "OPT")) {
@@ -105,14 +106,25 @@ export function answer(query: Packet, view: ZoneView, ctx: QueryContext): Answer
     }
     const flags = dnsPacket.AUTHORITATIVE_ANSWER | (rd ? dnsPacket.RECURSION_DESIRED : 0) | RCODE[rcode];
     return {
-      packet: { id: query.id, type: "response", flags, questions: query.questions, answers, authorities, additionals },
+      packet: {
+        id: query.id,
+        type: "response",
+        flags,
+        questions: echo ? query.questions : [],
+        answers,
+        authorities,
+        additionals,
+      },
       chosen,
       rcode,
     };
   };
   if ((((query.flags ?? 0) >> 11) & 0xf) !== 0) return reply("NOTIMP", [], []);
-  if (query.questions?.length !== 1) return reply("FORMERR", [], []);
+  // One question per query (RFC 9619). A malformed query is not echoed: hundreds of
+  // questions, or names that are not valid text, would only make the reply larger than the query.
+  if (query.questions?.length !== 1) return reply("FORMERR", [], [], [], false);
   const q = query.questions[0] as Question;
+  if (q.name.includes("\uFFFD")) return reply("FORMERR", [], [], [], false);
   const name = q.name.toLowerCase().replace(/\.$/, "");
   if (name !== view.zone && !name.endsWith(`.${view.zone}`)) return reply("REFUSED", [], []);
   if (name === view.zone) {

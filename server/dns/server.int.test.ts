@@ -9,6 +9,7 @@ import type { Db } from "../db/client";
 import { createTestDatabase } from "../../test/db";
 import { makeWorld } from "../../test/fixtures";
 import { FrameReader, frame } from "./frames";
+import { manyInvalidQuestions } from "../../test/hostile-dns";
 import { startDnsServer, type DnsServer } from "./server";
 
 // The server as resolvers and dig meet it, over UDP and TCP, on a database with bindings.
@@ -25,6 +26,7 @@ interface Reply {
   flag_tc?: boolean;
   flag_aa?: boolean;
   rcode?: string;
+  questions?: unknown[];
   answers?: { name: string; type: string; ttl?: number; data: unknown }[];
   additionals?: { type: string }[];
 }
@@ -213,6 +215,22 @@ describe("DNS over UDP and TCP", () => {
     expect(tcp.flag_tc).toBe(false);
     expect(tcp.answers).toHaveLength(REPLICAS);
     expect(new Set(tcp.answers!.map((a) => a.data)).size).toBe(REPLICAS);
+  });
+
+  it("answers a 56 KB query of 800 questions that are not text with a short FORMERR over TCP and UDP, and keeps serving", async () => {
+    // Echoing these questions would take a reply past the 65,535 bytes TCP can frame.
+    const hostile = manyInvalidQuestions(77, 800);
+    expect(hostile.length).toBeGreaterThan(55_000);
+    const c = tcpClient();
+    c.socket.write(frame(hostile));
+    expect(await c.one()).toMatchObject({ id: 77, rcode: "FORMERR", questions: [] });
+    c.socket.write(frame(query(78, "web.vmatrix.test")));
+    expect(await c.one()).toMatchObject({ id: 78, rcode: "NOERROR" });
+    c.socket.destroy();
+    const udp = await udpAsk(hostile);
+    expect(udp.reply).toMatchObject({ id: 77, rcode: "FORMERR" });
+    expect(udp.size).toBeLessThan(100);
+    expect((await udpAsk(query(79, "web.vmatrix.test"))).reply).toMatchObject({ id: 79, rcode: "NOERROR" });
   });
 
   it("closes a connection that stays idle, and one that sends a message too short to be DNS", async () => {

@@ -6,7 +6,7 @@ import { locateIp } from "../latency/geoip";
 import { answer } from "./answer";
 import { FrameReader, frame } from "./frames";
 import { zoneRecords } from "./records";
-import { fitUdp, udpLimit } from "./truncate";
+import { encodeReply, fitUdp, udpLimit } from "./truncate";
 
 export interface DnsServerOptions {
   host: string;
@@ -84,7 +84,7 @@ export async function startDnsServer(db: Db, opts: DnsServerOptions): Promise<Dn
           id: query.id,
           type: "response",
           flags: dnsPacket.AUTHORITATIVE_ANSWER | SERVFAIL,
-          questions: query.questions,
+          questions: query.questions?.length === 1 ? query.questions : [],
         },
         query,
       };
@@ -109,9 +109,14 @@ export async function startDnsServer(db: Db, opts: DnsServerOptions): Promise<Dn
           socket.destroy();
           return;
         }
-        void respond(msg, client).then((r) => {
-          if (r && !socket.destroyed && socket.writable) socket.write(frame(dnsPacket.encode(r.reply)));
-        });
+        respond(msg, client)
+          .then((r) => {
+            if (r && !socket.destroyed && socket.writable) socket.write(frame(encodeReply(r.reply, 0xffff)));
+          })
+          .catch((err: unknown) => {
+            opts.log?.({ err: (err as Error).message }, "dns tcp reply failed");
+            socket.destroy();
+          });
       }
     });
     socket.on("error", () => socket.destroy());
@@ -120,9 +125,17 @@ export async function startDnsServer(db: Db, opts: DnsServerOptions): Promise<Dn
 
   const { udp, port } = await listenBoth(tcp, opts.host, opts.port);
   udp.on("message", (msg, from) => {
-    void respond(msg, from.address).then((r) => {
-      if (r) udp.send(fitUdp(r.reply, r.query ? udpLimit(r.query) : 512), from.port, from.address);
-    });
+    respond(msg, from.address)
+      .then((r) => {
+        if (!r) return;
+        const limit = r.query ? udpLimit(r.query) : 512;
+        udp.send(
+          encodeReply(r.reply, limit, (p) => fitUdp(p, limit)),
+          from.port,
+          from.address,
+        );
+      })
+      .catch((err: unknown) => opts.log?.({ err: (err as Error).message }, "dns udp reply failed"));
   });
 
   udp.on("error", (err) => opts.log?.({ err: err.message }, "dns udp socket error"));

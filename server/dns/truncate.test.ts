@@ -1,7 +1,7 @@
 import dnsPacket, { type Packet } from "dns-packet";
 import { describe, expect, it } from "vitest";
 import { FrameReader, frame } from "./frames";
-import { fitUdp, udpLimit } from "./truncate";
+import { encodeReply, fitUdp, udpLimit } from "./truncate";
 
 const q = (edns?: number): Packet =>
   dnsPacket.decode(
@@ -64,5 +64,44 @@ describe("TCP framing", () => {
 
   it("refuses to frame a message longer than the two-byte length can say", () => {
     expect(() => frame(Buffer.alloc(70_000))).toThrow(/at most 65535 bytes/);
+  });
+});
+
+/** A reply as a resolver reads it off the wire. */
+interface WireReply {
+  id?: number;
+  rcode?: string;
+  answers?: unknown[];
+}
+
+describe("encodeReply", () => {
+  const reply = (n: number): Packet => ({
+    id: 9,
+    type: "response",
+    flags: dnsPacket.AUTHORITATIVE_ANSWER,
+    questions: [{ name: "map.vmatrix.test", type: "A", class: "IN" }],
+    answers: Array.from({ length: n }, (_, i) => ({
+      name: "map.vmatrix.test",
+      type: "A" as const,
+      ttl: 30,
+      class: "IN" as const,
+      data: `192.0.2.${i % 250}`,
+    })),
+  });
+
+  it("sends a reply that fits as it is", () => {
+    expect(encodeReply(reply(2), 512)).toEqual(dnsPacket.encode(reply(2)));
+  });
+
+  it("turns a reply too large for its channel, or one that cannot be encoded, into a bare SERVFAIL with the query's id", () => {
+    const tooBig = dnsPacket.decode(encodeReply(reply(5000), 0xffff)) as unknown as WireReply;
+    expect(tooBig).toMatchObject({ id: 9, rcode: "SERVFAIL" });
+    expect(tooBig.answers).toEqual([]);
+    const broken = dnsPacket.decode(
+      encodeReply(reply(1), 512, () => {
+        throw new Error("cannot encode");
+      }),
+    ) as unknown as WireReply;
+    expect(broken).toMatchObject({ id: 9, rcode: "SERVFAIL" });
   });
 });

@@ -32,3 +32,25 @@ export function fitUdp(reply: Packet, limit: number): Buffer {
     additionals: opt,
   });
 }
+
+const SERVFAIL = 2;
+
+/**
+ * The reply's wire bytes, never larger than `limit` and never a throw: a reply that cannot
+ * be encoded, or is still too large, goes out as SERVFAIL with the query's id and nothing
+ * else, so no query can take the server down.
+ */
+export function encodeReply(reply: Packet, limit: number, encode: (p: Packet) => Buffer = dnsPacket.encode): Buffer {
+  try {
+    const out = encode(reply);
+    if (out.length <= limit) return out;
+  } catch {
+    // falls through to the bare SERVFAIL below
+  }
+  return dnsPacket.encode({
+    id: reply.id ?? 0,
+    type: "response",
+    flags: dnsPacket.AUTHORITATIVE_ANSWER | SERVFAIL,
+    questions: [],
+  });
+}
