@@ -28,7 +28,7 @@ export interface OperationsWorkerOptions {
 }
 
 /** Advisory-lock class of operation leases (any constant unlikely to collide: "vM"). */
-const LEASE_CLASS = 0x764d;
+export const LEASE_CLASS = 0x764d;
 
 const payloadSchema = z.object({ operationId: z.string().min(1).max(64) });
 
@@ -52,6 +52,15 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
   const task: Task = async (payload, helpers) => {
     const { operationId } = payloadSchema.parse(payload);
     const lease = await leases.connect();
+    // A checked-out client reports a lost connection (database restart, proxy timeout) on
+    // itself; without a listener that error would end the oracle. The lease is then gone:
+    // the run goes on to its end, and the unlock below fails harmlessly.
+    let lost: Error | null = null;
+    const onLost = (err: Error) => {
+      lost = err;
+      logger.warn({ operationId, err: err.message }, "the operation's lease connection was lost");
+    };
+    lease.on("error", onLost);
     try {
       const { rows } = await lease.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok", [
         LEASE_CLASS,
@@ -73,10 +82,14 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
         });
         logger.error({ operationId, err }, "operation failed for good");
       } finally {
-        await lease.query("SELECT pg_advisory_unlock($1, hashtext($2))", [LEASE_CLASS, operationId]);
+        // A lost connection took the lock with it.
+        if (!lost)
+          await lease.query("SELECT pg_advisory_unlock($1, hashtext($2))", [LEASE_CLASS, operationId]).catch(onLost);
       }
     } finally {
-      lease.release();
+      lease.off("error", onLost);
+      // A broken connection is closed, not put back in the pool.
+      lease.release(lost ?? undefined);
     }
   };
 
