@@ -1,5 +1,5 @@
-import { ALERT_KIND } from "../alerts";
-import type { Db } from "../db/client";
+import { ALERT_KIND, type AlertKind } from "../alerts";
+import type { Db, Tx } from "../db/client";
 import { nextHealth, reconcileDomains, type BeatOutcome } from "../oracle/host-health";
 import type { HostDriver } from "../hosts/driver";
 import { HostAuthenticationError, HostKeyMismatchError, HostUnreachableError } from "../hosts/errors";
@@ -117,25 +117,45 @@ async function sweepNetwork(
             ...(change.lastHeartbeatAt ? { lastHeartbeatAt: change.lastHeartbeatAt } : {}),
           },
         });
-        if (change.alert) await tx.alert.create({ data: { ...change.alert, hostId: host.id, hostingNetworkId } });
+        // An alert ends when its condition clears: "host down" when the host answers again,
+        // and the notice that it answers again is history from the start.
+        if (beat.ok) await resolveOpen(tx, host.id, [ALERT_KIND.hostDown]);
+        if (change.alert) {
+          const resolvedAt = change.alert.kind === ALERT_KIND.hostUp ? beat.at : null;
+          await tx.alert.create({ data: { ...change.alert, hostId: host.id, hostingNetworkId, resolvedAt } });
+        }
         if (!domains) continue;
         const { updates, unexpected } = reconcileDomains(host.vms, domains);
         for (const u of updates)
           await tx.vm.update({ where: { id: u.id }, data: { power: u.power, flagged: u.flagged } });
-        for (const d of unexpected) {
-          const message = `Host ${host.name} runs a VM the database does not place there: ${d.name} (${d.state}).`;
-          const open = await tx.alert.findFirst({
-            where: { hostId: host.id, kind: ALERT_KIND.unexpectedVm, message, resolvedAt: null },
+        const messages = unexpected.map(
+          (d) => `Host ${host.name} runs a VM the database does not place there: ${d.name} (${d.state}).`,
+        );
+        const open = await tx.alert.findMany({
+          where: { hostId: host.id, kind: ALERT_KIND.unexpectedVm, resolvedAt: null },
+          select: { id: true, message: true },
+        });
+        // Resolved once the host no longer runs it (or the database now places it there).
+        const gone = open.filter((a) => !messages.includes(a.message)).map((a) => a.id);
+        if (gone.length) await tx.alert.updateMany({ where: { id: { in: gone } }, data: { resolvedAt: new Date() } });
+        for (const message of messages) {
+          if (open.some((a) => a.message === message)) continue;
+          await tx.alert.create({
+            data: { kind: ALERT_KIND.unexpectedVm, severity: "WARNING", hostId: host.id, hostingNetworkId, message },
           });
-          if (!open)
-            await tx.alert.create({
-              data: { kind: ALERT_KIND.unexpectedVm, severity: "WARNING", hostId: host.id, hostingNetworkId, message },
-            });
         }
       }
     },
     { timeout: (opts.timeoutMs ?? 10_000) * 3, maxWait: 10_000 },
   );
+}
+
+/** Ends a host's open alerts of these kinds (their condition has cleared). */
+async function resolveOpen(tx: Tx, hostId: string, kinds: AlertKind[]) {
+  await tx.alert.updateMany({
+    where: { hostId, kind: { in: kinds }, resolvedAt: null },
+    data: { resolvedAt: new Date() },
+  });
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, host: string): Promise<T> {

@@ -160,6 +160,13 @@ describe("heartbeat", () => {
     // A second sweep does not repeat the same alert.
     await heartbeatSweep(db, driver, { downAfter: 2, hostingNetworkIds: [world.hn.id] });
     expect(await db.alert.count({ where: { hostId: b.id, kind: "unexpected-vm" } })).toBe(1);
+    // Gone from the host: the alert ends by itself.
+    await driver.destroy(target, "stray");
+    await driver.undefine(target, "stray");
+    await heartbeatSweep(db, driver, { downAfter: 2, hostingNetworkIds: [world.hn.id] });
+    const ended = await db.alert.findMany({ where: { hostId: b.id, kind: "unexpected-vm" } });
+    expect(ended).toHaveLength(1);
+    expect(ended[0]!.resolvedAt).not.toBeNull();
   });
 
   it("marks an unreachable host DOWN after the configured missed beats, with one alert", async () => {
@@ -178,6 +185,12 @@ describe("heartbeat", () => {
     driver.forget("lab-b");
     await heartbeatSweep(db, driver, { downAfter: 2, hostingNetworkIds: [world.hn.id] });
     expect(await db.host.findUniqueOrThrow({ where: { id: b.id } })).toMatchObject({ status: "UP", missedBeats: 0 });
+    // It answers again: "host down" ends, and the notice that it is back is history, not an open alert.
+    const downAlert = await db.alert.findFirstOrThrow({ where: { hostId: b.id, kind: "host-down" } });
+    expect(downAlert.resolvedAt).not.toBeNull();
+    expect(downAlert.hostingNetworkId).toBe(world.hn.id);
+    const back = await db.alert.findFirstOrThrow({ where: { hostId: b.id, kind: "host-up" } });
+    expect(back.resolvedAt).not.toBeNull();
   });
 
   it("refuses a host whose key changed, alerts, and trusts it again only when an operator confirms the new key", async () => {
