@@ -56,6 +56,8 @@ const schema = z.object({
     )
     .default("vmatrix.test"),
   DNS_TTL: z.coerce.number().int().min(0).max(86_400).default(30),
+  /** While the database cannot be read, the DNS server answers from its last good view up to this old (s). */
+  DNS_MAX_STALE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   EDGE_MANIFEST: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });

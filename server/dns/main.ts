@@ -17,6 +17,7 @@ try {
     port: cfg.DNS_PORT,
     zone: cfg.DNS_ZONE,
     ttl: cfg.DNS_TTL,
+    maxStaleMs: cfg.DNS_MAX_STALE_SECONDS * 1000,
     log: (o, m) => logger.warn(o, m),
   });
 } catch (err) {

@@ -1,14 +1,33 @@
 import type { Db } from "../db/client";
 import { healthyReplicas, type ReplicaPlace } from "../demand/nearest";
 
+export interface ZoneRecordsOptions {
+  /** How old the view may be before a query reads the database again (default 2 s). */
+  maxAgeMs?: number;
+  /**
+   * While the database cannot be read (a restart, an outage), the last good view is served
+   * up to this old (default 5 min); older, queries get SERVFAIL. A failed read is retried
+   * after `maxAgeMs`, not at every query.
+   */
+  maxStaleMs?: number;
+  now?: () => number;
+  /** Told once when the database cannot be read and the last view is served. */
+  onStale?: (err: Error, ageMs: number) => void;
+}
+
 /**
  * The names the DNS server serves, read from the database: every service with a DNS
  * name in the zone, with its healthy replicas and the public address the Local Oracle
  * bound for each (LB/NAT bindings). Cached for `maxAgeMs` so a burst of queries costs one
  * read, and a change shows within that time.
  */
-export function zoneRecords(db: Db, zone: string, maxAgeMs = 2000) {
+export function zoneRecords(db: Db, zone: string, opts: ZoneRecordsOptions = {}) {
+  const maxAgeMs = opts.maxAgeMs ?? 2000;
+  const maxStaleMs = opts.maxStaleMs ?? 5 * 60_000;
+  const now = opts.now ?? Date.now;
   let cached: { at: number; names: Map<string, ReplicaPlace[]> } | null = null;
+  /** When the last read failed (the next one waits maxAgeMs), null while reads succeed. */
+  let failedAt: number | null = null;
   let loading: Promise<Map<string, ReplicaPlace[]>> | null = null;
 
   async function load(): Promise<Map<string, ReplicaPlace[]>> {
@@ -25,16 +44,28 @@ export function zoneRecords(db: Db, zone: string, maxAgeMs = 2000) {
     return names;
   }
 
+  /** The last good view while it is within the staleness bound, else null. */
+  const stale = () => (cached && now() - cached.at <= maxStaleMs ? cached.names : null);
+
   return async function names(): Promise<Map<string, ReplicaPlace[]>> {
-    if (cached && Date.now() - cached.at < maxAgeMs) return cached.names;
+    if (cached && now() - cached.at < maxAgeMs) return cached.names;
+    if (failedAt !== null && now() - failedAt < maxAgeMs) {
+      const last = stale();
+      if (last) return last;
+    }
     loading ??= load().then(
       (n) => {
-        cached = { at: Date.now(), names: n };
+        cached = { at: now(), names: n };
+        failedAt = null;
         loading = null;
         return n;
       },
       (err: unknown) => {
         loading = null;
+        if (failedAt === null && cached) opts.onStale?.(err as Error, now() - cached.at);
+        failedAt = now();
+        const last = stale();
+        if (last) return last;
         throw err;
       },
     );

@@ -16,6 +16,8 @@ export interface DnsServerOptions {
   ttl: number;
   /** How old the cached view of the database may be (default 2 s). */
   maxAgeMs?: number;
+  /** How old a view may still be served while the database cannot be read (default 5 min). */
+  maxStaleMs?: number;
   /** A TCP connection with no query for this long is closed (default 10 s; RFC 7766 §6.2.3). */
   tcpIdleMs?: number;
   /** More open TCP connections than this are refused at once (default 256). */
@@ -50,7 +52,12 @@ const SERVFAIL = 2;
  */
 export async function startDnsServer(db: Db, opts: DnsServerOptions): Promise<DnsServer> {
   const zone = opts.zone.toLowerCase().replace(/\.$/, "");
-  const names = zoneRecords(db, zone, opts.maxAgeMs);
+  const names = zoneRecords(db, zone, {
+    maxAgeMs: opts.maxAgeMs,
+    maxStaleMs: opts.maxStaleMs,
+    onStale: (err, ageMs) =>
+      opts.log?.({ err: err.message, ageMs }, "database unreadable: answering from the last good view"),
+  });
   const idleMs = opts.tcpIdleMs ?? 10_000;
   const maxConnections = opts.maxTcpConnections ?? 256;
 
