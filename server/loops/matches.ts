@@ -41,7 +41,9 @@ export async function matchPass(db: Db, now = new Date()) {
       continue;
     }
     try {
-      const op = await requestOperation(
+      // The game server's activation and the match's PREPARING commit together: an oracle
+      // killed in between never leaves a server starting for a match that does not know it.
+      await requestOperation(
         db,
         {
           kind: "CLONE",
@@ -50,9 +52,11 @@ export async function matchPass(db: Db, now = new Date()) {
           requestedById: null,
           reason: `${tag(m.id)} ${m.clanA} vs ${m.clanB} on ${m.host.name}`,
         },
-        followOperation,
+        async (tx, op) => {
+          await followOperation(tx, op);
+          await tx.match.update({ where: { id: m.id }, data: { status: "PREPARING", vmId: op.vmId, error: null } });
+        },
       );
-      await db.match.update({ where: { id: m.id }, data: { status: "PREPARING", vmId: op.vmId, error: null } });
       r.preparing += 1;
     } catch (err) {
       if (!(err instanceof OperationRefused)) throw err;
@@ -81,8 +85,13 @@ export async function matchPass(db: Db, now = new Date()) {
         await requestOperation(
           db,
           { kind: "DEACTIVATE", vmId: m.vmId, to: "NEST", requestedById: null, reason: `${tag(m.id)} ended` },
-          followOperation,
+          async (tx, op) => {
+            await followOperation(tx, op);
+            await tx.match.update({ where: { id: m.id }, data: { status: "FINISHED" } });
+          },
         );
+        r.finished += 1;
+        continue;
       } catch (err) {
         if (!(err instanceof OperationRefused)) throw err;
       }

@@ -52,46 +52,57 @@ export async function recoverPass(db: Db): Promise<{ requested: number; refused:
     const reason = `recovery: ${v.name} lost with ${v.hostName} (down${v.downSince ? ` since ${v.downSince.toISOString()}` : ""})`;
     let op: { id: string; vmId: string } | null = null;
     let why = "";
+    const inputs = { downSince: v.downSince?.toISOString() ?? null, host: v.hostName };
     // Same hosting network first (its users are near it), then wherever the scheduler finds room.
     for (const hostingNetworkId of [v.hostingNetworkId, undefined]) {
       try {
-        op = await requestOperation(db, {
-          kind: "CLONE",
-          serviceId: v.serviceId,
-          hostingNetworkId,
-          requestedById: null,
-          reason,
-        });
+        // The replacement and the record that it replaces this VM commit together: an oracle
+        // killed in between can never leave a clone unrecorded (and request a second one).
+        op = await requestOperation(
+          db,
+          { kind: "CLONE", serviceId: v.serviceId, hostingNetworkId, requestedById: null, reason },
+          async (tx, o) => {
+            await tx.autoscalerDecision.create({
+              data: {
+                serviceId: v.serviceId,
+                action: "RECOVER",
+                reason: `${reason}; replaced by an operation`,
+                vmId: v.vmId,
+                operationId: o.id,
+                inputs,
+              },
+            });
+            await tx.vm.update({
+              where: { id: v.vmId },
+              data: { flagged: `lost with ${v.hostName}; replaced by operation ${o.id}` },
+            });
+          },
+        );
         break;
       } catch (err) {
         if (!(err instanceof OperationRefused)) throw err;
         why = err.message;
       }
     }
-    // A loss is recorded (and alerted) once per outage; the pass keeps trying to replace it.
-    if (!op && since(v.vmId, "SERVER_LOSS", v.downSince)) {
-      refused += 1;
-      continue;
-    }
-    await db.autoscalerDecision.create({
-      data: {
-        serviceId: v.serviceId,
-        action: op ? "RECOVER" : "SERVER_LOSS",
-        reason: op ? `${reason}; replaced by an operation` : `${reason}; no replacement: ${why}`,
-        vmId: v.vmId,
-        operationId: op?.id ?? null,
-        inputs: { downSince: v.downSince?.toISOString() ?? null, host: v.hostName },
-      },
-    });
     if (op) {
       requested += 1;
-      await db.vm.update({
-        where: { id: v.vmId },
-        data: { flagged: `lost with ${v.hostName}; replaced by operation ${op.id}` },
-      });
-    } else {
-      refused += 1;
-      await db.alert.create({
+      continue;
+    }
+    refused += 1;
+    // A loss is recorded (and alerted) once per outage; the pass keeps trying to replace it.
+    if (since(v.vmId, "SERVER_LOSS", v.downSince)) continue;
+    await db.$transaction([
+      db.autoscalerDecision.create({
+        data: {
+          serviceId: v.serviceId,
+          action: "SERVER_LOSS",
+          reason: `${reason}; no replacement: ${why}`,
+          vmId: v.vmId,
+          operationId: null,
+          inputs,
+        },
+      }),
+      db.alert.create({
         data: {
           kind: ALERT_KIND.serverLoss,
           severity: "CRITICAL",
@@ -99,8 +110,8 @@ export async function recoverPass(db: Db): Promise<{ requested: number; refused:
           message: `${v.serviceSlug} lost ${v.name} with ${v.hostName} and no host could take a replacement: ${why}`,
           hostId: null,
         },
-      });
-    }
+      }),
+    ]);
   }
   return { requested, refused };
 }
