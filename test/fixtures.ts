@@ -52,3 +52,22 @@ export async function makeWorld(db: Db) {
     admin: await user("ADMIN", "admin"),
   };
 }
+
+/** A world whose production host is free (up, trusted, empty) and whose Nest holds a pre-booted spare of its service. */
+export async function makeWorldWithRoom(db: Db) {
+  const w = await makeWorld(db);
+  await db.host.updateMany({
+    where: { id: { in: [w.prod.id, w.nest.id] } },
+    data: { status: "UP", hostKeyTrust: "TRUSTED" },
+  });
+  const spare = await db.vm.create({
+    data: {
+      name: `${w.service.slug}-spare`,
+      serviceId: w.service.id,
+      phase: "NEST",
+      power: "SAVED",
+      hostId: w.nest.id,
+    },
+  });
+  return { ...w, spare };
+}

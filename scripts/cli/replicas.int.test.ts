@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../server/db/client";
 import { createTestDatabase } from "../../test/db";
-import { makeWorld } from "../../test/fixtures";
+import { makeWorld, makeWorldWithRoom } from "../../test/fixtures";
 import { runCli } from "../../test/run-cli";
 
 // `replicas …` and `demand …` as a script runs them: a separate process on the same database.
@@ -109,21 +109,9 @@ describe("vmatrix replicas", () => {
 
 describe("vmatrix replicas plan", () => {
   it("shows the reconciler's next pass as a dry run, readable and as JSON, and requests nothing", async () => {
-    const w = await makeWorld(db);
     // Room for one replica: the production host free, a pre-booted spare in the Nest.
-    await db.host.updateMany({
-      where: { id: { in: [w.prod.id, w.nest.id] } },
-      data: { status: "UP", hostKeyTrust: "TRUSTED" },
-    });
-    const spare = await db.vm.create({
-      data: {
-        name: `${w.service.slug}-spare`,
-        serviceId: w.service.id,
-        phase: "NEST",
-        power: "SAVED",
-        hostId: w.nest.id,
-      },
-    });
+    const w = await makeWorldWithRoom(db);
+    const { spare } = w;
     expect((await cli("replicas", "set", w.service.slug, w.hn.slug, "1")).code).toBe(0);
     // And a replica target that cannot be met: its world's production host was never heard from.
     const far = await makeWorld(db);

@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../../../test/db";
-import { makeWorld } from "../../../test/fixtures";
+import { makeWorld, makeWorldWithRoom } from "../../../test/fixtures";
 import type { SessionUser } from "../../auth/session";
 import type { Db } from "../../db/client";
 import { createCaller } from "../root";
@@ -15,24 +15,7 @@ afterAll(() => drop());
 
 const callerFor = (user: SessionUser | null) => createCaller(createInnerContext({ db, user }));
 
-/** A world whose production host is free (up, trusted, empty) and whose Nest holds a pre-booted spare of its service. */
-async function worldWithRoom() {
-  const w = await makeWorld(db);
-  await db.host.updateMany({
-    where: { id: { in: [w.prod.id, w.nest.id] } },
-    data: { status: "UP", hostKeyTrust: "TRUSTED" },
-  });
-  const spare = await db.vm.create({
-    data: {
-      name: `${w.service.slug}-spare`,
-      serviceId: w.service.id,
-      phase: "NEST",
-      power: "SAVED",
-      hostId: w.nest.id,
-    },
-  });
-  return { ...w, spare };
-}
+const worldWithRoom = () => makeWorldWithRoom(db);
 
 describe("replicas.plan", () => {
   it("shows the activation a replica target just set would bring, to every role, and requests nothing", async () => {
