@@ -1,4 +1,5 @@
 import { ALERT_KIND, type AlertKind } from "../alerts";
+import { ACTIVE_STATES } from "../operation-states";
 import type { Db, Tx } from "../db/client";
 import { nextHealth, reconcileDomains, type BeatOutcome } from "../oracle/host-health";
 import type { HostDriver } from "../hosts/driver";
@@ -73,7 +74,12 @@ async function sweepNetwork(
       }
       const hosts = await tx.host.findMany({
         where: { hostingNetworkId, retiredAt: null, hostKeyTrust: "TRUSTED" },
-        include: { vms: { select: { id: true, name: true, power: true, flagged: true } } },
+        include: {
+          vms: { select: { id: true, name: true, power: true, flagged: true } },
+          // Operations in flight here, leaving or arriving: their VMs are theirs until recorded.
+          sourceOps: { where: { state: { in: [...ACTIVE_STATES] } }, select: { vm: { select: { name: true } } } },
+          targetOps: { where: { state: { in: [...ACTIVE_STATES] } }, select: { vm: { select: { name: true } } } },
+        },
       });
       const beats = await Promise.all(
         hosts.map(async (host) => {
@@ -125,9 +131,16 @@ async function sweepNetwork(
           await tx.alert.create({ data: { ...change.alert, hostId: host.id, hostingNetworkId, resolvedAt } });
         }
         if (!domains) continue;
-        const { updates, unexpected } = reconcileDomains(host.vms, domains);
-        for (const u of updates)
-          await tx.vm.update({ where: { id: u.id }, data: { power: u.power, flagged: u.flagged } });
+        const moving = new Set([...host.sourceOps, ...host.targetOps].map((o) => o.vm.name));
+        const { updates, unexpected } = reconcileDomains(host.vms, domains, moving);
+        for (const u of updates) {
+          // Only over the row as read: an operation that recorded meanwhile wins (no lost update).
+          const read = host.vms.find((v) => v.id === u.id)!;
+          await tx.vm.updateMany({
+            where: { id: u.id, power: read.power, flagged: read.flagged, hostId: host.id },
+            data: { power: u.power, flagged: u.flagged },
+          });
+        }
         const messages = unexpected.map(
           (d) => `Host ${host.name} runs a VM the database does not place there: ${d.name} (${d.state}).`,
         );

@@ -60,4 +60,18 @@ describe("domains against the database", () => {
     const r = reconcileDomains([vm("c", "SAVED", "not found on its host")], [{ name: "c", state: "shut off" }]);
     expect(r.updates).toEqual([{ id: "c", power: "SAVED", flagged: null }]);
   });
+
+  it("leaves alone what an operation in flight is moving: no update, no flag, no unexpected domain", () => {
+    // "a" is being saved away (its domain already shut off), "n" is arriving ahead of its record.
+    const r = reconcileDomains(
+      [vm("a", "RUNNING"), vm("b", "RUNNING")],
+      [
+        { name: "a", state: "shut off" },
+        { name: "n", state: "running" },
+      ],
+      new Set(["a", "n"]),
+    );
+    expect(r.updates).toEqual([{ id: "b", power: "RUNNING", flagged: "not found on its host" }]);
+    expect(r.unexpected).toEqual([]);
+  });
 });

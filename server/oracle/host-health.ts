@@ -113,10 +113,20 @@ export function powerFromState(state: string): VmPower {
  * absence is expected; any other absence, and any domain the database does not know
  * here, is flagged for an operator rather than silently "fixed".
  */
-export function reconcileDomains(known: KnownVm[], observed: ObservedDomain[]): DomainReconciliation {
+/**
+ * `moving`: VMs with an operation in flight on this host (leaving or arriving). What the
+ * host shows of them is the operation's business until it records the result, so they are
+ * neither updated nor flagged, and a domain arriving ahead of its record is not unexpected.
+ */
+export function reconcileDomains(
+  known: KnownVm[],
+  observed: ObservedDomain[],
+  moving: ReadonlySet<string> = new Set(),
+): DomainReconciliation {
   const byName = new Map(observed.map((d) => [d.name, d]));
   const updates: DomainReconciliation["updates"] = [];
   for (const vm of known) {
+    if (moving.has(vm.name)) continue;
     const d = byName.get(vm.name);
     let power: VmPower = vm.power;
     let flagged: string | null = null;
@@ -131,6 +141,6 @@ export function reconcileDomains(known: KnownVm[], observed: ObservedDomain[]): 
     if (power !== vm.power || flagged !== vm.flagged) updates.push({ id: vm.id, power, flagged });
   }
   const knownNames = new Set(known.map((v) => v.name));
-  const unexpected = observed.filter((d) => !knownNames.has(d.name));
+  const unexpected = observed.filter((d) => !knownNames.has(d.name) && !moving.has(d.name));
   return { updates, unexpected };
 }

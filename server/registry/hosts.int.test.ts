@@ -169,6 +169,64 @@ describe("heartbeat", () => {
     expect(ended[0]!.resolvedAt).not.toBeNull();
   });
 
+  it("leaves what an operation in flight is moving to the operation: no power overwritten, nothing flagged", async () => {
+    const a = await db.host.findUniqueOrThrow({ where: { name: "lab-a" } });
+    const b = await db.host.findUniqueOrThrow({ where: { name: "lab-b" } });
+    const sweep = () => heartbeatSweep(db, driver, { downAfter: 2, hostingNetworkIds: [world.hn.id] });
+    // Leaving lab-a: its domain is already gone there, the operation has not recorded it yet.
+    const leaving = await db.vm.create({
+      data: { name: "leaving-vm", serviceId: world.service.id, phase: "LOADING", power: "RUNNING", hostId: a.id },
+    });
+    // Arriving on lab-b: its domain runs there ahead of the operation's record.
+    const arriving = await db.vm.create({
+      data: { name: "arriving", serviceId: world.service.id, phase: "NEST", power: "SAVED", hostId: a.id },
+    });
+    const target = {
+      name: "lab-b",
+      address: labHost("lab-b").sshHost,
+      port: labHost("lab-b").sshPort,
+      user: "vmatrix",
+      privateKey: { path: labHost("lab-b").privateKeyPath },
+      hostKeyFingerprint: labHost("lab-b").hostKeyFingerprint,
+      vmDir: labHost("lab-b").vmDir,
+    };
+    await driver.transport.run(target, ["truncate", "-s", "1048576", `${target.vmDir}/arriving.img`]);
+    await driver.define(
+      target,
+      "arriving",
+      `<domain type='qemu'><name>arriving</name><memory unit='MiB'>64</memory><devices><disk type='file'><source file='${target.vmDir}/arriving.img'/></disk></devices></domain>`,
+    );
+    await driver.start(target, "arriving");
+    const ops = await Promise.all(
+      [leaving, arriving].map((vm) =>
+        db.operation.create({ data: { kind: "DEACTIVATE", vmId: vm.id, sourceHostId: a.id, targetHostId: b.id } }),
+      ),
+    );
+
+    await sweep();
+    expect(await db.vm.findUniqueOrThrow({ where: { id: leaving.id } })).toMatchObject({
+      power: "RUNNING",
+      flagged: null,
+    });
+    expect(
+      await db.alert.count({ where: { hostId: b.id, kind: "unexpected-vm", message: { contains: "arriving" } } }),
+    ).toBe(0);
+
+    // Once the operations are over, what the hosts show is the truth again.
+    await db.operation.updateMany({ where: { id: { in: ops.map((o) => o.id) } }, data: { state: "CANCELLED" } });
+    await sweep();
+    expect((await db.vm.findUniqueOrThrow({ where: { id: leaving.id } })).flagged).toBe("not found on its host");
+    expect(
+      await db.alert.count({
+        where: { hostId: b.id, kind: "unexpected-vm", message: { contains: "arriving" }, resolvedAt: null },
+      }),
+    ).toBe(1);
+    await driver.destroy(target, "arriving");
+    await driver.undefine(target, "arriving");
+    await db.vm.deleteMany({ where: { id: { in: [leaving.id, arriving.id] } } });
+    await sweep();
+  });
+
   it("marks an unreachable host DOWN after the configured missed beats, with one alert", async () => {
     const b = await db.host.findUniqueOrThrow({ where: { name: "lab-b" } });
     await db.host.update({ where: { id: b.id }, data: { sshPort: 1 } });
