@@ -2,6 +2,7 @@ import { ALERT_KIND } from "../alerts";
 import type { Db } from "../db/client";
 import { OperationRefused, requestOperation } from "../jobs/request";
 import { ACTIVE_STATES } from "../operation-states";
+import { isSpareNow } from "../oracle/lifecycle";
 import { followOperation } from "../replicas/targets";
 import { singletonLoop } from "./frame";
 import { decide, type AutoscalerPlan, type ServiceState } from "../oracle/autoscaler/decide";
@@ -167,20 +168,12 @@ async function readState(db: Db, now: Date) {
             startedAt: o.createdAt.getTime(),
           })),
       ),
-      candidates: vms
-        .filter(
-          (v) =>
-            v.phase !== "PRODUCTION" &&
-            v.operations.length === 0 &&
-            v.host?.status === "UP" &&
-            v.host.hostKeyTrust === "TRUSTED",
-        )
-        .map((v) => ({
-          vmId: v.id,
-          name: v.name,
-          phase: v.phase as "NEST" | "LOADING",
-          bytesToTransfer: Number(v.diskBytes + v.stateBytes),
-        })),
+      candidates: vms.filter(isSpareNow).map((v) => ({
+        vmId: v.id,
+        name: v.name,
+        phase: v.phase as "NEST" | "LOADING",
+        bytesToTransfer: Number(v.diskBytes + v.stateBytes),
+      })),
       lastMoveAt: Number.isFinite(lastMoveAt) ? lastMoveAt : undefined,
     });
   }

@@ -72,3 +72,21 @@ export function destination(
 
 const phaseWord = (p: Phase) =>
   ({ NEST: "in the Nest", LOADING: "in the Loading Chambers", PRODUCTION: "in production" })[p];
+
+/**
+ * A spare that can be activated now: out of production, no operation of its own in flight,
+ * on a host that answers and whose key is confirmed. The reconciler and the autoscaler
+ * choose among these.
+ */
+export function isSpareNow(vm: {
+  phase: Phase;
+  operations: readonly unknown[];
+  host: { status: string; hostKeyTrust: string } | null;
+}): boolean {
+  return (
+    vm.phase !== "PRODUCTION" &&
+    vm.operations.length === 0 &&
+    vm.host?.status === "UP" &&
+    vm.host.hostKeyTrust === "TRUSTED"
+  );
+}

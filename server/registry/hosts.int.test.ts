@@ -125,6 +125,28 @@ describe("host registry", () => {
   });
 });
 
+/** How the tests reach a lab host directly, past the registry. */
+const labTarget = (name: string) => ({
+  name,
+  address: labHost(name).sshHost,
+  port: labHost(name).sshPort,
+  user: "vmatrix",
+  privateKey: { path: labHost(name).privateKeyPath },
+  hostKeyFingerprint: labHost(name).hostKeyFingerprint,
+  vmDir: labHost(name).vmDir,
+});
+
+/** A tiny domain running on the host that the database does not place there. */
+async function startStrayDomain(target: ReturnType<typeof labTarget>, name: string) {
+  await driver.transport.run(target, ["truncate", "-s", "1048576", `${target.vmDir}/${name}.img`]);
+  await driver.define(
+    target,
+    name,
+    `<domain type='qemu'><name>${name}</name><memory unit='MiB'>64</memory><devices><disk type='file'><source file='${target.vmDir}/${name}.img'/></disk></devices></domain>`,
+  );
+  await driver.start(target, name);
+}
+
 describe("heartbeat", () => {
   it("marks hosts UP, follows what they really run, and flags what the database did not expect", async () => {
     const b = await operator().hosts.register(input("lab-b"));
@@ -134,22 +156,8 @@ describe("heartbeat", () => {
       data: { name: "ghost-vm", serviceId: world.service.id, phase: "PRODUCTION", power: "RUNNING", hostId: a.id },
     });
     // lab-b runs a domain the database does not know about.
-    const target = {
-      name: "lab-b",
-      address: labHost("lab-b").sshHost,
-      port: labHost("lab-b").sshPort,
-      user: "vmatrix",
-      privateKey: { path: labHost("lab-b").privateKeyPath },
-      hostKeyFingerprint: labHost("lab-b").hostKeyFingerprint,
-      vmDir: labHost("lab-b").vmDir,
-    };
-    await driver.transport.run(target, ["truncate", "-s", "1048576", `${target.vmDir}/stray.img`]);
-    await driver.define(
-      target,
-      "stray",
-      `<domain type='qemu'><name>stray</name><memory unit='MiB'>64</memory><devices><disk type='file'><source file='${target.vmDir}/stray.img'/></disk></devices></domain>`,
-    );
-    await driver.start(target, "stray");
+    const target = labTarget("lab-b");
+    await startStrayDomain(target, "stray");
 
     const report = await heartbeatSweep(db, driver, { downAfter: 2, hostingNetworkIds: [world.hn.id] });
     expect(report).toMatchObject({ beaten: 2, up: 2, down: 0 });
@@ -181,22 +189,8 @@ describe("heartbeat", () => {
     const arriving = await db.vm.create({
       data: { name: "arriving", serviceId: world.service.id, phase: "NEST", power: "SAVED", hostId: a.id },
     });
-    const target = {
-      name: "lab-b",
-      address: labHost("lab-b").sshHost,
-      port: labHost("lab-b").sshPort,
-      user: "vmatrix",
-      privateKey: { path: labHost("lab-b").privateKeyPath },
-      hostKeyFingerprint: labHost("lab-b").hostKeyFingerprint,
-      vmDir: labHost("lab-b").vmDir,
-    };
-    await driver.transport.run(target, ["truncate", "-s", "1048576", `${target.vmDir}/arriving.img`]);
-    await driver.define(
-      target,
-      "arriving",
-      `<domain type='qemu'><name>arriving</name><memory unit='MiB'>64</memory><devices><disk type='file'><source file='${target.vmDir}/arriving.img'/></disk></devices></domain>`,
-    );
-    await driver.start(target, "arriving");
+    const target = labTarget("lab-b");
+    await startStrayDomain(target, "arriving");
     const ops = await Promise.all(
       [leaving, arriving].map((vm) =>
         db.operation.create({ data: { kind: "DEACTIVATE", vmId: vm.id, sourceHostId: a.id, targetHostId: b.id } }),

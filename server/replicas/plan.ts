@@ -1,5 +1,6 @@
 import type { Db } from "../db/client";
 import { ACTIVE_STATES } from "../operation-states";
+import { isSpareNow } from "../oracle/lifecycle";
 import { reconcile, type NetworkRoom, type ReconcileAction, type ReconcileInput } from "../oracle/reconciler";
 
 /** New operations one pass may start, and how many the reconciler keeps in flight at most. */
@@ -139,23 +140,15 @@ async function readService(
         busy: v.operations.length > 0,
       })),
     pending,
-    spares: vms
-      .filter(
-        (v) =>
-          v.phase !== "PRODUCTION" &&
-          v.operations.length === 0 &&
-          v.host?.status === "UP" &&
-          v.host.hostKeyTrust === "TRUSTED",
-      )
-      .map((v) => ({
-        vmId: v.id,
-        name: v.name,
-        phase: v.phase as "NEST" | "LOADING",
-        saved: v.power === "SAVED",
-        bytes: Number(v.diskBytes + v.stateBytes),
-        lat: v.host!.hostingNetwork.lat,
-        lon: v.host!.hostingNetwork.lon,
-      })),
+    spares: vms.filter(isSpareNow).map((v) => ({
+      vmId: v.id,
+      name: v.name,
+      phase: v.phase as "NEST" | "LOADING",
+      saved: v.power === "SAVED",
+      bytes: Number(v.diskBytes + v.stateBytes),
+      lat: v.host!.hostingNetwork.lat,
+      lon: v.host!.hostingNetwork.lon,
+    })),
     room,
     budget,
   };
