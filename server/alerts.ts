@@ -10,6 +10,14 @@ export const ALERT_KIND = {
   unexpectedVm: "unexpected-vm",
   serverLoss: "server-loss",
   networkDrift: "network-drift",
+  /** A VM found stopped or crashed on an UP host (resolved when it runs again or is replaced). */
+  vmCrashed: "vm-crashed",
+  /** A returning host still had copies of VMs that now run elsewhere (they were fenced). */
+  staleCopy: "stale-copy",
+  /** A rollback left work on a host that did not answer (resolved when the cleanup is done). */
+  cleanupPending: "cleanup-pending",
+  /** A part of the product (web, oracle, DNS, database, lab) died and was restarted. */
+  processRestarted: "process-restarted",
 } as const;
 
 export type AlertKind = (typeof ALERT_KIND)[keyof typeof ALERT_KIND];
