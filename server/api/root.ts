@@ -1,3 +1,4 @@
+import { alertsRouter } from "./routers/alerts";
 import { auditRouter } from "./routers/audit";
 import { demandRouter } from "./routers/demand";
 import { hostsRouter } from "./routers/hosts";
@@ -15,6 +16,7 @@ export const appRouter = router({
   me: authedProcedure.query(({ ctx }) => ctx.user),
   world: worldRouter,
   hosts: hostsRouter,
+  alerts: alertsRouter,
   vms: vmsRouter,
   replicas: replicasRouter,
   operations: operationsRouter,
