@@ -17,6 +17,7 @@ import { systemUser } from "../server/auth/system-user";
 import { createDb } from "../server/db/client";
 import { provisionDatabase } from "../server/db/provision";
 import { SshHostDriver } from "../server/hosts/driver";
+import { alertsCommand } from "./cli/alerts";
 import { type CliCommand, type Options, UsageError } from "./cli/command";
 import { demandCommand } from "./cli/demand";
 import { hostsCommand } from "./cli/hosts";
@@ -31,6 +32,7 @@ if (!process.env.EDGE_MANIFEST && existsSync(simEdgeManifest)) process.env.EDGE_
 
 const COMMANDS: readonly CliCommand[] = [
   hostsCommand,
+  alertsCommand,
   vmsCommand,
   operationsCommand,
   replicasCommand,
