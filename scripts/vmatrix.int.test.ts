@@ -53,7 +53,7 @@ describe("vmatrix CLI", () => {
     const r = cli("--help");
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(
-      "Nouns (aliases in parentheses): hosts, vms (vm), operations (ops), replicas, demand, network (net)",
+      "Nouns (aliases in parentheses): hosts, vms (vm), operations (ops), replicas, demand, network (net), alerts",
     );
     for (const line of [
       "hosts list",
@@ -63,6 +63,8 @@ describe("vmatrix CLI", () => {
       "replicas plan",
       "demand inject",
       "network show",
+      "alerts list",
+      "alerts ack",
     ])
       expect(r.stdout).toMatch(new RegExp(`^  ${line} `, "m"));
     const unknown = cli("vmz", "list");
