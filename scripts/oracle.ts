@@ -8,12 +8,14 @@ import { SshHostDriver } from "../server/hosts/driver";
 import { log } from "../server/log";
 import { productLoops } from "../server/loops/product-loops";
 import { startOracle } from "../server/loops/oracle";
+import { logCrashes } from "../server/crash-log";
 
 /** Connection chatter (one line per host and reconnect) only when debugging. */
 function sshLogLevel(): string {
   return ["debug", "trace"].includes(process.env.LOG_LEVEL ?? "") ? (process.env.LOG_LEVEL as string) : "warn";
 }
 
+logCrashes(log.child({ component: "oracle" }));
 const cfg = childProcessConfig("The oracle");
 const db = createDb(cfg.DATABASE_URL);
 const driver = new SshHostDriver({

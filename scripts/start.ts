@@ -1,24 +1,24 @@
 /**
  * `npm start`: the whole product on embedded defaults — PostgreSQL (embedded unless
- * DATABASE_URL is set), migrations, the demo world, and the web app — in one process
- * tree that stops cleanly on Ctrl-C. `npm run dev` does the same with `next dev`.
+ * DATABASE_URL is set), migrations, the demo world, the sim lab, the oracle, DNS and the
+ * web app — each part supervised (restarted with growing delays when it dies, the others
+ * unharmed), all stopped cleanly on Ctrl-C. `npm run dev` does the same with `next dev`.
  * `npm start -- --lab libvirt` runs it on the libvirt lab's real hosts and edges instead
  * of the sim lab (root, Linux), with a small world of its own in .data/libvirt-world.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { SEED_USERS, DEMO_PASSWORD } from "../prisma/seed-data/world";
 import { config, ConfigError } from "../server/config";
 import { EmbeddedDbError, portIsFree } from "../server/db/embedded";
 import { createDb } from "../server/db/client";
 import { buildIfNeeded } from "./lib/build";
-import { prepareDatabase, simLabKeyRef } from "./lib/database";
+import { prepareDatabase } from "./lib/database";
 import { demandIngestToken } from "../server/demand/token";
-import { materializeSeededVms, serviceLoads, startSimLabForWorld } from "./lib/sim-lab";
-import { driveSimLoadFromDemand } from "./lib/sim-load";
-import { startSimEdgesForWorld } from "../lab/sim/edge/world";
 import { authSecret } from "./lib/secret";
 import { startLibvirtWorld } from "./lib/libvirt-world";
+import { restartAlerts } from "./lib/restart-alerts";
+import { nodeChild, Supervisor, type Part } from "./lib/supervisor";
+import type { SimWorldMessage } from "./sim-world";
 
 const dev = process.argv.includes("--dev");
 const labArg = process.argv.indexOf("--lab");
@@ -50,17 +50,27 @@ if (!(await portIsFree(cfg.PORT, cfg.HOSTNAME === "0.0.0.0" ? "0.0.0.0" : cfg.HO
   );
 }
 
-const stops: (() => Promise<void>)[] = [];
+const supervisor = new Supervisor({
+  log: say,
+  onDeath: (e) => restarts.alerts?.death(e),
+  onRestarted: (e) => restarts.alerts?.restarted(e),
+});
+// Set once the database is up (the first part started).
+const restarts: { alerts?: ReturnType<typeof restartAlerts> } = {};
+const cleanups: (() => Promise<void>)[] = [];
 let stopping = false;
 async function shutdown(code: number) {
   if (stopping) return;
   stopping = true;
   say("Stopping…");
-  for (const stop of stops.reverse()) await stop().catch((e: unknown) => console.error(e));
+  await supervisor.stop();
+  for (const stop of cleanups.reverse()) await stop().catch((e: unknown) => console.error(e));
   process.exit(code);
 }
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
+// The supervisor itself must not die of a stray error in a part's bookkeeping.
+process.on("unhandledRejection", (err) => console.error("[vmatrix] unhandled rejection in the supervisor:", err));
 
 let database;
 try {
@@ -72,7 +82,25 @@ try {
       (cfg.DATABASE_URL ? "\nCheck that DATABASE_URL points at a running PostgreSQL you can connect to." : ""),
   );
 }
-stops.push(database.stop);
+// The embedded database is a part like the others: PostgreSQL replays its log when started again.
+const server = database.server;
+let first = true;
+await supervisor.add({
+  name: "embedded PostgreSQL",
+  async start() {
+    if (!server) return { exited: new Promise(() => {}), stop: database.stop };
+    if (!first) await server.restart();
+    first = false;
+    return { exited: server.exited(), stop: server.stop };
+  },
+});
+const alertDb = createDb(database.url, 1);
+const alerts = (restarts.alerts = restartAlerts(alertDb, { log: say }));
+cleanups.push(async () => {
+  await alerts.flush();
+  alerts.stop();
+  await alertDb.$disconnect();
+});
 
 if (lab === "libvirt") {
   const worldDb = createDb(database.url, 2);
@@ -90,43 +118,11 @@ if (lab === "libvirt") {
   }
 }
 
-// The sim lab: one real SSH server per seeded host, in this process.
-if (lab === "sim") await startSimWorld(database.url);
-
-async function startSimWorld(url: string) {
-  const labDb = createDb(url, 2);
-  try {
-    const keyRef = simLabKeyRef(cfg.VMATRIX_DATA_DIR);
-    const lab = await startSimLabForWorld(labDb, { dataDir: cfg.VMATRIX_DATA_DIR, keyRef, log: say });
-    stops.push(() => lab.stop());
-    await materializeSeededVms(labDb, { keyRef, log: say });
-    const edges = await startSimEdgesForWorld(labDb, cfg.VMATRIX_DATA_DIR);
-    stops.push(() => edges.stop());
-    process.env.EDGE_MANIFEST ??= edges.manifestPath;
-    say(
-      `Sim lab: ${edges.count} edges (HAProxy, nftables, public addresses); DNS on ${cfg.DNS_HOST}:${cfg.DNS_PORT}: dig @${cfg.DNS_HOST} -p ${cfg.DNS_PORT} map.${cfg.DNS_ZONE} A`,
-    );
-    // The lab's VMs use CPU for the demand they serve (metrics, autoscaler).
-    const loadDb = createDb(url, 2);
-    const loads = serviceLoads(loadDb, lab);
-    const driver = driveSimLoadFromDemand(loadDb, loads, { log: say });
-    stops.push(async () => {
-      driver.stop();
-      loads.stop();
-      await loadDb.$disconnect();
-    });
-  } catch (err) {
-    console.error(
-      `\n[vmatrix] The sim lab did not start: ${err instanceof Error ? err.message : String(err)}. Is SIM_LAB_BASE_PORT (${cfg.SIM_LAB_BASE_PORT}) free, with the ports after it?\n`,
-    );
-    await shutdown(1);
-  } finally {
-    await labDb.$disconnect();
-  }
-}
-
+// TypeScript parts run in one process each (tsx as a loader, not its CLI, which would put a
+// second process in between: a signal to it would orphan the real one).
+const tsx = (script: string) => ["--import", "tsx", script];
 const appUrl = cfg.APP_URL ?? `http://localhost:${cfg.PORT}`;
-const env = {
+const env: NodeJS.ProcessEnv = {
   ...process.env,
   DATABASE_URL: database.url,
   BETTER_AUTH_SECRET: await authSecret(cfg.VMATRIX_DATA_DIR, cfg.BETTER_AUTH_SECRET),
@@ -137,6 +133,34 @@ const env = {
   NEXT_TELEMETRY_DISABLED: "1",
 };
 
+// The sim lab: one real SSH server per seeded host, and the sim edges, in a process of their own.
+if (lab === "sim") {
+  try {
+    await supervisor.add(simWorld());
+  } catch (err) {
+    console.error(`\n[vmatrix] ${err instanceof Error ? err.message : String(err)}\n`);
+    await shutdown(1);
+  }
+}
+
+function simWorld(): Part {
+  return nodeChild("sim lab", tsx("scripts/sim-world.ts"), {
+    env,
+    ipc: true,
+    ready: (proc) =>
+      new Promise((resolve, reject) => {
+        proc.on("message", (m: SimWorldMessage) => {
+          if ("error" in m) return reject(new Error(m.error));
+          env.EDGE_MANIFEST ??= m.edgeManifest;
+          say(
+            `Sim lab: ${m.edges} edges (HAProxy, nftables, public addresses); DNS on ${cfg.DNS_HOST}:${cfg.DNS_PORT}: dig @${cfg.DNS_HOST} -p ${cfg.DNS_PORT} map.${cfg.DNS_ZONE} A`,
+          );
+          resolve();
+        });
+      }),
+  });
+}
+
 if (!dev) {
   try {
     await buildIfNeeded(say);
@@ -146,44 +170,42 @@ if (!dev) {
   }
 }
 
-/** A child process that takes the whole product down if it dies unexpectedly. */
-function child(name: string, args: string[], extraEnv: Record<string, string>): ChildProcess {
-  const proc = spawn(process.execPath, args, { env: { ...env, ...extraEnv }, stdio: ["ignore", "inherit", "inherit"] });
-  stops.push(async () => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    proc.kill("SIGTERM");
-    await new Promise((r) => proc.once("exit", r));
-  });
-  proc.on("exit", (code) => {
-    if (!stopping) {
-      console.error(`[vmatrix] The ${name} exited (code ${code}).`);
-      void shutdown(code ?? 1);
-    }
-  });
-  return proc;
+/** A long-running child of the product, supervised. */
+async function child(name: string, args: string[], extraEnv: Record<string, string> = {}, ready?: () => Promise<void>) {
+  try {
+    await supervisor.add(nodeChild(name, args, { env: { ...env, ...extraEnv }, ready: ready && (() => ready()) }));
+  } catch (err) {
+    console.error(`\n[vmatrix] The ${name} did not start: ${err instanceof Error ? err.message : String(err)}\n`);
+    await shutdown(1);
+  }
 }
 
-// The Oracle: heartbeats (and, as they arrive, operations and control loops).
-child("oracle", [path.resolve("node_modules/tsx/dist/cli.mjs"), "scripts/oracle.ts"], {});
+/** Resolves once the web app answers (a restarted one is "up" only then). */
+async function webAnswers() {
+  const probe = `http://127.0.0.1:${cfg.PORT}/signin`;
+  for (let i = 0; i < 240; i++) {
+    const ok = await fetch(probe).then(
+      (r) => r.status < 500,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`it did not answer on ${probe} within 120 s`);
+}
 
+// The Oracle: heartbeats, operations and control loops.
+await child("oracle", tsx("scripts/oracle.ts"));
 // The authoritative DNS server (docs/network.md).
-child("DNS server", [path.resolve("node_modules/tsx/dist/cli.mjs"), "server/dns/main.ts"], {});
-
+await child("DNS server", tsx("server/dns/main.ts"));
 const next = path.resolve("node_modules/next/dist/bin/next");
-child("web app", [next, dev ? "dev" : "start", "-p", String(cfg.PORT), "-H", cfg.HOSTNAME], {
-  NODE_ENV: dev ? "development" : "production",
-});
+await child(
+  "web app",
+  [next, dev ? "dev" : "start", "-p", String(cfg.PORT), "-H", cfg.HOSTNAME],
+  { NODE_ENV: dev ? "development" : "production" },
+  webAnswers,
+);
 
-// Wait until the app answers, then tell the user where it is.
-const probe = `http://127.0.0.1:${cfg.PORT}/signin`;
-for (let i = 0; i < 240 && !stopping; i++) {
-  const ok = await fetch(probe).then(
-    (r) => r.status < 500,
-    () => false,
-  );
-  if (ok) break;
-  await new Promise((r) => setTimeout(r, 500));
-}
 say("");
 say(`vMatrix Control Plane is up: ${appUrl}`);
 say(`Demo accounts (password "${DEMO_PASSWORD}"):`);
@@ -191,4 +213,4 @@ for (const u of SEED_USERS) say(`  ${u.email.padEnd(24)} ${u.role}`);
 say(
   `Demand ingest token (POST ${appUrl}/api/demand, docs/demand.md): in ${path.join(cfg.VMATRIX_DATA_DIR, "demand-ingest-token")}`,
 );
-say("Press Ctrl-C to stop.");
+say("Press Ctrl-C to stop. Each part is restarted if it dies (docs/operations.md).");

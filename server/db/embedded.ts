@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import net from "node:net";
@@ -20,6 +21,13 @@ export interface EmbeddedDb {
   serverUrl: string;
   urlFor(database: string): string;
   ensureDatabase(database: string): Promise<void>;
+  /**
+   * Settles when the server dies on its own (killed, crashed), with the reason; never for
+   * a server this process did not start (a shared one) or one stopped with `stop()`.
+   */
+  exited(): Promise<string>;
+  /** Starts the server again after it died (PostgreSQL replays its log on the way up). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,15 +51,20 @@ export async function startEmbeddedPostgres(opts: {
 }): Promise<EmbeddedDb> {
   const databaseDir = path.resolve(opts.dataDir);
   const serverUrl = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/`;
-  const api = (stop: () => Promise<void>): EmbeddedDb => ({
+  const api = (own: Pick<EmbeddedDb, "exited" | "restart" | "stop">): EmbeddedDb => ({
     serverUrl,
     urlFor: (database) => serverUrl + encodeURIComponent(database),
     ensureDatabase: (database) => ensureDatabase(serverUrl + "postgres", database),
-    stop,
+    ...own,
   });
   if (!(await portIsFree(opts.port))) {
     // Our own embedded server already runs (e.g. `npm start` in another terminal): share it.
-    if (await canConnect(serverUrl + "postgres")) return api(async () => {});
+    if (await canConnect(serverUrl + "postgres"))
+      return api({
+        exited: () => new Promise(() => {}),
+        restart: () => Promise.reject(new Error("the shared embedded PostgreSQL is not this process's to start")),
+        stop: async () => {},
+      });
     throw new EmbeddedDbError(
       `Port ${opts.port} is in use, so the embedded PostgreSQL cannot start. ` +
         `Stop what uses it, or set EMBEDDED_PG_PORT to a free port, or set DATABASE_URL to use your own PostgreSQL.`,
@@ -82,14 +95,39 @@ export async function startEmbeddedPostgres(opts: {
     await mkdir(path.dirname(databaseDir), { recursive: true });
     await instance.initialise();
   }
-  try {
-    await instance.start();
-  } catch {
-    throw new EmbeddedDbError(
-      `The embedded PostgreSQL in ${databaseDir} did not start. Its last messages:\n` + logs.slice(-8).join(""),
-    );
+  // The package keeps its postgres child process private; a crash is seen on it.
+  const child = instance as unknown as { process?: ChildProcess };
+  const dead = (p: ChildProcess | undefined) => !p || p.exitCode !== null || p.signalCode !== null;
+  let stopping = false;
+  async function start() {
+    // After a crash the package still holds the dead process; it would wait for its exit forever.
+    if (dead(child.process)) child.process = undefined;
+    try {
+      await instance.start();
+    } catch {
+      throw new EmbeddedDbError(
+        `The embedded PostgreSQL in ${databaseDir} did not start. Its last messages:\n` + logs.slice(-8).join(""),
+      );
+    }
   }
-  return api(() => instance.stop());
+  await start();
+  return api({
+    exited() {
+      const p = child.process;
+      if (dead(p)) return Promise.resolve("is not running");
+      return new Promise((resolve) =>
+        p!.once("exit", (code, signal) => {
+          if (!stopping) resolve(signal ? `was killed by ${signal}` : `exited with code ${code}`);
+        }),
+      );
+    },
+    restart: start,
+    async stop() {
+      stopping = true;
+      if (dead(child.process)) child.process = undefined;
+      await instance.stop();
+    },
+  });
 }
 
 async function canConnect(url: string): Promise<boolean> {

@@ -1,8 +1,16 @@
 import path from "node:path";
 import { config } from "../config";
-import { startEmbeddedPostgres } from "./embedded";
+import { startEmbeddedPostgres, type EmbeddedDb } from "./embedded";
 
 export const APP_DATABASE = "vmatrix";
+
+export interface ProvisionedDb {
+  url: string;
+  embedded: boolean;
+  stop: () => Promise<void>;
+  /** The embedded server this process started (to watch and restart it); absent for DATABASE_URL. */
+  server?: EmbeddedDb;
+}
 
 /**
  * Gives a database URL: DATABASE_URL when set, else the embedded PostgreSQL (started
@@ -15,7 +23,7 @@ export async function provisionDatabase(
     port?: number;
     log?: (line: string) => void;
   } = {},
-): Promise<{ url: string; embedded: boolean; stop: () => Promise<void> }> {
+): Promise<ProvisionedDb> {
   const cfg = config();
   if (cfg.DATABASE_URL) return { url: cfg.DATABASE_URL, embedded: false, stop: async () => {} };
   const db = await startEmbeddedPostgres({
@@ -25,5 +33,5 @@ export async function provisionDatabase(
   });
   const database = opts.database ?? APP_DATABASE;
   await db.ensureDatabase(database);
-  return { url: db.urlFor(database), embedded: true, stop: db.stop };
+  return { url: db.urlFor(database), embedded: true, stop: db.stop, server: db };
 }

@@ -6,7 +6,9 @@ import { childProcessConfig } from "../config";
 import { createDb } from "../db/client";
 import { log } from "../log";
 import { startDnsServer } from "./server";
+import { logCrashes } from "../crash-log";
 
+logCrashes(log.child({ component: "dns" }));
 const cfg = childProcessConfig("The DNS server");
 const db = createDb(cfg.DATABASE_URL, 2);
 const logger = log.child({ component: "dns" });
