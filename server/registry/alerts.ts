@@ -98,3 +98,8 @@ function unchangedNote(a: AlertView): string {
   }
   return `Alert ${a.id} already ended at ${a.resolvedAt!.toISOString()}; nothing to acknowledge.`;
 }
+
+/** Resolves a hosting network's open alerts of one kind (e.g. its network drift once the edge was repaired). */
+export function resolveNetworkAlerts(tx: Db | Tx, hostingNetworkId: string, kind: AlertKind) {
+  return tx.alert.updateMany({ where: { hostingNetworkId, kind, resolvedAt: null }, data: { resolvedAt: new Date() } });
+}
