@@ -16,9 +16,10 @@ import { prepareDatabase } from "./lib/database";
 import { demandIngestToken } from "../server/demand/token";
 import { authSecret } from "./lib/secret";
 import { startLibvirtWorld } from "./lib/libvirt-world";
+import { databasePart } from "./lib/database-part";
 import { restartAlerts } from "./lib/restart-alerts";
-import { nodeChild, Supervisor, type Part } from "./lib/supervisor";
-import type { SimWorldMessage } from "./sim-world";
+import { nodeChild, Supervisor } from "./lib/supervisor";
+import { simWorldPart } from "./lib/sim-world-part";
 
 const dev = process.argv.includes("--dev");
 const labArg = process.argv.indexOf("--lab");
@@ -82,18 +83,8 @@ try {
       (cfg.DATABASE_URL ? "\nCheck that DATABASE_URL points at a running PostgreSQL you can connect to." : ""),
   );
 }
-// The embedded database is a part like the others: PostgreSQL replays its log when started again.
-const server = database.server;
-let first = true;
-await supervisor.add({
-  name: "embedded PostgreSQL",
-  async start() {
-    if (!server) return { exited: new Promise(() => {}), stop: database.stop };
-    if (!first) await server.restart();
-    first = false;
-    return { exited: server.exited(), stop: server.stop };
-  },
-});
+// The embedded database is a part like the others.
+await supervisor.add(databasePart(database));
 const alertDb = createDb(database.url, 1);
 const alerts = (restarts.alerts = restartAlerts(alertDb, { log: say }));
 cleanups.push(async () => {
@@ -143,21 +134,15 @@ if (lab === "sim") {
   }
 }
 
-function simWorld(): Part {
-  return nodeChild("sim lab", tsx("scripts/sim-world.ts"), {
+function simWorld() {
+  return simWorldPart({
     env,
-    ipc: true,
-    ready: (proc) =>
-      new Promise((resolve, reject) => {
-        proc.on("message", (m: SimWorldMessage) => {
-          if ("error" in m) return reject(new Error(m.error));
-          env.EDGE_MANIFEST ??= m.edgeManifest;
-          say(
-            `Sim lab: ${m.edges} edges (HAProxy, nftables, public addresses); DNS on ${cfg.DNS_HOST}:${cfg.DNS_PORT}: dig @${cfg.DNS_HOST} -p ${cfg.DNS_PORT} map.${cfg.DNS_ZONE} A`,
-          );
-          resolve();
-        });
-      }),
+    onReady: (m) => {
+      env.EDGE_MANIFEST ??= m.edgeManifest;
+      say(
+        `Sim lab: ${m.edges} edges (HAProxy, nftables, public addresses); DNS on ${cfg.DNS_HOST}:${cfg.DNS_PORT}: dig @${cfg.DNS_HOST} -p ${cfg.DNS_PORT} map.${cfg.DNS_ZONE} A`,
+      );
+    },
   });
 }
 

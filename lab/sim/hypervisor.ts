@@ -194,6 +194,25 @@ export class Hypervisor {
     await this.persist();
   }
 
+  /**
+   * The guest crashes (a kernel panic, qemu killed): libvirt's default `on_crash` destroy
+   * leaves it "shut off (crashed)"; a transient domain vanishes. For tests and the labs'
+   * fault injection; no virsh command does this.
+   */
+  async crash(name: string): Promise<void> {
+    this.stop(this.mustBeActive(name), "crashed");
+    await this.persist();
+  }
+
+  /**
+   * The host loses power: every running or paused guest stops at once ("shut off
+   * (unknown)" once libvirt is back, as after a host crash); transient domains vanish.
+   */
+  async powerLoss(): Promise<void> {
+    for (const d of [...this.domains.values()]) if (d.state !== "shut off") this.stop(d, "unknown");
+    await this.persist();
+  }
+
   async suspend(name: string): Promise<void> {
     const d = this.mustBeActive(name);
     if (d.state === "running") {

@@ -47,6 +47,20 @@ export interface SimLab {
   setLoad(vmName: string, fraction: number): void;
   /** Back to idle (a VM no longer serving). */
   clearLoad(vmName: string): void;
+  /** A running domain on a host crashes ("shut off (crashed)"), as a guest kernel panic does. */
+  crash(hostName: string, vmName: string): Promise<void>;
+  /**
+   * The host stops answering SSH: with `powerLoss` its guests stop too (a host that died),
+   * without it they keep running (a cut link: the host lives on, unseen). Live sessions,
+   * the oracle's and other hosts' (a copy in flight), are cut.
+   */
+  hostDown(hostName: string, opts: { powerLoss: boolean }): Promise<void>;
+  /** The host answers SSH again on its address and port, with what it kept on disk. */
+  hostUp(hostName: string): Promise<void>;
+  /** Every host's domains and their states (whether or not the host answers SSH). */
+  domains(): { host: string; domains: { name: string; state: string }[] }[];
+  /** Cuts every live SSH session to the host (a copy between hosts fails mid-way); it keeps answering new ones. */
+  cutSessions(hostName: string): void;
   /** Leaves exactly `freeBytes` free on a host's disk (undefined: the real filesystem's again). */
   setFreeDisk(hostName: string, freeBytes: number | undefined): void;
   stop(): Promise<void>;
@@ -120,7 +134,7 @@ export async function startSimLab(options: SimLabOptions): Promise<SimLab> {
   for (const rt of runtimes)
     await writeFile(rt.fs.real(`${SIM_HOME}/.ssh/authorized_keys`), authorized, { mode: 0o600 });
 
-  const servers: HostServer[] = [];
+  const servers: (HostServer | null)[] = [];
   try {
     for (const [i, rt] of runtimes.entries()) {
       const server = await startHostServer(rt, hostKeys[i]!.privateKey, rt.address, options.hosts[i]!.sshPort ?? 0);
@@ -128,9 +142,14 @@ export async function startSimLab(options: SimLabOptions): Promise<SimLab> {
       servers.push(server);
     }
   } catch (err) {
-    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all(servers.map((s) => s?.close()));
     throw err;
   }
+  const indexOf = (hostName: string) => {
+    const i = runtimes.findIndex((r) => r.name === hostName);
+    if (i < 0) throw new Error(`no sim host ${hostName}`);
+    return i;
+  };
 
   const manifest = labManifestSchema.parse({
     lab: "sim",
@@ -162,13 +181,40 @@ export async function startSimLab(options: SimLabOptions): Promise<SimLab> {
       for (const rt of runtimes) rt.hypervisor.settleLoad(vmName);
       loads.delete(vmName);
     },
+    async crash(hostName, vmName) {
+      const rt = runtimes.find((r) => r.name === hostName);
+      if (!rt) throw new Error(`no sim host ${hostName}`);
+      await rt.hypervisor.crash(vmName);
+    },
+    async hostDown(hostName, { powerLoss }) {
+      const i = indexOf(hostName);
+      const server = servers[i];
+      servers[i] = null;
+      await server?.close();
+      if (powerLoss) await runtimes[i]!.hypervisor.powerLoss();
+    },
+    async hostUp(hostName) {
+      const i = indexOf(hostName);
+      if (servers[i]) return;
+      const rt = runtimes[i]!;
+      servers[i] = await startHostServer(rt, hostKeys[i]!.privateKey, rt.address, rt.port);
+    },
+    domains() {
+      return runtimes.map((rt) => ({
+        host: rt.name,
+        domains: rt.hypervisor.list().map((d) => ({ name: d.name, state: d.state })),
+      }));
+    },
+    cutSessions(hostName) {
+      servers[indexOf(hostName)]?.cutSessions();
+    },
     setFreeDisk(hostName, freeBytes) {
       const rt = runtimes.find((r) => r.name === hostName);
       if (!rt) throw new Error(`no sim host ${hostName}`);
       rt.fs.quotaBytes = freeBytes === undefined ? undefined : rt.fs.usedBytes + freeBytes;
     },
     async stop() {
-      await Promise.all(servers.map((s) => s.close()));
+      await Promise.all(servers.map((s) => s?.close()));
     },
   };
 }

@@ -11,6 +11,8 @@ const MAX_SESSIONS = 10;
 
 export interface HostServer {
   port: number;
+  /** Drops every live connection at once (a cut link), leaving the listener open. */
+  cutSessions(): void;
   close(): Promise<void>;
 }
 
@@ -90,6 +92,10 @@ export async function startHostServer(
   });
   return {
     port: (server.address() as AddressInfo).port,
+    cutSessions() {
+      // The socket, not a polite SSH disconnect: the peer sees a reset, as on a cut link.
+      for (const c of connections) (c as unknown as { _sock?: { destroy(): void } })._sock?.destroy();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of connections) c.end();

@@ -105,6 +105,11 @@ export class Supervisor {
     });
   }
 
+  /** Parts that are down now (died, not yet running again). */
+  down(): string[] {
+    return this.parts.filter((p) => !p.running).map((p) => p.part.name);
+  }
+
   /** Stops every part, the last started first. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -134,6 +139,8 @@ export function nodeChild(
     ipc?: boolean;
     killAfterMs?: number;
     onSpawn?: (proc: ChildProcess) => void;
+    /** Where its stdout and stderr go (default: this process's). */
+    output?: number;
   },
 ): Part {
   return {
@@ -141,7 +148,7 @@ export function nodeChild(
     async start() {
       const proc = spawn(process.execPath, args, {
         env: opts.env,
-        stdio: ["ignore", "inherit", "inherit", ...(opts.ipc ? (["ipc"] as const) : [])],
+        stdio: ["ignore", opts.output ?? "inherit", opts.output ?? "inherit", ...(opts.ipc ? (["ipc"] as const) : [])],
       });
       let stopping = false;
       const ended = new Promise<string>((resolve) =>

@@ -99,6 +99,38 @@ export class SimEdge {
     return this.data.backends[backend]?.servers.find((s) => s.name === server);
   }
 
+  /**
+   * A graceful reload of HAProxy (`haproxy -sf OLD_PID`, what a configuration change or a
+   * package upgrade does): the new process starts from its configuration file, so what the
+   * runtime API added lives no more — dynamic servers and map entries are gone — while the
+   * backends the configuration declares and the map file's own lines (none: the product
+   * writes the map at runtime only) stay. Addresses and nftables are not HAProxy's: kept.
+   */
+  async reloadHaproxy(): Promise<void> {
+    for (const backend of Object.values(this.data.backends)) backend.servers = [];
+    for (const file of Object.keys(this.data.maps)) this.data.maps[file] = [];
+    await this.save();
+  }
+
+  /**
+   * A reboot of the edge: HAProxy reloads from its configuration (as above), the kernel keeps
+   * no nftables table, no address it was given at runtime, no policy rule or route of its own
+   * tables, and no wireguard-go device (their key files stay on disk).
+   */
+  async reboot(): Promise<void> {
+    for (const backend of Object.values(this.data.backends)) backend.servers = [];
+    for (const file of Object.keys(this.data.maps)) this.data.maps[file] = [];
+    this.data.tables = {};
+    for (const [name, link] of Object.entries(this.data.links)) {
+      if (link.kind === "wireguard") delete this.data.links[name];
+      else if (name === this.spec.publicInterface) link.addresses = [];
+    }
+    this.data.wireguard = {};
+    this.data.rules = [];
+    this.data.routes = {};
+    await this.save();
+  }
+
   /** Models open sessions to a server (e.g. a drain that has to wait). */
   async setConnections(backend: string, server: string, used: number): Promise<void> {
     const s = this.server(backend, server);
