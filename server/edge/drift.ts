@@ -40,7 +40,9 @@ export interface Drift {
     | "vip-mismatch"
     | "missing-tunnel"
     | "stale-tunnel"
-    | "stray-tunnel";
+    | "stray-tunnel"
+    | "edge-down"
+    | "unreadable-backend";
   message: string;
 }
 

@@ -15,7 +15,7 @@ import { applyBinding, reserveBinding } from "./network";
 import { ownerSegment } from "./owner-segments";
 import { PoolExhaustedError } from "./pool";
 import { edgesFrom, setEdges, type Edges } from "./registry";
-import { reportDrift } from "../loops/network";
+import { convergeEdge } from "./converge";
 import { tunnelConfig } from "./tunnel";
 import { vmNetwork } from "./view";
 
@@ -82,10 +82,12 @@ async function dig(name: string): Promise<{ rcode: string; answers: { data: stri
 describe("network mimicking on the sim lab", () => {
   let vmId: string;
 
-  it("a new edge (or one restarted without its rules) gets the product's firewall table from the drift pass, and no drift is reported", async () => {
+  it("a new edge (or one restarted without its rules) gets the product's firewall table from the network pass, and no drift is reported", async () => {
     const edge = edges.of(t.world.hn.slug)!;
     expect(await edges.driver.firewall(edge)).toBeNull();
-    expect(await reportDrift(t.db, edges, t.world.hn)).toEqual([]);
+    const pass = await convergeEdge(t.db, edges, t.world.hn);
+    expect(pass.found).toEqual([]);
+    expect(pass.repaired).toMatchObject([{ do: "apply-firewall", why: "missing" }]);
     expect((await edges.driver.firewall(edge))?.input).toContain(
       `ip daddr ${t.world.hn.publicPoolCidr} drop comment "default deny"`,
     );
@@ -150,6 +152,25 @@ describe("network mimicking on the sim lab", () => {
     expect(await dig(DNS_NAME)).toEqual({ rcode: "NOERROR", answers: [] });
   });
 
+  it("a hosting network missing from the edge manifest: the activation fails at bind with the reason, nothing is marked applied", async () => {
+    const vm = await t.makeVm("net-noedge", "ops-nest", true);
+    setEdges(edgesFrom({ edges: [] }, edges.driver));
+    try {
+      const done = await t.finished(
+        (await requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null })).id,
+      );
+      expect(done.state).toBe("ROLLED_BACK");
+      expect(done.error).toMatch(
+        new RegExp(
+          `hosting network ${t.world.hn.slug} has no edge in the edge manifest .*nothing can put net-noedge in rotation there`,
+        ),
+      );
+      expect(await t.db.networkBinding.count({ where: { vmId: vm.id } })).toBe(0);
+    } finally {
+      setEdges(edges);
+    }
+  });
+
   it("a two-tier service's replica gets a tunnel home at its edge (key made there, only its public half kept), removed on deactivation", async () => {
     const backendPublicKey = "cshFUlacQtbr6i5oYCCzV1ENW/wtHuJlbn5DU76+jDs=";
     await t.db.service.update({
@@ -209,17 +230,26 @@ describe("network mimicking on the sim lab", () => {
         state: "APPLIED",
       });
 
-      // Someone removes the tunnel on the edge: the drift loop reports it (an alert), the next bind puts it back.
-      expect((await reportDrift(t.db, edges, t.world.hn)).filter((f) => f.kind.endsWith("tunnel"))).toEqual([]);
+      // Someone removes the tunnel on the edge, key file included: the network pass finds it missing
+      // (an alert), makes it again in its slot, records the edge's new key, and the alert resolves.
+      expect((await convergeEdge(t.db, edges, t.world.hn)).found.filter((f) => f.kind.endsWith("tunnel"))).toEqual([]);
       await edges.driver.removeTunnel(edge, "vmxwg1", 20_001);
-      expect((await reportDrift(t.db, edges, t.world.hn)).filter((f) => f.kind.endsWith("tunnel"))).toEqual([
+      const pass = await convergeEdge(t.db, edges, t.world.hn);
+      expect(pass.found.filter((f) => f.kind.endsWith("tunnel"))).toEqual([
         { kind: "missing-tunnel", message: "tunnel home vmxwg1 of net-2 is not on the edge" },
       ]);
-      expect(
-        await t.db.alert.count({
-          where: { kind: ALERT_KIND.networkDrift, resolvedAt: null, message: { contains: "vmxwg1" } },
-        }),
-      ).toBe(1);
+      expect(pass.remaining).toEqual([]);
+      const [remade] = await edges.driver.tunnels(edge);
+      expect(remade).toMatchObject({ interface: "vmxwg1", peers: [{ publicKey: c.peerPublicKey }] });
+      expect(remade!.publicKey).not.toBe(c.publicKey);
+      expect(tunnelConfig(await t.db.networkBinding.findUniqueOrThrow({ where: { id: row.id } })).publicKey).toBe(
+        remade!.publicKey,
+      );
+      const tunnelAlerts = await t.db.alert.findMany({
+        where: { kind: ALERT_KIND.networkDrift, message: { contains: "vmxwg1" } },
+      });
+      expect(tunnelAlerts).toHaveLength(1);
+      expect(tunnelAlerts[0]!.resolvedAt).not.toBeNull();
 
       const off = await t.finished(
         (await requestOperation(t.db, { kind: "DEACTIVATE", vmId: vm.id, requestedById: null })).id,
@@ -313,6 +343,6 @@ describe("network mimicking on the sim lab", () => {
     const again = await t.db.networkBinding.findFirstOrThrow({ where: { vm: { name: "gs-own1" } } });
     await applyBinding(t.db, at, again, "gs-own1", t.world.hn);
     expect(simEdges.edge(t.world.hn.slug).data.rules?.filter((r) => r.priority === 10_000 + n1)).toHaveLength(1);
-    expect((await reportDrift(t.db, edges, t.world.hn)).filter((f) => f.message.includes("gs-own"))).toEqual([]);
+    expect((await convergeEdge(t.db, edges, t.world.hn)).found.filter((f) => f.message.includes("gs-own"))).toEqual([]);
   });
 });

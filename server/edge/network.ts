@@ -1,10 +1,11 @@
-import type { Db } from "../db/client";
+import type { Db, Tx } from "../db/client";
 import type { NetworkBinding, ServiceKind } from "../db/generated/client";
 import type { EdgeDriver, EdgeTarget } from "./driver/driver";
 import { firewallRules, type FirewallRules, type Proto } from "./driver/firewall";
 import { firstFree, poolAddresses, PoolExhaustedError } from "./pool";
 import { segmentLabel } from "../hosts/segments";
 import { ownerSegment } from "./owner-segments";
+import { withEdgeLock } from "./edge-lock";
 
 /**
  * Network mimicking around one VM (thesis §4.3.1), database side and edge side:
@@ -96,7 +97,7 @@ export interface EdgeAt {
 
 type HnBinding = NetworkBinding & { vm: { name: string } };
 
-async function networkBindings(db: Db, hostingNetworkId: string): Promise<HnBinding[]> {
+async function networkBindings(db: Db | Tx, hostingNetworkId: string): Promise<HnBinding[]> {
   return db.networkBinding.findMany({
     where: { hostingNetworkId, kind: { in: ["LB", "NAT"] }, state: { not: "FAILED" } },
     include: { vm: { select: { name: true } } },
@@ -140,22 +141,20 @@ export function desiredFirewall(poolCidr: string, bindings: readonly HnBinding[]
   return firewallRules({ poolCidr, open: [...open.values()], nat });
 }
 
-/** The edge's addresses, VIP map and firewall for everything the database binds in the hosting network. */
-async function applyShared(
-  db: Db,
-  driver: EdgeDriver,
-  edge: EdgeTarget,
-  hn: { id: string; publicPoolCidr: string },
-  publicAddress: string,
-) {
-  const bindings = await networkBindings(db, hn.id);
+/** The edge's addresses, VIP map and firewall for everything the database binds in the hosting network (read in the edge's lock). */
+async function applyShared(tx: Tx, driver: EdgeDriver, edge: EdgeTarget, hn: { id: string }, publicAddress: string) {
+  const bindings = await networkBindings(tx, hn.id);
+  const { publicPoolCidr } = await tx.hostingNetwork.findUniqueOrThrow({
+    where: { id: hn.id },
+    select: { publicPoolCidr: true },
+  });
   const users = bindings.filter((b) => b.publicAddress === publicAddress);
   if (users.length > 0) {
     await driver.addAddress(edge, publicAddress);
     const lb = users.find((b) => b.kind === "LB");
     if (lb?.backend) await driver.setVip(edge, publicAddress, lb.backend);
   }
-  await driver.applyFirewall(edge, desiredFirewall(hn.publicPoolCidr, bindings));
+  await driver.applyFirewall(edge, desiredFirewall(publicPoolCidr, bindings));
   if (users.length === 0) {
     // Released: nothing uses the address any more.
     await driver.removeVip(edge, publicAddress);
@@ -164,11 +163,23 @@ async function applyShared(
 }
 
 /** The edge's firewall for everything the database binds in the hosting network now (after its pool changed). */
-export async function applyFirewallOf(db: Db, at: EdgeAt, hn: { id: string; publicPoolCidr: string }): Promise<void> {
-  await at.driver.applyFirewall(at.edge, desiredFirewall(hn.publicPoolCidr, await networkBindings(db, hn.id)));
+export async function applyFirewallOf(db: Db, at: EdgeAt, hn: { id: string }): Promise<void> {
+  await withEdgeLock(db, at.edge, async (tx) => {
+    // The pool as it is now, read in the lock: an older change never overwrites a newer one.
+    const { publicPoolCidr } = await tx.hostingNetwork.findUniqueOrThrow({
+      where: { id: hn.id },
+      select: { publicPoolCidr: true },
+    });
+    await at.driver.applyFirewall(at.edge, desiredFirewall(publicPoolCidr, await networkBindings(tx, hn.id)));
+  });
 }
 
-/** Puts a reserved binding on the edge (idempotent) and marks it APPLIED. */
+/**
+ * Puts a reserved binding on the edge (idempotent) and marks it APPLIED, in the edge's lock and
+ * from the binding as the database has it then. Without an edge (`at` null: no edge manifest at
+ * all, the database-only mode of development and tests) it is only recorded; a hosting network
+ * missing from a manifest never gets here (the bind step refuses it, see network-steps.ts).
+ */
 export async function applyBinding(
   db: Db,
   at: EdgeAt | null,
@@ -176,23 +187,26 @@ export async function applyBinding(
   vmName: string,
   hn: { id: string; publicPoolCidr: string },
 ): Promise<NetworkBinding> {
-  let segment = binding.segment;
-  if (at) {
-    const { driver, edge } = at;
-    if (!binding.publicAddress || binding.port === null)
+  if (!at) return db.networkBinding.update({ where: { id: binding.id }, data: { state: "APPLIED" } });
+  const { driver, edge } = at;
+  return withEdgeLock(db, edge, async (tx) => {
+    const current = await tx.networkBinding.findUnique({ where: { id: binding.id } });
+    if (!current) throw new Error(`the binding of ${vmName} in ${edge.hostingNetwork} was removed meanwhile`);
+    let segment = current.segment;
+    if (!current.publicAddress || current.port === null)
       throw new Error(`binding of ${vmName} has no public address or port`);
-    const n = bindingSegment(binding);
+    const n = bindingSegment(current);
     const leg = n === null ? null : await driver.segmentLeg(edge, n);
     if (leg) segment = segmentLabel(leg);
-    if (binding.kind === "LB") {
-      if (!binding.privateAddress)
+    if (current.kind === "LB") {
+      if (!current.privateAddress)
         throw new Error(`VM ${vmName} has no private address: the load balancer cannot reach it`);
-      await driver.addServer(edge, binding.backend!, vmName, binding.privateAddress, binding.port, leg?.interface);
+      await driver.addServer(edge, current.backend!, vmName, current.privateAddress, current.port, leg?.interface);
     }
-    if (binding.kind === "NAT" && n !== null) await driver.ensureSegmentRoute(edge, n);
-    await applyShared(db, driver, edge, hn, binding.publicAddress);
-  }
-  return db.networkBinding.update({ where: { id: binding.id }, data: { state: "APPLIED", segment } });
+    if (current.kind === "NAT" && n !== null) await driver.ensureSegmentRoute(edge, n);
+    await applyShared(tx, driver, edge, hn, current.publicAddress);
+    return tx.networkBinding.update({ where: { id: current.id }, data: { state: "APPLIED", segment } });
+  });
 }
 
 /** Waits `ms`, or throws when the operation is cancelled meanwhile. */
@@ -224,24 +238,36 @@ export async function releaseBinding(
   hn: { id: string; publicPoolCidr: string },
   opts: { timeoutMs: number; pollMs?: number; signal?: AbortSignal },
 ): Promise<DrainResult> {
-  await db.networkBinding.update({ where: { id: binding.id }, data: { state: "REMOVING" } });
   const started = Date.now();
   let leftOpen = 0;
-  if (at && binding.kind === "LB" && binding.backend) {
-    const { driver, edge } = at;
-    const member = (await driver.servers(edge, binding.backend)).find((s) => s.server === vmName);
-    if (member) {
-      if (member.admin !== "maint") await driver.setServerState(edge, binding.backend, vmName, "drain");
-      for (;;) {
-        const now = (await driver.servers(edge, binding.backend)).find((s) => s.server === vmName);
-        leftOpen = now?.used ?? 0;
-        if (leftOpen === 0 || Date.now() - started >= opts.timeoutMs) break;
-        await pause(opts.pollMs ?? 200, opts.signal);
-      }
-      await driver.deleteServer(edge, binding.backend, vmName);
+  if (!at) {
+    await db.networkBinding.update({ where: { id: binding.id }, data: { state: "REMOVING" } });
+    await db.networkBinding.deleteMany({ where: { id: binding.id } });
+    return { leftOpen, waitedMs: 0 };
+  }
+  const { driver, edge } = at;
+  const lb = binding.kind === "LB" && binding.backend ? binding.backend : null;
+  // Out of rotation, in the lock: the network loop's repair sees REMOVING and leaves the member to this drain.
+  const member = await withEdgeLock(db, edge, async (tx) => {
+    await tx.networkBinding.update({ where: { id: binding.id }, data: { state: "REMOVING" } });
+    if (!lb) return null;
+    const m = (await driver.servers(edge, lb)).find((s) => s.server === vmName) ?? null;
+    if (m && m.admin !== "maint") await driver.setServerState(edge, lb, vmName, "drain");
+    return m;
+  });
+  // The wait only reads, outside the lock: other writes to this edge go on meanwhile.
+  if (lb && member) {
+    for (;;) {
+      const now = (await driver.servers(edge, lb)).find((s) => s.server === vmName);
+      leftOpen = now?.used ?? 0;
+      if (leftOpen === 0 || Date.now() - started >= opts.timeoutMs) break;
+      await pause(opts.pollMs ?? 200, opts.signal);
     }
   }
-  await db.networkBinding.deleteMany({ where: { id: binding.id } });
-  if (at && binding.publicAddress) await applyShared(db, at.driver, at.edge, hn, binding.publicAddress);
+  await withEdgeLock(db, edge, async (tx) => {
+    if (lb && member) await driver.deleteServer(edge, lb, vmName);
+    await tx.networkBinding.deleteMany({ where: { id: binding.id } });
+    if (binding.publicAddress) await applyShared(tx, driver, edge, hn, binding.publicAddress);
+  });
   return { leftOpen, waitedMs: Date.now() - started };
 }

@@ -1,5 +1,6 @@
 import type { Db } from "../db/client";
 import type { NetworkBinding } from "../db/generated/client";
+import { withEdgeLock } from "./edge-lock";
 import type { EdgeAt } from "./network";
 import { intToIp, ipToInt } from "./driver/names";
 import { segmentInterface } from "../hosts/segments";
@@ -101,32 +102,40 @@ export async function reserveTunnel(
   });
 }
 
-/** Puts the tunnel on the edge (idempotent), keeps the edge's public key, marks it APPLIED. */
+/** Puts the tunnel on the edge (idempotent, in the edge's lock, as the database has it then), keeps the edge's public key, marks it APPLIED. */
 export async function applyTunnel(db: Db, at: EdgeAt | null, binding: NetworkBinding): Promise<NetworkBinding> {
-  const c = tunnelConfig(binding);
-  let publicKey = c.publicKey;
-  if (at) {
-    ({ publicKey } = await at.driver.ensureTunnel(at.edge, {
+  if (!at) return db.networkBinding.update({ where: { id: binding.id }, data: { state: "APPLIED" } });
+  return withEdgeLock(db, at.edge, async (tx) => {
+    const current = await tx.networkBinding.findUnique({ where: { id: binding.id } });
+    if (!current) throw new Error(`the tunnel home ${tunnelConfig(binding).interface} was removed meanwhile`);
+    const c = tunnelConfig(current);
+    const { publicKey } = await at.driver.ensureTunnel(at.edge, {
       interface: c.interface,
       endpoint: c.endpoint,
       peerPublicKey: c.peerPublicKey,
       allowedCidr: c.backendCidr,
       tunnelAddress: c.tunnelAddress,
       table: c.table,
-      sources: [binding.privateAddress!],
+      sources: [current.privateAddress!],
       sourceInterface: c.sourceInterface,
-    }));
-  }
-  return db.networkBinding.update({
-    where: { id: binding.id },
-    data: { state: "APPLIED", config: { ...c, publicKey } as object },
+    });
+    return tx.networkBinding.update({
+      where: { id: current.id },
+      data: { state: "APPLIED", config: { ...c, publicKey } as object },
+    });
   });
 }
 
-/** Takes the tunnel off the edge (its key with it) and deletes the row. */
+/** Takes the tunnel off the edge (its key with it, in the edge's lock) and deletes the row. */
 export async function releaseTunnel(db: Db, at: EdgeAt | null, binding: NetworkBinding): Promise<void> {
-  await db.networkBinding.update({ where: { id: binding.id }, data: { state: "REMOVING" } });
   const c = tunnelConfig(binding);
-  if (at) await at.driver.removeTunnel(at.edge, c.interface, c.table);
-  await db.networkBinding.deleteMany({ where: { id: binding.id } });
+  if (!at) {
+    await db.networkBinding.deleteMany({ where: { id: binding.id } });
+    return;
+  }
+  await withEdgeLock(db, at.edge, async (tx) => {
+    await tx.networkBinding.updateMany({ where: { id: binding.id }, data: { state: "REMOVING" } });
+    await at.driver.removeTunnel(at.edge, c.interface, c.table);
+    await tx.networkBinding.deleteMany({ where: { id: binding.id } });
+  });
 }

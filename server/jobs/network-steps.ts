@@ -1,3 +1,4 @@
+import { config } from "../config";
 import { currentEdges } from "../edge/registry";
 import { applyBinding, releaseBinding, reserveBinding, type BindSubject } from "../edge/network";
 import { applyTunnel, isTwoTier, releaseTunnel, reserveTunnel, type TwoTier } from "../edge/tunnel";
@@ -9,8 +10,9 @@ import type { StepContext, StepDef, StepHost } from "./step";
  * network's pool (or its service's shared one), the load-balancer membership or the
  * destination NAT, the open port; the DNS server answers from the binding. `drain` takes
  * it out of rotation before it stops serving: no new connections, the open ones end (or
- * the plan's drain timeout), then it leaves and its address is released. A hosting
- * network without an edge (no entry in the edge manifest) keeps the rows only.
+ * the plan's drain timeout), then it leaves and its address is released. Every edge write
+ * holds the edge's lock (server/edge/edge-lock.ts). A hosting network missing from the edge
+ * manifest fails `bind` with the reason; with no manifest at all the rows are kept only.
  */
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
@@ -39,11 +41,26 @@ async function subject(ctx: StepContext, host: StepHost): Promise<BindSubject & 
   return { vm: ctx.vm, service, hostingNetwork, segment: ctx.plan.segment };
 }
 
+/**
+ * The edge of a hosting network to bind in. With an edge manifest, a hosting network missing
+ * from it is a configuration error that fails the step (nothing would put the VM in rotation,
+ * so the binding must not say APPLIED). No manifest at all is the database-only mode of
+ * development and tests: bindings are recorded only.
+ */
+function edgeFor(slug: string, vmName: string) {
+  const edges = currentEdges();
+  const edge = edges?.of(slug) ?? null;
+  if (edges && !edge)
+    throw new Error(
+      `hosting network ${slug} has no edge in the edge manifest (${config().EDGE_MANIFEST ?? "given to this process"}): nothing can put ${vmName} in rotation there; add its edge to the manifest`,
+    );
+  return { edges, edge };
+}
+
 async function bindAt(ctx: StepContext, host: StepHost) {
   const s = await subject(ctx, host);
-  const edges = currentEdges();
+  const { edges, edge } = edgeFor(s.hostingNetwork.slug, ctx.vm.name);
   const binding = await reserveBinding(ctx.db, s);
-  const edge = edges?.of(s.hostingNetwork.slug) ?? null;
   const at = edges && edge ? { driver: edges.driver, edge } : null;
   await applyBinding(ctx.db, at, binding, ctx.vm.name, s.hostingNetwork);
   // A two-tier service's front end: its tunnel home from this edge (thesis §4.3.2).
@@ -109,7 +126,7 @@ export const bindStep: StepDef = {
   name: "bind",
   async run(ctx) {
     const { binding, edge, tunnel } = await bindAt(ctx, ctx.target);
-    const where = edge ? `at edge ${edge.name}` : "(no edge in this hosting network: recorded only)";
+    const where = edge ? `at edge ${edge.name}` : "(no edge manifest: recorded only)";
     const home = tunnel
       ? `; tunnel home ${(tunnel.config as { interface: string }).interface} to ${(tunnel.config as { endpoint: string }).endpoint}`
       : "";
