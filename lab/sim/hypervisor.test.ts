@@ -98,6 +98,18 @@ describe("sim hypervisor", () => {
     expect(again.state("web")).toEqual({ state: "paused", reason: "user" });
   });
 
+  it("crashes a running guest to 'shut off (crashed)', which starts again; only an active one crashes", async () => {
+    const hv = await open();
+    await hv.define(XML);
+    await expect(hv.crash("web")).rejects.toThrow("domain is not running");
+    await hv.start("web");
+    await hv.crash("web");
+    expect(hv.state("web")).toEqual({ state: "shut off", reason: "crashed" });
+    expect((await open()).list()).toEqual([{ id: null, name: "web", state: "shut off" }]);
+    await hv.start("web");
+    expect(hv.state("web").state).toBe("running");
+  });
+
   it("refuses what libvirt refuses", async () => {
     const hv = await open();
     await expect(hv.define("<domain type='xen'><name>x</name><memory>1</memory></domain>")).rejects.toThrow(

@@ -1,9 +1,11 @@
 import { ALERT_KIND, type AlertKind } from "../alerts";
-import { ACTIVE_STATES } from "../operation-states";
+import { ACTIVE_STATES, UNSUCCESSFUL_STATES } from "../operation-states";
 import type { Db, Tx } from "../db/client";
-import { nextHealth, reconcileDomains, type BeatOutcome } from "../oracle/host-health";
+import type { Host } from "../db/generated/client";
+import { fenceReturningHost, nextHealth, reconcileDomains, type BeatOutcome } from "../oracle/host-health";
 import type { HostDriver } from "../hosts/driver";
-import { HostAuthenticationError, HostKeyMismatchError, HostUnreachableError } from "../hosts/errors";
+import { HostAuthenticationError, HostKeyMismatchError, HostUnreachableError, VirshError } from "../hosts/errors";
+import type { DomainListEntry } from "../hosts/virsh-output";
 import { hostTarget, markKeyMismatch } from "../registry/hosts";
 import type { OracleLoop } from "./frame";
 
@@ -109,8 +111,26 @@ async function sweepNetwork(
           }
         }),
       );
-      for (const { host, beat, domains } of beats) {
+      for (const beaten of beats) {
+        const { host, beat } = beaten;
+        let { domains } = beaten;
         report.beaten += 1;
+        const moving = new Set([...host.sourceOps, ...host.targetOps].map((o) => o.vm.name));
+        // A host answering after being DOWN is fenced before it counts as UP: no copy of a VM
+        // that now runs elsewhere (or was replaced meanwhile) may run there. Until that is
+        // done it stays DOWN, with the reason, and the next beat tries again.
+        if (beat.ok && domains && host.status === "DOWN") {
+          const fenced = await fenceReturning(tx, driver, host, hostingNetworkId, domains, moving);
+          if ("failed" in fenced) {
+            report.down += 1;
+            await tx.host.update({
+              where: { id: host.id },
+              data: { lastError: `answers again, but is not back in service until fenced: ${fenced.failed}` },
+            });
+            continue;
+          }
+          domains = fenced.domains;
+        }
         const change = nextHealth(host.name, host, beat, opts.downAfter);
         if (change.status === "UP") report.up += 1;
         if (change.status === "DOWN") report.down += 1;
@@ -131,7 +151,6 @@ async function sweepNetwork(
           await tx.alert.create({ data: { ...change.alert, hostId: host.id, hostingNetworkId, resolvedAt } });
         }
         if (!domains) continue;
-        const moving = new Set([...host.sourceOps, ...host.targetOps].map((o) => o.vm.name));
         const { updates, unexpected } = reconcileDomains(host.vms, domains, moving);
         for (const u of updates) {
           // Only over the row as read: an operation that recorded meanwhile wins (no lost update).
@@ -161,6 +180,121 @@ async function sweepNetwork(
     },
     { timeout: (opts.timeoutMs ?? 10_000) * 3, maxWait: 10_000 },
   );
+}
+
+type HostRow = Host & { vms: { id: string; name: string }[] };
+
+/**
+ * Fences a returning host (issue 14, item 7): what `fenceReturningHost` decides is done
+ * through the host driver — a copy of a VM that lives elsewhere now (or was deleted) is
+ * destroyed and undefined (its files are left where they are, and said so); a VM the
+ * database still places here but replaced while the host was down (a RECOVER decision since
+ * its last good beat) is stopped and kept, and recovery takes it back to the Nest. Each is a
+ * `stale-copy` alert: history at once for a removed copy, open until the VM has left the host
+ * for a stopped one. Returns the host's domains afterwards, or why it could not finish.
+ */
+async function fenceReturning(
+  tx: Tx,
+  driver: HostDriver,
+  host: HostRow,
+  hostingNetworkId: string,
+  domains: DomainListEntry[],
+  moving: ReadonlySet<string>,
+): Promise<{ domains: DomainListEntry[] } | { failed: string }> {
+  const vms = await tx.vm.findMany({
+    where: { name: { in: domains.map((d) => d.name) } },
+    select: { id: true, name: true, hostId: true, deletedAt: true, host: { select: { name: true } } },
+  });
+  const here = vms.filter((v) => v.hostId === host.id && !v.deletedAt).map((v) => v.id);
+  // Replaced since this outage began (the host's last good beat), as recovery counts it, by
+  // a replacement that succeeded or is under way: one that failed replaced nothing, and the
+  // VM serves again from its host.
+  const decisions = await tx.autoscalerDecision.findMany({
+    where: {
+      action: "RECOVER",
+      vmId: { in: here },
+      ...(host.lastHeartbeatAt ? { at: { gte: host.lastHeartbeatAt } } : {}),
+    },
+    orderBy: { at: "desc" },
+    select: { vmId: true, operationId: true },
+  });
+  const failed = await tx.operation.findMany({
+    where: {
+      id: { in: decisions.flatMap((d) => (d.operationId ? [d.operationId] : [])) },
+      state: { in: [...UNSUCCESSFUL_STATES] },
+    },
+    select: { id: true },
+  });
+  const replaced = decisions.filter((d) => !failed.some((f) => f.id === d.operationId));
+  const actions = fenceReturningHost(
+    host.id,
+    host.name,
+    domains.map((d) => {
+      const vm = vms.find((v) => v.name === d.name);
+      const r = replaced.find((x) => x.vmId === vm?.id);
+      return {
+        name: d.name,
+        state: d.state,
+        vm: vm && {
+          id: vm.id,
+          hostId: vm.hostId,
+          hostName: vm.host?.name ?? null,
+          deleted: vm.deletedAt !== null,
+        },
+        replacedBy: r ? `operation ${r.operationId ?? "unknown"}` : null,
+      };
+    }),
+    moving,
+  );
+  if (actions.length === 0) return { domains };
+  const target = hostTarget(host);
+  const now = new Date();
+  for (const a of actions) {
+    try {
+      if (a.active) await driver.destroy(target, a.name);
+      if (a.kind === "remove") {
+        try {
+          await driver.undefine(target, a.name);
+        } catch (err) {
+          if (!(err instanceof VirshError && err.kind === "domain-not-found")) throw err;
+        }
+      }
+    } catch (err) {
+      return { failed: `${a.name}: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    const done = a.active ? "destroyed" : "already shut off";
+    if (a.kind === "remove") {
+      await tx.alert.create({
+        data: {
+          kind: ALERT_KIND.staleCopy,
+          severity: "WARNING",
+          hostId: host.id,
+          hostingNetworkId,
+          vmId: a.vmId,
+          message: `Host ${host.name} answered again still holding ${a.why}: ${done} and undefined there before ${host.name} serves again; its files there (${host.vmDir}) were left in place.`,
+          resolvedAt: now,
+        },
+      });
+      continue;
+    }
+    const open = await tx.alert.findFirst({
+      where: { kind: ALERT_KIND.staleCopy, vmId: a.vmId, hostId: host.id, resolvedAt: null },
+      select: { id: true },
+    });
+    if (open) continue;
+    await tx.alert.create({
+      data: {
+        kind: ALERT_KIND.staleCopy,
+        severity: "WARNING",
+        hostId: host.id,
+        hostingNetworkId,
+        vmId: a.vmId,
+        message: `Host ${host.name} answered again still holding ${a.why}: ${a.active ? "stopped" : "kept shut off"} before ${host.name} serves again; recovery takes it back to the Nest.`,
+      },
+    });
+  }
+  // What the host runs now, for the power states recorded below.
+  return { domains: await driver.listDomains(target) };
 }
 
 /** Ends a host's open alerts of these kinds (their condition has cleared). */

@@ -6,6 +6,7 @@ import { metricsLoop } from "./metrics";
 import { matchLoop } from "./matches";
 import { reconcileLoop } from "./reconcile";
 import { recoveryLoop } from "./recovery";
+import { vmRestartLoop } from "./vm-restart";
 import type { OracleLoop } from "./frame";
 
 /**
@@ -16,6 +17,7 @@ export function productLoops(cfg: Config): OracleLoop[] {
   return [
     reconcileLoop(),
     recoveryLoop(),
+    vmRestartLoop(),
     matchLoop(),
     networkLoop(),
     autoscalerLoop(),

@@ -1,5 +1,8 @@
 import { ALERT_KIND } from "../alerts";
-import type { Db } from "../db/client";
+import type { Db, Tx } from "../db/client";
+import type { Prisma } from "../db/generated/client";
+import { currentEdges } from "../edge/registry";
+import { releaseBinding } from "../edge/network";
 import { OperationRefused, requestOperation } from "../jobs/request";
 import { ACTIVE_STATES } from "../operation-states";
 import { recoveryPlan, type LostVm } from "../oracle/recovery";
@@ -13,6 +16,10 @@ export function recoveryLoop(intervalMs = 3000) {
   return singletonLoop("recovery", intervalMs, async ({ db, logger }) => {
     const n = await recoverPass(db);
     if (n.requested || n.refused) logger.warn(n, "replacing production VMs lost with their hosts");
+    const o = await replacedOutOfRotation(db);
+    if (o.released || o.failed.length) logger.warn(o, "replaced VMs of DOWN hosts out of rotation");
+    const s = await returnStaleCopies(db);
+    if (s.requested || s.resolved) logger.info(s, "stale copies on returning hosts going back to the Nest");
   });
 }
 
@@ -50,68 +57,218 @@ export async function recoverPass(db: Db): Promise<{ requested: number; refused:
   let refused = 0;
   for (const v of recoveryPlan(lost).replace) {
     const reason = `recovery: ${v.name} lost with ${v.hostName} (down${v.downSince ? ` since ${v.downSince.toISOString()}` : ""})`;
-    let op: { id: string; vmId: string } | null = null;
-    let why = "";
     const inputs = { downSince: v.downSince?.toISOString() ?? null, host: v.hostName };
-    // Same hosting network first (its users are near it), then wherever the scheduler finds room.
-    for (const hostingNetworkId of [v.hostingNetworkId, undefined]) {
-      try {
-        // The replacement and the record that it replaces this VM commit together: an oracle
-        // killed in between can never leave a clone unrecorded (and request a second one).
-        op = await requestOperation(
-          db,
-          { kind: "CLONE", serviceId: v.serviceId, hostingNetworkId, requestedById: null, reason },
-          async (tx, o) => {
-            await tx.autoscalerDecision.create({
-              data: {
-                serviceId: v.serviceId,
-                action: "RECOVER",
-                reason: `${reason}; replaced by an operation`,
-                vmId: v.vmId,
-                operationId: o.id,
-                inputs,
-              },
-            });
-            await tx.vm.update({
-              where: { id: v.vmId },
-              data: { flagged: `lost with ${v.hostName}; replaced by operation ${o.id}` },
-            });
-          },
-        );
-        break;
-      } catch (err) {
-        if (!(err instanceof OperationRefused)) throw err;
-        why = err.message;
-      }
-    }
-    if (op) {
+    const r = await requestReplacement(db, v, reason, inputs, `lost with ${v.hostName}`);
+    if (r.refused === undefined) {
       requested += 1;
       continue;
     }
     refused += 1;
     // A loss is recorded (and alerted) once per outage; the pass keeps trying to replace it.
     if (since(v.vmId, "SERVER_LOSS", v.downSince)) continue;
-    await db.$transaction([
-      db.autoscalerDecision.create({
-        data: {
-          serviceId: v.serviceId,
-          action: "SERVER_LOSS",
-          reason: `${reason}; no replacement: ${why}`,
-          vmId: v.vmId,
-          operationId: null,
-          inputs,
-        },
-      }),
-      db.alert.create({
-        data: {
-          kind: ALERT_KIND.serverLoss,
-          severity: "CRITICAL",
-          hostingNetworkId: v.hostingNetworkId,
-          message: `${v.serviceSlug} lost ${v.name} with ${v.hostName} and no host could take a replacement: ${why}`,
-          hostId: null,
-        },
-      }),
-    ]);
+    await recordServerLoss(db, v, `${reason}; no replacement: ${r.refused}`, inputs, `with ${v.hostName}`, r.refused);
   }
   return { requested, refused };
+}
+
+/**
+ * A VM replaced while its host is DOWN leaves the load balancer and the NAT at once (no drain:
+ * its host serves nothing), so that when the host answers again its stale copy, still running
+ * until the heartbeat fences it, gets no traffic. Its power becomes UNKNOWN (what the database
+ * knows of a VM on a host that does not answer; the network loop binds only running VMs), the
+ * heartbeat records what the host shows once it is back. Level-triggered: an edge that does not
+ * answer is tried again on the next pass. Its tunnel home (two-tier services) goes with the
+ * DEACTIVATE that takes the stale copy back to the Nest.
+ */
+export async function replacedOutOfRotation(db: Db): Promise<{ released: number; failed: string[] }> {
+  const vms = await db.vm.findMany({
+    where: {
+      phase: "PRODUCTION",
+      deletedAt: null,
+      host: { status: "DOWN" },
+      operations: { none: { state: { in: [...ACTIVE_STATES] } } },
+      OR: [{ power: { in: ["RUNNING", "PAUSED"] } }, { bindings: { some: { kind: { in: ["LB", "NAT"] } } } }],
+    },
+    select: {
+      id: true,
+      name: true,
+      power: true,
+      hostId: true,
+      host: { select: { lastHeartbeatAt: true } },
+      bindings: { where: { kind: { in: ["LB", "NAT"] } }, include: { hostingNetwork: true } },
+    },
+  });
+  if (vms.length === 0) return { released: 0, failed: [] };
+  const decisions = await db.autoscalerDecision.findMany({
+    where: { action: "RECOVER", vmId: { in: vms.map((v) => v.id) } },
+    select: { vmId: true, at: true },
+  });
+  const edges = currentEdges();
+  let released = 0;
+  const failed: string[] = [];
+  for (const v of vms) {
+    const outage = v.host?.lastHeartbeatAt ?? null;
+    if (!decisions.some((d) => d.vmId === v.id && (!outage || d.at >= outage))) continue;
+    if (v.power === "RUNNING" || v.power === "PAUSED")
+      await db.vm.updateMany({ where: { id: v.id, power: v.power, hostId: v.hostId }, data: { power: "UNKNOWN" } });
+    for (const b of v.bindings) {
+      const edge = edges?.of(b.hostingNetwork.slug) ?? null;
+      try {
+        await releaseBinding(db, edges && edge ? { driver: edges.driver, edge } : null, b, v.name, b.hostingNetwork, {
+          timeoutMs: 0,
+        });
+        released += 1;
+      } catch (err) {
+        failed.push(`${v.name} at ${b.hostingNetwork.slug}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+  return { released, failed };
+}
+
+/** The VM a replacement stands in for. */
+export interface ReplacedVm {
+  vmId: string;
+  name: string;
+  serviceId: string;
+  serviceSlug: string;
+  hostingNetworkId: string;
+}
+
+/**
+ * Another replica of the VM's service, resumed from the Nest (a CLONE): in the VM's hosting
+ * network first (its users are near it), then wherever the scheduler finds room. The
+ * request and its RECOVER decision (naming the VM it replaces) commit together, so an
+ * oracle killed in between never leaves a clone unrecorded and requests a second one; the
+ * VM is flagged `<flag>; replaced by operation …`. Host failure recovery and the restart
+ * policy (server/loops/vm-restart.ts) replace VMs this one way.
+ */
+export async function requestReplacement(
+  db: Db,
+  v: ReplacedVm,
+  reason: string,
+  inputs: Prisma.InputJsonValue,
+  flag: string,
+  opts: {
+    /** When the decision is recorded (default: now, the database's clock). */
+    at?: Date;
+    /** More to write in the request's transaction (e.g. the restart policy's crash count). */
+    inTransaction?: (tx: Tx) => Promise<void>;
+  } = {},
+): Promise<{ operationId: string; refused?: undefined } | { operationId?: undefined; refused: string }> {
+  let why = "";
+  for (const hostingNetworkId of [v.hostingNetworkId, undefined]) {
+    try {
+      const op = await requestOperation(
+        db,
+        { kind: "CLONE", serviceId: v.serviceId, hostingNetworkId, requestedById: null, reason },
+        async (tx, o) => {
+          await tx.autoscalerDecision.create({
+            data: {
+              serviceId: v.serviceId,
+              action: "RECOVER",
+              reason: `${reason}; replaced by an operation`,
+              vmId: v.vmId,
+              operationId: o.id,
+              inputs,
+              ...(opts.at ? { at: opts.at } : {}),
+            },
+          });
+          await tx.vm.update({ where: { id: v.vmId }, data: { flagged: `${flag}; replaced by operation ${o.id}` } });
+          await opts.inTransaction?.(tx);
+        },
+      );
+      return { operationId: op.id };
+    } catch (err) {
+      if (!(err instanceof OperationRefused)) throw err;
+      why = err.message;
+    }
+  }
+  return { refused: why };
+}
+
+/** A VM that could not be replaced: the SERVER_LOSS decision and its alert, together. */
+export async function recordServerLoss(
+  db: Db,
+  v: ReplacedVm,
+  reason: string,
+  inputs: Prisma.InputJsonValue,
+  how: string,
+  why: string,
+  at?: Date,
+) {
+  await db.$transaction([
+    db.autoscalerDecision.create({
+      data: {
+        serviceId: v.serviceId,
+        action: "SERVER_LOSS",
+        reason,
+        vmId: v.vmId,
+        operationId: null,
+        inputs,
+        ...(at ? { at } : {}),
+      },
+    }),
+    db.alert.create({
+      data: {
+        kind: ALERT_KIND.serverLoss,
+        severity: "CRITICAL",
+        hostingNetworkId: v.hostingNetworkId,
+        vmId: v.vmId,
+        message: `${v.serviceSlug} lost ${v.name} ${how} and no host could take a replacement: ${why}`,
+        hostId: null,
+      },
+    }),
+  ]);
+}
+
+/**
+ * Recovery's second half: a host that answers again after its VM was replaced was fenced
+ * by the heartbeat (server/loops/heartbeat.ts): the stale copy was stopped before the host
+ * counted as UP, and an open "stale copy" alert names it. Here it goes back to the Nest
+ * (a DEACTIVATE: out of the load balancer, its files kept as a spare), so the host is free
+ * and the service has its replacement only; the alert ends once the VM has left that host.
+ */
+export async function returnStaleCopies(db: Db): Promise<{ requested: number; resolved: number }> {
+  const open = await db.alert.findMany({
+    where: { kind: ALERT_KIND.staleCopy, resolvedAt: null, vmId: { not: null } },
+    select: {
+      id: true,
+      hostId: true,
+      vm: {
+        select: {
+          id: true,
+          name: true,
+          phase: true,
+          hostId: true,
+          deletedAt: true,
+          host: { select: { name: true, status: true } },
+          operations: { where: { state: { in: [...ACTIVE_STATES] } }, select: { id: true } },
+        },
+      },
+    },
+  });
+  let requested = 0;
+  const ended: string[] = [];
+  for (const a of open) {
+    const vm = a.vm!;
+    if (vm.deletedAt || vm.phase !== "PRODUCTION" || vm.hostId !== a.hostId) {
+      ended.push(a.id);
+      continue;
+    }
+    if (vm.operations.length > 0 || vm.host?.status !== "UP") continue;
+    try {
+      await requestOperation(db, {
+        kind: "DEACTIVATE",
+        vmId: vm.id,
+        requestedById: null,
+        reason: `recovery: ${vm.name} was replaced while ${vm.host.name} was down; its stale copy (fenced, shut off) goes back to the Nest`,
+      });
+      requested += 1;
+    } catch (err) {
+      if (!(err instanceof OperationRefused)) throw err;
+    }
+  }
+  if (ended.length) await db.alert.updateMany({ where: { id: { in: ended } }, data: { resolvedAt: new Date() } });
+  return { requested, resolved: ended.length };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nextHealth, reconcileDomains } from "./host-health";
+import { fenceReturningHost, nextHealth, reconcileDomains, type ReturningDomain } from "./host-health";
 
 const at = new Date("2026-11-25T12:00:00Z");
 const miss = { ok: false as const, at, kind: "unreachable" as const, message: "connection refused" };
@@ -73,5 +73,66 @@ describe("domains against the database", () => {
     );
     expect(r.updates).toEqual([{ id: "b", power: "RUNNING", flagged: "not found on its host" }]);
     expect(r.unexpected).toEqual([]);
+  });
+});
+
+describe("fencing a host that answers again", () => {
+  const here = (over: Partial<NonNullable<ReturningDomain["vm"]>> = {}) => ({
+    id: "vm-id",
+    hostId: "h1",
+    hostName: "tokyo-1",
+    deleted: false,
+    ...over,
+  });
+
+  it("removes copies of VMs that live elsewhere now or were deleted, destroying the running ones", () => {
+    const actions = fenceReturningHost("h1", "tokyo-1", [
+      { name: "moved", state: "running", vm: here({ id: "m", hostId: "h2", hostName: "osaka-1" }) },
+      { name: "nowhere", state: "shut off", vm: here({ id: "n", hostId: null, hostName: null }) },
+      { name: "gone", state: "paused", vm: here({ id: "g", deleted: true }) },
+    ]);
+    expect(actions).toEqual([
+      { name: "moved", vmId: "m", kind: "remove", active: true, why: "moved, which runs on osaka-1 now" },
+      { name: "nowhere", vmId: "n", kind: "remove", active: false, why: "nowhere, which is on no host now" },
+      { name: "gone", vmId: "g", kind: "remove", active: true, why: "gone, which was deleted" },
+    ]);
+  });
+
+  it("stops and keeps a VM still placed here that was replaced while the host was down", () => {
+    const actions = fenceReturningHost("h1", "tokyo-1", [
+      { name: "lost", state: "running", vm: here({ id: "l" }), replacedBy: "operation op-1" },
+      { name: "off", state: "shut off", vm: here({ id: "o" }), replacedBy: "operation op-2" },
+    ]);
+    expect(actions).toEqual([
+      {
+        name: "lost",
+        vmId: "l",
+        kind: "stop",
+        active: true,
+        why: "lost, replaced while tokyo-1 was down (operation op-1)",
+      },
+      {
+        name: "off",
+        vmId: "o",
+        kind: "stop",
+        active: false,
+        why: "off, replaced while tokyo-1 was down (operation op-2)",
+      },
+    ]);
+  });
+
+  it("leaves VMs that belong here, unknown domains, and what an operation in flight is moving", () => {
+    expect(
+      fenceReturningHost(
+        "h1",
+        "tokyo-1",
+        [
+          { name: "mine", state: "running", vm: here(), replacedBy: null },
+          { name: "stray", state: "running" },
+          { name: "arriving", state: "running", vm: here({ id: "a", hostId: "h2", hostName: "osaka-1" }) },
+        ],
+        new Set(["arriving"]),
+      ),
+    ).toEqual([]);
   });
 });

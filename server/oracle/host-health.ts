@@ -90,6 +90,9 @@ export interface DomainReconciliation {
   unexpected: ObservedDomain[];
 }
 
+/** What the heartbeat marks a VM whose domain its host does not have. */
+export const NOT_FOUND_FLAG = "not found on its host";
+
 export function powerFromState(state: string): VmPower {
   switch (state) {
     case "running":
@@ -136,11 +139,70 @@ export function reconcileDomains(
       power = vm.power === "SAVED" && seen === "SHUTOFF" ? "SAVED" : seen;
       if (d.state === "crashed") flagged = "crashed on its host";
     } else if (vm.power !== "SAVED") {
-      flagged = "not found on its host";
+      flagged = NOT_FOUND_FLAG;
     }
     if (power !== vm.power || flagged !== vm.flagged) updates.push({ id: vm.id, power, flagged });
   }
   const knownNames = new Set(known.map((v) => v.name));
   const unexpected = observed.filter((d) => !knownNames.has(d.name) && !moving.has(d.name));
   return { updates, unexpected };
+}
+
+/** A domain on a returning host, and what the database says of the VM of that name. */
+export interface ReturningDomain extends ObservedDomain {
+  /** The VM of that name: where the database places it (null: on no host), deleted or not. Absent: no VM has that name. */
+  vm?: { id: string; hostId: string | null; hostName: string | null; deleted: boolean };
+  /** The database places it on this host and a replacement was requested while the host was down: what replaced it (words). */
+  replacedBy?: string | null;
+}
+
+export interface FenceAction {
+  name: string;
+  vmId: string;
+  /**
+   * `remove`: the VM lives elsewhere now (or was deleted): this copy is destroyed and
+   * undefined (its files stay, named in the record). `stop`: the database still places the
+   * VM here but it was replaced meanwhile: it is stopped and kept shut off, and recovery
+   * takes it back to the Nest.
+   */
+  kind: "remove" | "stop";
+  /** Running (or paused) now: it must be destroyed, not only undefined. */
+  active: boolean;
+  why: string;
+}
+
+const ACTIVE_DOMAIN = ["running", "paused", "idle", "in shutdown", "pmsuspended", "crashed"];
+
+/**
+ * Fencing a host that answers again after being DOWN (issue 14): before it counts as UP,
+ * no copy of a VM that the product now runs elsewhere may run there. Pure. A domain the
+ * database does not know stays (it is an unexpected VM, raised as such); a domain an
+ * operation in flight is moving onto or off this host (`moving`) is the operation's.
+ */
+export function fenceReturningHost(
+  hostId: string,
+  hostName: string,
+  domains: ReturningDomain[],
+  moving: ReadonlySet<string> = new Set(),
+): FenceAction[] {
+  const actions: FenceAction[] = [];
+  for (const d of domains) {
+    if (!d.vm || moving.has(d.name)) continue;
+    const active = ACTIVE_DOMAIN.includes(d.state);
+    if (d.vm.deleted) {
+      actions.push({ name: d.name, vmId: d.vm.id, kind: "remove", active, why: `${d.name}, which was deleted` });
+    } else if (d.vm.hostId !== hostId) {
+      const where = d.vm.hostName ? `runs on ${d.vm.hostName} now` : "is on no host now";
+      actions.push({ name: d.name, vmId: d.vm.id, kind: "remove", active, why: `${d.name}, which ${where}` });
+    } else if (d.replacedBy !== undefined && d.replacedBy !== null) {
+      actions.push({
+        name: d.name,
+        vmId: d.vm.id,
+        kind: "stop",
+        active,
+        why: `${d.name}, replaced while ${hostName} was down (${d.replacedBy})`,
+      });
+    }
+  }
+  return actions;
 }
