@@ -8,6 +8,9 @@ import { config } from "../config";
 import { applyTunnel, isTwoTier, reserveTunnel } from "../edge/tunnel";
 import { ACTIVE_STATES } from "../operation-states";
 
+/** The database-only mode (no edge manifest) is said once per process, not at every pass. */
+let toldNoManifest = false;
+
 /**
  * The Local Oracle's network pass, level-triggered: (1) a serving production VM with no
  * binding (e.g. seeded, or bound before its edge existed) is bound; (2) tunnels home follow
@@ -32,7 +35,14 @@ export function networkLoop(intervalMs = 15_000): OracleLoop {
       const tunnels = await convergeTunnels(db, edges, logger, ids);
       if (tunnels.made + tunnels.reapplied + tunnels.released + tunnels.failed)
         logger.info(tunnels, "tunnels home brought in line with their services' back ends");
-      if (!edges) return;
+      if (!edges) {
+        if (!toldNoManifest)
+          logger.warn(
+            "no edge manifest (EDGE_MANIFEST unset): bindings are recorded in the database only, no edge is configured",
+          );
+        toldNoManifest = true;
+        return;
+      }
       const networks = await db.hostingNetwork.findMany({
         where: ids ? { id: { in: ids } } : {},
         select: { id: true, slug: true, publicPoolCidr: true },
