@@ -3,6 +3,7 @@ import type { Db, Tx } from "../db/client";
 import type { NetworkBinding, VmPower, VmPhase } from "../db/generated/client";
 import { ACTIVE_STATES } from "../operation-states";
 import { segmentInterface } from "../hosts/segments";
+import { resolveNetworkAlerts } from "../registry/alerts";
 import type { log } from "../log";
 import { UnexpectedOutputError } from "../hosts/errors";
 import { EdgeCommandError, type EdgeDriver, type EdgeTarget } from "./driver/driver";
@@ -239,13 +240,9 @@ async function keepAlerts(tx: Tx, hostingNetworkId: string, prefix: string, foun
 
 /** Resolves the hosting network's open drift alerts, except those with a message in `keep`. */
 function resolveDrift(tx: Tx, hostingNetworkId: string, keep: string[] = []) {
+  if (keep.length === 0) return resolveNetworkAlerts(tx, hostingNetworkId, ALERT_KIND.networkDrift);
   return tx.alert.updateMany({
-    where: {
-      kind: ALERT_KIND.networkDrift,
-      hostingNetworkId,
-      resolvedAt: null,
-      ...(keep.length ? { message: { notIn: keep } } : {}),
-    },
+    where: { kind: ALERT_KIND.networkDrift, hostingNetworkId, resolvedAt: null, message: { notIn: keep } },
     data: { resolvedAt: new Date() },
   });
 }
