@@ -50,12 +50,21 @@ export interface StepOutcome {
 /**
  * One step of an operation. `run` looks at the hosts first and does only what is still
  * missing, so a step re-run after a crash (its effect done, its DONE not yet written) is
- * harmless; `compensate` undoes it, equally re-runnable.
+ * harmless; `compensate` undoes it, equally re-runnable — also much later, from a pending
+ * cleanup once its host answers again.
  */
 export interface StepDef {
   name: string;
   run(ctx: StepContext): Promise<StepOutcome>;
   compensate?(ctx: StepContext): Promise<void>;
+  /**
+   * The side whose host the compensation needs: it acts there (destroy, remove files,
+   * restore) or only makes sense if that host answers (back into the load balancer where
+   * the VM runs). A rollback that finds that host unreachable leaves the compensation
+   * pending there (server/jobs/cleanup.ts) and undoes the other side. Unset: the
+   * compensation needs no host (edge and database only) and always runs.
+   */
+  compensateOn?: "source" | "target";
   /** The operation is decided once this step is done: later failures are retried, not rolled back. */
   commits?: boolean;
 }

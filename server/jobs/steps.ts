@@ -56,6 +56,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 /** §3.4 pre-creation: boot the VM where it is, let its OS come up, so the Nest holds a booted VM. */
 const boot: StepDef = {
   name: "boot",
+  compensateOn: "source",
   async run({ driver, source, vm, files, plan, signal }) {
     const state = await domainState(driver, source, vm.name);
     if (state === null) throw new Error(`VM ${vm.name} is not defined on ${source.name}`);
@@ -79,6 +80,7 @@ const boot: StepDef = {
 /** Thesis §3.3 step 2: freeze the VM into a state file on the source (nothing to do if already saved). */
 const suspend: StepDef = {
   name: "suspend",
+  compensateOn: "source",
   async run({ driver, source, vm, files }) {
     const state = await domainState(driver, source, vm.name);
     if (state === null) throw new Error(`VM ${vm.name} is not defined on ${source.name}`);
@@ -149,6 +151,7 @@ function copyBatch(ctx: StepContext, kind: FileKind): { batch: Batch; index: num
 function copy(name: string, kind: FileKind): StepDef {
   return {
     name,
+    compensateOn: "target",
     async run(ctx) {
       const { batch, index } = copyBatch(ctx, kind);
       const results = await batch.results;
@@ -180,6 +183,7 @@ function copy(name: string, kind: FileKind): StepDef {
 /** Thesis §3.3 step 4: define the domain on the target from its copied XML, with the target's paths. */
 const register: StepDef = {
   name: "register",
+  compensateOn: "target",
   async run({ driver, source, target, vm, files }) {
     if ((await domainState(driver, target, vm.name)) !== null) return { detail: `already defined on ${target.name}` };
     const xml = (await driver.readSmallFile(target, files.xml.to)).toString("utf8");
@@ -194,6 +198,7 @@ const register: StepDef = {
 /** Thesis §3.3 step 5: resume from the saved state (or boot, on a cold move). */
 const resume: StepDef = {
   name: "resume",
+  compensateOn: "target",
   async run({ driver, target, vm, files }) {
     const state = await domainState(driver, target, vm.name);
     if (state === "running") return { detail: "already running" };
@@ -275,6 +280,7 @@ const cleanSource: StepDef = {
 const SHUTDOWN_GRACE_MS = 30_000;
 const shutDown: StepDef = {
   name: "shut down",
+  compensateOn: "source",
   async run({ driver, source, vm, signal }) {
     const state = await domainState(driver, source, vm.name);
     if (state === null) throw new Error(`VM ${vm.name} is not defined on ${source.name}`);
@@ -309,6 +315,7 @@ const start: StepDef = {
 /** Delete, first: stop the VM (its files stay until the delete is decided). */
 const stop: StepDef = {
   name: "stop",
+  compensateOn: "source",
   async run({ driver, source, vm }) {
     const state = await domainState(driver, source, vm.name);
     if (!ACTIVE.includes(state)) return { detail: state === null ? "not defined" : `already ${state}` };
@@ -352,6 +359,7 @@ const removeFiles: StepDef = {
 /** Create, first: the VM's disk from the golden image on the host (a copy, so the image stays). */
 const createDisk: StepDef = {
   name: "create disk",
+  compensateOn: "target",
   async run({ driver, target, files, plan }) {
     if (!plan.image) throw new Error("the plan names no image");
     const existing = await driver.fileSize(target, files.disk.to);
@@ -369,6 +377,7 @@ const createDisk: StepDef = {
 /** Create, second: define the domain from the image's size, with the product's XML builder. */
 const define: StepDef = {
   name: "define",
+  compensateOn: "target",
   async run({ db, driver, target, vm, service, files, plan }) {
     if (!plan.image) throw new Error("the plan names no image");
     if ((await domainState(driver, target, vm.name)) !== null) return { detail: `already defined on ${target.name}` };
@@ -415,7 +424,9 @@ export const STEP_REGISTRY: Record<string, StepDef> = Object.fromEntries(
     removeFiles,
     createDisk,
     define,
-    drainStep,
+    // Back into rotation where it still runs: only once its source answers (and was undone).
+    { ...drainStep, compensateOn: "source" as const },
+    // Out of the target's rotation: the edge and the database only, whatever the target host.
     bindStep,
   ].map((s) => [s.name, s]),
 );

@@ -1,10 +1,11 @@
-import { Logger, run, type Task } from "graphile-worker";
+import { Logger, run, type Runner, type Task } from "graphile-worker";
 import pg from "pg";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
 import { log } from "../log";
 import { networkFlag, OPERATION_TASK } from "./request";
+import { claimLease, LEASE_TTL_MS, LeaseLost, leaseHolderName, leaseOf, OperationLease } from "./lease";
 import { runOperation, type OperationHooks } from "./run-operation";
 
 export interface OperationsWorkerOptions {
@@ -13,12 +14,15 @@ export interface OperationsWorkerOptions {
   /** The queue's database (the product's own); default DATABASE_URL. */
   connectionString?: string;
   hooks?: OperationHooks;
-  /** How long a job may look abandoned before it is handed to another worker (default 10 s). */
+  /** How long a job is left to its worker before it may be handed on (default 10 s). */
   orphanAfterMs?: number;
-  /** How often to look for jobs of oracles that died (default 15 s). */
+  /** How often to look for jobs of oracles that died, froze or lost their lease (default 5 s). */
   recoverEveryMs?: number;
   /** How often to look for due jobs beyond the instant notifications (graphile-worker's default 2 s). */
   pollIntervalMs?: number;
+  /** An operation's lease: how long a claim or renewal holds it (default 15 s), and how often a run renews it (5 s). */
+  leaseTtlMs?: number;
+  leaseRenewMs?: number;
   /**
    * A Local Oracle's hosting networks (slugs): it runs only operations whose hosts all lie
    * inside them (a move between two networks needs an oracle that reaches both, e.g. the
@@ -35,103 +39,244 @@ const payloadSchema = z.object({ operationId: z.string().min(1).max(64) });
 /**
  * The oracle's operations worker: graphile-worker's runner executing the operation task.
  *
+ * Fenced leases (server/jobs/lease.ts). A job runs its operation only after claiming the
+ * operation's lease: the next token, this worker as holder, an expiry 15 s ahead, renewed
+ * every 5 s while it runs. Every write of the run is conditional on its token, and the run
+ * stops before its next side effect once it cannot renew. The guarantee comes from the
+ * token; a session advisory lock on (operation, token), taken by the claim on a connection
+ * of the run's own, is only a fast signal: PostgreSQL drops it the moment that process
+ * dies, and losing that connection stops the run.
+ *
  * Crash safety. graphile-worker retries a job that threw, but a job whose worker was
- * killed stays locked for four hours. So each running operation also holds a session
- * advisory lock (its lease) on a connection of its own: PostgreSQL drops it the moment
- * that process dies. Every oracle periodically unlocks the jobs that are locked but
- * whose lease nobody holds; the next worker then resumes the operation from its rows.
- * The lease also keeps two oracles from ever running one operation at once.
+ * killed, froze (SIGSTOP) or vanished stays locked for four hours. So every oracle
+ * periodically releases the locked operation jobs whose lease has expired (a frozen or
+ * vanished holder: within the TTL plus one recovery period, about 20 s) or whose advisory
+ * lock nobody holds any more (a dead process: at once); the next worker claims the lease
+ * and resumes the operation from its rows.
  */
 export async function startOperationsWorker(db: Db, driver: HostDriver, opts: OperationsWorkerOptions) {
   const connectionString = opts.connectionString ?? process.env.DATABASE_URL;
   if (!connectionString) throw new Error("The operations worker needs DATABASE_URL.");
   const logger = log.child({ component: "operations" });
-  const leases = new pg.Pool({ connectionString, max: opts.concurrency + 1 });
-  leases.on("error", (err) => logger.warn({ err }, "lease connection lost"));
+  const leases = new pg.Pool({
+    connectionString,
+    max: opts.concurrency + 1,
+    // A database that stops answering (a cut link) fails a lease query instead of hanging it.
+    query_timeout: LEASE_QUERY_TIMEOUT_MS,
+    connectionTimeoutMillis: LEASE_QUERY_TIMEOUT_MS,
+    keepAlive: true,
+  });
+  // An idle pooled connection that breaks (a database restart) is dropped by the pool.
+  leases.on("error", (err) => logger.warn({ err: err.message }, "an idle lease connection was lost"));
+  const holder = leaseHolderName();
+  const ttlMs = opts.leaseTtlMs ?? LEASE_TTL_MS;
+  let stopping = false;
 
-  const task: Task = async (payload, helpers) => {
-    const { operationId } = payloadSchema.parse(payload);
-    const lease = await leases.connect();
+  /** Claims the operation's lease on `client`; waits once for another holder's lease to lapse. */
+  async function claim(client: pg.PoolClient, operationId: string) {
+    for (let tries = 0; ; tries++) {
+      const claimedAt = performance.now();
+      const token = await claimLease(client, operationId, holder, { ttlMs, advisoryClass: LEASE_CLASS });
+      if (token !== null) return { token, claimedAt };
+      // Held by another oracle: one that froze, vanished or lost the database lets it lapse
+      // within a TTL. Wait for that once rather than spend one of the job's attempts.
+      const { rows } = await client.query<{ ms: number | null }>(
+        `SELECT (EXTRACT(EPOCH FROM ("leaseExpiresAt" - now())) * 1000)::float8 AS ms FROM "Operation" WHERE id = $1`,
+        [operationId],
+      );
+      const ms = rows[0]?.ms ?? null;
+      if (tries > 0 || ms === null || ms > ttlMs + 1000 || stopping) {
+        const held = await leaseOf(db, operationId);
+        throw new Error(
+          `operation ${operationId} is being run by another oracle (${held?.leaseHolder ?? "?"}, lease until ${held?.leaseExpiresAt?.toISOString() ?? "?"})`,
+        );
+      }
+      await sleep(Math.max(0, ms) + 250);
+    }
+  }
+
+  /** Runs one operation under its fenced lease, on a connection of its own. */
+  async function runLeased(operationId: string, job: { attempts: number; max_attempts: number }) {
+    const client = await leases.connect();
     // A checked-out client reports a lost connection (database restart, proxy timeout) on
-    // itself; without a listener that error would end the oracle. The lease is then gone:
-    // the run goes on to its end, and the unlock below fails harmlessly.
+    // itself; without a listener that error would end the oracle. The lease's advisory lock
+    // is then gone and another oracle may take the operation: the run stops (LeaseLost).
     let lost: Error | null = null;
+    let lease: OperationLease | null = null;
     const onLost = (err: Error) => {
       lost = err;
       logger.warn({ operationId, err: err.message }, "the operation's lease connection was lost");
+      lease?.lose(`its lease connection was lost (${err.message})`);
     };
-    lease.on("error", onLost);
+    client.on("error", onLost);
     try {
-      const { rows } = await lease.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok", [
-        LEASE_CLASS,
-        operationId,
-      ]);
-      if (!rows[0]?.ok) throw new Error(`operation ${operationId} is being run by another oracle`);
+      const { token, claimedAt } = await claim(client, operationId);
+      lease = new OperationLease(db, operationId, token, holder, claimedAt, {
+        ttlMs,
+        renewEveryMs: opts.leaseRenewMs,
+        via: client,
+      }).start();
       try {
-        await runOperation(db, driver, operationId, opts.hooks, {
-          number: helpers.job.attempts,
-          max: helpers.job.max_attempts,
-        });
+        await runOperation(
+          db,
+          driver,
+          operationId,
+          opts.hooks ?? {},
+          { number: job.attempts, max: job.max_attempts },
+          lease,
+        );
       } catch (err) {
-        if (helpers.job.attempts < helpers.job.max_attempts) throw err;
+        // Fenced: another run owns the operation; the job is its business now (the throw
+        // leaves the queue row to whoever holds it, graphile-worker only fails its own).
+        if (err instanceof LeaseLost || lease.lost || job.attempts < job.max_attempts) throw err;
         // Out of retries: say so on the operation; the job ends here.
-        const error = `gave up after ${helpers.job.attempts} attempts: ${err instanceof Error ? err.message : String(err)}`;
-        await db.operation.update({
-          where: { id: operationId },
-          data: { state: "FAILED", error, finishedAt: new Date() },
-        });
+        const error = `gave up after ${job.attempts} attempts: ${err instanceof Error ? err.message : String(err)}`;
+        await lease
+          .write((tx) =>
+            tx.operation.update({
+              where: { id: operationId },
+              data: { state: "FAILED", error, finishedAt: new Date() },
+            }),
+          )
+          .catch((e: unknown) => logger.warn({ operationId, err: e }, "could not mark the operation failed"));
         logger.error({ operationId, err }, "operation failed for good");
       } finally {
-        // A lost connection took the lock with it.
+        lease.stop();
+        // The next run (a retry, here or elsewhere) may claim at once, if the token is still
+        // this run's. A lost lease connection took its advisory lock with it; the release
+        // then goes through the Prisma client.
+        await lease.release({ viaDb: lost !== null });
         if (!lost)
-          await lease.query("SELECT pg_advisory_unlock($1, hashtext($2))", [LEASE_CLASS, operationId]).catch(onLost);
+          await client
+            .query("SELECT pg_advisory_unlock($1, hashtext($2 || ':' || $3::text))", [
+              LEASE_CLASS,
+              operationId,
+              String(token),
+            ])
+            .catch(onLost);
       }
     } finally {
-      lease.off("error", onLost);
-      // A broken connection is closed, not put back in the pool.
-      lease.release(lost ?? undefined);
+      client.off("error", onLost);
+      // A broken connection is closed, not put back in the pool (it keeps an inert listener
+      // until then, so a late error on it cannot end the process).
+      if (lost) client.on("error", () => {});
+      client.release(lost ?? undefined);
+    }
+  }
+
+  const task: Task = async (payload, helpers) => {
+    const { operationId } = payloadSchema.parse(payload);
+    try {
+      await runLeased(operationId, helpers.job);
+    } finally {
+      // graphile-worker records the job's end right after this; with the database away that
+      // fails and ends its whole worker pool. So wait (bounded) for the database first.
+      await databaseAnswers(leases, () => stopping, logger);
     }
   };
 
-  const runner = await run({
-    connectionString,
-    concurrency: opts.concurrency,
-    noHandleSignals: true,
-    pollInterval: opts.pollIntervalMs,
-    taskList: { [OPERATION_TASK]: task },
-    ...(opts.scope?.length ? { forbiddenFlags: outsideScope(connectionString, opts.scope) } : {}),
-    logger: graphileLogger(logger),
-  });
+  const startRunner = () =>
+    run({
+      connectionString,
+      concurrency: opts.concurrency,
+      noHandleSignals: true,
+      pollInterval: opts.pollIntervalMs,
+      taskList: { [OPERATION_TASK]: task },
+      ...(opts.scope?.length ? { forbiddenFlags: outsideScope(connectionString, opts.scope, logger) } : {}),
+      logger: graphileLogger(logger),
+    });
+  let runner = await startRunner();
+  // The queue's runner ends itself when it cannot record a job's end (the database went away
+  // at that moment): this oracle would silently run no more operations. Start it again.
+  const supervise = (r: Runner) =>
+    r.promise.then(
+      () => restartRunner(r, "it stopped"),
+      (err: unknown) => restartRunner(r, err instanceof Error ? err.message : String(err)),
+    );
+  async function restartRunner(ended: Runner, why: string) {
+    if (stopping || ended !== runner) return;
+    logger.error({ why }, "the operations queue runner ended; starting it again");
+    for (let delay = 1000; !stopping; delay = Math.min(delay * 2, 30_000)) {
+      await sleep(delay);
+      if (stopping) return;
+      try {
+        runner = await startRunner();
+        void supervise(runner);
+        logger.warn("the operations queue runner runs again");
+        return;
+      } catch (err) {
+        logger.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          "the operations queue runner did not start",
+        );
+      }
+    }
+  }
+  void supervise(runner);
 
   const orphanAfterMs = opts.orphanAfterMs ?? 10_000;
   async function recover() {
     try {
-      const { rows } = await leases.query<{ locked_by: string }>(
-        `SELECT DISTINCT j.locked_by FROM graphile_worker.jobs j
-          WHERE j.task_identifier = $1 AND j.locked_by IS NOT NULL AND j.locked_at < now() - make_interval(secs => $2)
-            AND NOT EXISTS (SELECT 1 FROM pg_locks l
-                             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-                               AND l.classid = $3::int::oid AND l.objid = hashtext(substr(j.key, length('operation:') + 1))::oid)`,
-        [OPERATION_TASK, orphanAfterMs / 1000, LEASE_CLASS],
+      // Operation jobs locked (for a while) whose operation's current lease is dead: expired
+      // (its holder froze, vanished or lost the database), or its advisory lock held by nobody
+      // (its holder's process or lease connection ended; that lease is ended now, so the next
+      // claim need not wait for its expiry). Each such job is unlocked on its own (a worker's
+      // other operations may be fine), only if still locked by the worker seen here.
+      const { rows } = await leases.query<{ operation: string; locked_by: string; held: boolean }>(
+        `WITH candidate AS (
+           SELECT j.id AS job_id, j.locked_by, o.id AS operation, o."leaseToken" AS token,
+                  o."leaseExpiresAt" IS NULL OR o."leaseExpiresAt" < now() AS expired,
+                  EXISTS (SELECT 1 FROM pg_locks l
+                           WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+                             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                             AND l.classid = $3::int::oid
+                             AND l.objid = hashtext(o.id || ':' || o."leaseToken"::text)::oid) AS held
+             FROM graphile_worker.jobs j
+             JOIN "Operation" o ON o.id = substr(j.key, length('operation:') + 1)
+            WHERE j.task_identifier = $1 AND j.locked_by IS NOT NULL
+              AND j.locked_at < now() - make_interval(secs => $2::double precision / 1000)
+         ), dead AS (
+           SELECT * FROM candidate WHERE expired OR NOT held
+         ), ended AS (
+           UPDATE "Operation" o SET "leaseExpiresAt" = now()
+             FROM dead d
+            WHERE o.id = d.operation AND NOT d.held AND o."leaseToken" = d.token AND o."leaseExpiresAt" > now()
+         ), unlocked AS (
+           UPDATE graphile_worker._private_jobs pj SET locked_at = NULL, locked_by = NULL
+             FROM dead d
+            WHERE pj.id = d.job_id AND pj.locked_by = d.locked_by
+         )
+         SELECT operation, locked_by, held FROM dead`,
+        [OPERATION_TASK, orphanAfterMs, LEASE_CLASS],
       );
       if (rows.length === 0) return;
-      await leases.query("SELECT graphile_worker.force_unlock_workers($1::text[])", [rows.map((r) => r.locked_by)]);
       logger.warn(
-        { workers: rows.map((r) => r.locked_by) },
-        "released the operations of oracles that died; they resume now",
+        {
+          operations: rows.map((r) => ({
+            id: r.operation,
+            worker: r.locked_by,
+            why: r.held ? "lease expired" : "holder gone",
+          })),
+        },
+        "released the operations of oracles that died, froze or lost their lease; they resume now",
       );
     } catch (err) {
-      logger.warn({ err }, "looking for abandoned operations failed");
+      logger.warn({ err: err instanceof Error ? err.message : String(err) }, "looking for abandoned operations failed");
     }
   }
   await recover();
-  const timer = setInterval(() => void recover(), opts.recoverEveryMs ?? 15_000);
+  const timer = setInterval(() => void recover(), opts.recoverEveryMs ?? 5_000);
 
   return {
+    /** This worker's name as a lease holder (Operation.leaseHolder while it runs one). */
+    holder,
     /** Finishes the running operations (they are not interrupted: a half copy is not a rollback). */
     async stop() {
+      stopping = true;
       clearInterval(timer);
-      await runner.stop();
+      await runner
+        .stop()
+        .catch((err: unknown) => logger.warn({ err }, "the operations queue runner did not stop cleanly"));
       await leases.end();
     },
     /** For tests: look for abandoned operations now. */
@@ -139,15 +284,41 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
   };
 }
 
+/** How long one lease query (claim, renewal, release) may take before it counts as failed. */
+const LEASE_QUERY_TIMEOUT_MS = 10_000;
+/** How long a finished job waits for an unreachable database before handing back anyway. */
+const DATABASE_WAIT_MS = 5 * 60_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Resolves once the database answers (or after DATABASE_WAIT_MS, or when the worker stops). */
+async function databaseAnswers(pool: pg.Pool, stopping: () => boolean, logger: typeof log): Promise<void> {
+  const deadline = Date.now() + DATABASE_WAIT_MS;
+  for (let delay = 500, said = false; ; delay = Math.min(delay * 2, 5000)) {
+    try {
+      await pool.query("SELECT 1");
+      if (said) logger.warn("the database answers again");
+      return;
+    } catch (err) {
+      if (Date.now() > deadline || stopping()) return;
+      if (!said) logger.warn({ err: err instanceof Error ? err.message : String(err) }, "waiting for the database");
+      said = true;
+      await sleep(delay);
+    }
+  }
+}
+
 /**
  * The flags of every hosting network not in the scope, for graphile-worker to skip; asked
  * at each poll, read from the database at most every 30 s (networks come and go rarely).
  */
-function outsideScope(connectionString: string, scope: string[]): () => Promise<string[]> {
+function outsideScope(connectionString: string, scope: string[], logger: typeof log): () => Promise<string[]> {
   let cached: { at: number; flags: string[] } | null = null;
   return async () => {
     if (cached && Date.now() - cached.at < 30_000) return cached.flags;
-    const client = new pg.Client({ connectionString });
+    const client = new pg.Client({ connectionString, connectionTimeoutMillis: LEASE_QUERY_TIMEOUT_MS });
+    // A connection lost meanwhile (a database restart) fails the query below, never the process.
+    client.on("error", (err) => logger.warn({ err: err.message }, "the scope query's connection was lost"));
     await client.connect();
     try {
       const { rows } = await client.query<{ slug: string }>(
@@ -157,7 +328,7 @@ function outsideScope(connectionString: string, scope: string[]): () => Promise<
       cached = { at: Date.now(), flags: rows.map((r) => networkFlag(r.slug)) };
       return cached.flags;
     } finally {
-      await client.end();
+      await client.end().catch(() => {});
     }
   };
 }

@@ -1,4 +1,5 @@
 import { autoscalerLoop } from "./autoscaler";
+import { cleanupLoop } from "./cleanup";
 import type { Config } from "../config";
 import { demandLoop } from "./demand-sim";
 import { networkLoop } from "./network";
@@ -17,6 +18,7 @@ export function productLoops(cfg: Config): OracleLoop[] {
   return [
     reconcileLoop(),
     recoveryLoop(),
+    cleanupLoop(),
     vmRestartLoop(),
     matchLoop(),
     networkLoop(),
