@@ -19,8 +19,9 @@ import { STEP_REGISTRY } from "./steps";
  *
  * A cleanup never undoes what happened since: a target-side leftover is left alone (and
  * the row closed) once the VM itself lives on that host, and a source-side undo (restore,
- * back into rotation) runs only while the VM is still recorded there and no later
- * operation took it anywhere. While an operation on the VM is in flight, its cleanups wait.
+ * back into rotation) runs only while the VM is still recorded there, no later operation
+ * took it anywhere and the heartbeat did not fence it there (an open stale-copy alert).
+ * While an operation on the VM is in flight, its cleanups wait.
  */
 
 const detailSchema = z.object({
@@ -133,9 +134,11 @@ async function cleanHost(db: Db, driver: HostDriver, owed: Row[], report: Cleanu
       report.superseded += parsed.length;
       continue;
     }
-    const [active, later] = await Promise.all([
+    const [active, later, fenced] = await Promise.all([
       db.operation.count({ where: { vmId: op.vmId, state: { in: [...ACTIVE_STATES] } } }),
       db.operation.count({ where: { vmId: op.vmId, createdAt: { gt: op.createdAt } } }),
+      // The heartbeat fenced this VM on a returning host (stopped and kept, replaced meanwhile): its decision stands.
+      db.alert.count({ where: { vmId: op.vmId, kind: ALERT_KIND.staleCopy, resolvedAt: null } }),
     ]);
     // The VM is being moved right now: its leftovers may be about to be its files again.
     if (active > 0) continue;
@@ -148,8 +151,8 @@ async function cleanHost(db: Db, driver: HostDriver, owed: Row[], report: Cleanu
         ? "nothing to undo for this step"
         : side === "target" && lives
           ? `${op.vm.name} now lives on ${row.host.name}: its files there are its own`
-          : side === "source" && (!lives || later > 0)
-            ? `${op.vm.name} was moved, deleted or operated on since: undoing this operation's start there could run it twice`
+          : side === "source" && (!lives || later > 0 || fenced > 0)
+            ? `${op.vm.name} was moved, deleted, fenced or operated on since: undoing this operation's start there could run it twice`
             : null;
       if (superseded) {
         await close(db, row, superseded);

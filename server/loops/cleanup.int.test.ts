@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOpsLab, type OpsLab } from "../../test/ops-lab";
 import { ALERT_KIND } from "../alerts";
+import { cancelOperation } from "../jobs/cancel";
 import { requestOperation } from "../jobs/request";
 import { startOperationsWorker } from "../jobs/worker";
 import { log } from "../log";
@@ -16,6 +17,8 @@ let t: OpsLab;
 let worker: Awaited<ReturnType<typeof startOperationsWorker>>;
 /** The step after which the hook takes the Nest down (armed by the test). */
 let killAfter: string | null = null;
+/** Which host the hook takes down, and whether it also cancels the operation (a rollback with the target alive). */
+let kill: { host: string; cancel: boolean } = { host: "ops-nest", cancel: false };
 
 beforeAll(async () => {
   t = await startOpsLab();
@@ -24,11 +27,12 @@ beforeAll(async () => {
     concurrency: 1,
     pollIntervalMs: 200,
     hooks: {
-      async afterStep(_operationId, step) {
+      async afterStep(operationId, step) {
         if (step !== killAfter) return;
         killAfter = null;
         // The host dies: its SSH server stops and its guests with it.
-        await t.lab.hostDown("ops-nest", { powerLoss: true });
+        await t.lab.hostDown(kill.host, { powerLoss: true });
+        if (kill.cancel) await cancelOperation(t.db, operationId);
       },
     },
   });
@@ -145,5 +149,45 @@ describe("a move whose target host dies before the rollback", () => {
     const again = await requestOperation(t.db, { kind: "DEACTIVATE", vmId: vm.id, requestedById: null });
     expect((await t.finished(again.id)).state).toBe("SUCCEEDED");
     expect(await t.domainNames("ops-nest")).toEqual(["mig-1:shut off"]);
+  });
+});
+
+describe("a move whose source host dies before the rollback", () => {
+  it("undoes the target at once, and restores the VM on its source when the source answers again", async () => {
+    // A running VM in the Loading Chambers, on its way to production.
+    const vm = await t.makeVm("src-1", "ops-loading", false);
+    const loading = t.hosts["ops-loading"]!;
+    kill = { host: "ops-loading", cancel: true };
+    killAfter = "copy config";
+    const op = await requestOperation(t.db, {
+      kind: "ACTIVATE",
+      vmId: vm.id,
+      requestedById: null,
+      targetHostId: t.hosts["ops-prod-b"]!.id,
+    });
+    const done = await t.finished(op.id);
+    expect(done.state, done.error ?? "").toBe("CANCELLED");
+    expect(done.error).toBe("cancelled by request; cleanup pending on ops-loading (did not answer): suspend");
+    // The target side is undone: nothing of the VM on the production host.
+    expect(await t.domainNames("ops-prod-b")).toEqual([]);
+    expect(await t.fileNames("ops-prod-b", "src-1")).toEqual([]);
+    const owed = await t.db.pendingCleanup.findMany({ where: { hostId: loading.id, doneAt: null } });
+    expect(owed.map((c) => [c.step, c.vmName])).toEqual([["suspend", "src-1"]]);
+    expect(owed[0]!.detail).toMatchObject({ side: "source", vmPower: "RUNNING" });
+    expect(await t.db.vm.findUniqueOrThrow({ where: { id: vm.id } })).toMatchObject({
+      phase: "LOADING",
+      hostId: loading.id,
+      power: "RUNNING",
+    });
+
+    // The source answers again: the VM, saved there by the move, runs again where it was.
+    await t.lab.hostUp("ops-loading");
+    expect(await answers("ops-loading")).toEqual(["src-1:shut off"]);
+    await cleanupLoop().tick(loopContext());
+    expect(await t.domainNames("ops-loading")).toEqual(["src-1:running"]);
+    expect(await t.fileNames("ops-loading", "src-1")).toEqual(["img", "xml"]);
+    expect(await t.db.pendingCleanup.count({ where: { hostId: loading.id, doneAt: null } })).toBe(0);
+    const alerts = await t.db.alert.findMany({ where: { kind: ALERT_KIND.cleanupPending, hostId: loading.id } });
+    expect(alerts.map((a) => a.resolvedAt !== null)).toEqual([true]);
   });
 });
