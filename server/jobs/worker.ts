@@ -201,6 +201,8 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
       if (stopping) return;
       try {
         runner = await startRunner();
+        // Stopped while it started: it stops too.
+        if (stopping) return void (await runner.stop().catch(() => undefined));
         void supervise(runner);
         logger.warn("the operations queue runner runs again");
         return;
