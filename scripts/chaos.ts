@@ -36,8 +36,8 @@ if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
 const dataDir = path.resolve(process.env.CHAOS_DATA_DIR ?? ".data/chaos");
 Object.assign(process.env, {
   VMATRIX_DATA_DIR: dataDir,
-  EMBEDDED_PG_PORT: process.env.CHAOS_PG_PORT ?? "54339",
-  SIM_LAB_BASE_PORT: process.env.CHAOS_SIM_LAB_BASE_PORT ?? "24000",
+  EMBEDDED_PG_PORT: process.env.CHAOS_PG_PORT ?? "54359",
+  SIM_LAB_BASE_PORT: process.env.CHAOS_SIM_LAB_BASE_PORT ?? "25500",
   DNS_PORT: process.env.CHAOS_DNS_PORT ?? "5363",
   // Accelerated time: beats every second, a host down after three missed ones.
   HEARTBEAT_INTERVAL_MS: "1000",
@@ -50,7 +50,11 @@ Object.assign(process.env, {
 delete process.env.DATABASE_URL;
 delete process.env.EDGE_MANIFEST;
 
-const { runChaos } = await import("./lib/chaos/run");
-const report = await runChaos({ minutes, seed, dataDir, json: args.json });
+const { ChaosSetupError, runChaos } = await import("./lib/chaos/run");
+const report = await runChaos({ minutes, seed, dataDir, json: args.json }).catch((err: unknown) => {
+  if (!(err instanceof ChaosSetupError)) throw err;
+  console.error(`chaos: ${err.message}`);
+  process.exit(2);
+});
 if (args.json) console.log(JSON.stringify(report));
 process.exit(report.ok ? 0 : 1);

@@ -32,7 +32,12 @@ export async function startHostServer(
     connections.add(client);
     // ssh2 has setNoDelay on server connections too; its typings only omit it.
     (client as unknown as { setNoDelay(on: boolean): void }).setNoDelay(true);
-    client.on("close", () => connections.delete(client));
+    // A connection that drops hangs up its sessions' commands (sshd's SIGHUP to them).
+    const hangups = new Set<() => void>();
+    client.on("close", () => {
+      connections.delete(client);
+      for (const hangup of hangups) hangup();
+    });
     client.on("error", () => undefined);
     client.on("authentication", (ctx) => {
       if (ctx.username !== host.user || ctx.method !== "publickey") return ctx.reject(["publickey"]);
@@ -62,6 +67,12 @@ export async function startHostServer(
         session.on("sftp", (acceptSftp) => serveSftp(acceptSftp(), host));
         const killer = new AbortController();
         let killedBy: string | null = null;
+        const hangup = () => {
+          killedBy ??= "HUP";
+          killer.abort();
+        };
+        hangups.add(hangup);
+        session.on("close", () => hangups.delete(hangup));
         session.on("signal", (acceptSignal, _r, info) => {
           acceptSignal?.();
           killedBy = info.name.replace(/^SIG/, "");

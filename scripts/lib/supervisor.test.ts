@@ -10,9 +10,12 @@ describe("restartDelayMs", () => {
 
 describe("firstLine", () => {
   it("skips the blank lines Prisma starts its messages with, and falls back to the code", () => {
-    expect(firstLine(new Error("\n\nInvalid `prisma.alert.create()` invocation:\n\nmore"))).toBe(
-      "Invalid `prisma.alert.create()` invocation:",
-    );
+    expect(
+      firstLine(
+        new Error("\nInvalid `prisma.alert.create()` invocation:\n\n\nCan't reach database server at 127.0.0.1:5432"),
+      ),
+    ).toBe("Can't reach database server at 127.0.0.1:5432");
+    expect(firstLine(new Error("\n\nport busy\nmore"))).toBe("port busy");
     expect(firstLine(Object.assign(new Error(""), { code: "ECONNREFUSED" }))).toBe("ECONNREFUSED");
   });
 });

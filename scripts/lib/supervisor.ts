@@ -179,9 +179,16 @@ export function nodeChild(
   };
 }
 
-/** An error's first line of words (Prisma's messages start with blank lines; pg's may be empty). */
+/**
+ * An error in one line of words: its first (Prisma's messages start with blank lines and
+ * put the reason last, after "Invalid `prisma.x.y()` invocation:"; pg's may be empty).
+ */
 export function firstLine(err: unknown): string {
   const e = err as { message?: string; code?: string };
-  const line = (e?.message ?? "").split("\n").find((l) => l.trim()) ?? "";
-  return line.trim() || e?.code || String(err);
+  const lines = (e?.message ?? "")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const line = lines[0]?.endsWith("invocation:") ? lines.at(-1) : lines[0];
+  return line || e?.code || String(err);
 }

@@ -1,8 +1,9 @@
-import { mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Resolver } from "node:dns/promises";
 import { config } from "../../../server/config";
 import { createDb, type Db } from "../../../server/db/client";
+import { portIsFree } from "../../../server/db/embedded";
 import { OperationRefused, requestOperation } from "../../../server/jobs/request";
 import { ACTIVE_STATES } from "../../../server/operation-states";
 import { prepareDatabase } from "../database";
@@ -50,7 +51,8 @@ export interface ChaosReport {
     staleAlerts: { kind: string; message: string }[];
     brokenBookings: string[];
     runTwice: string[];
-    unrecovered: { n: number; kind: FaultKind; still: string[] }[];
+    /** Faults (n, kind) after which the world stayed unhealthy, and why; n 0 is the end of the soak. */
+    unrecovered: { n: number; kind: FaultKind | "end"; still: string[] }[];
   };
 }
 
@@ -58,8 +60,15 @@ export interface ChaosReport {
 const RECOVERY_LIMIT_MS = 120_000;
 /** A copy the database does not place where it runs may be seen that long (a move's last step, a returning host's fencing). */
 const STALE_COPY_GRACE_MS = 15_000;
+/** An operation still unfinished this long after it was requested is stuck (the soak's copies take seconds). */
+const STUCK_AFTER_MS = 180_000;
+/** How long an instantaneous fault may take to show (a death noticed, a crash seen) before it counts as harmless. */
+const SHOW_MS = 5000;
 /** Time the loops get to resolve alerts once the world is healthy at the end. */
 const ALERT_SETTLE_MS = 30_000;
+
+/** The soak could not set up its world (a port in use): said in words, exit 2. */
+export class ChaosSetupError extends Error {}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -70,11 +79,25 @@ export async function runChaos(opts: {
   json: boolean;
 }): Promise<ChaosReport> {
   const say = (line: string) => (opts.json ? console.error : console.log)(`[chaos] ${line}`);
+  const cfg = config();
+  // Its own world only: a database, lab or DNS server already on these ports is someone else's.
+  for (const [what, port, variable] of [
+    ["PostgreSQL", cfg.EMBEDDED_PG_PORT, "CHAOS_PG_PORT"],
+    ["DNS", cfg.DNS_PORT, "CHAOS_DNS_PORT"],
+    ["sim lab", cfg.SIM_LAB_BASE_PORT, "CHAOS_SIM_LAB_BASE_PORT"],
+  ] as const) {
+    if (!(await portIsFree(port, "127.0.0.1")))
+      throw new ChaosSetupError(`Port ${port} (the soak's ${what}) is in use; choose another with ${variable}=…`);
+  }
+  // A fresh world each run; never delete a folder the soak did not make.
+  const marker = path.join(opts.dataDir, ".chaos-soak");
+  if (existsSync(opts.dataDir) && readdirSync(opts.dataDir).length && !existsSync(marker))
+    throw new ChaosSetupError(`${opts.dataDir} is not a chaos soak's folder; choose another with CHAOS_DATA_DIR=…`);
   rmSync(opts.dataDir, { recursive: true, force: true });
   mkdirSync(opts.dataDir, { recursive: true });
+  writeFileSync(marker, "made by npm run chaos; deleted and made again by the next run\n");
   const logPath = path.join(opts.dataDir, "chaos.log");
   const logFd = openSync(logPath, "a");
-  const cfg = config();
   say(`seed ${opts.seed}, ${opts.minutes} min of faults; the product's logs go to ${logPath}`);
 
   const hooks: { alerts?: ReturnType<typeof restartAlerts> } = {};
@@ -83,6 +106,14 @@ export async function runChaos(opts: {
     onDeath: (e) => hooks.alerts?.death(e),
     onRestarted: (e) => hooks.alerts?.restarted(e),
   });
+  // Ctrl-C stops the soak's world, not only the soak.
+  const interrupted = async () => {
+    say("interrupted: stopping the soak's world…");
+    await sup.stop();
+    process.exit(130);
+  };
+  process.once("SIGINT", () => void interrupted());
+  process.once("SIGTERM", () => void interrupted());
   const database = await prepareDatabase({ log: say, seed: true });
   await sup.add(databasePart(database));
   const db = createDb(database.url, 4);
@@ -112,8 +143,6 @@ export async function runChaos(opts: {
 
   const resolver = new Resolver({ timeout: 1500, tries: 1 });
   resolver.setServers([`${cfg.DNS_HOST}:${cfg.DNS_PORT}`]);
-  const hosts = await db.host.findMany({ where: { retiredAt: null }, select: { name: true, role: true } });
-  const networks = await db.hostingNetwork.findMany({ select: { slug: true } });
   const webNames = (await db.service.findMany({ where: { kind: "WEB", dnsName: { not: null } } })).map(
     (s) => s.dnsName!,
   );
@@ -172,6 +201,14 @@ export async function runChaos(opts: {
       if (lost.length) why.push(`production VMs not running where placed: ${lost.join(", ")}`);
       const two = doubledVms(snapshot);
       if (two.length) why.push(`running twice: ${two.join(", ")}`);
+      const stuck = await db.operation.findMany({
+        where: { state: { in: [...ACTIVE_STATES] }, createdAt: { lt: new Date(Date.now() - STUCK_AFTER_MS) } },
+        select: { kind: true, vm: { select: { name: true } } },
+      });
+      if (stuck.length)
+        why.push(
+          `operations unfinished after ${STUCK_AFTER_MS / 1000} s: ${stuck.map((o) => `${o.kind} of ${o.vm.name}`).join(", ")}`,
+        );
       const unserved = unservedBindings(await sim.edges(), await appliedBindings(db));
       if (unserved.length) why.push(`edges not serving: ${unserved.join(", ")}`);
     } catch (err) {
@@ -182,6 +219,11 @@ export async function runChaos(opts: {
       if (!answers.length) why.push(`DNS has no address for ${name}`);
     }
     return why;
+  }
+
+  async function untilUnhealthy(limitMs: number): Promise<void> {
+    const start = Date.now();
+    while (Date.now() - start < limitMs && !(await unhealthy()).length) await sleep(250);
   }
 
   async function untilHealthy(limitMs: number): Promise<{ ms: number; still: string[] }> {
@@ -243,8 +285,6 @@ export async function runChaos(opts: {
     const schedule = faultSchedule({
       seed: opts.seed,
       count: Math.max(FAULT_KINDS.length, Math.ceil(opts.minutes * 4)),
-      hosts: hosts.filter((h) => h.role === "PRODUCTION").map((h) => h.name),
-      edges: networks.map((n) => n.slug),
     });
     for (const fault of schedule) {
       if (Date.now() >= deadline) break;
@@ -254,6 +294,8 @@ export async function runChaos(opts: {
         continue;
       }
       injected[fault.kind] += 1;
+      // An instantaneous fault shows a moment later (a death noticed, a crash seen): measure from then.
+      if (!fault.holdMs) await untilUnhealthy(SHOW_MS);
       const r = await untilHealthy(RECOVERY_LIMIT_MS);
       if (r.still.length) {
         unrecovered.push({ n: fault.n, kind: fault.kind, still: r.still });
@@ -267,7 +309,11 @@ export async function runChaos(opts: {
     await worker;
 
     say("faults over; waiting for the world to settle…");
-    const end = await untilHealthy(RECOVERY_LIMIT_MS);
+    // The work's last operations finish first: a VM in flight is neither lost nor placed yet.
+    const settleBy = Date.now() + RECOVERY_LIMIT_MS;
+    while (Date.now() < settleBy && (await db.operation.count({ where: { state: { in: [...ACTIVE_STATES] } } })))
+      await sleep(1000);
+    const end = await untilHealthy(Math.max(10_000, settleBy - Date.now()));
     if (end.still.length) say(`not healthy at the end: ${end.still.join("; ")}`);
     // Alerts resolve on the loops' next passes once their condition cleared.
     const alertsDeadline = Date.now() + ALERT_SETTLE_MS;
@@ -306,7 +352,9 @@ export async function runChaos(opts: {
         staleAlerts: stale.map((a) => ({ kind: a.kind, message: a.message })),
         brokenBookings: broken,
         runTwice,
-        unrecovered: end.still.length ? [...unrecovered, { n: 0, kind: "host-kill", still: end.still }] : unrecovered,
+        unrecovered: end.still.length
+          ? [...unrecovered, { n: 0, kind: "end" as const, still: end.still }]
+          : unrecovered,
       },
     };
     result.ok =
@@ -331,30 +379,42 @@ export async function runChaos(opts: {
 
   /** Injects one fault and clears it after its hold; false when it found nothing to hit. */
   async function inject(f: Fault): Promise<boolean> {
-    const label = `fault ${f.n} ${f.kind}${f.target ? ` on ${f.target}` : ""}${f.holdMs ? ` for ${f.holdMs / 1000} s` : ""}`;
+    // Host faults and crashes land where a production VM runs now (the seed's pick among them).
+    const settled = (await productionVms(db, { settledOnly: true })).filter((v) => v.host);
+    const hostsWithVms = [...new Set(settled.map((v) => v.host!))].sort();
+    const choose = <T>(xs: T[]) => xs[Math.floor(f.pick * xs.length)];
+    const servingEdges = [...new Set((await appliedBindings(db)).map((b) => b.hostingNetwork))].sort();
+    const target =
+      f.kind === "host-kill" || f.kind === "link-cut" || f.kind === "disk-full"
+        ? choose(hostsWithVms)
+        : f.kind === "haproxy-reload" || f.kind === "edge-reboot"
+          ? choose(servingEdges)
+          : null;
+    if (target === undefined) return false;
+    const label = `fault ${f.n} ${f.kind}${target ? ` on ${target}` : ""}${f.holdMs ? ` for ${f.holdMs / 1000} s` : ""}`;
     switch (f.kind) {
       case "host-kill":
       case "link-cut": {
         say(label);
-        down.add(f.target!);
-        await sim.command({ do: "host-down", host: f.target!, powerLoss: f.kind === "host-kill" });
+        down.add(target!);
+        await sim.command({ do: "host-down", host: target!, powerLoss: f.kind === "host-kill" });
         await sleep(f.holdMs);
-        await sim.command({ do: "host-up", host: f.target! });
-        down.delete(f.target!);
-        returnedAt.set(f.target!, Date.now());
+        await sim.command({ do: "host-up", host: target! });
+        down.delete(target!);
+        returnedAt.set(target!, Date.now());
         return true;
       }
       case "disk-full": {
         say(label);
-        await sim.command({ do: "disk", host: f.target!, freeBytes: 0 });
+        await sim.command({ do: "disk", host: target!, freeBytes: 0 });
         await sleep(f.holdMs);
-        await sim.command({ do: "disk", host: f.target!, freeBytes: null });
+        await sim.command({ do: "disk", host: target!, freeBytes: null });
         return true;
       }
       case "haproxy-reload":
       case "edge-reboot":
         say(label);
-        await sim.command({ do: f.kind, hostingNetwork: f.target! });
+        await sim.command({ do: f.kind, hostingNetwork: target! });
         return true;
       case "postgres-restart": {
         const pid = Number(
@@ -369,8 +429,7 @@ export async function runChaos(opts: {
         await dnsGarbage(cfg.DNS_HOST, cfg.DNS_PORT);
         return true;
       case "vm-crash": {
-        const vms = (await productionVms(db)).filter((v) => v.host);
-        const vm = vms[Math.floor(prng(opts.seed + f.n)() * vms.length)];
+        const vm = choose(settled);
         if (!vm) return false;
         say(`${label}: ${vm.name} on ${vm.host}`);
         await sim.command({ do: "crash", host: vm.host!, vm: vm.name });

@@ -23,8 +23,12 @@ export interface Fault {
   /** Position in the schedule (1-based). */
   n: number;
   kind: FaultKind;
-  /** A host, an edge's hosting network, or null when the soak picks the target live (oracle, VM). */
-  target: string | null;
+  /**
+   * Which of the live candidates to hit, as a fraction (0 ≤ pick < 1) of their sorted list:
+   * host faults take a host running a production VM at that moment, vm-crash a production
+   * VM, edge faults an edge serving applied bindings; so a fault always lands where it hurts.
+   */
+  pick: number;
   /** How long the fault lasts before it is cleared (0: instantaneous). */
   holdMs: number;
 }
@@ -57,13 +61,11 @@ const HOLD_MS: Record<FaultKind, [number, number]> = {
 
 /**
  * `count` faults: every kind once in a seeded order first (so a short soak still injects
- * each kind), then seeded picks. Hosts and edges are chosen from the sorted names given.
+ * each kind), then seeded picks.
  */
-export function faultSchedule(opts: { seed: number; count: number; hosts: string[]; edges: string[] }): Fault[] {
+export function faultSchedule(opts: { seed: number; count: number }): Fault[] {
   const rand = prng(opts.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-  const hosts = [...opts.hosts].sort();
-  const edges = [...opts.edges].sort();
   const firstRound = [...FAULT_KINDS];
   for (let i = firstRound.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
@@ -74,13 +76,7 @@ export function faultSchedule(opts: { seed: number; count: number; hosts: string
     const kind = n <= firstRound.length ? firstRound[n - 1]! : pick(FAULT_KINDS);
     const [lo, hi] = HOLD_MS[kind];
     const holdMs = lo + Math.round((rand() * (hi - lo)) / 1000) * 1000;
-    const target =
-      kind === "host-kill" || kind === "link-cut" || kind === "disk-full"
-        ? pick(hosts)
-        : kind === "haproxy-reload" || kind === "edge-reboot"
-          ? pick(edges)
-          : null;
-    faults.push({ n, kind, target, holdMs });
+    faults.push({ n, kind, pick: rand(), holdMs });
   }
   return faults;
 }
