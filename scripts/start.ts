@@ -198,4 +198,4 @@ for (const u of SEED_USERS) say(`  ${u.email.padEnd(24)} ${u.role}`);
 say(
   `Demand ingest token (POST ${appUrl}/api/demand, docs/demand.md): in ${path.join(cfg.VMATRIX_DATA_DIR, "demand-ingest-token")}`,
 );
-say("Press Ctrl-C to stop. Each part is restarted if it dies (docs/operations.md).");
+say("Press Ctrl-C to stop. Each part is restarted if it dies (docs/faults.md).");

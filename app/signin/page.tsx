@@ -1,13 +1,20 @@
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { SignInForm } from "@/components/signin/form";
+import { DatabaseAway } from "@/components/shared/database-away";
+import { DatabaseUnavailable } from "@/server/db/unavailable";
 import { getSessionUser } from "@/server/auth/session";
 import { SEED_USERS, DEMO_PASSWORD } from "@/prisma/seed-data/world";
 
 export const dynamic = "force-dynamic";
 
 export default async function SignInPage() {
-  if (await getSessionUser(await headers())) redirect("/map");
+  // While the database is away nobody can sign in: the form says so and stays usable.
+  const user = await getSessionUser(await headers()).catch((err: unknown) => {
+    if (err instanceof DatabaseUnavailable) return "away" as const;
+    throw err;
+  });
+  if (user && user !== "away") redirect("/map");
   // The demo accounts are listed only while the demo world is in use.
   const demo = process.env.VMATRIX_DEMO !== "0" ? SEED_USERS.map((u) => ({ ...u, password: DEMO_PASSWORD })) : [];
   return (
@@ -15,6 +22,7 @@ export default async function SignInPage() {
       <h1>
         vMatrix <span>Control Plane</span>
       </h1>
+      {user === "away" && <DatabaseAway />}
       <SignInForm demoUsers={demo} />
     </div>
   );

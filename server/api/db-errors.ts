@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { HostError, InvalidArgumentError } from "../hosts/errors";
 import { Refused } from "../refused";
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "../db/unavailable";
 
 /**
  * Turns database refusals into API errors a user can act on. Integrity lives in the
@@ -14,6 +15,9 @@ export function toApiError(err: unknown): TRPCError | null {
   }
   if (err instanceof Refused) return new TRPCError({ code: err.code, message: err.message, cause: err });
   if (err instanceof HostError) return new TRPCError({ code: "PRECONDITION_FAILED", message: err.message, cause: err });
+  // A database restart or outage passes: say so (503), rather than a bare internal error.
+  if (isDatabaseUnavailable(err))
+    return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: DATABASE_UNAVAILABLE_MESSAGE, cause: err });
   const e = err as { code?: unknown; meta?: Record<string, unknown>; message?: unknown };
   const message = typeof e.message === "string" ? e.message : "";
   switch (e.code) {

@@ -1,8 +1,10 @@
+import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "@/server/api/root";
 import { createInnerContext } from "@/server/api/trpc";
 import { getSessionUser } from "@/server/auth/session";
 import { db } from "@/server/db/client";
+import { DatabaseUnavailable } from "@/server/db/unavailable";
 import { log } from "@/server/log";
 
 export const dynamic = "force-dynamic";
@@ -12,7 +14,15 @@ function handler(req: Request) {
     endpoint: "/api/trpc",
     req,
     router: appRouter,
-    createContext: async () => createInnerContext({ db: db(), user: await getSessionUser(req.headers) }),
+    createContext: async () => {
+      const user = await getSessionUser(req.headers).catch((err: unknown) => {
+        // Sessions live in the database: while it is away the answer is 503 in words.
+        if (err instanceof DatabaseUnavailable)
+          throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: err.message, cause: err });
+        throw err;
+      });
+      return createInnerContext({ db: db(), user });
+    },
     onError({ error, path }) {
       if (error.code === "INTERNAL_SERVER_ERROR") log.error({ err: error, path }, "tRPC procedure failed");
     },
