@@ -16,7 +16,7 @@ const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-3]|53300)$/;
 const UNAVAILABLE_PRISMA = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2028", "P2037"]);
 const UNAVAILABLE_SOCKET = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND"]);
 const UNAVAILABLE_TEXT =
-  /Connection terminated|Server has closed the connection|Can't reach database server|DatabaseNotReachable|terminating connection due to (administrator command|unexpected postmaster exit)|the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)|Timed out fetching a new connection|Unable to start a transaction in the given time|Query read timeout/i;
+  /Connection terminated|Server has closed the connection|Can't reach database server|DatabaseNotReachable|terminating connection due to (administrator command|unexpected postmaster exit)|the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)|Timed out fetching a new connection|timeout exceeded when trying to connect|Unable to start a transaction in the given time|Query read timeout|Client (has encountered a connection error|was closed) and is not queryable/i;
 
 /**
  * The database could not be reached or dropped the connection (a restart, a proxy, a

@@ -15,7 +15,7 @@ type Worker = Awaited<ReturnType<typeof startOperationsWorker>>;
 let t: OpsLab;
 
 beforeAll(async () => {
-  t = await startOpsLab(undefined, { productionHosts: 3 });
+  t = await startOpsLab(undefined, { productionHosts: 4 });
 });
 afterAll(async () => {
   await t?.stop();
@@ -286,4 +286,76 @@ describe("an oracle cut off from the database", () => {
       expect(after.leaseHolder).toBe(b.holder);
     },
   );
+});
+
+describe("a run that stalls (waits on something that never answers, outside any host command)", () => {
+  let worker: Worker | undefined;
+  afterAll(async () => {
+    await worker?.stop();
+  });
+
+  it("stops renewing, gives its lease up and is left behind; the operation resumes and succeeds, and the stalled run writes nothing when it wakes", async () => {
+    const stallAfterMs = 3000;
+    let wake = () => {};
+    let stalledAt = 0;
+    let tokenThen = 0n;
+    worker = await startOperationsWorker(t.db, t.driver, {
+      connectionString: t.url,
+      concurrency: 2,
+      pollIntervalMs: 100,
+      leaseRenewMs: 500,
+      stallAfterMs,
+      abandonAfterMs: 1000,
+      hooks: {
+        async afterStep(operationId, step) {
+          if (step !== "copy disk" || stalledAt) return;
+          tokenThen = (await leaseOf(t.db, operationId))!.leaseToken;
+          stalledAt = performance.now();
+          // A wait without an end of its own (what a database call on a broken pool was).
+          await new Promise<void>((resolve) => (wake = resolve));
+        },
+      },
+    });
+    const vm = await t.makeVm("stall-1", "ops-nest", true);
+    const op = await requestOperation(t.db, {
+      kind: "ACTIVATE",
+      vmId: vm.id,
+      requestedById: null,
+      targetHostId: t.hosts["ops-prod-d"]!.id,
+    });
+    await until("the run to stall", async () => stalledAt > 0);
+    // While it stalls its lease is still renewed: nothing else may take the operation yet.
+    await new Promise((r) => setTimeout(r, stallAfterMs / 2));
+    expect((await leaseOf(t.db, op.id))!.leaseToken).toBe(tokenThen);
+    await until(
+      "another run to claim the operation",
+      async () => (await leaseOf(t.db, op.id))!.leaseToken > tokenThen,
+      30_000,
+    );
+    const claimedAfter = (performance.now() - stalledAt) / 1000;
+    const done = await t.finished(op.id);
+    console.log(
+      `[lease] a run stalled after copy disk (stall limit ${stallAfterMs / 1000} s): the next run claimed the operation ${claimedAfter.toFixed(1)} s later`,
+    );
+    expect(done.state, done.error ?? "").toBe("SUCCEEDED");
+    expect(done.steps.every((s) => s.state === "DONE")).toBe(true);
+    // Not before the stall limit; within it, a renewal period, the grace and the queue's retry delay.
+    expect(claimedAfter).toBeGreaterThan(stallAfterMs / 1000);
+    expect(claimedAfter).toBeLessThan(stallAfterMs / 1000 + 0.5 + 1 + 5);
+
+    // The stalled run wakes up: it is fenced, nothing of it lands.
+    const before = await t.db.operation.findUniqueOrThrow({
+      where: { id: op.id },
+      include: { steps: { orderBy: { index: "asc" } } },
+    });
+    wake();
+    await new Promise((r) => setTimeout(r, 500));
+    const after = await t.db.operation.findUniqueOrThrow({
+      where: { id: op.id },
+      include: { steps: { orderBy: { index: "asc" } } },
+    });
+    expect(after).toEqual(before);
+    expect(await t.domainNames("ops-prod-d")).toEqual(["stall-1:running"]);
+    expect(await t.domainNames("ops-nest")).toEqual([]);
+  });
 });

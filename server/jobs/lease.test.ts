@@ -21,6 +21,12 @@ describe("isDatabaseUnavailable", () => {
     });
     expect(isDatabaseUnavailable(wrapped)).toBe(true);
     expect(isDatabaseUnavailable(new Error("outer", { cause: pgError("08006", "connection failure") }))).toBe(true);
+    // A crash (postmaster killed), a pooled connection it broke, a pool that had none free in time.
+    expect(isDatabaseUnavailable(new Error("terminating connection due to unexpected postmaster exit"))).toBe(true);
+    expect(isDatabaseUnavailable(new Error("Client has encountered a connection error and is not queryable"))).toBe(
+      true,
+    );
+    expect(isDatabaseUnavailable(new Error("timeout exceeded when trying to connect"))).toBe(true);
   });
 
   it("leaves everything else alone: a host's refused SSH connection, a constraint, a plain bug", () => {
@@ -65,5 +71,46 @@ describe("a run's lease, without the database", () => {
     lease.lose("another oracle took the operation (its token changed)");
     expect(() => fenced.destroy("b")).toThrow(LeaseLost);
     expect(calls).toEqual(["destroy a"]);
+  });
+
+  it("is lost when the run stalls: no progress for stallAfterMs while nothing bounded is under way", async () => {
+    // Claimed 5 s ago, nothing since: stalled (the TTL is long, so only the watchdog speaks).
+    const lease = new OperationLease(db, "op-3", 2n, "me", performance.now() - 5000, {
+      ttlMs: 60_000,
+      stallAfterMs: 1000,
+    });
+    expect(lease.stalled).toBe(true);
+    // A host command (or another bounded wait) under way is progress while it lasts, and when it ends.
+    let finish = () => {};
+    const command = lease.busy(new Promise<void>((resolve) => (finish = resolve)));
+    expect(lease.stalled).toBe(false);
+    finish();
+    await command;
+    expect(lease.stalled).toBe(false);
+    expect(lease.lost).toBe(false);
+
+    const stalled = new OperationLease(db, "op-4", 2n, "me", performance.now() - 5000, {
+      ttlMs: 60_000,
+      stallAfterMs: 1000,
+    });
+    // The renewal is where the watchdog looks: it renews nothing and the lease is lost.
+    expect(await stalled.renew()).toBe(false);
+    expect(stalled.lost).toBe(true);
+    expect(stalled.signal.aborted).toBe(true);
+    expect(() => stalled.check()).toThrow(/lease \(token 2\) lost: the run stalled: no progress for 5 s/);
+  });
+
+  it("counts the fenced driver's commands as the run's progress", async () => {
+    const lease = new OperationLease(db, "op-5", 1n, "me", performance.now() - 5000, {
+      ttlMs: 60_000,
+      stallAfterMs: 1000,
+    });
+    let finish = () => {};
+    const driver = { copy: () => new Promise<void>((resolve) => (finish = resolve)) };
+    const copying = fencedDriver(driver, lease).copy();
+    expect(lease.stalled).toBe(false);
+    finish();
+    await copying;
+    expect(lease.stalled).toBe(false);
   });
 });

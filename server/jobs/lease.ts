@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Db, Tx } from "../db/client";
+import { isDatabaseUnavailable as isUnavailable } from "../db/unavailable";
 import { HostError } from "../hosts/errors";
 import { log } from "../log";
 
@@ -18,6 +19,11 @@ import { log } from "../log";
 export const LEASE_TTL_MS = 15_000;
 /** How often a run renews its lease. */
 export const LEASE_RENEW_MS = 5_000;
+/**
+ * A run that makes no progress this long, while no host command of it is under way, is
+ * stalled: it stops renewing and gives its lease up (see OperationLease).
+ */
+export const STALL_AFTER_MS = 60_000;
 /** A run stops this long before its lease would expire in the database when it could not renew. */
 const SAFETY_MARGIN_MS = 1_000;
 /** A write's transaction idle this long (its holder cut off between statements) is ended by the server. */
@@ -76,6 +82,8 @@ export async function leaseOf(db: Db, operationId: string) {
 export interface LeaseOptions {
   ttlMs?: number;
   renewEveryMs?: number;
+  /** How long a run may show no progress outside a host command before it counts as stalled (default STALL_AFTER_MS). */
+  stallAfterMs?: number;
   /** Where renewals and the release go (the claiming connection); default: the Prisma client. */
   via?: LeaseQueryable;
 }
@@ -83,13 +91,25 @@ export interface LeaseOptions {
 /**
  * A claimed lease, held by one run: renews itself, knows when it is lost, and fences the
  * run's writes. `signal` is aborted the moment the lease is lost (a renewal found another
- * token, a fenced write, the lease connection dropped, or the local deadline passed
- * without a renewal), so a step in flight (a copy, a wait) stops there.
+ * token, a fenced write, the lease connection dropped, the local deadline passed without
+ * a renewal, or the run stalled), so a step in flight (a copy, a wait) stops there.
+ *
+ * The watchdog: the lease is renewed only while the run makes progress. Progress is a
+ * write of the run that landed, a host command of it that returned, or one under way
+ * (the transport ends every command by its own timeout; a copy's grows with its size),
+ * or another bounded wait of a step (`busy`). A run that shows none of these for
+ * `stallAfterMs` waits on something without an end of its own (the database, a pool, a
+ * lock, a bug): it is stalled, and loses its lease like a run that could not renew.
  */
 export class OperationLease {
   private readonly controller = new AbortController();
   private readonly ttlMs: number;
   private readonly renewEveryMs: number;
+  private readonly stallAfterMs: number;
+  /** performance.now() of the run's last sign of progress. */
+  private lastProgress: number;
+  /** Host commands and other bounded waits of the run under way now. */
+  private underWay = 0;
   /** performance.now() past which the lease may have expired in the database. */
   private deadline: number;
   private renewTimer: NodeJS.Timeout | undefined;
@@ -109,7 +129,9 @@ export class OperationLease {
   ) {
     this.ttlMs = opts.ttlMs ?? LEASE_TTL_MS;
     this.renewEveryMs = opts.renewEveryMs ?? LEASE_RENEW_MS;
+    this.stallAfterMs = opts.stallAfterMs ?? STALL_AFTER_MS;
     this.deadline = claimedAt + this.ttlMs - SAFETY_MARGIN_MS;
+    this.lastProgress = claimedAt;
     this.logger = log.child({ component: "lease", operationId, token: String(token) });
   }
 
@@ -142,6 +164,30 @@ export class OperationLease {
     this.controller.abort(new LeaseLost(this.message()));
   }
 
+  /** The run moved on (a write landed, a command returned): the watchdog starts counting again. */
+  progress(): void {
+    this.lastProgress = performance.now();
+  }
+
+  /**
+   * A wait with an end of its own (a host command, a step's pause): the run counts as
+   * making progress while it lasts, and when it ends.
+   */
+  async busy<T>(work: Promise<T>): Promise<T> {
+    this.underWay++;
+    try {
+      return await work;
+    } finally {
+      this.underWay--;
+      this.progress();
+    }
+  }
+
+  /** No progress for stallAfterMs, and nothing bounded under way (checked at every renewal). */
+  get stalled(): boolean {
+    return this.underWay === 0 && performance.now() - this.lastProgress > this.stallAfterMs;
+  }
+
   /** Throws LeaseLost when the lease is lost or its local deadline has passed; call before every side effect. */
   check(): void {
     if (this.reason === null && performance.now() >= this.deadline) this.lose("not renewed before its expiry");
@@ -162,7 +208,7 @@ export class OperationLease {
   async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     this.check();
     try {
-      return await this.db.$transaction(async (tx) => {
+      const result = await this.db.$transaction(async (tx) => {
         // The row lock must not outlive a holder cut off mid-transaction (it would block the
         // next claim until its TCP connection died): such a session ends after a few seconds.
         const held = await tx.$queryRaw<{ ok: number }[]>`
@@ -176,6 +222,8 @@ export class OperationLease {
         }
         return fn(tx);
       });
+      this.progress();
+      return result;
     } catch (err) {
       // A lost lease says so, whatever the transaction's own error was (e.g. aborted mid-way).
       if (this.reason !== null && !(err instanceof LeaseLost)) throw this.error();
@@ -191,11 +239,17 @@ export class OperationLease {
       data,
     });
     if (count === 0) this.lose("a progress write was fenced: the operation carries another token");
+    else this.progress();
   }
 
   /** Extends the expiry, only while the operation carries this token. */
   async renew(): Promise<boolean> {
     if (this.reason !== null || this.renewing) return false;
+    if (this.stalled) {
+      const s = Math.round((performance.now() - this.lastProgress) / 1000);
+      this.lose(`the run stalled: no progress for ${s} s while no host command of it was under way`);
+      return false;
+    }
     this.renewing = true;
     const sent = performance.now();
     try {
@@ -260,56 +314,27 @@ export class OperationLease {
  * The host driver as a run holding `lease` uses it: every call first checks the lease, so a
  * run that lost it (fenced, or not renewed in time) stops before its next command on a
  * host. A command already under way is not interrupted here (a copy is, by the lease's
- * signal).
+ * signal). Commands under way, and their ends, are the run's progress for the watchdog.
  */
-export function fencedDriver<D extends object>(driver: D, lease: Pick<OperationLease, "check">): D {
+export function fencedDriver<D extends object>(driver: D, lease: Pick<OperationLease, "check" | "busy">): D {
   return new Proxy(driver, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== "function") return value;
       return (...args: unknown[]) => {
         lease.check();
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        return result instanceof Promise ? lease.busy(result) : result;
       };
     },
   });
 }
 
-/** PostgreSQL SQLSTATEs of a connection lost or refused, or a server shutting down or starting up. */
-const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-3]|53300)$/;
-/** Prisma's codes for an unreachable or closed database, a timeout, a pool or transaction start timeout. */
-const UNAVAILABLE_PRISMA = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2028", "P2037"]);
-const UNAVAILABLE_SOCKET = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND"]);
-const UNAVAILABLE_TEXT =
-  /Connection terminated|Server has closed the connection|Can't reach database server|terminating connection due to administrator command|the database system is (starting up|shutting down|in recovery mode)|Timed out fetching a new connection|Unable to start a transaction in the given time|Query read timeout/i;
-
 /**
  * The database could not be reached or dropped the connection (a restart, a proxy, a
  * network fault): a fault that passes, to retry, never a reason to fail an operation.
- * Looks through Prisma's wrapping (`cause`, the driver adapter's error) for the pg error.
+ * A host's fault (its SSH connection refused or reset) is never the database's.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  // A host's fault (its SSH connection refused or reset) is never the database's.
-  if (err instanceof HostError) return false;
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [err];
-  while (queue.length) {
-    const e = queue.shift();
-    if (!e || typeof e !== "object" || seen.has(e) || e instanceof HostError) continue;
-    seen.add(e);
-    const o = e as {
-      code?: unknown;
-      originalCode?: unknown;
-      message?: unknown;
-      cause?: unknown;
-      meta?: { driverAdapterError?: unknown };
-    };
-    for (const code of [o.code, o.originalCode]) {
-      if (typeof code !== "string") continue;
-      if (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_PRISMA.has(code) || UNAVAILABLE_SOCKET.has(code)) return true;
-    }
-    if (typeof o.message === "string" && UNAVAILABLE_TEXT.test(o.message)) return true;
-    queue.push(o.cause, o.meta?.driverAdapterError);
-  }
-  return false;
+  return isUnavailable(err, (e) => e instanceof HostError);
 }

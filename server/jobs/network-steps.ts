@@ -17,6 +17,20 @@ import type { StepContext, StepDef, StepHost } from "./step";
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
+/** The edge driver as a step uses it: its commands (a drain's polls among them) are the run's progress. */
+function edgeDriver<D extends object>(ctx: StepContext, driver: D): D {
+  return new Proxy(driver, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        return result instanceof Promise ? ctx.busy(result) : result;
+      };
+    },
+  });
+}
+
 async function subject(ctx: StepContext, host: StepHost): Promise<BindSubject & { service: TwoTier }> {
   const [service, hostingNetwork] = await Promise.all([
     ctx.db.service.findUniqueOrThrow({
@@ -61,7 +75,7 @@ async function bindAt(ctx: StepContext, host: StepHost) {
   const s = await subject(ctx, host);
   const { edges, edge } = edgeFor(s.hostingNetwork.slug, ctx.vm.name);
   const binding = await reserveBinding(ctx.db, s);
-  const at = edges && edge ? { driver: edges.driver, edge } : null;
+  const at = edges && edge ? { driver: edgeDriver(ctx, edges.driver), edge } : null;
   await applyBinding(ctx.db, at, binding, ctx.vm.name, s.hostingNetwork);
   // A two-tier service's front end: its tunnel home from this edge (thesis §4.3.2).
   const tunnel = isTwoTier(s.service)
@@ -79,7 +93,7 @@ async function unbindAll(ctx: StepContext, where: { hostingNetworkId?: string },
   const edges = currentEdges();
   const at = (slug: string) => {
     const edge = edges?.of(slug) ?? null;
-    return edges && edge ? { driver: edges.driver, edge } : null;
+    return edges && edge ? { driver: edgeDriver(ctx, edges.driver), edge } : null;
   };
   let leftOpen = 0;
   for (const b of bindings) {

@@ -122,7 +122,7 @@ export async function runOperation(
   const signal = AbortSignal.any([cancel.signal, lease.signal]);
   let ctx: StepContext;
   try {
-    ctx = context(op, db, fencedDriver(driver, lease), signal);
+    ctx = context(op, db, fencedDriver(driver, lease), signal, (work) => lease.busy(work));
   } catch (err) {
     // Nothing has touched a host yet: the operation fails with the VM as it was.
     if (op.steps.every((s) => s.state === "PENDING")) {
@@ -452,8 +452,17 @@ async function forgetUncreated(tx: Tx, op: LoadedOperation) {
     await tx.vm.updateMany({ where: { id: op.vmId, hostId: null }, data: { deletedAt: new Date() } });
 }
 
-/** A step's context for an operation as loaded (also what a pending cleanup runs its compensation with). */
-export function context(op: LoadedOperation, db: Db, driver: HostDriver, signal: AbortSignal): StepContext {
+/**
+ * A step's context for an operation as loaded (also what a pending cleanup runs its
+ * compensation with). `busy`: the run's lease's, under a lease (its watchdog); else nothing.
+ */
+export function context(
+  op: LoadedOperation,
+  db: Db,
+  driver: HostDriver,
+  signal: AbortSignal,
+  busy: <T>(work: Promise<T>) => Promise<T> = (work) => work,
+): StepContext {
   if (!op.sourceHost || !op.targetHost) throw new Error("the operation's source or target host no longer exists");
   const plan = readPlan(op.decision);
   const source = {
@@ -489,6 +498,7 @@ export function context(op: LoadedOperation, db: Db, driver: HostDriver, signal:
     plan,
     signal,
     onProgress: () => {},
+    busy,
   };
 }
 

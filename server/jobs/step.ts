@@ -34,6 +34,12 @@ export interface StepContext {
   /** Aborted when the operation is cancelled: long steps stop and the operation rolls back. */
   signal: AbortSignal;
   onProgress: (p: TransferProgress) => void;
+  /**
+   * Marks a wait with an end of its own (a pause, an edge's drain) as the run's progress
+   * while it lasts, so the lease's watchdog does not take it for a stall (server/jobs/lease.ts).
+   * Host commands through `driver` count already.
+   */
+  busy<T>(work: Promise<T>): Promise<T>;
 }
 
 export interface StepOutcome {

@@ -57,7 +57,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 const boot: StepDef = {
   name: "boot",
   compensateOn: "source",
-  async run({ driver, source, vm, files, plan, signal }) {
+  async run({ driver, source, vm, files, plan, signal, busy }) {
     const state = await domainState(driver, source, vm.name);
     if (state === null) throw new Error(`VM ${vm.name} is not defined on ${source.name}`);
     if (state === "running") return { detail: "already running" };
@@ -67,7 +67,7 @@ const boot: StepDef = {
       await driver.removeFile(source, files.state.from);
     } else await driver.start(source, vm.name);
     const settle = plan.bootSettleMs ?? 0;
-    await pause(settle, signal);
+    await busy(pause(settle, signal));
     return { detail: `booted on ${source.name}; ran ${(settle / 1000).toFixed(0)} s before saving` };
   },
   // A VM that was off goes back to off (a saved one is saved again by the next attempt's suspend).

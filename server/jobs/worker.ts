@@ -24,6 +24,14 @@ export interface OperationsWorkerOptions {
   leaseTtlMs?: number;
   leaseRenewMs?: number;
   /**
+   * The watchdog: a run that shows no progress this long outside a host command is
+   * stalled and gives its lease up (default 60 s; server/jobs/lease.ts). A run that has not
+   * stopped `abandonAfterMs` (default 5 s) after losing its lease, for any reason, is left
+   * behind (fenced), so its job ends and the operation resumes.
+   */
+  stallAfterMs?: number;
+  abandonAfterMs?: number;
+  /**
    * A Local Oracle's hosting networks (slugs): it runs only operations whose hosts all lie
    * inside them (a move between two networks needs an oracle that reaches both, e.g. the
    * global one). Unset: every operation.
@@ -114,16 +122,22 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
       lease = new OperationLease(db, operationId, token, holder, claimedAt, {
         ttlMs,
         renewEveryMs: opts.leaseRenewMs,
+        stallAfterMs: opts.stallAfterMs,
         via: client,
       }).start();
       try {
-        await runOperation(
-          db,
-          driver,
-          operationId,
-          opts.hooks ?? {},
-          { number: job.attempts, max: job.max_attempts },
+        await unlessAbandoned(
+          runOperation(
+            db,
+            driver,
+            operationId,
+            opts.hooks ?? {},
+            { number: job.attempts, max: job.max_attempts },
+            lease,
+          ),
           lease,
+          opts.abandonAfterMs ?? ABANDON_AFTER_MS,
+          logger.child({ operationId }),
         );
       } catch (err) {
         // Fenced: another run owns the operation; the job is its business now (the throw
@@ -284,6 +298,46 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
     /** For tests: look for abandoned operations now. */
     recover,
   };
+}
+
+/** How long a run that lost its lease is waited for before it is left behind. */
+const ABANDON_AFTER_MS = 5_000;
+
+/**
+ * The run's own end; or, once its lease is lost, at most `graceMs` more. A run that has not
+ * stopped by then waits on something its abort signal does not reach (a database call, a
+ * bug): it is left behind, fenced (its lease refuses every write and host command), and
+ * LeaseLost ends its job, so neither the operation nor the worker's slot waits for it.
+ */
+async function unlessAbandoned(
+  run: Promise<void>,
+  lease: OperationLease,
+  graceMs: number,
+  logger: typeof log,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let onLost = () => {};
+  const abandoned = new Promise<never>((_, reject) => {
+    onLost = () => {
+      timer = setTimeout(() => {
+        logger.error(
+          { graceMs, why: lease.error().message },
+          "the run did not stop after losing its lease: left behind (fenced); the operation resumes from its rows",
+        );
+        // Whatever it ends with later is of no consequence (nothing of it can land).
+        run.catch(() => undefined);
+        reject(lease.error());
+      }, graceMs);
+    };
+    if (lease.signal.aborted) onLost();
+    else lease.signal.addEventListener("abort", onLost, { once: true });
+  });
+  try {
+    await Promise.race([run, abandoned]);
+  } finally {
+    clearTimeout(timer);
+    lease.signal.removeEventListener("abort", onLost);
+  }
 }
 
 /** How long one lease query (claim, renewal, release) may take before it counts as failed. */
