@@ -53,7 +53,7 @@ describe("vmatrix CLI", () => {
     const r = cli("--help");
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(
-      "Nouns (aliases in parentheses): hosts, vms (vm), operations (ops), replicas, demand, network (net), alerts",
+      "Nouns (aliases in parentheses): hosts, alerts, vms (vm), operations (ops), replicas, demand, network (net)",
     );
     for (const line of [
       "hosts list",
@@ -70,7 +70,7 @@ describe("vmatrix CLI", () => {
     const unknown = cli("vmz", "list");
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(
-      /^vmatrix: unknown command vmz\n\nUsage: .*\n\nNouns \(aliases in parentheses\): hosts, vms \(vm\)/,
+      /^vmatrix: unknown command vmz\n\nUsage: .*\n\nNouns \(aliases in parentheses\): hosts, alerts, vms \(vm\)/,
     );
   });
 
