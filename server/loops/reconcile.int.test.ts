@@ -4,7 +4,7 @@ import type { OpsLab } from "../../test/ops-lab";
 import { requestOperation } from "../jobs/request";
 import { followOperation } from "../replicas/targets";
 import { reconcilePass } from "./reconcile";
-import { recoverPass } from "./recovery";
+import { endServerLosses, recoverPass } from "./recovery";
 
 // The reconciler and host-failure recovery against real SSH hosts (the sim lab) and a
 // real queue: replica targets become operations, a lost host's VM is replaced, reasons are written.
@@ -125,5 +125,12 @@ describe("recovery without a replica target", () => {
     expect(losses).toHaveLength(1);
     expect(losses[0]!.reason).toMatch(/no replacement: /);
     expect(await t.db.alert.count({ where: { kind: "server-loss" } })).toBe(1);
+    // Still lost: the alert stays open.
+    expect(await endServerLosses(t.db)).toBe(0);
+    // The host answers again with the VM running: the loss is over and its alert resolves.
+    await t.db.host.update({ where: { id: serving!.hostId! }, data: { status: "UP", lastHeartbeatAt: new Date() } });
+    await t.db.vm.update({ where: { id: serving!.id }, data: { power: "RUNNING" } });
+    expect(await endServerLosses(t.db)).toBe(1);
+    expect(await t.db.alert.count({ where: { kind: "server-loss", resolvedAt: null } })).toBe(0);
   });
 });

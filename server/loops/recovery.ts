@@ -20,6 +20,8 @@ export function recoveryLoop(intervalMs = 3000) {
     if (o.released || o.failed.length) logger.warn(o, "replaced VMs of DOWN hosts out of rotation");
     const s = await returnStaleCopies(db);
     if (s.requested || s.resolved) logger.info(s, "stale copies on returning hosts going back to the Nest");
+    const ended = await endServerLosses(db);
+    if (ended) logger.info({ ended }, "server losses over: their alerts resolved");
   });
 }
 
@@ -220,6 +222,39 @@ export async function recordServerLoss(
       },
     }),
   ]);
+}
+
+/**
+ * A server loss is over when its VM was replaced after all (a RECOVER decision with an
+ * operation since the alert), left production or was deleted, or runs again on a host that
+ * answers (its host came back before anything could replace it): its alert resolves.
+ */
+export async function endServerLosses(db: Db, now = new Date()): Promise<number> {
+  const open = await db.alert.findMany({
+    where: { kind: ALERT_KIND.serverLoss, resolvedAt: null, vmId: { not: null } },
+    select: {
+      id: true,
+      createdAt: true,
+      vmId: true,
+      vm: { select: { phase: true, power: true, deletedAt: true, host: { select: { status: true } } } },
+    },
+  });
+  const ended: string[] = [];
+  for (const a of open) {
+    const v = a.vm;
+    const over =
+      !v ||
+      v.deletedAt !== null ||
+      v.phase !== "PRODUCTION" ||
+      (v.power === "RUNNING" && v.host?.status === "UP") ||
+      (await db.autoscalerDecision.count({
+        where: { action: "RECOVER", vmId: a.vmId!, operationId: { not: null }, at: { gte: a.createdAt } },
+      })) > 0;
+    if (over) ended.push(a.id);
+  }
+  if (!ended.length) return 0;
+  const r = await db.alert.updateMany({ where: { id: { in: ended }, resolvedAt: null }, data: { resolvedAt: now } });
+  return r.count;
 }
 
 /**

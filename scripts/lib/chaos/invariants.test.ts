@@ -50,7 +50,7 @@ describe("chaos invariants", () => {
     expect(
       staleAlerts([
         { id: "1", kind: "host-down", message: "" },
-        { id: "2", kind: "server-loss", message: "" },
+        { id: "2", kind: "capacity", message: "" },
         { id: "3", kind: "process-restarted", message: "" },
       ]).map((a) => a.id),
     ).toEqual(["1", "3"]);

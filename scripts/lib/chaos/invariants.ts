@@ -50,6 +50,7 @@ export function lostVms(snapshot: HostDomainsView[], production: { name: string;
 /** Alert kinds a fault raises; once every fault has cleared and the world is healthy, none may stay open. */
 export const FAULT_ALERT_KINDS: readonly string[] = [
   ALERT_KIND.hostDown,
+  ALERT_KIND.serverLoss,
   ALERT_KIND.unexpectedVm,
   ALERT_KIND.networkDrift,
   ALERT_KIND.vmCrashed,
