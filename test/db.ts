@@ -8,6 +8,8 @@ export async function createTestDatabase(): Promise<{ db: Db; url: string; drop:
   const serverUrl = inject("pgServerUrl");
   const name = `vmatrix_test_${randomBytes(5).toString("hex")}`;
   const admin = new pg.Client({ connectionString: serverUrl + "postgres" });
+  // A server gone while it idles must not crash the process: awaited calls report errors.
+  admin.on("error", () => undefined);
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${inject("pgTemplate")}"`);
   await admin.end();
@@ -19,6 +21,8 @@ export async function createTestDatabase(): Promise<{ db: Db; url: string; drop:
     drop: async () => {
       await db.$disconnect();
       const c = new pg.Client({ connectionString: serverUrl + "postgres" });
+      // A server gone while it idles must not crash the process: awaited calls report errors.
+      c.on("error", () => undefined);
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await c.end();

@@ -19,6 +19,8 @@ async function migrationsUpToDate(url: string): Promise<boolean> {
   const dir = path.resolve("prisma", "migrations");
   const names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
   const client = new pg.Client({ connectionString: url });
+  // A server gone while it idles must not crash the process: awaited calls report errors.
+  client.on("error", () => undefined);
   await client.connect();
   try {
     const table = await client.query("SELECT to_regclass('public._prisma_migrations') AS t");

@@ -132,6 +132,8 @@ export async function startEmbeddedPostgres(opts: {
 
 async function canConnect(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  // A server gone while it idles must not crash the process: awaited calls report errors.
+  client.on("error", () => undefined);
   try {
     await client.connect();
     await client.end();
@@ -145,6 +147,8 @@ async function canConnect(url: string): Promise<boolean> {
 export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(database)) throw new Error(`Invalid database name: ${database}`);
   const client = new pg.Client({ connectionString: adminUrl });
+  // A server gone while it idles must not crash the process: awaited calls report errors.
+  client.on("error", () => undefined);
   await client.connect();
   try {
     const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
