@@ -290,6 +290,7 @@ export async function runChaos(opts: {
       if (Date.now() >= deadline) break;
       const done = await inject(fault);
       if (!done) {
+        say(`fault ${fault.n} ${fault.kind}: nothing to hit now (no operation running, no production VM), skipped`);
         skipped[fault.kind] = (skipped[fault.kind] ?? 0) + 1;
         continue;
       }
