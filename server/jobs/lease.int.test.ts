@@ -15,7 +15,7 @@ type Worker = Awaited<ReturnType<typeof startOperationsWorker>>;
 let t: OpsLab;
 
 beforeAll(async () => {
-  t = await startOpsLab(undefined, { productionHosts: 4 });
+  t = await startOpsLab(undefined, { productionHosts: 5 });
 });
 afterAll(async () => {
   await t?.stop();
@@ -357,5 +357,31 @@ describe("a run that stalls (waits on something that never answers, outside any 
     expect(after).toEqual(before);
     expect(await t.domainNames("ops-prod-d")).toEqual(["stall-1:running"]);
     expect(await t.domainNames("ops-nest")).toEqual([]);
+  });
+});
+
+describe("an operation in flight whose job has no attempt left", () => {
+  let worker: Worker | undefined;
+  afterAll(async () => {
+    await worker?.stop();
+  });
+
+  it("gets fresh attempts from the worker's recovery and runs to its end, instead of blocking its VM forever", async () => {
+    // A worker installs the queue; none runs while the job's attempts are spent below.
+    await (await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 1 })).stop();
+    const vm = await t.makeVm("lease-rearm", "ops-nest", true);
+    const op = await requestOperation(t.db, {
+      kind: "ACTIVATE",
+      vmId: vm.id,
+      requestedById: t.world.operator.id,
+      targetHostId: t.hosts["ops-prod-e"]!.id,
+    });
+    // Its last attempt was spent (a lease lost on the eighth try, an oracle killed inside it).
+    await t.db.$executeRaw`UPDATE graphile_worker._private_jobs SET attempts = max_attempts, last_error = 'LeaseLost'
+                            WHERE key = ${`operation:${op.id}`}`;
+    worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 1 });
+    const done = await t.finished(op.id);
+    expect(done.state, done.error ?? "").toBe("SUCCEEDED");
+    expect(await t.domainNames("ops-prod-e")).toEqual(["lease-rearm:running"]);
   });
 });

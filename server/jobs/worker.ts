@@ -4,7 +4,8 @@ import { z } from "zod";
 import type { Db } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
 import { log } from "../log";
-import { networkFlag, OPERATION_TASK } from "./request";
+import { ACTIVE_STATES } from "../operation-states";
+import { networkFlag, OPERATION_MAX_ATTEMPTS, OPERATION_TASK } from "./request";
 import { claimLease, LEASE_TTL_MS, LeaseLost, leaseHolderName, leaseOf, OperationLease } from "./lease";
 import { runOperation, type OperationHooks } from "./run-operation";
 
@@ -265,6 +266,7 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
          SELECT operation, locked_by, held FROM dead`,
         [OPERATION_TASK, orphanAfterMs, LEASE_CLASS],
       );
+      await rearm();
       if (rows.length === 0) return;
       logger.warn(
         {
@@ -280,6 +282,32 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
       logger.warn({ err: err instanceof Error ? err.message : String(err) }, "looking for abandoned operations failed");
     }
   }
+  /**
+   * An operation still in flight whose job has no attempt left and runs nowhere (its last
+   * attempt lost its lease, or its oracle died inside it): nothing would ever run it again,
+   * and its VM would stay blocked. Its job gets fresh attempts (same key, same flags; an
+   * unlocked job is replaced with attempts 0), to resume from the operation's rows. A run
+   * that really cannot finish fails by itself once its attempts are spent (worker task).
+   */
+  async function rearm() {
+    const { rows } = await leases.query<{ operation: string }>(
+      `SELECT o.id AS operation,
+              graphile_worker.add_job($1, json_build_object('operationId', o.id), job_key := j.key,
+                                      max_attempts := $2::int, flags := ARRAY(SELECT jsonb_object_keys(j.flags)))
+         FROM "Operation" o
+         JOIN graphile_worker.jobs j ON j.key = 'operation:' || o.id
+        WHERE o.state = ANY($3::"OperationState"[]) AND j.task_identifier = $1
+          AND j.locked_by IS NULL AND j.attempts >= j.max_attempts
+          AND (o."leaseExpiresAt" IS NULL OR o."leaseExpiresAt" < now())`,
+      [OPERATION_TASK, OPERATION_MAX_ATTEMPTS, [...ACTIVE_STATES]],
+    );
+    if (rows.length)
+      logger.warn(
+        { operations: rows.map((r) => r.operation) },
+        "operations in flight had no job attempt left: given fresh attempts, they resume now",
+      );
+  }
+
   await recover();
   const timer = setInterval(() => void recover(), opts.recoverEveryMs ?? 5_000);
 

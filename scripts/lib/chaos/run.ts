@@ -62,6 +62,8 @@ const RECOVERY_LIMIT_MS = 120_000;
 const STALE_COPY_GRACE_MS = 15_000;
 /** An operation still unfinished this long after it was requested is stuck (the soak's copies take seconds). */
 const STUCK_AFTER_MS = 180_000;
+/** The soak's own moves in flight at most (it asks for one every 8 s while fewer run). */
+const WORK_IN_FLIGHT = 3;
 /** How long an instantaneous fault may take to show (a death noticed, a crash seen) before it counts as harmless. */
 const SHOW_MS = 5000;
 /** Time the loops get to resolve alerts once the world is healthy at the end. */
@@ -244,6 +246,11 @@ export async function runChaos(opts: {
   let refusedMoves = 0;
   // Alternately a production VM to the Nest and a Nest VM into production: copies between hosts.
   const moveOne = async () => {
+    // Work, not a flood: a new move only while few are in flight (a slow machine is not a fault).
+    const inFlight = await db.operation.count({
+      where: { state: { in: [...ACTIVE_STATES] }, reason: { startsWith: "chaos soak" } },
+    });
+    if (inFlight >= WORK_IN_FLIGHT) return;
     const out = requested % 2 === 0;
     const vms = await db.vm.findMany({
       where: out
