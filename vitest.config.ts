@@ -31,6 +31,10 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           pool: "forks",
+          // Most of these tests wait on SSH, PostgreSQL and timers, not the CPU: two files at
+          // a time on a 2-core machine nearly halve the step. Each file has its own database;
+          // libvirt suites take turns through the lab's test lease (test/libvirt-suite.ts).
+          maxWorkers: 2,
         },
       },
     ],

@@ -9,7 +9,7 @@ import { signIn } from "./helpers";
 // server loss (nothing ends it by itself) and a restarted process that already ended.
 
 const token = randomUUID().slice(0, 8);
-const OPEN_MESSAGE = `map lost map-001 in Tokyo and no host could take a replacement (e2e ${token})`;
+const OPEN_MESSAGE = `A Tokyo host presented a different SSH host key; it is refused until an operator confirms the new key (e2e ${token})`;
 const RESOLVED_MESSAGE = `The DNS server exited with code 1 and is being restarted (e2e ${token}).`;
 const OLDER_RESOLVED_MESSAGE = `The Oracle exited with code 1 and is being restarted (e2e ${token}).`;
 
@@ -21,9 +21,10 @@ let openId = "";
 test.beforeAll(async () => {
   openId = await withE2eDatabase(async (db) => {
     const { rows } = await db.query<{ id: string }>(
-      `INSERT INTO "Alert" (id, kind, severity, message, "hostingNetworkId", "vmId", "createdAt")
-       SELECT $1, 'server-loss', 'CRITICAL', $2, hn.id, v.id, now()
-         FROM "HostingNetwork" hn, "Vm" v WHERE hn.slug = 'tokyo' AND v.name = 'map-001'
+      `INSERT INTO "Alert" (id, kind, severity, message, "hostingNetworkId", "hostId", "createdAt")
+       SELECT $1, 'host-key-mismatch', 'CRITICAL', $2, hn.id, h.id, now()
+         FROM "HostingNetwork" hn JOIN "Host" h ON h."hostingNetworkId" = hn.id
+        WHERE hn.slug = 'tokyo' ORDER BY h.name LIMIT 1
        RETURNING id`,
       [`e2e-open-${token}`, OPEN_MESSAGE],
     );
@@ -40,7 +41,7 @@ test.beforeAll(async () => {
     );
     return rows[0]?.id ?? "";
   });
-  expect(openId, "the Tokyo hosting network and VM map-001 of the demo world").not.toBe("");
+  expect(openId, "a host in the Tokyo hosting network of the demo world").not.toBe("");
 });
 
 async function hostsPageAs(browser: Browser, email: string): Promise<Page> {
@@ -63,8 +64,8 @@ test("a manager and a clan admin read open alerts but cannot acknowledge them", 
     const alert = page.getByTestId(`alert-${openId}`);
     await expect(alert).toContainText(OPEN_MESSAGE);
     await expect(alert).toContainText("Critical");
-    await expect(alert).toContainText("server loss");
-    await expect(alert).toContainText("VM map-001 · Tokyo");
+    await expect(alert).toContainText("host key changed");
+    await expect(alert).toContainText(/tokyo-[a-z0-9-]+ · Tokyo/);
     await expect(alert).toContainText("Not acknowledged yet");
     await expect(alert.getByRole("button", { name: /Acknowledge/ })).toHaveCount(0);
     await expect(page.getByTestId("alerts-read-only")).toContainText("Only operators and administrators");
