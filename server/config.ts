@@ -59,6 +59,17 @@ const schema = z.object({
   /** While the database cannot be read, the DNS server answers from its last good view up to this old (s). */
   DNS_MAX_STALE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   EDGE_MANIFEST: z.string().min(1).optional(),
+  /** API limits (docs/security.md, "Limits"): calls in one tRPC batch and bytes in one request body. */
+  API_MAX_BATCH: z.coerce.number().int().min(1).max(1000).default(20),
+  API_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(100_000_000).default(1_048_576),
+  /** Per clan admin: matches booked and not yet over (live or future), the longest lead time (days) and duration (minutes). */
+  BOOKING_MAX_OPEN_PER_USER: z.coerce.number().int().min(1).max(10_000).default(5),
+  BOOKING_MAX_LEAD_DAYS: z.coerce.number().int().min(1).max(90).default(30),
+  BOOKING_MAX_MINUTES: z.coerce.number().int().min(15).max(480).default(240),
+  /** "Measure pings" runs per user per hour (each pings from up to 10 hosts over SSH). */
+  MEASURE_PINGS_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(20),
+  /** Demand batches per ingest token per minute (POST /api/demand). */
+  DEMAND_INGEST_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
