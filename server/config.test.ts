@@ -24,4 +24,32 @@ describe("configuration from the environment", () => {
   it("treats empty variables as unset", () => {
     expect(parseConfig({ DATABASE_URL: "", PORT: "" }).PORT).toBe(3000);
   });
+
+  it("demo mode by default, listening on this machine only", () => {
+    const cfg = parseConfig({});
+    expect(cfg.VMATRIX_MODE).toBe("demo");
+    expect(cfg.HOSTNAME).toBe("127.0.0.1");
+    expect(parseConfig({ HOSTNAME: "0.0.0.0" }).HOSTNAME).toBe("0.0.0.0");
+  });
+
+  it("production mode needs an https APP_URL and an explicit HOSTNAME, each refused in one line", () => {
+    expect(() => parseConfig({ VMATRIX_MODE: "production" })).toThrow(/APP_URL: must be the https:\/\/ address/);
+    expect(() => parseConfig({ VMATRIX_MODE: "production" })).toThrow(/HOSTNAME: must be set in production mode/);
+    expect(() => parseConfig({ VMATRIX_MODE: "production", APP_URL: "http://vm.example.com", HOSTNAME: "0.0.0.0" })).toThrow(
+      /APP_URL: must be the https/,
+    );
+    const cfg = parseConfig({ VMATRIX_MODE: "production", APP_URL: "https://vm.example.com", HOSTNAME: "10.0.0.2" });
+    expect(cfg).toMatchObject({ VMATRIX_MODE: "production", HOSTNAME: "10.0.0.2" });
+    expect(() => parseConfig({ VMATRIX_MODE: "prod" })).toThrow(/VMATRIX_MODE: must be demo or production/);
+  });
+
+  it("checks trusted proxies and the first administrator's credentials", () => {
+    expect(parseConfig({ TRUSTED_PROXIES: "10.0.0.5, 192.168.0.0/16,::1" }).TRUSTED_PROXIES).toBeDefined();
+    expect(() => parseConfig({ TRUSTED_PROXIES: "10.0.0.5,proxy.local" })).toThrow(
+      /TRUSTED_PROXIES: "proxy.local" is not an address or CIDR range/,
+    );
+    expect(() => parseConfig({ TRUSTED_PROXIES: "10.0.0.0/33" })).toThrow(/TRUSTED_PROXIES: "10.0.0.0\/33"/);
+    expect(() => parseConfig({ VMATRIX_ADMIN_EMAIL: "root" })).toThrow(/VMATRIX_ADMIN_EMAIL: must be an email/);
+    expect(() => parseConfig({ VMATRIX_ADMIN_PASSWORD: "short" })).toThrow(/VMATRIX_ADMIN_PASSWORD: must be at least 12/);
+  });
 });

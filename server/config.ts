@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { badTrustedProxies } from "./web/client-address";
 
 /**
  * Configuration from the environment, validated once at start. Every bad variable is
@@ -11,7 +12,25 @@ const schema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
     .optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  HOSTNAME: z.string().min(1).default("0.0.0.0"),
+  /** demo (npm start's default: demo accounts, this machine only) or production (docs/security.md, "Modes"). */
+  VMATRIX_MODE: z.enum(["demo", "production"], "must be demo or production").default("demo"),
+  /** The web app's bind address: 127.0.0.1 in demo mode unless set; production mode requires it. */
+  HOSTNAME: z.string().min(1).optional(),
+  /** Reverse proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR ranges (default: none). */
+  TRUSTED_PROXIES: z
+    .string()
+    .superRefine((v, ctx) => {
+      const bad = badTrustedProxies(v);
+      if (bad.length > 0)
+        ctx.addIssue({
+          code: "custom",
+          message: `"${bad[0]}" is not an address or CIDR range (comma-separated, e.g. 10.0.0.5,192.168.1.0/24)`,
+        });
+    })
+    .optional(),
+  /** Production mode's first administrator (created once, while there is no administrator). */
+  VMATRIX_ADMIN_EMAIL: z.email("must be an email address such as admin@example.com").optional(),
+  VMATRIX_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   SIM_LAB_BASE_PORT: z.coerce.number().int().min(1024).max(60000).default(22000),
   VMATRIX_DATA_DIR: z.string().min(1).default(".data"),
@@ -71,9 +90,25 @@ const schema = z.object({
   /** Demand batches per ingest token per minute (POST /api/demand). */
   DEMAND_INGEST_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-});
+})
+  .superRefine((c, ctx) => {
+    if (c.VMATRIX_MODE !== "production") return;
+    if (!c.APP_URL?.startsWith("https://"))
+      ctx.addIssue({
+        code: "custom",
+        path: ["APP_URL"],
+        message: "must be the https:// address users open in production mode, e.g. https://vmatrix.example.com",
+      });
+    if (!c.HOSTNAME)
+      ctx.addIssue({
+        code: "custom",
+        path: ["HOSTNAME"],
+        message: "must be set in production mode: the address to listen on, e.g. 127.0.0.1 behind a proxy or 0.0.0.0",
+      });
+  })
+  .transform((c) => ({ ...c, HOSTNAME: c.HOSTNAME ?? "127.0.0.1" }));
 
-export type Config = z.infer<typeof schema>;
+export type Config = z.output<typeof schema>;
 
 export class ConfigError extends Error {}
 
