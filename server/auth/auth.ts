@@ -2,6 +2,7 @@ import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
 import { nextCookies } from "better-auth/next-js";
 import { db } from "../db/client";
+import { userAdminPlugins } from "./admin";
 
 function trustedOrigins(): string[] {
   const port = process.env.PORT ?? "3000";
@@ -26,9 +27,11 @@ function createAuth() {
       max: 300,
       customRules: { "/sign-in/email": { window: 60, max: Number(process.env.AUTH_SIGNIN_PER_MINUTE ?? 10) } },
     },
-    session: { expiresIn: 60 * 60 * 24 * 7, cookieCache: { enabled: false } },
+    // updateAge: a session's updatedAt (its "last active" on the account page) moves at most hourly.
+    session: { expiresIn: 60 * 60 * 24 * 7, updateAge: 60 * 60, cookieCache: { enabled: false } },
     telemetry: { enabled: false },
-    plugins: [nextCookies()],
+    // Next's cookie plugin stays last (better-auth's rule); user administration: server/auth/admin.ts.
+    plugins: [...userAdminPlugins, nextCookies()],
   });
 }
 

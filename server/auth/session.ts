@@ -7,6 +7,10 @@ export interface SessionUser {
   email: string;
   name: string;
   role: Role;
+  /** Set until the user chose a new password (a reset, or the bootstrap administrator). */
+  mustChangePassword?: boolean;
+  /** The browser session behind the request (absent for an API token). */
+  sessionId?: string;
 }
 
 /** The signed-in user for a request, or null; DatabaseUnavailable while the database is away. */
@@ -18,7 +22,19 @@ export async function getSessionUser(headers: Headers): Promise<SessionUser | nu
       throw isDatabaseUnavailable(err) ? new DatabaseUnavailable(err) : err;
     });
   if (!session) return null;
-  const role: unknown = (session.user as { role?: unknown }).role;
-  if (!isRole(role)) return null;
-  return { id: session.user.id, email: session.user.email, name: session.user.name, role };
+  const { role, banned, mustChangePassword } = session.user as {
+    role?: unknown;
+    banned?: boolean | null;
+    mustChangePassword?: boolean | null;
+  };
+  // A disabled user's sessions are deleted as they are disabled; this only closes the gap.
+  if (!isRole(role) || banned) return null;
+  return {
+    id: session.user.id,
+    email: session.user.email,
+    name: session.user.name,
+    role,
+    mustChangePassword: mustChangePassword === true,
+    sessionId: session.session.id,
+  };
 }
