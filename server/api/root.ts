@@ -1,3 +1,4 @@
+import { accountRouter } from "./routers/account";
 import { alertsRouter } from "./routers/alerts";
 import { auditRouter } from "./routers/audit";
 import { demandRouter } from "./routers/demand";
@@ -6,6 +7,7 @@ import { matchesRouter } from "./routers/matches";
 import { networkRouter } from "./routers/network";
 import { operationsRouter } from "./routers/operations";
 import { replicasRouter } from "./routers/replicas";
+import { usersRouter } from "./routers/users";
 import { utilizationRouter } from "./routers/utilization";
 import { vmsRouter } from "./routers/vms";
 import { worldRouter } from "./routers/world";
@@ -25,6 +27,8 @@ export const appRouter = router({
   audit: auditRouter,
   demand: demandRouter,
   network: networkRouter,
+  users: usersRouter,
+  account: accountRouter,
 });
 
 export type AppRouter = typeof appRouter;

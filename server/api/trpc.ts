@@ -35,8 +35,23 @@ const t = initTRPC.context<Context>().create({
 
 export const createCallerFactory = t.createCallerFactory;
 export const router = t.router;
+/**
+ * What a user who must choose a new password (after an administrator's reset, or the
+ * bootstrap administrator) may still call: who they are and the password change itself.
+ */
+const WHILE_PASSWORD_MUST_CHANGE = new Set(["me", "account.changePassword"]);
+const mustChangePasswordGate = t.middleware(({ ctx, path, next }) => {
+  if (ctx.user?.mustChangePassword && !WHILE_PASSWORD_MUST_CHANGE.has(path)) {
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: "Choose a new password before anything else: open /change-password.",
+    });
+  }
+  return next();
+});
+
 /** Every procedure: database refusals become clear API errors. */
-const baseProcedure = t.procedure.use(async ({ next }) => {
+const baseProcedure = t.procedure.use(mustChangePasswordGate).use(async ({ next }) => {
   const result = await next();
   if (!result.ok) {
     const mapped = toApiError(result.error.cause);
@@ -81,10 +96,10 @@ const ROLE_DENIAL: Record<string, string> = {
  * before/after) through `ctx.audit`, in its transaction; forgetting to is a bug that
  * fails loudly instead of leaving an unaudited change.
  */
-function mutationFor(permission: keyof typeof can) {
+function mutationFor(permission: keyof typeof can | "self") {
   return authedProcedure.use(async ({ ctx, next, path }) => {
     const role: Role = ctx.user.role;
-    if (!can[permission](role)) {
+    if (permission !== "self" && !can[permission](role)) {
       throw new TRPCError({
         code: "FORBIDDEN",
         message: `${ROLE_DENIAL[permission]} You are signed in as ${role.toLowerCase().replace("_", " ")}.`,
@@ -109,3 +124,5 @@ function mutationFor(permission: keyof typeof can) {
 export const operatorProcedure = mutationFor("operate");
 export const clanAdminProcedure = mutationFor("book");
 export const adminProcedure = mutationFor("administer");
+/** A change signed-in users make to their own account (password, sessions): every role, audited. */
+export const selfServiceProcedure = mutationFor("self");
