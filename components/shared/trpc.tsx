@@ -26,8 +26,9 @@ export function Providers({ children }: { children: ReactNode }) {
         },
       }),
   );
+  // The server refuses batches over API_MAX_BATCH (default 20): larger ones are split here.
   const [trpcClient] = useState(() =>
-    createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: "/api/trpc", transformer: superjson })] }),
+    createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: "/api/trpc", transformer: superjson, maxItems: 20 })] }),
   );
   return (
     <QueryClientProvider client={queryClient}>

@@ -8,6 +8,7 @@ import type { HostDriver } from "../hosts/driver";
 import { sharedDriver } from "../hosts/shared-driver";
 import { recordAudit, type AuditInput } from "../audit";
 import { toApiError } from "./db-errors";
+import { customerDenial, redactFor } from "./read-surface";
 
 /**
  * The context is built from plain values so tests call procedures directly with
@@ -62,11 +63,28 @@ const baseProcedure = t.procedure.use(mustChangePasswordGate).use(async ({ next 
 
 export const publicProcedure = baseProcedure;
 
-/** Any signed-in user: reading is open to every role. */
-export const authedProcedure = baseProcedure.use(({ ctx, next }) => {
-  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
-  return next({ ctx: { ...ctx, user: ctx.user } });
+/**
+ * Any signed-in user. What comes back loses the fields the user's role may not see
+ * (server/api/read-surface.ts): key references for everyone, SSH details for all but
+ * operators and administrators, infrastructure for clan admins.
+ */
+export const authedProcedure = baseProcedure.use(async ({ ctx, next }) => {
+  const user = ctx.user;
+  if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  const result = await next({ ctx: { ...ctx, user } });
+  return result.ok ? { ...result, data: redactFor(user.role, result.data) } : result;
 });
+
+/**
+ * A read of infrastructure (hosts, VMs, operations, alerts, network, utilization): every
+ * role but clan admins, who are outside customers. `what` names the data in the refusal.
+ */
+export function staffReadProcedure(what: string) {
+  return authedProcedure.use(({ ctx, next }) => {
+    if (ctx.user.role === "CLAN_ADMIN") throw new TRPCError({ code: "FORBIDDEN", message: customerDenial(what) });
+    return next();
+  });
+}
 
 /** A signed-in administrator (the context an admin-only procedure gets). */
 export type AdminUser = SessionUser & { role: "ADMIN" };

@@ -4,7 +4,9 @@
  * The route files under app/api only wire these to Next.js.
  */
 import type { Db } from "../db/client";
+import { createHash } from "node:crypto";
 import { locateIp } from "../latency/geoip";
+import { hitRateLimit, retryIn, type RateLimit } from "../rate-limit";
 import { ingestBatch } from "./ingest";
 import { ClientPlaceError, clientPlace, healthyReplicas, nearestReplica } from "./nearest";
 import { bearerMatches } from "./token";
@@ -16,6 +18,8 @@ export interface EndpointDeps {
   db: () => Db;
   /** The expected bearer token; undefined: the endpoint is off. */
   token: () => string | undefined;
+  /** Batches per token and window (POST /api/demand); unset: unlimited. */
+  rate?: () => RateLimit;
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
@@ -65,6 +69,8 @@ export function demandIngestHandler(deps: EndpointDeps) {
   return async (req: Request): Promise<Response> => {
     const refused = authorize(req, deps);
     if (refused) return refused;
+    const limited = deps.rate ? await rateLimited(req, deps.db(), deps.rate()) : null;
+    if (limited) return limited;
     if (!/^application\/json\b/i.test(req.headers.get("content-type") ?? "")) {
       return json(415, { error: "Send the batch as JSON (Content-Type: application/json)." });
     }
@@ -93,6 +99,25 @@ export function demandIngestHandler(deps: EndpointDeps) {
     const { ok: _ok, ...counts } = result;
     return json(200, counts);
   };
+}
+
+/**
+ * 429 with Retry-After when the caller's token has sent its batches for this window.
+ * Counted per token (its SHA-256, never the token itself) in PostgreSQL.
+ */
+async function rateLimited(req: Request, db: Db, rule: RateLimit): Promise<Response | null> {
+  const bearer = /^Bearer\s+(\S+)/i.exec(req.headers.get("authorization") ?? "")?.[1] ?? "";
+  const key = `demandIngest:${createHash("sha256").update(bearer).digest("hex").slice(0, 32)}`;
+  const hit = await hitRateLimit(db, key, rule);
+  if (hit.allowed) return null;
+  const perWhat = rule.windowMs === 60_000 ? "a minute" : `${rule.windowMs / 1000} s`;
+  return json(
+    429,
+    {
+      error: `This token may send ${rule.limit} batches ${perWhat} (DEMAND_INGEST_PER_MINUTE): try again ${retryIn(hit.retryAfterSeconds)}, or send bigger batches less often.`,
+    },
+    { "retry-after": String(hit.retryAfterSeconds) },
+  );
 }
 
 /** GET /api/nearest?service=SLUG&ip=ADDR (or &lat=…&lon=…): the replica that should serve that client. */

@@ -50,7 +50,8 @@ export async function matchPass(db: Db, now = new Date()) {
           serviceId: m.serviceId,
           targetHostId: m.hostId,
           requestedById: null,
-          reason: `${tag(m.id)} ${m.clanA} vs ${m.clanB} on ${m.host.name}`,
+          // By id only: everyone who reads operations sees reasons, and clan names are the booker's own.
+          reason: `${tag(m.id)} game server on ${m.host.name}`,
         },
         async (tx, op) => {
           await followOperation(tx, op);

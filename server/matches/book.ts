@@ -7,6 +7,7 @@ import { type Measurement, verifyMeasurement } from "./measurement";
 import { type RttCell, withMeasuredRtts } from "./ping-profile";
 import { type PlacementRecord, type PlayerRtt, rttSource } from "./placement-record";
 import { previewMatch, type Preview } from "./preview";
+import { type BookingQuota, checkBookingShape, enforceOpenBookings } from "./quota";
 import type { RankedCandidate } from "./ranking";
 
 type Audit = (tx: Pick<Db, "auditEvent">, event: AuditInput) => Promise<void>;
@@ -19,9 +20,18 @@ const STORED_RUNNERS_UP = 5;
  * state (the admin's preview may be minutes old); the database's exclusion constraint
  * settles a race with another booking of the same host. Either way the loser is told
  * which server is now the best. With the token of measured pings, the booked host's
- * facts and stored RTTs are the measured ones where a ping answered.
+ * facts and stored RTTs are the measured ones where a ping answered. With a `quota` (a
+ * clan admin's booking), the lead time, duration and open bookings are held to it.
  */
-export async function bookMatch(db: Db, user: { id: string }, request: BookRequest, audit: Audit, now = new Date()) {
+export async function bookMatch(
+  db: Db,
+  user: { id: string },
+  request: BookRequest,
+  audit: Audit,
+  now = new Date(),
+  quota?: BookingQuota,
+) {
+  if (quota) checkBookingShape(request, quota, now);
   // No limit: the admin may pick any eligible host, not only the ones ranked first.
   const preview = await previewMatch(db, request, undefined);
   const measurement = request.measurement
@@ -33,6 +43,7 @@ export async function bookMatch(db: Db, user: { id: string }, request: BookReque
   const chosen = cells ? withMeasuredRtts(modelled, preview.players, cells) : modelled;
   try {
     return await db.$transaction(async (tx) => {
+      if (quota) await enforceOpenBookings(tx, user.id, quota, now);
       const match = await tx.match.create({
         data: {
           serviceId: request.serviceId,

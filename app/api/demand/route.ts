@@ -5,4 +5,8 @@ import { demandIngestHandler } from "@/server/demand/http";
 export const dynamic = "force-dynamic";
 
 /** Demand samples from load balancers and DNS log shippers (docs/demand.md). */
-export const POST = demandIngestHandler({ db, token: () => config().DEMAND_INGEST_TOKEN });
+export const POST = demandIngestHandler({
+  db,
+  token: () => config().DEMAND_INGEST_TOKEN,
+  rate: () => ({ limit: config().DEMAND_INGEST_PER_MINUTE, windowMs: 60_000 }),
+});

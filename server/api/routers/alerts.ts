@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { acknowledgeAlert, ALERT_STATES, listAlerts } from "../../registry/alerts";
-import { authedProcedure, operatorProcedure, router } from "../trpc";
+import { operatorProcedure, router, staffReadProcedure } from "../trpc";
 
 const id = z.string().trim().min(1, "is required").max(64, "is too long");
 
@@ -9,7 +9,7 @@ export const alertsRouter = router({
    * One page of alerts, newest first: open ones (default), history (resolved, by when they
    * ended) or all; `nextCursor` fetches the next page.
    */
-  list: authedProcedure
+  list: staffReadProcedure("alerts")
     .input(
       z
         .object({

@@ -9,13 +9,16 @@ import {
   flashCrowdsSince,
   MAX_FLASH_CROWD_MINUTES,
 } from "../../demand/flash-crowds";
+import { BUCKET_MINUTES } from "../../demand/grid";
 import { DEFAULT_CELLS_PER_BUCKET, demandHeat } from "../../demand/heat";
 import { ClientPlaceError, clientPlace, healthyReplicas, nearestReplica } from "../../demand/nearest";
 import { suggestForService } from "../../demand/suggest-data";
 import { locateIp } from "../../latency/geoip";
-import { authedProcedure, operatorProcedure, router } from "../trpc";
+import { authedProcedure, operatorProcedure, router, staffReadProcedure } from "../trpc";
 
 const DAY_MS = 24 * 3600_000;
+/** The most heat cells one answer may hold (buckets in the window × cells per bucket): 7 days of 500 fit. */
+export const MAX_HEAT_CELLS = 500_000;
 const id = z.string().min(1, "is required").max(64);
 const lat = z.number("must be a number").min(-90, "must be within -90..90").max(90, "must be within -90..90");
 const lon = z.number("must be a number").min(-180, "must be within -180..180").max(180, "must be within -180..180");
@@ -54,6 +57,18 @@ export const demandRouter = router({
         .refine((i) => (i.to?.getTime() ?? Date.now()) - (i.from?.getTime() ?? 0) <= 7 * DAY_MS || !i.from, {
           message: "the window may span at most 7 days",
           path: ["from"],
+        })
+        .superRefine((i, ctx) => {
+          const to = i.to?.getTime() ?? Date.now();
+          const span = to - (i.from?.getTime() ?? to - DAY_MS);
+          const buckets = Math.ceil(span / (BUCKET_MINUTES * 60_000));
+          const cells = buckets * i.maxCellsPerBucket;
+          if (span > 0 && cells > MAX_HEAT_CELLS)
+            ctx.addIssue({
+              code: "custom",
+              path: ["maxCellsPerBucket"],
+              message: `${buckets} buckets × ${i.maxCellsPerBucket} cells is ${cells} cells, more than ${MAX_HEAT_CELLS}: ask for a shorter window or fewer cells per bucket`,
+            });
         }),
     )
     .query(({ ctx, input }) => {
@@ -67,7 +82,7 @@ export const demandRouter = router({
    * `windowMinutes` (default 60), with predicted user latency before (running replicas)
    * and after; before/after are null when no replica runs / there is no demand.
    */
-  suggest: authedProcedure
+  suggest: staffReadProcedure("placement suggestions")
     .input(
       z.object({
         serviceId: id,
@@ -112,7 +127,7 @@ export const demandRouter = router({
     }),
 
   /** Flash crowds of the sim lab running now (of one service, or all). */
-  flashCrowds: authedProcedure
+  flashCrowds: staffReadProcedure("flash crowds")
     .input(z.object({ serviceId: id.optional() }).optional())
     .query(({ ctx, input }) => flashCrowdsSince(ctx.db, new Date(), input?.serviceId)),
 

@@ -12,16 +12,16 @@ import {
   setHostDraining,
 } from "../../registry/hosts";
 import { confirmHostKeyInput, previewHostKeyInput, registerHostInput } from "../../registry/hosts.schema";
-import { authedProcedure, operatorProcedure, router } from "../trpc";
+import { operatorProcedure, router, staffReadProcedure } from "../trpc";
 
 const id = z.string().min(1, "is required").max(64);
 
 export const hostsRouter = router({
   /** Hosts grouped by hosting network, each with the VMs it holds. */
-  list: authedProcedure.query(({ ctx }) => listHostsByNetwork(ctx.db)),
+  list: staffReadProcedure("hosts").query(({ ctx }) => listHostsByNetwork(ctx.db)),
 
   /** Open alerts (host down, changed host key, unexpected VM, …), newest first. */
-  alerts: authedProcedure.query(({ ctx }) => listOpenAlerts(ctx.db)),
+  alerts: staffReadProcedure("alerts").query(({ ctx }) => listOpenAlerts(ctx.db)),
 
   /** Registration step 1: the key the host presents, for the operator to compare out of band. */
   previewKey: operatorProcedure.input(previewHostKeyInput).mutation(async ({ ctx, input }) => {

@@ -1,12 +1,16 @@
 import { TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
+import { recordAudit } from "../../audit";
 import { can } from "../../auth/roles";
+import { config } from "../../config";
 import { bookMatch } from "../../matches/book";
 import { bookRequest, matchRequest, measurePingsRequest } from "../../matches/booking-schema";
 import { BookingConflictError, BookingFieldError } from "../../matches/errors";
 import { measurePings } from "../../matches/measure-pings";
 import { readPlacementRecord } from "../../matches/placement-record";
 import { previewMatch } from "../../matches/preview";
+import { BookingQuotaExceeded, type BookingQuota } from "../../matches/quota";
+import { hitRateLimit, retryIn } from "../../rate-limit";
 import { authedProcedure, clanAdminProcedure, router } from "../trpc";
 
 /** Booking refusals in words; field errors also carry their path for the form. */
@@ -18,6 +22,8 @@ function bookingApiError(err: unknown): TRPCError | null {
     return new TRPCError({ code: "BAD_REQUEST", message: err.message, cause });
   }
   if (err instanceof BookingConflictError) return new TRPCError({ code: "CONFLICT", message: err.message, cause: err });
+  if (err instanceof BookingQuotaExceeded)
+    return new TRPCError({ code: "TOO_MANY_REQUESTS", message: err.message, cause: err });
   return null;
 }
 
@@ -30,6 +36,15 @@ function rethrowBookingErrors<R extends { ok: true } | { ok: false; error: { cau
 }
 
 const withBookingErrors = authedProcedure.use(async ({ next }) => rethrowBookingErrors(await next()));
+
+function quota(): BookingQuota {
+  const cfg = config();
+  return {
+    maxOpen: cfg.BOOKING_MAX_OPEN_PER_USER,
+    maxLeadDays: cfg.BOOKING_MAX_LEAD_DAYS,
+    maxMinutes: cfg.BOOKING_MAX_MINUTES,
+  };
+}
 
 /** Reads for those who may book: they change nothing, so they record no audit event. */
 const plannerProcedure = withBookingErrors.use(({ ctx, next }) => {
@@ -66,16 +81,38 @@ export const matchesRouter = router({
   /** The fairest servers for a match from the latency model, with every exclusion's reason. */
   preview: plannerProcedure.input(matchRequest).mutation(({ ctx, input }) => previewMatch(ctx.db, input)),
 
-  /** The model's top candidates refined with real pings from those hosts. */
-  measurePings: plannerProcedure
-    .input(measurePingsRequest)
-    .mutation(({ ctx, input }) => measurePings(ctx.db, ctx.hosts(), ctx.user, input, input.candidates)),
+  /**
+   * The model's top candidates refined with real pings from those hosts: up to 10 hosts ×
+   * 64 players × 3 probes over SSH, so each user may run it MEASURE_PINGS_PER_HOUR times an
+   * hour (counted in PostgreSQL), and every run is audited.
+   */
+  measurePings: plannerProcedure.input(measurePingsRequest).mutation(async ({ ctx, input }) => {
+    const perHour = config().MEASURE_PINGS_PER_HOUR;
+    await ctx.db.$transaction(async (tx) => {
+      const hit = await hitRateLimit(tx, `measurePings:${ctx.user.id}`, { limit: perHour, windowMs: 3600_000 });
+      if (!hit.allowed)
+        throw new TRPCError({
+          code: "TOO_MANY_REQUESTS",
+          message: `Measure pings may run ${perHour} times an hour per user (MEASURE_PINGS_PER_HOUR): try again ${retryIn(hit.retryAfterSeconds)}.`,
+        });
+      await recordAudit(tx, ctx.user, {
+        action: "match.measurePings",
+        entityType: "Service",
+        entityId: input.serviceId,
+        after: { candidates: input.candidates, players: input.players.length, remainingThisHour: hit.remaining },
+      });
+    });
+    return measurePings(ctx.db, ctx.hosts(), ctx.user, input, input.candidates);
+  }),
 
   /** Reserves the chosen host for the slot; a host taken meanwhile is refused naming the next best. */
   book: clanAdminProcedure
     .use(async ({ next }) => rethrowBookingErrors(await next()))
     .input(bookRequest)
-    .mutation(({ ctx, input }) => bookMatch(ctx.db, ctx.user, input, ctx.audit)),
+    .mutation(({ ctx, input }) =>
+      // Quotas hold customers (clan admins); an administrator's booking is not limited.
+      bookMatch(ctx.db, ctx.user, input, ctx.audit, new Date(), ctx.user.role === "CLAN_ADMIN" ? quota() : undefined),
+    ),
 
   cancel: clanAdminProcedure
     .input(z.object({ matchId: z.string().min(1, "is required").max(64) }))

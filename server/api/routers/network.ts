@@ -6,8 +6,10 @@ import { applyFirewallOf } from "../../edge/network";
 import { changePublicPool } from "../../edge/pool-change";
 import { currentEdges } from "../../edge/registry";
 import { poolUse, resolveFrom, vmNetwork } from "../../edge/view";
-import { authedProcedure, operatorProcedure, router } from "../trpc";
+import { operatorProcedure, router, staffReadProcedure } from "../trpc";
 import { hostingNetworkNetwork } from "../../edge/hosting-network-view";
+
+const networkRead = staffReadProcedure("network details (addresses, pools, edges, back ends)");
 
 /** Where the Network panel asks "what does the DNS answer here?" from. */
 const SAMPLE_PLACES = [
@@ -20,7 +22,7 @@ const SAMPLE_PLACES = [
 
 export const networkRouter = router({
   /** A VM's public address, NAT or backend membership, open ports, DNS name, tunnel, segment. */
-  vm: authedProcedure
+  vm: networkRead
     .input(z.object({ name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "is not a VM name") }))
     .query(async ({ ctx, input }) => {
       const entries = await vmNetwork(ctx.db, input.name);
@@ -28,7 +30,7 @@ export const networkRouter = router({
       return entries;
     }),
   /** What the DNS answers for a name to clients in a few places around the world. */
-  answersFrom: authedProcedure.input(z.object({ name: z.string().min(1).max(253) })).query(async ({ ctx, input }) => {
+  answersFrom: networkRead.input(z.object({ name: z.string().min(1).max(253) })).query(async ({ ctx, input }) => {
     const cfg = config();
     return Promise.all(
       SAMPLE_PLACES.map(async (p) => {
@@ -38,9 +40,9 @@ export const networkRouter = router({
     );
   }),
   /** Public address pool use and open drift alerts per hosting network. */
-  pools: authedProcedure.query(({ ctx }) => poolUse(ctx.db)),
+  pools: networkRead.query(({ ctx }) => poolUse(ctx.db)),
   /** One hosting network's network: what its pool's addresses serve, its edge's health, its drift alerts. */
-  hostingNetwork: authedProcedure
+  hostingNetwork: networkRead
     .input(z.object({ slug: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "is not a hosting network slug") }))
     .query(async ({ ctx, input }) => {
       const view = await hostingNetworkNetwork(ctx.db, currentEdges(), input.slug);
@@ -48,7 +50,7 @@ export const networkRouter = router({
       return view;
     }),
   /** A service's back end (two-tier when set, thesis §4.3.2) and its replicas' tunnels home. */
-  backend: authedProcedure.input(z.object({ service: serviceSlugSchema })).query(async ({ ctx, input }) => {
+  backend: networkRead.input(z.object({ service: serviceSlugSchema })).query(async ({ ctx, input }) => {
     const view = await serviceBackend(ctx.db, input.service);
     if (!view) throw new TRPCError({ code: "NOT_FOUND", message: `No service ${input.service}.` });
     return view;

@@ -2,14 +2,16 @@ import { z } from "zod";
 import { reconcilePlan } from "../../replicas/plan";
 import { planForDisplay } from "../../replicas/plan-view";
 import { listReplicaTargets, setReplicaTarget } from "../../replicas/targets";
-import { authedProcedure, operatorProcedure, router } from "../trpc";
+import { authedProcedure, operatorProcedure, router, staffReadProcedure } from "../trpc";
 
 export const replicasRouter = router({
   /** Desired vs running replicas per (service, hosting network), with the reconciler's word (blockedReason, reconciledAt). */
   list: authedProcedure.query(({ ctx }) => listReplicaTargets(ctx.db)),
 
   /** The reconciler's next pass as a dry run: what it would request and why targets are blocked. Writes nothing. */
-  plan: authedProcedure.query(async ({ ctx }) => planForDisplay(await reconcilePlan(ctx.db))),
+  plan: staffReadProcedure("the reconciler's plan").query(async ({ ctx }) =>
+    planForDisplay(await reconcilePlan(ctx.db)),
+  ),
 
   /**
    * Set a replica target. The caller names the version it read; a concurrent change by someone

@@ -2,9 +2,11 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { config } from "../../config";
 import { utilizationChart } from "../../metrics/chart";
-import { authedProcedure, router } from "../trpc";
+import { authedProcedure, router, staffReadProcedure } from "../trpc";
 
 const MAX_RANGE_MS = 400 * 24 * 3600_000;
+/** The most points one chart may hold per kind of series: plot width × per-host series. */
+export const MAX_CHART_POINTS = 200_000;
 
 const chartInput = z
   .object({
@@ -27,38 +29,44 @@ const chartInput = z
   .refine((i) => i.to.getTime() - i.from.getTime() <= MAX_RANGE_MS, {
     path: ["from"],
     message: "the range may span at most 400 days (the hourly retention)",
+  })
+  .refine((i) => i.width * i.maxHosts <= MAX_CHART_POINTS, {
+    path: ["maxHosts"],
+    message: `width × maxHosts may be at most ${MAX_CHART_POINTS} points: ask for fewer hosts or a narrower plot`,
   });
 
-/** The manager's utilization page: read-only for every signed-in role. */
+/** The manager's utilization page: read-only for operators, managers and administrators. */
 export const utilizationRouter = router({
   /**
    * Utilization per service and per host over [from, to), downsampled on the server to
    * the plot width, with hosts in use vs static provisioning, server-loss events and
    * operations per day (server/metrics/chart.ts).
    */
-  chart: authedProcedure.input(chartInput).query(async ({ ctx, input }) => {
-    let hostingNetworkId: string | undefined;
-    if (input.hostingNetwork) {
-      const hn = await ctx.db.hostingNetwork.findUnique({
-        where: { slug: input.hostingNetwork },
-        select: { id: true },
-      });
-      if (!hn)
-        throw new TRPCError({
-          code: "NOT_FOUND",
-          message: `hostingNetwork: no hosting network "${input.hostingNetwork}".`,
+  chart: staffReadProcedure("utilization charts")
+    .input(chartInput)
+    .query(async ({ ctx, input }) => {
+      let hostingNetworkId: string | undefined;
+      if (input.hostingNetwork) {
+        const hn = await ctx.db.hostingNetwork.findUnique({
+          where: { slug: input.hostingNetwork },
+          select: { id: true },
         });
-      hostingNetworkId = hn.id;
-    }
-    return utilizationChart(ctx.db, {
-      from: input.from,
-      to: input.to,
-      width: input.width,
-      hostingNetworkId,
-      maxHosts: input.maxHosts,
-      rawIntervalMs: config().METRICS_INTERVAL_MS,
-    });
-  }),
+        if (!hn)
+          throw new TRPCError({
+            code: "NOT_FOUND",
+            message: `hostingNetwork: no hosting network "${input.hostingNetwork}".`,
+          });
+        hostingNetworkId = hn.id;
+      }
+      return utilizationChart(ctx.db, {
+        from: input.from,
+        to: input.to,
+        width: input.width,
+        hostingNetworkId,
+        maxHosts: input.maxHosts,
+        rawIntervalMs: config().METRICS_INTERVAL_MS,
+      });
+    }),
 
   /** Hosting networks for the per-host filter. */
   hostingNetworks: authedProcedure.query(({ ctx }) =>

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { config } from "../../config";
 import type { Prisma } from "../../db/generated/client";
 import { requestOperation, type OperationRequest } from "../../jobs/request";
-import { authedProcedure, operatorProcedure, router } from "../trpc";
+import { operatorProcedure, router, staffReadProcedure } from "../trpc";
 import { ACTIVE_STATES } from "../../operation-states";
 import { followOperation } from "../../replicas/targets";
 
@@ -20,43 +20,61 @@ const BOARD_INCLUDE = {
 } satisfies Prisma.VmInclude;
 
 export const vmsRouter = router({
-  /** VMs for the lifecycle board: Nest | Loading Chambers | Production (deleted ones are left out). */
-  list: authedProcedure
-    .input(z.object({ serviceId: z.string().max(64).optional() }).optional())
-    .query(({ ctx, input }) =>
-      ctx.db.vm.findMany({
+  /**
+   * VMs for the lifecycle board: Nest | Loading Chambers | Production (deleted ones are left
+   * out), `limit` at a time; the next page starts after `cursor`, the previous page's last VM name.
+   */
+  list: staffReadProcedure("VMs")
+    .input(
+      z
+        .object({
+          serviceId: z.string().max(64).optional(),
+          limit: z.number().int().min(1).max(2000).default(1000),
+          cursor: z.string().min(1).max(63).optional(),
+        })
+        .optional(),
+    )
+    .query(async ({ ctx, input }) => {
+      const cursor = input?.cursor;
+      if (cursor && !(await ctx.db.vm.findUnique({ where: { name: cursor }, select: { id: true } })))
+        throw new TRPCError({ code: "BAD_REQUEST", message: `cursor: no VM named ${cursor}.` });
+      return ctx.db.vm.findMany({
         where: { deletedAt: null, ...(input?.serviceId ? { serviceId: input.serviceId } : {}) },
         orderBy: [{ phase: "asc" }, { name: "asc" }],
+        take: input?.limit ?? 1000,
+        ...(cursor ? { cursor: { name: cursor }, skip: 1 } : {}),
         include: BOARD_INCLUDE,
-      }),
-    ),
+      });
+    }),
 
   /** One VM (deleted ones too) with its operation history, newest first, for its timeline. */
-  get: authedProcedure.input(z.object({ name: z.string().min(1).max(63) })).query(async ({ ctx, input }) => {
-    const vm = await ctx.db.vm.findUnique({
-      where: { name: input.name },
-      include: {
-        ...BOARD_INCLUDE,
-        image: { select: { name: true } },
-        bindings: true,
-        operations: {
-          orderBy: { createdAt: "desc" },
-          take: 100,
-          include: {
-            steps: { orderBy: { index: "asc" } },
-            sourceHost: { select: { name: true } },
-            targetHost: { select: { name: true } },
-            requestedBy: { select: { email: true } },
+  get: staffReadProcedure("VMs")
+    .input(z.object({ name: z.string().min(1).max(63) }))
+    .query(async ({ ctx, input }) => {
+      const vm = await ctx.db.vm.findUnique({
+        where: { name: input.name },
+        include: {
+          ...BOARD_INCLUDE,
+          image: { select: { name: true } },
+          bindings: true,
+          operations: {
+            orderBy: { createdAt: "desc" },
+            take: 100,
+            include: {
+              steps: { orderBy: { index: "asc" } },
+              sourceHost: { select: { name: true } },
+              targetHost: { select: { name: true } },
+              requestedBy: { select: { email: true } },
+            },
           },
         },
-      },
-    });
-    if (!vm) throw new TRPCError({ code: "NOT_FOUND", message: `No VM named ${input.name}.` });
-    return vm;
-  }),
+      });
+      if (!vm) throw new TRPCError({ code: "NOT_FOUND", message: `No VM named ${input.name}.` });
+      return vm;
+    }),
 
   /** Images a new VM can be created from, per service. */
-  images: authedProcedure.query(({ ctx }) =>
+  images: staffReadProcedure("VM images").query(({ ctx }) =>
     ctx.db.vmImage.findMany({ orderBy: { name: "asc" }, include: { service: { select: { slug: true } } } }),
   ),
 

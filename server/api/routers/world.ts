@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { loadNetworkDetail, loadWorldMap } from "../../map/world-map";
-import { authedProcedure, router } from "../trpc";
+import { authedProcedure, router, staffReadProcedure } from "../trpc";
 
 const id = z.string().min(1, "is required").max(64);
 
@@ -44,12 +44,14 @@ export const worldRouter = router({
     .query(({ ctx, input }) => loadWorldMap(ctx.db, input?.serviceId)),
 
   /** One hosting network for the map's side panel: hosts, their VMs, operations touching them. */
-  hostingNetwork: authedProcedure.input(z.object({ hostingNetworkId: id })).query(async ({ ctx, input }) => {
-    const detail = await loadNetworkDetail(ctx.db, input.hostingNetworkId);
-    if (!detail)
-      throw new TRPCError({ code: "NOT_FOUND", message: `No hosting network with id ${input.hostingNetworkId}.` });
-    return detail;
-  }),
+  hostingNetwork: staffReadProcedure("a hosting network's hosts and operations")
+    .input(z.object({ hostingNetworkId: id }))
+    .query(async ({ ctx, input }) => {
+      const detail = await loadNetworkDetail(ctx.db, input.hostingNetworkId);
+      if (!detail)
+        throw new TRPCError({ code: "NOT_FOUND", message: `No hosting network with id ${input.hostingNetworkId}.` });
+      return detail;
+    }),
 
   services: authedProcedure.query(({ ctx }) =>
     ctx.db.service.findMany({

@@ -2,6 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "@/server/api/root";
 import { createInnerContext } from "@/server/api/trpc";
+import { configuredLimits, withRequestLimits } from "@/server/api/request-limits";
 import { getSessionUser } from "@/server/auth/session";
 import { db } from "@/server/db/client";
 import { DatabaseUnavailable } from "@/server/db/unavailable";
@@ -9,7 +10,7 @@ import { log } from "@/server/log";
 
 export const dynamic = "force-dynamic";
 
-function handler(req: Request) {
+function serve(req: Request) {
   return fetchRequestHandler({
     endpoint: "/api/trpc",
     req,
@@ -27,6 +28,11 @@ function handler(req: Request) {
       if (error.code === "INTERNAL_SERVER_ERROR") log.error({ err: error, path }, "tRPC procedure failed");
     },
   });
+}
+
+/** Batch and body caps first (413 in one line), then tRPC (docs/security.md, "Limits"). */
+function handler(req: Request) {
+  return withRequestLimits(req, "/api/trpc", configuredLimits(), serve);
 }
 
 export { handler as GET, handler as POST };
