@@ -42,7 +42,10 @@ export function SignInForm({
       setFormError(
         error.status === 401 || error.code === "INVALID_EMAIL_OR_PASSWORD"
           ? "Wrong email or password."
-          : (error.message ?? "Sign-in failed."),
+          : error.status === 429
+            ? // The sign-in limits say which limit and when to retry (server/auth/signin-limits.ts).
+              (error.message ?? "Too many sign-in attempts: try again in a minute.")
+            : (error.message ?? "Sign-in failed."),
       );
       return;
     }
