@@ -16,5 +16,7 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
   // A database restart or outage: say so and come back by itself, not an error page.
   if (user === "away") return <DatabaseAway reload />;
   if (!user) redirect("/signin");
+  // A reset password (or the bootstrap administrator's one-time one) is replaced first.
+  if (user.mustChangePassword) redirect("/change-password");
   return <AppShell user={user}>{children}</AppShell>;
 }

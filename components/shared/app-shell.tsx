@@ -24,7 +24,8 @@ export function AppShell({
 }) {
   const pathname = usePathname();
   const router = useRouter();
-  const nav = user.role === "ADMIN" ? [...NAV, { href: "/audit", label: "Audit" }] : NAV;
+  const nav =
+    user.role === "ADMIN" ? [...NAV, { href: "/users", label: "Users" }, { href: "/audit", label: "Audit" }] : NAV;
   return (
     <div className="shell">
       <header className="topbar">
@@ -39,9 +40,9 @@ export function AppShell({
           ))}
         </nav>
         <div className="user">
-          <span title={user.email}>
+          <Link href="/account" title={`${user.email}: your password and sessions`}>
             {user.name} · <em data-testid="role">{ROLE_LABEL[user.role]}</em>
-          </span>
+          </Link>
           <button
             type="button"
             onClick={async () => {

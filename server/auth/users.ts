@@ -15,8 +15,7 @@ import type { SessionUser } from "./session";
 /** The CLI's and the oracle's identity (server/auth/system-user.ts): no one's account. */
 const SYSTEM_USER_ID = "system";
 
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 128;
+export { PASSWORD_MAX, PASSWORD_MIN } from "./password-rules";
 
 const userView = {
   id: true,
