@@ -10,7 +10,7 @@ import { SshEdgeDriver } from "../server/edge/driver/driver";
 import { edgesFrom, setEdges, type Edges } from "../server/edge/registry";
 import { startOpsLab, type OpsLab } from "../test/ops-lab";
 import { startOperationsWorker } from "../server/jobs/worker";
-import { runCli } from "../test/run-cli";
+import { withCliApi } from "../test/run-cli";
 
 // Issue 8's "done when" on the sim lab, through the CLI an operator types: the map service
 // activated in hosting network A (New York) and then in B (Frankfurt), each behind its own
@@ -88,8 +88,11 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-const cli = (...args: string[]) =>
-  runCli({ DATABASE_URL: t.url, EDGE_MANIFEST: manifestPath, DNS_ZONE: "vmatrix.test", DNS_TTL: "30" }, args);
+// The API (registered after the lab's hooks) runs where the web app would: it reads the edges from the manifest.
+const { cli } = withCliApi(
+  () => t,
+  () => ({ EDGE_MANIFEST: manifestPath, DNS_ZONE: "vmatrix.test", DNS_TTL: "30" }),
+);
 async function json<T>(...args: string[]): Promise<T> {
   const r = await cli(...args, "--json");
   expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);

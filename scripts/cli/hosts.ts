@@ -1,12 +1,9 @@
 import { createInterface } from "node:readline/promises";
-import type { Db } from "../../server/db/client";
-import { type CliCommand, out, stringOpt, UsageError } from "./command";
+import { type Api, type CliCommand, named, out, stringOpt, UsageError } from "./command";
 
-async function hostByName(db: Db, name: string | undefined) {
+async function hostByName(api: Api, name: string | undefined) {
   if (!name) throw new UsageError("name the host: e.g. hosts probe tokyo-prod-1");
-  const host = await db.host.findUnique({ where: { name } });
-  if (!host) throw new UsageError(`no host named ${name}`);
-  return host;
+  return named(api.lookup.host({ name }));
 }
 
 /** `hosts …`: the host registry (list, add with a confirmed key, probe, drain, retire). */
@@ -30,7 +27,7 @@ export const hostsCommand: CliCommand = {
     yes: { type: "boolean" },
     undo: { type: "boolean" },
   },
-  async run({ db, api, verb, args, opts }) {
+  async run({ api, verb, args, opts }) {
     const arg = args[0];
     switch (verb) {
       case "list": {
@@ -62,13 +59,9 @@ export const hostsCommand: CliCommand = {
       case "add": {
         const m = /^([^@\s]+)@([^:\s]+)(?::(\d+))?$/.exec(stringOpt(opts, "ssh") ?? "");
         if (!m) throw new UsageError("--ssh must be USER@HOST or USER@HOST:PORT");
-        const network = await db.hostingNetwork.findUnique({
-          where: { slug: stringOpt(opts, "hosting-network") ?? "" },
-        });
-        if (!network)
-          throw new UsageError(
-            `--hosting-network: no hosting network ${JSON.stringify(stringOpt(opts, "hosting-network") ?? "")}`,
-          );
+        const slug = stringOpt(opts, "hosting-network") ?? "";
+        if (!slug) throw new UsageError(`--hosting-network: no hosting network ""`);
+        const network = await named(api.lookup.hostingNetwork({ slug }), "--hosting-network");
         const sshHost = m[2]!;
         const sshPort = Number(m[3] ?? 22);
         let fingerprint = stringOpt(opts, "fingerprint");
@@ -111,7 +104,7 @@ export const hostsCommand: CliCommand = {
         });
       }
       case "probe": {
-        const host = await api.hosts.probe({ hostId: (await hostByName(db, arg)).id });
+        const host = await api.hosts.probe({ hostId: (await hostByName(api, arg)).id });
         return out({
           name: host.name,
           cpus: host.cpus,
@@ -123,11 +116,11 @@ export const hostsCommand: CliCommand = {
         });
       }
       case "drain": {
-        const host = await api.hosts.setDraining({ hostId: (await hostByName(db, arg)).id, draining: !opts.undo });
+        const host = await api.hosts.setDraining({ hostId: (await hostByName(api, arg)).id, draining: !opts.undo });
         return out({ name: host.name, draining: host.draining });
       }
       case "retire": {
-        const host = await api.hosts.retire({ hostId: (await hostByName(db, arg)).id });
+        const host = await api.hosts.retire({ hostId: (await hostByName(api, arg)).id });
         return out({ name: host.name, retiredAt: host.retiredAt });
       }
       default:

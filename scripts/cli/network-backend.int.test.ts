@@ -1,4 +1,3 @@
-import { userInfo } from "node:os";
 import { describe, expect, it } from "vitest";
 import { withCliWorld } from "../../test/run-cli";
 
@@ -55,8 +54,8 @@ describe("vmatrix network backend", () => {
 
     const events = await t.db.auditEvent.findMany({ where: { entityId: t.w.service.id }, orderBy: { id: "asc" } });
     expect(events.map((e) => [e.action, e.actorEmail])).toEqual([
-      ["service.setBackend", `cli:${userInfo().username}`],
-      ["service.clearBackend", `cli:${userInfo().username}`],
+      ["service.setBackend", t.api.operator.email],
+      ["service.clearBackend", t.api.operator.email],
     ]);
   });
 

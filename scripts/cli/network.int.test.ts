@@ -4,7 +4,7 @@ import { applyBinding, reserveBinding } from "../../server/edge/network";
 import { ownerSegment } from "../../server/edge/owner-segments";
 import { createTestDatabase } from "../../test/db";
 import { makeWorld } from "../../test/fixtures";
-import { runCli } from "../../test/run-cli";
+import { withCliApi } from "../../test/run-cli";
 
 // `network …` as a script runs it: a separate process on the same database. Bindings are made
 // by the same functions the bind step uses (no edge here: the database side only).
@@ -14,7 +14,7 @@ let drop: () => Promise<void>;
 beforeAll(async () => ({ db, url, drop } = await createTestDatabase()));
 afterAll(() => drop());
 
-const cli = (...args: string[]) => runCli({ DATABASE_URL: url, DNS_ZONE: "vmatrix.test", DNS_TTL: "30" }, args);
+const { cli } = withCliApi(() => ({ db, url }), { DNS_ZONE: "vmatrix.test", DNS_TTL: "30" });
 
 /** A running replica of the world's web service on a new, up production host in a new hosting network. */
 async function replica(

@@ -1,11 +1,5 @@
 import { isIPv4 } from "node:net";
-import { config } from "../../server/config";
-import type { Db } from "../../server/db/client";
-import { inPool } from "../../server/edge/pool";
-import { currentEdges } from "../../server/edge/registry";
-import { ResolveError, resolveFrom } from "../../server/edge/view";
 import { type Api, type CliCommand, type Options, out, stringOpt, UsageError } from "./command";
-import { firewallVerdict } from "./firewall-verdict";
 
 /** `--from LAT,LON`: a place, checked field by field. */
 function place(raw: string | undefined) {
@@ -19,9 +13,10 @@ function place(raw: string | undefined) {
 
 /**
  * `network probe ADDRESS PORT`: what the edge that owns ADDRESS (the hosting network whose pool
- * holds it) does with a new connection from the internet, from its live nftables table.
+ * holds it) does with a new connection from the internet, from its live nftables table
+ * (the API's `network.probe` reads it).
  */
-async function probe(db: Db, args: string[], protoRaw: string | undefined) {
+async function probe(api: Api, args: string[], protoRaw: string | undefined) {
   const [address, portRaw] = args;
   if (!address || !isIPv4(address))
     throw new UsageError("ADDRESS must be a public IPv4 address: network probe ADDRESS PORT [--proto tcp|udp]");
@@ -29,25 +24,7 @@ async function probe(db: Db, args: string[], protoRaw: string | undefined) {
     throw new UsageError("PORT must be a number from 1 to 65535");
   const proto = protoRaw ?? "tcp";
   if (proto !== "tcp" && proto !== "udp") throw new UsageError("--proto must be tcp or udp");
-  const networks = await db.hostingNetwork.findMany({ select: { slug: true, publicPoolCidr: true } });
-  const hn = networks.find((n) => {
-    try {
-      return inPool(n.publicPoolCidr, address);
-    } catch {
-      return false;
-    }
-  });
-  if (!hn) throw new UsageError(`${address} is in no hosting network's public address pool`);
-  const edges = currentEdges();
-  const edge = edges?.of(hn.slug);
-  if (!edges || !edge)
-    throw new UsageError(`hosting network ${hn.slug} has no edge in the edge manifest (EDGE_MANIFEST)`);
-  try {
-    const v = firewallVerdict(await edges.driver.firewall(edge), { address, port: Number(portRaw), proto });
-    return { address, port: Number(portRaw), proto, hostingNetwork: hn.slug, edge: edge.name, ...v };
-  } finally {
-    await edges.driver.close();
-  }
+  return api.network.probe({ address, port: Number(portRaw), proto });
 }
 
 /**
@@ -101,7 +78,7 @@ export const networkCommand: CliCommand = {
     cidr: { type: "string" },
     clear: { type: "boolean" },
   },
-  async run({ db, api, verb, args, opts }) {
+  async run({ api, verb, args, opts }) {
     switch (verb) {
       case "show": {
         const [name] = args;
@@ -120,14 +97,7 @@ export const networkCommand: CliCommand = {
         const [name] = args;
         if (!name) throw new UsageError("name the DNS name: network resolve NAME --from LAT,LON");
         const from = place(stringOpt(opts, "from"));
-        const cfg = config();
-        let r;
-        try {
-          r = await resolveFrom(db, name, from, cfg.DNS_ZONE, cfg.DNS_TTL);
-        } catch (err) {
-          if (err instanceof ResolveError) throw new UsageError(err.message);
-          throw err;
-        }
+        const r = await api.network.resolve({ name, from });
         if (opts.json) return out(r);
         if (r.answers.length === 0) return console.log(`${r.name}: no serving replica (empty answer)`);
         for (const a of r.answers)
@@ -137,7 +107,7 @@ export const networkCommand: CliCommand = {
         return;
       }
       case "probe": {
-        const r = await probe(db, args, stringOpt(opts, "proto"));
+        const r = await probe(api, args, stringOpt(opts, "proto"));
         if (opts.json) return out(r);
         const how = r.rule ? `by ${r.rule}` : `by the ${r.chain} chain's policy`;
         console.log(

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../server/db/client";
 import { createTestDatabase } from "../../test/db";
 import { makeWorld, makeWorldWithRoom } from "../../test/fixtures";
-import { runCli } from "../../test/run-cli";
+import { withCliApi } from "../../test/run-cli";
 
 // `replicas …` and `demand …` as a script runs them: a separate process on the same database.
 // No reconciler runs here: the test plays its part by writing what it would (running VMs, blockedReason).
@@ -12,7 +12,8 @@ let drop: () => Promise<void>;
 beforeAll(async () => ({ db, url, drop } = await createTestDatabase()));
 afterAll(() => drop());
 
-const cli = (...args: string[]) => runCli({ DATABASE_URL: url }, args);
+const api = withCliApi(() => ({ db, url }));
+const { cli } = api;
 
 /** Waits until the CLI has saved its change (the replica target's version moved past `version`). */
 async function savedPast(w: Awaited<ReturnType<typeof makeWorld>>, version: number) {
@@ -52,7 +53,7 @@ describe("vmatrix replicas", () => {
     });
     const audit = await db.auditEvent.findMany({ where: { action: "replicas.set" }, orderBy: { at: "asc" } });
     expect(audit.at(-1)).toMatchObject({ before: { desired: 2, version: 1 }, after: { desired: 3, version: 2 } });
-    expect(audit.at(-1)!.actorEmail).toMatch(/^cli:/);
+    expect(audit.at(-1)!.actorEmail).toBe(api.operator.email);
   });
 
   it("with --wait, returns once running = desired", async () => {

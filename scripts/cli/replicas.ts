@@ -1,7 +1,6 @@
-import type { Db } from "../../server/db/client";
 import { RECONCILER_REASON } from "../../server/replicas/plan";
 import type { ReconcilePlanView } from "../../server/replicas/plan-view";
-import { type Api, type CliCommand, out, stringOpt, UsageError } from "./command";
+import { type Api, type CliCommand, named, out, stringOpt, UsageError } from "./command";
 
 const POLL_MS = 1000;
 
@@ -19,15 +18,13 @@ function rowJson(t: Target) {
   };
 }
 
-async function bySlugs(db: Db, service: string | undefined, network: string | undefined) {
+async function bySlugs(api: Api, service: string | undefined, network: string | undefined) {
   if (!service || !network)
     throw new UsageError("name the service and the hosting network: replicas set SERVICE HOSTING_NETWORK COUNT");
   const [s, n] = await Promise.all([
-    db.service.findUnique({ where: { slug: service } }),
-    db.hostingNetwork.findUnique({ where: { slug: network } }),
+    named(api.lookup.service({ slug: service })),
+    named(api.lookup.hostingNetwork({ slug: network })),
   ]);
-  if (!s) throw new UsageError(`no service ${service}`);
-  if (!n) throw new UsageError(`no hosting network ${network}`);
   return { service: s, network: n };
 }
 
@@ -71,7 +68,7 @@ export const replicasCommand: CliCommand = {
   replicas set SERVICE HOSTING_NETWORK COUNT [--wait [--timeout S]]
   replicas plan [--json]      (the reconciler's next pass as a dry run: what it would request, what is blocked)`,
   options: { timeout: { type: "string" } },
-  async run({ db, api, verb, args, opts }) {
+  async run({ api, verb, args, opts }) {
     switch (verb) {
       case "list": {
         const rows = (await api.replicas.list())
@@ -93,15 +90,14 @@ export const replicasCommand: CliCommand = {
       }
       case "set": {
         const [serviceSlug, networkSlug, countText] = args;
-        const { service, network } = await bySlugs(db, serviceSlug, networkSlug);
+        const { service, network } = await bySlugs(api, serviceSlug, networkSlug);
         if (countText === undefined || !/^\d+$/.test(countText))
           throw new UsageError("COUNT must be a whole number, 0 or more");
         const timeoutS = seconds(opts, "timeout", 600);
         const key = { serviceId: service.id, hostingNetworkId: network.id };
-        const current = await db.replicaTarget.findUnique({
-          where: { serviceId_hostingNetworkId: key },
-          select: { version: true },
-        });
+        const current = (await api.replicas.list()).find(
+          (t) => t.service.slug === service.slug && t.hostingNetwork.slug === network.slug,
+        );
         // The version read here is what replicas.set checks: a concurrent change by someone else is refused, not overwritten.
         const saved = await api.replicas.set({ ...key, desired: Number(countText), version: current?.version ?? 0 });
         const savedAt = Date.now();

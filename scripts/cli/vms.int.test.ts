@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { withOpsLabAndWorker } from "../../test/ops-lab-hooks";
 import type { OpsLab } from "../../test/ops-lab";
-import { runCli } from "../../test/run-cli";
+import { withCliApi } from "../../test/run-cli";
 
 // `vms …` and `operations …` as a script runs them: a separate process on the database of a sim
 // lab whose oracle (a real worker, here in the test process) runs the operations.
 let t: OpsLab;
 withOpsLabAndWorker((lab) => (t = lab), { pollIntervalMs: 100 });
 
-const cli = (...args: string[]) => runCli({ DATABASE_URL: t.url }, args);
+const { cli } = withCliApi(() => t);
 
 describe("vmatrix vms / operations", () => {
   it("lists VMs as JSON objects with name, service, phase, power, host", async () => {

@@ -1,28 +1,21 @@
-import type { Db } from "../../server/db/client";
-import { type Api, type CliCommand, type Options, out, stringOpt, UsageError } from "./command";
+import { type Api, type CliCommand, named, type Options, out, stringOpt, UsageError } from "./command";
 import { operationJson, waitForOperation } from "./wait";
 
-async function vmId(db: Db, name: string | undefined, verb: string) {
+async function vmId(api: Api, name: string | undefined, verb: string) {
   if (!name) throw new UsageError(`name the VM: e.g. vms ${verb} map-001`);
-  const vm = await db.vm.findUnique({ where: { name } });
-  if (!vm) throw new UsageError(`no VM named ${name}`);
-  return vm.id;
+  return (await named(api.lookup.vm({ name }))).id;
 }
 
-async function hostId(db: Db, opts: Options) {
+async function hostId(api: Api, opts: Options) {
   const name = stringOpt(opts, "host");
   if (!name) return undefined;
-  const host = await db.host.findUnique({ where: { name } });
-  if (!host) throw new UsageError(`--host: no host named ${name}`);
-  return host.id;
+  return (await named(api.lookup.host({ name }), "--host")).id;
 }
 
-async function serviceId(db: Db, opts: Options) {
+async function serviceId(api: Api, opts: Options) {
   const slug = stringOpt(opts, "service");
   if (!slug) throw new UsageError("--service: name the service, e.g. --service map");
-  const service = await db.service.findUnique({ where: { slug } });
-  if (!service) throw new UsageError(`--service: no service ${slug}`);
-  return service.id;
+  return (await named(api.lookup.service({ slug }), "--service")).id;
 }
 
 /** Prints the requested operation; with --wait follows it and fails (exit 1) unless it succeeded. */
@@ -57,13 +50,13 @@ export const vmsCommand: CliCommand = {
     "hosting-network": { type: "string" },
     yes: { type: "boolean" },
   },
-  async run({ db, api, verb, args, opts }) {
+  async run({ api, verb, args, opts }) {
     const name = args[0];
     const reason = "requested from the CLI";
     switch (verb) {
       case "list": {
         const slug = stringOpt(opts, "service");
-        const vms = await api.vms.list(slug ? { serviceId: await serviceId(db, opts) } : undefined);
+        const vms = await api.vms.list(slug ? { serviceId: await serviceId(api, opts) } : undefined);
         const rows = vms.map((v) => ({
           name: v.name,
           service: v.service.slug,
@@ -83,12 +76,12 @@ export const vmsCommand: CliCommand = {
       }
       case "create":
         if (!name) throw new UsageError("name the new VM: e.g. vms create map-101 --service map");
-        return finish(api, opts, await api.vms.create({ name, serviceId: await serviceId(db, opts), reason }));
+        return finish(api, opts, await api.vms.create({ name, serviceId: await serviceId(api, opts), reason }));
       case "activate":
         return finish(
           api,
           opts,
-          await api.vms.activate({ vmId: await vmId(db, name, verb), targetHostId: await hostId(db, opts), reason }),
+          await api.vms.activate({ vmId: await vmId(api, name, verb), targetHostId: await hostId(api, opts), reason }),
         );
       case "deactivate": {
         const to = (stringOpt(opts, "to") ?? "nest").toUpperCase();
@@ -97,9 +90,9 @@ export const vmsCommand: CliCommand = {
           api,
           opts,
           await api.vms.deactivate({
-            vmId: await vmId(db, name, verb),
+            vmId: await vmId(api, name, verb),
             to,
-            targetHostId: await hostId(db, opts),
+            targetHostId: await hostId(api, opts),
             reason,
           }),
         );
@@ -108,30 +101,29 @@ export const vmsCommand: CliCommand = {
         return finish(
           api,
           opts,
-          await api.vms.hibernate({ vmId: await vmId(db, name, verb), targetHostId: await hostId(db, opts), reason }),
+          await api.vms.hibernate({ vmId: await vmId(api, name, verb), targetHostId: await hostId(api, opts), reason }),
         );
       case "clone": {
         const hn = stringOpt(opts, "hosting-network");
-        const network = hn ? await db.hostingNetwork.findUnique({ where: { slug: hn } }) : undefined;
-        if (hn && !network) throw new UsageError(`--hosting-network: no hosting network ${hn}`);
+        const network = hn ? await named(api.lookup.hostingNetwork({ slug: hn }), "--hosting-network") : undefined;
         return finish(
           api,
           opts,
-          await api.vms.clone({ serviceId: await serviceId(db, opts), hostingNetworkId: network?.id, reason }),
+          await api.vms.clone({ serviceId: await serviceId(api, opts), hostingNetworkId: network?.id, reason }),
         );
       }
       case "move":
         return finish(
           api,
           opts,
-          await api.vms.move({ vmId: await vmId(db, name, verb), targetHostId: await hostId(db, opts), reason }),
+          await api.vms.move({ vmId: await vmId(api, name, verb), targetHostId: await hostId(api, opts), reason }),
         );
       case "restart":
-        return finish(api, opts, await api.vms.restart({ vmId: await vmId(db, name, verb), reason }));
+        return finish(api, opts, await api.vms.restart({ vmId: await vmId(api, name, verb), reason }));
       case "delete":
         if (!opts.yes)
           throw new UsageError("delete removes the VM's files from its host for good: add --yes to confirm");
-        return finish(api, opts, await api.vms.delete({ vmId: await vmId(db, name, verb), reason }));
+        return finish(api, opts, await api.vms.delete({ vmId: await vmId(api, name, verb), reason }));
       default:
         throw new UsageError(`unknown command vms ${verb ?? ""}`.trim());
     }

@@ -3,10 +3,12 @@ import { alertsRouter } from "./routers/alerts";
 import { auditRouter } from "./routers/audit";
 import { demandRouter } from "./routers/demand";
 import { hostsRouter } from "./routers/hosts";
+import { lookupRouter } from "./routers/lookup";
 import { matchesRouter } from "./routers/matches";
 import { networkRouter } from "./routers/network";
 import { operationsRouter } from "./routers/operations";
 import { replicasRouter } from "./routers/replicas";
+import { tokensRouter } from "./routers/tokens";
 import { usersRouter } from "./routers/users";
 import { utilizationRouter } from "./routers/utilization";
 import { vmsRouter } from "./routers/vms";
@@ -29,6 +31,8 @@ export const appRouter = router({
   network: networkRouter,
   users: usersRouter,
   account: accountRouter,
+  tokens: tokensRouter,
+  lookup: lookupRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { firewallRules } from "../../server/edge/driver/firewall";
+import { firewallRules } from "./driver/firewall";
 import { firewallVerdict, UnknownRuleError } from "./firewall-verdict";
 
 // The rules as the bind step writes them: a web service's shared address with port 80

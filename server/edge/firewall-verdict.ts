@@ -1,5 +1,5 @@
-import type { FirewallRules } from "../../server/edge/driver/firewall";
-import { ipToInt, parseCidr } from "../../server/edge/driver/names";
+import type { FirewallRules } from "./driver/firewall";
+import { ipToInt, parseCidr } from "./driver/names";
 
 /**
  * What an edge's firewall does with a new connection from the internet to a public

@@ -5,7 +5,8 @@ import { serviceBackend, serviceSlugSchema, setBackendInput, setServiceBackend }
 import { applyFirewallOf } from "../../edge/network";
 import { changePublicPool } from "../../edge/pool-change";
 import { currentEdges } from "../../edge/registry";
-import { poolUse, resolveFrom, vmNetwork } from "../../edge/view";
+import { probeEdge } from "../../edge/probe";
+import { poolUse, ResolveError, resolveFrom, vmNetwork } from "../../edge/view";
 import { operatorProcedure, router, staffReadProcedure } from "../trpc";
 import { hostingNetworkNetwork } from "../../edge/hosting-network-view";
 
@@ -39,6 +40,36 @@ export const networkRouter = router({
       }),
     );
   }),
+  /** What the DNS answers for a name to a client at one place (`vmatrix network resolve`). */
+  resolve: networkRead
+    .input(
+      z.object({
+        name: z.string().min(1, "is required").max(253, "is too long"),
+        from: z.object({
+          lat: z.number().min(-90, "must be between -90 and 90").max(90, "must be between -90 and 90"),
+          lon: z.number().min(-180, "must be between -180 and 180").max(180, "must be between -180 and 180"),
+        }),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const cfg = config();
+      try {
+        return await resolveFrom(ctx.db, input.name, input.from, cfg.DNS_ZONE, cfg.DNS_TTL);
+      } catch (err) {
+        if (err instanceof ResolveError) throw new TRPCError({ code: "NOT_FOUND", message: err.message });
+        throw err;
+      }
+    }),
+  /** What the edge owning a public address does with a new connection to a port, from its live firewall (`vmatrix network probe`). */
+  probe: networkRead
+    .input(
+      z.object({
+        address: z.ipv4("must be a public IPv4 address"),
+        port: z.number().int().min(1, "must be from 1 to 65535").max(65535, "must be from 1 to 65535"),
+        proto: z.enum(["tcp", "udp"]).default("tcp"),
+      }),
+    )
+    .query(({ ctx, input }) => probeEdge(ctx.db, currentEdges(), input)),
   /** Public address pool use and open drift alerts per hosting network. */
   pools: networkRead.query(({ ctx }) => poolUse(ctx.db)),
   /** One hosting network's network: what its pool's addresses serve, its edge's health, its drift alerts. */

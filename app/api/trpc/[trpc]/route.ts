@@ -3,7 +3,8 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "@/server/api/root";
 import { createInnerContext } from "@/server/api/trpc";
 import { configuredLimits, withRequestLimits } from "@/server/api/request-limits";
-import { getSessionUser } from "@/server/auth/session";
+import { requestUser } from "@/server/auth/request-user";
+import { TokenRefused } from "@/server/auth/tokens";
 import { db } from "@/server/db/client";
 import { DatabaseUnavailable } from "@/server/db/unavailable";
 import { log } from "@/server/log";
@@ -16,8 +17,10 @@ function serve(req: Request) {
     req,
     router: appRouter,
     createContext: async () => {
-      const user = await getSessionUser(req.headers).catch((err: unknown) => {
-        // Sessions live in the database: while it is away the answer is 503 in words.
+      const user = await requestUser(req.headers, db()).catch((err: unknown) => {
+        // A refused token is 401 with its reason in one line (`Authorization: Bearer …`).
+        if (err instanceof TokenRefused) throw new TRPCError({ code: "UNAUTHORIZED", message: err.message });
+        // Sessions and tokens live in the database: while it is away the answer is 503 in words.
         if (err instanceof DatabaseUnavailable)
           throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: err.message, cause: err });
         throw err;
