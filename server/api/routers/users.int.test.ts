@@ -233,6 +233,33 @@ describe("users router", () => {
     expect(JSON.stringify(event)).not.toContain("temporary-pass-9");
   });
 
+  it("the admin plugin's own endpoints stay closed, even to an administrator (no unaudited, unguarded changes)", async () => {
+    await person("ADMIN", "Al Second", "al@users.test");
+    const { headers } = await signIn("al@users.test", PASSWORD);
+    const status = (p: Promise<unknown>) =>
+      p.then(
+        () => "allowed",
+        (e: unknown) => (e as { status?: string }).status,
+      );
+    expect(
+      await status(
+        auth().api.createUser({
+          body: { email: "sneaky@users.test", password: "long-enough-1", name: "Sneaky", role: "ADMIN" },
+          headers,
+        }),
+      ),
+    ).toBe("FORBIDDEN");
+    expect(await status(auth().api.banUser({ body: { userId: admin.id }, headers }))).toBe("FORBIDDEN");
+    expect(await status(auth().api.setRole({ body: { userId: admin.id, role: "MANAGER" }, headers }))).toBe(
+      "FORBIDDEN",
+    );
+    expect(await db.user.count({ where: { email: "sneaky@users.test" } })).toBe(0);
+    expect(await db.user.findUniqueOrThrow({ where: { id: admin.id } })).toMatchObject({
+      banned: false,
+      role: "ADMIN",
+    });
+  });
+
   it("everyone sees their sessions and ends one or all others (audited)", async () => {
     await person("CLAN_ADMIN", "Cleo Clan", "cleo@users.test");
     const a = await signIn("cleo@users.test", PASSWORD);
