@@ -54,6 +54,9 @@ export async function seedDemoWorld(db: Db, opts: SeedOptions) {
 }
 
 export async function seedUsers(db: Db) {
+  // Demo accounts share a published password: never in production mode (docs/security.md, "Modes").
+  if (process.env.VMATRIX_MODE === "production")
+    throw new Error("VMATRIX_MODE: production mode never seeds the demo accounts (their password is public)");
   const ids = new Map<string, string>();
   for (const u of SEED_USERS) {
     const existing = await db.user.findUnique({ where: { email: u.email } });

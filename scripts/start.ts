@@ -5,6 +5,8 @@
  * unharmed), all stopped cleanly on Ctrl-C. `npm run dev` does the same with `next dev`.
  * `npm start -- --lab libvirt` runs it on the libvirt lab's real hosts and edges instead
  * of the sim lab (root, Linux), with a small world of its own in .data/libvirt-world.
+ * `VMATRIX_MODE=production npm start` runs no lab and seeds nothing: no demo accounts, a
+ * first administrator made once (docs/security.md, "Modes").
  */
 import path from "node:path";
 import { SEED_USERS, DEMO_PASSWORD } from "../prisma/seed-data/world";
@@ -16,6 +18,8 @@ import { prepareDatabase } from "./lib/database";
 import { demandIngestToken } from "../server/demand/token";
 import { authSecret } from "./lib/secret";
 import { startLibvirtWorld } from "./lib/libvirt-world";
+import { bootstrapAdmin, demoPasswordAccounts } from "./lib/production";
+import { isLocalBindAddress } from "../server/web/client-address";
 import { databasePart } from "./lib/database-part";
 import { restartAlerts } from "./lib/restart-alerts";
 import { nodeChild, Supervisor } from "./lib/supervisor";
@@ -23,7 +27,8 @@ import { simWorldPart } from "./lib/sim-world-part";
 
 const dev = process.argv.includes("--dev");
 const labArg = process.argv.indexOf("--lab");
-const lab = labArg >= 0 ? process.argv[labArg + 1] : "sim";
+const labGiven = labArg >= 0;
+const lab = labGiven ? process.argv[labArg + 1] : "sim";
 if (lab !== "sim" && lab !== "libvirt") {
   console.error(`\n[vmatrix] --lab: "${lab ?? ""}" is not a lab; use --lab sim (the default) or --lab libvirt\n`);
   process.exit(2);
@@ -44,6 +49,13 @@ try {
   if (err instanceof ConfigError) fail(err.message);
   throw err;
 }
+const production = cfg.VMATRIX_MODE === "production";
+if (production && labGiven)
+  fail(
+    "--lab: production mode runs no lab (the labs are demo worlds with demo accounts); drop --lab, or leave VMATRIX_MODE unset for the demo",
+  );
+// The world the product runs: a lab's (demo mode), or none (production: operators register real hosts).
+const world = production ? null : lab;
 
 if (!(await portIsFree(cfg.PORT, cfg.HOSTNAME === "0.0.0.0" ? "0.0.0.0" : cfg.HOSTNAME))) {
   fail(
@@ -75,7 +87,7 @@ process.on("unhandledRejection", (err) => console.error("[vmatrix] unhandled rej
 
 let database;
 try {
-  database = await prepareDatabase({ log: say, seed: lab === "sim" });
+  database = await prepareDatabase({ log: say, seed: world === "sim" });
 } catch (err) {
   if (err instanceof EmbeddedDbError) fail(err.message);
   fail(
@@ -93,7 +105,36 @@ cleanups.push(async () => {
   await alertDb.$disconnect();
 });
 
-if (lab === "libvirt") {
+// Demo passwords are public: no account may keep one where other machines reach the app.
+// Production mode's first administrator is made once, with a one-time password shown once.
+let bootstrap: Awaited<ReturnType<typeof bootstrapAdmin>> = { created: false };
+{
+  const checkDb = createDb(database.url, 2);
+  try {
+    if (production)
+      bootstrap = await bootstrapAdmin(checkDb, {
+        email: cfg.VMATRIX_ADMIN_EMAIL ?? `admin@${new URL(cfg.APP_URL!).hostname}`,
+        password: cfg.VMATRIX_ADMIN_PASSWORD,
+      });
+    const exposed = isLocalBindAddress(cfg.HOSTNAME) ? [] : await demoPasswordAccounts(checkDb);
+    if (exposed.length > 0) {
+      console.error(
+        `\n[vmatrix] HOSTNAME: ${cfg.HOSTNAME} is reachable from other machines and ${exposed.length} account(s) have the public demo password (${exposed.join(", ")}): ` +
+          (production
+            ? "change their passwords or remove them first (docs/security.md)\n"
+            : "the demo listens on this machine only (unset HOSTNAME; from elsewhere: ssh -L 3000:127.0.0.1:3000 this-server), or run VMATRIX_MODE=production (docs/security.md)\n"),
+      );
+      await shutdown(1);
+    }
+  } catch (err) {
+    console.error(`\n[vmatrix] ${err instanceof Error ? err.message : String(err)}\n`);
+    await shutdown(1);
+  } finally {
+    await checkDb.$disconnect();
+  }
+}
+
+if (world === "libvirt") {
   const worldDb = createDb(database.url, 2);
   try {
     const world = await startLibvirtWorld(worldDb, say);
@@ -121,11 +162,12 @@ const env: NodeJS.ProcessEnv = {
   DEMAND_INGEST_TOKEN: await demandIngestToken(cfg.VMATRIX_DATA_DIR, cfg.DEMAND_INGEST_TOKEN),
   APP_URL: appUrl,
   PORT: String(cfg.PORT),
+  HOSTNAME: cfg.HOSTNAME,
   NEXT_TELEMETRY_DISABLED: "1",
 };
 
 // The sim lab: one real SSH server per seeded host, and the sim edges, in a process of their own.
-if (lab === "sim") {
+if (world === "sim") {
   try {
     await supervisor.add(simWorld());
   } catch (err) {
@@ -167,7 +209,10 @@ async function child(name: string, args: string[], extraEnv: Record<string, stri
 
 /** Resolves once the web app answers (a restarted one is "up" only then). */
 async function webAnswers() {
-  const probe = `http://127.0.0.1:${cfg.PORT}/signin`;
+  // A wildcard or loopback bind answers on 127.0.0.1; a specific address only on itself.
+  const wildcard = ["0.0.0.0", "::", "[::]"].includes(cfg.HOSTNAME) || isLocalBindAddress(cfg.HOSTNAME);
+  const host = wildcard ? "127.0.0.1" : cfg.HOSTNAME.includes(":") ? `[${cfg.HOSTNAME}]` : cfg.HOSTNAME;
+  const probe = `http://${host}:${cfg.PORT}/signin`;
   for (let i = 0; i < 240; i++) {
     const ok = await fetch(probe).then(
       (r) => r.status < 500,
@@ -183,18 +228,27 @@ async function webAnswers() {
 await child("oracle", tsx("scripts/oracle.ts"));
 // The authoritative DNS server (docs/network.md).
 await child("DNS server", tsx("server/dns/main.ts"));
-const next = path.resolve("node_modules/next/dist/bin/next");
+// The web app behind its own HTTP front: the client's real address, security headers (scripts/web.ts).
 await child(
   "web app",
-  [next, dev ? "dev" : "start", "-p", String(cfg.PORT), "-H", cfg.HOSTNAME],
+  [...tsx("scripts/web.ts"), ...(dev ? ["--dev"] : [])],
   { NODE_ENV: dev ? "development" : "production" },
   webAnswers,
 );
 
 say("");
 say(`vMatrix Control Plane is up: ${appUrl}`);
-say(`Demo accounts (password "${DEMO_PASSWORD}"):`);
-for (const u of SEED_USERS) say(`  ${u.email.padEnd(24)} ${u.role}`);
+if (!production) {
+  say(`Demo accounts (password "${DEMO_PASSWORD}"):`);
+  for (const u of SEED_USERS) say(`  ${u.email.padEnd(24)} ${u.role}`);
+} else if (bootstrap.created) {
+  say(`First administrator: ${bootstrap.email}`);
+  if (bootstrap.generatedPassword)
+    say(
+      `  one-time password: ${bootstrap.generatedPassword}   (shown only now; a new password is chosen at first sign-in)`,
+    );
+  else say("  password: VMATRIX_ADMIN_PASSWORD (a new password is chosen at first sign-in)");
+}
 say(
   `Demand ingest token (POST ${appUrl}/api/demand, docs/demand.md): in ${path.join(cfg.VMATRIX_DATA_DIR, "demand-ingest-token")}`,
 );

@@ -15,8 +15,11 @@ export default async function SignInPage() {
     throw err;
   });
   if (user && user !== "away") redirect("/map");
-  // The demo accounts are listed only while the demo world is in use.
-  const demo = process.env.VMATRIX_DEMO !== "0" ? SEED_USERS.map((u) => ({ ...u, password: DEMO_PASSWORD })) : [];
+  // The demo accounts are listed only in demo mode (production seeds none: docs/security.md).
+  const demo =
+    process.env.VMATRIX_MODE !== "production" && process.env.VMATRIX_DEMO !== "0"
+      ? SEED_USERS.map((u) => ({ ...u, password: DEMO_PASSWORD }))
+      : [];
   return (
     <div className="signin">
       <h1>
