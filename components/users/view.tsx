@@ -14,6 +14,18 @@ const STATUS: Record<string, { tone: "ok" | "warn" | "bad"; label: string }> = {
   "must-change-password": { tone: "warn", label: "Must change password" },
 };
 
+/** A refusal in one line: the API's words, or for bad input the field and the reason. */
+function refusal(err: unknown): string {
+  const e = err as {
+    message: string;
+    data?: { zodError?: { fieldErrors?: Record<string, string[] | undefined> } | null };
+  };
+  const fields = Object.entries(e.data?.zodError?.fieldErrors ?? {}).flatMap(([k, v]) =>
+    v?.[0] ? [`${k}: ${v[0]}`] : [],
+  );
+  return fields.length ? fields.join("; ") : e.message;
+}
+
 /** The Users page (administrators): every account, its role and status, and what may be done to it. */
 export function UsersView({ me }: { me: string }) {
   const trpc = useTRPC();
@@ -37,7 +49,7 @@ export function UsersView({ me }: { me: string }) {
       setMessage({ error: false, text: done });
       await refresh();
     } catch (err) {
-      setMessage({ error: true, text: (err as Error).message });
+      setMessage({ error: true, text: refusal(err) });
     }
   }
 
