@@ -105,7 +105,7 @@ describe("alerts router", () => {
           })
         ).id,
       );
-    const reader = callerFor(w.clanA);
+    const reader = callerFor(w.manager);
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
