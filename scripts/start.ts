@@ -19,6 +19,7 @@ import { demandIngestToken } from "../server/demand/token";
 import { authSecret } from "./lib/secret";
 import { startLibvirtWorld } from "./lib/libvirt-world";
 import { bootstrapAdmin, demoPasswordAccounts } from "./lib/production";
+import { writeDemoTokens } from "./lib/demo-tokens";
 import { isLocalBindAddress } from "../server/web/client-address";
 import { databasePart } from "./lib/database-part";
 import { restartAlerts } from "./lib/restart-alerts";
@@ -134,6 +135,22 @@ let bootstrap: Awaited<ReturnType<typeof bootstrapAdmin>> = { created: false };
   }
 }
 
+// The demo's CLI tokens (.data/demo-tokens/<account>.token): the CLI uses operator.token when given none.
+let demoTokensDir: string | undefined;
+if (!production) {
+  const tokenDb = createDb(database.url, 2);
+  try {
+    demoTokensDir = path.join(cfg.VMATRIX_DATA_DIR, "demo-tokens");
+    await writeDemoTokens(
+      tokenDb,
+      demoTokensDir,
+      SEED_USERS.map((u) => u.email),
+    );
+  } finally {
+    await tokenDb.$disconnect();
+  }
+}
+
 if (world === "libvirt") {
   const worldDb = createDb(database.url, 2);
   try {
@@ -241,6 +258,8 @@ say(`vMatrix Control Plane is up: ${appUrl}`);
 if (!production) {
   say(`Demo accounts (password "${DEMO_PASSWORD}"):`);
   for (const u of SEED_USERS) say(`  ${u.email.padEnd(24)} ${u.role}`);
+  if (demoTokensDir)
+    say(`CLI tokens for them: ${demoTokensDir}/<name>.token (npm run vmatrix -- … uses operator.token)`);
 } else if (bootstrap.created) {
   say(`First administrator: ${bootstrap.email}`);
   if (bootstrap.generatedPassword)
