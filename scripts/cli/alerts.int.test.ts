@@ -119,7 +119,9 @@ describe("vmatrix alerts", () => {
 
     const again = await t.cli("alerts", "ack", alert.id);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toContain(`Alert ${alert.id} was already acknowledged by vMatrix system`);
+    expect(again.stderr).toContain(
+      `Alert ${alert.id} was already acknowledged by CLI operator (${t.api.operator.email}) at ${acked.acknowledgedAt}`,
+    );
     expect(JSON.parse(again.stdout)).toMatchObject({ acknowledged: false, acknowledgedAt: acked.acknowledgedAt });
   });
 
