@@ -18,7 +18,7 @@ const callerFor = (user: SessionUser | null) => createCaller(createInnerContext(
 const worldWithRoom = () => makeWorldWithRoom(db);
 
 describe("replicas.plan", () => {
-  it("shows the activation a replica target just set would bring, to every role, and requests nothing", async () => {
+  it("shows the activation a replica target just set would bring, to operators and managers, and requests nothing", async () => {
     const w = await worldWithRoom();
     await callerFor(w.operator).replicas.set({
       serviceId: w.service.id,
@@ -55,7 +55,9 @@ describe("replicas.plan", () => {
       blockedReason: null,
       reconciledAt: null,
     });
-    expect(await callerFor(w.clanA).replicas.plan()).toEqual(plan);
+    expect(await callerFor(w.operator).replicas.plan()).toEqual(plan);
+    // Its reasons name hosts and VMs: infrastructure, not a clan admin's (an outside customer's).
+    await expect(callerFor(w.clanA).replicas.plan()).rejects.toMatchObject({ code: "FORBIDDEN" });
   });
 
   it("says why a target cannot be met, keyed by the hosting network's slug", async () => {

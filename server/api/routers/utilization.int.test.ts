@@ -22,7 +22,7 @@ const error = (p: Promise<unknown>) =>
 const day = { from: new Date("2026-11-10T00:00:00Z"), to: new Date("2026-11-11T00:00:00Z") };
 
 describe("utilization API", () => {
-  it("is readable by a manager (and every role), refused to a signed-out caller", async () => {
+  it("is readable by a manager (operators and administrators too), refused to a clan admin and a signed-out caller", async () => {
     const w = await makeWorld(db);
     await db.metricSample.create({
       data: { at: new Date("2026-11-10T06:00:00Z"), resolution: "HOUR", hostId: w.prod.id, cpuPercent: 42 },
@@ -30,7 +30,9 @@ describe("utilization API", () => {
     const chart = await caller(w.manager).utilization.chart({ ...day, width: 300 });
     expect(chart.hosts.map((h) => h.name)).toContain(w.prod.name);
     expect(chart.times.length).toBeLessThanOrEqual(300);
-    expect((await caller(w.clanA).utilization.chart({ ...day, width: 300 })).hostsWithData).toBeGreaterThan(0);
+    expect((await caller(w.operator).utilization.chart({ ...day, width: 300 })).hostsWithData).toBeGreaterThan(0);
+    // Per-host series are infrastructure: not a clan admin's (an outside customer's).
+    expect((await error(caller(w.clanA).utilization.chart({ ...day, width: 300 })))?.code).toBe("FORBIDDEN");
     expect((await error(caller(null).utilization.chart({ ...day, width: 300 })))?.code).toBe("UNAUTHORIZED");
   });
 
