@@ -90,7 +90,7 @@ export function TokensPanel() {
         </button>
       </form>
       {created && (
-        <div role="status" data-testid="new-token">
+        <div data-testid="new-token">
           <p>Token &quot;{created.name}&quot; — copy it now, it is shown only this once:</p>
           <pre>
             <code>{created.token}</code>
