@@ -78,6 +78,15 @@ test("an administrator creates an operator who must change the password, and lat
   await admin.reload();
   await expect(row(admin)).toContainText("Active");
   await expect(row(admin)).not.toContainText("never");
+  await row(admin)
+    .getByRole("button", { name: `1 session of ${EMAIL}` })
+    .click();
+  await expect(admin.getByTestId("user-sessions")).toContainText("Chrome on Linux");
+  // A reset password too short is refused with the field and the reason; nothing changes.
+  admin.once("dialog", (d) => void d.accept("short"));
+  await row(admin).getByRole("button", { name: "Reset password" }).click();
+  await expect(admin.getByText("password: must be at least 8 characters")).toBeVisible();
+  await expect(row(admin)).toContainText("Active");
   admin.once("dialog", (d) => void d.accept("left the team"));
   await row(admin).getByRole("button", { name: "Disable" }).click();
   await expect(admin.getByText(`${EMAIL} is disabled and signed out.`)).toBeVisible();

@@ -1,11 +1,12 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { Fragment, useState } from "react";
 import { ROLE_LABEL, ROLES, type Role } from "@/server/auth/roles";
 import { formatDateTime } from "@/server/format";
 import { Badge, QueryState } from "@/components/shared/query-state";
 import { useTRPC } from "@/components/shared/trpc";
+import { deviceOf } from "@/components/account/sessions";
 import { CreateUserForm } from "./create-form";
 
 const STATUS: Record<string, { tone: "ok" | "warn" | "bad"; label: string }> = {
@@ -32,6 +33,7 @@ export function UsersView({ me }: { me: string }) {
   const queryClient = useQueryClient();
   const users = useQuery(trpc.users.list.queryOptions());
   const [creating, setCreating] = useState(false);
+  const [showing, setShowing] = useState<string | null>(null);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
 
@@ -96,96 +98,118 @@ export function UsersView({ me }: { me: string }) {
               {data.map((u) => {
                 const status = STATUS[u.status]!;
                 return (
-                  <tr key={u.id} data-email={u.email}>
-                    <td>
-                      {u.name} {u.id === me && <span className="muted small">(you)</span>}
-                    </td>
-                    <td>{u.email}</td>
-                    <td>
-                      <select
-                        aria-label={`Role of ${u.email}`}
-                        value={u.role}
-                        disabled={busy}
-                        onChange={(e) => {
-                          const role = e.target.value as Role;
-                          void run(`${u.email} is now ${ROLE_LABEL[role].toLowerCase()}.`, () =>
-                            setRole.mutateAsync({ userId: u.id, role }),
-                          );
-                        }}
-                      >
-                        {ROLES.map((r) => (
-                          <option key={r} value={r}>
-                            {ROLE_LABEL[r]}
-                          </option>
-                        ))}
-                      </select>
-                    </td>
-                    <td>
-                      <Badge tone={status.tone}>{status.label}</Badge>
-                      {u.banReason && <span className="muted small"> {u.banReason}</span>}
-                    </td>
-                    <td>{u.lastSignInAt ? formatDateTime(u.lastSignInAt) : <span className="muted">never</span>}</td>
-                    <td className="num">{u.openSessions}</td>
-                    <td className="actions">
-                      {u.banned ? (
-                        <button
-                          type="button"
+                  <Fragment key={u.id}>
+                    <tr data-email={u.email}>
+                      <td>
+                        {u.name} {u.id === me && <span className="muted small">(you)</span>}
+                      </td>
+                      <td>{u.email}</td>
+                      <td>
+                        <select
+                          aria-label={`Role of ${u.email}`}
+                          value={u.role}
                           disabled={busy}
-                          onClick={() =>
-                            void run(`${u.email} is enabled again.`, () => enable.mutateAsync({ userId: u.id }))
-                          }
-                        >
-                          Enable
-                        </button>
-                      ) : (
-                        <button
-                          type="button"
-                          disabled={busy || u.id === me}
-                          title={u.id === me ? "You cannot disable your own account." : undefined}
-                          onClick={() => {
-                            const reason = window.prompt(
-                              `Disable ${u.email}? They are signed out at once. Reason (optional):`,
-                            );
-                            if (reason === null) return;
-                            void run(`${u.email} is disabled and signed out.`, () =>
-                              disable.mutateAsync({ userId: u.id, reason: reason.trim() || undefined }),
+                          onChange={(e) => {
+                            const role = e.target.value as Role;
+                            void run(`${u.email} is now ${ROLE_LABEL[role].toLowerCase()}.`, () =>
+                              setRole.mutateAsync({ userId: u.id, role }),
                             );
                           }}
                         >
-                          Disable
-                        </button>
-                      )}
-                      <button
-                        type="button"
-                        disabled={busy || u.id === me}
-                        title={u.id === me ? "Change your own password on the Account page." : undefined}
-                        onClick={() => {
-                          const password = window.prompt(
-                            `New password for ${u.email} (at least 8 characters). They must choose their own at next sign-in:`,
-                          );
-                          if (password === null) return;
-                          void run(`${u.email}'s password was reset; their sessions ended.`, () =>
-                            reset.mutateAsync({ userId: u.id, password }),
-                          );
-                        }}
-                      >
-                        Reset password
-                      </button>
-                      {u.openSessions > 0 && u.id !== me && (
+                          {ROLES.map((r) => (
+                            <option key={r} value={r}>
+                              {ROLE_LABEL[r]}
+                            </option>
+                          ))}
+                        </select>
+                      </td>
+                      <td>
+                        <Badge tone={status.tone}>{status.label}</Badge>
+                        {u.banReason && <span className="muted small"> {u.banReason}</span>}
+                      </td>
+                      <td>{u.lastSignInAt ? formatDateTime(u.lastSignInAt) : <span className="muted">never</span>}</td>
+                      <td className="num">
+                        {u.openSessions > 0 ? (
+                          <button
+                            type="button"
+                            aria-expanded={showing === u.id}
+                            aria-label={`${u.openSessions} session${u.openSessions === 1 ? "" : "s"} of ${u.email}`}
+                            onClick={() => setShowing(showing === u.id ? null : u.id)}
+                          >
+                            {u.openSessions} {showing === u.id ? "▾" : "▸"}
+                          </button>
+                        ) : (
+                          0
+                        )}
+                      </td>
+                      <td className="actions">
+                        {u.banned ? (
+                          <button
+                            type="button"
+                            disabled={busy}
+                            onClick={() =>
+                              void run(`${u.email} is enabled again.`, () => enable.mutateAsync({ userId: u.id }))
+                            }
+                          >
+                            Enable
+                          </button>
+                        ) : (
+                          <button
+                            type="button"
+                            disabled={busy || u.id === me}
+                            title={u.id === me ? "You cannot disable your own account." : undefined}
+                            onClick={() => {
+                              const reason = window.prompt(
+                                `Disable ${u.email}? They are signed out at once. Reason (optional):`,
+                              );
+                              if (reason === null) return;
+                              void run(`${u.email} is disabled and signed out.`, () =>
+                                disable.mutateAsync({ userId: u.id, reason: reason.trim() || undefined }),
+                              );
+                            }}
+                          >
+                            Disable
+                          </button>
+                        )}
                         <button
                           type="button"
-                          disabled={busy}
-                          onClick={() =>
-                            void run(`${u.email} is signed out everywhere.`, () =>
-                              endSessions.mutateAsync({ userId: u.id }),
-                            )
-                          }
+                          disabled={busy || u.id === me}
+                          title={u.id === me ? "Change your own password on the Account page." : undefined}
+                          onClick={() => {
+                            const password = window.prompt(
+                              `New password for ${u.email} (at least 8 characters). They must choose their own at next sign-in:`,
+                            );
+                            if (password === null) return;
+                            void run(`${u.email}'s password was reset; their sessions ended.`, () =>
+                              reset.mutateAsync({ userId: u.id, password }),
+                            );
+                          }}
                         >
-                          End sessions
+                          Reset password
                         </button>
-                      )}
-                    </td>
-                  </tr>
+                        {u.openSessions > 0 && u.id !== me && (
+                          <button
+                            type="button"
+                            disabled={busy}
+                            onClick={() =>
+                              void run(`${u.email} is signed out everywhere.`, () =>
+                                endSessions.mutateAsync({ userId: u.id }),
+                              )
+                            }
+                          >
+                            End sessions
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                    {showing === u.id && (
+                      <tr>
+                        <td colSpan={7}>
+                          <UserSessions userId={u.id} />
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
                 );
               })}
             </tbody>
@@ -193,5 +217,37 @@ export function UsersView({ me }: { me: string }) {
         )}
       </QueryState>
     </>
+  );
+}
+
+/** Where a user is signed in (device, address, since, last active), for their administrator. */
+function UserSessions({ userId }: { userId: string }) {
+  const trpc = useTRPC();
+  const sessions = useQuery(trpc.users.sessions.queryOptions({ userId }));
+  return (
+    <QueryState query={sessions} isEmpty={(d) => d.length === 0} empty={<p>No open sessions.</p>}>
+      {(data) => (
+        <table className="small" data-testid="user-sessions">
+          <thead>
+            <tr>
+              <th>Device</th>
+              <th>Address</th>
+              <th>Signed in</th>
+              <th>Last active</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.map((s) => (
+              <tr key={s.id}>
+                <td title={s.userAgent ?? undefined}>{deviceOf(s.userAgent)}</td>
+                <td>{s.ipAddress ?? "unknown"}</td>
+                <td>{formatDateTime(s.createdAt)}</td>
+                <td>{formatDateTime(s.lastActiveAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </QueryState>
   );
 }
