@@ -14,7 +14,7 @@ const STATUS_TONE = { UP: "ok", DOWN: "bad", UNKNOWN: "muted" } as const;
 export function HostsView() {
   const trpc = useTRPC();
   const hosts = useQuery({ ...trpc.hosts.list.queryOptions(), refetchInterval: 5000 });
-  const { canOperate } = useMe();
+  const { canOperate, seesSsh } = useMe();
   const [filter, setFilter] = useState("");
   const [adding, setAdding] = useState(false);
   return (
@@ -57,7 +57,8 @@ export function HostsView() {
                     <th>Role</th>
                     <th>Status</th>
                     <th>Heartbeat</th>
-                    <th>SSH</th>
+                    {/* The API sends SSH details to operators and administrators only. */}
+                    {seesSsh && <th>SSH</th>}
                     <th>Capacity</th>
                     <th>VMs</th>
                     <th></th>
@@ -76,11 +77,13 @@ export function HostsView() {
                         {h.lastError && h.status !== "UP" && <div className="field-error small">{h.lastError}</div>}
                       </td>
                       <td>{formatAge(h.lastHeartbeatAt)}</td>
-                      <td>
-                        <code>
-                          {h.sshUser}@{h.sshHost}:{h.sshPort}
-                        </code>
-                      </td>
+                      {seesSsh && (
+                        <td>
+                          <code>
+                            {h.sshUser}@{h.sshHost}:{h.sshPort}
+                          </code>
+                        </td>
+                      )}
                       <td className="num">
                         {h.cpus} CPU · {formatBytes(BigInt(h.memoryMiB) * 1048576n)} · {formatBytes(h.diskBytes)}
                         <div

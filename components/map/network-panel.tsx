@@ -1,13 +1,14 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, type UseQueryResult } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { utilization } from "@/server/map/network-state";
-import type { MapReplicaTarget, MapNetwork } from "@/server/map/world-map";
+import type { loadNetworkDetail, MapReplicaTarget, MapNetwork } from "@/server/map/world-map";
 import { formatAge, titleCase } from "@/server/format";
 import { HostingNetworkEdge } from "@/components/shared/network-edge";
 import { Badge, QueryState } from "@/components/shared/query-state";
 import { useTRPC } from "@/components/shared/trpc";
+import { useMe } from "@/components/shared/use-me";
 import { STATE_COLOUR, STATE_LABEL } from "./markers";
 
 const POWER_TONE = { RUNNING: "ok", PAUSED: "warn", SAVED: "info", SHUTOFF: "muted", UNKNOWN: "muted" } as const;
@@ -31,9 +32,12 @@ export function NetworkPanel({
   onClose: () => void;
 }) {
   const trpc = useTRPC();
+  // Hosts, their VMs and the edge are infrastructure: a clan admin reads the network's health above only.
+  const { seesInfrastructure } = useMe();
   const detail = useQuery({
     ...trpc.world.hostingNetwork.queryOptions({ hostingNetworkId: network.id }),
     refetchInterval: 5_000,
+    enabled: seesInfrastructure,
   });
   const inFlight = replicaTarget ? replicaTarget.activating + replicaTarget.deactivating : 0;
   return (
@@ -95,6 +99,20 @@ export function NetworkPanel({
         <p className="muted small">Choose a service above to see and set its replica target here.</p>
       )}
 
+      {seesInfrastructure && <NetworkHosts detail={detail} />}
+      {seesInfrastructure && <HostingNetworkEdge slug={network.slug} />}
+    </section>
+  );
+}
+
+type NetworkDetailQuery = UseQueryResult<
+  NonNullable<Awaited<ReturnType<typeof loadNetworkDetail>>>,
+  { message: string }
+>;
+
+function NetworkHosts({ detail }: { detail: NetworkDetailQuery }) {
+  return (
+    <>
       <h3>Hosts</h3>
       <QueryState query={detail} isEmpty={(d) => d.hosts.length === 0} empty={<p>No hosts in this network.</p>}>
         {(d) => (
@@ -144,7 +162,6 @@ export function NetworkPanel({
           </>
         )}
       </QueryState>
-      <HostingNetworkEdge slug={network.slug} />
-    </section>
+    </>
   );
 }

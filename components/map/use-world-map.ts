@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useMemo } from "react";
 import { useTRPC } from "@/components/shared/trpc";
+import { useMe } from "@/components/shared/use-me";
 import { mapRefreshMs } from "./replica-target-values";
 import { useReplicaTargets } from "./use-replica-targets";
 
@@ -17,6 +18,7 @@ export function useWorldMap() {
   const router = useRouter();
   const pathname = usePathname();
   const params = useSearchParams();
+  const { seesInfrastructure } = useMe();
   const services = useQuery(trpc.world.services.queryOptions());
   const service = services.data?.find((s) => s.slug === params.get("service")) ?? null;
   const serviceId = service?.id ?? null;
@@ -31,7 +33,8 @@ export function useWorldMap() {
   // The reconciler's next pass as a dry run (every service's; the page shows the chosen one's), polled as the map is.
   const plan = useQuery({
     ...trpc.replicas.plan.queryOptions(),
-    enabled: serviceId !== null,
+    // Its reasons name hosts and VMs: not for clan admins (the API refuses them).
+    enabled: serviceId !== null && seesInfrastructure,
     refetchInterval: mapRefreshMs(map.data?.service, replicaTargetApi.pending),
   });
   const networks = useMemo(() => new Map((map.data?.networks ?? []).map((n) => [n.id, n])), [map.data?.networks]);

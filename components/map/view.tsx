@@ -110,7 +110,7 @@ function MapBody({
   selection: ReturnType<typeof useSelection>;
   heat: DemandHeat;
 }) {
-  const { canOperate } = useMe();
+  const { canOperate, seesInfrastructure } = useMe();
   const { service, networks, replicaTargets, replicaTargetApi } = world;
   const { selected, open } = selection;
   const spots = useMemo(() => (heat.frame ? hotSpots(heat.frame, data.networks) : []), [heat.frame, data.networks]);
@@ -184,7 +184,7 @@ function MapBody({
               onChoose={world.chooseService}
             />
           )}
-          {service && (
+          {service && seesInfrastructure && (
             <ReconcilerPlanPanel
               plan={world.plan}
               serviceSlug={service.slug}
@@ -195,7 +195,7 @@ function MapBody({
           {heat.frame && (
             <HotSpotList spots={spots} label={heat.label} networks={networks} onOpen={(n) => open(n, true)} />
           )}
-          {data.service && replicaTargets && (
+          {data.service && replicaTargets && seesInfrastructure && (
             <SuggestionsPanel
               key={data.service.id}
               serviceId={data.service.id}

@@ -3,16 +3,17 @@
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import type { ReactNode } from "react";
-import { ROLE_LABEL, type Role } from "@/server/auth/roles";
+import { ROLE_LABEL, sees, type Role } from "@/server/auth/roles";
 import { authClient } from "./auth-client";
 
+/** `infrastructure`: pages clan admins (outside customers) do not get; the API refuses them their data. */
 const NAV = [
-  { href: "/map", label: "Map" },
-  { href: "/matches", label: "Matches" },
-  { href: "/vms", label: "VMs" },
-  { href: "/hosts", label: "Hosts" },
-  { href: "/utilization", label: "Utilization" },
-  { href: "/operations", label: "Operations" },
+  { href: "/map", label: "Map", infrastructure: false },
+  { href: "/matches", label: "Matches", infrastructure: false },
+  { href: "/vms", label: "VMs", infrastructure: true },
+  { href: "/hosts", label: "Hosts", infrastructure: true },
+  { href: "/utilization", label: "Utilization", infrastructure: true },
+  { href: "/operations", label: "Operations", infrastructure: true },
 ];
 
 export function AppShell({
@@ -24,8 +25,9 @@ export function AppShell({
 }) {
   const pathname = usePathname();
   const router = useRouter();
+  const pages = NAV.filter((n) => !n.infrastructure || sees.infrastructure(user.role));
   const nav =
-    user.role === "ADMIN" ? [...NAV, { href: "/users", label: "Users" }, { href: "/audit", label: "Audit" }] : NAV;
+    user.role === "ADMIN" ? [...pages, { href: "/users", label: "Users" }, { href: "/audit", label: "Audit" }] : pages;
   return (
     <div className="shell">
       <header className="topbar">

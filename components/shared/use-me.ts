@@ -1,7 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { can } from "@/server/auth/roles";
+import { can, sees } from "@/server/auth/roles";
 import { useTRPC } from "./trpc";
 
 /** The signed-in user and what the UI should offer them (the API enforces it anyway). */
@@ -13,5 +13,7 @@ export function useMe() {
     user: me.data,
     canOperate: role ? can.operate(role) : false,
     canBook: role ? can.book(role) : false,
+    seesInfrastructure: role ? sees.infrastructure(role) : false,
+    seesSsh: role ? sees.ssh(role) : false,
   };
 }

@@ -2,7 +2,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { SessionUser } from "../auth/session";
-import { can, type Role } from "../auth/roles";
+import { can, sees, type Role } from "../auth/roles";
 import type { Db } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
 import { sharedDriver } from "../hosts/shared-driver";
@@ -81,7 +81,7 @@ export const authedProcedure = baseProcedure.use(async ({ ctx, next }) => {
  */
 export function staffReadProcedure(what: string) {
   return authedProcedure.use(({ ctx, next }) => {
-    if (ctx.user.role === "CLAN_ADMIN") throw new TRPCError({ code: "FORBIDDEN", message: customerDenial(what) });
+    if (!sees.infrastructure(ctx.user.role)) throw new TRPCError({ code: "FORBIDDEN", message: customerDenial(what) });
     return next();
   });
 }

@@ -19,3 +19,11 @@ export const can = {
   book: (r: Role) => r === "CLAN_ADMIN" || r === "ADMIN",
   administer: (r: Role) => r === "ADMIN",
 };
+
+/** Who reads what (docs/security.md, "Who sees what"); the API enforces it, the UI follows. */
+export const sees = {
+  /** Hosts, VMs, operations, alerts, network: all but clan admins, who are outside customers. */
+  infrastructure: (r: Role) => r !== "CLAN_ADMIN",
+  /** Hosts' SSH address, port, user and key fingerprint: those who operate them. */
+  ssh: (r: Role) => r === "OPERATOR" || r === "ADMIN",
+};
