@@ -43,7 +43,8 @@ export const hostsCommand: CliCommand = {
               lastHeartbeatAt: h.lastHeartbeatAt?.toISOString() ?? null,
               draining: h.draining,
               hostKeyTrust: h.hostKeyTrust,
-              ssh: `${h.sshUser}@${h.sshHost}:${h.sshPort}`,
+              // SSH details are for operators and administrators: a manager's answer has none.
+              ssh: h.sshHost === undefined ? null : `${h.sshUser}@${h.sshHost}:${h.sshPort}`,
               vms: h.vms.length,
             })),
           );

@@ -1,15 +1,11 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { authedProcedure, router } from "../trpc";
+import { authedProcedure, router, staffReadProcedure } from "../trpc";
 
 const name = z.string().trim().min(1, "is required").max(128, "is too long");
 
 /** Hosts and VMs are infrastructure: a clan admin (an outside customer) does not look them up. */
-const infrastructureRead = authedProcedure.use(({ ctx, next }) => {
-  if (ctx.user.role === "CLAN_ADMIN")
-    throw new TRPCError({ code: "FORBIDDEN", message: "Clan admins do not see hosts and VMs." });
-  return next();
-});
+const infrastructureRead = staffReadProcedure("hosts and VMs");
 
 /**
  * Names to ids, for callers that are given names (the CLI: `vms activate map-001 --host
