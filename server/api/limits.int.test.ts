@@ -148,6 +148,23 @@ describe("heavy queries are bounded", () => {
       code: "BAD_REQUEST",
       message: expect.stringContaining("width × maxHosts may be at most 200000"),
     });
+    // One hosting network's chart has a series per host: 51 hosts at 4000 pixels are too many points.
+    await db.host.createMany({
+      data: Array.from({ length: 49 }, (_, i) => ({
+        name: `${w.hn.slug}-extra-${i}`,
+        hostingNetworkId: w.hn.id,
+        role: "PRODUCTION" as const,
+        sshHost: "127.0.0.1",
+        sshUser: "vmatrix",
+        sshKeyRef: "file:/dev/null",
+      })),
+    });
+    const oneNetwork = { from: new Date(Date.now() - 86_400_000), to: new Date(), hostingNetwork: w.hn.slug };
+    expect(await refusal(op.utilization.chart({ ...oneNetwork, width: 4000 }))).toEqual({
+      code: "BAD_REQUEST",
+      message: `hostingNetwork: ${w.hn.slug} has 51 hosts; at width 4000 that is more than 200000 points: ask for a narrower plot`,
+    });
+    await expect(op.utilization.chart({ ...oneNetwork, width: 1000 })).resolves.toMatchObject({ hosts: [] });
   });
 
   it("pages operations and the audit log with cursors, and refuses a cursor that names nothing", async () => {

@@ -57,6 +57,13 @@ export const utilizationRouter = router({
             message: `hostingNetwork: no hosting network "${input.hostingNetwork}".`,
           });
         hostingNetworkId = hn.id;
+        // One network's chart has a series per host of it, whatever maxHosts says.
+        const hosts = await ctx.db.host.count({ where: { hostingNetworkId } });
+        if (hosts * input.width > MAX_CHART_POINTS)
+          throw new TRPCError({
+            code: "BAD_REQUEST",
+            message: `hostingNetwork: ${input.hostingNetwork} has ${hosts} hosts; at width ${input.width} that is more than ${MAX_CHART_POINTS} points: ask for a narrower plot`,
+          });
       }
       return utilizationChart(ctx.db, {
         from: input.from,
