@@ -67,13 +67,14 @@ export async function issueToken(
 
 /**
  * The token in a request's `Authorization: Bearer <token>` header, null when there is no
- * such header (the request may carry a session cookie instead).
+ * bearer header (the request may carry a session cookie instead; another scheme, such as a
+ * proxy's Basic authentication passed along, is not ours to judge).
  */
 export function bearerToken(headers: Headers): string | null {
   const header = headers.get("authorization");
-  if (header === null) return null;
+  if (header === null || !/^Bearer(\s|$)/i.test(header)) return null;
   const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-  if (!m) throw new TokenRefused("the Authorization header must be `Bearer <token>`");
+  if (!m) throw new TokenRefused("the Authorization header must be `Bearer <token>`, one token");
   return m[1]!;
 }
 
