@@ -167,7 +167,7 @@ describe("heavy queries are bounded", () => {
     await expect(op.utilization.chart({ ...oneNetwork, width: 1000 })).resolves.toMatchObject({ hosts: [] });
   });
 
-  it("pages operations and the audit log with cursors, and refuses a cursor that names nothing", async () => {
+  it("pages hosts, operations and the audit log with cursors, and refuses a cursor that names nothing", async () => {
     const w = await makeWorld(db);
     const vm = await db.vm.create({ data: { name: `${w.service.slug}-p`, serviceId: w.service.id, phase: "NEST" } });
     for (let i = 0; i < 5; i++)
@@ -185,6 +185,23 @@ describe("heavy queries are bounded", () => {
     expect(await refusal(op.operations.list({ cursor: "nope" }))).toEqual({
       code: "BAD_REQUEST",
       message: "cursor: no operation nope.",
+    });
+
+    // Hosts, grouped by hosting network, a page of hosts at a time: every host once, in order.
+    const hostIds: string[] = [];
+    let hostCursor: string | undefined;
+    for (let pages = 0; pages < 100; pages++) {
+      const page = (await op.hosts.list({ limit: 3, cursor: hostCursor })).flatMap((n) => n.hosts.map((h) => h.id));
+      hostIds.push(...page);
+      if (page.length < 3) break;
+      hostCursor = page[page.length - 1];
+    }
+    const all = (await op.hosts.list()).flatMap((n) => n.hosts.map((h) => h.id));
+    expect(all.length).toBeGreaterThan(3);
+    expect(hostIds).toEqual(all);
+    expect(await refusal(op.hosts.list({ cursor: "nope" }))).toEqual({
+      code: "BAD_REQUEST",
+      message: "cursor: no host with id nope.",
     });
 
     for (let i = 0; i < 3; i++)

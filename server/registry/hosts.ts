@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { ALERT_KIND } from "../alerts";
 import type { Db, Tx } from "../db/client";
-import type { Host } from "../db/generated/client";
+import type { Host, Prisma } from "../db/generated/client";
 import type { HostDriver, HostFacts, HostTarget } from "../hosts/driver";
 import { HostError, HostKeyMismatchError } from "../hosts/errors";
 import { probeHostKey } from "../hosts/ssh-transport";
@@ -28,30 +28,54 @@ export class HostNotFound extends Refused {
   }
 }
 
-/** Hosting networks (by continent, then city) with their hosts in service or draining, each with the VMs it holds. */
-export function listHostsByNetwork(db: Db) {
-  return db.hostingNetwork.findMany({
-    orderBy: [{ continent: "asc" }, { city: "asc" }],
-    include: {
-      hosts: {
-        where: { retiredAt: null },
-        orderBy: [{ role: "asc" }, { name: "asc" }],
-        include: {
-          vms: {
-            orderBy: { name: "asc" },
-            select: {
-              id: true,
-              name: true,
-              phase: true,
-              power: true,
-              flagged: true,
-              service: { select: { slug: true } },
-            },
-          },
-        },
-      },
+const HOST_VMS = {
+  vms: {
+    orderBy: { name: "asc" },
+    select: {
+      id: true,
+      name: true,
+      phase: true,
+      power: true,
+      flagged: true,
+      service: { select: { slug: true } },
     },
+  },
+} as const satisfies Prisma.HostInclude;
+
+/**
+ * Hosting networks (by continent, then city) with their hosts in service or draining, each
+ * with the VMs it holds: one page of at most `limit` hosts, after the host `cursor` (the id
+ * of the previous page's last host). A network shows on the pages holding its hosts; the
+ * first page also lists the networks with none. A page shorter than `limit` is the last.
+ */
+export async function listHostsByNetwork(db: Db, opts: { limit: number; cursor?: string }) {
+  if (opts.cursor && !(await db.host.findFirst({ where: { id: opts.cursor, retiredAt: null }, select: { id: true } })))
+    throw new Refused("BAD_REQUEST", `cursor: no host with id ${opts.cursor}.`);
+  const networks = await db.hostingNetwork.findMany({
+    orderBy: [{ continent: "asc" }, { city: "asc" }, { id: "asc" }],
   });
+  const hosts = await db.host.findMany({
+    where: { retiredAt: null },
+    orderBy: [
+      { hostingNetwork: { continent: "asc" } },
+      { hostingNetwork: { city: "asc" } },
+      { hostingNetworkId: "asc" },
+      { role: "asc" },
+      { name: "asc" },
+    ],
+    take: opts.limit,
+    ...(opts.cursor ? { cursor: { id: opts.cursor }, skip: 1 } : {}),
+    include: HOST_VMS,
+  });
+  const byNetwork = new Map<string, typeof hosts>();
+  for (const h of hosts) {
+    const list = byNetwork.get(h.hostingNetworkId);
+    if (list) list.push(h);
+    else byNetwork.set(h.hostingNetworkId, [h]);
+  }
+  return networks
+    .filter((n) => byNetwork.has(n.id) || !opts.cursor)
+    .map((n) => ({ ...n, hosts: byNetwork.get(n.id) ?? [] }));
 }
 
 /** Private keys come from a file or an environment variable, never from the database. */

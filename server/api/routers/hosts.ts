@@ -17,8 +17,13 @@ import { operatorProcedure, router, staffReadProcedure } from "../trpc";
 const id = z.string().min(1, "is required").max(64);
 
 export const hostsRouter = router({
-  /** Hosts grouped by hosting network, each with the VMs it holds. */
-  list: staffReadProcedure("hosts").query(({ ctx }) => listHostsByNetwork(ctx.db)),
+  /**
+   * Hosts grouped by hosting network, each with the VMs it holds: `limit` hosts a page (all
+   * of a fleet of up to 2000 by default), the next after `cursor`, the last host's id.
+   */
+  list: staffReadProcedure("hosts")
+    .input(z.object({ limit: z.number().int().min(1).max(5000).default(2000), cursor: id.optional() }).optional())
+    .query(({ ctx, input }) => listHostsByNetwork(ctx.db, { limit: input?.limit ?? 2000, cursor: input?.cursor })),
 
   /** Open alerts (host down, changed host key, unexpected VM, …), newest first. */
   alerts: staffReadProcedure("alerts").query(({ ctx }) => listOpenAlerts(ctx.db)),
