@@ -18,7 +18,11 @@ function start(env: Record<string, string>): Promise<{ code: number; output: str
     execFile(
       process.execPath,
       ["--import", "tsx", "scripts/start.ts"],
-      { env: { PATH: process.env.PATH, PORT: "3197", LOG_LEVEL: "warn", ...env }, timeout: 90_000 },
+      {
+        env: { NODE_ENV: "production", PATH: process.env.PATH, PORT: "3197", LOG_LEVEL: "warn", ...env },
+        encoding: "utf8",
+        timeout: 90_000,
+      },
       (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
     );
