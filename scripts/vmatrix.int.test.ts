@@ -329,5 +329,10 @@ describe("vmatrix with API tokens", () => {
     expect(firstLine(await cli("tokens", "create", "--user", api.operator.email, "--name", "x"))).toBe(
       "vmatrix: --user: a token for another user is minted on the server with --break-glass",
     );
+    // Not on the server (no DATABASE_URL, no database folder): refused, and no new empty database made.
+    const elsewhere = await runCli({ ...isolated(), DATABASE_URL: "" }, ["hosts", "list", "--break-glass"]);
+    expect(firstLine(elsewhere)).toBe(
+      `vmatrix: --break-glass: needs DATABASE_URL, or read access to the product's database folder ${path.join(home, "data", "pg")} (run it on the server, as the account that runs the product)`,
+    );
   });
 });

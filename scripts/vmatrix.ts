@@ -8,7 +8,7 @@
  * scripts/cli/, named as the API router it calls (`vms`, `operations`, `network`, …); the
  * CLI's older nouns (`vm`, `ops`, `net`) are aliases.
  */
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -109,6 +109,17 @@ async function breakGlass(run: (ctx: Omit<CliContext, "verb" | "args" | "opts">)
   // On the embedded defaults the edges are `npm start`'s sim edges, listed in its manifest.
   const simEdgeManifest = path.resolve(process.env.VMATRIX_DATA_DIR ?? ".data", "lab-sim", "edges.json");
   if (!process.env.EDGE_MANIFEST && existsSync(simEdgeManifest)) process.env.EDGE_MANIFEST = simEdgeManifest;
+  // Never a new, empty embedded database: break-glass works on the product's own, or not at all.
+  const pgDir = path.resolve(process.env.VMATRIX_DATA_DIR || ".data", "pg");
+  if (!process.env.DATABASE_URL) {
+    try {
+      accessSync(path.join(pgDir, "PG_VERSION"), constants.R_OK);
+    } catch {
+      throw new UsageError(
+        `--break-glass: needs DATABASE_URL, or read access to the product's database folder ${pgDir} (run it on the server, as the account that runs the product)`,
+      );
+    }
+  }
   const actor = `break-glass:${userInfo().username}`;
   console.error(
     `vmatrix: BREAK-GLASS: acting as the system user (administrator) directly on the database, bypassing the web app; the audit records ${actor}`,
