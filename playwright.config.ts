@@ -3,8 +3,9 @@ import { productConfig } from "./e2e/product-config";
 // The demo world on the sim lab.
 export default productConfig({
   testDir: "e2e",
-  // The libvirt lab's browser tests have a product of their own (playwright.libvirt.config.ts).
-  testIgnore: "libvirt/**",
+  // The libvirt lab's and production mode's browser tests have a product of their own
+  // (playwright.libvirt.config.ts, playwright.production.config.ts).
+  testIgnore: ["libvirt/**", "production/**"],
   port: Number(process.env.E2E_PORT ?? 3100),
   dataDir: ".data/e2e",
   testTimeoutMs: 60_000,

@@ -9,7 +9,7 @@ import { CHROMIUM_ARGS, findChromium } from "./browser";
  */
 export function productConfig(o: {
   testDir: string;
-  testIgnore?: string;
+  testIgnore?: string | string[];
   port: number;
   dataDir: string;
   startArgs?: string[];

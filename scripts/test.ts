@@ -45,6 +45,19 @@ const steps: { name: string; cmd: string[]; before?: () => string | null | typeo
     },
   },
   {
+    // Production mode (docs/security.md, "Modes"): no demo accounts, the first administrator.
+    name: "e2e-production",
+    cmd: ["npx", "playwright", "test", "-c", "playwright.production.config.ts", "--reporter=list,json"],
+    before: () => {
+      try {
+        findChromium();
+        return null;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    },
+  },
+  {
     // The same product on the libvirt lab's real hosts (root on Linux; CI requires it).
     name: "e2e-libvirt",
     cmd: ["npx", "playwright", "test", "-c", "playwright.libvirt.config.ts", "--reporter=list,json"],

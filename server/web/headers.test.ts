@@ -2,17 +2,15 @@ import { describe, expect, it } from "vitest";
 import { securityHeaders, tileSource } from "./headers";
 
 describe("security headers", () => {
-  it("forbid framing and sniffing everywhere; HSTS and upgrades only for an https APP_URL", () => {
+  it("forbid framing and sniffing everywhere; HSTS only for an https APP_URL", () => {
     const local = securityHeaders({ appUrl: "http://localhost:3000", dev: false });
     expect(local["Content-Security-Policy"]).toContain("frame-ancestors 'none'");
     expect(local["X-Content-Type-Options"]).toBe("nosniff");
     expect(local["Referrer-Policy"]).toBe("strict-origin-when-cross-origin");
     expect(local["Strict-Transport-Security"]).toBeUndefined();
-    expect(local["Content-Security-Policy"]).not.toContain("upgrade-insecure-requests");
 
     const prod = securityHeaders({ appUrl: "https://vmatrix.example.com", dev: false });
     expect(prod["Strict-Transport-Security"]).toMatch(/^max-age=31536000/);
-    expect(prod["Content-Security-Policy"]).toContain("upgrade-insecure-requests");
   });
 
   it("allow eval only in development and the tile server's images only when configured", () => {

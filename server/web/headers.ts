@@ -23,7 +23,6 @@ export function securityHeaders(opts: { appUrl?: string; tileUrl?: string; dev: 
     "base-uri 'self'",
     "form-action 'self'",
     "frame-ancestors 'none'",
-    ...(https ? ["upgrade-insecure-requests"] : []),
   ].join("; ");
   return {
     "Content-Security-Policy": csp,
