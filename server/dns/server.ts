@@ -23,6 +23,8 @@ export interface DnsServerOptions {
   /** More open TCP connections than this are refused at once (default 256). */
   maxTcpConnections?: number;
   log?: (obj: object, msg: string) => void;
+  /** Told of every message handled: its transport and the reply's code, or "dropped" (for /metrics). */
+  onQuery?: (transport: "udp" | "tcp", outcome: string) => void;
 }
 
 export interface DnsServer {
@@ -41,6 +43,10 @@ function locate(ip: string) {
 
 const FORMERR = 1;
 const SERVFAIL = 2;
+const RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"];
+/** The reply's response code by name (the low four bits of the flags). */
+const outcomeOf = (r: { reply: Packet } | null) =>
+  r ? (RCODE_NAMES[(r.reply.flags ?? 0) & 0xf] ?? `RCODE${(r.reply.flags ?? 0) & 0xf}`) : "dropped";
 
 /**
  * The product's authoritative DNS server over UDP and TCP (dns-packet for the wire
@@ -113,11 +119,13 @@ export async function startDnsServer(db: Db, opts: DnsServerOptions): Promise<Dn
     socket.on("data", (chunk) => {
       for (const msg of reader.push(chunk)) {
         if (msg.length < 12) {
+          opts.onQuery?.("tcp", "dropped");
           socket.destroy();
           return;
         }
         respond(msg, client)
           .then((r) => {
+            opts.onQuery?.("tcp", outcomeOf(r));
             if (r && !socket.destroyed && socket.writable) socket.write(frame(encodeReply(r.reply, 0xffff)));
           })
           .catch((err: unknown) => {
@@ -134,6 +142,7 @@ export async function startDnsServer(db: Db, opts: DnsServerOptions): Promise<Dn
   udp.on("message", (msg, from) => {
     respond(msg, from.address)
       .then((r) => {
+        opts.onQuery?.("udp", outcomeOf(r));
         if (!r) return;
         const limit = r.query ? udpLimit(r.query) : 512;
         udp.send(

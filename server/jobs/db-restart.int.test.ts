@@ -7,6 +7,8 @@ import { migrateDeploy } from "../../scripts/lib/database";
 import { startOpsLab, type OpsLab } from "../../test/ops-lab";
 import { createDb } from "../db/client";
 import { startEmbeddedPostgres, type EmbeddedDb } from "../db/embedded";
+import { SshHostDriver } from "../hosts/driver";
+import { startOracle } from "../loops/oracle";
 import { requestOperation } from "./request";
 import { startOperationsWorker } from "./worker";
 
@@ -107,4 +109,33 @@ describe("a database restart in the middle of an operation", () => {
     const back = await requestOperation(lab.db, { kind: "DEACTIVATE", vmId: vm.id, requestedById: null });
     expect((await lab.finished(back.id)).state).toBe("SUCCEEDED");
   });
+
+  it(
+    "an oracle started while the database is away runs operations once it is back (its worker is started again)",
+    { timeout: 120_000 },
+    async () => {
+      const lab = t!;
+      await worker!.stop();
+      worker = undefined;
+      const vm = await lab.makeVm("restart-2", "ops-nest", true);
+      await embedded!.stop();
+      // An oracle restarted beside a database that is still coming back (the chaos soak's case).
+      const driver = new SshHostDriver(lab.driverTimeouts);
+      const oracle = startOracle(lab.db, driver, {
+        heartbeatIntervalMs: 60_000,
+        downAfter: 3,
+        hostingNetworks: [],
+        operations: { concurrency: 1, connectionString: embedded!.urlFor("vmatrix_restart") },
+      });
+      try {
+        await new Promise((r) => setTimeout(r, 2500));
+        await embedded!.restart();
+        const op = await requestOperation(lab.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null });
+        const done = await lab.finished(op.id);
+        expect(done.state, done.error ?? "").toBe("SUCCEEDED");
+      } finally {
+        await oracle.stop();
+      }
+    },
+  );
 });

@@ -1,6 +1,7 @@
 import type { OracleLoop } from "./frame";
 import { rollUp } from "../metrics/rollup";
 import { Sampler } from "../metrics/sampler";
+import type { MetricResolution } from "../db/generated/enums";
 
 /**
  * The Oracle's metrics loop: every `intervalMs` it samples the hosts in its scope
@@ -8,7 +9,7 @@ import { Sampler } from "../metrics/sampler";
  * is past retention (server/metrics/rollup.ts). Several oracles may run it: sampling
  * locks per hosting network, rollups take one lock, and both are idempotent.
  */
-export function metricsLoop(intervalMs: number): OracleLoop {
+export function metricsLoop(intervalMs: number, retentionMs?: Record<MetricResolution, number>): OracleLoop {
   let sampler: Sampler | undefined;
   // Rollups only have work once per minute; remembering the last one saves queries.
   let rolledMinute = -1;
@@ -27,7 +28,7 @@ export function metricsLoop(intervalMs: number): OracleLoop {
               await db.host.findMany({ where: { hostingNetworkId: { in: hostingNetworkIds } }, select: { id: true } })
             ).map((h) => h.id)
           : undefined;
-        const rolled = await rollUp(db, { now: new Date(), hostIds });
+        const rolled = await rollUp(db, { now: new Date(), hostIds, retentionMs });
         if (!rolled.skippedLocked) rolledMinute = minute;
         logger.debug(rolled, "metrics rolled up");
       }

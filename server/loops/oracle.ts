@@ -38,12 +38,34 @@ export function startOracle(db: Db, driver: HostDriver, opts: OracleOptions) {
   const loops = [heartbeatLoop(opts.heartbeatIntervalMs, opts.downAfter), ...(opts.loops ?? [])].map((l) =>
     runLoop(l, ctx),
   );
-  // Operations come from the queue every oracle shares; a failure to start leaves the loops running.
-  const operations = opts.operations
-    ? startOperationsWorker(db, driver, { ...opts.operations, scope: opts.hostingNetworks }).catch((err: unknown) => {
-        logger.error({ err }, "the operations worker did not start; this oracle runs no operations");
+  // Operations come from the queue every oracle shares. A worker that cannot start (the
+  // database is still coming back: an oracle restarted beside it) is tried again with growing
+  // delays while the loops run; giving up would leave this oracle running no operations for
+  // good, and with every oracle so, every operation waits forever (found by the chaos soak).
+  let stopped = false;
+  let wake: () => void = () => undefined;
+  const operationsOpts = opts.operations;
+  const operations = operationsOpts
+    ? (async () => {
+        for (let attempt = 1; !stopped; attempt++) {
+          try {
+            const worker = await startOperationsWorker(db, driver, { ...operationsOpts, scope: opts.hostingNetworks });
+            if (attempt > 1) logger.warn({ attempt }, "the operations worker started");
+            return worker;
+          } catch (err) {
+            const delayMs = Math.min(30_000, 1000 * 2 ** (attempt - 1));
+            logger.error(
+              { err: err instanceof Error ? err.message : String(err), attempt, retryInMs: delayMs },
+              "the operations worker did not start; trying again",
+            );
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, delayMs);
+              wake = () => (clearTimeout(timer), resolve());
+            });
+          }
+        }
         return null;
-      })
+      })()
     : Promise.resolve(null);
   logger.info(
     {
@@ -57,6 +79,8 @@ export function startOracle(db: Db, driver: HostDriver, opts: OracleOptions) {
   return {
     async stop() {
       // Running operations finish first: stopping mid-copy would only make another oracle redo it.
+      stopped = true;
+      wake();
       await (await operations)?.stop();
       await Promise.all(loops.map((l) => l.stop()));
       await driver.close();

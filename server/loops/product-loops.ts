@@ -9,6 +9,9 @@ import { reconcileLoop } from "./reconcile";
 import { recoveryLoop } from "./recovery";
 import { vmRestartLoop } from "./vm-restart";
 import type { OracleLoop } from "./frame";
+import { metricRetentionMs } from "../metrics/retention";
+import { presenceLoop } from "./presence";
+import { retentionLoop } from "./retention";
 
 /**
  * The control loops `npm start`'s oracle runs beside the heartbeat. Each lives in the
@@ -23,7 +26,13 @@ export function productLoops(cfg: Config): OracleLoop[] {
     matchLoop(),
     networkLoop(),
     autoscalerLoop(),
-    metricsLoop(cfg.METRICS_INTERVAL_MS),
+    metricsLoop(cfg.METRICS_INTERVAL_MS, metricRetentionMs(cfg)),
+    presenceLoop(),
+    retentionLoop({
+      demandDays: cfg.RETENTION_DEMAND_DAYS,
+      operationsDays: cfg.RETENTION_OPERATIONS_DAYS,
+      alertsDays: cfg.RETENTION_ALERTS_DAYS,
+    }),
     ...(cfg.SIM_DEMAND === "on" ? [demandLoop()] : []),
   ];
 }

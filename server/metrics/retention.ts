@@ -20,6 +20,19 @@ export const RETENTION_MS: Record<MetricResolution, number> = {
   HOUR: 400 * 24 * 3600_000,
 };
 
+/** The tiers' ages from the configuration (RETENTION_METRICS_*; defaults as above). */
+export function metricRetentionMs(cfg: {
+  RETENTION_METRICS_RAW_HOURS: number;
+  RETENTION_METRICS_MINUTE_DAYS: number;
+  RETENTION_METRICS_HOUR_DAYS: number;
+}): Record<MetricResolution, number> {
+  return {
+    RAW: cfg.RETENTION_METRICS_RAW_HOURS * 3600_000,
+    MINUTE: cfg.RETENTION_METRICS_MINUTE_DAYS * 24 * 3600_000,
+    HOUR: cfg.RETENTION_METRICS_HOUR_DAYS * 24 * 3600_000,
+  };
+}
+
 export const RESOLUTIONS_FINE_TO_COARSE: readonly MetricResolution[] = ["RAW", "MINUTE", "HOUR"];
 
 /** The time one row of a resolution stands for (RAW: the sampling interval). */

@@ -1,4 +1,5 @@
 import type { Db, Tx } from "../db/client";
+import type { MetricResolution } from "../db/generated/enums";
 import { RETENTION_MS } from "./retention";
 import { summarizeInto } from "./store";
 
@@ -11,6 +12,8 @@ export interface RollupOptions {
    * still being written for it are in. Default 60 s.
    */
   graceMs?: number;
+  /** How long each tier is kept (default RETENTION_MS). */
+  retentionMs?: Record<MetricResolution, number>;
 }
 
 export interface RollupReport {
@@ -40,7 +43,7 @@ export async function rollUp(db: Db, opts: RollupOptions): Promise<RollupReport>
       const hostIds = opts.hostIds ?? (await tx.host.findMany({ select: { id: true } })).map((h) => h.id);
       const minuteRows = await rollTier(tx, hostIds, "RAW", "MINUTE", "minute", minuteUntil);
       const hourRows = await rollTier(tx, hostIds, "MINUTE", "HOUR", "hour", hourUntil);
-      const deleted = await expire(tx, hostIds, opts.hostIds === undefined, opts.now);
+      const deleted = await expire(tx, hostIds, opts.hostIds === undefined, opts.now, opts.retentionMs ?? RETENTION_MS);
       return { minuteRows, hourRows, deleted, skippedLocked: false };
     },
     { timeout: 120_000, maxWait: 10_000 },
@@ -82,9 +85,15 @@ async function rollTier(
  * index, so it reads only what it deletes; rows of VMs without a host (none are written
  * by the sampler) go by the vmId index when the whole table is in scope.
  */
-async function expire(tx: Tx, hostIds: string[], allHosts: boolean, now: Date): Promise<number> {
+async function expire(
+  tx: Tx,
+  hostIds: string[],
+  allHosts: boolean,
+  now: Date,
+  retentionMs: Record<MetricResolution, number>,
+): Promise<number> {
   let deleted = 0;
-  for (const [resolution, keep] of Object.entries(RETENTION_MS)) {
+  for (const [resolution, keep] of Object.entries(retentionMs)) {
     const cutoff = now.getTime() - keep;
     deleted += await tx.$executeRawUnsafe(
       `DELETE FROM "MetricSample"
