@@ -35,9 +35,9 @@ describe("configuration from the environment", () => {
   it("production mode needs an https APP_URL and an explicit HOSTNAME, each refused in one line", () => {
     expect(() => parseConfig({ VMATRIX_MODE: "production" })).toThrow(/APP_URL: must be the https:\/\/ address/);
     expect(() => parseConfig({ VMATRIX_MODE: "production" })).toThrow(/HOSTNAME: must be set in production mode/);
-    expect(() => parseConfig({ VMATRIX_MODE: "production", APP_URL: "http://vm.example.com", HOSTNAME: "0.0.0.0" })).toThrow(
-      /APP_URL: must be the https/,
-    );
+    expect(() =>
+      parseConfig({ VMATRIX_MODE: "production", APP_URL: "http://vm.example.com", HOSTNAME: "0.0.0.0" }),
+    ).toThrow(/APP_URL: must be the https/);
     const cfg = parseConfig({ VMATRIX_MODE: "production", APP_URL: "https://vm.example.com", HOSTNAME: "10.0.0.2" });
     expect(cfg).toMatchObject({ VMATRIX_MODE: "production", HOSTNAME: "10.0.0.2" });
     expect(() => parseConfig({ VMATRIX_MODE: "prod" })).toThrow(/VMATRIX_MODE: must be demo or production/);
@@ -50,6 +50,8 @@ describe("configuration from the environment", () => {
     );
     expect(() => parseConfig({ TRUSTED_PROXIES: "10.0.0.0/33" })).toThrow(/TRUSTED_PROXIES: "10.0.0.0\/33"/);
     expect(() => parseConfig({ VMATRIX_ADMIN_EMAIL: "root" })).toThrow(/VMATRIX_ADMIN_EMAIL: must be an email/);
-    expect(() => parseConfig({ VMATRIX_ADMIN_PASSWORD: "short" })).toThrow(/VMATRIX_ADMIN_PASSWORD: must be at least 12/);
+    expect(() => parseConfig({ VMATRIX_ADMIN_PASSWORD: "short" })).toThrow(
+      /VMATRIX_ADMIN_PASSWORD: must be at least 12/,
+    );
   });
 });
