@@ -20,6 +20,8 @@ export interface EndpointDeps {
   token: () => string | undefined;
   /** Batches per token and window (POST /api/demand); unset: unlimited. */
   rate?: () => RateLimit;
+  /** Told how many samples each accepted batch stored (the /metrics counter). */
+  onIngested?: (samples: number) => void;
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
@@ -97,6 +99,7 @@ export function demandIngestHandler(deps: EndpointDeps) {
       });
     }
     const { ok: _ok, ...counts } = result;
+    deps.onIngested?.(counts.accepted);
     return json(200, counts);
   };
 }

@@ -18,8 +18,10 @@ beforeAll(async () => {
 });
 afterAll(() => drop());
 
+/** Samples each accepted batch reported (what /metrics counts). */
+const ingested: number[] = [];
 const post = (body: unknown, headers: Record<string, string> = {}) =>
-  demandIngestHandler({ db: () => db, token: () => token })(
+  demandIngestHandler({ db: () => db, token: () => token, onIngested: (n) => ingested.push(n) })(
     new Request("http://test/api/demand", {
       method: "POST",
       headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", ...headers },
@@ -73,6 +75,7 @@ describe("POST /api/demand", () => {
     });
     expect(r1.status).toBe(200);
     expect(await r1.json()).toEqual({ accepted: 4, unlocated: 0, cells: 3 });
+    expect(ingested.at(-1)).toBe(4);
     await post({ samples: [{ service: w.service.slug, time: base + 1000, count: 10, lat: 40.01, lon: -74.99 }] });
     expect(await cells(w.service.id)).toEqual([
       { at: new Date(base), lat: -33.5, lon: 151.5, count: 7 },

@@ -1,6 +1,7 @@
 import { config } from "@/server/config";
 import { db } from "@/server/db/client";
 import { demandIngestHandler } from "@/server/demand/http";
+import { productMetrics } from "@/server/metrics/prometheus";
 
 export const dynamic = "force-dynamic";
 
@@ -9,4 +10,5 @@ export const POST = demandIngestHandler({
   db,
   token: () => config().DEMAND_INGEST_TOKEN,
   rate: () => ({ limit: config().DEMAND_INGEST_PER_MINUTE, windowMs: 60_000 }),
+  onIngested: (samples) => productMetrics(db).demandIngested.inc({ source: "api" }, samples),
 });
