@@ -41,6 +41,8 @@ export function productConfig(o: {
       stderr: "pipe",
       env: {
         PORT: String(o.port),
+        // A container may export HOSTNAME as its own name: the product under test listens locally.
+        HOSTNAME: "127.0.0.1",
         VMATRIX_DATA_DIR: o.dataDir,
         LOG_LEVEL: "warn",
         // Many sign-ins in a row from one address: lift the brute-force limit for tests.
