@@ -30,6 +30,9 @@ describe("configuration from the environment", () => {
     expect(cfg.VMATRIX_MODE).toBe("demo");
     expect(cfg.HOSTNAME).toBe("127.0.0.1");
     expect(parseConfig({ HOSTNAME: "0.0.0.0" }).HOSTNAME).toBe("0.0.0.0");
+    // A container exports HOSTNAME as its own name: that is not a bind address.
+    expect(parseConfig({ HOSTNAME: "c0ffee12ab34" }, "c0ffee12ab34").HOSTNAME).toBe("127.0.0.1");
+    expect(parseConfig({ HOSTNAME: "10.1.2.3" }, "c0ffee12ab34").HOSTNAME).toBe("10.1.2.3");
   });
 
   it("production mode needs an https APP_URL and an explicit HOSTNAME, each refused in one line", () => {

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { z } from "zod";
 import { badTrustedProxies } from "./web/client-address";
 
@@ -123,9 +124,12 @@ export type Config = z.output<typeof schema>;
 
 export class ConfigError extends Error {}
 
-export function parseConfig(env: Record<string, string | undefined>): Config {
-  // Empty strings mean "unset", as in most .env files.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+export function parseConfig(env: Record<string, string | undefined>, machineName = hostname()): Config {
+  // Empty strings mean "unset", as in most .env files. HOSTNAME equal to this machine's own
+  // name is what containers and some shells export, not a bind address someone chose.
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => v !== undefined && v !== "" && !(k === "HOSTNAME" && v === machineName)),
+  );
   const result = schema.safeParse(cleaned);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
