@@ -34,6 +34,14 @@ for (const role of ROLES) {
     await expect(page.getByTestId("matches")).toContainText("Red Clan vs Blue Clan");
 
     if (!role.infrastructure) {
+      // The map's side panel: a hosting network's health, not its hosts or edge.
+      await page.getByRole("link", { name: "Map" }).click();
+      await page.getByLabel("Service").selectOption({ label: "Map service" });
+      await page.getByRole("button", { name: "Open Tokyo" }).first().click();
+      const panel = page.getByTestId("network-panel");
+      await expect(panel).toContainText(/\d+ of \d+ hosts up/);
+      await expect(panel.getByTestId("panel-hosts")).toHaveCount(0);
+      await expect(panel).not.toContainText("tokyo-");
       const nav = page.getByRole("navigation", { name: "Main" });
       for (const name of ["VMs", "Hosts", "Utilization", "Operations"])
         await expect(nav.getByRole("link", { name })).toHaveCount(0);
