@@ -31,7 +31,19 @@ export const hostsCommand: CliCommand = {
     const arg = args[0];
     switch (verb) {
       case "list": {
-        const networks = await api.hosts.list();
+        // Every page (the API answers up to 2000 hosts at a time; the cursor is the last host's id).
+        const networks: Awaited<ReturnType<typeof api.hosts.list>> = [];
+        for (let cursor: string | undefined; ;) {
+          const page = await api.hosts.list({ limit: 2000, cursor });
+          const hosts = page.flatMap((n) => n.hosts);
+          for (const n of page) {
+            const seen = networks.find((m) => m.id === n.id);
+            if (seen) seen.hosts.push(...n.hosts);
+            else networks.push(n);
+          }
+          if (hosts.length < 2000) break;
+          cursor = hosts.at(-1)!.id;
+        }
         const rows = networks
           .filter((n) => !stringOpt(opts, "hosting-network") || n.slug === stringOpt(opts, "hosting-network"))
           .flatMap((n) =>
