@@ -162,9 +162,17 @@ describe("retention", () => {
       data: { action: "test.old", entityType: "Test", entityId: "x", actorId: w.admin.id, at: ago(1000) },
     });
     const auditsBefore = await db.auditEvent.count();
+    // Limit counters: an old fixed window and an old sign-in backoff go, a current window stays.
+    await db.rateCounter.createMany({
+      data: [
+        { key: "pings:u1", windowStart: ago(2), count: 3 },
+        { key: "pings:u1", windowStart: new Date(), count: 1 },
+      ],
+    });
+    await db.signInBackoff.create({ data: { email: "old@x.test", failures: 5, lastFailureAt: ago(3) } });
 
     const report = await prune(db, { demandDays: 30, operationsDays: 90, alertsDays: 90 });
-    expect(report).toEqual({ demandSamples: 1, operations: 2, alerts: 1 });
+    expect(report).toEqual({ demandSamples: 1, operations: 2, alerts: 1, limitCounters: 2 });
 
     expect((await db.demandSample.findMany({ where: { serviceId: w.service.id } })).map((d) => d.count)).toEqual([4]);
     const ops = (await db.operation.findMany({ where: { vmId: vm.id } })).map((o) => o.id).sort();
@@ -175,11 +183,13 @@ describe("retention", () => {
       .sort();
     expect(alerts).toEqual([oldOpen.id, recentResolved.id].sort());
     expect(await db.auditEvent.count()).toBe(auditsBefore);
+    expect(await db.rateCounter.count()).toBe(1);
     // A second pass finds nothing more.
     expect(await prune(db, { demandDays: 30, operationsDays: 90, alertsDays: 90 })).toEqual({
       demandSamples: 0,
       operations: 0,
       alerts: 0,
+      limitCounters: 0,
     });
   });
 });

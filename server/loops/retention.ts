@@ -11,6 +11,8 @@ export interface RetentionReport {
   demandSamples: number;
   operations: number;
   alerts: number;
+  /** Rate-limit windows and sign-in counters a day past their use (their limits look back an hour at most). */
+  limitCounters: number;
 }
 
 /** Deletes by primary key in batches, so no statement holds many row locks for long. */
@@ -48,13 +50,19 @@ export async function prune(tx: Db | Tx, ages: RetentionAges, now = new Date()):
       DELETE FROM "Alert" WHERE id IN (
         SELECT id FROM "Alert" WHERE "resolvedAt" < ${c.alertsResolvedBefore} LIMIT ${limit})`,
   );
-  return { demandSamples, operations, alerts };
+  const dayAgo = new Date(now.getTime() - 24 * 3600_000);
+  const limitCounters =
+    (await tx.$executeRaw`DELETE FROM "RateCounter" WHERE "windowStart" < ${dayAgo}`) +
+    (await tx.$executeRaw`DELETE FROM "rateLimit" WHERE "lastRequest" < ${dayAgo.getTime()}`) +
+    (await tx.$executeRaw`DELETE FROM "SignInBackoff" WHERE "lastFailureAt" < ${dayAgo}
+                            AND ("lockedUntil" IS NULL OR "lockedUntil" < ${now})`);
+  return { demandSamples, operations, alerts, limitCounters };
 }
 
 /** The retention loop: one pass every 10 minutes across all oracles (a singleton). */
 export function retentionLoop(ages: RetentionAges, intervalMs = 10 * 60_000) {
   return singletonLoop("retention", intervalMs, async ({ tx, logger }) => {
     const report = await prune(tx, ages);
-    if (report.demandSamples + report.operations + report.alerts > 0) logger.info(report, "old history removed");
+    if (Object.values(report).some((n) => n > 0)) logger.info(report, "old history removed");
   });
 }

@@ -244,15 +244,13 @@ describe("users router", () => {
     expect(
       await status(
         auth().api.createUser({
-          body: { email: "sneaky@users.test", password: "long-enough-1", name: "Sneaky", role: "ADMIN" },
+          body: { email: "sneaky@users.test", password: "long-enough-1", name: "Sneaky", role: "admin" },
           headers,
         }),
       ),
     ).toBe("FORBIDDEN");
     expect(await status(auth().api.banUser({ body: { userId: admin.id }, headers }))).toBe("FORBIDDEN");
-    expect(await status(auth().api.setRole({ body: { userId: admin.id, role: "MANAGER" }, headers }))).toBe(
-      "FORBIDDEN",
-    );
+    expect(await status(auth().api.setRole({ body: { userId: admin.id, role: "user" }, headers }))).toBe("FORBIDDEN");
     expect(await db.user.count({ where: { email: "sneaky@users.test" } })).toBe(0);
     expect(await db.user.findUniqueOrThrow({ where: { id: admin.id } })).toMatchObject({
       banned: false,
