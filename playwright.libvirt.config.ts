@@ -10,7 +10,7 @@ export default productConfig({
   testTimeoutMs: 300_000,
   startTimeoutMs: 600_000,
   env: {
-    EMBEDDED_PG_PORT: process.env.E2E_LIBVIRT_PG_PORT ?? "54339",
+    EMBEDDED_PG_PORT: process.env.E2E_LIBVIRT_PG_PORT ?? "54379",
     DNS_PORT: process.env.E2E_LIBVIRT_DNS_PORT ?? "5354",
   },
 });
