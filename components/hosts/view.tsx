@@ -124,11 +124,90 @@ export function HostsView() {
 
 type Confirm = "drain" | "retire" | null;
 
+/**
+ * A host whose SSH key changed is refused until an operator checks the new key: this asks
+ * the host for the key it presents now, shows the pinned and the presented fingerprints
+ * side by side, and pins the new one only when the operator confirms it.
+ */
+function ReviewHostKey({
+  host,
+  onDone,
+}: {
+  host: { id: string; name: string };
+  onDone: (message: string | null) => void;
+}) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const review = useMutation(trpc.hosts.reviewKey.mutationOptions());
+  const confirm = useMutation(
+    trpc.hosts.confirmKey.mutationOptions({
+      onSuccess: () => onDone(`The new key of ${host.name} is pinned; the host is trusted again.`),
+      onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.hosts.list.queryKey() }),
+    }),
+  );
+  const [open, setOpen] = useState(false);
+  if (!open)
+    return (
+      <button
+        type="button"
+        onClick={() => {
+          setOpen(true);
+          review.mutate({ hostId: host.id });
+        }}
+      >
+        Review new key…
+      </button>
+    );
+  const presented = review.data?.presented;
+  return (
+    <div className="confirm" data-testid={`review-key-${host.name}`}>
+      <div>Pinned key: {review.data ? <code>{review.data.pinned ?? "none"}</code> : "…"}</div>
+      <div>
+        Presented now:{" "}
+        {review.isPending ? (
+          "asking the host…"
+        ) : presented ? (
+          <code>
+            {presented} ({review.data?.keyType})
+          </code>
+        ) : (
+          <span>unknown</span>
+        )}
+      </div>
+      {review.error && <div className="field-error">{review.error.message}</div>}
+      {presented && (
+        <p className="small">
+          Confirm only if you know why the key changed (the host was reinstalled or its keys were rotated); otherwise
+          someone may be in between.
+        </p>
+      )}
+      {confirm.error && <div className="field-error">{confirm.error.message}</div>}
+      <button
+        type="button"
+        className="danger"
+        disabled={!presented || confirm.isPending}
+        onClick={() => presented && confirm.mutate({ hostId: host.id, hostKeyFingerprint: presented })}
+      >
+        {confirm.isPending ? "Confirming…" : "Confirm the new key"}
+      </button>{" "}
+      <button type="button" onClick={() => (setOpen(false), onDone(null))}>
+        Cancel
+      </button>
+    </div>
+  );
+}
+
 /** Operator actions on one host; the destructive ones ask for confirmation. */
 function HostActions({
   host,
 }: {
-  host: { id: string; name: string; draining: boolean; hostKeyTrust: string; vms: unknown[] };
+  host: {
+    id: string;
+    name: string;
+    draining: boolean;
+    hostKeyTrust: string;
+    vms: unknown[];
+  };
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -176,6 +255,7 @@ function HostActions({
   }
   return (
     <span className="actions">
+      {host.hostKeyTrust === "MISMATCH" && <ReviewHostKey host={host} onDone={setMessage} />}{" "}
       {host.hostKeyTrust === "TRUSTED" && (
         <button type="button" disabled={busy} onClick={() => probe.mutate({ hostId: host.id })}>
           {probe.isPending ? "Probing…" : "Probe"}
@@ -195,7 +275,9 @@ function HostActions({
           Retire
         </button>
       )}
-      {message && <div className={message.startsWith("Probed") ? "muted small" : "field-error"}>{message}</div>}
+      {message && (
+        <div className={/^(Probed|The new key)/.test(message) ? "muted small" : "field-error"}>{message}</div>
+      )}
     </span>
   );
 }

@@ -14,6 +14,7 @@ export const hostsCommand: CliCommand = {
             --ssh USER@HOST[:PORT] --key file:/path/to/key|env:VAR [--vm-dir DIR]
             [--fingerprint SHA256:… | --yes]
   hosts probe NAME
+  hosts confirm-key NAME [--fingerprint SHA256:…]
   hosts drain NAME [--undo]
   hosts retire NAME`,
   options: {
@@ -127,6 +128,30 @@ export const hostsCommand: CliCommand = {
           hypervisor: host.hypervisor,
           segments: host.segments,
         });
+      }
+      case "confirm-key": {
+        // A changed SSH host key: without --fingerprint, show the pinned and the presented
+        // fingerprints; with it, pin that one (the API checks the host presents it now).
+        const host = await hostByName(api, arg);
+        const fingerprint = stringOpt(opts, "fingerprint");
+        if (fingerprint) {
+          const after = await api.hosts.confirmKey({ hostId: host.id, hostKeyFingerprint: fingerprint });
+          return out({
+            name: after.name,
+            hostKeyFingerprint: after.hostKeyFingerprint,
+            hostKeyTrust: after.hostKeyTrust,
+          });
+        }
+        const review = await api.hosts.reviewKey({ hostId: host.id });
+        out({
+          ...review,
+          confirm: review.changed ? `hosts confirm-key ${review.name} --fingerprint ${review.presented}` : null,
+        });
+        if (review.changed)
+          console.error(
+            `${review.name} presents ${review.presented}, pinned is ${review.pinned ?? "none"}: confirm only if you know why it changed.`,
+          );
+        return;
       }
       case "drain": {
         const host = await api.hosts.setDraining({ hostId: (await hostByName(api, arg)).id, draining: !opts.undo });

@@ -104,6 +104,7 @@ const MATRIX: Record<string, Row> = {
   "hosts.previewKey": write("operate"),
   "hosts.register": write("operate"),
   "hosts.probe": write("operate"),
+  "hosts.reviewKey": write("operate"),
   "hosts.confirmKey": write("operate"),
   "hosts.setDraining": write("operate"),
   "hosts.retire": write("operate"),

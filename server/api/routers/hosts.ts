@@ -1,3 +1,4 @@
+import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { listOpenAlerts } from "../../registry/alerts";
 import {
@@ -63,6 +64,26 @@ export const hostsRouter = router({
   }),
 
   /** After a host key change the operator has checked: pin the key the host presents now. */
+  /**
+   * A changed key's review: the host's pinned fingerprint beside the one it presents now, for
+   * the operator to compare before `confirmKey` pins the new one.
+   */
+  reviewKey: operatorProcedure.input(z.object({ hostId: id })).mutation(async ({ ctx, input }) => {
+    const host = await ctx.db.host.findUnique({ where: { id: input.hostId } });
+    if (!host) throw new TRPCError({ code: "NOT_FOUND", message: `hostId: no host with id ${input.hostId}` });
+    const presented = await previewHostKey(host.sshHost, host.sshPort);
+    const review = {
+      name: host.name,
+      trust: host.hostKeyTrust,
+      pinned: host.hostKeyFingerprint,
+      presented: presented.fingerprint,
+      keyType: presented.keyType,
+      changed: presented.fingerprint !== host.hostKeyFingerprint,
+    };
+    await ctx.audit(ctx.db, { action: "host.reviewKey", entityType: "Host", entityId: host.id, after: review });
+    return review;
+  }),
+
   confirmKey: operatorProcedure.input(confirmHostKeyInput).mutation(async ({ ctx, input }) => {
     const { before, fingerprint } = await confirmHostKey(ctx.db, input.hostId, input.hostKeyFingerprint);
     return ctx.db.$transaction(async (tx) => {
