@@ -14,12 +14,6 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
-import { createCaller } from "../server/api/root";
-import { createInnerContext } from "../server/api/trpc";
-import { systemUser } from "../server/auth/system-user";
-import { createDb } from "../server/db/client";
-import { provisionDatabase } from "../server/db/provision";
-import { SshHostDriver } from "../server/hosts/driver";
 import { alertsCommand } from "./cli/alerts";
 import { apiUrl, describeApiError, findToken, httpApi, TRPCClientError } from "./cli/api";
 import { type CliCommand, type CliContext, type Options, UsageError } from "./cli/command";
@@ -124,6 +118,23 @@ async function breakGlass(run: (ctx: Omit<CliContext, "verb" | "args" | "opts">)
   console.error(
     `vmatrix: BREAK-GLASS: acting as the system user (administrator) directly on the database, bypassing the web app; the audit records ${actor}`,
   );
+  // Loaded here only: the server's modules (the whole router, Prisma, SSH) are what a
+  // normal CLI call over HTTP must not pay for at every start.
+  const [
+    { createCaller },
+    { createInnerContext },
+    { systemUser },
+    { createDb },
+    { provisionDatabase },
+    { SshHostDriver },
+  ] = await Promise.all([
+    import("../server/api/root"),
+    import("../server/api/trpc"),
+    import("../server/auth/system-user"),
+    import("../server/db/client"),
+    import("../server/db/provision"),
+    import("../server/hosts/driver"),
+  ]);
   const database = await provisionDatabase();
   const db = createDb(database.url, 2);
   const driver = new SshHostDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000 });

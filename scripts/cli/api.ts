@@ -3,7 +3,6 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { createTRPCUntypedClient, httpLink, TRPCClientError } from "@trpc/client";
 import superjson from "superjson";
-import { appRouter } from "../../server/api/root";
 import type { Api } from "./command";
 
 /**
@@ -58,12 +57,12 @@ export function findToken(tokenFile: string | undefined, env: NodeJS.ProcessEnv 
   );
 }
 
-type Procedures = Record<string, { _def: { type: "query" | "mutation" | "subscription" } }>;
-
 /**
  * An `Api` with the server-side caller's shape (`api.hosts.list(input)`) whose calls go over
- * HTTP: each path is a query or a mutation as the router declares it, so the command
- * modules run the same against the running product and (break-glass) the database.
+ * HTTP, so the command modules run the same against the running product and (break-glass)
+ * the database. Every call is a POST: the API allows a query to be sent so (tRPC's method
+ * override, app/api/trpc), and the procedure's own type decides what it does. The CLI need
+ * not load the router to know which is which, which made every start take seconds.
  */
 export function httpApi(url: string, token: string): Api {
   const client = createTRPCUntypedClient({
@@ -75,18 +74,11 @@ export function httpApi(url: string, token: string): Api {
       }),
     ],
   });
-  const procedures = appRouter._def.procedures as unknown as Procedures;
   const at = (parts: string[]): unknown =>
     new Proxy(() => undefined, {
       // `then` undefined: a router level is not a promise when awaited by mistake.
       get: (_target, key) => (typeof key === "string" && key !== "then" ? at([...parts, key]) : undefined),
-      apply: (_target, _this, args: unknown[]) => {
-        const name = parts.join(".");
-        const type = procedures[name]?._def.type;
-        if (type === "mutation") return client.mutation(name, args[0]);
-        if (type === "query") return client.query(name, args[0]);
-        return Promise.reject(new Error(`the API has no procedure ${name}`));
-      },
+      apply: (_target, _this, args: unknown[]) => client.mutation(parts.join("."), args[0]),
     });
   return at([]) as Api;
 }

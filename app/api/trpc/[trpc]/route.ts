@@ -16,6 +16,9 @@ function serve(req: Request) {
     endpoint: "/api/trpc",
     req,
     router: appRouter,
+    // A query may also come as a POST: the CLI sends every call so, without loading the
+    // router to tell queries from mutations. Reads change nothing whichever way they come.
+    allowMethodOverride: true,
     createContext: async () => {
       const user = await requestUser(req.headers, db()).catch((err: unknown) => {
         // A refused token is 401 with its reason in one line (`Authorization: Bearer …`).
