@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { expect, test } from "@playwright/test";
 import { withE2eDatabase } from "./database";
 import { signIn } from "./helpers";
@@ -9,7 +9,7 @@ import { signIn } from "./helpers";
 // in the database: the host's pinned fingerprint is replaced with another, as if the host had
 // been reinstalled, and the sim host keeps presenting its real key.
 
-const OLD = `SHA256:${Buffer.from(`e2e-old-key-${randomUUID()}`).toString("base64").replace(/=+$/, "")}`;
+const OLD = `SHA256:${createHash("sha256").update(`e2e-old-key-${randomUUID()}`).digest("base64").replace(/=+$/, "")}`;
 
 test("an operator reviews and confirms a host's changed SSH key in the browser", async ({ page }) => {
   const host = await withE2eDatabase(async (db) => {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOpsLab, type OpsLab } from "../../test/ops-lab";
 import { withCliApi } from "../../test/run-cli";
@@ -12,7 +13,8 @@ beforeAll(async () => {
 afterAll(() => t?.stop());
 const { cli } = withCliApi(() => t);
 
-const OLD = "SHA256:aW5zdGVhZC1vZi10aGUtaG9zdHMtcmVhbC1rZXktMTIzNDU2Nzg5";
+/** A well-formed fingerprint of some other key (what was pinned before the "change"). */
+const OLD = `SHA256:${createHash("sha256").update("the host's previous key").digest("base64").replace(/=+$/, "")}`;
 
 describe("hosts confirm-key", () => {
   it("shows both fingerprints, refuses a wrong one, and pins the presented one", async () => {
