@@ -64,6 +64,10 @@ async function stop(code: number) {
 }
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
+// Its supervisor (npm start, the chaos soak) is gone without stopping it (killed, or its
+// Ctrl-C cut short): the IPC channel closes, and the lab goes too instead of holding its
+// ports for the next start (an interrupted soak left one running for an hour).
+process.on("disconnect", () => void stop(0));
 
 const labDb = createDb(url, 2);
 try {

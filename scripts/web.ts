@@ -9,6 +9,7 @@ import { config, ConfigError } from "../server/config";
 import { securityHeaders } from "../server/web/headers";
 import { createWebServer } from "../server/web/server";
 import { trustedProxies } from "../server/web/client-address";
+import { endWithSupervisor } from "../server/crash-log";
 
 const dev = process.argv.includes("--dev");
 let cfg: ReturnType<typeof config>;
@@ -45,3 +46,4 @@ function stop() {
 }
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
+endWithSupervisor(stop);

@@ -23,7 +23,6 @@ export function simWorldPart(opts: {
   const part = nodeChild("sim lab", ["--import", "tsx", "scripts/sim-world.ts"], {
     env: opts.env,
     output: opts.output,
-    ipc: true,
     onSpawn: (p) => {
       proc = p;
       p.on("message", (m: SimWorldMessage) => {

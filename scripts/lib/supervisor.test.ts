@@ -44,7 +44,6 @@ describe("Supervisor", () => {
     const sleeper = (name: string) =>
       nodeChild(name, ["-e", "process.send('up'); setInterval(() => {}, 1000)"], {
         env: process.env,
-        ipc: true,
         ready: (proc) => new Promise((resolve) => proc.once("message", () => resolve())),
         onSpawn: (proc) => pids.push(proc.pid!),
       });

@@ -136,7 +136,6 @@ export function nodeChild(
   opts: {
     env: NodeJS.ProcessEnv;
     ready?: (proc: ChildProcess) => Promise<void>;
-    ipc?: boolean;
     killAfterMs?: number;
     onSpawn?: (proc: ChildProcess) => void;
     /** Where its stdout and stderr go (default: this process's). */
@@ -148,7 +147,8 @@ export function nodeChild(
     async start() {
       const proc = spawn(process.execPath, args, {
         env: opts.env,
-        stdio: ["ignore", opts.output ?? "inherit", opts.output ?? "inherit", ...(opts.ipc ? (["ipc"] as const) : [])],
+        // Always a channel: a child ends when it closes (server/crash-log.ts endWithSupervisor).
+        stdio: ["ignore", opts.output ?? "inherit", opts.output ?? "inherit", "ipc"],
       });
       let stopping = false;
       const ended = new Promise<string>((resolve) =>
