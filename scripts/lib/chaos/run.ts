@@ -74,6 +74,34 @@ export class ChaosSetupError extends Error {}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A previous soak killed before it could stop its world leaves its PostgreSQL running (the
+ * node parts end with their supervisor; a postmaster does not). The soak's own folder says
+ * which process that is: stopped here (fast shutdown), so the next soak can start.
+ */
+async function stopLeftoverDatabase(dataDir: string, port: number, say: (line: string) => void) {
+  if (!existsSync(path.join(dataDir, ".chaos-soak"))) return;
+  let pid: number;
+  try {
+    const lines = readFileSync(path.join(dataDir, "pg", "postmaster.pid"), "utf8").split("\n");
+    if (Number(lines[3]) !== port) return;
+    pid = Number(lines[0]);
+    process.kill(pid, 0);
+  } catch {
+    return;
+  }
+  say(`The PostgreSQL of an earlier soak (pid ${pid}) still runs: stopping it.`);
+  process.kill(pid, "SIGINT");
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function runChaos(opts: {
   minutes: number;
   seed: number;
@@ -82,6 +110,7 @@ export async function runChaos(opts: {
 }): Promise<ChaosReport> {
   const say = (line: string) => (opts.json ? console.error : console.log)(`[chaos] ${line}`);
   const cfg = config();
+  await stopLeftoverDatabase(opts.dataDir, cfg.EMBEDDED_PG_PORT, say);
   // Its own world only: a database, lab or DNS server already on these ports is someone else's.
   for (const [what, port, variable] of [
     ["PostgreSQL", cfg.EMBEDDED_PG_PORT, "CHAOS_PG_PORT"],
