@@ -91,6 +91,8 @@ const schema = z
     MEASURE_PINGS_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(20),
     /** Demand batches per ingest token per minute (POST /api/demand). */
     DEMAND_INGEST_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
+    /** Questions per token per minute (GET /api/nearest). */
+    NEAREST_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(6000),
     /** Retention (docs/security.md "Retention"): demand samples, finished operations and resolved alerts, in days; audit is kept. */
     RETENTION_DEMAND_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     RETENTION_OPERATIONS_DAYS: z.coerce.number().int().min(1).max(3650).default(90),

@@ -9,7 +9,7 @@ import { createTestDatabase } from "../../test/db";
 import { makeWorld } from "../../test/fixtures";
 import type { Role } from "../auth/roles";
 import type { Db } from "../db/client";
-import { demandIngestHandler } from "../demand/http";
+import { demandIngestHandler, nearestHandler } from "../demand/http";
 import type { HostDriver } from "../hosts/driver";
 import { matchPass } from "../loops/matches";
 import { createCaller } from "./root";
@@ -314,6 +314,38 @@ describe("demand ingestion", () => {
       }),
     );
     expect(wrong.status).toBe(401);
+  });
+});
+
+describe("nearest replica questions", () => {
+  it("answer 429 with Retry-After once a token has asked its questions for the minute, counted apart from ingestion", async () => {
+    const token = "n".repeat(24);
+    const rate = () => ({ limit: 2, windowMs: 60_000 });
+    const nearest = nearestHandler({ db: () => db, token: () => token, rate });
+    const ingest = demandIngestHandler({ db: () => db, token: () => token, rate });
+    const ask = () =>
+      nearest(
+        new Request("http://127.0.0.1/api/nearest?service=no-such-service&lat=1&lon=1", {
+          headers: { authorization: `Bearer ${token}` },
+        }),
+      );
+    expect((await ask()).status).toBe(404);
+    expect((await ask()).status).toBe(404);
+    const refused = await ask();
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(((await refused.json()) as { error: string }).error).toMatch(
+      /^This token may send 2 questions a minute \(NEAREST_PER_MINUTE\): try again in \d+ s, or cache answers for their TTL\.$/,
+    );
+    // The same token's demand batches have their own count.
+    const batch = await ingest(
+      new Request("http://127.0.0.1/api/demand", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ samples: [] }),
+      }),
+    );
+    expect(batch.status).not.toBe(429);
   });
 });
 

@@ -18,7 +18,7 @@ export interface EndpointDeps {
   db: () => Db;
   /** The expected bearer token; undefined: the endpoint is off. */
   token: () => string | undefined;
-  /** Batches per token and window (POST /api/demand); unset: unlimited. */
+  /** Requests per token and window (batches on POST /api/demand, questions on GET /api/nearest); unset: unlimited. */
   rate?: () => RateLimit;
   /** Told how many samples each accepted batch stored (the /metrics counter). */
   onIngested?: (samples: number) => void;
@@ -71,7 +71,14 @@ export function demandIngestHandler(deps: EndpointDeps) {
   return async (req: Request): Promise<Response> => {
     const refused = authorize(req, deps);
     if (refused) return refused;
-    const limited = deps.rate ? await rateLimited(req, deps.db(), deps.rate()) : null;
+    const limited = deps.rate
+      ? await rateLimited(req, deps.db(), deps.rate(), {
+          key: "demandIngest",
+          requests: "batches",
+          variable: "DEMAND_INGEST_PER_MINUTE",
+          advice: ", or send bigger batches less often",
+        })
+      : null;
     if (limited) return limited;
     if (!/^application\/json\b/i.test(req.headers.get("content-type") ?? "")) {
       return json(415, { error: "Send the batch as JSON (Content-Type: application/json)." });
@@ -108,16 +115,21 @@ export function demandIngestHandler(deps: EndpointDeps) {
  * 429 with Retry-After when the caller's token has sent its batches for this window.
  * Counted per token (its SHA-256, never the token itself) in PostgreSQL.
  */
-async function rateLimited(req: Request, db: Db, rule: RateLimit): Promise<Response | null> {
+async function rateLimited(
+  req: Request,
+  db: Db,
+  rule: RateLimit,
+  what: { key: string; requests: string; variable: string; advice: string },
+): Promise<Response | null> {
   const bearer = /^Bearer\s+(\S+)/i.exec(req.headers.get("authorization") ?? "")?.[1] ?? "";
-  const key = `demandIngest:${createHash("sha256").update(bearer).digest("hex").slice(0, 32)}`;
+  const key = `${what.key}:${createHash("sha256").update(bearer).digest("hex").slice(0, 32)}`;
   const hit = await hitRateLimit(db, key, rule);
   if (hit.allowed) return null;
   const perWhat = rule.windowMs === 60_000 ? "a minute" : `${rule.windowMs / 1000} s`;
   return json(
     429,
     {
-      error: `This token may send ${rule.limit} batches ${perWhat} (DEMAND_INGEST_PER_MINUTE): try again ${retryIn(hit.retryAfterSeconds)}, or send bigger batches less often.`,
+      error: `This token may send ${rule.limit} ${what.requests} ${perWhat} (${what.variable}): try again ${retryIn(hit.retryAfterSeconds)}${what.advice}.`,
     },
     { "retry-after": String(hit.retryAfterSeconds) },
   );
@@ -128,6 +140,15 @@ export function nearestHandler(deps: EndpointDeps) {
   return async (req: Request): Promise<Response> => {
     const refused = authorize(req, deps);
     if (refused) return refused;
+    const limited = deps.rate
+      ? await rateLimited(req, deps.db(), deps.rate(), {
+          key: "nearest",
+          requests: "questions",
+          variable: "NEAREST_PER_MINUTE",
+          advice: ", or cache answers for their TTL",
+        })
+      : null;
+    if (limited) return limited;
     const q = new URL(req.url).searchParams;
     const slug = q.get("service");
     if (!slug) return json(400, { error: "service: is required (a service slug such as map)" });
