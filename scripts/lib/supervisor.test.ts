@@ -94,3 +94,30 @@ describe("Supervisor", () => {
     expect(lines).toContain("The flaky runs again.");
   });
 });
+
+describe("a part whose supervisor is gone", () => {
+  it("ends when the supervisor's channel closes (endWithSupervisor), and only then", async () => {
+    // A real supervised part: it keeps a timer running and would live forever on its own.
+    const script = [
+      "import { endWithSupervisor } from './server/crash-log.ts';",
+      "endWithSupervisor(() => { console.log('supervisor gone'); process.exit(0); });",
+      "setInterval(() => {}, 1000);",
+      "process.send('up');",
+    ].join("\n");
+    let proc: import("node:child_process").ChildProcess | undefined;
+    const part = nodeChild("orphan-to-be", ["--import", "tsx", "--input-type=module", "-e", script], {
+      env: process.env,
+      ready: (p) => new Promise((resolve) => p.once("message", () => resolve())),
+      onSpawn: (p) => (proc = p),
+    });
+    const sup = new Supervisor({ log: () => {}, onDeath: () => {}, onRestarted: () => {} });
+    await sup.add(part);
+    const exit = new Promise<number | null>((resolve) => proc!.once("exit", (code) => resolve(code)));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(proc!.exitCode).toBeNull();
+    // What the part sees when its supervisor is killed: the channel closes.
+    proc!.disconnect();
+    expect(await exit).toBe(0);
+    await sup.stop();
+  });
+});
