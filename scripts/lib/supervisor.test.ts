@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { firstLine, nodeChild, restartDelayMs, Supervisor, type RestartEvent } from "./supervisor";
 
@@ -104,7 +105,7 @@ describe("a part whose supervisor is gone", () => {
       "setInterval(() => {}, 1000);",
       "process.send('up');",
     ].join("\n");
-    let proc: import("node:child_process").ChildProcess | undefined;
+    let proc: ChildProcess | undefined;
     const part = nodeChild("orphan-to-be", ["--import", "tsx", "--input-type=module", "-e", script], {
       env: process.env,
       ready: (p) => new Promise((resolve) => p.once("message", () => resolve())),
