@@ -5,6 +5,7 @@
  * tRPC clients show the reason.
  */
 import { config } from "../config";
+import { BodyTooLarge, readCapped } from "../request-body";
 
 export interface RequestLimits {
   maxBatch: number;
@@ -23,26 +24,6 @@ function tooLarge(message: string, calls: number, batch: boolean): Response {
   const error = { json: { message, code: -32600, data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 413 } } };
   const body = batch ? Array.from({ length: Math.min(calls, 1000) }, () => ({ error })) : { error };
   return new Response(JSON.stringify(body), { status: 413, headers: { "content-type": "application/json" } });
-}
-
-class BodyTooLarge extends Error {}
-
-/** The body, refusing more than `limit` bytes whatever Content-Length claims (a chunked body has none). */
-async function readCapped(req: Request, limit: number): Promise<Uint8Array> {
-  const reader = req.body!.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new BodyTooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
 }
 
 /**

@@ -10,6 +10,7 @@ import { hitRateLimit, retryIn, type RateLimit } from "../rate-limit";
 import { ingestBatch } from "./ingest";
 import { ClientPlaceError, clientPlace, healthyReplicas, nearestReplica } from "./nearest";
 import { bearerMatches } from "./token";
+import { BodyTooLarge, readCapped } from "../request-body";
 
 /** A batch of 10,000 samples with IPv6 addresses and ISO times is about 1.3 MB. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -43,29 +44,6 @@ export function authorize(req: Request, deps: EndpointDeps): Response | null {
   return null;
 }
 
-class TooLarge extends Error {}
-
-/** The body as text, refusing more than `limit` bytes whatever Content-Length claims. */
-async function readCapped(req: Request, limit: number): Promise<string> {
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > limit) throw new TooLarge();
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new TooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
 /** POST /api/demand: one batch of samples, written whole or refused whole. */
 export function demandIngestHandler(deps: EndpointDeps) {
   return async (req: Request): Promise<Response> => {
@@ -85,9 +63,9 @@ export function demandIngestHandler(deps: EndpointDeps) {
     }
     let text: string;
     try {
-      text = await readCapped(req, MAX_BODY_BYTES);
+      text = (await readCapped(req, MAX_BODY_BYTES)).toString("utf8");
     } catch (err) {
-      if (err instanceof TooLarge)
+      if (err instanceof BodyTooLarge)
         return json(413, { error: `The body is larger than ${MAX_BODY_BYTES} bytes: send smaller batches.` });
       throw err;
     }
