@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { defineConfig } from "vitest/config";
 
@@ -28,6 +29,14 @@ export default defineConfig({
           include: ["**/*.int.test.ts"],
           exclude,
           globalSetup: ["./test/global-setup.ts"],
+          // Key references must lie in a key folder (SSH_KEY_DIR): the tests' sim labs keep their
+          // keys in temporary folders, the libvirt lab under .data (or VMATRIX_LIBVIRT_LAB_DIR).
+          env: {
+            SSH_KEY_DIR: [tmpdir(), path.resolve(".data"), process.env.VMATRIX_LIBVIRT_LAB_DIR]
+              .filter((d): d is string => !!d)
+              .map((d) => path.resolve(d))
+              .join(path.delimiter),
+          },
           testTimeout: 60_000,
           hookTimeout: 120_000,
           pool: "forks",

@@ -70,6 +70,12 @@ import { startOperationsWorker } from "../server/jobs/worker";
 import { startOracle } from "../server/loops/oracle";
 import { recoveryLoop } from "../server/loops/recovery";
 
+// Key references must lie in a key folder (SSH_KEY_DIR): this benchmark's sim lab keeps its
+// key in a temporary folder, the libvirt lab under .data (or VMATRIX_LIBVIRT_LAB_DIR).
+process.env.SSH_KEY_DIR = [tmpdir(), ".data", process.env.VMATRIX_LIBVIRT_LAB_DIR ?? ""]
+  .filter(Boolean)
+  .map((d) => path.resolve(d))
+  .join(path.delimiter);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SIM_OPS = Number(process.env.BENCH_SIM_OPS ?? 1000);
 const SIM_NESTS = Number(process.env.BENCH_SIM_NESTS ?? 200);

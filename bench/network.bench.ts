@@ -47,6 +47,12 @@ import { startLibvirtOpsLab, startOpsLab, type AnyOpsLab } from "../test/ops-lab
 import { requestOperation } from "../server/jobs/request";
 import { startOperationsWorker } from "../server/jobs/worker";
 
+// Key references must lie in a key folder (SSH_KEY_DIR): this benchmark's sim lab keeps its
+// key in a temporary folder, the libvirt lab under .data (or VMATRIX_LIBVIRT_LAB_DIR).
+process.env.SSH_KEY_DIR = [tmpdir(), ".data", process.env.VMATRIX_LIBVIRT_LAB_DIR ?? ""]
+  .filter(Boolean)
+  .map((d) => path.resolve(d))
+  .join(path.delimiter);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const MOVES = Number(process.env.BENCH_MOVES ?? 2);
 const RATE = Number(process.env.BENCH_RATE ?? 10);

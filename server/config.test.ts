@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "./config";
+import path from "node:path";
+import { ConfigError, keyRefPolicy, parseConfig } from "./config";
 
 describe("configuration from the environment", () => {
   it("has working defaults for the embedded setup", () => {
@@ -44,6 +45,23 @@ describe("configuration from the environment", () => {
     const cfg = parseConfig({ VMATRIX_MODE: "production", APP_URL: "https://vm.example.com", HOSTNAME: "10.0.0.2" });
     expect(cfg).toMatchObject({ VMATRIX_MODE: "production", HOSTNAME: "10.0.0.2" });
     expect(() => parseConfig({ VMATRIX_MODE: "prod" })).toThrow(/VMATRIX_MODE: must be demo or production/);
+  });
+
+  it("confines key references: the labs' .data in demo mode, the data folder's keys in production", () => {
+    expect(keyRefPolicy(parseConfig({}))).toEqual({ keyDirs: [path.resolve(".data")], envPrefix: "VMATRIX_SSH_KEY_" });
+    const production = { VMATRIX_MODE: "production", APP_URL: "https://vm.example.com", HOSTNAME: "127.0.0.1" };
+    expect(keyRefPolicy(parseConfig({ ...production, VMATRIX_DATA_DIR: "/var/lib/vmatrix" })).keyDirs).toEqual([
+      "/var/lib/vmatrix/keys",
+    ]);
+    expect(
+      keyRefPolicy(
+        parseConfig({ ...production, SSH_KEY_DIR: "/etc/vmatrix/keys:/run/secrets", SSH_KEY_ENV_PREFIX: "K_" }),
+      ),
+    ).toEqual({ keyDirs: ["/etc/vmatrix/keys", "/run/secrets"], envPrefix: "K_" });
+    expect(() => parseConfig({ SSH_KEY_DIR: "/etc/keys::/x" })).toThrow(/SSH_KEY_DIR: must be a folder, or folders/);
+    expect(() => parseConfig({ SSH_KEY_ENV_PREFIX: "ssh-" })).toThrow(
+      /SSH_KEY_ENV_PREFIX: must be the start of a variable/,
+    );
   });
 
   it("checks trusted proxies and the first administrator's credentials", () => {

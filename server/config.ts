@@ -1,5 +1,7 @@
 import { hostname } from "node:os";
+import path from "node:path";
 import { z } from "zod";
+import type { KeyRefPolicy } from "./hosts/key-ref";
 import { badTrustedProxies } from "./web/client-address";
 
 /**
@@ -80,6 +82,23 @@ const schema = z
     /** While the database cannot be read, the DNS server answers from its last good view up to this old (s). */
     DNS_MAX_STALE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
     EDGE_MANIFEST: z.string().min(1).optional(),
+    /**
+     * Key references (docs/security.md, "Key references"): a `file:` reference must lie inside
+     * this folder (or one of several, separated by ':'); default `.data` in demo mode (the
+     * labs keep their client keys under it), VMATRIX_DATA_DIR/keys in production mode.
+     */
+    SSH_KEY_DIR: z
+      .string()
+      .refine(
+        (v) => v.split(path.delimiter).every((d) => d.trim() !== ""),
+        `must be a folder, or folders separated by '${path.delimiter}'`,
+      )
+      .optional(),
+    /** An `env:` reference must name a variable whose name starts with this. */
+    SSH_KEY_ENV_PREFIX: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, "must be the start of a variable name (A-Z, 0-9, _), e.g. VMATRIX_SSH_KEY_")
+      .default("VMATRIX_SSH_KEY_"),
     /** API limits (docs/security.md, "Limits"): calls in one tRPC batch and bytes in one request body. */
     API_MAX_BATCH: z.coerce.number().int().min(1).max(1000).default(20),
     API_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(100_000_000).default(1_048_576),
@@ -120,7 +139,11 @@ const schema = z
         message: "must be set in production mode: the address to listen on, e.g. 127.0.0.1 behind a proxy or 0.0.0.0",
       });
   })
-  .transform((c) => ({ ...c, HOSTNAME: c.HOSTNAME ?? "127.0.0.1" }));
+  .transform((c) => ({
+    ...c,
+    HOSTNAME: c.HOSTNAME ?? "127.0.0.1",
+    SSH_KEY_DIR: c.SSH_KEY_DIR ?? (c.VMATRIX_MODE === "production" ? path.join(c.VMATRIX_DATA_DIR, "keys") : ".data"),
+  }));
 
 export type Config = z.output<typeof schema>;
 
@@ -138,6 +161,14 @@ export function parseConfig(env: Record<string, string | undefined>, machineName
     throw new ConfigError(`Invalid configuration in the environment:\n${lines.join("\n")}`);
   }
   return result.data;
+}
+
+/** Where SSH private keys may come from (server/hosts/key-ref.ts): the key folders, absolute, and the variables' prefix. */
+export function keyRefPolicy(cfg: Config = config()): KeyRefPolicy {
+  return {
+    keyDirs: cfg.SSH_KEY_DIR.split(path.delimiter).map((d) => path.resolve(d.trim())),
+    envPrefix: cfg.SSH_KEY_ENV_PREFIX,
+  };
 }
 
 let cached: Config | undefined;

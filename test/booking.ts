@@ -1,5 +1,5 @@
 /** A booking world for integration tests: US hosting networks and hosts around a US-east vs US-west match. */
-import { makeWorld } from "./fixtures";
+import { makeWorld, NO_KEY_REF } from "./fixtures";
 import type { Db } from "../server/db/client";
 
 let n = 0;
@@ -34,7 +34,7 @@ export async function bookingWorld(db: Db) {
         role: "PRODUCTION",
         sshHost: "127.0.0.1",
         sshUser: "vmatrix",
-        sshKeyRef: "file:/dev/null",
+        sshKeyRef: NO_KEY_REF,
         hostKeyFingerprint: "SHA256:" + "A".repeat(43),
         hostKeyTrust: "TRUSTED",
         status: "UP",
@@ -58,7 +58,7 @@ export async function bookingWorld(db: Db) {
       role: "NEST",
       sshHost: "127.0.0.1",
       sshUser: "vmatrix",
-      sshKeyRef: "file:/dev/null",
+      sshKeyRef: NO_KEY_REF,
       vmSlots: 10,
     },
   });

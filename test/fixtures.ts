@@ -1,4 +1,12 @@
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { Db } from "../server/db/client";
+
+/**
+ * The key reference of hosts nothing really connects to (fake drivers): inside the
+ * integration tests' key folders (vitest.config.ts, SSH_KEY_DIR), naming no file.
+ */
+export const NO_KEY_REF = `file:${path.join(tmpdir(), "vmatrix-test-no-key")}`;
 
 let n = 0;
 /** Minimal records for constraint and API tests (each call makes new unique names). */
@@ -25,7 +33,7 @@ export async function makeWorld(db: Db) {
         sshHost: "127.0.0.1",
         sshPort: 22,
         sshUser: "vmatrix",
-        sshKeyRef: "file:/dev/null",
+        sshKeyRef: NO_KEY_REF,
         vmSlots: role === "PRODUCTION" ? 1 : 10,
       },
     });

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { config } from "../config";
-import { resolveKeyRef } from "../registry/hosts";
+import { config, keyRefPolicy } from "../config";
+import { resolveKeyRef } from "../hosts/key-ref";
 import type { EdgeTarget } from "./driver/driver";
 import { SshEdgeDriver, type EdgeDriver } from "./driver/driver";
 
@@ -19,7 +19,7 @@ export const edgeEntrySchema = z.object({
   sshHost: z.string().min(1),
   sshPort: z.number().int().min(1).max(65535),
   sshUser: z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}$/),
-  /** `file:/path` or `env:VAR`, as for hosts: never the key itself. */
+  /** `file:/path` or `env:VAR`, as for hosts: never the key itself (confined alike: server/hosts/key-ref.ts). */
   sshKeyRef: z.string().regex(/^(file|env):.+/),
   hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/),
   publicInterface: z.string().default("vmx-pub"),
@@ -38,7 +38,7 @@ export function edgeTarget(e: EdgeEntry): EdgeTarget {
     address: e.sshHost,
     port: e.sshPort,
     user: e.sshUser,
-    privateKey: resolveKeyRef(e.sshKeyRef),
+    privateKey: resolveKeyRef(e.sshKeyRef, keyRefPolicy()),
     hostKeyFingerprint: e.hostKeyFingerprint,
     publicInterface: e.publicInterface,
     adminSocket: e.adminSocket,

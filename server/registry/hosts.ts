@@ -1,9 +1,10 @@
-import { readFileSync } from "node:fs";
 import { ALERT_KIND } from "../alerts";
+import { keyRefPolicy } from "../config";
 import type { Db, Tx } from "../db/client";
 import type { Host, Prisma } from "../db/generated/client";
 import type { HostDriver, HostFacts, HostTarget } from "../hosts/driver";
 import { HostError, HostKeyMismatchError } from "../hosts/errors";
+import { checkKeyReadable, resolveKeyRef } from "../hosts/key-ref";
 import { probeHostKey } from "../hosts/ssh-transport";
 import { resolveHostAlerts } from "./alerts";
 import type { RegisterHostInput } from "./hosts.schema";
@@ -78,19 +79,6 @@ export async function listHostsByNetwork(db: Db, opts: { limit: number; cursor?:
     .map((n) => ({ ...n, hosts: byNetwork.get(n.id) ?? [] }));
 }
 
-/** Private keys come from a file or an environment variable, never from the database. */
-export function resolveKeyRef(ref: string): { path: string } | { key: Buffer } {
-  if (ref.startsWith("file:")) return { path: ref.slice("file:".length) };
-  if (ref.startsWith("env:")) {
-    const name = ref.slice("env:".length);
-    const value = process.env[name];
-    if (!value)
-      throw new RegistryError(`The SSH key variable ${name} is not set in the oracle's environment.`, "sshKeyRef");
-    return { key: Buffer.from(value) };
-  }
-  throw new RegistryError(`Unknown key reference ${JSON.stringify(ref)}: use file:/path or env:NAME.`, "sshKeyRef");
-}
-
 /** How the oracle reaches a registered host. Refuses hosts whose key is not confirmed. */
 export function hostTarget(
   host: Pick<
@@ -111,7 +99,7 @@ export function hostTarget(
     address: host.sshHost,
     port: host.sshPort,
     user: host.sshUser,
-    privateKey: resolveKeyRef(host.sshKeyRef),
+    privateKey: resolveKeyRef(host.sshKeyRef, keyRefPolicy()),
     hostKeyFingerprint: host.hostKeyFingerprint,
     vmDir: host.vmDir,
   };
@@ -149,7 +137,8 @@ export async function registerHost(db: Db, driver: HostDriver, input: RegisterHo
     address: input.sshHost,
     port: input.sshPort,
     user: input.sshUser,
-    privateKey: resolveKeyRef(input.sshKeyRef),
+    // Refused (400, naming sshKeyRef) before anything connects: outside the key folders, unreadable, unset.
+    privateKey: checkKeyReadable(input.sshKeyRef, keyRefPolicy()),
     hostKeyFingerprint: input.hostKeyFingerprint,
     vmDir: input.vmDir,
   };
@@ -272,16 +261,4 @@ export async function retireHost(tx: Tx, driver: HostDriver, hostId: string) {
   const after = await tx.host.update({ where: { id: hostId }, data: { retiredAt: new Date(), draining: true } });
   driver.forget(after.name);
   return { before, after };
-}
-
-/** The private key must be readable before anything is tried (a clear error, early). */
-export function checkKeyReadable(ref: string): void {
-  const key = resolveKeyRef(ref);
-  if ("path" in key) {
-    try {
-      readFileSync(key.path);
-    } catch {
-      throw new RegistryError(`Cannot read the SSH private key at ${key.path}.`, "sshKeyRef");
-    }
-  }
 }
