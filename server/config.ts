@@ -83,9 +83,9 @@ const schema = z
     DNS_MAX_STALE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
     EDGE_MANIFEST: z.string().min(1).optional(),
     /**
-     * Key references (docs/security.md, "Key references"): a `file:` reference must lie inside
-     * this folder (or one of several, separated by ':'); default `.data` in demo mode (the
-     * labs keep their client keys under it), VMATRIX_DATA_DIR/keys in production mode.
+     * SSH key references (docs/security.md, "Secrets and headers"): a `file:` reference must
+     * lie inside this folder (or one of several, separated by ':'); default `.data` in demo
+     * mode (the labs keep their client keys under it), VMATRIX_DATA_DIR/keys in production mode.
      */
     SSH_KEY_DIR: z
       .string()

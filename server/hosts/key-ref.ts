@@ -4,8 +4,8 @@ import { InvalidArgumentError } from "./errors";
 
 /**
  * Key references: how a host or an edge names the SSH private key the product uses for it,
- * `file:/absolute/path` or `env:NAME`, never the key itself (docs/security.md, "Key
- * references"). A reference may name only what the server's administrator set aside for
+ * `file:/absolute/path` or `env:NAME`, never the key itself (docs/security.md, "Secrets and
+ * headers"). A reference may name only what the server's administrator set aside for
  * keys: a file inside a key folder (SSH_KEY_DIR), once `..` and symbolic links are resolved,
  * or a variable whose name starts with SSH_KEY_ENV_PREFIX. So an operator who registers a
  * host cannot make the product use the server's own files or secrets as a key

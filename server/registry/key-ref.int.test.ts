@@ -12,7 +12,7 @@ import { edgeTarget } from "../edge/registry";
 import { hostTarget, registerHost } from "./hosts";
 
 // Key references are confined at registration, before anything connects, and again whenever
-// a stored host or an edge is reached (docs/security.md, "Key references"). This file's own
+// a stored host or an edge is reached (docs/security.md, "Secrets and headers"). This file's own
 // key folder, set before the configuration is first read.
 const keys = realpathSync(mkdtempSync(path.join(tmpdir(), "vmatrix-keyref-")));
 process.env.SSH_KEY_DIR = keys;
