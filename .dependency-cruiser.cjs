@@ -50,6 +50,17 @@ module.exports = {
       to: { path: "^server/(replicas|api|loops)/" },
     },
     {
+      name: "the-web-app-opens-no-ssh",
+      comment:
+        "The internet-facing web process (server/api/, app/) holds no host key and opens no SSH session: it asks an oracle (server/calls/request.ts). Only error classes and types of the drivers, and the calls' types, may be imported.",
+      severity: "error",
+      from: { path: "^(server/api|app)/", pathNot: TESTS },
+      to: {
+        path: "^server/(hosts/(?!errors\\.ts$)|edge/(driver/|registry\\.ts$)|calls/(kinds|worker)\\.ts$)|^ssh2$",
+        dependencyTypesNot: ["type-only"],
+      },
+    },
+    {
       name: "nothing-calls-the-api",
       comment: "Routers are the outermost layer of server/: domain modules, jobs and loops never import them.",
       severity: "error",

@@ -127,6 +127,8 @@ async function breakGlass(run: (ctx: Omit<CliContext, "verb" | "args" | "opts">)
     { createDb },
     { provisionDatabase },
     { SshHostDriver },
+    { inProcessCalls },
+    { currentEdges },
   ] = await Promise.all([
     import("../server/api/root"),
     import("../server/api/trpc"),
@@ -134,12 +136,16 @@ async function breakGlass(run: (ctx: Omit<CliContext, "verb" | "args" | "opts">)
     import("../server/db/client"),
     import("../server/db/provision"),
     import("../server/hosts/driver"),
+    import("../server/calls/kinds"),
+    import("../server/edge/registry"),
   ]);
   const database = await provisionDatabase();
   const db = createDb(database.url, 2);
   const driver = new SshHostDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 15_000 });
   try {
-    const api = createCaller(createInnerContext({ db, user: await systemUser(db, actor), hosts: () => driver }));
+    // Break-glass runs on the server: what needs SSH runs here, not through an oracle.
+    const oracle = inProcessCalls({ db, driver, edges: currentEdges });
+    const api = createCaller(createInnerContext({ db, user: await systemUser(db, actor), oracle }));
     await run({ api, db, actor });
   } finally {
     await driver.close();

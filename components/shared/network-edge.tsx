@@ -29,6 +29,10 @@ export function HostingNetworkEdge({ slug, heading = "Network" }: { slug: string
                   <Badge tone="muted">none</Badge>{" "}
                   <span className="muted">no edge in the manifest: addresses are kept in the database only</span>
                 </>
+              ) : v.edge.state === "unknown" ? (
+                <>
+                  <Badge tone="muted">unknown</Badge> <span className="muted">{v.edge.error}</span>
+                </>
               ) : v.edge.state === "up" ? (
                 <>
                   {v.edge.edge} <Badge tone="ok">answering</Badge>{" "}

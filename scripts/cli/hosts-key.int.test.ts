@@ -2,15 +2,22 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOpsLab, type OpsLab } from "../../test/ops-lab";
 import { withCliApi } from "../../test/run-cli";
+import { startCallsOracle } from "../../test/calls-oracle";
 
 // `hosts confirm-key` against a real SSH host (the sim lab): a host whose key changed shows
 // the pinned and the presented fingerprints, and is trusted again only once the operator
 // names the presented one; a wrong fingerprint is refused and changes nothing.
+// The API asks an oracle to read the host's key (the web process opens no SSH session).
 let t: OpsLab;
+let oracle: Awaited<ReturnType<typeof startCallsOracle>> | undefined;
 beforeAll(async () => {
   t = await startOpsLab();
+  oracle = await startCallsOracle(t);
 });
-afterAll(() => t?.stop());
+afterAll(async () => {
+  await oracle?.stop();
+  await t?.stop();
+});
 const { cli } = withCliApi(() => t);
 
 /** A well-formed fingerprint of some other key (what was pinned before the "change"). */

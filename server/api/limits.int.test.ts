@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import { inProcessCalls } from "../calls/kinds";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { TRPCError } from "@trpc/server";
@@ -33,7 +34,10 @@ afterAll(() => drop());
 
 type User = { id: string; email: string; name: string; role: Role };
 const noPings = { ping: async () => Promise.reject(new Error("no route")) } as unknown as HostDriver;
-const callerFor = (user: User) => createCaller(createInnerContext({ db, user, hosts: () => noPings }));
+const callerFor = (user: User) =>
+  createCaller(
+    createInnerContext({ db, user, oracle: inProcessCalls({ db: db, driver: noPings, edges: () => null }) }),
+  );
 
 async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string }> {
   const err = await p.then(

@@ -4,18 +4,21 @@ import { ZodError, z } from "zod";
 import type { SessionUser } from "../auth/session";
 import { can, sees, type Role } from "../auth/roles";
 import type { Db } from "../db/client";
-import type { HostDriver } from "../hosts/driver";
-import { sharedDriver } from "../hosts/shared-driver";
+import type { OracleCalls } from "../calls/kinds";
+import { queuedCalls } from "../calls/request";
 import { recordAudit, type AuditInput } from "../audit";
 import { toApiError } from "./db-errors";
 import { customerDenial, redactFor } from "./read-surface";
 
 /**
  * The context is built from plain values so tests call procedures directly with
- * `createCaller(createInnerContext({ db, user }))`, no HTTP request needed.
+ * `createCaller(createInnerContext({ db, user }))`, no HTTP request needed. `oracle` is how
+ * a procedure gets what needs SSH to hosts or edges done: by default through the queue to a
+ * running oracle (the web process opens no SSH session); tests and the break-glass CLI run
+ * the same calls in their own process (`inProcessCalls`).
  */
-export function createInnerContext(opts: { db: Db; user: SessionUser | null; hosts?: () => HostDriver }) {
-  return { db: opts.db, user: opts.user, hosts: opts.hosts ?? sharedDriver };
+export function createInnerContext(opts: { db: Db; user: SessionUser | null; oracle?: OracleCalls }) {
+  return { db: opts.db, user: opts.user, oracle: opts.oracle ?? queuedCalls(opts.db, opts.user?.id) };
 }
 export type Context = ReturnType<typeof createInnerContext>;
 

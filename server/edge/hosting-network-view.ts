@@ -12,6 +12,8 @@ import type { Edges } from "./registry";
 
 export type EdgeHealth =
   | { state: "none"; edge: null }
+  // No oracle could be asked (only an oracle talks to edges): why, in words.
+  | { state: "unknown"; edge: null; error: string }
   | { state: "up"; edge: string; checkedAt: Date; latencyMs: number; vips: number }
   | { state: "down"; edge: string; checkedAt: Date; error: string };
 
@@ -84,7 +86,7 @@ export interface HostingNetworkNetwork {
 /** Null when no hosting network has that slug. */
 export async function hostingNetworkNetwork(
   db: Db,
-  edges: Edges | null,
+  health: (slug: string) => Promise<EdgeHealth>,
   slug: string,
 ): Promise<HostingNetworkNetwork | null> {
   const hn = await db.hostingNetwork.findUnique({
@@ -108,7 +110,7 @@ export async function hostingNetworkNetwork(
       select: { message: true, createdAt: true },
       orderBy: { createdAt: "asc" },
     }),
-    edgeHealth(edges, hn.slug),
+    health(hn.slug),
   ]);
   let size = 0;
   try {

@@ -170,9 +170,15 @@ describe("retention", () => {
       ],
     });
     await db.signInBackoff.create({ data: { email: "old@x.test", failures: 5, lastFailureAt: ago(3) } });
+    // Calls to oracles: a two-day-old one goes, one of this minute stays.
+    const call = (createdAt: Date) =>
+      db.oracleCall.create({ data: { kind: "host.probe", input: {}, state: "DONE", deadline: createdAt, createdAt } });
+    await call(ago(2));
+    const recentCall = await call(new Date());
 
     const report = await prune(db, { demandDays: 30, operationsDays: 90, alertsDays: 90 });
-    expect(report).toEqual({ demandSamples: 1, operations: 2, alerts: 1, limitCounters: 2 });
+    expect(report).toEqual({ demandSamples: 1, operations: 2, alerts: 1, limitCounters: 2, oracleCalls: 1 });
+    expect((await db.oracleCall.findMany()).map((c) => c.id)).toEqual([recentCall.id]);
 
     expect((await db.demandSample.findMany({ where: { serviceId: w.service.id } })).map((d) => d.count)).toEqual([4]);
     const ops = (await db.operation.findMany({ where: { vmId: vm.id } })).map((o) => o.id).sort();
@@ -190,6 +196,7 @@ describe("retention", () => {
       operations: 0,
       alerts: 0,
       limitCounters: 0,
+      oracleCalls: 0,
     });
   });
 });

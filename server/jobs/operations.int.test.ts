@@ -1,4 +1,5 @@
 import { TRPCError } from "@trpc/server";
+import { inProcessCalls } from "../calls/kinds";
 import { describe, expect, it } from "vitest";
 import { createCaller } from "../api/root";
 import { createInnerContext } from "../api/trpc";
@@ -191,7 +192,9 @@ describe("activate and deactivate", () => {
 
 describe("API", () => {
   const as = (user: OpsLab["world"]["operator"]) =>
-    createCaller(createInnerContext({ db: t.db, user, hosts: () => t.driver }));
+    createCaller(
+      createInnerContext({ db: t.db, user, oracle: inProcessCalls({ db: t.db, driver: t.driver, edges: () => null }) }),
+    );
 
   it("lets operators activate and deactivate, audited; others and second requests are refused in words", async () => {
     const vm = await t.makeVm("web-3", "ops-nest", true);

@@ -200,36 +200,7 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
       ...(opts.scope?.length ? { forbiddenFlags: outsideScope(connectionString, opts.scope, logger) } : {}),
       logger: graphileLogger(logger),
     });
-  let runner = await startRunner();
-  // The queue's runner ends itself when it cannot record a job's end (the database went away
-  // at that moment): this oracle would silently run no more operations. Start it again.
-  const supervise = (r: Runner) =>
-    r.promise.then(
-      () => restartRunner(r, "it stopped"),
-      (err: unknown) => restartRunner(r, err instanceof Error ? err.message : String(err)),
-    );
-  async function restartRunner(ended: Runner, why: string) {
-    if (stopping || ended !== runner) return;
-    logger.error({ why }, "the operations queue runner ended; starting it again");
-    for (let delay = 1000; !stopping; delay = Math.min(delay * 2, 30_000)) {
-      await sleep(delay);
-      if (stopping) return;
-      try {
-        runner = await startRunner();
-        // Stopped while it started: it stops too.
-        if (stopping) return void (await runner.stop().catch(() => undefined));
-        void supervise(runner);
-        logger.warn("the operations queue runner runs again");
-        return;
-      } catch (err) {
-        logger.warn(
-          { err: err instanceof Error ? err.message : String(err) },
-          "the operations queue runner did not start",
-        );
-      }
-    }
-  }
-  void supervise(runner);
+  const runner = await keepRunning(startRunner, "operations", logger);
 
   const orphanAfterMs = opts.orphanAfterMs ?? 10_000;
   async function recover() {
@@ -318,9 +289,7 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
     async stop() {
       stopping = true;
       clearInterval(timer);
-      await runner
-        .stop()
-        .catch((err: unknown) => logger.warn({ err }, "the operations queue runner did not stop cleanly"));
+      await runner.stop();
       await leases.end();
     },
     /** For tests: look for abandoned operations now. */
@@ -368,6 +337,51 @@ async function unlessAbandoned(
   }
 }
 
+/**
+ * A graphile-worker runner started again whenever it ends: it ends itself when it cannot
+ * record a job's end (the database went away at that moment), and this oracle would then
+ * silently run no more of its jobs. Restarts are tried with growing delays until one works.
+ */
+export async function keepRunning(start: () => Promise<Runner>, what: string, logger: typeof log) {
+  let stopping = false;
+  let runner = await start();
+  const supervise = (r: Runner) =>
+    r.promise.then(
+      () => restart(r, "it stopped"),
+      (err: unknown) => restart(r, err instanceof Error ? err.message : String(err)),
+    );
+  async function restart(ended: Runner, why: string) {
+    if (stopping || ended !== runner) return;
+    logger.error({ why }, `the ${what} queue runner ended; starting it again`);
+    for (let delay = 1000; !stopping; delay = Math.min(delay * 2, 30_000)) {
+      await sleep(delay);
+      if (stopping) return;
+      try {
+        runner = await start();
+        // Stopped while it started: it stops too.
+        if (stopping) return void (await runner.stop().catch(() => undefined));
+        void supervise(runner);
+        logger.warn(`the ${what} queue runner runs again`);
+        return;
+      } catch (err) {
+        logger.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          `the ${what} queue runner did not start`,
+        );
+      }
+    }
+  }
+  void supervise(runner);
+  return {
+    async stop() {
+      stopping = true;
+      await runner
+        .stop()
+        .catch((err: unknown) => logger.warn({ err }, `the ${what} queue runner did not stop cleanly`));
+    },
+  };
+}
+
 /** How long one lease query (claim, renewal, release) may take before it counts as failed. */
 const LEASE_QUERY_TIMEOUT_MS = 10_000;
 /** How long a finished job waits for an unreachable database before handing back anyway. */
@@ -396,7 +410,7 @@ async function databaseAnswers(pool: pg.Pool, stopping: () => boolean, logger: t
  * The flags of every hosting network not in the scope, for graphile-worker to skip; asked
  * at each poll, read from the database at most every 30 s (networks come and go rarely).
  */
-function outsideScope(connectionString: string, scope: string[], logger: typeof log): () => Promise<string[]> {
+export function outsideScope(connectionString: string, scope: string[], logger: typeof log): () => Promise<string[]> {
   let cached: { at: number; flags: string[] } | null = null;
   return async () => {
     if (cached && Date.now() - cached.at < 30_000) return cached.flags;
@@ -418,7 +432,7 @@ function outsideScope(connectionString: string, scope: string[], logger: typeof 
 }
 
 /** graphile-worker's log lines into the product's structured log. */
-function graphileLogger(logger: typeof log): Logger {
+export function graphileLogger(logger: typeof log): Logger {
   return new Logger(() => (level, message, meta) => {
     // Each job's start and end is already told by the operation's own lines: the queue's are detail.
     const perJob = /^(Completed|Started) task/.test(message);

@@ -2,6 +2,8 @@ import type { Db } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
 import { heartbeatLoop } from "./heartbeat";
 import { startOperationsWorker } from "../jobs/worker";
+import { startCallsWorker } from "../calls/worker";
+import { currentEdges } from "../edge/registry";
 import { log } from "../log";
 import { runLoop, type LoopContext, type OracleLoop } from "./frame";
 
@@ -43,30 +45,44 @@ export function startOracle(db: Db, driver: HostDriver, opts: OracleOptions) {
   // delays while the loops run; giving up would leave this oracle running no operations for
   // good, and with every oracle so, every operation waits forever (found by the chaos soak).
   let stopped = false;
-  let wake: () => void = () => undefined;
+  const wakers = new Set<() => void>();
+  /** Starts a queue worker, trying again with growing delays until it starts or the oracle stops. */
+  async function withRetries<W>(what: string, start: () => Promise<W>): Promise<W | null> {
+    for (let attempt = 1; !stopped; attempt++) {
+      try {
+        const worker = await start();
+        if (attempt > 1) logger.warn({ attempt }, `the ${what} worker started`);
+        return worker;
+      } catch (err) {
+        const delayMs = Math.min(30_000, 1000 * 2 ** (attempt - 1));
+        logger.error(
+          { err: err instanceof Error ? err.message : String(err), attempt, retryInMs: delayMs },
+          `the ${what} worker did not start; trying again`,
+        );
+        await new Promise<void>((resolve) => {
+          const wake = () => (clearTimeout(timer), wakers.delete(wake), resolve());
+          const timer = setTimeout(wake, delayMs);
+          wakers.add(wake);
+        });
+      }
+    }
+    return null;
+  }
   const operationsOpts = opts.operations;
-  const operations = operationsOpts
-    ? (async () => {
-        for (let attempt = 1; !stopped; attempt++) {
-          try {
-            const worker = await startOperationsWorker(db, driver, { ...operationsOpts, scope: opts.hostingNetworks });
-            if (attempt > 1) logger.warn({ attempt }, "the operations worker started");
-            return worker;
-          } catch (err) {
-            const delayMs = Math.min(30_000, 1000 * 2 ** (attempt - 1));
-            logger.error(
-              { err: err instanceof Error ? err.message : String(err), attempt, retryInMs: delayMs },
-              "the operations worker did not start; trying again",
-            );
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, delayMs);
-              wake = () => (clearTimeout(timer), resolve());
-            });
-          }
-        }
-        return null;
-      })()
-    : Promise.resolve(null);
+  const workers = operationsOpts
+    ? [
+        withRetries("operations", () =>
+          startOperationsWorker(db, driver, { ...operationsOpts, scope: opts.hostingNetworks }),
+        ),
+        // The web app's calls (key previews, probes, measured pings, edge health): SSH runs only here.
+        withRetries("calls", () =>
+          startCallsWorker(
+            { db, driver, edges: currentEdges },
+            { concurrency: 4, connectionString: operationsOpts.connectionString, scope: opts.hostingNetworks },
+          ),
+        ),
+      ]
+    : [];
   logger.info(
     {
       scope: opts.hostingNetworks.length ? opts.hostingNetworks : "all",
@@ -80,8 +96,8 @@ export function startOracle(db: Db, driver: HostDriver, opts: OracleOptions) {
     async stop() {
       // Running operations finish first: stopping mid-copy would only make another oracle redo it.
       stopped = true;
-      wake();
-      await (await operations)?.stop();
+      for (const wake of [...wakers]) wake();
+      await Promise.all(workers.map(async (w) => (await w)?.stop()));
       await Promise.all(loops.map((l) => l.stop()));
       await driver.close();
     },

@@ -13,6 +13,8 @@ export interface RetentionReport {
   alerts: number;
   /** Rate-limit windows and sign-in counters a day past their use (their limits look back an hour at most). */
   limitCounters: number;
+  /** The web app's calls to oracles, a day after they were made (their answers were read within minutes). */
+  oracleCalls: number;
 }
 
 /** Deletes by primary key in batches, so no statement holds many row locks for long. */
@@ -56,7 +58,11 @@ export async function prune(tx: Db | Tx, ages: RetentionAges, now = new Date()):
     (await tx.$executeRaw`DELETE FROM "rateLimit" WHERE "lastRequest" < ${dayAgo.getTime()}`) +
     (await tx.$executeRaw`DELETE FROM "SignInBackoff" WHERE "lastFailureAt" < ${dayAgo}
                             AND ("lockedUntil" IS NULL OR "lockedUntil" < ${now})`);
-  return { demandSamples, operations, alerts, limitCounters };
+  const oracleCalls = await deleteInBatches(
+    (limit) => tx.$executeRaw`
+      DELETE FROM "OracleCall" WHERE id IN (SELECT id FROM "OracleCall" WHERE "createdAt" < ${dayAgo} LIMIT ${limit})`,
+  );
+  return { demandSamples, operations, alerts, limitCounters, oracleCalls };
 }
 
 /** The retention loop: one pass every 10 minutes across all oracles (a singleton). */

@@ -1,4 +1,5 @@
 import { TRPCError } from "@trpc/server";
+import { inProcessCalls } from "../calls/kinds";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../../test/db";
 import { createCaller } from "../api/root";
@@ -19,8 +20,10 @@ afterEach(async () => {
 });
 
 type User = { id: string; email: string; name: string; role: Role };
-function callerFor(user: User, hosts?: () => HostDriver) {
-  return createCaller(createInnerContext({ db, user, hosts }));
+function callerFor(user: User, driver?: HostDriver) {
+  return createCaller(
+    createInnerContext({ db, user, oracle: driver ? inProcessCalls({ db, driver, edges: () => null }) : undefined }),
+  );
 }
 
 async function trpcError(p: Promise<unknown>): Promise<TRPCError> {
@@ -234,7 +237,7 @@ describe("match booking", () => {
         return { transmitted: 3, received: 3, minMs: 20, avgMs: 28, maxMs: 40 };
       },
     } as unknown as HostDriver;
-    const a = callerFor(w.clanA, () => driver);
+    const a = callerFor(w.clanA, driver);
     const top3 = (await a.matches.preview(request(w.game.id))).candidates.slice(0, 3).map((c) => c.hostName);
     expect(top3).toContain(w.hosts.dallasFree.name);
     const measured = await a.matches.measurePings({ ...request(w.game.id), candidates: 3 });

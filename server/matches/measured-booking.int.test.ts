@@ -1,4 +1,5 @@
 import { TRPCError } from "@trpc/server";
+import { inProcessCalls } from "../calls/kinds";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../../test/db";
 import { createCaller } from "../api/root";
@@ -42,7 +43,13 @@ describe("booking after measured pings", () => {
   it("stores which of the booked host's RTTs were measured and which modelled, and the facts on the measured values", async () => {
     const w = await bookingWorld(db);
     const caller = (user: User) =>
-      createCaller(createInnerContext({ db, user, hosts: () => fakePings(w.hosts.dallasFree.name) }));
+      createCaller(
+        createInnerContext({
+          db,
+          user,
+          oracle: inProcessCalls({ db: db, driver: fakePings(w.hosts.dallasFree.name), edges: () => null }),
+        }),
+      );
     const slot = bookingRequest(w.game.id);
     const measured = await caller(w.clanA).matches.measurePings({ ...slot, candidates: 3 });
     const dallas = measured.candidates.find((c) => c.hostId === w.hosts.dallasFree.id);
@@ -91,7 +98,13 @@ describe("booking after measured pings", () => {
 
   it("records the model as the basis without pings, or when the booked host was not among those pinged", async () => {
     const w = await bookingWorld(db);
-    const a = createCaller(createInnerContext({ db, user: w.clanA, hosts: () => fakePings(null) }));
+    const a = createCaller(
+      createInnerContext({
+        db,
+        user: w.clanA,
+        oracle: inProcessCalls({ db: db, driver: fakePings(null), edges: () => null }),
+      }),
+    );
     const slot = bookingRequest(w.game.id);
     const plain = await a.matches.book({ ...slot, hostId: w.hosts.denverFree.id });
     const plainRecord = readPlacementRecord((await db.match.findUniqueOrThrow({ where: { id: plain.id } })).placement);
@@ -110,7 +123,14 @@ describe("booking after measured pings", () => {
 
   it("refuses a measurement that was altered, is another admin's or is for other players, naming the field", async () => {
     const w = await bookingWorld(db);
-    const as = (user: User) => createCaller(createInnerContext({ db, user, hosts: () => fakePings(null) }));
+    const as = (user: User) =>
+      createCaller(
+        createInnerContext({
+          db,
+          user,
+          oracle: inProcessCalls({ db: db, driver: fakePings(null), edges: () => null }),
+        }),
+      );
     const slot = bookingRequest(w.game.id);
     const { measurement } = await as(w.clanA).matches.measurePings({ ...slot, candidates: 2 });
     const [body, signature] = measurement.split(".");

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import { inProcessCalls } from "../calls/kinds";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
@@ -44,7 +45,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const operator = () => createCaller(createInnerContext({ db, user: world.operator, hosts: () => driver }));
+const operator = () =>
+  createCaller(
+    createInnerContext({
+      db,
+      user: world.operator,
+      oracle: inProcessCalls({ db: db, driver: driver, edges: () => null }),
+    }),
+  );
 const labHost = (name: string) => lab.manifest.hosts.find((h) => h.name === name)!;
 function input(name: string, over: Record<string, unknown> = {}) {
   const h = labHost(name);

@@ -174,24 +174,32 @@ export function addHost(tx: Tx, data: Awaited<ReturnType<typeof registerHost>>["
   return tx.host.create({ data });
 }
 
-/** Re-reads a host's facts (CPUs, memory, disk, hypervisor) over its pinned connection. */
-export async function probeRegisteredHost(db: Db, driver: HostDriver, hostId: string) {
-  const host = await db.host.findUniqueOrThrow({ where: { id: hostId } });
+/**
+ * A registered host's facts (CPUs, memory, disk, hypervisor) read over its pinned
+ * connection: the host as it was, and what `recordProbe` writes. A changed key marks the
+ * host and alerts (then throws).
+ */
+export async function probeFacts(db: Db, driver: HostDriver, hostId: string) {
+  const before = await db.host.findUnique({ where: { id: hostId } });
+  if (!before) throw new HostNotFound(hostId);
   try {
-    const facts = await driver.probe(hostTarget(host));
-    return db.host.update({ where: { id: hostId }, data: { ...factsData(facts), lastError: null } });
+    const facts = await driver.probe(hostTarget(before));
+    return { before, data: { ...factsData(facts), lastError: null } };
   } catch (err) {
-    if (err instanceof HostKeyMismatchError) await markKeyMismatch(db, host, err);
+    if (err instanceof HostKeyMismatchError) await markKeyMismatch(db, before, err);
     throw err;
   }
 }
 
-/** `probeRegisteredHost` for a host named by id: the host as it was before, and after. */
-export async function probeHost(db: Db, driver: HostDriver, hostId: string) {
-  const before = await db.host.findUnique({ where: { id: hostId } });
-  if (!before) throw new HostNotFound(hostId);
-  const after = await probeRegisteredHost(db, driver, hostId);
-  return { before, after };
+/** Writes what `probeFacts` read (in the caller's transaction, beside its audit event). */
+export function recordProbe(tx: Tx | Db, hostId: string, data: Awaited<ReturnType<typeof probeFacts>>["data"]) {
+  return tx.host.update({ where: { id: hostId }, data });
+}
+
+/** Probes a registered host and records its facts at once (set-up scripts and tests). */
+export async function probeRegisteredHost(db: Db, driver: HostDriver, hostId: string) {
+  const { data } = await probeFacts(db, driver, hostId);
+  return recordProbe(db, hostId, data);
 }
 
 /** A changed key: refuse the host and tell the operators, once. */
@@ -231,15 +239,15 @@ export async function confirmHostKey(db: Db, hostId: string, fingerprint: string
 
 /**
  * Step 2 of a key change, once `confirmHostKey` checked the host presents the key: pin it,
- * trust the host again, resolve its key-mismatch alerts and drop the connection made with the old key.
+ * trust the host again and resolve its key-mismatch alerts. (The oracle's connections are
+ * keyed by the pinned fingerprint, so the next one is made with the new key.)
  */
-export async function pinHostKey(tx: Tx, driver: HostDriver, hostId: string, fingerprint: string) {
+export async function pinHostKey(tx: Tx, hostId: string, fingerprint: string) {
   const after = await tx.host.update({
     where: { id: hostId },
     data: { hostKeyFingerprint: fingerprint, hostKeyTrust: "TRUSTED", missedBeats: 0, lastError: null },
   });
   await resolveHostAlerts(tx, hostId, ALERT_KIND.hostKeyMismatch);
-  driver.forget(after.name);
   return after;
 }
 
@@ -252,13 +260,12 @@ export async function setHostDraining(tx: Tx, hostId: string, draining: boolean)
   return { before, after };
 }
 
-/** Retire an empty host: it leaves the registry's lists, is never used again, and its connection is dropped. */
-export async function retireHost(tx: Tx, driver: HostDriver, hostId: string) {
+/** Retire an empty host: it leaves the registry's lists and is never used again (nothing connects to it). */
+export async function retireHost(tx: Tx, hostId: string) {
   const before = await tx.host.findUnique({ where: { id: hostId }, include: { _count: { select: { vms: true } } } });
   if (!before) throw new HostNotFound(hostId);
   if (before._count.vms > 0)
     throw new RegistryError(`Host ${before.name} still holds ${before._count.vms} VM(s); move them away first.`);
   const after = await tx.host.update({ where: { id: hostId }, data: { retiredAt: new Date(), draining: true } });
-  driver.forget(after.name);
   return { before, after };
 }

@@ -1,14 +1,13 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { listOpenAlerts } from "../../registry/alerts";
+import type { Db } from "../../db/client";
 import {
   addHost,
-  confirmHostKey,
+  HostNotFound,
   listHostsByNetwork,
   pinHostKey,
-  previewHostKey,
-  probeHost,
-  registerHost,
+  recordProbe,
   retireHost,
   setHostDraining,
 } from "../../registry/hosts";
@@ -16,6 +15,11 @@ import { confirmHostKeyInput, previewHostKeyInput, registerHostInput } from "../
 import { operatorProcedure, router, staffReadProcedure } from "../trpc";
 
 const id = z.string().min(1, "is required").max(64);
+
+/** An unknown host is NOT_FOUND whether or not an oracle is there to ask. */
+async function mustExist(db: Db, hostId: string) {
+  if (!(await db.host.findUnique({ where: { id: hostId }, select: { id: true } }))) throw new HostNotFound(hostId);
+}
 
 export const hostsRouter = router({
   /**
@@ -31,14 +35,14 @@ export const hostsRouter = router({
 
   /** Registration step 1: the key the host presents, for the operator to compare out of band. */
   previewKey: operatorProcedure.input(previewHostKeyInput).mutation(async ({ ctx, input }) => {
-    const key = await previewHostKey(input.sshHost, input.sshPort);
+    const key = await ctx.oracle.call("host.previewKey", input);
     await ctx.audit(ctx.db, { action: "host.previewKey", entityType: "Host", after: { ...input, ...key } });
     return key;
   }),
 
   /** Registration step 2: probe with the confirmed key pinned, then record the host. */
   register: operatorProcedure.input(registerHostInput).mutation(async ({ ctx, input }) => {
-    const { data, facts } = await registerHost(ctx.db, ctx.hosts(), input);
+    const { data, facts } = await ctx.oracle.call("host.probeNew", input);
     return ctx.db.$transaction(async (tx) => {
       const host = await addHost(tx, data);
       await ctx.audit(tx, {
@@ -51,27 +55,31 @@ export const hostsRouter = router({
     });
   }),
 
+  /** Re-read a host's facts over its pinned connection (by an oracle); recorded with its audit event. */
   probe: operatorProcedure.input(z.object({ hostId: id })).mutation(async ({ ctx, input }) => {
-    const { before, after } = await probeHost(ctx.db, ctx.hosts(), input.hostId);
-    await ctx.audit(ctx.db, {
-      action: "host.probe",
-      entityType: "Host",
-      entityId: after.id,
-      before: { cpus: before.cpus, memoryMiB: before.memoryMiB, freeDiskBytes: before.freeDiskBytes },
-      after: { cpus: after.cpus, memoryMiB: after.memoryMiB, freeDiskBytes: after.freeDiskBytes },
+    await mustExist(ctx.db, input.hostId);
+    const { before, data } = await ctx.oracle.call("host.probe", input);
+    return ctx.db.$transaction(async (tx) => {
+      const after = await recordProbe(tx, input.hostId, data);
+      await ctx.audit(tx, {
+        action: "host.probe",
+        entityType: "Host",
+        entityId: after.id,
+        before: { cpus: before.cpus, memoryMiB: before.memoryMiB, freeDiskBytes: before.freeDiskBytes },
+        after: { cpus: after.cpus, memoryMiB: after.memoryMiB, freeDiskBytes: after.freeDiskBytes },
+      });
+      return after;
     });
-    return after;
   }),
 
-  /** After a host key change the operator has checked: pin the key the host presents now. */
   /**
    * A changed key's review: the host's pinned fingerprint beside the one it presents now, for
    * the operator to compare before `confirmKey` pins the new one.
    */
   reviewKey: operatorProcedure.input(z.object({ hostId: id })).mutation(async ({ ctx, input }) => {
-    const host = await ctx.db.host.findUnique({ where: { id: input.hostId } });
-    if (!host) throw new TRPCError({ code: "NOT_FOUND", message: `hostId: no host with id ${input.hostId}` });
-    const presented = await previewHostKey(host.sshHost, host.sshPort);
+    const found = await ctx.oracle.call("host.reviewKey", input);
+    if (!found) throw new TRPCError({ code: "NOT_FOUND", message: `hostId: no host with id ${input.hostId}` });
+    const { host, presented } = found;
     const review = {
       name: host.name,
       trust: host.hostKeyTrust,
@@ -84,10 +92,14 @@ export const hostsRouter = router({
     return review;
   }),
 
+  /** After a host key change the operator has checked: pin the key the host presents now. */
   confirmKey: operatorProcedure.input(confirmHostKeyInput).mutation(async ({ ctx, input }) => {
-    const { before, fingerprint } = await confirmHostKey(ctx.db, input.hostId, input.hostKeyFingerprint);
+    const { before, fingerprint } = await ctx.oracle.call("host.checkKey", {
+      hostId: input.hostId,
+      fingerprint: input.hostKeyFingerprint,
+    });
     return ctx.db.$transaction(async (tx) => {
-      const after = await pinHostKey(tx, ctx.hosts(), input.hostId, fingerprint);
+      const after = await pinHostKey(tx, input.hostId, fingerprint);
       await ctx.audit(tx, {
         action: "host.confirmKey",
         entityType: "Host",
@@ -117,7 +129,7 @@ export const hostsRouter = router({
   /** Retire an empty host: it leaves the registry's lists and is never used again. */
   retire: operatorProcedure.input(z.object({ hostId: id })).mutation(({ ctx, input }) =>
     ctx.db.$transaction(async (tx) => {
-      const { after } = await retireHost(tx, ctx.hosts(), input.hostId);
+      const { after } = await retireHost(tx, input.hostId);
       await ctx.audit(tx, {
         action: "host.retire",
         entityType: "Host",

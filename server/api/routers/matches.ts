@@ -6,7 +6,6 @@ import { config } from "../../config";
 import { bookMatch } from "../../matches/book";
 import { bookRequest, matchRequest, measurePingsRequest } from "../../matches/booking-schema";
 import { BookingConflictError, BookingFieldError } from "../../matches/errors";
-import { measurePings } from "../../matches/measure-pings";
 import { readPlacementRecord } from "../../matches/placement-record";
 import { previewMatch } from "../../matches/preview";
 import { BookingQuotaExceeded, type BookingQuota } from "../../matches/quota";
@@ -102,7 +101,7 @@ export const matchesRouter = router({
         after: { candidates: input.candidates, players: input.players.length, remainingThisHour: hit.remaining },
       });
     });
-    return measurePings(ctx.db, ctx.hosts(), ctx.user, input, input.candidates);
+    return ctx.oracle.call("match.measurePings", { userId: ctx.user.id, request: input, count: input.candidates });
   }),
 
   /** Reserves the chosen host for the slot; a host taken meanwhile is refused naming the next best. */

@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import { inProcessCalls } from "../../calls/kinds";
+import type { HostDriver } from "../../hosts/driver";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -93,11 +95,15 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
+/** The oracle's calls, run here with this test's edges (edge calls use no host driver). */
+const oracle = () => inProcessCalls({ db, driver: {} as HostDriver, edges: () => edges });
+
 const caller = () =>
   createCaller(
     createInnerContext({
       db,
       user: { id: w.operator.id, email: w.operator.email, name: w.operator.name, role: "OPERATOR" },
+      oracle: oracle(),
     }),
   );
 
@@ -145,7 +151,11 @@ describe("network.hostingNetwork", () => {
 describe("network.setPool", () => {
   const as = (role: "OPERATOR" | "MANAGER") =>
     createCaller(
-      createInnerContext({ db, user: { id: w.operator.id, email: w.operator.email, name: w.operator.name, role } }),
+      createInnerContext({
+        db,
+        user: { id: w.operator.id, email: w.operator.email, name: w.operator.name, role },
+        oracle: oracle(),
+      }),
     );
 
   it("refuses a pool that leaves out an address in use, or is not a CIDR, naming the field; managers may not change it", async () => {

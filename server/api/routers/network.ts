@@ -2,13 +2,11 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { config } from "../../config";
 import { serviceBackend, serviceSlugSchema, setBackendInput, setServiceBackend } from "../../edge/backend";
-import { applyFirewallOf } from "../../edge/network";
 import { changePublicPool } from "../../edge/pool-change";
-import { currentEdges } from "../../edge/registry";
-import { probeEdge } from "../../edge/probe";
 import { poolUse, ResolveError, resolveFrom, vmNetwork } from "../../edge/view";
 import { operatorProcedure, router, staffReadProcedure } from "../trpc";
-import { hostingNetworkNetwork } from "../../edge/hosting-network-view";
+import { hostingNetworkNetwork, type EdgeHealth } from "../../edge/hosting-network-view";
+import type { OracleCalls } from "../../calls/kinds";
 
 const networkRead = staffReadProcedure("network details (addresses, pools, edges, back ends)");
 
@@ -20,6 +18,14 @@ const SAMPLE_PLACES = [
   { name: "Tokyo", lat: 35.68, lon: 139.69 },
   { name: "Sydney", lat: -33.87, lon: 151.21 },
 ];
+
+/** An edge's health, from an oracle (the only process that talks to edges); unknown, with why, when none answers. */
+const askEdgeHealth =
+  (oracle: OracleCalls) =>
+  (slug: string): Promise<EdgeHealth> =>
+    oracle
+      .call("edge.health", { slug })
+      .catch((err: unknown) => ({ state: "unknown", edge: null, error: (err as Error).message }));
 
 export const networkRouter = router({
   /** A VM's public address, NAT or backend membership, open ports, DNS name, tunnel, segment. */
@@ -69,14 +75,14 @@ export const networkRouter = router({
         proto: z.enum(["tcp", "udp"]).default("tcp"),
       }),
     )
-    .query(({ ctx, input }) => probeEdge(ctx.db, currentEdges(), input)),
+    .query(({ ctx, input }) => ctx.oracle.call("edge.probe", input)),
   /** Public address pool use and open drift alerts per hosting network. */
   pools: networkRead.query(({ ctx }) => poolUse(ctx.db)),
   /** One hosting network's network: what its pool's addresses serve, its edge's health, its drift alerts. */
   hostingNetwork: networkRead
     .input(z.object({ slug: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "is not a hosting network slug") }))
     .query(async ({ ctx, input }) => {
-      const view = await hostingNetworkNetwork(ctx.db, currentEdges(), input.slug);
+      const view = await hostingNetworkNetwork(ctx.db, askEdgeHealth(ctx.oracle), input.slug);
       if (!view) throw new TRPCError({ code: "NOT_FOUND", message: `No hosting network ${input.slug}.` });
       return view;
     }),
@@ -109,11 +115,10 @@ export const networkRouter = router({
         });
         return after;
       });
-      const edges = currentEdges();
-      const edge = edges?.of(hn.slug) ?? null;
-      // The database holds the change; an edge that does not answer shows as drift until it does.
-      if (edges && edge) await applyFirewallOf(ctx.db, { driver: edges.driver, edge }, hn).catch(() => undefined);
-      return (await hostingNetworkNetwork(ctx.db, edges, hn.slug))!;
+      // The database holds the change; an edge that does not answer (or no oracle to ask)
+      // shows as drift until the network loop brings it in line.
+      await ctx.oracle.call("edge.applyFirewall", { slug: hn.slug }).catch(() => undefined);
+      return (await hostingNetworkNetwork(ctx.db, askEdgeHealth(ctx.oracle), hn.slug))!;
     }),
   /** Declare a service's back end (all three fields) or clear it (all three null); the network loop makes the tunnels. */
   setBackend: operatorProcedure.input(setBackendInput).mutation(async ({ ctx, input }) => {
