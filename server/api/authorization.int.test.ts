@@ -39,6 +39,19 @@ async function seed(db: Db) {
       diskPath: "/var/lib/vmatrix/disk.qcow2",
     },
   });
+  // An image on a host: its listing names the host, never its directory or SSH details.
+  await db.vmImage.create({
+    data: {
+      name: `${base.service.slug}-v1`,
+      serviceId: base.service.id,
+      hostId: base.nest.id,
+      diskBytes: 4096n,
+      sha256: "a".repeat(64),
+      memoryMiB: 64,
+      vcpus: 1,
+      registeredById: base.operator.id,
+    },
+  });
   const op = await db.operation.create({
     data: { kind: "RESTART", state: "SUCCEEDED", vmId: vm.id, sourceHostId: base.nest.id, reason: "matrix" },
   });
@@ -113,6 +126,7 @@ const MATRIX: Record<string, Row> = {
   "vms.list": read("staff"),
   "vms.get": read("staff", (w) => ({ name: w.vm.name })),
   "vms.images": read("staff"),
+  "vms.registerImage": write("operate"),
   "vms.create": write("operate"),
   "vms.hibernate": write("operate"),
   "vms.activate": write("operate"),

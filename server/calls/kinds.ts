@@ -10,6 +10,7 @@ import type { HostDriver } from "../hosts/driver";
 import type { MatchRequest } from "../matches/booking-schema";
 import { measurePings } from "../matches/measure-pings";
 import { confirmHostKey, previewHostKey, probeFacts, registerHost } from "../registry/hosts";
+import { inspectImage } from "../registry/images";
 import type { RegisterHostInput } from "../registry/hosts.schema";
 
 /** What a call runs with: the oracle's database, its SSH connections to hosts, its edges. */
@@ -41,6 +42,8 @@ export const CALLS = {
   /** Before a new key is pinned: the host must present exactly the fingerprint the operator confirmed. */
   "host.checkKey": (d: CallDeps, i: { hostId: string; fingerprint: string }) =>
     confirmHostKey(d.db, i.hostId, i.fingerprint),
+  /** A golden image's file on its host (`<vmDir>/<name>.image`): its size and SHA-256, before it is registered. */
+  "image.inspect": (d: CallDeps, i: { hostId: string; name: string }) => inspectImage(d.db, d.driver, i),
   /** The model's top candidates refined with real pings from those hosts to the players. */
   "match.measurePings": (d: CallDeps, i: { userId: string; request: MatchRequest; count: number }) =>
     measurePings(d.db, d.driver, { id: i.userId }, i.request, i.count),

@@ -21,6 +21,8 @@ const BUDGET_MS: Record<CallKind, number> = {
   "host.probe": 45_000,
   "host.reviewKey": 15_000,
   "host.checkKey": 15_000,
+  // Hashing reads the whole file: about 20 GB at a slow disk's 70 MB/s.
+  "image.inspect": 300_000,
   "match.measurePings": 90_000,
   "edge.probe": 20_000,
   "edge.health": 15_000,

@@ -100,6 +100,17 @@ export class CommandFailedError extends HostError {
   }
 }
 
+/** A file the driver was asked to read (hash, size) is not on the host. */
+export class FileMissingError extends HostError {
+  override name = "FileMissingError";
+  constructor(
+    host: string,
+    readonly path: string,
+  ) {
+    super(host, `no file ${path}`);
+  }
+}
+
 /** Output that does not have the exact shape the parser expects. */
 export class UnexpectedOutputError extends HostError {
   override name = "UnexpectedOutputError";

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
 import { andThen, commandLine, hostAddress, nonNegativeInteger, vmDirectory, vmPath } from "./command";
-import { CommandFailedError, InvalidArgumentError, UnexpectedOutputError } from "./errors";
+import { CommandFailedError, FileMissingError, InvalidArgumentError, UnexpectedOutputError } from "./errors";
 import {
+  missingFiles,
   parseBridgeSegments,
   parseDf,
   parseOpensslSha256,
@@ -113,10 +114,11 @@ export class HostFiles {
         return this.parse(host, r, (out) => eachLine(out, files, parseOpensslSha256));
       }
       // 127: no openssl on this host. Anything else (e.g. a missing file) is a real error.
-      if (r.exitCode !== 127) throw new CommandFailedError(host.name, r.command, r.exitCode, r.signal, r.stderr);
+      if (r.exitCode !== 127) throw hashFailed(host, r, files);
       this.hashers.set(host.name, "sha256sum");
     }
-    const r = await this.run(host, ["sha256sum", "--", ...files], timeoutMs, options.signal);
+    const r = await this.exec(host, ["sha256sum", "--", ...files], timeoutMs, options.signal);
+    if (r.exitCode !== 0) throw hashFailed(host, r, files);
     return this.parse(host, r, (out) => eachLine(out, files, parseSha256sum));
   }
 
@@ -269,6 +271,13 @@ export class HostFiles {
       throw err;
     }
   }
+}
+
+/** A checksum command's failure: a missing file said as such (FileMissingError), anything else as it failed. */
+function hashFailed(host: FileEndpoint, r: ExecResult, files: readonly string[]): Error {
+  const missing = missingFiles(r.stderr, files)[0];
+  if (missing !== undefined && r.signal === null) return new FileMissingError(host.name, missing);
+  return new CommandFailedError(host.name, r.command, r.exitCode, r.signal, r.stderr);
 }
 
 /** One line of a checksum tool's output per file, each parsed strictly, in order. */

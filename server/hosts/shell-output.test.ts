@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  missingFiles,
   parseBridgeSegments,
   parseDf,
   parseOpensslSha256,
@@ -42,6 +43,32 @@ describe("parseStatSize / parseSha256sum", () => {
     );
     expect(() => parseSha256sum(line, "/tmp/other")).toThrow(/not "\/tmp\/other"/);
     expect(() => parseSha256sum("\\" + line, "/tmp/t.save")).toThrow(OutputShapeError);
+  });
+});
+
+describe("a golden image's checksum (sha256sum -- <vmDir>/<name>.image)", () => {
+  const file = "/var/lib/vmatrix/vms/map-v1.image";
+  it("reads the digest of the file asked, and nothing looser", () => {
+    const line = `9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08  ${file}\n`;
+    expect(parseSha256sum(line, file)).toBe("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+    // Upper case, short digests, a binary-mode '*', two lines, no newline: not sha256sum's shape.
+    for (const bad of [
+      line.toUpperCase(),
+      `9f86d081  ${file}\n`,
+      `9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 *${file}\n`,
+      line + line,
+      line.trimEnd(),
+    ])
+      expect(() => parseSha256sum(bad, file), JSON.stringify(bad)).toThrow(OutputShapeError);
+    expect(() => parseSha256sum(line, `${file}.part`)).toThrow(/not /);
+  });
+  it("names the file that is missing, from coreutils' or OpenSSL's words, whole names only", () => {
+    expect(missingFiles(`sha256sum: ${file}: No such file or directory\n`, [file])).toEqual([file]);
+    expect(
+      missingFiles(`Can't open "${file}" for reading, No such file or directory\n`, [`${file}.part`, file]),
+    ).toEqual([file]);
+    expect(missingFiles(`sha256sum: ${file}: No such file or directory\n`, [`${file}.part`])).toEqual([]);
+    expect(missingFiles(`sha256sum: ${file}: Permission denied\n`, [file])).toEqual([]);
   });
 });
 

@@ -60,6 +60,23 @@ export function parseOpensslSha256(stdout: string, path: string): string {
   return m[1]!;
 }
 
+/**
+ * The files a checksum tool's error output says do not exist, of those it was given:
+ * coreutils' `sha256sum: FILE: No such file or directory` and OpenSSL 3's
+ * `Can't open "FILE" for reading, No such file or directory`. Names are matched whole, so
+ * `x.image` is not taken for a missing `x.image.part`.
+ */
+export function missingFiles(stderr: string, files: readonly string[]): string[] {
+  const lines = new Set(stderr.split("\n"));
+  const said = (f: string) =>
+    [...lines].some(
+      (l) =>
+        l.endsWith(`: ${f}: No such file or directory`) ||
+        l.endsWith(`Can't open "${f}" for reading, No such file or directory`),
+    );
+  return files.filter(said);
+}
+
 /** iputils `ping -n -q` summary; exit code 1 (no reply) still has the statistics line. */
 export function parsePing(stdout: string): PingResult {
   const stats = /^(\d+) packets transmitted, (\d+) received(?:, .*)?$/m.exec(stdout);

@@ -17,14 +17,50 @@ export interface OperationPlan {
   /** The phase the VM is in when the operation succeeds. */
   toPhase: Phase;
   toPower: EndPower;
-  /** The golden image a CREATE copies (a file `<name>.image` in the host's VM directory). */
-  image?: { name: string; memoryMiB: number; vcpus: number };
+  /**
+   * The golden image a CREATE copies (a file `<name>.image` in a host's VM directory): the
+   * host holding it (a target without the file gets it from there first), its size and
+   * SHA-256 as registered. Plans from before images had a host name none: the file must
+   * then be on the target.
+   */
+  image?: ImagePlan;
   /** HIBERNATE: how long the freshly booted VM runs before it is saved (§3.4 pre-boot). */
   bootSettleMs?: number;
   /** How long a drain waits for connections to end before taking the VM out anyway. */
   drainTimeoutMs?: number;
   /** The VM owner's layer-2 segment (§4.3.2), fixed at request time for every step (absent on operations requested before it was recorded). */
   segment?: number;
+}
+
+export interface ImagePlan {
+  name: string;
+  memoryMiB: number;
+  vcpus: number;
+  hostId?: string;
+  /** The holding host's name, for the step's words. */
+  host?: string;
+  bytes?: number;
+  sha256?: string;
+}
+
+/** The plan's image, from its row as the request reads it. */
+export function imagePlan(image: {
+  name: string;
+  memoryMiB: number;
+  vcpus: number;
+  hostId: string | null;
+  host: { name: string } | null;
+  diskBytes: bigint;
+  sha256: string | null;
+}): ImagePlan {
+  return {
+    name: image.name,
+    memoryMiB: image.memoryMiB,
+    vcpus: image.vcpus,
+    ...(image.hostId && image.host ? { hostId: image.hostId, host: image.host.name } : {}),
+    ...(image.diskBytes > 0n ? { bytes: Number(image.diskBytes) } : {}),
+    ...(image.sha256 ? { sha256: image.sha256 } : {}),
+  };
 }
 
 const fileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/);
@@ -35,7 +71,18 @@ const planSchema = z.object({
   // Plans written before the field existed ended production runs running, the rest saved or off.
   toPower: z.enum(["RUNNING", "SAVED", "SHUTOFF", "SAVED_OR_SHUTOFF"]).optional(),
   image: z
-    .object({ name: fileName, memoryMiB: z.number().int().min(16), vcpus: z.number().int().min(1).max(64) })
+    .object({
+      name: fileName,
+      memoryMiB: z.number().int().min(16),
+      vcpus: z.number().int().min(1).max(64),
+      hostId: z.string().min(1).max(64).optional(),
+      host: z.string().max(63).optional(),
+      bytes: z.number().int().min(1).optional(),
+      sha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional(),
+    })
     .optional(),
   bootSettleMs: z.number().int().min(0).max(600_000).optional(),
   drainTimeoutMs: z.number().int().min(0).max(3_600_000).optional(),

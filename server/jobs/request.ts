@@ -7,7 +7,7 @@ import { ownerSegmentInTransaction } from "../edge/owner-segments";
 import { placeVm, type HostCandidate, type HostRole, type PlacementDecision } from "../oracle/scheduler";
 import { ACTIVE_STATES } from "../operation-states";
 import { destination, type Phase } from "../oracle/lifecycle";
-import { planSteps, type OperationPlan } from "./plan";
+import { imagePlan, planSteps, type OperationPlan } from "./plan";
 
 /** graphile-worker task that executes operations (server/jobs/worker.ts). */
 export const OPERATION_TASK = "vmatrix_operation";
@@ -107,14 +107,20 @@ export async function requestOperation(
           state: base(vm.statePath, `${vm.name}.state`),
           xml: base(vm.xmlPath, `${vm.name}.xml`),
         };
-        const image = kind === "CREATE" ? await tx.vmImage.findUnique({ where: { id: vm.imageId ?? "" } }) : null;
+        const image =
+          kind === "CREATE"
+            ? await tx.vmImage.findUnique({
+                where: { id: vm.imageId ?? "" },
+                include: { host: { select: { name: true } } },
+              })
+            : null;
         const plan: OperationPlan = {
           placement,
           files,
           toPhase: where.toPhase,
           toPower: where.toPower,
           segment,
-          ...(image ? { image: { name: image.name, memoryMiB: image.memoryMiB, vcpus: image.vcpus } } : {}),
+          ...(image ? { image: imagePlan(image) } : {}),
           ...(kind === "HIBERNATE" ? { bootSettleMs: req.bootSettleMs ?? DEFAULT_BOOT_SETTLE_MS } : {}),
         };
         const op = await tx.operation.create({
@@ -133,7 +139,8 @@ export async function requestOperation(
         });
         // graphile-worker's own SQL API, inside this transaction: the job exists iff the row does.
         // Flags name the hosting networks it touches: a Local Oracle runs only jobs within its scope.
-        const flags = await networkFlags(tx, [op.sourceHostId, op.targetHostId]);
+        // A CREATE may copy its image from another host (and network) first.
+        const flags = await networkFlags(tx, [op.sourceHostId, op.targetHostId, image?.hostId ?? null]);
         await tx.$queryRaw`SELECT (graphile_worker.add_job(${OPERATION_TASK}, json_build_object('operationId', ${op.id}::text), job_key := ${`operation:${op.id}`}, max_attempts := ${OPERATION_MAX_ATTEMPTS}::int, flags := ${flags}::text[])).id::text AS id`;
         await inTransaction?.(tx, {
           id: op.id,

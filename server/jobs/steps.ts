@@ -7,6 +7,7 @@ import type { TransferProgress, TransferResult } from "../hosts/transfer";
 import type { DomainState } from "../hosts/virsh-output";
 import type { FilePair, StepContext, StepDef } from "./step";
 import { bindStep, drainStep } from "./network-steps";
+import { hostTarget } from "../registry/hosts";
 
 /** The domain's state on a host, or null when the host does not know it. */
 export async function domainState(driver: HostDriver, host: HostTarget, name: string): Promise<DomainState | null> {
@@ -356,23 +357,89 @@ const removeFiles: StepDef = {
   },
 };
 
-/** Create, first: the VM's disk from the golden image on the host (a copy, so the image stays). */
+/**
+ * Create, first: the VM's disk from the golden image (a copy, so the image stays). A target
+ * without `<image>.image` gets it from the host that holds it first: host to host, into a
+ * `.part` file renamed only once its SHA-256 matches the registered one (server/hosts/transfer.ts),
+ * so a copy cut short (an oracle crash, a cancel) is never taken for the image; a re-run
+ * resumes it. The image then stays on the target for the next VM made there.
+ */
 const createDisk: StepDef = {
   name: "create disk",
   compensateOn: "target",
-  async run({ driver, target, files, plan }) {
+  async run(ctx) {
+    const { driver, target, files, plan } = ctx;
     if (!plan.image) throw new Error("the plan names no image");
     const existing = await driver.fileSize(target, files.disk.to);
     if (existing !== null) return { detail: "disk already there", bytes: existing };
+    const fetched = await imageOnTarget(ctx, plan.image);
     const image = `${plan.image.name}.image`;
-    if ((await driver.fileSize(target, image)) === null)
-      throw new Error(`image ${plan.image.name} is not on ${target.name} (expected ${target.vmDir}/${image})`);
     await driver.copyFile(target, image, files.disk.to);
     const bytes = (await driver.fileSize(target, files.disk.to)) ?? 0;
-    return { detail: `copied from ${image}`, bytes, bytesTotal: bytes };
+    if (plan.image.bytes !== undefined && bytes !== plan.image.bytes)
+      throw new Error(
+        `the disk made from ${image} on ${target.name} has ${bytes} bytes, the image ${plan.image.bytes}`,
+      );
+    const copied = fetched?.bytesCopied ?? 0;
+    return {
+      detail: fetched ? `${fetched.detail}; disk copied from ${image}` : `copied from ${image}`,
+      bytes: copied + bytes,
+      bytesTotal: copied + bytes,
+    };
   },
   compensate: ({ driver, target, files }) => driver.removeFile(target, files.disk.to),
 };
+
+/**
+ * Makes sure the target holds the image's file, of its registered size: there already, or
+ * sent from the image's host (with progress) and verified against its registered SHA-256.
+ * Null when it was there; else what the transfer did.
+ */
+async function imageOnTarget(
+  ctx: StepContext,
+  image: NonNullable<StepContext["plan"]["image"]>,
+): Promise<{ bytesCopied: number; detail: string } | null> {
+  const { db, driver, target } = ctx;
+  const file = `${image.name}.image`;
+  const where = `${target.vmDir}/${file}`;
+  const size = await driver.fileSize(target, file);
+  if (size !== null) {
+    if (image.bytes !== undefined && size !== image.bytes)
+      throw new Error(
+        `${where} on ${target.name} has ${size} bytes, but image ${image.name} was registered with ${image.bytes}: a different file; remove it or register the image again`,
+      );
+    return null;
+  }
+  if (!image.hostId) throw new Error(`image ${image.name} is not on ${target.name} (expected ${where})`);
+  if (image.hostId === target.id)
+    throw new Error(`image ${image.name} is gone from its host ${target.name} (expected ${where})`);
+  const holder = await db.host.findUnique({ where: { id: image.hostId } });
+  if (!holder)
+    throw new Error(
+      `image ${image.name} is not on ${target.name}, and the host that held it (${image.host ?? image.hostId}) is gone`,
+    );
+  const from = hostTarget(holder);
+  const onProgress = (p: TransferProgress) => ctx.onProgress(p);
+  const r = await driver.transfer(
+    from,
+    target,
+    { sourcePath: file, targetPath: file, ...(image.sha256 ? { expectedSha256: image.sha256 } : {}) },
+    { onProgress, signal: ctx.signal },
+  );
+  if (image.bytes !== undefined && r.bytes !== image.bytes)
+    throw new Error(
+      `${file} on ${holder.name} has ${r.bytes} bytes, but image ${image.name} was registered with ${image.bytes}`,
+    );
+  const how = r.alreadyPresent
+    ? "already there"
+    : r.resumedFrom > 0
+      ? `resumed at ${r.resumedFrom} bytes`
+      : `${r.seconds.toFixed(1)} s`;
+  return {
+    bytesCopied: r.bytesCopied,
+    detail: `image ${image.name} copied from ${holder.name} (sha256 ${r.sha256}, ${how})`,
+  };
+}
 
 /** Create, second: define the domain from the image's size, with the product's XML builder. */
 const define: StepDef = {

@@ -6,6 +6,8 @@ import { requestOperation, type OperationRequest } from "../../jobs/request";
 import { operatorProcedure, router, staffReadProcedure } from "../trpc";
 import { ACTIVE_STATES } from "../../operation-states";
 import { followOperation } from "../../replicas/targets";
+import { addImage, checkImageRequest, listImages } from "../../registry/images";
+import { registerImageInput } from "../../registry/images.schema";
 
 const id = z.string().min(1).max(64);
 const reason = z.string().trim().max(500).optional();
@@ -73,10 +75,29 @@ export const vmsRouter = router({
       return vm;
     }),
 
-  /** Images a new VM can be created from, per service. */
-  images: staffReadProcedure("VM images").query(({ ctx }) =>
-    ctx.db.vmImage.findMany({ orderBy: { name: "asc" }, include: { service: { select: { slug: true } } } }),
-  ),
+  /** Images a new VM can be created from: service, the host holding the file, size and SHA-256. */
+  images: staffReadProcedure("VM images").query(({ ctx }) => listImages(ctx.db)),
+
+  /**
+   * Registers a golden image: the file `<name>.image` already in the host's VM directory.
+   * An oracle reads its size and SHA-256 on the host (the web app opens no SSH session);
+   * the image is recorded with its audit event in one transaction.
+   */
+  registerImage: operatorProcedure.input(registerImageInput).mutation(async ({ ctx, input }) => {
+    // Refusals that need no host first (unknown service or host, a taken name), then the file.
+    await checkImageRequest(ctx.db, input);
+    const facts = await ctx.oracle.call("image.inspect", { hostId: input.hostId, name: input.name });
+    return ctx.db.$transaction(async (tx) => {
+      const image = await addImage(tx, input, facts, ctx.user.id);
+      await ctx.audit(tx, {
+        action: "vm.registerImage",
+        entityType: "VmImage",
+        entityId: image.id,
+        after: { ...input, host: facts.host, path: facts.path, sizeBytes: facts.sizeBytes, sha256: facts.sha256 },
+      });
+      return image;
+    });
+  }),
 
   /** A new VM from the service's image, in the Loading Chambers (a host the scheduler picks, or the one given). */
   create: operatorProcedure
