@@ -68,8 +68,10 @@ export function MatchesView() {
                   </td>
                   <td>{m.bookedBy.email}</td>
                   <td>
-                    {(m.status === "SCHEDULED" || m.status === "PREPARING") &&
-                      (user?.role === "ADMIN" || m.bookedById === user?.id) && <CancelButton matchId={m.id} />}
+                    {(m.status === "SCHEDULED" || m.status === "PREPARING" || m.status === "LIVE") &&
+                      (user?.role === "ADMIN" || m.bookedById === user?.id) && (
+                        <CancelButton matchId={m.id} live={m.status === "LIVE"} />
+                      )}
                   </td>
                 </tr>
               ))}
@@ -129,7 +131,7 @@ function PlacementDetails({ record }: { record: PlacementRecord }) {
   );
 }
 
-function CancelButton({ matchId }: { matchId: string }) {
+function CancelButton({ matchId, live }: { matchId: string; live: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [confirming, setConfirming] = useState(false);
@@ -142,13 +144,13 @@ function CancelButton({ matchId }: { matchId: string }) {
   if (!confirming) {
     return (
       <button type="button" onClick={() => setConfirming(true)}>
-        Cancel booking
+        {live ? "End match now" : "Cancel booking"}
       </button>
     );
   }
   return (
     <span className="confirm">
-      Free the server?{" "}
+      {live ? "Stop the game server for both clans?" : "Free the server?"}{" "}
       <button type="button" className="danger" disabled={cancel.isPending} onClick={() => cancel.mutate({ matchId })}>
         Yes, cancel
       </button>{" "}

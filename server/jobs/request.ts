@@ -36,6 +36,8 @@ export interface OperationRequest {
   /** CREATE: the new VM's name and its image (default: the service's newest). */
   name?: string;
   imageId?: string;
+  /** CLONE for a booked match: its game server, which alone may use the match's reserved host. */
+  forMatchId?: string;
   /** CLONE: the hosting network the new replica should run in. */
   hostingNetworkId?: string;
   /** HIBERNATE: seconds the VM runs before it is saved. */
@@ -205,13 +207,25 @@ async function place(
   segment: number,
 ): Promise<PlacementDecision> {
   const vmBytes = Number(vm.diskBytes + vm.stateBytes);
-  const [hosts, incoming] = await Promise.all([
+  const [hosts, incoming, reservations] = await Promise.all([
     tx.host.findMany({
       where: { role, ...(req.targetHostId ? { id: req.targetHostId } : {}) },
       include: { _count: { select: { vms: { where: { deletedAt: null } } } }, hostingNetwork: true },
     }),
     tx.operation.groupBy({ by: ["targetHostId"], where: { state: { in: [...ACTIVE_STATES] } }, _count: true }),
+    // Booked matches hold their hosts until they end (or are cancelled), soonest first.
+    tx.match.findMany({
+      where: { status: { in: ["SCHEDULED", "PREPARING", "LIVE"] } },
+      select: { id: true, hostId: true, startsAt: true, endsAt: true },
+      orderBy: { startsAt: "asc" },
+    }),
   ]);
+  const reservedFor = new Map<string, { matchId: string; startsAt: Date; endsAt: Date }[]>();
+  for (const m of reservations)
+    reservedFor.set(m.hostId, [
+      ...(reservedFor.get(m.hostId) ?? []),
+      { matchId: m.id, startsAt: m.startsAt, endsAt: m.endsAt },
+    ]);
   if (req.targetHostId && hosts.length === 0) throw refuse("NOT_FOUND", `No ${role.toLowerCase()} host with that id.`);
   const candidates: HostCandidate[] = hosts.map((h) => ({
     id: h.id,
@@ -229,6 +243,7 @@ async function place(
     freeDiskBytes: Number(h.freeDiskBytes),
     bytesPresent: h.id === vm.hostId ? vmBytes : 0,
     segments: h.segmentsProbedAt ? h.segments : null,
+    reservedFor: reservedFor.get(h.id) ?? [],
   }));
   const placement = placeVm(candidates, {
     vmBytes,
@@ -236,6 +251,7 @@ async function place(
     excludeHostIds: vm.hostId ? [vm.hostId] : [],
     hostingNetworkId: req.hostingNetworkId,
     segment,
+    forMatchId: req.forMatchId,
   });
   if (!placement.chosen) {
     const only = req.targetHostId ? placement.candidates[0]?.dropped : undefined;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { withOpsLabAndWorker } from "../../test/ops-lab-hooks";
 import type { OpsLab } from "../../test/ops-lab";
+import { OperationRefused, requestOperation } from "../jobs/request";
 import { MATCH_LEAD_MS, matchPass } from "./matches";
 
 // Booked matches come alive on their host in the sim lab, and leave it when they end.
@@ -30,7 +31,7 @@ describe("match activation at start time", () => {
     const vm = await t.makeVm("game-1", "ops-nest", true);
     await t.db.vm.update({ where: { id: vm.id }, data: { serviceId: t.world.game.id, privateAddress: "10.9.0.2" } });
     const match = await book("ops-prod-b", MATCH_LEAD_MS + 60_000);
-    expect(await matchPass(t.db)).toEqual({ preparing: 0, live: 0, failed: 0, finished: 0 });
+    expect(await matchPass(t.db)).toEqual({ preparing: 0, live: 0, failed: 0, finished: 0, returned: 0 });
     // Start time moved to now.
     await t.db.match.update({ where: { id: match.id }, data: { startsAt: new Date() } });
     expect((await matchPass(t.db)).preparing).toBe(1);
@@ -63,5 +64,58 @@ describe("match activation at start time", () => {
     expect(failed.error).toMatch(
       /^The game server could not be started on ops-prod-a: Service game-\d+ has no spare VM/,
     );
+  });
+});
+
+describe("a booked host is the match's", () => {
+  it("refuses other activations there from the booking on, naming the match; free again once cancelled", async () => {
+    const vm = await t.makeVm("web-r", "ops-nest", true);
+    const match = await book("ops-prod-b", 24 * 3600_000);
+    const refused = await requestOperation(t.db, {
+      kind: "ACTIVATE",
+      vmId: vm.id,
+      targetHostId: t.hosts["ops-prod-b"]!.id,
+      requestedById: null,
+    }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OperationRefused);
+    expect((refused as Error).message).toBe(
+      `Host refused by not-reserved: reserved for match ${match.id} (${match.startsAt.toISOString()} to ${match.endsAt.toISOString()}).`,
+    );
+    // Without a target the scheduler passes it over, with the same reason in its record.
+    const elsewhere = await requestOperation(t.db, { kind: "ACTIVATE", vmId: vm.id, requestedById: null });
+    expect(elsewhere.targetHostId).toBe(t.hosts["ops-prod-a"]!.id);
+    const decision = (await t.db.operation.findUniqueOrThrow({ where: { id: elsewhere.id } })).decision as {
+      placement: { candidates: { name: string; dropped?: { filter: string } }[] };
+    };
+    expect(decision.placement.candidates.find((c) => c.name === "ops-prod-b")?.dropped?.filter).toBe("not-reserved");
+    await settle();
+    await t.db.match.update({ where: { id: match.id }, data: { status: "CANCELLED" } });
+    const deactivate = await requestOperation(t.db, { kind: "DEACTIVATE", vmId: vm.id, requestedById: null });
+    await t.finished(deactivate.id);
+    const now = await requestOperation(t.db, {
+      kind: "ACTIVATE",
+      vmId: vm.id,
+      targetHostId: t.hosts["ops-prod-b"]!.id,
+      requestedById: null,
+    });
+    expect((await t.finished(now.id)).state).toBe("SUCCEEDED");
+    const back = await requestOperation(t.db, { kind: "DEACTIVATE", vmId: vm.id, requestedById: null });
+    await t.finished(back.id);
+  });
+
+  it("a match cancelled while live: its VM goes back to the Nest and the host is free", async () => {
+    const vm = await t.makeVm("game-c", "ops-nest", true);
+    await t.db.vm.update({ where: { id: vm.id }, data: { serviceId: t.world.game.id, privateAddress: "10.9.0.3" } });
+    const match = await book("ops-prod-b", 0);
+    expect((await matchPass(t.db)).preparing).toBe(1);
+    // Cancelled while its server starts: nothing is returned before the activation ends.
+    await t.db.match.update({ where: { id: match.id }, data: { status: "CANCELLED" } });
+    await settle();
+    expect((await matchPass(t.db)).returned).toBe(1);
+    await settle();
+    expect(await t.domainNames("ops-prod-b")).toEqual([]);
+    expect(await t.db.vm.findUniqueOrThrow({ where: { id: vm.id } })).toMatchObject({ phase: "NEST", power: "SAVED" });
+    // Done once: a later pass finds nothing to return.
+    expect((await matchPass(t.db)).returned).toBe(0);
   });
 });

@@ -25,7 +25,7 @@ export function matchLoop(intervalMs = 5000) {
 }
 
 export async function matchPass(db: Db, now = new Date()) {
-  const r = { preparing: 0, live: 0, failed: 0, finished: 0 };
+  const r = { preparing: 0, live: 0, failed: 0, finished: 0, returned: 0 };
   const fail = async (id: string, error: string) => {
     await db.match.update({ where: { id }, data: { status: "FAILED", error } });
     r.failed += 1;
@@ -49,6 +49,7 @@ export async function matchPass(db: Db, now = new Date()) {
           kind: "CLONE",
           serviceId: m.serviceId,
           targetHostId: m.hostId,
+          forMatchId: m.id,
           requestedById: null,
           // By id only: everyone who reads operations sees reasons, and clan names are the booker's own.
           reason: `${tag(m.id)} game server on ${m.host.name}`,
@@ -99,6 +100,29 @@ export async function matchPass(db: Db, now = new Date()) {
     }
     await db.match.update({ where: { id: m.id }, data: { status: "FINISHED" } });
     r.finished += 1;
+  }
+
+  // Cancelled while its server started or ran: once the VM's last operation is the match's
+  // own activation, and it is done, the VM goes back to the Nest (its address is released
+  // with it). A VM that someone moved since is theirs: left alone. Matches cancelled a day
+  // past their end are not looked at any more.
+  for (const m of await db.match.findMany({
+    where: { status: "CANCELLED", vmId: { not: null }, endsAt: { gte: new Date(now.getTime() - 24 * 3600_000) } },
+    include: { vm: { select: { phase: true, deletedAt: true } } },
+  })) {
+    if (!m.vmId || !m.vm || m.vm.deletedAt || m.vm.phase !== "PRODUCTION") continue;
+    const last = await db.operation.findFirst({ where: { vmId: m.vmId }, orderBy: { createdAt: "desc" } });
+    if (!last || last.kind !== "CLONE" || !last.reason.startsWith(tag(m.id)) || last.state !== "SUCCEEDED") continue;
+    try {
+      await requestOperation(
+        db,
+        { kind: "DEACTIVATE", vmId: m.vmId, to: "NEST", requestedById: null, reason: `${tag(m.id)} cancelled` },
+        (tx, op) => followOperation(tx, op),
+      );
+      r.returned += 1;
+    } catch (err) {
+      if (!(err instanceof OperationRefused)) throw err;
+    }
   }
   return r;
 }

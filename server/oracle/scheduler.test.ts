@@ -25,6 +25,26 @@ function host(name: string, over: Partial<HostCandidate> = {}): HostCandidate {
 const req: PlacementRequest = { vmBytes: 2 * GB, role: "PRODUCTION" };
 
 describe("placeVm", () => {
+  it("keeps a booked match's host for that match's game server alone, naming the match", () => {
+    const booking = {
+      matchId: "m1",
+      startsAt: new Date("2026-12-08T18:00:00Z"),
+      endsAt: new Date("2026-12-08T19:00:00Z"),
+    };
+    const later = { ...booking, matchId: "m2", startsAt: new Date("2026-12-09T18:00:00Z") };
+    const hosts = [host("booked", { reservedFor: [booking, later] }), host("other", { lat: -33.9, lon: 151.2 })];
+    const anyone = placeVm(hosts, { ...req, demand: { lat: 35.7, lon: 139.7 } });
+    expect(anyone.chosen?.name).toBe("other");
+    expect(anyone.candidates.find((c) => c.name === "booked")?.dropped).toEqual({
+      filter: "not-reserved",
+      reason: "reserved for match m1 (2026-12-08T18:00:00.000Z to 2026-12-08T19:00:00.000Z)",
+    });
+    // Each of its matches may use it (the next one's server may come while the first's leaves).
+    for (const forMatchId of ["m1", "m2"])
+      expect(placeVm(hosts, { ...req, demand: { lat: 35.7, lon: 139.7 }, forMatchId }).chosen?.name).toBe("booked");
+    expect(placeVm([host("free")], { ...req, forMatchId: "m1" }).chosen?.name).toBe("free");
+  });
+
   it("drops each unfit host by the first filter it fails, with the reason", () => {
     const d = placeVm(
       [

@@ -32,6 +32,11 @@ export interface HostCandidate {
   bytesPresent: number;
   /** Owner segments whose bridge the host has (its last probe); null when not probed for them. */
   segments?: readonly number[] | null;
+  /**
+   * Booked matches hold the host from their booking to their end (their VM's return
+   * included): the soonest first. Empty or absent: not reserved.
+   */
+  reservedFor?: readonly { matchId: string; startsAt: Date; endsAt: Date }[];
 }
 
 export interface PlacementRequest {
@@ -45,6 +50,8 @@ export interface PlacementRequest {
   excludeHostIds?: string[];
   /** The VM's owner segment (§4.3.2): its NIC joins that segment's bridge on the host. */
   segment?: number;
+  /** The match whose game server this is: its own reserved host is open to it. */
+  forMatchId?: string;
 }
 
 export interface Filter {
@@ -116,6 +123,15 @@ export const FILTERS: Filter[] = [
     name: "in-service",
     why: "Draining and retired hosts take no new VMs.",
     check: (h) => (h.retired ? "retired" : h.draining ? "draining" : null),
+  },
+  {
+    name: "not-reserved",
+    why: "A booked match's host is kept for it from the booking to the match's end: only its game server goes there.",
+    check: (h, req) => {
+      const first = h.reservedFor?.[0];
+      if (!first || h.reservedFor!.some((r) => r.matchId === req.forMatchId)) return null;
+      return `reserved for match ${first.matchId} (${first.startsAt.toISOString()} to ${first.endsAt.toISOString()})`;
+    },
   },
   {
     name: "segment",

@@ -122,13 +122,15 @@ export const matchesRouter = router({
         if (!before || (ctx.user.role !== "ADMIN" && before.bookedById !== ctx.user.id)) {
           throw new TRPCError({ code: "NOT_FOUND", message: "No such booking among yours." });
         }
-        if (!["SCHEDULED", "PREPARING"].includes(before.status)) {
+        // Before, while its server starts, or live: the match loop brings its VM back to the Nest
+        // (which frees the address), and the host is free for others at once.
+        if (!["SCHEDULED", "PREPARING", "LIVE"].includes(before.status)) {
           throw new TRPCError({
             code: "BAD_REQUEST",
             message: `A ${before.status.toLowerCase()} match cannot be cancelled.`,
           });
         }
-        const after = await tx.match.update({ where: { id: before.id }, data: { status: "CANCELLED" } });
+        const after = await tx.match.update({ where: { id: before.id }, data: { status: "CANCELLED", address: null } });
         await ctx.audit(tx, {
           action: "match.cancel",
           entityType: "Match",
