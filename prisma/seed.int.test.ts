@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../server/db/client";
 import { createTestDatabase } from "../test/db";
 import { seedDemoWorld } from "./seed";
+import { GOLDEN_IMAGE_BYTES, goldenImage, goldenImageFacts } from "./seed-data/images";
 
 let db: Db;
 let drop: () => Promise<void>;
@@ -43,6 +44,15 @@ describe("demo world seed", () => {
         expect(vm.preBooted).toBe(true);
         expect(vm.host?.role).toBe("NEST");
       }
+    }
+    // One golden image per service, on a Loading Chambers host, with its file's size and checksum.
+    for (const s of services) {
+      const image = await db.vmImage.findUniqueOrThrow({ where: { name: `${s.slug}-v1` }, include: { host: true } });
+      const golden = goldenImageFacts(image.name);
+      expect(image.host?.role, s.slug).toBe("LOADING");
+      expect(image).toMatchObject({ serviceId: s.id, diskBytes: BigInt(golden.sizeBytes), sha256: golden.sha256 });
+      expect(golden.sizeBytes).toBe(GOLDEN_IMAGE_BYTES);
+      expect(goldenImage(image.name).equals(goldenImage(image.name))).toBe(true);
     }
     // Demo users, one per role at least.
     const roles = (await db.user.findMany()).map((u) => u.role);

@@ -7,6 +7,7 @@ import { ingestSamples } from "../server/demand/ingest";
 import { syntheticCells } from "../server/demand/synthetic";
 import { writeSamples } from "../server/metrics/store";
 import { DEMO_PASSWORD, SEED_CITIES, SEED_SERVICES, SEED_USERS } from "./seed-data/world";
+import { goldenImageFacts, seededImageName } from "./seed-data/images";
 import { ownerSegment } from "../server/edge/owner-segments";
 
 /**
@@ -39,7 +40,7 @@ export async function seedDemoWorld(db: Db, opts: SeedOptions) {
   const now = opts.now ?? new Date();
   const users = await seedUsers(db);
   const hostsByCity = await seedHosts(db, opts);
-  const services = await seedServices(db);
+  const services = await seedServices(db, hostsByCity);
   await seedVms(db, services, hostsByCity, users.get("operator@vmatrix.test")!, now);
   await seedMetrics(db, now);
   await seedDemand(db, services.get("map")!.id, now);
@@ -159,7 +160,7 @@ async function seedHosts(db: Db, opts: SeedOptions) {
   return byCity;
 }
 
-async function seedServices(db: Db) {
+async function seedServices(db: Db, hostsByCity: Map<string, SeededHost[]>) {
   const out = new Map<string, { id: string; imageId: string; diskBytes: bigint; memoryMiB: number; vcpus: number }>();
   for (const s of SEED_SERVICES) {
     const service = await db.service.upsert({
@@ -178,17 +179,19 @@ async function seedServices(db: Db) {
     // Its owner's layer-2 segment, numbered in seed order (mapco 1, finco 2, …), so the demo is the same every time.
     await ownerSegment(db, s.ownerDomain);
     const diskBytes = BigInt(s.image.diskMiB) * MiB;
+    // Its golden file sits on the Loading Chambers host of its first Nest city (the sim world
+    // writes it there: scripts/lib/sim-lab.ts); size and checksum are known from its content.
+    const name = seededImageName(s.slug);
+    const golden = goldenImageFacts(name);
+    const holder = hostsByCity.get(s.nestCities[0]!)!.find((h) => h.role === "LOADING")!;
+    const file = { hostId: holder.id, diskBytes: BigInt(golden.sizeBytes), sha256: golden.sha256 };
     const image = await db.vmImage.upsert({
-      where: { name: `${s.slug}-v1` },
+      where: { name },
       update: {},
-      create: {
-        name: `${s.slug}-v1`,
-        serviceId: service.id,
-        diskBytes,
-        memoryMiB: s.image.memoryMiB,
-        vcpus: s.image.vcpus,
-      },
+      create: { name, serviceId: service.id, memoryMiB: s.image.memoryMiB, vcpus: s.image.vcpus, ...file },
     });
+    // A demo world seeded before images named their host gets its file now.
+    if (image.hostId === null) await db.vmImage.update({ where: { id: image.id }, data: file });
     await db.autoscalingPolicy.upsert({
       where: { serviceId: service.id },
       update: {},

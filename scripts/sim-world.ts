@@ -10,7 +10,7 @@ import type { SimLab } from "../lab/sim/lab";
 import { config } from "../server/config";
 import { createDb } from "../server/db/client";
 import { simLabKeyRef } from "./lib/database";
-import { materializeSeededVms, serviceLoads, startSimLabForWorld } from "./lib/sim-lab";
+import { materializeSeededImages, materializeSeededVms, serviceLoads, startSimLabForWorld } from "./lib/sim-lab";
 import { driveSimLoadFromDemand } from "./lib/sim-load";
 
 /** What the sim world tells its parent. */
@@ -75,6 +75,7 @@ try {
   const lab = await startSimLabForWorld(labDb, { dataDir: cfg.VMATRIX_DATA_DIR, keyRef, log: say });
   stops.push(() => lab.stop());
   await materializeSeededVms(labDb, { keyRef, log: say });
+  await materializeSeededImages(labDb, { keyRef, log: say });
   const edges = await startSimEdgesForWorld(labDb, cfg.VMATRIX_DATA_DIR);
   stops.push(() => edges.stop());
   // The lab's VMs use CPU for the demand they serve (metrics, autoscaler).

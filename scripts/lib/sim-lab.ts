@@ -1,4 +1,5 @@
 import path from "node:path";
+import { goldenImage, goldenImageFacts } from "../../prisma/seed-data/images";
 import { SIM_SEGMENTS, startSimLab, type SimLab } from "../../lab/sim/lab";
 import type { Db } from "../../server/db/client";
 import type { Host } from "../../server/db/generated/client";
@@ -87,6 +88,40 @@ export async function materializeSeededVms(
     await driver.close();
   }
   if (created) opts.log(`Sim lab: created ${created} seeded VMs on their hosts.`);
+}
+
+/**
+ * Writes the seeded golden images (prisma/seed-data/images.ts) onto their sim hosts, through
+ * the same SSH driver: `<name>.image` in the VM directory of the host the seed recorded, with
+ * the deterministic bytes whose size and SHA-256 it recorded, so "New VM" works in the demo.
+ * Idempotent: a file already there at its size is left alone. An image an operator registered
+ * (another checksum) is never written: its file is theirs.
+ */
+export async function materializeSeededImages(
+  db: Db,
+  opts: { keyRef: string; log: (line: string) => void },
+): Promise<void> {
+  const images = await db.vmImage.findMany({
+    where: { host: { sshKeyRef: opts.keyRef, hostKeyTrust: "TRUSTED", retiredAt: null } },
+    include: { host: true },
+    orderBy: { name: "asc" },
+  });
+  const driver = new SshHostDriver({ connectTimeoutMs: 5000, commandTimeoutMs: 30_000 });
+  let written = 0;
+  try {
+    for (const image of images) {
+      const golden = goldenImageFacts(image.name);
+      if (!image.host || image.sha256 !== golden.sha256) continue;
+      const host = hostTarget(image.host);
+      const path = `${host.vmDir}/${image.name}.image`;
+      if ((await driver.fileSize(host, path)) === golden.sizeBytes) continue;
+      await driver.writeSmallFile(host, path, goldenImage(image.name));
+      written += 1;
+    }
+  } finally {
+    await driver.close();
+  }
+  if (written) opts.log(`Sim lab: wrote ${written} golden images (<name>.image) on their hosts.`);
 }
 
 type SeededVm = Awaited<ReturnType<Db["vm"]["findMany"]>>[number] & { host: Host | null };
