@@ -8,6 +8,7 @@ import { Badge, QueryState } from "@/components/shared/query-state";
 import { useTRPC } from "@/components/shared/trpc";
 import { useMe } from "@/components/shared/use-me";
 import { VmActions } from "./actions";
+import { ImagesSection } from "./images";
 
 const PHASES = [
   { phase: "NEST", title: "Hibernation Nest", help: "Pre-booted, saved VMs waiting to be resumed" },
@@ -41,6 +42,7 @@ export function VmsView() {
         </label>
         {serviceId && <ServiceActions serviceId={serviceId} />}
       </div>
+      <ImagesSection serviceId={serviceId} />
       <QueryState query={vms} isEmpty={(d) => d.length === 0} empty={<p>No VMs for this service yet.</p>}>
         {(data) => (
           <div className="board">
@@ -88,12 +90,14 @@ export function VmsView() {
   );
 }
 
-/** Per service: a new VM from its image (Loading Chambers), or one more replica from the Nest (§3.4). */
+/** Per service: a new VM from one of its images (Loading Chambers), or one more replica from the Nest (§3.4). */
 function ServiceActions({ serviceId }: { serviceId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { canOperate } = useMe();
+  const images = useQuery({ ...trpc.vms.images.queryOptions(), enabled: canOperate });
   const [name, setName] = useState("");
+  const [imageId, setImageId] = useState("");
   const [creating, setCreating] = useState(false);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const settle = {
@@ -109,6 +113,10 @@ function ServiceActions({ serviceId }: { serviceId: string }) {
   );
   const clone = useMutation(trpc.vms.clone.mutationOptions(settle));
   if (!canOperate) return null;
+  const ofService = (images.data ?? []).filter((i) => i.serviceId === serviceId);
+  // The newest first, as the API's default when none is chosen.
+  const choices = [...ofService].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  const chosen = choices.find((i) => i.id === imageId) ?? choices[0];
   return (
     <span className="inline small">
       <button type="button" disabled={clone.isPending} onClick={() => clone.mutate({ serviceId })}>
@@ -117,9 +125,10 @@ function ServiceActions({ serviceId }: { serviceId: string }) {
       {creating ? (
         <form
           className="inline"
+          aria-label="New VM"
           onSubmit={(e) => {
             e.preventDefault();
-            create.mutate({ serviceId, name });
+            if (chosen) create.mutate({ serviceId, name, imageId: chosen.id });
           }}
         >
           <label>
@@ -131,7 +140,26 @@ function ServiceActions({ serviceId }: { serviceId: string }) {
               aria-invalid={message?.error && /^name/.test(message.text)}
             />
           </label>{" "}
-          <button type="submit" disabled={create.isPending}>
+          {images.isPending ? (
+            <span className="muted">Loading images…</span>
+          ) : chosen ? (
+            <label>
+              from image{" "}
+              <select value={chosen.id} onChange={(e) => setImageId(e.target.value)}>
+                {choices.map((i) => (
+                  <option key={i.id} value={i.id}>
+                    {i.name} ({formatBytes(i.diskBytes)}
+                    {i.host ? `, on ${i.host.name}` : ""})
+                  </option>
+                ))}
+              </select>
+            </label>
+          ) : (
+            <span className="muted" role="status">
+              No images yet: register one below first.
+            </span>
+          )}{" "}
+          <button type="submit" disabled={create.isPending || !chosen}>
             Create
           </button>{" "}
           <button type="button" onClick={() => setCreating(false)}>
@@ -139,7 +167,7 @@ function ServiceActions({ serviceId }: { serviceId: string }) {
           </button>
         </form>
       ) : (
-        <button type="button" onClick={() => setCreating(true)}>
+        <button type="button" onClick={() => (setMessage(null), setCreating(true))}>
           New VM…
         </button>
       )}
