@@ -385,3 +385,30 @@ describe("an operation in flight whose job has no attempt left", () => {
     expect(await t.domainNames("ops-prod-e")).toEqual(["lease-rearm:running"]);
   });
 });
+
+describe("an operation whose last run lost its lease", () => {
+  let worker: Worker | undefined;
+  afterAll(async () => {
+    await worker?.stop();
+  });
+
+  it("runs again at once, not after the queue's backoff (a database restart is not the operation's failure)", async () => {
+    await (await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 1 })).stop();
+    const vm = await t.makeVm("lease-hurry", "ops-nest", true);
+    const op = await requestOperation(t.db, {
+      kind: "ACTIVATE",
+      vmId: vm.id,
+      requestedById: t.world.operator.id,
+      targetHostId: t.hosts["ops-prod-d"]!.id,
+    });
+    // As graphile-worker leaves it after a fifth run lost its lease: backed off by minutes.
+    await t.db
+      .$executeRaw`UPDATE graphile_worker._private_jobs SET attempts = 5, run_at = now() + interval '10 minutes',
+                             last_error = ${`operation ${op.id}: lease (token 4) lost: its lease connection was lost (terminating connection due to unexpected postmaster exit)`}
+                            WHERE key = ${`operation:${op.id}`}`;
+    worker = await startOperationsWorker(t.db, t.driver, { connectionString: t.url, concurrency: 1 });
+    const done = await t.finished(op.id);
+    expect(done.state, done.error ?? "").toBe("SUCCEEDED");
+    expect(await t.domainNames("ops-prod-d")).toEqual(["lease-hurry:running"]);
+  });
+});

@@ -238,6 +238,7 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
         [OPERATION_TASK, orphanAfterMs, LEASE_CLASS],
       );
       await rearm();
+      await hurryLeaseLosses();
       if (rows.length === 0) return;
       logger.warn(
         {
@@ -253,6 +254,31 @@ export async function startOperationsWorker(db: Db, driver: HostDriver, opts: Op
       logger.warn({ err: err instanceof Error ? err.message : String(err) }, "looking for abandoned operations failed");
     }
   }
+  /**
+   * A run that stopped because it lost its lease (the database restarted under it, a cut
+   * link) did nothing wrong, but graphile-worker backs its job off like any failure: after
+   * a few such losses the operation would wait minutes (2.5 at the fifth attempt) with
+   * nothing broken (found by the 60-minute soak). Such jobs run again now.
+   */
+  async function hurryLeaseLosses() {
+    const { rows } = await leases.query<{ operation: string }>(
+      `UPDATE graphile_worker._private_jobs pj SET run_at = now()
+         FROM graphile_worker.jobs j
+         JOIN "Operation" o ON o.id = substr(j.key, length('operation:') + 1)
+        WHERE pj.id = j.id AND j.task_identifier = $1 AND j.locked_by IS NULL
+          AND j.run_at > now() + interval '2 seconds' AND j.attempts < j.max_attempts
+          AND j.last_error LIKE 'operation %: lease (token % lost:%'
+          AND o.state = ANY($2::"OperationState"[])
+        RETURNING o.id AS operation`,
+      [OPERATION_TASK, [...ACTIVE_STATES]],
+    );
+    if (rows.length)
+      logger.info(
+        { operations: rows.map((r) => r.operation) },
+        "operations whose last run lost its lease run again now, not after the queue's backoff",
+      );
+  }
+
   /**
    * An operation still in flight whose job has no attempt left and runs nowhere (its last
    * attempt lost its lease, or its oracle died inside it): nothing would ever run it again,

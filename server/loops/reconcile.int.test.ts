@@ -114,6 +114,15 @@ describe("recovery without a replica target", () => {
     expect(replacement).toMatchObject({ kind: "CLONE", state: "SUCCEEDED" });
     expect(replacement.vm.phase).toBe("PRODUCTION");
     expect((await t.db.vm.findUniqueOrThrow({ where: { id: a!.id } })).flagged).toContain("lost with");
+
+    // The host answers for a moment and goes down again (a new outage, its copy still there):
+    // that copy was replaced already, so nothing more is started (found by the 60-minute soak).
+    await t.db.host.update({
+      where: { id: a!.hostId! },
+      data: { status: "DOWN", lastHeartbeatAt: new Date() },
+    });
+    expect(await recoverPass(t.db)).toEqual({ requested: 0, refused: 0 });
+    expect(await t.db.autoscalerDecision.count({ where: { action: "RECOVER", vmId: a!.id } })).toBe(1);
   });
 
   it("records a server loss once, with an alert, when nothing can take the replacement", async () => {

@@ -42,6 +42,10 @@ export async function recoverPass(db: Db): Promise<{ requested: number; refused:
   });
   const since = (vmId: string, action: string, outage: Date | null) =>
     decisions.some((d) => d.vmId === vmId && d.action === action && (!outage || d.at >= outage));
+  const entered = await enteredProduction(
+    db,
+    vms.map((v) => v.id),
+  );
   const lost: LostVm[] = vms.map((v) => ({
     vmId: v.id,
     name: v.name,
@@ -52,8 +56,9 @@ export async function recoverPass(db: Db): Promise<{ requested: number; refused:
     downSince: v.host!.lastHeartbeatAt,
     autoRecover: v.service.policy?.autoRecover ?? true,
     replicaTarget: v.service.replicaTargets.some((t) => t.hostingNetworkId === v.host!.hostingNetworkId),
-    // Replaced since this outage began (an older decision belongs to an earlier outage).
-    replaced: since(v.id, "RECOVER", v.host!.lastHeartbeatAt),
+    // Replaced since it last went into production: a host that answers for a moment and goes
+    // down again (a new outage) does not make its stale copy count as lost twice (chaos soak).
+    replaced: since(v.id, "RECOVER", entered.get(v.id) ?? null),
   }));
   let requested = 0;
   let refused = 0;
@@ -105,12 +110,16 @@ export async function replacedOutOfRotation(db: Db): Promise<{ released: number;
     where: { action: "RECOVER", vmId: { in: vms.map((v) => v.id) } },
     select: { vmId: true, at: true },
   });
+  const entered = await enteredProduction(
+    db,
+    vms.map((v) => v.id),
+  );
   const edges = currentEdges();
   let released = 0;
   const failed: string[] = [];
   for (const v of vms) {
-    const outage = v.host?.lastHeartbeatAt ?? null;
-    if (!decisions.some((d) => d.vmId === v.id && (!outage || d.at >= outage))) continue;
+    const since = entered.get(v.id) ?? null;
+    if (!decisions.some((d) => d.vmId === v.id && (!since || d.at >= since))) continue;
     if (v.power === "RUNNING" || v.power === "PAUSED")
       await db.vm.updateMany({ where: { id: v.id, power: v.power, hostId: v.hostId }, data: { power: "UNKNOWN" } });
     for (const b of v.bindings) {
@@ -126,6 +135,20 @@ export async function replacedOutOfRotation(db: Db): Promise<{ released: number;
     }
   }
   return { released, failed };
+}
+
+/**
+ * When each VM last went into production (its latest successful activation, clone or
+ * production move); absent for a VM placed there by other means (a seeded world). A
+ * replacement decided since then stands for this stay in production.
+ */
+async function enteredProduction(db: Db, vmIds: string[]): Promise<Map<string, Date>> {
+  const rows = await db.operation.groupBy({
+    by: ["vmId"],
+    where: { vmId: { in: vmIds }, state: "SUCCEEDED", kind: { in: ["ACTIVATE", "CLONE", "COLD_MOVE"] } },
+    _max: { createdAt: true },
+  });
+  return new Map(rows.flatMap((r) => (r._max.createdAt ? [[r.vmId, r._max.createdAt] as const] : [])));
 }
 
 /** The VM a replacement stands in for. */

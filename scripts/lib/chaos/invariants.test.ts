@@ -34,6 +34,15 @@ describe("chaos invariants", () => {
       { vm: "map-003", host: "h2" },
     ]);
     expect(staleCopies(snapshot, placed, (h) => h !== "h1")).toEqual([{ vm: "map-003", host: "h2" }]);
+    // A copy on the target of the VM's operation in flight is that operation's, not stale.
+    expect(
+      staleCopies(
+        snapshot,
+        placed,
+        () => true,
+        (vm, host) => vm === "map-003" && host === "h2",
+      ),
+    ).toEqual([{ vm: "map-001", host: "h1" }]);
   });
 
   it("counts a production VM lost when its host does not run it", () => {

@@ -27,13 +27,15 @@ export function staleCopies(
   snapshot: HostDomainsView[],
   placed: Map<string, string | null>,
   reachable: (host: string) => boolean,
+  /** The VM's operation in flight targets this host: the copy there is its (recorded at its last step). */
+  arriving: (vm: string, host: string) => boolean = () => false,
 ): { vm: string; host: string }[] {
   const out: { vm: string; host: string }[] = [];
   for (const h of snapshot) {
     if (!reachable(h.host)) continue;
     for (const d of h.domains) {
       if (d.state !== "running" || !placed.has(d.name)) continue;
-      if (placed.get(d.name) !== h.host) out.push({ vm: d.name, host: h.host });
+      if (placed.get(d.name) !== h.host && !arriving(d.name, h.host)) out.push({ vm: d.name, host: h.host });
     }
   }
   return out;

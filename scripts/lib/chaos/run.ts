@@ -200,12 +200,23 @@ export async function runChaos(opts: {
     const snapshot = await sim.domains();
     lastSnapshot = snapshot;
     for (const name of doubledVms(snapshot)) doubled.add(name);
-    const vms = await db.vm.findMany({ select: { name: true, deletedAt: true, host: { select: { name: true } } } });
+    const vms = await db.vm.findMany({
+      select: {
+        name: true,
+        deletedAt: true,
+        host: { select: { name: true } },
+        operations: {
+          where: { state: { in: [...ACTIVE_STATES] } },
+          select: { targetHost: { select: { name: true } } },
+        },
+      },
+    });
     const placed = new Map(vms.map((v) => [v.name, v.deletedAt ? null : (v.host?.name ?? null)]));
+    const arrivingAt = new Set(vms.flatMap((v) => v.operations.map((o) => `${v.name}@${o.targetHost?.name}`)));
     const now = Date.now();
     const reachable = (h: string) => !down.has(h) && now - (returnedAt.get(h) ?? 0) > STALE_COPY_GRACE_MS;
     const seen = new Set<string>();
-    for (const s of staleCopies(snapshot, placed, reachable)) {
+    for (const s of staleCopies(snapshot, placed, reachable, (vm, host) => arrivingAt.has(`${vm}@${host}`))) {
       const key = `${s.vm}@${s.host}`;
       seen.add(key);
       const since = staleSeen.get(key) ?? now;
@@ -556,13 +567,16 @@ async function runningOperation(db: Db, moveOne: () => Promise<void>) {
 }
 
 /**
- * A lost VM replaced more than once: its RECOVER decisions led to more than one replacement
- * that ran (an oracle killed between the request and its record would do this).
+ * A lost VM replaced more than once for one stay in production: two RECOVER decisions whose
+ * replacements ran, with no activation of the VM in between (an oracle killed between the
+ * request and its record, or a host that flapped, would do this). A VM lost, returned,
+ * activated again and lost again is rightly replaced again.
  */
 async function replacementsRunTwice(db: Db): Promise<string[]> {
   const decisions = await db.autoscalerDecision.findMany({
     where: { action: "RECOVER", operationId: { not: null }, vmId: { not: null } },
-    select: { vmId: true, operationId: true },
+    select: { vmId: true, operationId: true, at: true },
+    orderBy: { at: "asc" },
   });
   const ops = await db.operation.findMany({
     where: {
@@ -572,9 +586,24 @@ async function replacementsRunTwice(db: Db): Promise<string[]> {
     select: { id: true },
   });
   const ran = new Set(ops.map((o) => o.id));
-  const byVm = new Map<string, number>();
-  for (const d of decisions) if (ran.has(d.operationId!)) byVm.set(d.vmId!, (byVm.get(d.vmId!) ?? 0) + 1);
-  return [...byVm].filter(([, n]) => n > 1).map(([vm, n]) => `${vm} replaced ${n} times`);
+  const entries = await db.operation.findMany({
+    where: {
+      vmId: { in: [...new Set(decisions.map((d) => d.vmId!))] },
+      state: "SUCCEEDED",
+      kind: { in: ["ACTIVATE", "CLONE", "COLD_MOVE"] },
+    },
+    select: { vmId: true, createdAt: true },
+  });
+  const out: string[] = [];
+  const last = new Map<string, Date>();
+  for (const d of decisions) {
+    if (!ran.has(d.operationId!)) continue;
+    const prev = last.get(d.vmId!);
+    if (prev && !entries.some((e) => e.vmId === d.vmId && e.createdAt > prev && e.createdAt < d.at))
+      out.push(`${d.vmId} replaced twice (${prev.toISOString()} and ${d.at.toISOString()})`);
+    last.set(d.vmId!, d.at);
+  }
+  return out;
 }
 
 function printReport(r: ChaosReport, say: (line: string) => void) {
