@@ -19,6 +19,7 @@ import { apiUrl, describeApiError, findToken, httpApi, TRPCClientError } from ".
 import { type CliCommand, type CliContext, type Options, UsageError } from "./cli/command";
 import { demandCommand } from "./cli/demand";
 import { hostsCommand } from "./cli/hosts";
+import { imagesCommand } from "./cli/images";
 import { networkCommand } from "./cli/network";
 import { operationsCommand } from "./cli/operations";
 import { replicasCommand } from "./cli/replicas";
@@ -29,6 +30,7 @@ const COMMANDS: readonly CliCommand[] = [
   hostsCommand,
   alertsCommand,
   vmsCommand,
+  imagesCommand,
   operationsCommand,
   replicasCommand,
   demandCommand,

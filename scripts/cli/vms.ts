@@ -34,7 +34,7 @@ export const vmsCommand: CliCommand = {
   noun: "vms",
   aliases: ["vm"],
   usage: `  vms list [--json] [--service SLUG]
-  vms create NAME --service SLUG [--wait]
+  vms create NAME --service SLUG [--image NAME] [--wait]   (default: the service's newest image)
   vms activate NAME [--host HOST] [--wait]
   vms deactivate NAME [--to nest|loading] [--wait]
   vms hibernate NAME [--wait]
@@ -49,6 +49,7 @@ export const vmsCommand: CliCommand = {
     wait: { type: "boolean" },
     "hosting-network": { type: "string" },
     yes: { type: "boolean" },
+    image: { type: "string" },
   },
   async run({ api, verb, args, opts }) {
     const name = args[0];
@@ -74,9 +75,18 @@ export const vmsCommand: CliCommand = {
           );
         return;
       }
-      case "create":
+      case "create": {
         if (!name) throw new UsageError("name the new VM: e.g. vms create map-101 --service map");
-        return finish(api, opts, await api.vms.create({ name, serviceId: await serviceId(api, opts), reason }));
+        const service = await serviceId(api, opts);
+        const imageName = stringOpt(opts, "image");
+        let imageId: string | undefined;
+        if (imageName !== undefined) {
+          const image = (await api.vms.images()).find((i) => i.name === imageName && i.serviceId === service);
+          if (!image) throw new UsageError(`--image: no image ${imageName} of that service (images list shows them)`);
+          imageId = image.id;
+        }
+        return finish(api, opts, await api.vms.create({ name, serviceId: service, imageId, reason }));
+      }
       case "activate":
         return finish(
           api,
