@@ -177,7 +177,8 @@ function RegisterImageForm({
   );
   return (
     <form className="card form grid" onSubmit={onSubmit} noValidate aria-label="Register an image">
-      <p className="muted small">
+      <h2>Register an image</h2>
+      <p className="muted small" style={{ gridColumn: "1 / -1" }}>
         Put the golden image on a host first, as <code>&lt;name&gt;.image</code> in its VM directory; the oracle reads
         its size and SHA-256 there. A new VM elsewhere gets a copy of it.
       </p>
