@@ -64,7 +64,7 @@ describe("vmatrix CLI", () => {
     const r = await cli("--help");
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(
-      "Nouns (aliases in parentheses): hosts, alerts, vms (vm), images (image), operations (ops), replicas, demand, network (net), tokens",
+      "Nouns (aliases in parentheses): hosts, alerts, vms (vm), images (image), operations (ops), replicas, demand, network (net), tokens, matches (match)",
     );
     for (const line of [
       "hosts list",

@@ -20,6 +20,7 @@ import { type CliCommand, type CliContext, type Options, UsageError } from "./cl
 import { demandCommand } from "./cli/demand";
 import { hostsCommand } from "./cli/hosts";
 import { imagesCommand } from "./cli/images";
+import { matchesCommand } from "./cli/matches";
 import { networkCommand } from "./cli/network";
 import { operationsCommand } from "./cli/operations";
 import { replicasCommand } from "./cli/replicas";
@@ -36,6 +37,7 @@ const COMMANDS: readonly CliCommand[] = [
   demandCommand,
   networkCommand,
   tokensCommand,
+  matchesCommand,
 ];
 /** Every name a command answers to: its noun and its aliases. */
 const BY_NAME = new Map(COMMANDS.flatMap((c) => [c.noun, ...(c.aliases ?? [])].map((name) => [name, c] as const)));

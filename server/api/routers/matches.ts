@@ -59,7 +59,7 @@ export const matchesRouter = router({
       where: ctx.user.role === "CLAN_ADMIN" ? { bookedById: ctx.user.id } : undefined,
       orderBy: { startsAt: "asc" },
       include: {
-        host: { select: { name: true, hostingNetwork: { select: { city: true } } } },
+        host: { select: { name: true, hostingNetwork: { select: { city: true, slug: true } } } },
         service: { select: { name: true } },
         bookedBy: { select: { email: true } },
         players: { orderBy: [{ team: "asc" }, { name: "asc" }] },
