@@ -11,6 +11,7 @@ import { edgesFrom, setEdges, type Edges } from "../server/edge/registry";
 import { startOpsLab, type OpsLab } from "../test/ops-lab";
 import { startOperationsWorker } from "../server/jobs/worker";
 import { withCliApi } from "../test/run-cli";
+import { startCallsOracle } from "../test/calls-oracle";
 
 // Issue 8's "done when" on the sim lab, through the CLI an operator types: the map service
 // activated in hosting network A (New York) and then in B (Frankfurt), each behind its own
@@ -23,6 +24,8 @@ let dns: DnsServer;
 let dataDir: string;
 let manifestPath: string;
 let worker: Awaited<ReturnType<typeof startOperationsWorker>>;
+/** The oracle's side of the API's calls (a probe reads an edge's firewall over SSH, only in an oracle). */
+let calls: Awaited<ReturnType<typeof startCallsOracle>>;
 const NAME = "map.vmatrix.test";
 const NEW_YORK = "40.71,-74.01";
 const PARIS = "48.86,2.35";
@@ -69,6 +72,7 @@ beforeAll(async () => {
     concurrency: 2,
     pollIntervalMs: 100,
   });
+  calls = await startCallsOracle({ ...t, edges: () => edges });
   dns = await startDnsServer(t.db, { host: "127.0.0.1", port: 0, zone: "vmatrix.test", ttl: 30, maxAgeMs: 0 });
   for (const [name, address] of [
     ["map-a", "10.10.0.2"],
@@ -80,6 +84,7 @@ beforeAll(async () => {
 }, 90_000);
 afterAll(async () => {
   setEdges(null);
+  await calls?.stop();
   await worker?.stop();
   await dns?.stop();
   await edges?.driver.close();
@@ -88,7 +93,7 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-// The API (registered after the lab's hooks) runs where the web app would: it reads the edges from the manifest.
+// The API (registered after the lab's hooks) runs where the web app would; what needs an edge it asks the oracle.
 const { cli } = withCliApi(
   () => t,
   () => ({ EDGE_MANIFEST: manifestPath, DNS_ZONE: "vmatrix.test", DNS_TTL: "30" }),
