@@ -1,7 +1,7 @@
 /**
  * Test fixture: an oracle process that runs operations and kills itself (SIGKILL, no
  * cleanup of any kind) right after the step named by CRASH_AFTER_STEP is recorded DONE.
- * Used by operations-crash.int.test.ts to check that another oracle resumes the work.
+ * Used by test/operations-crash.ts (the operations-crash integration tests) to check that another oracle resumes the work.
  * It loads, says "loaded", and takes jobs only after a line on stdin, so the test can
  * start it while the previous operation is still finishing.
  */
