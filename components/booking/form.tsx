@@ -15,7 +15,7 @@ import { DEFAULT_MAX_RTT_MS, type Objective } from "@/server/placement/types";
 import { formatDateTime } from "@/server/format";
 import { useTRPC } from "@/components/shared/trpc";
 import { PlayerRows, newPlayer, type PlayerRow } from "./players";
-import { CandidatesTable, ExclusionsList, ObjectiveSelect, OBJECTIVE_LABEL } from "./results";
+import { CandidatesTable, ExclusionsList, ObjectiveSelect, OBJECTIVE_LABEL, RulesComparison } from "./results";
 
 // Leaflet touches `window` when imported: the map renders in the browser only.
 const BookingMap = dynamic(() => import("./map"), {
@@ -361,6 +361,7 @@ export function BookingForm() {
               cap for some player).
             </p>
           )}
+          <RulesComparison rules={result.rules} />
           {measured && (
             <p className="muted small" data-testid="measured-note">
               Top {measured.candidates.length} re-ranked with pings from those hosts: ✓ measured, ≈ model (hover for why

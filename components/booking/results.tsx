@@ -1,8 +1,10 @@
 "use client";
 
+import { useState } from "react";
 import type { inferRouterOutputs } from "@trpc/server";
 import { OBJECTIVES, type Objective } from "@/server/placement/types";
 import type { AppRouter } from "@/server/api/root";
+import { Badge } from "@/components/shared/query-state";
 
 type Outputs = inferRouterOutputs<AppRouter>["matches"];
 export type PreviewResult = Outputs["preview"];
@@ -54,66 +56,104 @@ export function CandidatesTable({
   onBook: (c: Candidate) => void;
   booking: boolean;
 }) {
-  const rows: (Candidate | MeasuredCandidate)[] = measured ? measured.candidates : preview.candidates;
+  const [frontFirst, setFrontFirst] = useState(false);
+  const listed: (Candidate | MeasuredCandidate)[] = measured ? measured.candidates : preview.candidates;
+  // The Pareto front first (stable: the ranking's order within each part).
+  const rows = frontFirst ? [...listed.filter((c) => c.pareto), ...listed.filter((c) => !c.pareto)] : listed;
   return (
-    <table data-testid="candidates">
-      <thead>
-        <tr>
-          <th>#</th>
-          <th>Server</th>
-          <th title="Mean over player pairs of |RTT difference| (thesis §6.2.1)">C_s (ms)</th>
-          <th>Max RTT (ms)</th>
-          <th>Spread (ms)</th>
-          <th>Clan diff. (ms)</th>
-          {preview.players.map((p) => (
-            <th key={p.name} title={`Clan ${p.team}`}>
-              {p.name}
-            </th>
-          ))}
-          <th></th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((c, i) => (
-          <tr key={c.hostId} data-testid={`candidate-${c.hostName}`}>
-            <td className="num">{i + 1}</td>
-            <td>
-              <strong>{c.hostName}</strong> <span className="muted">({c.city})</span>
-            </td>
-            <td className="num">{ms(c.closeness)}</td>
-            <td className="num">{ms(c.maxRtt)}</td>
-            <td className="num">{ms(c.spread)}</td>
-            <td className="num">{ms(c.clanDifference)}</td>
-            {c.rttMs.map((v, p) => {
-              const cell = "cells" in c ? c.cells[p] : undefined;
-              const modelled = !cell || cell.source === "model";
-              return (
-                <td
-                  key={p}
-                  className={`num${modelled && cell ? " rtt-model" : ""}`}
-                  title={
-                    cell ? (cell.source === "measured" ? "measured by ping" : `model: ${cell.why}`) : "model estimate"
-                  }
-                >
-                  {v.toFixed(0)}
-                  {cell && (cell.source === "measured" ? " ✓" : " ≈")}
-                </td>
-              );
-            })}
-            <td>
-              <button
-                type="button"
-                className={i === 0 ? "primary" : undefined}
-                disabled={booking}
-                onClick={() => onBook(c)}
-              >
-                Book this server
-              </button>
-            </td>
+    <>
+      <label className="inline small">
+        <input type="checkbox" checked={frontFirst} onChange={(e) => setFrontFirst(e.target.checked)} />
+        Pareto front first (servers no other beats on both C_s and mean RTT)
+      </label>
+      <table data-testid="candidates">
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>Server</th>
+            <th title="Mean over player pairs of |RTT difference| (thesis §6.2.1)">C_s (ms)</th>
+            <th>Max RTT (ms)</th>
+            <th title="What the common lowest-average rule minimises">Mean RTT (ms)</th>
+            <th>Spread (ms)</th>
+            <th>Clan diff. (ms)</th>
+            {preview.players.map((p) => (
+              <th key={p.name} title={`Clan ${p.team}`}>
+                {p.name}
+              </th>
+            ))}
+            <th></th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.map((c, i) => (
+            <tr key={c.hostId} data-testid={`candidate-${c.hostName}`}>
+              <td className="num">{i + 1}</td>
+              <td>
+                <strong>{c.hostName}</strong> <span className="muted">({c.city})</span>
+                {c.pareto && (
+                  <span title="No other server is both fairer (C_s) and closer on average">
+                    {" "}
+                    <Badge tone="muted">Pareto</Badge>
+                  </span>
+                )}
+              </td>
+              <td className="num">{ms(c.closeness)}</td>
+              <td className="num">{ms(c.maxRtt)}</td>
+              <td className="num">{ms(c.meanRtt)}</td>
+              <td className="num">{ms(c.spread)}</td>
+              <td className="num">{ms(c.clanDifference)}</td>
+              {c.rttMs.map((v, p) => {
+                const cell = "cells" in c ? c.cells[p] : undefined;
+                const modelled = !cell || cell.source === "model";
+                return (
+                  <td
+                    key={p}
+                    className={`num${modelled && cell ? " rtt-model" : ""}`}
+                    title={
+                      cell ? (cell.source === "measured" ? "measured by ping" : `model: ${cell.why}`) : "model estimate"
+                    }
+                  >
+                    {v.toFixed(0)}
+                    {cell && (cell.source === "measured" ? " ✓" : " ≈")}
+                  </td>
+                );
+              })}
+              <td>
+                <button
+                  type="button"
+                  className={i === 0 ? "primary" : undefined}
+                  disabled={booking}
+                  onClick={() => onBook(c)}
+                >
+                  Book this server
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+/**
+ * What fairness costs: the equi-ping choice (thesis) beside the common rule's (lowest
+ * average latency under the same per-player cap, as AWS GameLift queues place sessions).
+ */
+export function RulesComparison({ rules }: { rules: PreviewResult["rules"] }) {
+  const line = (label: string, c: PreviewResult["rules"]["equiPing"]) =>
+    c && (
+      <li>
+        {label}: <strong>{c.hostName}</strong> ({c.city}) — C_s {ms(c.closeness)} ms, max {ms(c.maxRtt)} ms, mean{" "}
+        {ms(c.meanRtt)} ms{c.clanGap !== null && `, clans ${ms(c.clanGap)} ms apart`}
+      </li>
+    );
+  if (!rules.equiPing) return null;
+  return (
+    <ul className="small" data-testid="rules-comparison">
+      {line("Equi-ping (fairest, thesis)", rules.equiPing)}
+      {line("Lowest average under the cap (the common rule)", rules.lowestAverage)}
+    </ul>
   );
 }
 

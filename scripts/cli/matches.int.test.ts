@@ -29,8 +29,15 @@ describe("vmatrix matches", () => {
   it("previews, books the fairest server (printing the id), lists it and cancels it, as the clan admin", async () => {
     const preview = await asClan("matches", "preview", ...matchFlags(), "--json");
     expect(preview.code, preview.stderr).toBe(0);
-    const ranked = JSON.parse(preview.stdout) as { candidates: { hostName: string }[] };
+    const ranked = JSON.parse(preview.stdout) as {
+      candidates: { hostName: string; pareto: boolean; meanRtt: number }[];
+      rules: { equiPing: { hostName: string }; lowestAverage: { hostName: string; meanRtt: number } };
+    };
     expect(ranked.candidates.map((c) => c.hostName)).toContain(w.hosts.denverFree.name);
+    // The equi-ping choice beside the lowest-average rule's; the fairest is on the Pareto front.
+    expect(ranked.rules.equiPing.hostName).toBe(ranked.candidates[0]!.hostName);
+    expect(ranked.candidates[0]!.pareto).toBe(true);
+    expect(ranked.rules.lowestAverage.meanRtt).toBe(Math.min(...ranked.candidates.map((c) => c.meanRtt)));
 
     const booked = await asClan("matches", "book", ...matchFlags(), "--json");
     expect(booked.code, booked.stderr).toBe(0);

@@ -125,7 +125,12 @@ export const matchesCommand: CliCommand = {
         if (preview.candidates.length === 0) return console.log("No server can host this match now.");
         for (const c of preview.candidates)
           console.log(
-            `${c.hostName.padEnd(24)} ${c.city.padEnd(16)} C_s ${c.closeness.toFixed(1).padStart(6)} ms  max ${Math.round(c.maxRtt)} ms${c.clanDifference === null ? "" : `  clans differ by ${Math.round(c.clanDifference)} ms`}`,
+            `${c.hostName.padEnd(24)} ${c.city.padEnd(16)} C_s ${c.closeness.toFixed(1).padStart(6)} ms  max ${Math.round(c.maxRtt)} ms  mean ${Math.round(c.meanRtt)} ms${c.clanDifference === null ? "" : `  clans differ by ${Math.round(c.clanDifference)} ms`}${c.pareto ? "  (Pareto)" : ""}`,
+          );
+        const { equiPing, lowestAverage } = preview.rules;
+        if (equiPing && lowestAverage)
+          console.log(
+            `\nEqui-ping: ${equiPing.hostName} (C_s ${equiPing.closeness.toFixed(1)} ms, mean ${Math.round(equiPing.meanRtt)} ms); lowest average under the cap: ${lowestAverage.hostName} (C_s ${lowestAverage.closeness.toFixed(1)} ms, mean ${Math.round(lowestAverage.meanRtt)} ms).`,
           );
         return;
       }

@@ -7,7 +7,7 @@ import { placeMatch } from "../placement/engine";
 import type { PingResult } from "../hosts/shell-output";
 import type { SlotHost } from "./candidates";
 import type { LocatedPlayer } from "./players";
-import { playerKey, type RankedCandidate, type RankOptions, type Ranking, toRanking } from "./ranking";
+import { meanOf, playerKey, type RankedCandidate, type RankOptions, type Ranking, toRanking } from "./ranking";
 
 /** One server→player value and its source, in the order the admin should trust it. */
 export type RttCell = { rttMs: number; source: "measured" } | { rttMs: number; source: "model"; why: string };
@@ -65,7 +65,14 @@ export function rankMeasured(
     maxRttMs: options.maxRttMs,
     objective: options.objective,
   });
-  const ranking = toRanking(hosts, hosts, rttMs, n, options, result);
+  const ranking = toRanking(
+    hosts,
+    hosts,
+    rttMs,
+    players.map((p) => p.team),
+    options,
+    result,
+  );
   const index = new Map(hosts.map((h, s) => [h.id, s]));
   const candidates = ranking.candidates.map((c) => ({ ...c, cells: cells[index.get(c.hostId)!]! }));
   return { ...ranking, recommended: candidates[0] ?? null, candidates };
@@ -88,5 +95,5 @@ export function withMeasuredRtts(
     maxRttMs: Number.MAX_VALUE,
   }).candidates[0]!;
   const { closeness, maxRtt, spread, clanDifference } = facts;
-  return { ...candidate, closeness, maxRtt, spread, clanDifference, rttMs };
+  return { ...candidate, closeness, maxRtt, spread, clanDifference, rttMs, meanRtt: meanOf(rttMs) };
 }

@@ -8,6 +8,7 @@ import { modelledRttMatrix } from "../latency/matrix";
 import { DecisionCache, placeMatchCached } from "../placement/cache";
 import type { Objective, PlacementRequest, PlacementResult } from "../placement/types";
 import type { SlotHost } from "./candidates";
+import { compareRules, type RuleComparison } from "./rules";
 import type { LocatedPlayer } from "./players";
 
 export type RankedCandidate = {
@@ -25,6 +26,10 @@ export type RankedCandidate = {
   clanDifference: number | null;
   /** Per player, in the request's order, ms. */
   rttMs: number[];
+  /** The players' mean RTT, ms: what the common lowest-average rule minimises. */
+  meanRtt: number;
+  /** No eligible server beats it on both C_s and mean RTT (server/matches/rules.ts). */
+  pareto: boolean;
 };
 
 export type Exclusion = { hostId: string; hostName: string; city: string; reason: string };
@@ -38,6 +43,8 @@ export type Ranking = {
   /** How many hosts passed every filter (may exceed candidates.length). */
   eligibleCount: number;
   excluded: Exclusion[];
+  /** The equi-ping choice beside the lowest-average rule's, over every eligible server. */
+  rules: Omit<RuleComparison, "paretoFront">;
 };
 
 export type RankOptions = { objective: Objective; maxRttMs: number; limit?: number };
@@ -77,7 +84,14 @@ export function rankHosts(
     limit: options.limit,
   };
   const result = eligible.length ? placeMatchCached(decisions, hostsVersion(eligible), request) : null;
-  return toRanking(hosts, eligible, rttMs, players.length, options, result);
+  return toRanking(
+    hosts,
+    eligible,
+    rttMs,
+    players.map((p) => p.team),
+    options,
+    result,
+  );
 }
 
 /** Turns the engine's ids back into hosts, with each candidate's per-player RTTs. */
@@ -85,10 +99,13 @@ export function toRanking(
   hosts: readonly SlotHost[],
   eligible: readonly SlotHost[],
   rttMs: Float64Array,
-  playerCount: number,
+  teams: readonly ("A" | "B")[],
   options: RankOptions,
   result: PlacementResult | null,
 ): Ranking {
+  const playerCount = teams.length;
+  const { paretoFront, ...rules } = compareRules(eligible, rttMs, teams, options.maxRttMs);
+  const onFront = new Set(paretoFront);
   const row = new Map(eligible.map((h, s) => [h.id, s]));
   const byId = new Map(hosts.map((h) => [h.id, h]));
   const candidates = (result?.candidates ?? []).map((c): RankedCandidate => {
@@ -106,6 +123,8 @@ export function toRanking(
       spread: c.spread,
       clanDifference: c.clanDifference,
       rttMs: Array.from(rttMs.subarray(s * playerCount, (s + 1) * playerCount)),
+      meanRtt: meanOf(rttMs.subarray(s * playerCount, (s + 1) * playerCount)),
+      pareto: onFront.has(host.id),
     };
   });
   const overCap = (result?.excluded ?? []).map((e) => byId.get(e.id) && { host: byId.get(e.id)!, reason: e.reason });
@@ -120,5 +139,12 @@ export function toRanking(
     candidates,
     eligibleCount: eligible.length - (result?.excluded.length ?? 0),
     excluded,
+    rules,
   };
 }
+
+export const meanOf = (values: ArrayLike<number>) => {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  return values.length ? sum / values.length : 0;
+};
