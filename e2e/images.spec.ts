@@ -14,6 +14,9 @@ test("an operator creates a VM from the demo's image, and is told when an image'
 }) => {
   await signIn(page, "operator@vmatrix.test");
   await page.getByRole("link", { name: "VMs", exact: true }).click();
+  // The map page has a Service picker too: choose on the VMs page, once it is there.
+  await page.waitForURL("**/vms");
+  await expect(page.getByTestId("images")).toBeVisible();
   await page.getByLabel("Service").first().selectOption({ label: "Map service" });
 
   const images = page.getByTestId("images");
