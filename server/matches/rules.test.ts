@@ -29,6 +29,12 @@ describe("compareRules", () => {
     expect(compareRules(servers, rtt, teams, 200).paretoFront).toEqual(["sg", "is"]);
   });
 
+  it("keeps on the front a server equal on both to one on it (a twin host in the same city)", () => {
+    const twins = [...servers, { id: "is2", name: "istanbul-2", city: "Istanbul", rtt: [50, 60, 70, 80] }];
+    const r = compareRules(twins, Float64Array.from(twins.flatMap((s) => s.rtt)), teams, 200);
+    expect(r.paretoFront).toEqual(["sg", "is", "is2"]);
+  });
+
   it("leaves out servers over the cap, and has no choice when none is under it", () => {
     const r = compareRules(servers, rtt, teams, 100);
     expect(r.equiPing?.hostId).toBe("is");

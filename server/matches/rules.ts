@@ -65,12 +65,14 @@ export function compareRules(
   const equiPing = [...rows].sort((x, y) => x.closeness - y.closeness || x.maxRtt - y.maxRtt || byName(x, y))[0];
   const lowestAverage = [...rows].sort((x, y) => x.meanRtt - y.meanRtt || x.closeness - y.closeness || byName(x, y))[0];
   // The front: by C_s ascending (then mean), a server is on it when its mean beats every fairer one's.
+  // Servers equal on both to one on the front are not beaten by it: on the front too.
   const paretoFront: string[] = [];
-  let bestMean = Infinity;
+  let last: RuleChoice | null = null;
   for (const r of [...rows].sort((x, y) => x.closeness - y.closeness || x.meanRtt - y.meanRtt)) {
-    if (r.meanRtt < bestMean) {
+    const tie = last !== null && r.meanRtt === last.meanRtt && r.closeness === last.closeness;
+    if (last === null || r.meanRtt < last.meanRtt || tie) {
       paretoFront.push(r.hostId);
-      bestMean = r.meanRtt;
+      last = r;
     }
   }
   return { equiPing: equiPing ?? null, lowestAverage: lowestAverage ?? null, paretoFront };
