@@ -65,6 +65,14 @@ export function MatchesView() {
                     >
                       {titleCase(m.status)}
                     </Badge>
+                    {m.status === "LIVE" && m.address && m.port !== null && (
+                      <ConnectTo address={`${m.address}:${m.port}`} dnsName={m.dnsName} />
+                    )}
+                    {m.status === "FAILED" && m.error && (
+                      <p className="small field-error" data-testid="match-failure">
+                        {m.error}
+                      </p>
+                    )}
                   </td>
                   <td>{m.bookedBy.email}</td>
                   <td>
@@ -128,6 +136,33 @@ function PlacementDetails({ record }: { record: PlacementRecord }) {
         </tbody>
       </table>
     </details>
+  );
+}
+
+/** Where players point their game client while the match is live, with a copy button. */
+function ConnectTo({ address, dnsName }: { address: string; dnsName: string | null }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <p className="small" data-testid="match-connect">
+      Connect to <code>{address}</code>{" "}
+      <button
+        type="button"
+        onClick={() =>
+          void navigator.clipboard.writeText(address).then(
+            () => setCopied(true),
+            () => setCopied(false),
+          )
+        }
+      >
+        {copied ? "Copied" : "Copy"}
+      </button>
+      {dnsName && (
+        <>
+          <br />
+          <span className="muted">or {dnsName}</span>
+        </>
+      )}
+    </p>
   );
 }
 

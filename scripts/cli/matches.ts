@@ -17,7 +17,8 @@ function row(m: Listed) {
     startsAt: m.startsAt,
     endsAt: m.endsAt,
     address: m.address,
-    port: null as number | null,
+    port: m.port,
+    dnsName: m.dnsName,
     failure: m.error,
     players: m.players.map((p) => ({ name: p.name, team: p.team })),
   };
@@ -115,7 +116,7 @@ export const matchesCommand: CliCommand = {
         if (rows.length === 0) return console.log("No bookings.");
         for (const r of rows)
           console.log(
-            `${r.id}  ${r.state.padEnd(9)} ${r.startsAt.toISOString()}  ${r.clanA} vs ${r.clanB} on ${r.host} (${r.city})${r.address ? `  connect ${r.address}` : ""}${r.failure ? `  failed: ${r.failure}` : ""}`,
+            `${r.id}  ${r.state.padEnd(9)} ${r.startsAt.toISOString()}  ${r.clanA} vs ${r.clanB} on ${r.host} (${r.city})${r.address ? `  connect to ${r.address}:${r.port} (${r.dnsName})` : ""}${r.failure ? `  failed: ${r.failure}` : ""}`,
           );
         return;
       }

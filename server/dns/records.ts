@@ -1,5 +1,6 @@
 import type { Db } from "../db/client";
 import { healthyReplicas, type ReplicaPlace } from "../demand/nearest";
+import { matchDnsName } from "../matches/address";
 
 export interface ZoneRecordsOptions {
   /** How old the view may be before a query reads the database again (default 2 s). */
@@ -18,7 +19,8 @@ export interface ZoneRecordsOptions {
 /**
  * The names the DNS server serves, read from the database: every service with a DNS
  * name in the zone, with its healthy replicas and the public address the Local Oracle
- * bound for each (LB/NAT bindings). Cached for `maxAgeMs` so a burst of queries costs one
+ * bound for each (LB/NAT bindings), and `match-<id>.<zone>` for every live match, with
+ * its game server's public address. Cached for `maxAgeMs` so a burst of queries costs one
  * read, and a change shows within that time.
  */
 export function zoneRecords(db: Db, zone: string, opts: ZoneRecordsOptions = {}) {
@@ -40,6 +42,28 @@ export function zoneRecords(db: Db, zone: string, opts: ZoneRecordsOptions = {})
       const name = s.dnsName!.toLowerCase().replace(/\.$/, "");
       if (name !== zone && !name.endsWith(`.${zone}`)) continue;
       names.set(name, await healthyReplicas(db, s.id));
+    }
+    for (const m of await db.match.findMany({
+      where: { status: "LIVE", address: { not: null } },
+      select: {
+        id: true,
+        address: true,
+        vm: { select: { name: true } },
+        host: { select: { name: true, hostingNetwork: { select: { slug: true, city: true, lat: true, lon: true } } } },
+      },
+    })) {
+      const hn = m.host.hostingNetwork;
+      names.set(matchDnsName(m.id, zone), [
+        {
+          vm: m.vm?.name ?? m.id,
+          host: m.host.name,
+          hostingNetwork: hn.slug,
+          city: hn.city,
+          lat: hn.lat,
+          lon: hn.lon,
+          address: m.address,
+        },
+      ]);
     }
     return names;
   }

@@ -163,6 +163,36 @@ function tcpClient() {
   };
 }
 
+describe("a live match's own name", () => {
+  it("answers match-<id>.<zone> with the game server's public address while the match is live, and nothing once it is over", async () => {
+    const w = await db.service.findFirstOrThrow({ where: { kind: "GAME" } });
+    const host = await db.host.findFirstOrThrow({ where: { name: "many-host-7" } });
+    const vm = await db.vm.findFirstOrThrow({ where: { name: "many-7" } });
+    const admin = await db.user.findFirstOrThrow();
+    const match = await db.match.create({
+      data: {
+        serviceId: w.id,
+        hostId: host.id,
+        vmId: vm.id,
+        clanA: "Red",
+        clanB: "Blue",
+        startsAt: new Date(Date.now() - 60_000),
+        endsAt: new Date(Date.now() + 3_600_000),
+        status: "LIVE",
+        address: "198.51.100.7",
+        port: 2302,
+        bookedById: admin.id,
+      },
+    });
+    const name = `match-${match.id}.vmatrix.test`;
+    const live = await udpAsk(query(31, name));
+    expect(live.reply).toMatchObject({ rcode: "NOERROR", flag_aa: true });
+    expect(live.reply.answers).toMatchObject([{ name, type: "A", ttl: 30, data: "198.51.100.7" }]);
+    await db.match.update({ where: { id: match.id }, data: { status: "FINISHED", address: null, port: null } });
+    expect((await udpAsk(query(32, name))).reply.rcode).toBe("NXDOMAIN");
+  });
+});
+
 describe("DNS over UDP and TCP", () => {
   it("answers the same A record over TCP as over UDP, authoritatively, TTL 30", async () => {
     const udp = await udpAsk(query(11, "web.vmatrix.test"));

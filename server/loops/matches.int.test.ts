@@ -41,18 +41,43 @@ describe("match activation at start time", () => {
     });
     await settle();
     expect((await matchPass(t.db)).live).toBe(1);
-    expect(await t.db.match.findUniqueOrThrow({ where: { id: match.id } })).toMatchObject({
-      status: "LIVE",
-      address: "10.9.0.2",
-    });
+    // Players connect to the public address and port its edge maps to the game server (not its private 10.x address).
+    const nat = await t.db.networkBinding.findFirstOrThrow({ where: { vmId: vm.id, kind: "NAT", state: "APPLIED" } });
+    expect(nat).toMatchObject({ privateAddress: "10.9.0.2", port: t.world.game.port });
+    const live = await t.db.match.findUniqueOrThrow({ where: { id: match.id } });
+    expect(live).toMatchObject({ status: "LIVE", address: nat.publicAddress, port: t.world.game.port });
+    expect(live.address).not.toMatch(/^10\./);
     expect(await t.domainNames("ops-prod-b")).toEqual(["game-1:running"]);
 
-    // Over: back to the Nest, the host free again.
+    // Over: back to the Nest, the host, the address and its NAT rule free again.
     await t.db.match.update({ where: { id: match.id }, data: { endsAt: new Date() } });
     expect((await matchPass(t.db)).finished).toBe(1);
     await settle();
     expect(await t.domainNames("ops-prod-b")).toEqual([]);
     expect(await t.db.vm.findUniqueOrThrow({ where: { id: vm.id } })).toMatchObject({ phase: "NEST", power: "SAVED" });
+    expect(await t.db.match.findUniqueOrThrow({ where: { id: match.id } })).toMatchObject({
+      status: "FINISHED",
+      address: null,
+      port: null,
+    });
+    expect(await t.db.networkBinding.count({ where: { vmId: vm.id, kind: "NAT" } })).toBe(0);
+  });
+
+  it("fails a match whose server started but got no public address, and returns that server to the Nest", async () => {
+    const match = await book("ops-prod-b", 0);
+    expect((await matchPass(t.db)).preparing).toBe(1);
+    await settle();
+    // The Nest's game VM it took (the last test's, back there); as if the edge had lost its rule: the binding failed.
+    const { vmId } = await t.db.match.findUniqueOrThrow({ where: { id: match.id } });
+    await t.db.networkBinding.updateMany({ where: { vmId: vmId!, kind: "NAT" }, data: { state: "FAILED" } });
+    // Failed, and in the same pass its running server is sent back.
+    expect(await matchPass(t.db)).toMatchObject({ failed: 1, returned: 1 });
+    const failed = await t.db.match.findUniqueOrThrow({ where: { id: match.id } });
+    expect(failed).toMatchObject({ status: "FAILED", address: null, port: null });
+    expect(failed.error).toMatch(/^The game server started on ops-prod-b but its edge gave it no public address/);
+    await settle();
+    expect(await t.domainNames("ops-prod-b")).toEqual([]);
+    expect(await t.db.vm.findUniqueOrThrow({ where: { id: vmId! } })).toMatchObject({ phase: "NEST" });
   });
 
   it("fails a match with the reason when no game VM can be started", async () => {

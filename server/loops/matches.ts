@@ -9,6 +9,8 @@ export const MATCH_LEAD_MS = 2 * 60_000;
 const FAILED_OPS = new Set<string>(UNSUCCESSFUL_STATES);
 
 const tag = (matchId: string) => `match ${matchId}:`;
+/** Over: the public address and port are released with the game server. */
+const FINISHED = { status: "FINISHED", address: null, port: null } as const;
 
 /**
  * Booked matches come alive (thesis §6): shortly before a match starts, a game VM of the
@@ -27,7 +29,7 @@ export function matchLoop(intervalMs = 5000) {
 export async function matchPass(db: Db, now = new Date()) {
   const r = { preparing: 0, live: 0, failed: 0, finished: 0, returned: 0 };
   const fail = async (id: string, error: string) => {
-    await db.match.update({ where: { id }, data: { status: "FAILED", error } });
+    await db.match.update({ where: { id }, data: { status: "FAILED", error, address: null, port: null } });
     r.failed += 1;
   };
 
@@ -66,18 +68,34 @@ export async function matchPass(db: Db, now = new Date()) {
     }
   }
 
-  // Preparing: live when the activation succeeded, failed when it did not.
-  for (const m of await db.match.findMany({ where: { status: "PREPARING" }, include: { vm: true } })) {
+  // Preparing: live when the activation succeeded (players connect to the public address and
+  // port its edge gave the game server), failed when it did not.
+  for (const m of await db.match.findMany({ where: { status: "PREPARING" }, include: { host: true } })) {
     const op = await db.operation.findFirst({
       where: { vmId: m.vmId ?? "", reason: { startsWith: tag(m.id) } },
       orderBy: { createdAt: "desc" },
     });
-    if (!op || FAILED_OPS.has(op.state))
+    if (!op || FAILED_OPS.has(op.state)) {
       await fail(m.id, `The game server did not start: ${op?.error ?? "its operation is gone"}`);
-    else if (op.state === "SUCCEEDED") {
-      await db.match.update({ where: { id: m.id }, data: { status: "LIVE", address: m.vm?.privateAddress ?? null } });
-      r.live += 1;
+      continue;
     }
+    if (op.state !== "SUCCEEDED") continue;
+    const nat = await db.networkBinding.findFirst({
+      where: { vmId: m.vmId!, kind: "NAT", state: "APPLIED", hostingNetworkId: m.host.hostingNetworkId },
+      select: { publicAddress: true, port: true },
+    });
+    if (!nat?.publicAddress || nat.port === null) {
+      await fail(
+        m.id,
+        `The game server started on ${m.host.name} but its edge gave it no public address (no destination NAT applied): players could not reach it.`,
+      );
+      continue;
+    }
+    await db.match.update({
+      where: { id: m.id },
+      data: { status: "LIVE", address: nat.publicAddress, port: nat.port },
+    });
+    r.live += 1;
   }
 
   // Over: the VM goes back to the Nest and the host is free for the next booking.
@@ -89,7 +107,7 @@ export async function matchPass(db: Db, now = new Date()) {
           { kind: "DEACTIVATE", vmId: m.vmId, to: "NEST", requestedById: null, reason: `${tag(m.id)} ended` },
           async (tx, op) => {
             await followOperation(tx, op);
-            await tx.match.update({ where: { id: m.id }, data: { status: "FINISHED" } });
+            await tx.match.update({ where: { id: m.id }, data: FINISHED });
           },
         );
         r.finished += 1;
@@ -98,16 +116,20 @@ export async function matchPass(db: Db, now = new Date()) {
         if (!(err instanceof OperationRefused)) throw err;
       }
     }
-    await db.match.update({ where: { id: m.id }, data: { status: "FINISHED" } });
+    await db.match.update({ where: { id: m.id }, data: FINISHED });
     r.finished += 1;
   }
 
-  // Cancelled while its server started or ran: once the VM's last operation is the match's
-  // own activation, and it is done, the VM goes back to the Nest (its address is released
-  // with it). A VM that someone moved since is theirs: left alone. Matches cancelled a day
+  // Cancelled or failed while its server started or ran: once the VM's last operation is the
+  // match's own activation, and it is done, the VM goes back to the Nest (its address is
+  // released with it). A VM that someone moved since is theirs: left alone. Matches a day
   // past their end are not looked at any more.
   for (const m of await db.match.findMany({
-    where: { status: "CANCELLED", vmId: { not: null }, endsAt: { gte: new Date(now.getTime() - 24 * 3600_000) } },
+    where: {
+      status: { in: ["CANCELLED", "FAILED"] },
+      vmId: { not: null },
+      endsAt: { gte: new Date(now.getTime() - 24 * 3600_000) },
+    },
     include: { vm: { select: { phase: true, deletedAt: true } } },
   })) {
     if (!m.vmId || !m.vm || m.vm.deletedAt || m.vm.phase !== "PRODUCTION") continue;
@@ -116,7 +138,13 @@ export async function matchPass(db: Db, now = new Date()) {
     try {
       await requestOperation(
         db,
-        { kind: "DEACTIVATE", vmId: m.vmId, to: "NEST", requestedById: null, reason: `${tag(m.id)} cancelled` },
+        {
+          kind: "DEACTIVATE",
+          vmId: m.vmId,
+          to: "NEST",
+          requestedById: null,
+          reason: `${tag(m.id)} ${m.status.toLowerCase()}`,
+        },
         (tx, op) => followOperation(tx, op),
       );
       r.returned += 1;

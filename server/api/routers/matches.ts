@@ -7,6 +7,7 @@ import { bookMatch } from "../../matches/book";
 import { bookRequest, matchRequest, measurePingsRequest } from "../../matches/booking-schema";
 import { BookingConflictError, BookingFieldError } from "../../matches/errors";
 import { readPlacementRecord } from "../../matches/placement-record";
+import { matchDnsName } from "../../matches/address";
 import { previewMatch } from "../../matches/preview";
 import { BookingQuotaExceeded, type BookingQuota } from "../../matches/quota";
 import { hitRateLimit, retryIn } from "../../rate-limit";
@@ -65,7 +66,13 @@ export const matchesRouter = router({
         players: { orderBy: [{ team: "asc" }, { name: "asc" }] },
       },
     });
-    return matches.map((m) => ({ ...m, placement: readPlacementRecord(m.placement) }));
+    const zone = config().DNS_ZONE;
+    return matches.map((m) => ({
+      ...m,
+      placement: readPlacementRecord(m.placement),
+      // Players connect by name or by address while the match is live (the DNS server answers it then).
+      dnsName: m.status === "LIVE" && m.address ? matchDnsName(m.id, zone) : null,
+    }));
   }),
 
   /** Games a match can be booked for. */
@@ -130,7 +137,10 @@ export const matchesRouter = router({
             message: `A ${before.status.toLowerCase()} match cannot be cancelled.`,
           });
         }
-        const after = await tx.match.update({ where: { id: before.id }, data: { status: "CANCELLED", address: null } });
+        const after = await tx.match.update({
+          where: { id: before.id },
+          data: { status: "CANCELLED", address: null, port: null },
+        });
         await ctx.audit(tx, {
           action: "match.cancel",
           entityType: "Match",
