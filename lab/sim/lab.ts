@@ -29,7 +29,7 @@ export interface SimHostSpec {
 export interface SimLabOptions {
   dataDir: string;
   hosts: SimHostSpec[];
-  /** RTT answered by the hosts' `ping`; default: the product's latency model (rtt.ts). */
+  /** RTT answered by the hosts' `ping`, per probe; default: the sim's ground truth (rtt.ts, ground-truth.ts). */
   rttMs?: RttFn;
   /** State-file memory image size as a fraction of guest memory (default 0.25). */
   saveImageFraction?: number;

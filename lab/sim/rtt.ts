@@ -1,56 +1,59 @@
-import { existsSync } from "node:fs";
 import { isIP } from "node:net";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { locateIp } from "../../server/latency/geoip";
+import { groundTruth, type Place } from "./ground-truth";
 
-export interface Place {
-  lat: number;
-  lon: number;
-}
-
-/** What a sim host's `ping` asks: RTT from the host's place to an address, null = no reply. */
-export type RttFn = (from: Place, toAddress: string) => number | null | Promise<number | null>;
-
-type Estimate = (a: Place, b: Place) => number;
-type Locate = (ip: string) => unknown;
-
-const root = fileURLToPath(new URL("../../", import.meta.url));
+export type { Place } from "./ground-truth";
 
 /**
- * The default RTT source: the product's latency model (server/latency/model.ts,
- * `estimateRttMs`) and GeoIP lookup (server/latency/geoip.ts, `locateIp`) when they exist,
- * so sim pings agree with the rest of the product. Sim hosts' own addresses map to their
- * cities; loopback answers in a few tens of microseconds.
+ * What a sim host's `ping` asks, once per probe: RTT from the host's place to an address,
+ * null = no reply.
  */
-export async function defaultRtt(hostPlaces: Map<string, Place>): Promise<RttFn> {
-  const estimate =
-    ((await optionalExport("server/latency/model.ts", "estimateRttMs")) as Estimate | undefined) ?? greatCircleRttMs;
-  const locate = (await optionalExport("server/latency/geoip.ts", "locateIp")) as Locate | undefined;
+export type RttFn = (from: Place, toAddress: string) => number | null | Promise<number | null>;
+
+/** The world every sim lab pings in unless told otherwise: the same RTTs in every run. */
+export const DEFAULT_GROUND_TRUTH_SEED = 1;
+
+/** Loopback and a host pinging its own spot: tens of microseconds, no route. */
+const LOCAL_RTT_MS = 0.05;
+
+/**
+ * The default RTT source: the sim's ground truth (ground-truth.ts), not the product's
+ * latency model, so that a measurement can disagree with the model it checks. Sim hosts'
+ * own addresses are data centres at their cities; any other address is a player's line
+ * where GeoIP places it (locating a player is not modelling its RTT). Each call is the
+ * next probe of that pair, so a run's probes differ as real ones do, reproducibly.
+ */
+export async function defaultRtt(
+  hostPlaces: Map<string, Place>,
+  seed: number = DEFAULT_GROUND_TRUTH_SEED,
+): Promise<RttFn> {
+  const truth = groundTruth(seed);
+  const probes = new Map<string, number>();
+  const nextProbe = (from: Place, to: string) => {
+    const key = `${from.lat},${from.lon}>${to}`;
+    const n = probes.get(key) ?? 0;
+    probes.set(key, n + 1);
+    return n;
+  };
   return async (from, toAddress) => {
     const host = hostPlaces.get(toAddress);
-    if (host) return sameSpot(from, host) ? 0.05 : estimate(from, host);
-    if (isLoopback(toAddress)) return 0.05;
-    // An address the lookup cannot place (or refuses) does not answer, like a dead one.
-    const place = locate
-      ? asPlace(
-          await Promise.resolve()
-            .then(() => locate(toAddress))
-            .catch(() => null),
-        )
-      : null;
-    return place ? estimate(from, place) : null;
+    if (host)
+      return sameSpot(from, host)
+        ? LOCAL_RTT_MS
+        : truth.probeRttMs(from, host, "datacenter", nextProbe(from, toAddress));
+    if (isLoopback(toAddress)) return LOCAL_RTT_MS;
+    // An address GeoIP cannot place (or refuses) does not answer, like a dead one.
+    const place = locate(toAddress);
+    return place ? truth.probeRttMs(from, place, "access", nextProbe(from, toAddress)) : null;
   };
 }
 
-async function optionalExport(relative: string, name: string): Promise<unknown> {
-  const file = root + relative;
-  if (!existsSync(file)) return undefined;
-  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  return typeof mod[name] === "function" ? mod[name] : undefined;
-}
-
-function asPlace(value: unknown): Place | null {
-  const v = value as { lat?: unknown; lon?: unknown } | null | undefined;
-  return v && typeof v.lat === "number" && typeof v.lon === "number" ? { lat: v.lat, lon: v.lon } : null;
+function locate(address: string): Place | null {
+  try {
+    return locateIp(address);
+  } catch {
+    return null; // not an IP address: nothing to reach
+  }
 }
 
 function isLoopback(address: string): boolean {
@@ -59,18 +62,4 @@ function isLoopback(address: string): boolean {
 
 function sameSpot(a: Place, b: Place): boolean {
   return a.lat === b.lat && a.lon === b.lon;
-}
-
-/**
- * Fallback only while server/latency/model.ts is absent: great-circle distance at the
- * speed of light in fibre (~200 km/ms), both ways, with a typical route inflation and a
- * last-mile term.
- */
-function greatCircleRttMs(a: Place, b: Place): number {
-  const rad = Math.PI / 180;
-  const h =
-    Math.sin(((b.lat - a.lat) * rad) / 2) ** 2 +
-    Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(((b.lon - a.lon) * rad) / 2) ** 2;
-  const km = 2 * 6371 * Math.asin(Math.sqrt(h));
-  return (2 * km * 1.5) / 200 + 2;
 }

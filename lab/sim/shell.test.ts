@@ -17,6 +17,7 @@ import { parseLine, ShellSyntaxError } from "./shell-parse";
 const VM_DIR = "/var/lib/vmatrix/vms";
 let dir: string;
 let host: SimHostRuntime;
+let probes = 0;
 
 async function sh(line: string, stdin = ""): Promise<{ status: number; out: string; err: string }> {
   const collect = () => {
@@ -68,7 +69,8 @@ beforeAll(async () => {
     fs,
     hypervisor,
     locks: new Set(),
-    rttMs: async (a) => (a === "10.0.0.1" ? 12.5 : null),
+    // 10.0.0.1 answers 11.5, 13.5, 11.5, … ms (one call per probe); nothing else answers.
+    rttMs: async (a) => (a === "10.0.0.1" ? (probes++ % 2 ? 13.5 : 11.5) : null),
   };
 });
 
@@ -286,11 +288,11 @@ describe("sim host programs", () => {
     }
   });
 
-  it("pings from the latency model", async () => {
+  it("pings from the lab's RTT source, one value per probe", async () => {
     const r = await sh("ping -n -q -c 2 -i 0.2 -W 1 -- 10.0.0.1");
     expect(r.status).toBe(0);
     expect(r.out).toMatch(
-      /^PING 10\.0\.0\.1 \(10\.0\.0\.1\) 56\(84\) bytes of data\.\n\n--- 10\.0\.0\.1 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss, time 200ms\nrtt min\/avg\/max\/mdev = 1[12]\.\d{3}\/1[23]\.\d{3}\/1[23]\.\d{3}\/\d\.\d{3} ms\n$/,
+      /^PING 10\.0\.0\.1 \(10\.0\.0\.1\) 56\(84\) bytes of data\.\n\n--- 10\.0\.0\.1 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss, time 200ms\nrtt min\/avg\/max\/mdev = 11\.500\/12\.500\/13\.500\/1\.000 ms\n$/,
     );
     const lost = await sh("ping -n -q -c 1 -W 0 -- 10.0.0.2");
     expect(lost.status).toBe(1);

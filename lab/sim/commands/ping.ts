@@ -1,13 +1,14 @@
 import { isIP } from "node:net";
-import type { Builtin } from "../context";
+import type { Builtin, SimContext } from "../context";
 import { KILLED } from "../context";
 import { write } from "../streams";
 import { parseArgs, UsageError } from "./args";
 
 /**
- * iputils `ping` on a sim host. Replies come from the host's latency model (its city to
- * the address's place) after the time a real run takes; addresses the model cannot place
- * do not answer (100% loss, exit 1), as an unreachable address would.
+ * iputils `ping` on a sim host. Replies come from the lab's RTT source (by default the
+ * sim's ground truth, lab/sim/ground-truth.ts: its city to the address's place, one value
+ * per probe) after the time a real run takes; addresses it cannot place do not answer
+ * (100% loss, exit 1), as an unreachable address would.
  */
 export const ping: Builtin = async (argv, io, ctx) => {
   let args;
@@ -38,9 +39,8 @@ export const ping: Builtin = async (argv, io, ctx) => {
     await write(io.stderr, `ping: ${dest}: Name or service not known\n`);
     return 2;
   }
-  const rtt = await ctx.host.rttMs(ip);
-  const samples = rtt === null ? [] : Array.from({ length: count }, () => rtt * (1 + (Math.random() - 0.5) * 0.06));
-  const elapsed = (count - 1) * interval * 1000 + (rtt === null ? wait * 1000 : Math.max(...samples));
+  const samples = await probes(ctx, ip, count);
+  const elapsed = (count - 1) * interval * 1000 + (samples.length === 0 ? wait * 1000 : Math.max(...samples));
   const aborted = await sleep(elapsed, ctx.signal);
   if (aborted) return KILLED;
 
@@ -58,6 +58,16 @@ export const ping: Builtin = async (argv, io, ctx) => {
   await write(io.stdout, lines.join("\n") + "\n");
   return samples.length > 0 ? 0 : 1;
 };
+
+/** The replies, one RTT source call per probe (so its jitter shows in min/avg/max); a null is a lost probe. */
+async function probes(ctx: SimContext, ip: string, count: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const rtt = await ctx.host.rttMs(ip);
+    if (rtt !== null) samples.push(rtt);
+  }
+  return samples;
+}
 
 function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
