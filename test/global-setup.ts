@@ -32,9 +32,11 @@ export default async function setup(project: TestProject) {
   let serverUrl: string;
   if (process.env.DATABASE_URL) serverUrl = serverUrlFrom(process.env.DATABASE_URL);
   else {
+    // A run on another port gets its own data folder, so two runs in one checkout never share a server.
+    const port = Number(process.env.EMBEDDED_PG_TEST_PORT ?? 54339);
     embedded = await startEmbeddedPostgres({
-      dataDir: ".data/pg-test",
-      port: Number(process.env.EMBEDDED_PG_TEST_PORT ?? 54339),
+      dataDir: port === 54339 ? ".data/pg-test" : `.data/pg-test-${port}`,
+      port,
     });
     serverUrl = embedded.serverUrl;
   }
