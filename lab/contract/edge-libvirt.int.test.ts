@@ -7,6 +7,7 @@ import { edgesFrom, setEdges, type Edges } from "../../server/edge/registry";
 import { startLibvirtOpsLab, type AnyOpsLab, type FinishedOperation } from "../../test/ops-lab";
 import { requestOperation } from "../../server/jobs/request";
 import { startOperationsWorker } from "../../server/jobs/worker";
+import { matchPass } from "../../server/loops/matches";
 import {
   addOwnerPeer,
   connectFromInternet,
@@ -309,6 +310,69 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
         expect((await getFromInternet(edgeLab, `http://${publicAddress}/`, 2000)).status).toBeUndefined();
       },
     );
+
+    it(
+      "a booked match goes live with a public address and port on edge A and its name: the game guest answers UDP through them; cancelled, it goes back to the Nest and nothing answers",
+      { timeout: 300_000 },
+      async () => {
+        const game = await t.makeVm(`gm-${tag}`, t.roles.nest, true, { serviceId: t.world.game.id });
+        const host = t.hosts[t.roles.production[0]!]!;
+        const match = await t.db.match.create({
+          data: {
+            serviceId: t.world.game.id,
+            hostId: host.id,
+            clanA: "Red",
+            clanB: "Blue",
+            startsAt: new Date(Date.now() + 60_000),
+            endsAt: new Date(Date.now() + 30 * 60_000),
+            bookedById: t.world.operator.id,
+          },
+        });
+        const opOf = async (reason: string) =>
+          t.finished(
+            (
+              await t.db.operation.findFirstOrThrow({
+                where: { vmId: game.id, reason: { startsWith: `match ${match.id}: ${reason}` } },
+                orderBy: { createdAt: "desc" },
+              })
+            ).id,
+          );
+        expect((await matchPass(t.db)).preparing).toBe(1);
+        const clone = await opOf("game server");
+        expect(clone.state, `CLONE: ${clone.error}`).toBe("SUCCEEDED");
+        expect((await matchPass(t.db)).live).toBe(1);
+        const live = await t.db.match.findUniqueOrThrow({ where: { id: match.id } });
+        expect(live).toMatchObject({ status: "LIVE", port: 2302 });
+        expect(live.address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+        expect(live.address).not.toBe((await t.db.vm.findUniqueOrThrow({ where: { id: game.id } })).privateAddress);
+
+        // Players reach the game server through edge A's destination NAT: it answers, naming itself.
+        const udp = await udpFromInternet(edgeLab, live.address!, live.port!);
+        expect(udp.outcome).toBe("answered");
+        expect(udp.reply).toMatch(new RegExp(`^vmx-game ${game.name} [0-9a-f-]{36}: hello$`));
+        // …and by the match's own name.
+        const matchName = `match-${match.id}.vmatrix.test`;
+        let answer = await resolveFromInternet(edgeLab, dns.port, matchName);
+        for (let i = 0; i < 20 && answer.answers.length === 0; i++) {
+          await new Promise((r) => setTimeout(r, 500));
+          answer = await resolveFromInternet(edgeLab, dns.port, matchName);
+        }
+        expect(answer.answers.map((a) => a.address)).toEqual([live.address]);
+        log(
+          `match ${match.id} live on ${host.name}: ${live.address}:${live.port} (${matchName}) answered "${udp.reply}"`,
+        );
+
+        // Cancelled while live (the API's cancel): back to the Nest, the address and its NAT rule released.
+        await t.db.match.update({ where: { id: match.id }, data: { status: "CANCELLED", address: null, port: null } });
+        expect((await matchPass(t.db)).returned).toBe(1);
+        const back = await opOf("cancelled");
+        expect(back.state, `DEACTIVATE: ${back.error}`).toBe("SUCCEEDED");
+        expect(await t.db.vm.findUniqueOrThrow({ where: { id: game.id } })).toMatchObject({ phase: "NEST" });
+        expect(await t.db.networkBinding.count({ where: { vmId: game.id } })).toBe(0);
+        expect(await edges.driver.addresses(edges.of(t.world.hn.slug)!)).not.toContain(live.address);
+        expect((await udpFromInternet(edgeLab, live.address!, 2302)).outcome).not.toBe("answered");
+      },
+    );
   });
 
   describe("two owners' VMs with the same private address (owner isolation, §4.3.2)", () => {
@@ -492,8 +556,10 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
         }
         for (const gs of bound) {
           const before = await udpOutByLeg(edgeLab, "a");
-          // The guest has nothing on UDP 2302: its kernel's port-unreachable coming back proves a host at that address got the datagram…
-          expect(await udpFromInternet(edgeLab, gs.publicAddress, 2302)).toBe("refused");
+          // The guest's game server answers, naming itself: this owner's guest got the datagram…
+          const udp = await udpFromInternet(edgeLab, gs.publicAddress, 2302);
+          expect(udp.outcome).toBe("answered");
+          expect(udp.reply).toMatch(new RegExp(`^vmx-game ${gs.name} [0-9a-f-]{36}: hello$`));
           const after = await udpOutByLeg(edgeLab, "a");
           // …and the edge's counters say on whose segment: this owner's, and no other.
           for (const n of [1, 2, 3, 4]) {

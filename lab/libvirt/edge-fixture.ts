@@ -334,15 +334,16 @@ export async function udpOutByLeg(lab: EdgeLab, key: string): Promise<Record<num
 
 /**
  * One UDP datagram from an internet client to address:port over a connected socket (socat),
- * then a wait for an answer: "refused" when an ICMP port-unreachable came back (a host is
- * there, nothing listens on the port), "silent" when nothing did.
+ * then a wait for an answer: "answered" with the reply (the lab guest's game server echoes,
+ * naming itself), "refused" when an ICMP port-unreachable came back (a host is there,
+ * nothing listens on the port), "silent" when nothing did (a firewall dropped it).
  */
 export async function udpFromInternet(
   lab: EdgeLab,
   address: string,
   port: number,
   client = lab.facts.clientAddresses[0]!,
-): Promise<"refused" | "answered" | "silent"> {
+): Promise<{ outcome: "refused" | "answered" | "silent"; reply: string }> {
   const r = await run(
     "ip",
     [
@@ -357,6 +358,6 @@ export async function udpFromInternet(
     ],
     { input: "hello\n", allowFailure: true, timeoutMs: 10_000 },
   );
-  if (/Connection refused/.test(r.stderr)) return "refused";
-  return r.stdout.length > 0 ? "answered" : "silent";
+  if (/Connection refused/.test(r.stderr)) return { outcome: "refused", reply: "" };
+  return { outcome: r.stdout.length > 0 ? "answered" : "silent", reply: r.stdout.trim() };
 }

@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
-import { chmod, copyFile, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdtemp, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { buildCpio, type CpioEntry } from "./cpio";
 import { ensureDir, exists, readIfExists, writeIfChanged } from "./fsutil";
 import { GUEST_MEMORY_MIB, type LabLayout } from "./layout";
+import { run } from "./run";
 
 /**
  * The tiny test guest: Debian's cloud kernel plus a busybox-static initramfs that brings
@@ -16,7 +18,9 @@ import { GUEST_MEMORY_MIB, type LabLayout } from "./layout";
 const WANTED_MODULES = ["virtio_pci", "virtio_net", "virtio_blk"];
 const DISK_BYTES = 16 * 1024 * 1024;
 /** Bump when the image's construction changes, so `up` rebuilds it. */
-const IMAGE_FORMAT = 3;
+const IMAGE_FORMAT = 4;
+/** The lab guest's game server port (UDP echo, guest/udp-echo.c): the demo world's game services use it. */
+export const GUEST_GAME_PORT = 2302;
 
 export interface GuestImage {
   kernelPath: string;
@@ -108,6 +112,7 @@ async function initramfs(modulesDir: string, order: string[]): Promise<Buffer> {
     { kind: "symlink", path: "bin/sh", target: "busybox" },
     { kind: "file", path: "init", data: await readFile(path.join(here, "init.sh")), mode: 0o755 },
     { kind: "file", path: "etc/vmx-status.cgi", data: await readFile(path.join(here, "status.cgi")), mode: 0o755 },
+    { kind: "file", path: "bin/udp-echo", data: await udpEcho(path.join(here, "udp-echo.c")), mode: 0o755 },
   ];
   const names: string[] = [];
   for (const rel of order) {
@@ -117,6 +122,27 @@ async function initramfs(modulesDir: string, order: string[]): Promise<Buffer> {
   }
   entries.push({ kind: "file", path: "etc/vmx-modules", data: Buffer.from(names.join("\n") + "\n") });
   return buildCpio(entries);
+}
+
+/**
+ * The guest's game server, compiled static from its C source (busybox has no UDP server):
+ * about 700 KB in the initramfs.
+ */
+async function udpEcho(source: string): Promise<Buffer> {
+  const dir = await mkdtemp(path.join(tmpdir(), "vmx-udp-echo-"));
+  try {
+    const out = path.join(dir, "udp-echo");
+    const r = await run("gcc", ["-static", "-Os", "-s", "-Wall", "-o", out, source], { allowFailure: true }).catch(
+      (e: unknown) => ({ code: 127, stderr: (e as Error).message }),
+    );
+    if (r.code !== 0)
+      throw new Error(
+        `cannot build the lab guest's UDP game server (gcc -static): ${r.stderr.trim()}; install gcc and libc6-dev`,
+      );
+    return await readFile(out);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -212,6 +238,7 @@ export async function ensureGuestImage(layout: LabLayout): Promise<{ image: Gues
     .update(order.join(","))
     .update(await readFile(path.join(here, "init.sh")))
     .update(await readFile(path.join(here, "status.cgi")))
+    .update(await readFile(path.join(here, "udp-echo.c")))
     .digest("hex");
   const stamp = JSON.stringify({ format: IMAGE_FORMAT, kernelVersion: kernel.version, inputs }, null, 2) + "\n";
   const current = (await readIfExists(p.stamp)) === stamp && (await exists(p.kernel)) && (await exists(p.initrd));

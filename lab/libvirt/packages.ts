@@ -15,6 +15,8 @@ export const PACKAGES: Readonly<Record<string, string>> = {
   haproxy: "each edge's load balancer (2.6, runtime API), driven by the edge driver",
   nftables: "each edge's firewall and destination NAT (`nft`)",
   socat: "the edge driver's way to HAProxy's admin socket",
+  gcc: "builds the guest's UDP game server (a static C program) into the initramfs",
+  "libc6-dev": "the static C library that game server is linked with",
 };
 
 export class PreflightError extends Error {}

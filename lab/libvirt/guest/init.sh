@@ -1,7 +1,8 @@
 #!/bin/sh
 # PID 1 of the vMatrix libvirt-lab guest (busybox-static in an initramfs).
 # It loads the virtio drivers, takes the address the domain XML gives it on the kernel
-# command line (vmx.ip=A.B.C.D/NN vmx.name=NAME), and serves HTTP on port 80 with a
+# command line (vmx.ip=A.B.C.D/NN vmx.name=NAME), answers UDP on port 2302 as a game server
+# (udp-echo), and serves HTTP on port 80 with a
 # status page whose boot id and uptime/request counter tell a resumed guest (same boot
 # id, larger uptime, counter continues) from a rebooted one (new boot id, counter at 1).
 export PATH=/bin
@@ -60,6 +61,8 @@ cat > /www/index.html <<HTML
 <p>Live figures (uptime, request counter): <a href="/cgi-bin/status">/cgi-bin/status</a></p>
 HTML
 httpd -p 80 -h /www
+# The game server (UDP echo): answers every datagram with this guest's name and boot id.
+udp-echo 2302 "vmx-game $NAME $BOOT_ID" &
 log "ready name=$NAME address=${IP%/*} boot_id=$BOOT_ID"
 
 # PID 1 must never exit (the kernel would panic).
