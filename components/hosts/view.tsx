@@ -214,6 +214,8 @@ function HostActions({
   const { canOperate } = useMe();
   const [confirming, setConfirming] = useState<Confirm>(null);
   const [message, setMessage] = useState<string | null>(null);
+  // The host is booked for matches: the operator is told which, and may move them first.
+  const [bookings, setBookings] = useState<{ action: "drain" | "retire"; message: string } | null>(null);
   const done = {
     onSuccess: () => setMessage(null),
     onError: (err: { message: string }) => setMessage(err.message),
@@ -222,13 +224,46 @@ function HostActions({
       return queryClient.invalidateQueries({ queryKey: trpc.hosts.list.queryKey() });
     },
   };
-  const drain = useMutation(trpc.hosts.setDraining.mutationOptions(done));
-  const retire = useMutation(trpc.hosts.retire.mutationOptions(done));
+  const outOfService = (action: "drain" | "retire") => ({
+    ...done,
+    onSuccess: (r: { movedBookings: { matchId: string; to: string; city: string }[] }) => {
+      setBookings(null);
+      setMessage(
+        r.movedBookings.length > 0
+          ? `Moved ${r.movedBookings.length === 1 ? "its booking" : `its ${r.movedBookings.length} bookings`} to ${r.movedBookings.map((b) => `${b.to} (${b.city})`).join(", ")}.`
+          : null,
+      );
+    },
+    onError: (err: { message: string; data?: { code?: string } | null }) => {
+      if (err.data?.code === "CONFLICT" && / is booked for /.test(err.message))
+        setBookings({ action, message: err.message });
+      else setMessage(err.message);
+    },
+  });
+  const drain = useMutation(trpc.hosts.setDraining.mutationOptions(outOfService("drain")));
+  const retire = useMutation(trpc.hosts.retire.mutationOptions(outOfService("retire")));
   const probe = useMutation(
     trpc.hosts.probe.mutationOptions({ ...done, onSuccess: () => setMessage("Probed: facts updated.") }),
   );
   const busy = drain.isPending || retire.isPending || probe.isPending;
   if (!canOperate) return null;
+  if (bookings) {
+    const move = () =>
+      bookings.action === "drain"
+        ? drain.mutate({ hostId: host.id, draining: true, moveBookings: true })
+        : retire.mutate({ hostId: host.id, moveBookings: true });
+    return (
+      <span className="confirm" data-testid={`host-bookings-${host.name}`}>
+        {bookings.message}{" "}
+        <button type="button" className="danger" disabled={busy} onClick={move}>
+          {bookings.action === "drain" ? "Move bookings and drain" : "Move bookings and retire"}
+        </button>{" "}
+        <button type="button" onClick={() => setBookings(null)}>
+          Keep it in service
+        </button>
+      </span>
+    );
+  }
   if (confirming) {
     return (
       <span className="confirm">
@@ -276,7 +311,7 @@ function HostActions({
         </button>
       )}
       {message && (
-        <div className={/^(Probed|The new key)/.test(message) ? "muted small" : "field-error"}>{message}</div>
+        <div className={/^(Probed|The new key|Moved)/.test(message) ? "muted small" : "field-error"}>{message}</div>
       )}
     </span>
   );

@@ -15,8 +15,10 @@ export const hostsCommand: CliCommand = {
             [--fingerprint SHA256:… | --yes]
   hosts probe NAME
   hosts confirm-key NAME [--fingerprint SHA256:…]
-  hosts drain NAME [--undo]
-  hosts retire NAME`,
+  hosts drain NAME [--undo] [--move-bookings]
+  hosts retire NAME [--move-bookings]
+  A host booked for matches is refused, naming them, unless --move-bookings places them
+  again on the fairest other servers for the same players.`,
   options: {
     "hosting-network": { type: "string" },
     name: { type: "string" },
@@ -27,6 +29,7 @@ export const hostsCommand: CliCommand = {
     fingerprint: { type: "string" },
     yes: { type: "boolean" },
     undo: { type: "boolean" },
+    "move-bookings": { type: "boolean" },
   },
   async run({ api, verb, args, opts }) {
     const arg = args[0];
@@ -154,12 +157,19 @@ export const hostsCommand: CliCommand = {
         return;
       }
       case "drain": {
-        const host = await api.hosts.setDraining({ hostId: (await hostByName(api, arg)).id, draining: !opts.undo });
-        return out({ name: host.name, draining: host.draining });
+        const host = await api.hosts.setDraining({
+          hostId: (await hostByName(api, arg)).id,
+          draining: !opts.undo,
+          moveBookings: !!opts["move-bookings"],
+        });
+        return out({ name: host.name, draining: host.draining, movedBookings: host.movedBookings });
       }
       case "retire": {
-        const host = await api.hosts.retire({ hostId: (await hostByName(api, arg)).id });
-        return out({ name: host.name, retiredAt: host.retiredAt });
+        const host = await api.hosts.retire({
+          hostId: (await hostByName(api, arg)).id,
+          moveBookings: !!opts["move-bookings"],
+        });
+        return out({ name: host.name, retiredAt: host.retiredAt, movedBookings: host.movedBookings });
       }
       default:
         throw new UsageError(`unknown command hosts ${verb ?? ""}`.trim());

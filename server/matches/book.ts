@@ -125,7 +125,7 @@ function nextBest(next: RankedCandidate | null) {
 }
 
 /** The decision as the admin saw it: objective, cap, the chosen host, the runners-up and the RTTs' sources. */
-function decisionRecord(
+export function decisionRecord(
   preview: Preview,
   chosen: RankedCandidate,
   measurement: Measurement | null,

@@ -238,7 +238,8 @@ describe("match booking", () => {
       },
     } as unknown as HostDriver;
     const a = callerFor(w.clanA, driver);
-    const top3 = (await a.matches.preview(request(w.game.id))).candidates.slice(0, 3).map((c) => c.hostName);
+    const preview = await a.matches.preview(request(w.game.id));
+    const top3 = preview.candidates.slice(0, 3).map((c) => c.hostName);
     expect(top3).toContain(w.hosts.dallasFree.name);
     const measured = await a.matches.measurePings({ ...request(w.game.id), candidates: 3 });
     // Only the players with an IP are pinged, from each of the top three hosts.
@@ -247,8 +248,65 @@ describe("match booking", () => {
     // Median of three probes from min/avg/max: 3·28 − 20 − 40 = 24.
     expect(dallas.cells[0]).toEqual({ rttMs: 24, source: "measured" });
     expect(dallas.cells[1]).toMatchObject({ source: "model", why: "placed on the map: no IP to ping" });
+    // Each measured value beside the model's (the preview's), which the ranking no longer uses.
+    const modelled = preview.candidates.find((c) => c.hostId === dallas.hostId)!.rttMs;
+    expect(dallas.modelledMs).toEqual(modelled);
+    expect(dallas.measuredMs).toEqual([24, null, 24, null]);
+    expect(dallas.rttMs).toEqual([24, modelled[1], 24, modelled[3]]);
     const denver = measured.candidates.find((c) => c.hostId === w.hosts.denverFree.id)!;
     expect(denver.cells[2]).toMatchObject({ source: "model", why: "ping failed: connection reset" });
     expect(measured.candidates).toHaveLength(3);
+  });
+});
+
+describe("a booked host taken out of service", () => {
+  it("drain asks first, naming the booking; asked to, it moves the booking to the next fairest server for the same players, audited", async () => {
+    const w = await makeBookingWorld(db);
+    const slot = request(w.game.id);
+    const preview = await callerFor(w.clanA).matches.preview(slot);
+    const [first, second] = preview.candidates;
+    const booked = await callerFor(w.clanA).matches.book({ ...slot, hostId: first!.hostId });
+    const op = callerFor(w.operator);
+
+    const asked = await trpcError(op.hosts.setDraining({ hostId: first!.hostId, draining: true }));
+    expect(asked.code).toBe("CONFLICT");
+    expect(asked.message).toBe(
+      `${first!.hostName} is booked for a match: Red Clan vs Blue Clan at ${slot.startsAt.toISOString()} (match ${booked.id}). Move it to the next fairest server for the same players, or cancel it first.`,
+    );
+    // Nothing changed.
+    expect((await db.host.findUniqueOrThrow({ where: { id: first!.hostId } })).draining).toBe(false);
+    expect((await db.match.findUniqueOrThrow({ where: { id: booked.id } })).hostId).toBe(first!.hostId);
+
+    const drained = await op.hosts.setDraining({ hostId: first!.hostId, draining: true, moveBookings: true });
+    expect(drained).toMatchObject({ draining: true, movedBookings: [{ matchId: booked.id, to: second!.hostName }] });
+    const moved = await db.match.findUniqueOrThrow({ where: { id: booked.id }, include: { players: true } });
+    expect(moved).toMatchObject({ hostId: second!.hostId, status: "SCHEDULED" });
+    expect((moved.placement as { chosen: { hostName: string } }).chosen.hostName).toBe(second!.hostName);
+    expect(await db.auditEvent.findFirst({ where: { entityId: booked.id, action: "match.move" } })).toMatchObject({
+      before: { host: first!.hostName },
+      after: { host: second!.hostName },
+    });
+  });
+
+  it("retire moves a scheduled booking too, and refuses with the reason when no other server can host it", async () => {
+    const w = await makeBookingWorld(db);
+    const slot = request(w.game.id);
+    const preview = await callerFor(w.clanA).matches.preview(slot);
+    const eligible = preview.candidates.map((c) => c.hostId);
+    const booked = await callerFor(w.clanA).matches.book({ ...slot, hostId: eligible[0]! });
+    const op = callerFor(w.operator);
+    // Every other eligible server out of service: nowhere to go.
+    await db.host.updateMany({ where: { id: { in: eligible.slice(1) } }, data: { draining: true } });
+    const stuck = await trpcError(op.hosts.retire({ hostId: eligible[0]!, moveBookings: true }));
+    expect(stuck.code).toBe("CONFLICT");
+    expect(stuck.message).toMatch(
+      /^No other server can host Red Clan vs Blue Clan at .* \(match \w+\): cancel it first/,
+    );
+    expect((await db.host.findUniqueOrThrow({ where: { id: eligible[0]! } })).retiredAt).toBeNull();
+
+    await db.host.update({ where: { id: eligible[1]! }, data: { draining: false } });
+    const retired = await op.hosts.retire({ hostId: eligible[0]!, moveBookings: true });
+    expect(retired.retiredAt).not.toBeNull();
+    expect((await db.match.findUniqueOrThrow({ where: { id: booked.id } })).hostId).toBe(eligible[1]);
   });
 });

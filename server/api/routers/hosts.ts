@@ -12,6 +12,10 @@ import {
   setHostDraining,
 } from "../../registry/hosts";
 import { confirmHostKeyInput, previewHostKeyInput, registerHostInput } from "../../registry/hosts.schema";
+import { isOverlappingBooking } from "../../matches/book";
+import { applyBookingMoves, describeBooking, planBookingMoves, type BookingMove } from "../../matches/move";
+import type { Tx } from "../../db/client";
+import type { AuditInput } from "../../audit";
 import { operatorProcedure, router, staffReadProcedure } from "../trpc";
 
 const id = z.string().min(1, "is required").max(64);
@@ -19,6 +23,50 @@ const id = z.string().min(1, "is required").max(64);
 /** An unknown host is NOT_FOUND whether or not an oracle is there to ask. */
 async function mustExist(db: Db, hostId: string) {
   if (!(await db.host.findUnique({ where: { id: hostId }, select: { id: true } }))) throw new HostNotFound(hostId);
+}
+
+/**
+ * A host leaving service (drain, retire) may be booked for matches: the operator is asked
+ * first (CONFLICT, naming them) and may have them placed again on the fairest other servers
+ * for the same players (`moveBookings`). Matches preparing or live run on where they are.
+ */
+async function bookingMovesFor(db: Db, hostId: string, moveBookings: boolean): Promise<BookingMove[]> {
+  const moves = await planBookingMoves(db, hostId);
+  if (moves.length === 0) return [];
+  const host = await db.host.findUniqueOrThrow({ where: { id: hostId }, select: { name: true } });
+  const list = moves.map((m) => describeBooking(m.booking)).join("; ");
+  if (!moveBookings)
+    throw new TRPCError({
+      code: "CONFLICT",
+      message: `${host.name} is booked for ${moves.length === 1 ? "a match" : `${moves.length} matches`}: ${list}. Move ${moves.length === 1 ? "it" : "them"} to the next fairest server for the same players, or cancel ${moves.length === 1 ? "it" : "them"} first.`,
+    });
+  const stuck = moves.filter((m) => !m.to);
+  if (stuck.length > 0)
+    throw new TRPCError({
+      code: "CONFLICT",
+      message: `No other server can host ${stuck.map((m) => describeBooking(m.booking)).join("; ")}: cancel ${stuck.length === 1 ? "it" : "them"} first, or keep ${host.name} in service.`,
+    });
+  return moves;
+}
+
+/** Takes the host out of service and moves its bookings in one transaction: all of it or nothing. */
+async function outOfService<H extends { name: string }>(
+  ctx: { db: Db; audit: (tx: Pick<Db, "auditEvent">, e: AuditInput) => Promise<void> },
+  moves: BookingMove[],
+  act: (tx: Tx) => Promise<H>,
+) {
+  try {
+    return await ctx.db.$transaction(async (tx) => {
+      const host = await act(tx);
+      return { ...host, movedBookings: await applyBookingMoves(tx, moves, host.name, ctx.audit) };
+    });
+  } catch (err) {
+    if (!isOverlappingBooking(err)) throw err;
+    throw new TRPCError({
+      code: "CONFLICT",
+      message: "A server chosen for a moved booking was booked by someone else meanwhile: nothing changed; try again.",
+    });
+  }
 }
 
 export const hostsRouter = router({
@@ -111,33 +159,39 @@ export const hostsRouter = router({
     });
   }),
 
-  /** Drain (stop placing VMs here) or return a host to service. */
-  setDraining: operatorProcedure.input(z.object({ hostId: id, draining: z.boolean() })).mutation(({ ctx, input }) =>
-    ctx.db.$transaction(async (tx) => {
-      const { before, after } = await setHostDraining(tx, input.hostId, input.draining);
-      await ctx.audit(tx, {
-        action: input.draining ? "host.drain" : "host.undrain",
-        entityType: "Host",
-        entityId: after.id,
-        before: { draining: before.draining },
-        after: { draining: after.draining },
+  /** Drain (stop placing VMs here) or return a host to service; its scheduled bookings move only when asked. */
+  setDraining: operatorProcedure
+    .input(z.object({ hostId: id, draining: z.boolean(), moveBookings: z.boolean().default(false) }))
+    .mutation(async ({ ctx, input }) => {
+      const moves = input.draining ? await bookingMovesFor(ctx.db, input.hostId, input.moveBookings) : [];
+      return outOfService(ctx, moves, async (tx) => {
+        const { before, after } = await setHostDraining(tx, input.hostId, input.draining);
+        await ctx.audit(tx, {
+          action: input.draining ? "host.drain" : "host.undrain",
+          entityType: "Host",
+          entityId: after.id,
+          before: { draining: before.draining },
+          after: { draining: after.draining, movedBookings: moves.length },
+        });
+        return after;
       });
-      return after;
     }),
-  ),
 
-  /** Retire an empty host: it leaves the registry's lists and is never used again. */
-  retire: operatorProcedure.input(z.object({ hostId: id })).mutation(({ ctx, input }) =>
-    ctx.db.$transaction(async (tx) => {
-      const { after } = await retireHost(tx, input.hostId);
-      await ctx.audit(tx, {
-        action: "host.retire",
-        entityType: "Host",
-        entityId: after.id,
-        before: { retiredAt: null },
-        after: { retiredAt: after.retiredAt },
+  /** Retire an empty host: it leaves the registry's lists and is never used again; its scheduled bookings move only when asked. */
+  retire: operatorProcedure
+    .input(z.object({ hostId: id, moveBookings: z.boolean().default(false) }))
+    .mutation(async ({ ctx, input }) => {
+      const moves = await bookingMovesFor(ctx.db, input.hostId, input.moveBookings);
+      return outOfService(ctx, moves, async (tx) => {
+        const { after } = await retireHost(tx, input.hostId);
+        await ctx.audit(tx, {
+          action: "host.retire",
+          entityType: "Host",
+          entityId: after.id,
+          before: { retiredAt: null },
+          after: { retiredAt: after.retiredAt, movedBookings: moves.length },
+        });
+        return after;
       });
-      return after;
     }),
-  ),
 });
