@@ -4,6 +4,7 @@
  * cells over the recent window.
  */
 import type { Db } from "../db/client";
+import { recentCells } from "./recent";
 import { suggestReplicas, type DemandPoint, type SuggestSite, type Suggestion } from "./suggest";
 
 type SiteRow = { id: string; slug: string; lat: number; lon: number; running: number; free: number };
@@ -34,7 +35,7 @@ export async function loadSuggestInput(
            GROUP BY 1
         ) f ON f.hn = n.id
        ORDER BY n.slug`,
-    db.demandSample.groupBy({ by: ["lat", "lon"], where: { serviceId, at: { gte: since } }, _sum: { count: true } }),
+    recentCells(db, serviceId, since),
   ]);
   return {
     sites: sites.map((s) => ({
@@ -45,7 +46,7 @@ export async function loadSuggestInput(
       current: s.running,
       capacity: s.running + s.free,
     })),
-    demand: demand.map((d) => ({ lat: d.lat, lon: d.lon, weight: d._sum.count ?? 0 })),
+    demand: demand.map((d) => ({ lat: d.lat, lon: d.lon, weight: d.requests })),
   };
 }
 

@@ -4,9 +4,19 @@ import type { OperationKind, Prisma } from "../db/generated/client";
 import { vmName } from "../hosts/command";
 import { InvalidArgumentError } from "../hosts/errors";
 import { ownerSegmentInTransaction } from "../edge/owner-segments";
-import { placeVm, type HostCandidate, type HostRole, type PlacementDecision } from "../oracle/scheduler";
+import {
+  choicesByNetwork,
+  placeVm,
+  type HostCandidate,
+  type HostRole,
+  type Origin,
+  type PlacementDecision,
+} from "../oracle/scheduler";
+import { equivalentSpares, quickestSpare, type Spare } from "../oracle/spares";
 import { ACTIVE_STATES } from "../operation-states";
-import { destination, type Phase } from "../oracle/lifecycle";
+import { destination, type Destination, type Phase } from "../oracle/lifecycle";
+import { recentCells, replicaNetworks } from "../demand/recent";
+import { HOST_LOAD_WINDOW_MS, hostCpuLoads } from "../metrics/host-load";
 import { imagePlan, planSteps, type OperationPlan } from "./plan";
 
 /** graphile-worker task that executes operations (server/jobs/worker.ts). */
@@ -15,6 +25,8 @@ export const OPERATION_TASK = "vmatrix_operation";
 export const OPERATION_MAX_ATTEMPTS = 8;
 /** HIBERNATE's pre-boot: how long a VM runs before it is saved into the Nest (config HIBERNATE_BOOT_SECONDS). */
 const DEFAULT_BOOT_SETTLE_MS = 10_000;
+/** Demand a placement into production weighs: the service's last hour (docs/operations.md, "Where a VM goes"). */
+export const DEMAND_WINDOW_MINUTES = 60;
 
 /** An operation request the product turns down (a Refused, kept by its own name for callers that catch only these). */
 export class OperationRefused extends Refused {
@@ -38,14 +50,15 @@ export interface OperationRequest {
   imageId?: string;
   /** CLONE for a booked match: its game server, which alone may use the match's reserved host. */
   forMatchId?: string;
-  /** CLONE: the hosting network the new replica should run in. */
+  /** Keep the placement to this hosting network (a CLONE's replica, an operator's choice in the dialogs): the same ranking within it. */
   hostingNetworkId?: string;
   /** HIBERNATE: seconds the VM runs before it is saved. */
   bootSettleMs?: number;
 }
 
 type VmRow = NonNullable<Awaited<ReturnType<typeof loadVm>>>;
-const loadVm = (tx: Tx, id: string) => tx.vm.findUnique({ where: { id }, include: { host: true } });
+const WITH_HOST = { host: { include: { hostingNetwork: true } } } as const;
+const loadVm = (tx: Tx, id: string) => tx.vm.findUnique({ where: { id }, include: WITH_HOST });
 const refuse = (code: OperationRefused["code"], message: string) => new OperationRefused(code, message);
 
 /** What a request's `inTransaction` hook learns of the operation it is part of. */
@@ -77,33 +90,7 @@ export async function requestOperation(
     return await db.$transaction(
       async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:placement'))`;
-        const { vm, kind } = await subject(tx, req);
-        if (vm.deletedAt) throw refuse("PRECONDITION_FAILED", `VM ${vm.name} was deleted.`);
-        const active = await tx.operation.findFirst({ where: { vmId: vm.id, state: { in: [...ACTIVE_STATES] } } });
-        if (active) {
-          throw refuse(
-            "CONFLICT",
-            `VM ${vm.name} already has an operation in progress (${active.kind.toLowerCase()}, ${active.state.toLowerCase()}); one at a time.`,
-          );
-        }
-        const where = destination(kind, vm, req.to);
-        if ("refused" in where) throw refuse("PRECONDITION_FAILED", where.refused);
-        // The owner's segment travels in the plan: every step (define, bind) uses this one.
-        const service = await tx.service.findUniqueOrThrow({
-          where: { id: vm.serviceId },
-          select: { ownerDomain: true },
-        });
-        const segment = await ownerSegmentInTransaction(tx, service.ownerDomain);
-        let placement: PlacementDecision | null = null;
-        let targetHostId: string;
-        if (where.sameHost) {
-          if (!vm.host) throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is on no host.`);
-          targetHostId = vm.host.id;
-        } else {
-          if (kind !== "CREATE" && !vm.host) throw refuse("PRECONDITION_FAILED", `VM ${vm.name} is on no host.`);
-          placement = await place(tx, vm, where.role, req, segment);
-          targetHostId = placement.chosen!.hostId;
-        }
+        const { vm, kind, where, segment, placement, targetHostId } = await decide(tx, req);
         const files = {
           disk: base(vm.diskPath, `${vm.name}.img`),
           state: base(vm.statePath, `${vm.name}.state`),
@@ -188,26 +175,151 @@ async function networkFlags(tx: Tx, hostIds: (string | null)[]): Promise<string[
 
 const base = (path: string | null, fallback: string) => (path ? path.slice(path.lastIndexOf("/") + 1) : fallback);
 
-/** The VM the operation is about: named, made (CREATE), or chosen from the Nest (CLONE). */
-async function subject(tx: Tx, req: OperationRequest): Promise<{ vm: VmRow; kind: OperationKind }> {
-  if (req.kind === "CREATE") return { vm: await newVm(tx, req), kind: "CREATE" };
-  if (req.kind === "CLONE") return { vm: await nestReplica(tx, req), kind: "CLONE" };
+/** What a request decides before anything is recorded: the VM, where it goes and why. */
+interface Decided {
+  vm: VmRow;
+  kind: OperationKind;
+  where: Destination;
+  segment: number;
+  placement: PlacementDecision | null;
+  targetHostId: string;
+}
+
+/** The request's decision: one code path for the operation and its dry run (previewOperation). */
+async function decide(tx: Tx, req: OperationRequest): Promise<Decided> {
+  const { vm: named, kind, spares } = await subject(tx, req);
+  if (named.deletedAt) throw refuse("PRECONDITION_FAILED", `VM ${named.name} was deleted.`);
+  const active = await tx.operation.findFirst({ where: { vmId: named.id, state: { in: [...ACTIVE_STATES] } } });
+  if (active) {
+    throw refuse(
+      "CONFLICT",
+      `VM ${named.name} already has an operation in progress (${active.kind.toLowerCase()}, ${active.state.toLowerCase()}); one at a time.`,
+    );
+  }
+  const where = destination(kind, named, req.to);
+  if ("refused" in where) throw refuse("PRECONDITION_FAILED", where.refused);
+  // The owner's segment travels in the plan: every step (define, bind) uses this one.
+  const service = await tx.service.findUniqueOrThrow({
+    where: { id: named.serviceId },
+    select: { ownerDomain: true },
+  });
+  const segment = await ownerSegmentInTransaction(tx, service.ownerDomain);
+  if (where.sameHost) {
+    if (!named.host) throw refuse("PRECONDITION_FAILED", `VM ${named.name} is on no host.`);
+    return { vm: named, kind, where, segment, placement: null, targetHostId: named.host.id };
+  }
+  if (kind !== "CREATE" && !named.host) throw refuse("PRECONDITION_FAILED", `VM ${named.name} is on no host.`);
+  const { placement, target } = await place(tx, named, spares, where.role, req, segment);
+  // A CLONE takes, of the equally ready spares, the one quickest to bring to the chosen host.
+  const vm = spares ? spares.find((s) => s.id === quickestSpare(spares.map(asSpare), target)!.spare.vmId)! : named;
+  return { vm, kind, where, segment, placement, targetHostId: target.id };
+}
+
+/** A dry run of a request: the same decision, nothing recorded. */
+export interface OperationPreview {
+  vm: { id: string; name: string };
+  kind: OperationKind;
+  toPhase: Phase;
+  /** null: the operation stays on the VM's host. */
+  placement: PlacementDecision | null;
+  /** Each hosting network's own choice by the same ranking, best first: what naming it would give. */
+  choices: {
+    hostingNetworkId: string;
+    hostingNetwork: string;
+    city: string;
+    host: string;
+    measures: NonNullable<PlacementDecision["candidates"][number]["measures"]>;
+  }[];
+}
+
+/**
+ * Where a request would take its VM and why, without recording anything: the dialogs show it
+ * before an operator confirms. A CREATE makes a VM row first, so it has no dry run.
+ */
+export async function previewOperation(
+  db: Db,
+  req: Omit<OperationRequest, "requestedById">,
+): Promise<OperationPreview> {
+  if (req.kind === "CREATE") throw refuse("BAD_REQUEST", "kind: a CREATE has no dry run.");
+  // In a transaction like the request's (an owner's first VM gets its segment here, as it would there).
+  const d = await db.$transaction((tx) => decide(tx, { ...req, requestedById: null }), {
+    timeout: 60_000,
+    maxWait: 10_000,
+  });
+  const networks = new Map(
+    (await db.hostingNetwork.findMany({ select: { id: true, slug: true, city: true } })).map((n) => [n.slug, n]),
+  );
+  return {
+    vm: { id: d.vm.id, name: d.vm.name },
+    kind: d.kind,
+    toPhase: d.where.toPhase,
+    placement: d.placement,
+    choices: d.placement
+      ? choicesByNetwork(d.placement, d.where.role).map((c) => ({
+          hostingNetworkId: networks.get(c.hostingNetwork)?.id ?? "",
+          hostingNetwork: c.hostingNetwork,
+          city: networks.get(c.hostingNetwork)?.city ?? c.hostingNetwork,
+          host: c.name,
+          measures: c.measures,
+        }))
+      : [],
+  };
+}
+
+/** The VM the operation is about: named, made (CREATE), or one of the equally ready spares (CLONE: chosen with the host). */
+async function subject(
+  tx: Tx,
+  req: OperationRequest,
+): Promise<{ vm: VmRow; kind: OperationKind; spares: VmRow[] | null }> {
+  if (req.kind === "CREATE") return { vm: await newVm(tx, req), kind: "CREATE", spares: null };
+  if (req.kind === "CLONE") {
+    const spares = await nestReplicas(tx, req);
+    return { vm: spares[0]!, kind: "CLONE", spares };
+  }
   if (!req.vmId) throw refuse("BAD_REQUEST", "vmId: required");
   const vm = await loadVm(tx, req.vmId);
   if (!vm) throw refuse("NOT_FOUND", "No such VM.");
-  return { vm, kind: req.kind };
+  return { vm, kind: req.kind, spares: null };
 }
 
-/** Candidate hosts of a role, as the scheduler sees them, and its decision; a refusal says why nothing fits. */
+const bytesOf = (vm: { diskBytes: bigint; stateBytes: bigint }) => Number(vm.diskBytes + vm.stateBytes);
+type NetworkRow = NonNullable<VmRow["host"]>["hostingNetwork"];
+const placeOf = (n: NetworkRow) => ({
+  hostingNetworkId: n.id,
+  hostingNetwork: n.slug,
+  lat: n.lat,
+  lon: n.lon,
+  linkMbps: n.linkMbps,
+});
+/** A VM on a host as a spare an activation could take. */
+const asSpare = (vm: VmRow): Spare => ({
+  vmId: vm.id,
+  name: vm.name,
+  phase: vm.phase as Spare["phase"],
+  power: vm.power,
+  bytes: bytesOf(vm),
+  at: placeOf(vm.host!.hostingNetwork),
+});
+
+/**
+ * Candidate hosts of a role as the scheduler sees them (with their recent CPU use and, into
+ * production, the service's recent demand and running replicas), and its decision; a
+ * refusal says why nothing fits. `spares`: a CLONE's equally ready VMs, each a possible
+ * origin of the files.
+ */
 async function place(
   tx: Tx,
   vm: VmRow,
+  spares: VmRow[] | null,
   role: HostRole,
   req: OperationRequest,
   segment: number,
-): Promise<PlacementDecision> {
-  const vmBytes = Number(vm.diskBytes + vm.stateBytes);
-  const [hosts, incoming, reservations] = await Promise.all([
+): Promise<{ placement: PlacementDecision; target: HostCandidate }> {
+  const movers = spares ?? [vm];
+  const vmBytes = Math.max(...movers.map(bytesOf));
+  const now = Date.now();
+  const production = role === "PRODUCTION";
+  const [hosts, incoming, reservations, cells, replicas] = await Promise.all([
     tx.host.findMany({
       where: { role, ...(req.targetHostId ? { id: req.targetHostId } : {}) },
       include: { _count: { select: { vms: { where: { deletedAt: null } } } }, hostingNetwork: true },
@@ -219,7 +331,14 @@ async function place(
       select: { id: true, hostId: true, startsAt: true, endsAt: true },
       orderBy: { startsAt: "asc" },
     }),
+    production ? recentCells(tx, vm.serviceId, new Date(now - DEMAND_WINDOW_MINUTES * 60_000)) : [],
+    production ? replicaNetworks(tx, vm.serviceId) : [],
   ]);
+  const loads = await hostCpuLoads(
+    tx,
+    hosts.map((h) => h.id),
+    new Date(now - HOST_LOAD_WINDOW_MS),
+  );
   const reservedFor = new Map<string, { matchId: string; startsAt: Date; endsAt: Date }[]>();
   for (const m of reservations)
     reservedFor.set(m.hostId, [
@@ -236,18 +355,26 @@ async function place(
     draining: h.draining,
     retired: h.retiredAt !== null,
     hostingNetworkId: h.hostingNetworkId,
+    hostingNetwork: h.hostingNetwork.slug,
     lat: h.hostingNetwork.lat,
     lon: h.hostingNetwork.lon,
+    linkMbps: h.hostingNetwork.linkMbps,
     vmSlots: h.vmSlots,
     vmsPlaced: h._count.vms + (incoming.find((o) => o.targetHostId === h.id)?._count ?? 0),
     freeDiskBytes: Number(h.freeDiskBytes),
+    ...(loads.has(h.id) ? { cpuLoad: loads.get(h.id) } : {}),
     bytesPresent: h.id === vm.hostId ? vmBytes : 0,
     segments: h.segmentsProbedAt ? h.segments : null,
     reservedFor: reservedFor.get(h.id) ?? [],
   }));
+  const origins: Origin[] = movers.flatMap((m) =>
+    m.host ? [{ ...placeOf(m.host.hostingNetwork), bytes: bytesOf(m) }] : [],
+  );
   const placement = placeVm(candidates, {
     vmBytes,
     role,
+    origins,
+    ...(production ? { demand: { cells, replicas, windowMinutes: DEMAND_WINDOW_MINUTES } } : {}),
     excludeHostIds: vm.hostId ? [vm.hostId] : [],
     hostingNetworkId: req.hostingNetworkId,
     segment,
@@ -257,7 +384,7 @@ async function place(
     const only = req.targetHostId ? placement.candidates[0]?.dropped : undefined;
     throw refuse("PRECONDITION_FAILED", only ? `Host refused by ${only.filter}: ${only.reason}.` : placement.summary);
   }
-  return placement;
+  return { placement, target: candidates.find((h) => h.id === placement.chosen!.hostId)! };
 }
 
 /** CREATE: the new VM's row (LOADING, on no host until its record step), with a private address in its owner domain. */
@@ -319,10 +446,11 @@ async function freeAddress(tx: Tx, ownerDomain: string): Promise<string> {
 }
 
 /**
- * CLONE (§3.4, flash crowds): another replica of the service, resumed from a pre-booted
- * VM in the Nest (else one in the Loading Chambers), not busy with another operation.
+ * CLONE (§3.4, flash crowds): another replica of the service, resumed from a VM waiting in
+ * the Nest (else the Loading Chambers), not busy with another operation: every one of the
+ * readiest kind (pre-booted and saved first); the placement then takes the one nearest its host.
  */
-async function nestReplica(tx: Tx, req: OperationRequest): Promise<VmRow> {
+async function nestReplicas(tx: Tx, req: OperationRequest): Promise<VmRow[]> {
   const service = await tx.service.findUnique({ where: { id: req.serviceId ?? "" } });
   if (!service) throw refuse("NOT_FOUND", "serviceId: no such service.");
   const spare = await tx.vm.findMany({
@@ -333,22 +461,14 @@ async function nestReplica(tx: Tx, req: OperationRequest): Promise<VmRow> {
       host: { status: "UP", hostKeyTrust: "TRUSTED" },
       operations: { none: { state: { in: [...ACTIVE_STATES] } } },
     },
-    include: { host: true },
+    include: WITH_HOST,
+    orderBy: { name: "asc" },
   });
-  // Pre-booted Nest VMs first (they resume instead of booting), then smaller files, then by name.
-  spare.sort(
-    (a, b) =>
-      rank(a) - rank(b) ||
-      Number(a.diskBytes + a.stateBytes - (b.diskBytes + b.stateBytes)) ||
-      a.name.localeCompare(b.name),
-  );
-  const vm = spare[0];
-  if (!vm)
+  if (spare.length === 0)
     throw refuse(
       "PRECONDITION_FAILED",
       `Service ${service.slug} has no spare VM in the Nest or the Loading Chambers to replicate.`,
     );
-  return vm;
+  const ready = new Set(equivalentSpares(spare.map(asSpare)).map((s) => s.vmId));
+  return spare.filter((v) => ready.has(v.id));
 }
-const rank = (v: { phase: string; power: string }) =>
-  v.phase === "NEST" && v.power === "SAVED" ? 0 : v.phase === "NEST" ? 1 : 2;

@@ -1,11 +1,22 @@
-import { greatCircleKm } from "../latency/model";
+import type { LatLon } from "../latency/model";
+import { formatBytes, formatDuration } from "../format";
+import { transferSeconds } from "../map/estimates";
+import { demandView, meanRttWith, type DemandCell, type DemandView } from "./demand-rtt";
+import { transferEstimate, type NetworkPlace, type TransferEstimate } from "./transfer";
+
 /**
  * Host scheduler: where a VM should go next. Filter, then rank (Nova's filters and
  * weighers, Nomad's feasibility then ranking): each filter answers one question about a
- * host, each scorer gives one number in [0, 1] (higher is better) scaled by its weight.
- * The decision lists every candidate with the filter that dropped it or its scores, so
- * the operator (and the Operation row) can see why a host was or was not chosen.
- * Pure: no I/O; callers read hosts from the database and pass them in.
+ * host; the hosts left are ranked by a few measures in order, each deciding only among the
+ * hosts the ones before it left tied (docs/operations.md, "Where a VM goes"):
+ * - into production: the demand-weighted RTT of the service's users with a replica there,
+ *   then the transfer time of the VM's files, then the host's load;
+ * - out of production (Nest, Loading Chambers): the VM's own hosting network first, then
+ *   transfer time, distance and load, so the next activation in that region starts nearby.
+ * The decision lists every candidate with the filter that dropped it or its measures, and
+ * records the winner's numbers and the runner-up with why it lost, so the operator (and
+ * the Operation row) can see why a host was or was not chosen.
+ * Pure: no I/O; callers read hosts, demand and load from the database and pass them in.
  */
 
 export type HostRole = "NEST" | "LOADING" | "PRODUCTION";
@@ -20,13 +31,17 @@ export interface HostCandidate {
   draining: boolean;
   retired: boolean;
   hostingNetworkId: string;
+  /** The hosting network's slug, for the decision's words. */
+  hostingNetwork: string;
   lat: number;
   lon: number;
+  /** The hosting network's Internet link. */
+  linkMbps: number;
   vmSlots: number;
   /** VMs placed on the host, plus those that active operations are moving onto it. */
   vmsPlaced: number;
   freeDiskBytes: number;
-  /** Mean CPU use of the host, 0..1, when known. */
+  /** Mean CPU use of the host over the last minutes, 0..1, when known. */
   cpuLoad?: number;
   /** Bytes of this VM's files the host already holds (its current host holds them all). */
   bytesPresent: number;
@@ -39,13 +54,29 @@ export interface HostCandidate {
   reservedFor?: readonly { matchId: string; startsAt: Date; endsAt: Date }[];
 }
 
+/** Where the VM's files are now: its host's hosting network (a CLONE: one per equivalent spare VM). */
+export interface Origin extends NetworkPlace {
+  hostingNetwork: string;
+  /** Disk + saved state of the VM there. */
+  bytes: number;
+}
+
+/** The service's recent demand and where its replicas run (or are arriving). */
+export interface DemandInput {
+  cells: readonly DemandCell[];
+  replicas: readonly LatLon[];
+  windowMinutes: number;
+}
+
 export interface PlacementRequest {
   /** Disk + saved state + domain XML. */
   vmBytes: number;
   role: HostRole;
   hostingNetworkId?: string;
-  /** Where the users are (e.g. the demand hot spot of the service), to prefer hosts near it. */
-  demand?: { lat: number; lon: number };
+  /** Where the VM's files come from; absent (a new VM): transfer time and distance rank no host. */
+  origins?: readonly Origin[];
+  /** For production: the users to bring the service near (demand-weighted RTT). */
+  demand?: DemandInput;
   /** The VM's current host and any other host that must not be chosen. */
   excludeHostIds?: string[];
   /** The VM's owner segment (§4.3.2): its NIC joins that segment's bridge on the host. */
@@ -61,26 +92,77 @@ export interface Filter {
   check(host: HostCandidate, req: PlacementRequest): string | null;
 }
 
-export interface Scorer {
+/** What the ranking reads of a host that passed every filter. */
+export interface Measures {
+  /** Demand-weighted RTT of the service's users with a replica here too, ms; null without demand (or out of production). */
+  demandRttMs: number | null;
+  /** Bytes still to copy here, from the nearest origin. */
+  bytes: number;
+  transferSeconds: number;
+  /** The hosting network the files would come from; null when none is known. */
+  from: string | null;
+  km: number;
+  /** The rate the transfer estimate assumes, Mbit/s (0 when nothing is copied or no origin is known). */
+  mbps: number;
+  /** In the hosting network the files are in already. */
+  ownNetwork: boolean;
+  /** The busier of CPU use and slot use, 0..1. */
+  load: number;
+}
+
+/** One measure of the ranking: lower is better; values within `tolerance` of the best tie. */
+export interface Criterion {
   name: string;
   why: string;
-  weight: number;
-  /** The raw measure (shown to people) and its score in [0, 1]. */
-  score(host: HostCandidate, req: PlacementRequest): { value: number; score: number };
+  tolerance: number;
+  value(m: Measures): number;
+  /** Why `loser` lost to `winner` on this measure, in words. */
+  lost(loser: Measures, winner: Measures): string;
 }
 
 export interface CandidateRecord {
   hostId: string;
   name: string;
+  hostingNetwork: string;
   dropped?: { filter: string; reason: string };
-  scores?: { scorer: string; value: number; score: number; weight: number }[];
-  total?: number;
+  measures?: Measures;
+}
+
+/** The best host in another hosting network than the winner's (else the next host), and the measure it lost on. */
+export interface RunnerUp {
+  hostId: string;
+  name: string;
+  hostingNetwork: string;
+  measures: Measures;
+  /** The criterion that decided, or "name" when every measure tied. */
+  lostOn: string;
+  why: string;
+}
+
+/** The winner's numbers, as recorded on the operation and shown before an operator confirms. */
+export interface PlacementNumbers {
+  rule: "demand" | "reach";
+  demand: {
+    windowMinutes: number;
+    cells: number;
+    requests: number;
+    /** Hosting networks where the service runs (or is arriving) already. */
+    replicaNetworks: number;
+    /** Demand-weighted RTT with the replicas already running; null when none runs or no demand. */
+    beforeMs: number | null;
+    /** The same once the chosen host runs one too. */
+    afterMs: number | null;
+  } | null;
+  chosen: Measures;
+  runnerUp: RunnerUp | null;
 }
 
 export interface PlacementDecision {
-  chosen: { hostId: string; name: string } | null;
+  chosen: { hostId: string; name: string; hostingNetwork: string } | null;
   /** One sentence: the winner and what decided, or why nothing fits. */
   summary: string;
+  /** Absent when nothing fits. */
+  numbers?: PlacementNumbers;
   candidates: CandidateRecord[];
 }
 
@@ -153,60 +235,127 @@ export const FILTERS: Filter[] = [
   },
 ];
 
-/** Half the Earth's circumference: the farthest any two places are apart. */
-const HALF_CIRCUMFERENCE_KM = Math.PI * 6371;
+const ms = (v: number | null) => (v === null ? "no demand" : `${v.toFixed(1)} ms`);
+const seconds = (s: number) => formatDuration(s * 1000);
+const km = (v: number) => `${Math.round(v).toLocaleString("en-US")} km`;
 
-export const SCORERS: Scorer[] = [
-  {
-    name: "bytes-to-transfer",
-    why: "Prefer hosts that already hold the VM's files: fewer bytes to copy, a faster move (§5.2.2).",
-    weight: 1,
-    score: (h, req) => {
-      const value = bytesToTransfer(h, req);
-      return { value, score: req.vmBytes === 0 ? 1 : 1 - value / req.vmBytes };
-    },
-  },
-  {
-    name: "load",
-    why: "Prefer idle hosts: the busier of CPU use and slot use counts.",
-    weight: 1,
-    score: (h) => {
-      const value = Math.max(h.cpuLoad ?? 0, slotsOf(h) === 0 ? 1 : h.vmsPlaced / slotsOf(h));
-      return { value, score: 1 - Math.min(1, value) };
-    },
-  },
-  {
-    name: "distance-to-demand",
-    why: "Prefer hosts near the users (km to the demand point); neutral when no demand point is given.",
-    weight: 1,
-    score: (h, req) => {
-      if (!req.demand) return { value: 0, score: 1 };
-      const value = greatCircleKm(h, req.demand);
-      return { value: Math.round(value), score: 1 - value / HALF_CIRCUMFERENCE_KM };
-    },
-  },
-];
+const DEMAND_RTT: Criterion = {
+  name: "demand-rtt",
+  why: "Bring the service near its users: the demand-weighted RTT with a replica on this host too (each demand cell served by its nearest replica). Within 0.5 ms is a tie: below what 1° demand cells resolve.",
+  tolerance: 0.5,
+  value: (m) => m.demandRttMs ?? 0,
+  lost: (l, w) => `demand-weighted RTT ${ms(l.demandRttMs)} against ${ms(w.demandRttMs)}`,
+};
+const TRANSFER_TIME: Criterion = {
+  name: "transfer-time",
+  why: "Prefer the move that is quickest to make: the VM's files over the slower link, or one SSH window per round trip when far.",
+  tolerance: 0,
+  value: (m) => m.transferSeconds,
+  lost: (l, w) => `transfer ≈ ${seconds(l.transferSeconds)} against ${seconds(w.transferSeconds)}`,
+};
+const OWN_NETWORK: Criterion = {
+  name: "own-network",
+  why: "A VM leaving production stays in its own hosting network when it can: the next activation there starts nearby.",
+  tolerance: 0,
+  value: (m) => (m.ownNetwork ? 0 : 1),
+  lost: () => "outside the VM's own hosting network",
+};
+const DISTANCE: Criterion = {
+  name: "distance",
+  why: "Nearer the VM's files, when transfer times tie.",
+  tolerance: 0,
+  value: (m) => m.km,
+  lost: (l, w) => `${km(l.km)} away against ${km(w.km)}`,
+};
+const LOAD: Criterion = {
+  name: "load",
+  why: "Prefer idle hosts: the busier of CPU use (recent metric samples) and slot use. Within 5 points is a tie.",
+  tolerance: 0.05,
+  value: (m) => m.load,
+  lost: (l, w) => `load ${Math.round(l.load * 100)}% against ${Math.round(w.load * 100)}%`,
+};
 
-/** Filters every host, scores the survivors, picks the best (ties: by name, so decisions repeat). */
-export function placeVm(
-  hosts: readonly HostCandidate[],
-  req: PlacementRequest,
-  filters = FILTERS,
-  scorers = SCORERS,
-): PlacementDecision {
+/** How hosts that passed the filters are ranked, per role: the first measure decides, ties go to the next, then the name. */
+export const RANKING: Record<HostRole, readonly Criterion[]> = {
+  PRODUCTION: [DEMAND_RTT, TRANSFER_TIME, LOAD],
+  NEST: [OWN_NETWORK, TRANSFER_TIME, DISTANCE, LOAD],
+  LOADING: [OWN_NETWORK, TRANSFER_TIME, DISTANCE, LOAD],
+};
+
+type Measured = CandidateRecord & { measures: Measures };
+
+/** The best of `hosts`: keep those within tolerance of the best on each criterion in turn, then the first by name. */
+function best(hosts: readonly Measured[], criteria: readonly Criterion[]): Measured | undefined {
+  let left = hosts;
+  for (const c of criteria) {
+    const top = Math.min(...left.map((h) => c.value(h.measures)));
+    left = left.filter((h) => c.value(h.measures) <= top + c.tolerance);
+  }
+  return [...left].sort((a, b) => a.name.localeCompare(b.name))[0];
+}
+
+/** The first criterion on which `loser` falls outside the winner's tolerance, in words. */
+function lostOn(winner: Measured, loser: Measured, criteria: readonly Criterion[]): { lostOn: string; why: string } {
+  for (const c of criteria) {
+    const [w, l] = [c.value(winner.measures), c.value(loser.measures)];
+    if (Math.abs(l - w) <= c.tolerance) continue;
+    // A pair can tie on a measure the whole field did not: the first pairwise difference decides.
+    return { lostOn: c.name, why: c.lost(loser.measures, winner.measures) };
+  }
+  return { lostOn: "name", why: "equal on every measure; the first by name won" };
+}
+
+const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
+
+/** Everything the ranking needs of each host, with per-network work done once. */
+function measure(req: PlacementRequest, view: DemandView | null) {
+  const rttOf = new Map<string, number | null>();
+  // Rate, distance and locality depend only on the two hosting networks.
+  const routes = new Map<string, TransferEstimate>();
+  return (h: HostCandidate): Measures => {
+    if (view && !rttOf.has(h.hostingNetworkId)) rttOf.set(h.hostingNetworkId, meanRttWith(view, h));
+    let nearest: { origin: Origin; route: TransferEstimate; bytes: number; seconds: number } | null = null;
+    for (const origin of req.origins ?? []) {
+      const key = `${origin.hostingNetworkId}>${h.hostingNetworkId}`;
+      if (!routes.has(key)) routes.set(key, transferEstimate(0, origin, h));
+      const route = routes.get(key)!;
+      const bytes = Math.max(0, origin.bytes - h.bytesPresent);
+      const seconds = transferSeconds(bytes, route.mbps);
+      if (!nearest || seconds < nearest.seconds || (seconds === nearest.seconds && route.km < nearest.route.km))
+        nearest = { origin, route, bytes, seconds };
+    }
+    const rtt = view ? rttOf.get(h.hostingNetworkId)! : null;
+    // Rounded where finer digits mean nothing: the record (JSON) then holds exactly what was ranked.
+    return {
+      demandRttMs: rtt === null ? null : round(rtt, 2),
+      bytes: nearest?.bytes ?? bytesToTransfer(h, req),
+      transferSeconds: round(nearest?.seconds ?? 0, 3),
+      from: nearest?.origin.hostingNetwork ?? null,
+      km: round(nearest?.route.km ?? 0, 1),
+      mbps: nearest && nearest.bytes > 0 ? round(nearest.route.mbps, 1) : 0,
+      ownNetwork: nearest?.route.local ?? false,
+      load: round(Math.max(h.cpuLoad ?? 0, slotsOf(h) === 0 ? 1 : h.vmsPlaced / slotsOf(h)), 3),
+    };
+  };
+}
+
+/** Filters every host, measures the survivors, ranks them (ties: by name, so decisions repeat). */
+export function placeVm(hosts: readonly HostCandidate[], req: PlacementRequest, filters = FILTERS): PlacementDecision {
+  const d = req.role === "PRODUCTION" ? req.demand : undefined;
+  const view = d ? demandView(d.cells, d.replicas) : null;
+  const measureOf = measure(req, view);
   const candidates: CandidateRecord[] = hosts.map((h) => {
+    const record = { hostId: h.id, name: h.name, hostingNetwork: h.hostingNetwork };
     for (const f of filters) {
       const reason = f.check(h, req);
-      if (reason !== null) return { hostId: h.id, name: h.name, dropped: { filter: f.name, reason } };
+      if (reason !== null) return { ...record, dropped: { filter: f.name, reason } };
     }
-    const scores = scorers.map((s) => ({ scorer: s.name, weight: s.weight, ...s.score(h, req) }));
-    return { hostId: h.id, name: h.name, scores, total: scores.reduce((sum, s) => sum + s.weight * s.score, 0) };
+    return { ...record, measures: measureOf(h) };
   });
-  const ranked = candidates
-    .filter((c): c is CandidateRecord & { total: number } => c.total !== undefined)
-    .sort((a, b) => b.total - a.total || a.name.localeCompare(b.name));
-  const best = ranked[0];
-  if (!best) {
+  const fit = candidates.filter((c): c is Measured => c.measures !== undefined);
+  const criteria = RANKING[req.role];
+  const winner = best(fit, criteria);
+  if (!winner) {
     const byFilter = new Map<string, number>();
     for (const c of candidates)
       if (c.dropped) byFilter.set(c.dropped.filter, (byFilter.get(c.dropped.filter) ?? 0) + 1);
@@ -217,10 +366,85 @@ export function placeVm(
       candidates,
     };
   }
-  const runnerUp = ranked[1];
+  const second =
+    best(
+      fit.filter((c) => c.hostingNetwork !== winner.hostingNetwork),
+      criteria,
+    ) ??
+    best(
+      fit.filter((c) => c !== winner),
+      criteria,
+    );
+  const runnerUp: RunnerUp | null = second
+    ? {
+        hostId: second.hostId,
+        name: second.name,
+        hostingNetwork: second.hostingNetwork,
+        measures: second.measures,
+        ...lostOn(winner, second, criteria),
+      }
+    : null;
+  const numbers: PlacementNumbers = {
+    rule: req.role === "PRODUCTION" ? "demand" : "reach",
+    demand:
+      d && view
+        ? {
+            windowMinutes: d.windowMinutes,
+            cells: d.cells.length,
+            requests: d.cells.reduce((sum, c) => sum + c.requests, 0),
+            replicaNetworks: d.replicas.length,
+            beforeMs: view.beforeMs === null ? null : round(view.beforeMs, 2),
+            afterMs: winner.measures.demandRttMs,
+          }
+        : null,
+    chosen: winner.measures,
+    runnerUp,
+  };
   return {
-    chosen: { hostId: best.hostId, name: best.name },
-    summary: `${best.name} scored ${best.total.toFixed(3)}${runnerUp ? `, ahead of ${runnerUp.name} (${runnerUp.total.toFixed(3)})` : ", the only host that fits"}.`,
+    chosen: { hostId: winner.hostId, name: winner.name, hostingNetwork: winner.hostingNetwork },
+    summary: summarize(winner, numbers),
+    numbers,
     candidates,
   };
+}
+
+/** The decision in one sentence: where, the numbers that decided, the runner-up and why it lost. */
+function summarize(winner: Measured, n: PlacementNumbers): string {
+  const m = n.chosen;
+  const parts = [`${winner.name} in ${winner.hostingNetwork}`];
+  if (n.demand)
+    parts.push(
+      n.demand.requests > 0
+        ? `demand-weighted RTT ${n.demand.beforeMs === null ? "(no replica running)" : ms(n.demand.beforeMs)} → ${ms(n.demand.afterMs)} over ${n.demand.cells} demand cells (last ${n.demand.windowMinutes} min)`
+        : `no demand recorded in the last ${n.demand.windowMinutes} min`,
+    );
+  if (m.from !== null)
+    parts.push(
+      m.bytes === 0
+        ? "nothing to copy"
+        : `${formatBytes(m.bytes)} from ${m.from}${m.ownNetwork ? " (same hosting network)" : ` (${km(m.km)})`} in ≈ ${seconds(m.transferSeconds)}`,
+    );
+  const r = n.runnerUp;
+  parts.push(
+    r ? `runner-up ${r.name} in ${r.hostingNetwork} lost on ${r.lostOn}: ${r.why}` : "the only host that fits",
+  );
+  return `${parts.join("; ")}.`;
+}
+
+/**
+ * Each hosting network's own choice (the best of its hosts by the same ranking), best first:
+ * what the decision would be if the request named that hosting network.
+ */
+export function choicesByNetwork(decision: PlacementDecision, role: HostRole): Measured[] {
+  const byNetwork = new Map<string, Measured[]>();
+  for (const c of decision.candidates)
+    if (c.measures) byNetwork.set(c.hostingNetwork, [...(byNetwork.get(c.hostingNetwork) ?? []), c as Measured]);
+  const choices = [...byNetwork.values()].map((hosts) => best(hosts, RANKING[role])!);
+  const ordered: Measured[] = [];
+  while (choices.length > 0) {
+    const next = best(choices, RANKING[role])!;
+    ordered.push(next);
+    choices.splice(choices.indexOf(next), 1);
+  }
+  return ordered;
 }

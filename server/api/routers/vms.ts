@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { config } from "../../config";
 import type { Prisma } from "../../db/generated/client";
-import { requestOperation, type OperationRequest } from "../../jobs/request";
+import { previewOperation, requestOperation, type OperationRequest } from "../../jobs/request";
 import { operatorProcedure, router, staffReadProcedure } from "../trpc";
 import { ACTIVE_STATES } from "../../operation-states";
 import { followOperation } from "../../replicas/targets";
@@ -119,15 +119,40 @@ export const vmsRouter = router({
       request(ctx, { kind: "HIBERNATE", ...input, bootSettleMs: config().HIBERNATE_BOOT_SECONDS * 1000 }),
     ),
 
-  /** Nest / Loading Chambers → a free production host the scheduler picks (or the one given). */
+  /**
+   * Nest / Loading Chambers → the production host the scheduler picks by demand (docs/operations.md,
+   * "Where a VM goes"), within `hostingNetworkId` when given, or the host given.
+   */
   activate: operatorProcedure
-    .input(vmInput.extend({ targetHostId: id.optional() }))
+    .input(vmInput.extend({ targetHostId: id.optional(), hostingNetworkId: id.optional() }))
     .mutation(({ ctx, input }) => request(ctx, { kind: "ACTIVATE", ...input })),
 
   /** Production → the Hibernation Nest (default) or the Loading Chambers, saved; frees the host. */
   deactivate: operatorProcedure
-    .input(vmInput.extend({ to: z.enum(["NEST", "LOADING"]).default("NEST"), targetHostId: id.optional() }))
+    .input(
+      vmInput.extend({
+        to: z.enum(["NEST", "LOADING"]).default("NEST"),
+        targetHostId: id.optional(),
+        hostingNetworkId: id.optional(),
+      }),
+    )
     .mutation(({ ctx, input }) => request(ctx, { kind: "DEACTIVATE", ...input })),
+
+  /**
+   * A dry run of activate, deactivate or hibernate: where the VM would go and the numbers
+   * behind it, and each hosting network's own choice, from the very code the request runs;
+   * nothing is recorded. The Activate… and Deactivate… dialogs show it before confirming.
+   */
+  placement: staffReadProcedure("VMs")
+    .input(
+      z.object({
+        vmId: id,
+        kind: z.enum(["ACTIVATE", "DEACTIVATE", "HIBERNATE"]),
+        to: z.enum(["NEST", "LOADING"]).optional(),
+        hostingNetworkId: id.optional(),
+      }),
+    )
+    .query(({ ctx, input }) => previewOperation(ctx.db, input)),
 
   /** Another replica of a service: a pre-booted Nest VM resumed in production (flash crowds, §3.4). */
   clone: operatorProcedure
@@ -164,6 +189,7 @@ function request(ctx: OperatorContext, req: Omit<OperationRequest, "requestedByI
         targetHostId: op.targetHostId,
         reason: req.reason,
         ...(req.name ? { name: req.name } : {}),
+        ...(req.hostingNetworkId ? { hostingNetworkId: req.hostingNetworkId } : {}),
       },
     });
   });
