@@ -20,6 +20,72 @@ export const OBJECTIVE_LABEL: Record<Objective, string> = {
 };
 
 const ms = (v: number | null) => (v === null ? "–" : `${v.toFixed(1)}`);
+const signed = (v: number, digits = 0) => `${v < 0 ? "−" : "+"}${Math.abs(v).toFixed(digits)}`;
+
+/** How far a measurement is from the model: ms and percent of the model's value. */
+function delta(measured: number, modelled: number) {
+  return { ms: measured - modelled, pct: (100 * (measured - modelled)) / modelled };
+}
+
+/**
+ * One server→player RTT. Before pings: the model's value. After: the value ranked on (✓
+ * measured, ≈ model and why), and under a measured one the model's value and the
+ * difference, so the admin sees where the model is off.
+ */
+function RttCellView({
+  value,
+  cell,
+  modelled,
+  measured,
+}: {
+  value: number;
+  cell: MeasuredCandidate["cells"][number] | undefined;
+  modelled: number;
+  measured: number | null;
+}) {
+  if (!cell)
+    return (
+      <td className="num" title="model estimate">
+        {value.toFixed(0)}
+      </td>
+    );
+  if (measured === null)
+    return (
+      <td className="num rtt-model" title={`model: ${cell.source === "model" ? cell.why : "not measured"}`}>
+        {value.toFixed(0)} ≈
+      </td>
+    );
+  const d = delta(measured, modelled);
+  return (
+    <td
+      className="num"
+      title={`measured by ping ${measured.toFixed(1)} ms; model ${modelled.toFixed(1)} ms; measured − model ${signed(d.ms, 1)} ms (${signed(d.pct)}%)`}
+    >
+      {measured.toFixed(0)} ✓
+      <br />
+      <span className="small muted" data-testid="measured-vs-model-cell">
+        model {modelled.toFixed(0)} · Δ {signed(d.ms)} ({signed(d.pct)}%)
+      </span>
+    </td>
+  );
+}
+
+/** Over every measured value of the table: how far the pings were from the model. */
+function MeasuredVsModel({ candidates }: { candidates: MeasuredCandidate[] }) {
+  const pcts = candidates
+    .flatMap((c) => c.measuredMs.map((m, p) => (m === null ? null : delta(m, c.modelledMs[p]!).pct)))
+    .filter((v): v is number => v !== null)
+    .sort((a, b) => a - b);
+  if (pcts.length === 0) return null;
+  const abs = pcts.map(Math.abs).sort((a, b) => a - b);
+  const medianAbs = (abs[Math.floor((abs.length - 1) / 2)]! + abs[Math.ceil((abs.length - 1) / 2)]!) / 2;
+  return (
+    <p className="small muted" data-testid="measured-vs-model">
+      Measured vs model: {pcts.length} ping{pcts.length === 1 ? "" : "s"}, median |Δ| {medianAbs.toFixed(0)}% (from{" "}
+      {signed(pcts[0]!)}% to {signed(pcts[pcts.length - 1]!)}%).
+    </p>
+  );
+}
 
 export function ObjectiveSelect({
   value,
@@ -102,22 +168,15 @@ export function CandidatesTable({
               <td className="num">{ms(c.meanRtt)}</td>
               <td className="num">{ms(c.spread)}</td>
               <td className="num">{ms(c.clanDifference)}</td>
-              {c.rttMs.map((v, p) => {
-                const cell = "cells" in c ? c.cells[p] : undefined;
-                const modelled = !cell || cell.source === "model";
-                return (
-                  <td
-                    key={p}
-                    className={`num${modelled && cell ? " rtt-model" : ""}`}
-                    title={
-                      cell ? (cell.source === "measured" ? "measured by ping" : `model: ${cell.why}`) : "model estimate"
-                    }
-                  >
-                    {v.toFixed(0)}
-                    {cell && (cell.source === "measured" ? " ✓" : " ≈")}
-                  </td>
-                );
-              })}
+              {c.rttMs.map((v, p) => (
+                <RttCellView
+                  key={p}
+                  value={v}
+                  cell={"cells" in c ? c.cells[p] : undefined}
+                  modelled={c.modelledMs[p]!}
+                  measured={c.measuredMs[p]!}
+                />
+              ))}
               <td>
                 <button
                   type="button"
@@ -132,6 +191,7 @@ export function CandidatesTable({
           ))}
         </tbody>
       </table>
+      {measured && <MeasuredVsModel candidates={measured.candidates} />}
     </>
   );
 }

@@ -30,7 +30,14 @@ describe("vmatrix matches", () => {
     const preview = await asClan("matches", "preview", ...matchFlags(), "--json");
     expect(preview.code, preview.stderr).toBe(0);
     const ranked = JSON.parse(preview.stdout) as {
-      candidates: { hostName: string; pareto: boolean; meanRtt: number }[];
+      candidates: {
+        hostName: string;
+        pareto: boolean;
+        meanRtt: number;
+        rttMs: number[];
+        modelledMs: number[];
+        measuredMs: (number | null)[];
+      }[];
       rules: { equiPing: { hostName: string }; lowestAverage: { hostName: string; meanRtt: number } };
     };
     expect(ranked.candidates.map((c) => c.hostName)).toContain(w.hosts.denverFree.name);
@@ -38,6 +45,9 @@ describe("vmatrix matches", () => {
     expect(ranked.rules.equiPing.hostName).toBe(ranked.candidates[0]!.hostName);
     expect(ranked.candidates[0]!.pareto).toBe(true);
     expect(ranked.rules.lowestAverage.meanRtt).toBe(Math.min(...ranked.candidates.map((c) => c.meanRtt)));
+    // Per player, the model's RTT and the measured one: none before pings.
+    expect(ranked.candidates[0]!.modelledMs).toEqual(ranked.candidates[0]!.rttMs);
+    expect(ranked.candidates[0]!.measuredMs).toEqual([null, null]);
 
     const booked = await asClan("matches", "book", ...matchFlags(), "--json");
     expect(booked.code, booked.stderr).toBe(0);

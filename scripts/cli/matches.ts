@@ -24,6 +24,16 @@ function row(m: Listed) {
   };
 }
 
+/** A player's measured RTT beside the model's, and the difference (what `--measure` prints). */
+function measuredVsModel(c: { measuredMs: (number | null)[]; modelledMs: number[] }, player: number): string {
+  const model = c.modelledMs[player]!;
+  const measured = c.measuredMs[player];
+  if (measured === null || measured === undefined) return `model ${model.toFixed(1)} ms (not measured)`;
+  const signed = (v: number, digits: number) => `${v < 0 ? "−" : "+"}${Math.abs(v).toFixed(digits)}`;
+  const d = measured - model;
+  return `measured ${measured.toFixed(1)} ms, model ${model.toFixed(1)} ms, Δ ${signed(d, 1)} ms (${signed((100 * d) / model, 0)}%)`;
+}
+
 /** `--player NAME,CLAN,IP` (repeatable): the first clan named is clan A, the second clan B. */
 function players(opts: Options) {
   const raw = opts.player;
@@ -99,7 +109,8 @@ export const matchesCommand: CliCommand = {
   noun: "matches",
   aliases: ["match"],
   usage: `  matches list [--json]
-  matches preview --game SLUG --player NAME,CLAN,IP [--player …] --start ISO-8601 [--minutes N] [--max-rtt MS] [--json]
+  matches preview --game SLUG --player NAME,CLAN,IP [--player …] --start ISO-8601 [--minutes N] [--max-rtt MS] [--measure] [--json]
+                  (--measure: ping the players from the top 3 servers; each player's measured RTT beside the model's)
   matches book    (the same flags) [--host HOST, default the fairest] [--json]   prints the booking and its id
   matches cancel ID`,
   options: {
@@ -107,6 +118,7 @@ export const matchesCommand: CliCommand = {
     player: { type: "string", multiple: true },
     start: { type: "string" },
     "max-rtt": { type: "string" },
+    measure: { type: "boolean" },
   },
   async run({ api, verb, args, opts }) {
     switch (verb) {
@@ -121,13 +133,16 @@ export const matchesCommand: CliCommand = {
         return;
       }
       case "preview": {
-        const preview = await api.matches.preview(await request(api, opts));
+        const req = await request(api, opts);
+        const preview = opts.measure ? await api.matches.measurePings(req) : await api.matches.preview(req);
         if (opts.json) return out(preview);
         if (preview.candidates.length === 0) return console.log("No server can host this match now.");
-        for (const c of preview.candidates)
+        for (const c of preview.candidates) {
           console.log(
             `${c.hostName.padEnd(24)} ${c.city.padEnd(16)} C_s ${c.closeness.toFixed(1).padStart(6)} ms  max ${Math.round(c.maxRtt)} ms  mean ${Math.round(c.meanRtt)} ms${c.clanDifference === null ? "" : `  clans differ by ${Math.round(c.clanDifference)} ms`}${c.pareto ? "  (Pareto)" : ""}`,
           );
+          if (opts.measure) preview.players.forEach((p, i) => console.log(`    ${p.name}: ${measuredVsModel(c, i)}`));
+        }
         const { equiPing, lowestAverage } = preview.rules;
         if (equiPing && lowestAverage)
           console.log(

@@ -49,7 +49,7 @@ export async function measurePings(
           }
         }),
       );
-      return preview.players.map((player, p) => rttCell(candidate.rttMs[p]!, player, outcomes[p]));
+      return preview.players.map((player, p) => rttCell(candidate.modelledMs[p]!, player, outcomes[p]));
     }),
   );
   const hosts = top.map((c) => ({
@@ -61,7 +61,8 @@ export async function measurePings(
     lon: c.lon,
     reasons: [],
   }));
-  const ranking = rankMeasured(hosts, preview.players, cells, {
+  const modelled = top.map((c) => c.modelledMs);
+  const ranking = rankMeasured(hosts, preview.players, cells, modelled, {
     objective: preview.objective,
     maxRttMs: preview.maxRttMs,
   });

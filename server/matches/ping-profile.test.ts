@@ -64,13 +64,21 @@ describe("rankMeasured", () => {
         [measured(30), measured(32)],
         [measured(200), measured(20)],
       ],
+      [
+        [20, 22],
+        [50, 31],
+        [150, 25],
+      ],
       { objective: "closeness", maxRttMs: 180 },
     );
+    // The model would put h1 first (C_s 2 against 19); the pings decide.
     expect(ranking.candidates.map((c) => [c.hostId, c.closeness])).toEqual([
       ["h2", 2],
       ["h1", 30],
     ]);
     expect(ranking.recommended?.cells).toEqual([measured(30), measured(32)]);
+    // Each player's measured value is shown beside the model's.
+    expect(ranking.recommended).toMatchObject({ rttMs: [30, 32], measuredMs: [30, 32], modelledMs: [50, 31] });
     expect(ranking.excluded).toEqual([
       {
         hostId: "h3",
@@ -79,5 +87,16 @@ describe("rankMeasured", () => {
         reason: expect.stringMatching(/RTT 200.0 ms to player "a \(40.000, -74.000\)" exceeds the 180 ms cap/),
       },
     ]);
+  });
+
+  it("keeps the model's value where nothing was measured, and says so", () => {
+    const ranking = rankMeasured(
+      [host("h1")],
+      players,
+      [[measured(31), { rttMs: 44, source: "model", why: "placed on the map: no IP to ping" }]],
+      [[38, 44]],
+      { objective: "closeness", maxRttMs: 180 },
+    );
+    expect(ranking.recommended).toMatchObject({ rttMs: [31, 44], measuredMs: [31, null], modelledMs: [38, 44] });
   });
 });

@@ -43,19 +43,31 @@ export type MeasuredRanking = Omit<Ranking, "recommended" | "candidates"> & {
   candidates: MeasuredCandidate[];
 };
 
+/** The measured value of a cell, null where the model filled in. */
+export const measuredOf = (cell: RttCell): number | null => (cell.source === "measured" ? cell.rttMs : null);
+
 /**
  * Re-ranks the measured hosts on the merged RTTs with the same engine and objective.
- * `cells[s][p]` belongs to `hosts[s]` and `players[p]`.
+ * `cells[s][p]` and `modelled[s][p]` (the model's value, shown beside a measured one)
+ * belong to `hosts[s]` and `players[p]`.
  */
 export function rankMeasured(
   hosts: readonly SlotHost[],
   players: readonly LocatedPlayer[],
   cells: readonly RttCell[][],
+  modelled: readonly (readonly number[])[],
   options: RankOptions,
 ): MeasuredRanking {
   const n = players.length;
   const rttMs = new Float64Array(hosts.length * n);
-  cells.forEach((row, s) => row.forEach((c, p) => (rttMs[s * n + p] = c.rttMs)));
+  const basis = { modelled: new Float64Array(hosts.length * n), measured: new Float64Array(hosts.length * n) };
+  cells.forEach((row, s) =>
+    row.forEach((c, p) => {
+      rttMs[s * n + p] = c.rttMs;
+      basis.modelled[s * n + p] = modelled[s]![p]!;
+      basis.measured[s * n + p] = measuredOf(c) ?? NaN;
+    }),
+  );
   // Not through the decision cache: measurements are fresh each time and must not be
   // answered from, or stored as, a model-based decision.
   const result = placeMatch({
@@ -72,6 +84,7 @@ export function rankMeasured(
     players.map((p) => p.team),
     options,
     result,
+    basis,
   );
   const index = new Map(hosts.map((h, s) => [h.id, s]));
   const candidates = ranking.candidates.map((c) => ({ ...c, cells: cells[index.get(c.hostId)!]! }));
@@ -95,5 +108,6 @@ export function withMeasuredRtts(
     maxRttMs: Number.MAX_VALUE,
   }).candidates[0]!;
   const { closeness, maxRtt, spread, clanDifference } = facts;
-  return { ...candidate, closeness, maxRtt, spread, clanDifference, rttMs, meanRtt: meanOf(rttMs) };
+  const measuredMs = cells.map(measuredOf);
+  return { ...candidate, closeness, maxRtt, spread, clanDifference, rttMs, measuredMs, meanRtt: meanOf(rttMs) };
 }

@@ -28,6 +28,9 @@ describe("rankHosts", () => {
     expect(ranking.candidates.map((c) => c.hostId)).toEqual(["denver", "new-york"]);
     const denver = ranking.candidates[0]!;
     expect(denver.rttMs[0]).toBeCloseTo(estimateRttMs({ lat: 39.74, lon: -104.99 }, players[0]!), 9);
+    // Before any ping: the model's values are the ranked ones, and nothing is measured.
+    expect(denver.modelledMs).toEqual(denver.rttMs);
+    expect(denver.measuredMs).toEqual([null, null]);
     expect(denver.closeness).toBeCloseTo(Math.abs(denver.rttMs[0]! - denver.rttMs[1]!), 9);
     expect(ranking.recommended?.hostId).toBe("denver");
     expect(ranking.eligibleCount).toBe(2);

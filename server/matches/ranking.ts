@@ -24,8 +24,12 @@ export type RankedCandidate = {
   spread: number;
   /** |mean RTT of clan A − mean RTT of clan B|, ms. */
   clanDifference: number | null;
-  /** Per player, in the request's order, ms. */
+  /** Per player, in the request's order, ms: what the ranking used (measured where measured). */
   rttMs: number[];
+  /** Per player: the latency model's RTT, ms. */
+  modelledMs: number[];
+  /** Per player: the RTT pinged from the host (thesis §6.2.1 ping profiles), ms; null where none was measured. */
+  measuredMs: (number | null)[];
   /** The players' mean RTT, ms: what the common lowest-average rule minimises. */
   meanRtt: number;
   /** No eligible server beats it on both C_s and mean RTT (server/matches/rules.ts). */
@@ -48,6 +52,12 @@ export type Ranking = {
 };
 
 export type RankOptions = { objective: Objective; maxRttMs: number; limit?: number };
+
+/**
+ * What a ranking's RTTs rest on, in the RTT matrix's layout: the model's values, and the
+ * measured ones (NaN where not measured) when pings were taken.
+ */
+export type RttBasis = { modelled: Float64Array; measured: Float64Array | null };
 
 /** One cache per process; its version token drops every entry when the hosts change. */
 const decisions = new DecisionCache<PlacementResult>(512);
@@ -94,7 +104,11 @@ export function rankHosts(
   );
 }
 
-/** Turns the engine's ids back into hosts, with each candidate's per-player RTTs. */
+/**
+ * Turns the engine's ids back into hosts, with each candidate's per-player RTTs: the ones
+ * ranked on, and the model's and the measured ones beside them (`basis`; by default the
+ * RTTs are the model's and nothing was measured).
+ */
 export function toRanking(
   hosts: readonly SlotHost[],
   eligible: readonly SlotHost[],
@@ -102,6 +116,7 @@ export function toRanking(
   teams: readonly ("A" | "B")[],
   options: RankOptions,
   result: PlacementResult | null,
+  basis: RttBasis = { modelled: rttMs, measured: null },
 ): Ranking {
   const playerCount = teams.length;
   const { paretoFront, ...rules } = compareRules(eligible, rttMs, teams, options.maxRttMs);
@@ -111,6 +126,7 @@ export function toRanking(
   const candidates = (result?.candidates ?? []).map((c): RankedCandidate => {
     const host = byId.get(c.id)!;
     const s = row.get(c.id)!;
+    const ofRow = (m: Float64Array) => Array.from(m.subarray(s * playerCount, (s + 1) * playerCount));
     return {
       hostId: host.id,
       hostName: host.name,
@@ -122,7 +138,11 @@ export function toRanking(
       maxRtt: c.maxRtt,
       spread: c.spread,
       clanDifference: c.clanDifference,
-      rttMs: Array.from(rttMs.subarray(s * playerCount, (s + 1) * playerCount)),
+      rttMs: ofRow(rttMs),
+      modelledMs: ofRow(basis.modelled),
+      measuredMs: basis.measured
+        ? ofRow(basis.measured).map((v) => (Number.isNaN(v) ? null : v))
+        : Array<null>(playerCount).fill(null),
       meanRtt: meanOf(rttMs.subarray(s * playerCount, (s + 1) * playerCount)),
       pareto: onFront.has(host.id),
     };
