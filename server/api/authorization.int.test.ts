@@ -126,6 +126,7 @@ const MATRIX: Record<string, Row> = {
   "vms.list": read("staff"),
   "vms.get": read("staff", (w) => ({ name: w.vm.name })),
   "vms.images": read("staff"),
+  "vms.placement": read("staff", (w) => ({ vmId: w.vm.id, kind: "ACTIVATE" })),
   "vms.registerImage": write("operate"),
   "vms.create": write("operate"),
   "vms.hibernate": write("operate"),
