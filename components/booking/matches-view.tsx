@@ -9,10 +9,26 @@ import { useTRPC } from "@/components/shared/trpc";
 import { useMe } from "@/components/shared/use-me";
 import { BookingForm } from "./form";
 
+/** A scheduled match this close to its start is about to be prepared (the Oracle's lead is two minutes). */
+const SOON_MS = 5 * 60_000;
+
 export function MatchesView() {
   const trpc = useTRPC();
   const { user, canBook } = useMe();
-  const matches = useQuery(trpc.matches.list.queryOptions());
+  // While a match is about to start, starting, or live, its status and address change on the server: keep reading.
+  const matches = useQuery(
+    trpc.matches.list.queryOptions(undefined, {
+      refetchInterval: (q) =>
+        q.state.data?.some(
+          (m) =>
+            m.status === "PREPARING" ||
+            m.status === "LIVE" ||
+            (m.status === "SCHEDULED" && new Date(m.startsAt).getTime() - Date.now() < SOON_MS),
+        )
+          ? 3000
+          : false,
+    }),
+  );
   return (
     <>
       <h1>Matches</h1>

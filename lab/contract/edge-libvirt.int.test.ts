@@ -323,7 +323,7 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
             hostId: host.id,
             clanA: "Red",
             clanB: "Blue",
-            startsAt: new Date(Date.now() + 60_000),
+            startsAt: new Date(),
             endsAt: new Date(Date.now() + 30 * 60_000),
             bookedById: t.world.operator.id,
           },

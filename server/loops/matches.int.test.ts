@@ -32,14 +32,17 @@ describe("match activation at start time", () => {
     await t.db.vm.update({ where: { id: vm.id }, data: { serviceId: t.world.game.id, privateAddress: "10.9.0.2" } });
     const match = await book("ops-prod-b", MATCH_LEAD_MS + 60_000);
     expect(await matchPass(t.db)).toEqual({ preparing: 0, live: 0, failed: 0, finished: 0, returned: 0 });
-    // Start time moved to now.
-    await t.db.match.update({ where: { id: match.id }, data: { startsAt: new Date() } });
+    // Start time moved within the lead: the server is prepared, the match not live before its start.
+    await t.db.match.update({ where: { id: match.id }, data: { startsAt: new Date(Date.now() + 60_000) } });
     expect((await matchPass(t.db)).preparing).toBe(1);
     expect(await t.db.match.findUniqueOrThrow({ where: { id: match.id } })).toMatchObject({
       status: "PREPARING",
       vmId: vm.id,
     });
     await settle();
+    expect((await matchPass(t.db)).live).toBe(0);
+    expect(await t.db.match.findUniqueOrThrow({ where: { id: match.id } })).toMatchObject({ status: "PREPARING" });
+    await t.db.match.update({ where: { id: match.id }, data: { startsAt: new Date() } });
     expect((await matchPass(t.db)).live).toBe(1);
     // Players connect to the public address and port its edge maps to the game server (not its private 10.x address).
     const nat = await t.db.networkBinding.findFirstOrThrow({ where: { vmId: vm.id, kind: "NAT", state: "APPLIED" } });

@@ -14,8 +14,9 @@ const FINISHED = { status: "FINISHED", address: null, port: null } as const;
 
 /**
  * Booked matches come alive (thesis §6): shortly before a match starts, a game VM of the
- * match's service is resumed from the Nest onto the booked host (SCHEDULED → PREPARING →
- * LIVE, with the VM's address); when it ends, the VM goes back to the Nest (FINISHED).
+ * match's service is resumed from the Nest onto the booked host (SCHEDULED → PREPARING),
+ * and at the start time the match is LIVE with the public address and port its edge gave
+ * the server; when it ends, the VM goes back to the Nest (FINISHED).
  * A match whose server cannot be made live is FAILED with the reason. One pass at a time
  * across oracles. The replica targets follow (followOperation), so the reconciler keeps the match's server.
  */
@@ -68,8 +69,8 @@ export async function matchPass(db: Db, now = new Date()) {
     }
   }
 
-  // Preparing: live when the activation succeeded (players connect to the public address and
-  // port its edge gave the game server), failed when it did not.
+  // Preparing: live at the start time once the activation succeeded (players connect to the
+  // public address and port its edge gave the game server), failed when it did not.
   for (const m of await db.match.findMany({ where: { status: "PREPARING" }, include: { host: true } })) {
     const op = await db.operation.findFirst({
       where: { vmId: m.vmId ?? "", reason: { startsWith: tag(m.id) } },
@@ -79,7 +80,7 @@ export async function matchPass(db: Db, now = new Date()) {
       await fail(m.id, `The game server did not start: ${op?.error ?? "its operation is gone"}`);
       continue;
     }
-    if (op.state !== "SUCCEEDED") continue;
+    if (op.state !== "SUCCEEDED" || m.startsAt > now) continue;
     const nat = await db.networkBinding.findFirst({
       where: { vmId: m.vmId!, kind: "NAT", state: "APPLIED", hostingNetworkId: m.host.hostingNetworkId },
       select: { publicAddress: true, port: true },
