@@ -8,11 +8,11 @@ import { autoscalePass } from "./autoscaler";
 
 // Server switching over an accelerated simulated week in the sim lab (thesis §5, Figure 7):
 // finance busy on weekday business hours, sports on evenings and weekends, six production
-// hosts shared. Every half hour of simulated time the VMs report the CPU their service's
+// hosts shared. Every hour of simulated time the VMs report the CPU their service's
 // load gives them, the live autoscaler pass decides, and its operations really run on the
 // sim lab's hosts before the clock moves on.
 const HOUR = 3600_000;
-const STEP = HOUR / 2;
+const STEP = HOUR;
 const MONDAY = Date.UTC(2026, 10, 2); // a Monday, 00:00 UTC
 
 /** Host units of load (thesis example: 2.5 when busy, 0.3 otherwise). */
