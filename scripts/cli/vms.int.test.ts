@@ -69,6 +69,19 @@ describe("vmatrix vms / operations", () => {
     expect(ops[0]!.steps).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: "suspend", state: "DONE" })]),
     );
+    // Where the Oracle put it and why: no demand recorded, so the files decided (all hosts here share one network).
+    expect(ops[0]!.placement).toMatchObject({
+      host: ops[0]!.to,
+      hostingNetwork: t.world.hn.slug,
+      rule: "demand",
+      demandWeightedRttMs: { before: null, after: null },
+      demandCells: 0,
+      demandWindowMinutes: 60,
+      from: t.world.hn.slug,
+      transferSeconds: expect.any(Number),
+      runnerUp: { hostingNetwork: t.world.hn.slug, lostOn: expect.any(String), why: expect.any(String) },
+      summary: expect.stringContaining("no demand recorded in the last 60 min"),
+    });
   });
 
   it("asks for --yes before deleting, and names bad options", async () => {

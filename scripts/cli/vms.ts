@@ -12,6 +12,12 @@ async function hostId(api: Api, opts: Options) {
   return (await named(api.lookup.host({ name }), "--host")).id;
 }
 
+async function hostingNetworkId(api: Api, opts: Options) {
+  const slug = stringOpt(opts, "hosting-network");
+  if (!slug) return undefined;
+  return (await named(api.lookup.hostingNetwork({ slug }), "--hosting-network")).id;
+}
+
 async function serviceId(api: Api, opts: Options) {
   const slug = stringOpt(opts, "service");
   if (!slug) throw new UsageError("--service: name the service, e.g. --service map");
@@ -35,8 +41,8 @@ export const vmsCommand: CliCommand = {
   aliases: ["vm"],
   usage: `  vms list [--json] [--service SLUG]
   vms create NAME --service SLUG [--image NAME] [--wait]   (default: the service's newest image)
-  vms activate NAME [--host HOST] [--wait]
-  vms deactivate NAME [--to nest|loading] [--wait]
+  vms activate NAME [--host HOST | --hosting-network SLUG] [--wait]
+  vms deactivate NAME [--to nest|loading] [--host HOST | --hosting-network SLUG] [--wait]
   vms hibernate NAME [--wait]
   vms clone --service SLUG [--hosting-network SLUG] [--wait]
   vms move NAME [--host HOST] [--wait]         (a stopped VM)
@@ -91,7 +97,12 @@ export const vmsCommand: CliCommand = {
         return finish(
           api,
           opts,
-          await api.vms.activate({ vmId: await vmId(api, name, verb), targetHostId: await hostId(api, opts), reason }),
+          await api.vms.activate({
+            vmId: await vmId(api, name, verb),
+            targetHostId: await hostId(api, opts),
+            hostingNetworkId: await hostingNetworkId(api, opts),
+            reason,
+          }),
         );
       case "deactivate": {
         const to = (stringOpt(opts, "to") ?? "nest").toUpperCase();
@@ -103,6 +114,7 @@ export const vmsCommand: CliCommand = {
             vmId: await vmId(api, name, verb),
             to,
             targetHostId: await hostId(api, opts),
+            hostingNetworkId: await hostingNetworkId(api, opts),
             reason,
           }),
         );
@@ -114,12 +126,14 @@ export const vmsCommand: CliCommand = {
           await api.vms.hibernate({ vmId: await vmId(api, name, verb), targetHostId: await hostId(api, opts), reason }),
         );
       case "clone": {
-        const hn = stringOpt(opts, "hosting-network");
-        const network = hn ? await named(api.lookup.hostingNetwork({ slug: hn }), "--hosting-network") : undefined;
         return finish(
           api,
           opts,
-          await api.vms.clone({ serviceId: await serviceId(api, opts), hostingNetworkId: network?.id, reason }),
+          await api.vms.clone({
+            serviceId: await serviceId(api, opts),
+            hostingNetworkId: await hostingNetworkId(api, opts),
+            reason,
+          }),
         );
       }
       case "move":

@@ -1,3 +1,4 @@
+import { placementJson, recordedPlacement } from "../../server/oracle/placement-record";
 import type { Api } from "./command";
 
 const TERMINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED", "ROLLED_BACK"]);
@@ -31,6 +32,7 @@ export async function waitForOperation(api: Api, id: string, opts: { timeoutMs?:
 
 /** The operation as scripts read it (`operations list --json`, `vms … --wait`). */
 export function operationJson(op: Awaited<ReturnType<Api["operations"]["get"]>>) {
+  const placement = recordedPlacement(op.decision);
   return {
     id: op.id,
     kind: op.kind,
@@ -44,5 +46,7 @@ export function operationJson(op: Awaited<ReturnType<Api["operations"]["get"]>>)
     createdAt: op.createdAt,
     finishedAt: op.finishedAt,
     steps: op.steps.map((s) => ({ name: s.name, state: s.state, detail: s.detail, error: s.error, bytes: s.bytes })),
+    // Where the scheduler put the VM and why (null for an operation that stays on its host).
+    placement: placement && placementJson(placement),
   };
 }
