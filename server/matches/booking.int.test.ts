@@ -300,7 +300,7 @@ describe("a booked host taken out of service", () => {
     const stuck = await trpcError(op.hosts.retire({ hostId: eligible[0]!, moveBookings: true }));
     expect(stuck.code).toBe("CONFLICT");
     expect(stuck.message).toMatch(
-      /^No other server can host Red Clan vs Blue Clan at .* \(match \w+\): cancel it first/,
+      /^No other server can host Red Clan vs Blue Clan at .* \(match \w+\) \(no other server is free and fair enough in its slot\): cancel it first/,
     );
     expect((await db.host.findUniqueOrThrow({ where: { id: eligible[0]! } })).retiredAt).toBeNull();
 

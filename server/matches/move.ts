@@ -40,7 +40,9 @@ export const describeBooking = (b: HostBooking) =>
 export interface BookingMove {
   booking: HostBooking;
   to: RankedCandidate | null;
-  preview: Preview;
+  /** Why there is no server for it, when there is none. */
+  why?: string;
+  preview: Preview | null;
 }
 
 /** A booking's own request, rebuilt from what was stored when it was booked. */
@@ -73,8 +75,15 @@ export async function planBookingMoves(db: Db, hostId: string, now = new Date())
   const moves: BookingMove[] = [];
   for (const booking of await openBookingsOn(db, hostId, now)) {
     if (booking.status !== "SCHEDULED") continue;
-    const preview = await previewMatch(db, await storedRequest(db, booking.id), undefined);
-    moves.push({ booking, to: preview.candidates.find((c) => c.hostId !== hostId) ?? null, preview });
+    // A booking whose stored players cannot be placed again (an address GeoIP no longer knows) has nowhere to go.
+    const preview = await previewMatch(db, await storedRequest(db, booking.id), undefined).catch(
+      (err: unknown) => err as Error,
+    );
+    if (preview instanceof Error) moves.push({ booking, to: null, why: preview.message, preview: null });
+    else {
+      const to = preview.candidates.find((c) => c.hostId !== hostId) ?? null;
+      moves.push({ booking, to, why: to ? undefined : "no other server is free and fair enough in its slot", preview });
+    }
   }
   return moves;
 }
@@ -87,7 +96,7 @@ export async function planBookingMoves(db: Db, hostId: string, now = new Date())
 export async function applyBookingMoves(tx: Tx, moves: readonly BookingMove[], fromHost: string, audit: Audit) {
   const moved = [];
   for (const { booking, to, preview } of moves) {
-    if (!to) throw new Error(`no server for ${describeBooking(booking)}`);
+    if (!to || !preview) throw new Error(`no server for ${describeBooking(booking)}`);
     await tx.match.update({
       where: { id: booking.id, status: "SCHEDULED" },
       data: { hostId: to.hostId, placement: decisionRecord(preview, to, null, null) },

@@ -44,7 +44,7 @@ async function bookingMovesFor(db: Db, hostId: string, moveBookings: boolean): P
   if (stuck.length > 0)
     throw new TRPCError({
       code: "CONFLICT",
-      message: `No other server can host ${stuck.map((m) => describeBooking(m.booking)).join("; ")}: cancel ${stuck.length === 1 ? "it" : "them"} first, or keep ${host.name} in service.`,
+      message: `No other server can host ${stuck.map((m) => `${describeBooking(m.booking)} (${m.why})`).join("; ")}: cancel ${stuck.length === 1 ? "it" : "them"} first, or keep ${host.name} in service.`,
     });
   return moves;
 }
