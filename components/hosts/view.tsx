@@ -237,7 +237,11 @@ function HostActions({
     onError: (err: { message: string; data?: { code?: string } | null }) => {
       if (err.data?.code === "CONFLICT" && / is booked for /.test(err.message))
         setBookings({ action, message: err.message });
-      else setMessage(err.message);
+      else {
+        // Moving failed (no server for a booking, a race): say why where the actions are.
+        setBookings(null);
+        setMessage(err.message);
+      }
     },
   });
   const drain = useMutation(trpc.hosts.setDraining.mutationOptions(outOfService("drain")));
@@ -253,7 +257,7 @@ function HostActions({
         ? drain.mutate({ hostId: host.id, draining: true, moveBookings: true })
         : retire.mutate({ hostId: host.id, moveBookings: true });
     return (
-      <span className="confirm" data-testid={`host-bookings-${host.name}`}>
+      <span className="confirm ask" data-testid={`host-bookings-${host.name}`}>
         {bookings.message}{" "}
         <button type="button" className="danger" disabled={busy} onClick={move}>
           {bookings.action === "drain" ? "Move bookings and drain" : "Move bookings and retire"}
