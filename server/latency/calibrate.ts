@@ -3,10 +3,10 @@ import type { ModelParams } from "./params";
  * Fitting and honest evaluation of the geographic RTT model (model.ts) on measured
  * node-to-node RTTs. Pure: the caller reads the data set and prints the results.
  *
- * Evaluation holds out nodes, not pairs: nodes are split into folds, the model is fitted
- * on pairs between the other folds' nodes only, and scored on every pair that touches a
- * held-out node. Random pair splits would let the location offsets memorise each node
- * and overstate how well the model does on places it has never seen.
+ * Evaluation holds out nodes, not pairs: nodes are split into folds (or by continent),
+ * the model is fitted on pairs between the other nodes only, and scored on every pair
+ * that touches a held-out node. Random pair splits would let the location offsets
+ * memorise each node and overstate how well the model does on places it has never seen.
  */
 import {
   anchorWeights,
@@ -18,8 +18,10 @@ import {
   type LatLon,
 } from "./model";
 import { fitLad, predict, type SparseRow } from "./robust-regression";
+import { type Continent, CONTINENTS, continentOf } from "./regions";
 
-export type CalibrationNode = { id: string; lat: number; lon: number };
+/** `country` (a name as in regions.ts) is needed only to hold out whole regions. */
+export type CalibrationNode = { id: string; lat: number; lon: number; country?: string };
 /** A measured round trip from node `a` to node `b`; `minMs` (fastest probe) is optional. */
 export type CalibrationPair = { a: string; b: string; rttMs: number; minMs?: number };
 export type CalibrationData = { nodes: readonly CalibrationNode[]; pairs: readonly CalibrationPair[] };
@@ -27,14 +29,20 @@ export type CalibrationData = { nodes: readonly CalibrationNode[]; pairs: readon
 export type FitOptions = Pick<ModelParams, "minDistanceKm" | "knotsKm" | "anchorCount" | "sigmaKm" | "cutoffSigmas"> & {
   /** Ridge weight on the anchor offsets (larger = smoother, closer to distance-only). */
   smoothing: number;
+  /**
+   * Weight of the prior that ties the curve fitted with offsets to the curve fitted
+   * without them (fitModel explains why); 0 unties them.
+   */
+  curveTie: number;
   /** false fits the distance curve alone (no location offsets). */
   withLocation: boolean;
 };
 
 /**
  * Chosen by node-held-out cross-validation on a coarse grid (sigma 400–1500 km,
- * smoothing 1–1600, 150–500 anchors, several knot sets); results were flat near this
- * point, which is why it is trusted to carry over to other data.
+ * smoothing 1–1600, 150–500 anchors, several knot sets), and curveTie (0.1–100) on that
+ * and the leave-one-region-out one; results were flat near this point, which is why it
+ * is trusted to carry over to other data.
  */
 export const DEFAULT_FIT_OPTIONS: FitOptions = {
   minDistanceKm: 10,
@@ -43,6 +51,7 @@ export const DEFAULT_FIT_OPTIONS: FitOptions = {
   sigmaKm: 1200,
   cutoffSigmas: 3,
   smoothing: 200,
+  curveTie: 1,
   withLocation: true,
 };
 
@@ -79,34 +88,44 @@ export function toSamples(data: CalibrationData): Sample[] {
   });
 }
 
-/** Fits the model in log space (so errors are relative) on the physical samples. */
+/**
+ * Fits the model in log space (so errors are relative) on the physical samples.
+ *
+ * With location offsets the fit has two levels. First the distance curve alone: the
+ * population curve, what a pair at that distance does on average. Then curve and offsets
+ * together, with the curve tied to the population curve by a Gaussian prior (see
+ * `curveTieRows`). Untied, how the level is split between curve and offsets is decided
+ * by the ridge alone, and the cheapest split keeps the curve at the level of sparse,
+ * spread-out regions (moving them would take many anchors) and gives the dense,
+ * well-peered regions (US, Europe) offsets near −0.3: a place with no calibration node
+ * near has offset 0 and got that curve, about 1.6 times too high inside Europe held out.
+ * Tied, offset 0 means "as an average calibration pair at this distance", so where no
+ * calibration node is near and the ridge leaves the offsets at 0 the model falls back
+ * to (within a few per cent of) the plain distance fit.
+ */
 export function fitModel(samples: readonly Sample[], options: FitOptions = DEFAULT_FIT_OPTIONS): ModelParams {
-  const anchors = options.withLocation ? fibonacciAnchors(options.anchorCount) : [];
   const curveSize = 2 + options.knotsKm.length;
-  const weightsOf = new Map<string, [number, number][]>();
-  const nodeWeights = (id: string, point: LatLon) => {
-    let w = weightsOf.get(id);
-    if (!w) weightsOf.set(id, (w = anchorWeights(options, anchors, point)));
-    return w;
-  };
-  const rows: SparseRow[] = samples
-    .filter((s) => s.physical)
-    .map((s) => {
-      const index: number[] = [];
-      const value: number[] = [];
-      curveFeatures(options, s.distanceKm).forEach((v, j) => (index.push(j), value.push(v)));
-      for (const [j, v] of [...nodeWeights(s.a, s.from), ...nodeWeights(s.b, s.to)]) {
-        index.push(curveSize + j);
-        value.push(v);
-      }
-      return { index, value, target: Math.log(s.rttMs) };
-    });
-  if (rows.length < curveSize) throw new Error(`need at least ${curveSize} physical pairs to fit, got ${rows.length}`);
-  const size = curveSize + anchors.length;
+  const physical = samples.filter((s) => s.physical);
+  if (physical.length < curveSize)
+    throw new Error(`need at least ${curveSize} physical pairs to fit, got ${physical.length}`);
+  const curveRows: SparseRow[] = physical.map((s) => {
+    const value = curveFeatures(options, s.distanceKm);
+    return { index: value.map((_, j) => j), value, target: Math.log(s.rttMs) };
+  });
   // Hinge slopes get a token ridge so a knot with no data on one side stays at 0
-  // instead of making the system singular; anchors get the real smoothing.
-  const penalty = new Float64Array(size).fill(HINGE_RIDGE, 2, curveSize).fill(options.smoothing, curveSize);
-  const theta = fitLad(rows, { size, penalty });
+  // instead of making the system singular.
+  const curvePenalty = new Float64Array(curveSize).fill(HINGE_RIDGE, 2);
+  const population = fitLad(curveRows, { size: curveSize, penalty: curvePenalty });
+  const anchors = options.withLocation ? fibonacciAnchors(options.anchorCount) : [];
+  let rows = curveRows;
+  let theta = population;
+  if (anchors.length > 0) {
+    rows = withLocationFeatures(curveRows, physical, options, anchors);
+    const penalty = new Float64Array(curveSize + anchors.length).fill(options.smoothing);
+    penalty.set(curvePenalty);
+    const prior = curveTieRows(options, population, rows.length);
+    theta = fitLad(rows, { size: penalty.length, penalty, prior });
+  }
   theta[0] = (theta[0] ?? 0) + relativeErrorShift(rows, theta);
   const anchorOffsets: [number, number][] = [];
   for (let j = 0; j < anchors.length; j++) {
@@ -117,11 +136,62 @@ export function fitModel(samples: readonly Sample[], options: FitOptions = DEFAU
     minDistanceKm: options.minDistanceKm,
     knotsKm: options.knotsKm,
     curve: Array.from(theta.subarray(0, curveSize), (v) => round(v, 6)),
-    anchorCount: options.withLocation ? options.anchorCount : 0,
+    anchorCount: anchors.length,
     sigmaKm: options.sigmaKm,
     cutoffSigmas: options.cutoffSigmas,
     anchorOffsets,
   };
+}
+
+/** Appends to each curve row the kernel weights of both endpoints' anchors. */
+function withLocationFeatures(
+  curveRows: readonly SparseRow[],
+  samples: readonly Sample[],
+  options: FitOptions,
+  anchors: readonly LatLon[],
+): SparseRow[] {
+  const curveSize = 2 + options.knotsKm.length;
+  const weightsOf = new Map<string, [number, number][]>();
+  const nodeWeights = (id: string, point: LatLon) => {
+    let w = weightsOf.get(id);
+    if (!w) weightsOf.set(id, (w = anchorWeights(options, anchors, point)));
+    return w;
+  };
+  return curveRows.map((row, i) => {
+    const s = samples[i]!;
+    const index = [...row.index];
+    const value = [...row.value];
+    for (const [j, v] of [...nodeWeights(s.a, s.from), ...nodeWeights(s.b, s.to)]) {
+      index.push(curveSize + j);
+      value.push(v);
+    }
+    return { index, value, target: row.target };
+  });
+}
+
+/** About the longest great-circle distance (antipodes: 20,015 km). */
+const FARTHEST_KM = 20_000;
+
+/**
+ * The prior that ties the curve fitted with offsets to the population curve: one row per
+ * reference distance, the curve's two ends and its hinges, which together pin all of the
+ * curve's degrees of freedom. Each row adds `curveTie · pairs / references · δ²`, δ the
+ * ln gap between the two curves there, so `curveTie` = 1 makes a gap δ at every
+ * reference cost as much as δ² on every pair: small gaps stay cheap (the curve may still
+ * bend to fit the offsets' shape), a shift of the whole level does not.
+ */
+function curveTieRows(options: FitOptions, population: Float64Array, pairs: number): SparseRow[] {
+  const distances = [options.minDistanceKm, ...options.knotsKm, FARTHEST_KM];
+  const scale = Math.sqrt((options.curveTie * pairs) / distances.length);
+  return distances.map((distanceKm) => {
+    const features = curveFeatures(options, distanceKm);
+    const index = features.map((_, j) => j);
+    return {
+      index,
+      value: features.map((f) => scale * f),
+      target: scale * predict({ index, value: features }, population),
+    };
+  });
 }
 
 /**
@@ -184,13 +254,16 @@ export function nodeFolds(ids: readonly string[], folds: number): Map<string, nu
   return new Map(order.map((id, i) => [id, i % folds]));
 }
 
-export type CrossValidation = {
-  folds: number;
-  /** Pairs left out of every fit for being faster than light in fibre. */
-  nonPhysicalPairs: number;
+export type HeldOutErrors = {
   model: ErrorSummary;
   distanceCurveOnly: ErrorSummary;
   linearBaseline: ErrorSummary;
+};
+
+export type CrossValidation = HeldOutErrors & {
+  folds: number;
+  /** Pairs left out of every fit for being faster than light in fibre. */
+  nonPhysicalPairs: number;
 };
 
 export function crossValidate(
@@ -203,24 +276,81 @@ export function crossValidate(
     data.nodes.map((n) => n.id),
     folds,
   );
-  const errors = { model: [] as number[], curve: [] as number[], linear: [] as number[] };
-  for (let k = 0; k < folds; k++) {
-    const heldOut = (s: Sample) => foldOf.get(s.a) === k || foldOf.get(s.b) === k;
-    const train = samples.filter((s) => !heldOut(s));
-    const test = samples.filter(heldOut);
-    const model = createModel(fitModel(train, options));
-    const curve = createModel(fitModel(train, { ...options, withLocation: false }));
-    const linear = fitLinearBaseline(train);
-    for (const s of test) {
-      const rel = (predicted: number) => Math.abs(predicted - s.rttMs) / s.rttMs;
-      errors.model.push(rel(model.estimateRttMs(s.from, s.to)));
-      errors.curve.push(rel(curve.estimateRttMs(s.from, s.to)));
-      errors.linear.push(rel(linear.interceptMs + linear.msPerKm * s.distanceKm));
-    }
-  }
+  const errors = emptyErrors();
+  for (let k = 0; k < folds; k++) addHeldOutErrors(errors, samples, (id) => foldOf.get(id) === k, options);
   return {
     folds,
     nonPhysicalPairs: samples.filter((s) => !s.physical).length,
+    ...summarizeHeldOut(errors),
+  };
+}
+
+export type RegionHoldOut = HeldOutErrors & { region: Continent; nodes: number };
+
+/**
+ * Leave one region out: each continent's nodes in turn are held out, the model is fitted
+ * on the pairs between the other continents' nodes and scored on every pair touching a
+ * held-out node. Harder than the node folds: no neighbour of a held-out node is in the
+ * fit, so this measures how the model carries to places unlike those it was fitted on.
+ * Every node needs a `country` that regions.ts knows.
+ */
+export function leaveOneRegionOut(data: CalibrationData, options: FitOptions = DEFAULT_FIT_OPTIONS): RegionHoldOut[] {
+  const samples = toSamples(data);
+  const regionOf = nodeRegions(data.nodes);
+  return CONTINENTS.flatMap((region) => {
+    const nodes = [...regionOf.values()].filter((r) => r === region).length;
+    if (nodes === 0) return [];
+    const errors = emptyErrors();
+    addHeldOutErrors(errors, samples, (id) => regionOf.get(id) === region, options);
+    return [{ region, nodes, ...summarizeHeldOut(errors) }];
+  });
+}
+
+/** Node id → continent; throws naming the first node without a known country. */
+export function nodeRegions(nodes: readonly CalibrationNode[]): Map<string, Continent> {
+  return new Map(
+    nodes.map((node) => {
+      const region = node.country === undefined ? undefined : continentOf(node.country);
+      if (!region)
+        throw new Error(
+          node.country === undefined
+            ? `node ${node.id} has no country (needed to hold out regions)`
+            : `node ${node.id}: country "${node.country}" is not in server/latency/regions.ts`,
+        );
+      return [node.id, region];
+    }),
+  );
+}
+
+type ErrorLists = { model: number[]; curve: number[]; linear: number[] };
+
+const emptyErrors = (): ErrorLists => ({ model: [], curve: [], linear: [] });
+
+/**
+ * Fits the three models on the pairs between nodes that are not held out and appends
+ * their relative errors on every pair that touches a held-out node.
+ */
+function addHeldOutErrors(
+  errors: ErrorLists,
+  samples: readonly Sample[],
+  isHeldOut: (id: string) => boolean,
+  options: FitOptions,
+): void {
+  const heldOut = (s: Sample) => isHeldOut(s.a) || isHeldOut(s.b);
+  const train = samples.filter((s) => !heldOut(s));
+  const model = createModel(fitModel(train, options));
+  const curve = createModel(fitModel(train, { ...options, withLocation: false }));
+  const linear = fitLinearBaseline(train);
+  for (const s of samples.filter(heldOut)) {
+    const rel = (predicted: number) => Math.abs(predicted - s.rttMs) / s.rttMs;
+    errors.model.push(rel(model.estimateRttMs(s.from, s.to)));
+    errors.curve.push(rel(curve.estimateRttMs(s.from, s.to)));
+    errors.linear.push(rel(linear.interceptMs + linear.msPerKm * s.distanceKm));
+  }
+}
+
+function summarizeHeldOut(errors: ErrorLists): HeldOutErrors {
+  return {
     model: summarizeErrors(errors.model),
     distanceCurveOnly: summarizeErrors(errors.curve),
     linearBaseline: summarizeErrors(errors.linear),

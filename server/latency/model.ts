@@ -16,7 +16,8 @@ export type LatLon = { lat: number; lon: number };
  *   fixed, data-independent Fibonacci lattice of `anchorCount` points. It learns that
  *   well-peered regions (US east coast, western Europe) see shorter RTTs than poorly
  *   connected ones (East Africa, South Asia) at the same distance. Where no anchor has
- *   data the offset is 0 and the model is the distance curve alone.
+ *   data the offset is 0 and the model is the distance curve alone, which the fit ties
+ *   to the plain distance fit (calibrate.ts), so such places get an average pair's RTT.
  * - No prediction is below the round trip at the speed of light in fibre.
  */
 

@@ -25,6 +25,18 @@ describe("fitLad", () => {
     expect(free[1]).toBeCloseTo(1, 3);
     expect(Math.abs(shrunk[1]!)).toBeLessThan(0.01);
   });
+
+  it("pulls coefficients toward a prior row's target, more the heavier the row", () => {
+    // The data say θ = 1; a prior row says θ = 3.
+    const rows: SparseRow[] = Array.from({ length: 20 }, () => ({ index: [0], value: [1], target: 1 }));
+    const prior = (weight: number): SparseRow[] => [
+      { index: [0], value: [Math.sqrt(weight)], target: 3 * Math.sqrt(weight) },
+    ];
+    expect(fitLad(rows, { size: 1, penalty: [0], prior: prior(1e-6) })[0]).toBeCloseTo(1, 2);
+    expect(fitLad(rows, { size: 1, penalty: [0], prior: prior(1e6) })[0]).toBeCloseTo(3, 3);
+    // 20·|θ − 1| + w·(θ − 3)²: the minimum is at θ = 3 − 10 / w for w ≥ 5.
+    expect(fitLad(rows, { size: 1, penalty: [0], prior: prior(20) })[0]).toBeCloseTo(2.5, 2);
+  });
 });
 
 describe("choleskySolve", () => {

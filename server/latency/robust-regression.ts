@@ -1,6 +1,7 @@
 /**
  * Least-absolute-deviation regression with a ridge penalty, by iteratively reweighted
- * least squares (IRLS). Minimises  Σ |x_i·θ − y_i| + Σ_j penalty_j · θ_j².
+ * least squares (IRLS). Minimises  Σ |x_i·θ − y_i| + Σ_j penalty_j · θ_j² + Σ_k (p_k·θ − t_k)²,
+ * the last sum over optional prior rows (a ridge toward targets other than 0).
  * L1 rather than L2 so that a few wild pairs (mislocated servers, anycast) cannot
  * bend the fit. Deterministic: fixed start, fixed iteration cap, no randomness.
  */
@@ -16,18 +17,24 @@ export type LadOptions = {
   maxIterations?: number;
   /** Residuals below this count as this when reweighting (keeps weights finite). */
   residualFloor?: number;
+  /** Rows p_k, t_k that add Σ (p_k·θ − t_k)² to the objective: a Gaussian prior on p_k·θ. */
+  prior?: readonly SparseRow[];
 };
 
 export function fitLad(rows: readonly SparseRow[], options: LadOptions): Float64Array {
-  const { size, penalty, maxIterations = 60, residualFloor = 1e-3 } = options;
-  const packed = pack(rows);
-  const weights = new Float64Array(rows.length).fill(1); // first pass: plain least squares
+  const { size, penalty, maxIterations = 60, residualFloor = 1e-3, prior = [] } = options;
+  const packed = pack([...rows, ...prior]);
+  // The solver minimises ½ Σ w r²: weight 2 makes a prior row's term its plain square,
+  // held fixed; the data rows start at 1 (a first pass of plain least squares).
+  const weights = new Float64Array(rows.length + prior.length).fill(1).fill(2, rows.length);
   let theta: Float64Array = new Float64Array(size);
   let previous = Infinity;
   for (let iteration = 0; iteration < maxIterations; iteration++) {
     theta = solveWeighted(packed, weights, penalty, size);
     let objective = 0;
     for (let j = 0; j < size; j++) objective += (penalty[j] ?? 0) * (theta[j] ?? 0) ** 2;
+    for (let i = rows.length; i < weights.length; i++)
+      objective += (dot(packed, i, theta) - (packed.target[i] ?? 0)) ** 2;
     for (let i = 0; i < rows.length; i++) {
       const r = Math.abs(dot(packed, i, theta) - (packed.target[i] ?? 0));
       objective += r;
