@@ -25,6 +25,8 @@ function fakeDb() {
               },
             ]),
     },
+    // No live match.
+    match: { findMany: () => (state.down ? fail() : Promise.resolve([])) },
   };
   return { db: db as unknown as Db, state };
 }
