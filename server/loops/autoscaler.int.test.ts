@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { withOpsLabAndWorker } from "../../test/ops-lab-hooks";
 import type { OpsLab } from "../../test/ops-lab";
-import { autoscalePass, loadProfile } from "./autoscaler";
+import { loadProfile } from "../autoscaler/state";
+import { autoscalePass } from "./autoscaler";
 
 // The live autoscaler against real SSH hosts (the sim lab) and a real queue: a
 // bottlenecked service gets another host through an ordinary activation, every decision
