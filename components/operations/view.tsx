@@ -5,7 +5,7 @@ import Link from "next/link";
 import { Fragment, useState } from "react";
 import { formatBytes, formatDateTime, formatDuration, titleCase } from "@/server/format";
 import { OPERATION_STATES } from "@/server/operation-states";
-import { OPERATION_TONE, StepList, type OperationState } from "@/components/shared/operation-parts";
+import { OPERATION_TONE, OperationPlacement, StepList, type OperationState } from "@/components/shared/operation-parts";
 import { Badge, QueryState } from "@/components/shared/query-state";
 import { useTRPC } from "@/components/shared/trpc";
 import { useMe } from "@/components/shared/use-me";
@@ -170,9 +170,7 @@ export function OperationsView() {
                         <td colSpan={10}>
                           <StepList steps={op.steps} />
                           {op.reason && <p className="muted small">Reason: {op.reason}</p>}
-                          {placementSummary(op.decision) && (
-                            <p className="muted small">Placement: {placementSummary(op.decision)}</p>
-                          )}
+                          <OperationPlacement decision={op.decision} />
                         </td>
                       </tr>
                     )}
@@ -229,10 +227,4 @@ function CancelButton({ id, vm }: { id: string; vm: string }) {
       Cancel…
     </button>
   );
-}
-
-/** The scheduler's one-sentence reason, when the operation recorded one (server/jobs/plan.ts). */
-function placementSummary(decision: unknown): string | null {
-  const placement = (decision as { placement?: { summary?: unknown } } | null)?.placement;
-  return typeof placement?.summary === "string" ? placement.summary : null;
 }

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useState } from "react";
 import { useTRPC } from "@/components/shared/trpc";
 import { useMe } from "@/components/shared/use-me";
+import { PlacementPreview, type PreviewKind } from "./placement-preview";
 
 type Phase = "NEST" | "LOADING" | "PRODUCTION";
 type Power = "RUNNING" | "PAUSED" | "SAVED" | "SHUTOFF" | "UNKNOWN";
@@ -33,7 +34,7 @@ export function actionsFor(vm: ActionVm): Action[] {
     a.push({
       key: "activate",
       label: "Activate",
-      confirm: `Activate ${vm.name} on a free production host? It is suspended, copied and resumed there.`,
+      confirm: `Activate ${vm.name}? It is suspended, copied and resumed on the production host below.`,
     });
   if (vm.phase === "LOADING")
     a.push({
@@ -45,13 +46,13 @@ export function actionsFor(vm: ActionVm): Action[] {
     a.push({
       key: "toNest",
       label: "Deactivate",
-      confirm: `Deactivate ${vm.name}? It leaves the load balancer, is saved and moved to the Hibernation Nest.`,
+      confirm: `Deactivate ${vm.name}? It leaves the load balancer, is saved and moved to the Hibernation Nest host below.`,
       danger: true,
     });
     a.push({
       key: "toLoading",
       label: "To Loading Chambers",
-      confirm: `Move ${vm.name} to the Loading Chambers? It stops serving, is saved and moved to a Loading Chambers host.`,
+      confirm: `Move ${vm.name} to the Loading Chambers? It stops serving, is saved and moved to the Loading Chambers host below.`,
       danger: true,
     });
   }
@@ -77,6 +78,13 @@ export function actionsFor(vm: ActionVm): Action[] {
   return a;
 }
 
+/** The actions whose host the Oracle chooses, shown (and open to another hosting network) before confirming. */
+const PREVIEW: Partial<Record<ActionKey, { kind: PreviewKind; to?: "NEST" | "LOADING" }>> = {
+  activate: { kind: "ACTIVATE" },
+  toNest: { kind: "DEACTIVATE", to: "NEST" },
+  toLoading: { kind: "DEACTIVATE", to: "LOADING" },
+};
+
 /**
  * Operator actions on one VM. Each moves files or stops a service, so each asks first;
  * the operation itself then shows on the Operations page and the VM's history.
@@ -86,6 +94,8 @@ export function VmActions({ vm }: { vm: ActionVm }) {
   const queryClient = useQueryClient();
   const { canOperate } = useMe();
   const [confirming, setConfirming] = useState<Action | null>(null);
+  // "" is the Oracle's choice; else the hosting network the operator picked in the dialog.
+  const [hostingNetworkId, setHostingNetworkId] = useState("");
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const done = {
     onSuccess: () => setMessage({ text: "Requested; follow it on the", error: false }),
@@ -107,16 +117,27 @@ export function VmActions({ vm }: { vm: ActionVm }) {
   const busy = Object.values(m).some((x) => x.isPending);
   const run = (key: ActionKey) => {
     const vmId = vm.id;
-    if (key === "toNest") m.deactivate.mutate({ vmId, to: "NEST" });
-    else if (key === "toLoading") m.deactivate.mutate({ vmId, to: "LOADING" });
+    const within = hostingNetworkId ? { hostingNetworkId } : {};
+    if (key === "toNest") m.deactivate.mutate({ vmId, to: "NEST", ...within });
+    else if (key === "toLoading") m.deactivate.mutate({ vmId, to: "LOADING", ...within });
+    else if (key === "activate") m.activate.mutate({ vmId, ...within });
     else m[key].mutate({ vmId });
   };
+  const preview = confirming ? PREVIEW[confirming.key] : undefined;
   const inFlight = (vm.operations?.length ?? 0) > 0;
   return (
     <div className="actions small">
       {confirming ? (
-        <span className="confirm" role="group" aria-label={`Confirm ${confirming.label.toLowerCase()}`}>
+        <div className="confirm" role="group" aria-label={`Confirm ${confirming.label.toLowerCase()}`}>
           {confirming.confirm}{" "}
+          {preview && (
+            <PlacementPreview
+              vmId={vm.id}
+              {...preview}
+              hostingNetworkId={hostingNetworkId}
+              onPick={setHostingNetworkId}
+            />
+          )}
           <button
             type="button"
             className={confirming.danger ? "danger" : undefined}
@@ -128,7 +149,7 @@ export function VmActions({ vm }: { vm: ActionVm }) {
           <button type="button" onClick={() => setConfirming(null)}>
             Cancel
           </button>
-        </span>
+        </div>
       ) : (
         actionsFor(vm).map((a) => (
           <button
@@ -136,7 +157,7 @@ export function VmActions({ vm }: { vm: ActionVm }) {
             type="button"
             disabled={inFlight}
             title={inFlight ? "An operation is in progress on this VM" : undefined}
-            onClick={() => (setMessage(null), setConfirming(a))}
+            onClick={() => (setMessage(null), setHostingNetworkId(""), setConfirming(a))}
           >
             {a.label}…
           </button>

@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { formatBytes, formatDateTime, formatDuration, titleCase } from "@/server/format";
-import { OPERATION_TONE, StepList } from "@/components/shared/operation-parts";
+import { OPERATION_TONE, OperationPlacement, StepList } from "@/components/shared/operation-parts";
 import { Badge, QueryState } from "@/components/shared/query-state";
 import { useTRPC } from "@/components/shared/trpc";
 import { VmActions } from "./actions";
@@ -80,6 +80,7 @@ export function VmDetail({ name }: { name: string }) {
                     </div>
                     {op.error && <div className="field-error">{op.error}</div>}
                     {op.reason && <div className="muted small">Reason: {op.reason}</div>}
+                    <OperationPlacement decision={op.decision} />
                     <StepList steps={op.steps} />
                   </li>
                 ))}
