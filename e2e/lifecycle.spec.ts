@@ -20,7 +20,31 @@ test("an operator takes a VM from the Nest to production, to the Loading Chamber
 }) => {
   await signIn(page, "operator@vmatrix.test");
 
-  await act(page, "NEST", "Activate", "Yes, activate");
+  // Before anything moves, the dialog shows where the Oracle would put the VM and why (a dry
+  // run of the very decision the request makes), and offers every other hosting network.
+  await page.getByRole("link", { name: "VMs", exact: true }).click();
+  const card = page.getByTestId(`vm-${VM}`);
+  await card.getByRole("button", { name: "Activate…" }).click();
+  const preview = card.getByTestId("placement-preview");
+  const facts = preview.getByTestId("placement");
+  await expect(facts).toContainText(/The Oracle's choice\s*\S+-prod-\d+ in \S+ \(by demand\)/);
+  await expect(facts).toContainText(
+    /Demand-weighted RTT\s*(no replica yet|\d+\.\d ms) → \d+\.\d ms \(\d+ demand cells, last 60 min\)/,
+  );
+  await expect(facts).toContainText(/VM files\s*\d+ MiB from \S+/);
+  await expect(facts).toContainText(/Runner-up\s*\S+ in \S+ lost on /);
+  const picker = preview.getByLabel("Hosting network");
+  await expect(picker.locator("option").first()).toHaveText(/^The Oracle's choice: .+/);
+  await expect(picker.locator("option").nth(1)).toHaveText(/^.+ — \d+\.\d ms, ≈ .+$/);
+  const oracleHost = (await facts.locator("dd strong").first().textContent())!;
+  // Another hosting network: the same decision within it.
+  await picker.selectOption({ index: 3 });
+  await expect(facts).toContainText("Your choice");
+  await expect(facts.locator("dd strong").first()).not.toHaveText(oracleHost);
+  await picker.selectOption({ index: 0 });
+  await expect(facts).toContainText("The Oracle's choice");
+  await card.getByRole("button", { name: "Yes, activate" }).click();
+  await expect(card.getByRole("status")).toContainText("Requested");
   await followOnOperationsPage(page, "Activate", [
     "suspend",
     "copy disk",
@@ -32,6 +56,11 @@ test("an operator takes a VM from the Nest to production, to the Loading Chamber
     "clean source",
   ]);
 
+  // Leaving production, it stays in its own hosting network: its Loading Chambers host has room.
+  await page.getByRole("link", { name: "VMs", exact: true }).click();
+  await card.getByRole("button", { name: "To Loading Chambers…" }).click();
+  await expect(card.getByTestId("placement")).toContainText("(same hosting network)");
+  await card.getByRole("button", { name: "Cancel" }).click();
   await act(page, "PRODUCTION", "To Loading Chambers", "Yes, to loading chambers");
   await followOnOperationsPage(page, "Deactivate", ["drain", "suspend", "copy disk", "record"]);
 
