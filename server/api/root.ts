@@ -1,6 +1,7 @@
 import { accountRouter } from "./routers/account";
 import { alertsRouter } from "./routers/alerts";
 import { auditRouter } from "./routers/audit";
+import { autoscalerRouter } from "./routers/autoscaler";
 import { demandRouter } from "./routers/demand";
 import { hostsRouter } from "./routers/hosts";
 import { lookupRouter } from "./routers/lookup";
@@ -26,6 +27,7 @@ export const appRouter = router({
   operations: operationsRouter,
   matches: matchesRouter,
   utilization: utilizationRouter,
+  autoscaler: autoscalerRouter,
   audit: auditRouter,
   demand: demandRouter,
   network: networkRouter,

@@ -192,15 +192,27 @@ interface Need {
   pressure: number;
 }
 
+/** The shared tuning with the service's own headroom and seasons, where its policy sets them. */
+export function serviceTuning(base: ForecastTuning, p: AutoscalingPolicy): ForecastTuning {
+  return {
+    ...base,
+    coverage: p.headroomCoverage ?? base.coverage,
+    // The scale-in quantile stays above the scale-out one (hysteresis).
+    scaleInCoverage: Math.max(base.scaleInCoverage, p.headroomCoverage ?? base.coverage),
+    seasonHours: p.seasonHours ?? base.seasonHours,
+  };
+}
+
 export function decide(input: AutoscalerInput): AutoscalerPlan {
   const { now } = input;
-  const tuning = input.tuning ?? DEFAULT_TUNING;
+  const base = input.tuning ?? DEFAULT_TUNING;
   const decisions: Decision[] = [];
   const reports: ServiceReport[] = [];
   const needs: Need[] = [];
 
   for (const service of input.services) {
     const p = service.policy;
+    const tuning = serviceTuning(base, p);
     const activating = service.pending.filter((m) => m.kind === "activate").length;
     const deactivating = service.pending.length - activating;
     const running = service.vms.length;

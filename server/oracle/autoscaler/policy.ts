@@ -24,6 +24,10 @@ export interface AutoscalingPolicy {
   idleReserveHosts: number;
   /** Replace a production VM lost with its host (acted on by the live loop). */
   autoRecover: boolean;
+  /** Headroom: the share of past load jumps the forecast's margin covers (default: the tuning's coverage). */
+  headroomCoverage?: number;
+  /** Seasons the forecast reads, in hours (default: the tuning's, a day and a week). */
+  seasonHours?: number[];
 }
 
 /** The database defaults (prisma/schema.prisma), i.e. the thesis' rule. */
@@ -38,6 +42,8 @@ export const DEFAULT_POLICY: AutoscalingPolicy = {
   maxReplicas: 8,
   idleReserveHosts: 1,
   autoRecover: true,
+  headroomCoverage: 0.85,
+  seasonHours: [24, 168],
 };
 
 /**
@@ -114,5 +120,13 @@ export function policyProblems(p: AutoscalingPolicy): string[] {
   }
   if (p.minReplicas > p.maxReplicas)
     problems.push(`minReplicas: ${p.minReplicas} is above maxReplicas (${p.maxReplicas})`);
+  if (p.headroomCoverage !== undefined) range("headroomCoverage", p.headroomCoverage, 0.5, 0.999);
+  if (p.seasonHours !== undefined) {
+    if (p.seasonHours.length > 4) problems.push(`seasonHours: at most 4 seasons, not ${p.seasonHours.length}`);
+    for (const h of p.seasonHours)
+      if (!Number.isInteger(h) || h < 1 || h > 24 * 28)
+        problems.push(`seasonHours: ${h} is not a whole number of hours from 1 to ${24 * 28}`);
+    if (new Set(p.seasonHours).size !== p.seasonHours.length) problems.push("seasonHours: a season is given twice");
+  }
   return problems;
 }
