@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import { alertsCommand } from "./cli/alerts";
+import { autoscalerCommand } from "./cli/autoscaler";
 import { apiUrl, describeApiError, findToken, httpApi, TRPCClientError } from "./cli/api";
 import { type CliCommand, type CliContext, type Options, UsageError } from "./cli/command";
 import { demandCommand } from "./cli/demand";
@@ -38,6 +39,7 @@ const COMMANDS: readonly CliCommand[] = [
   networkCommand,
   tokensCommand,
   matchesCommand,
+  autoscalerCommand,
 ];
 /** Every name a command answers to: its noun and its aliases. */
 const BY_NAME = new Map(COMMANDS.flatMap((c) => [c.noun, ...(c.aliases ?? [])].map((name) => [name, c] as const)));
