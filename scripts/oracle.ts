@@ -21,6 +21,8 @@ const db = createDb(cfg.DATABASE_URL);
 const driver = new SshHostDriver({
   connectTimeoutMs: 5000,
   commandTimeoutMs: 15_000,
+  maxConnections: cfg.SSH_MAX_CONNECTIONS,
+  idleCloseMs: cfg.SSH_IDLE_CLOSE_MS,
   log: log.child({ component: "ssh" }, { level: sshLogLevel() }),
 });
 const oracle = startOracle(db, driver, {

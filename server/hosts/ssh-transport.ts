@@ -13,6 +13,7 @@ import {
   HostUnreachableError,
   InvalidArgumentError,
 } from "./errors";
+import { ConnectionPool } from "./connection-pool";
 import { FINGERPRINT_RE, hostPublicKey, type HostPublicKey } from "./fingerprint";
 
 /** How the oracle reaches one host. */
@@ -38,6 +39,10 @@ export interface TransportOptions {
   keepaliveCountMax?: number;
   /** Sessions open at once per host; OpenSSH allows 10 per connection (MaxSessions). */
   maxConcurrentPerHost?: number;
+  /** Connections open at once, across every host (connection-pool.ts). */
+  maxConnections?: number;
+  /** A connection with nothing running for this long is closed. */
+  idleCloseMs?: number;
   /** First and largest wait between failed connection attempts. */
   backoffInitialMs?: number;
   backoffMaxMs?: number;
@@ -78,24 +83,34 @@ const DEFAULTS = {
   keepaliveIntervalMs: 15_000,
   keepaliveCountMax: 3,
   maxConcurrentPerHost: 8,
+  maxConnections: 5000,
+  idleCloseMs: 60_000,
   backoffInitialMs: 500,
   backoffMaxMs: 30_000,
 };
 
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+const POOL_WAIT_GRACE_MS = 1000;
 
 /**
  * SSH connection manager: one multiplexed connection per host, reused by every command;
- * a bounded number of sessions per host with the rest queued in order; reconnect on
- * demand with exponential backoff after failures; host keys pinned on every connection.
+ * a bounded number of sessions per host with the rest queued in order; a bounded number
+ * of connections in all, idle ones closed; reconnect on demand with exponential backoff
+ * after failures; host keys pinned on every connection.
  */
 export class SshTransport {
   private readonly opts: Required<Omit<TransportOptions, "log">> & { log?: TransportLog };
   private readonly links = new Map<string, HostLink>();
+  private readonly pool: ConnectionPool<HostLink>;
   private closed = false;
 
   constructor(options: TransportOptions = {}) {
     this.opts = { ...DEFAULTS, ...options };
+    this.pool = new ConnectionPool({
+      max: this.opts.maxConnections,
+      idleCloseMs: this.opts.idleCloseMs,
+      close: (link) => dropConnection(link),
+    });
   }
 
   /** Runs one command; resolves with its exit status whatever it is (see `run`). */
@@ -111,8 +126,9 @@ export class SshTransport {
     const onTimeout = () => new CommandTimeoutError(endpoint.name, line, timeoutMs);
     const onAbort = () => new CommandAbortedError(endpoint.name, line);
     const release = await link.slots.acquire(deadline, options.signal, onTimeout, onAbort);
+    this.pool.busy(link);
     try {
-      const client = await bounded(this.connect(link), deadline, options.signal, onTimeout, onAbort);
+      const client = await bounded(this.connect(link, deadline), deadline, options.signal, onTimeout, onAbort);
       try {
         return await this.runChannel(link, client, line, options, deadline, timeoutMs);
       } catch (err) {
@@ -121,7 +137,7 @@ export class SshTransport {
         // command started: nothing ran, so one attempt on a fresh connection is safe.
         if (link.client === client) link.client = null;
         client.end();
-        const fresh = await bounded(this.connect(link), deadline, options.signal, onTimeout, onAbort);
+        const fresh = await bounded(this.connect(link, deadline), deadline, options.signal, onTimeout, onAbort);
         return await this.runChannel(link, fresh, line, options, deadline, timeoutMs).catch((e: unknown) => {
           throw e instanceof NotStartedError
             ? new HostConnectionLostError(endpoint.name, `connection lost before running: ${line}`)
@@ -130,6 +146,7 @@ export class SshTransport {
       }
     } finally {
       release();
+      this.settle(link);
     }
   }
 
@@ -195,13 +212,21 @@ export class SshTransport {
     const ms = this.opts.connectTimeoutMs;
     const timeout = () =>
       new HostUnreachableError(endpoint.name, endpoint.address, endpoint.port, `no SSH session within ${ms} ms`);
-    await bounded(this.connect(link), Date.now() + ms, undefined, timeout, timeout);
+    const deadline = Date.now() + ms;
+    await bounded(this.connect(link, deadline), deadline, undefined, timeout, timeout);
+    this.settle(link);
     if (!link.hostKey) throw new HostError(endpoint.name, "connected without a verified host key");
     return link.hostKey;
   }
 
-  /** Connection and queue figures per host, for the bench and diagnostics. */
-  stats(): { hosts: number; connected: number; running: number; queued: number } {
+  /** Connection and queue figures, for the bench and diagnostics. */
+  stats(): {
+    hosts: number;
+    connected: number;
+    running: number;
+    queued: number;
+    pool: { open: number; idle: number; waiting: number };
+  } {
     let connected = 0;
     let running = 0;
     let queued = 0;
@@ -210,7 +235,7 @@ export class SshTransport {
       running += link.slots.active;
       queued += link.slots.waiting;
     }
-    return { hosts: this.links.size, connected, running, queued };
+    return { hosts: this.links.size, connected, running, queued, pool: this.pool.stats() };
   }
 
   /** Drops one host's connection (e.g. after its registration changed). */
@@ -218,12 +243,13 @@ export class SshTransport {
     const link = this.links.get(name);
     if (!link) return;
     this.links.delete(name);
-    link.client?.end();
-    link.client = null;
+    this.pool.busy(link);
+    dropConnection(link);
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.pool.stop();
     const clients = [...this.links.values()].map((l) => l.client).filter((c): c is Client => c !== null);
     this.links.clear();
     await Promise.all(
@@ -257,14 +283,35 @@ export class SshTransport {
     return link;
   }
 
-  private connect(link: HostLink): Promise<Client> {
+  /** A link's connection has nothing running: the pool may close it once idle too long. */
+  private settle(link: HostLink): void {
+    if (link.client && link.slots.active === 0 && this.links.get(link.endpoint.name) === link) this.pool.idle(link);
+  }
+
+  private connect(link: HostLink, deadline: number): Promise<Client> {
     if (link.client) return Promise.resolve(link.client);
     if (link.connecting) return link.connecting;
     if (link.lastError && Date.now() < link.retryAt) {
       // Fail fast during backoff: a dead host must not pile up waiting commands.
       return Promise.reject(link.lastError);
     }
-    link.connecting = this.openConnection(link).then(
+    const full = () =>
+      new HostError(link.endpoint.name, `all ${this.opts.maxConnections} SSH connections of this oracle are in use`);
+    // A little past the caller's deadline: the caller sees its own timeout (as when queued
+    // for a session), and the reservation is withdrawn once nobody can use it.
+    link.connecting = this.pool.reserve(deadline + POOL_WAIT_GRACE_MS, full).then(
+      (release) => this.openPooled(link, release),
+      (err: Error) => {
+        // Waiting for room is not the host's failure: no backoff.
+        link.connecting = null;
+        throw err;
+      },
+    );
+    return link.connecting;
+  }
+
+  private openPooled(link: HostLink, release: () => void): Promise<Client> {
+    return this.openConnection(link, release).then(
       (client) => {
         link.connecting = null;
         link.failures = 0;
@@ -272,6 +319,7 @@ export class SshTransport {
         return client;
       },
       (err: Error) => {
+        release();
         link.connecting = null;
         link.failures++;
         const wait = Math.min(this.opts.backoffMaxMs, this.opts.backoffInitialMs * 2 ** (link.failures - 1));
@@ -281,10 +329,10 @@ export class SshTransport {
         throw err;
       },
     );
-    return link.connecting;
   }
 
-  private async openConnection(link: HostLink): Promise<Client> {
+  /** Opens a connection holding one room of the pool: `release` gives it back when the connection ends. */
+  private async openConnection(link: HostLink, release: () => void): Promise<Client> {
     const ep = link.endpoint;
     const privateKey = await loadPrivateKey(ep);
     return new Promise<Client>((resolve, reject) => {
@@ -328,7 +376,11 @@ export class SshTransport {
           reject(new HostUnreachableError(ep.name, ep.address, ep.port, "connection closed during the SSH handshake"));
           return;
         }
-        if (link.client === client) link.client = null;
+        release();
+        if (link.client === client) {
+          link.client = null;
+          this.pool.busy(link);
+        }
       });
       try {
         client.connect(config);
@@ -451,9 +503,10 @@ export class SshTransport {
     const onTimeout = () => new CommandTimeoutError(endpoint.name, what, ms);
     const onAbort = () => new CommandAbortedError(endpoint.name, what);
     const release = await link.slots.acquire(deadline, undefined, onTimeout, onAbort);
+    this.pool.busy(link);
     let sftp: SFTPWrapper | undefined;
     try {
-      const client = await bounded(this.connect(link), deadline, undefined, onTimeout, onAbort);
+      const client = await bounded(this.connect(link, deadline), deadline, undefined, onTimeout, onAbort);
       const session = new Promise<SFTPWrapper>((resolve, reject) => {
         try {
           client.sftp((err, s) =>
@@ -470,6 +523,7 @@ export class SshTransport {
     } finally {
       sftp?.end();
       release();
+      this.settle(link);
     }
   }
 }
@@ -663,6 +717,13 @@ function bounded<T>(
       },
     );
   });
+}
+
+/** Ends a link's connection; its "close" gives its room in the pool back. */
+function dropConnection(link: HostLink): void {
+  const client = link.client;
+  link.client = null;
+  client?.end();
 }
 
 function killChannel(channel: ClientChannel): void {
