@@ -391,7 +391,7 @@ export function placeVm(hosts: readonly HostCandidate[], req: PlacementRequest, 
         ? {
             windowMinutes: d.windowMinutes,
             cells: d.cells.length,
-            requests: d.cells.reduce((sum, c) => sum + c.requests, 0),
+            requests: view.total,
             replicaNetworks: d.replicas.length,
             beforeMs: view.beforeMs === null ? null : round(view.beforeMs, 2),
             afterMs: winner.measures.demandRttMs,
