@@ -13,6 +13,7 @@ const NAV = [
   { href: "/vms", label: "VMs", infrastructure: true },
   { href: "/hosts", label: "Hosts", infrastructure: true },
   { href: "/utilization", label: "Utilization", infrastructure: true },
+  { href: "/autoscaler", label: "Autoscaler", infrastructure: true },
   { href: "/operations", label: "Operations", infrastructure: true },
 ];
 

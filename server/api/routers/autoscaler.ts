@@ -20,7 +20,7 @@ function apiError(err: unknown): never {
     const cause = new ZodError(
       err.problems.map((p) => ({
         code: "custom" as const,
-        path: ["policy", p.field],
+        path: [p.field],
         message: p.message,
         input: undefined,
       })),

@@ -1,0 +1,5 @@
+import { AutoscalerView } from "@/components/autoscaler/view";
+
+export default function AutoscalerPage() {
+  return <AutoscalerView />;
+}
