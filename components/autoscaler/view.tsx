@@ -255,12 +255,13 @@ function ServiceAutoscaler({ service }: { service: string }) {
                         <li key={i}>
                           <strong>
                             {d.kind === "activate"
-                              ? `Activate ${d.vmName} on ${d.hostName}`
+                              ? `Activate ${d.vmName}${d.placement?.chosen ? ` on ${d.placement.chosen.name}` : ""}`
                               : d.kind === "deactivate"
-                                ? `Deactivate ${d.vmName} to the Nest`
+                                ? `Deactivate ${d.vmName} to ${d.placement?.chosen?.name ?? "the Nest"}`
                                 : "Server loss"}
                           </strong>
                           : {d.reason}
+                          {d.placement && <span className="muted small"> ({d.placement.summary})</span>}
                         </li>
                       ))}
                     </ul>

@@ -113,8 +113,8 @@ export const autoscalerCommand: CliCommand = {
             d.kind === "server-loss"
               ? `would report a server loss: ${d.reason}`
               : d.kind === "activate"
-                ? `would activate ${d.vmName} (from the ${d.from === "NEST" ? "Nest" : "Loading Chambers"}) on ${d.hostName}: ${d.reason}`
-                : `would deactivate ${d.vmName} to the Nest: ${d.reason}`,
+                ? `would activate ${d.vmName} (from the ${d.from === "NEST" ? "Nest" : "Loading Chambers"}) on ${d.placement?.chosen?.name ?? "a free production host"}: ${d.reason}`
+                : `would deactivate ${d.vmName} to ${d.placement?.chosen?.name ?? "the Nest"}: ${d.reason}`,
           );
         return;
       }

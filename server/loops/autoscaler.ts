@@ -28,6 +28,7 @@ export async function autoscalePass(db: Db, now = new Date()): Promise<Autoscale
   for (const d of plan.decisions) {
     let operationId: string | null = null;
     let reason = d.reason;
+    let hostId = d.kind === "server-loss" ? null : d.hostId;
     if (d.kind !== "server-loss" && !d.dryRun) {
       try {
         const op = await requestOperation(
@@ -37,11 +38,15 @@ export async function autoscalePass(db: Db, now = new Date()): Promise<Autoscale
             vmId: d.vmId,
             requestedById: null,
             reason: `autoscaler: ${d.reason}`,
-            ...(d.kind === "activate" ? { targetHostId: d.hostId } : { to: "NEST" as const }),
+            // Which free production host, and which Nest on the way back, is the scheduler's
+            // placement by demand (docs/operations.md, "Where a VM goes"); `decide` only
+            // counts that a host is free for it.
+            ...(d.kind === "activate" ? {} : { to: "NEST" as const }),
           },
           followOperation,
         );
         operationId = op.id;
+        hostId = d.kind === "activate" ? op.targetHostId : hostId;
       } catch (err) {
         if (!(err instanceof OperationRefused)) throw err;
         reason = `${d.reason} — not started: ${err.message}`;
@@ -55,7 +60,7 @@ export async function autoscalePass(db: Db, now = new Date()): Promise<Autoscale
         reason,
         dryRun: d.kind === "server-loss" ? false : d.dryRun,
         vmId: d.kind === "server-loss" ? null : d.vmId,
-        hostId: d.kind === "server-loss" ? null : d.hostId,
+        hostId,
         operationId,
         inputs: JSON.parse(JSON.stringify(plan.services.find((s) => s.serviceId === d.serviceId) ?? null)),
       },

@@ -96,6 +96,9 @@ describe("autoscaler router", () => {
         reason: expect.stringMatching(/fewer than the minimum of 1 replicas/),
       }),
     ]);
+    // Where it would go: the scheduler's own choice (placement by demand), as the live request would get it.
+    expect(plan.decisions[0]!.placement?.chosen).toMatchObject({ hostId: expect.any(String) });
+    expect(plan.decisions[0]!.placement?.summary).toEqual(expect.any(String));
     expect(await db.operation.count({ where: { vmId: w.spare.id } })).toBe(0);
     expect(await db.autoscalerDecision.count({ where: { serviceId: w.service.id } })).toBe(0);
   });

@@ -9,6 +9,7 @@ import {
   UnknownService,
 } from "../../autoscaler/policy-store";
 import { planNow } from "../../autoscaler/state";
+import { previewOperation } from "../../jobs/request";
 import { operatorProcedure, router, staffReadProcedure } from "../trpc";
 
 const service = z.object({ service: z.string().min(1, "is required").max(64) });
@@ -77,11 +78,23 @@ export const autoscalerRouter = router({
     const view = await policyView(ctx.db, input.service).catch(apiError);
     const now = new Date();
     const plan = await planNow(ctx.db, now);
+    const decisions = plan.decisions.filter((d) => d.serviceId === view.service.id);
     return {
       at: now,
       service: view.service,
       report: plan.services.find((s) => s.serviceId === view.service.id) ?? null,
-      decisions: plan.decisions.filter((d) => d.serviceId === view.service.id),
+      // Where each move would go: the scheduler's placement by demand, as the live request would ask it.
+      decisions: await Promise.all(
+        decisions.map(async (d) => {
+          if (d.kind === "server-loss") return { ...d, placement: null };
+          const preview = await previewOperation(ctx.db, {
+            kind: d.kind === "activate" ? "ACTIVATE" : "DEACTIVATE",
+            vmId: d.vmId,
+            ...(d.kind === "activate" ? {} : { to: "NEST" as const }),
+          }).catch(() => null);
+          return { ...d, placement: preview?.placement ?? null };
+        }),
+      ),
     };
   }),
 
