@@ -3,6 +3,7 @@ import { withOpsLabAndWorker } from "../../test/ops-lab-hooks";
 import type { OpsLab } from "../../test/ops-lab";
 import { OperationRefused, requestOperation } from "../jobs/request";
 import { MATCH_LEAD_MS, matchPass } from "./matches";
+import { reconcilePass } from "./reconcile";
 
 // Booked matches come alive on their host in the sim lab, and leave it when they end.
 let t: OpsLab;
@@ -129,6 +130,35 @@ describe("a booked host is the match's", () => {
     expect((await t.finished(now.id)).state).toBe("SUCCEEDED");
     const back = await requestOperation(t.db, { kind: "DEACTIVATE", vmId: vm.id, requestedById: null });
     await t.finished(back.id);
+  });
+
+  it("a replica target does not take a booked host: the target is blocked with the match named", async () => {
+    const match = await book("ops-prod-b", 24 * 3600_000);
+    // ops-prod-a serves; the only other production host is the booked one.
+    const serving = await t.makeVm("web-t1", "ops-nest", true);
+    await t.makeVm("web-t2", "ops-nest", true);
+    const first = await requestOperation(t.db, {
+      kind: "ACTIVATE",
+      vmId: serving.id,
+      targetHostId: t.hosts["ops-prod-a"]!.id,
+      requestedById: null,
+    });
+    expect((await t.finished(first.id)).state).toBe("SUCCEEDED");
+    const target = await t.db.replicaTarget.upsert({
+      where: { serviceId_hostingNetworkId: { serviceId: t.world.service.id, hostingNetworkId: t.world.hn.id } },
+      create: { serviceId: t.world.service.id, hostingNetworkId: t.world.hn.id, desired: 2 },
+      update: { desired: 2 },
+    });
+    await reconcilePass(t.db);
+    await settle();
+    expect(await t.domainNames("ops-prod-b")).toEqual([]);
+    const blocked = await t.db.replicaTarget.findUniqueOrThrow({ where: { id: target.id } });
+    expect(blocked.blockedReason).toContain(`reserved for match ${match.id}`);
+    // Back as it was: no target, nothing serving, the booking gone.
+    await t.db.replicaTarget.delete({ where: { id: target.id } });
+    await t.db.match.update({ where: { id: match.id }, data: { status: "CANCELLED" } });
+    const off = await requestOperation(t.db, { kind: "DEACTIVATE", vmId: serving.id, requestedById: null });
+    await t.finished(off.id);
   });
 
   it("a match cancelled while live: its VM goes back to the Nest and the host is free", async () => {

@@ -360,9 +360,15 @@ export function placeVm(hosts: readonly HostCandidate[], req: PlacementRequest, 
     for (const c of candidates)
       if (c.dropped) byFilter.set(c.dropped.filter, (byFilter.get(c.dropped.filter) ?? 0) + 1);
     const counts = [...byFilter].map(([f, n]) => `${n} by ${f}`).join(", ");
+    // A booked host is named with its match: the operator can see whose booking holds it.
+    const reserved = candidates
+      .filter((c) => c.dropped?.filter === "not-reserved")
+      .slice(0, 3)
+      .map((c) => ` ${c.name} is ${c.dropped!.reason}.`)
+      .join("");
     return {
       chosen: null,
-      summary: `No ${req.role.toLowerCase()} host fits: ${hosts.length} hosts considered${counts ? `, dropped ${counts}` : ""}.`,
+      summary: `No ${req.role.toLowerCase()} host fits: ${hosts.length} hosts considered${counts ? `, dropped ${counts}` : ""}.${reserved}`,
       candidates,
     };
   }
