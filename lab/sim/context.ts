@@ -16,6 +16,8 @@ export interface SimHostRuntime {
   cpus: number;
   memoryKiB: number;
   fs: HostFs;
+  /** The lab's site-wide authorized keys folder (every host's own key), read beside ~/.ssh/authorized_keys. */
+  siteKeysDir?: string;
   hypervisor: Hypervisor;
   /** The host's Linux bridges (`ip -j link show type bridge`): owner segments' `vmxs<n>` and libvirt's own. */
   bridges: string[];

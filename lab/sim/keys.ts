@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import ssh2 from "ssh2";
 import { sha256Fingerprint } from "../../server/hosts/fingerprint";
@@ -23,12 +24,37 @@ export async function persistentKeyPair(path: string, comment: string): Promise<
     publicKey = (await readFile(`${path}.pub`, "utf8")).trim();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    ({ privateKey, publicKey } = generateParsableKeyPair(comment));
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    await writeFile(path, privateKey, { mode: 0o600 });
-    await writeFile(`${path}.pub`, publicKey + "\n", { mode: 0o644 });
+    ({ privateKey, publicKey } = await createKeyPair(path, comment));
   }
   return { privateKey, publicKey, fingerprint: fingerprintOfPublicKey(publicKey) };
+}
+
+/**
+ * Writes a new pair, or takes the one another process wrote first: the processes of one
+ * sharded lab share the oracle's key (`link` makes the private key appear whole, once).
+ */
+async function createKeyPair(path: string, comment: string): Promise<{ privateKey: string; publicKey: string }> {
+  const pair = generateParsableKeyPair(comment);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+  await writeFile(tmp, pair.privateKey, { mode: 0o600 });
+  try {
+    await link(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    const privateKey = await readFile(path, "utf8");
+    return { privateKey, publicKey: publicKeyLine(privateKey) };
+  } finally {
+    await unlink(tmp);
+  }
+  await writeFile(`${path}.pub`, pair.publicKey + "\n", { mode: 0o644 });
+  return pair;
+}
+
+function publicKeyLine(privateKey: string): string {
+  const parsed = ssh2.utils.parseKey(privateKey);
+  if (parsed instanceof Error) throw parsed;
+  return `${parsed.type} ${parsed.getPublicSSH().toString("base64")} ${parsed.comment}`.trim();
 }
 
 /**

@@ -35,6 +35,12 @@ export interface SimLabOptions {
   saveImageFraction?: number;
   /** How long a guest takes to power off after `virsh shutdown` (default 500 ms). */
   shutdownDelayMs?: number;
+  /**
+   * One lab served by several processes (`lab:sim -- up --shard K/N`): this process's name
+   * for its hosts' keys in the lab's site-wide folder (default "hosts"), and the other
+   * processes' hosts, so that `ping` places their addresses too.
+   */
+  shard?: { keysFile: string; peers: { address: string; lat: number; lon: number }[] };
 }
 
 export interface SimLab {
@@ -69,6 +75,8 @@ export interface SimLab {
 export const SIM_USER = "vmatrix";
 export const SIM_HOME = `/home/${SIM_USER}`;
 export const SIM_VM_DIR = "/var/lib/vmatrix/vms";
+/** Under the lab's data folder: one authorized_keys file per process serving the lab (authorized-keys.ts). */
+const SITE_KEYS_DIR = "authorized_keys.d";
 /** A sim host has the bridges of owner segments 1 to this, like a site that trunks its first VLANs to every host. */
 export const SIM_SEGMENTS = 16;
 const IDLE_LOAD = 0.02;
@@ -77,8 +85,9 @@ const IDLE_LOAD = 0.02;
  * Starts one real SSH server per host on loopback. Everything a host keeps lives under
  * `dataDir/<host>/`: its host key, its hypervisor's domains, and `root/` (the host's
  * filesystem with the VM directory and the user's home). The oracle's client key is
- * `dataDir/client/id_ed25519`; every host authorizes it and every other host's own key
- * (~/.ssh/id_ed25519), so hosts can send files to each other.
+ * `dataDir/client/id_ed25519`; every host authorizes it (in its home) and every other
+ * host's own key (~/.ssh/id_ed25519, listed once in `dataDir/authorized_keys.d/`), so hosts
+ * can send files to each other.
  */
 export async function startSimLab(options: SimLabOptions): Promise<SimLab> {
   const dataDir = resolve(options.dataDir);
@@ -90,7 +99,11 @@ export async function startSimLab(options: SimLabOptions): Promise<SimLab> {
   const client = await persistentKeyPair(join(dataDir, "client", "id_ed25519"), "vmatrix-oracle@sim-lab");
   const loads = new Map<string, number>();
   const addresses = options.hosts.map((h, i) => h.address ?? defaultAddress(i));
-  const places = new Map(options.hosts.map((h, i) => [addresses[i]!, { lat: h.lat, lon: h.lon }]));
+  const places = new Map([
+    ...(options.shard?.peers ?? []).map((p) => [p.address, { lat: p.lat, lon: p.lon }] as const),
+    ...options.hosts.map((h, i) => [addresses[i]!, { lat: h.lat, lon: h.lon }] as const),
+  ]);
+  const siteKeysDir = join(dataDir, SITE_KEYS_DIR);
   const rtt = options.rttMs ?? (await defaultRtt(places));
 
   const runtimes: SimHostRuntime[] = [];
@@ -119,6 +132,7 @@ export async function startSimLab(options: SimLabOptions): Promise<SimLab> {
       cpus: spec.cpus ?? 8,
       memoryKiB: (spec.memoryMiB ?? 32 * 1024) * 1024,
       fs,
+      siteKeysDir,
       hypervisor,
       bridges: [
         "virbr0",
@@ -130,9 +144,14 @@ export async function startSimLab(options: SimLabOptions): Promise<SimLab> {
     hostKeys.push(hostKey);
     identities.push(identity.publicKey);
   }
-  const authorized = [client.publicKey, ...identities].join("\n") + "\n";
+  // The oracle's key in each home; the hosts' own keys (for transfers between hosts) once, site-wide.
   for (const rt of runtimes)
-    await writeFile(rt.fs.real(`${SIM_HOME}/.ssh/authorized_keys`), authorized, { mode: 0o600 });
+    await writeFile(rt.fs.real(`${SIM_HOME}/.ssh/authorized_keys`), client.publicKey + "\n", { mode: 0o600 });
+  await mkdir(siteKeysDir, { recursive: true });
+  const siteFile = options.shard?.keysFile ?? "hosts";
+  // Hidden while written: the hosts read every visible file of the folder.
+  await writeFile(join(siteKeysDir, `.${siteFile}.tmp`), identities.join("\n") + "\n", { mode: 0o600 });
+  await rename(join(siteKeysDir, `.${siteFile}.tmp`), join(siteKeysDir, siteFile));
 
   const servers: (HostServer | null)[] = [];
   try {
@@ -229,13 +248,13 @@ const SIM_GUEST = { domainType: "qemu", memoryMiB: 64, vcpus: 1, diskMiB: 4 };
  * Distinct loopback addresses per host (Linux routes all of 127/8 to lo), so a host's
  * address identifies it, e.g. for `ping` between hosts. Elsewhere only 127.0.0.1 exists.
  */
-function defaultAddress(index: number): string {
+export function defaultAddress(index: number): string {
   if (process.platform !== "linux") return "127.0.0.1";
   return `127.77.${Math.floor(index / 250)}.${(index % 250) + 1}`;
 }
 
-export async function writeManifest(dataDir: string, manifest: LabManifest): Promise<string> {
-  const path = join(resolve(dataDir), "manifest.json");
+export async function writeManifest(dataDir: string, manifest: LabManifest, file = "manifest.json"): Promise<string> {
+  const path = join(resolve(dataDir), file);
   await mkdir(resolve(dataDir), { recursive: true });
   await writeFile(`${path}.tmp`, JSON.stringify(manifest, null, 2) + "\n");
   await rename(`${path}.tmp`, path);

@@ -1,7 +1,7 @@
-import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
-import ssh2, { type Connection, type ParsedKey, type ServerChannel } from "ssh2";
+import ssh2, { type Connection, type ServerChannel } from "ssh2";
+import { findAuthorizedKey } from "./authorized-keys";
 import type { SimHostRuntime } from "./context";
 import { runCommandLine } from "./shell";
 import { serveSftp } from "./sftp";
@@ -18,7 +18,7 @@ export interface HostServer {
 
 /**
  * sshd for one sim host: public-key logins for its one user against the user's
- * ~/.ssh/authorized_keys, exec sessions run by the sim shell, `signal` requests kill the
+ * ~/.ssh/authorized_keys and the lab's site-wide keys (authorized-keys.ts), exec sessions run by the sim shell, `signal` requests kill the
  * running command (as sshd's killpg does), and the sftp subsystem.
  */
 export async function startHostServer(
@@ -41,8 +41,10 @@ export async function startHostServer(
     client.on("error", () => undefined);
     client.on("authentication", (ctx) => {
       if (ctx.username !== host.user || ctx.method !== "publickey") return ctx.reject(["publickey"]);
-      void authorizedKeys(host).then((keys) => {
-        const key = keys.find((k) => k.type === ctx.key.algo && k.getPublicSSH().equals(ctx.key.data));
+      void findAuthorizedKey(
+        { userFile: host.fs.real(`${host.home}/.ssh/authorized_keys`), siteDir: host.siteKeysDir },
+        ctx.key,
+      ).then((key) => {
         if (!key) return ctx.reject(["publickey"]);
         if (ctx.signature && ctx.blob && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true)
           return ctx.reject(["publickey"]);
@@ -120,18 +122,4 @@ function finish(channel: ServerChannel, status: number | string): void {
   if (typeof status === "string") channel.exit(status, false, "");
   else channel.exit(status);
   channel.end();
-}
-
-async function authorizedKeys(host: SimHostRuntime): Promise<ParsedKey[]> {
-  let text: string;
-  try {
-    text = await readFile(host.fs.real(`${host.home}/.ssh/authorized_keys`), "utf8");
-  } catch {
-    return [];
-  }
-  return text
-    .split("\n")
-    .filter((l) => l.trim() && !l.startsWith("#"))
-    .map((l) => ssh2.utils.parseKey(l))
-    .filter((k): k is ParsedKey => !(k instanceof Error));
 }
