@@ -41,6 +41,8 @@ describe("vmatrix CLI", () => {
     expect(prod).toMatchObject({
       name: world.prod.name,
       hostingNetwork: world.hn.slug,
+      lat: world.hn.lat,
+      lon: world.hn.lon,
       role: "PRODUCTION",
       status: "UNKNOWN",
       lastHeartbeatAt: null,

@@ -54,6 +54,9 @@ export const hostsCommand: CliCommand = {
             n.hosts.map((h) => ({
               name: h.name,
               hostingNetwork: n.slug,
+              // Where the host is (its hosting network's city centre): scripts check placements with it.
+              lat: n.lat,
+              lon: n.lon,
               role: h.role,
               status: h.status,
               lastHeartbeatAt: h.lastHeartbeatAt?.toISOString() ?? null,
