@@ -561,7 +561,7 @@ async function seedDemand(db: Db, _mapServiceId: string, now: Date) {
     const cells = [];
     for (let b = first; b <= now.getTime(); b += BUCKET_MS)
       cells.push(...syntheticCells({ serviceId: service.id, slug: service.slug }, new Date(b), now));
-    await ingestSamples(db, cells);
+    await ingestSamples(db, cells, "SIM");
   }
 }
 

@@ -4,6 +4,7 @@
  * grid cells per bucket, add to the stored grid in one statement.
  */
 import type { Db } from "../db/client";
+import type { DemandSource } from "../db/generated/enums";
 import { locateIp } from "../latency/geoip";
 import { aggregate, type LocatedSample } from "./grid";
 import { type ItemError, validateBatch } from "./ingest-schema";
@@ -13,12 +14,16 @@ export type IngestResult =
   { ok: true; accepted: number; unlocated: number; cells: number } | { ok: false; errors: ItemError[] };
 
 /** Located samples into the grid (all or nothing: one statement, or one transaction when chunked). */
-export async function ingestSamples(db: Db, samples: Iterable<LocatedSample>): Promise<number> {
+export async function ingestSamples(
+  db: Db,
+  samples: Iterable<LocatedSample>,
+  source: DemandSource = "INGEST",
+): Promise<number> {
   const cells = aggregate(samples);
   if (cells.length === 0) return 0;
   // One chunk is one statement (atomic by itself); more are wrapped so a failure leaves nothing.
-  if (cells.length <= 50_000) await addToGrid(db, cells);
-  else await db.$transaction((tx) => addToGrid(tx, cells), { timeout: 120_000 });
+  if (cells.length <= 50_000) await addToGrid(db, cells, source);
+  else await db.$transaction((tx) => addToGrid(tx, cells, source), { timeout: 120_000 });
   return cells.length;
 }
 

@@ -25,7 +25,7 @@ export async function topUpSyntheticDemand(tx: Tx, now: Date, windowBuckets = WI
   const additions: DemandCell[] = [];
   for (const s of services) {
     const stored = await tx.demandSample.findMany({
-      where: { serviceId: s.id, at: { gte: first } },
+      where: { serviceId: s.id, at: { gte: first }, source: "SIM" },
       select: { at: true, lat: true, lon: true, count: true },
     });
     const world = { serviceId: s.id, slug: s.slug, flashCrowds: crowds.filter((c) => c.serviceId === s.id) };
@@ -40,6 +40,6 @@ export async function topUpSyntheticDemand(tx: Tx, now: Date, windowBuckets = WI
     }
   }
   if (additions.length === 0) return 0;
-  await addToGrid(tx, aggregate(additions));
+  await addToGrid(tx, aggregate(additions), "SIM");
   return additions.length;
 }
