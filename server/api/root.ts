@@ -8,6 +8,7 @@ import { lookupRouter } from "./routers/lookup";
 import { matchesRouter } from "./routers/matches";
 import { networkRouter } from "./routers/network";
 import { operationsRouter } from "./routers/operations";
+import { poolsRouter } from "./routers/pools";
 import { replicasRouter } from "./routers/replicas";
 import { tokensRouter } from "./routers/tokens";
 import { usersRouter } from "./routers/users";
@@ -28,6 +29,7 @@ export const appRouter = router({
   matches: matchesRouter,
   utilization: utilizationRouter,
   autoscaler: autoscalerRouter,
+  pools: poolsRouter,
   audit: auditRouter,
   demand: demandRouter,
   network: networkRouter,

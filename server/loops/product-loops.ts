@@ -10,11 +10,11 @@ import { recoveryLoop } from "./recovery";
 import { vmRestartLoop } from "./vm-restart";
 import type { OracleLoop } from "./frame";
 import { metricRetentionMs } from "../metrics/retention";
-import { presenceLoop } from "./presence";
+import { poolLoop } from "./pools";
 import { retentionLoop } from "./retention";
 
 /**
- * The control loops `npm start`'s oracle runs beside the heartbeat. Each lives in the
+ * The control loops `npm start`'s oracle runs beside its presence and heartbeat. Each lives in the
  * module of what it does; this list is the one place that turns them on.
  */
 export function productLoops(cfg: Config): OracleLoop[] {
@@ -26,8 +26,8 @@ export function productLoops(cfg: Config): OracleLoop[] {
     matchLoop(),
     networkLoop(),
     autoscalerLoop(),
+    poolLoop(),
     metricsLoop(cfg.METRICS_INTERVAL_MS, metricRetentionMs(cfg)),
-    presenceLoop(),
     retentionLoop({
       demandDays: cfg.RETENTION_DEMAND_DAYS,
       operationsDays: cfg.RETENTION_OPERATIONS_DAYS,
