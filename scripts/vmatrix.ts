@@ -24,6 +24,7 @@ import { imagesCommand } from "./cli/images";
 import { matchesCommand } from "./cli/matches";
 import { networkCommand } from "./cli/network";
 import { operationsCommand } from "./cli/operations";
+import { poolsCommand } from "./cli/pools";
 import { replicasCommand } from "./cli/replicas";
 import { tokensCommand } from "./cli/tokens";
 import { vmsCommand } from "./cli/vms";
@@ -40,6 +41,7 @@ const COMMANDS: readonly CliCommand[] = [
   tokensCommand,
   matchesCommand,
   autoscalerCommand,
+  poolsCommand,
 ];
 /** Every name a command answers to: its noun and its aliases. */
 const BY_NAME = new Map(COMMANDS.flatMap((c) => [c.noun, ...(c.aliases ?? [])].map((name) => [name, c] as const)));
