@@ -99,9 +99,33 @@ export function NetworkPanel({
         <p className="muted small">Choose a service above to see and set its replica target here.</p>
       )}
 
+      {seesInfrastructure && <NetworkPools slug={network.slug} />}
       {seesInfrastructure && <NetworkHosts detail={detail} />}
       {seesInfrastructure && <HostingNetworkEdge slug={network.slug} />}
     </section>
+  );
+}
+
+/** The pre-booted pools kept in this network's Nest (docs/operations.md, "Pre-booted pools"): their level, an empty one flagged. */
+function NetworkPools({ slug }: { slug: string }) {
+  const trpc = useTRPC();
+  const pools = useQuery({ ...trpc.pools.list.queryOptions(), refetchInterval: 10_000 });
+  const here = pools.data?.filter((p) => p.hostingNetwork === slug) ?? [];
+  if (here.length === 0) return null;
+  return (
+    <>
+      <h3>Pre-booted pools</h3>
+      <ul className="small" data-testid="panel-pools">
+        {here.map((p) => (
+          <li key={p.service}>
+            {p.service}: {p.ready}/{p.size} ready
+            {p.refilling > 0 && <span className="muted"> · {p.refilling} on the way</span>}{" "}
+            {p.empty && <Badge tone="bad">empty</Badge>}
+            {p.blockedReason && <div className="wm-host-error">{p.blockedReason}</div>}
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }
 
