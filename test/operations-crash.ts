@@ -16,7 +16,7 @@ import type { AnyOpsLab } from "./ops-lab";
  * Loads the crashing oracle (test/crashing-oracle.ts); `start()` lets it
  * take jobs. Loading takes seconds, so the next one loads while an operation finishes.
  */
-function crashingOracle(t: AnyOpsLab, step: string) {
+export function crashingOracle(t: AnyOpsLab, step: string) {
   const child = spawn(process.execPath, ["--import", "tsx", "test/crashing-oracle.ts"], {
     env: {
       ...process.env,
@@ -51,7 +51,7 @@ function crashingOracle(t: AnyOpsLab, step: string) {
   };
 }
 
-async function expectWhole(t: AnyOpsLab, name: string, sha: string) {
+export async function expectWhole(t: AnyOpsLab, name: string, sha: string) {
   const vm = await t.db.vm.findUniqueOrThrow({ where: { name }, include: { host: true } });
   const placed: string[] = [];
   for (const h of Object.keys(t.hosts)) {

@@ -10,7 +10,17 @@ import { Badge, QueryState } from "@/components/shared/query-state";
 import { useTRPC } from "@/components/shared/trpc";
 import { useMe } from "@/components/shared/use-me";
 
-const KINDS = ["CREATE", "HIBERNATE", "ACTIVATE", "DEACTIVATE", "CLONE", "COLD_MOVE", "RESTART", "DELETE"] as const;
+const KINDS = [
+  "CREATE",
+  "HIBERNATE",
+  "ACTIVATE",
+  "DEACTIVATE",
+  "CLONE",
+  "COLD_MOVE",
+  "RELOCATE",
+  "RESTART",
+  "DELETE",
+] as const;
 type Kind = (typeof KINDS)[number];
 type StateFilter = OperationState | "active" | "";
 

@@ -46,6 +46,7 @@ export const vmsCommand: CliCommand = {
   vms hibernate NAME [--wait]
   vms clone --service SLUG [--hosting-network SLUG] [--wait]
   vms move NAME [--host HOST] [--wait]         (a stopped VM)
+  vms relocate NAME [--hosting-network SLUG | --host HOST] [--wait]   (a serving VM, memory kept)
   vms restart NAME [--wait]
   vms delete NAME --yes [--wait]`,
   options: {
@@ -141,6 +142,17 @@ export const vmsCommand: CliCommand = {
           api,
           opts,
           await api.vms.move({ vmId: await vmId(api, name, verb), targetHostId: await hostId(api, opts), reason }),
+        );
+      case "relocate":
+        return finish(
+          api,
+          opts,
+          await api.vms.relocate({
+            vmId: await vmId(api, name, verb),
+            targetHostId: await hostId(api, opts),
+            hostingNetworkId: await hostingNetworkId(api, opts),
+            reason,
+          }),
         );
       case "restart":
         return finish(api, opts, await api.vms.restart({ vmId: await vmId(api, name, verb), reason }));

@@ -1,4 +1,5 @@
 import { placementJson, recordedPlacement } from "../../server/oracle/placement-record";
+import { serviceGap } from "../../server/oracle/service-gap";
 import type { Api } from "./command";
 
 const TERMINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED", "ROLLED_BACK"]);
@@ -42,6 +43,8 @@ export function operationJson(op: Awaited<ReturnType<Api["operations"]["get"]>>)
     to: op.targetHost?.name ?? null,
     progress: op.progress,
     bytesMoved: op.bytesMoved,
+    // A serving VM's time out of service, drain end to bind end (null when it did not drain and bind).
+    serviceGapMs: serviceGap(op.steps)?.ms ?? null,
     error: op.error,
     createdAt: op.createdAt,
     finishedAt: op.finishedAt,

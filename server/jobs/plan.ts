@@ -119,6 +119,9 @@ export function planSteps(kind: OperationKind, vm: { phase: Phase; power: string
       return toPhase === "PRODUCTION"
         ? [...(serving ? ["drain"] : []), ...move, "resume", "bind", "record", "clean source"]
         : [...move, "record", "clean source"];
+    case "RELOCATE":
+      // §4.2: out of rotation, saved with its memory, copied, restored and back in rotation at the target.
+      return ["drain", ...move, "resume", "bind", "record", "clean source"];
     case "RESTART":
       return serving ? ["drain", "shut down", "start", "bind", "record"] : ["shut down", "start", "record"];
     case "DELETE":

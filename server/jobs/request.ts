@@ -370,12 +370,28 @@ async function place(
   const origins: Origin[] = movers.flatMap((m) =>
     m.host ? [{ ...placeOf(m.host.hostingNetwork), bytes: bytesOf(m) }] : [],
   );
+  // A relocation leaves its own hosting network, and its replica there with it (§4.2).
+  const relocating = req.kind === "RELOCATE" ? vm.host?.hostingNetworkId : undefined;
+  if (relocating && req.hostingNetworkId === relocating)
+    throw refuse("PRECONDITION_FAILED", `VM ${vm.name} already runs in that hosting network; pick another one.`);
   const placement = placeVm(candidates, {
     vmBytes,
     role,
     origins,
-    ...(production ? { demand: { cells, replicas, windowMinutes: DEMAND_WINDOW_MINUTES } } : {}),
-    excludeHostIds: vm.hostId ? [vm.hostId] : [],
+    ...(production
+      ? {
+          demand: {
+            cells,
+            replicas: relocating ? withoutOne(replicas, relocating) : replicas,
+            windowMinutes: DEMAND_WINDOW_MINUTES,
+          },
+        }
+      : {}),
+    excludeHostIds: relocating
+      ? candidates.filter((h) => h.hostingNetworkId === relocating).map((h) => h.id)
+      : vm.hostId
+        ? [vm.hostId]
+        : [],
     hostingNetworkId: req.hostingNetworkId,
     segment,
     forMatchId: req.forMatchId,
@@ -385,6 +401,13 @@ async function place(
     throw refuse("PRECONDITION_FAILED", only ? `Host refused by ${only.filter}: ${only.reason}.` : placement.summary);
   }
   return { placement, target: candidates.find((h) => h.id === placement.chosen!.hostId)! };
+}
+
+/** The replicas' hosting networks with one replica fewer in `networkId` (the one that moves away). */
+function withoutOne<R extends { id: string; replicas: number }>(replicas: R[], networkId: string): R[] {
+  return replicas.flatMap((r) =>
+    r.id !== networkId ? [r] : r.replicas > 1 ? [{ ...r, replicas: r.replicas - 1 }] : [],
+  );
 }
 
 /** CREATE: the new VM's row (LOADING, on no host until its record step), with a private address in its owner domain. */

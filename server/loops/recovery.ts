@@ -139,13 +139,13 @@ export async function replacedOutOfRotation(db: Db): Promise<{ released: number;
 
 /**
  * When each VM last went into production (its latest successful activation, clone or
- * production move); absent for a VM placed there by other means (a seeded world). A
+ * production move or relocation); absent for a VM placed there by other means (a seeded world). A
  * replacement decided since then stands for this stay in production.
  */
 async function enteredProduction(db: Db, vmIds: string[]): Promise<Map<string, Date>> {
   const rows = await db.operation.groupBy({
     by: ["vmId"],
-    where: { vmId: { in: vmIds }, state: "SUCCEEDED", kind: { in: ["ACTIVATE", "CLONE", "COLD_MOVE"] } },
+    where: { vmId: { in: vmIds }, state: "SUCCEEDED", kind: { in: ["ACTIVATE", "CLONE", "COLD_MOVE", "RELOCATE"] } },
     _max: { createdAt: true },
   });
   return new Map(rows.flatMap((r) => (r._max.createdAt ? [[r.vmId, r._max.createdAt] as const] : [])));

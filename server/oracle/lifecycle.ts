@@ -5,7 +5,7 @@ export type Phase = "NEST" | "LOADING" | "PRODUCTION";
 /** What the VM's domain is when the operation ends: running, saved to a state file, or shut off. */
 export type EndPower = "RUNNING" | "SAVED" | "SHUTOFF" | "SAVED_OR_SHUTOFF";
 export type OperationKind =
-  "CREATE" | "HIBERNATE" | "ACTIVATE" | "DEACTIVATE" | "CLONE" | "COLD_MOVE" | "RESTART" | "DELETE";
+  "CREATE" | "HIBERNATE" | "ACTIVATE" | "DEACTIVATE" | "CLONE" | "COLD_MOVE" | "RESTART" | "DELETE" | "RELOCATE";
 
 /** Where an operation takes its VM: the same host, or a host of `role` the scheduler picks. */
 export interface Destination {
@@ -57,6 +57,13 @@ export function destination(
         toPhase: vm.phase,
         toPower: vm.phase === "PRODUCTION" ? "RUNNING" : "SHUTOFF",
       };
+    case "RELOCATE":
+      // §4.2: only a VM that serves moves with its memory; others are activated or cold-moved.
+      if (vm.phase !== "PRODUCTION" || vm.power !== "RUNNING")
+        return {
+          refused: `VM ${vm.name} is not serving (${phaseWord(vm.phase)}, ${vm.power.toLowerCase()}); only a running production VM is relocated.`,
+        };
+      return { sameHost: false, role: "PRODUCTION", toPhase: "PRODUCTION", toPower: "RUNNING" };
     case "RESTART":
       if (vm.power === "SAVED")
         return {

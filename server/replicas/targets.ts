@@ -84,11 +84,11 @@ export async function followOperation(tx: Tx, op: RequestedOperation) {
   const leaving =
     from.phase === "PRODUCTION" &&
     from.hostingNetworkId &&
-    (kind === "DEACTIVATE" || kind === "DELETE" || kind === "COLD_MOVE")
+    (kind === "DEACTIVATE" || kind === "DELETE" || kind === "COLD_MOVE" || kind === "RELOCATE")
       ? from.hostingNetworkId
       : null;
   const target =
-    (toPhase === "PRODUCTION" && from.phase !== "PRODUCTION") || kind === "COLD_MOVE"
+    (toPhase === "PRODUCTION" && from.phase !== "PRODUCTION") || kind === "COLD_MOVE" || kind === "RELOCATE"
       ? await tx.host.findUnique({ where: { id: op.targetHostId } })
       : null;
   const entering =

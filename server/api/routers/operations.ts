@@ -12,7 +12,17 @@ const DETAIL = {
   steps: { orderBy: { index: "asc" } },
 } as const;
 
-const KINDS = ["CREATE", "HIBERNATE", "ACTIVATE", "DEACTIVATE", "CLONE", "COLD_MOVE", "RESTART", "DELETE"] as const;
+const KINDS = [
+  "CREATE",
+  "HIBERNATE",
+  "ACTIVATE",
+  "DEACTIVATE",
+  "CLONE",
+  "COLD_MOVE",
+  "RELOCATE",
+  "RESTART",
+  "DELETE",
+] as const;
 const id = z.string().min(1).max(64);
 
 export const operationsRouter = router({

@@ -139,15 +139,24 @@ export const vmsRouter = router({
     .mutation(({ ctx, input }) => request(ctx, { kind: "DEACTIVATE", ...input })),
 
   /**
-   * A dry run of activate, deactivate or hibernate: where the VM would go and the numbers
+   * A serving VM to a production host in another hosting network, its memory kept (§4.2):
+   * drained, saved, copied, restored and bound there. The host is the scheduler's choice by
+   * demand within `hostingNetworkId` (or anywhere else), or the host given.
+   */
+  relocate: operatorProcedure
+    .input(vmInput.extend({ targetHostId: id.optional(), hostingNetworkId: id.optional() }))
+    .mutation(({ ctx, input }) => request(ctx, { kind: "RELOCATE", ...input })),
+
+  /**
+   * A dry run of activate, deactivate, hibernate or relocate: where the VM would go and the numbers
    * behind it, and each hosting network's own choice, from the very code the request runs;
-   * nothing is recorded. The Activate… and Deactivate… dialogs show it before confirming.
+   * nothing is recorded. The Activate…, Deactivate… and Relocate… dialogs show it before confirming.
    */
   placement: staffReadProcedure("VMs")
     .input(
       z.object({
         vmId: id,
-        kind: z.enum(["ACTIVATE", "DEACTIVATE", "HIBERNATE"]),
+        kind: z.enum(["ACTIVATE", "DEACTIVATE", "HIBERNATE", "RELOCATE"]),
         to: z.enum(["NEST", "LOADING"]).optional(),
         hostingNetworkId: id.optional(),
       }),
