@@ -1,5 +1,6 @@
 "use client";
 
+import { DEMAND_SOURCES, SOURCE_LABELS } from "@/server/demand/sources";
 import type { DemandHeat } from "./use-demand-heat";
 
 /** The heat layer's switch and time slider: a bucket, playing through the day, or the whole day summed. */
@@ -12,6 +13,20 @@ export function HeatControl({ heat }: { heat: DemandHeat }) {
       <label className="inline">
         <input type="checkbox" checked={heat.show} onChange={(e) => heat.setShow(e.target.checked)} /> Demand
       </label>
+      {heat.show && (
+        <span className="small" role="group" aria-label="Demand sources">
+          {DEMAND_SOURCES.map((s) => (
+            <label className="inline" key={s}>
+              <input
+                type="checkbox"
+                checked={heat.sources.includes(s)}
+                onChange={(e) => heat.toggleSource(s, e.target.checked)}
+              />{" "}
+              {SOURCE_LABELS[s]}
+            </label>
+          ))}
+        </span>
+      )}
       {heat.show && heat.bucketCount > 0 && (
         <>
           <input

@@ -2,6 +2,8 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
+import type { DemandSource } from "@/server/db/generated/enums";
+import { DEMAND_SOURCES } from "@/server/demand/sources";
 import { formatDateTime } from "@/server/format";
 import { useTRPC } from "@/components/shared/trpc";
 import { heatFrame } from "./heat";
@@ -12,9 +14,11 @@ export function useDemandHeat(serviceId: string | null) {
   const [show, setShow] = useState(true);
   const [position, setPosition] = useState<number | "all" | null>(null);
   const [playing, setPlaying] = useState(false);
+  const [sources, setSources] = useState<readonly DemandSource[]>(DEMAND_SOURCES);
+  const everySource = sources.length === DEMAND_SOURCES.length;
   const heat = useQuery({
-    ...trpc.demand.heat.queryOptions({ serviceId: serviceId ?? "" }),
-    enabled: Boolean(serviceId) && show,
+    ...trpc.demand.heat.queryOptions({ serviceId: serviceId ?? "", ...(everySource ? {} : { sources: [...sources] }) }),
+    enabled: Boolean(serviceId) && show && sources.length > 0,
     refetchInterval: 60_000,
   });
   const buckets = useMemo(() => heat.data?.buckets ?? [], [heat.data]);
@@ -36,6 +40,11 @@ export function useDemandHeat(serviceId: string | null) {
     serviceId,
     show,
     setShow,
+    /** The sources whose demand is shown (every one at first). */
+    sources,
+    toggleSource(source: DemandSource, on: boolean) {
+      setSources((now) => DEMAND_SOURCES.filter((s) => (s === source ? on : now.includes(s))));
+    },
     bucketCount: buckets.length,
     last,
     at,

@@ -5,7 +5,9 @@
  * 1° cell would be megabytes. `total` and `omittedCells` say what was left out.
  */
 import type { Db } from "../db/client";
+import type { DemandSource } from "../db/generated/enums";
 import { BUCKET_MINUTES } from "./grid";
+import { DEMAND_SOURCES } from "./sources";
 
 export const DEFAULT_CELLS_PER_BUCKET = 500;
 
@@ -28,14 +30,19 @@ export interface Heat {
 
 type Row = { at: Date; lats: number[]; lons: number[]; counts: number[]; total: number; cells: number };
 
-/** Buckets starting in [from, to), oldest first; empty buckets are left out. One query, arrays per bucket. */
+/**
+ * Buckets starting in [from, to), oldest first; empty buckets are left out. One query, arrays per bucket.
+ * `sources` keeps only demand seen there (all sources when absent); a cell seen by several sources is summed.
+ */
 export async function demandHeat(
   db: Db,
   serviceId: string,
   from: Date,
   to: Date,
   maxCellsPerBucket = DEFAULT_CELLS_PER_BUCKET,
+  sources?: readonly DemandSource[],
 ): Promise<Heat> {
+  const wanted = [...(sources ?? DEMAND_SOURCES)];
   const rows = await db.$queryRaw<Row[]>`
     SELECT at,
            array_agg(lat ORDER BY count DESC, lat, lon) FILTER (WHERE rank <= ${maxCellsPerBucket}) AS lats,
@@ -44,8 +51,11 @@ export async function demandHeat(
            sum(count)::float8 AS total,
            count(*)::int AS cells
       FROM (SELECT at, lat, lon, count, row_number() OVER (PARTITION BY at ORDER BY count DESC, lat, lon) AS rank
-              FROM "DemandSample"
-             WHERE "serviceId" = ${serviceId} AND at >= ${from} AND at < ${to} AND count > 0) ranked
+              FROM (SELECT at, lat, lon, sum(count)::float8 AS count
+                      FROM "DemandSample"
+                     WHERE "serviceId" = ${serviceId} AND at >= ${from} AND at < ${to} AND count > 0
+                       AND source = ANY(${wanted}::"DemandSource"[])
+                     GROUP BY at, lat, lon) cells) ranked
      GROUP BY at
      ORDER BY at`;
   return {

@@ -1,6 +1,7 @@
 import dnsPacket, { type Answer, type Packet, type Question } from "dns-packet";
 import type { LatLon } from "../latency/model";
 import { nearestReplica, type ReplicaPlace } from "../demand/nearest";
+import { clientAddress, clientSubnet } from "./client-subnet";
 
 /**
  * The authoritative answer for one query (thesis §4.3.1: "a DNS answer for the nearest
@@ -25,24 +26,6 @@ export interface QueryContext {
 }
 
 const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
-
-interface ClientSubnet {
-  code: number;
-  type?: string;
-  family: number;
-  sourcePrefixLength: number;
-  scopePrefixLength: number;
-  ip: string;
-}
-
-function clientSubnet(query: Packet): ClientSubnet | null {
-  for (const rr of query.additionals ?? []) {
-    if (rr.type !== "OPT") continue;
-    const ecs = (rr as { options?: ClientSubnet[] }).options?.find((o) => o.code === 8);
-    if (ecs) return ecs;
-  }
-  return null;
-}
 
 function soa(view: ZoneView): Answer {
   return {
@@ -142,7 +125,7 @@ export function answer(query: Packet, view: ZoneView, ctx: QueryContext): Answer
   if (q.type !== "A" && (q.type as string) !== "ANY") return reply("NOERROR", [], [soa(view)]);
   const serving = replicas.filter((r) => r.address);
   if (serving.length === 0) return reply("NOERROR", [], [soa(view)]);
-  const place = ctx.locate(ecs?.ip ?? ctx.resolver);
+  const place = ctx.locate(clientAddress(query, ctx.resolver));
   const best = place ? nearestReplica(place, serving, ctx.rtt) : null;
   // A client nobody can place (a private resolver, no subnet) gets every serving replica.
   const picked = best ? [{ r: best.replica, rttMs: best.rttMs }] : serving.map((r) => ({ r, rttMs: null }));

@@ -5,7 +5,8 @@
 import { childProcessConfig } from "../config";
 import { createDb } from "../db/client";
 import { log } from "../log";
-import { startDnsServer } from "./server";
+import { dnsDemandRecorder } from "./demand-recorder";
+import { locate, startDnsServer } from "./server";
 import { logCrashes } from "../crash-log";
 import { ProcessCounters } from "../metrics/process-counters";
 
@@ -15,6 +16,11 @@ const db = createDb(cfg.DATABASE_URL, 2);
 const logger = log.child({ component: "dns" });
 // Queries by transport and answer, for /metrics (docs/security.md "Health and metrics").
 const counters = new ProcessCounters(db, { onError: (err) => logger.debug({ err }, "dns counters not written") });
+// Queries for a service's name become demand (docs/demand.md "Where demand comes from").
+const demand = dnsDemandRecorder(db, {
+  locate,
+  warn: (o, m) => logger.warn(o, m),
+});
 let server: Awaited<ReturnType<typeof startDnsServer>> | undefined;
 try {
   server = await startDnsServer(db, {
@@ -24,9 +30,11 @@ try {
     ttl: cfg.DNS_TTL,
     maxStaleMs: cfg.DNS_MAX_STALE_SECONDS * 1000,
     log: (o, m) => logger.warn(o, m),
+    demand,
     onQuery: (transport, outcome) => counters.add("vmatrix_dns_queries_total", { transport, outcome }),
   });
   counters.start();
+  demand.start();
 } catch (err) {
   console.error(
     `The DNS server cannot listen on ${cfg.DNS_HOST}:${cfg.DNS_PORT} (UDP and TCP): ${(err as Error).message}. Choose another port: DNS_PORT=5354`,
@@ -37,6 +45,7 @@ logger.info({ host: cfg.DNS_HOST, port: server.port, zone: cfg.DNS_ZONE }, "dns 
 
 async function stop() {
   await server?.stop();
+  await demand.stop();
   await counters.stop();
   await db.$disconnect();
   process.exit(0);

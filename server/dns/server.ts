@@ -4,6 +4,7 @@ import dnsPacket, { type Packet } from "dns-packet";
 import type { Db } from "../db/client";
 import { locateIp } from "../latency/geoip";
 import { answer } from "./answer";
+import { clientAddress } from "./client-subnet";
 import { FrameReader, frame } from "./frames";
 import { zoneRecords } from "./records";
 import { encodeReply, fitUdp, udpLimit } from "./truncate";
@@ -23,6 +24,8 @@ export interface DnsServerOptions {
   /** More open TCP connections than this are refused at once (default 256). */
   maxTcpConnections?: number;
   log?: (obj: object, msg: string) => void;
+  /** Told of every A query for a name the zone serves, with the client's address (ECS, else the resolver): demand. */
+  demand?: { record(name: string, clientIp: string): void };
   /** Told of every message handled: its transport and the reply's code, or "dropped" (for /metrics). */
   onQuery?: (transport: "udp" | "tcp", outcome: string) => void;
 }
@@ -33,7 +36,7 @@ export interface DnsServer {
 }
 
 /** Where an address is, or null for addresses GeoIP cannot place (private, loopback, invalid). */
-function locate(ip: string) {
+export function locate(ip: string) {
   try {
     return locateIp(ip);
   } catch {
@@ -86,10 +89,14 @@ export async function startDnsServer(db: Db, opts: DnsServerOptions): Promise<Dn
     }
     if (query.type !== "query") return null;
     try {
-      return {
-        reply: answer(query, { zone, ttl: opts.ttl, names: await names() }, { resolver: client, locate }).packet,
-        query,
-      };
+      const view = { zone, ttl: opts.ttl, names: await names() };
+      const answered = answer(query, view, { resolver: client, locate });
+      // One user looking a service up asks for A (and maybe AAAA): A alone counts, once.
+      const q = query.questions?.[0];
+      const name = q?.name.toLowerCase().replace(/\.$/, "");
+      if (opts.demand && q?.type === "A" && answered.rcode === "NOERROR" && name && view.names.has(name))
+        opts.demand.record(name, clientAddress(query, client));
+      return { reply: answered.packet, query };
     } catch (err) {
       opts.log?.({ err: (err as Error).message }, "dns query failed");
       return {

@@ -11,6 +11,7 @@ import {
 } from "../../demand/flash-crowds";
 import { BUCKET_MINUTES } from "../../demand/grid";
 import { DEFAULT_CELLS_PER_BUCKET, demandHeat } from "../../demand/heat";
+import { DEMAND_SOURCES } from "../../demand/sources";
 import { ClientPlaceError, clientPlace, healthyReplicas, nearestReplica } from "../../demand/nearest";
 import { suggestForService } from "../../demand/suggest-data";
 import { locateIp } from "../../latency/geoip";
@@ -46,6 +47,8 @@ export const demandRouter = router({
           serviceId: id,
           from: z.date().optional(),
           to: z.date().optional(),
+          /** Only demand seen by these sources (every source when absent). */
+          sources: z.array(z.enum(DEMAND_SOURCES)).min(1, "name at least one source").optional(),
           maxCellsPerBucket: z
             .number()
             .int()
@@ -74,7 +77,7 @@ export const demandRouter = router({
     .query(({ ctx, input }) => {
       const to = input.to ?? new Date();
       const from = input.from ?? new Date(to.getTime() - DAY_MS);
-      return demandHeat(ctx.db, input.serviceId, from, to, input.maxCellsPerBucket);
+      return demandHeat(ctx.db, input.serviceId, from, to, input.maxCellsPerBucket, input.sources);
     }),
 
   /**
