@@ -135,7 +135,6 @@ const MATRIX: Record<string, Row> = {
   "vms.clone": write("operate"),
   "vms.move": write("operate"),
   "vms.relocate": write("operate"),
-  "vms.relocate": write("operate"),
   "vms.restart": write("operate"),
   "vms.delete": write("operate"),
   "replicas.list": read("everyone"),
