@@ -5,7 +5,13 @@ import Link from "next/link";
 import { Fragment, useState } from "react";
 import { formatBytes, formatDateTime, formatDuration, titleCase } from "@/server/format";
 import { OPERATION_STATES } from "@/server/operation-states";
-import { OPERATION_TONE, OperationPlacement, StepList, type OperationState } from "@/components/shared/operation-parts";
+import {
+  OPERATION_TONE,
+  OperationGap,
+  OperationPlacement,
+  StepList,
+  type OperationState,
+} from "@/components/shared/operation-parts";
 import { Badge, QueryState } from "@/components/shared/query-state";
 import { useTRPC } from "@/components/shared/trpc";
 import { useMe } from "@/components/shared/use-me";
@@ -181,6 +187,7 @@ export function OperationsView() {
                           <StepList steps={op.steps} />
                           {op.reason && <p className="muted small">Reason: {op.reason}</p>}
                           <OperationPlacement decision={op.decision} />
+                          <OperationGap steps={op.steps} bytesMoved={op.bytesMoved} />
                         </td>
                       </tr>
                     )}

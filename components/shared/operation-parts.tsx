@@ -1,6 +1,7 @@
 import { formatBytes, formatDuration, titleCase } from "@/server/format";
 import type { OperationStateName } from "@/server/operation-states";
 import { recordedPlacement, type RecordedPlacement } from "@/server/oracle/placement-record";
+import { serviceGap } from "@/server/oracle/service-gap";
 import { Badge } from "./query-state";
 
 export type OperationState = OperationStateName;
@@ -120,4 +121,16 @@ export function PlacementFacts({ placement, label }: { placement: RecordedPlacem
 export function OperationPlacement({ decision }: { decision: unknown }) {
   const placement = recordedPlacement(decision);
   return placement ? <PlacementFacts placement={placement} /> : null;
+}
+
+/** A serving VM's time out of service during the operation (drain end to bind end) and the bytes it moved. */
+export function OperationGap({ steps, bytesMoved }: { steps: Step[]; bytesMoved: bigint }) {
+  const gap = serviceGap(steps);
+  if (!gap) return null;
+  return (
+    <p className="small" data-testid="service-gap">
+      Service gap {formatDuration(gap.ms)} (last request at the source to first at the target),{" "}
+      {formatBytes(bytesMoved)} moved
+    </p>
+  );
 }

@@ -18,7 +18,7 @@ export interface ActionVm {
   operations?: { id: string }[];
 }
 
-type ActionKey = "activate" | "hibernate" | "toNest" | "toLoading" | "restart" | "move" | "delete";
+type ActionKey = "activate" | "hibernate" | "relocate" | "toNest" | "toLoading" | "restart" | "move" | "delete";
 interface Action {
   key: ActionKey;
   label: string;
@@ -41,6 +41,12 @@ export function actionsFor(vm: ActionVm): Action[] {
       key: "hibernate",
       label: "Hibernate",
       confirm: `Hibernate ${vm.name} into the Nest? It is booted, saved and moved to a Nest host.`,
+    });
+  if (vm.phase === "PRODUCTION" && vm.power === "RUNNING")
+    a.push({
+      key: "relocate",
+      label: "Relocate",
+      confirm: `Move ${vm.name} closer to its users? It leaves the load balancer, is saved with its memory, copied and resumed on the production host below, then serves there (§4.2).`,
     });
   if (vm.phase === "PRODUCTION") {
     a.push({
@@ -81,6 +87,7 @@ export function actionsFor(vm: ActionVm): Action[] {
 /** The actions whose host the Oracle chooses, shown (and open to another hosting network) before confirming. */
 const PREVIEW: Partial<Record<ActionKey, { kind: PreviewKind; to?: "NEST" | "LOADING" }>> = {
   activate: { kind: "ACTIVATE" },
+  relocate: { kind: "RELOCATE" },
   toNest: { kind: "DEACTIVATE", to: "NEST" },
   toLoading: { kind: "DEACTIVATE", to: "LOADING" },
 };
@@ -108,6 +115,7 @@ export function VmActions({ vm }: { vm: ActionVm }) {
   const m = {
     activate: useMutation(trpc.vms.activate.mutationOptions(done)),
     hibernate: useMutation(trpc.vms.hibernate.mutationOptions(done)),
+    relocate: useMutation(trpc.vms.relocate.mutationOptions(done)),
     deactivate: useMutation(trpc.vms.deactivate.mutationOptions(done)),
     restart: useMutation(trpc.vms.restart.mutationOptions(done)),
     move: useMutation(trpc.vms.move.mutationOptions(done)),
@@ -121,6 +129,7 @@ export function VmActions({ vm }: { vm: ActionVm }) {
     if (key === "toNest") m.deactivate.mutate({ vmId, to: "NEST", ...within });
     else if (key === "toLoading") m.deactivate.mutate({ vmId, to: "LOADING", ...within });
     else if (key === "activate") m.activate.mutate({ vmId, ...within });
+    else if (key === "relocate") m.relocate.mutate({ vmId, ...within });
     else m[key].mutate({ vmId });
   };
   const preview = confirming ? PREVIEW[confirming.key] : undefined;

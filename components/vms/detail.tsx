@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { formatBytes, formatDateTime, formatDuration, titleCase } from "@/server/format";
-import { OPERATION_TONE, OperationPlacement, StepList } from "@/components/shared/operation-parts";
+import { OPERATION_TONE, OperationGap, OperationPlacement, StepList } from "@/components/shared/operation-parts";
 import { Badge, QueryState } from "@/components/shared/query-state";
 import { useTRPC } from "@/components/shared/trpc";
 import { VmActions } from "./actions";
@@ -81,6 +81,7 @@ export function VmDetail({ name }: { name: string }) {
                     {op.error && <div className="field-error">{op.error}</div>}
                     {op.reason && <div className="muted small">Reason: {op.reason}</div>}
                     <OperationPlacement decision={op.decision} />
+                    <OperationGap steps={op.steps} bytesMoved={op.bytesMoved} />
                     <StepList steps={op.steps} />
                   </li>
                 ))}

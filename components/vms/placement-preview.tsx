@@ -6,7 +6,7 @@ import { useTRPC } from "@/components/shared/trpc";
 import { formatDuration } from "@/server/format";
 import { recordedPlacement } from "@/server/oracle/placement-record";
 
-export type PreviewKind = "ACTIVATE" | "DEACTIVATE";
+export type PreviewKind = "ACTIVATE" | "DEACTIVATE" | "RELOCATE";
 
 /**
  * The Oracle's choice before an operator confirms: a dry run of the very decision the request
