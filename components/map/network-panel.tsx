@@ -21,6 +21,7 @@ export function NetworkPanel({
   serviceName,
   replicaTarget,
   replicaTargetControl,
+  moveHere,
   estimate,
   onClose,
 }: {
@@ -28,6 +29,8 @@ export function NetworkPanel({
   serviceName: string | null;
   replicaTarget: MapReplicaTarget | null;
   replicaTargetControl: ReactNode;
+  /** Relocating a running replica of the service into this network (§4.2). */
+  moveHere?: ReactNode;
   estimate: ReactNode;
   onClose: () => void;
 }) {
@@ -85,6 +88,7 @@ export function NetworkPanel({
             )}
           </p>
           {replicaTargetControl}
+          {moveHere}
           {replicaTarget.blockedReason && (
             <p className="wm-blocked-reason" role="note" data-testid="blocked-reason">
               <strong>Cannot be met:</strong> {replicaTarget.blockedReason}

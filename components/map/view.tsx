@@ -11,6 +11,7 @@ import { HotSpotList } from "./hotspots";
 import { replicaTargetAt } from "./replica-target-values";
 import { MapLegend } from "./legend";
 import { NetworkReplicaTarget } from "./network-replica-target";
+import { MoveHere } from "./move-here";
 import { NetworkPanel } from "./network-panel";
 import { NetworkTable } from "./network-table";
 import { ReconcilerPlanPanel } from "./reconciler-plan-panel";
@@ -164,6 +165,7 @@ function MapBody({
               serviceName={service?.name ?? null}
               replicaTarget={replicaTargets ? replicaTargetAt(replicaTargets, selected.id) : null}
               replicaTargetControl={replicaTargetFor(selected, false)}
+              moveHere={data.service ? <MoveHere serviceId={data.service.id} network={selected} /> : null}
               estimate={
                 data.service && replicaTargets ? (
                   <ReplicaEstimateNote
