@@ -2,6 +2,7 @@ import { autoscalerLoop } from "./autoscaler";
 import { cleanupLoop } from "./cleanup";
 import type { Config } from "../config";
 import { demandLoop } from "./demand-sim";
+import { dnsDemandSimLoop } from "./dns-demand-sim";
 import { networkLoop } from "./network";
 import { metricsLoop } from "./metrics";
 import { matchLoop } from "./matches";
@@ -33,6 +34,11 @@ export function productLoops(cfg: Config): OracleLoop[] {
       operationsDays: cfg.RETENTION_OPERATIONS_DAYS,
       alertsDays: cfg.RETENTION_ALERTS_DAYS,
     }),
-    ...(cfg.SIM_DEMAND === "on" ? [demandLoop()] : []),
+    ...(cfg.SIM_DEMAND === "on"
+      ? [
+          demandLoop(),
+          dnsDemandSimLoop({ host: cfg.DNS_HOST === "0.0.0.0" ? "127.0.0.1" : cfg.DNS_HOST, port: cfg.DNS_PORT }),
+        ]
+      : []),
   ];
 }
