@@ -104,6 +104,14 @@ describe("relocate a serving VM (§4.2)", () => {
     await expect(
       requestOperation(t.db, { kind: "RELOCATE", vmId: vm.id, hostingNetworkId: far.id, requestedById: null }),
     ).rejects.toThrow(/already runs in that hosting network/);
+    await expect(
+      requestOperation(t.db, {
+        kind: "RELOCATE",
+        vmId: vm.id,
+        targetHostId: t.hosts["ops-prod-b"]!.id,
+        requestedById: null,
+      }),
+    ).rejects.toThrow(/already runs in that hosting network/);
     const spare = await t.makeVm("rel-spare", "ops-nest", true);
     await expect(
       requestOperation(t.db, { kind: "RELOCATE", vmId: spare.id, hostingNetworkId: far.id, requestedById: null }),

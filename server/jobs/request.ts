@@ -372,7 +372,10 @@ async function place(
   );
   // A relocation leaves its own hosting network, and its replica there with it (§4.2).
   const relocating = req.kind === "RELOCATE" ? vm.host?.hostingNetworkId : undefined;
-  if (relocating && req.hostingNetworkId === relocating)
+  if (
+    relocating &&
+    (req.hostingNetworkId === relocating || (req.targetHostId && hosts[0]?.hostingNetworkId === relocating))
+  )
     throw refuse("PRECONDITION_FAILED", `VM ${vm.name} already runs in that hosting network; pick another one.`);
   const placement = placeVm(candidates, {
     vmBytes,
