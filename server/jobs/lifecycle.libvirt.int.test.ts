@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWithLibvirtLab, libvirtLabForSuite } from "../../test/libvirt-suite";
 import { startLibvirtOpsLab, type AnyOpsLab, type FinishedOperation } from "../../test/ops-lab";
+import { serviceGap } from "../oracle/service-gap";
 import { requestOperation, type OperationRequest } from "./request";
 import { startOperationsWorker } from "./worker";
 
@@ -138,6 +139,55 @@ describeWithLibvirtLab("a VM's round trip on the libvirt lab", await libvirtLabF
         "ACTIVATE:SUCCEEDED",
       ]);
       expect(history.every((o) => o.steps.length > 0 && o.steps.every((s) => s.finishedAt !== null))).toBe(true);
+    },
+  );
+
+  it(
+    "relocates it to a production host in another hosting network with its memory (§4.2): same boot id, the gap measured",
+    { timeout: 300_000 },
+    async () => {
+      const from = (await vmNow()).host!;
+      // The lab has one production host: its empty Loading Chambers host serves as a production host far away.
+      const other = t.roles.loading;
+      const far = await t.db.hostingNetwork.create({
+        data: {
+          slug: "far",
+          name: "Far",
+          city: "Sydney",
+          country: "AU",
+          continent: "Oceania",
+          lat: -33.9,
+          lon: 151.2,
+          publicPoolCidr: "198.51.100.0/28",
+        },
+      });
+      await t.db.host.update({
+        where: { id: t.hosts[other]!.id },
+        data: { hostingNetworkId: far.id, role: "PRODUCTION", vmSlots: 1 },
+      });
+      // An HTTP poller on the guest while it moves: the longest silence between two answers is the users' gap.
+      let polling = true;
+      const answers: number[] = [];
+      const poller = (async () => {
+        while (polling) {
+          const status = await t.guestStatus!(name, 500);
+          if (status?.bootId === bootId) answers.push(performance.now());
+          else await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      const done = await run({ kind: "RELOCATE", hostingNetworkId: far.id });
+      await new Promise((r) => setTimeout(r, 2000));
+      polling = false;
+      await poller;
+      const vm = await vmNow();
+      expect(vm).toMatchObject({ phase: "PRODUCTION", power: "RUNNING", hostId: t.hosts[other]!.id });
+      expect((await t.guestStatus!(name, 10_000))?.bootId).toBe(bootId);
+      expect((await t.domainNames(from.name)).filter((d) => d.startsWith(`${name}:`))).toEqual([]);
+      const silence = Math.max(0, ...answers.slice(1).map((a, i) => a - answers[i]!));
+      const steps = serviceGap(done.steps)!.ms;
+      log(
+        `RELOCATE ${from.name} → ${other}: ${done.bytesMoved} bytes moved, service gap ${steps} ms by the steps, longest silence to an HTTP poller ${Math.round(silence)} ms (${answers.length} answers)`,
+      );
     },
   );
 });
