@@ -150,7 +150,11 @@ export function networkFactsPath(layout: LabLayout): string {
 
 /** The edge's HAProxy configuration: the product drives membership and the VIP map at run time. */
 export function haproxyConfig(edge: EdgePlan): string {
-  const backends = EDGE_BACKENDS.map((b) => `backend ${b}\n  balance roundrobin\n`);
+  // Each service backend counts requests per client address for the product's demand (docs/demand.md "Edges").
+  const backends = EDGE_BACKENDS.map(
+    (b) =>
+      `backend ${b}\n  balance roundrobin\n  stick-table type ip size 100k expire 1h store http_req_cnt,gpt0\n  http-request track-sc0 src\n`,
+  );
   return [
     `# vMatrix libvirt lab: HAProxy of edge ${edge.netns} (hosting network ${edge.key.toUpperCase()}); written by lab/libvirt, edits are overwritten`,
     "global",

@@ -3,6 +3,7 @@ import { cleanupLoop } from "./cleanup";
 import type { Config } from "../config";
 import { demandLoop } from "./demand-sim";
 import { dnsDemandSimLoop } from "./dns-demand-sim";
+import { edgeDemandLoop } from "./edge-demand";
 import { networkLoop } from "./network";
 import { metricsLoop } from "./metrics";
 import { matchLoop } from "./matches";
@@ -26,6 +27,7 @@ export function productLoops(cfg: Config): OracleLoop[] {
     vmRestartLoop(),
     matchLoop(),
     networkLoop(),
+    edgeDemandLoop(),
     autoscalerLoop(),
     poolLoop(),
     metricsLoop(cfg.METRICS_INTERVAL_MS, metricRetentionMs(cfg)),

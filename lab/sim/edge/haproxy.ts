@@ -54,6 +54,8 @@ async function runtimeCommand(edge: SimEdge, command: string): Promise<string> {
   const w = command.split(/\s+/).filter(Boolean);
   const d = edge.data;
   const key = w.slice(0, 3).join(" ");
+  // The sim edge has no data plane (no client ever sends it a request), so no stick table counts clients.
+  if (w[0] === "show" && w[1] === "table") return "No such table\n";
   if (key === "show servers state" || key === "show servers conn") {
     const names = w[3] ? [w[3]] : Object.keys(d.backends);
     if (w[3] && !d.backends[w[3]]) return "Can't find backend.\n";

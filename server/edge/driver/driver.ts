@@ -9,10 +9,12 @@ import {
   parseServersConn,
   parseServersState,
   parseShowMap,
+  parseShowTable,
   SERVER_ADDED,
   SERVER_DELETED,
   SERVER_BUSY,
   SERVER_EXISTS,
+  type ClientCount,
   type MapEntry,
   type ServerAdminState,
   type ServerState,
@@ -103,6 +105,17 @@ export class EdgeCommandError extends HostError {
 export interface EdgeDriver {
   servers(edge: EdgeTarget, backend: string): Promise<LbServer[]>;
   /**
+   * Requests per client address in the backend's stick table, with how many were already
+   * recorded as demand, or null when the backend has no table (an edge not set up to count).
+   */
+  clientRequests(edge: EdgeTarget, backend: string): Promise<ClientCount[] | null>;
+  /** Marks the clients' requests up to `requests` as recorded (gpt0): later requests stay to count. */
+  markCounted(
+    edge: EdgeTarget,
+    backend: string,
+    clients: readonly { address: string; requests: number }[],
+  ): Promise<void>;
+  /**
    * Adds the server (if missing) at address:port and puts it in rotation; `via` is the
    * interface HAProxy reaches it through (the leg into its owner's segment: the same private
    * address may sit on several segments).
@@ -168,6 +181,33 @@ export class SshEdgeDriver implements EdgeDriver {
       const c = conns.find((x) => x.backend === s.backend && x.server === s.server);
       return { ...s, used: c?.used ?? 0, idle: c?.idle ?? 0 };
     });
+  }
+
+  async clientRequests(edge: EdgeTarget, backend: string): Promise<ClientCount[] | null> {
+    const r = await this.api(edge, `show table ${backendName(backend)}`);
+    if (r.stdout === "No such table\n\n") return null;
+    return this.parse(edge, r, parseShowTable);
+  }
+
+  async markCounted(
+    edge: EdgeTarget,
+    backend: string,
+    clients: readonly { address: string; requests: number }[],
+  ): Promise<void> {
+    const be = backendName(backend);
+    // Many `set table` on one line (';' between commands): one round trip per 200 clients.
+    for (let i = 0; i < clients.length; i += 200) {
+      const line = clients
+        .slice(i, i + 200)
+        .map((c) => `set table ${be} key ${ipv4(c.address)} data.gpt0 ${Math.trunc(c.requests)}`)
+        .join(";");
+      const r = await this.transport.run(
+        edge,
+        commandLine(["socat", "stdio", `UNIX-CONNECT:${edgePath(edge.adminSocket, "adminSocket")}`]),
+        { stdin: `${line}\n` },
+      );
+      if (r.stdout.trim() !== "") throw new UnexpectedOutputError(edge.name, r.command, "set table refused", r.stdout);
+    }
   }
 
   async addServer(

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { cliMessage, parseServersConn, parseServersState, parseShowMap, SERVERS_STATE_HEADER } from "./haproxy-output";
+import {
+  cliMessage,
+  parseServersConn,
+  parseServersState,
+  parseShowMap,
+  parseShowTable,
+  SERVERS_STATE_HEADER,
+} from "./haproxy-output";
 
 // Answers as HAProxy 2.6 writes them on the stats socket (src/proxy.c, src/map.c), CLI LF included.
 describe("HAProxy runtime API parsers", () => {
@@ -40,5 +47,18 @@ describe("HAProxy runtime API parsers", () => {
     expect(() => parseShowMap("Unknown map identifier. Please use #<id> or <file>.\n\n")).toThrow();
     expect(cliMessage("New server registered.\n\n")).toBe("New server registered.");
     expect(cliMessage("\n")).toBe("");
+  });
+
+  it("reads a stick table's requests per client (HAProxy 2.6.12's own answer)", () => {
+    const out =
+      "# table: map, type: ip, size:102400, used:2\n" +
+      "0x55f4c0d5c888: key=127.0.0.1 use=0 exp=3599983 gpt0=2 http_req_cnt=3\n" +
+      "0x7fc47004a9d8: key=10.9.9.9 use=1 exp=3599992 gpt0=0 http_req_cnt=1\n\n";
+    expect(parseShowTable(out)).toEqual([
+      { address: "127.0.0.1", requests: 3, counted: 2 },
+      { address: "10.9.9.9", requests: 1, counted: 0 },
+    ]);
+    expect(parseShowTable("# table: map, type: ip, size:102400, used:0\n\n")).toEqual([]);
+    expect(() => parseShowTable("0x1: key=1.2.3.4 use=0 exp=1 conn_cnt=3\n\n")).toThrow(/stick-table entry/);
   });
 });

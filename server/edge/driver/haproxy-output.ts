@@ -110,3 +110,26 @@ export const SERVER_ADDED = "New server registered.";
 export const SERVER_DELETED = "Server deleted.";
 export const SERVER_EXISTS = "Already exists a server with the same name in backend.";
 export const SERVER_BUSY = "Server still has connections attached to it, cannot remove it.";
+
+/** One client of a backend's stick table: its address, its requests, and how many of them were already counted. */
+export interface ClientCount {
+  address: string;
+  /** http_req_cnt: requests since the client's entry was made (it lives while the client comes back within the expiry). */
+  requests: number;
+  /** gpt0: the `requests` value last recorded as demand (the collector sets it after writing). */
+  counted: number;
+}
+
+/**
+ * `show table BACKEND` on a table of `type ip … store http_req_cnt,gpt0`: a "# table: …"
+ * header, then "<pointer>: key=<address> use=<n> exp=<ms> gpt0=<n> http_req_cnt=<n>" per client (HAProxy 2.6).
+ */
+export function parseShowTable(output: string): ClientCount[] {
+  return answerLines(output)
+    .filter((line) => !line.startsWith("# table:"))
+    .map((line) => {
+      const m = /^0x[0-9a-f]+: key=(\S+) .*\bgpt0=(\d+) .*\bhttp_req_cnt=(\d+)$/.exec(line);
+      if (!m) throw new OutputShapeError(`unexpected stick-table entry: ${JSON.stringify(line)}`);
+      return { address: m[1]!, requests: int(m[3]!, "http_req_cnt"), counted: int(m[2]!, "gpt0") };
+    });
+}
