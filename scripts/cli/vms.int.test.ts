@@ -84,6 +84,42 @@ describe("vmatrix vms / operations", () => {
     });
   });
 
+  it("relocates a serving VM to another hosting network with --wait: the service gap and bytes moved in its JSON", async () => {
+    const far = await t.db.hostingNetwork.create({
+      data: {
+        slug: "far",
+        name: "Far",
+        city: "Sydney",
+        country: "AU",
+        continent: "Oceania",
+        lat: -33.9,
+        lon: 151.2,
+        publicPoolCidr: "198.51.100.0/28",
+      },
+    });
+    const free = (
+      await t.db.host.findMany({ where: { role: "PRODUCTION", name: { startsWith: "ops-prod" }, vms: { none: {} } } })
+    )[0]!;
+    await t.db.host.update({ where: { id: free.id }, data: { hostingNetworkId: far.id } });
+    const r = await cli("vm", "relocate", "cli-1", "--hosting-network", "far", "--wait");
+    expect(r.code, r.stderr).toBe(0);
+    const op = JSON.parse(r.stdout) as {
+      kind: string;
+      state: string;
+      to: string;
+      serviceGapMs: number;
+      bytesMoved: string;
+    };
+    expect(op).toMatchObject({ kind: "RELOCATE", state: "SUCCEEDED", to: free.name });
+    expect(op.serviceGapMs).toBeGreaterThanOrEqual(0);
+    expect(BigInt(op.bytesMoved)).toBeGreaterThan(512n * 1024n);
+    expect(await t.db.vm.findUniqueOrThrow({ where: { name: "cli-1" } })).toMatchObject({
+      phase: "PRODUCTION",
+      power: "RUNNING",
+      hostId: free.id,
+    });
+  });
+
   it("asks for --yes before deleting, and names bad options", async () => {
     const r = await cli("vms", "delete", "cli-1");
     expect(r.code).toBe(1);
