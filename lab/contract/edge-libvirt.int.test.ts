@@ -8,6 +8,8 @@ import { startLibvirtOpsLab, type AnyOpsLab, type FinishedOperation } from "../.
 import { requestOperation } from "../../server/jobs/request";
 import { startOperationsWorker } from "../../server/jobs/worker";
 import { matchPass } from "../../server/loops/matches";
+import { edgeDemandLoop } from "../../server/loops/edge-demand";
+import { log as serverLog } from "../../server/log";
 import {
   addOwnerPeer,
   connectFromInternet,
@@ -28,6 +30,9 @@ import {
   type EdgeLab,
 } from "../libvirt/edge-fixture";
 import { libvirtLabDir } from "../libvirt/readiness";
+import { ensureEdges } from "../libvirt/edges";
+import { ensureOracleKey } from "../libvirt/keys";
+import { labLayout } from "../libvirt/layout";
 import { run } from "../libvirt/run";
 import { describeWithLibvirtLab, libvirtLabForSuite } from "../../test/libvirt-suite";
 import { tunnelConfig } from "../../server/edge/tunnel";
@@ -90,6 +95,10 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
     const NAME = "map.vmatrix.test";
 
     beforeAll(async () => {
+      // Edges brought up before their HAProxy counted clients per backend (edge demand) are brought
+      // in line: a changed configuration restarts HAProxy, here, inside the suite's lease.
+      const layout = labLayout(libvirtLabDir());
+      await ensureEdges(layout, await ensureOracleKey(layout), log);
       edgeLab ??= await readEdgeLab(libvirtLabDir());
       t = await startLibvirtOpsLab(manifest);
       // The seeded world's map service (its backend is declared in every lab edge's HAProxy), two-tier:
@@ -181,6 +190,24 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
         const page = await getFromInternet(edgeLab, `http://${answer.answers[0]!.address}/cgi-bin/status`);
         expect(page.status, page.error).toBe(200);
         expect(JSON.parse(page.body!)).toMatchObject({ name, address: vm.privateAddress });
+
+        // Edge A's HAProxy counted that request for the client's address; the edge demand loop
+        // records it as demand (source EDGE) and marks it, so a second pass adds nothing. The lab's
+        // internet is private addressing GeoIP cannot place: the test places its clients in A's city.
+        const a = edgeFacts(edgeLab, "a");
+        const edgeDemand = edgeDemandLoop({ locate: () => ({ lat: a.lat, lon: a.lon }) });
+        const ctx = { db: t.db, driver: t.driver, scope: async () => undefined, logger: serverLog };
+        const edgeRequests = async () =>
+          (await t.db.demandSample.findMany({ where: { serviceId: t.world.service.id, source: "EDGE" } })).reduce(
+            (n, r) => n + r.count,
+            0,
+          );
+        await edgeDemand.tick(ctx);
+        const counted = await edgeRequests();
+        expect(counted).toBeGreaterThanOrEqual(1);
+        await edgeDemand.tick(ctx);
+        expect(await edgeRequests()).toBe(counted);
+        log(`edge demand: ${counted} request(s) from the internet recorded from edge A's HAProxy stick table`);
       },
     );
 
@@ -388,6 +415,10 @@ describeWithLibvirtLab("edges on the libvirt lab", await libvirtLabForSuite(log)
     const gameIds: string[] = [];
 
     beforeAll(async () => {
+      // Edges brought up before their HAProxy counted clients per backend (edge demand) are brought
+      // in line: a changed configuration restarts HAProxy, here, inside the suite's lease.
+      const layout = labLayout(libvirtLabDir());
+      await ensureEdges(layout, await ensureOracleKey(layout), log);
       edgeLab ??= await readEdgeLab(libvirtLabDir());
       t = await startLibvirtOpsLab(manifest);
       // Owner 1: the world's map service. Owner 2: a finance service of another domain (its backend is declared in the lab's HAProxy).
