@@ -1,21 +1,35 @@
-import { ALERT_KIND, type AlertKind } from "../alerts";
+import { ALERT_KIND } from "../alerts";
 import { ACTIVE_STATES, UNSUCCESSFUL_STATES } from "../operation-states";
 import type { Db, Tx } from "../db/client";
-import type { Host } from "../db/generated/client";
+import type { Host, Prisma } from "../db/generated/client";
 import { fenceReturningHost, nextHealth, reconcileDomains, type BeatOutcome } from "../oracle/host-health";
 import type { HostDriver } from "../hosts/driver";
 import { HostAuthenticationError, HostKeyMismatchError, HostUnreachableError, VirshError } from "../hosts/errors";
 import type { DomainListEntry } from "../hosts/virsh-output";
 import { hostTarget, markKeyMismatch } from "../registry/hosts";
 import type { OracleLoop } from "./frame";
+import { networkShare } from "./network-share";
 
-/** The heartbeat as a control loop: hosts UP/DOWN, their VMs' power states. */
-export function heartbeatLoop(intervalMs: number, downAfter: number): OracleLoop {
+/**
+ * The heartbeat as a control loop: hosts UP/DOWN, their VMs' power states. Each oracle
+ * beats only its share of the hosting networks (network-share.ts), so oracles divide the
+ * hosts between them and take over a stopped one's at their next tick.
+ */
+export function heartbeatLoop(intervalMs: number, downAfter: number, oracleId: string): OracleLoop {
+  let current = new Set<string>();
   return {
     name: "heartbeat",
     intervalMs,
     async tick({ db, driver, scope, logger }) {
-      const report = await heartbeatSweep(db, driver, { downAfter, hostingNetworkIds: await scope() });
+      const share = await networkShare(db, { id: oracleId, scope: await scope() });
+      const gained = share.mine.filter((id) => !current.has(id)).length;
+      const lost = [...current].filter((id) => !share.mine.includes(id)).length;
+      if (gained || lost)
+        logger.info({ networks: share.mine.length, gained, lost, oracles: share.oracles }, "heartbeat share changed");
+      current = new Set(share.mine);
+      // An empty list would mean every network to the sweep.
+      if (share.mine.length === 0) return;
+      const report = await heartbeatSweep(db, driver, { downAfter, hostingNetworkIds: share.mine });
       logger.debug(report, "heartbeat sweep");
     },
   };
@@ -83,6 +97,14 @@ async function sweepNetwork(
           targetOps: { where: { state: { in: [...ACTIVE_STATES] } }, select: { vm: { select: { name: true } } } },
         },
       });
+      const openAlerts = await tx.alert.findMany({
+        where: {
+          hostId: { in: hosts.map((h) => h.id) },
+          kind: { in: [ALERT_KIND.hostDown, ALERT_KIND.unexpectedVm] },
+          resolvedAt: null,
+        },
+        select: { id: true, hostId: true, kind: true, message: true },
+      });
       const beats = await Promise.all(
         hosts.map(async (host) => {
           const at = new Date();
@@ -111,6 +133,11 @@ async function sweepNetwork(
           }
         }),
       );
+      // The common beat (an UP host still UP, nothing to say) is one row among many: written
+      // together below, so a network of a hundred hosts costs a few statements, not hundreds.
+      const quiet: { id: string; at: Date }[] = [];
+      const resolve: string[] = [];
+      const raise: Prisma.AlertCreateManyInput[] = [];
       for (const beaten of beats) {
         const { host, beat } = beaten;
         let { domains } = beaten;
@@ -134,21 +161,28 @@ async function sweepNetwork(
         const change = nextHealth(host.name, host, beat, opts.downAfter);
         if (change.status === "UP") report.up += 1;
         if (change.status === "DOWN") report.down += 1;
-        await tx.host.update({
-          where: { id: host.id },
-          data: {
-            status: change.status,
-            missedBeats: change.missedBeats,
-            lastError: change.lastError,
-            ...(change.lastHeartbeatAt ? { lastHeartbeatAt: change.lastHeartbeatAt } : {}),
-          },
-        });
+        const same =
+          change.status === host.status &&
+          change.missedBeats === host.missedBeats &&
+          change.lastError === host.lastError;
+        if (same && change.lastHeartbeatAt && !change.alert) quiet.push({ id: host.id, at: change.lastHeartbeatAt });
+        else
+          await tx.host.update({
+            where: { id: host.id },
+            data: {
+              status: change.status,
+              missedBeats: change.missedBeats,
+              lastError: change.lastError,
+              ...(change.lastHeartbeatAt ? { lastHeartbeatAt: change.lastHeartbeatAt } : {}),
+            },
+          });
+        const open = openAlerts.filter((a) => a.hostId === host.id);
         // An alert ends when its condition clears: "host down" when the host answers again,
         // and the notice that it answers again is history from the start.
-        if (beat.ok) await resolveOpen(tx, host.id, [ALERT_KIND.hostDown]);
+        if (beat.ok) resolve.push(...open.filter((a) => a.kind === ALERT_KIND.hostDown).map((a) => a.id));
         if (change.alert) {
           const resolvedAt = change.alert.kind === ALERT_KIND.hostUp ? beat.at : null;
-          await tx.alert.create({ data: { ...change.alert, hostId: host.id, hostingNetworkId, resolvedAt } });
+          raise.push({ ...change.alert, hostId: host.id, hostingNetworkId, resolvedAt });
         }
         if (!domains) continue;
         const { updates, unexpected } = reconcileDomains(host.vms, domains, moving);
@@ -163,20 +197,28 @@ async function sweepNetwork(
         const messages = unexpected.map(
           (d) => `Host ${host.name} runs a VM the database does not place there: ${d.name} (${d.state}).`,
         );
-        const open = await tx.alert.findMany({
-          where: { hostId: host.id, kind: ALERT_KIND.unexpectedVm, resolvedAt: null },
-          select: { id: true, message: true },
-        });
+        const openUnexpected = open.filter((a) => a.kind === ALERT_KIND.unexpectedVm);
         // Resolved once the host no longer runs it (or the database now places it there).
-        const gone = open.filter((a) => !messages.includes(a.message)).map((a) => a.id);
-        if (gone.length) await tx.alert.updateMany({ where: { id: { in: gone } }, data: { resolvedAt: new Date() } });
+        resolve.push(...openUnexpected.filter((a) => !messages.includes(a.message)).map((a) => a.id));
         for (const message of messages) {
-          if (open.some((a) => a.message === message)) continue;
-          await tx.alert.create({
-            data: { kind: ALERT_KIND.unexpectedVm, severity: "WARNING", hostId: host.id, hostingNetworkId, message },
+          if (openUnexpected.some((a) => a.message === message)) continue;
+          raise.push({
+            kind: ALERT_KIND.unexpectedVm,
+            severity: "WARNING",
+            hostId: host.id,
+            hostingNetworkId,
+            message,
           });
         }
       }
+      if (quiet.length)
+        await tx.$executeRaw`
+          UPDATE "Host" AS h SET "lastHeartbeatAt" = v.at::timestamp(3), "updatedAt" = ${new Date()}
+          FROM unnest(${quiet.map((q) => q.id)}::text[], ${quiet.map((q) => q.at.toISOString())}::text[]) AS v(id, at)
+          WHERE h.id = v.id`;
+      if (resolve.length)
+        await tx.alert.updateMany({ where: { id: { in: resolve } }, data: { resolvedAt: new Date() } });
+      if (raise.length) await tx.alert.createMany({ data: raise });
     },
     { timeout: (opts.timeoutMs ?? 10_000) * 3, maxWait: 10_000 },
   );
@@ -295,14 +337,6 @@ async function fenceReturning(
   }
   // What the host runs now, for the power states recorded below.
   return { domains: await driver.listDomains(target) };
-}
-
-/** Ends a host's open alerts of these kinds (their condition has cleared). */
-async function resolveOpen(tx: Tx, hostId: string, kinds: AlertKind[]) {
-  await tx.alert.updateMany({
-    where: { hostId, kind: { in: kinds }, resolvedAt: null },
-    data: { resolvedAt: new Date() },
-  });
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, host: string): Promise<T> {

@@ -1,6 +1,8 @@
 import type { Db } from "../db/client";
 import type { HostDriver } from "../hosts/driver";
+import { randomUUID } from "node:crypto";
 import { heartbeatLoop } from "./heartbeat";
+import { forgetPresence, presenceLoop } from "./presence";
 import { startOperationsWorker } from "../jobs/worker";
 import { startCallsWorker } from "../calls/worker";
 import { currentEdges } from "../edge/registry";
@@ -14,7 +16,7 @@ export interface OracleOptions {
   hostingNetworks: string[];
   /** Run operations (durable jobs from the shared queue); unset: this oracle runs none. */
   operations?: { concurrency: number; connectionString?: string };
-  /** Further control loops (metrics, reconciler, autoscaler…), run beside the heartbeat. */
+  /** Further control loops (metrics, reconciler, autoscaler…), run beside the presence and heartbeat loops. */
   loops?: OracleLoop[];
 }
 
@@ -37,9 +39,13 @@ export function startOracle(db: Db, driver: HostDriver, opts: OracleOptions) {
   }
 
   const ctx: LoopContext = { db, driver, scope, logger };
-  const loops = [heartbeatLoop(opts.heartbeatIntervalMs, opts.downAfter), ...(opts.loops ?? [])].map((l) =>
-    runLoop(l, ctx),
-  );
+  // Its presence row says it is alive and what it looks after: the heartbeat's share follows from the live rows.
+  const self = randomUUID();
+  const loops = [
+    presenceLoop(self),
+    heartbeatLoop(opts.heartbeatIntervalMs, opts.downAfter, self),
+    ...(opts.loops ?? []),
+  ].map((l) => runLoop(l, ctx));
   // Operations come from the queue every oracle shares. A worker that cannot start (the
   // database is still coming back: an oracle restarted beside it) is tried again with growing
   // delays while the loops run; giving up would leave this oracle running no operations for
@@ -99,6 +105,9 @@ export function startOracle(db: Db, driver: HostDriver, opts: OracleOptions) {
       for (const wake of [...wakers]) wake();
       await Promise.all(workers.map(async (w) => (await w)?.stop()));
       await Promise.all(loops.map((l) => l.stop()));
+      await forgetPresence(db, self).catch((err: unknown) =>
+        logger.warn({ err }, "could not remove this oracle's presence row: the others take over once it ages out"),
+      );
       await driver.close();
     },
   };

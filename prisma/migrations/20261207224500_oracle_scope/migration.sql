@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "OracleProcess" ADD COLUMN     "hostingNetworkIds" TEXT[] DEFAULT ARRAY[]::TEXT[];
