@@ -3,12 +3,15 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { formatBytes, formatDateTime, formatDuration, titleCase } from "@/server/format";
+import { ACTIVE_STATES } from "@/server/operation-states";
 import { OPERATION_TONE, OperationGap, OperationPlacement, StepList } from "@/components/shared/operation-parts";
 import { Badge, QueryState } from "@/components/shared/query-state";
 import { useTRPC } from "@/components/shared/trpc";
 import { VmActions } from "./actions";
 import { VmNetwork } from "./network";
 import { POWER_TONE } from "./view";
+
+const ACTIVE = new Set<string>(ACTIVE_STATES);
 
 const PHASE = { NEST: "Hibernation Nest", LOADING: "Loading Chambers", PRODUCTION: "Production" } as const;
 
@@ -58,7 +61,8 @@ export function VmDetail({ name }: { name: string }) {
                 </>
               )}
             </dl>
-            {!v.deletedAt && <VmActions vm={v} />}
+            {/* v.operations is the whole history here: only one still in flight holds the actions back. */}
+            {!v.deletedAt && <VmActions vm={{ ...v, operations: v.operations.filter((o) => ACTIVE.has(o.state)) }} />}
             <VmNetwork name={v.name} />
             <h2>History</h2>
             {v.operations.length === 0 ? (
