@@ -178,6 +178,13 @@ test("a manager sees the map and the replica targets, and may not turn them", as
   await expect(map.getByTestId("demand-heat")).toHaveCount(0);
   await page.getByLabel("Demand", { exact: true }).check();
   await expect(map.getByTestId("demand-heat")).toBeAttached();
+  // Its sources: with none the layer is empty; the sim lab's own (seeded history and synthetic demand) alone bring it back.
+  const sources = page.getByRole("group", { name: "Demand sources" });
+  for (const s of ["DNS", "Edge", "Posted", "Sim"]) await sources.getByLabel(s, { exact: true }).uncheck();
+  await expect(map.getByTestId("demand-heat")).toHaveCount(0);
+  await sources.getByLabel("Sim", { exact: true }).check();
+  await expect(map.getByTestId("demand-heat")).toBeAttached();
+  await expect(page.getByTestId("heat-time")).toContainText(/UTC · [\d,]+ requests/);
   await page.getByRole("link", { name: "Hosts" }).click();
   await expect(page.getByTestId("hosts-tokyo")).toBeVisible();
 });
