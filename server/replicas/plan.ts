@@ -114,12 +114,24 @@ async function readService(
   ]);
   const pending: ReconcileInput["pending"] = {};
   const bump = (hn: string, key: "arriving" | "leaving") => ((pending[hn] ??= { arriving: 0, leaving: 0 })[key] += 1);
+  // In flight until recorded: once an operation's record step has run, the VM is counted
+  // where it runs (an arriving VM counted twice would be deactivated as a surplus).
   for (const vm of vms) {
     for (const op of vm.operations) {
-      if ((op.kind === "ACTIVATE" || op.kind === "CLONE") && op.targetHost)
+      if ((op.kind === "ACTIVATE" || op.kind === "CLONE") && op.targetHost && vm.phase !== "PRODUCTION")
         bump(op.targetHost.hostingNetworkId, "arriving");
       if ((op.kind === "DEACTIVATE" || op.kind === "DELETE") && vm.phase === "PRODUCTION" && vm.host)
         bump(vm.host.hostingNetworkId, "leaving");
+      // A relocation still at its source: arriving at the target's network, leaving its own.
+      if (
+        op.kind === "RELOCATE" &&
+        op.targetHost &&
+        vm.host &&
+        vm.host.hostingNetworkId !== op.targetHost.hostingNetworkId
+      ) {
+        bump(op.targetHost.hostingNetworkId, "arriving");
+        bump(vm.host.hostingNetworkId, "leaving");
+      }
     }
   }
   return {
