@@ -46,7 +46,7 @@ const schema = z
     /** SSH connections one oracle keeps open at once across all hosts; at the cap the one idle the longest is closed (docs/scale.md). */
     SSH_MAX_CONNECTIONS: z.coerce.number().int().min(16).max(100_000).default(5000),
     /** An SSH connection with nothing running for this long is closed. */
-    SSH_IDLE_CLOSE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+    SSH_IDLE_CLOSE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(300_000),
     /** Operations one oracle runs at once (each holds SSH sessions to two hosts and a database connection). */
     OPERATIONS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     /** Hibernate's pre-boot: seconds a VM runs before it is saved into the Nest (§3.4). */

@@ -84,7 +84,7 @@ const DEFAULTS = {
   keepaliveCountMax: 3,
   maxConcurrentPerHost: 8,
   maxConnections: 5000,
-  idleCloseMs: 60_000,
+  idleCloseMs: 300_000,
   backoffInitialMs: 500,
   backoffMaxMs: 30_000,
 };

@@ -29,4 +29,31 @@ describe("runLoop", () => {
     expect(ticks).toBeGreaterThanOrEqual(3);
     expect(said).toEqual(["error: tick did not end within its limit: left behind, the loop goes on"]);
   });
+
+  it("starts a fixed-rate loop's ticks a period apart, whatever each took, and a late one at once", async () => {
+    const logger = { child: () => logger, debug: () => {} } as unknown as typeof log;
+    const starts: number[] = [];
+    const durations = [60, 10, 150, 10, 10];
+    const loop = runLoop(
+      {
+        name: "rate",
+        intervalMs: 100,
+        fixedRate: true,
+        tick: async () => {
+          starts.push(Date.now());
+          await new Promise((r) => setTimeout(r, durations[starts.length - 1] ?? 10));
+        },
+      },
+      { db: {} as Db, driver: {} as HostDriver, scope: async () => undefined, logger },
+    );
+    await new Promise((r) => setTimeout(r, 430));
+    await loop.stop();
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+    // 100 after a 60 ms tick and a 10 ms one; 150 after the tick that outlasted the period.
+    expect(gaps[0]).toBeGreaterThanOrEqual(95);
+    expect(gaps[0]).toBeLessThan(140);
+    expect(gaps[1]).toBeLessThan(140);
+    expect(gaps[2]).toBeGreaterThanOrEqual(145);
+    expect(gaps[2]).toBeLessThan(190);
+  });
 });

@@ -23,6 +23,11 @@ export interface OracleLoop {
   tick(ctx: LoopContext): Promise<void>;
   /** A tick still running after this long is left behind and the loop goes on (default TICK_LIMIT_MS). */
   tickLimitMs?: number;
+  /**
+   * Ticks start every intervalMs (one that took longer is followed at once), rather than
+   * intervalMs after the last one ended: for a loop that promises a period, as the heartbeat does.
+   */
+  fixedRate?: boolean;
 }
 
 /** How long a loop waits for one tick before it goes on without it. */
@@ -67,7 +72,7 @@ export function singletonLoop(
 
 /**
  * Runs a loop every intervalMs (measured from the end of one tick to the start of the
- * next). A tick that has not ended after the loop's tick limit (it waits on something
+ * next, or from start to start for a fixed-rate loop). A tick that has not ended after the loop's tick limit (it waits on something
  * without an end of its own) is left behind, said once, and the loop goes on: one stuck
  * pass never stops a loop for good (its ticks are idempotent, made to run beside another).
  */
@@ -77,9 +82,10 @@ export function runLoop(loop: OracleLoop, ctx: LoopContext) {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+  let started = Date.now();
 
   async function once() {
-    const started = Date.now();
+    started = Date.now();
     let overdue: NodeJS.Timeout | undefined;
     const tick = loop.tick({ ...ctx, logger });
     const leftBehind = new Promise<"left behind">((resolve) => {
@@ -101,9 +107,10 @@ export function runLoop(loop: OracleLoop, ctx: LoopContext) {
   }
   function schedule() {
     if (stopped) return;
+    const wait = loop.fixedRate ? Math.max(0, started + loop.intervalMs - Date.now()) : loop.intervalMs;
     timer = setTimeout(() => {
       running = once().finally(schedule);
-    }, loop.intervalMs);
+    }, wait);
   }
   running = once().finally(schedule);
   return {

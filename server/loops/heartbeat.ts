@@ -20,6 +20,8 @@ export function heartbeatLoop(intervalMs: number, downAfter: number, oracleId: s
   return {
     name: "heartbeat",
     intervalMs,
+    // Every host every intervalMs: a sweep's own time does not stretch the period.
+    fixedRate: true,
     async tick({ db, driver, scope, logger }) {
       const share = await networkShare(db, { id: oracleId, scope: await scope() });
       const gained = share.mine.filter((id) => !current.has(id)).length;
