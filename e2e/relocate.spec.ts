@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { withE2eDatabase } from "./database";
 import { signIn } from "./helpers";
 
 // A serving VM moved closer to its users (thesis §4.2) from its own page, on the sim lab's
@@ -18,6 +19,20 @@ test("an operator relocates a serving VM to another hosting network from its pag
     .filter({ has: page.getByRole("button", { name: "Relocate…", disabled: false }) })
     .first();
   const name = (await card.getAttribute("data-testid"))!.slice("vm-".length);
+  // Serving means in rotation: the Oracle's network loop binds the seeded replicas in its first passes.
+  await expect
+    .poll(
+      () =>
+        withE2eDatabase(async (db) => {
+          const { rows } = await db.query<{ n: string }>(
+            `SELECT count(*) AS n FROM "NetworkBinding" b JOIN "Vm" v ON v.id = b."vmId" WHERE v.name = $1 AND b.state = 'APPLIED'`,
+            [name],
+          );
+          return Number(rows[0]!.n);
+        }),
+      { timeout: 120_000 },
+    )
+    .toBeGreaterThan(0);
   await page.getByRole("link", { name, exact: true }).click();
   const facts = page.getByTestId("vm-facts");
   const before = (await facts.locator("dd").nth(2).textContent())!;
