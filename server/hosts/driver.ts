@@ -53,7 +53,8 @@ export interface HostDriver {
   diskSpace(host: HostTarget): Promise<DiskSpace>;
   bridgeSegments(host: HostTarget): Promise<number[]>;
 
-  listDomains(host: HostTarget): Promise<DomainListEntry[]>;
+  /** `timeoutMs` bounds queueing, connecting and running: a late answer is killed, not left to pile up. */
+  listDomains(host: HostTarget, options?: { timeoutMs?: number }): Promise<DomainListEntry[]>;
   domainState(host: HostTarget, name: string): Promise<DomainStateWithReason>;
   domainStats(host: HostTarget, name: string): Promise<DomainStats>;
   /** Counters of every active domain (CPU, memory, interfaces), in one command. */
@@ -166,8 +167,8 @@ export class SshHostDriver implements HostDriver {
     return this.files.bridgeSegments(host);
   }
 
-  async listDomains(host: HostTarget): Promise<DomainListEntry[]> {
-    return this.virsh.list(host);
+  async listDomains(host: HostTarget, options: { timeoutMs?: number } = {}): Promise<DomainListEntry[]> {
+    return this.virsh.list(host, options.timeoutMs);
   }
 
   async domainState(host: HostTarget, name: string): Promise<DomainStateWithReason> {

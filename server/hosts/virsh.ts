@@ -114,8 +114,8 @@ export class Virsh {
     return this.parse(host, r, parseDomState);
   }
 
-  async list(host: HypervisorEndpoint): Promise<DomainListEntry[]> {
-    const r = await this.virsh(host, ["list", "--all"]);
+  async list(host: HypervisorEndpoint, timeoutMs?: number): Promise<DomainListEntry[]> {
+    const r = await this.virsh(host, ["list", "--all"], timeoutMs);
     return this.parse(host, r, parseDomainList);
   }
 

@@ -111,11 +111,7 @@ async function sweepNetwork(
         hosts.map(async (host) => {
           const at = new Date();
           try {
-            const domains = await withTimeout(
-              driver.listDomains(hostTarget(host)),
-              opts.timeoutMs ?? 10_000,
-              host.name,
-            );
+            const domains = await driver.listDomains(hostTarget(host), { timeoutMs: opts.timeoutMs ?? 10_000 });
             return { host, beat: { ok: true, at } as BeatOutcome, domains };
           } catch (err) {
             const kind =
@@ -135,9 +131,11 @@ async function sweepNetwork(
           }
         }),
       );
-      // The common beat (an UP host still UP, nothing to say) is one row among many: written
-      // together below, so a network of a hundred hosts costs a few statements, not hundreds.
-      const quiet: { id: string; at: Date }[] = [];
+      // Every host's health is written in one statement below, and the alerts in two: a
+      // network of a hundred hosts costs a few statements, not hundreds (nor, when many
+      // time out at once, a transaction too long to commit).
+      const health: { id: string; status: string; missedBeats: number; lastError: string | null; at: string | null }[] =
+        [];
       const resolve: string[] = [];
       const raise: Prisma.AlertCreateManyInput[] = [];
       for (const beaten of beats) {
@@ -163,21 +161,13 @@ async function sweepNetwork(
         const change = nextHealth(host.name, host, beat, opts.downAfter);
         if (change.status === "UP") report.up += 1;
         if (change.status === "DOWN") report.down += 1;
-        const same =
-          change.status === host.status &&
-          change.missedBeats === host.missedBeats &&
-          change.lastError === host.lastError;
-        if (same && change.lastHeartbeatAt && !change.alert) quiet.push({ id: host.id, at: change.lastHeartbeatAt });
-        else
-          await tx.host.update({
-            where: { id: host.id },
-            data: {
-              status: change.status,
-              missedBeats: change.missedBeats,
-              lastError: change.lastError,
-              ...(change.lastHeartbeatAt ? { lastHeartbeatAt: change.lastHeartbeatAt } : {}),
-            },
-          });
+        health.push({
+          id: host.id,
+          status: change.status,
+          missedBeats: change.missedBeats,
+          lastError: change.lastError,
+          at: change.lastHeartbeatAt?.toISOString() ?? null,
+        });
         const open = openAlerts.filter((a) => a.hostId === host.id);
         // An alert ends when its condition clears: "host down" when the host answers again,
         // and the notice that it answers again is history from the start.
@@ -213,10 +203,17 @@ async function sweepNetwork(
           });
         }
       }
-      if (quiet.length)
+      // A beat that failed leaves lastHeartbeatAt as it was (the last good one).
+      if (health.length)
         await tx.$executeRaw`
-          UPDATE "Host" AS h SET "lastHeartbeatAt" = v.at::timestamp(3), "updatedAt" = ${new Date()}
-          FROM unnest(${quiet.map((q) => q.id)}::text[], ${quiet.map((q) => q.at.toISOString())}::text[]) AS v(id, at)
+          UPDATE "Host" AS h
+          SET status = v.status::"HostStatus", "missedBeats" = v.missed, "lastError" = v.error,
+              "lastHeartbeatAt" = coalesce(v.at::timestamp(3), h."lastHeartbeatAt"), "updatedAt" = ${new Date()}
+          FROM unnest(
+            ${health.map((r) => r.id)}::text[], ${health.map((r) => r.status)}::text[],
+            ${health.map((r) => r.missedBeats)}::int[], ${health.map((r) => r.lastError)}::text[],
+            ${health.map((r) => r.at)}::text[]
+          ) AS v(id, status, missed, error, at)
           WHERE h.id = v.id`;
       if (resolve.length)
         await tx.alert.updateMany({ where: { id: { in: resolve } }, data: { resolvedAt: new Date() } });
@@ -339,14 +336,4 @@ async function fenceReturning(
   }
   // What the host runs now, for the power states recorded below.
   return { domains: await driver.listDomains(target) };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, host: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`host ${host}: no heartbeat answer within ${ms} ms`)), ms);
-    p.then(
-      (v) => (clearTimeout(t), resolve(v)),
-      (e: unknown) => (clearTimeout(t), reject(e instanceof Error ? e : new Error(String(e)))),
-    );
-  });
 }
