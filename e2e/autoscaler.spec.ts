@@ -35,7 +35,9 @@ test("the Autoscaler page: a service's policy checked field by field and saved, 
 
   // What it would do now, from the live state.
   await page.getByRole("button", { name: "Dry run now" }).click();
-  await expect(page.getByTestId("autoscaler-plan")).toContainText(/\d+ running(, \d+ \w+)*; CPU .* over the window; wants \d+/);
+  await expect(page.getByTestId("autoscaler-plan")).toContainText(
+    /\d+ running(, \d+ \w+)*; CPU .* over the window; wants \d+/,
+  );
   await expect(page.getByTestId("autoscaler-plan")).toContainText(/Would do nothing|Activate|Deactivate|Server loss/);
   await expect(
     page.getByTestId("autoscaler-log").or(page.getByText("No decisions yet: the autoscaler records one")),
