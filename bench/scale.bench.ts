@@ -48,7 +48,8 @@ const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 interface OracleFigures {
   peakRssMb: number;
   rssMb: number;
-  heapUsedMb: number;
+  /** JS heap after a full collection. */
+  liveHeapMb: number;
   cpuSeconds: number;
   sshConnections: number;
   /** Heartbeat commands (`virsh list --all`) sent so far. */
@@ -85,10 +86,12 @@ async function oracleChild(): Promise<void> {
     if (line !== "report") break;
     const status = await readFile("/proc/self/status", "utf8");
     const cpu = process.cpuUsage(cpu0);
+    // What it holds, not the garbage a busy heap has not collected yet.
+    gc?.();
     const figures: OracleFigures = {
       peakRssMb: round((Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024) / 1e6, 0),
       rssMb: round(process.memoryUsage().rss / 1e6, 0),
-      heapUsedMb: round(process.memoryUsage().heapUsed / 1e6, 0),
+      liveHeapMb: round(process.memoryUsage().heapUsed / 1e6, 0),
       cpuSeconds: round((cpu.user + cpu.system) / 1e6),
       sshConnections: driver.transport.stats().connected,
       beats,
@@ -101,7 +104,7 @@ async function oracleChild(): Promise<void> {
 }
 
 function spawnOracle(url: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/scale.bench.ts", "--oracle"], {
+  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "bench/scale.bench.ts", "--oracle"], {
     env: { ...process.env, ...env, DATABASE_URL: url, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
     stdio: ["pipe", "pipe", "inherit"],
   });
@@ -282,6 +285,18 @@ async function heartbeatAges(db: Db): Promise<{ oldestSeconds: number | null; ne
   };
 }
 
+/** Hosts whose last beat failed, and the commonest reason (host names and figures left out). */
+async function failingBeats(db: Db): Promise<{ hosts: number; commonest: string | null }> {
+  const rows = await db.host.findMany({ where: { missedBeats: { gt: 0 } }, select: { lastError: true } });
+  const reasons = new Map<string, number>();
+  for (const r of rows) {
+    const reason = (r.lastError ?? "").replace(/^host \S+: /, "").replace(/\d+/g, "N");
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  }
+  const commonest = [...reasons].sort((a, b) => b[1] - a[1])[0];
+  return { hosts: rows.length, commonest: commonest ? `${commonest[0]} ×${commonest[1]}` : null };
+}
+
 function processFigures(pid: number): { rssMb: number; cpuSeconds: number } {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -378,6 +393,7 @@ async function main(): Promise<number> {
       await sleep(1000);
     }
     const after = await Promise.all(running.map((o) => o.figures()));
+    const failing = await failingBeats(database.db);
     const labCpu = lab.processes.map((c, i) => processFigures(c.pid!).cpuSeconds - lab0[i]!);
 
     const beats = after.reduce((n, f, i) => n + f.beats - before[i]!.beats, 0);
@@ -396,12 +412,14 @@ async function main(): Promise<number> {
       simLabCpuMsPerBeat: round((labCpu.reduce((a, b) => a + b, 0) * 1000) / beats, 2),
       oracleRssMb: after.map((f) => f.peakRssMb),
       oracleRssEndMb: after.map((f) => f.rssMb),
-      oracleHeapUsedMb: after.map((f) => f.heapUsedMb),
+      oracleLiveHeapMb: after.map((f) => f.liveHeapMb),
       oracleCpuSharePerCore: after.map((f, i) => round((f.cpuSeconds - before[i]!.cpuSeconds) / seconds, 2)),
       sshConnections: after.map((f) => f.sshConnections),
       simLabRssMb: labPeakRss,
       simLabCpuSharePerCore: labCpu.map((c) => round(c / seconds, 2)),
       loadAverage: [round(Math.min(...load)), round(Math.max(...load))],
+      hostsWhoseLastBeatFailed: failing.hosts,
+      commonestBeatError: failing.commonest,
       requests: { skipped: "no --requests given" },
     };
     if (values.json) console.log(JSON.stringify(figures));
@@ -413,11 +431,13 @@ async function main(): Promise<number> {
         `  beats: ${figures.beatsPerSecond}/s (${hosts} hosts every ${figures.heartbeatIntervalSeconds} s would be ${round(hosts / figures.heartbeatIntervalSeconds)}/s); CPU per beat: oracle ${figures.oracleCpuMsPerBeat} ms, sim lab ${figures.simLabCpuMsPerBeat} ms`,
       );
       say(
-        `  oracles: peak RSS ${figures.oracleRssMb.join(" + ")} MB (at the end ${figures.oracleRssEndMb.join(" + ")} MB, JS heap ${figures.oracleHeapUsedMb.join(" + ")} MB); CPU ${figures.oracleCpuSharePerCore.join(" + ")} of a core; SSH connections ${figures.sshConnections.join(" + ")}`,
+        `  oracles: peak RSS ${figures.oracleRssMb.join(" + ")} MB (at the end ${figures.oracleRssEndMb.join(" + ")} MB, live JS heap ${figures.oracleLiveHeapMb.join(" + ")} MB); CPU ${figures.oracleCpuSharePerCore.join(" + ")} of a core; SSH connections ${figures.sshConnections.join(" + ")}`,
       );
       say(
         `  sim lab: RSS ${figures.simLabRssMb.join(" + ")} MB; CPU ${figures.simLabCpuSharePerCore.join(" + ")} of a core; load average ${figures.loadAverage.join("–")}`,
       );
+      if (failing.hosts)
+        say(`  hosts whose last beat failed: ${failing.hosts} (commonest: ${failing.commonest ?? "?"})`);
       say("  requests: skipped (no --requests given)");
     }
     return 0;

@@ -24,11 +24,12 @@ export function heartbeatLoop(intervalMs: number, downAfter: number, oracleId: s
     fixedRate: true,
     async tick({ db, driver, scope, logger }) {
       const share = await networkShare(db, { id: oracleId, scope: await scope() });
+      const mine = new Set(share.mine);
       const gained = share.mine.filter((id) => !current.has(id)).length;
-      const lost = [...current].filter((id) => !share.mine.includes(id)).length;
+      const lost = [...current].filter((id) => !mine.has(id)).length;
       if (gained || lost)
-        logger.info({ networks: share.mine.length, gained, lost, oracles: share.oracles }, "heartbeat share changed");
-      current = new Set(share.mine);
+        logger.info({ networks: mine.size, gained, lost, oracles: share.oracles }, "heartbeat share changed");
+      current = mine;
       // An empty list would mean every network to the sweep.
       if (share.mine.length === 0) return;
       const report = await heartbeatSweep(db, driver, { downAfter, hostingNetworkIds: share.mine });
@@ -44,6 +45,7 @@ export interface HeartbeatOptions {
   hostingNetworkIds?: string[];
   /** Beats in flight at once (each is one SSH command). */
   concurrency?: number;
+  /** One beat's limit: waiting for a connection, connecting and running (default 10 s). */
   timeoutMs?: number;
 }
 
