@@ -5,6 +5,7 @@
  * schedule of faults of every kind. It checks the invariants while it runs and at the end,
  * prints them, and exits 1 when one is broken (docs/operations.md, "Chaos soak").
  */
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
@@ -13,6 +14,8 @@ const { values: args } = parseArgs({
     minutes: { type: "string", default: "5" },
     seed: { type: "string" },
     json: { type: "boolean", default: false },
+    // For `npm test`: the broken invariants as {errors: [{message}]} in this file.
+    report: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -50,11 +53,14 @@ Object.assign(process.env, {
 delete process.env.DATABASE_URL;
 delete process.env.EDGE_MANIFEST;
 
-const { ChaosSetupError, runChaos } = await import("./lib/chaos/run");
+const { brokenInvariants, ChaosSetupError, runChaos } = await import("./lib/chaos/run");
 const report = await runChaos({ minutes, seed, dataDir, json: args.json }).catch((err: unknown) => {
   if (!(err instanceof ChaosSetupError)) throw err;
   console.error(`chaos: ${err.message}`);
+  if (args.report) writeFileSync(args.report, JSON.stringify({ errors: [{ message: `setup: ${err.message}` }] }));
   process.exit(2);
 });
 if (args.json) console.log(JSON.stringify(report));
+if (args.report)
+  writeFileSync(args.report, JSON.stringify({ errors: brokenInvariants(report).map((message) => ({ message })) }));
 process.exit(report.ok ? 0 : 1);

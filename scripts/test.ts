@@ -31,7 +31,10 @@ const steps: { name: string; cmd: string[]; before?: () => string | null | typeo
   { name: "unit", cmd: ["npx", "vitest", "run", "--project", "unit", ...vitestJson("unit")] },
   { name: "integration", cmd: ["npx", "vitest", "run", "--project", "integration", ...vitestJson("integration")] },
   // A short chaos soak, fixed seed: every invariant must hold (docs/faults.md).
-  { name: "chaos", cmd: ["npx", "tsx", "scripts/chaos.ts", "--minutes", "2", "--seed", "14"] },
+  {
+    name: "chaos",
+    cmd: ["npx", "tsx", "scripts/chaos.ts", "--minutes", "2", "--seed", "14", "--report", `${reportDir}/chaos.json`],
+  },
   {
     name: "e2e",
     cmd: ["npx", "playwright", "test", "--reporter=list,json"],

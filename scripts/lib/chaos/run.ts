@@ -606,6 +606,31 @@ async function replacementsRunTwice(db: Db): Promise<string[]> {
   return out;
 }
 
+/** Each invariant: its name, how often it was broken and by what. */
+function invariants(r: ChaosReport): [name: string, broken: number, what: string][] {
+  const list = (what: (string | { kind: string; message: string })[]) =>
+    what.map((w) => (typeof w === "string" ? w : `${w.kind}: ${w.message}`)).join("; ");
+  return [
+    ["VMs lost", r.vmsLost, list(r.details.lost)],
+    ["VMs doubled", r.vmsDoubled, list(r.details.doubled)],
+    ["operations run twice", r.operationsRunTwice, list(r.details.runTwice)],
+    [`bookings broken (of ${r.bookingsChecked})`, r.bookingsBroken, list(r.details.brokenBookings)],
+    ["stale alerts", r.staleAlerts, list(r.details.staleAlerts)],
+    [
+      "faults not recovered",
+      r.unrecovered,
+      list(r.details.unrecovered.map((u) => `${u.kind} #${u.n}: ${u.still.join(", ")}`)),
+    ],
+  ];
+}
+
+/** The broken invariants as lines, for `npm test`'s summary. */
+export function brokenInvariants(r: ChaosReport): string[] {
+  return invariants(r)
+    .filter(([, n]) => n > 0)
+    .map(([name, n, what]) => `${name}: ${n} (${what})`);
+}
+
 function printReport(r: ChaosReport, say: (line: string) => void) {
   say("");
   say(`seed ${r.seed}: ${Object.values(r.faults).reduce((a, b) => a + b, 0)} faults`);
@@ -618,19 +643,6 @@ function printReport(r: ChaosReport, say: (line: string) => void) {
   say(
     `MTTR p50 ${r.mttrP50Seconds ?? "–"} s, p95 ${r.mttrP95Seconds ?? "–"} s; ${r.operationsRequested} moves requested as work`,
   );
-  const line = (name: string, n: number, what: string[] | { kind: string; message: string }[]) =>
-    say(
-      `${n ? "✗" : "✓"} ${name}: ${n}${n ? ` (${what.map((w) => (typeof w === "string" ? w : `${w.kind}: ${w.message}`)).join("; ")})` : ""}`,
-    );
-  line("VMs lost", r.vmsLost, r.details.lost);
-  line("VMs doubled", r.vmsDoubled, r.details.doubled);
-  line("operations run twice", r.operationsRunTwice, r.details.runTwice);
-  line(`bookings broken (of ${r.bookingsChecked})`, r.bookingsBroken, r.details.brokenBookings);
-  line("stale alerts", r.staleAlerts, r.details.staleAlerts);
-  line(
-    "faults not recovered",
-    r.unrecovered,
-    r.details.unrecovered.map((u) => `${u.kind} #${u.n}: ${u.still.join(", ")}`),
-  );
+  for (const [name, n, what] of invariants(r)) say(`${n ? "✗" : "✓"} ${name}: ${n}${n ? ` (${what})` : ""}`);
   say(r.ok ? "All invariants held." : "Invariants broken (above).");
 }
