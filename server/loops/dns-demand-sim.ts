@@ -16,6 +16,8 @@ import { singletonLoop } from "./frame";
 export const REQUESTS_PER_QUERY = 100;
 /** A tick sends at most this many queries (a flash crowd of 1,000,000 a minute would be 2,500 a tick). */
 const MAX_QUERIES_PER_TICK = 5_000;
+/** Queries sent before yielding to the event loop. */
+const BURST = 50;
 
 function query(name: string, ip: string): Buffer {
   return dnsPacket.encode({
@@ -55,10 +57,14 @@ export function dnsDemandSimLoop(dns: { host: string; port: number }, opts: { in
         for (const s of services) {
           const world = { serviceId: s.id, slug: s.slug, flashCrowds: crowds.filter((c) => c.serviceId === s.id) };
           for (const u of userQueries(world, from, to, addresses, REQUESTS_PER_QUERY))
-            for (let i = 0; i < u.queries && sent < MAX_QUERIES_PER_TICK; i++, sent++)
+            for (let i = 0; i < u.queries && sent < MAX_QUERIES_PER_TICK; i++, sent++) {
               await new Promise<void>((resolve) =>
                 socket.send(query(s.dnsName!, u.ip), dns.port, dns.host, () => resolve()),
               );
+              // Let a DNS server in this process read: a send's callback does not pass through
+              // the event loop's poll phase, and the kernel keeps only ~256 unread datagrams.
+              if (sent % BURST === BURST - 1) await new Promise((resolve) => setImmediate(resolve));
+            }
         }
       } finally {
         socket.close();
