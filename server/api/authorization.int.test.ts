@@ -127,6 +127,7 @@ const MATRIX: Record<string, Row> = {
   "vms.get": read("staff", (w) => ({ name: w.vm.name })),
   "vms.images": read("staff"),
   "vms.placement": read("staff", (w) => ({ vmId: w.vm.id, kind: "ACTIVATE" })),
+  "vms.relocationProposals": read("staff", (w) => ({ serviceId: w.service.id })),
   "vms.registerImage": write("operate"),
   "vms.create": write("operate"),
   "vms.hibernate": write("operate"),

@@ -5,6 +5,7 @@ import type { Prisma } from "../../db/generated/client";
 import { previewOperation, requestOperation, type OperationRequest } from "../../jobs/request";
 import { operatorProcedure, router, staffReadProcedure } from "../trpc";
 import { ACTIVE_STATES } from "../../operation-states";
+import { relocationProposals } from "../../replicas/relocation-proposals";
 import { followOperation } from "../../replicas/targets";
 import { addImage, checkImageRequest, listImages } from "../../registry/images";
 import { registerImageInput } from "../../registry/images.schema";
@@ -162,6 +163,15 @@ export const vmsRouter = router({
       }),
     )
     .query(({ ctx, input }) => previewOperation(ctx.db, input)),
+
+  /**
+   * The Oracle's suggested moves for a service: idle replicas to relocate where they lower its
+   * users' demand-weighted RTT enough (docs/operations.md, "The Oracle's suggested moves"). A
+   * read: confirming one is `relocate` with the proposal's hosting network.
+   */
+  relocationProposals: staffReadProcedure("relocation proposals")
+    .input(z.object({ serviceId: id }))
+    .query(({ ctx, input }) => relocationProposals(ctx.db, input.serviceId)),
 
   /** Another replica of a service: a pre-booted Nest VM resumed in production (flash crowds, §3.4). */
   clone: operatorProcedure
