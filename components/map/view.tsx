@@ -15,6 +15,7 @@ import { MoveHere } from "./move-here";
 import { NetworkPanel } from "./network-panel";
 import { NetworkTable } from "./network-table";
 import { ReconcilerPlanPanel } from "./reconciler-plan-panel";
+import { RelocationProposalsPanel } from "./relocation-proposals";
 import { MapOverview } from "./overview";
 import { NetworkPopup } from "./popup";
 import { ServiceTable } from "./service-table";
@@ -210,6 +211,9 @@ function MapBody({
                 void world.plan.refetch();
               }}
             />
+          )}
+          {data.service && seesInfrastructure && (
+            <RelocationProposalsPanel key={data.service.id} serviceId={data.service.id} canOperate={canOperate} />
           )}
         </div>
       </div>

@@ -1,4 +1,5 @@
 import { type Api, type CliCommand, named, type Options, out, stringOpt, UsageError } from "./command";
+import { formatBytes } from "../../server/format";
 import { operationJson, waitForOperation } from "./wait";
 
 async function vmId(api: Api, name: string | undefined, verb: string) {
@@ -35,6 +36,23 @@ async function finish(api: Api, opts: Options, op: { id: string }) {
     );
 }
 
+/**
+ * The Oracle's suggested moves for a service (vms.relocationProposals), best first: each one is
+ * `vms relocate VM --hosting-network SLUG`, printed so it can be pasted.
+ */
+async function proposals(api: Api, slug: string | undefined, opts: Options) {
+  if (!slug) throw new UsageError("name the service: e.g. vms proposals map");
+  const service = await named(api.lookup.service({ slug }), "SERVICE");
+  const answer = await api.vms.relocationProposals({ serviceId: service.id });
+  if (opts.json) return out(answer);
+  if (answer.proposals.length === 0) return console.log(`No moves suggested: ${answer.none}`);
+  const ms = (v: number) => `${Math.round(v)} ms`;
+  for (const p of answer.proposals)
+    console.log(
+      `Move ${p.vm} from ${p.from.slug} to ${p.to.slug}: users' RTT ${ms(p.beforeMs)} → ${ms(p.afterMs)} (${Math.round(p.gainPercent)} % nearer); idle, CPU ${Math.round(p.cpu * 100)} %; ${formatBytes(p.bytes)} to copy\n  vms relocate ${p.vm} --hosting-network ${p.to.slug}`,
+    );
+}
+
 /** `vms …` (or `vm …`): the lifecycle (thesis §3.2–3.4) from scripts, through the same API as the VMs page. */
 export const vmsCommand: CliCommand = {
   noun: "vms",
@@ -47,6 +65,7 @@ export const vmsCommand: CliCommand = {
   vms clone --service SLUG [--hosting-network SLUG] [--wait]
   vms move NAME [--host HOST] [--wait]         (a stopped VM)
   vms relocate NAME [--hosting-network SLUG | --host HOST] [--wait]   (a serving VM, memory kept)
+  vms proposals SERVICE [--json]               (the Oracle's suggested moves: idle replicas closer to users)
   vms restart NAME [--wait]
   vms delete NAME --yes [--wait]`,
   options: {
@@ -154,6 +173,8 @@ export const vmsCommand: CliCommand = {
             reason,
           }),
         );
+      case "proposals":
+        return proposals(api, name, opts);
       case "restart":
         return finish(api, opts, await api.vms.restart({ vmId: await vmId(api, name, verb), reason }));
       case "delete":
