@@ -11,7 +11,7 @@ const ms = (v: number) => `${Math.round(v)} ms`;
 const pct = (f: number) => `${Math.round(f * 100)} %`;
 
 /** One proposal in words: the move, what users gain, and why the replica may go. */
-export function proposalWords(p: Pick<RelocationProposalView, "vm" | "from" | "to" | "beforeMs" | "afterMs" | "cpu">) {
+function proposalWords(p: Pick<RelocationProposalView, "vm" | "from" | "to" | "beforeMs" | "afterMs" | "cpu">) {
   return `Move ${p.vm} from ${p.from.city} to ${p.to.city}: users' RTT ${ms(p.beforeMs)} → ${ms(p.afterMs)}; replica idle, CPU ${pct(p.cpu)}`;
 }
 

@@ -46,11 +46,24 @@ export function demandView(cells: readonly DemandCell[], replicas: readonly LatL
 
 /** Demand-weighted mean RTT once `site` runs a replica too; null when there is no demand. */
 export function meanRttWith(view: DemandView, site: LatLon): number | null {
+  return meanRttsWith([view], site)[0]!;
+}
+
+/**
+ * The same for several views of the same cells (other replica sets): the site's RTT row, the
+ * costly part, is computed once for all of them.
+ */
+export function meanRttsWith(views: readonly DemandView[], site: LatLon): (number | null)[] {
+  if (views.length === 0) return [];
   const t = table();
-  const row = new Float64Array(view.cells.length);
-  t.row(t.prepare([site]), 0, view.cells, row);
-  for (let i = 0; i < row.length; i++) if (view.served[i]! < row[i]!) row[i] = view.served[i]!;
-  return weightedMean(view, row);
+  const row = new Float64Array(views[0]!.cells.length);
+  t.row(t.prepare([site]), 0, views[0]!.cells, row);
+  return views.map((view) => {
+    if (view.total <= 0) return null;
+    let sum = 0;
+    for (let i = 0; i < row.length; i++) sum += view.requests[i]! * Math.min(row[i]!, view.served[i]!);
+    return sum / view.total;
+  });
 }
 
 function weightedMean(view: Pick<DemandView, "requests" | "total">, rtts: Float64Array): number | null {

@@ -1,5 +1,5 @@
 import type { LatLon } from "../latency/model";
-import { demandView, meanRttWith, type DemandCell } from "./demand-rtt";
+import { demandView, meanRttsWith, type DemandCell } from "./demand-rtt";
 
 /**
  * The Oracle's suggested moves (thesis §4.2, issue 16): when a service's hot spot has moved
@@ -100,7 +100,7 @@ export interface RelocationAdvice {
 const pct = (f: number) => `${Math.round(f * 100)} %`;
 
 export function proposeRelocations(input: RelocationInput): RelocationAdvice {
-  // By name and slug, so equal gains always pick the same move.
+  // By name and slug, so equal gains always pick the same move (the first network, then replica).
   const idle = input.replicas
     .filter((r) => r.cpu !== null && r.cpu < IDLE_CPU && !r.locked)
     .sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -154,16 +154,24 @@ function bestMove(
 ): RelocationProposal | null {
   let best: RelocationProposal | null = null;
   const servedNow = demandView(cells, [...at.values(), ...arriving]);
-  for (const r of idle) {
-    const others = [...[...at].filter(([id]) => id !== r.vmId).map(([, p]) => p), ...arriving];
-    const without = demandView(cells, others);
-    let served = 0;
-    for (let i = 0; i < without.served.length; i++)
-      if (without.served[i]! > servedNow.served[i]!) served += without.requests[i]!;
-    for (const n of networks) {
+  // Per idle replica: the service without it, and the requests it alone serves best now.
+  const without = idle.map((r) =>
+    demandView(cells, [...[...at].filter(([id]) => id !== r.vmId).map(([, p]) => p), ...arriving]),
+  );
+  const served = without.map((view) => {
+    let sum = 0;
+    for (let i = 0; i < view.served.length; i++) if (view.served[i]! > servedNow.served[i]!) sum += view.requests[i]!;
+    return view.total > 0 ? sum / view.total : 0;
+  });
+  for (const n of networks) {
+    if ((free.get(n.id) ?? 0) <= 0) continue;
+    // One RTT row per network for every idle replica (the costly part: 2,000 networks × 10,000 cells).
+    const afters = meanRttsWith(without, n);
+    for (let k = 0; k < idle.length; k++) {
+      const r = idle[k]!;
       // A relocation leaves its own hosting network (a move within it gains nothing).
-      if (n.id === r.hostingNetworkId || (free.get(n.id) ?? 0) <= 0) continue;
-      const afterMs = meanRttWith(without, n)!;
+      if (n.id === r.hostingNetworkId) continue;
+      const afterMs = afters[k]!;
       const gainMs = beforeMs - afterMs;
       if (gainMs < MIN_GAIN_MS || gainMs < MIN_GAIN_FRACTION * beforeMs) continue;
       if (best && gainMs <= best.gainMs) continue;
@@ -177,7 +185,7 @@ function bestMove(
         gainMs,
         gainPercent: (gainMs / beforeMs) * 100,
         cpu: r.cpu!,
-        servedShare: without.total > 0 ? served / without.total : 0,
+        servedShare: served[k]!,
         bytes: r.bytes,
       };
     }
