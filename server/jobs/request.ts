@@ -6,17 +6,18 @@ import { InvalidArgumentError } from "../hosts/errors";
 import { ownerSegmentInTransaction } from "../edge/owner-segments";
 import {
   choicesByNetwork,
+  networksToRead,
   placeVm,
   type HostCandidate,
   type HostRole,
-  type Origin,
   type PlacementDecision,
+  type PlacementRequest,
 } from "../oracle/scheduler";
 import { equivalentSpares, quickestSpare, type Spare } from "../oracle/spares";
 import { ACTIVE_STATES } from "../operation-states";
 import { destination, type Destination, type Phase } from "../oracle/lifecycle";
 import { recentCells, replicaNetworks } from "../demand/recent";
-import { HOST_LOAD_WINDOW_MS, hostCpuLoads } from "../metrics/host-load";
+import { hostCandidates, lockNetwork, networkSlots } from "./candidates";
 import { imagePlan, planSteps, type OperationPlan } from "./plan";
 
 /** graphile-worker task that executes operations (server/jobs/worker.ts). */
@@ -75,8 +76,9 @@ export interface RequestedOperation {
 
 /**
  * Records an operation (row + its steps + the scheduler's decision) and enqueues the job
- * that runs it, in one transaction: either both exist or neither. Placements are taken
- * one at a time (a transaction lock), so two requests never pick the same free host; the
+ * that runs it, in one transaction: either both exist or neither. A placement claims its
+ * hosting network (a transaction lock per network, ./candidates.ts), so two requests never
+ * pick the same free host while requests for different networks run side by side; the
  * database's constraints back both rules (one active operation per VM, one production VM
  * per host). `inTransaction` (the audit event; the replica targets following a move,
  * server/replicas/targets.ts) commits or fails with the rest.
@@ -86,11 +88,38 @@ export async function requestOperation(
   req: OperationRequest,
   inTransaction?: (tx: Tx, op: RequestedOperation) => Promise<void>,
 ) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await recordOperation(db, req, inTransaction);
+    } catch (err) {
+      // Another request took the chosen hosting network's last fitting host, or a CLONE's
+      // spare, between this one's read and its claim: decide again from what is committed now.
+      const raced = err instanceof PlacementRace || (req.kind === "CLONE" && secondActiveOperation(err));
+      if (!raced) throw err;
+      if (attempt >= PLACEMENT_ATTEMPTS)
+        throw refuse("CONFLICT", `Other requests kept taking the chosen hosts (${attempt} tries); try again.`);
+    }
+  }
+}
+
+/** The database refused a second active operation for one VM (its partial unique index on vmId). */
+const secondActiveOperation = (err: unknown) =>
+  err instanceof Error &&
+  (/Operation_one_active_per_vm/.test(err.message) ||
+    ((err as { code?: string }).code === "P2002" && /vmId/.test(err.message)));
+
+/** Decisions taken again when other requests claim the chosen host first. */
+const PLACEMENT_ATTEMPTS = 10;
+
+async function recordOperation(
+  db: Db,
+  req: OperationRequest,
+  inTransaction?: (tx: Tx, op: RequestedOperation) => Promise<void>,
+) {
   try {
     return await db.$transaction(
       async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vmatrix:placement'))`;
-        const { vm, kind, where, segment, placement, targetHostId } = await decide(tx, req);
+        const { vm, kind, where, segment, placement, targetHostId } = await decide(tx, req, true);
         const files = {
           disk: base(vm.diskPath, `${vm.name}.img`),
           state: base(vm.statePath, `${vm.name}.state`),
@@ -141,14 +170,14 @@ export async function requestOperation(
           toPhase: where.toPhase,
         });
         return op;
-        // Requests queue on the placement lock: under a burst (a big drag, 1,000 at once) the
-        // last one waits longer than Prisma's default 5 s for a transaction.
+        // Requests for one hosting network queue on its lock: under a burst the last one
+        // waits longer than Prisma's default 5 s for a transaction.
       },
       { timeout: 60_000, maxWait: 10_000 },
     );
   } catch (err) {
     const msg = err instanceof Error ? err.message : "";
-    if (/Operation_one_active_per_vm/.test(msg))
+    if (secondActiveOperation(err) && req.kind !== "CLONE")
       throw refuse("CONFLICT", "That VM already has an operation in progress; one at a time.");
     if (/Vm_name_key|Unique constraint failed on the fields: \(`name`\)/.test(msg))
       throw refuse("CONFLICT", `name: a VM named ${req.name ?? ""} already exists.`);
@@ -186,7 +215,7 @@ interface Decided {
 }
 
 /** The request's decision: one code path for the operation and its dry run (previewOperation). */
-async function decide(tx: Tx, req: OperationRequest): Promise<Decided> {
+async function decide(tx: Tx, req: OperationRequest, claim: boolean): Promise<Decided> {
   const { vm: named, kind, spares } = await subject(tx, req);
   if (named.deletedAt) throw refuse("PRECONDITION_FAILED", `VM ${named.name} was deleted.`);
   const active = await tx.operation.findFirst({ where: { vmId: named.id, state: { in: [...ACTIVE_STATES] } } });
@@ -209,7 +238,7 @@ async function decide(tx: Tx, req: OperationRequest): Promise<Decided> {
     return { vm: named, kind, where, segment, placement: null, targetHostId: named.host.id };
   }
   if (kind !== "CREATE" && !named.host) throw refuse("PRECONDITION_FAILED", `VM ${named.name} is on no host.`);
-  const { placement, target } = await place(tx, named, spares, where.role, req, segment);
+  const { placement, target } = await place(tx, named, spares, where.role, req, segment, claim);
   // A CLONE takes, of the equally ready spares, the one quickest to bring to the chosen host.
   const vm = spares ? spares.find((s) => s.id === quickestSpare(spares.map(asSpare), target)!.spare.vmId)! : named;
   return { vm, kind, where, segment, placement, targetHostId: target.id };
@@ -242,7 +271,7 @@ export async function previewOperation(
 ): Promise<OperationPreview> {
   if (req.kind === "CREATE") throw refuse("BAD_REQUEST", "kind: a CREATE has no dry run.");
   // In a transaction like the request's (an owner's first VM gets its segment here, as it would there).
-  const d = await db.$transaction((tx) => decide(tx, { ...req, requestedById: null }), {
+  const d = await db.$transaction((tx) => decide(tx, { ...req, requestedById: null }, false), {
     timeout: 60_000,
     maxWait: 10_000,
   });
@@ -302,10 +331,13 @@ const asSpare = (vm: VmRow): Spare => ({
 });
 
 /**
- * Candidate hosts of a role as the scheduler sees them (with their recent CPU use and, into
- * production, the service's recent demand and running replicas), and its decision; a
- * refusal says why nothing fits. `spares`: a CLONE's equally ready VMs, each a possible
- * origin of the files.
+ * The scheduler's decision for a request, read through the placement index (./candidates.ts):
+ * the hosting networks worth looking at, then only their hosts (with their recent CPU use
+ * and, into production, the service's recent demand and running replicas); a refusal says
+ * why nothing fits. `spares`: a CLONE's equally ready VMs, each a possible origin of the
+ * files. With `claim`, the chosen hosting network is locked and decided again under the
+ * lock; a request that finds it taken meanwhile throws PlacementRace (requestOperation
+ * tries again).
  */
 async function place(
   tx: Tx,
@@ -314,96 +346,89 @@ async function place(
   role: HostRole,
   req: OperationRequest,
   segment: number,
+  claim: boolean,
 ): Promise<{ placement: PlacementDecision; target: HostCandidate }> {
   const movers = spares ?? [vm];
   const vmBytes = Math.max(...movers.map(bytesOf));
-  const now = Date.now();
+  const self = { hostId: vm.hostId, bytes: vmBytes };
   const production = role === "PRODUCTION";
-  const [hosts, incoming, reservations, cells, replicas] = await Promise.all([
-    tx.host.findMany({
-      where: { role, ...(req.targetHostId ? { id: req.targetHostId } : {}) },
-      include: { _count: { select: { vms: { where: { deletedAt: null } } } }, hostingNetwork: true },
-    }),
-    tx.operation.groupBy({ by: ["targetHostId"], where: { state: { in: [...ACTIVE_STATES] } }, _count: true }),
-    // Booked matches hold their hosts until they end (or are cancelled), soonest first.
-    tx.match.findMany({
-      where: { status: { in: ["SCHEDULED", "PREPARING", "LIVE"] } },
-      select: { id: true, hostId: true, startsAt: true, endsAt: true },
-      orderBy: { startsAt: "asc" },
-    }),
-    production ? recentCells(tx, vm.serviceId, new Date(now - DEMAND_WINDOW_MINUTES * 60_000)) : [],
-    production ? replicaNetworks(tx, vm.serviceId) : [],
-  ]);
-  const loads = await hostCpuLoads(
-    tx,
-    hosts.map((h) => h.id),
-    new Date(now - HOST_LOAD_WINDOW_MS),
-  );
-  const reservedFor = new Map<string, { matchId: string; startsAt: Date; endsAt: Date }[]>();
-  for (const m of reservations)
-    reservedFor.set(m.hostId, [
-      ...(reservedFor.get(m.hostId) ?? []),
-      { matchId: m.id, startsAt: m.startsAt, endsAt: m.endsAt },
-    ]);
-  if (req.targetHostId && hosts.length === 0) throw refuse("NOT_FOUND", `No ${role.toLowerCase()} host with that id.`);
-  const candidates: HostCandidate[] = hosts.map((h) => ({
-    id: h.id,
-    name: h.name,
-    role: h.role,
-    status: h.status,
-    hostKeyTrust: h.hostKeyTrust,
-    draining: h.draining,
-    retired: h.retiredAt !== null,
-    hostingNetworkId: h.hostingNetworkId,
-    hostingNetwork: h.hostingNetwork.slug,
-    lat: h.hostingNetwork.lat,
-    lon: h.hostingNetwork.lon,
-    linkMbps: h.hostingNetwork.linkMbps,
-    vmSlots: h.vmSlots,
-    vmsPlaced: h._count.vms + (incoming.find((o) => o.targetHostId === h.id)?._count ?? 0),
-    freeDiskBytes: Number(h.freeDiskBytes),
-    ...(loads.has(h.id) ? { cpuLoad: loads.get(h.id) } : {}),
-    bytesPresent: h.id === vm.hostId ? vmBytes : 0,
-    segments: h.segmentsProbedAt ? h.segments : null,
-    reservedFor: reservedFor.get(h.id) ?? [],
-  }));
-  const origins: Origin[] = movers.flatMap((m) =>
-    m.host ? [{ ...placeOf(m.host.hostingNetwork), bytes: bytesOf(m) }] : [],
-  );
   // A relocation leaves its own hosting network, and its replica there with it (§4.2).
   const relocating = req.kind === "RELOCATE" ? vm.host?.hostingNetworkId : undefined;
-  if (
-    relocating &&
-    (req.hostingNetworkId === relocating || (req.targetHostId && hosts[0]?.hostingNetworkId === relocating))
-  )
-    throw refuse("PRECONDITION_FAILED", `VM ${vm.name} already runs in that hosting network; pick another one.`);
-  const placement = placeVm(candidates, {
+  const demand = async (): Promise<PlacementRequest["demand"]> => {
+    if (!production) return undefined;
+    const [cells, replicas] = await Promise.all([
+      recentCells(tx, vm.serviceId, new Date(Date.now() - DEMAND_WINDOW_MINUTES * 60_000)),
+      replicaNetworks(tx, vm.serviceId),
+    ]);
+    return {
+      cells,
+      replicas: relocating ? withoutOne(replicas, relocating) : replicas,
+      windowMinutes: DEMAND_WINDOW_MINUTES,
+    };
+  };
+  const request: PlacementRequest = {
     vmBytes,
     role,
-    origins,
-    ...(production
-      ? {
-          demand: {
-            cells,
-            replicas: relocating ? withoutOne(replicas, relocating) : replicas,
-            windowMinutes: DEMAND_WINDOW_MINUTES,
-          },
-        }
-      : {}),
-    excludeHostIds: relocating
-      ? candidates.filter((h) => h.hostingNetworkId === relocating).map((h) => h.id)
-      : vm.hostId
-        ? [vm.hostId]
-        : [],
+    origins: movers.flatMap((m) => (m.host ? [{ ...placeOf(m.host.hostingNetwork), bytes: bytesOf(m) }] : [])),
+    demand: await demand(),
+    excludeHostIds: vm.hostId ? [vm.hostId] : [],
+    excludeNetworkIds: relocating ? [relocating] : [],
     hostingNetworkId: req.hostingNetworkId,
     segment,
     forMatchId: req.forMatchId,
-  });
+  };
+  const refuseHere = () =>
+    refuse("PRECONDITION_FAILED", `VM ${vm.name} already runs in that hosting network; pick another one.`);
+  if (relocating && req.hostingNetworkId === relocating) throw refuseHere();
+
+  let hosts: HostCandidate[];
+  if (req.targetHostId) {
+    const pinned = await tx.host.findFirst({
+      where: { id: req.targetHostId, role },
+      select: { hostingNetworkId: true },
+    });
+    if (!pinned) throw refuse("NOT_FOUND", `No ${role.toLowerCase()} host with that id.`);
+    if (relocating && pinned.hostingNetworkId === relocating) throw refuseHere();
+    if (claim) await lockNetwork(tx, pinned.hostingNetworkId);
+    hosts = await hostCandidates(tx, { role, hostId: req.targetHostId }, self);
+  } else if (!claim) {
+    // A dry run shows every hosting network's own choice (the dialogs offer them): all hosts.
+    hosts = await hostCandidates(tx, { role }, self);
+  } else {
+    const networks = networksToRead(await networkSlots(tx, role), request);
+    hosts = networks.length
+      ? await hostCandidates(tx, { role, hostingNetworkIds: networks.map((n) => n.hostingNetworkId) }, self)
+      : [];
+  }
+  let placement = placeVm(hosts, request);
+  if (!placement.chosen && !req.targetHostId) {
+    // Nothing fits where the index pointed: every host of the role, so the refusal can say why.
+    hosts = await hostCandidates(tx, { role }, self);
+    placement = placeVm(hosts, request);
+  }
   if (!placement.chosen) {
     const only = req.targetHostId ? placement.candidates[0]?.dropped : undefined;
     throw refuse("PRECONDITION_FAILED", only ? `Host refused by ${only.filter}: ${only.reason}.` : placement.summary);
   }
-  return { placement, target: candidates.find((h) => h.id === placement.chosen!.hostId)! };
+  const chosenNetwork = hosts.find((h) => h.id === placement.chosen!.hostId)!.hostingNetworkId;
+  if (claim && !req.targetHostId) {
+    await lockNetwork(tx, chosenNetwork);
+    // Under the lock, as committed now: the network's hosts (another request may have just
+    // taken one) and the service's replicas (one may be arriving there already).
+    const fresh = await hostCandidates(tx, { role, hostingNetworkIds: [chosenNetwork] }, self);
+    hosts = [...hosts.filter((h) => h.hostingNetworkId !== chosenNetwork), ...fresh];
+    placement = placeVm(hosts, { ...request, demand: await demand() });
+    const now = placement.chosen && hosts.find((h) => h.id === placement.chosen!.hostId);
+    if (!now || now.hostingNetworkId !== chosenNetwork) throw new PlacementRace(chosenNetwork);
+  }
+  return { placement, target: hosts.find((h) => h.id === placement.chosen!.hostId)! };
+}
+
+/** The hosting network a request chose was taken (or bettered) by another request meanwhile: decide again. */
+class PlacementRace extends Error {
+  constructor(hostingNetworkId: string) {
+    super(`placement in hosting network ${hostingNetworkId} raced with another request`);
+  }
 }
 
 /** The replicas' hosting networks with one replica fewer in `networkId` (the one that moves away). */
@@ -456,6 +481,8 @@ async function newVm(tx: Tx, req: OperationRequest): Promise<VmRow> {
  * other's addresses, one domain may not): the lowest free one in 10.200.0.0/16.
  */
 async function freeAddress(tx: Tx, ownerDomain: string): Promise<string> {
+  // Two CREATEs in one owner domain take turns (placements no longer share one lock).
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`vmatrix:addresses:${ownerDomain}`}))`;
   const used = new Set(
     (
       await tx.vm.findMany({

@@ -79,6 +79,8 @@ export interface PlacementRequest {
   demand?: DemandInput;
   /** The VM's current host and any other host that must not be chosen. */
   excludeHostIds?: string[];
+  /** Hosting networks whose hosts must not be chosen (a relocation leaves its own). */
+  excludeNetworkIds?: string[];
   /** The VM's owner segment (§4.3.2): its NIC joins that segment's bridge on the host. */
   segment?: number;
   /** The match whose game server this is: its own reserved host is open to it. */
@@ -180,8 +182,13 @@ export const FILTERS: Filter[] = [
   },
   {
     name: "not-excluded",
-    why: "A move needs another host than the one the VM is on.",
-    check: (h, req) => (req.excludeHostIds?.includes(h.id) ? "the VM's current host" : null),
+    why: "A move needs another host than the one the VM is on (a relocation: another hosting network).",
+    check: (h, req) =>
+      req.excludeHostIds?.includes(h.id)
+        ? "the VM's current host"
+        : req.excludeNetworkIds?.includes(h.hostingNetworkId)
+          ? "in the hosting network the VM leaves"
+          : null,
   },
   {
     name: "hosting-network",
@@ -435,6 +442,69 @@ function summarize(winner: Measured, n: PlacementNumbers): string {
     r ? `runner-up ${r.name} in ${r.hostingNetwork} lost on ${r.lostOn}: ${r.why}` : "the only host that fits",
   );
   return `${parts.join("; ")}.`;
+}
+
+/** A hosting network as the placement index sees it: its place and its hosts of a role with a free slot. */
+export interface NetworkSlots extends NetworkPlace {
+  hostingNetworkId: string;
+  hostingNetwork: string;
+  /** Hosts of the role that are up, trusted, in service and have a free slot (by the last committed state). */
+  freeHosts: number;
+}
+
+/** Networks read beyond the best one: the runner-up and a margin for hosts the host-level filters drop. */
+const NETWORKS_READ = 3;
+/** Networks read at most when many tie on every network-level measure (then host load decides among them). */
+const NETWORKS_READ_MAX = 24;
+
+/**
+ * Where to look for hosts without reading every host: hosting networks with a free host,
+ * ranked by the role's measures that depend only on the network (every one but load), best
+ * first, cut after the best `NETWORKS_READ` and every network that ties with the best on all
+ * those measures (host load may still decide among those); and the networks the VM's files
+ * are in, free or not, so the decision says why not there. The hosts of these networks then
+ * go through `placeVm`: a request reads only them (the placement index, issue 17).
+ */
+export function networksToRead(networks: readonly NetworkSlots[], req: PlacementRequest): NetworkSlots[] {
+  const d = req.role === "PRODUCTION" ? req.demand : undefined;
+  const measureOf = measure(req, d ? demandView(d.cells, d.replicas) : null);
+  const criteria = RANKING[req.role].filter((c) => c !== LOAD);
+  const ranked = networks
+    .filter(
+      (n) => n.freeHosts > 0 && (req.hostingNetworkId === undefined || n.hostingNetworkId === req.hostingNetworkId),
+    )
+    .filter((n) => !req.excludeNetworkIds?.includes(n.hostingNetworkId))
+    .map((n) => ({
+      n,
+      values: criteria.map((c) =>
+        c.value(
+          measureOf({
+            ...n,
+            id: `network:${n.hostingNetworkId}`,
+            name: n.hostingNetwork,
+            role: req.role,
+            status: "UP",
+            hostKeyTrust: "TRUSTED",
+            draining: false,
+            retired: false,
+            vmSlots: 1,
+            vmsPlaced: 0,
+            freeDiskBytes: Infinity,
+            bytesPresent: 0,
+          }),
+        ),
+      ),
+    }))
+    .sort((a, b) => {
+      for (let i = 0; i < criteria.length; i++) if (a.values[i] !== b.values[i]) return a.values[i]! - b.values[i]!;
+      return a.n.hostingNetwork.localeCompare(b.n.hostingNetwork);
+    });
+  const top = ranked[0];
+  const tiesTop = (r: (typeof ranked)[number]) =>
+    !!top && criteria.every((c, i) => Math.abs(r.values[i]! - top.values[i]!) <= c.tolerance);
+  const read = ranked.filter((r, i) => i < NETWORKS_READ || (i < NETWORKS_READ_MAX && tiesTop(r))).map((r) => r.n);
+  const origins = new Set(req.origins?.map((o) => o.hostingNetworkId));
+  return [...read, ...networks.filter((n) => origins.has(n.hostingNetworkId) && !read.includes(n))];
 }
 
 /**
