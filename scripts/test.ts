@@ -3,8 +3,8 @@
  * tests (real PostgreSQL, real SSH labs), browser tests (production build, real Chromium).
  * All steps run; the summary says which failed.
  */
-import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { findChromium } from "../e2e/browser";
 
@@ -22,14 +22,32 @@ const vitestJson = (name: string) => [
 const only = process.argv.slice(2);
 /** What `before` returns for a step that cannot run here and is not required to (it says why). */
 const SKIPPED = "skipped";
-const steps: { name: string; cmd: string[]; before?: () => string | null | typeof SKIPPED }[] = [
+/** A step runs one command, or several side by side (`also`: each with its own report and environment). */
+interface Step {
+  name: string;
+  cmd: string[];
+  also?: { name: string; cmd: string[]; env: Record<string, string> }[];
+  before?: () => string | null | typeof SKIPPED;
+}
+const steps: Step[] = [
   { name: "typecheck", cmd: ["npx", "tsc", "--noEmit", "-p", "."] },
   { name: "lint", cmd: ["npx", "eslint", "--max-warnings", "0", "."] },
   // The floor plan's door rules and no folder cycles under server/ (docs/architecture.md).
   { name: "layers", cmd: ["npx", "tsx", "scripts/check-layers.ts"] },
   { name: "format", cmd: ["npx", "prettier", "--check", "."] },
   { name: "unit", cmd: ["npx", "vitest", "run", "--project", "unit", ...vitestJson("unit")] },
-  { name: "integration", cmd: ["npx", "vitest", "run", "--project", "integration", ...vitestJson("integration")] },
+  {
+    // The libvirt suites run one at a time beside the rest, on a PostgreSQL of their own.
+    name: "integration",
+    cmd: ["npx", "vitest", "run", "--project", "integration", ...vitestJson("integration")],
+    also: [
+      {
+        name: "integration-libvirt",
+        cmd: ["npx", "vitest", "run", "--project", "integration-libvirt", ...vitestJson("integration-libvirt")],
+        env: { EMBEDDED_PG_TEST_PORT: process.env.EMBEDDED_PG_TEST_LIBVIRT_PORT ?? "54329" },
+      },
+    ],
+  },
   // A short chaos soak, fixed seed: every invariant must hold (docs/faults.md).
   {
     name: "chaos",
@@ -76,9 +94,15 @@ const steps: { name: string; cmd: string[]; before?: () => string | null | typeo
 
 /** Failed tests in a step's vitest or Playwright JSON report: "file › test: first line of the error". */
 function failuresIn(step: string): string[] {
+  return readdirSync(reportDir)
+    .filter((f) => f === `${step}.json` || (f.startsWith(`${step}-`) && f.endsWith(".json")))
+    .flatMap((f) => failuresInReport(`${reportDir}/${f}`));
+}
+
+function failuresInReport(file: string): string[] {
   let report: unknown;
   try {
-    report = JSON.parse(readFileSync(`${reportDir}/${step}.json`, "utf8"));
+    report = JSON.parse(readFileSync(file, "utf8"));
   } catch {
     return [];
   }
@@ -139,13 +163,23 @@ for (const step of steps) {
     continue;
   }
   const t = Date.now();
-  const env = {
-    ...process.env,
-    NEXT_TELEMETRY_DISABLED: "1",
-    PLAYWRIGHT_JSON_OUTPUT_NAME: `${reportDir}/${step.name}.json`,
-  };
-  const r = spawnSync(step.cmd[0]!, step.cmd.slice(1), { stdio: "inherit", env });
-  results.push({ name: step.name, ok: r.status === 0, seconds: (Date.now() - t) / 1000 });
+  const parts = [{ name: step.name, cmd: step.cmd, env: {} }, ...(step.also ?? [])];
+  const codes = await Promise.all(
+    parts.map((part) => {
+      const env = {
+        ...process.env,
+        ...part.env,
+        NEXT_TELEMETRY_DISABLED: "1",
+        PLAYWRIGHT_JSON_OUTPUT_NAME: `${reportDir}/${part.name}.json`,
+      };
+      const child = spawn(part.cmd[0]!, part.cmd.slice(1), { stdio: "inherit", env });
+      return new Promise<number | null>((resolve) => {
+        child.on("close", (code) => resolve(code));
+        child.on("error", () => resolve(null));
+      });
+    }),
+  );
+  results.push({ name: step.name, ok: codes.every((c) => c === 0), seconds: (Date.now() - t) / 1000 });
 }
 
 console.log("\n━━━ summary ━━━");
