@@ -292,13 +292,23 @@ export async function runChaos(opts: {
     });
     if (inFlight >= WORK_IN_FLIGHT) return;
     const out = requested % 2 === 0;
-    const vms = await db.vm.findMany({
+    const all = await db.vm.findMany({
       where: out
         ? { phase: "PRODUCTION", deletedAt: null, power: "RUNNING" }
         : { phase: "NEST", deletedAt: null, power: "SAVED" },
-      select: { id: true },
+      select: {
+        id: true,
+        serviceId: true,
+        operations: { where: { state: { in: [...ACTIVE_STATES] } }, select: { id: true } },
+      },
       orderBy: { name: "asc" },
     });
+    // A deactivation takes a replica only from a service that keeps another serving: the work
+    // is there for faults to land in, not to take a service off the air itself (the autoscaler
+    // may be scaling the same service in at the same moment).
+    const serving = new Map<string, number>();
+    for (const v of all) if (!v.operations.length) serving.set(v.serviceId, (serving.get(v.serviceId) ?? 0) + 1);
+    const vms = out ? all.filter((v) => !v.operations.length && serving.get(v.serviceId)! >= 2) : all;
     const vm = vms[Math.floor(workRand() * vms.length)];
     if (!vm) return;
     await requestOperation(db, {
