@@ -62,13 +62,14 @@ import { migrateDeploy } from "../scripts/lib/database";
 import { createDb } from "../server/db/client";
 import { log } from "../server/log";
 import { startEmbeddedPostgres } from "../server/db/embedded";
-import { domainXml } from "../server/hosts/domain-xml";
-import { SshHostDriver, type HostDriver } from "../server/hosts/driver";
+import { SshHostDriver } from "../server/hosts/driver";
 import { startLibvirtOpsLab, type AnyOpsLab, type OpsLabDatabase, type VmStartState } from "../test/ops-lab";
 import { requestOperation } from "../server/jobs/request";
 import { startOperationsWorker } from "../server/jobs/worker";
 import { startOracle } from "../server/loops/oracle";
 import { recoveryLoop } from "../server/loops/recovery";
+import { callsOf, doubleRuns, recordingDriver, type RunLog } from "./double-runs";
+import { seedNestVms } from "./nest-vms";
 
 // Key references must lie in a key folder (SSH_KEY_DIR): this benchmark's sim lab keeps its
 // key in a temporary folder, the libvirt lab under .data (or VMATRIX_LIBVIRT_LAB_DIR).
@@ -529,37 +530,19 @@ async function libvirtPart(only: Set<string>, guestKind: "busybox" | "debian") {
 
 // ───────────────────────── sim lab: many activations ─────────────────────────
 
-interface OracleReport {
-  steps: [string, string][];
-  calls: Record<string, number>;
+interface OracleReport extends RunLog {
   peakRssBytes: number;
 }
 
-/** One oracle process: runs operations, counts step completions and host-changing driver calls. */
+/** One oracle process: runs operations, logs step completions and host-changing driver calls. */
 async function oracleChild() {
   const url = process.env.DATABASE_URL!;
   const concurrency = Number(process.env.BENCH_ORACLE_CONCURRENCY);
   const db = createDb(url, concurrency + 2);
   const base = new SshHostDriver({ connectTimeoutMs: 30_000, commandTimeoutMs: 300_000 });
   const calls: Record<string, number> = {};
-  const counted = new Set(["save", "restore", "start", "define", "undefine", "destroy", "transfer", "removeFile"]);
-  // Every call that changes a host, keyed by what it changes: a second oracle repeating work shows here.
-  const driver = new Proxy(base, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof prop !== "string" || !counted.has(prop) || typeof v !== "function")
-        return typeof v === "function" ? v.bind(target) : v;
-      return (...args: unknown[]) => {
-        const host = (args[0] as { name: string }).name;
-        const what = prop === "transfer" ? (args[2] as { sourcePath: string }).sourcePath : String(args[1]);
-        const key = `${prop} ${host} ${what}`;
-        calls[key] = (calls[key] ?? 0) + 1;
-        return (v as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  }) as HostDriver;
   const steps: [string, string][] = [];
-  const worker = await startOperationsWorker(db, driver, {
+  const worker = await startOperationsWorker(db, recordingDriver(base, calls), {
     connectionString: url,
     concurrency,
     pollIntervalMs: 200,
@@ -675,52 +658,9 @@ async function simRun(oracles: number) {
         freeDiskBytes: 100n * 1024n ** 3n,
       })),
     });
-    const hosts = new Map((await db.host.findMany()).map((h) => [h.name, h]));
     const setup0 = performance.now();
     const nests = lab.manifest.hosts.filter((h) => h.role === "NEST");
-    const perNest = SIM_OPS / SIM_NESTS;
-    await Promise.all(
-      nests.map(async (m) => {
-        const target = {
-          name: m.name,
-          address: m.sshHost,
-          port: m.sshPort,
-          user: m.sshUser,
-          privateKey: { path: m.privateKeyPath },
-          hostKeyFingerprint: m.hostKeyFingerprint,
-          vmDir: m.vmDir,
-        };
-        for (let j = 0; j < perNest; j++) {
-          const name = `vm-${m.name}-${j}`;
-          const disk = `${m.vmDir}/${name}.img`;
-          await driver.writeSmallFile(target, disk, randomBytes(64 * 1024));
-          const { xmlPath } = await driver.define(
-            target,
-            name,
-            domainXml({ name, memoryMiB: 16, vcpus: 1, vmDir: m.vmDir, diskPath: disk }),
-          );
-          await driver.start(target, name);
-          const statePath = await driver.save(target, name);
-          const stateBytes = (await driver.fileSize(target, statePath)) ?? 0;
-          await db.vm.create({
-            data: {
-              name,
-              serviceId: service.id,
-              phase: "NEST",
-              power: "SAVED",
-              hostId: hosts.get(m.name)!.id,
-              diskPath: disk,
-              xmlPath,
-              statePath,
-              diskBytes: 64n * 1024n,
-              stateBytes: BigInt(stateBytes),
-              memoryMiB: 16,
-              preBooted: true,
-            },
-          });
-        }
-      }),
-    );
+    await seedNestVms(db, driver, { nests, perNest: () => SIM_OPS / SIM_NESTS, serviceId: service.id });
     console.log(`  setup: ${hostSpecs.length} sim hosts, ${SIM_OPS} saved VMs in ${s(performance.now() - setup0)} s`);
 
     const children = Array.from({ length: oracles }, (_, i) =>
@@ -773,29 +713,15 @@ async function simRun(oracles: number) {
     );
     console.log(`  peak oracle RSS: ${reports.map((r) => `${(r.peakRssBytes / 1048576).toFixed(0)} MiB`).join(", ")}`);
     // Nothing twice: step completions and host-changing calls, across all oracles.
-    const stepKeys = reports.flatMap((r) => r.steps.map(([o, st]) => `${o} ${st}`));
-    const dupSteps = stepKeys.length - new Set(stepKeys).size;
-    const calls: Record<string, number> = {};
-    for (const r of reports) for (const [k, n] of Object.entries(r.calls)) calls[k] = (calls[k] ?? 0) + n;
-    const repeated = Object.entries(calls).filter(([k, n]) => n > 1 && !k.startsWith("removeFile"));
+    const twice = doubleRuns(reports);
     const byOracle = reports.map((r) => new Set(r.steps.map(([o]) => o)).size);
-    const shared =
-      oracles > 1
-        ? reports[0]!.steps.filter(([o]) => reports.slice(1).some((r) => r.steps.some(([p]) => p === o))).length
-        : 0;
-    const restores = Object.entries(calls)
-      .filter(([k]) => k.startsWith("restore "))
-      .reduce((n, [, c]) => n + c, 0);
-    const transfers = Object.entries(calls)
-      .filter(([k]) => k.startsWith("transfer "))
-      .reduce((n, [, c]) => n + c, 0);
     console.log(
-      `  operations per oracle: ${byOracle.join(" + ")}; step completions ${stepKeys.length} (expected ${ops.reduce((n, o) => n + o.steps.length, 0)}), repeated ${dupSteps}; operations touched by more than one oracle: ${shared}`,
+      `  operations per oracle: ${byOracle.join(" + ")}; step completions ${twice.stepCompletions} (expected ${ops.reduce((n, o) => n + o.steps.length, 0)}), repeated ${twice.repeatedSteps}; operations touched by more than one oracle: ${twice.sharedOperations}`,
     );
     console.log(
-      `  host-changing calls: ${restores} restores, ${transfers} transfers for ${ops.length} VMs; the same call on the same file more than once: ${repeated.length}${
-        repeated.length
-          ? ` (${repeated
+      `  host-changing calls: ${callsOf(reports, "restore")} restores, ${callsOf(reports, "transfer")} file transfers for ${ops.length} VMs; the same call on the same file more than once: ${twice.repeatedCalls.length}${
+        twice.repeatedCalls.length
+          ? ` (${twice.repeatedCalls
               .slice(0, 5)
               .map(([k, n]) => `${k} ×${n}`)
               .join("; ")})`
@@ -814,8 +740,8 @@ async function simRun(oracles: number) {
       ops: ops.length,
       p95: percentile(run, 95),
       rss: reports.map((r) => r.peakRssBytes),
-      dupSteps,
-      repeated: repeated.length,
+      dupSteps: twice.repeatedSteps,
+      repeated: twice.repeatedCalls.length,
     };
   } finally {
     await driver.close();
