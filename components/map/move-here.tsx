@@ -10,13 +10,14 @@ import { useMe } from "@/components/shared/use-me";
 /**
  * "Move here" (§4.2): a running replica of the service elsewhere, chosen by the operator,
  * relocated into this hosting network with its memory (vms.relocate; the host is the
- * Oracle's choice within it). Operators only.
+ * Oracle's choice within it), after the operator confirms. Operators only.
  */
 export function MoveHere({ serviceId, network }: { serviceId: string; network: MapNetwork }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { canOperate } = useMe();
   const [vmId, setVmId] = useState("");
+  const [confirming, setConfirming] = useState(false);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const vms = useQuery({ ...trpc.vms.list.queryOptions({ serviceId }), enabled: canOperate, refetchInterval: 10_000 });
   const relocate = useMutation(
@@ -36,11 +37,12 @@ export function MoveHere({ serviceId, network }: { serviceId: string; network: M
       v.host.hostingNetwork.slug !== network.slug,
   );
   if (elsewhere.length === 0 && !message) return null;
+  const chosen = elsewhere.find((v) => v.id === vmId);
   return (
     <div className="small" data-testid="move-here">
       <label className="inline">
         Move a running replica here{" "}
-        <select value={vmId} onChange={(e) => (setMessage(null), setVmId(e.target.value))}>
+        <select value={vmId} onChange={(e) => (setMessage(null), setConfirming(false), setVmId(e.target.value))}>
           <option value="">choose one…</option>
           {elsewhere.map((v) => (
             <option key={v.id} value={v.id}>
@@ -49,15 +51,32 @@ export function MoveHere({ serviceId, network }: { serviceId: string; network: M
           ))}
         </select>
       </label>{" "}
-      <button
-        type="button"
-        disabled={!vmId || relocate.isPending}
-        onClick={() =>
-          relocate.mutate({ vmId, hostingNetworkId: network.id, reason: `moved to ${network.city} from the map` })
-        }
-      >
-        Move here
-      </button>
+      {confirming && chosen ? (
+        <div className="wm-confirm" role="group" aria-label={`Confirm relocating ${chosen.name}`}>
+          <p>
+            Relocate {chosen.name} from {chosen.host!.hostingNetwork.city} to {network.city}? It is drained, saved with
+            its memory, copied and resumed there; the Oracle picks the host.
+          </p>
+          <button
+            type="button"
+            className="primary"
+            disabled={relocate.isPending}
+            onClick={() => {
+              setConfirming(false);
+              relocate.mutate({ vmId, hostingNetworkId: network.id, reason: `moved to ${network.city} from the map` });
+            }}
+          >
+            Yes, relocate
+          </button>{" "}
+          <button type="button" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </div>
+      ) : (
+        <button type="button" disabled={!chosen || relocate.isPending} onClick={() => setConfirming(true)}>
+          Move here
+        </button>
+      )}
       {message && (
         <div className={message.error ? "field-error" : "muted"} role={message.error ? "alert" : "status"}>
           {message.text} {!message.error && <Link href="/operations">Operations page</Link>}
