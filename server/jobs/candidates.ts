@@ -55,19 +55,17 @@ export async function lockNetwork(tx: Tx, hostingNetworkId: string): Promise<voi
 }
 
 /**
- * Hosts of a role (in some hosting networks, or one host) as the scheduler sees them: slots
- * used (VMs placed plus active operations moving onto them), recent CPU use, the match
- * bookings that hold them, and the bytes of the moving VM they already hold.
+ * Hosts of a role (in some hosting networks, or all) as the scheduler sees them: slots used
+ * (VMs placed plus active operations moving onto them), recent CPU use and the match
+ * bookings that hold them.
  */
-export async function hostCandidates(
+async function hostCandidates(
   tx: Tx,
-  where: { role: HostRole; hostingNetworkIds?: readonly string[]; hostId?: string },
-  vm: { hostId: string | null; bytes: number },
+  where: { role: HostRole; hostingNetworkIds?: readonly string[] },
 ): Promise<HostCandidate[]> {
   const hosts = await tx.host.findMany({
     where: {
       role: where.role as DbHostRole,
-      ...(where.hostId ? { id: where.hostId } : {}),
       ...(where.hostingNetworkIds ? { hostingNetworkId: { in: [...where.hostingNetworkIds] } } : {}),
     },
     include: { _count: { select: { vms: { where: { deletedAt: null } } } }, hostingNetwork: true },
@@ -111,8 +109,98 @@ export async function hostCandidates(
     vmsPlaced: h._count.vms + (incomingTo.get(h.id) ?? 0),
     freeDiskBytes: Number(h.freeDiskBytes),
     ...(loads.has(h.id) ? { cpuLoad: loads.get(h.id) } : {}),
-    bytesPresent: h.id === vm.hostId ? vm.bytes : 0,
+    // The moving VM's own host holds its files: the request sets it (withFilesOn).
+    bytesPresent: 0,
     segments: h.segmentsProbedAt ? h.segments : null,
     reservedFor: reservedFor.get(h.id) ?? [],
   }));
+}
+
+/**
+ * A transaction's placement reads (one request, or a batch of them): the network counts and
+ * each hosting network's hosts are read once, and again under the network's lock when it is
+ * claimed; from then on the transaction holds that network, so its hosts as kept here (with
+ * the transaction's own claims counted in) are the truth, and a batch places many VMs
+ * without reading them again.
+ */
+export class PlacementReads {
+  private readonly slots = new Map<HostRole, Promise<NetworkSlots[]>>();
+  private readonly hosts = new Map<string, HostCandidate[]>();
+  private readonly held = new Set<string>();
+
+  constructor(private readonly tx: Tx) {}
+
+  networks(role: HostRole): Promise<NetworkSlots[]> {
+    if (!this.slots.has(role)) this.slots.set(role, networkSlots(this.tx, role));
+    return this.slots.get(role)!;
+  }
+
+  /** The hosts of these hosting networks (read once each; held ones as this transaction left them). */
+  async hostsIn(role: HostRole, hostingNetworkIds: readonly string[]): Promise<HostCandidate[]> {
+    const missing = hostingNetworkIds.filter((id) => !this.hosts.has(`${role}|${id}`));
+    if (missing.length) this.keep(role, missing, await hostCandidates(this.tx, { role, hostingNetworkIds: missing }));
+    return hostingNetworkIds.flatMap((id) => this.hosts.get(`${role}|${id}`)!);
+  }
+
+  /** Every host of the role (a refusal names why each was dropped). */
+  async everyHost(role: HostRole): Promise<HostCandidate[]> {
+    const all = await hostCandidates(this.tx, { role });
+    const ids = [...new Set(all.map((h) => h.hostingNetworkId))];
+    this.keep(
+      role,
+      ids.filter((id) => !this.held.has(id)),
+      all,
+    );
+    return ids.flatMap((id) => this.hosts.get(`${role}|${id}`)!);
+  }
+
+  holds(hostingNetworkId: string): boolean {
+    return this.held.has(hostingNetworkId);
+  }
+
+  /** Takes the hosting network's lock (once) and reads its hosts as committed under it. */
+  async claim(role: HostRole, hostingNetworkId: string): Promise<HostCandidate[]> {
+    if (!this.held.has(hostingNetworkId)) {
+      await lockNetwork(this.tx, hostingNetworkId);
+      this.held.add(hostingNetworkId);
+      this.keep(
+        role,
+        [hostingNetworkId],
+        await hostCandidates(this.tx, { role, hostingNetworkIds: [hostingNetworkId] }),
+      );
+    }
+    return this.hosts.get(`${role}|${hostingNetworkId}`)!;
+  }
+
+  /** The networks held now, to forget those claimed after it if a savepoint is rolled back to (it releases their locks). */
+  mark(): ReadonlySet<string> {
+    return new Set(this.held);
+  }
+
+  rolledBackTo(mark: ReadonlySet<string>): void {
+    for (const id of [...this.held].filter((id) => !mark.has(id))) {
+      this.held.delete(id);
+      for (const key of [...this.hosts.keys()]) if (key.endsWith(`|${id}`)) this.hosts.delete(key);
+    }
+  }
+
+  /** This transaction put a VM on the host: one slot fewer for the rest of it. */
+  async took(role: HostRole, hostId: string): Promise<void> {
+    for (const [key, hosts] of this.hosts) {
+      const host = key.startsWith(`${role}|`) ? hosts.find((h) => h.id === hostId) : undefined;
+      if (!host) continue;
+      host.vmsPlaced += 1;
+      const slots = host.role === "PRODUCTION" ? Math.min(1, host.vmSlots) : host.vmSlots;
+      const network = (await this.networks(role)).find((n) => n.hostingNetworkId === host.hostingNetworkId);
+      if (network && host.vmsPlaced === slots) network.freeHosts -= 1;
+    }
+  }
+
+  private keep(role: HostRole, hostingNetworkIds: readonly string[], hosts: readonly HostCandidate[]) {
+    for (const id of hostingNetworkIds)
+      this.hosts.set(
+        `${role}|${id}`,
+        hosts.filter((h) => h.hostingNetworkId === id),
+      );
+  }
 }

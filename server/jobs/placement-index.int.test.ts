@@ -5,7 +5,7 @@ import { makeWorld, NO_KEY_REF } from "../../test/fixtures";
 import type { Db } from "../db/client";
 import { lockNetwork } from "./candidates";
 import type { OperationPlan } from "./plan";
-import { OperationRefused, requestOperation } from "./request";
+import { OperationRefused, requestOperation, requestOperations } from "./request";
 
 // The placement index (issue 17): requests claim a hosting network, not the whole world.
 // Requests for different hosting networks proceed side by side, requests for one network
@@ -147,6 +147,31 @@ describe("the placement index", () => {
     expect(taken).toHaveLength(8);
     expect(new Set(taken).size).toBe(8);
     expect(results.filter((r) => r.status === "rejected")).toHaveLength(3);
+  });
+
+  it("a batch (a knob turned up) is placed in one transaction, each host once, the rest refused one by one, beside a single request", async () => {
+    const t = await world(3, 2);
+    const target = t.nets[2]!;
+    const spares = await Promise.all(Array.from({ length: 4 }, () => t.spare()));
+    const lone = await t.spare();
+    const [outcomes, single] = await Promise.all([
+      requestOperations(
+        db,
+        spares.map((v) => ({
+          kind: "ACTIVATE" as const,
+          vmId: v.id,
+          requestedById: null,
+          hostingNetworkId: target.id,
+        })),
+      ),
+      activate(lone.id, t.w.operator.id, t.nets[1]!.id),
+    ]);
+    expect(outcomes.map((o) => (o.refused ? "refused" : "op"))).toEqual(["op", "op", "refused", "refused"]);
+    expect(outcomes.flatMap((o) => (o.op ? [o.op.targetHostId] : [])).sort()).toEqual([...target.prods].sort());
+    expect(outcomes[2]!.refused?.message).toMatch(/No production host fits/);
+    expect(t.nets[1]!.prods).toContain(single.targetHostId);
+    // Nothing of the refused ones was recorded.
+    expect(await db.operation.count({ where: { vmId: { in: spares.map((v) => v.id) } } })).toBe(2);
   });
 
   it("reads only the networks the ranking points at, and the decision still names a runner-up elsewhere", async () => {

@@ -17,7 +17,7 @@ import { equivalentSpares, quickestSpare, type Spare } from "../oracle/spares";
 import { ACTIVE_STATES } from "../operation-states";
 import { destination, type Destination, type Phase } from "../oracle/lifecycle";
 import { recentCells, replicaNetworks } from "../demand/recent";
-import { hostCandidates, lockNetwork, networkSlots } from "./candidates";
+import { PlacementReads } from "./candidates";
 import { imagePlan, planSteps, type OperationPlan } from "./plan";
 
 /** graphile-worker task that executes operations (server/jobs/worker.ts). */
@@ -90,16 +90,90 @@ export async function requestOperation(
 ) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await recordOperation(db, req, inTransaction);
+      // Requests for one hosting network queue on its lock: under a burst the last one
+      // waits longer than Prisma's default 5 s for a transaction.
+      return await db.$transaction((tx) => recordIn(tx, new PlacementReads(tx), req, inTransaction), TX_OPTIONS);
     } catch (err) {
-      // Another request took the chosen hosting network's last fitting host, or a CLONE's
-      // spare, between this one's read and its claim: decide again from what is committed now.
-      const raced = err instanceof PlacementRace || (req.kind === "CLONE" && secondActiveOperation(err));
-      if (!raced) throw err;
-      if (attempt >= PLACEMENT_ATTEMPTS)
-        throw refuse("CONFLICT", `Other requests kept taking the chosen hosts (${attempt} tries); try again.`);
+      if (attempt < TX_ATTEMPTS && retryable(err, req)) continue;
+      throw refusalFor(err, req) ?? err;
     }
   }
+}
+
+/** One request's outcome in a batch: its operation, or why it was refused (nothing recorded for it). */
+export type BatchOutcome =
+  { op: Awaited<ReturnType<typeof recordIn>>; refused?: undefined } | { op?: undefined; refused: OperationRefused };
+
+/**
+ * Several requests placed as one batch (a replica target raised from 0 to 50, a flash
+ * crowd's clones): one transaction, each request decided in turn from hosts read once per
+ * hosting network, with the batch's own claims counted in (./candidates.ts, PlacementReads).
+ * A refused request records nothing and does not stop the others.
+ */
+export async function requestOperations(
+  db: Db,
+  reqs: readonly OperationRequest[],
+  inTransaction?: (tx: Tx, op: RequestedOperation) => Promise<void>,
+): Promise<BatchOutcome[]> {
+  if (reqs.length === 0) return [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.$transaction(async (tx) => {
+        const reads = new PlacementReads(tx);
+        const out: BatchOutcome[] = [];
+        for (const req of reqs) {
+          for (let tries = 1; ; tries++) {
+            await tx.$executeRaw`SAVEPOINT vmatrix_batch_item`;
+            const mark = reads.mark();
+            try {
+              out.push({ op: await recordIn(tx, reads, req, inTransaction) });
+              await tx.$executeRaw`RELEASE SAVEPOINT vmatrix_batch_item`;
+              break;
+            } catch (err) {
+              await tx.$executeRaw`ROLLBACK TO SAVEPOINT vmatrix_batch_item`;
+              reads.rolledBackTo(mark);
+              // A CLONE's spare taken by a request outside the batch: the next one.
+              if (tries < TX_ATTEMPTS && req.kind === "CLONE" && secondActiveOperation(err)) continue;
+              const refused = refusalFor(err, req);
+              if (!refused) throw err;
+              out.push({ refused });
+              break;
+            }
+          }
+        }
+        return out;
+      }, TX_OPTIONS);
+    } catch (err) {
+      if (attempt < TX_ATTEMPTS && retryable(err, null)) continue;
+      throw err;
+    }
+  }
+}
+
+const TX_OPTIONS = { timeout: 60_000, maxWait: 10_000 };
+/** Transactions tried again after a deadlock between network locks, or a CLONE losing its spare. */
+const TX_ATTEMPTS = 10;
+
+/** Worth a new transaction: two requests locked networks in opposite orders, or a CLONE lost its spare to another. */
+function retryable(err: unknown, req: OperationRequest | null): boolean {
+  const msg = err instanceof Error ? err.message : "";
+  return /40P01|deadlock/i.test(msg) || (req?.kind === "CLONE" && secondActiveOperation(err));
+}
+
+/** The refusal a request's failure means to its caller, or null for an unexpected error. */
+function refusalFor(err: unknown, req: OperationRequest): OperationRefused | null {
+  if (err instanceof OperationRefused) return err;
+  const msg = err instanceof Error ? err.message : "";
+  if (secondActiveOperation(err))
+    return refuse("CONFLICT", "That VM already has an operation in progress; one at a time.");
+  if (/Vm_name_key|Unique constraint failed on the fields: \(`name`\)/.test(msg))
+    return refuse("CONFLICT", `name: a VM named ${req.name ?? ""} already exists.`);
+  if (/graphile_worker/.test(msg) && /does not exist/.test(msg))
+    return refuse(
+      "PRECONDITION_FAILED",
+      "The operations queue is not installed yet: start an oracle (it installs it), then try again.",
+    );
+  return null;
 }
 
 /** The database refused a second active operation for one VM (its partial unique index on vmId). */
@@ -108,87 +182,65 @@ const secondActiveOperation = (err: unknown) =>
   (/Operation_one_active_per_vm/.test(err.message) ||
     ((err as { code?: string }).code === "P2002" && /vmId/.test(err.message)));
 
-/** Decisions taken again when other requests claim the chosen host first. */
-const PLACEMENT_ATTEMPTS = 10;
-
-async function recordOperation(
-  db: Db,
+/** Decides, records the operation with its steps and plan, and enqueues its job, in the caller's transaction. */
+async function recordIn(
+  tx: Tx,
+  reads: PlacementReads,
   req: OperationRequest,
   inTransaction?: (tx: Tx, op: RequestedOperation) => Promise<void>,
 ) {
-  try {
-    return await db.$transaction(
-      async (tx) => {
-        const { vm, kind, where, segment, placement, targetHostId } = await decide(tx, req, true);
-        const files = {
-          disk: base(vm.diskPath, `${vm.name}.img`),
-          state: base(vm.statePath, `${vm.name}.state`),
-          xml: base(vm.xmlPath, `${vm.name}.xml`),
-        };
-        const image =
-          kind === "CREATE"
-            ? await tx.vmImage.findUnique({
-                where: { id: vm.imageId ?? "" },
-                include: { host: { select: { name: true } } },
-              })
-            : null;
-        const plan: OperationPlan = {
-          placement,
-          files,
-          toPhase: where.toPhase,
-          toPower: where.toPower,
-          segment,
-          ...(image ? { image: imagePlan(image) } : {}),
-          ...(kind === "HIBERNATE" ? { bootSettleMs: req.bootSettleMs ?? DEFAULT_BOOT_SETTLE_MS } : {}),
-        };
-        const op = await tx.operation.create({
-          data: {
-            kind,
-            vmId: vm.id,
-            sourceHostId: vm.host?.id ?? targetHostId,
-            targetHostId,
-            requestedById: req.requestedById,
-            reason: req.reason ?? "",
-            bytesTotal: where.sameHost ? 0n : vm.diskBytes + vm.stateBytes,
-            decision: JSON.parse(JSON.stringify(plan)) as Prisma.InputJsonValue,
-            steps: { create: planSteps(kind, vm, where.toPhase).map((name, index) => ({ index, name })) },
-          },
-          include: { steps: { orderBy: { index: "asc" } } },
-        });
-        // graphile-worker's own SQL API, inside this transaction: the job exists iff the row does.
-        // Flags name the hosting networks it touches: a Local Oracle runs only jobs within its scope.
-        // A CREATE may copy its image from another host (and network) first.
-        const flags = await networkFlags(tx, [op.sourceHostId, op.targetHostId, image?.hostId ?? null]);
-        await tx.$queryRaw`SELECT (graphile_worker.add_job(${OPERATION_TASK}, json_build_object('operationId', ${op.id}::text), job_key := ${`operation:${op.id}`}, max_attempts := ${OPERATION_MAX_ATTEMPTS}::int, flags := ${flags}::text[])).id::text AS id`;
-        await inTransaction?.(tx, {
-          id: op.id,
-          kind,
-          vmId: vm.id,
-          serviceId: vm.serviceId,
-          targetHostId,
-          from: { phase: vm.phase, hostingNetworkId: vm.host?.hostingNetworkId ?? null },
-          toPhase: where.toPhase,
-        });
-        return op;
-        // Requests for one hosting network queue on its lock: under a burst the last one
-        // waits longer than Prisma's default 5 s for a transaction.
-      },
-      { timeout: 60_000, maxWait: 10_000 },
-    );
-  } catch (err) {
-    const msg = err instanceof Error ? err.message : "";
-    if (secondActiveOperation(err) && req.kind !== "CLONE")
-      throw refuse("CONFLICT", "That VM already has an operation in progress; one at a time.");
-    if (/Vm_name_key|Unique constraint failed on the fields: \(`name`\)/.test(msg))
-      throw refuse("CONFLICT", `name: a VM named ${req.name ?? ""} already exists.`);
-    if (/graphile_worker/.test(msg) && /does not exist/.test(msg)) {
-      throw refuse(
-        "PRECONDITION_FAILED",
-        "The operations queue is not installed yet: start an oracle (it installs it), then try again.",
-      );
-    }
-    throw err;
-  }
+  const { vm, kind, where, segment, placement, targetHostId } = await decide(tx, reads, req, true);
+  const files = {
+    disk: base(vm.diskPath, `${vm.name}.img`),
+    state: base(vm.statePath, `${vm.name}.state`),
+    xml: base(vm.xmlPath, `${vm.name}.xml`),
+  };
+  const image =
+    kind === "CREATE"
+      ? await tx.vmImage.findUnique({
+          where: { id: vm.imageId ?? "" },
+          include: { host: { select: { name: true } } },
+        })
+      : null;
+  const plan: OperationPlan = {
+    placement,
+    files,
+    toPhase: where.toPhase,
+    toPower: where.toPower,
+    segment,
+    ...(image ? { image: imagePlan(image) } : {}),
+    ...(kind === "HIBERNATE" ? { bootSettleMs: req.bootSettleMs ?? DEFAULT_BOOT_SETTLE_MS } : {}),
+  };
+  const op = await tx.operation.create({
+    data: {
+      kind,
+      vmId: vm.id,
+      sourceHostId: vm.host?.id ?? targetHostId,
+      targetHostId,
+      requestedById: req.requestedById,
+      reason: req.reason ?? "",
+      bytesTotal: where.sameHost ? 0n : vm.diskBytes + vm.stateBytes,
+      decision: JSON.parse(JSON.stringify(plan)) as Prisma.InputJsonValue,
+      steps: { create: planSteps(kind, vm, where.toPhase).map((name, index) => ({ index, name })) },
+    },
+    include: { steps: { orderBy: { index: "asc" } } },
+  });
+  // graphile-worker's own SQL API, inside this transaction: the job exists iff the row does.
+  // Flags name the hosting networks it touches: a Local Oracle runs only jobs within its scope.
+  // A CREATE may copy its image from another host (and network) first.
+  const flags = await networkFlags(tx, [op.sourceHostId, op.targetHostId, image?.hostId ?? null]);
+  await tx.$queryRaw`SELECT (graphile_worker.add_job(${OPERATION_TASK}, json_build_object('operationId', ${op.id}::text), job_key := ${`operation:${op.id}`}, max_attempts := ${OPERATION_MAX_ATTEMPTS}::int, flags := ${flags}::text[])).id::text AS id`;
+  await inTransaction?.(tx, {
+    id: op.id,
+    kind,
+    vmId: vm.id,
+    serviceId: vm.serviceId,
+    targetHostId,
+    from: { phase: vm.phase, hostingNetworkId: vm.host?.hostingNetworkId ?? null },
+    toPhase: where.toPhase,
+  });
+  if (placement) await reads.took(where.role, targetHostId);
+  return op;
 }
 
 /** The job flag of a hosting network (server/jobs/worker.ts forbids the flags outside an oracle's scope). */
@@ -215,7 +267,7 @@ interface Decided {
 }
 
 /** The request's decision: one code path for the operation and its dry run (previewOperation). */
-async function decide(tx: Tx, req: OperationRequest, claim: boolean): Promise<Decided> {
+async function decide(tx: Tx, reads: PlacementReads, req: OperationRequest, claim: boolean): Promise<Decided> {
   const { vm: named, kind, spares } = await subject(tx, req);
   if (named.deletedAt) throw refuse("PRECONDITION_FAILED", `VM ${named.name} was deleted.`);
   const active = await tx.operation.findFirst({ where: { vmId: named.id, state: { in: [...ACTIVE_STATES] } } });
@@ -238,7 +290,7 @@ async function decide(tx: Tx, req: OperationRequest, claim: boolean): Promise<De
     return { vm: named, kind, where, segment, placement: null, targetHostId: named.host.id };
   }
   if (kind !== "CREATE" && !named.host) throw refuse("PRECONDITION_FAILED", `VM ${named.name} is on no host.`);
-  const { placement, target } = await place(tx, named, spares, where.role, req, segment, claim);
+  const { placement, target } = await place(tx, reads, named, spares, where.role, req, segment, claim);
   // A CLONE takes, of the equally ready spares, the one quickest to bring to the chosen host.
   const vm = spares ? spares.find((s) => s.id === quickestSpare(spares.map(asSpare), target)!.spare.vmId)! : named;
   return { vm, kind, where, segment, placement, targetHostId: target.id };
@@ -271,7 +323,7 @@ export async function previewOperation(
 ): Promise<OperationPreview> {
   if (req.kind === "CREATE") throw refuse("BAD_REQUEST", "kind: a CREATE has no dry run.");
   // In a transaction like the request's (an owner's first VM gets its segment here, as it would there).
-  const d = await db.$transaction((tx) => decide(tx, { ...req, requestedById: null }, false), {
+  const d = await db.$transaction((tx) => decide(tx, new PlacementReads(tx), { ...req, requestedById: null }, false), {
     timeout: 60_000,
     maxWait: 10_000,
   });
@@ -335,12 +387,13 @@ const asSpare = (vm: VmRow): Spare => ({
  * the hosting networks worth looking at, then only their hosts (with their recent CPU use
  * and, into production, the service's recent demand and running replicas); a refusal says
  * why nothing fits. `spares`: a CLONE's equally ready VMs, each a possible origin of the
- * files. With `claim`, the chosen hosting network is locked and decided again under the
- * lock; a request that finds it taken meanwhile throws PlacementRace (requestOperation
- * tries again).
+ * files. With `claim`, the request decides again under the chosen hosting network's lock
+ * until it chooses within networks it holds (another request may have taken a host, or put
+ * a replica there, meanwhile).
  */
 async function place(
   tx: Tx,
+  reads: PlacementReads,
   vm: VmRow,
   spares: VmRow[] | null,
   role: HostRole,
@@ -350,16 +403,18 @@ async function place(
 ): Promise<{ placement: PlacementDecision; target: HostCandidate }> {
   const movers = spares ?? [vm];
   const vmBytes = Math.max(...movers.map(bytesOf));
-  const self = { hostId: vm.hostId, bytes: vmBytes };
+  // The VM's own host holds all its files already.
+  const withFiles = (hosts: readonly HostCandidate[]) =>
+    hosts.map((h) => (h.id === vm.hostId ? { ...h, bytesPresent: vmBytes } : h));
   const production = role === "PRODUCTION";
   // A relocation leaves its own hosting network, and its replica there with it (§4.2).
   const relocating = req.kind === "RELOCATE" ? vm.host?.hostingNetworkId : undefined;
+  const cells = production
+    ? await recentCells(tx, vm.serviceId, new Date(Date.now() - DEMAND_WINDOW_MINUTES * 60_000))
+    : [];
   const demand = async (): Promise<PlacementRequest["demand"]> => {
     if (!production) return undefined;
-    const [cells, replicas] = await Promise.all([
-      recentCells(tx, vm.serviceId, new Date(Date.now() - DEMAND_WINDOW_MINUTES * 60_000)),
-      replicaNetworks(tx, vm.serviceId),
-    ]);
+    const replicas = await replicaNetworks(tx, vm.serviceId);
     return {
       cells,
       replicas: relocating ? withoutOne(replicas, relocating) : replicas,
@@ -389,47 +444,46 @@ async function place(
     });
     if (!pinned) throw refuse("NOT_FOUND", `No ${role.toLowerCase()} host with that id.`);
     if (relocating && pinned.hostingNetworkId === relocating) throw refuseHere();
-    if (claim) await lockNetwork(tx, pinned.hostingNetworkId);
-    hosts = await hostCandidates(tx, { role, hostId: req.targetHostId }, self);
+    const inNetwork = claim
+      ? await reads.claim(role, pinned.hostingNetworkId)
+      : await reads.hostsIn(role, [pinned.hostingNetworkId]);
+    hosts = inNetwork.filter((h) => h.id === req.targetHostId);
   } else if (!claim) {
     // A dry run shows every hosting network's own choice (the dialogs offer them): all hosts.
-    hosts = await hostCandidates(tx, { role }, self);
+    hosts = await reads.everyHost(role);
   } else {
-    const networks = networksToRead(await networkSlots(tx, role), request);
-    hosts = networks.length
-      ? await hostCandidates(tx, { role, hostingNetworkIds: networks.map((n) => n.hostingNetworkId) }, self)
-      : [];
+    const networks = networksToRead(await reads.networks(role), request);
+    hosts = await reads.hostsIn(
+      role,
+      networks.map((n) => n.hostingNetworkId),
+    );
   }
-  let placement = placeVm(hosts, request);
-  if (!placement.chosen && !req.targetHostId) {
+  let placement = placeVm(withFiles(hosts), request);
+  if (!placement.chosen && !req.targetHostId && claim) {
     // Nothing fits where the index pointed: every host of the role, so the refusal can say why.
-    hosts = await hostCandidates(tx, { role }, self);
-    placement = placeVm(hosts, request);
+    hosts = await reads.everyHost(role);
+    placement = placeVm(withFiles(hosts), request);
+  }
+  const networkOf = (p: PlacementDecision) => hosts.find((h) => h.id === p.chosen!.hostId)!.hostingNetworkId;
+  for (let round = 1; claim && placement.chosen && !reads.holds(networkOf(placement)); round++) {
+    if (round > CLAIM_ROUNDS)
+      throw refuse("CONFLICT", `Other requests kept taking the chosen hosts (${CLAIM_ROUNDS} tries); try again.`);
+    const network = networkOf(placement);
+    const fresh = await reads.claim(role, network);
+    // Under the lock, as committed now: the network's hosts (another request may have just
+    // taken one) and the service's replicas (one may be arriving there already).
+    hosts = [...hosts.filter((h) => h.hostingNetworkId !== network), ...fresh];
+    placement = placeVm(withFiles(hosts), { ...request, demand: await demand() });
   }
   if (!placement.chosen) {
     const only = req.targetHostId ? placement.candidates[0]?.dropped : undefined;
     throw refuse("PRECONDITION_FAILED", only ? `Host refused by ${only.filter}: ${only.reason}.` : placement.summary);
   }
-  const chosenNetwork = hosts.find((h) => h.id === placement.chosen!.hostId)!.hostingNetworkId;
-  if (claim && !req.targetHostId) {
-    await lockNetwork(tx, chosenNetwork);
-    // Under the lock, as committed now: the network's hosts (another request may have just
-    // taken one) and the service's replicas (one may be arriving there already).
-    const fresh = await hostCandidates(tx, { role, hostingNetworkIds: [chosenNetwork] }, self);
-    hosts = [...hosts.filter((h) => h.hostingNetworkId !== chosenNetwork), ...fresh];
-    placement = placeVm(hosts, { ...request, demand: await demand() });
-    const now = placement.chosen && hosts.find((h) => h.id === placement.chosen!.hostId);
-    if (!now || now.hostingNetworkId !== chosenNetwork) throw new PlacementRace(chosenNetwork);
-  }
   return { placement, target: hosts.find((h) => h.id === placement.chosen!.hostId)! };
 }
 
-/** The hosting network a request chose was taken (or bettered) by another request meanwhile: decide again. */
-class PlacementRace extends Error {
-  constructor(hostingNetworkId: string) {
-    super(`placement in hosting network ${hostingNetworkId} raced with another request`);
-  }
-}
+/** Hosting networks a request claims at most before it gives up (each claim: another request took or bettered the last). */
+const CLAIM_ROUNDS = 10;
 
 /** The replicas' hosting networks with one replica fewer in `networkId` (the one that moves away). */
 function withoutOne<R extends { id: string; replicas: number }>(replicas: R[], networkId: string): R[] {

@@ -1,5 +1,5 @@
 import type { Db } from "../db/client";
-import { OperationRefused, requestOperation } from "../jobs/request";
+import { requestOperations } from "../jobs/request";
 import { reconcilePlan } from "../replicas/plan";
 import { recordReconciled } from "../replicas/targets";
 import { singletonLoop } from "./frame";
@@ -23,23 +23,24 @@ export async function reconcilePass(db: Db): Promise<{ requested: number; refuse
   let requested = 0;
   let refused = 0;
   for (const { service, targets, actions, blocked } of plan.services) {
-    for (const a of actions) {
-      try {
-        await requestOperation(db, {
-          kind: a.kind,
-          vmId: a.vmId,
-          requestedById: null,
-          reason: a.reason,
-          ...(a.kind === "ACTIVATE" ? { hostingNetworkId: a.hostingNetworkId } : {}),
-        });
-        requested += 1;
-      } catch (err) {
-        if (!(err instanceof OperationRefused)) throw err;
-        refused += 1;
-        blocked[a.hostingNetworkId] ??=
-          `${a.vmName} could not be ${a.kind === "ACTIVATE" ? "activated" : "deactivated"}: ${err.message}`;
-      }
-    }
+    // One batch per service: a knob turned from 0 to 50 is placed in one transaction.
+    const outcomes = await requestOperations(
+      db,
+      actions.map((a) => ({
+        kind: a.kind,
+        vmId: a.vmId,
+        requestedById: null,
+        reason: a.reason,
+        ...(a.kind === "ACTIVATE" ? { hostingNetworkId: a.hostingNetworkId } : {}),
+      })),
+    );
+    outcomes.forEach((o, i) => {
+      const a = actions[i]!;
+      if (!o.refused) return void (requested += 1);
+      refused += 1;
+      blocked[a.hostingNetworkId] ??=
+        `${a.vmName} could not be ${a.kind === "ACTIVATE" ? "activated" : "deactivated"}: ${o.refused.message}`;
+    });
     await recordReconciled(db, service.id, targets, blocked);
   }
   return { requested, refused };
