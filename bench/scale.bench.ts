@@ -1,21 +1,32 @@
 /**
- * npm run bench:scale -- --hosts N [--oracles K] [--seconds S] [--per-network P] [--requests R] [--json]
+ * npm run bench:scale -- --hosts N [--oracles K] [--seconds S] [--per-network P]
+ *   [--requests R] [--submitters C] [--host-ms D] [--operations-seconds W] [--json]
  * — figures printed, nothing asserted. Run it alone: flock /tmp/vmatrix-heavy.lock npm run bench:scale -- …
  *
  * The oracle at scale (issue 17), through the product's own code: its own PostgreSQL (embedded
  * under .data/pg-bench, EMBEDDED_PG_BENCH_PORT, unless DATABASE_URL), a sim lab of N hosts served by
  * ceil(N / 5000) processes (`lab:sim -- up --shard`; kept under .data/bench-scale/ so a later
- * run reuses its keys), the hosts registered in hosting networks of P hosts (default 50) in
- * the lab's cities, and K oracle processes (`startOracle`, as `npm start` runs it: presence,
- * heartbeat every HEARTBEAT_INTERVAL_MS, SSH limits from the configuration).
+ * run reuses its keys; its VMs are wiped before and after), the hosts registered in hosting
+ * networks of P hosts (default 50) in the lab's cities, and K oracle processes as `npm start`
+ * runs them (presence, heartbeat every HEARTBEAT_INTERVAL_MS, SSH limits from the
+ * configuration, the operations worker with OPERATIONS_CONCURRENCY jobs at once).
  *
  * Phases:
- *  heartbeats — once every host has been beaten, S seconds (default 60) sampled every second:
- *    the age of the oldest heartbeat (`heartbeatStalenessP95Seconds`, `…MaxSeconds`), each
- *    oracle's peak RSS, CPU and SSH connections, the lab's RSS and CPU;
- *  requests — R activations submitted at once and the operations they start; without
- *    `--requests` it is skipped and says so. This bench has no request half yet: it refuses
- *    `--requests` rather than print figures it did not measure.
+ *  heartbeats — once every host has been beaten, S seconds (default 60; 0 skips it) sampled
+ *    every second: the age of the oldest heartbeat (`heartbeatStalenessP95Seconds`, `…MaxSeconds`),
+ *    beats per second, CPU per beat of the oracles and of the lab, the lab's RSS;
+ *  requests (with R) — R pre-booted VMs saved on ceil(R / 5) Nest hosts spread over the
+ *    hosting networks (the rest production hosts, one VM each: N must be at least R + R/5 + 1),
+ *    then an ACTIVATE for each with no target host, from C callers of `requestOperation` at
+ *    once (default 32): `requestsPerSecond` (committed), `requestP50Ms`/`requestP95Ms`,
+ *    `refused` and the commonest reason; then `operationsPerSecond` (SUCCEEDED, from the first
+ *    request until all ended or W seconds passed, default 120) run by the K oracles, and
+ *    `doubleRuns` (step completions repeated, operations touched by two oracles, the same host
+ *    change made twice: must be 0). Each host-changing call of an operation takes D ms more
+ *    (default 500): a real host's copy or restore takes seconds, a sim host's milliseconds,
+ *    and with D the operations wait on the hosts rather than on the oracle's CPU
+ *    (docs/scale.md#benchmark-npm-run-benchscale).
+ *  Each oracle's peak and final RSS and live JS heap at the end.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
