@@ -25,8 +25,10 @@ export interface Submission {
   requestsPerSecond: number;
   requestP50Ms: number;
   requestP95Ms: number;
-  /** When the first request went out (Date.now()). */
-  startedAt: number;
+  /** CPU of this process (the submitters, their decisions in JS) per second of the submission, in cores. */
+  submitterCpuSharePerCore: number;
+  /** When the last request returned (Date.now()). */
+  endedAt: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export async function submitActivations(db: Db, vmIds: readonly string[], submit
   const ms: number[] = [];
   const reasons = new Map<string, number>();
   let accepted = 0;
-  const startedAt = Date.now();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: submitters }, async () => {
@@ -57,6 +59,7 @@ export async function submitActivations(db: Db, vmIds: readonly string[], submit
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const commonest = [...reasons].sort((a, b) => b[1] - a[1])[0];
   return {
     accepted,
@@ -66,33 +69,38 @@ export async function submitActivations(db: Db, vmIds: readonly string[], submit
     requestsPerSecond: accepted / seconds,
     requestP50Ms: percentile(ms, 50),
     requestP95Ms: percentile(ms, 95),
-    startedAt,
+    submitterCpuSharePerCore: (cpu.user + cpu.system) / 1e6 / seconds,
+    endedAt: Date.now(),
   };
 }
 
 export interface OperationsRun {
+  /** Succeeded while the requests were still being submitted. */
+  succeededDuringSubmission: number;
+  /** Succeeded after the last request, within the window. */
   succeeded: number;
   failed: number;
   /** Still queued or running when the window closed. */
   unfinished: number;
-  /** From the first request to the last operation's end, or to the window's end. */
+  /** From the last request to the last operation's end, or to the window's end. */
   seconds: number;
+  /** `succeeded` per second: the oracles' pace with every request in the queue and none arriving. */
   operationsPerSecond: number;
   /** Production hosts given more than one of these VMs (each has one slot): must be 0. */
   hostsClaimedTwice: number;
 }
 
 /**
- * Waits until every operation has ended or `windowSeconds` have passed since the first
- * request; `tick` runs once a second meanwhile (the caller's samples).
+ * Waits until every operation has ended or `windowSeconds` have passed since the last
+ * request (`submittedAt`); `tick` runs once a second meanwhile (the caller's samples).
  */
 export async function awaitOperations(
   db: Db,
-  startedAt: number,
+  submittedAt: number,
   windowSeconds: number,
   tick: () => Promise<void> | void,
 ): Promise<OperationsRun> {
-  const end = startedAt + windowSeconds * 1000;
+  const end = submittedAt + windowSeconds * 1000;
   for (;;) {
     const active = await db.operation.count({ where: { state: { in: [...ACTIVE_STATES] } } });
     if (active === 0 || Date.now() >= end) break;
@@ -101,20 +109,22 @@ export async function awaitOperations(
   }
   const windowEnd = Math.min(Date.now(), end);
   const ops = await db.operation.findMany({ select: { state: true, finishedAt: true, targetHostId: true } });
-  const inWindow = (o: (typeof ops)[number]) => o.finishedAt !== null && o.finishedAt.getTime() <= windowEnd;
-  const succeeded = ops.filter((o) => o.state === "SUCCEEDED" && inWindow(o));
-  const last = Math.max(startedAt, ...succeeded.map((o) => o.finishedAt!.getTime()));
-  const seconds = ((ops.every(inWindow) ? last : windowEnd) - startedAt) / 1000;
+  const endedBy = (o: (typeof ops)[number], t: number) => o.finishedAt !== null && o.finishedAt.getTime() <= t;
+  const succeeded = ops.filter((o) => o.state === "SUCCEEDED" && endedBy(o, windowEnd));
+  const during = succeeded.filter((o) => endedBy(o, submittedAt)).length;
+  const last = Math.max(submittedAt, ...succeeded.map((o) => o.finishedAt!.getTime()));
+  const seconds = ((ops.every((o) => endedBy(o, windowEnd)) ? last : windowEnd) - submittedAt) / 1000;
   const perHost = new Map<string, number>();
   const ended = new Set<string>(UNSUCCESSFUL_STATES);
   for (const o of ops)
     if (o.targetHostId && !ended.has(o.state)) perHost.set(o.targetHostId, (perHost.get(o.targetHostId) ?? 0) + 1);
   return {
-    succeeded: succeeded.length,
-    failed: ops.filter((o) => o.state === "FAILED" && inWindow(o)).length,
-    unfinished: ops.filter((o) => !inWindow(o)).length,
+    succeededDuringSubmission: during,
+    succeeded: succeeded.length - during,
+    failed: ops.filter((o) => o.state === "FAILED" && endedBy(o, windowEnd)).length,
+    unfinished: ops.filter((o) => !endedBy(o, windowEnd)).length,
     seconds,
-    operationsPerSecond: succeeded.length / seconds,
+    operationsPerSecond: (succeeded.length - during) / seconds,
     hostsClaimedTwice: [...perHost.values()].filter((n) => n > 1).length,
   };
 }

@@ -480,7 +480,6 @@ async function requestPhase(
   say: (line: string) => void,
 ) {
   const vms = await db.vm.findMany({ where: { phase: "NEST" }, select: { id: true } });
-  const before = await Promise.all(running.map((o) => o.figures()));
   const load: number[] = [];
   const submission = await submitActivations(
     db,
@@ -488,15 +487,17 @@ async function requestPhase(
     opts.submitters,
   );
   say(
-    `  requests: ${submission.accepted} of ${vms.length} accepted in ${round(submission.seconds)} s: ${round(submission.requestsPerSecond)}/s; each p50 ${round(submission.requestP50Ms, 0)} ms, p95 ${round(submission.requestP95Ms, 0)} ms (${opts.submitters} at once); refused ${submission.refused}${submission.commonestRefusal ? ` (commonest: ${submission.commonestRefusal})` : ""}`,
+    `  requests: ${submission.accepted} of ${vms.length} accepted in ${round(submission.seconds)} s: ${round(submission.requestsPerSecond)}/s; each p50 ${round(submission.requestP50Ms, 0)} ms, p95 ${round(submission.requestP95Ms, 0)} ms (${opts.submitters} at once; this process's CPU ${round(submission.submitterCpuSharePerCore, 2)} of a core); refused ${submission.refused}${submission.commonestRefusal ? ` (commonest: ${submission.commonestRefusal})` : ""}`,
   );
+  // The oracles' CPU over the operations' window (after the last request).
+  const before = await Promise.all(running.map((o) => o.figures()));
   let told = Date.now();
-  const run = await awaitOperations(db, submission.startedAt, opts.windowSeconds, async () => {
+  const run = await awaitOperations(db, submission.endedAt, opts.windowSeconds, async () => {
     load.push(loadavg()[0]!);
     if (Date.now() - told < 15_000) return;
     told = Date.now();
     const done = await db.operation.count({ where: { state: "SUCCEEDED" } });
-    say(`  … ${done} operations succeeded after ${round((told - submission.startedAt) / 1000, 0)} s`);
+    say(`  … ${done} operations succeeded, ${round((told - submission.endedAt) / 1000, 0)} s after the last request`);
   });
   const after = await Promise.all(running.map((o) => o.figures()));
   const logs = await Promise.all(running.map((o) => o.runLog()));
@@ -507,8 +508,10 @@ async function requestPhase(
     requestsPerSecond: round(submission.requestsPerSecond),
     requestP50Ms: round(submission.requestP50Ms, 0),
     requestP95Ms: round(submission.requestP95Ms, 0),
+    submitterCpuSharePerCore: round(submission.submitterCpuSharePerCore, 2),
     refused: submission.refused,
     commonestRefusal: submission.commonestRefusal,
+    operationsSucceededDuringRequests: run.succeededDuringSubmission,
     operationsSucceeded: run.succeeded,
     operationsFailed: run.failed,
     operationsUnfinished: run.unfinished,
@@ -638,7 +641,7 @@ async function main(): Promise<number> {
       : null;
     if (ops) {
       say(
-        `  operations: ${ops.operationsSucceeded} succeeded in ${ops.operationsSeconds} s: ${ops.operationsPerSecond}/s (${cfg.OPERATIONS_CONCURRENCY} at once per oracle, each host change ${hostMs} ms slower); per oracle ${ops.operationsPerOracle.join(" + ")}; failed ${ops.operationsFailed}; unfinished ${ops.operationsUnfinished}; oracle CPU ${ops.operationsOracleCpuSharePerCore.join(" + ")} of a core; load average ${ops.operationsLoadAverage.join("–")}`,
+        `  operations: ${ops.operationsSucceededDuringRequests} succeeded during the requests, then ${ops.operationsSucceeded} in ${ops.operationsSeconds} s: ${ops.operationsPerSecond}/s (${cfg.OPERATIONS_CONCURRENCY} at once per oracle, each host change ${hostMs} ms slower); per oracle ${ops.operationsPerOracle.join(" + ")}; failed ${ops.operationsFailed}; unfinished ${ops.operationsUnfinished}; oracle CPU ${ops.operationsOracleCpuSharePerCore.join(" + ")} of a core; load average ${ops.operationsLoadAverage.join("–")}`,
       );
       say(
         `  doubleRuns: ${ops.doubleRuns} (step completions ${ops.stepCompletions}, repeated ${ops.repeatedSteps}; operations touched by two oracles ${ops.operationsTouchedByTwoOracles}; the same host change twice ${ops.repeatedHostChanges.length}${ops.repeatedHostChanges.length ? `: ${ops.repeatedHostChanges.join("; ")}` : ""}); production hosts given two VMs: ${ops.hostsClaimedTwice}`,
