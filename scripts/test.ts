@@ -1,10 +1,12 @@
 /**
  * `npm test`: every check, in order of speed — type check, lint, unit tests, integration
- * tests (real PostgreSQL, real SSH labs), browser tests (production build, real Chromium).
- * All steps run; the summary says which failed.
+ * tests (real PostgreSQL, real SSH labs), browser tests (production build, real Chromium),
+ * the chaos soak. Steps that do not compete for the same cores run side by side. All steps
+ * run; the summary says which failed.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createInterface } from "node:readline";
 import path from "node:path";
 import { findChromium } from "../e2e/browser";
 
@@ -25,16 +27,19 @@ const SKIPPED = "skipped";
 /** A step runs one command, or several side by side (`also`: each with its own report and environment). */
 interface Step {
   name: string;
+  /** Consecutive steps of one group run side by side (each still its own line in the summary). */
+  group?: string;
   cmd: string[];
   also?: { name: string; cmd: string[]; env: Record<string, string> }[];
   before?: () => string | null | typeof SKIPPED;
 }
 const steps: Step[] = [
-  { name: "typecheck", cmd: ["npx", "tsc", "--noEmit", "-p", "."] },
-  { name: "lint", cmd: ["npx", "eslint", "--max-warnings", "0", "."] },
+  // The static checks are single-threaded: side by side on the machine's cores.
+  { name: "typecheck", group: "static", cmd: ["npx", "tsc", "--noEmit", "-p", "."] },
+  { name: "lint", group: "static", cmd: ["npx", "eslint", "--max-warnings", "0", "."] },
   // The floor plan's door rules and no folder cycles under server/ (docs/architecture.md).
-  { name: "layers", cmd: ["npx", "tsx", "scripts/check-layers.ts"] },
-  { name: "format", cmd: ["npx", "prettier", "--check", "."] },
+  { name: "layers", group: "static", cmd: ["npx", "tsx", "scripts/check-layers.ts"] },
+  { name: "format", group: "static", cmd: ["npx", "prettier", "--check", "."] },
   { name: "unit", cmd: ["npx", "vitest", "run", "--project", "unit", ...vitestJson("unit")] },
   {
     // The libvirt suites run one at a time beside the rest, on a PostgreSQL of their own.
@@ -47,11 +52,6 @@ const steps: Step[] = [
         env: { EMBEDDED_PG_TEST_PORT: process.env.EMBEDDED_PG_TEST_LIBVIRT_PORT ?? "54329" },
       },
     ],
-  },
-  // A short chaos soak, fixed seed: every invariant must hold (docs/faults.md).
-  {
-    name: "chaos",
-    cmd: ["npx", "tsx", "scripts/chaos.ts", "--minutes", "2", "--seed", "14", "--report", `${reportDir}/chaos.json`],
   },
   {
     name: "e2e",
@@ -78,9 +78,17 @@ const steps: Step[] = [
       }
     },
   },
+  // A short chaos soak, fixed seed: every invariant must hold (docs/faults.md). Beside the
+  // libvirt lab's browser test, which mostly waits on its guest.
+  {
+    name: "chaos",
+    group: "last",
+    cmd: ["npx", "tsx", "scripts/chaos.ts", "--minutes", "2", "--seed", "14", "--report", `${reportDir}/chaos.json`],
+  },
   {
     // The same product on the libvirt lab's real hosts (root on Linux; CI requires it).
     name: "e2e-libvirt",
+    group: "last",
     cmd: ["npx", "playwright", "test", "-c", "playwright.libvirt.config.ts", "--reporter=list,json"],
     before: () => {
       if (process.platform === "linux" && process.getuid?.() === 0) return null;
@@ -149,40 +157,67 @@ rmSync(reportDir, { recursive: true, force: true });
 mkdirSync(reportDir, { recursive: true });
 
 const results: { name: string; ok: boolean; skipped?: boolean; seconds: number; note?: string }[] = [];
-for (const step of steps) {
-  if (only.length > 0 && !only.includes(step.name)) continue;
-  console.log(`\n━━━ ${step.name} ━━━`);
+
+/** Runs a command; with a prefix, its lines are prefixed (steps side by side would interleave). */
+function run(cmd: string[], env: NodeJS.ProcessEnv, prefix: string | null): Promise<number | null> {
+  const child = spawn(cmd[0]!, cmd.slice(1), { stdio: prefix ? ["ignore", "pipe", "pipe"] : "inherit", env });
+  if (prefix)
+    for (const [from, to] of [
+      [child.stdout!, process.stdout],
+      [child.stderr!, process.stderr],
+    ] as const)
+      createInterface({ input: from }).on("line", (line) => to.write(`[${prefix}] ${line}\n`));
+  return new Promise((resolve) => {
+    child.on("close", (code) => resolve(code));
+    child.on("error", () => resolve(null));
+  });
+}
+
+async function runStep(step: Step, prefixed: boolean): Promise<void> {
   const problem = step.before?.();
   if (problem === SKIPPED) {
     results.push({ name: step.name, ok: true, skipped: true, seconds: 0, note: "cannot run here (see above)" });
-    continue;
+    return;
   }
   if (problem) {
     console.error(problem);
     results.push({ name: step.name, ok: false, seconds: 0, note: problem });
-    continue;
+    return;
   }
   const t = Date.now();
   const parts = [{ name: step.name, cmd: step.cmd, env: {} }, ...(step.also ?? [])];
   const codes = await Promise.all(
-    parts.map((part) => {
-      const env = {
-        ...process.env,
-        ...part.env,
-        NEXT_TELEMETRY_DISABLED: "1",
-        PLAYWRIGHT_JSON_OUTPUT_NAME: `${reportDir}/${part.name}.json`,
-      };
-      const child = spawn(part.cmd[0]!, part.cmd.slice(1), { stdio: "inherit", env });
-      return new Promise<number | null>((resolve) => {
-        child.on("close", (code) => resolve(code));
-        child.on("error", () => resolve(null));
-      });
-    }),
+    parts.map((part) =>
+      run(
+        part.cmd,
+        {
+          ...process.env,
+          ...part.env,
+          NEXT_TELEMETRY_DISABLED: "1",
+          PLAYWRIGHT_JSON_OUTPUT_NAME: `${reportDir}/${part.name}.json`,
+        },
+        prefixed || parts.length > 1 ? part.name : null,
+      ),
+    ),
   );
   results.push({ name: step.name, ok: codes.every((c) => c === 0), seconds: (Date.now() - t) / 1000 });
 }
 
+// Consecutive steps of one group run side by side.
+const selected = steps.filter((step) => only.length === 0 || only.includes(step.name));
+for (let i = 0; i < selected.length;) {
+  const group = selected[i]!.group;
+  let j = i + 1;
+  while (group && j < selected.length && selected[j]!.group === group) j++;
+  const batch = selected.slice(i, j);
+  console.log(`\n━━━ ${batch.map((b) => b.name).join(" + ")} ━━━`);
+  await Promise.all(batch.map((step) => runStep(step, batch.length > 1)));
+  i = j;
+}
+
 console.log("\n━━━ summary ━━━");
+// In the order of the steps, whichever finished first.
+results.sort((a, b) => steps.findIndex((s) => s.name === a.name) - steps.findIndex((s) => s.name === b.name));
 for (const r of results) {
   console.log(
     `${r.skipped ? "SKIP" : r.ok ? "PASS" : "FAIL"}  ${r.name.padEnd(12)} ${r.seconds.toFixed(0).padStart(4)} s${r.note ? `  (${r.note})` : ""}`,
