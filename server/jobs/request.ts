@@ -453,6 +453,11 @@ async function place(
     hosts = await reads.everyHost(role);
   } else {
     const networks = networksToRead(await reads.networks(role), request);
+    // The likeliest choice is claimed before its hosts are read: one read of them, under its lock.
+    if (networks[0]) {
+      await reads.claim(role, networks[0].hostingNetworkId);
+      if (production) request.demand = await demand();
+    }
     hosts = await reads.hostsIn(
       role,
       networks.map((n) => n.hostingNetworkId),
