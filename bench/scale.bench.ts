@@ -28,7 +28,7 @@
  *    (docs/scale.md#benchmark-npm-run-benchscale).
  *  Each oracle's peak and final RSS and live JS heap at the end.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
@@ -401,6 +401,12 @@ function processFigures(pid: number): { rssMb: number; cpuSeconds: number } {
   }
 }
 
+/** The commit measured, and whether server/ differs from it: the product changes between runs. */
+function measuredCommit(): string {
+  const git = (...args: string[]) => execFileSync("git", args, { encoding: "utf8" }).trim();
+  return `${git("log", "-1", "--format=%h")}${git("status", "--porcelain", "server") ? " with uncommitted server/ changes" : ""}`;
+}
+
 type Oracle = ReturnType<typeof spawnOracle>;
 type Lab = Awaited<ReturnType<typeof startLab>>;
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -577,6 +583,7 @@ async function main(): Promise<number> {
   const say = (line: string) => (values.json ? undefined : console.log(line));
 
   const cfg = config();
+  const commit = measuredCommit();
   const database = await benchDatabase();
   const lab = await startLab(hosts);
   const running: Oracle[] = [];
@@ -590,7 +597,7 @@ async function main(): Promise<number> {
     }
     const networks = await register(database.db, lab.hosts, perNetwork, roles?.roleOf ?? ((h) => h.role));
     say(
-      `scale: ${hosts} sim hosts (${lab.processes.length} lab process${lab.processes.length > 1 ? "es" : ""}) in ${networks} hosting networks, ${oracles} oracle${oracles > 1 ? "s" : ""}, heartbeat every ${cfg.HEARTBEAT_INTERVAL_MS / 1000} s, SSH cap ${cfg.SSH_MAX_CONNECTIONS} per oracle`,
+      `scale: ${hosts} sim hosts (${lab.processes.length} lab process${lab.processes.length > 1 ? "es" : ""}) in ${networks} hosting networks, ${oracles} oracle${oracles > 1 ? "s" : ""}, heartbeat every ${cfg.HEARTBEAT_INTERVAL_MS / 1000} s, SSH cap ${cfg.SSH_MAX_CONNECTIONS} per oracle; product at ${commit}`,
     );
     if (roles) {
       const setup0 = performance.now();
@@ -649,6 +656,7 @@ async function main(): Promise<number> {
     }
     const final = await Promise.all(running.map((o) => o.figures()));
     const figures = {
+      commit,
       hosts,
       oracles,
       hostingNetworks: networks,
