@@ -21,6 +21,9 @@ export function productConfig(o: {
   return defineConfig({
     testDir: o.testDir,
     testIgnore: o.testIgnore,
+    // One folder per product: npm test runs two of these configurations side by side, and
+    // each run empties its output folder first.
+    outputDir: `test-results/${o.dataDir.split("/").pop()}`,
     fullyParallel: false,
     workers: 1,
     timeout: o.testTimeoutMs,

@@ -44,6 +44,7 @@ const steps: Step[] = [
   {
     // The libvirt suites run one at a time beside the rest, on a PostgreSQL of their own.
     name: "integration",
+    group: "integration",
     cmd: ["npx", "vitest", "run", "--project", "integration", ...vitestJson("integration")],
     also: [
       {
@@ -52,6 +53,13 @@ const steps: Step[] = [
         env: { EMBEDDED_PG_TEST_PORT: process.env.EMBEDDED_PG_TEST_LIBVIRT_PORT ?? "54329" },
       },
     ],
+  },
+  // A short chaos soak, fixed seed: every invariant must hold (docs/faults.md). Beside the
+  // integration tests, which mostly wait on SSH, PostgreSQL and timers (about 1.4 of 2 cores).
+  {
+    name: "chaos",
+    group: "integration",
+    cmd: ["npx", "tsx", "scripts/chaos.ts", "--minutes", "2", "--seed", "14", "--report", `${reportDir}/chaos.json`],
   },
   {
     name: "e2e",
@@ -68,6 +76,7 @@ const steps: Step[] = [
   {
     // Production mode (docs/security.md, "Modes"): no demo accounts, the first administrator.
     name: "e2e-production",
+    group: "last",
     cmd: ["npx", "playwright", "test", "-c", "playwright.production.config.ts", "--reporter=list,json"],
     before: () => {
       try {
@@ -77,13 +86,6 @@ const steps: Step[] = [
         return (e as Error).message;
       }
     },
-  },
-  // A short chaos soak, fixed seed: every invariant must hold (docs/faults.md). Beside the
-  // libvirt lab's browser test, which mostly waits on its guest.
-  {
-    name: "chaos",
-    group: "last",
-    cmd: ["npx", "tsx", "scripts/chaos.ts", "--minutes", "2", "--seed", "14", "--report", `${reportDir}/chaos.json`],
   },
   {
     // The same product on the libvirt lab's real hosts (root on Linux; CI requires it).
