@@ -191,7 +191,8 @@ describe("two runners racing for one operation", () => {
       include: { steps: { orderBy: { index: "asc" } } },
     });
     expect(done.state, done.error ?? "").toBe("SUCCEEDED");
-    expect(done.leaseToken).toBe(aToken + 1n);
+    // B's token is past A's (on a loaded machine B may have renewed late and claimed again: +2).
+    expect(done.leaseToken).toBeGreaterThan(aToken);
     expect(done.leaseHolder).toBe(b!.holder);
     // A's write (the next step's RUNNING) would have turned a DONE step back: none was.
     expect(done.steps.map((s) => s.state)).toEqual(done.steps.map(() => "DONE"));
