@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { vmatrixCli } from "./cli";
-import { withE2eDatabase } from "./database";
+import { farthestFreeNetwork, withE2eDatabase } from "./database";
 import { signIn } from "./helpers";
 
 // Placement by demand from the browser (docs/operations.md, "Where a VM goes"): after a flash
@@ -33,26 +33,7 @@ test("a flash crowd far from every map replica: an activated map VM goes there, 
   // The crowd goes where the map service is farthest from its users: the hosting network
   // (with a free production host) farthest from every running map replica. (Earlier specs
   // move replicas: map.spec's Nairobi crowd has one put there.)
-  const far = await withE2eDatabase(async (db) => {
-    const { rows: running } = await db.query<{ lat: number; lon: number }>(
-      `SELECT n.lat, n.lon FROM "Vm" v JOIN "Host" h ON h.id = v."hostId" JOIN "HostingNetwork" n ON n.id = h."hostingNetworkId"
-        JOIN "Service" s ON s.id = v."serviceId" WHERE s.slug = 'map' AND v.phase = 'PRODUCTION' AND v."deletedAt" IS NULL`,
-    );
-    const { rows: free } = await db.query<{ slug: string; lat: number; lon: number }>(
-      `SELECT DISTINCT n.slug, n.lat, n.lon FROM "HostingNetwork" n JOIN "Host" h ON h."hostingNetworkId" = n.id
-        WHERE h.role = 'PRODUCTION' AND h.status = 'UP' AND NOT h.draining AND h."retiredAt" IS NULL
-          AND NOT EXISTS (SELECT 1 FROM "Vm" v WHERE v."hostId" = h.id AND v."deletedAt" IS NULL)`,
-    );
-    const km = (a: { lat: number; lon: number }, b: { lat: number; lon: number }) => {
-      const r = Math.PI / 180;
-      const h =
-        Math.sin(((b.lat - a.lat) * r) / 2) ** 2 +
-        Math.cos(a.lat * r) * Math.cos(b.lat * r) * Math.sin(((b.lon - a.lon) * r) / 2) ** 2;
-      return 2 * 6371 * Math.asin(Math.sqrt(h));
-    };
-    const nearest = (n: { lat: number; lon: number }) => Math.min(...running.map((r) => km(r, n)));
-    return free.sort((a, b) => nearest(b) - nearest(a))[0]!;
-  });
+  const far = await withE2eDatabase((db) => farthestFreeNetwork(db, "map"));
   await vmatrixCli([
     "demand",
     "inject",
