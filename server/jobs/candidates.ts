@@ -16,7 +16,7 @@ import type { HostCandidate, HostRole, NetworkSlots } from "../oracle/scheduler"
 const active = [...ACTIVE_STATES];
 
 /** Every hosting network with hosts of the role, and how many of them could take a VM now. */
-export async function networkSlots(tx: Tx, role: HostRole): Promise<NetworkSlots[]> {
+async function networkSlots(tx: Tx, role: HostRole): Promise<NetworkSlots[]> {
   const rows = await tx.$queryRaw<
     { id: string; slug: string; lat: number; lon: number; linkMbps: number; freeHosts: number }[]
   >`
